@@ -1,0 +1,51 @@
+// mambascope-cli: the headless command line. Links no Qt, so it runs on cluster nodes without a
+// display stack.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "app/fasta_loader.h"
+#include "app/genome_info.h"
+#include "app/version_report.h"
+#include "engine/cli/engine_commands.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"MambaScope: Mamba DNA language models over genomes", "mambascope-cli"};
+    app.require_subcommand(0, 1);
+    app.footer("Run 'mambascope-cli COMMAND --help' for a command's options.");
+    bool version = false;
+    app.add_flag("--version", version, "print version, revision, backends, GPUs and library versions");
+
+    std::string info_path;
+    auto* info = app.add_subcommand("info", "describe a genome (FASTA: records, lengths, GC, N) or a model directory");
+    info->add_option("path", info_path, "FASTA file or model directory")->required();
+
+    ms::ForwardOptions fwd;
+    auto* forward = app.add_subcommand("forward", "run a model over one FASTA record; write logits / hidden states as .npy");
+    ms::add_forward_options(forward, fwd);
+
+    ms::BenchOptions bench_opts;
+    auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
+    ms::add_bench_options(bench, bench_opts);
+
+    CLI11_PARSE(app, argc, argv);
+    if (version) {
+        std::fputs(ms::version_report("mambascope-cli").c_str(), stdout);
+        return 0;
+    }
+    if (*info) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(info_path, ec)) return ms::cmd_model_info(info_path);
+        auto summary = ms::summarize_genome(info_path);
+        if (!summary) {
+            std::fprintf(stderr, "error: %s\n", summary.error().message.c_str());
+            return 1;
+        }
+        std::fputs(ms::format_genome_summary(*summary).c_str(), stdout);
+        return 0;
+    }
+    if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
+    if (*bench) return ms::cmd_bench(bench_opts);
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+}

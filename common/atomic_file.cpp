@@ -1,0 +1,48 @@
+#include "common/atomic_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace ms {
+
+Result<AtomicFile> AtomicFile::create(const std::string& path) {
+    std::string tmp = cat(path, ".tmp-", ::getpid());
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return make_error("cannot create '", path, "': ", std::strerror(errno));
+    return AtomicFile(path, std::move(tmp), f);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : path_(std::move(o.path_)), tmp_(std::move(o.tmp_)), f_(o.f_), committed_(o.committed_) {
+    o.f_ = nullptr;
+    o.committed_ = true;
+}
+
+AtomicFile::~AtomicFile() {
+    if (f_) std::fclose(f_);
+    if (!committed_) std::remove(tmp_.c_str());
+}
+
+Result<void> AtomicFile::write(const void* data, size_t bytes) {
+    assert(f_);
+    if (bytes && std::fwrite(data, 1, bytes, f_) != bytes)
+        return make_error("cannot write '", path_, "': ", std::strerror(errno), " (disk full?)");
+    return {};
+}
+
+Result<void> AtomicFile::commit() {
+    assert(f_);
+    const bool flushed = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
+    const int err = errno;
+    const bool closed = std::fclose(f_) == 0;
+    f_ = nullptr;
+    if (!flushed || !closed)
+        return make_error("cannot write '", path_, "': ", std::strerror(flushed ? errno : err), " (disk full?)");
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+        return make_error("cannot move the finished file into place at '", path_, "': ", std::strerror(errno));
+    committed_ = true;
+    return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,51 @@
+// The contract between the engine and a compute backend (CPU always; CUDA as a run-time module).
+// A backend says whether it can run a model (`supports`), then builds a ModelRunner that owns the
+// weights in the backend's memory and the per-stream recurrent state (conv + SSM state of every
+// layer), so a sequence of any length runs chunk after chunk with constant memory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "engine/model_config.h"
+#include "engine/model_weights.h"
+
+namespace ms {
+
+// Host buffers the runner fills for one chunk; null means "not wanted" (the runner may skip work).
+struct ForwardOutputs {
+    float* logits = nullptr;   // [batch, T, vocab_size]
+    float* hidden = nullptr;   // [batch, T, d_model], last layer after the final norm
+};
+
+class ModelRunner {
+public:
+    virtual ~ModelRunner() = default;
+    // Starts `batch` independent streams with zero state (batch ≤ the max given at creation).
+    virtual Result<void> reset(int batch) = 0;
+    // Runs tokens [batch, T] (row-major) through the model, continuing from each stream's state.
+    // T may be anything from 1 to the max chunk given at creation.
+    virtual Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) = 0;
+    virtual int batch() const = 0;
+};
+
+struct RunnerLimits {
+    int max_batch = 1;
+    int max_chunk = 4096;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;          // "cpu", "cuda:0"
+    virtual std::string description() const = 0;   // one line for logs: library, threads, device
+    // Ok, or why this backend cannot run the model (e.g. a d_state the kernels do not handle).
+    virtual Result<void> supports(const ModelConfig& config) const = 0;
+    virtual Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config,
+                                                               const ModelWeights& weights,
+                                                               const RunnerLimits& limits) = 0;
+};
+
+}  // namespace ms

@@ -1,0 +1,190 @@
+#include "engine/backend_registry.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "engine/cpu_backend.h"
+#include "engine/cuda/plugin_abi.h"
+
+namespace ms {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CudaModule {
+    const MsCudaPlugin* plugin = nullptr;
+    std::string problem;   // why there is no plugin
+    std::string path;
+};
+
+// Where the module may be: $MAMBASCOPE_BACKEND_DIR, beside the executable's lib/mambascope
+// (build tree and installed tree), then the dynamic loader's own search path.
+std::vector<std::string> module_candidates(const std::string& file) {
+    std::vector<std::string> out;
+    if (const char* dir = std::getenv("MAMBASCOPE_BACKEND_DIR")) out.push_back((fs::path(dir) / file).string());
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path bin = exe.parent_path();
+        for (const fs::path& p : {bin / "lib/mambascope", bin / "../lib/mambascope", bin / "../../lib/mambascope"})
+            out.push_back((p / file).lexically_normal().string());
+    }
+    out.push_back(file);
+    return out;
+}
+
+const CudaModule& cuda_module() {
+    static CudaModule m;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const std::string file = MAMBASCOPE_CUDA_MODULE_NAME;
+        if (file.empty()) {
+            m.problem = "this build has no CUDA backend (configured without a CUDA compiler or with MAMBASCOPE_CUDA=OFF)";
+            return;
+        }
+        std::string last_error;
+        for (const std::string& path : module_candidates(file)) {
+            if (path.find('/') != std::string::npos && !fs::exists(path)) continue;
+            void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+            if (!h) {
+                last_error = dlerror();
+                continue;
+            }
+            auto entry = reinterpret_cast<MsCudaPluginEntry>(dlsym(h, "mambascope_cuda_plugin"));
+            const MsCudaPlugin* p = entry ? entry() : nullptr;
+            if (!p || p->abi_version != kMsCudaPluginAbi) {
+                last_error = cat("'", path, "' is not a MambaScope CUDA module of ABI ", kMsCudaPluginAbi);
+                dlclose(h);
+                continue;
+            }
+            m.plugin = p;
+            m.path = path;
+            return;   // kept loaded for the life of the process
+        }
+        m.problem = last_error.empty() ? cat("the CUDA module ", file, " was not found (set MAMBASCOPE_BACKEND_DIR)")
+                                       : cat("the CUDA module could not be loaded: ", last_error);
+    });
+    return m;
+}
+
+struct GpuScan {
+    std::vector<MsCudaDeviceInfo> devices;
+    std::string problem;   // set when there are no usable devices
+};
+
+GpuScan scan_gpus() {
+    GpuScan s;
+    const CudaModule& m = cuda_module();
+    if (!m.plugin) {
+        s.problem = m.problem;
+        return s;
+    }
+    char err[512] = {};
+    const int n = m.plugin->device_count(err, sizeof err);
+    if (n < 0) {
+        s.problem = cat("no CUDA driver or device: ", err);
+        return s;
+    }
+    if (n == 0) s.problem = "no CUDA device on this machine";
+    for (int i = 0; i < n; ++i) {
+        MsCudaDeviceInfo info{};
+        if (m.plugin->device_info(i, &info, err, sizeof err) != 0) {
+            std::snprintf(info.name, sizeof info.name, "device %d", i);
+            std::snprintf(info.problem, sizeof info.problem, "%s", err);
+        }
+        s.devices.push_back(info);
+    }
+    return s;
+}
+
+std::string device_line(int i, const MsCudaDeviceInfo& d) {
+    return cat("cuda:", i, "  ", d.name, ", compute capability ", d.major, ".", d.minor, ", ",
+               d.total_memory / (1024 * 1024), " MiB, ", d.multiprocessors, " SMs",
+               d.kernels_run ? "" : cat(" — not usable: ", d.problem));
+}
+
+Result<std::unique_ptr<Backend>> make_cuda(int device) {
+    const CudaModule& m = cuda_module();
+    if (!m.plugin) return make_error("cannot use cuda:", device, ": ", m.problem);
+    char err[512] = {};
+    Backend* b = m.plugin->create_backend(device, err, sizeof err);
+    if (!b) return make_error("cannot use cuda:", device, ": ", err);
+    return std::unique_ptr<Backend>(b);
+}
+
+}  // namespace
+
+Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
+    BackendChoice c;
+    if (device == "cpu") {
+        c.backend = make_cpu_backend(cpu_threads);
+        c.note = "using the CPU";
+        return c;
+    }
+    if (device == "auto") {
+        const GpuScan s = scan_gpus();
+        for (size_t i = 0; i < s.devices.size(); ++i) {
+            if (!s.devices[i].kernels_run) continue;
+            auto b = make_cuda(int(i));
+            if (b) {
+                c.backend = std::move(*b);
+                c.note = cat("auto: using ", device_line(int(i), s.devices[i]));
+                return c;
+            }
+            c.note = cat("auto: ", b.error().message, "; using the CPU");
+        }
+        if (c.note.empty())
+            c.note = cat("auto: no usable GPU (", s.problem.empty() ? "no device passed its self-test" : s.problem,
+                         "); using the CPU");
+        c.backend = make_cpu_backend(cpu_threads);
+        return c;
+    }
+    if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+        int index = 0;
+        if (device.size() > 5) {
+            const std::string num = device.substr(5);
+            if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos)
+                return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
+            index = std::atoi(num.c_str());
+        }
+        const GpuScan s = scan_gpus();
+        if (s.devices.empty()) return make_error("--device ", device, ": ", s.problem);
+        if (index >= int(s.devices.size()))
+            return make_error("--device ", device, ": this machine has ", s.devices.size(), " CUDA device(s), cuda:0..cuda:",
+                              s.devices.size() - 1);
+        if (!s.devices[size_t(index)].kernels_run)
+            return make_error("--device ", device, ": ", device_line(index, s.devices[size_t(index)]));
+        auto b = make_cuda(index);
+        if (!b) return b.error();
+        c.backend = std::move(*b);
+        c.note = cat("using ", device_line(index, s.devices[size_t(index)]));
+        return c;
+    }
+    return make_error("--device '", device, "' is not one of auto, cpu, cuda, cuda:N");
+}
+
+std::string backends_report() {
+    std::ostringstream os;
+    os << "backends:\n  cpu     " << blas_description() << "\n";
+    const CudaModule& m = cuda_module();
+    if (!m.plugin) {
+        os << "  cuda    not available: " << m.problem << "\n";
+        return os.str();
+    }
+    os << "  cuda    " << m.plugin->build_info << " (module " << m.path << ")\n";
+    const int drv = m.plugin->driver_version();
+    os << "          driver " << (drv ? cat(drv / 1000, ".", drv % 1000 / 10) : std::string("not found")) << "\n";
+    const GpuScan s = scan_gpus();
+    if (s.devices.empty()) os << "          " << s.problem << "\n";
+    for (size_t i = 0; i < s.devices.size(); ++i) os << "          " << device_line(int(i), s.devices[i]) << "\n";
+    return os.str();
+}
+
+}  // namespace ms

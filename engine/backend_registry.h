@@ -1,0 +1,25 @@
+// Choosing a backend from a --device string (auto | cpu | cuda | cuda:N) and describing what this
+// build and this machine offer (--version). The CUDA backend lives in a module loaded on demand.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "engine/backend.h"
+
+namespace ms {
+
+struct BackendChoice {
+    std::unique_ptr<Backend> backend;
+    std::string note;   // why this backend, e.g. "auto: no usable GPU (no CUDA driver), using the CPU"
+};
+
+// "auto" takes a GPU whose self-test passed, else the CPU (and says why in `note`); "cuda[:N]"
+// fails with the reason when that GPU cannot be used. cpu_threads ≤ 0: all hardware threads.
+Result<BackendChoice> open_backend(const std::string& device, int cpu_threads = 0);
+
+// Multi-line report of compiled backends and usable devices for --version.
+std::string backends_report();
+
+}  // namespace ms

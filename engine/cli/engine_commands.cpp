@@ -1,0 +1,180 @@
+#include "engine/cli/engine_commands.h"
+
+#include <cblas.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "common/npy.h"
+#include "engine/backend_registry.h"
+#include "engine/model.h"
+#include "engine/random_model.h"
+#include "engine/session.h"
+
+namespace ms {
+
+namespace {
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return 1;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void add_forward_options(CLI::App* sub, ForwardOptions& o) {
+    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    sub->add_option("--fasta", o.fasta, "FASTA file")->required();
+    sub->add_option("--record", o.record, "record name (default: the first record)");
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
+    sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
+    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_flag("--reverse", o.reverse, "run the reverse-complement strand, outputs in forward coordinates");
+}
+
+void add_bench_options(CLI::App* sub, BenchOptions& o) {
+    sub->add_option("--shape", o.shapes, "model shapes as d_model x layers, e.g. 256x16")->capture_default_str();
+    sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_option("--seconds", o.seconds, "time per measurement")->capture_default_str();
+}
+
+int cmd_model_info(const std::string& dir) {
+    auto m = Model::load(dir);
+    if (!m) return fail(m.error().message);
+    std::fputs(m->summary().c_str(), stdout);
+    return 0;
+}
+
+int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
+    if (o.logits.empty() && o.hidden.empty()) return fail("forward: nothing to write; give --logits and/or --hidden");
+    auto model = Model::load(o.model);
+    if (!model) return fail(model.error().message);
+    auto rec = load(o.fasta, o.record);
+    if (!rec) return fail(rec.error().message);
+    auto choice = open_backend(o.device, o.threads);
+    if (!choice) return fail(choice.error().message);
+    std::fprintf(stderr, "%s\n", choice->note.c_str());
+    SessionOptions so;
+    so.chunk = o.chunk;
+    so.logits = !o.logits.empty();
+    so.hidden = !o.hidden.empty();
+    so.scores = false;
+    auto session = Session::create(*model, *choice->backend, so);
+    if (!session) return fail(session.error().message);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto out = run_sequence(**session, *model, rec->sequence, so, o.reverse ? Strand::Reverse : Strand::Forward);
+    if (!out) return fail(out.error().message);
+    const double secs = seconds_since(t0);
+    if (out->unknown_bases)
+        std::fprintf(stderr, "warning: %zu bases of '%s' are not in the model's alphabet and were read as [UNK]\n",
+                     out->unknown_bases, rec->name.c_str());
+    const int64_t L = out->length;
+    if (!o.logits.empty()) {
+        auto r = write_npy(o.logits, out->logits.data(), {L, model->config.vocab_size});
+        if (!r) return fail(r.error().message);
+    }
+    if (!o.hidden.empty()) {
+        auto r = write_npy(o.hidden, out->hidden.data(), {L, model->config.d_model});
+        if (!r) return fail(r.error().message);
+    }
+    std::fprintf(stderr, "%s: %lld bases in %.3f s (%.3f Mbp/s) on %s\n", rec->name.c_str(), static_cast<long long>(L), secs,
+                 secs > 0 ? double(L) / secs / 1e6 : 0.0, choice->backend->name().c_str());
+    return 0;
+}
+
+namespace {
+
+struct GemmShape {
+    int n, k;   // C[M, n] = A[M, k] · B[n, k]ᵀ, with M the chunk length
+};
+
+// GFLOP/s that the BLAS reaches on the model's own matrix shapes at M = chunk rows, with the
+// same threads: the yardstick the whole model's rate is compared with.
+double blas_rate(const Model& m, int chunk, double seconds) {
+    const ModelConfig& c = m.config;
+    const std::vector<GemmShape> shapes = {{2 * c.d_inner, c.d_model}, {c.dt_rank + 2 * c.d_state, c.d_inner},
+                                           {c.d_inner, c.dt_rank},     {c.d_model, c.d_inner},
+                                           {c.vocab_size, c.d_model}};
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0, 1);
+    std::vector<std::vector<float>> A, B, C;
+    for (const GemmShape& s : shapes) {
+        A.emplace_back(size_t(chunk) * s.k);
+        B.emplace_back(size_t(s.n) * s.k);
+        C.emplace_back(size_t(chunk) * s.n);
+        for (float& x : A.back()) x = nd(rng);
+        for (float& x : B.back()) x = nd(rng);
+    }
+    auto pass = [&] {
+        double flops = 0;
+        for (size_t i = 0; i < shapes.size(); ++i) {
+            const GemmShape& s = shapes[i];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, chunk, s.n, s.k, 1.0f, A[i].data(), s.k, B[i].data(), s.k,
+                        0.0f, C[i].data(), s.n);
+            flops += 2.0 * chunk * s.n * s.k;
+        }
+        return flops;
+    };
+    pass();   // warm-up: thread start-up and page faults stay out of the figure
+    double flops = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    do flops += pass();
+    while (seconds_since(t0) < seconds);
+    return flops / seconds_since(t0) / 1e9;
+}
+
+}  // namespace
+
+int cmd_bench(const BenchOptions& o) {
+    auto choice = open_backend(o.device, o.threads);
+    if (!choice) return fail(choice.error().message);
+    std::printf("# MambaScope engine benchmark: %s\n# %s\n", choice->backend->description().c_str(), choice->note.c_str());
+    std::printf("%-10s %7s %12s %12s %10s %14s %8s\n", "shape", "chunk", "Mbp/s", "FLOP/base", "GFLOP/s", "BLAS GFLOP/s",
+                "ratio");
+    for (const std::string& shape : o.shapes) {
+        RandomModelShape rs;
+        if (std::sscanf(shape.c_str(), "%dx%d", &rs.d_model, &rs.n_layer) != 2 || rs.d_model < 1 || rs.n_layer < 1)
+            return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
+        const Model model = make_random_model(rs);
+        for (int chunk : o.chunks) {
+            auto runner = choice->backend->create_runner(model.config, model.weights, RunnerLimits{1, chunk});
+            if (!runner) return fail(runner.error().message);
+            std::vector<int32_t> tokens(static_cast<size_t>(chunk));
+            std::mt19937 rng(3);
+            for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+            std::vector<float> logits(size_t(chunk) * model.config.vocab_size);
+            ForwardOutputs out;
+            out.logits = logits.data();
+            if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
+            int64_t bases = 0;
+            const auto t0 = std::chrono::steady_clock::now();
+            do {
+                if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
+                bases += chunk;
+            } while (seconds_since(t0) < o.seconds);
+            const double secs = seconds_since(t0);
+            const double bps = double(bases) / secs;
+            const double fpb = model.flops_per_base(true);
+            const double gflops = bps * fpb / 1e9;
+            const double blas = blas_rate(model, chunk, o.seconds);
+            std::printf("%-10s %7d %12.4f %12.0f %10.2f %14.2f %8.2f\n", shape.c_str(), chunk, bps / 1e6, fpb, gflops, blas,
+                        gflops / blas);
+            std::fflush(stdout);
+        }
+    }
+    return 0;
+}
+
+}  // namespace ms

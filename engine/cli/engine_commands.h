@@ -1,0 +1,43 @@
+// The engine's command-line commands (model info, forward, bench), shared by the engine-only CLI
+// (mambascope-engine) and the full CLI (mambascope-cli), which differ only in how FASTA is read.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/cli/plain_fasta.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ms {
+
+using SequenceLoader = std::function<Result<FastaRecord>(const std::string& path, const std::string& record)>;
+
+struct ForwardOptions {
+    std::string model, fasta, record, device = "cpu", logits, hidden;
+    int chunk = 4096;
+    int threads = 0;
+    bool reverse = false;
+};
+
+struct BenchOptions {
+    std::vector<std::string> shapes{"128x8", "256x16"};   // d_model x layers
+    std::vector<int> chunks{1024, 4096, 16384};
+    std::string device = "cpu";
+    int threads = 0;
+    double seconds = 1.5;   // per measurement
+};
+
+void add_forward_options(CLI::App* sub, ForwardOptions& o);
+void add_bench_options(CLI::App* sub, BenchOptions& o);
+
+// Each returns the process exit code and prints errors to stderr.
+int cmd_model_info(const std::string& dir);
+int cmd_forward(const ForwardOptions& o, const SequenceLoader& load);
+int cmd_bench(const BenchOptions& o);
+
+}  // namespace ms

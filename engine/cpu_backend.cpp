@@ -1,0 +1,168 @@
+#include "engine/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "engine/cpu_ops.h"
+#include "engine/thread_pool.h"
+
+namespace ms {
+
+namespace {
+
+// C[M, N] = alpha · A[M, K] · B[N, K]ᵀ + beta · C — every projection of the model has this shape
+// (PyTorch Linear weights are [out, in]).
+void gemm_nt(int M, int N, int K, const float* A, int lda, const float* B, float* C, int ldc, float beta = 0.0f) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, lda, B, K, beta, C, ldc);
+}
+
+void add_bias(float* x, const std::vector<float>& bias, int rows, int ld) {
+    if (bias.empty()) return;
+    for (int r = 0; r < rows; ++r)
+        for (size_t i = 0; i < bias.size(); ++i) x[size_t(r) * ld + i] += bias[i];
+}
+
+class CpuRunner final : public ModelRunner {
+public:
+    CpuRunner(const ModelConfig& cfg, const ModelWeights& w, const RunnerLimits& lim, ThreadPool& pool)
+        : c_(cfg), w_(w), lim_(lim), pool_(pool) {
+        const size_t N = size_t(lim.max_batch) * lim.max_chunk;
+        const int R = c_.dt_rank + 2 * c_.d_state;
+        h_.resize(N * c_.d_model);
+        xn_.resize(N * c_.d_model);
+        xz_.resize(N * 2 * c_.d_inner);
+        u_.resize(N * c_.d_inner);
+        xdbl_.resize(N * R);
+        dt_.resize(N * c_.d_inner);
+        y_.resize(N * c_.d_inner);
+    }
+
+    Result<void> reset(int batch) override {
+        if (batch < 1 || batch > lim_.max_batch)
+            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        batch_ = batch;
+        conv_state_.assign(size_t(batch) * c_.n_layer * (c_.d_conv - 1) * c_.d_inner, 0.0f);
+        ssm_state_.assign(size_t(batch) * c_.n_layer * c_.d_inner * c_.d_state, 0.0f);
+        return {};
+    }
+
+    int batch() const override { return batch_; }
+
+    Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
+        if (batch_ == 0) return make_error("the runner was not reset before forward()");
+        if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        const int N = batch_ * T, dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
+        for (int i = 0; i < N; ++i) {
+            if (tokens[i] < 0 || tokens[i] >= c_.vocab_size)
+                return make_error("token id ", tokens[i], " at position ", i, " is outside the vocabulary (", c_.vocab_size, ")");
+            std::memcpy(&h_[size_t(i) * dm], &w_.embedding[size_t(tokens[i]) * dm], sizeof(float) * dm);
+        }
+        for (int l = 0; l < c_.n_layer; ++l) run_layer(l, T, N, dm, di, S, R);
+        // The final norm, then the heads.   [N, d_model]
+        pool_.parallel_for(N, 16, [&](int b, int e) { cpu::rmsnorm(h_.data(), w_.norm_f.data(), xn_.data(), dm, c_.norm_eps, b, e); });
+        if (out.hidden) std::memcpy(out.hidden, xn_.data(), sizeof(float) * size_t(N) * dm);
+        // [N, d_model] x [d_model, vocab] => [N, vocab]
+        if (out.logits) gemm_nt(N, c_.vocab_size, dm, xn_.data(), dm, w_.lm_head.data(), out.logits, c_.vocab_size);
+        return {};
+    }
+
+private:
+    void run_layer(int l, int T, int N, int dm, int di, int S, int R) {
+        const LayerWeights& L = w_.layers[size_t(l)];
+        pool_.parallel_for(N, 16, [&](int b, int e) { cpu::rmsnorm(h_.data(), L.norm.data(), xn_.data(), dm, c_.norm_eps, b, e); });
+        // [N, d_model] x [d_model, 2·d_inner] => [N, 2·d_inner]   (x | z)
+        gemm_nt(N, 2 * di, dm, xn_.data(), dm, L.in_proj.data(), xz_.data(), 2 * di);
+        add_bias(xz_.data(), L.in_proj_b, N, 2 * di);
+        // Causal depthwise conv + SiLU over x, per stream with its carried state.   [N, d_inner]
+        const int blocks = (di + cpu::kLanes - 1) / cpu::kLanes;
+        pool_.parallel_for(batch_ * blocks, 1, [&](int b, int e) {
+            for (int i = b; i < e; ++i) {
+                const int s = i / blocks, c0 = (i % blocks) * cpu::kLanes, c1 = std::min(di, c0 + cpu::kLanes);
+                kernels::ConvArgs a;
+                a.T = T; a.d_inner = di; a.d_conv = c_.d_conv;
+                a.x = &xz_[size_t(s) * T * 2 * di]; a.ld_x = size_t(2) * di;
+                a.w = L.conv_w.data(); a.bias = L.conv_b.empty() ? nullptr : L.conv_b.data();
+                a.conv_state = conv_state(s, l);
+                a.out = &u_[size_t(s) * T * di]; a.ld_out = size_t(di);
+                cpu::causal_conv1d(a, c0, c1);
+            }
+        });
+        // [N, d_inner] x [d_inner, dt_rank + 2·d_state] => [N, dt_rank + 2·d_state]   (dt | B | C)
+        gemm_nt(N, R, di, u_.data(), di, L.x_proj.data(), xdbl_.data(), R);
+        // [N, dt_rank] x [dt_rank, d_inner] => [N, d_inner]   (bias + softplus happen in the scan)
+        gemm_nt(N, di, c_.dt_rank, xdbl_.data(), R, L.dt_proj.data(), dt_.data(), di);
+        pool_.parallel_for(batch_ * blocks, 1, [&](int b, int e) {
+            for (int i = b; i < e; ++i) {
+                const int s = i / blocks, c0 = (i % blocks) * cpu::kLanes, c1 = std::min(di, c0 + cpu::kLanes);
+                const size_t row0 = size_t(s) * T;
+                kernels::ScanArgs a;
+                a.T = T; a.d_inner = di; a.d_state = S;
+                a.u = &u_[row0 * di]; a.ld_u = size_t(di);
+                a.delta = &dt_[row0 * di]; a.ld_delta = size_t(di);
+                a.delta_bias = L.dt_proj_b.data();
+                a.A = L.A.data();
+                a.B = &xdbl_[row0 * R + c_.dt_rank]; a.ld_B = size_t(R);
+                a.C = &xdbl_[row0 * R + c_.dt_rank + S]; a.ld_C = size_t(R);
+                a.D = L.D.data();
+                a.z = &xz_[row0 * 2 * di + di]; a.ld_z = size_t(2) * di;
+                a.state = ssm_state(s, l);
+                a.y = &y_[row0 * di]; a.ld_y = size_t(di);
+                cpu::selective_scan(a, c0, c1);
+            }
+        });
+        // Residual: h += y · out_projᵀ.   [N, d_inner] x [d_inner, d_model] => [N, d_model]
+        gemm_nt(N, dm, di, y_.data(), di, L.out_proj.data(), h_.data(), dm, 1.0f);
+        add_bias(h_.data(), L.out_proj_b, N, dm);
+    }
+
+    float* conv_state(int s, int l) { return &conv_state_[(size_t(s) * c_.n_layer + l) * (c_.d_conv - 1) * c_.d_inner]; }
+    float* ssm_state(int s, int l) { return &ssm_state_[(size_t(s) * c_.n_layer + l) * c_.d_inner * c_.d_state]; }
+
+    const ModelConfig c_;
+    const ModelWeights& w_;
+    const RunnerLimits lim_;
+    ThreadPool& pool_;
+    int batch_ = 0;
+    std::vector<float> h_, xn_, xz_, u_, xdbl_, dt_, y_;
+    std::vector<float> conv_state_, ssm_state_;
+};
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads) : pool_(threads) { openblas_set_num_threads(pool_.size()); }
+    std::string name() const override { return "cpu"; }
+    std::string description() const override {
+        return cat("CPU, ", pool_.size(), " threads, ", blas_description());
+    }
+    Result<void> supports(const ModelConfig& config) const override {
+        if (config.d_state > cpu::kMaxState)
+            return make_error("the CPU backend handles d_state up to ", cpu::kMaxState, "; the model has ", config.d_state);
+        return {};
+    }
+    Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
+                                                       const RunnerLimits& limits) override {
+        MS_TRY(supports(config));
+        if (limits.max_batch < 1 || limits.max_chunk < 1) return make_error("runner limits must be positive");
+        std::unique_ptr<ModelRunner> r = std::make_unique<CpuRunner>(config, weights, limits, pool_);
+        MS_TRY(r->reset(1));
+        return r;
+    }
+
+private:
+    mutable ThreadPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+std::string blas_description() {
+    std::string cfg = openblas_get_config();
+    while (!cfg.empty() && cfg.back() == ' ') cfg.pop_back();
+    return cat(cfg, ", core ", openblas_get_corename());
+}
+
+}  // namespace ms

@@ -1,0 +1,20 @@
+// The CPU backend's fast versions of kernels/mamba_ops.h: float32, vectorised across blocks of
+// channels (lanes = channels, so no reductions need reassociation), called on channel ranges so
+// the thread pool can split them. Compared with the double-precision references in tests/engine.
+#pragma once
+
+#include "kernels/mamba_ops.h"
+
+namespace ms::cpu {
+
+inline constexpr int kMaxState = 256;   // the largest d_state these loops handle (stack buffers)
+inline constexpr int kLanes = 16;       // channels per vector block
+
+// Channels [c_begin, c_end) of the scan; c_begin is a multiple of kLanes unless it is the tail.
+void selective_scan(const kernels::ScanArgs& a, int c_begin, int c_end);
+// Channels [c_begin, c_end) of the conv (its state update too).
+void causal_conv1d(const kernels::ConvArgs& a, int c_begin, int c_end);
+// Rows [r_begin, r_end) of x [rows, n].
+void rmsnorm(const float* x, const float* weight, float* out, int n, float eps, int r_begin, int r_end);
+
+}  // namespace ms::cpu

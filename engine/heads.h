@@ -1,0 +1,31 @@
+// Per-position outputs derived from the LM logits, aligned to the base they describe: for base i,
+// the model's prediction given bases 0..i-1 (computed from the logits at i-1). Probabilities are
+// renormalised over A/C/G/T; base 0 has no context and gets NaN.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace ms {
+
+struct BaseScores {
+    std::array<float, 4> p{};   // P(A), P(C), P(G), P(T) for this base given its upstream context
+    float log2_lik = 0;         // log2 P(observed base); NaN when the base is not A/C/G/T
+    float entropy = 0;          // entropy of p, in bits
+};
+
+// The prediction for the base after a position, from that position's logits [vocab].
+std::array<float, 4> acgt_probabilities(const float* logits, const std::array<int32_t, 4>& acgt_ids);
+
+// Scores for tokens[0..T) given the prediction carried from the previous chunk (`carried`, NaN
+// at the start of a sequence) and the logits [T, vocab] of this chunk; updates `carried` to the
+// prediction for the base after the chunk.
+void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, const std::array<int32_t, 4>& acgt_ids,
+                 std::array<float, 4>& carried, BaseScores* out);
+
+// Adds the rows of x [rows, width] to sum [width]; the pooled embedding of a window or record is
+// sum / rows once all of its chunks have been added.
+void add_rows(const float* x, int64_t rows, int width, double* sum);
+
+}  // namespace ms

@@ -1,0 +1,126 @@
+#include "engine/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace ms {
+
+Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o)
+    : model_(m), runner_(std::move(r)), options_(o) {
+    const size_t T = size_t(o.chunk);
+    if (o.logits || o.scores) logits_.resize(T * m.config.vocab_size);
+    if (o.hidden || o.pool_window >= 0) hidden_.resize(T * m.config.d_model);
+    if (o.scores) scores_.resize(T);
+    carried_.fill(std::numeric_limits<float>::quiet_NaN());
+}
+
+Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& backend, const SessionOptions& options) {
+    if (options.chunk < 1) return make_error("chunk size must be at least 1; got ", options.chunk);
+    auto runner = backend.create_runner(model.config, model.weights, RunnerLimits{1, options.chunk});
+    if (!runner) return runner.error();
+    return std::unique_ptr<Session>(new Session(model, std::move(*runner), options));
+}
+
+Result<void> Session::reset() {
+    position_ = 0;
+    carried_.fill(std::numeric_limits<float>::quiet_NaN());
+    return runner_->reset(1);
+}
+
+Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink) {
+    for (int64_t done = 0; done < n;) {
+        const int T = int(std::min<int64_t>(options_.chunk, n - done));
+        ForwardOutputs out;
+        out.logits = logits_.empty() ? nullptr : logits_.data();
+        out.hidden = hidden_.empty() ? nullptr : hidden_.data();
+        MS_TRY(runner_->forward(tokens + done, T, out));
+        ChunkView v;
+        v.start = position_;
+        v.T = T;
+        v.tokens = tokens + done;
+        v.logits = options_.logits ? out.logits : nullptr;
+        v.hidden = out.hidden;
+        if (options_.scores) {
+            score_chunk(tokens + done, logits_.data(), T, model_.config.vocab_size, model_.tokenizer.acgt_ids(), carried_,
+                        scores_.data());
+            v.scores = scores_.data();
+        }
+        MS_TRY(sink(v));
+        position_ += T;
+        done += T;
+    }
+    return {};
+}
+
+std::string reverse_complement(std::string_view bases) {
+    static const auto table = [] {
+        std::array<char, 256> t{};
+        for (int i = 0; i < 256; ++i) t[i] = char(i);
+        const char* from = "ACGTRYKMBDHVNacgtrykmbdhvn";
+        const char* to = "TGCAYRMKVHDBNtgcayrmkvhdbn";
+        for (int i = 0; from[i]; ++i) t[static_cast<unsigned char>(from[i])] = to[i];
+        return t;
+    }();
+    std::string rc(bases.rbegin(), bases.rend());
+    for (char& c : rc) c = table[static_cast<unsigned char>(c)];
+    return rc;
+}
+
+Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,
+                                     const SessionOptions& options, Strand strand) {
+    const std::string rc = strand == Strand::Reverse ? reverse_complement(bases) : std::string();
+    const std::string_view seq = strand == Strand::Reverse ? std::string_view(rc) : bases;
+    std::vector<int32_t> tokens;
+    tokens.reserve(seq.size());
+    SequenceOutputs o;
+    o.length = int64_t(seq.size());
+    o.unknown_bases = model.tokenizer.encode(seq, tokens);
+    const int V = model.config.vocab_size, dm = model.config.d_model;
+    if (options.logits) o.logits.resize(size_t(o.length) * V);
+    if (options.hidden) o.hidden.resize(size_t(o.length) * dm);
+    if (options.scores) o.scores.resize(size_t(o.length));
+    // Windows are laid on the strand that runs, then reordered to forward coordinates below.
+    const int64_t window = options.pool_window == 0 ? std::max<int64_t>(o.length, 1) : options.pool_window;
+    const int64_t windows = options.pool_window < 0 ? 0 : (o.length + window - 1) / window;
+    std::vector<double> sums(size_t(windows) * dm);
+    MS_TRY(session.reset());
+    MS_TRY(session.feed(tokens.data(), o.length, [&](const ChunkView& v) -> Result<void> {
+        if (v.logits) std::memcpy(&o.logits[size_t(v.start) * V], v.logits, sizeof(float) * size_t(v.T) * V);
+        if (v.hidden) std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
+        if (v.scores) std::copy(v.scores, v.scores + v.T, o.scores.begin() + v.start);
+        for (int64_t p = v.start; windows && p < v.start + v.T;) {   // split the chunk at window edges
+            const int64_t w = p / window, end = std::min(v.start + v.T, (w + 1) * window);
+            add_rows(v.hidden + (p - v.start) * dm, end - p, dm, &sums[size_t(w) * dm]);
+            p = end;
+        }
+        return {};
+    }));
+    o.embeddings.resize(sums.size());
+    for (int64_t w = 0; w < windows; ++w) {
+        const int64_t n = std::min(o.length, (w + 1) * window) - w * window;
+        for (int i = 0; i < dm; ++i) o.embeddings[size_t(w) * dm + i] = float(sums[size_t(w) * dm + i] / double(n));
+        o.window_starts.push_back(w * window);
+    }
+    if (strand == Strand::Reverse) {
+        const int64_t L = o.length;
+        for (int64_t i = 0; i < L / 2; ++i) {
+            const int64_t j = L - 1 - i;
+            if (!o.logits.empty()) std::swap_ranges(&o.logits[i * V], &o.logits[i * V] + V, &o.logits[j * V]);
+            if (!o.hidden.empty()) std::swap_ranges(&o.hidden[i * dm], &o.hidden[i * dm] + dm, &o.hidden[j * dm]);
+            if (!o.scores.empty()) std::swap(o.scores[i], o.scores[j]);
+        }
+        for (BaseScores& s : o.scores) std::reverse(s.p.begin(), s.p.end());   // A C G T ← T G C A
+        // Window w of the reverse strand covers forward bases [L - end, L - start).
+        for (int64_t w = 0; w < windows; ++w) o.window_starts[size_t(w)] = L - std::min(L, (w + 1) * window);
+        for (int64_t w = 0; w < windows / 2; ++w) {
+            const int64_t x = windows - 1 - w;
+            std::swap(o.window_starts[size_t(w)], o.window_starts[size_t(x)]);
+            std::swap_ranges(&o.embeddings[size_t(w) * dm], &o.embeddings[size_t(w) * dm] + dm, &o.embeddings[size_t(x) * dm]);
+        }
+    }
+    return o;
+}
+
+}  // namespace ms

@@ -1,0 +1,82 @@
+// Streaming one sequence of any length through a model chunk by chunk, with every layer's conv and
+// SSM state carried across chunks: memory depends on the chunk, not on the sequence, and chunked
+// output equals one-shot output.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/backend.h"
+#include "engine/heads.h"
+#include "engine/model.h"
+
+namespace ms {
+
+struct SessionOptions {
+    int chunk = 4096;      // positions per forward call
+    bool logits = false;   // hand out the raw logits [T, vocab]
+    bool hidden = false;   // hand out the final hidden states [T, d_model]
+    bool scores = true;    // hand out per-base probabilities, log2-likelihood and entropy
+    // run_sequence only: mean of the final hidden states over windows of this many bases
+    // (0: one embedding for the whole record; -1: none). The last window may be shorter.
+    int64_t pool_window = -1;
+};
+
+// One chunk's outputs; pointers are valid during the sink call only.
+struct ChunkView {
+    int64_t start = 0;   // position of the chunk's first base in the sequence
+    int T = 0;
+    const int32_t* tokens = nullptr;
+    const float* logits = nullptr;      // [T, vocab] or null
+    const float* hidden = nullptr;      // [T, d_model] or null
+    const BaseScores* scores = nullptr; // [T] or null
+};
+
+using ChunkSink = std::function<Result<void>(const ChunkView&)>;
+
+class Session {
+public:
+    static Result<std::unique_ptr<Session>> create(const Model& model, Backend& backend, const SessionOptions& options);
+
+    // Starts a new sequence (zero state).
+    Result<void> reset();
+    // Runs `n` tokens, continuing the current sequence; the sink sees each chunk in order.
+    Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink);
+    int64_t position() const { return position_; }
+
+private:
+    Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
+    const Model& model_;
+    std::unique_ptr<ModelRunner> runner_;
+    SessionOptions options_;
+    int64_t position_ = 0;
+    std::array<float, 4> carried_{};
+    std::vector<float> logits_, hidden_;
+    std::vector<BaseScores> scores_;
+};
+
+enum class Strand { Forward, Reverse };
+
+// Whole-record outputs in forward-strand coordinates (the `forward` command and tests).
+struct SequenceOutputs {
+    int64_t length = 0;
+    size_t unknown_bases = 0;        // bases that became [UNK]
+    std::vector<float> logits;       // [L, vocab] when asked for
+    std::vector<float> hidden;       // [L, d_model] when asked for
+    std::vector<BaseScores> scores;  // [L] when asked for
+    std::vector<float> embeddings;   // [windows, d_model] when pool_window ≥ 0
+    std::vector<int64_t> window_starts;   // first base of each embedding's window (forward strand)
+};
+
+// Runs a sequence through a session. Strand::Reverse runs the reverse complement and maps every
+// output back to forward coordinates (base probabilities complemented: P(A) ← P(T) …); logits and
+// hidden rows are reordered only.
+Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,
+                                     const SessionOptions& options, Strand strand = Strand::Forward);
+
+std::string reverse_complement(std::string_view bases);
+
+}  // namespace ms

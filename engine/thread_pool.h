@@ -1,0 +1,36 @@
+// A fixed pool of worker threads for the CPU backend's element-wise work (scan, conv, norms):
+// parallel_for splits [0, n) into one contiguous range per thread and waits for all of them.
+// Matrix products do not use it: OpenBLAS runs its own threads.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ms {
+
+class ThreadPool {
+public:
+    explicit ThreadPool(int threads);   // threads ≤ 0: one per hardware thread
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int size() const { return int(workers_.size()) + 1; }   // the caller works too
+    // fn(begin, end) over contiguous ranges of [0, n) whose boundaries are multiples of `grain`.
+    void parallel_for(int n, int grain, const std::function<void(int, int)>& fn);
+
+private:
+    void worker_loop(int index);
+    std::vector<std::thread> workers_;
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    const std::function<void(int, int)>* job_ = nullptr;
+    int job_n_ = 0, job_grain_ = 1, pending_ = 0;
+    unsigned generation_ = 0;
+    bool stop_ = false;
+};
+
+}  // namespace ms

@@ -1,0 +1,109 @@
+// The character tokenizer: a 256-entry table built once, so encoding a chromosome is one lookup per base.
+#include "engine/tokenizer.h"
+
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace ms {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<char> kDefaultCharacters = {'A', 'C', 'G', 'T', 'N'};
+
+char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+// The `characters` list of tokenizer_config.json; the defaults when the key is absent.
+Result<std::vector<char>> read_characters(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("cannot open '", path, "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    json root;
+    try {
+        root = json::parse(text.str());
+    } catch (const json::exception& e) {
+        return make_error(path, ": not valid JSON (", e.what(), ")");
+    }
+    if (!root.is_object()) return make_error(path, ": not a JSON object");
+    const auto it = root.find("characters");
+    if (it == root.end()) return kDefaultCharacters;
+    if (!it->is_array()) return make_error(path, ": 'characters' is not a list");
+    std::vector<char> out;
+    for (const json& c : *it) {
+        if (!c.is_string() || c.get<std::string>().size() != 1)
+            return make_error(path, ": 'characters' holds ", c.dump(), "; expected one-character strings");
+        out.push_back(c.get<std::string>()[0]);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<Tokenizer> Tokenizer::load(const std::string& dir, int vocab_size) {
+    const std::string path = dir + "/tokenizer_config.json";
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+        return from_characters(kDefaultCharacters, cat("the default characters (no '", path, "')"), vocab_size);
+    auto chars = read_characters(path);
+    if (!chars) return chars.error();
+    return from_characters(*chars, path, vocab_size);
+}
+
+Tokenizer Tokenizer::default_dna() {
+    auto t = from_characters(kDefaultCharacters, "the default tokenizer", kFirstCharacter + 5);
+    assert(t.ok());
+    return std::move(*t);
+}
+
+Result<Tokenizer> Tokenizer::from_characters(const std::vector<char>& chars, const std::string& source,
+                                             int vocab_size) {
+    Tokenizer t;
+    t.characters_ = chars;
+    t.table_.fill(kUnk);
+    for (size_t i = 0; i < chars.size(); ++i) {
+        const int32_t id = kFirstCharacter + static_cast<int32_t>(i);
+        if (t.table_[static_cast<unsigned char>(chars[i])] != kUnk)
+            return make_error(source, ": characters hold '", chars[i], "' twice (upper and lower case count as one)");
+        t.table_[static_cast<unsigned char>(upper(chars[i]))] = id;
+        t.table_[static_cast<unsigned char>(lower(chars[i]))] = id;
+    }
+    const char acgt[4] = {'A', 'C', 'G', 'T'};
+    for (int i = 0; i < 4; ++i) {
+        t.acgt_[i] = t.id_of(acgt[i]);
+        if (t.acgt_[i] == kUnk)
+            return make_error(source, ": characters lack '", acgt[i], "'; a DNA model needs A, C, G and T");
+    }
+    // IUPAC ambiguity codes say "one of several bases": N is the model's word for that.
+    const int32_t n_id = t.id_of('N');
+    if (n_id != kUnk) {
+        for (char c : std::string("RYSWKMBDHV")) {
+            if (t.id_of(c) != kUnk) continue;   // a model with its own token for the code keeps it
+            t.table_[static_cast<unsigned char>(c)] = n_id;
+            t.table_[static_cast<unsigned char>(lower(c))] = n_id;
+        }
+    }
+    const int needed = kFirstCharacter + static_cast<int>(chars.size());
+    if (needed > vocab_size)
+        return make_error(source, ": the tokenizer needs ", needed, " ids (", kFirstCharacter, " special + ",
+                          chars.size(), " characters) but config.json's vocab_size is ", vocab_size);
+    return t;
+}
+
+size_t Tokenizer::encode(std::string_view seq, std::vector<int32_t>& out) const {
+    size_t unknown = 0;
+    out.reserve(out.size() + seq.size());
+    for (char c : seq) {
+        const int32_t id = table_[static_cast<unsigned char>(c)];
+        unknown += id == kUnk;
+        out.push_back(id);
+    }
+    return unknown;
+}
+
+}  // namespace ms

@@ -1,0 +1,53 @@
+// The operations of a Mamba mixer that are not matrix products, as plain-loop CPU references in
+// double precision: the ground truth that every fast implementation (the CPU backend's vectorised
+// loops in engine/, the CUDA kernels in kernels/*.cu) is compared with.
+//
+// Shapes (one sequence of T positions; rows are positions, columns channels, row strides given):
+//   selective scan:  u, delta, z [T, d_inner]; B, C [T, d_state]; A [d_inner, d_state];
+//                    state [d_inner, d_state] (in: before the chunk, out: after it)
+//       delta' = softplus(delta + delta_bias)            (per position and channel)
+//       h      = exp(delta' * A) * h + delta' * B[t] * u  (per channel and state)
+//       y      = (C[t] · h + D * u) * silu(z)
+//   causal depthwise conv1d with carried state:
+//       out[t, c] = bias[c] + Σ_k w[c, k] * x[t + k - (d_conv - 1), c]   (x before t = 0 from conv_state)
+//       conv_state [d_conv - 1, d_inner] holds the last d_conv - 1 inputs, oldest first
+//   RMSNorm:  out = x / sqrt(mean(x²) + eps) * weight
+#pragma once
+
+#include <cstddef>
+
+namespace ms::kernels {
+
+struct ScanArgs {
+    int T = 0, d_inner = 0, d_state = 0;
+    const float* u = nullptr;          size_t ld_u = 0;
+    const float* delta = nullptr;      size_t ld_delta = 0;   // before bias and softplus
+    const float* delta_bias = nullptr;                        // [d_inner] or null
+    const float* A = nullptr;                                 // [d_inner, d_state], already −exp(A_log)
+    const float* B = nullptr;          size_t ld_B = 0;
+    const float* C = nullptr;          size_t ld_C = 0;
+    const float* D = nullptr;                                 // [d_inner] or null
+    const float* z = nullptr;          size_t ld_z = 0;       // null: no gating
+    float* state = nullptr;                                   // [d_inner, d_state], in/out
+    float* y = nullptr;                size_t ld_y = 0;
+};
+
+struct ConvArgs {
+    int T = 0, d_inner = 0, d_conv = 0;
+    const float* x = nullptr;     size_t ld_x = 0;
+    const float* w = nullptr;                  // [d_inner, d_conv]
+    const float* bias = nullptr;               // [d_inner] or null
+    float* conv_state = nullptr;               // [d_conv - 1, d_inner], in/out
+    float* out = nullptr;         size_t ld_out = 0;
+    bool silu = true;                          // apply SiLU to the output (the Mamba mixer does)
+};
+
+// softplus as PyTorch computes it (threshold 20: above it, the identity).
+double softplus_ref(double x);
+
+void selective_scan_ref(const ScanArgs& a);
+void causal_conv1d_ref(const ConvArgs& a);
+// x, out [rows, n]; weight [n].
+void rmsnorm_ref(const float* x, const float* weight, float* out, int rows, int n, float eps);
+
+}  // namespace ms::kernels

@@ -1,0 +1,10 @@
+# Runs $ENV{CLI} with ARGS; fails unless the exit code is EXPECT_RC and stdout+stderr match REGEX.
+execute_process(COMMAND "$ENV{CLI}" ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(all "${out}${err}")
+string(REPLACE "\n" " " flat "${all}")
+if(NOT rc STREQUAL EXPECT_RC)
+  message(FATAL_ERROR "exit code ${rc}, expected ${EXPECT_RC}; output:\n${all}")
+endif()
+if(NOT flat MATCHES "${REGEX}")
+  message(FATAL_ERROR "output does not match '${REGEX}':\n${all}")
+endif()

@@ -1,0 +1,168 @@
+// Streaming with carried state: chunked output equals one-shot output (chunk sizes 1, 7, 4096),
+// a batch of streams equals the streams run alone, and the reverse strand maps back correctly.
+#include <random>
+#include <string>
+
+#include "engine/cpu_backend.h"
+#include "engine/random_model.h"
+#include "engine/session.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+
+namespace {
+
+const Model& small_model() {
+    static const Model m = [] {
+        RandomModelShape s;
+        s.d_model = 24;
+        s.n_layer = 3;
+        s.d_state = 8;
+        s.d_conv = 4;
+        s.vocab_size = 12;
+        s.seed = 11;
+        return make_random_model(s);
+    }();
+    return m;
+}
+
+std::string random_dna(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    const char* bases = "ACGTacgtN";
+    std::string s(n, 'A');
+    for (char& c : s) c = bases[rng() % 9];
+    return s;
+}
+
+SequenceOutputs run(Backend& backend, const std::string& seq, int chunk, Strand strand = Strand::Forward) {
+    SessionOptions o;
+    o.chunk = chunk;
+    o.logits = o.hidden = o.scores = true;
+    auto session = Session::create(small_model(), backend, o);
+    if (!session) throw test::Failure{session.error().message};
+    auto out = run_sequence(**session, small_model(), seq, o, strand);
+    if (!out) throw test::Failure{out.error().message};
+    return std::move(*out);
+}
+
+}  // namespace
+
+MS_TEST(chunked_output_equals_one_shot) {
+    auto backend = make_cpu_backend(2);
+    const std::string seq = random_dna(5000, 1);
+    const SequenceOutputs whole = run(*backend, seq, 8192);
+    for (int chunk : {1, 7, 4096}) {
+        const SequenceOutputs part = run(*backend, seq, chunk);
+        // The same float operations in a different grouping of matrix rows: BLAS may block rows
+        // differently, so allow rounding-level differences only.
+        const double el = test::rel_error(part.logits.data(), whole.logits.data(), whole.logits.size());
+        const double eh = test::rel_error(part.hidden.data(), whole.hidden.data(), whole.hidden.size());
+        MS_CHECK_MSG(el < 1e-5 && eh < 1e-5, "chunk " << chunk << ": logits " << el << ", hidden " << eh);
+        for (size_t i = 1; i < seq.size(); ++i)
+            MS_CHECK_MSG(std::abs(part.scores[i].entropy - whole.scores[i].entropy) < 1e-4, "chunk " << chunk << " pos " << i);
+    }
+}
+
+MS_TEST(scores_are_probabilities_aligned_to_bases) {
+    auto backend = make_cpu_backend(1);
+    const std::string seq = "ACGTNACGTTTGCA";
+    const SequenceOutputs o = run(*backend, seq, 5);
+    MS_CHECK(std::isnan(o.scores[0].log2_lik));   // the first base has no context
+    MS_CHECK(std::isnan(o.scores[4].log2_lik));   // N is not scored
+    for (size_t i = 1; i < seq.size(); ++i) {
+        const auto& s = o.scores[i];
+        MS_CHECK(std::abs(s.p[0] + s.p[1] + s.p[2] + s.p[3] - 1.0f) < 1e-5);
+        MS_CHECK(s.entropy >= 0 && s.entropy <= 2.0f + 1e-5f);
+        const int b = std::string("ACGT").find(seq[i]);
+        if (b >= 0) MS_CHECK(std::abs(s.log2_lik - std::log2(s.p[size_t(b)])) < 1e-5);
+    }
+}
+
+MS_TEST(batch_of_streams_equals_streams_alone) {
+    auto backend = make_cpu_backend(2);
+    const Model& m = small_model();
+    const int T = 33, B = 3, V = m.config.vocab_size;
+    std::vector<int32_t> tokens(size_t(B) * T);
+    std::mt19937 rng(4);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 5);
+    auto batched = backend->create_runner(m.config, m.weights, RunnerLimits{B, T});
+    MS_CHECK(batched.ok() && (*batched)->reset(B).ok());
+    std::vector<float> all(size_t(B) * T * V);
+    ForwardOutputs out;
+    out.logits = all.data();
+    // Two chunks, so the carried state of each stream matters too.
+    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+    for (int b = 0; b < B; ++b) {
+        auto single = backend->create_runner(m.config, m.weights, RunnerLimits{1, T});
+        std::vector<float> one(size_t(T) * V);
+        ForwardOutputs o1;
+        o1.logits = one.data();
+        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+        MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5, "stream " << b);
+    }
+}
+
+MS_TEST(reverse_strand_maps_back_to_forward_coordinates) {
+    auto backend = make_cpu_backend(1);
+    const std::string seq = random_dna(300, 2);
+    const SequenceOutputs rev = run(*backend, seq, 64, Strand::Reverse);
+    const SequenceOutputs on_rc = run(*backend, reverse_complement(seq), 64);
+    const size_t L = seq.size();
+    for (size_t i = 0; i < L; ++i) {
+        const auto& a = rev.scores[i];
+        const auto& b = on_rc.scores[L - 1 - i];
+        for (int k = 0; k < 4; ++k)
+            if (!std::isnan(b.p[size_t(k)])) MS_CHECK(a.p[size_t(k)] == b.p[size_t(3 - k)]);   // A↔T, C↔G
+        MS_CHECK((std::isnan(a.log2_lik) && std::isnan(b.log2_lik)) || a.log2_lik == b.log2_lik);
+    }
+    MS_CHECK_EQ(reverse_complement("ACGTNacgtRY"), std::string("RYacgtNACGT"));
+}
+
+MS_TEST(pooled_embeddings_are_window_means_of_hidden_states) {
+    auto backend = make_cpu_backend(1);
+    const Model& m = small_model();
+    const int dm = m.config.d_model;
+    const std::string seq = random_dna(250, 3);
+    for (Strand strand : {Strand::Forward, Strand::Reverse})
+        for (int64_t window : {int64_t(0), int64_t(100)}) {
+            SessionOptions o;
+            o.chunk = 37;   // chunk edges fall inside windows
+            o.hidden = true;
+            o.scores = false;
+            o.pool_window = window;
+            auto session = Session::create(m, *backend, o);
+            auto out = run_sequence(**session, m, seq, o, strand);
+            MS_CHECK(out.ok());
+            const std::vector<int64_t> starts = window ? std::vector<int64_t>{0, 100, 200} : std::vector<int64_t>{0};
+            const std::vector<int64_t> rev_starts = window ? std::vector<int64_t>{0, 50, 150} : std::vector<int64_t>{0};
+            MS_CHECK(out->window_starts == (strand == Strand::Forward ? starts : rev_starts));
+            MS_CHECK_EQ(out->embeddings.size(), out->window_starts.size() * size_t(dm));
+            for (size_t w = 0; w < out->window_starts.size(); ++w) {
+                const int64_t b = out->window_starts[w];
+                const int64_t e = w + 1 < out->window_starts.size() ? out->window_starts[w + 1] : 250;
+                for (int i = 0; i < dm; ++i) {
+                    double mean = 0;
+                    for (int64_t p = b; p < e; ++p) mean += out->hidden[size_t(p) * dm + i];
+                    mean /= double(e - b);
+                    MS_CHECK_MSG(std::abs(out->embeddings[w * dm + i] - mean) < 1e-5, "window " << w << " dim " << i);
+                }
+            }
+        }
+}
+
+MS_TEST(runner_rejects_bad_tokens_and_chunks) {
+    auto backend = make_cpu_backend(1);
+    const Model& m = small_model();
+    auto r = backend->create_runner(m.config, m.weights, RunnerLimits{1, 8});
+    MS_CHECK(r.ok());
+    const int32_t bad[2] = {7, 99};
+    ForwardOutputs out;
+    auto e = (*r)->forward(bad, 2, out);
+    MS_CHECK(!e.ok() && e.error().message.find("99") != std::string::npos);
+    const int32_t ok[9] = {7, 7, 7, 7, 7, 7, 7, 7, 7};
+    MS_CHECK(!(*r)->forward(ok, 9, out).ok());
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

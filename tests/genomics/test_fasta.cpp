@@ -1,0 +1,63 @@
+// FASTA through htslib: index building, fetches with 0-based half-open coordinates, and errors
+// that name the file and record.
+#include <filesystem>
+#include <fstream>
+
+#include "genomics/fasta.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+
+static std::string scratch(const std::string& name) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "fasta";
+    fs::create_directories(dir);
+    return (dir / name).string();
+}
+
+MS_TEST(fasta_builds_index_and_fetches_regions) {
+    const std::string path = scratch("two.fa");
+    std::filesystem::remove(path + ".fai");
+    { std::ofstream(path) << ">chr1 first\nACGTACGTAC\nGGNNnnacgt\nAC\n>chr2\nTTTT\n"; }
+    auto fa = ms::FastaFile::open(path);
+    MS_CHECK_MSG(fa.ok(), fa.error().message);
+    MS_CHECK_EQ(fa->records().size(), size_t(2));
+    MS_CHECK_EQ(fa->records()[0].name, std::string("chr1"));
+    MS_CHECK_EQ(fa->records()[0].length, int64_t(22));
+    MS_CHECK(fs::exists(path + ".fai"));
+    auto r = fa->fetch("chr1", 8, 14);   // crosses a line break; soft-masking kept
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    MS_CHECK_EQ(*r, std::string("ACGGNN"));
+    MS_CHECK_EQ(*fa->fetch_all("chr2"), std::string("TTTT"));
+    const ms::Composition c = ms::composition(*fa->fetch_all("chr1"));
+    MS_CHECK_EQ(c.n, int64_t(4));
+    MS_CHECK_EQ(c.soft_masked, int64_t(6));
+    MS_CHECK_EQ(c.gc + c.at, int64_t(18));
+}
+
+MS_TEST(fasta_errors_name_file_and_record) {
+    const std::string path = scratch("one.fa");
+    { std::ofstream(path) << ">only\nACGT\n"; }
+    auto fa = ms::FastaFile::open(path);
+    MS_CHECK(fa.ok());
+    auto missing = fa->fetch_all("chrX");
+    MS_CHECK(!missing.ok());
+    MS_CHECK(missing.error().message.find("chrX") != std::string::npos);
+    MS_CHECK(missing.error().message.find("one.fa") != std::string::npos);
+    auto outside = fa->fetch("only", 2, 9);
+    MS_CHECK(!outside.ok());
+    MS_CHECK(outside.error().message.find("outside") != std::string::npos);
+    auto nofile = ms::FastaFile::open(scratch("absent.fa"));
+    MS_CHECK(!nofile.ok());
+    MS_CHECK(nofile.error().message.find("absent.fa") != std::string::npos);
+}
+
+MS_TEST(fasta_rejects_ragged_lines) {
+    const std::string path = scratch("ragged.fa");
+    std::filesystem::remove(path + ".fai");
+    { std::ofstream(path) << ">r\nACGTACGT\nAC\nACGTACGT\n"; }
+    auto fa = ms::FastaFile::open(path);
+    MS_CHECK(!fa.ok());
+    MS_CHECK(fa.error().message.find("ragged.fa") != std::string::npos);
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

@@ -1,0 +1,75 @@
+// The main window: its menus, loading a genome in the background, and the About box's facts.
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTimer>
+#include <QtTest>
+
+#include "ui/main_window.h"
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void hasTheFourMenus() {
+        ms::ui::MainWindow w;
+        w.show();
+        QStringList titles;
+        for (QAction* a : w.menuBar()->actions()) titles << a->text().remove('&');
+        QCOMPARE(titles, (QStringList{"File", "View", "Run", "Help"}));
+    }
+
+    void opensTheDemoGenomeInTheBackground() {
+        ms::ui::MainWindow w;
+        w.show();
+        QSignalSpy spy(&w, &ms::ui::MainWindow::fastaLoaded);
+        w.openFasta(QStringLiteral(MS_TEST_DATA_DIR "/../../resources/demo/lambda_virus.fa"));
+        QVERIFY(spy.wait(10000));
+        QCOMPARE(spy.first().at(0).toBool(), true);
+        auto* table = w.findChild<QTableWidget*>(QStringLiteral("sequenceTable"));
+        QVERIFY(table);
+        QCOMPARE(table->rowCount(), 1);
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("NC_001416.1"));
+        QCOMPARE(table->item(0, 1)->data(Qt::UserRole).toDouble(), 48502.0);
+    }
+
+    void reportsABadFastaWithoutCrashing() {
+        ms::ui::MainWindow w;
+        QSignalSpy spy(&w, &ms::ui::MainWindow::fastaLoaded);
+        // The warning box is modal: close it as soon as it shows.
+        QTimer closer;
+        connect(&closer, &QTimer::timeout, [] {
+            for (QWidget* top : QApplication::topLevelWidgets())
+                if (auto* box = qobject_cast<QMessageBox*>(top)) box->accept();
+        });
+        closer.start(20);
+        w.openFasta(QStringLiteral("/nonexistent/genome.fa"));
+        QVERIFY(spy.wait(10000));
+        QCOMPARE(spy.first().at(0).toBool(), false);
+        QVERIFY(spy.first().at(1).toString().contains(QStringLiteral("/nonexistent/genome.fa")));
+    }
+
+    void aboutBoxShowsVersionFacts() {
+        ms::ui::MainWindow w;
+        w.show();
+        QString seen;
+        QTimer::singleShot(0, [&] {
+            for (QWidget* top : QApplication::topLevelWidgets())
+                if (auto* box = qobject_cast<QMessageBox*>(top)) {
+                    seen = box->informativeText();
+                    box->accept();
+                }
+        });
+        QAction* about = w.findChild<QAction*>(QStringLiteral("actionAbout"));
+        QVERIFY(about);
+        about->trigger();
+        QVERIFY(seen.contains(QStringLiteral("htslib")));
+        QVERIFY(seen.contains(QStringLiteral("SQLite")));
+        QVERIFY(seen.contains(QString::fromLatin1(qVersion())));
+        QVERIFY(seen.contains(QStringLiteral("cpu")));
+        QVERIFY(seen.contains(QStringLiteral("cuda")));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
