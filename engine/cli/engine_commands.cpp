@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include "common/npy.h"
 #include "engine/backend_registry.h"
@@ -100,9 +101,9 @@ struct GemmShape {
     int n, k;   // C[M, n] = A[M, k] · B[n, k]ᵀ, with M the chunk length
 };
 
-// GFLOP/s that the BLAS reaches on the model's own matrix shapes at M = chunk rows, with the
-// same threads: the yardstick the whole model's rate is compared with.
-double blas_rate(const Model& m, int chunk, double seconds) {
+// GFLOP/s that OpenBLAS reaches on the model's own matrix shapes at M = chunk rows with its own
+// threading on `threads` cores: the yardstick the whole model's rate is compared with.
+double blas_rate(const Model& m, int chunk, int threads, double seconds) {
     const ModelConfig& c = m.config;
     const std::vector<GemmShape> shapes = {{2 * c.d_inner, c.d_model}, {c.dt_rank + 2 * c.d_state, c.d_inner},
                                            {c.d_inner, c.dt_rank},     {c.d_model, c.d_inner},
@@ -127,12 +128,16 @@ double blas_rate(const Model& m, int chunk, double seconds) {
         }
         return flops;
     };
+    const int saved_threads = openblas_get_num_threads();
+    openblas_set_num_threads(threads);
     pass();   // warm-up: thread start-up and page faults stay out of the figure
     double flops = 0;
     const auto t0 = std::chrono::steady_clock::now();
     do flops += pass();
     while (seconds_since(t0) < seconds);
-    return flops / seconds_since(t0) / 1e9;
+    const double rate = flops / seconds_since(t0) / 1e9;
+    openblas_set_num_threads(saved_threads);
+    return rate;
 }
 
 }  // namespace
@@ -168,7 +173,7 @@ int cmd_bench(const BenchOptions& o) {
             const double bps = double(bases) / secs;
             const double fpb = model.flops_per_base(true);
             const double gflops = bps * fpb / 1e9;
-            const double blas = blas_rate(model, chunk, o.seconds);
+            const double blas = blas_rate(model, chunk, o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()), o.seconds);
             std::printf("%-10s %7d %12.4f %12.0f %10.2f %14.2f %8.2f\n", shape.c_str(), chunk, bps / 1e6, fpb, gflops, blas,
                         gflops / blas);
             std::fflush(stdout);

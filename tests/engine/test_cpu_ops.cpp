@@ -17,9 +17,9 @@ std::vector<float> randn(std::mt19937& rng, size_t n, float sd = 1.0f, float mea
     return v;
 }
 
-void check_scan(int T, int di, int S, bool gate, uint32_t seed) {
+void check_scan(int T, int di, int S, bool gate, uint32_t seed, float delta_mean = -2.0f) {
     std::mt19937 rng(seed);
-    auto u = randn(rng, size_t(T) * di), delta = randn(rng, size_t(T) * di, 1.0f, -2.0f), z = randn(rng, size_t(T) * di);
+    auto u = randn(rng, size_t(T) * di), delta = randn(rng, size_t(T) * di, 1.0f, delta_mean), z = randn(rng, size_t(T) * di);
     auto B = randn(rng, size_t(T) * S), C = randn(rng, size_t(T) * S), D = randn(rng, size_t(di)), bias = randn(rng, size_t(di), 0.5f);
     std::vector<float> A(size_t(di) * S);
     std::uniform_real_distribution<float> ua(0.1f, 10.0f);
@@ -52,6 +52,8 @@ MS_TEST(scan_matches_reference_over_shapes) {
         for (int di : {1, 15, 16, 37, 64})
             for (int T : {1, 3, 50}) check_scan(T, di, S, true, seed++);
     check_scan(40, 33, 16, false, seed++);
+    // Steps so large that Δ·A underflows: the clamped path of the decay.
+    check_scan(20, 40, 16, true, seed++, 30.0f);
 }
 
 MS_TEST(conv_matches_reference_and_carries_state) {
@@ -67,7 +69,8 @@ MS_TEST(conv_matches_reference_and_carries_state) {
                 a.w = w.data(); a.bias = b.data(); a.conv_state = st_ref.data(); a.out = out_ref.data(); a.ld_out = size_t(di);
                 kernels::causal_conv1d_ref(a);
                 a.conv_state = st.data(); a.out = out.data();
-                cpu::causal_conv1d(a, 0, di);
+                const std::vector<float> w_t = cpu::transpose(w, di, K);
+                cpu::causal_conv1d(a, w_t.data(), 0, di);
                 MS_CHECK_MSG(test::rel_error(out.data(), out_ref.data(), out.size()) < 1e-6, "K=" << K << " di=" << di << " T=" << T);
                 MS_CHECK_MSG(st == st_ref, "state K=" << K << " di=" << di << " T=" << T);
             }
