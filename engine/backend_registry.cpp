@@ -89,7 +89,9 @@ GpuScan scan_gpus() {
     char err[512] = {};
     const int n = m.plugin->device_count(err, sizeof err);
     if (n < 0) {
-        s.problem = cat("no CUDA driver or device: ", err);
+        // The runtime reports a missing libcuda.so.1 as an "insufficient" driver: say what it is.
+        s.problem = m.plugin->driver_version() == 0 ? std::string("no NVIDIA driver on this machine (libcuda.so.1 not found)")
+                                                    : cat("the NVIDIA driver cannot run this build: ", err);
         return s;
     }
     if (n == 0) s.problem = "no CUDA device on this machine";
