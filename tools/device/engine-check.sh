@@ -13,3 +13,6 @@ cmake -S . -B "$build" -G Ninja -DMAMBASCOPE_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=R
 cmake --build "$build" -j "$(nproc)" 2>&1 | tee "$out/build.log" | tail -3
 ctest --test-dir "$build" --output-on-failure -j 8 2>&1 | tee "$out/ctest.log" | tail -25
 "$build/engine/cli/mambascope-engine" --version 2>&1 | tee "$out/version.log"
+if [ "${BENCH:-0}" = 1 ]; then
+  "$build/engine/cli/mambascope-engine" bench --shape 128x8 --shape 256x16 --chunk 4096 --chunk 16384 --seconds 2 2>&1 | tee "$out/bench.log"
+fi
