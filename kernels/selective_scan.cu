@@ -1,0 +1,215 @@
+// Selective scan forward on NVIDIA GPUs; see kernels/selective_scan_cuda.h for the maths and the
+// three passes. Test: tests/kernels/test_selective_scan_cuda (against the double-precision CPU
+// reference); timing: tests/kernels/bench_selective_scan.
+//
+// Thread mapping: a thread owns one channel and NS consecutive states of it (NS ≤ 16, held in
+// registers); G = ⌈d_state / NS⌉ adjacent lanes share a channel and add their partial C·h with
+// warp shuffles. Lanes of a warp take consecutive channels, so the loads of u, Δ, z and the store
+// of y are coalesced; B and C rows are the same for the whole block (broadcast loads).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "kernels/selective_scan_cuda.h"
+
+namespace ms::cuda {
+
+namespace {
+
+constexpr int kThreads = 128;
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <typename T> __device__ __forceinline__ float to_f(T x);
+template <> __device__ __forceinline__ float to_f<float>(float x) { return x; }
+template <> __device__ __forceinline__ float to_f<__nv_bfloat16>(__nv_bfloat16 x) { return __bfloat162float(x); }
+template <> __device__ __forceinline__ float to_f<__half>(__half x) { return __half2float(x); }
+
+template <typename T> __device__ __forceinline__ T from_f(float x);
+template <> __device__ __forceinline__ float from_f<float>(float x) { return x; }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16(x); }
+template <> __device__ __forceinline__ __half from_f<__half>(float x) { return __float2half(x); }
+
+// PyTorch's softplus (threshold 20).
+__device__ __forceinline__ float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+
+struct Params {
+    ScanProblem p;
+    int nseg, seg_len;
+    float* seg_local;   // pass 1 → 2: [batch, nseg - 1, d_inner, d_state] state of each segment from zero
+    float* seg_dsum;    // pass 1 → 2: [batch, nseg - 1, d_inner] Σ Δ' over each segment
+    float* seg_start;   // pass 2 → 3: [batch, nseg, d_inner, d_state] true starting state of each segment
+};
+
+enum class Pass { Local, Output };
+
+// grid: (⌈d_inner·G / kThreads⌉, segments, batch)
+template <typename T, int NS, int G, Pass kPass>
+__global__ void __launch_bounds__(kThreads) scan_kernel(Params prm) {
+    const ScanProblem& p = prm.p;
+    const int lane_group = threadIdx.x % G;
+    const int c = (blockIdx.x * kThreads + threadIdx.x) / G;
+    const int seg = blockIdx.y, b = blockIdx.z;
+    const bool active = c < p.d_inner;   // inactive lanes still take part in the shuffles
+    const int s0 = lane_group * NS;
+    const int t0 = seg * prm.seg_len, t1 = min(p.T, t0 + prm.seg_len);
+    const int S = p.d_state;
+
+    float A2[NS], h[NS];
+#pragma unroll
+    for (int i = 0; i < NS; ++i) {
+        const int s = s0 + i;
+        const bool live = active && s < S;
+        A2[i] = live ? p.A[size_t(c) * S + s] * kLog2e : 0.0f;
+        float h0 = 0.0f;
+        if (kPass == Pass::Output && live) {
+            h0 = prm.nseg == 1 ? p.state[(size_t(b) * p.d_inner + c) * S + s]
+                               : prm.seg_start[((size_t(b) * prm.nseg + seg) * p.d_inner + c) * S + s];
+        }
+        h[i] = h0;
+    }
+    const float bias = active && p.delta_bias ? p.delta_bias[c] : 0.0f;
+    const float Dc = active && p.D ? p.D[c] : 0.0f;
+    const T* u = static_cast<const T*>(p.u.data) + b * p.u.batch_stride + c;
+    const T* dl = static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride + c;
+    const T* z = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride + c : nullptr;
+    const T* Bm = static_cast<const T*>(p.B.data) + b * p.B.batch_stride + s0;
+    const T* Cm = static_cast<const T*>(p.C.data) + b * p.C.batch_stride + s0;
+    T* y = static_cast<T*>(p.y) + b * p.y_batch_stride + c;
+    float dsum = 0.0f;
+
+    for (int t = t0; t < t1; ++t) {
+        const float ut = active ? to_f(u[t * p.u.row_stride]) : 0.0f;
+        const float dt = active ? softplus(to_f(dl[t * p.delta.row_stride]) + bias) : 0.0f;
+        const float du = dt * ut;
+        dsum += dt;
+        float acc = 0.0f;
+#pragma unroll
+        for (int i = 0; i < NS; ++i) {
+            const bool live = s0 + i < S;
+            const float Bv = live ? to_f(Bm[t * p.B.row_stride + i]) : 0.0f;
+            h[i] = exp2f(dt * A2[i]) * h[i] + du * Bv;
+            if (kPass == Pass::Output) acc += h[i] * (live ? to_f(Cm[t * p.C.row_stride + i]) : 0.0f);
+        }
+        if (kPass == Pass::Output) {
+#pragma unroll
+            for (int off = G / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off, G);
+            if (active && lane_group == 0) {
+                float out = acc + Dc * ut;
+                if (z) {
+                    const float zt = to_f(z[t * p.z.row_stride]);
+                    out *= zt / (1.0f + __expf(-zt));
+                }
+                y[t * p.y_row_stride] = from_f<T>(out);
+            }
+        }
+    }
+    if (!active) return;
+    if (kPass == Pass::Local) {
+        const size_t slot = (size_t(b) * (prm.nseg - 1) + seg) * p.d_inner + c;
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+            if (s0 + i < S) prm.seg_local[slot * S + s0 + i] = h[i];
+        if (lane_group == 0) prm.seg_dsum[slot] = dsum;
+    } else if (seg == prm.nseg - 1) {
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+            if (s0 + i < S) p.state[(size_t(b) * p.d_inner + c) * S + s0 + i] = h[i];
+    }
+}
+
+// Pass 2: per (batch, channel, state), walk the segments: start_k = decay_{k-1}·start_{k-1} + local_{k-1}.
+__global__ void chain_kernel(Params prm) {
+    const ScanProblem& p = prm.p;
+    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    const int64_t per_batch = int64_t(p.d_inner) * p.d_state;
+    if (i >= per_batch * p.batch) return;
+    const int b = int(i / per_batch);
+    const int64_t cs = i % per_batch;
+    const int c = int(cs / p.d_state);
+    const float A2 = p.A[cs] * kLog2e;
+    float h = p.state[i];
+    for (int k = 0; k < prm.nseg; ++k) {
+        prm.seg_start[(size_t(b) * prm.nseg + k) * per_batch + cs] = h;
+        if (k + 1 < prm.nseg) {
+            const size_t slot = (size_t(b) * (prm.nseg - 1) + k) * p.d_inner + c;
+            h = exp2f(A2 * prm.seg_dsum[slot]) * h + prm.seg_local[slot * p.d_state + cs % p.d_state];
+        }
+    }
+}
+
+// Segments so that the launch has enough threads to fill the GPU, each at least 256 positions.
+void plan(const ScanProblem& p, int G, int* nseg, int* seg_len) {
+    int dev = 0, sms = 132;
+    if (cudaGetDevice(&dev) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    const int64_t threads = int64_t(p.batch) * p.d_inner * G;
+    const int64_t want = int64_t(sms) * 2048;
+    int n = int(std::min<int64_t>((want + threads - 1) / threads, (p.T + 255) / 256));
+    n = std::max(n, 1);
+    *seg_len = (p.T + n - 1) / n;
+    *nseg = (p.T + *seg_len - 1) / *seg_len;
+}
+
+template <typename T, int NS, int G>
+cudaError_t launch(const Params& prm, cudaStream_t stream) {
+    const ScanProblem& p = prm.p;
+    const dim3 block(kThreads);
+    const unsigned cblocks = unsigned((int64_t(p.d_inner) * G + kThreads - 1) / kThreads);
+    if (prm.nseg > 1) {
+        scan_kernel<T, NS, G, Pass::Local><<<dim3(cblocks, prm.nseg - 1, p.batch), block, 0, stream>>>(prm);
+        const int64_t n = int64_t(p.batch) * p.d_inner * p.d_state;
+        chain_kernel<<<unsigned((n + 255) / 256), 256, 0, stream>>>(prm);
+    }
+    scan_kernel<T, NS, G, Pass::Output><<<dim3(cblocks, prm.nseg, p.batch), block, 0, stream>>>(prm);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t dispatch(const Params& prm, cudaStream_t stream) {
+    const int S = prm.p.d_state;
+    if (S <= 4) return launch<T, 4, 1>(prm, stream);
+    if (S <= 8) return launch<T, 8, 1>(prm, stream);
+    if (S <= 16) return launch<T, 16, 1>(prm, stream);
+    if (S <= 32) return launch<T, 16, 2>(prm, stream);
+    if (S <= 64) return launch<T, 16, 4>(prm, stream);
+    if (S <= 128) return launch<T, 16, 8>(prm, stream);
+    return launch<T, 16, 16>(prm, stream);
+}
+
+int groups(int S) { return S <= 16 ? 1 : (S + 15) / 16 <= 2 ? 2 : (S + 15) / 16 <= 4 ? 4 : (S + 15) / 16 <= 8 ? 8 : 16; }
+
+}  // namespace
+
+size_t selective_scan_workspace(const ScanProblem& p) {
+    if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0) return 0;
+    int nseg = 1, seg_len = p.T;
+    plan(p, groups(p.d_state), &nseg, &seg_len);
+    if (nseg == 1) return 0;
+    const size_t cs = size_t(p.d_inner) * p.d_state;
+    return sizeof(float) * size_t(p.batch) * ((nseg - 1) * cs + (nseg - 1) * size_t(p.d_inner) + nseg * cs);
+}
+
+cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t stream) {
+    if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_state <= 0 || p.d_state > 256 || !p.A || !p.state)
+        return cudaErrorInvalidValue;
+    if (p.T == 0) return cudaSuccess;
+    Params prm{};
+    prm.p = p;
+    plan(p, groups(p.d_state), &prm.nseg, &prm.seg_len);
+    if (prm.nseg > 1) {
+        if (!workspace) return cudaErrorInvalidValue;
+        const size_t cs = size_t(p.d_inner) * p.d_state;
+        float* w = static_cast<float*>(workspace);
+        prm.seg_local = w;
+        prm.seg_dsum = prm.seg_local + size_t(p.batch) * (prm.nseg - 1) * cs;
+        prm.seg_start = prm.seg_dsum + size_t(p.batch) * (prm.nseg - 1) * p.d_inner;
+    }
+    switch (p.act) {
+        case ActType::F32: return dispatch<float>(prm, stream);
+        case ActType::BF16: return dispatch<__nv_bfloat16>(prm, stream);
+        case ActType::F16: return dispatch<__half>(prm, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace ms::cuda

@@ -1,0 +1,45 @@
+// The fused selective scan on NVIDIA GPUs (kernels/selective_scan.cu): the same function as
+// kernels/mamba_ops.h's selective_scan_ref — Δ' = softplus(Δ + bias), h = exp(Δ'·A)·h + Δ'·B·u,
+// y = (C·h + D·u)·silu(z) — for a batch of sequences, starting from a given state and returning the
+// final state so chunks chain. Activations (u, Δ, z, B, C, y) are fp32, bf16 or fp16; A, D, the
+// bias, the state and all arithmetic are fp32. d_state ≤ 256.
+//
+// Long sequences are split into segments that run in parallel: pass 1 computes each segment's
+// state from zero and its total decay, pass 2 chains the segments' starting states, pass 3 reruns
+// every segment from its true start and writes y. One segment (short T or many channels) is one pass.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ms::cuda {
+
+enum class ActType { F32, BF16, F16 };
+
+// A [batch, rows, cols] activation: element (b, t, i) at data[b * batch_stride + t * row_stride + i].
+struct Act {
+    const void* data = nullptr;
+    int64_t batch_stride = 0, row_stride = 0;
+};
+
+struct ScanProblem {
+    int batch = 1, T = 0, d_inner = 0, d_state = 0;
+    ActType act = ActType::F32;
+    Act u, delta, z, B, C;       // z.data may be null (no gating)
+    void* y = nullptr;           // same layout rules as Act, written
+    int64_t y_batch_stride = 0, y_row_stride = 0;
+    const float* delta_bias = nullptr;   // [d_inner] or null
+    const float* A = nullptr;            // [d_inner, d_state], already −exp(A_log)
+    const float* D = nullptr;            // [d_inner] or null
+    float* state = nullptr;              // [batch, d_inner, d_state], in/out
+};
+
+// Bytes of device workspace selective_scan needs for this problem (0 when it runs in one pass).
+size_t selective_scan_workspace(const ScanProblem& p);
+
+// cudaErrorInvalidValue for shapes it does not handle (d_state > 256, non-positive sizes).
+cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t stream);
+
+}  // namespace ms::cuda

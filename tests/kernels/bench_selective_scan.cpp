@@ -1,0 +1,175 @@
+// Benchmark of the CUDA selective scan on the shapes of the scan table in shared/PERFORMANCE.md
+// (bf16 activations, fp32 A/D/bias/state, z gating, D skip, Δ bias + softplus), printing time,
+// effective GB/s and the speed-up over the reference kernel (state-spaces/mamba selective_scan_fwd,
+// measured on one H200 on 2026-11-28). Median of 10 CUDA-event-timed runs after 3 warm-ups, inputs
+// random (never zeros). Before timing, one shape is checked against the CPU reference.
+//   bench_selective_scan            the table
+//   bench_selective_scan --fp32     the same shapes with fp32 activations (no reference figures)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "kernels/mamba_ops.h"
+#include "kernels/selective_scan_cuda.h"
+#include "tests/common/harness.h"
+#include "tests/kernels/cuda_test_util.h"
+
+using namespace ms;
+
+namespace {
+
+struct Row {
+    int batch, d_inner, d_state, L;
+    double ref_ms;   // reference kernel, shared/PERFORMANCE.md
+};
+
+const Row kRows[] = {{1, 512, 16, 4096, 0.058},     {1, 512, 16, 131072, 1.54},  {1, 512, 16, 1048576, 11.3},
+                     {16, 512, 16, 131072, 24.2},   {1, 1536, 16, 131072, 4.43}, {1, 1536, 16, 1048576, 34.7},
+                     {8, 1536, 16, 131072, 33.3}};
+
+#define CHECK_CUDA(x)                                                                                   \
+    do {                                                                                                \
+        cudaError_t e_ = (x);                                                                           \
+        if (e_ != cudaSuccess) {                                                                        \
+            std::fprintf(stderr, "%s failed: %s\n", #x, cudaGetErrorString(e_));                        \
+            std::exit(1);                                                                               \
+        }                                                                                               \
+    } while (0)
+
+struct Inputs {
+    size_t esz;
+    void *u, *dt, *z, *B, *C, *y, *ws;
+    float *A, *D, *bias, *state;
+    cuda::ScanProblem p;
+};
+
+Inputs make(const Row& r, bool fp32, std::mt19937& rng) {
+    Inputs in{};
+    in.esz = fp32 ? 4 : 2;
+    const size_t act = size_t(r.batch) * r.L * r.d_inner, bc = size_t(r.batch) * r.L * r.d_state;
+    std::normal_distribution<float> nd(0, 1);
+    auto fill = [&](size_t n, float mean) {
+        void* d = nullptr;
+        CHECK_CUDA(cudaMalloc(&d, n * in.esz));
+        std::vector<uint8_t> host(n * in.esz);
+        for (size_t i = 0; i < n; ++i) {
+            const float x = mean + nd(rng);
+            if (fp32) std::memcpy(&host[i * 4], &x, 4);
+            else { const uint16_t h = test::f32_to_bf16(x); std::memcpy(&host[i * 2], &h, 2); }
+        }
+        CHECK_CUDA(cudaMemcpy(d, host.data(), host.size(), cudaMemcpyHostToDevice));
+        return d;
+    };
+    in.u = fill(act, 0); in.dt = fill(act, -2); in.z = fill(act, 0); in.B = fill(bc, 0); in.C = fill(bc, 0);
+    CHECK_CUDA(cudaMalloc(&in.y, act * in.esz));
+    auto fillf = [&](size_t n, bool negative) {
+        std::vector<float> h(n);
+        std::uniform_real_distribution<float> ua(0.1f, 8.0f);
+        for (float& x : h) x = negative ? -ua(rng) : nd(rng);
+        float* d = nullptr;
+        CHECK_CUDA(cudaMalloc(reinterpret_cast<void**>(&d), n * 4));
+        CHECK_CUDA(cudaMemcpy(d, h.data(), n * 4, cudaMemcpyHostToDevice));
+        return d;
+    };
+    in.A = fillf(size_t(r.d_inner) * r.d_state, true);
+    in.D = fillf(size_t(r.d_inner), false);
+    in.bias = fillf(size_t(r.d_inner), false);
+    in.state = fillf(size_t(r.batch) * r.d_inner * r.d_state, false);
+    cuda::ScanProblem& p = in.p;
+    p.batch = r.batch; p.T = r.L; p.d_inner = r.d_inner; p.d_state = r.d_state;
+    p.act = fp32 ? cuda::ActType::F32 : cuda::ActType::BF16;
+    const int64_t abs = int64_t(r.L) * r.d_inner, bbs = int64_t(r.L) * r.d_state;
+    p.u = {in.u, abs, r.d_inner}; p.delta = {in.dt, abs, r.d_inner}; p.z = {in.z, abs, r.d_inner};
+    p.B = {in.B, bbs, r.d_state}; p.C = {in.C, bbs, r.d_state};
+    p.y = in.y; p.y_batch_stride = abs; p.y_row_stride = r.d_inner;
+    p.delta_bias = in.bias; p.A = in.A; p.D = in.D; p.state = in.state;
+    CHECK_CUDA(cudaMalloc(&in.ws, std::max<size_t>(1, cuda::selective_scan_workspace(p))));
+    return in;
+}
+
+void release(Inputs& in) {
+    for (void* p : {in.u, in.dt, in.z, in.B, in.C, in.y, in.ws}) cudaFree(p);
+    for (float* p : {in.A, in.D, in.bias, in.state}) cudaFree(p);
+}
+
+// The first row checked against the double-precision reference (bf16 output: ≤ 1e-2).
+bool check_first_row(bool fp32) {
+    std::mt19937 rng(42);
+    const Row r{1, 512, 16, 4096, 0};
+    Inputs in = make(r, fp32, rng);
+    const size_t act = size_t(r.L) * r.d_inner, bc = size_t(r.L) * r.d_state;
+    auto down = [&](void* d, size_t n) {
+        std::vector<uint8_t> b(n * in.esz);
+        cudaMemcpy(b.data(), d, b.size(), cudaMemcpyDeviceToHost);
+        std::vector<float> f(n);
+        for (size_t i = 0; i < n; ++i) {
+            if (fp32) std::memcpy(&f[i], &b[i * 4], 4);
+            else { uint16_t h; std::memcpy(&h, &b[i * 2], 2); f[i] = test::bf16_to_f32(h); }
+        }
+        return f;
+    };
+    auto downf = [&](float* d, size_t n) { std::vector<float> f(n); cudaMemcpy(f.data(), d, n * 4, cudaMemcpyDeviceToHost); return f; };
+    const auto u = down(in.u, act), dt = down(in.dt, act), z = down(in.z, act), B = down(in.B, bc), C = down(in.C, bc);
+    const auto A = downf(in.A, size_t(r.d_inner) * r.d_state), D = downf(in.D, r.d_inner), bias = downf(in.bias, r.d_inner);
+    auto state = downf(in.state, size_t(r.d_inner) * r.d_state);
+    CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    const auto y = down(in.y, act);
+    std::vector<float> y_ref(act);
+    kernels::ScanArgs a;
+    a.T = r.L; a.d_inner = r.d_inner; a.d_state = r.d_state; a.u = u.data(); a.ld_u = r.d_inner;
+    a.delta = dt.data(); a.ld_delta = r.d_inner; a.delta_bias = bias.data(); a.A = A.data(); a.B = B.data();
+    a.ld_B = r.d_state; a.C = C.data(); a.ld_C = r.d_state; a.D = D.data(); a.z = z.data(); a.ld_z = r.d_inner;
+    a.state = state.data(); a.y = y_ref.data(); a.ld_y = r.d_inner;
+    kernels::selective_scan_ref(a);
+    const double e = test::rel_error(y.data(), y_ref.data(), act);
+    std::printf("# check 1x512x16x4096 against the CPU reference: rel error %.2e\n", e);
+    release(in);
+    return e <= (fp32 ? 1e-5 : 1e-2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool fp32 = argc > 1 && std::strcmp(argv[1], "--fp32") == 0;
+    if (!test::cuda_available()) return 77;
+    cudaDeviceProp prop{};
+    CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
+    std::printf("# selective scan forward, %s activations, %s\n", fp32 ? "fp32" : "bf16", prop.name);
+    if (!check_first_row(fp32)) {
+        std::printf("# FAILED the reference check: not timing a wrong kernel\n");
+        return 1;
+    }
+    std::printf("%6s %8s %8s %10s %10s %10s %10s %9s\n", "batch", "d_inner", "d_state", "L", "ms", "GB/s", "ref ms",
+                "speed-up");
+    std::mt19937 rng(1);
+    cudaEvent_t e0, e1;
+    CHECK_CUDA(cudaEventCreate(&e0));
+    CHECK_CUDA(cudaEventCreate(&e1));
+    for (const Row& r : kRows) {
+        Inputs in = make(r, fp32, rng);
+        for (int i = 0; i < 3; ++i) CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+        std::vector<float> times;
+        for (int i = 0; i < 10; ++i) {
+            CHECK_CUDA(cudaEventRecord(e0));
+            CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+            CHECK_CUDA(cudaEventRecord(e1));
+            CHECK_CUDA(cudaEventSynchronize(e1));
+            float ms = 0;
+            CHECK_CUDA(cudaEventElapsedTime(&ms, e0, e1));
+            times.push_back(ms);
+        }
+        std::sort(times.begin(), times.end());
+        const double ms = (times[4] + times[5]) / 2;
+        const double bytes = double(r.batch) * r.L * (4.0 * r.d_inner + 2.0 * r.d_state) * double(in.esz);
+        std::printf("%6d %8d %8d %10d %10.3f %10.1f %10.3f %8.2fx\n", r.batch, r.d_inner, r.d_state, r.L, ms,
+                    bytes / ms / 1e6, r.ref_ms, fp32 ? 0.0 : r.ref_ms / ms);
+        std::fflush(stdout);
+        release(in);
+    }
+    return 0;
+}
