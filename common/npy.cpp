@@ -112,7 +112,7 @@ Result<NpyArray> read_npy(const std::string& path) {
                           count * elem);
     arr.data.resize(count);
     if (f4) {
-        std::memcpy(arr.data.data(), bytes.data() + data_at, count * 4);
+        if (count) std::memcpy(arr.data.data(), bytes.data() + data_at, count * 4);
     } else {
         for (size_t i = 0; i < count; ++i) {
             double d;

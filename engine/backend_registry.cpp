@@ -99,7 +99,7 @@ GpuScan scan_gpus() {
         MsCudaDeviceInfo info{};
         if (m.plugin->device_info(i, &info, err, sizeof err) != 0) {
             std::snprintf(info.name, sizeof info.name, "device %d", i);
-            std::snprintf(info.problem, sizeof info.problem, "%s", err);
+            std::snprintf(info.problem, sizeof info.problem, "%.200s", err);
         }
         s.devices.push_back(info);
     }

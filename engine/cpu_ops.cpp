@@ -27,7 +27,7 @@ using vf = float __attribute__((vector_size(64)));
 using vi = int32_t __attribute__((vector_size(64)));
 static_assert(sizeof(vf) == sizeof(float) * kLanes);
 
-inline vf splat(float x) { return vf{} + x; }
+__attribute__((always_inline)) inline vf splat(float x) { return vf{} + x; }
 
 // 2^x for −126 ≤ x ≤ 0, branch-free: x = k + r, |r| ≤ 1/2, 2^r by a degree-5 Chebyshev fit
 // (relative error 2.1e-7 in float32 Horner), and k added straight into the exponent bits. Adding
