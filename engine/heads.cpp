@@ -1,5 +1,6 @@
 #include "engine/heads.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -37,6 +38,23 @@ void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, c
 void add_rows(const float* x, int64_t rows, int width, double* sum) {
     for (int64_t r = 0; r < rows; ++r)
         for (int i = 0; i < width; ++i) sum[i] += x[r * width + i];
+}
+
+std::vector<float> classify(const ClassifierWeights& head, const float* pooled, int d_model) {
+    const size_t n = head.bias.size();
+    std::vector<double> z(n);
+    double m = -INFINITY;
+    for (size_t k = 0; k < n; ++k) {
+        double acc = head.bias[k];
+        for (int i = 0; i < d_model; ++i) acc += double(head.weight[k * size_t(d_model) + size_t(i)]) * pooled[i];
+        z[k] = acc;
+        m = std::max(m, acc);
+    }
+    double sum = 0;
+    for (double& v : z) sum += v = std::exp(v - m);
+    std::vector<float> p(n);
+    for (size_t k = 0; k < n; ++k) p[k] = float(z[k] / sum);
+    return p;
 }
 
 }  // namespace ms

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/model_weights.h"
+
 namespace ms {
 
 struct BaseScores {
@@ -27,5 +29,9 @@ void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, c
 // Adds the rows of x [rows, width] to sum [width]; the pooled embedding of a window or record is
 // sum / rows once all of its chunks have been added.
 void add_rows(const float* x, int64_t rows, int width, double* sum);
+
+// Class probabilities of one of the model's classifier heads on a pooled embedding [d_model]:
+// softmax(W · x + b) over the head's labels.
+std::vector<float> classify(const ClassifierWeights& head, const float* pooled, int d_model);
 
 }  // namespace ms

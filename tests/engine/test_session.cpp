@@ -152,6 +152,19 @@ MS_TEST(pooled_embeddings_are_window_means_of_hidden_states) {
         }
 }
 
+MS_TEST(classifier_head_is_softmax_of_affine_map) {
+    ClassifierWeights head;
+    head.weight = {1, 0, 0, 1, -1, -1};   // 3 labels × d_model 2
+    head.bias = {0, 0.5f, 0};
+    const float x[2] = {2, 1};
+    const std::vector<float> p = classify(head, x, 2);
+    const double z[3] = {2, 1.5, -3}, e0 = std::exp(z[0]), e1 = std::exp(z[1]), e2 = std::exp(z[2]);
+    MS_CHECK_EQ(p.size(), size_t(3));
+    MS_CHECK(std::abs(p[0] - e0 / (e0 + e1 + e2)) < 1e-6);
+    MS_CHECK(std::abs(p[1] - e1 / (e0 + e1 + e2)) < 1e-6);
+    MS_CHECK(std::abs(p[2] - e2 / (e0 + e1 + e2)) < 1e-6);
+}
+
 MS_TEST(runner_rejects_bad_tokens_and_chunks) {
     auto backend = make_cpu_backend(1);
     const Model& m = small_model();
