@@ -33,6 +33,29 @@ template <> __device__ __forceinline__ __half from_f<__half>(float x) { return _
 // PyTorch's softplus (threshold 20).
 __device__ __forceinline__ float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 
+// 2^x on the special-function unit (relative error ~2^-22; flushes below 2^-126 to 0).
+__device__ __forceinline__ float ex2_sfu(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// 2^x for x ≤ 0 on the FMA pipes: x = k + r, |r| ≤ 1/2, 2^r by a degree-5 Chebyshev fit (relative
+// error 2.1e-7), k added into the exponent bits. Half of the decays use this and half the SFU, so
+// both units share the exponentials (the SFU alone would be the floor).
+__device__ __forceinline__ float ex2_fma(float x) {
+    x = fmaxf(x, -126.0f);
+    const float rounded = x + 12582912.0f;   // 1.5·2^23: rounds x to the integer k, kept in the low bits
+    const float r = x - (rounded - 12582912.0f);
+    float p = 1.3390863364533504e-3f;
+    p = fmaf(p, r, 9.676031918326564e-3f);
+    p = fmaf(p, r, 5.550357114219461e-2f);
+    p = fmaf(p, r, 2.4022107485308208e-1f);
+    p = fmaf(p, r, 6.931471880262287e-1f);
+    p = fmaf(p, r, 1.0000000754548972f);
+    return __int_as_float(__float_as_int(p) + (__float_as_int(rounded) << 23));
+}
+
 struct Params {
     ScanProblem p;
     int nseg, seg_len;
@@ -43,17 +66,31 @@ struct Params {
 
 enum class Pass { Local, Output };
 
-// grid: (⌈d_inner·G / kThreads⌉, segments, batch)
+constexpr int kTile = 16;   // positions staged in shared memory at a time
+
+// grid: (⌈d_inner·G / kThreads⌉, segments, batch). The block stages kTile positions of its
+// channels' Δ' = softplus(Δ + bias), Δ'·u, u and silu(z), and of B and C, in shared memory — every
+// thread loads a share with coalesced reads and computes each softplus/SiLU once — then each thread
+// runs its channel's recurrence over the tile from shared memory. Other resident blocks load while
+// one computes, which hides the global-memory latency that bounded version 1.
 template <typename T, int NS, int G, Pass kPass>
 __global__ void __launch_bounds__(kThreads) scan_kernel(Params prm) {
+    constexpr int kChan = kThreads / G;   // channels per block
+    constexpr int kS = NS * G;            // states covered by the block (≥ d_state)
+    constexpr bool kOut = kPass == Pass::Output;
+    __shared__ float s_dt[kTile][kChan], s_du[kTile][kChan];
+    __shared__ float s_u[kOut ? kTile : 1][kChan], s_g[kOut ? kTile : 1][kChan];
+    __shared__ float s_B[kTile][kS], s_C[kOut ? kTile : 1][kS];
+
     const ScanProblem& p = prm.p;
-    const int lane_group = threadIdx.x % G;
-    const int c = (blockIdx.x * kThreads + threadIdx.x) / G;
+    const int S = p.d_state;
     const int seg = blockIdx.y, b = blockIdx.z;
-    const bool active = c < p.d_inner;   // inactive lanes still take part in the shuffles
+    const int cb = blockIdx.x * kChan;                 // first channel of the block
+    const int cc = threadIdx.x / G, lane_group = threadIdx.x % G;
+    const int c = cb + cc;
+    const bool active = c < p.d_inner;                 // inactive lanes still take part in the shuffles
     const int s0 = lane_group * NS;
     const int t0 = seg * prm.seg_len, t1 = min(p.T, t0 + prm.seg_len);
-    const int S = p.d_state;
 
     float A2[NS], h[NS];
 #pragma unroll
@@ -62,47 +99,73 @@ __global__ void __launch_bounds__(kThreads) scan_kernel(Params prm) {
         const bool live = active && s < S;
         A2[i] = live ? p.A[size_t(c) * S + s] * kLog2e : 0.0f;
         float h0 = 0.0f;
-        if (kPass == Pass::Output && live) {
+        if (kOut && live) {
             h0 = prm.nseg == 1 ? p.state[(size_t(b) * p.d_inner + c) * S + s]
                                : prm.seg_start[((size_t(b) * prm.nseg + seg) * p.d_inner + c) * S + s];
         }
         h[i] = h0;
     }
-    const float bias = active && p.delta_bias ? p.delta_bias[c] : 0.0f;
     const float Dc = active && p.D ? p.D[c] : 0.0f;
-    const T* u = static_cast<const T*>(p.u.data) + b * p.u.batch_stride + c;
-    const T* dl = static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride + c;
-    const T* z = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride + c : nullptr;
-    const T* Bm = static_cast<const T*>(p.B.data) + b * p.B.batch_stride + s0;
-    const T* Cm = static_cast<const T*>(p.C.data) + b * p.C.batch_stride + s0;
+
+    // The loading role: kThreads is a multiple of kChan, so each thread always loads the same channel.
+    const int lc = threadIdx.x % kChan, lrow0 = threadIdx.x / kChan;
+    constexpr int kRowsPerPass = kThreads / kChan;
+    const int load_c = cb + lc;
+    const bool load_live = load_c < p.d_inner;
+    const float load_bias = load_live && p.delta_bias ? p.delta_bias[load_c] : 0.0f;
+    const T* u = static_cast<const T*>(p.u.data) + b * p.u.batch_stride + load_c;
+    const T* dl = static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride + load_c;
+    const T* z = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride + load_c : nullptr;
+    const T* Bm = static_cast<const T*>(p.B.data) + b * p.B.batch_stride;
+    const T* Cm = static_cast<const T*>(p.C.data) + b * p.C.batch_stride;
     T* y = static_cast<T*>(p.y) + b * p.y_batch_stride + c;
     float dsum = 0.0f;
 
-    for (int t = t0; t < t1; ++t) {
-        const float ut = active ? to_f(u[t * p.u.row_stride]) : 0.0f;
-        const float dt = active ? softplus(to_f(dl[t * p.delta.row_stride]) + bias) : 0.0f;
-        const float du = dt * ut;
-        dsum += dt;
-        float acc = 0.0f;
-#pragma unroll
-        for (int i = 0; i < NS; ++i) {
-            const bool live = s0 + i < S;
-            const float Bv = live ? to_f(Bm[t * p.B.row_stride + i]) : 0.0f;
-            h[i] = exp2f(dt * A2[i]) * h[i] + du * Bv;
-            if (kPass == Pass::Output) acc += h[i] * (live ? to_f(Cm[t * p.C.row_stride + i]) : 0.0f);
-        }
-        if (kPass == Pass::Output) {
-#pragma unroll
-            for (int off = G / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off, G);
-            if (active && lane_group == 0) {
-                float out = acc + Dc * ut;
-                if (z) {
-                    const float zt = to_f(z[t * p.z.row_stride]);
-                    out *= zt / (1.0f + __expf(-zt));
+    for (int tile = t0; tile < t1; tile += kTile) {
+        const int n = min(kTile, t1 - tile);
+        for (int r = lrow0; r < kTile; r += kRowsPerPass) {
+            const int t = tile + r;
+            float dtv = 0.0f, uv = 0.0f, gv = 1.0f;
+            if (r < n && load_live) {
+                uv = to_f(u[int64_t(t) * p.u.row_stride]);
+                dtv = softplus(to_f(dl[int64_t(t) * p.delta.row_stride]) + load_bias);
+                if (kOut && z) {
+                    const float zt = to_f(z[int64_t(t) * p.z.row_stride]);
+                    gv = zt / (1.0f + __expf(-zt));
                 }
-                y[t * p.y_row_stride] = from_f<T>(out);
+            }
+            s_dt[r][lc] = dtv;
+            s_du[r][lc] = dtv * uv;
+            if (kOut) {
+                s_u[r][lc] = uv;
+                s_g[r][lc] = gv;
             }
         }
+        for (int i = threadIdx.x; i < kTile * kS; i += kThreads) {
+            const int r = i / kS, s = i % kS;
+            const bool live = r < n && s < S;
+            s_B[r][s] = live ? to_f(Bm[int64_t(tile + r) * p.B.row_stride + s]) : 0.0f;
+            if (kOut) s_C[r][s] = live ? to_f(Cm[int64_t(tile + r) * p.C.row_stride + s]) : 0.0f;
+        }
+        __syncthreads();
+        for (int r = 0; r < n; ++r) {
+            const float dt = s_dt[r][cc], du = s_du[r][cc];
+            dsum += dt;
+            float acc = 0.0f;
+#pragma unroll
+            for (int i = 0; i < NS; ++i) {
+                const float e = (i & 1) ? ex2_fma(dt * A2[i]) : ex2_sfu(dt * A2[i]);
+                h[i] = fmaf(e, h[i], du * s_B[r][s0 + i]);
+                if (kOut) acc = fmaf(h[i], s_C[r][s0 + i], acc);
+            }
+            if (kOut) {
+#pragma unroll
+                for (int off = G / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off, G);
+                if (active && lane_group == 0)
+                    y[int64_t(tile + r) * p.y_row_stride] = from_f<T>((acc + Dc * s_u[r][cc]) * s_g[r][cc]);
+            }
+        }
+        __syncthreads();
     }
     if (!active) return;
     if (kPass == Pass::Local) {

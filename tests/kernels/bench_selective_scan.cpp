@@ -52,16 +52,22 @@ Inputs make(const Row& r, bool fp32, std::mt19937& rng) {
     in.esz = fp32 ? 4 : 2;
     const size_t act = size_t(r.batch) * r.L * r.d_inner, bc = size_t(r.batch) * r.L * r.d_state;
     std::normal_distribution<float> nd(0, 1);
+    // Random values (never zeros) drawn for a 4M-element block on the host and tiled over the
+    // buffer on the device: drawing billions of normals on the host took minutes.
     auto fill = [&](size_t n, float mean) {
         void* d = nullptr;
         CHECK_CUDA(cudaMalloc(&d, n * in.esz));
-        std::vector<uint8_t> host(n * in.esz);
-        for (size_t i = 0; i < n; ++i) {
+        const size_t block = std::min<size_t>(n, size_t(1) << 22);
+        std::vector<uint8_t> host(block * in.esz);
+        for (size_t i = 0; i < block; ++i) {
             const float x = mean + nd(rng);
             if (fp32) std::memcpy(&host[i * 4], &x, 4);
             else { const uint16_t h = test::f32_to_bf16(x); std::memcpy(&host[i * 2], &h, 2); }
         }
-        CHECK_CUDA(cudaMemcpy(d, host.data(), host.size(), cudaMemcpyHostToDevice));
+        for (size_t at = 0; at < n; at += block) {
+            const size_t m = std::min(block, n - at);
+            CHECK_CUDA(cudaMemcpy(static_cast<uint8_t*>(d) + at * in.esz, host.data(), m * in.esz, cudaMemcpyHostToDevice));
+        }
         return d;
     };
     in.u = fill(act, 0); in.dt = fill(act, -2); in.z = fill(act, 0); in.B = fill(bc, 0); in.C = fill(bc, 0);
