@@ -68,6 +68,14 @@ private:
 
 }  // namespace ms
 
+// Assigns the value of a Result<T> expression to `lhs`, or returns its error to the caller.
+#define MS_ASSIGN(lhs, expr)                                      \
+    do {                                                          \
+        auto ms_assign_result_ = (expr);                          \
+        if (!ms_assign_result_) return ms_assign_result_.error(); \
+        lhs = std::move(*ms_assign_result_);                      \
+    } while (0)
+
 // Propagates an error from an expression of type Result<...> to the caller.
 #define MS_TRY(expr)                                  \
     do {                                              \

@@ -3,13 +3,15 @@
 // a shape mismatch three files later.
 #include "engine/model_config.h"
 
+
 #include <cmath>
-#include <fstream>
+#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
+
+#include "engine/json_file.h"
 
 namespace ms {
 
@@ -104,13 +106,6 @@ private:
     std::string prefix_;
 };
 
-// Assigns the value of a Result or returns its error from the enclosing function.
-#define MS_ASSIGN(lhs, expr)                      \
-    do {                                          \
-        auto ms_assign_result_ = (expr);          \
-        if (!ms_assign_result_) return ms_assign_result_.error(); \
-        lhs = std::move(*ms_assign_result_);      \
-    } while (0)
 
 Result<void> read_mamba_ssm(const KeyReader& top, ModelConfig& c) {
     const std::string& src = c.source;
@@ -234,16 +229,12 @@ int64_t ModelConfig::parameter_count() const {
 Result<ModelConfig> load_model_config(const std::string& dir) {
     ModelConfig c;
     c.source = dir + "/config.json";
-    std::ifstream in(c.source, std::ios::binary);
-    if (!in) return make_error("cannot open '", c.source, "': a model directory needs a config.json");
-    std::ostringstream text;
-    text << in.rdbuf();
-    json root;
-    try {
-        root = json::parse(text.str());
-    } catch (const json::exception& e) {
-        return make_error(c.source, ": not valid JSON (", e.what(), ")");
-    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(c.source, ec))
+        return make_error("cannot open '", c.source, "': a model directory needs a config.json");
+    auto parsed = read_json_file(c.source);
+    if (!parsed) return parsed.error();
+    json root = std::move(*parsed);
     if (!root.is_object()) return make_error(c.source, ": not a JSON object");
 
     const KeyReader top(c.source, root);

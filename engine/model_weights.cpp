@@ -46,36 +46,29 @@ private:
     std::set<DType> dtypes_;
 };
 
-// Assigns the value of a Result or returns its error from the enclosing function.
-#define MS_LOAD(lhs, expr)                         \
-    do {                                           \
-        auto ms_load_result_ = (expr);             \
-        if (!ms_load_result_) return ms_load_result_.error(); \
-        lhs = std::move(*ms_load_result_);         \
-    } while (0)
 
 Result<LayerWeights> load_layer(const ModelConfig& c, Loader& loader, int i) {
     const int64_t dm = c.d_model, di = c.d_inner, ds = c.d_state, dc = c.d_conv, r = c.dt_rank;
     const std::string p = cat("backbone.layers.", i, ".");
     const std::string m = p + "mixer.";
     LayerWeights w;
-    MS_LOAD(w.norm, loader.load(p + "norm.weight", {dm}));
-    MS_LOAD(w.in_proj, loader.load(m + "in_proj.weight", {2 * di, dm}));
-    MS_LOAD(w.in_proj_b, loader.load_if(c.use_bias, m + "in_proj.bias", {2 * di}));
+    MS_ASSIGN(w.norm, loader.load(p + "norm.weight", {dm}));
+    MS_ASSIGN(w.in_proj, loader.load(m + "in_proj.weight", {2 * di, dm}));
+    MS_ASSIGN(w.in_proj_b, loader.load_if(c.use_bias, m + "in_proj.bias", {2 * di}));
     // conv1d is depthwise: PyTorch stores it as [d_inner, 1, d_conv]; the middle axis carries nothing.
-    MS_LOAD(w.conv_w, loader.load(m + "conv1d.weight", {di, 1, dc}));
-    MS_LOAD(w.conv_b, loader.load_if(c.use_conv_bias, m + "conv1d.bias", {di}));
-    MS_LOAD(w.x_proj, loader.load(m + "x_proj.weight", {r + 2 * ds, di}));
-    MS_LOAD(w.dt_proj, loader.load(m + "dt_proj.weight", {di, r}));
-    MS_LOAD(w.dt_proj_b, loader.load(m + "dt_proj.bias", {di}));
+    MS_ASSIGN(w.conv_w, loader.load(m + "conv1d.weight", {di, 1, dc}));
+    MS_ASSIGN(w.conv_b, loader.load_if(c.use_conv_bias, m + "conv1d.bias", {di}));
+    MS_ASSIGN(w.x_proj, loader.load(m + "x_proj.weight", {r + 2 * ds, di}));
+    MS_ASSIGN(w.dt_proj, loader.load(m + "dt_proj.weight", {di, r}));
+    MS_ASSIGN(w.dt_proj_b, loader.load(m + "dt_proj.bias", {di}));
     std::vector<float> a_log;
-    MS_LOAD(a_log, loader.load(m + "A_log", {di, ds}));
+    MS_ASSIGN(a_log, loader.load(m + "A_log", {di, ds}));
     // The scan uses A itself; both reference implementations compute it as -exp(A_log) in float32.
     w.A.resize(a_log.size());
     for (size_t k = 0; k < a_log.size(); ++k) w.A[k] = -std::exp(a_log[k]);
-    MS_LOAD(w.D, loader.load(m + "D", {di}));
-    MS_LOAD(w.out_proj, loader.load(m + "out_proj.weight", {dm, di}));
-    MS_LOAD(w.out_proj_b, loader.load_if(c.use_bias, m + "out_proj.bias", {dm}));
+    MS_ASSIGN(w.D, loader.load(m + "D", {di}));
+    MS_ASSIGN(w.out_proj, loader.load(m + "out_proj.weight", {dm, di}));
+    MS_ASSIGN(w.out_proj_b, loader.load_if(c.use_bias, m + "out_proj.bias", {dm}));
     return w;
 }
 
@@ -85,23 +78,23 @@ Result<ModelWeights> load_model_weights(const ModelConfig& config, const TensorS
     const int64_t dm = config.d_model, vocab = config.vocab_size;
     Loader loader(store);
     ModelWeights w;
-    MS_LOAD(w.embedding, loader.load(config.embedding_tensor, {vocab, dm}));
+    MS_ASSIGN(w.embedding, loader.load(config.embedding_tensor, {vocab, dm}));
     for (int i = 0; i < config.n_layer; ++i) {
         LayerWeights layer;
-        MS_LOAD(layer, load_layer(config, loader, i));
+        MS_ASSIGN(layer, load_layer(config, loader, i));
         w.layers.push_back(std::move(layer));
     }
-    MS_LOAD(w.norm_f, loader.load("backbone.norm_f.weight", {dm}));
+    MS_ASSIGN(w.norm_f, loader.load("backbone.norm_f.weight", {dm}));
     // Tied checkpoints may or may not also store lm_head.weight; the embedding is what the model uses.
     if (config.tie_embeddings)
         w.lm_head = w.embedding;
     else
-        MS_LOAD(w.lm_head, loader.load("lm_head.weight", {vocab, dm}));
+        MS_ASSIGN(w.lm_head, loader.load("lm_head.weight", {vocab, dm}));
     for (const ClassifierHeadConfig& h : config.classifiers) {
         const int64_t n = static_cast<int64_t>(h.labels.size());
         ClassifierWeights head;
-        MS_LOAD(head.weight, loader.load(h.name + ".weight", {n, dm}));
-        MS_LOAD(head.bias, loader.load(h.name + ".bias", {n}));
+        MS_ASSIGN(head.weight, loader.load(h.name + ".weight", {n, dm}));
+        MS_ASSIGN(head.bias, loader.load(h.name + ".bias", {n}));
         w.classifiers.push_back(std::move(head));
     }
     w.stored_dtype = loader.stored_dtype();

@@ -4,6 +4,7 @@
 // so later code can trust a TensorView without re-checking bounds.
 #include "engine/safetensors.h"
 
+#include "engine/json_file.h"
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -165,23 +166,6 @@ Result<void> check_no_overlap(const std::string& path, std::vector<Span> spans, 
         if (!furthest || s.end > furthest->end) furthest = &s;
     }
     return {};
-}
-
-Result<json> parse_json_text(const std::string& path, const char* begin, const char* end, const char* what) {
-    try {
-        return json::parse(begin, end);
-    } catch (const json::exception& e) {
-        return make_error(path, ": the ", what, " is not valid JSON (", e.what(), ")");
-    }
-}
-
-Result<std::string> read_text_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot open '", path, "': ", std::strerror(errno));
-    std::ostringstream os;
-    os << in.rdbuf();
-    if (in.bad()) return make_error("cannot read '", path, "'");
-    return os.str();
 }
 
 bool file_exists(const std::string& path) {

@@ -1,11 +1,12 @@
 // The character tokenizer: a 256-entry table built once, so encoding a chromosome is one lookup per base.
 #include "engine/tokenizer.h"
 
+
 #include <cctype>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <sys/stat.h>
+
+#include "engine/json_file.h"
 
 namespace ms {
 
@@ -20,16 +21,9 @@ char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned 
 
 // The `characters` list of tokenizer_config.json; the defaults when the key is absent.
 Result<std::vector<char>> read_characters(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot open '", path, "'");
-    std::ostringstream text;
-    text << in.rdbuf();
-    json root;
-    try {
-        root = json::parse(text.str());
-    } catch (const json::exception& e) {
-        return make_error(path, ": not valid JSON (", e.what(), ")");
-    }
+    auto parsed = read_json_file(path);
+    if (!parsed) return parsed.error();
+    const json root = std::move(*parsed);
     if (!root.is_object()) return make_error(path, ": not a JSON object");
     const auto it = root.find("characters");
     if (it == root.end()) return kDefaultCharacters;
