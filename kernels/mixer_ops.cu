@@ -1,0 +1,132 @@
+// Causal depthwise conv1d (+ bias, SiLU, carried state) and RMSNorm fused with the residual add;
+// see kernels/mixer_ops_cuda.h. Test: tests/kernels/test_mixer_ops_cuda.
+#include <cuda_bf16.h>
+
+#include "kernels/mixer_ops_cuda.h"
+
+namespace ms::cuda {
+
+namespace {
+
+constexpr int kConvThreads = 128;   // channels per block
+constexpr int kConvTile = 64;       // positions per block
+constexpr int kMaxConv = 8;         // the largest d_conv handled (Mamba uses 4)
+
+template <typename T> __device__ __forceinline__ float load(const T* p);
+template <> __device__ __forceinline__ float load<float>(const float* p) { return *p; }
+template <> __device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+template <typename T> __device__ __forceinline__ void store(T* p, float v);
+template <> __device__ __forceinline__ void store<float>(float* p, float v) { *p = v; }
+template <> __device__ __forceinline__ void store<__nv_bfloat16>(__nv_bfloat16* p, float v) { *p = __float2bfloat16(v); }
+
+// grid (⌈d_inner / 128⌉, ⌈T / 64⌉, batch): a thread slides a window of d_conv inputs of one channel
+// over 64 positions; loads are coalesced across the warp's channels.
+template <typename T>
+__global__ void conv_kernel(ConvProblem p) {
+    const int c = blockIdx.x * kConvThreads + threadIdx.x;
+    if (c >= p.d_inner) return;
+    const int b = blockIdx.z, t0 = blockIdx.y * kConvTile, t1 = min(p.T, t0 + kConvTile);
+    const int K = p.d_conv, H = K - 1;
+    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c;
+    const float* state = p.conv_state + size_t(b) * H * p.d_inner + c;
+    auto input = [&](int t) -> float { return t >= 0 ? load(x + int64_t(t) * p.x.row_stride) : state[size_t(H + t) * p.d_inner]; };
+    float w[kMaxConv], win[kMaxConv];
+    for (int k = 0; k < K; ++k) w[k] = p.w[size_t(c) * K + k];
+    for (int k = 0; k < H; ++k) win[k] = input(t0 - H + k);
+    const float bias = p.bias ? p.bias[c] : 0.0f;
+    T* out = static_cast<T*>(p.out) + size_t(b) * p.T * p.d_inner + c;
+    for (int t = t0; t < t1; ++t) {
+        win[H] = input(t);
+        float acc = bias;
+        for (int k = 0; k < K; ++k) acc = fmaf(w[k], win[k], acc);
+        if (p.silu) acc = acc / (1.0f + __expf(-acc));
+        store(out + size_t(t) * p.d_inner, acc);
+        for (int k = 0; k < H; ++k) win[k] = win[k + 1];
+    }
+}
+
+// After the conv: each (batch, channel) keeps its last H inputs, oldest first. Row r takes input
+// T − H + r, which is x or a later state row read before it is overwritten.
+template <typename T>
+__global__ void conv_state_kernel(ConvProblem p) {
+    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= int64_t(p.batch) * p.d_inner) return;
+    const int b = int(i / p.d_inner), c = int(i % p.d_inner), H = p.d_conv - 1;
+    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c;
+    float* state = p.conv_state + size_t(b) * H * p.d_inner + c;
+    for (int r = 0; r < H; ++r) {
+        const int t = p.T - H + r;
+        state[size_t(r) * p.d_inner] = t >= 0 ? load(x + int64_t(t) * p.x.row_stride) : state[size_t(H + t) * p.d_inner];
+    }
+}
+
+// One block per row: residual += x, then the RMS over the row, then out = residual · inv · weight.
+template <typename T>
+__global__ void rmsnorm_residual_kernel(int n, const T* x, float* residual, const float* weight, float eps, T* out) {
+    const size_t row = blockIdx.x;
+    float* res = residual + row * n;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = res[i];
+        if (x) v += load(x + row * n + i);
+        res[i] = v;
+        ss = fmaf(v, v, ss);
+    }
+    for (int off = 16; off > 0; off /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, off);
+    __shared__ float warp_sums[32];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (lane == 0) warp_sums[warp] = ss;
+    __syncthreads();
+    if (warp == 0) {
+        ss = lane < int(blockDim.x / 32) ? warp_sums[lane] : 0.0f;
+        for (int off = 16; off > 0; off /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, off);
+        if (lane == 0) warp_sums[0] = rsqrtf(ss / float(n) + eps);
+    }
+    __syncthreads();
+    const float inv = warp_sums[0];
+    for (int i = threadIdx.x; i < n; i += blockDim.x) store(out + row * n + i, res[i] * inv * weight[i]);
+}
+
+template <typename T>
+cudaError_t conv(const ConvProblem& p, cudaStream_t stream) {
+    const dim3 grid((p.d_inner + kConvThreads - 1) / kConvThreads, (p.T + kConvTile - 1) / kConvTile, p.batch);
+    conv_kernel<T><<<grid, kConvThreads, 0, stream>>>(p);
+    const int64_t n = int64_t(p.batch) * p.d_inner;
+    conv_state_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p);
+    return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream) {
+    if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 || p.d_conv > kMaxConv || !p.w || !p.conv_state)
+        return cudaErrorInvalidValue;
+    if (p.T == 0) return cudaSuccess;
+    switch (p.act) {
+        case ActType::F32: return conv<float>(p, stream);
+        case ActType::BF16: return conv<__nv_bfloat16>(p, stream);
+        case ActType::F16: break;
+    }
+    return cudaErrorInvalidValue;
+}
+
+cudaError_t rmsnorm_residual(int rows, int n, ActType act, const void* x, float* residual, const float* weight,
+                             float eps, void* out, cudaStream_t stream) {
+    if (rows < 0 || n <= 0 || !residual || !weight || !out) return cudaErrorInvalidValue;
+    if (rows == 0) return cudaSuccess;
+    const int threads = n >= 1024 ? 256 : 128;
+    switch (act) {
+        case ActType::F32:
+            rmsnorm_residual_kernel<float><<<rows, threads, 0, stream>>>(n, static_cast<const float*>(x), residual, weight,
+                                                                         eps, static_cast<float*>(out));
+            return cudaGetLastError();
+        case ActType::BF16:
+            rmsnorm_residual_kernel<__nv_bfloat16><<<rows, threads, 0, stream>>>(
+                n, static_cast<const __nv_bfloat16*>(x), residual, weight, eps, static_cast<__nv_bfloat16*>(out));
+            return cudaGetLastError();
+        case ActType::F16: break;
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace ms::cuda

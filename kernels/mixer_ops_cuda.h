@@ -1,0 +1,32 @@
+// CUDA kernels for the non-scan parts of a Mamba layer, each the same function as its CPU reference
+// in kernels/mamba_ops.h:
+//   causal_conv1d: out[t, c] = silu(bias[c] + Σ_k w[c, k] · x[t + k − (d_conv − 1), c]), reading
+//                  positions before the chunk from conv_state [batch, d_conv − 1, d_inner] and
+//                  leaving the chunk's last d_conv − 1 inputs there;
+//   rmsnorm_residual: residual += x (fp32), out = residual / sqrt(mean(residual²) + eps) · weight —
+//                  the add of one layer's output and the next layer's norm in one pass.
+// Activations fp32 or bf16 (ActType), weights and state fp32.
+#pragma once
+
+#include "kernels/selective_scan_cuda.h"
+
+namespace ms::cuda {
+
+struct ConvProblem {
+    int batch = 1, T = 0, d_inner = 0, d_conv = 4;
+    ActType act = ActType::F32;
+    Act x;                            // [batch, T, d_inner] (row stride may be 2·d_inner: the x half of in_proj)
+    void* out = nullptr;              // [batch, T, d_inner], row stride d_inner
+    const float* w = nullptr;         // [d_inner, d_conv]
+    const float* bias = nullptr;      // [d_inner] or null
+    float* conv_state = nullptr;      // [batch, d_conv − 1, d_inner], in/out
+    bool silu = true;
+};
+
+cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream);
+
+// rows × n: residual (fp32, in/out) += x (act, may be null: the first layer), out (act) = norm.
+cudaError_t rmsnorm_residual(int rows, int n, ActType act, const void* x, float* residual, const float* weight,
+                             float eps, void* out, cudaStream_t stream);
+
+}  // namespace ms::cuda
