@@ -50,7 +50,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     sequences_ = new QTableWidget(0, 4, this);
     sequences_->setObjectName(QStringLiteral("sequenceTable"));
     sequences_->setHorizontalHeaderLabels({tr("Sequence"), tr("Length (bp)"), tr("GC %"), tr("N %")});
-    sequences_->horizontalHeader()->setStretchLastSection(true);
+    // The name takes the spare width; the numbers keep just what they need.
+    sequences_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    for (int col = 1; col < 4; ++col) sequences_->horizontalHeader()->setSectionResizeMode(col, QHeaderView::ResizeToContents);
     sequences_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     sequences_->setSelectionBehavior(QAbstractItemView::SelectRows);
     sequences_->setSortingEnabled(true);
