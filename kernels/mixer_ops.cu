@@ -96,7 +96,34 @@ cudaError_t conv(const ConvProblem& p, cudaStream_t stream) {
     return cudaGetLastError();
 }
 
+__global__ void embed_kernel(int n, int width, const int32_t* ids, const float* table, float* out) {
+    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= int64_t(n) * width) return;
+    const int64_t row = i / width, col = i % width;
+    out[i] = table[int64_t(ids[row]) * width + col];
+}
+
+__global__ void bias_kernel(int rows, int n, int64_t ld, const float* bias, float* data) {
+    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= int64_t(rows) * n) return;
+    data[(i / n) * ld + i % n] += bias[i % n];
+}
+
 }  // namespace
+
+cudaError_t embed_rows(int n, int width, const int32_t* ids, const float* table, float* out, cudaStream_t stream) {
+    const int64_t total = int64_t(n) * width;
+    if (total == 0) return cudaSuccess;
+    embed_kernel<<<unsigned((total + 255) / 256), 256, 0, stream>>>(n, width, ids, table, out);
+    return cudaGetLastError();
+}
+
+cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, float* data, cudaStream_t stream) {
+    const int64_t total = int64_t(rows) * n;
+    if (total == 0) return cudaSuccess;
+    bias_kernel<<<unsigned((total + 255) / 256), 256, 0, stream>>>(rows, n, ld, bias, data);
+    return cudaGetLastError();
+}
 
 cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream) {
     if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 || p.d_conv > kMaxConv || !p.w || !p.conv_state)

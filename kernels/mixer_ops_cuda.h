@@ -29,4 +29,11 @@ cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream);
 cudaError_t rmsnorm_residual(int rows, int n, ActType act, const void* x, float* residual, const float* weight,
                              float eps, void* out, cudaStream_t stream);
 
+// out[i, :] = table[ids[i], :] for rows i < n (fp32 [vocab, width] → fp32 [n, width]); ids are
+// checked on the host before the copy.
+cudaError_t embed_rows(int n, int width, const int32_t* ids, const float* table, float* out, cudaStream_t stream);
+
+// data[r, j] += bias[j] for r < rows, j < n; rows ld elements apart (fp32).
+cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, float* data, cudaStream_t stream);
+
 }  // namespace ms::cuda

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/plugin_abi.h"
 
 namespace {
@@ -90,11 +91,12 @@ int device_info(int device, MsCudaDeviceInfo* out, char* err, size_t n) {
 }
 
 ms::Backend* create_backend(int device, char* err, size_t n) {
-    char msg[256];
-    std::snprintf(msg, sizeof msg,
-                  "the CUDA model runner for device %d is not part of this build yet; use --device cpu", device);
-    put(err, n, msg);
-    return nullptr;
+    auto b = ms::make_cuda_backend(device);
+    if (!b) {
+        put(err, n, b.error().message.c_str());
+        return nullptr;
+    }
+    return b->release();
 }
 
 const MsCudaPlugin kPlugin = {

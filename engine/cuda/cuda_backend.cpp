@@ -1,0 +1,250 @@
+// CudaRunner: one forward pass of a chunk on the GPU, in the order of the CPU backend
+// (engine/cpu_backend.cpp), with the same layouts (rows = positions). fp32 activations: this
+// first version is held to the CPU's and the reference's numbers; bf16 comes with --precision.
+#include "engine/cuda/cuda_backend.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <vector>
+
+#include "kernels/mixer_ops_cuda.h"
+#include "kernels/selective_scan_cuda.h"
+
+namespace ms {
+
+namespace {
+
+Error cuda_error(const char* what, cudaError_t e) { return make_error("CUDA error in ", what, ": ", cudaGetErrorString(e)); }
+
+#define MS_CU(expr)                                               \
+    do {                                                          \
+        const cudaError_t ms_cu_e_ = (expr);                      \
+        if (ms_cu_e_ != cudaSuccess) return cuda_error(#expr, ms_cu_e_); \
+    } while (0)
+
+#define MS_CUBLAS(expr)                                                                        \
+    do {                                                                                       \
+        const cublasStatus_t ms_cb_s_ = (expr);                                                \
+        if (ms_cb_s_ != CUBLAS_STATUS_SUCCESS)                                                 \
+            return make_error("cuBLAS error in ", #expr, ": ", cublasGetStatusString(ms_cb_s_)); \
+    } while (0)
+
+// A device allocation of n floats (or ints), freed with the owner.
+template <class T>
+class DeviceArray {
+public:
+    DeviceArray() = default;
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    ~DeviceArray() { cudaFree(ptr_); }
+    Result<void> allocate(size_t n) {
+        cudaFree(ptr_);
+        ptr_ = nullptr;
+        n_ = n;
+        if (n == 0) return {};
+        const cudaError_t e = cudaMalloc(reinterpret_cast<void**>(&ptr_), n * sizeof(T));
+        if (e != cudaSuccess)
+            return make_error("cannot allocate ", n * sizeof(T) / (1024.0 * 1024.0), " MiB on the GPU: ", cudaGetErrorString(e));
+        return {};
+    }
+    Result<void> upload(const std::vector<T>& v) {
+        MS_TRY(allocate(v.size()));
+        if (!v.empty()) MS_CU(cudaMemcpy(ptr_, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
+        return {};
+    }
+    T* get() const { return ptr_; }
+    size_t size() const { return n_; }
+
+private:
+    T* ptr_ = nullptr;
+    size_t n_ = 0;
+};
+
+struct LayerOnDevice {
+    DeviceArray<float> norm, in_proj, in_proj_b, conv_w, conv_b, x_proj, dt_proj, dt_proj_b, A, D, out_proj, out_proj_b;
+};
+
+class CudaRunner final : public ModelRunner {
+public:
+    CudaRunner(const ModelConfig& c, const RunnerLimits& lim, int device) : c_(c), lim_(lim), device_(device) {}
+    ~CudaRunner() override {
+        if (blas_) cublasDestroy(blas_);
+        if (stream_) cudaStreamDestroy(stream_);
+    }
+
+    Result<void> init(const ModelWeights& w) {
+        MS_CU(cudaSetDevice(device_));
+        MS_CU(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+        MS_CUBLAS(cublasCreate(&blas_));
+        MS_CUBLAS(cublasSetStream(blas_, stream_));
+        // Full fp32 products (no TF32), so the GPU is held to the CPU's tolerances.
+        MS_CUBLAS(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
+        MS_TRY(embedding_.upload(w.embedding));
+        MS_TRY(norm_f_.upload(w.norm_f));
+        MS_TRY(lm_head_.upload(w.lm_head));
+        layers_ = std::vector<LayerOnDevice>(w.layers.size());
+        for (size_t l = 0; l < w.layers.size(); ++l) {
+            const LayerWeights& s = w.layers[l];
+            LayerOnDevice& d = layers_[l];
+            MS_TRY(d.norm.upload(s.norm));
+            MS_TRY(d.in_proj.upload(s.in_proj));
+            MS_TRY(d.in_proj_b.upload(s.in_proj_b));
+            MS_TRY(d.conv_w.upload(s.conv_w));
+            MS_TRY(d.conv_b.upload(s.conv_b));
+            MS_TRY(d.x_proj.upload(s.x_proj));
+            MS_TRY(d.dt_proj.upload(s.dt_proj));
+            MS_TRY(d.dt_proj_b.upload(s.dt_proj_b));
+            MS_TRY(d.A.upload(s.A));
+            MS_TRY(d.D.upload(s.D));
+            MS_TRY(d.out_proj.upload(s.out_proj));
+            MS_TRY(d.out_proj_b.upload(s.out_proj_b));
+        }
+        // Activations of the largest chunk: memory is set by the chunk, never by the sequence.
+        const size_t N = size_t(lim_.max_batch) * lim_.max_chunk;
+        const int R = c_.dt_rank + 2 * c_.d_state;
+        MS_TRY(tokens_.allocate(N));
+        MS_TRY(h_.allocate(N * c_.d_model));
+        MS_TRY(xn_.allocate(N * c_.d_model));
+        MS_TRY(xz_.allocate(N * 2 * c_.d_inner));
+        MS_TRY(u_.allocate(N * c_.d_inner));
+        MS_TRY(xdbl_.allocate(N * R));
+        MS_TRY(dt_.allocate(N * c_.d_inner));
+        MS_TRY(y_.allocate(N * c_.d_inner));
+        MS_TRY(logits_.allocate(N * c_.vocab_size));
+        cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
+        MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
+        return reset(1);
+    }
+
+    Result<void> reset(int batch) override {
+        if (batch < 1 || batch > lim_.max_batch)
+            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        batch_ = batch;
+        MS_TRY(conv_state_.allocate(size_t(batch) * c_.n_layer * (c_.d_conv - 1) * c_.d_inner));
+        MS_TRY(ssm_state_.allocate(size_t(batch) * c_.n_layer * c_.d_inner * c_.d_state));
+        if (conv_state_.size()) MS_CU(cudaMemsetAsync(conv_state_.get(), 0, conv_state_.size() * sizeof(float), stream_));
+        MS_CU(cudaMemsetAsync(ssm_state_.get(), 0, ssm_state_.size() * sizeof(float), stream_));
+        return {};
+    }
+
+    int batch() const override { return batch_; }
+
+    Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
+        if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
+        for (int i = 0; i < N; ++i)
+            if (tokens[i] < 0 || tokens[i] >= V)
+                return make_error("token id ", tokens[i], " at position ", i, " is outside the vocabulary (", V, ")");
+        MS_CU(cudaMemcpyAsync(tokens_.get(), tokens, sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice, stream_));
+        MS_CU(cuda::embed_rows(N, dm, tokens_.get(), embedding_.get(), h_.get(), stream_));
+        for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
+        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps, xn_.get(), stream_));
+        if (out.hidden)
+            MS_CU(cudaMemcpyAsync(out.hidden, xn_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
+        if (out.logits) {
+            // [N, d_model] x [d_model, vocab] => [N, vocab]
+            MS_TRY(gemm(N, V, dm, xn_.get(), dm, lm_head_.get(), logits_.get(), V, 0.0f));
+            MS_CU(cudaMemcpyAsync(out.logits, logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
+        }
+        MS_CU(cudaStreamSynchronize(stream_));
+        return {};
+    }
+
+private:
+    // Row-major C[M, N] = A[M, K] · W[N, K]ᵀ + beta · C, as column-major Cᵀ = W · Aᵀ.
+    Result<void> gemm(int M, int N, int K, const float* A, int lda, const float* W, float* C, int ldc, float beta) {
+        const float alpha = 1.0f;
+        MS_CUBLAS(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W, K, A, lda, &beta, C, ldc));
+        return {};
+    }
+
+    cuda::ScanProblem scan_problem(int l, int batch, int T) {
+        const int di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
+        cuda::ScanProblem p;
+        p.batch = batch; p.T = T; p.d_inner = di; p.d_state = S; p.act = cuda::ActType::F32;
+        p.u = {u_.get(), int64_t(T) * di, di};
+        p.delta = {dt_.get(), int64_t(T) * di, di};
+        p.z = {xz_.get() ? xz_.get() + di : nullptr, int64_t(T) * 2 * di, 2 * di};
+        p.B = {xdbl_.get() ? xdbl_.get() + c_.dt_rank : nullptr, int64_t(T) * R, R};
+        p.C = {xdbl_.get() ? xdbl_.get() + c_.dt_rank + S : nullptr, int64_t(T) * R, R};
+        p.y = y_.get(); p.y_batch_stride = int64_t(T) * di; p.y_row_stride = di;
+        if (!layers_.empty()) {
+            const LayerOnDevice& L = layers_[size_t(l)];
+            p.delta_bias = L.dt_proj_b.get(); p.A = L.A.get(); p.D = L.D.get();
+        }
+        p.state = ssm_state_.get() ? ssm_state_.get() + size_t(l) * batch * di * S : nullptr;
+        return p;
+    }
+
+    Result<void> layer(int l, int T, int N) {
+        const LayerOnDevice& L = layers_[size_t(l)];
+        const int dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
+        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
+        // [N, d_model] x [d_model, 2·d_inner] => [N, 2·d_inner]   (x | z)
+        MS_TRY(gemm(N, 2 * di, dm, xn_.get(), dm, L.in_proj.get(), xz_.get(), 2 * di, 0.0f));
+        if (L.in_proj_b.size()) MS_CU(cuda::add_bias(N, 2 * di, 2 * di, L.in_proj_b.get(), xz_.get(), stream_));
+        cuda::ConvProblem cp;
+        cp.batch = batch_; cp.T = T; cp.d_inner = di; cp.d_conv = c_.d_conv; cp.act = cuda::ActType::F32;
+        cp.x = {xz_.get(), int64_t(T) * 2 * di, 2 * di};
+        cp.out = u_.get(); cp.w = L.conv_w.get(); cp.bias = L.conv_b.size() ? L.conv_b.get() : nullptr;
+        cp.conv_state = conv_state_.get() + size_t(l) * batch_ * (c_.d_conv - 1) * di;
+        MS_CU(cuda::causal_conv1d(cp, stream_));
+        // [N, d_inner] x [d_inner, dt_rank + 2·d_state] => [N, dt_rank + 2·d_state]   (dt | B | C)
+        MS_TRY(gemm(N, R, di, u_.get(), di, L.x_proj.get(), xdbl_.get(), R, 0.0f));
+        // [N, dt_rank] x [dt_rank, d_inner] => [N, d_inner]   (bias + softplus happen in the scan)
+        MS_TRY(gemm(N, di, c_.dt_rank, xdbl_.get(), R, L.dt_proj.get(), dt_.get(), di, 0.0f));
+        cuda::ScanProblem sp = scan_problem(l, batch_, T);
+        MS_CU(cuda::selective_scan(sp, scan_ws_.get(), stream_));
+        // Residual: h += y · out_projᵀ.   [N, d_inner] x [d_inner, d_model] => [N, d_model]
+        MS_TRY(gemm(N, dm, di, y_.get(), di, L.out_proj.get(), h_.get(), dm, 1.0f));
+        if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, L.out_proj_b.get(), h_.get(), stream_));
+        return {};
+    }
+
+    const ModelConfig c_;
+    const RunnerLimits lim_;
+    const int device_;
+    int batch_ = 0;
+    cudaStream_t stream_ = nullptr;
+    cublasHandle_t blas_ = nullptr;
+    DeviceArray<float> embedding_, norm_f_, lm_head_;
+    std::vector<LayerOnDevice> layers_;
+    DeviceArray<int32_t> tokens_;
+    DeviceArray<float> h_, xn_, xz_, u_, xdbl_, dt_, y_, logits_, scan_ws_, conv_state_, ssm_state_;
+};
+
+class CudaBackend final : public Backend {
+public:
+    explicit CudaBackend(int device, std::string name) : device_(device), name_(std::move(name)) {}
+    std::string name() const override { return cat("cuda:", device_); }
+    std::string description() const override { return cat("CUDA device ", device_, " (", name_, "), fp32, cuBLAS"); }
+    Result<void> supports(const ModelConfig& c) const override {
+        if (c.d_state > 256) return make_error("the CUDA backend handles d_state up to 256; the model has ", c.d_state);
+        if (c.d_conv > 8) return make_error("the CUDA backend handles d_conv up to 8; the model has ", c.d_conv);
+        return {};
+    }
+    Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
+                                                       const RunnerLimits& limits) override {
+        MS_TRY(supports(config));
+        if (limits.max_batch < 1 || limits.max_chunk < 1) return make_error("runner limits must be positive");
+        auto r = std::make_unique<CudaRunner>(config, limits, device_);
+        MS_TRY(r->init(weights));
+        return std::unique_ptr<ModelRunner>(std::move(r));
+    }
+
+private:
+    int device_;
+    std::string name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_cuda_backend(int device) {
+    cudaDeviceProp prop{};
+    const cudaError_t e = cudaGetDeviceProperties(&prop, device);
+    if (e != cudaSuccess) return cuda_error("cudaGetDeviceProperties", e);
+    return std::unique_ptr<Backend>(new CudaBackend(device, prop.name));
+}
+
+}  // namespace ms

@@ -1,0 +1,111 @@
+// The CUDA backend end to end: every fixture model (both layouts) through `cuda`, chunked and
+// unchunked, against the transformers reference (fp32: ≤ 1e-4) and against the CPU backend; a
+// batch of streams against the streams alone. Skips (77) where no GPU can be used.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/npy.h"
+#include "engine/backend_registry.h"
+#include "engine/cli/plain_fasta.h"
+#include "engine/cpu_backend.h"
+#include "engine/random_model.h"
+#include "engine/session.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = fs::path(MS_TEST_DATA_DIR) / "fixtures";
+
+std::unique_ptr<Backend> gpu() {
+    auto choice = open_backend("cuda:0");
+    if (!choice) MS_SKIP(choice.error().message);
+    return std::move(choice->backend);
+}
+
+NpyArray load(const fs::path& p) {
+    auto a = read_npy(p.string());
+    if (!a) throw test::Failure{a.error().message};
+    return std::move(*a);
+}
+
+}  // namespace
+
+MS_TEST(cuda_matches_transformers_and_cpu) {
+    auto cuda = gpu();
+    auto cpu = make_cpu_backend(0);
+    std::ifstream in(kFixtures / "manifest.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    double worst = 0;
+    for (const auto& entry : m["models"]) {
+        const std::string name = entry["name"];
+        for (const std::string layout : entry["layouts"]) {
+            auto model = Model::load((kFixtures / name / layout).string());
+            MS_CHECK_MSG(model.ok(), model.error().message);
+            for (const auto& [rec, length] : m["records"].items()) {
+                auto fa = read_plain_fasta_record((kFixtures / "input.fa").string(), rec);
+                MS_CHECK(fa.ok());
+                const NpyArray ref = load(kFixtures / name / "expected" / (rec + ".logits.npy"));
+                const NpyArray ref_h = load(kFixtures / name / "expected" / (rec + ".hidden.npy"));
+                SessionOptions o;
+                o.logits = o.hidden = true;
+                o.scores = false;
+                o.chunk = 4096;
+                auto cpu_session = Session::create(*model, *cpu, o);
+                auto cpu_out = run_sequence(**cpu_session, *model, fa->sequence, o);
+                MS_CHECK(cpu_out.ok());
+                for (int chunk : {7, 64, 4096}) {
+                    o.chunk = chunk;
+                    auto session = Session::create(*model, *cuda, o);
+                    MS_CHECK_MSG(session.ok(), session.error().message);
+                    auto out = run_sequence(**session, *model, fa->sequence, o);
+                    MS_CHECK_MSG(out.ok(), out.error().message);
+                    const double el = test::rel_error(out->logits.data(), ref.data.data(), ref.data.size());
+                    const double eh = test::rel_error(out->hidden.data(), ref_h.data.data(), ref_h.data.size());
+                    const double ec = test::rel_error(out->logits.data(), cpu_out->logits.data(), ref.data.size());
+                    worst = std::max({worst, el, eh});
+                    // fp32 on both sides: the reference bound, and CPU vs GPU within rounding.
+                    MS_CHECK_MSG(el <= 1e-4 && eh <= 1e-4 && ec <= 1e-4, name << "/" << layout << " " << rec << " chunk " << chunk
+                                                                             << ": vs reference " << el << " (hidden " << eh
+                                                                             << "), vs CPU " << ec);
+                }
+            }
+        }
+    }
+    std::printf("worst relative error against transformers on CUDA: %.3g\n", worst);
+}
+
+MS_TEST(cuda_batch_equals_streams_alone) {
+    auto cuda = gpu();
+    RandomModelShape s;
+    s.d_model = 64;
+    s.n_layer = 2;
+    const Model m = make_random_model(s);
+    const int B = 3, T = 300, V = m.config.vocab_size;
+    std::vector<int32_t> tokens(size_t(B) * T);
+    std::mt19937 rng(5);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    auto batched = cuda->create_runner(m.config, m.weights, RunnerLimits{B, T});
+    MS_CHECK_MSG(batched.ok(), batched.error().message);
+    MS_CHECK((*batched)->reset(B).ok());
+    std::vector<float> all(size_t(B) * T * V);
+    ForwardOutputs out;
+    out.logits = all.data();
+    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+    for (int b = 0; b < B; ++b) {
+        auto single = cuda->create_runner(m.config, m.weights, RunnerLimits{1, T});
+        std::vector<float> one(size_t(T) * V);
+        ForwardOutputs o1;
+        o1.logits = one.data();
+        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+        MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5, "stream " << b);
+    }
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
