@@ -31,9 +31,22 @@ public:
     virtual int batch() const = 0;
 };
 
+// Arithmetic of a runner: fp32 everywhere, or bf16 activations and matrix products (fp32
+// accumulation, fp32 residual stream, state and scan arithmetic) on GPUs.
+enum class Precision { FP32, BF16 };
+
+inline const char* precision_name(Precision p) { return p == Precision::BF16 ? "bf16" : "fp32"; }
+
+inline Result<Precision> parse_precision(const std::string& s) {
+    if (s == "fp32") return Precision::FP32;
+    if (s == "bf16") return Precision::BF16;
+    return make_error("--precision '", s, "' is not one of fp32, bf16");
+}
+
 struct RunnerLimits {
     int max_batch = 1;
     int max_chunk = 4096;
+    Precision precision = Precision::FP32;
 };
 
 class Backend {

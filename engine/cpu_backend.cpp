@@ -155,6 +155,8 @@ public:
                                                        const RunnerLimits& limits) override {
         MS_TRY(supports(config));
         if (limits.max_batch < 1 || limits.max_chunk < 1) return make_error("runner limits must be positive");
+        if (limits.precision != Precision::FP32)
+            return make_error("the CPU backend computes in fp32 only; --precision bf16 needs a CUDA GPU");
         std::unique_ptr<ModelRunner> r = std::make_unique<CpuRunner>(config, weights, limits, pool_);
         MS_TRY(r->reset(1));
         return r;

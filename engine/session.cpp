@@ -18,7 +18,7 @@ Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOp
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& backend, const SessionOptions& options) {
     if (options.chunk < 1) return make_error("chunk size must be at least 1; got ", options.chunk);
-    auto runner = backend.create_runner(model.config, model.weights, RunnerLimits{1, options.chunk});
+    auto runner = backend.create_runner(model.config, model.weights, RunnerLimits{1, options.chunk, options.precision});
     if (!runner) return runner.error();
     return std::unique_ptr<Session>(new Session(model, std::move(*runner), options));
 }

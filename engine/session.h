@@ -17,6 +17,7 @@ namespace ms {
 
 struct SessionOptions {
     int chunk = 4096;      // positions per forward call
+    Precision precision = Precision::FP32;
     bool logits = false;   // hand out the raw logits [T, vocab]
     bool hidden = false;   // hand out the final hidden states [T, d_model]
     bool scores = true;    // hand out per-base probabilities, log2-likelihood and entropy

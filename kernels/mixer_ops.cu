@@ -103,10 +103,12 @@ __global__ void embed_kernel(int n, int width, const int32_t* ids, const float* 
     out[i] = table[int64_t(ids[row]) * width + col];
 }
 
-__global__ void bias_kernel(int rows, int n, int64_t ld, const float* bias, float* data) {
+template <typename T>
+__global__ void bias_kernel(int rows, int n, int64_t ld, const float* bias, T* data) {
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= int64_t(rows) * n) return;
-    data[(i / n) * ld + i % n] += bias[i % n];
+    T* p = data + (i / n) * ld + i % n;
+    store(p, load(p) + bias[i % n]);
 }
 
 }  // namespace
@@ -118,10 +120,17 @@ cudaError_t embed_rows(int n, int width, const int32_t* ids, const float* table,
     return cudaGetLastError();
 }
 
-cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, float* data, cudaStream_t stream) {
+cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, ActType act, void* data, cudaStream_t stream) {
     const int64_t total = int64_t(rows) * n;
     if (total == 0) return cudaSuccess;
-    bias_kernel<<<unsigned((total + 255) / 256), 256, 0, stream>>>(rows, n, ld, bias, data);
+    const unsigned blocks = unsigned((total + 255) / 256);
+    switch (act) {
+        case ActType::F32: bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, ld, bias, static_cast<float*>(data)); break;
+        case ActType::BF16:
+            bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, ld, bias, static_cast<__nv_bfloat16*>(data));
+            break;
+        case ActType::F16: return cudaErrorInvalidValue;
+    }
     return cudaGetLastError();
 }
 

@@ -33,7 +33,7 @@ cudaError_t rmsnorm_residual(int rows, int n, ActType act, const void* x, float*
 // checked on the host before the copy.
 cudaError_t embed_rows(int n, int width, const int32_t* ids, const float* table, float* out, cudaStream_t stream);
 
-// data[r, j] += bias[j] for r < rows, j < n; rows ld elements apart (fp32).
-cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, float* data, cudaStream_t stream);
+// data[r, j] += bias[j] for r < rows, j < n; rows ld elements apart (data fp32 or bf16, bias fp32).
+cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, ActType act, void* data, cudaStream_t stream);
 
 }  // namespace ms::cuda

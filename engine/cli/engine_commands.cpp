@@ -35,6 +35,7 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--fasta", o.fasta, "FASTA file")->required();
     sub->add_option("--record", o.record, "record name (default: the first record)");
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
@@ -47,6 +48,7 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--shape", o.shapes, "model shapes as d_model x layers, e.g. 256x16")->capture_default_str();
     sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
     sub->add_option("--seconds", o.seconds, "time per measurement")->capture_default_str();
 }
@@ -67,8 +69,11 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return fail(choice.error().message);
     std::fprintf(stderr, "%s\n", choice->note.c_str());
+    auto precision = parse_precision(o.precision);
+    if (!precision) return fail(precision.error().message);
     SessionOptions so;
     so.chunk = o.chunk;
+    so.precision = *precision;
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();
     so.scores = false;
@@ -145,7 +150,10 @@ double blas_rate(const Model& m, int chunk, int threads, double seconds) {
 int cmd_bench(const BenchOptions& o) {
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return fail(choice.error().message);
-    std::printf("# MambaScope engine benchmark: %s\n# %s\n", choice->backend->description().c_str(), choice->note.c_str());
+    auto precision = parse_precision(o.precision);
+    if (!precision) return fail(precision.error().message);
+    std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
+                precision_name(*precision), choice->note.c_str());
     std::printf("%-10s %7s %12s %12s %10s %14s %8s\n", "shape", "chunk", "Mbp/s", "FLOP/base", "GFLOP/s", "BLAS GFLOP/s",
                 "ratio");
     for (const std::string& shape : o.shapes) {
@@ -154,7 +162,7 @@ int cmd_bench(const BenchOptions& o) {
             return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
         const Model model = make_random_model(rs);
         for (int chunk : o.chunks) {
-            auto runner = choice->backend->create_runner(model.config, model.weights, RunnerLimits{1, chunk});
+            auto runner = choice->backend->create_runner(model.config, model.weights, RunnerLimits{1, chunk, *precision});
             if (!runner) return fail(runner.error().message);
             std::vector<int32_t> tokens(static_cast<size_t>(chunk));
             std::mt19937 rng(3);

@@ -18,7 +18,7 @@ namespace ms {
 using SequenceLoader = std::function<Result<FastaRecord>(const std::string& path, const std::string& record)>;
 
 struct ForwardOptions {
-    std::string model, fasta, record, device = "cpu", logits, hidden;
+    std::string model, fasta, record, device = "cpu", precision = "fp32", logits, hidden;
     int chunk = 4096;
     int threads = 0;
     bool reverse = false;
@@ -28,6 +28,7 @@ struct BenchOptions {
     std::vector<std::string> shapes{"128x8", "256x16"};   // d_model x layers
     std::vector<int> chunks{1024, 4096, 16384};
     std::string device = "cpu";
+    std::string precision = "fp32";
     int threads = 0;
     double seconds = 1.5;   // per measurement
 };

@@ -1,11 +1,14 @@
 // CudaRunner: one forward pass of a chunk on the GPU, in the order of the CPU backend
-// (engine/cpu_backend.cpp), with the same layouts (rows = positions). fp32 activations: this
-// first version is held to the CPU's and the reference's numbers; bf16 comes with --precision.
+// (engine/cpu_backend.cpp), with the same layouts (rows = positions). fp32 mode is held to the
+// CPU's and the reference's numbers; bf16 mode stores activations and the projection weights in
+// bf16 and runs the products on the tensor cores (fp32 accumulation), while the residual stream,
+// the recurrent state, the scan arithmetic, the final norm and the LM head stay fp32.
 #include "engine/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <cstring>
 #include <vector>
 
 #include "kernels/mixer_ops_cuda.h"
@@ -61,13 +64,42 @@ private:
     size_t n_ = 0;
 };
 
+// Round-to-nearest-even float → bf16 bits (NaN kept).
+uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return uint16_t(u >> 16);
+}
+
+// A projection weight [out, in] in the runner's matrix type.
+struct Matrix {
+    DeviceArray<uint8_t> data;
+    Result<void> upload(const std::vector<float>& w, bool bf16) {
+        std::vector<uint8_t> bytes(w.size() * (bf16 ? 2 : 4));
+        for (size_t i = 0; i < w.size(); ++i) {
+            if (bf16) {
+                const uint16_t h = to_bf16(w[i]);
+                std::memcpy(&bytes[i * 2], &h, 2);
+            } else {
+                std::memcpy(&bytes[i * 4], &w[i], 4);
+            }
+        }
+        return data.upload(bytes);
+    }
+};
+
 struct LayerOnDevice {
-    DeviceArray<float> norm, in_proj, in_proj_b, conv_w, conv_b, x_proj, dt_proj, dt_proj_b, A, D, out_proj, out_proj_b;
+    DeviceArray<float> norm, in_proj_b, conv_w, conv_b, dt_proj_b, A, D, out_proj_b;
+    Matrix in_proj, x_proj, dt_proj, out_proj;
 };
 
 class CudaRunner final : public ModelRunner {
 public:
-    CudaRunner(const ModelConfig& c, const RunnerLimits& lim, int device) : c_(c), lim_(lim), device_(device) {}
+    CudaRunner(const ModelConfig& c, const RunnerLimits& lim, int device)
+        : c_(c), lim_(lim), device_(device), bf16_(lim.precision == Precision::BF16),
+          act_(bf16_ ? cuda::ActType::BF16 : cuda::ActType::F32), esz_(bf16_ ? 2 : 4) {}
     ~CudaRunner() override {
         if (blas_) cublasDestroy(blas_);
         if (stream_) cudaStreamDestroy(stream_);
@@ -88,16 +120,16 @@ public:
             const LayerWeights& s = w.layers[l];
             LayerOnDevice& d = layers_[l];
             MS_TRY(d.norm.upload(s.norm));
-            MS_TRY(d.in_proj.upload(s.in_proj));
+            MS_TRY(d.in_proj.upload(s.in_proj, bf16_));
             MS_TRY(d.in_proj_b.upload(s.in_proj_b));
             MS_TRY(d.conv_w.upload(s.conv_w));
             MS_TRY(d.conv_b.upload(s.conv_b));
-            MS_TRY(d.x_proj.upload(s.x_proj));
-            MS_TRY(d.dt_proj.upload(s.dt_proj));
+            MS_TRY(d.x_proj.upload(s.x_proj, bf16_));
+            MS_TRY(d.dt_proj.upload(s.dt_proj, bf16_));
             MS_TRY(d.dt_proj_b.upload(s.dt_proj_b));
             MS_TRY(d.A.upload(s.A));
             MS_TRY(d.D.upload(s.D));
-            MS_TRY(d.out_proj.upload(s.out_proj));
+            MS_TRY(d.out_proj.upload(s.out_proj, bf16_));
             MS_TRY(d.out_proj_b.upload(s.out_proj_b));
         }
         // Activations of the largest chunk: memory is set by the chunk, never by the sequence.
@@ -105,12 +137,13 @@ public:
         const int R = c_.dt_rank + 2 * c_.d_state;
         MS_TRY(tokens_.allocate(N));
         MS_TRY(h_.allocate(N * c_.d_model));
-        MS_TRY(xn_.allocate(N * c_.d_model));
-        MS_TRY(xz_.allocate(N * 2 * c_.d_inner));
-        MS_TRY(u_.allocate(N * c_.d_inner));
-        MS_TRY(xdbl_.allocate(N * R));
-        MS_TRY(dt_.allocate(N * c_.d_inner));
-        MS_TRY(y_.allocate(N * c_.d_inner));
+        MS_TRY(final_.allocate(N * c_.d_model));
+        MS_TRY(xn_.allocate(N * c_.d_model * esz_));
+        MS_TRY(xz_.allocate(N * 2 * c_.d_inner * esz_));
+        MS_TRY(u_.allocate(N * c_.d_inner * esz_));
+        MS_TRY(xdbl_.allocate(N * R * esz_));
+        MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
+        MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
         cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
         MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
@@ -139,12 +172,13 @@ public:
         MS_CU(cudaMemcpyAsync(tokens_.get(), tokens, sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice, stream_));
         MS_CU(cuda::embed_rows(N, dm, tokens_.get(), embedding_.get(), h_.get(), stream_));
         for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
-        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps, xn_.get(), stream_));
+        // The final norm and the LM head in fp32 in both modes: they are a sliver of the work.
+        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps, final_.get(), stream_));
         if (out.hidden)
-            MS_CU(cudaMemcpyAsync(out.hidden, xn_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
+            MS_CU(cudaMemcpyAsync(out.hidden, final_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
         if (out.logits) {
             // [N, d_model] x [d_model, vocab] => [N, vocab]
-            MS_TRY(gemm(N, V, dm, xn_.get(), dm, lm_head_.get(), logits_.get(), V, 0.0f));
+            MS_TRY(gemm(N, V, dm, final_.get(), CUDA_R_32F, dm, lm_head_.get(), CUDA_R_32F, logits_.get(), CUDA_R_32F, V, 0.0f));
             MS_CU(cudaMemcpyAsync(out.logits, logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
         }
         MS_CU(cudaStreamSynchronize(stream_));
@@ -152,22 +186,30 @@ public:
     }
 
 private:
-    // Row-major C[M, N] = A[M, K] · W[N, K]ᵀ + beta · C, as column-major Cᵀ = W · Aᵀ.
-    Result<void> gemm(int M, int N, int K, const float* A, int lda, const float* W, float* C, int ldc, float beta) {
+    // Row-major C[M, N] = A[M, K] · W[N, K]ᵀ + beta · C, as column-major Cᵀ = W · Aᵀ. fp32 operands use
+    // the pedantic fp32 compute type (no TF32); bf16 operands the tensor cores with fp32 accumulation.
+    Result<void> gemm(int M, int N, int K, const void* A, cudaDataType at, int lda, const void* W, cudaDataType wt, void* C,
+                      cudaDataType ct, int ldc, float beta) {
         const float alpha = 1.0f;
-        MS_CUBLAS(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W, K, A, lda, &beta, C, ldc));
+        const cublasComputeType_t compute = at == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
+        MS_CUBLAS(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W, wt, K, A, at, lda, &beta, C, ct, ldc,
+                               compute, CUBLAS_GEMM_DEFAULT));
         return {};
     }
+
+    cudaDataType act_type() const { return bf16_ ? CUDA_R_16BF : CUDA_R_32F; }
+    // Element `i` of an activation buffer, in bytes.
+    uint8_t* at(const DeviceArray<uint8_t>& buf, size_t i) const { return buf.get() ? buf.get() + i * esz_ : nullptr; }
 
     cuda::ScanProblem scan_problem(int l, int batch, int T) {
         const int di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
         cuda::ScanProblem p;
-        p.batch = batch; p.T = T; p.d_inner = di; p.d_state = S; p.act = cuda::ActType::F32;
+        p.batch = batch; p.T = T; p.d_inner = di; p.d_state = S; p.act = act_;
         p.u = {u_.get(), int64_t(T) * di, di};
         p.delta = {dt_.get(), int64_t(T) * di, di};
-        p.z = {xz_.get() ? xz_.get() + di : nullptr, int64_t(T) * 2 * di, 2 * di};
-        p.B = {xdbl_.get() ? xdbl_.get() + c_.dt_rank : nullptr, int64_t(T) * R, R};
-        p.C = {xdbl_.get() ? xdbl_.get() + c_.dt_rank + S : nullptr, int64_t(T) * R, R};
+        p.z = {at(xz_, size_t(di)), int64_t(T) * 2 * di, 2 * di};
+        p.B = {at(xdbl_, size_t(c_.dt_rank)), int64_t(T) * R, R};
+        p.C = {at(xdbl_, size_t(c_.dt_rank + S)), int64_t(T) * R, R};
         p.y = y_.get(); p.y_batch_stride = int64_t(T) * di; p.y_row_stride = di;
         if (!layers_.empty()) {
             const LayerOnDevice& L = layers_[size_t(l)];
@@ -180,45 +222,51 @@ private:
     Result<void> layer(int l, int T, int N) {
         const LayerOnDevice& L = layers_[size_t(l)];
         const int dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
-        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
+        const cudaDataType t = act_type();
+        MS_CU(cuda::rmsnorm_residual(N, dm, act_, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
         // [N, d_model] x [d_model, 2·d_inner] => [N, 2·d_inner]   (x | z)
-        MS_TRY(gemm(N, 2 * di, dm, xn_.get(), dm, L.in_proj.get(), xz_.get(), 2 * di, 0.0f));
-        if (L.in_proj_b.size()) MS_CU(cuda::add_bias(N, 2 * di, 2 * di, L.in_proj_b.get(), xz_.get(), stream_));
+        MS_TRY(gemm(N, 2 * di, dm, xn_.get(), t, dm, L.in_proj.data.get(), t, xz_.get(), t, 2 * di, 0.0f));
+        if (L.in_proj_b.size()) MS_CU(cuda::add_bias(N, 2 * di, 2 * di, L.in_proj_b.get(), act_, xz_.get(), stream_));
         cuda::ConvProblem cp;
-        cp.batch = batch_; cp.T = T; cp.d_inner = di; cp.d_conv = c_.d_conv; cp.act = cuda::ActType::F32;
+        cp.batch = batch_; cp.T = T; cp.d_inner = di; cp.d_conv = c_.d_conv; cp.act = act_;
         cp.x = {xz_.get(), int64_t(T) * 2 * di, 2 * di};
         cp.out = u_.get(); cp.w = L.conv_w.get(); cp.bias = L.conv_b.size() ? L.conv_b.get() : nullptr;
         cp.conv_state = conv_state_.get() + size_t(l) * batch_ * (c_.d_conv - 1) * di;
         MS_CU(cuda::causal_conv1d(cp, stream_));
         // [N, d_inner] x [d_inner, dt_rank + 2·d_state] => [N, dt_rank + 2·d_state]   (dt | B | C)
-        MS_TRY(gemm(N, R, di, u_.get(), di, L.x_proj.get(), xdbl_.get(), R, 0.0f));
+        MS_TRY(gemm(N, R, di, u_.get(), t, di, L.x_proj.data.get(), t, xdbl_.get(), t, R, 0.0f));
         // [N, dt_rank] x [dt_rank, d_inner] => [N, d_inner]   (bias + softplus happen in the scan)
-        MS_TRY(gemm(N, di, c_.dt_rank, xdbl_.get(), R, L.dt_proj.get(), dt_.get(), di, 0.0f));
+        MS_TRY(gemm(N, di, c_.dt_rank, xdbl_.get(), t, R, L.dt_proj.data.get(), t, dt_.get(), t, di, 0.0f));
         cuda::ScanProblem sp = scan_problem(l, batch_, T);
         MS_CU(cuda::selective_scan(sp, scan_ws_.get(), stream_));
         // Residual: h += y · out_projᵀ.   [N, d_inner] x [d_inner, d_model] => [N, d_model]
-        MS_TRY(gemm(N, dm, di, y_.get(), di, L.out_proj.get(), h_.get(), dm, 1.0f));
-        if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, L.out_proj_b.get(), h_.get(), stream_));
+        // The residual stays fp32: bf16 operands, fp32 output.
+        MS_TRY(gemm(N, dm, di, y_.get(), t, di, L.out_proj.data.get(), t, h_.get(), CUDA_R_32F, dm, 1.0f));
+        if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, L.out_proj_b.get(), cuda::ActType::F32, h_.get(), stream_));
         return {};
     }
 
     const ModelConfig c_;
     const RunnerLimits lim_;
     const int device_;
+    const bool bf16_;
+    const cuda::ActType act_;
+    const size_t esz_;   // bytes per activation element
     int batch_ = 0;
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
     DeviceArray<float> embedding_, norm_f_, lm_head_;
     std::vector<LayerOnDevice> layers_;
     DeviceArray<int32_t> tokens_;
-    DeviceArray<float> h_, xn_, xz_, u_, xdbl_, dt_, y_, logits_, scan_ws_, conv_state_, ssm_state_;
+    DeviceArray<float> h_, final_, logits_, scan_ws_, conv_state_, ssm_state_;   // fp32 in both modes
+    DeviceArray<uint8_t> xn_, xz_, u_, xdbl_, dt_, y_;                            // activations (fp32 or bf16)
 };
 
 class CudaBackend final : public Backend {
 public:
     explicit CudaBackend(int device, std::string name) : device_(device), name_(std::move(name)) {}
     std::string name() const override { return cat("cuda:", device_); }
-    std::string description() const override { return cat("CUDA device ", device_, " (", name_, "), fp32, cuBLAS"); }
+    std::string description() const override { return cat("CUDA device ", device_, " (", name_, "), cuBLAS"); }
     Result<void> supports(const ModelConfig& c) const override {
         if (c.d_state > 256) return make_error("the CUDA backend handles d_state up to 256; the model has ", c.d_state);
         if (c.d_conv > 8) return make_error("the CUDA backend handles d_conv up to 8; the model has ", c.d_conv);

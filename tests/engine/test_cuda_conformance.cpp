@@ -79,6 +79,39 @@ MS_TEST(cuda_matches_transformers_and_cpu) {
     std::printf("worst relative error against transformers on CUDA: %.3g\n", worst);
 }
 
+MS_TEST(cuda_bf16_within_bf16_tolerance) {
+    auto cuda = gpu();
+    std::ifstream in(kFixtures / "manifest.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    double worst = 0;
+    for (const auto& entry : m["models"]) {
+        const std::string name = entry["name"];
+        const std::string layout = entry["layouts"][0];
+        auto model = Model::load((kFixtures / name / layout).string());
+        MS_CHECK(model.ok());
+        for (const auto& [rec, length] : m["records"].items()) {
+            auto fa = read_plain_fasta_record((kFixtures / "input.fa").string(), rec);
+            const NpyArray ref = load(kFixtures / name / "expected" / (rec + ".logits.npy"));
+            for (int chunk : {64, 4096}) {
+                SessionOptions o;
+                o.logits = true;
+                o.scores = false;
+                o.chunk = chunk;
+                o.precision = Precision::BF16;
+                auto session = Session::create(*model, *cuda, o);
+                MS_CHECK_MSG(session.ok(), session.error().message);
+                auto out = run_sequence(**session, *model, fa->sequence, o);
+                MS_CHECK_MSG(out.ok(), out.error().message);
+                const double el = test::rel_error(out->logits.data(), ref.data.data(), ref.data.size());
+                worst = std::max(worst, el);
+                // bf16 activations and products (8-bit mantissa) through a few layers: ≤ 2e-2.
+                MS_CHECK_MSG(el <= 2e-2, name << " " << rec << " bf16 chunk " << chunk << ": vs reference " << el);
+            }
+        }
+    }
+    std::printf("worst relative error against transformers on CUDA in bf16: %.3g\n", worst);
+}
+
 MS_TEST(cuda_batch_equals_streams_alone) {
     auto cuda = gpu();
     RandomModelShape s;
