@@ -6,6 +6,7 @@
 
 #include "app/fasta_loader.h"
 #include "app/genome_info.h"
+#include "app/results_info.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
 
@@ -17,8 +18,9 @@ int main(int argc, char** argv) {
     app.add_flag("--version", version, "print version, revision, backends, GPUs and library versions");
 
     std::string info_path;
-    auto* info = app.add_subcommand("info", "describe a genome (FASTA: records, lengths, GC, N) or a model directory");
-    info->add_option("path", info_path, "FASTA file or model directory")->required();
+    auto* info = app.add_subcommand(
+        "info", "describe a genome (FASTA: records, lengths, GC, N), a model directory or a results database (.db)");
+    info->add_option("path", info_path, "FASTA file, model directory or results database")->required();
 
     ms::ForwardOptions fwd;
     auto* forward = app.add_subcommand("forward", "run a model over one FASTA record; write logits / hidden states as .npy");
@@ -36,6 +38,15 @@ int main(int argc, char** argv) {
     if (*info) {
         std::error_code ec;
         if (std::filesystem::is_directory(info_path, ec)) return ms::cmd_model_info(info_path);
+        if (ms::is_results_database_path(info_path)) {
+            auto report = ms::describe_results_database(info_path);
+            if (!report) {
+                std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
+                return 1;
+            }
+            std::fputs(report->c_str(), stdout);
+            return 0;
+        }
         auto summary = ms::summarize_genome(info_path);
         if (!summary) {
             std::fprintf(stderr, "error: %s\n", summary.error().message.c_str());

@@ -1,0 +1,73 @@
+// The `info` report of a results database (see results_info.h).
+#include "app/results_info.h"
+
+#include <cstdio>
+
+#include "genomics/results_store.h"
+
+namespace ms {
+
+namespace {
+
+std::string human_bytes(int64_t b) {
+    char buf[32];
+    if (b < 1024)
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(b));
+    else if (b < 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
+    else if (b < int64_t(1) << 30)
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1024.0 * 1024));
+    else
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(int64_t(1) << 30));
+    return buf;
+}
+
+// Long lists (a run over a scaffold-level assembly has thousands of sequences) are cut here.
+constexpr size_t kListed = 10;
+
+}  // namespace
+
+bool is_results_database_path(const std::string& path) {
+    return (path.size() >= 3 && path.compare(path.size() - 3, 3, ".db") == 0) || looks_like_sqlite(path);
+}
+
+Result<std::string> describe_results_database(const std::string& path) {
+    auto opened = ResultsStore::open(path, ResultsStore::Mode::read_only);
+    if (!opened) return opened.error();
+    ResultsStore& store = *opened;
+    StoreCounts c;
+    MS_ASSIGN(c, store.counts());
+    std::vector<RunRecord> runs;
+    MS_ASSIGN(runs, store.list_runs());
+
+    std::string out = cat("results database '", path, "': ", human_bytes(c.file_bytes), ", schema version ",
+                          ResultsStore::kSchemaVersion, "\n");
+    out += cat("runs ", c.runs, ", sequences ", c.sequences, ", tracks ", c.tracks, ", tiles ", c.tiles, " (",
+               human_bytes(c.tile_bytes), "), predictions ", c.predictions, ", embeddings ", c.embeddings, "\n");
+    for (const RunRecord& r : runs) {
+        out += cat("\nrun ", r.id, "  ", to_string(r.status), "  ", r.started_at,
+                   r.finished_at.empty() ? std::string() : cat(" .. ", r.finished_at), "\n");
+        out += cat("  command   ", r.info.command, "\n");
+        out += cat("  tool      ", r.info.tool_version, " (revision ", r.info.git_revision, ")\n");
+        if (!r.info.model_name.empty() || !r.info.model_sha256.empty())
+            out += cat("  model     ", r.info.model_name,
+                       r.info.model_sha256.empty() ? std::string() : cat(" (sha256 ", r.info.model_sha256, ")"), "\n");
+        if (!r.info.device.empty() || !r.info.precision.empty())
+            out += cat("  device    ", r.info.device, " ", r.info.precision, "\n");
+        std::vector<StoredSequence> seqs;
+        MS_ASSIGN(seqs, store.list_sequences(r.id));
+        out += cat("  sequences ", seqs.size(), "\n");
+        for (size_t i = 0; i < seqs.size() && i < kListed; ++i)
+            out += cat("    ", seqs[i].info.name, "  ", seqs[i].info.length, " bp",
+                       seqs[i].info.md5.empty() ? std::string() : cat("  md5 ", seqs[i].info.md5), "\n");
+        if (seqs.size() > kListed) out += cat("    ... and ", seqs.size() - kListed, " more\n");
+        std::vector<StoredTrack> tracks;
+        MS_ASSIGN(tracks, store.list_tracks(r.id));
+        out += cat("  tracks    ", tracks.size(), tracks.empty() ? "" : ":");
+        for (const StoredTrack& t : tracks) out += " " + t.name;
+        out += "\n";
+    }
+    return out;
+}
+
+}  // namespace ms

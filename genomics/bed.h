@@ -1,0 +1,26 @@
+// BED region lists: the intervals a run is restricted to (`--regions FILE`), read from plain,
+// gzip or bgzip BED3+ (0-based half-open, as BED always is). Column 4, when present, is a name.
+// Comment, `track` and `browser` lines and blank lines are skipped; every other line must be a
+// region, and an error names the file and line and what was expected there.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "genomics/locus.h"
+
+namespace ms {
+
+struct BedRegion {
+    Region region;
+    std::string name;   // column 4; empty for BED3
+    int64_t line = 0;   // 1-based line number in the file, for messages further on
+};
+
+// Reads every region of `path` in file order. With a non-empty `contigs`, each contig must be in
+// it and each end within the contig's length. Zero-length regions (begin == end, insertion
+// points in BED) are kept.
+Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigList& contigs = {});
+
+}  // namespace ms

@@ -1,0 +1,457 @@
+// The SQLite results store: float16 tiles and their zoom summaries, idempotent rewrites, window reads
+// at several resolutions, clear errors for foreign or corrupt files, readers beside an open write
+// transaction, and a writer killed with SIGKILL at random moments.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "genomics/results_store.h"
+#include "genomics/track_tiles.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+using ms::ResultsStore;
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::string fresh_db(const std::string& name) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "results_store_tmp";
+    fs::create_directories(dir);
+    const std::string path = (dir / (name + ".db")).string();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix);
+    return path;
+}
+
+template <class T>
+T ok(ms::Result<T> r) {
+    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
+    return std::move(*r);
+}
+void ok(ms::Result<void> r) {
+    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
+}
+
+// Values with the range of a probability track, NaN at position 0 (no prediction for the first
+// base, as the engine's heads do), every 997th position, and over one whole 4096-position bin.
+std::vector<float> track_values(int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) v[size_t(i)] = 0.25f + 0.2f * std::sin(float(i) * 0.01f) + 0.05f * u(rng);
+    for (int64_t i = 0; i < n; i += 997) v[size_t(i)] = kNaN;
+    for (int64_t i = 8192; i < std::min<int64_t>(n, 8192 + 4096); ++i) v[size_t(i)] = kNaN;
+    return v;
+}
+
+// Stored float16 must be the value rounded to nearest: relative error at most 2^-11 (half an ulp
+// of an 11-bit significand) in the normal range.
+void check_half_of(float got, float want, int64_t pos) {
+    if (std::isnan(want)) {
+        MS_CHECK_MSG(std::isnan(got), "position " << pos << ": NaN became " << got);
+        return;
+    }
+    MS_CHECK_MSG(got == ms::round_to_half(want), "position " << pos << ": got " << got << " for " << want);
+    MS_CHECK_MSG(std::fabs(got - want) <= std::ldexp(std::fabs(want), -11),
+                 "position " << pos << ": " << got << " vs " << want);
+}
+
+struct Direct {
+    double mean;
+    float min, max;
+    int64_t count;
+};
+Direct direct(const std::vector<float>& v, int64_t b, int64_t e) {
+    Direct d{0, INFINITY, -INFINITY, 0};
+    for (int64_t i = b; i < e; ++i) {
+        const float x = v[size_t(i)];
+        if (std::isnan(x)) continue;
+        d.mean += x;
+        d.min = std::min(d.min, x);
+        d.max = std::max(d.max, x);
+        ++d.count;
+    }
+    if (d.count) d.mean /= double(d.count);
+    return d;
+}
+
+// A bin against values computed directly: min/max are the float16 of the exact extremes; the mean
+// is stored as float16 of a double mean, so it is within 2^-11 relative, plus 2^-11 relative again
+// where two float16 summaries are merged into one bin.
+void check_bin(const ms::TrackBin& bin, const Direct& d, const char* what) {
+    if (d.count == 0) {
+        MS_CHECK_MSG(std::isnan(bin.mean) && std::isnan(bin.min) && std::isnan(bin.max),
+                     what << " bin " << bin.begin << "-" << bin.end << " has no values but mean " << bin.mean);
+        return;
+    }
+    MS_CHECK_MSG(bin.min == ms::round_to_half(d.min),
+                 what << " bin " << bin.begin << "-" << bin.end << ": min " << bin.min << " vs " << d.min);
+    MS_CHECK_MSG(bin.max == ms::round_to_half(d.max),
+                 what << " bin " << bin.begin << "-" << bin.end << ": max " << bin.max << " vs " << d.max);
+    MS_CHECK_MSG(std::fabs(bin.mean - d.mean) <= std::ldexp(std::fabs(d.mean), -10),
+                 what << " bin " << bin.begin << "-" << bin.end << ": mean " << bin.mean << " vs " << d.mean);
+}
+
+struct Written {
+    std::string path;
+    int64_t run = 0, seq = 0, track = 0, length = 0;
+    std::vector<float> values;
+};
+
+// A run with one sequence of 3 full tiles and a partial one, written in chunks that straddle tiles.
+Written write_example(const std::string& name) {
+    Written w;
+    w.path = fresh_db(name);
+    w.length = 3 * ms::kTilePositions + 12345;
+    w.values = track_values(w.length, 7);
+    auto store = ok(ResultsStore::open(w.path));
+    w.run = ok(store.begin_run(
+        {"0.1.0", "abc123", "mambascope-cli score x.fa", R"({"chunk": 10007})", "tiny", "00ff", "cpu", "fp32"}));
+    w.seq = ok(store.add_sequence(w.run, {"chrT", w.length, "d41d8cd98f00b204e9800998ecf8427e", "x.fa"}));
+    for (int64_t p = 0; p < w.length; p += 10007) {
+        const int64_t n = std::min<int64_t>(10007, w.length - p);
+        ok(store.write_track(w.run, "prob_A", w.seq, p, w.values.data() + p, n));
+    }
+    ok(store.finish_run(w.run, ms::RunStatus::finished));
+    w.track = ok(store.find_track(w.run, "prob_A"));
+    return w;
+}
+
+int64_t count_rows(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    MS_CHECK(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+}  // namespace
+
+MS_TEST(float16_conversion_rounds_to_nearest_even) {
+    MS_CHECK_EQ(ms::float_to_half(1.0f), 0x3c00);
+    MS_CHECK_EQ(ms::float_to_half(-2.0f), 0xc000);
+    MS_CHECK_EQ(ms::float_to_half(65504.0f), 0x7bff);
+    MS_CHECK_EQ(ms::float_to_half(65520.0f), 0x7c00);                          // halfway to 2^16 rounds to even: inf
+    MS_CHECK_EQ(ms::float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // tie, to even
+    MS_CHECK_EQ(ms::float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie, to even (up)
+    MS_CHECK_EQ(ms::float_to_half(std::ldexp(1.0f, -24)), 0x0001);             // smallest subnormal
+    MS_CHECK_EQ(ms::float_to_half(std::ldexp(1.0f, -26)), 0x0000);
+    MS_CHECK(std::isnan(ms::half_to_float(ms::float_to_half(kNaN))));
+    MS_CHECK(std::isinf(ms::half_to_float(ms::float_to_half(-INFINITY))));
+    for (uint32_t h = 0; h < 0x7c00; ++h) MS_CHECK_EQ(ms::float_to_half(ms::half_to_float(uint16_t(h))), h);
+}
+
+MS_TEST(one_pass_zoom_summaries_equal_per_zoom_summaries) {
+    for (int64_t n : {int64_t(1), int64_t(17), int64_t(4097), int64_t(12345), ms::kTilePositions}) {
+        const std::vector<float> v = track_values(n, 3);
+        const auto all = ms::summarize_zooms(v.data(), n);
+        MS_CHECK_EQ(all.size(), size_t(ms::kMaxZoom));
+        for (int zoom = 1; zoom <= ms::kMaxZoom; ++zoom) {
+            const ms::ZoomSummary one = ms::summarize(v.data(), n, zoom);
+            const ms::ZoomSummary& z = all[size_t(zoom - 1)];
+            MS_CHECK_EQ(z.size(), size_t(ms::zoom_bins(n, zoom)));
+            for (size_t b = 0; b < one.size(); ++b) {
+                const std::string where = ms::cat("n ", n, " zoom ", zoom, " bin ", b);
+                MS_CHECK_MSG(z.count[b] == one.count[b], where);
+                MS_CHECK_MSG((std::isnan(one.min[b]) && std::isnan(z.min[b])) || z.min[b] == one.min[b], where);
+                MS_CHECK_MSG((std::isnan(one.max[b]) && std::isnan(z.max[b])) || z.max[b] == one.max[b], where);
+                // Both divide a double sum; only the order of additions differs.
+                MS_CHECK_MSG((std::isnan(one.mean[b]) && std::isnan(z.mean[b])) ||
+                                 std::fabs(z.mean[b] - one.mean[b]) <= 1e-6f * std::fabs(one.mean[b]),
+                             where);
+            }
+        }
+    }
+}
+
+MS_TEST(track_round_trip_over_several_tiles_keeps_float16_values_and_nan) {
+    const Written w = write_example("round_trip");
+    auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+    const std::vector<float> got = ok(store.read_values(w.track, w.seq, 0, w.length));
+    MS_CHECK_EQ(got.size(), w.values.size());
+    for (int64_t i = 0; i < w.length; ++i) check_half_of(got[size_t(i)], w.values[size_t(i)], i);
+    // 4 tiles (the last one partial) at 4 zooms each.
+    MS_CHECK_EQ(count_rows(w.path, "SELECT count(*) FROM track_tiles"), 16);
+    MS_CHECK_EQ(count_rows(w.path, "SELECT n FROM track_tiles WHERE zoom = 2 AND tile_index = 3"), 12345);
+    MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+    const auto runs = ok(store.list_runs());
+    MS_CHECK_EQ(runs.size(), 1u);
+    MS_CHECK_EQ(std::string(ms::to_string(runs[0].status)), std::string("finished"));
+    MS_CHECK_EQ(runs[0].info.params_json, std::string(R"({"chunk": 10007})"));
+    MS_CHECK(!runs[0].finished_at.empty());
+}
+
+MS_TEST(zoom_summaries_equal_directly_computed_mean_min_max) {
+    const Written w = write_example("zooms");
+    auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+    // A window of whole tiles read with as many bins as zoom z has there: zoom z is then the
+    // coarsest with enough bins, and each bin is one stored summary bin.
+    for (int zoom = 0; zoom <= ms::kMaxZoom; ++zoom) {
+        const int64_t bs = ms::zoom_bin_size(zoom), begin = ms::kTilePositions, end = 3 * ms::kTilePositions;
+        const auto bins = ok(store.read_track(w.track, w.seq, begin, end, int((end - begin) / bs)));
+        MS_CHECK_EQ(int64_t(bins.size()), (end - begin) / bs);
+        for (const ms::TrackBin& b : bins) {
+            MS_CHECK_EQ(b.end - b.begin, bs);
+            check_bin(b, direct(w.values, b.begin, b.end), "zoom");
+        }
+    }
+    // The all-NaN 4096-position bin stays NaN at zoom 3 (and is not mistaken for zeros).
+    const auto bins = ok(store.read_track(w.track, w.seq, 0, ms::kTilePositions, 16));
+    MS_CHECK_EQ(bins.size(), 16u);
+    MS_CHECK(std::isnan(bins[2].mean) && std::isnan(bins[2].min));
+    MS_CHECK(!std::isnan(bins[1].mean));
+}
+
+MS_TEST(rewriting_a_tile_is_idempotent_and_partial_writes_keep_the_rest) {
+    const Written w = write_example("idempotent");
+    const int64_t rows = count_rows(w.path, "SELECT count(*) FROM track_tiles");
+    {
+        auto store = ok(ResultsStore::open(w.path));
+        // A resumed job writes tile 1 again, in a new process (a new connection, empty buffers).
+        ok(store.write_track(w.run, "prob_A", w.seq, ms::kTilePositions, w.values.data() + ms::kTilePositions,
+                             ms::kTilePositions));
+        ok(store.flush());
+        ok(store.write_track(w.run, "prob_A", w.seq, ms::kTilePositions, w.values.data() + ms::kTilePositions,
+                             ms::kTilePositions));
+        ok(store.flush());
+    }
+    MS_CHECK_EQ(count_rows(w.path, "SELECT count(*) FROM track_tiles"), rows);
+    MS_CHECK_EQ(ok(ResultsStore::open(w.path)).list_tracks(w.run)->size(), 1u);
+
+    // Changing 10 positions inside tile 2 changes those only: the rest of the tile is read back
+    // from the database before the tile is rewritten.
+    std::vector<float> expect = w.values;
+    {
+        auto store = ok(ResultsStore::open(w.path));
+        const std::vector<float> ten(10, 0.75f);
+        const int64_t at = 2 * ms::kTilePositions + 500;
+        ok(store.write_track(w.run, "prob_A", w.seq, at, ten.data(), 10));
+        ok(store.flush());
+        std::copy(ten.begin(), ten.end(), expect.begin() + at);
+    }
+    auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+    MS_CHECK_EQ(count_rows(w.path, "SELECT count(*) FROM track_tiles"), rows);
+    const std::vector<float> got = ok(store.read_values(w.track, w.seq, 0, w.length));
+    for (int64_t i = 0; i < w.length; ++i) check_half_of(got[size_t(i)], expect[size_t(i)], i);
+    // The summaries were rewritten with the tile.
+    const auto bins = ok(store.read_track(w.track, w.seq, 2 * ms::kTilePositions, 3 * ms::kTilePositions, 4096));
+    check_bin(bins[31], direct(expect, bins[31].begin, bins[31].end), "rewritten");
+}
+
+MS_TEST(window_reads_return_at_most_max_bins_covering_the_window) {
+    const Written w = write_example("windows");
+    auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int64_t> pos(0, w.length - 1);
+    struct Window {
+        int64_t begin, end;
+    };
+    std::vector<Window> windows = {{0, w.length}, {5, 17}, {65530, 65542}, {w.length - 1, w.length}, {100, 100000}};
+    for (int i = 0; i < 20; ++i) {
+        int64_t a = pos(rng), b = pos(rng);
+        if (a > b) std::swap(a, b);
+        windows.push_back({a, b + 1});
+    }
+    for (const Window& win : windows) {
+        for (int max_bins : {1, 7, 100, 2000}) {
+            const auto bins = ok(store.read_track(w.track, w.seq, win.begin, win.end, max_bins));
+            const std::string where = ms::cat("window ", win.begin, "-", win.end, " max_bins ", max_bins);
+            MS_CHECK_MSG(!bins.empty() && int(bins.size()) <= max_bins, where << ": " << bins.size() << " bins");
+            MS_CHECK_MSG(bins.front().begin == win.begin && bins.back().end == win.end, where);
+            // The zoom the contract picks, to know which stored bins each output bin merged.
+            int zoom = 0;
+            for (int z = ms::kMaxZoom; z > 0 && !zoom; --z)
+                if ((win.end - win.begin) / ms::zoom_bin_size(z) >= max_bins) zoom = z;
+            const int64_t bs = ms::zoom_bin_size(zoom);
+            for (size_t j = 0; j < bins.size(); ++j) {
+                MS_CHECK_MSG(bins[j].begin < bins[j].end, where);
+                if (j) MS_CHECK_MSG(bins[j].begin == bins[j - 1].end, where << ": gap before bin " << j);
+                const int64_t b = bins[j].begin / bs * bs, e = std::min(w.length, (bins[j].end + bs - 1) / bs * bs);
+                check_bin(bins[j], direct(w.values, b, e), where.c_str());
+            }
+        }
+    }
+    // A window past the sequence is clipped; one that starts beyond it is an error.
+    MS_CHECK_EQ(ok(store.read_track(w.track, w.seq, w.length - 10, w.length + 1000, 100)).back().end, w.length);
+    MS_CHECK(!store.read_track(w.track, w.seq, w.length + 5, w.length + 10, 10));
+}
+
+MS_TEST(writes_outside_the_sequence_or_run_are_refused) {
+    const std::string path = fresh_db("refused");
+    auto store = ok(ResultsStore::open(path));
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t other = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t seq = ok(store.add_sequence(run, {"chr1", 1000}));
+    MS_CHECK_EQ(ok(store.add_sequence(run, {"chr1", 1000})), seq);  // a resumed job adds it again
+    MS_CHECK(!store.add_sequence(run, {"chr1", 999}));
+    const std::vector<float> v(20, 1.0f);
+    auto r = store.write_track(run, "loglik", seq, 990, v.data(), 20);
+    MS_CHECK(!r);
+    MS_CHECK_MSG(r.error().message.find("outside sequence 'chr1' (0-1000)") != std::string::npos, r.error().message);
+    MS_CHECK(!store.write_track(other, "loglik", seq, 0, v.data(), 20));
+    MS_CHECK(!store.add_sequence(12345, {"chr2", 10}));
+    MS_CHECK(!store.finish_run(12345, ms::RunStatus::failed));
+}
+
+MS_TEST(garbage_and_foreign_files_are_named_in_clear_errors) {
+    const std::string garbage = fresh_db("garbage");
+    {
+        std::ofstream f(garbage, std::ios::binary);
+        for (int i = 0; i < 300; ++i) f << "this is not a database, it is a FASTA file perhaps\n";
+    }
+    for (auto mode : {ResultsStore::Mode::read_write, ResultsStore::Mode::read_only}) {
+        auto r = ResultsStore::open(garbage, mode);
+        MS_CHECK(!r);
+        MS_CHECK_MSG(r.error().message.find("'" + garbage + "' is not a MambaScope results database (") == 0,
+                     r.error().message);
+    }
+    // The garbage is left as it was: opening never writes to a file that is not ours.
+    MS_CHECK(!ms::looks_like_sqlite(garbage));
+
+    const std::string foreign = fresh_db("foreign");
+    sqlite3* db = nullptr;
+    MS_CHECK(sqlite3_open(foreign.c_str(), &db) == SQLITE_OK);
+    MS_CHECK(sqlite3_exec(db, "CREATE TABLE photos (id INTEGER)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    auto r = ResultsStore::open(foreign);
+    MS_CHECK(!r);
+    MS_CHECK_MSG(r.error().message.find("is not a MambaScope results database (it is an SQLite database of another "
+                                        "application") != std::string::npos &&
+                     r.error().message.find("'photos'") != std::string::npos,
+                 r.error().message);
+
+    auto missing = ResultsStore::open("/nonexistent/folder/r.db");
+    MS_CHECK(!missing);
+    MS_CHECK_MSG(missing.error().message.find("'/nonexistent/folder/r.db'") != std::string::npos,
+                 missing.error().message);
+    auto missing_ro = ResultsStore::open(fresh_db("never_made"), ResultsStore::Mode::read_only);
+    MS_CHECK(!missing_ro);
+    MS_CHECK_MSG(missing_ro.error().message.find("No such file") != std::string::npos, missing_ro.error().message);
+}
+
+MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
+    const Written w = write_example("concurrent");
+    // A second writer connection takes the write lock and keeps its transaction open.
+    sqlite3* writer = nullptr;
+    MS_CHECK(sqlite3_open(w.path.c_str(), &writer) == SQLITE_OK);
+    MS_CHECK(sqlite3_exec(writer,
+                          "BEGIN IMMEDIATE; INSERT INTO runs (tool_version, git_revision, command, started_at, "
+                          "status) VALUES ('0', '0', 'x', 'now', 'running'); DELETE FROM track_tiles WHERE zoom = 0;",
+                          nullptr, nullptr, nullptr) == SQLITE_OK);
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+        auto reader = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+        MS_CHECK_EQ(ok(reader.list_runs()).size(), 1u);  // the uncommitted run is not seen
+        const auto values = ok(reader.read_values(w.track, w.seq, 0, 1000));
+        check_half_of(values[1], w.values[1], 1);
+        MS_CHECK_EQ(ok(reader.counts()).tiles, 16);
+        MS_CHECK(!reader.begin_run({}));  // read-only means read-only
+    }
+    // Readers in WAL mode do not wait for the writer at all (far below the 5 s busy timeout).
+    MS_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+    MS_CHECK(sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(writer);
+}
+
+// A writer killed with SIGKILL at random moments, several times over the same file: every reopen
+// finds a valid database in which every committed tile is complete.
+MS_TEST(a_writer_killed_at_random_moments_leaves_a_valid_database) {
+    const std::string path = fresh_db("crash");
+    const int64_t length = 24 * ms::kTilePositions + 999;
+    auto value_at = [](int64_t track, int64_t pos) { return float((pos * 7 + track * 13) % 1000) / 1000.0f; };
+    std::mt19937 rng(2024);
+    std::uniform_int_distribution<int> delay_ms(1, 60);
+    int killed = 0;
+    std::vector<int64_t> tiles_seen;
+    for (int round = 0; round < 8; ++round) {
+        const pid_t pid = fork();
+        MS_CHECK(pid >= 0);
+        if (pid == 0) {
+            // The child: a job writing two tracks in small batches, as fast as it can.
+            auto store = ResultsStore::open(path);
+            if (!store) _exit(2);
+            store->set_batch_tiles(2);
+            auto run = store->begin_run({"0.1.0", "crash", "test"});
+            if (!run) _exit(3);
+            std::vector<float> chunk(20000);
+            for (int s = 0; s < 4; ++s) {
+                auto seq = store->add_sequence(*run, {ms::cat("chr", s), length});
+                if (!seq) _exit(4);
+                for (int64_t p = 0; p < length; p += int64_t(chunk.size())) {
+                    const int64_t n = std::min<int64_t>(int64_t(chunk.size()), length - p);
+                    for (int track = 0; track < 2; ++track) {
+                        for (int64_t i = 0; i < n; ++i) chunk[size_t(i)] = value_at(track, p + i);
+                        if (!store->write_track(*run, track ? "loglik" : "prob_A", *seq, p, chunk.data(), n)) _exit(5);
+                    }
+                }
+            }
+            if (!store->finish_run(*run, ms::RunStatus::finished)) _exit(6);
+            _exit(0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        MS_CHECK(kill(pid, SIGKILL) == 0);
+        int status = 0;
+        MS_CHECK(waitpid(pid, &status, 0) == pid);
+        if (WIFSIGNALED(status)) ++killed;
+        MS_CHECK_MSG(
+            (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+            "round " << round << ": the writer failed by itself (status " << status << ")");
+
+        auto store = ok(ResultsStore::open(path));  // a writer's reopen also recovers the WAL
+        tiles_seen.push_back(ok(store.counts()).tiles);
+        MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+        MS_CHECK_EQ(count_rows(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+        // Each committed tile has all four zooms (one transaction) and decodes to what was written.
+        MS_CHECK_EQ(count_rows(path,
+                               "SELECT count(*) FROM (SELECT count(*) AS z FROM track_tiles "
+                               "GROUP BY track_id, sequence_id, tile_index HAVING z != 4)"),
+                    0);
+        for (const ms::RunRecord& run : ok(store.list_runs())) {
+            for (const ms::StoredSequence& seq : ok(store.list_sequences(run.id))) {
+                MS_CHECK_EQ(seq.info.length, length);
+                for (const ms::StoredTrack& track : ok(store.list_tracks(run.id))) {
+                    const int64_t t = track.name == "loglik" ? 1 : 0;
+                    const auto values = ok(store.read_values(track.id, seq.id, 0, length));
+                    // A tile is either absent (its batch had not committed when the writer died:
+                    // all NaN) or complete and equal to what was written.
+                    for (int64_t tb = 0; tb < length; tb += ms::kTilePositions) {
+                        const int64_t te = std::min(length, tb + ms::kTilePositions);
+                        const bool absent = std::isnan(values[size_t(tb)]);
+                        for (int64_t i = tb; i < te; ++i) {
+                            const float got = values[size_t(i)];
+                            MS_CHECK_MSG(absent ? std::isnan(got) : got == ms::round_to_half(value_at(t, i)),
+                                         "round " << round << " run " << run.id << " " << track.name << " position "
+                                                  << i << ": " << got << (absent ? " in an absent tile" : ""));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::printf("      (%d of 8 writers killed before they finished; tiles stored after each round:", killed);
+    for (int64_t t : tiles_seen) std::printf(" %lld", static_cast<long long>(t));
+    std::printf(")\n");
+    // Tiles were committed, and kills landed mid-job (a job takes several times the longest delay).
+    MS_CHECK(tiles_seen.back() > 0);
+    MS_CHECK(killed >= 4);
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
