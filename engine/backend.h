@@ -4,6 +4,7 @@
 // layer), so a sequence of any length runs chunk after chunk with constant memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +19,10 @@ namespace ms {
 struct ForwardOutputs {
     float* logits = nullptr;   // [batch, T, vocab_size]
     float* hidden = nullptr;   // [batch, T, d_model], last layer after the final norm
+    // [batch, T, 4]: P(A), P(C), P(G), P(T) of the base after each position (the LM head's four
+    // base logits, softmax over them). Needs RunnerLimits::acgt_ids; with no logits asked for, the
+    // rest of the vocabulary is never computed.
+    float* next_base = nullptr;
 };
 
 class ModelRunner {
@@ -29,6 +34,9 @@ public:
     // T may be anything from 1 to the max chunk given at creation.
     virtual Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) = 0;
     virtual int batch() const = 0;
+    // Bytes this runner holds in device memory (weights, activations of the largest chunk, state,
+    // workspaces); 0 on the CPU. The CUDA context itself comes on top.
+    virtual int64_t device_bytes() const { return 0; }
 };
 
 // Arithmetic of a runner: fp32 everywhere, or bf16 activations and matrix products (fp32
@@ -47,7 +55,16 @@ struct RunnerLimits {
     int max_batch = 1;
     int max_chunk = 4096;
     Precision precision = Precision::FP32;
+    // Token ids (= LM-head rows) of A, C, G, T, from the tokenizer; −1: next_base unavailable.
+    std::array<int32_t, 4> acgt_ids{-1, -1, -1, -1};
 };
+
+// Whether `ids` are usable LM-head rows for ForwardOutputs::next_base.
+inline bool valid_acgt_ids(const std::array<int32_t, 4>& ids, int vocab) {
+    for (int32_t id : ids)
+        if (id < 0 || id >= vocab) return false;
+    return true;
+}
 
 class Backend {
 public:

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/cpu_ops.h"
+#include "engine/heads.h"
 #include "engine/thread_pool.h"
 
 namespace ms {
@@ -45,6 +46,14 @@ public:
         dt_.resize(N * c_.d_inner);
         y_.resize(N * c_.d_inner);
         for (const LayerWeights& L : w_.layers) conv_w_t_.push_back(cpu::transpose(L.conv_w, c_.d_inner, c_.d_conv));
+        // The LM head's rows of A, C, G, T: the per-base outputs need only these four.
+        if (valid_acgt_ids(lim.acgt_ids, c_.vocab_size)) {
+            w4_.resize(size_t(4) * c_.d_model);
+            for (int b = 0; b < 4; ++b)
+                std::memcpy(&w4_[size_t(b) * c_.d_model], &w_.lm_head[size_t(lim.acgt_ids[b]) * c_.d_model],
+                            sizeof(float) * c_.d_model);
+            logit4_.resize(N * 4);
+        }
     }
 
     Result<void> reset(int batch) override {
@@ -73,6 +82,23 @@ public:
         if (out.hidden) std::memcpy(out.hidden, xn_.data(), sizeof(float) * size_t(N) * dm);
         // [N, d_model] x [d_model, vocab] => [N, vocab]
         if (out.logits) gemm_nt(pool_, N, c_.vocab_size, dm, xn_.data(), dm, w_.lm_head.data(), out.logits, c_.vocab_size);
+        if (out.next_base) {
+            if (w4_.empty()) return make_error("next-base probabilities asked for without the A/C/G/T token ids");
+            // [N, d_model] x [d_model, 4] => [N, 4], unless the full logits are there already.
+            const float* rows = out.logits;
+            int ld = c_.vocab_size;
+            std::array<int32_t, 4> ids = lim_.acgt_ids;
+            if (!rows) {
+                gemm_nt(pool_, N, 4, dm, xn_.data(), dm, w4_.data(), logit4_.data(), 4);
+                rows = logit4_.data();
+                ld = 4;
+                ids = {0, 1, 2, 3};
+            }
+            for (int i = 0; i < N; ++i) {
+                const std::array<float, 4> p = acgt_probabilities(rows + size_t(i) * ld, ids);
+                std::memcpy(out.next_base + size_t(i) * 4, p.data(), sizeof(p));
+            }
+        }
         return {};
     }
 
@@ -137,6 +163,7 @@ private:
     std::vector<float> h_, xn_, xz_, u_, xdbl_, dt_, y_;
     std::vector<float> conv_state_, ssm_state_;
     std::vector<std::vector<float>> conv_w_t_;   // per layer [d_conv, d_inner]
+    std::vector<float> w4_, logit4_;             // LM-head rows of A, C, G, T [4, d_model]; their logits [N, 4]
 };
 
 class CpuBackend final : public Backend {

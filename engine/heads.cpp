@@ -17,7 +17,7 @@ std::array<float, 4> acgt_probabilities(const float* logits, const std::array<in
     return p;
 }
 
-void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, const std::array<int32_t, 4>& ids,
+void score_chunk(const int32_t* tokens, const float* next_base, int T, const std::array<int32_t, 4>& ids,
                  std::array<float, 4>& carried, BaseScores* out) {
     const float nan = std::numeric_limits<float>::quiet_NaN();
     for (int t = 0; t < T; ++t) {
@@ -31,7 +31,7 @@ void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, c
             if (tokens[t] == ids[b]) s.log2_lik = float(std::log2(double(p[b])));
         }
         s.entropy = std::isnan(p[0]) ? nan : float(h);
-        carried = acgt_probabilities(logits + size_t(t) * vocab, ids);
+        for (int b = 0; b < 4; ++b) carried[b] = next_base[size_t(t) * 4 + b];
     }
 }
 

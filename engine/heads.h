@@ -21,9 +21,9 @@ struct BaseScores {
 std::array<float, 4> acgt_probabilities(const float* logits, const std::array<int32_t, 4>& acgt_ids);
 
 // Scores for tokens[0..T) given the prediction carried from the previous chunk (`carried`, NaN
-// at the start of a sequence) and the logits [T, vocab] of this chunk; updates `carried` to the
-// prediction for the base after the chunk.
-void score_chunk(const int32_t* tokens, const float* logits, int T, int vocab, const std::array<int32_t, 4>& acgt_ids,
+// at the start of a sequence) and this chunk's next-base probabilities [T, 4]
+// (ForwardOutputs::next_base); updates `carried` to the prediction for the base after the chunk.
+void score_chunk(const int32_t* tokens, const float* next_base, int T, const std::array<int32_t, 4>& acgt_ids,
                  std::array<float, 4>& carried, BaseScores* out);
 
 // Adds the rows of x [rows, width] to sum [width]; the pooled embedding of a window or record is

@@ -10,7 +10,8 @@ namespace ms {
 Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o)
     : model_(m), runner_(std::move(r)), options_(o) {
     const size_t T = size_t(o.chunk);
-    if (o.logits || o.scores) logits_.resize(T * m.config.vocab_size);
+    if (o.logits) logits_.resize(T * m.config.vocab_size);
+    if (o.scores) next_base_.resize(T * 4);
     if (o.hidden || o.pool_window >= 0) hidden_.resize(T * m.config.d_model);
     if (o.scores) scores_.resize(T);
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
@@ -18,7 +19,9 @@ Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOp
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& backend, const SessionOptions& options) {
     if (options.chunk < 1) return make_error("chunk size must be at least 1; got ", options.chunk);
-    auto runner = backend.create_runner(model.config, model.weights, RunnerLimits{1, options.chunk, options.precision});
+    RunnerLimits lim{1, options.chunk, options.precision};
+    lim.acgt_ids = model.tokenizer.acgt_ids();
+    auto runner = backend.create_runner(model.config, model.weights, lim);
     if (!runner) return runner.error();
     return std::unique_ptr<Session>(new Session(model, std::move(*runner), options));
 }
@@ -35,16 +38,16 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
         ForwardOutputs out;
         out.logits = logits_.empty() ? nullptr : logits_.data();
         out.hidden = hidden_.empty() ? nullptr : hidden_.data();
+        out.next_base = next_base_.empty() ? nullptr : next_base_.data();
         MS_TRY(runner_->forward(tokens + done, T, out));
         ChunkView v;
         v.start = position_;
         v.T = T;
         v.tokens = tokens + done;
-        v.logits = options_.logits ? out.logits : nullptr;
+        v.logits = out.logits;
         v.hidden = out.hidden;
         if (options_.scores) {
-            score_chunk(tokens + done, logits_.data(), T, model_.config.vocab_size, model_.tokenizer.acgt_ids(), carried_,
-                        scores_.data());
+            score_chunk(tokens + done, next_base_.data(), T, model_.tokenizer.acgt_ids(), carried_, scores_.data());
             v.scores = scores_.data();
         }
         MS_TRY(sink(v));

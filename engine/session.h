@@ -55,7 +55,7 @@ private:
     SessionOptions options_;
     int64_t position_ = 0;
     std::array<float, 4> carried_{};
-    std::vector<float> logits_, hidden_;
+    std::vector<float> logits_, hidden_, next_base_;
     std::vector<BaseScores> scores_;
 };
 

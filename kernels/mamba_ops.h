@@ -12,6 +12,8 @@
 //       out[t, c] = bias[c] + Σ_k w[c, k] * x[t + k - (d_conv - 1), c]   (x before t = 0 from conv_state)
 //       conv_state [d_conv - 1, d_inner] holds the last d_conv - 1 inputs, oldest first
 //   RMSNorm:  out = x / sqrt(mean(x²) + eps) * weight
+//   ACGT head: p[r, :] = softmax over the four bases of (w4 · rmsnorm(x[r]))   — the LM head's
+//              next-base prediction renormalised over A/C/G/T, without the rest of the vocabulary
 #pragma once
 
 #include <cstddef>
@@ -49,5 +51,8 @@ void selective_scan_ref(const ScanArgs& a);
 void causal_conv1d_ref(const ConvArgs& a);
 // x, out [rows, n]; weight [n].
 void rmsnorm_ref(const float* x, const float* weight, float* out, int rows, int n, float eps);
+// x [rows, n] (before the final norm); norm_weight [n]; w4 [4, n] (the LM head rows of A, C, G, T);
+// probs [rows, 4].
+void acgt_head_ref(const float* x, const float* norm_weight, float eps, const float* w4, float* probs, int rows, int n);
 
 }  // namespace ms::kernels

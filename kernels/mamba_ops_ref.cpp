@@ -1,5 +1,6 @@
 // Plain-loop double-precision references of kernels/mamba_ops.h. Clarity over speed: these are
 // what the fast paths are tested against.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -56,6 +57,23 @@ void rmsnorm_ref(const float* x, const float* weight, float* out, int rows, int 
         for (int i = 0; i < n; ++i) ss += double(x[size_t(r) * n + i]) * x[size_t(r) * n + i];
         const double inv = 1.0 / std::sqrt(ss / n + eps);
         for (int i = 0; i < n; ++i) out[size_t(r) * n + i] = float(x[size_t(r) * n + i] * inv * weight[i]);
+    }
+}
+
+void acgt_head_ref(const float* x, const float* norm_weight, float eps, const float* w4, float* probs, int rows, int n) {
+    for (int r = 0; r < rows; ++r) {
+        const float* row = x + size_t(r) * n;
+        double ss = 0;
+        for (int i = 0; i < n; ++i) ss += double(row[i]) * row[i];
+        const double inv = 1.0 / std::sqrt(ss / n + eps);
+        double logit[4], m = -INFINITY, z = 0;
+        for (int b = 0; b < 4; ++b) {
+            logit[b] = 0;
+            for (int i = 0; i < n; ++i) logit[b] += double(w4[size_t(b) * n + i]) * (row[i] * inv * norm_weight[i]);
+            m = std::max(m, logit[b]);
+        }
+        for (double& l : logit) z += l = std::exp(l - m);
+        for (int b = 0; b < 4; ++b) probs[size_t(r) * 4 + b] = float(logit[b] / z);
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/npy.h"
 #include "engine/backend_registry.h"
+#include "engine/cpu_backend.h"
 #include "engine/model.h"
 #include "engine/random_model.h"
 #include "engine/session.h"
@@ -29,6 +30,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions options,
+                                              const std::string& device, int threads) {
+    auto session = Session::create(model, *choice.backend, options);
+    if (session || device != "auto" || choice.backend->name() == "cpu") return session;
+    std::fprintf(stderr, "auto: %s cannot run this model: %s; using the CPU\n", choice.backend->name().c_str(),
+                 session.error().message.c_str());
+    choice.backend = make_cpu_backend(threads);
+    choice.note = "auto: fell back to the CPU";
+    if (options.precision != Precision::FP32) std::fprintf(stderr, "auto: the CPU computes in fp32\n");
+    options.precision = Precision::FP32;
+    return Session::create(model, *choice.backend, options);
+}
 
 void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
@@ -50,7 +64,9 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
-    sub->add_option("--seconds", o.seconds, "time per measurement")->capture_default_str();
+    sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")->capture_default_str();
+    sub->add_option("--length", o.lengths, "sequence lengths streamed chunk by chunk (0: one chunk)")->capture_default_str();
+    sub->add_flag("--logits", o.logits, "hand out the full logits too (default: the per-base A/C/G/T probabilities only)");
 }
 
 int cmd_model_info(const std::string& dir) {
@@ -77,7 +93,7 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();
     so.scores = false;
-    auto session = Session::create(*model, *choice->backend, so);
+    auto session = open_session(*model, *choice, so, o.device, o.threads);
     if (!session) return fail(session.error().message);
     const auto t0 = std::chrono::steady_clock::now();
     auto out = run_sequence(**session, *model, rec->sequence, so, o.reverse ? Strand::Reverse : Strand::Forward);
@@ -154,44 +170,61 @@ int cmd_bench(const BenchOptions& o) {
     if (!precision) return fail(precision.error().message);
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
                 precision_name(*precision), choice->note.c_str());
-    std::printf("%-10s %7s %12s %12s %10s %14s %8s\n", "shape", "chunk", "Mbp/s", "FLOP/base", "GFLOP/s", "BLAS GFLOP/s",
-                "ratio");
+    std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
+                "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
     for (const std::string& shape : o.shapes) {
         RandomModelShape rs;
         if (std::sscanf(shape.c_str(), "%dx%d", &rs.d_model, &rs.n_layer) != 2 || rs.d_model < 1 || rs.n_layer < 1)
             return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
         const Model model = make_random_model(rs);
+        const int V = model.config.vocab_size;
         for (int chunk : o.chunks) {
-            auto runner = choice->backend->create_runner(model.config, model.weights, RunnerLimits{1, chunk, *precision});
+            if (chunk < 1) return fail(cat("--chunk ", chunk, ": must be at least 1"));
+            RunnerLimits lim{1, chunk, *precision};
+            lim.acgt_ids = model.tokenizer.acgt_ids();
+            auto runner = choice->backend->create_runner(model.config, model.weights, lim);
             if (!runner) return fail(runner.error().message);
             std::vector<int32_t> tokens(static_cast<size_t>(chunk));
             std::mt19937 rng(3);
-            for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
-            std::vector<float> logits(size_t(chunk) * model.config.vocab_size);
+            for (int32_t& t : tokens) t = lim.acgt_ids[rng() % 4];
+            std::vector<float> logits(o.logits ? size_t(chunk) * V : 0), next(size_t(chunk) * 4);
             ForwardOutputs out;
-            out.logits = logits.data();
+            out.logits = o.logits ? logits.data() : nullptr;
+            out.next_base = next.data();
+            // Warm-up: first-touch allocations, graph capture and clocks stay out of the figure.
             if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
-            int64_t bases = 0;
-            const auto t0 = std::chrono::steady_clock::now();
-            do {
-                if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
-                bases += chunk;
-            } while (seconds_since(t0) < o.seconds);
-            const double secs = seconds_since(t0);
-            const double bps = double(bases) / secs;
-            const double fpb = model.flops_per_base(true);
-            const double gflops = bps * fpb / 1e9;
-            if (choice->backend->name() != "cpu") {
-                // The BLAS yardstick is the CPU's; a GPU run is compared in docs/performance.md
-                // with the reference figures of the same card instead.
-                std::printf("%-10s %7d %12.4f %12.0f %10.2f %14s %8s\n", shape.c_str(), chunk, bps / 1e6, fpb, gflops, "-", "-");
-            } else {
-                const double blas =
-                    blas_rate(model, chunk, o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()), o.seconds);
-                std::printf("%-10s %7d %12.4f %12.0f %10.2f %14.2f %8.2f\n", shape.c_str(), chunk, bps / 1e6, fpb, gflops,
-                            blas, gflops / blas);
+            for (int64_t length : o.lengths) {
+                if (length < 0) return fail(cat("--length ", length, ": must be 0 (one chunk) or more"));
+                const int64_t L = length == 0 ? chunk : length;
+                int64_t bases = 0;
+                const auto t0 = std::chrono::steady_clock::now();
+                do {
+                    if (auto r = (*runner)->reset(1); !r) return fail(r.error().message);
+                    for (int64_t done = 0; done < L;) {   // one sequence, chunk by chunk, state carried
+                        const int T = int(std::min<int64_t>(chunk, L - done));
+                        if (auto r = (*runner)->forward(tokens.data(), T, out); !r) return fail(r.error().message);
+                        done += T;
+                    }
+                    bases += L;
+                } while (seconds_since(t0) < o.seconds);
+                const double secs = seconds_since(t0);
+                const double bps = double(bases) / secs;
+                const double fpb = model.flops_per_base(o.logits);
+                const double gflops = bps * fpb / 1e9;
+                const double mib = double((*runner)->device_bytes()) / (1024.0 * 1024.0);
+                if (choice->backend->name() != "cpu") {
+                    // The BLAS yardstick is the CPU's; a GPU run is compared in docs/performance.md
+                    // with the reference figures of the same card instead.
+                    std::printf("%-10s %7d %11lld %10.4f %12.0f %10.2f %10.0f %14s %8s\n", shape.c_str(), chunk,
+                                static_cast<long long>(L), bps / 1e6, fpb, gflops, mib, "-", "-");
+                } else {
+                    const double blas = blas_rate(model, chunk,
+                                                  o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()), o.seconds);
+                    std::printf("%-10s %7d %11lld %10.4f %12.0f %10.2f %10s %14.2f %8.2f\n", shape.c_str(), chunk,
+                                static_cast<long long>(L), bps / 1e6, fpb, gflops, "-", blas, gflops / blas);
+                }
+                std::fflush(stdout);
             }
-            std::fflush(stdout);
         }
     }
     return 0;

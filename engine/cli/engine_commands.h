@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "engine/backend_registry.h"
 #include "engine/cli/plain_fasta.h"
+#include "engine/session.h"
 
 namespace CLI {
 class App;
@@ -27,11 +29,20 @@ struct ForwardOptions {
 struct BenchOptions {
     std::vector<std::string> shapes{"128x8", "256x16"};   // d_model x layers
     std::vector<int> chunks{1024, 4096, 16384};
+    // Sequence lengths streamed chunk by chunk with carried state (0: one chunk, repeated).
+    std::vector<int64_t> lengths{0};
+    bool logits = false;   // also hand out the full logits (default: per-base scores only)
     std::string device = "cpu";
     std::string precision = "fp32";
     int threads = 0;
     double seconds = 1.5;   // per measurement
 };
+
+// A session on the chosen backend. When `--device auto` chose a GPU that cannot run the model at
+// this chunk size (out of memory, a kernel that fails), it says why on stderr and falls back to
+// the CPU in fp32, as `auto` promises; an explicit device fails with the reason instead.
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions options,
+                                              const std::string& device, int threads);
 
 void add_forward_options(CLI::App* sub, ForwardOptions& o);
 void add_bench_options(CLI::App* sub, BenchOptions& o);

@@ -8,9 +8,11 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "kernels/head_ops_cuda.h"
 #include "kernels/mixer_ops_cuda.h"
 #include "kernels/selective_scan_cuda.h"
 
@@ -47,6 +49,15 @@ public:
         n_ = n;
         if (n == 0) return {};
         const cudaError_t e = cudaMalloc(reinterpret_cast<void**>(&ptr_), n * sizeof(T));
+        if (e == cudaErrorMemoryAllocation) {
+            cudaGetLastError();   // not sticky: clear it so later calls do not report it again
+            size_t free_b = 0, total_b = 0;
+            cudaMemGetInfo(&free_b, &total_b);
+            ptr_ = nullptr;
+            return make_error("out of GPU memory: cannot allocate ", n * sizeof(T) / (1024.0 * 1024.0), " MiB (",
+                              free_b / (1024.0 * 1024.0), " MiB free of ", total_b / (1024.0 * 1024.0),
+                              " MiB); use a smaller --chunk or batch");
+        }
         if (e != cudaSuccess)
             return make_error("cannot allocate ", n * sizeof(T) / (1024.0 * 1024.0), " MiB on the GPU: ", cudaGetErrorString(e));
         return {};
@@ -58,10 +69,62 @@ public:
     }
     T* get() const { return ptr_; }
     size_t size() const { return n_; }
+    size_t bytes() const { return ptr_ ? n_ * sizeof(T) : 0; }
 
 private:
     T* ptr_ = nullptr;
     size_t n_ = 0;
+};
+
+// Page-locked host memory: copies from it run asynchronously at full PCIe speed and can be
+// captured in a CUDA graph.
+template <class T>
+class PinnedArray {
+public:
+    PinnedArray() = default;
+    PinnedArray(const PinnedArray&) = delete;
+    PinnedArray& operator=(const PinnedArray&) = delete;
+    ~PinnedArray() { cudaFreeHost(ptr_); }
+    Result<void> allocate(size_t n) {
+        cudaFreeHost(ptr_);
+        ptr_ = nullptr;
+        if (n == 0) return {};
+        const cudaError_t e = cudaHostAlloc(reinterpret_cast<void**>(&ptr_), n * sizeof(T), cudaHostAllocDefault);
+        if (e != cudaSuccess)
+            return make_error("cannot allocate ", n * sizeof(T) / (1024.0 * 1024.0), " MiB of pinned host memory: ", cudaGetErrorString(e));
+        return {};
+    }
+    T* get() const { return ptr_; }
+
+private:
+    T* ptr_ = nullptr;
+};
+
+// A captured CUDA graph of one chunk's whole forward pass, replayed while the chunk's shape and
+// the outputs asked for stay the same (the 200-odd kernel and cuBLAS launches of a chunk cost
+// more than short chunks' work; a replay is one launch).
+class ChunkGraph {
+public:
+    ChunkGraph() = default;
+    ChunkGraph(const ChunkGraph&) = delete;
+    ChunkGraph& operator=(const ChunkGraph&) = delete;
+    ~ChunkGraph() { reset(); }
+    void reset() {
+        if (exec_) cudaGraphExecDestroy(exec_);
+        exec_ = nullptr;
+        key_ = 0;
+    }
+    bool matches(uint64_t key) const { return exec_ && key_ == key; }
+    void set(cudaGraphExec_t exec, uint64_t key) {
+        reset();
+        exec_ = exec;
+        key_ = key;
+    }
+    cudaGraphExec_t exec() const { return exec_; }
+
+private:
+    cudaGraphExec_t exec_ = nullptr;
+    uint64_t key_ = 0;
 };
 
 // Round-to-nearest-even float → bf16 bits (NaN kept).
@@ -93,14 +156,26 @@ struct Matrix {
 struct LayerOnDevice {
     DeviceArray<float> norm, in_proj_b, conv_w, conv_b, dt_proj_b, A, D, out_proj_b;
     Matrix in_proj, x_proj, dt_proj, out_proj;
+    size_t bytes() const {
+        return norm.bytes() + in_proj_b.bytes() + conv_w.bytes() + conv_b.bytes() + dt_proj_b.bytes() + A.bytes() +
+               D.bytes() + out_proj_b.bytes() + in_proj.data.bytes() + x_proj.data.bytes() + dt_proj.data.bytes() +
+               out_proj.data.bytes();
+    }
 };
+
+constexpr size_t kCublasWorkspace = size_t(32) << 20;   // cuBLAS's own, fixed so graphs can capture it
 
 class CudaRunner final : public ModelRunner {
 public:
     CudaRunner(const ModelConfig& c, const RunnerLimits& lim, int device)
         : c_(c), lim_(lim), device_(device), bf16_(lim.precision == Precision::BF16),
-          act_(bf16_ ? cuda::ActType::BF16 : cuda::ActType::F32), esz_(bf16_ ? 2 : 4) {}
+          act_(bf16_ ? cuda::ActType::BF16 : cuda::ActType::F32), esz_(bf16_ ? 2 : 4) {
+        const char* g = std::getenv("MAMBASCOPE_CUDA_GRAPHS");   // 0: launch kernel by kernel (for measuring)
+        graphs_ = !(g && std::strcmp(g, "0") == 0);
+    }
     ~CudaRunner() override {
+        if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
+        graph_.reset();
         if (blas_) cublasDestroy(blas_);
         if (stream_) cudaStreamDestroy(stream_);
     }
@@ -110,11 +185,20 @@ public:
         MS_CU(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
         MS_CUBLAS(cublasCreate(&blas_));
         MS_CUBLAS(cublasSetStream(blas_, stream_));
+        MS_TRY(blas_ws_.allocate(kCublasWorkspace));   // after SetStream, which resets the workspace
+        MS_CUBLAS(cublasSetWorkspace(blas_, blas_ws_.get(), kCublasWorkspace));
         // Full fp32 products (no TF32), so the GPU is held to the CPU's tolerances.
         MS_CUBLAS(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
         MS_TRY(embedding_.upload(w.embedding));
         MS_TRY(norm_f_.upload(w.norm_f));
         MS_TRY(lm_head_.upload(w.lm_head));
+        if (valid_acgt_ids(lim_.acgt_ids, c_.vocab_size)) {   // the LM head's rows of A, C, G, T
+            std::vector<float> w4(size_t(4) * c_.d_model);
+            for (int b = 0; b < 4; ++b)
+                std::memcpy(&w4[size_t(b) * c_.d_model], &w.lm_head[size_t(lim_.acgt_ids[b]) * c_.d_model],
+                            sizeof(float) * c_.d_model);
+            MS_TRY(w4_.upload(w4));
+        }
         layers_ = std::vector<LayerOnDevice>(w.layers.size());
         for (size_t l = 0; l < w.layers.size(); ++l) {
             const LayerWeights& s = w.layers[l];
@@ -136,6 +220,9 @@ public:
         const size_t N = size_t(lim_.max_batch) * lim_.max_chunk;
         const int R = c_.dt_rank + 2 * c_.d_state;
         MS_TRY(tokens_.allocate(N));
+        MS_TRY(next_.allocate(N * 4));
+        MS_TRY(host_tokens_.allocate(N));
+        MS_TRY(host_next_.allocate(N * 4));
         MS_TRY(h_.allocate(N * c_.d_model));
         MS_TRY(final_.allocate(N * c_.d_model));
         MS_TRY(xn_.allocate(N * c_.d_model * esz_));
@@ -147,6 +234,9 @@ public:
         MS_TRY(logits_.allocate(N * c_.vocab_size));
         cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
         MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
+        // State for the largest batch, allocated once: a captured graph keeps these addresses.
+        MS_TRY(conv_state_.allocate(size_t(lim_.max_batch) * c_.n_layer * (c_.d_conv - 1) * c_.d_inner));
+        MS_TRY(ssm_state_.allocate(size_t(lim_.max_batch) * c_.n_layer * c_.d_inner * c_.d_state));
         return reset(1);
     }
 
@@ -154,8 +244,6 @@ public:
         if (batch < 1 || batch > lim_.max_batch)
             return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
         batch_ = batch;
-        MS_TRY(conv_state_.allocate(size_t(batch) * c_.n_layer * (c_.d_conv - 1) * c_.d_inner));
-        MS_TRY(ssm_state_.allocate(size_t(batch) * c_.n_layer * c_.d_inner * c_.d_state));
         if (conv_state_.size()) MS_CU(cudaMemsetAsync(conv_state_.get(), 0, conv_state_.size() * sizeof(float), stream_));
         MS_CU(cudaMemsetAsync(ssm_state_.get(), 0, ssm_state_.size() * sizeof(float), stream_));
         return {};
@@ -163,25 +251,39 @@ public:
 
     int batch() const override { return batch_; }
 
+    int64_t device_bytes() const override {
+        size_t n = embedding_.bytes() + norm_f_.bytes() + lm_head_.bytes() + w4_.bytes() + tokens_.bytes() + next_.bytes() +
+                   h_.bytes() + final_.bytes() + logits_.bytes() + scan_ws_.bytes() + conv_state_.bytes() +
+                   ssm_state_.bytes() + xn_.bytes() + xz_.bytes() + u_.bytes() + xdbl_.bytes() + dt_.bytes() + y_.bytes() +
+                   blas_ws_.bytes();
+        for (const LayerOnDevice& L : layers_) n += L.bytes();
+        return int64_t(n);
+    }
+
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
         const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
         for (int i = 0; i < N; ++i)
             if (tokens[i] < 0 || tokens[i] >= V)
                 return make_error("token id ", tokens[i], " at position ", i, " is outside the vocabulary (", V, ")");
-        MS_CU(cudaMemcpyAsync(tokens_.get(), tokens, sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice, stream_));
-        MS_CU(cuda::embed_rows(N, dm, tokens_.get(), embedding_.get(), h_.get(), stream_));
-        for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
-        // The final norm and the LM head in fp32 in both modes: they are a sliver of the work.
-        MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps, final_.get(), stream_));
-        if (out.hidden)
-            MS_CU(cudaMemcpyAsync(out.hidden, final_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
-        if (out.logits) {
-            // [N, d_model] x [d_model, vocab] => [N, vocab]
-            MS_TRY(gemm(N, V, dm, final_.get(), CUDA_R_32F, dm, lm_head_.get(), CUDA_R_32F, logits_.get(), CUDA_R_32F, V, 0.0f));
-            MS_CU(cudaMemcpyAsync(out.logits, logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
+        if (out.next_base && !w4_.get()) return make_error("next-base probabilities asked for without the A/C/G/T token ids");
+        const Wanted want{out.logits != nullptr, out.hidden != nullptr, out.next_base != nullptr};
+        // Outputs leave through page-locked buffers, allocated the first time they are asked for.
+        if (want.hidden && !host_hidden_.get()) MS_TRY(host_hidden_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * dm));
+        if (want.logits && !host_logits_.get()) MS_TRY(host_logits_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * V));
+        std::memcpy(host_tokens_.get(), tokens, sizeof(int32_t) * size_t(N));
+        if (graphs_) {
+            const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
+                                 uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
+            if (!graph_.matches(key)) MS_TRY(capture(T, want, key));
+            MS_CU(cudaGraphLaunch(graph_.exec(), stream_));
+        } else {
+            MS_TRY(enqueue(T, want));
         }
         MS_CU(cudaStreamSynchronize(stream_));
+        if (want.next_base) std::memcpy(out.next_base, host_next_.get(), sizeof(float) * size_t(N) * 4);
+        if (want.hidden) std::memcpy(out.hidden, host_hidden_.get(), sizeof(float) * size_t(N) * dm);
+        if (want.logits) std::memcpy(out.logits, host_logits_.get(), sizeof(float) * size_t(N) * V);
         return {};
     }
 
@@ -194,6 +296,57 @@ private:
         const cublasComputeType_t compute = at == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
         MS_CUBLAS(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W, wt, K, A, at, lda, &beta, C, ct, ldc,
                                compute, CUBLAS_GEMM_DEFAULT));
+        return {};
+    }
+
+    struct Wanted {
+        bool logits, hidden, next_base;
+    };
+
+    // Records the chunk's whole forward pass (copies included) as a graph and keeps it for replay.
+    Result<void> capture(int T, const Wanted& want, uint64_t key) {
+        graph_.reset();
+        MS_CU(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+        const Result<void> r = enqueue(T, want);
+        cudaGraph_t g = nullptr;
+        const cudaError_t e = cudaStreamEndCapture(stream_, &g);
+        if (!r) {
+            if (g) cudaGraphDestroy(g);
+            return r;
+        }
+        if (e != cudaSuccess) return cuda_error("cudaStreamEndCapture", e);
+        cudaGraphExec_t exec = nullptr;
+        const cudaError_t ei = cudaGraphInstantiate(&exec, g, 0);
+        cudaGraphDestroy(g);
+        if (ei != cudaSuccess) return cuda_error("cudaGraphInstantiate", ei);
+        graph_.set(exec, key);
+        return {};
+    }
+
+    // Everything one chunk does on the GPU, in stream order: tokens in, layers, head, outputs out.
+    Result<void> enqueue(int T, const Wanted& want) {
+        const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
+        MS_CU(cudaMemcpyAsync(tokens_.get(), host_tokens_.get(), sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice, stream_));
+        MS_CU(cuda::embed_rows(N, dm, tokens_.get(), embedding_.get(), h_.get(), stream_));
+        for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
+        // The final norm and the heads in fp32 in both modes: they are a sliver of the work. The
+        // ACGT head normalises its rows itself; the normalised rows are stored only when needed.
+        const bool need_final = want.hidden || want.logits;
+        if (want.next_base) {
+            MS_CU(cuda::acgt_head(N, dm, h_.get(), norm_f_.get(), c_.norm_eps, w4_.get(), next_.get(),
+                                  need_final ? final_.get() : nullptr, stream_));
+            MS_CU(cudaMemcpyAsync(host_next_.get(), next_.get(), sizeof(float) * size_t(N) * 4, cudaMemcpyDeviceToHost, stream_));
+        } else if (need_final) {
+            MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps,
+                                         final_.get(), stream_));
+        }
+        if (want.hidden)
+            MS_CU(cudaMemcpyAsync(host_hidden_.get(), final_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
+        if (want.logits) {
+            // [N, d_model] x [d_model, vocab] => [N, vocab]
+            MS_TRY(gemm(N, V, dm, final_.get(), CUDA_R_32F, dm, lm_head_.get(), CUDA_R_32F, logits_.get(), CUDA_R_32F, V, 0.0f));
+            MS_CU(cudaMemcpyAsync(host_logits_.get(), logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
+        }
         return {};
     }
 
@@ -253,12 +406,17 @@ private:
     const cuda::ActType act_;
     const size_t esz_;   // bytes per activation element
     int batch_ = 0;
+    bool graphs_ = true;
+    ChunkGraph graph_;   // destroyed before the stream and the buffers it uses
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
-    DeviceArray<float> embedding_, norm_f_, lm_head_;
+    DeviceArray<float> embedding_, norm_f_, lm_head_, w4_;
     std::vector<LayerOnDevice> layers_;
     DeviceArray<int32_t> tokens_;
-    DeviceArray<float> h_, final_, logits_, scan_ws_, conv_state_, ssm_state_;   // fp32 in both modes
+    DeviceArray<float> h_, final_, logits_, next_, scan_ws_, conv_state_, ssm_state_;   // fp32 in both modes
+    DeviceArray<uint8_t> blas_ws_;
+    PinnedArray<int32_t> host_tokens_;
+    PinnedArray<float> host_next_, host_hidden_, host_logits_;
     DeviceArray<uint8_t> xn_, xz_, u_, xdbl_, dt_, y_;                            // activations (fp32 or bf16)
 };
 

@@ -79,6 +79,44 @@ MS_TEST(cuda_matches_transformers_and_cpu) {
     std::printf("worst relative error against transformers on CUDA: %.3g\n", worst);
 }
 
+// The fused ACGT head on the GPU (final norm, four LM-head rows, softmax; no full logits) against
+// the CPU's scores, with and without the hidden states asked for too, at several chunk sizes.
+MS_TEST(cuda_base_scores_match_cpu) {
+    auto cuda = gpu();
+    auto cpu = make_cpu_backend(0);
+    for (const char* name : {"tied_k4_s16", "untied_bias_k3_s4"}) {
+        auto model = Model::load((kFixtures / name / "hf").string());
+        MS_CHECK_MSG(model.ok(), model.error().message);
+        auto fa = read_plain_fasta_record((kFixtures / "input.fa").string(), "rec2");
+        MS_CHECK(fa.ok());
+        SessionOptions o;
+        o.scores = true;
+        o.chunk = 4096;
+        auto cpu_session = Session::create(*model, *cpu, o);
+        auto ref = run_sequence(**cpu_session, *model, fa->sequence, o);
+        MS_CHECK(ref.ok());
+        for (int chunk : {7, 100, 4096})
+            for (bool hidden : {false, true}) {
+                o.chunk = chunk;
+                o.hidden = hidden;
+                auto session = Session::create(*model, *cuda, o);
+                MS_CHECK_MSG(session.ok(), session.error().message);
+                auto out = run_sequence(**session, *model, fa->sequence, o);
+                MS_CHECK_MSG(out.ok(), out.error().message);
+                double worst = 0;
+                for (size_t i = 1; i < fa->sequence.size(); ++i) {
+                    for (int b = 0; b < 4; ++b) {
+                        const float p = out->scores[i].p[b];
+                        MS_CHECK_MSG(std::isfinite(p), name << " pos " << i << ": probability not finite");
+                        worst = std::max(worst, double(std::abs(p - ref->scores[i].p[b])));
+                    }
+                }
+                MS_CHECK_MSG(worst <= 1e-5, name << " chunk " << chunk << (hidden ? " +hidden" : "")
+                                                 << ": largest probability difference to the CPU " << worst);
+            }
+    }
+}
+
 MS_TEST(cuda_bf16_within_bf16_tolerance) {
     auto cuda = gpu();
     std::ifstream in(kFixtures / "manifest.json");

@@ -78,6 +78,25 @@ MS_TEST(scores_are_probabilities_aligned_to_bases) {
     }
 }
 
+// Per-base scores asked for alone come from the LM head's four base rows (ForwardOutputs::next_base
+// without logits); they must equal the scores derived from the full logits.
+MS_TEST(scores_without_logits_equal_scores_from_logits) {
+    auto backend = make_cpu_backend(2);
+    const std::string seq = random_dna(700, 5);
+    const SequenceOutputs full = run(*backend, seq, 64);
+    SessionOptions o;
+    o.chunk = 64;
+    o.scores = true;
+    auto session = Session::create(small_model(), *backend, o);
+    MS_CHECK_MSG(session.ok(), session.error().message);
+    auto lean = run_sequence(**session, small_model(), seq, o);
+    MS_CHECK_MSG(lean.ok(), lean.error().message);
+    MS_CHECK(lean->logits.empty() && lean->scores.size() == seq.size());
+    for (size_t i = 1; i < seq.size(); ++i)
+        for (int b = 0; b < 4; ++b)
+            MS_CHECK_MSG(std::abs(lean->scores[i].p[b] - full.scores[i].p[b]) < 1e-6f, "pos " << i << " base " << b);
+}
+
 MS_TEST(batch_of_streams_equals_streams_alone) {
     auto backend = make_cpu_backend(2);
     const Model& m = small_model();
