@@ -1,134 +1,38 @@
-// The SQLite results store (see results_store.h): schema, opening checks, the buffered tile writer
-// and the multi-resolution reader. Every SQL text here is a literal; values always travel as bound
+// The results store's runs, sequences and per-position tracks (see results_store.h): the buffered
+// tile writer (tiles of a batch encoded on several threads, stored in one transaction) and the
+// multi-resolution reader. Every SQL text here is a literal; values always travel as bound
 // parameters, so no user text (names, commands, JSON) ever becomes SQL.
 #include "genomics/results_store.h"
 
-#include <sqlite3.h>
-
-#include <sys/stat.h>
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <concepts>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <limits>
-#include <map>
-#include <tuple>
+#include <thread>
 #include <utility>
 
+#include "genomics/results_store_impl.h"
 #include "genomics/track_tiles.h"
 
 namespace ms {
 
 namespace {
 
-// PRAGMA application_id: "MSRS" (MambaScope results store). Tells our files from any other SQLite
-// file, as file(1) does with the same field.
-constexpr int32_t kApplicationId = 0x4D535253;
-
-// Waiting up to 5 s for a lock covers a writer's commit or checkpoint; a reader in WAL mode never
-// waits for a writer's open transaction at all.
-constexpr int kBusyTimeoutMs = 5000;
-
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE runs (
-  id INTEGER PRIMARY KEY,
-  tool_version TEXT NOT NULL,
-  git_revision TEXT NOT NULL,
-  command TEXT NOT NULL,
-  params_json TEXT NOT NULL DEFAULT '{}',
-  model_name TEXT NOT NULL DEFAULT '',
-  model_sha256 TEXT NOT NULL DEFAULT '',
-  device TEXT NOT NULL DEFAULT '',
-  precision TEXT NOT NULL DEFAULT '',
-  started_at TEXT NOT NULL,
-  finished_at TEXT,
-  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed'))
-);
-CREATE TABLE sequences (
-  id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  length INTEGER NOT NULL CHECK (length >= 0),
-  md5 TEXT NOT NULL DEFAULT '',
-  source TEXT NOT NULL DEFAULT '',
-  UNIQUE (run_id, name)
-);
-CREATE TABLE tracks (
-  id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  UNIQUE (run_id, name)
-);
--- A rowid table (not WITHOUT ROWID): tiles are blobs of kilobytes, which SQLite stores better out
--- of the primary-key b-tree. The key makes rewrites idempotent through INSERT OR REPLACE.
-CREATE TABLE track_tiles (
-  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
-  sequence_id INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
-  zoom INTEGER NOT NULL CHECK (zoom BETWEEN 0 AND 3),
-  tile_index INTEGER NOT NULL CHECK (tile_index >= 0),
-  n INTEGER NOT NULL CHECK (n BETWEEN 1 AND 65536),
-  data BLOB NOT NULL,
-  PRIMARY KEY (track_id, sequence_id, zoom, tile_index)
-);
-CREATE TABLE predictions (
-  id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  sequence_id INTEGER REFERENCES sequences(id) ON DELETE CASCADE,
-  "begin" INTEGER NOT NULL,
-  "end" INTEGER NOT NULL,
-  label TEXT NOT NULL,
-  score REAL,
-  probs BLOB,
-  CHECK ("begin" <= "end")
-);
-CREATE INDEX predictions_by_position ON predictions (run_id, sequence_id, "begin");
-CREATE TABLE embeddings (
-  id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  item_kind TEXT NOT NULL CHECK (item_kind IN ('sequence', 'window', 'read', 'variant')),
-  item_id TEXT NOT NULL DEFAULT '',
-  sequence_id INTEGER REFERENCES sequences(id) ON DELETE CASCADE,
-  "begin" INTEGER,
-  "end" INTEGER,
-  dim INTEGER NOT NULL CHECK (dim > 0),
-  dtype TEXT NOT NULL CHECK (dtype IN ('f32', 'f16')),
-  vector BLOB NOT NULL,
-  CHECK (length(vector) = dim * (CASE dtype WHEN 'f32' THEN 4 ELSE 2 END))
-);
-CREATE INDEX embeddings_by_run ON embeddings (run_id, item_kind);
-)sql";
-
-struct DbClose {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalize {
-    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbClose>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
-
-struct Blob {
-    const void* data;
-    size_t bytes;
-};
-
-int64_t file_size(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 ? int64_t(st.st_size) : 0;
-}
-
-bool is_readonly_code(int rc) {
-    const int primary = rc & 0xff;
-    return primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM;
-}
-
 Result<RunStatus> parse_status(const std::string& s) {
     for (RunStatus st : {RunStatus::running, RunStatus::finished, RunStatus::interrupted, RunStatus::failed})
         if (s == to_string(st)) return st;
     return make_error("unknown run status '", s, "'");
+}
+
+Result<ValueCoding> parse_coding(const std::string& s) {
+    for (ValueCoding c : {ValueCoding::f16, ValueCoding::q8, ValueCoding::q16})
+        if (s == to_string(c)) return c;
+    return make_error("unknown track encoding '", s, "'");
+}
+
+template <class T>
+Result<void> as_void(const Result<T>& r) {
+    if (!r) return r.error();
+    return {};
 }
 
 }  // namespace
@@ -147,318 +51,8 @@ const char* to_string(RunStatus s) {
     return "failed";
 }
 
-bool looks_like_sqlite(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    char header[16] = {};
-    if (!f.read(header, sizeof header)) return false;
-    return std::memcmp(header, "SQLite format 3", 16) == 0;  // includes the trailing NUL
-}
-
-// A prepared statement borrowed from the cache; resetting it on destruction ends any read
-// transaction it holds (an unreset SELECT would pin an old WAL snapshot).
-class Query {
-public:
-    Query(sqlite3_stmt* s, sqlite3* db, const std::string* path) : s_(s), db_(db), path_(path) {}
-    Query(Query&& o) noexcept : s_(std::exchange(o.s_, nullptr)), db_(o.db_), path_(o.path_) {}
-    Query& operator=(Query&&) = delete;
-    ~Query() {
-        if (s_) {
-            sqlite3_reset(s_);
-            sqlite3_clear_bindings(s_);
-        }
-    }
-
-    template <class... A>
-    Result<void> bind(const A&... args) {
-        int i = 0;
-        Result<void> r;
-        ((r ? (r = bind_one(++i, args), 0) : 0), ...);
-        return r;
-    }
-    // true: a row is ready; false: done.
-    Result<bool> step();
-    // Runs a statement that returns no rows.
-    Result<void> run() {
-        bool row = false;
-        MS_ASSIGN(row, step());
-        (void)row;
-        return {};
-    }
-
-    int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
-    double f64(int c) const { return sqlite3_column_double(s_, c); }
-    bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-    std::string text(int c) const {
-        const unsigned char* t = sqlite3_column_text(s_, c);
-        return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s_, c))) : std::string();
-    }
-    Blob blob(int c) const {
-        const void* p = sqlite3_column_blob(s_, c);
-        return {p, size_t(sqlite3_column_bytes(s_, c))};
-    }
-
-private:
-    template <std::integral T>
-    Result<void> bind_one(int i, T v) {
-        return check(sqlite3_bind_int64(s_, i, int64_t(v)), i);
-    }
-    Result<void> bind_one(int i, double v) { return check(sqlite3_bind_double(s_, i, v), i); }
-    Result<void> bind_one(int i, std::string_view v) {
-        return check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), i);
-    }
-    Result<void> bind_one(int i, const std::string& v) { return bind_one(i, std::string_view(v)); }
-    Result<void> bind_one(int i, const char* v) { return bind_one(i, std::string_view(v)); }
-    // Blobs are bound without a copy: the caller keeps them alive until the statement has run.
-    Result<void> bind_one(int i, const Blob& b) {
-        return check(sqlite3_bind_blob64(s_, i, b.data, b.bytes, SQLITE_STATIC), i);
-    }
-    Result<void> check(int rc, int i);
-
-    sqlite3_stmt* s_;
-    sqlite3* db_;
-    const std::string* path_;  // for messages
-};
-
-struct ResultsStore::Impl {
-    std::string path;
-    Mode mode = Mode::read_write;
-    DbPtr db;                              // declared before the statements: closed after them
-    std::map<const char*, StmtPtr> stmts;  // keyed by the address of the SQL literal
-    TileCodec codec;
-
-    // The writer's buffers: one per tile being filled.
-    struct TileKey {
-        int64_t track, sequence, tile;
-        auto operator<=>(const TileKey&) const = default;
-    };
-    struct TileBuffer {
-        std::vector<float> values;  // n positions, NaN where nothing was written
-        int64_t written = 0;        // positions written by this process (full at n)
-        bool queued = false;
-    };
-    struct SequenceFacts {
-        int64_t run_id, length;
-        std::string name;
-    };
-    std::map<TileKey, TileBuffer> buffers;
-    std::vector<TileKey> full;  // buffers complete and waiting for the next batch
-    std::map<std::pair<int64_t, std::string>, int64_t, std::less<>> track_ids;
-    std::map<int64_t, int64_t> track_run;
-    std::map<int64_t, SequenceFacts> sequences;
-    int batch_tiles = 32;  // 2 M positions per transaction: commits stay a small share of the time
-
-    Error error(std::string_view what) const {
-        return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db.get()));
-    }
-
-    Result<Query> prepare(const char* sql) {
-        auto it = stmts.find(sql);
-        if (it == stmts.end()) {
-            sqlite3_stmt* s = nullptr;
-            const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-            if (rc != SQLITE_OK) return error(cat("preparing \"", sql, "\""));
-            it = stmts.emplace(sql, StmtPtr(s)).first;
-        }
-        return Query(it->second.get(), db.get(), &path);
-    }
-
-    Result<void> exec(const char* sql) {
-        char* msg = nullptr;
-        const int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg);
-        if (rc == SQLITE_OK) return {};
-        std::string m = msg ? msg : sqlite3_errstr(rc);
-        sqlite3_free(msg);
-        if (is_readonly_code(sqlite3_extended_errcode(db.get())))
-            return make_error("cannot write results database '", path,
-                              "': its file or folder is read-only (SQLite: ", m,
-                              "); open it read-only to browse, or copy it somewhere writable");
-        return make_error("results database '", path, "': \"", sql, "\" failed: ", m);
-    }
-
-    Result<void> need_writer() const {
-        if (mode == Mode::read_write) return {};
-        return make_error("results database '", path, "' was opened read-only; it cannot be written");
-    }
-
-    // A write transaction that rolls back unless committed (an error anywhere in a batch stores none of it).
-    class Transaction {
-    public:
-        explicit Transaction(Impl& d) : d_(d) {}
-        ~Transaction() {
-            if (open_) sqlite3_exec(d_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-        Result<void> begin() {
-            // IMMEDIATE takes the write lock now, so a second writer waits here (busy timeout) rather
-            // than failing half-way through the batch.
-            MS_TRY(d_.exec("BEGIN IMMEDIATE"));
-            open_ = true;
-            return {};
-        }
-        Result<void> commit() {
-            MS_TRY(d_.exec("COMMIT"));
-            open_ = false;
-            return {};
-        }
-
-    private:
-        Impl& d_;
-        bool open_ = false;
-    };
-
-    Result<void> identify_and_prepare();
-    Result<int64_t> track_id(int64_t run_id, std::string_view name);
-    Result<const SequenceFacts*> sequence(int64_t sequence_id);
-    Result<void> store_tiles(const std::vector<TileKey>& keys);
-    Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
-};
-
-Result<bool> Query::step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    const int ext = sqlite3_extended_errcode(db_);
-    if (is_readonly_code(ext))
-        return make_error("cannot write results database '", *path_,
-                          "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db_), ")");
-    if ((ext & 0xff) == SQLITE_FULL)
-        return make_error("cannot write results database '", *path_,
-                          "': the disk is full; the batch in flight was not stored, earlier batches are intact");
-    return make_error("results database '", *path_, "': \"", sqlite3_sql(s_), "\" failed: ", sqlite3_errmsg(db_));
-}
-
-Result<void> Query::check(int rc, int i) {
-    if (rc == SQLITE_OK) return {};
-    return make_error("results database '", *path_, "': binding parameter ", i, " of \"", sqlite3_sql(s_),
-                      "\" failed: ", sqlite3_errmsg(db_));
-}
-
-Result<void> ResultsStore::Impl::identify_and_prepare() {
-    // The first read is where SQLite looks at the file: garbage fails here with SQLITE_NOTADB.
-    int64_t app_id = 0, version = 0, objects = 0;
-    std::string first_table;
-    {
-        sqlite3_stmt* raw = nullptr;
-        const char* sql =
-            "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM "
-            "pragma_user_version), "
-            "(SELECT count(*) FROM sqlite_schema), (SELECT name FROM sqlite_schema WHERE type = 'table' LIMIT 1)";
-        int rc = sqlite3_prepare_v2(db.get(), sql, -1, &raw, nullptr);
-        StmtPtr s(raw);
-        if (rc == SQLITE_OK) rc = sqlite3_step(s.get());
-        if (rc != SQLITE_ROW) {
-            const int primary = sqlite3_extended_errcode(db.get()) & 0xff;
-            if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
-                return make_error(
-                    "'", path, "' is not a MambaScope results database (SQLite: ", sqlite3_errmsg(db.get()),
-                    primary == SQLITE_CORRUPT ? "; the file is damaged" : "; it is not an SQLite file", ")");
-            if (primary == SQLITE_CANTOPEN)
-                return make_error("cannot open results database '", path, "' (SQLite: ", sqlite3_errmsg(db.get()),
-                                  "); is its folder present and readable?");
-            return error("reading the schema");
-        }
-        app_id = sqlite3_column_int64(s.get(), 0);
-        version = sqlite3_column_int64(s.get(), 1);
-        objects = sqlite3_column_int64(s.get(), 2);
-        if (const unsigned char* t = sqlite3_column_text(s.get(), 3)) first_table = reinterpret_cast<const char*>(t);
-    }
-
-    const bool empty = objects == 0 && app_id == 0 && version == 0;
-    if (!empty && app_id != kApplicationId) {
-        char hex[16];
-        std::snprintf(hex, sizeof hex, "0x%08llx", static_cast<unsigned long long>(uint32_t(app_id)));
-        return make_error("'", path, "' is not a MambaScope results database (it is an SQLite database of another ",
-                          "application: application_id ", hex, ", ", objects, " schema objects",
-                          first_table.empty() ? std::string() : cat(" such as table '", first_table, "'"), ")");
-    }
-    if (version > kSchemaVersion)
-        return make_error("results database '", path, "' has schema version ", version,
-                          "; this MambaScope reads up to ", kSchemaVersion, " (it was written by a newer MambaScope)");
-    if (mode == Mode::read_only) {
-        if (empty) return make_error("'", path, "' is an empty SQLite database, not a MambaScope results database");
-        if (version < kSchemaVersion)
-            return make_error("results database '", path, "' has schema version ", version,
-                              "; open it once for writing to upgrade it");
-        return {};
-    }
-
-    // Only now, knowing the file is ours or empty, does the writer change it.
-    {
-        sqlite3_stmt* raw = nullptr;
-        int rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &raw, nullptr);
-        StmtPtr s(raw);
-        if (rc == SQLITE_OK) rc = sqlite3_step(s.get());
-        if (rc != SQLITE_ROW) {
-            if (is_readonly_code(sqlite3_extended_errcode(db.get())))
-                return make_error("cannot write results database '", path,
-                                  "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db.get()),
-                                  "); open it read-only to browse, or copy it somewhere writable");
-            return error("switching to WAL");
-        }
-        const unsigned char* m = sqlite3_column_text(s.get(), 0);
-        if (!m || std::strcmp(reinterpret_cast<const char*>(m), "wal") != 0)
-            return make_error("results database '", path, "': SQLite refused WAL mode (journal mode '",
-                              m ? reinterpret_cast<const char*>(m) : "?",
-                              "'); is it on a network file system without shared memory?");
-    }
-    // NORMAL in WAL mode: commits survive a killed process; only a power cut can lose the last ones.
-    MS_TRY(exec("PRAGMA synchronous = NORMAL"));
-    if (version == 0) {
-        Transaction t(*this);
-        MS_TRY(t.begin());
-        MS_TRY(exec(kSchemaV1));
-        MS_TRY(exec(cat("PRAGMA application_id = ", kApplicationId).c_str()));
-        MS_TRY(exec(cat("PRAGMA user_version = ", kSchemaVersion).c_str()));
-        MS_TRY(t.commit());
-    }
-    // Forward migrations from version 1 to later versions go here, one transaction each.
-    return {};
-}
-
-Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
-    ResultsStore store;
-    Impl& d = *store.impl_;
-    d.path = path;
-    d.mode = mode;
-    if (mode == Mode::read_only) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0)
-            return make_error("cannot open results database '", path, "': ", std::strerror(errno));
-    }
-    // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking
-    // per call is not needed.
-    const int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
-    sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    d.db.reset(raw);  // sqlite3_open_v2 returns a handle even on failure; it must be closed
-    if (rc != SQLITE_OK) {
-        if (!raw)
-            return make_error("cannot open results database '", path, "': SQLite could not allocate a connection");
-        return make_error(mode == Mode::read_only ? "cannot open" : "cannot create or open", " results database '",
-                          path, "' (SQLite: ", sqlite3_errmsg(raw), "); is its folder present and ",
-                          mode == Mode::read_only ? "readable?" : "writable?");
-    }
-    if (sqlite3_extended_result_codes(d.db.get(), 1) != SQLITE_OK) return d.error("enabling extended result codes");
-    if (sqlite3_busy_timeout(d.db.get(), kBusyTimeoutMs) != SQLITE_OK) return d.error("setting the busy timeout");
-    MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
-    MS_TRY(d.identify_and_prepare());
-    return store;
-}
-
-ResultsStore::ResultsStore() : impl_(std::make_unique<Impl>()) {}
-ResultsStore::ResultsStore(ResultsStore&&) noexcept = default;
-ResultsStore& ResultsStore::operator=(ResultsStore&&) noexcept = default;
-
-ResultsStore::~ResultsStore() {
-    if (impl_ && impl_->db && impl_->mode == Mode::read_write && !impl_->buffers.empty()) {
-        auto r = flush();  // errors cannot leave a destructor; callers who care call flush() first
-        (void)r;
-    }
-}
-
-const std::string& ResultsStore::path() const { return impl_->path; }
-
 void ResultsStore::set_batch_tiles(int tiles) { impl_->batch_tiles = std::max(1, tiles); }
+void ResultsStore::set_encode_threads(int threads) { impl_->encode_threads = std::clamp(threads, 1, 16); }
 
 Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
     Impl& d = *impl_;
@@ -467,12 +61,29 @@ Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
         "INSERT INTO runs (tool_version, git_revision, command, params_json, model_name, model_sha256, device, "
         "precision, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
         "'running')";
-    auto q = d.prepare(sql);
-    if (!q) return q.error();
-    MS_TRY(q->bind(info.tool_version, info.git_revision, info.command, info.params_json, info.model_name,
-                   info.model_sha256, info.device, info.precision));
-    MS_TRY(q->run());
-    return int64_t(sqlite3_last_insert_rowid(d.db.get()));
+    for (const RunInput& in : info.inputs)
+        if (in.path.empty()) return make_error("run input files need a path (command '", info.command, "')");
+    Impl::Transaction t(d);
+    MS_TRY(t.begin());
+    int64_t run_id = 0;
+    {
+        auto q = d.prepare(sql);
+        if (!q) return q.error();
+        MS_TRY(q->bind(info.tool_version, info.git_revision, info.command, info.params_json, info.model_name,
+                       info.model_sha256, info.device, info.precision));
+        MS_TRY(q->run());
+        run_id = int64_t(sqlite3_last_insert_rowid(d.db.get()));
+    }
+    static const char* input_sql =
+        "INSERT OR REPLACE INTO run_inputs (run_id, path, format, bytes) VALUES (?, ?, ?, ?)";
+    for (const RunInput& in : info.inputs) {
+        auto q = d.prepare(input_sql);
+        if (!q) return q.error();
+        MS_TRY(q->bind(run_id, in.path, in.format, in.bytes));
+        MS_TRY(q->run());
+    }
+    MS_TRY(t.commit());
+    return run_id;
 }
 
 Result<int64_t> ResultsStore::add_sequence(int64_t run_id, const SequenceInfo& seq) {
@@ -538,6 +149,61 @@ Result<int64_t> ResultsStore::Impl::track_id(int64_t run_id, std::string_view na
     return id;
 }
 
+Result<TrackEncoding> ResultsStore::Impl::track_encoding(int64_t track) {
+    if (auto it = track_encodings.find(track); it != track_encodings.end()) return it->second;
+    static const char* sql = "SELECT encoding, range_lo, range_hi FROM tracks WHERE id = ?";
+    auto q = prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(track));
+    bool row = false;
+    MS_ASSIGN(row, q->step());
+    if (!row) return make_error("results database '", path, "', table tracks: no track with id ", track);
+    TrackEncoding e;
+    auto coding = parse_coding(q->text(0));
+    if (!coding) return make_error("results database '", path, "', table tracks, track ", track, ": ",
+                                   coding.error().message, " (expected f16, q8 or q16)");
+    e.coding = *coding;
+    e.lo = float(q->f64(1));
+    e.hi = float(q->f64(2));
+    auto valid = validate(e);
+    if (!valid) return make_error("results database '", path, "', table tracks, track ", track, ": ",
+                                  valid.error().message);
+    track_encodings.emplace(track, e);
+    return e;
+}
+
+Result<int64_t> ResultsStore::create_track(int64_t run_id, std::string_view name, const TrackEncoding& encoding) {
+    Impl& d = *impl_;
+    MS_TRY(d.need_writer());
+    auto valid = validate(encoding);
+    if (!valid) return make_error("track '", name, "': ", valid.error().message);
+    {
+        static const char* sql =
+            "INSERT INTO tracks (run_id, name, encoding, range_lo, range_hi) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, name) DO NOTHING";
+        auto q = d.prepare(sql);
+        if (!q) return q.error();
+        MS_TRY(q->bind(run_id, name, to_string(encoding.coding), double(encoding.lo), double(encoding.hi)));
+        auto r = q->run();
+        if (!r) {
+            if (sqlite3_extended_errcode(d.db.get()) == SQLITE_CONSTRAINT_FOREIGNKEY)
+                return make_error("results database '", d.path, "': no run ", run_id, " for track '", name, "'");
+            return r.error();
+        }
+    }
+    int64_t track = 0;
+    MS_ASSIGN(track, d.track_id(run_id, name));
+    TrackEncoding stored;
+    MS_ASSIGN(stored, d.track_encoding(track));
+    // A q8 range stored as REAL comes back as the same float; f16 ignores the range.
+    const bool same = stored.coding == encoding.coding &&
+                      (encoding.coding == ValueCoding::f16 || (stored.lo == encoding.lo && stored.hi == encoding.hi));
+    if (!same)
+        return make_error("results database '", d.path, "': track '", name, "' of run ", run_id, " is stored as ",
+                          describe(stored), ", not ", describe(encoding));
+    return track;
+}
+
 Result<const ResultsStore::Impl::SequenceFacts*> ResultsStore::Impl::sequence(int64_t sequence_id) {
     if (auto it = sequences.find(sequence_id); it != sequences.end()) return &it->second;
     static const char* sql = "SELECT run_id, length, name FROM sequences WHERE id = ?";
@@ -563,7 +229,9 @@ Result<std::vector<float>> ResultsStore::Impl::load_tile(int64_t track, int64_t 
         return make_error("results database '", path, "': tile ", tile, " of track ", track, " holds ", q->i64(0),
                           " positions; its sequence needs ", n);
     const Blob b = q->blob(1);
-    auto v = codec.decode_values(b.data, b.bytes, n);
+    TrackEncoding e;
+    MS_ASSIGN(e, track_encoding(track));
+    auto v = codec.decode_values(e, b.data, b.bytes, n);
     if (!v)
         return make_error("results database '", path, "': tile ", tile, " of track ", track, ": ", v.error().message);
     return v;
@@ -571,21 +239,37 @@ Result<std::vector<float>> ResultsStore::Impl::load_tile(int64_t track, int64_t 
 
 Result<void> ResultsStore::Impl::store_tiles(const std::vector<TileKey>& keys) {
     if (keys.empty()) return {};
+    // Encoding (quantise, summarise, zstd) is most of a write's time and each tile is independent:
+    // the batch is split over threads, each with its own codec; SQLite then stores the blobs on
+    // this thread, in one transaction.
+    std::vector<TrackEncoding> encodings(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) MS_ASSIGN(encodings[i], track_encoding(keys[i].track));
+    std::vector<Result<std::vector<std::vector<uint8_t>>>> blobs(keys.size(), Error{});
+    const int threads = int(std::min<size_t>(size_t(encode_threads), keys.size()));
+    if (int(thread_codecs.size()) < threads - 1) thread_codecs.resize(size_t(threads - 1));
+    auto encode = [&](int t) {
+        TileCodec& c = t == 0 ? codec : thread_codecs[size_t(t - 1)];
+        for (size_t i = size_t(t); i < keys.size(); i += size_t(threads)) {
+            const TileBuffer& buf = buffers.at(keys[i]);
+            blobs[i] = c.encode_tile(encodings[i], buf.values.data(), int64_t(buf.values.size()));
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(encode, t);
+    encode(0);
+    for (std::thread& th : pool) th.join();
+
     static const char* sql =
         "INSERT OR REPLACE INTO track_tiles (track_id, sequence_id, zoom, tile_index, n, data) VALUES (?, ?, ?, ?, ?, "
         "?)";
     Transaction t(*this);
     MS_TRY(t.begin());
-    for (const TileKey& k : keys) {
-        const TileBuffer& buf = buffers.at(k);
-        const int64_t n = int64_t(buf.values.size());
-        const std::vector<ZoomSummary> zooms = summarize_zooms(buf.values.data(), n);
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const TileKey& k = keys[i];
+        if (!blobs[i]) return blobs[i].error();
+        const int64_t n = int64_t(buffers.at(k).values.size());
         for (int zoom = 0; zoom <= kMaxZoom; ++zoom) {
-            std::vector<uint8_t> blob;
-            if (zoom == 0)
-                MS_ASSIGN(blob, codec.encode_values(buf.values.data(), n));
-            else
-                MS_ASSIGN(blob, codec.encode_summary(zooms[size_t(zoom - 1)]));
+            const std::vector<uint8_t>& blob = (*blobs[i])[size_t(zoom)];
             auto q = prepare(sql);
             if (!q) return q.error();
             MS_TRY(q->bind(k.track, k.sequence, zoom, k.tile, n, Blob{blob.data(), blob.size()}));
@@ -679,11 +363,23 @@ Result<std::vector<RunRecord>> ResultsStore::list_runs() const {
         if (!row) break;
         RunRecord r;
         r.id = q->i64(0);
-        r.info = {q->text(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6), q->text(7), q->text(8)};
+        r.info = {q->text(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6), q->text(7), q->text(8), {}};
         r.started_at = q->text(9);
         r.finished_at = q->text(10);
         MS_ASSIGN(r.status, parse_status(q->text(11)));
         runs.push_back(std::move(r));
+    }
+    static const char* inputs_sql = "SELECT path, format, bytes FROM run_inputs WHERE run_id = ? ORDER BY id";
+    for (RunRecord& r : runs) {
+        auto qi = d.prepare(inputs_sql);
+        if (!qi) return qi.error();
+        MS_TRY(qi->bind(r.id));
+        for (;;) {
+            bool row = false;
+            MS_ASSIGN(row, qi->step());
+            if (!row) break;
+            r.info.inputs.push_back({qi->text(0), qi->text(1), qi->i64(2)});
+        }
     }
     return runs;
 }
@@ -705,16 +401,19 @@ Result<std::vector<StoredSequence>> ResultsStore::list_sequences(int64_t run_id)
 
 Result<std::vector<StoredTrack>> ResultsStore::list_tracks(int64_t run_id) const {
     static const char* sql = "SELECT id, name FROM tracks WHERE run_id = ? ORDER BY id";
-    auto q = impl_->prepare(sql);
-    if (!q) return q.error();
-    MS_TRY(q->bind(run_id));
     std::vector<StoredTrack> out;
-    for (;;) {
-        bool row = false;
-        MS_ASSIGN(row, q->step());
-        if (!row) break;
-        out.push_back({q->i64(0), run_id, q->text(1)});
+    {
+        auto q = impl_->prepare(sql);
+        if (!q) return q.error();
+        MS_TRY(q->bind(run_id));
+        for (;;) {
+            bool row = false;
+            MS_ASSIGN(row, q->step());
+            if (!row) break;
+            out.push_back({q->i64(0), run_id, q->text(1), {}});
+        }
     }
+    for (StoredTrack& t : out) MS_ASSIGN(t.encoding, impl_->track_encoding(t.id));
     return out;
 }
 
@@ -738,6 +437,8 @@ Result<std::vector<float>> ResultsStore::read_values(int64_t track_id, int64_t s
         return make_error("window ", begin, "-", end, " is outside sequence '", seq->name, "' (0-", seq->length, ")");
     std::vector<float> out(size_t(end - begin), std::numeric_limits<float>::quiet_NaN());
     if (begin == end) return out;
+    TrackEncoding enc;
+    MS_ASSIGN(enc, d.track_encoding(track_id));
     static const char* sql =
         "SELECT tile_index, n, data FROM track_tiles WHERE track_id = ? AND sequence_id = ? AND zoom = 0 "
         "AND tile_index BETWEEN ? AND ?";
@@ -751,7 +452,7 @@ Result<std::vector<float>> ResultsStore::read_values(int64_t track_id, int64_t s
         const int64_t tile = q->i64(0), n = q->i64(1), tile_begin = tile * kTilePositions;
         const Blob b = q->blob(2);
         std::vector<float> v;
-        MS_ASSIGN(v, d.codec.decode_values(b.data, b.bytes, n));
+        MS_ASSIGN(v, d.codec.decode_values(enc, b.data, b.bytes, n));
         for (int64_t p = std::max(begin, tile_begin), e = std::min(end, tile_begin + n); p < e; ++p)
             out[size_t(p - begin)] = v[size_t(p - tile_begin)];
     }
@@ -784,6 +485,8 @@ Result<std::vector<TrackBin>> ResultsStore::read_track(int64_t track_id, int64_t
     std::vector<float> lo(size_t(nsrc), std::numeric_limits<float>::infinity()), hi(size_t(nsrc), -INFINITY);
     std::vector<int64_t> count(size_t(nsrc), 0);
 
+    TrackEncoding enc;
+    MS_ASSIGN(enc, d.track_encoding(track_id));
     static const char* sql =
         "SELECT tile_index, n, data FROM track_tiles WHERE track_id = ? AND sequence_id = ? AND zoom = ? "
         "AND tile_index BETWEEN ? AND ?";
@@ -799,7 +502,7 @@ Result<std::vector<TrackBin>> ResultsStore::read_track(int64_t track_id, int64_t
         const Blob b = q->blob(2);
         if (zoom == 0) {
             std::vector<float> v;
-            MS_ASSIGN(v, d.codec.decode_values(b.data, b.bytes, n));
+            MS_ASSIGN(v, d.codec.decode_values(enc, b.data, b.bytes, n));
             for (int64_t j = std::max<int64_t>(0, b0 - first_bin), e = std::min<int64_t>(n, b1 - first_bin); j < e;
                  ++j) {
                 const float x = v[size_t(j)];
@@ -811,7 +514,7 @@ Result<std::vector<TrackBin>> ResultsStore::read_track(int64_t track_id, int64_t
             }
         } else {
             ZoomSummary s;
-            MS_ASSIGN(s, d.codec.decode_summary(b.data, b.bytes, zoom_bins(n, zoom)));
+            MS_ASSIGN(s, d.codec.decode_summary(enc, b.data, b.bytes, zoom_bins(n, zoom)));
             for (int64_t j = std::max<int64_t>(0, b0 - first_bin),
                          e = std::min<int64_t>(int64_t(s.size()), b1 - first_bin);
                  j < e; ++j) {
@@ -857,7 +560,7 @@ Result<StoreCounts> ResultsStore::counts() const {
     static const char* sql =
         "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM sequences), (SELECT count(*) FROM tracks), "
         "(SELECT count(*) FROM track_tiles), (SELECT coalesce(sum(length(data)), 0) FROM track_tiles), "
-        "(SELECT count(*) FROM predictions), (SELECT count(*) FROM embeddings)";
+        "(SELECT count(*) FROM predictions), (SELECT count(*) FROM embeddings), (SELECT count(*) FROM variants)";
     auto q = d.prepare(sql);
     if (!q) return q.error();
     bool row = false;
@@ -871,6 +574,7 @@ Result<StoreCounts> ResultsStore::counts() const {
     c.tile_bytes = q->i64(4);
     c.predictions = q->i64(5);
     c.embeddings = q->i64(6);
+    c.variants = q->i64(7);
     c.file_bytes = file_size(d.path) + file_size(d.path + "-wal");
     return c;
 }
@@ -907,9 +611,14 @@ Result<std::string> ResultsStore::integrity_check() const {
             continue;
         }
         const Blob b = q->blob(5);
-        const bool ok = zoom == 0 ? bool(d.codec.decode_values(b.data, b.bytes, n))
-                                  : bool(d.codec.decode_summary(b.data, b.bytes, zoom_bins(n, int(zoom))));
-        if (!ok) problems += where + ": does not decode\n";
+        auto enc = d.track_encoding(track);
+        if (!enc) {
+            problems += cat(where, ": ", enc.error().message, "\n");
+            continue;
+        }
+        const Result<void> ok = zoom == 0 ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
+                                          : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
+        if (!ok) problems += cat(where, ": does not decode (", ok.error().message, ")\n");
     }
     if (problems.empty()) return std::string("ok");
     problems.pop_back();

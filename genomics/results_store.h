@@ -1,8 +1,9 @@
 // The results store: one SQLite file per analysis holding runs with their provenance, the
 // sequences they covered, per-position tracks in multi-resolution tiles (track_tiles.h),
-// predictions and embeddings. One writer connection (WAL, one transaction per batch, idempotent
-// tile writes keyed by track/sequence/zoom/tile) and any number of read-only connections that
-// browse while a job writes.
+// predictions, variants and embeddings. One writer connection (WAL, one transaction per batch,
+// idempotent writes: tiles keyed by track/sequence/zoom/tile, predictions, variants and embeddings by
+// their item) and any number of read-only connections that browse while a job writes. The schema
+// and its migrations are in results_schema.cpp and docs/formats.md.
 //
 // Durability: WAL with synchronous=NORMAL. A killed process (SIGKILL, crash) loses at most the batch
 // in flight; a power cut may also lose the last committed batches, never the file's consistency.
@@ -12,22 +13,35 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
+#include "genomics/embeddings_knn.h"
+#include "genomics/track_tiles.h"
 
 namespace ms {
 
 enum class RunStatus { running, finished, interrupted, failed };
 const char* to_string(RunStatus s);
 
+// An input file of a run (FASTA, BAM, VCF ...); its sequences' MD5s are in SequenceInfo.
+struct RunInput {
+    std::string path, format;
+    int64_t bytes = -1;  // size when the run started; -1 unknown
+    bool operator==(const RunInput&) const = default;
+};
+
 // Provenance of a run, as given by the job that starts it.
 struct RunInfo {
     std::string tool_version, git_revision, command;
     std::string params_json = "{}";
     std::string model_name, model_sha256, device, precision;
+    std::vector<RunInput> inputs;
 };
 
 struct RunRecord {
@@ -52,6 +66,79 @@ struct StoredSequence {
 struct StoredTrack {
     int64_t id = 0, run_id = 0;
     std::string name;
+    TrackEncoding encoding;
+};
+
+// What a prediction or an embedding is about.
+enum class ItemKind { sequence, window, read, variant };
+const char* to_string(ItemKind k);
+
+// One prediction of a classifier head: over a window of a sequence, a whole record (sequence) or a
+// read (`item` holds the read or record name; sequence_id 0 when the read is unplaced).
+struct Prediction {
+    ItemKind kind = ItemKind::window;
+    std::string item;
+    int64_t sequence_id = 0;
+    int64_t begin = 0, end = 0;  // 0-based half-open on the sequence
+    std::string label;
+    std::optional<double> score;
+    std::vector<float> probs;  // class probabilities, in the order of prediction_classes()
+};
+struct StoredPrediction {
+    int64_t id = 0, run_id = 0;
+    Prediction p;
+};
+
+// Filters, order and page of a prediction listing. Every field is bound as a parameter; the sort
+// is one of a fixed set of columns.
+struct PredictionQuery {
+    enum class SortBy { position, score, label, id };
+    int64_t run_id = 0;
+    std::optional<ItemKind> kind;
+    std::optional<int64_t> sequence_id;
+    std::optional<int64_t> begin, end;  // keep predictions overlapping [begin, end)
+    std::optional<std::string> label;
+    std::optional<double> min_score, max_score;
+    SortBy sort = SortBy::position;
+    bool descending = false;
+    int64_t offset = 0, limit = 100;
+};
+
+// A scored variant; pos is 1-based as in VCF.
+struct Variant {
+    std::string chrom;
+    int64_t pos = 0;
+    std::string ref, alt, name;  // name: the VCF ID column ('' for '.')
+    std::vector<std::pair<std::string, double>> scores;  // e.g. {"llr", -2.3}, ordered by name when read
+};
+struct StoredVariant {
+    int64_t id = 0, run_id = 0;
+    Variant v;
+};
+struct VariantQuery {
+    enum class SortBy { position, score };
+    int64_t run_id = 0;
+    std::optional<std::string> chrom;
+    std::optional<int64_t> first_pos, last_pos;  // 1-based inclusive
+    std::string score_name;  // the score that min/max_score and SortBy::score refer to
+    std::optional<double> min_score, max_score;
+    SortBy sort = SortBy::position;
+    bool descending = false;
+    int64_t offset = 0, limit = 100;
+};
+
+enum class EmbeddingDtype { f32, f16 };
+struct Embedding {
+    ItemKind kind = ItemKind::window;
+    std::string item;
+    int64_t sequence_id = 0;     // 0: not placed on a sequence
+    int64_t begin = 0, end = 0;  // on the sequence, when sequence_id != 0
+    std::vector<float> vector;
+    EmbeddingDtype dtype = EmbeddingDtype::f32;  // how the vector is stored
+};
+struct StoredEmbedding {
+    int64_t id = 0, run_id = 0;
+    Embedding e;
 };
 
 // One bin of a track read: positions [begin, end) (0-based, half-open) and the mean/min/max of the
@@ -63,14 +150,17 @@ struct TrackBin {
 
 // Row counts and sizes, for `info`.
 struct StoreCounts {
-    int64_t runs = 0, sequences = 0, tracks = 0, tiles = 0, tile_bytes = 0, predictions = 0, embeddings = 0;
+    int64_t runs = 0, sequences = 0, tracks = 0, tiles = 0, tile_bytes = 0, predictions = 0, variants = 0,
+            embeddings = 0;
     int64_t file_bytes = 0;  // the database file plus its -wal
 };
 
 class ResultsStore {
 public:
     enum class Mode { read_write, read_only };
-    inline static constexpr int kSchemaVersion = 1;
+    // Version 1: runs, sequences, tracks, tiles, predictions, embeddings. Version 2: run inputs,
+    // track encodings, prediction items and classes, variants, idempotency keys.
+    inline static constexpr int kSchemaVersion = 2;
 
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
@@ -84,6 +174,9 @@ public:
     // --- writing (Mode::read_write) ---
     Result<int64_t> begin_run(const RunInfo& info);
     Result<int64_t> add_sequence(int64_t run_id, const SequenceInfo& seq);
+    // Declares a track and how its values are stored (idempotent; a different encoding for an
+    // existing track is an error). write_track on an undeclared track creates it as f16.
+    Result<int64_t> create_track(int64_t run_id, std::string_view name, const TrackEncoding& encoding);
     // Stores values[0..n) at positions [begin, begin + n) of a sequence in the track `name` of the
     // run (created on first use). Values are buffered per tile; full tiles are written in batches
     // of `batch_tiles` tiles per transaction, the rest at flush(). Writing positions again replaces
@@ -95,6 +188,16 @@ public:
     // Flushes, then records the end time and status.
     Result<void> finish_run(int64_t run_id, RunStatus status);
     void set_batch_tiles(int tiles);
+    // Tiles of one batch are encoded on this many threads (default: the hardware's, at most 4).
+    void set_encode_threads(int threads);
+
+    // Predictions, variants and embeddings: one transaction per call, idempotent by item (a row
+    // written again replaces the earlier one: predictions by run/kind/item/sequence/begin/end,
+    // variants by run/chrom/pos/ref/alt, embeddings by run/kind/item/sequence/begin).
+    Result<void> set_prediction_classes(int64_t run_id, const std::vector<std::string>& classes);
+    Result<void> write_predictions(int64_t run_id, std::span<const Prediction> predictions);
+    Result<void> write_variants(int64_t run_id, std::span<const Variant> variants);
+    Result<void> write_embeddings(int64_t run_id, std::span<const Embedding> embeddings);
 
     // --- reading (committed data only) ---
     Result<std::vector<RunRecord>> list_runs() const;
@@ -108,13 +211,21 @@ public:
                                              int max_bins) const;
     // The stored float16 values of [begin, end), NaN where nothing was written.
     Result<std::vector<float>> read_values(int64_t track_id, int64_t sequence_id, int64_t begin, int64_t end) const;
+    Result<std::vector<std::string>> prediction_classes(int64_t run_id) const;
+    Result<std::vector<StoredPrediction>> query_predictions(const PredictionQuery& q) const;
+    // How many predictions the query's filters keep (offset and limit ignored): for paging.
+    Result<int64_t> count_predictions(const PredictionQuery& q) const;
+    Result<std::vector<StoredVariant>> query_variants(const VariantQuery& q) const;
+    Result<StoredEmbedding> read_embedding(int64_t embedding_id) const;
+    // The embeddings of a run (of one kind, or all) as unit float32 vectors, ready for nearest().
+    Result<EmbeddingIndex> load_embedding_index(int64_t run_id, std::optional<ItemKind> kind = {}) const;
     Result<StoreCounts> counts() const;
     // SQLite's own check plus a decode of every tile; "ok" or the problems found, one per line.
     Result<std::string> integrity_check() const;
 
 private:
     ResultsStore();
-    struct Impl;
+    struct Impl;  // results_store_impl.h, shared by the store's source files
     std::unique_ptr<Impl> impl_;
 };
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace ms {
 
@@ -28,7 +29,112 @@ float float_of(uint32_t u) {
 // limits a writer fed by the engine; higher levels gain a few percent for several times the time.
 constexpr int kZstdLevel = 3;
 
+// Codes of the quantised codings: 0..max_code, max_code + 1 = NaN.
+constexpr uint32_t max_code(ValueCoding c) { return c == ValueCoding::q8 ? 254u : 65534u; }
+constexpr size_t code_bytes(ValueCoding c) { return c == ValueCoding::q8 ? 1 : 2; }
+
+float step_of(const TrackEncoding& e) { return (e.hi - e.lo) / float(max_code(e.coding)); }
+
+// The code of one value; every path that stores a value goes through here, so storage and
+// round_trip() cannot disagree.
+inline uint32_t quantise(float v, float lo, float inv_step, uint32_t top) {
+    if (std::isnan(v)) return top + 1;
+    const float x = (v - lo) * inv_step;
+    // Clamping first keeps +-inf and out-of-range values on the grid's ends.
+    return uint32_t(std::min(std::max(x, 0.0f), float(top)) + 0.5f);
+}
+
+// Writes n values as codes in byte planes at out (code_bytes(coding) * n bytes).
+void put_codes(const TrackEncoding& e, const float* v, size_t n, uint8_t* out) {
+    switch (e.coding) {
+        case ValueCoding::f16:
+            for (size_t i = 0; i < n; ++i) {
+                const uint16_t h = float_to_half(v[i]);
+                out[i] = uint8_t(h & 0xffu);
+                out[n + i] = uint8_t(h >> 8);
+            }
+            return;
+        case ValueCoding::q8: {
+            const float inv = 1.0f / step_of(e);
+            for (size_t i = 0; i < n; ++i) out[i] = uint8_t(quantise(v[i], e.lo, inv, 254u));
+            return;
+        }
+        case ValueCoding::q16: {
+            const float inv = 1.0f / step_of(e);
+            for (size_t i = 0; i < n; ++i) {
+                const uint32_t q = quantise(v[i], e.lo, inv, 65534u);
+                out[i] = uint8_t(q & 0xffu);
+                out[n + i] = uint8_t(q >> 8);
+            }
+            return;
+        }
+    }
+}
+
+// Reads n codes from byte planes at in.
+void get_codes(const TrackEncoding& e, const uint8_t* in, size_t n, float* v) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    switch (e.coding) {
+        case ValueCoding::f16:
+            for (size_t i = 0; i < n; ++i) v[i] = half_to_float(uint16_t(in[i] | (uint16_t(in[n + i]) << 8)));
+            return;
+        case ValueCoding::q8: {
+            float table[256];
+            const float step = step_of(e);
+            for (uint32_t c = 0; c < 255; ++c) table[c] = e.lo + float(c) * step;
+            table[255] = nan;
+            for (size_t i = 0; i < n; ++i) v[i] = table[in[i]];
+            return;
+        }
+        case ValueCoding::q16: {
+            const float step = step_of(e);
+            for (size_t i = 0; i < n; ++i) {
+                const uint32_t q = in[i] | (uint32_t(in[n + i]) << 8);
+                v[i] = q > 65534u ? nan : e.lo + float(q) * step;
+            }
+            return;
+        }
+    }
+}
+
 }  // namespace
+
+const char* to_string(ValueCoding c) {
+    switch (c) {
+        case ValueCoding::f16:
+            return "f16";
+        case ValueCoding::q8:
+            return "q8";
+        case ValueCoding::q16:
+            return "q16";
+    }
+    return "f16";
+}
+
+double TrackEncoding::max_abs_error() const {
+    return coding == ValueCoding::f16 ? 0.0 : double(hi - lo) / max_code(coding) / 2;
+}
+
+std::string describe(const TrackEncoding& e) {
+    if (e.coding == ValueCoding::f16) return "f16";
+    return cat(to_string(e.coding), "[", e.lo, ",", e.hi, "]");
+}
+
+Result<void> validate(const TrackEncoding& e) {
+    if (e.coding == ValueCoding::f16) return {};
+    if (!std::isfinite(e.lo) || !std::isfinite(e.hi) || !(e.lo < e.hi))
+        return make_error("track encoding ", to_string(e.coding), " needs a finite range with lo < hi; got [", e.lo,
+                          ", ", e.hi, "]");
+    return {};
+}
+
+float round_trip(const TrackEncoding& e, float v) {
+    uint8_t planes[2];
+    put_codes(e, &v, 1, planes);
+    float out = 0;
+    get_codes(e, planes, 1, &out);
+    return out;
+}
 
 uint16_t float_to_half(float f) {
     const uint32_t x = bits_of(f);
@@ -161,7 +267,8 @@ struct TileCodec::Impl {
     };
     std::unique_ptr<ZSTD_CCtx, CDel> cctx{ZSTD_createCCtx()};
     std::unique_ptr<ZSTD_DCtx, DDel> dctx{ZSTD_createDCtx()};
-    std::vector<uint8_t> shuffled;
+    std::vector<uint8_t> planes, raw;
+    std::vector<float> stored;
 };
 
 TileCodec::TileCodec() : impl_(std::make_unique<Impl>()) {}
@@ -169,80 +276,90 @@ TileCodec::~TileCodec() = default;
 TileCodec::TileCodec(TileCodec&&) noexcept = default;
 TileCodec& TileCodec::operator=(TileCodec&&) noexcept = default;
 
-Result<std::vector<uint8_t>> TileCodec::compress_words(const std::vector<uint16_t>& words) {
+Result<std::vector<uint8_t>> TileCodec::compress(const std::vector<uint8_t>& planes) {
     if (!impl_->cctx) return make_error("cannot compress a track tile: zstd could not allocate its context");
-    const size_t n = words.size();
-    std::vector<uint8_t>& sh = impl_->shuffled;
-    sh.resize(2 * n);
-    for (size_t i = 0; i < n; ++i) {
-        sh[i] = uint8_t(words[i] & 0xffu);
-        sh[n + i] = uint8_t(words[i] >> 8);
-    }
-    std::vector<uint8_t> out(ZSTD_compressBound(sh.size()));
-    const size_t r = ZSTD_compressCCtx(impl_->cctx.get(), out.data(), out.size(), sh.data(), sh.size(), kZstdLevel);
+    std::vector<uint8_t> out(ZSTD_compressBound(planes.size()));
+    const size_t r =
+        ZSTD_compressCCtx(impl_->cctx.get(), out.data(), out.size(), planes.data(), planes.size(), kZstdLevel);
     if (ZSTD_isError(r)) return make_error("cannot compress a track tile: zstd says ", ZSTD_getErrorName(r));
     out.resize(r);
     return out;
 }
 
-Result<std::vector<uint16_t>> TileCodec::decompress_words(const void* blob, size_t bytes, size_t n_words) {
+Result<const std::vector<uint8_t>*> TileCodec::decompress(const void* blob, size_t bytes, size_t expect_bytes) {
     if (!impl_->dctx) return make_error("cannot decompress a track tile: zstd could not allocate its context");
     const unsigned long long content = ZSTD_getFrameContentSize(blob, bytes);
     if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN)
         return make_error("track tile is not a zstd frame (", bytes, " bytes)");
-    if (content != 2 * n_words)
-        return make_error("track tile holds ", content, " bytes; expected ", 2 * n_words, " (", n_words, " values)");
-    std::vector<uint8_t>& sh = impl_->shuffled;
-    sh.resize(2 * n_words);
-    const size_t r = ZSTD_decompressDCtx(impl_->dctx.get(), sh.data(), sh.size(), blob, bytes);
+    if (content != expect_bytes)
+        return make_error("track tile holds ", content, " bytes; expected ", expect_bytes);
+    std::vector<uint8_t>& raw = impl_->raw;
+    raw.resize(expect_bytes);
+    const size_t r = ZSTD_decompressDCtx(impl_->dctx.get(), raw.data(), raw.size(), blob, bytes);
     if (ZSTD_isError(r)) return make_error("track tile does not decompress: zstd says ", ZSTD_getErrorName(r));
-    if (r != sh.size()) return make_error("track tile decompressed to ", r, " bytes; expected ", sh.size());
-    std::vector<uint16_t> words(n_words);
-    for (size_t i = 0; i < n_words; ++i) words[i] = uint16_t(sh[i] | (uint16_t(sh[n_words + i]) << 8));
-    return words;
+    if (r != raw.size()) return make_error("track tile decompressed to ", r, " bytes; expected ", raw.size());
+    return &raw;
 }
 
-Result<std::vector<uint8_t>> TileCodec::encode_values(const float* values, int64_t n) {
-    std::vector<uint16_t> words(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) words[size_t(i)] = float_to_half(values[i]);
-    return compress_words(words);
+Result<std::vector<uint8_t>> TileCodec::encode_values(const TrackEncoding& e, const float* values, int64_t n) {
+    std::vector<uint8_t>& planes = impl_->planes;
+    planes.resize(code_bytes(e.coding) * size_t(n));
+    put_codes(e, values, size_t(n), planes.data());
+    return compress(planes);
 }
 
-Result<std::vector<uint8_t>> TileCodec::encode_summary(const ZoomSummary& s) {
-    const size_t nb = s.size();
-    std::vector<uint16_t> words(4 * nb);
+Result<std::vector<uint8_t>> TileCodec::encode_summary(const TrackEncoding& e, const ZoomSummary& s) {
+    const size_t nb = s.size(), cb = code_bytes(e.coding);
+    std::vector<uint8_t>& planes = impl_->planes;
+    planes.resize((3 * cb + 2) * nb);
+    put_codes(e, s.mean.data(), nb, planes.data());
+    put_codes(e, s.min.data(), nb, planes.data() + cb * nb);
+    put_codes(e, s.max.data(), nb, planes.data() + 2 * cb * nb);
+    uint8_t* count = planes.data() + 3 * cb * nb;
     for (size_t b = 0; b < nb; ++b) {
-        words[b] = float_to_half(s.mean[b]);
-        words[nb + b] = float_to_half(s.min[b]);
-        words[2 * nb + b] = float_to_half(s.max[b]);
-        words[3 * nb + b] = s.count[b];
+        count[b] = uint8_t(s.count[b] & 0xffu);
+        count[nb + b] = uint8_t(s.count[b] >> 8);
     }
-    return compress_words(words);
+    return compress(planes);
 }
 
-Result<std::vector<float>> TileCodec::decode_values(const void* blob, size_t bytes, int64_t n) {
-    std::vector<uint16_t> words;
-    MS_ASSIGN(words, decompress_words(blob, bytes, size_t(n)));
-    std::vector<float> v(words.size());
-    for (size_t i = 0; i < words.size(); ++i) v[i] = half_to_float(words[i]);
+Result<std::vector<std::vector<uint8_t>>> TileCodec::encode_tile(const TrackEncoding& e, const float* values,
+                                                                 int64_t n) {
+    std::vector<std::vector<uint8_t>> blobs(kMaxZoom + 1);
+    MS_ASSIGN(blobs[0], encode_values(e, values, n));
+    // The summaries describe what a reader of zoom 0 gets back: the coded values.
+    std::vector<float>& stored = impl_->stored;
+    stored.resize(size_t(n));
+    get_codes(e, impl_->planes.data(), size_t(n), stored.data());
+    const std::vector<ZoomSummary> zooms = summarize_zooms(stored.data(), n);
+    for (int z = 1; z <= kMaxZoom; ++z) MS_ASSIGN(blobs[size_t(z)], encode_summary(e, zooms[size_t(z - 1)]));
+    return blobs;
+}
+
+Result<std::vector<float>> TileCodec::decode_values(const TrackEncoding& e, const void* blob, size_t bytes,
+                                                    int64_t n) {
+    const std::vector<uint8_t>* raw = nullptr;
+    MS_ASSIGN(raw, decompress(blob, bytes, code_bytes(e.coding) * size_t(n)));
+    std::vector<float> v(static_cast<size_t>(n));
+    get_codes(e, raw->data(), size_t(n), v.data());
     return v;
 }
 
-Result<ZoomSummary> TileCodec::decode_summary(const void* blob, size_t bytes, int64_t n_bins) {
-    const size_t nb = size_t(n_bins);
-    std::vector<uint16_t> words;
-    MS_ASSIGN(words, decompress_words(blob, bytes, 4 * nb));
+Result<ZoomSummary> TileCodec::decode_summary(const TrackEncoding& e, const void* blob, size_t bytes,
+                                              int64_t n_bins) {
+    const size_t nb = size_t(n_bins), cb = code_bytes(e.coding);
+    const std::vector<uint8_t>* raw = nullptr;
+    MS_ASSIGN(raw, decompress(blob, bytes, (3 * cb + 2) * nb));
     ZoomSummary s;
     s.mean.resize(nb);
     s.min.resize(nb);
     s.max.resize(nb);
     s.count.resize(nb);
-    for (size_t b = 0; b < nb; ++b) {
-        s.mean[b] = half_to_float(words[b]);
-        s.min[b] = half_to_float(words[nb + b]);
-        s.max[b] = half_to_float(words[2 * nb + b]);
-        s.count[b] = words[3 * nb + b];
-    }
+    get_codes(e, raw->data(), nb, s.mean.data());
+    get_codes(e, raw->data() + cb * nb, nb, s.min.data());
+    get_codes(e, raw->data() + 2 * cb * nb, nb, s.max.data());
+    const uint8_t* count = raw->data() + 3 * cb * nb;
+    for (size_t b = 0; b < nb; ++b) s.count[b] = uint16_t(count[b] | (uint16_t(count[nb + b]) << 8));
     return s;
 }
 

@@ -1,0 +1,370 @@
+// Opening a results database: what the file is (ours, empty, another application's, garbage, newer),
+// WAL and the pragmas, and the schema with its forward migrations (docs/formats.md). Also the
+// statement cache shared by the store's other source files.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "genomics/results_store.h"
+#include "genomics/results_store_impl.h"
+
+namespace ms {
+
+namespace {
+
+// PRAGMA application_id: "MSRS" (MambaScope results store). Tells our files from any other SQLite
+// file, as file(1) does with the same field.
+constexpr int32_t kApplicationId = 0x4D535253;
+
+// Waiting up to 5 s for a lock covers a writer's commit or checkpoint; a reader in WAL mode never
+// waits for a writer's open transaction at all.
+constexpr int kBusyTimeoutMs = 5000;
+
+// Schema 1, as first released. Never edit a released step: a database made by it must migrate to the
+// same schema as a new one. A new database runs every step in order, so each step is exercised on
+// every fresh file, and tests/genomics/test_results_schema.cpp builds a version-1 file from its own
+// copy of this text and migrates it.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  tool_version TEXT NOT NULL,
+  git_revision TEXT NOT NULL,
+  command TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  model_name TEXT NOT NULL DEFAULT '',
+  model_sha256 TEXT NOT NULL DEFAULT '',
+  device TEXT NOT NULL DEFAULT '',
+  precision TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed'))
+);
+CREATE TABLE sequences (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  length INTEGER NOT NULL CHECK (length >= 0),
+  md5 TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  UNIQUE (run_id, name)
+);
+CREATE TABLE tracks (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  UNIQUE (run_id, name)
+);
+-- A rowid table (not WITHOUT ROWID): tiles are blobs of kilobytes, which SQLite stores better out
+-- of the primary-key b-tree. The key makes rewrites idempotent through INSERT OR REPLACE.
+CREATE TABLE track_tiles (
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  sequence_id INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  zoom INTEGER NOT NULL CHECK (zoom BETWEEN 0 AND 3),
+  tile_index INTEGER NOT NULL CHECK (tile_index >= 0),
+  n INTEGER NOT NULL CHECK (n BETWEEN 1 AND 65536),
+  data BLOB NOT NULL,
+  PRIMARY KEY (track_id, sequence_id, zoom, tile_index)
+);
+CREATE TABLE predictions (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  sequence_id INTEGER REFERENCES sequences(id) ON DELETE CASCADE,
+  "begin" INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  score REAL,
+  probs BLOB,
+  CHECK ("begin" <= "end")
+);
+CREATE INDEX predictions_by_position ON predictions (run_id, sequence_id, "begin");
+CREATE TABLE embeddings (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  item_kind TEXT NOT NULL CHECK (item_kind IN ('sequence', 'window', 'read', 'variant')),
+  item_id TEXT NOT NULL DEFAULT '',
+  sequence_id INTEGER REFERENCES sequences(id) ON DELETE CASCADE,
+  "begin" INTEGER,
+  "end" INTEGER,
+  dim INTEGER NOT NULL CHECK (dim > 0),
+  dtype TEXT NOT NULL CHECK (dtype IN ('f32', 'f16')),
+  vector BLOB NOT NULL,
+  CHECK (length(vector) = dim * (CASE dtype WHEN 'f32' THEN 4 ELSE 2 END))
+);
+CREATE INDEX embeddings_by_run ON embeddings (run_id, item_kind);
+)sql";
+
+// Schema 2: run inputs, per-track value encoding, what a prediction is about (window, record, read)
+// and the names of its classes, variants with named scores, and unique keys that make rewrites of
+// predictions and embeddings idempotent. Schema 1 had no key on predictions or embeddings; a
+// duplicate (same item written twice) keeps its last row before the key goes on.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE run_inputs (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  format TEXT NOT NULL DEFAULT '',
+  bytes INTEGER NOT NULL DEFAULT -1,
+  UNIQUE (run_id, path)
+);
+ALTER TABLE tracks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'f16' CHECK (encoding IN ('f16', 'q8', 'q16'));
+ALTER TABLE tracks ADD COLUMN range_lo REAL NOT NULL DEFAULT 0;
+ALTER TABLE tracks ADD COLUMN range_hi REAL NOT NULL DEFAULT 1;
+ALTER TABLE predictions ADD COLUMN item_kind TEXT NOT NULL DEFAULT 'window'
+  CHECK (item_kind IN ('sequence', 'window', 'read', 'variant'));
+ALTER TABLE predictions ADD COLUMN item TEXT NOT NULL DEFAULT '';
+DELETE FROM predictions WHERE id NOT IN (SELECT max(id) FROM predictions
+  GROUP BY run_id, item_kind, item, coalesce(sequence_id, 0), "begin", "end");
+CREATE UNIQUE INDEX predictions_by_item
+  ON predictions (run_id, item_kind, item, coalesce(sequence_id, 0), "begin", "end");
+CREATE INDEX predictions_by_score ON predictions (run_id, score);
+CREATE INDEX predictions_by_label ON predictions (run_id, label);
+CREATE TABLE prediction_classes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  class_index INTEGER NOT NULL CHECK (class_index >= 0),
+  name TEXT NOT NULL,
+  PRIMARY KEY (run_id, class_index)
+) WITHOUT ROWID;
+DELETE FROM embeddings WHERE id NOT IN (SELECT max(id) FROM embeddings
+  GROUP BY run_id, item_kind, item_id, coalesce(sequence_id, 0), coalesce("begin", -1));
+CREATE UNIQUE INDEX embeddings_by_item
+  ON embeddings (run_id, item_kind, item_id, coalesce(sequence_id, 0), coalesce("begin", -1));
+CREATE TABLE variants (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  chrom TEXT NOT NULL,
+  pos INTEGER NOT NULL CHECK (pos >= 1),
+  ref TEXT NOT NULL,
+  alt TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  UNIQUE (run_id, chrom, pos, ref, alt)
+);
+CREATE TABLE variant_scores (
+  variant_id INTEGER NOT NULL REFERENCES variants(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value REAL,
+  PRIMARY KEY (variant_id, name)
+) WITHOUT ROWID;
+CREATE INDEX variant_scores_by_name ON variant_scores (name, value);
+)sql";
+
+// Step i takes a database from version i to version i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migration step per schema version");
+
+// SQLite's words for a failed write, turned into what a biologist can act on.
+Error write_failure(const std::string& path, sqlite3* db, std::string_view what) {
+    const int ext = sqlite3_extended_errcode(db);
+    if (is_readonly_code(ext))
+        return make_error("cannot write results database '", path, "': its file or folder is read-only (SQLite: ",
+                          sqlite3_errmsg(db), "); open it read-only to browse, or copy it somewhere writable");
+    if ((ext & 0xff) == SQLITE_FULL)
+        return make_error("cannot write results database '", path,
+                          "': the disk is full; the batch in flight was not stored, earlier batches are intact ",
+                          "(free some space and resume the job)");
+    return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db));
+}
+
+}  // namespace
+
+int64_t file_size(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? int64_t(st.st_size) : 0;
+}
+
+bool is_readonly_code(int rc) {
+    const int primary = rc & 0xff;
+    return primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM;
+}
+
+bool looks_like_sqlite(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    char header[16] = {};
+    if (!f.read(header, sizeof header)) return false;
+    return std::memcmp(header, "SQLite format 3", 16) == 0;  // includes the trailing NUL
+}
+
+Result<Query> ResultsStore::Impl::prepare(const char* sql) {
+    auto it = stmts.find(sql);
+    if (it == stmts.end()) {
+        sqlite3_stmt* s = nullptr;
+        const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+        if (rc != SQLITE_OK) return error(cat("preparing \"", sql, "\""));
+        it = stmts.emplace(sql, StmtPtr(s)).first;
+    }
+    return Query(it->second.get(), db.get(), &path);
+}
+
+Result<Query> ResultsStore::Impl::prepare_composed(const std::string& sql) {
+    auto it = composed.find(sql);
+    if (it == composed.end()) {
+        sqlite3_stmt* s = nullptr;
+        const int rc = sqlite3_prepare_v3(db.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+        if (rc != SQLITE_OK) return error(cat("preparing \"", sql, "\""));
+        it = composed.emplace(sql, StmtPtr(s)).first;
+    }
+    return Query(it->second.get(), db.get(), &path);
+}
+
+Result<void> ResultsStore::Impl::exec(const char* sql) {
+    char* msg = nullptr;
+    const int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg);
+    if (rc == SQLITE_OK) return {};
+    sqlite3_free(msg);  // sqlite3_errmsg says the same, and write_failure words it for people
+    return write_failure(path, db.get(), cat("\"", sql, "\""));
+}
+
+Result<bool> Query::step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return write_failure(*path_, db_, cat("\"", sqlite3_sql(s_), "\""));
+}
+
+Result<void> Query::check(int rc, int i) {
+    if (rc == SQLITE_OK) return {};
+    return make_error("results database '", *path_, "': binding parameter ", i, " of \"", sqlite3_sql(s_),
+                      "\" failed: ", sqlite3_errmsg(db_));
+}
+
+Result<void> ResultsStore::Impl::identify_and_prepare() {
+    // The first read is where SQLite looks at the file: garbage fails here with SQLITE_NOTADB.
+    int64_t app_id = 0, version = 0, objects = 0;
+    std::string first_table;
+    {
+        sqlite3_stmt* raw = nullptr;
+        const char* sql =
+            "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM "
+            "pragma_user_version), "
+            "(SELECT count(*) FROM sqlite_schema), (SELECT name FROM sqlite_schema WHERE type = 'table' LIMIT 1)";
+        int rc = sqlite3_prepare_v2(db.get(), sql, -1, &raw, nullptr);
+        StmtPtr s(raw);
+        if (rc == SQLITE_OK) rc = sqlite3_step(s.get());
+        if (rc != SQLITE_ROW) {
+            const int primary = sqlite3_extended_errcode(db.get()) & 0xff;
+            if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+                return make_error(
+                    "'", path, "' is not a MambaScope results database (SQLite: ", sqlite3_errmsg(db.get()),
+                    primary == SQLITE_CORRUPT ? "; the file is damaged" : "; it is not an SQLite file", ")");
+            if (primary == SQLITE_CANTOPEN)
+                return make_error("cannot open results database '", path, "' (SQLite: ", sqlite3_errmsg(db.get()),
+                                  "); is its folder present and readable?");
+            return error("reading the schema");
+        }
+        app_id = sqlite3_column_int64(s.get(), 0);
+        version = sqlite3_column_int64(s.get(), 1);
+        objects = sqlite3_column_int64(s.get(), 2);
+        if (const unsigned char* t = sqlite3_column_text(s.get(), 3)) first_table = reinterpret_cast<const char*>(t);
+    }
+
+    const bool empty = objects == 0 && app_id == 0 && version == 0;
+    if (!empty && app_id != kApplicationId) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "0x%08llx", static_cast<unsigned long long>(uint32_t(app_id)));
+        return make_error("'", path, "' is not a MambaScope results database (it is an SQLite database of another ",
+                          "application: application_id ", hex, ", ", objects, " schema objects",
+                          first_table.empty() ? std::string() : cat(" such as table '", first_table, "'"), ")");
+    }
+    if (version > kSchemaVersion)
+        return make_error("results database '", path, "' has schema version ", version,
+                          "; this MambaScope reads up to ", kSchemaVersion, " (it was written by a newer MambaScope)");
+    if (mode == Mode::read_only) {
+        if (empty) return make_error("'", path, "' is an empty SQLite database, not a MambaScope results database");
+        if (version < kSchemaVersion)
+            return make_error("results database '", path, "' has schema version ", version,
+                              "; open it once for writing to upgrade it");
+        return {};
+    }
+
+    // Only now, knowing the file is ours or empty, does the writer change it.
+    {
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &raw, nullptr);
+        StmtPtr s(raw);
+        if (rc == SQLITE_OK) rc = sqlite3_step(s.get());
+        if (rc != SQLITE_ROW) {
+            if (is_readonly_code(sqlite3_extended_errcode(db.get())))
+                return make_error("cannot write results database '", path,
+                                  "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db.get()),
+                                  "); open it read-only to browse, or copy it somewhere writable");
+            return error("switching to WAL");
+        }
+        const unsigned char* m = sqlite3_column_text(s.get(), 0);
+        if (!m || std::strcmp(reinterpret_cast<const char*>(m), "wal") != 0)
+            return make_error("results database '", path, "': SQLite refused WAL mode (journal mode '",
+                              m ? reinterpret_cast<const char*>(m) : "?",
+                              "'); is it on a network file system without shared memory?");
+    }
+    // NORMAL in WAL mode: commits survive a killed process; only a power cut can lose the last ones.
+    MS_TRY(exec("PRAGMA synchronous = NORMAL"));
+    return migrate(version);
+}
+
+Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
+    // One transaction per step: a crash between steps leaves a valid older version that the next
+    // open continues from.
+    for (int64_t v = from_version; v < kSchemaVersion; ++v) {
+        Transaction t(*this);
+        MS_TRY(t.begin());
+        auto r = exec(kMigrations[v]);
+        if (!r)
+            return make_error("results database '", path, "': upgrading the schema from version ", v, " to ", v + 1,
+                              " failed: ", r.error().message);
+        if (v == 0) MS_TRY(exec(cat("PRAGMA application_id = ", kApplicationId).c_str()));
+        MS_TRY(exec(cat("PRAGMA user_version = ", v + 1).c_str()));
+        MS_TRY(t.commit());
+    }
+    return {};
+}
+
+Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
+    ResultsStore store;
+    Impl& d = *store.impl_;
+    d.path = path;
+    d.mode = mode;
+    if (mode == Mode::read_only) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0)
+            return make_error("cannot open results database '", path, "': ", std::strerror(errno));
+    }
+    // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking
+    // per call is not needed.
+    const int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    d.db.reset(raw);
+    d.encode_threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));  // sqlite3_open_v2 returns a handle even on failure; it must be closed
+    if (rc != SQLITE_OK) {
+        if (!raw)
+            return make_error("cannot open results database '", path, "': SQLite could not allocate a connection");
+        return make_error(mode == Mode::read_only ? "cannot open" : "cannot create or open", " results database '",
+                          path, "' (SQLite: ", sqlite3_errmsg(raw), "); is its folder present and ",
+                          mode == Mode::read_only ? "readable?" : "writable?");
+    }
+    if (sqlite3_extended_result_codes(d.db.get(), 1) != SQLITE_OK) return d.error("enabling extended result codes");
+    if (sqlite3_busy_timeout(d.db.get(), kBusyTimeoutMs) != SQLITE_OK) return d.error("setting the busy timeout");
+    MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
+    MS_TRY(d.identify_and_prepare());
+    return store;
+}
+
+ResultsStore::ResultsStore() : impl_(std::make_unique<Impl>()) {}
+ResultsStore::ResultsStore(ResultsStore&&) noexcept = default;
+ResultsStore& ResultsStore::operator=(ResultsStore&&) noexcept = default;
+
+ResultsStore::~ResultsStore() {
+    if (impl_ && impl_->db && impl_->mode == Mode::read_write && !impl_->buffers.empty()) {
+        auto r = flush();  // errors cannot leave a destructor; callers who care call flush() first
+        (void)r;
+    }
+}
+
+const std::string& ResultsStore::path() const { return impl_->path; }
+
+}  // namespace ms

@@ -1,0 +1,211 @@
+// The parts of the results store shared by its source files (results_schema.cpp, results_store.cpp,
+// results_items.cpp, results_embeddings.cpp): RAII handles, the cached-statement Query and the
+// store's state. Private to genomics/.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <concepts>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "genomics/results_store.h"
+#include "genomics/track_tiles.h"
+
+namespace ms {
+
+struct DbClose {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+struct Blob {
+    const void* data;
+    size_t bytes;
+};
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string, Blob>;
+
+int64_t file_size(const std::string& path);
+bool is_readonly_code(int rc);
+
+// A prepared statement borrowed from the cache; resetting it on destruction ends any read
+// transaction it holds (an unreset SELECT would pin an old WAL snapshot).
+class Query {
+public:
+    Query(sqlite3_stmt* s, sqlite3* db, const std::string* path) : s_(s), db_(db), path_(path) {}
+    Query(Query&& o) noexcept : s_(std::exchange(o.s_, nullptr)), db_(o.db_), path_(o.path_) {}
+    Query& operator=(Query&&) = delete;
+    ~Query() {
+        if (s_) {
+            sqlite3_reset(s_);
+            sqlite3_clear_bindings(s_);
+        }
+    }
+
+    // Binds the values of a statement composed at run time (see Impl::prepare_composed).
+    Result<void> bind_all(const std::vector<SqlValue>& values) {
+        for (size_t i = 0; i < values.size(); ++i) MS_TRY(bind_one(int(i + 1), values[i]));
+        return {};
+    }
+    template <class... A>
+    Result<void> bind(const A&... args) {
+        int i = 0;
+        Result<void> r;
+        ((r ? (r = bind_one(++i, args), 0) : 0), ...);
+        return r;
+    }
+    // true: a row is ready; false: done.
+    Result<bool> step();
+    // Runs a statement that returns no rows.
+    Result<void> run() {
+        bool row = false;
+        MS_ASSIGN(row, step());
+        (void)row;
+        return {};
+    }
+
+    int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+    double f64(int c) const { return sqlite3_column_double(s_, c); }
+    bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+    std::string text(int c) const {
+        const unsigned char* t = sqlite3_column_text(s_, c);
+        return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s_, c))) : std::string();
+    }
+    Blob blob(int c) const {
+        const void* p = sqlite3_column_blob(s_, c);
+        return {p, size_t(sqlite3_column_bytes(s_, c))};
+    }
+
+private:
+    template <std::integral T>
+    Result<void> bind_one(int i, T v) {
+        return check(sqlite3_bind_int64(s_, i, int64_t(v)), i);
+    }
+    Result<void> bind_one(int i, double v) { return check(sqlite3_bind_double(s_, i, v), i); }
+    Result<void> bind_one(int i, std::string_view v) {
+        return check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), i);
+    }
+    Result<void> bind_one(int i, const std::string& v) { return bind_one(i, std::string_view(v)); }
+    Result<void> bind_one(int i, const char* v) { return bind_one(i, std::string_view(v)); }
+    // Blobs are bound without a copy: the caller keeps them alive until the statement has run.
+    Result<void> bind_one(int i, const Blob& b) {
+        return check(sqlite3_bind_blob64(s_, i, b.data, b.bytes, SQLITE_STATIC), i);
+    }
+    Result<void> bind_one(int i, std::nullopt_t) { return check(sqlite3_bind_null(s_, i), i); }
+    template <class T>
+    Result<void> bind_one(int i, const std::optional<T>& v) {
+        return v ? bind_one(i, *v) : bind_one(i, std::nullopt);
+    }
+    Result<void> bind_one(int i, const SqlValue& v) {
+        return std::visit(
+            [&](const auto& x) -> Result<void> {
+                if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+                    return bind_one(i, std::nullopt);
+                else
+                    return bind_one(i, x);
+            },
+            v);
+    }
+    Result<void> check(int rc, int i);
+
+    sqlite3_stmt* s_;
+    sqlite3* db_;
+    const std::string* path_;  // for messages
+};
+
+struct ResultsStore::Impl {
+    std::string path;
+    Mode mode = Mode::read_write;
+    DbPtr db;                              // declared before the statements: closed after them
+    std::map<const char*, StmtPtr> stmts;  // keyed by the address of the SQL literal
+    // Statements composed from literal fragments (filters present, a whitelisted sort), keyed by text.
+    std::map<std::string, StmtPtr, std::less<>> composed;
+    TileCodec codec;
+    int encode_threads = 2;
+    std::vector<TileCodec> thread_codecs;  // one per extra encoding thread
+
+    // The writer's buffers: one per tile being filled.
+    struct TileKey {
+        int64_t track, sequence, tile;
+        auto operator<=>(const TileKey&) const = default;
+    };
+    struct TileBuffer {
+        std::vector<float> values;  // n positions, NaN where nothing was written
+        int64_t written = 0;        // positions written by this process (full at n)
+        bool queued = false;
+    };
+    struct SequenceFacts {
+        int64_t run_id, length;
+        std::string name;
+    };
+    std::map<TileKey, TileBuffer> buffers;
+    std::vector<TileKey> full;  // buffers complete and waiting for the next batch
+    std::map<std::pair<int64_t, std::string>, int64_t, std::less<>> track_ids;
+    std::map<int64_t, int64_t> track_run;
+    std::map<int64_t, TrackEncoding> track_encodings;
+    std::map<int64_t, SequenceFacts> sequences;
+    int batch_tiles = 32;  // 2 M positions per transaction: commits stay a small share of the time
+
+    Error error(std::string_view what) const {
+        return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db.get()));
+    }
+
+    // A statement whose text is a literal of the program (cached by its address).
+    Result<Query> prepare(const char* sql);
+    // A statement assembled by the program from literal fragments only (never from user text),
+    // cached by its text.
+    Result<Query> prepare_composed(const std::string& sql);
+    Result<void> exec(const char* sql);
+
+    Result<void> need_writer() const {
+        if (mode == Mode::read_write) return {};
+        return make_error("results database '", path, "' was opened read-only; it cannot be written");
+    }
+
+    // A write transaction that rolls back unless committed (an error anywhere in a batch stores none of it).
+    class Transaction {
+    public:
+        explicit Transaction(Impl& d) : d_(d) {}
+        ~Transaction() {
+            if (open_) sqlite3_exec(d_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        Result<void> begin() {
+            // IMMEDIATE takes the write lock now, so a second writer waits here (busy timeout) rather
+            // than failing half-way through the batch.
+            MS_TRY(d_.exec("BEGIN IMMEDIATE"));
+            open_ = true;
+            return {};
+        }
+        Result<void> commit() {
+            MS_TRY(d_.exec("COMMIT"));
+            open_ = false;
+            return {};
+        }
+
+    private:
+        Impl& d_;
+        bool open_ = false;
+    };
+
+    Result<void> identify_and_prepare();
+    Result<void> migrate(int64_t from_version);
+    Result<int64_t> track_id(int64_t run_id, std::string_view name);
+    Result<TrackEncoding> track_encoding(int64_t track_id);
+    Result<const SequenceFacts*> sequence(int64_t sequence_id);
+    Result<void> store_tiles(const std::vector<TileKey>& keys);
+    Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
+};
+
+
+}  // namespace ms
