@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/cpu_backend.h"
+#include "engine/split_backend.h"
 #include "engine/cuda/plugin_abi.h"
 
 namespace ms {
@@ -148,6 +149,23 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         c.backend = make_cpu_backend(cpu_threads);
         return c;
     }
+    if (device == "cuda:all") {
+        const GpuScan s = scan_gpus();
+        if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
+        std::vector<std::unique_ptr<Backend>> parts;
+        std::string lines;
+        for (size_t i = 0; i < s.devices.size(); ++i) {
+            if (!s.devices[i].kernels_run)
+                return make_error("--device cuda:all: ", device_line(int(i), s.devices[i]));
+            auto b = make_cuda(int(i));
+            if (!b) return b.error();
+            parts.push_back(std::move(*b));
+            lines += cat("\n  ", device_line(int(i), s.devices[i]));
+        }
+        c.note = cat("using ", parts.size(), " GPU(s), independent sequences spread over them:", lines);
+        c.backend = parts.size() == 1 ? std::move(parts[0]) : make_split_backend("cuda:all", std::move(parts));
+        return c;
+    }
     if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
         int index = 0;
         if (device.size() > 5) {
@@ -169,7 +187,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         c.note = cat("using ", device_line(index, s.devices[size_t(index)]));
         return c;
     }
-    return make_error("--device '", device, "' is not one of auto, cpu, cuda, cuda:N");
+    return make_error("--device '", device, "' is not one of auto, cpu, cuda, cuda:N, cuda:all");
 }
 
 std::string backends_report() {

@@ -48,7 +48,7 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "FASTA file")->required();
     sub->add_option("--record", o.record, "record name (default: the first record)");
-    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
@@ -61,10 +61,12 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
 void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--shape", o.shapes, "model shapes as d_model x layers, e.g. 256x16")->capture_default_str();
     sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
-    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
     sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")->capture_default_str();
+    sub->add_option("--batch", o.batch, "independent sequences run together (cuda:all spreads them over the GPUs)")
+        ->capture_default_str()->check(CLI::Range(1, 4096));
     sub->add_option("--length", o.lengths, "sequence lengths streamed chunk by chunk (0: one chunk)")->capture_default_str();
     sub->add_flag("--logits", o.logits, "hand out the full logits too (default: the per-base A/C/G/T probabilities only)");
 }
@@ -170,6 +172,7 @@ int cmd_bench(const BenchOptions& o) {
     if (!precision) return fail(precision.error().message);
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
                 precision_name(*precision), choice->note.c_str());
+    std::printf("# batch %d\n", o.batch);
     std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
                 "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
     for (const std::string& shape : o.shapes) {
@@ -180,18 +183,20 @@ int cmd_bench(const BenchOptions& o) {
         const int V = model.config.vocab_size;
         for (int chunk : o.chunks) {
             if (chunk < 1) return fail(cat("--chunk ", chunk, ": must be at least 1"));
-            RunnerLimits lim{1, chunk, *precision};
+            const int B = o.batch;
+            RunnerLimits lim{B, chunk, *precision};
             lim.acgt_ids = model.tokenizer.acgt_ids();
             auto runner = choice->backend->create_runner(model.config, model.weights, lim);
             if (!runner) return fail(runner.error().message);
-            std::vector<int32_t> tokens(static_cast<size_t>(chunk));
+            std::vector<int32_t> tokens(size_t(B) * chunk);
             std::mt19937 rng(3);
             for (int32_t& t : tokens) t = lim.acgt_ids[rng() % 4];
-            std::vector<float> logits(o.logits ? size_t(chunk) * V : 0), next(size_t(chunk) * 4);
+            std::vector<float> logits(o.logits ? size_t(B) * chunk * V : 0), next(size_t(B) * chunk * 4);
             ForwardOutputs out;
             out.logits = o.logits ? logits.data() : nullptr;
             out.next_base = next.data();
             // Warm-up: first-touch allocations, graph capture and clocks stay out of the figure.
+            if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
             if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
             for (int64_t length : o.lengths) {
                 if (length < 0) return fail(cat("--length ", length, ": must be 0 (one chunk) or more"));
@@ -199,13 +204,13 @@ int cmd_bench(const BenchOptions& o) {
                 int64_t bases = 0;
                 const auto t0 = std::chrono::steady_clock::now();
                 do {
-                    if (auto r = (*runner)->reset(1); !r) return fail(r.error().message);
+                    if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
                     for (int64_t done = 0; done < L;) {   // one sequence, chunk by chunk, state carried
                         const int T = int(std::min<int64_t>(chunk, L - done));
                         if (auto r = (*runner)->forward(tokens.data(), T, out); !r) return fail(r.error().message);
                         done += T;
                     }
-                    bases += L;
+                    bases += L * B;
                 } while (seconds_since(t0) < o.seconds);
                 const double secs = seconds_since(t0);
                 const double bps = double(bases) / secs;

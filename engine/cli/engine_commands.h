@@ -36,6 +36,7 @@ struct BenchOptions {
     std::string precision = "fp32";
     int threads = 0;
     double seconds = 1.5;   // per measurement
+    int batch = 1;          // independent sequences a forward call
 };
 
 // A session on the chosen backend. When `--device auto` chose a GPU that cannot run the model at

@@ -241,6 +241,7 @@ public:
     }
 
     Result<void> reset(int batch) override {
+        MS_CU(cudaSetDevice(device_));   // callers may be on any thread (cuda:all runs one per GPU)
         if (batch < 1 || batch > lim_.max_batch)
             return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
         batch_ = batch;
@@ -266,6 +267,7 @@ public:
         for (int i = 0; i < N; ++i)
             if (tokens[i] < 0 || tokens[i] >= V)
                 return make_error("token id ", tokens[i], " at position ", i, " is outside the vocabulary (", V, ")");
+        MS_CU(cudaSetDevice(device_));
         if (out.next_base && !w4_.get()) return make_error("next-base probabilities asked for without the A/C/G/T token ids");
         const Wanted want{out.logits != nullptr, out.hidden != nullptr, out.next_base != nullptr};
         // Outputs leave through page-locked buffers, allocated the first time they are asked for.

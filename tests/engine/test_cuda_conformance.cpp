@@ -69,9 +69,9 @@ MS_TEST(cuda_matches_transformers_and_cpu) {
                     const double ec = test::rel_error(out->logits.data(), cpu_out->logits.data(), ref.data.size());
                     worst = std::max({worst, el, eh});
                     // fp32 on both sides: the reference bound, and CPU vs GPU within rounding.
-                    MS_CHECK_MSG(el <= 1e-4 && eh <= 1e-4 && ec <= 1e-4, name << "/" << layout << " " << rec << " chunk " << chunk
-                                                                             << ": vs reference " << el << " (hidden " << eh
-                                                                             << "), vs CPU " << ec);
+                    MS_CHECK_MSG(el <= 1e-4 && eh <= 1e-4 && ec <= 1e-4,
+                                 name << "/" << layout << " " << rec << " chunk " << chunk << ": vs reference " << el
+                                      << " (hidden " << eh << "), vs CPU " << ec);
                 }
             }
         }
@@ -150,32 +150,40 @@ MS_TEST(cuda_bf16_within_bf16_tolerance) {
     std::printf("worst relative error against transformers on CUDA in bf16: %.3g\n", worst);
 }
 
+// A batch on one GPU, and on every GPU of the host (cuda:all cuts it into parts that run at the
+// same time), against each stream alone on cuda:0.
 MS_TEST(cuda_batch_equals_streams_alone) {
     auto cuda = gpu();
-    RandomModelShape s;
-    s.d_model = 64;
-    s.n_layer = 2;
-    const Model m = make_random_model(s);
-    const int B = 3, T = 300, V = m.config.vocab_size;
-    std::vector<int32_t> tokens(size_t(B) * T);
-    std::mt19937 rng(5);
-    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
-    auto batched = cuda->create_runner(m.config, m.weights, RunnerLimits{B, T});
-    MS_CHECK_MSG(batched.ok(), batched.error().message);
-    MS_CHECK((*batched)->reset(B).ok());
-    std::vector<float> all(size_t(B) * T * V);
-    ForwardOutputs out;
-    out.logits = all.data();
-    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
-    MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
-    for (int b = 0; b < B; ++b) {
-        auto single = cuda->create_runner(m.config, m.weights, RunnerLimits{1, T});
-        std::vector<float> one(size_t(T) * V);
-        ForwardOutputs o1;
-        o1.logits = one.data();
-        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
-        MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
-        MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5, "stream " << b);
+    for (const char* device : {"cuda:0", "cuda:all"}) {
+        auto choice = open_backend(device);
+        MS_CHECK_MSG(choice.ok(), choice.error().message);
+        std::printf("%s: %s\n", device, choice->backend->description().c_str());
+        RandomModelShape s;
+        s.d_model = 64;
+        s.n_layer = 2;
+        const Model m = make_random_model(s);
+        const int B = 3, T = 300, V = m.config.vocab_size;
+        std::vector<int32_t> tokens(size_t(B) * T);
+        std::mt19937 rng(5);
+        for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+        auto batched = choice->backend->create_runner(m.config, m.weights, RunnerLimits{B, T});
+        MS_CHECK_MSG(batched.ok(), batched.error().message);
+        MS_CHECK((*batched)->reset(B).ok());
+        std::vector<float> all(size_t(B) * T * V);
+        ForwardOutputs out;
+        out.logits = all.data();
+        MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+        MS_CHECK((*batched)->forward(tokens.data(), T, out).ok());
+        for (int b = 0; b < B; ++b) {
+            auto single = cuda->create_runner(m.config, m.weights, RunnerLimits{1, T});
+            std::vector<float> one(size_t(T) * V);
+            ForwardOutputs o1;
+            o1.logits = one.data();
+            MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+            MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+            MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5,
+                         device << " stream " << b);
+        }
     }
 }
 

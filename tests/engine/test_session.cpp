@@ -6,6 +6,7 @@
 #include "engine/cpu_backend.h"
 #include "engine/random_model.h"
 #include "engine/session.h"
+#include "engine/split_backend.h"
 #include "tests/common/harness.h"
 
 using namespace ms;
@@ -121,6 +122,47 @@ MS_TEST(batch_of_streams_equals_streams_alone) {
         MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
         MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5, "stream " << b);
     }
+}
+
+// cuda:all's mechanism on two CPU backends: a batch cut into parts that run at the same time gives
+// each stream exactly what it gets alone, for batches smaller than, equal to and larger than the
+// number of parts, across chunks (state carried per part).
+MS_TEST(split_backend_equals_streams_alone) {
+    const Model& m = small_model();
+    const int T = 17, V = m.config.vocab_size;
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    auto split = make_split_backend("split", std::move(parts));
+    auto alone = make_cpu_backend(1);
+    RunnerLimits lim{5, T};
+    lim.acgt_ids = m.tokenizer.acgt_ids();
+    auto runner = split->create_runner(m.config, m.weights, lim);
+    MS_CHECK_MSG(runner.ok(), runner.error().message);
+    for (int B : {1, 2, 5}) {
+        std::vector<int32_t> tokens(size_t(B) * T);
+        std::mt19937 rng{static_cast<uint32_t>(B)};
+        for (int32_t& t : tokens) t = 7 + int32_t(rng() % 5);
+        MS_CHECK((*runner)->reset(B).ok());
+        std::vector<float> logits(size_t(B) * T * V), next(size_t(B) * T * 4);
+        ForwardOutputs out;
+        out.logits = logits.data();
+        out.next_base = next.data();
+        MS_CHECK((*runner)->forward(tokens.data(), T, out).ok());
+        MS_CHECK((*runner)->forward(tokens.data(), T, out).ok());
+        for (int b = 0; b < B; ++b) {
+            auto single = alone->create_runner(m.config, m.weights, lim);
+            std::vector<float> l1(size_t(T) * V), n1(size_t(T) * 4);
+            ForwardOutputs o1;
+            o1.logits = l1.data();
+            o1.next_base = n1.data();
+            MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+            MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
+            MS_CHECK_MSG(test::rel_error(&logits[size_t(b) * T * V], l1.data(), l1.size()) < 1e-6, "batch " << B << " stream " << b);
+            MS_CHECK_MSG(test::rel_error(&next[size_t(b) * T * 4], n1.data(), n1.size()) < 1e-6, "batch " << B << " stream " << b);
+        }
+    }
+    MS_CHECK(!(*runner)->reset(6).ok());   // beyond the limit given at creation
 }
 
 MS_TEST(reverse_strand_maps_back_to_forward_coordinates) {

@@ -1,0 +1,111 @@
+#include "engine/split_backend.h"
+
+#include <future>
+
+namespace ms {
+
+namespace {
+
+class SplitRunner final : public ModelRunner {
+public:
+    SplitRunner(std::vector<std::unique_ptr<ModelRunner>> parts, const ModelConfig& c, int max_batch)
+        : parts_(std::move(parts)), c_(c), max_batch_(max_batch) {}
+
+    Result<void> reset(int batch) override {
+        if (batch < 1 || batch > max_batch_)
+            return make_error("batch ", batch, " is outside 1..", max_batch_, " set when the runner was created");
+        // Streams [first_[i], first_[i] + count_[i]) run on part i; the sizes differ by at most one.
+        const int n = int(parts_.size()), used = std::min(n, batch);
+        first_.assign(size_t(n), 0);
+        count_.assign(size_t(n), 0);
+        for (int i = 0, next = 0; i < used; ++i) {
+            first_[size_t(i)] = next;
+            count_[size_t(i)] = batch / used + (i < batch % used ? 1 : 0);
+            next += count_[size_t(i)];
+            MS_TRY(parts_[size_t(i)]->reset(count_[size_t(i)]));
+        }
+        batch_ = batch;
+        return {};
+    }
+
+    int batch() const override { return batch_; }
+
+    Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
+        if (batch_ == 0) return make_error("the runner was not reset before forward()");
+        auto slice = [&](size_t i) {
+            const size_t rows = size_t(first_[i]) * size_t(T);
+            ForwardOutputs o;
+            if (out.logits) o.logits = out.logits + rows * size_t(c_.vocab_size);
+            if (out.hidden) o.hidden = out.hidden + rows * size_t(c_.d_model);
+            if (out.next_base) o.next_base = out.next_base + rows * 4;
+            return parts_[i]->forward(tokens + rows, T, o);
+        };
+        std::vector<std::future<Result<void>>> running;
+        for (size_t i = 1; i < parts_.size(); ++i)
+            if (count_[i] > 0) running.push_back(std::async(std::launch::async, slice, i));
+        Result<void> first = slice(0);  // the calling thread runs part 0
+        for (auto& f : running) {
+            Result<void> r = f.get();
+            if (!r && first) first = r;
+        }
+        return first;
+    }
+
+    int64_t device_bytes() const override {
+        int64_t n = 0;
+        for (const auto& p : parts_) n += p->device_bytes();
+        return n;
+    }
+
+private:
+    std::vector<std::unique_ptr<ModelRunner>> parts_;
+    const ModelConfig c_;
+    const int max_batch_;
+    int batch_ = 0;
+    std::vector<int> first_, count_;
+};
+
+class SplitBackend final : public Backend {
+public:
+    SplitBackend(std::string name, std::vector<std::unique_ptr<Backend>> parts)
+        : name_(std::move(name)), parts_(std::move(parts)) {}
+    std::string name() const override { return name_; }
+    std::string description() const override {
+        std::string d = cat(parts_.size(), " devices:");
+        for (const auto& p : parts_) d += " [" + p->description() + "]";
+        return d;
+    }
+    Result<void> supports(const ModelConfig& config) const override {
+        for (const auto& p : parts_) MS_TRY(p->supports(config));
+        return {};
+    }
+    Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
+                                                       const RunnerLimits& limits) override {
+        if (limits.max_batch < 1) return make_error("runner limits must be positive");
+        // Only as many parts as the largest batch can use; each holds its share of it.
+        const int n = std::min<int>(int(parts_.size()), limits.max_batch);
+        RunnerLimits part = limits;
+        part.max_batch = (limits.max_batch + n - 1) / n;
+        std::vector<std::unique_ptr<ModelRunner>> runners;
+        for (int i = 0; i < n; ++i) {
+            auto r = parts_[size_t(i)]->create_runner(config, weights, part);
+            if (!r) return make_error(parts_[size_t(i)]->name(), ": ", r.error().message);
+            runners.push_back(std::move(*r));
+        }
+        auto split = std::make_unique<SplitRunner>(std::move(runners), config, limits.max_batch);
+        MS_TRY(split->reset(1));
+        return std::unique_ptr<ModelRunner>(std::move(split));
+    }
+
+private:
+    std::string name_;
+    std::vector<std::unique_ptr<Backend>> parts_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_split_backend(std::string name, std::vector<std::unique_ptr<Backend>> parts) {
+    return std::make_unique<SplitBackend>(std::move(name), std::move(parts));
+}
+
+}  // namespace ms
