@@ -43,7 +43,13 @@ Result<std::string> describe_results_database(const std::string& path) {
     std::string out = cat("results database '", path, "': ", human_bytes(c.file_bytes), ", schema version ",
                           ResultsStore::kSchemaVersion, "\n");
     out += cat("runs ", c.runs, ", sequences ", c.sequences, ", tracks ", c.tracks, ", tiles ", c.tiles, " (",
-               human_bytes(c.tile_bytes), "), predictions ", c.predictions, ", embeddings ", c.embeddings, "\n");
+               human_bytes(c.tile_bytes), "), predictions ", c.predictions, ", variants ", c.variants,
+               ", embeddings ", c.embeddings, "\n");
+    // SQLite's page check plus a decode of every tile: what a user wants to know before trusting a
+    // file that a crashed job or a copy may have damaged.
+    std::string integrity;
+    MS_ASSIGN(integrity, store.integrity_check());
+    out += cat("integrity ", integrity == "ok" ? std::string("ok") : "PROBLEMS:\n" + integrity, "\n");
     for (const RunRecord& r : runs) {
         out += cat("\nrun ", r.id, "  ", to_string(r.status), "  ", r.started_at,
                    r.finished_at.empty() ? std::string() : cat(" .. ", r.finished_at), "\n");
@@ -54,6 +60,11 @@ Result<std::string> describe_results_database(const std::string& path) {
                        r.info.model_sha256.empty() ? std::string() : cat(" (sha256 ", r.info.model_sha256, ")"), "\n");
         if (!r.info.device.empty() || !r.info.precision.empty())
             out += cat("  device    ", r.info.device, " ", r.info.precision, "\n");
+        if (r.info.params_json != "{}" && !r.info.params_json.empty())
+            out += cat("  params    ", r.info.params_json, "\n");
+        for (const RunInput& in : r.info.inputs)
+            out += cat("  input     ", in.path, in.format.empty() ? std::string() : cat(" (", in.format, ")"),
+                       in.bytes >= 0 ? cat(", ", human_bytes(in.bytes)) : std::string(), "\n");
         std::vector<StoredSequence> seqs;
         MS_ASSIGN(seqs, store.list_sequences(r.id));
         out += cat("  sequences ", seqs.size(), "\n");
@@ -64,7 +75,7 @@ Result<std::string> describe_results_database(const std::string& path) {
         std::vector<StoredTrack> tracks;
         MS_ASSIGN(tracks, store.list_tracks(r.id));
         out += cat("  tracks    ", tracks.size(), tracks.empty() ? "" : ":");
-        for (const StoredTrack& t : tracks) out += " " + t.name;
+        for (const StoredTrack& t : tracks) out += cat(" ", t.name, " (", describe(t.encoding), ")");
         out += "\n";
     }
     return out;

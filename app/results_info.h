@@ -1,6 +1,7 @@
-// `mambascope-cli info results.db`: what a results database holds (runs with their provenance,
-// sequences, tracks, row counts and size), read through a read-only connection so it is safe while
-// a job writes.
+// `mambascope-cli info results.db`: what a results database holds (runs with their provenance and
+// inputs, sequences, tracks with their encodings, counts of tiles, predictions, variants and
+// embeddings, size) and whether it passes the integrity check, read through a read-only
+// connection so it is safe while a job writes.
 #pragma once
 
 #include <string>

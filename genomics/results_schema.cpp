@@ -2,11 +2,14 @@
 // WAL and the pragmas, and the schema with its forward migrations (docs/formats.md). Also the
 // statement cache shared by the store's other source files.
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -17,6 +20,8 @@
 namespace ms {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 // PRAGMA application_id: "MSRS" (MambaScope results store). Tells our files from any other SQLite
 // file, as file(1) does with the same field.
@@ -327,19 +332,51 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     Impl& d = *store.impl_;
     d.path = path;
     d.mode = mode;
-    if (mode == Mode::read_only) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0)
-            return make_error("cannot open results database '", path, "': ", std::strerror(errno));
+    d.encode_threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    struct stat st {};
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (mode == Mode::read_only && !exists)
+        return make_error("cannot open results database '", path, "': ", std::strerror(errno));
+    bool read_only_fs = false;
+    if (mode == Mode::read_write) {
+        // SQLite would silently open a write-protected file read-only and fail later with "unable to
+        // open database file"; saying so up front names the real cause. (access() also sees
+        // read-only mounts, which even root cannot write.)
+        const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
+        const bool writable = exists ? ::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0
+                                     : ::access(folder.c_str(), W_OK) == 0 || errno == ENOENT;
+        if (!writable)
+            return make_error("cannot write results database '", path, "': its file or folder is read-only (",
+                              std::strerror(errno), "); open it read-only to browse, or copy it somewhere writable");
+    } else {
+        struct statvfs vfs {};
+        read_only_fs = ::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
     }
     // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking
     // per call is not needed.
-    const int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
+    int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;
+    std::string name = path;
+    if (read_only_fs) {
+        // A WAL database needs its -shm file, which cannot be created on read-only media (a DVD, a
+        // read-only share). Nothing can change the file there either, so SQLite may treat it as
+        // immutable and read it without any lock or -shm.
+        flags |= SQLITE_OPEN_URI;
+        name = "file:";
+        for (char c : fs::absolute(path).string()) {
+            if (c == '%' || c == '?' || c == '#') {
+                char esc[4];
+                std::snprintf(esc, sizeof esc, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                name += esc;
+            } else {
+                name += c;
+            }
+        }
+        name += "?immutable=1";
+    }
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    d.db.reset(raw);
-    d.encode_threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));  // sqlite3_open_v2 returns a handle even on failure; it must be closed
+    const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+    d.db.reset(raw);  // sqlite3_open_v2 returns a handle even on failure; it must be closed
     if (rc != SQLITE_OK) {
         if (!raw)
             return make_error("cannot open results database '", path, "': SQLite could not allocate a connection");

@@ -1,0 +1,118 @@
+// The results store on a full disk and on a read-only file system, with a 1 MiB tmpfs: a write that
+// does not fit fails with a clear error, everything committed before it stays intact and readable,
+// and a read-only location is named as such. Mounting needs CAP_SYS_ADMIN; without it the test
+// skips (exit 77) and says why.
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "genomics/results_store.h"
+#include "genomics/track_tiles.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+using ms::ResultsStore;
+
+namespace {
+
+template <class T>
+T ok(ms::Result<T> r) {
+    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
+    return std::move(*r);
+}
+void ok(ms::Result<void> r) {
+    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
+}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// A 1 MiB tmpfs for the test's lifetime.
+struct SmallDisk {
+    std::string dir;
+    bool mounted = false;
+    SmallDisk() {
+        dir = (fs::path(MS_TEST_BINARY_DIR) / "results_full_disk_mnt").string();
+        fs::create_directories(dir);
+        umount2(dir.c_str(), MNT_DETACH);  // a mount left by an earlier, killed run
+        if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
+            throw ms::test::Skip{ms::cat("cannot mount a 1 MiB tmpfs on ", dir, " (", std::strerror(errno),
+                                         "); the full-disk test needs root with CAP_SYS_ADMIN")};
+        mounted = true;
+    }
+    ~SmallDisk() {
+        if (mounted) umount2(dir.c_str(), MNT_DETACH);
+    }
+};
+
+// Noise, so each float16 tile stays ~100 KiB after zstd and the disk fills within a few tiles.
+float value_at(int64_t i) {
+    uint32_t x = uint32_t(i) * 2654435761u;
+    x ^= x >> 15;
+    return float(x % 100000) / 100000.0f;
+}
+
+}  // namespace
+
+MS_TEST(a_full_disk_fails_clearly_and_keeps_every_committed_batch) {
+    SmallDisk disk;
+    const std::string path = disk.dir + "/r.db";
+    const int64_t length = 64 * ms::kTilePositions;
+    int64_t committed = 0;
+    std::string failure;
+    {
+        auto store = ok(ResultsStore::open(path));
+        store.set_batch_tiles(1);
+        const int64_t run = ok(store.begin_run({"0.1.0", "x", "score"}));
+        const int64_t seq = ok(store.add_sequence(run, {"chr1", length}));
+        std::vector<float> tile(ms::kTilePositions);
+        for (int64_t t = 0; t < 64; ++t) {
+            for (int64_t i = 0; i < ms::kTilePositions; ++i) tile[size_t(i)] = value_at(t * ms::kTilePositions + i);
+            auto r = store.write_track(run, "loglik", seq, t * ms::kTilePositions, tile.data(), ms::kTilePositions);
+            if (!r) {
+                failure = r.error().message;
+                break;
+            }
+            ++committed;
+        }
+    }
+    MS_CHECK_MSG(!failure.empty(), "64 tiles of noise fitted in 1 MiB");
+    MS_CHECK_MSG(contains(failure, "cannot write results database '" + path + "': the disk is full"), failure);
+    MS_CHECK_MSG(committed >= 1, "not even one tile fitted: " << failure);
+    std::printf("      (%lld tiles committed before: %s)\n", static_cast<long long>(committed), failure.c_str());
+
+    // Everything committed is there, complete and equal to what was written; nothing else is.
+    auto store = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+    MS_CHECK_EQ(ok(store.counts()).tiles, committed * (ms::kMaxZoom + 1));
+    const auto values = ok(store.read_values(1, 1, 0, committed * ms::kTilePositions));
+    for (int64_t i = 0; i < committed * ms::kTilePositions; ++i)
+        MS_CHECK_MSG(values[size_t(i)] == ms::round_to_half(value_at(i)), "position " << i);
+}
+
+MS_TEST(a_read_only_location_is_named_and_still_browsable) {
+    SmallDisk disk;
+    const std::string path = disk.dir + "/r.db";
+    {
+        auto store = ok(ResultsStore::open(path));
+        const int64_t run = ok(store.begin_run({"0.1.0", "x", "score"}));
+        ok(store.finish_run(run, ms::RunStatus::finished));
+    }
+    MS_CHECK(mount(nullptr, disk.dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, "size=1m") == 0);
+    auto w = ResultsStore::open(path);
+    MS_CHECK(!w);
+    MS_CHECK_MSG(contains(w.error().message, "'" + path + "'") && contains(w.error().message, "read-only"),
+                 w.error().message);
+    auto created = ResultsStore::open(disk.dir + "/new.db");
+    MS_CHECK(!created);
+    MS_CHECK_MSG(contains(created.error().message, "new.db"), created.error().message);
+    // Browsing a finished analysis on read-only media (a DVD, a read-only share) works.
+    auto r = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    MS_CHECK_EQ(ok(r.list_runs()).size(), 1u);
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
