@@ -1,0 +1,82 @@
+#include "app/digests.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+namespace ms {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string to_hex(const unsigned char* d, unsigned n) {
+    static const char* digits = "0123456789abcdef";
+    std::string s(size_t(n) * 2, '0');
+    for (unsigned i = 0; i < n; ++i) {
+        s[2 * i] = digits[d[i] >> 4];
+        s[2 * i + 1] = digits[d[i] & 15];
+    }
+    return s;
+}
+
+struct Ctx {
+    EVP_MD_CTX* p = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(p); }
+};
+
+}  // namespace
+
+Result<std::string> model_weights_sha256(const std::string& model_dir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(model_dir, ec))
+        if (e.path().extension() == ".safetensors") files.push_back(e.path());
+    if (ec) return make_error("cannot list model directory '", model_dir, "': ", ec.message());
+    if (files.empty()) return make_error("model directory '", model_dir, "' has no .safetensors file");
+    std::sort(files.begin(), files.end());
+    Ctx ctx;
+    if (!ctx.p || EVP_DigestInit_ex(ctx.p, EVP_sha256(), nullptr) != 1) return make_error("OpenSSL: SHA-256 unavailable");
+    std::vector<char> buf(size_t(1) << 20);
+    for (const fs::path& f : files) {
+        std::FILE* in = std::fopen(f.c_str(), "rb");
+        if (!in) return make_error("cannot read '", f.string(), "' to checksum it");
+        size_t n;
+        while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) EVP_DigestUpdate(ctx.p, buf.data(), n);
+        const bool bad = std::ferror(in);
+        std::fclose(in);
+        if (bad) return make_error("read error in '", f.string(), "' while checksumming it");
+    }
+    std::array<unsigned char, EVP_MAX_MD_SIZE> d{};
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx.p, d.data(), &len);
+    return to_hex(d.data(), len);
+}
+
+struct SequenceMd5::Impl {
+    Ctx ctx;
+    std::string upper;
+};
+
+SequenceMd5::SequenceMd5() : impl_(std::make_unique<Impl>()) { EVP_DigestInit_ex(impl_->ctx.p, EVP_md5(), nullptr); }
+SequenceMd5::~SequenceMd5() = default;
+
+void SequenceMd5::update(std::string_view bases) {
+    impl_->upper.assign(bases);
+    for (char& c : impl_->upper)
+        if (c >= 'a' && c <= 'z') c = char(c - 32);
+    EVP_DigestUpdate(impl_->ctx.p, impl_->upper.data(), impl_->upper.size());
+}
+
+std::string SequenceMd5::hex() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> d{};
+    unsigned len = 0;
+    EVP_DigestFinal_ex(impl_->ctx.p, d.data(), &len);
+    return to_hex(d.data(), len);
+}
+
+}  // namespace ms

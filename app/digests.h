@@ -1,0 +1,33 @@
+// Checksums for run provenance, through OpenSSL's libcrypto: the SHA-256 of a model's weights and
+// the MD5 of a sequence as SAM's M5 tag defines it (upper-cased bases, nothing else), so a results
+// database says exactly which model and which genome produced it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace ms {
+
+// SHA-256 (lower-case hex) of the model directory's *.safetensors files, concatenated in name
+// order (one file or the shards of an index).
+Result<std::string> model_weights_sha256(const std::string& model_dir);
+
+// Incremental MD5 of bases, upper-cased as they are fed (SAM M5).
+class SequenceMd5 {
+public:
+    SequenceMd5();
+    ~SequenceMd5();
+    SequenceMd5(const SequenceMd5&) = delete;
+    SequenceMd5& operator=(const SequenceMd5&) = delete;
+    void update(std::string_view bases);
+    std::string hex();   // finishes the digest
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ms

@@ -1,0 +1,191 @@
+#include "app/score_command.h"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "app/digests.h"
+#include "common/version.h"
+#include "engine/cli/engine_commands.h"
+#include "engine/model.h"
+#include "genomics/fasta.h"
+#include "genomics/locus.h"
+#include "genomics/results_store.h"
+
+namespace ms {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+const char* const kTracks[6] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
+
+int fail(const std::string& m) {
+    std::fprintf(stderr, "error: %s\n", m.c_str());
+    return 1;
+}
+
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Bases are read from the FASTA in blocks of this many, so memory does not grow with the record.
+constexpr int64_t kReadBlock = int64_t(1) << 22;
+
+// The MD5 of a whole record (SAM M5), read in blocks.
+Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec) {
+    SequenceMd5 md5;
+    for (int64_t b = 0; b < rec.length; b += kReadBlock) {
+        std::string bases;
+        MS_ASSIGN(bases, fa.fetch(rec.name, b, std::min(rec.length, b + kReadBlock)));
+        md5.update(bases);
+    }
+    return md5.hex();
+}
+
+struct Progress {
+    bool quiet;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now(), last = t0;
+    int64_t done = 0, total = 0;
+    void report(const std::string& seq, bool force = false) {
+        if (quiet) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (!force && std::chrono::duration<double>(now - last).count() < 5.0) return;
+        last = now;
+        const double s = since(t0), rate = s > 0 ? done / s : 0;
+        std::fprintf(stderr, "score: %s  %.2f of %.2f Mbp  %.3f Mbp/s  ETA %.0f s\n", seq.c_str(), done / 1e6, total / 1e6,
+                     rate / 1e6, rate > 0 ? (total - done) / rate : 0.0);
+    }
+};
+
+}  // namespace
+
+void add_score_options(CLI::App* sub, ScoreOptions& o) {
+    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
+    sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
+    sub->add_option("--region", o.regions, "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable; default: every record)");
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
+    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_flag("--quiet", o.quiet, "no progress lines");
+}
+
+int cmd_score(const ScoreOptions& o, const std::string& command) {
+    auto model = Model::load(o.model);
+    if (!model) return fail(model.error().message);
+    auto fa = FastaFile::open(o.fasta);
+    if (!fa) return fail(fa.error().message);
+    const ContigList contigs(fa->records());
+    std::vector<Region> targets;
+    for (const std::string& r : o.regions) {
+        auto region = parse_locus(r, contigs);
+        if (!region) return fail(cat("--region '", r, "': ", region.error().message));
+        targets.push_back(*region);
+    }
+    if (o.regions.empty())
+        for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
+    auto precision = parse_precision(o.precision);
+    if (!precision) return fail(precision.error().message);
+    auto sha = model_weights_sha256(o.model);
+    if (!sha) return fail(sha.error().message);
+    auto choice = open_backend(o.device, o.threads);
+    if (!choice) return fail(choice.error().message);
+    if (!o.quiet) std::fprintf(stderr, "%s\n", choice->note.c_str());
+    SessionOptions so;
+    so.chunk = o.chunk;
+    so.precision = *precision;
+    so.scores = true;
+    auto session = open_session(*model, *choice, so, o.device, o.threads);
+    if (!session) return fail(session.error().message);
+
+    auto store = ResultsStore::open(o.db);
+    if (!store) return fail(store.error().message);
+    RunInfo info;
+    info.tool_version = build::version;
+    info.git_revision = build::git_revision;
+    info.command = command;
+    nlohmann::json params = {{"command", "score"}, {"chunk", o.chunk}, {"regions", o.regions}, {"strand", "fwd"}};
+    info.params_json = params.dump();
+    info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
+    if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();
+    info.model_sha256 = *sha;
+    info.device = choice->backend->name();
+    info.precision = precision_name(so.precision);
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(o.fasta, ec);
+    info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
+    auto run = store->begin_run(info);
+    if (!run) return fail(run.error().message);
+
+    g_interrupted = false;
+    auto previous = std::signal(SIGINT, on_sigint);
+    Progress progress{o.quiet};
+    for (const Region& t : targets) progress.total += t.length();
+    // Any failure below ends the run as failed (or interrupted), keeping what was committed.
+    auto body = [&]() -> Result<void> {
+        for (const Region& t : targets) {
+            const SequenceRecord* rec = fa->find(t.contig);
+            std::string md5;
+            int64_t seq_id = 0;
+            MS_ASSIGN(md5, record_md5(*fa, *rec));
+            MS_ASSIGN(seq_id, store->add_sequence(*run, SequenceInfo{rec->name, rec->length, md5, o.fasta}));
+            MS_TRY((*session)->reset());
+            std::vector<int32_t> tokens;
+            std::vector<float> values;
+            for (int64_t b = t.begin; b < t.end; b += kReadBlock) {
+                if (g_interrupted) return make_error("interrupted");
+                const int64_t e = std::min(t.end, b + kReadBlock);
+                std::string bases;
+                MS_ASSIGN(bases, fa->fetch(t.contig, b, e));
+                tokens.clear();
+                model->tokenizer.encode(bases, tokens);
+                const auto store_chunk = [&](const ChunkView& v) -> Result<void> {
+                    const int64_t at = t.begin + v.start;   // record coordinate of the chunk's first base
+                    values.resize(size_t(v.T));
+                    for (int k = 0; k < 6; ++k) {
+                        for (int i = 0; i < v.T; ++i) {
+                            const BaseScores& s = v.scores[i];
+                            values[size_t(i)] = k < 4 ? s.p[size_t(k)] : k == 4 ? s.log2_lik : s.entropy;
+                        }
+                        MS_TRY(store->write_track(*run, kTracks[k], seq_id, at, values.data(), v.T));
+                    }
+                    return {};
+                };
+                MS_TRY((*session)->feed(tokens.data(), int64_t(tokens.size()), store_chunk));
+                progress.done += e - b;
+                progress.report(t.contig);
+            }
+        }
+        return store->flush();
+    };
+    const Result<void> r = body();
+    std::signal(SIGINT, previous);
+    const RunStatus status = r ? RunStatus::finished : g_interrupted ? RunStatus::interrupted : RunStatus::failed;
+    auto fin = store->finish_run(*run, status);
+    if (!r) {
+        if (status == RunStatus::interrupted) {
+            std::fprintf(stderr, "score: interrupted; run %lld in '%s' is marked interrupted, its committed tiles kept\n",
+                         static_cast<long long>(*run), o.db.c_str());
+            return 130;
+        }
+        return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
+    }
+    if (!fin) return fail(fin.error().message);
+    const double s = since(progress.t0);
+    std::fprintf(stderr, "score: %zu sequence(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
+                 static_cast<long long>(progress.total), s, s > 0 ? progress.total / s / 1e6 : 0.0,
+                 choice->backend->name().c_str());
+    std::printf("results: run %lld in %s (tracks prob_A prob_C prob_G prob_T loglik entropy)\n",
+                static_cast<long long>(*run), o.db.c_str());
+    return 0;
+}
+
+}  // namespace ms

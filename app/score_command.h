@@ -1,0 +1,30 @@
+// `mambascope-cli score`: per-base tracks of a model over a genome into a results database.
+// Each selected sequence (a whole record, or a --region) streams through one engine session with
+// carried state — no windows, no edge effects — and its six tracks (prob_A, prob_C, prob_G,
+// prob_T, loglik, entropy; base i described from bases before it) go into the store's tiles. The
+// run records its provenance (version, revision, command, parameters, model SHA-256, genome file,
+// per-sequence MD5, device, precision) and ends finished, failed or interrupted (Ctrl-C).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace ms {
+
+struct ScoreOptions {
+    std::string model, fasta, db, device = "auto", precision = "fp32";
+    std::vector<std::string> regions;
+    int chunk = 65536;
+    int threads = 0;
+    bool quiet = false;
+};
+
+void add_score_options(CLI::App* sub, ScoreOptions& o);
+// Returns the process exit code; errors go to stderr. `command` is the command line, for provenance.
+int cmd_score(const ScoreOptions& o, const std::string& command);
+
+}  // namespace ms

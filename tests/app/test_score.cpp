@@ -1,0 +1,125 @@
+// `score` end to end on a fixture model: the tracks in the database are the session's per-base
+// scores (to float16 precision) at record coordinates, for whole records and for a region; the
+// run carries its provenance (model SHA-256, sequence MD5s as SAM M5) and ends finished.
+#include <cmath>
+#include <filesystem>
+
+#include "app/score_command.h"
+#include "engine/cpu_backend.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "genomics/fasta.h"
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = fs::path(MS_TEST_DATA_DIR) / "fixtures";
+
+fs::path scratch() {
+    const fs::path d = fs::current_path() / "score_tmp";
+    fs::remove_all(d);
+    fs::create_directories(d);
+    fs::copy_file(kFixtures / "input.fa", d / "in.fa");
+    return d;
+}
+
+// The scores of bases [begin, end) of a record, from a session started at `begin`.
+std::vector<BaseScores> expected(const Model& m, const std::string& fasta, const std::string& rec, int64_t begin,
+                                 int64_t end) {
+    auto fa = FastaFile::open(fasta);
+    if (!fa) throw test::Failure{fa.error().message};
+    auto bases = fa->fetch(rec, begin, end);
+    if (!bases) throw test::Failure{bases.error().message};
+    auto cpu = make_cpu_backend(1);
+    SessionOptions o;
+    o.scores = true;
+    auto s = Session::create(m, *cpu, o);
+    auto out = run_sequence(**s, m, *bases, o);
+    if (!out) throw test::Failure{out.error().message};
+    return out->scores;
+}
+
+void check_track(const ResultsStore& db, int64_t run, const StoredSequence& seq, const std::vector<BaseScores>& want,
+                 int64_t begin) {
+    const char* names[6] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
+    for (int k = 0; k < 6; ++k) {
+        auto id = db.find_track(run, names[k]);
+        MS_CHECK_MSG(id.ok(), id.error().message);
+        auto got = db.read_values(*id, seq.id, begin, begin + int64_t(want.size()));
+        MS_CHECK_MSG(got.ok(), got.error().message);
+        for (size_t i = 0; i < want.size(); ++i) {
+            const BaseScores& s = want[i];
+            const float w = k < 4 ? s.p[size_t(k)] : k == 4 ? s.log2_lik : s.entropy;
+            const float g = (*got)[i];
+            if (std::isnan(w)) {
+                MS_CHECK_MSG(std::isnan(g), names[k] << " at " << begin + int64_t(i) << ": expected NaN, got " << g);
+            } else {
+                MS_CHECK_MSG(std::abs(g - w) <= 1e-3f * std::max(1.0f, std::abs(w)),
+                             names[k] << " at " << begin + int64_t(i) << ": stored " << g << ", session " << w);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+MS_TEST(score_whole_records_and_a_region_into_the_store) {
+    const fs::path dir = scratch();
+    const std::string model_dir = (kFixtures / "untied_bias_k3_s4" / "hf").string();
+    const std::string fasta = (dir / "in.fa").string(), db_path = (dir / "r.db").string();
+    ScoreOptions o;
+    o.model = model_dir;
+    o.fasta = fasta;
+    o.db = db_path;
+    o.device = "cpu";
+    o.chunk = 37;   // chunks that do not divide the records
+    o.quiet = true;
+    MS_CHECK_EQ(cmd_score(o, "test score"), 0);
+    o.regions = {"rec1:101-350"};
+    MS_CHECK_EQ(cmd_score(o, "test score region"), 0);
+
+    auto model = Model::load(model_dir);
+    MS_CHECK(model.ok());
+    auto db = ResultsStore::open(db_path, ResultsStore::Mode::read_only);
+    MS_CHECK_MSG(db.ok(), db.error().message);
+    auto runs = db->list_runs();
+    MS_CHECK(runs.ok() && runs->size() == 2);
+    for (const RunRecord& r : *runs) {
+        MS_CHECK(r.status == RunStatus::finished);
+        MS_CHECK_EQ(r.info.model_sha256.size(), size_t(64));
+        MS_CHECK_EQ(r.info.device, std::string("cpu"));
+    }
+    auto seqs = db->list_sequences((*runs)[0].id);
+    MS_CHECK(seqs.ok() && seqs->size() == 2);
+    MS_CHECK_EQ((*seqs)[1].info.name, std::string("rec2"));
+    MS_CHECK_EQ((*seqs)[1].info.length, int64_t(257));
+    MS_CHECK_EQ((*seqs)[1].info.md5, std::string("9742fa21445433094b5cac347bbf514f"));   // md5 of the upper-cased bases
+    for (const StoredSequence& s : *seqs)
+        check_track(*db, (*runs)[0].id, s, expected(*model, fasta, s.info.name, 0, s.info.length), 0);
+    // The region run: record coordinates, the session starting at the region (first base NaN).
+    auto rseqs = db->list_sequences((*runs)[1].id);
+    MS_CHECK(rseqs.ok() && rseqs->size() == 1);
+    check_track(*db, (*runs)[1].id, (*rseqs)[0], expected(*model, fasta, "rec1", 100, 350), 100);
+}
+
+MS_TEST(score_refuses_bad_input_without_a_run) {
+    const fs::path dir = scratch();
+    ScoreOptions o;
+    o.model = (kFixtures / "untied_bias_k3_s4" / "hf").string();
+    o.fasta = (dir / "in.fa").string();
+    o.db = (dir / "r.db").string();
+    o.device = "cpu";
+    o.quiet = true;
+    o.regions = {"rec1:500-9000"};   // past the record's end (700 bp)
+    MS_CHECK(cmd_score(o, "x") != 0);
+    o.regions = {};
+    o.model = dir.string();          // no config.json
+    MS_CHECK(cmd_score(o, "x") != 0);
+    MS_CHECK(!fs::exists(dir / "r.db"));   // nothing was created for a job that could not start
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
