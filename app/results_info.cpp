@@ -43,8 +43,8 @@ Result<std::string> describe_results_database(const std::string& path) {
     std::string out = cat("results database '", path, "': ", human_bytes(c.file_bytes), ", schema version ",
                           ResultsStore::kSchemaVersion, "\n");
     out += cat("runs ", c.runs, ", sequences ", c.sequences, ", tracks ", c.tracks, ", tiles ", c.tiles, " (",
-               human_bytes(c.tile_bytes), "), predictions ", c.predictions, ", variants ", c.variants,
-               ", embeddings ", c.embeddings, "\n");
+               human_bytes(c.tile_bytes), "), predictions ", c.predictions, ", variants ", c.variants, ", embeddings ",
+               c.embeddings, "\n");
     // SQLite's page check plus a decode of every tile: what a user wants to know before trusting a
     // file that a crashed job or a copy may have damaged.
     std::string integrity;

@@ -14,7 +14,7 @@
 namespace ms {
 
 struct Neighbour {
-    int64_t id = 0;     // the id given to add()
+    int64_t id = 0;    // the id given to add()
     float cosine = 0;  // in [-1, 1]
 };
 

@@ -41,8 +41,7 @@ Result<void> ResultsStore::write_embeddings(int64_t run_id, std::span<const Embe
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
     for (const Embedding& e : embeddings) {
-        if (e.vector.empty())
-            return make_error("embedding of ", to_string(e.kind), " '", e.item, "' has no values");
+        if (e.vector.empty()) return make_error("embedding of ", to_string(e.kind), " '", e.item, "' has no values");
         if (e.sequence_id != 0) {
             const Impl::SequenceFacts* seq = nullptr;
             MS_ASSIGN(seq, d.sequence(e.sequence_id));
@@ -135,15 +134,14 @@ Result<EmbeddingIndex> ResultsStore::load_embedding_index(int64_t run_id, std::o
         if (index.size() == 0) {
             index = EmbeddingIndex(int(dim));
         } else if (dim != index.dim()) {
-            return make_error("results database '", d.path, "', table embeddings: run ", run_id, " holds ",
-                              index.dim(), "-d and ", dim, "-d vectors (row ", id,
+            return make_error("results database '", d.path, "', table embeddings: run ", run_id, " holds ", index.dim(),
+                              "-d and ", dim, "-d vectors (row ", id,
                               "); choose one item kind to compare like with like");
         }
         std::vector<float> v;
         MS_ASSIGN(v, decode_vector(d.path, id, dim, q->text(2), q->blob(3)));
         auto added = index.add(id, v);
-        if (!added)
-            return make_error("results database '", d.path, "', table embeddings: ", added.error().message);
+        if (!added) return make_error("results database '", d.path, "', table embeddings: ", added.error().message);
     }
     return index;
 }

@@ -135,8 +135,8 @@ Result<void> ResultsStore::write_predictions(int64_t run_id, std::span<const Pre
     std::vector<std::string> classes;
     MS_ASSIGN(classes, prediction_classes(run_id));
     for (const Prediction& p : predictions) {
-        const std::string what = cat("prediction '", p.label, "' of ", to_string(p.kind), " '", p.item, "' at ",
-                                     p.begin, "-", p.end);
+        const std::string what =
+            cat("prediction '", p.label, "' of ", to_string(p.kind), " '", p.item, "' at ", p.begin, "-", p.end);
         if (p.begin < 0 || p.begin > p.end) return make_error(what, ": the interval is empty or negative");
         if (!classes.empty() && !p.probs.empty() && p.probs.size() != classes.size())
             return make_error(what, ": has ", p.probs.size(), " class probabilities; run ", run_id, " has ",
@@ -159,8 +159,8 @@ Result<void> ResultsStore::write_predictions(int64_t run_id, std::span<const Pre
         auto q = d.prepare(sql);
         if (!q) return q.error();
         const SqlValue probs = p.probs.empty() ? SqlValue{} : SqlValue{Blob{p.probs.data(), 4 * p.probs.size()}};
-        MS_TRY(q->bind(run_id, to_string(p.kind), p.item, sql_id(p.sequence_id), p.begin, p.end, p.label, p.score,
-                       probs));
+        MS_TRY(
+            q->bind(run_id, to_string(p.kind), p.item, sql_id(p.sequence_id), p.begin, p.end, p.label, p.score, probs));
         auto r = q->run();
         if (!r) {
             if (sqlite3_extended_errcode(d.db.get()) == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -324,8 +324,9 @@ Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQue
         sql += " AND s.value <= ?";
         values.push_back(*vq.max_score);
     }
-    sql += vq.sort == VariantQuery::SortBy::score ? order_by({"s.value"}, "v.id", vq.descending)
-                                                  : order_by({"v.chrom", "v.pos", "v.ref", "v.alt"}, "v.id", vq.descending);
+    sql += vq.sort == VariantQuery::SortBy::score
+               ? order_by({"s.value"}, "v.id", vq.descending)
+               : order_by({"v.chrom", "v.pos", "v.ref", "v.alt"}, "v.id", vq.descending);
     sql += " LIMIT ? OFFSET ?";
     values.push_back(vq.limit);
     values.push_back(vq.offset);

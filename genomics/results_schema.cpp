@@ -166,8 +166,9 @@ static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migra
 Error write_failure(const std::string& path, sqlite3* db, std::string_view what) {
     const int ext = sqlite3_extended_errcode(db);
     if (is_readonly_code(ext))
-        return make_error("cannot write results database '", path, "': its file or folder is read-only (SQLite: ",
-                          sqlite3_errmsg(db), "); open it read-only to browse, or copy it somewhere writable");
+        return make_error("cannot write results database '", path,
+                          "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db),
+                          "); open it read-only to browse, or copy it somewhere writable");
     if ((ext & 0xff) == SQLITE_FULL)
         return make_error("cannot write results database '", path,
                           "': the disk is full; the batch in flight was not stored, earlier batches are intact ",

@@ -160,14 +160,15 @@ Result<TrackEncoding> ResultsStore::Impl::track_encoding(int64_t track) {
     if (!row) return make_error("results database '", path, "', table tracks: no track with id ", track);
     TrackEncoding e;
     auto coding = parse_coding(q->text(0));
-    if (!coding) return make_error("results database '", path, "', table tracks, track ", track, ": ",
-                                   coding.error().message, " (expected f16, q8 or q16)");
+    if (!coding)
+        return make_error("results database '", path, "', table tracks, track ", track, ": ", coding.error().message,
+                          " (expected f16, q8 or q16)");
     e.coding = *coding;
     e.lo = float(q->f64(1));
     e.hi = float(q->f64(2));
     auto valid = validate(e);
-    if (!valid) return make_error("results database '", path, "', table tracks, track ", track, ": ",
-                                  valid.error().message);
+    if (!valid)
+        return make_error("results database '", path, "', table tracks, track ", track, ": ", valid.error().message);
     track_encodings.emplace(track, e);
     return e;
 }
@@ -616,8 +617,9 @@ Result<std::string> ResultsStore::integrity_check() const {
             problems += cat(where, ": ", enc.error().message, "\n");
             continue;
         }
-        const Result<void> ok = zoom == 0 ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
-                                          : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
+        const Result<void> ok = zoom == 0
+                                    ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
+                                    : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
         if (!ok) problems += cat(where, ": does not decode (", ok.error().message, ")\n");
     }
     if (problems.empty()) return std::string("ok");

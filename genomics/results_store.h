@@ -108,7 +108,7 @@ struct PredictionQuery {
 struct Variant {
     std::string chrom;
     int64_t pos = 0;
-    std::string ref, alt, name;  // name: the VCF ID column ('' for '.')
+    std::string ref, alt, name;                          // name: the VCF ID column ('' for '.')
     std::vector<std::pair<std::string, double>> scores;  // e.g. {"llr", -2.3}, ordered by name when read
 };
 struct StoredVariant {
@@ -120,7 +120,7 @@ struct VariantQuery {
     int64_t run_id = 0;
     std::optional<std::string> chrom;
     std::optional<int64_t> first_pos, last_pos;  // 1-based inclusive
-    std::string score_name;  // the score that min/max_score and SortBy::score refer to
+    std::string score_name;                      // the score that min/max_score and SortBy::score refer to
     std::optional<double> min_score, max_score;
     SortBy sort = SortBy::position;
     bool descending = false;

@@ -207,5 +207,4 @@ struct ResultsStore::Impl {
     Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
 };
 
-
 }  // namespace ms

@@ -291,8 +291,7 @@ Result<const std::vector<uint8_t>*> TileCodec::decompress(const void* blob, size
     const unsigned long long content = ZSTD_getFrameContentSize(blob, bytes);
     if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN)
         return make_error("track tile is not a zstd frame (", bytes, " bytes)");
-    if (content != expect_bytes)
-        return make_error("track tile holds ", content, " bytes; expected ", expect_bytes);
+    if (content != expect_bytes) return make_error("track tile holds ", content, " bytes; expected ", expect_bytes);
     std::vector<uint8_t>& raw = impl_->raw;
     raw.resize(expect_bytes);
     const size_t r = ZSTD_decompressDCtx(impl_->dctx.get(), raw.data(), raw.size(), blob, bytes);
@@ -336,8 +335,7 @@ Result<std::vector<std::vector<uint8_t>>> TileCodec::encode_tile(const TrackEnco
     return blobs;
 }
 
-Result<std::vector<float>> TileCodec::decode_values(const TrackEncoding& e, const void* blob, size_t bytes,
-                                                    int64_t n) {
+Result<std::vector<float>> TileCodec::decode_values(const TrackEncoding& e, const void* blob, size_t bytes, int64_t n) {
     const std::vector<uint8_t>* raw = nullptr;
     MS_ASSIGN(raw, decompress(blob, bytes, code_bytes(e.coding) * size_t(n)));
     std::vector<float> v(static_cast<size_t>(n));
@@ -345,8 +343,7 @@ Result<std::vector<float>> TileCodec::decode_values(const TrackEncoding& e, cons
     return v;
 }
 
-Result<ZoomSummary> TileCodec::decode_summary(const TrackEncoding& e, const void* blob, size_t bytes,
-                                              int64_t n_bins) {
+Result<ZoomSummary> TileCodec::decode_summary(const TrackEncoding& e, const void* blob, size_t bytes, int64_t n_bins) {
     const size_t nb = size_t(n_bins), cb = code_bytes(e.coding);
     const std::vector<uint8_t>* raw = nullptr;
     MS_ASSIGN(raw, decompress(blob, bytes, (3 * cb + 2) * nb));

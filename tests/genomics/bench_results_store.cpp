@@ -56,9 +56,12 @@ int main(int argc, char** argv) {
     std::string dir = (fs::temp_directory_path() / "mambascope_bench_results").string();
     int64_t length = 63'000'000, n_embeddings = 1'000'000;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--length")) length = std::atoll(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--embeddings")) n_embeddings = std::atoll(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--dir"))
+            dir = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--length"))
+            length = std::atoll(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--embeddings"))
+            n_embeddings = std::atoll(argv[i + 1]);
         else {
             std::fprintf(stderr, "usage: %s [--dir DIR] [--length N] [--embeddings N]\n", argv[0]);
             return 2;
@@ -137,8 +140,7 @@ int main(int argc, char** argv) {
         row("same, slowest of 200", *std::max_element(ms_each.begin(), ms_each.end()), "ms", "-", true);
         const auto t0 = Clock::now();
         const auto whole = ok(store.read_track(track, seq, 0, length, 2000));
-        row("whole sequence into 2000 bins", seconds_since(t0) * 1e3, "ms", "<= 20 ms",
-            seconds_since(t0) * 1e3 <= 20);
+        row("whole sequence into 2000 bins", seconds_since(t0) * 1e3, "ms", "<= 20 ms", seconds_since(t0) * 1e3 <= 20);
         (void)whole;
     }
     if (n_embeddings > 0) {
@@ -167,8 +169,8 @@ int main(int argc, char** argv) {
         }
         const double med = median(each);
         char what[96];
-        std::snprintf(what, sizeof what, "top-10 cosine among %lld x %d-d, median of 20", static_cast<long long>(n_embeddings),
-                      dim);
+        std::snprintf(what, sizeof what, "top-10 cosine among %lld x %d-d, median of 20",
+                      static_cast<long long>(n_embeddings), dim);
         row(what, med, "ms", "<= 200 ms", med <= 200);
     }
     for (const char* s : {"", "-wal", "-shm"}) fs::remove(path + s);

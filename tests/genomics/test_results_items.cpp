@@ -45,8 +45,8 @@ struct Fixture {
 Fixture make(const std::string& name) {
     const std::string path = fresh_db(name);
     auto store = ok(ResultsStore::open(path));
-    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "mambascope-cli classify", "{}", "m", "", "cpu", "fp32",
-                                            {{"genome.fa", "fasta", 1234}}}));
+    const int64_t run = ok(store.begin_run(
+        {"0.1.0", "abc", "mambascope-cli classify", "{}", "m", "", "cpu", "fp32", {{"genome.fa", "fasta", 1234}}}));
     const int64_t chr1 = ok(store.add_sequence(run, {"chr1", 100000, "", "genome.fa"}));
     const int64_t chr2 = ok(store.add_sequence(run, {"chr2", 50000, "", "genome.fa"}));
     return {path, std::move(store), run, chr1, chr2};
@@ -180,7 +180,11 @@ MS_TEST(variants_upsert_and_list_by_position_and_score) {
     Fixture f = make("variants");
     std::vector<ms::Variant> vs;
     for (int i = 0; i < 50; ++i)
-        vs.push_back({i % 2 ? "chr2" : "chr1", 1000 + i * 10, "A", i % 3 ? "G" : "T", ms::cat("rs", i),
+        vs.push_back({i % 2 ? "chr2" : "chr1",
+                      1000 + i * 10,
+                      "A",
+                      i % 3 ? "G" : "T",
+                      ms::cat("rs", i),
                       {{"llr", -double(i) / 10}, {"ref_loglik", -1.0}}});
     ok(f.store.write_variants(f.run, vs));
     // Rewriting the first variant with a new score and without ref_loglik replaces its scores.
@@ -250,7 +254,8 @@ MS_TEST(nearest_neighbours_equal_a_double_precision_scan) {
             for (float x : vs[size_t(i)]) vn += double(x) * x;
             ref.push_back({dot / std::sqrt(qn * vn), 100 + i});
         }
-        std::sort(ref.begin(), ref.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+        std::sort(ref.begin(), ref.end(),
+                  [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
         for (int threads : {1, 2, 3}) {
             const auto got = ok(index.nearest(query, 10, threads));
             MS_CHECK_EQ(got.size(), 10u);
@@ -313,7 +318,8 @@ MS_TEST(embeddings_round_trip_and_are_searched_from_the_store) {
     for (size_t j = 0; j < 32; ++j) MS_CHECK_EQ(stored.e.vector[j], ms::round_to_half(es[7].vector[j]));
     const auto f32 = ok(f.store.read_embedding(ok(index.nearest(es[8].vector, 1))[0].id));
     MS_CHECK(f32.e.vector == es[8].vector);
-    const auto r = ok(f.store.read_embedding(ok(f.store.load_embedding_index(f.run, ms::ItemKind::read)).nearest(read.vector, 1)->at(0).id));
+    const auto r = ok(f.store.read_embedding(
+        ok(f.store.load_embedding_index(f.run, ms::ItemKind::read)).nearest(read.vector, 1)->at(0).id));
     MS_CHECK_EQ(r.e.item, std::string("read/1"));
     MS_CHECK_EQ(r.e.sequence_id, 0);
 }

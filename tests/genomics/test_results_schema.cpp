@@ -133,9 +133,12 @@ struct Db {
     std::vector<std::string> schema() {
         std::vector<std::string> out;
         sqlite3_stmt* s = nullptr;
-        MS_CHECK(sqlite3_prepare_v2(db, "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema "
-                                        "ORDER BY type, name", -1, &s, nullptr) == SQLITE_OK);
-        while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+        MS_CHECK(sqlite3_prepare_v2(db,
+                                    "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema "
+                                    "ORDER BY type, name",
+                                    -1, &s, nullptr) == SQLITE_OK);
+        while (sqlite3_step(s) == SQLITE_ROW)
+            out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
         sqlite3_finalize(s);
         return out;
     }
@@ -158,8 +161,9 @@ void make_v1(const std::string& path) {
     Db d(path);
     d.exec("PRAGMA journal_mode = WAL");
     d.exec(std::string("BEGIN; ") + kV1 + "PRAGMA application_id = 1297306195; PRAGMA user_version = 1; COMMIT;");
-    d.exec("INSERT INTO runs VALUES (1, '0.1.0', 'abc123', 'mambascope-cli score g.fa', '{\"chunk\": 4096}', 'tiny', "
-           "'ff00', 'cpu', 'fp32', '2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', 'finished')");
+    d.exec(
+        "INSERT INTO runs VALUES (1, '0.1.0', 'abc123', 'mambascope-cli score g.fa', '{\"chunk\": 4096}', 'tiny', "
+        "'ff00', 'cpu', 'fp32', '2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', 'finished')");
     d.exec("INSERT INTO sequences VALUES (1, 1, 'chrM', 70000, '0123456789abcdef0123456789abcdef', 'g.fa')");
     d.exec("INSERT INTO tracks VALUES (1, 1, 'loglik')");
     ms::TileCodec codec;
@@ -181,11 +185,12 @@ void make_v1(const std::string& path) {
     const float e1[4] = {1, 0, 0, 0}, e2[4] = {0.6f, 0.8f, 0, 0};
     int64_t begin = 0;
     for (const float* e : {e1, e2}) {
-        d.insert_blob(ms::cat("INSERT INTO embeddings (run_id, item_kind, item_id, sequence_id, \"begin\", \"end\", "
-                              "dim, dtype, vector) VALUES (1, 'window', '', 1, ", begin, ", ", begin + 1000,
-                              ", 4, 'f32', ?)")
-                          .c_str(),
-                      std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(e), reinterpret_cast<const uint8_t*>(e) + 16));
+        d.insert_blob(
+            ms::cat("INSERT INTO embeddings (run_id, item_kind, item_id, sequence_id, \"begin\", \"end\", "
+                    "dim, dtype, vector) VALUES (1, 'window', '', 1, ",
+                    begin, ", ", begin + 1000, ", 4, 'f32', ?)")
+                .c_str(),
+            std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(e), reinterpret_cast<const uint8_t*>(e) + 16));
         begin += 1000;
     }
 }
@@ -266,10 +271,10 @@ MS_TEST(a_newer_schema_is_refused_with_both_versions) {
     for (auto mode : {ResultsStore::Mode::read_write, ResultsStore::Mode::read_only}) {
         auto r = ResultsStore::open(path, mode);
         MS_CHECK(!r);
-        MS_CHECK_MSG(contains(r.error().message, ms::cat("has schema version ", ResultsStore::kSchemaVersion + 1,
-                                                         "; this MambaScope reads up to ",
-                                                         ResultsStore::kSchemaVersion)),
-                     r.error().message);
+        MS_CHECK_MSG(
+            contains(r.error().message, ms::cat("has schema version ", ResultsStore::kSchemaVersion + 1,
+                                                "; this MambaScope reads up to ", ResultsStore::kSchemaVersion)),
+            r.error().message);
     }
     MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion + 1));  // untouched
 }
@@ -295,10 +300,9 @@ MS_TEST(readers_browse_while_another_process_writes) {
         for (int pass = 0; pass < 3; ++pass)
             for (int64_t p = 0; p < length; p += ms::kTilePositions) {
                 for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = float((p + int64_t(i) + pass) % 100) / 100.0f;
-                if (!store->write_track(1, ms::cat("t", pass % 2), 1, p, chunk.data(), int64_t(chunk.size())))
-                    _exit(3);
-                if (!store->write_predictions(1, std::vector{ms::Prediction{ms::ItemKind::window, "", 1, p, p + 10,
-                                                                          "x", double(pass), {}}}))
+                if (!store->write_track(1, ms::cat("t", pass % 2), 1, p, chunk.data(), int64_t(chunk.size()))) _exit(3);
+                if (!store->write_predictions(
+                        1, std::vector{ms::Prediction{ms::ItemKind::window, "", 1, p, p + 10, "x", double(pass), {}}}))
                     _exit(4);
             }
         _exit(store->finish_run(1, ms::RunStatus::finished) ? 0 : 5);
