@@ -206,12 +206,28 @@ __global__ void chain_kernel(Params prm) {
     }
 }
 
-// Segments so that the launch has enough threads to fill the GPU, each at least 256 positions.
-void plan(const ScanProblem& p, int G, int* nseg, int* seg_len) {
+int multiprocessors() {
     int dev = 0, sms = 132;
     if (cudaGetDevice(&dev) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    return sms;
+}
+
+// Lanes per channel. 8 states a lane normally; for d_state 9..16 on a problem too small to fill
+// the GPU even with 256-position segments (short chunks, batch 1), 4 states a lane, so twice the
+// threads hide each other's latency.
+int groups(const ScanProblem& p) {
+    const int S = p.d_state;
+    if (S > 8 && S <= 16) {
+        const int64_t most = int64_t(p.batch) * p.d_inner * 2 * ((p.T + 255) / 256);
+        if (most < int64_t(multiprocessors()) * 2048) return 4;
+    }
+    return S <= 8 ? 1 : S <= 16 ? 2 : S <= 32 ? 4 : S <= 64 ? 8 : S <= 128 ? 16 : 32;
+}
+
+// Segments so that the launch has enough threads to fill the GPU, each at least 256 positions.
+void plan(const ScanProblem& p, int G, int* nseg, int* seg_len) {
     const int64_t threads = int64_t(p.batch) * p.d_inner * G;
-    const int64_t want = int64_t(sms) * 2048;
+    const int64_t want = int64_t(multiprocessors()) * 2048;
     int n = int(std::min<int64_t>((want + threads - 1) / threads, (p.T + 255) / 256));
     n = std::max(n, 1);
     *seg_len = (p.T + n - 1) / n;
@@ -240,22 +256,19 @@ cudaError_t dispatch(const Params& prm, cudaStream_t stream) {
     // registers and left 40-49 % of cycles with no eligible warp).
     if (S <= 4) return launch<T, 4, 1>(prm, stream);
     if (S <= 8) return launch<T, 8, 1>(prm, stream);
-    if (S <= 16) return launch<T, 8, 2>(prm, stream);
+    if (S <= 16) return groups(prm.p) == 4 ? launch<T, 4, 4>(prm, stream) : launch<T, 8, 2>(prm, stream);
     if (S <= 32) return launch<T, 8, 4>(prm, stream);
     if (S <= 64) return launch<T, 8, 8>(prm, stream);
     if (S <= 128) return launch<T, 8, 16>(prm, stream);
     return launch<T, 8, 32>(prm, stream);
 }
 
-// Lanes per channel, as dispatch() chooses them.
-int groups(int S) { return S <= 8 ? 1 : S <= 16 ? 2 : S <= 32 ? 4 : S <= 64 ? 8 : S <= 128 ? 16 : 32; }
-
 }  // namespace
 
 size_t selective_scan_workspace(const ScanProblem& p) {
     if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0) return 0;
     int nseg = 1, seg_len = p.T;
-    plan(p, groups(p.d_state), &nseg, &seg_len);
+    plan(p, groups(p), &nseg, &seg_len);
     if (nseg == 1) return 0;
     const size_t cs = size_t(p.d_inner) * p.d_state;
     return sizeof(float) * size_t(p.batch) * ((nseg - 1) * cs + (nseg - 1) * size_t(p.d_inner) + nseg * cs);
@@ -267,7 +280,7 @@ cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t s
     if (p.T == 0) return cudaSuccess;
     Params prm{};
     prm.p = p;
-    plan(p, groups(p.d_state), &prm.nseg, &prm.seg_len);
+    plan(p, groups(p), &prm.nseg, &prm.seg_len);
     if (prm.nseg > 1) {
         if (!workspace) return cudaErrorInvalidValue;
         const size_t cs = size_t(p.d_inner) * p.d_state;
