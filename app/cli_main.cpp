@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "app/fasta_loader.h"
-#include "app/genome_info.h"
+#include "app/info_command.h"
 #include "app/results_info.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
@@ -17,10 +17,8 @@ int main(int argc, char** argv) {
     bool version = false;
     app.add_flag("--version", version, "print version, revision, backends, GPUs and library versions");
 
-    std::string info_path;
-    auto* info = app.add_subcommand(
-        "info", "describe a genome (FASTA: records, lengths, GC, N), a model directory or a results database (.db)");
-    info->add_option("path", info_path, "FASTA file, model directory or results database")->required();
+    ms::InfoCommandOptions info_opts;
+    auto* info = ms::add_info_command(app, info_opts);
 
     ms::ForwardOptions fwd;
     auto* forward = app.add_subcommand("forward", "run a model over one FASTA record; write logits / hidden states as .npy");
@@ -35,26 +33,7 @@ int main(int argc, char** argv) {
         std::fputs(ms::version_report("mambascope-cli").c_str(), stdout);
         return 0;
     }
-    if (*info) {
-        std::error_code ec;
-        if (std::filesystem::is_directory(info_path, ec)) return ms::cmd_model_info(info_path);
-        if (ms::is_results_database_path(info_path)) {
-            auto report = ms::describe_results_database(info_path);
-            if (!report) {
-                std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
-                return 1;
-            }
-            std::fputs(report->c_str(), stdout);
-            return 0;
-        }
-        auto summary = ms::summarize_genome(info_path);
-        if (!summary) {
-            std::fprintf(stderr, "error: %s\n", summary.error().message.c_str());
-            return 1;
-        }
-        std::fputs(ms::format_genome_summary(*summary).c_str(), stdout);
-        return 0;
-    }
+    if (*info) return ms::cmd_info(info_opts);
     if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
     if (*bench) return ms::cmd_bench(bench_opts);
     std::fputs(app.help().c_str(), stdout);

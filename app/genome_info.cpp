@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include "genomics/fasta_stream.h"
+#include "genomics/sequence_mask.h"
+
 namespace ms {
 
 double gc_percent(const Composition& c) {
@@ -11,39 +14,44 @@ double gc_percent(const Composition& c) {
 
 double n_percent(const Composition& c) { return c.length ? 100.0 * double(c.n) / double(c.length) : 0.0; }
 
-Result<GenomeSummary> summarize_genome(const std::string& fasta_path) {
-    auto fa = FastaFile::open(fasta_path);
-    if (!fa) return fa.error();
+Result<GenomeSummary> summarize_genome(const std::string& fasta_path, int threads) {
+    auto stream = FastaStream::open(fasta_path, threads);
+    if (!stream) return stream.error();
     GenomeSummary s;
     s.path = fasta_path;
-    for (const SequenceRecord& r : fa->records()) {
-        auto seq = fa->fetch_all(r.name);
-        if (!seq) return seq.error();
-        const Composition c = composition(*seq);
-        s.records.push_back({r.name, c});
-        s.total.length += c.length;
-        s.total.gc += c.gc;
-        s.total.at += c.at;
-        s.total.n += c.n;
-        s.total.soft_masked += c.soft_masked;
-        s.total.other += c.other;
+    s.compression = stream->compression();
+    std::string chunk;
+    while (true) {
+        auto more = stream->next_record();
+        if (!more) return more.error();
+        if (!*more) break;
+        RecordSummary r;
+        r.name = stream->name();
+        MaskBuilder mask;
+        while (true) {
+            // 4 MiB pieces: large enough that per-call costs vanish, small enough for any chromosome.
+            auto got = stream->read(chunk, size_t(1) << 22);
+            if (!got) return got.error();
+            if (!*got) break;
+            add_composition(r.composition, chunk);
+            mask.add(chunk);
+        }
+        r.n_runs = int64_t(mask.finish().n_runs.size());
+        s.total += r.composition;
+        s.n_runs += r.n_runs;
+        s.records.push_back(std::move(r));
     }
     return s;
 }
 
 std::string format_genome_summary(const GenomeSummary& s) {
-    auto row = [](const std::string& name, const Composition& c) {
-        char buf[512];
-        std::snprintf(buf, sizeof buf, "%-24s %14lld %8.2f %8.2f %12.2f\n", name.c_str(), static_cast<long long>(c.length),
-                      gc_percent(c), n_percent(c), c.length ? 100.0 * double(c.soft_masked) / double(c.length) : 0.0);
-        return std::string(buf);
+    std::string out = "record\tlength\tgc_fraction\tn_bases\tn_runs\tsoft_masked\n";
+    auto row = [&](const std::string& name, const Composition& c, int64_t n_runs) {
+        char gc[32];
+        std::snprintf(gc, sizeof gc, "%.4f", gc_percent(c) / 100.0);
+        out += cat(name, '\t', c.length, '\t', gc, '\t', c.n, '\t', n_runs, '\t', c.soft_masked, '\n');
     };
-    std::string out = cat("genome          ", s.path, "\nrecords         ", s.records.size(), "\n\n");
-    char head[256];
-    std::snprintf(head, sizeof head, "%-24s %14s %8s %8s %12s\n", "record", "length (bp)", "GC %", "N %", "soft-mask %");
-    out += head;
-    for (const RecordSummary& r : s.records) out += row(r.name, r.composition);
-    out += row("total", s.total);
+    for (const RecordSummary& r : s.records) row(r.name, r.composition, r.n_runs);
     return out;
 }
 

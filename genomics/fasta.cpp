@@ -1,47 +1,203 @@
 #include "genomics/fasta.h"
 
-#include <htslib/faidx.h>
-
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "genomics/hts_handles.h"
 
 namespace ms {
 
+namespace fs = std::filesystem;
+
 struct FastaFile::Impl {
-    faidx_t* fai = nullptr;
-    ~Impl() {
-        if (fai) fai_destroy(fai);
-    }
+    hts::Fai fai;
 };
 
 FastaFile::~FastaFile() = default;
 FastaFile::FastaFile(FastaFile&&) noexcept = default;
 FastaFile& FastaFile::operator=(FastaFile&&) noexcept = default;
 
+std::string user_cache_dir() {
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/mambascope";
+    if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/mambascope";
+    return "/tmp/mambascope-cache";   // no home (a service account): still somewhere writable
+}
+
+IndexPaths index_paths(const std::string& fasta, bool folder_writable) {
+    IndexPaths p{fasta + ".fai", fasta + ".gzi", false};
+    std::error_code ec;
+    if (folder_writable || fs::exists(p.fai, ec)) return p;
+    // The absolute path, hashed, keeps two genome.fa of different folders apart; the file name
+    // stays readable for whoever looks into the cache.
+    const std::string abs = fs::absolute(fasta, ec).lexically_normal().string();
+    uint64_t h = 1469598103934665603ull;   // FNV-1a
+    for (unsigned char c : abs) h = (h ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    const std::string base = cat(user_cache_dir(), "/fai/", hex, "-", fs::path(fasta).filename().string());
+    return {base + ".fai", base + ".gzi", true};
+}
+
+namespace {
+
+// Reads the whole file once through FastaStream, which names the record and line of anything
+// faidx cannot index (htslib's own message names neither file nor line).
+Result<void> validate_layout(const std::string& path) {
+    auto s_r = FastaStream::open(path);
+    if (!s_r) return s_r.error();
+    FastaStream s = std::move(*s_r);
+    std::string chunk;
+    while (true) {
+        auto more_r = s.next_record();
+        if (!more_r) return more_r.error();
+        const bool more = std::move(*more_r);
+        if (!more) return {};
+        while (true) {
+            auto bases_r = s.read(chunk, size_t(1) << 22);
+            if (!bases_r) return bases_r.error();
+            const bool bases = std::move(*bases_r);
+            if (!bases) break;
+        }
+    }
+}
+
+struct FaiLine {
+    std::string name;
+    int64_t length = 0, offset = 0, line_bases = 0, line_width = 0;
+};
+
+Result<std::vector<FaiLine>> read_fai(const std::string& fai) {
+    std::ifstream in(fai);
+    if (!in) return make_error("cannot read FASTA index '", fai, "': ", std::strerror(errno));
+    std::vector<FaiLine> out;
+    std::string line;
+    int64_t no = 0;
+    while (std::getline(in, line)) {
+        ++no;
+        std::istringstream ls(line);
+        FaiLine f;
+        if (!std::getline(ls, f.name, '\t') || !(ls >> f.length >> f.offset >> f.line_bases >> f.line_width) ||
+            f.length < 0 || f.offset < 0 || f.line_bases <= 0 || f.line_width < f.line_bases)
+            return make_error("FASTA index '", fai, "' line ", no, " is malformed; expected NAME, LENGTH, OFFSET, ",
+                              "LINEBASES, LINEWIDTH separated by tabs (delete it to rebuild it)");
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+// An existing .fai must describe this FASTA: for a plain file each record's bases must lie inside
+// the file and follow its own '>' header line. (A stale index makes faidx return the wrong bases
+// without any error.)
+Result<void> check_fai_matches(const std::string& fasta, const std::string& fai, int64_t file_size) {
+    auto lines_r = read_fai(fai);
+    if (!lines_r) return lines_r.error();
+    const std::vector<FaiLine> lines = std::move(*lines_r);
+    auto mismatch = [&](const FaiLine& f, const std::string& what) {
+        return make_error("FASTA index '", fai, "' does not match '", fasta, "': record '", f.name, "' ", what,
+                          " (was the FASTA changed after indexing? delete the .fai to rebuild it)");
+    };
+    if (lines.empty()) return make_error("FASTA index '", fai, "' is empty (delete it to rebuild it)");
+    std::ifstream in(fasta, std::ios::binary);
+    if (!in) return make_error("cannot open FASTA '", fasta, "': ", std::strerror(errno));
+    for (const FaiLine& f : lines) {
+        const int64_t full = f.length / f.line_bases, rest = f.length % f.line_bases;
+        const int64_t end = f.offset + full * f.line_width + rest;
+        if (end > file_size)
+            return mismatch(f, cat("would end at byte ", end, ", past the end of the file (", file_size, " bytes)"));
+        const int64_t window = std::min<int64_t>(f.offset, int64_t(f.name.size()) + 4096);
+        std::string before(size_t(window), '\0');
+        in.seekg(f.offset - window);
+        if (!in.read(before.data(), window)) return make_error("cannot read FASTA '", fasta, "' at byte ", f.offset - window);
+        if (before.empty() || before.back() != '\n') return mismatch(f, cat("does not start at a line start (byte ", f.offset, ")"));
+        before.pop_back();
+        if (!before.empty() && before.back() == '\r') before.pop_back();
+        const size_t nl = before.rfind('\n');
+        if (nl == std::string::npos && window < f.offset) continue;   // a header longer than the window
+        const std::string header = before.substr(nl == std::string::npos ? 0 : nl + 1);
+        const std::string expect = ">" + f.name;
+        if (header.compare(0, expect.size(), expect) != 0 ||
+            (header.size() > expect.size() && header[expect.size()] != ' ' && header[expect.size()] != '\t'))
+            return mismatch(f, cat("at byte ", f.offset, " follows the line \"", header.substr(0, 60), "\", not its '>",
+                                   f.name, "' header"));
+    }
+    return {};
+}
+
+bool newer_than(const struct stat& a, const struct stat& b) {
+    return a.st_mtim.tv_sec > b.st_mtim.tv_sec ||
+           (a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec > b.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
 Result<FastaFile> FastaFile::open(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return make_error("cannot open FASTA '", path, "': ", std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return make_error("cannot read FASTA '", path, "': it is a folder, not a file");
+    if (st.st_size == 0) return make_error("FASTA '", path, "' is empty; expected records starting with a '>' header line");
+    auto compression_r = detect_compression(path);
+    if (!compression_r) return compression_r.error();
+    const Compression compression_kind = std::move(*compression_r);
+    if (compression_kind == Compression::gzip)
+        return make_error("FASTA '", path, "' is gzip-compressed, not bgzip, so it has no random access: it can only be ",
+                          "read from start to end (as `info` does); recompress it with `zcat FILE | bgzip > FILE.bgz` ",
+                          "(or gunzip it) to make it indexable");
     FastaFile f;
     f.path_ = path;
+    f.compression_ = compression_kind;
+    std::string folder = fs::path(path).parent_path().string();
+    if (folder.empty()) folder = ".";
+    const bool writable = ::access(folder.c_str(), W_OK) == 0;
+    IndexPaths ix = index_paths(path, writable);
+
+    struct stat fai_st {};
+    bool have_fai = ::stat(ix.fai.c_str(), &fai_st) == 0;
+    if (have_fai && newer_than(st, fai_st)) {
+        // An index older than its FASTA describes another file: rebuild it where we may write.
+        if (!ix.in_cache && !writable) ix = index_paths(path, false);
+        have_fai = ::stat(ix.fai.c_str(), &fai_st) == 0 && !newer_than(st, fai_st);
+    }
+    if (have_fai && compression_kind == Compression::none) MS_TRY(check_fai_matches(path, ix.fai, int64_t(st.st_size)));
+    if (!have_fai) {
+        MS_TRY(validate_layout(path));
+        std::error_code ec;
+        if (ix.in_cache) fs::create_directories(fs::path(ix.fai).parent_path(), ec);
+        if (fai_build3(path.c_str(), ix.fai.c_str(), compression_kind == Compression::bgzip ? ix.gzi.c_str() : nullptr) != 0)
+            return make_error("cannot build the index '", ix.fai, "' of FASTA '", path, "': ",
+                              errno ? std::strerror(errno) : "htslib failed", " (is its folder writable?)");
+    }
+    f.fai_path_ = ix.fai;
     f.impl_ = std::make_unique<Impl>();
-    // FAI_CREATE builds the .fai (and .gzi) when missing; htslib prints its own reason to stderr.
-    f.impl_->fai = fai_load3(path.c_str(), nullptr, nullptr, FAI_CREATE);
+    f.impl_->fai.reset(fai_load3(path.c_str(), ix.fai.c_str(), compression_kind == Compression::bgzip ? ix.gzi.c_str() : nullptr, 0));
     if (!f.impl_->fai)
-        return make_error("cannot read FASTA '", path, "': htslib could not load or build its index (",
-                          "is it FASTA, plain or bgzip-compressed, with equal line lengths within each record, ",
-                          "and is its folder writable for the .fai?)");
-    const int n = faidx_nseq(f.impl_->fai);
+        return make_error("cannot read FASTA '", path, "' with its index '", ix.fai,
+                          "' (for bgzip also ", ix.gzi, "); delete the index files to rebuild them");
+    const int n = faidx_nseq(f.impl_->fai.get());
     for (int i = 0; i < n; ++i) {
-        const char* name = faidx_iseq(f.impl_->fai, i);
+        const char* name = faidx_iseq(f.impl_->fai.get(), i);
         // htslib 1.16 (Debian 12) reports lengths as int: records up to 2^31 - 1 bp, larger than
         // any assembled chromosome.
-        const int len = faidx_seq_len(f.impl_->fai, name);
+        const int len = faidx_seq_len(f.impl_->fai.get(), name);
         if (len < 0) return make_error("FASTA index of '", path, "' has no length for record '", name, "'");
         f.records_.push_back({name, int64_t(len)});
     }
     if (f.records_.empty()) return make_error("FASTA '", path, "' holds no records");
+    if (compression_kind == Compression::bgzip && f.records_.back().length > 0) {
+        // For bgzip the byte offsets cannot be checked against the file cheaply; reading the last
+        // base exercises the .gzi and the end of the data.
+        const SequenceRecord& last = f.records_.back();
+        auto tail = f.fetch(last.name, last.length - 1, last.length);
+        if (!tail)
+            return make_error("FASTA index '", ix.fai, "' does not match '", path, "': the last base of record '", last.name,
+                              "' cannot be read (delete the .fai and .gzi to rebuild them)");
+    }
     return f;
 }
 
@@ -59,7 +215,7 @@ Result<std::string> FastaFile::fetch(const std::string& name, int64_t begin, int
     if (begin == end) return std::string();
     hts_pos_t len = 0;
     // faidx_fetch_seq64 takes inclusive 0-based ends.
-    char* s = faidx_fetch_seq64(impl_->fai, name.c_str(), begin, end - 1, &len);
+    char* s = faidx_fetch_seq64(impl_->fai.get(), name.c_str(), begin, end - 1, &len);
     if (!s || len != end - begin) {
         std::free(s);
         return make_error("cannot read ", name, ":", begin + 1, "-", end, " from '", path_, "' (truncated or corrupt file?)");
@@ -75,19 +231,51 @@ Result<std::string> FastaFile::fetch_all(const std::string& name) const {
     return fetch(name, 0, r->length);
 }
 
-Composition composition(const std::string& bases) {
-    Composition c;
-    c.length = int64_t(bases.size());
-    for (char b : bases) {
-        if (b >= 'a' && b <= 'z') ++c.soft_masked;
-        switch (b) {
-            case 'G': case 'C': case 'g': case 'c': ++c.gc; break;
-            case 'A': case 'T': case 'a': case 't': ++c.at; break;
-            case 'N': case 'n': ++c.n; break;
-            default: ++c.other;
-        }
+Result<SequenceMask> FastaFile::mask(const std::string& name, int64_t begin, int64_t end) const {
+    auto bases_r = fetch(name, begin, end);
+    if (!bases_r) return bases_r.error();
+    const std::string bases = std::move(*bases_r);
+    return sequence_mask(bases, begin);
+}
+
+namespace {
+
+// Composition by byte histogram: one table increment per base, summed by class afterwards.
+struct Histogram {
+    int64_t count[256] = {};
+    void add(std::string_view bases) {
+        for (unsigned char b : bases) ++count[b];
     }
+};
+
+}  // namespace
+
+void add_composition(Composition& c, std::string_view bases) {
+    Histogram h;
+    h.add(bases);
+    auto n = [&](char ch) { return h.count[static_cast<unsigned char>(ch)]; };
+    c.length += int64_t(bases.size());
+    c.gc += n('G') + n('C') + n('g') + n('c');
+    c.at += n('A') + n('T') + n('a') + n('t');
+    c.n += n('N') + n('n');
+    for (int ch = 'a'; ch <= 'z'; ++ch) c.soft_masked += h.count[ch];
+    c.other = c.length - c.gc - c.at - c.n;
+}
+
+Composition composition(std::string_view bases) {
+    Composition c;
+    add_composition(c, bases);
     return c;
+}
+
+Composition& operator+=(Composition& a, const Composition& b) {
+    a.length += b.length;
+    a.gc += b.gc;
+    a.at += b.at;
+    a.n += b.n;
+    a.soft_masked += b.soft_masked;
+    a.other += b.other;
+    return a;
 }
 
 }  // namespace ms

@@ -1,13 +1,20 @@
 // Indexed FASTA (plain or bgzip-compressed) through htslib's faidx: record names and lengths, and
-// random access to any region. The index (.fai, and .gzi for bgzip) is built when missing.
+// random access to any region. The index (.fai, and .gzi for bgzip) is built when missing, as
+// `samtools faidx` does, beside the file when its folder is writable, else in the per-user cache
+// ($XDG_CACHE_HOME/mambascope/fai, or ~/.cache/mambascope/fai). Before building, the file is read
+// once through FastaStream, so a layout faidx cannot index is reported with its record and line.
+// A plain gzip file cannot be indexed: open() says so and how bgzip fixes it; FastaStream reads it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
+#include "genomics/fasta_stream.h"
+#include "genomics/sequence_mask.h"
 
 namespace ms {
 
@@ -25,15 +32,20 @@ public:
     FastaFile& operator=(FastaFile&&) noexcept;
 
     const std::string& path() const { return path_; }
+    const std::string& index_path() const { return fai_path_; }
+    Compression compression() const { return compression_; }
     const std::vector<SequenceRecord>& records() const { return records_; }
     const SequenceRecord* find(const std::string& name) const;
     // Bases [begin, end) of record `name` (0-based, half-open), as stored (soft-masking kept).
     Result<std::string> fetch(const std::string& name, int64_t begin, int64_t end) const;
     Result<std::string> fetch_all(const std::string& name) const;
+    // Soft-masked stretches and N runs of [begin, end), in record coordinates.
+    Result<SequenceMask> mask(const std::string& name, int64_t begin, int64_t end) const;
 
 private:
     FastaFile() = default;
-    std::string path_;
+    std::string path_, fai_path_;
+    Compression compression_ = Compression::none;
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::vector<SequenceRecord> records_;
@@ -43,6 +55,17 @@ private:
 struct Composition {
     int64_t length = 0, gc = 0, at = 0, n = 0, soft_masked = 0, other = 0;
 };
-Composition composition(const std::string& bases);
+Composition composition(std::string_view bases);
+void add_composition(Composition& c, std::string_view bases);   // for sequences read in pieces
+Composition& operator+=(Composition& a, const Composition& b);
+
+// Where the index of `fasta` lives: `fasta`.fai (and .gzi) when that exists or the folder is
+// writable, else in the per-user cache under a name made from the file's absolute path.
+struct IndexPaths {
+    std::string fai, gzi;
+    bool in_cache = false;
+};
+IndexPaths index_paths(const std::string& fasta, bool folder_writable);
+std::string user_cache_dir();   // $XDG_CACHE_HOME/mambascope or $HOME/.cache/mambascope
 
 }  // namespace ms

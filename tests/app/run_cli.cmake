@@ -1,9 +1,20 @@
 # Runs $ENV{CLI} with ARGS; fails unless the exit code is EXPECT_RC and stdout+stderr match REGEX.
+# Optional: ABSENT, a file that must not exist afterwards (no partial output); ONE_ERROR_LINE, stderr
+# must be exactly one line starting with "error: ".
+if(ABSENT)
+  file(REMOVE "${ABSENT}")
+endif()
 execute_process(COMMAND "$ENV{CLI}" ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(all "${out}${err}")
 string(REPLACE "\n" " " flat "${all}")
 if(NOT rc STREQUAL EXPECT_RC)
   message(FATAL_ERROR "exit code ${rc}, expected ${EXPECT_RC}; output:\n${all}")
+endif()
+if(ABSENT AND EXISTS "${ABSENT}")
+  message(FATAL_ERROR "'${ABSENT}' was left behind; output:\n${all}")
+endif()
+if(ONE_ERROR_LINE AND NOT err MATCHES "^error: [^\n]*\n$")
+  message(FATAL_ERROR "expected exactly one 'error: ...' line on stderr, got:\n${err}")
 endif()
 if(NOT flat MATCHES "${REGEX}")
   message(FATAL_ERROR "output does not match '${REGEX}':\n${all}")

@@ -1,0 +1,247 @@
+#include "genomics/alignments.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "genomics/hts_handles.h"
+
+namespace ms {
+
+bool AlignedRead::reverse() const { return flag & BAM_FREVERSE; }
+bool AlignedRead::unmapped() const { return flag & BAM_FUNMAP; }
+
+namespace {
+
+constexpr std::array<char, 256> make_complement() {
+    std::array<char, 256> t{};
+    for (int i = 0; i < 256; ++i) t[size_t(i)] = char(i);
+    const char* from = "ACGTRYKMBVDHNacgtrykmbvdhn";
+    const char* to = "TGCAYRMKVBHDNtgcayrmkvbhdn";
+    for (int i = 0; from[i]; ++i) t[static_cast<unsigned char>(from[i])] = to[i];
+    return t;
+}
+constexpr std::array<char, 256> kComplement = make_complement();
+
+}  // namespace
+
+void reverse_complement(std::string& bases) {
+    std::reverse(bases.begin(), bases.end());
+    for (char& c : bases) c = kComplement[static_cast<unsigned char>(c)];
+}
+
+struct AlignmentReader::Impl {
+    hts::File fp;
+    hts::SamHeader hdr;
+    hts::Bam rec;
+    hts::Index idx;
+    hts::Iterator itr;
+    std::string query_locus;
+    AlignmentFilter filter;
+    int64_t read = 0, filtered = 0;
+    htsExactFormat format = unknown_format;
+
+    bool keep(const bam1_t* b) const {
+        const uint16_t f = b->core.flag;
+        if ((f & BAM_FSECONDARY) && !filter.keep_secondary) return false;
+        if ((f & BAM_FSUPPLEMENTARY) && !filter.keep_supplementary) return false;
+        if ((f & BAM_FDUP) && !filter.keep_duplicates) return false;
+        if ((f & BAM_FQCFAIL) && !filter.keep_qc_fail) return false;
+        if (f & BAM_FUNMAP) return filter.keep_unmapped;
+        return b->core.qual >= filter.min_mapq;
+    }
+};
+
+AlignmentReader::~AlignmentReader() = default;
+AlignmentReader::AlignmentReader(AlignmentReader&&) noexcept = default;
+AlignmentReader& AlignmentReader::operator=(AlignmentReader&&) noexcept = default;
+
+const char* AlignmentReader::format_name() const {
+    switch (impl_->format) {
+        case bam: return "BAM";
+        case cram: return "CRAM";
+        default: return "SAM";
+    }
+}
+void AlignmentReader::set_filter(const AlignmentFilter& filter) { impl_->filter = filter; }
+int64_t AlignmentReader::records_read() const { return impl_->read; }
+int64_t AlignmentReader::records_filtered() const { return impl_->filtered; }
+
+Result<AlignmentReader> AlignmentReader::open(const std::string& path, const AlignmentOptions& options) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open alignments '", path, "': ", std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return make_error("cannot read alignments '", path, "': it is a folder, not a file");
+    AlignmentReader r;
+    r.path_ = path;
+    r.impl_ = std::make_unique<Impl>();
+    Impl& m = *r.impl_;
+    errno = 0;
+    m.fp.reset(hts_open(path.c_str(), "r"));
+    if (!m.fp) {
+        if (errno == ENOEXEC || errno == 0)
+            return make_error("'", path, "' is not SAM, BAM or CRAM (htslib recognises no format in it)");
+        return make_error("cannot open alignments '", path, "': ", std::strerror(errno));
+    }
+    const htsFormat* fmt = hts_get_format(m.fp.get());
+    m.format = fmt->format;
+    if (m.format != sam && m.format != bam && m.format != cram) {
+        char* desc = hts_format_description(fmt);
+        const std::string seen = desc ? desc : "an unknown format";
+        std::free(desc);
+        return make_error("'", path, "' is not SAM, BAM or CRAM (htslib reads it as ", seen, ")");
+    }
+    const char* kind = r.format_name();
+    // A BAM or CRAM written to the end carries an end-of-file marker; without it the file was cut
+    // short (an interrupted copy or aligner) and reading would stop early without an error.
+    if (m.format != sam && hts_check_EOF(m.fp.get()) == 0)
+        return make_error(kind, " '", path, "' has no end-of-file marker: it is truncated ",
+                          "(was the copy or the aligner interrupted?)");
+    if (m.format == cram) {
+        if (options.reference.empty()) {
+            // Without a reference htslib would look the sequences up by MD5 over the network
+            // (REF_PATH's default is the EBI server): slow or hanging on a cluster node, so only
+            // a REF_PATH/REF_CACHE the user set is honoured.
+            if (!std::getenv("REF_PATH") && !std::getenv("REF_CACHE"))
+                return make_error("CRAM '", path, "' needs the reference FASTA it was compressed against to decode its ",
+                                  "reads: give it with --reference FILE (or set REF_PATH)");
+        } else {
+            auto ref = FastaFile::open(options.reference);   // builds the .fai htslib needs beside it
+            if (!ref) return ref.error();
+            if (hts_set_fai_filename(m.fp.get(), options.reference.c_str()) != 0)
+                return make_error("cannot use '", options.reference, "' as the reference of CRAM '", path, "'");
+        }
+    }
+    if (options.threads > 0 && hts_set_threads(m.fp.get(), options.threads) != 0)
+        return make_error("cannot start ", options.threads, " decoding threads for '", path, "'");
+    m.hdr.reset(sam_hdr_read(m.fp.get()));
+    if (!m.hdr)
+        return make_error("cannot read the header of ", kind, " '", path, "' (is the file truncated or not ", kind, "?)");
+    m.rec.reset(bam_init1());
+    if (!m.rec) return make_error("out of memory opening '", path, "'");
+    for (int i = 0; i < sam_hdr_nref(m.hdr.get()); ++i)
+        r.references_.push_back({sam_hdr_tid2name(m.hdr.get(), i), int64_t(sam_hdr_tid2len(m.hdr.get(), i))});
+    return r;
+}
+
+Result<void> AlignmentReader::query(const Region& region) {
+    Impl& m = *impl_;
+    const std::string locus = format_locus(region);
+    const char* kind = format_name();
+    if (m.format == sam && hts_get_format(m.fp.get())->compression != bgzf)
+        return make_error("cannot query ", locus, " in SAM '", path_, "': plain SAM cannot be indexed; convert it with ",
+                          "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
+    if (!m.idx) {
+        m.idx.reset(sam_index_load3(m.fp.get(), path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
+        if (!m.idx)
+            return make_error("cannot query ", locus, " in ", kind, " '", path_, "': no index (", path_,
+                              m.format == cram ? ".crai" : ".bai or .csi",
+                              ") was found beside it; make one with `samtools index ", path_, "`");
+    }
+    const int tid = sam_hdr_name2tid(m.hdr.get(), region.contig.c_str());
+    if (tid < 0)
+        return make_error("cannot query ", locus, " in ", kind, " '", path_, "': contig '", region.contig,
+                          "' is not in its header (is it aligned to another genome?)");
+    m.itr.reset(sam_itr_queryi(m.idx.get(), tid, region.begin, region.end));
+    if (!m.itr) return make_error("cannot query ", locus, " in ", kind, " '", path_, "': htslib could not make an iterator");
+    m.query_locus = locus;
+    return {};
+}
+
+Result<bool> AlignmentReader::next(AlignedRead& out) {
+    Impl& m = *impl_;
+    bam1_t* b = m.rec.get();
+    while (true) {
+        const int ret = m.itr ? sam_itr_next(m.fp.get(), m.itr.get(), b) : sam_read1(m.fp.get(), m.hdr.get(), b);
+        if (ret == -1) return false;
+        if (ret < -1) {
+            const std::string where = m.query_locus.empty() ? cat("after record ", m.read) : cat("in ", m.query_locus);
+            if (m.format == cram)
+                return make_error("cannot decode CRAM '", path_, "' ", where, ": the file is truncated or corrupt, or ",
+                                  "the reference FASTA is not the one it was compressed against");
+            return make_error("cannot read ", format_name(), " '", path_, "' ", where, ": ",
+                              m.format == sam ? "a malformed line (expected 11 tab-separated SAM columns)"
+                                              : "the file is truncated or corrupt");
+        }
+        ++m.read;
+        if (!m.keep(b)) {
+            ++m.filtered;
+            continue;
+        }
+        break;
+    }
+    const bam1_core_t& c = b->core;
+    out.name = bam_get_qname(b);
+    out.flag = c.flag;
+    out.mapq = c.qual;
+    out.contig = c.tid >= 0 ? sam_hdr_tid2name(m.hdr.get(), c.tid) : "";
+    out.pos = c.tid >= 0 ? c.pos : -1;
+    out.end = c.tid >= 0 ? bam_endpos(b) : -1;
+    const uint8_t* seq = bam_get_seq(b);
+    out.sequence.resize(size_t(c.l_qseq));
+    for (int i = 0; i < c.l_qseq; ++i) out.sequence[size_t(i)] = seq_nt16_str[bam_seqi(seq, i)];
+    const uint8_t* qual = bam_get_qual(b);
+    out.qualities.clear();
+    if (c.l_qseq > 0 && qual[0] != 0xff) {   // 0xff: the file stores no qualities ("*")
+        out.qualities.resize(size_t(c.l_qseq));
+        for (int i = 0; i < c.l_qseq; ++i) out.qualities[size_t(i)] = char(qual[i] + 33);
+    }
+    out.blocks.clear();
+    if (c.tid >= 0 && !(c.flag & BAM_FUNMAP)) {
+        const uint32_t* cigar = bam_get_cigar(b);
+        int64_t ref = c.pos;
+        for (uint32_t i = 0; i < c.n_cigar; ++i) {
+            const int op = bam_cigar_op(cigar[i]);
+            const int64_t len = bam_cigar_oplen(cigar[i]);
+            if (op == BAM_CMATCH || op == BAM_CEQUAL || op == BAM_CDIFF) {
+                if (!out.blocks.empty() && out.blocks.back().end == ref)
+                    out.blocks.back().end += len;
+                else
+                    out.blocks.push_back({ref, ref + len});
+            }
+            if (bam_cigar_type(op) & 2) ref += len;   // consumes the reference
+        }
+    }
+    if (c.flag & BAM_FREVERSE) {
+        reverse_complement(out.sequence);
+        std::reverse(out.qualities.begin(), out.qualities.end());
+    }
+    return true;
+}
+
+Result<Coverage> coverage(AlignmentReader& reader, const Region& region, int bins) {
+    if (bins < 1) return make_error("coverage needs at least 1 bin, not ", bins);
+    if (region.length() <= 0) return make_error("coverage needs a non-empty region, not ", format_locus(region));
+    Coverage cov;
+    cov.region = region;
+    cov.bin_size = (region.length() + bins - 1) / bins;
+    const int64_t n_bins = (region.length() + cov.bin_size - 1) / cov.bin_size;
+    std::vector<int64_t> aligned(size_t(n_bins), 0);
+    MS_TRY(reader.query(region));
+    AlignedRead read;
+    while (true) {
+        auto more = reader.next(read);
+        if (!more) return more.error();
+        if (!*more) break;
+        if (read.unmapped() || read.pos < 0) continue;
+        for (const Interval& block : read.blocks) {
+            const int64_t b = std::max(block.begin, region.begin), e = std::min(block.end, region.end);
+            for (int64_t p = b; p < e;) {
+                const int64_t bin = (p - region.begin) / cov.bin_size;
+                const int64_t bin_end = std::min(region.begin + (bin + 1) * cov.bin_size, e);
+                aligned[size_t(bin)] += bin_end - p;
+                p = bin_end;
+            }
+        }
+    }
+    cov.mean_depth.resize(size_t(n_bins));
+    for (int64_t i = 0; i < n_bins; ++i) {
+        const int64_t width = std::min(cov.bin_size, region.end - (region.begin + i * cov.bin_size));
+        cov.mean_depth[size_t(i)] = double(aligned[size_t(i)]) / double(width);
+    }
+    return cov;
+}
+
+}  // namespace ms

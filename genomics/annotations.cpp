@@ -1,0 +1,235 @@
+#include "genomics/annotations.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "genomics/hts_handles.h"
+
+namespace ms {
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (true) {
+        const size_t tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        if (tab == std::string_view::npos) return out;
+        start = tab + 1;
+    }
+}
+
+bool parse_int(std::string_view s, int64_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+// GFF3 escapes ';', '=', '%', ',' and tabs in values as %XX.
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += char(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Parses one data line into `f`; the error text says what was expected (the caller adds where).
+Result<void> parse_line(AnnotationFormat format, std::string_view line, Feature& f) {
+    const std::vector<std::string_view> col = split_tabs(line);
+    if (format == AnnotationFormat::gff3) {
+        if (col.size() != 9)
+            return make_error("has ", col.size(), " column", col.size() == 1 ? "" : "s",
+                              "; expected 9 tab-separated GFF3 columns (seqid source type start end score strand phase attributes)");
+        int64_t start = 0, end = 0;
+        if (!parse_int(col[3], start) || start < 1) return make_error("start '", col[3], "' is not a whole number >= 1 (GFF3 is 1-based)");
+        if (!parse_int(col[4], end)) return make_error("end '", col[4], "' is not a whole number");
+        if (end < start) return make_error("end ", end, " is before start ", start);
+        f.region = {std::string(col[0]), start - 1, end};
+        f.type = std::string(col[2]);
+        f.strand = col[6].size() == 1 ? col[6][0] : '.';
+        f.name.clear();
+        f.id.clear();
+        f.parent.clear();
+        for (std::string_view rest = col[8]; !rest.empty();) {
+            const size_t semi = rest.find(';');
+            const std::string_view kv = rest.substr(0, semi);
+            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+            const size_t eq = kv.find('=');
+            if (eq == std::string_view::npos) continue;
+            std::string_view key = kv.substr(0, eq);
+            while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+            if (key == "Name") f.name = percent_decode(kv.substr(eq + 1));
+            if (key == "ID") f.id = percent_decode(kv.substr(eq + 1));
+            if (key == "Parent") f.parent = percent_decode(kv.substr(eq + 1));
+        }
+        if (f.name.empty()) f.name = f.id;
+    } else {
+        if (col.size() < 3)
+            return make_error("has ", col.size(), " column", col.size() == 1 ? "" : "s",
+                              "; expected at least 3 (contig, start, end) separated by tabs");
+        int64_t begin = 0, end = 0;
+        if (!parse_int(col[1], begin) || begin < 0) return make_error("start '", col[1], "' is not a whole number >= 0 (BED is 0-based)");
+        if (!parse_int(col[2], end)) return make_error("end '", col[2], "' is not a whole number");
+        if (end < begin) return make_error("end ", end, " is before start ", begin);
+        f.region = {std::string(col[0]), begin, end};
+        f.type = "region";
+        f.name = col.size() > 3 ? std::string(col[3]) : "";
+        f.id.clear();
+        f.parent.clear();
+        f.strand = col.size() > 5 && col[5].size() == 1 ? col[5][0] : '.';
+    }
+    if (f.region.contig.empty()) return make_error("the contig name (column 1) is empty");
+    return {};
+}
+
+bool skip_line(AnnotationFormat format, std::string_view line) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#') return true;
+    if (format == AnnotationFormat::bed)
+        return line.substr(0, 6) == "track " || line.substr(0, 6) == "track\t" || line.substr(0, 8) == "browser " ||
+               line == "track" || line == "browser";
+    return false;
+}
+
+}  // namespace
+
+Result<AnnotationFormat> annotation_format(const std::string& path) {
+    std::string name = lower(path);
+    if (ends_with(name, ".gz")) name.resize(name.size() - 3);
+    if (ends_with(name, ".gff") || ends_with(name, ".gff3")) return AnnotationFormat::gff3;
+    if (ends_with(name, ".bed")) return AnnotationFormat::bed;
+    hts::Bgzf f(bgzf_open(path.c_str(), "r"));
+    if (!f) return make_error("cannot open annotations '", path, "': ", std::strerror(errno ? errno : EIO));
+    hts::KString line;
+    if (bgzf_getline(f.get(), '\n', &line.s) >= 0 && std::string_view(line.s.s, line.s.l).substr(0, 13) == "##gff-version")
+        return AnnotationFormat::gff3;
+    return AnnotationFormat::bed;
+}
+
+Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigList& contigs) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open annotations '", path, "': ", std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return make_error("cannot read annotations '", path, "': it is a folder, not a file");
+    AnnotationSet set;
+    auto format = annotation_format(path);
+    if (!format) return format.error();
+    set.format_ = *format;
+    const char* kind = set.format_ == AnnotationFormat::gff3 ? "GFF3" : "BED";
+    hts::Bgzf f(bgzf_open(path.c_str(), "r"));
+    if (!f) return make_error("cannot open ", kind, " '", path, "': ", std::strerror(errno ? errno : EIO));
+    hts::KString ks;
+    int64_t line_no = 0;
+    while (true) {
+        const int n = bgzf_getline(f.get(), '\n', &ks.s);
+        if (n == -1 && !f->errcode) break;
+        if (n < -1 || f->errcode)
+            return make_error("cannot read ", kind, " '", path, "' after line ", line_no,
+                              ": the file is truncated or its compression is corrupt");
+        ++line_no;
+        std::string_view line(ks.s.s, ks.s.l);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        // GFF3 may end with the sequences themselves; they are not features.
+        if (set.format_ == AnnotationFormat::gff3 && line.substr(0, 7) == "##FASTA") break;
+        if (skip_line(set.format_, line)) continue;
+        if (line.find('\0') != std::string_view::npos)
+            return make_error(kind, " '", path, "' line ", line_no, ": holds binary data (is this a ", kind, " text file?)");
+        Feature feature;
+        feature.line = line_no;
+        if (auto ok = parse_line(set.format_, line, feature); !ok)
+            return make_error(kind, " '", path, "' line ", line_no, ": ", ok.error().message);
+        if (!contigs.empty()) {
+            const SequenceRecord* c = contigs.find(feature.region.contig);
+            if (!c)
+                return make_error(kind, " '", path, "' line ", line_no, ": unknown contig '", feature.region.contig,
+                                  "' (not in the reference)");
+            if (feature.region.end > c->length)
+                return make_error(kind, " '", path, "' line ", line_no, ": end ", feature.region.end,
+                                  " is past the end of contig '", c->name, "', which has ", c->length, " bases");
+        }
+        set.features_.push_back(std::move(feature));
+    }
+    return set;
+}
+
+Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const Region& region) {
+    AnnotationSet set;
+    auto format = annotation_format(path);
+    if (!format) return format.error();
+    set.format_ = *format;
+    const char* kind = set.format_ == AnnotationFormat::gff3 ? "GFF3" : "BED";
+    const std::string locus = format_locus(region);
+    hts::File fp(hts_open(path.c_str(), "r"));
+    if (!fp) return make_error("cannot open ", kind, " '", path, "': ", std::strerror(errno ? errno : EIO));
+    if (hts_get_format(fp.get())->compression != bgzf)
+        return make_error("cannot query ", locus, " in ", kind, " '", path, "': it is not bgzip-compressed, so it cannot be ",
+                          "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
+                          set.format_ == AnnotationFormat::gff3 ? "gff" : "bed", "`, or load it whole)");
+    hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
+    if (!tbx)
+        return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",
+                          "found beside it; make one with `tabix -p ", set.format_ == AnnotationFormat::gff3 ? "gff" : "bed",
+                          " ", path, "`");
+    const int tid = tbx_name2id(tbx.get(), region.contig.c_str());
+    if (tid < 0) return set;   // no features on that contig
+    hts::Iterator itr(tbx_itr_queryi(tbx.get(), tid, region.begin, region.end));
+    if (!itr) return make_error("cannot query ", locus, " in ", kind, " '", path, "': htslib could not make an iterator");
+    hts::KString ks;
+    while (true) {
+        const int ret = tbx_itr_next(fp.get(), tbx.get(), itr.get(), &ks.s);
+        if (ret == -1) break;
+        if (ret < -1)
+            return make_error("cannot read ", kind, " '", path, "' in ", locus, ": the file is truncated or corrupt");
+        const std::string_view line(ks.s.s, ks.s.l);
+        if (skip_line(set.format_, line)) continue;
+        Feature feature;
+        if (auto ok = parse_line(set.format_, line, feature); !ok)
+            return make_error(kind, " '", path, "' a line in ", locus, ": ", ok.error().message);
+        set.features_.push_back(std::move(feature));
+    }
+    return set;
+}
+
+std::vector<const Feature*> AnnotationSet::overlapping(const Region& region) const {
+    std::vector<const Feature*> out;
+    for (const Feature& f : features_)
+        if (f.region.contig == region.contig && f.region.begin < region.end && f.region.end > region.begin) out.push_back(&f);
+    return out;
+}
+
+std::vector<const Feature*> AnnotationSet::find(std::string_view text, size_t limit) const {
+    const std::string needle = lower(text);
+    std::vector<const Feature*> exact, partial;
+    if (needle.empty()) return exact;
+    for (const Feature& f : features_) {
+        const std::string name = lower(f.name), id = lower(f.id);
+        if (name == needle || id == needle)
+            exact.push_back(&f);
+        else if (name.find(needle) != std::string::npos || id.find(needle) != std::string::npos)
+            partial.push_back(&f);
+    }
+    exact.insert(exact.end(), partial.begin(), partial.end());
+    if (exact.size() > limit) exact.resize(limit);
+    return exact;
+}
+
+}  // namespace ms

@@ -1,0 +1,131 @@
+// SAM/BAM/CRAM through htslib on freebayes' NA12878 extract (counts cross-checked with samtools
+// 1.16: `samtools view -c -F 0xF00` = 3327 records kept, 281 in q:1000-2000, `samtools depth -a -r q:1001-1100` mean
+// 42.38), and a small SAM written here for flags, MAPQ and orientation.
+#include <filesystem>
+#include <fstream>
+
+#include "genomics/alignments.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+
+static const std::string kTiny = std::string(MS_TEST_DATA_DIR) + "/genomics/freebayes_tiny/";
+
+static int64_t count(ms::AlignmentReader& r) {
+    ms::AlignedRead read;
+    int64_t n = 0;
+    while (true) {
+        auto more = r.next(read);
+        MS_CHECK_MSG(more.ok(), more.ok() ? "" : more.error().message);
+        if (!*more) return n;
+        ++n;
+    }
+}
+
+MS_TEST(bam_whole_file_and_region_through_the_index) {
+    auto r = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.bam");
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    MS_CHECK_EQ(std::string(r->format_name()), std::string("BAM"));
+    MS_CHECK_EQ(r->references().size(), size_t(1));
+    MS_CHECK_EQ(r->references()[0].length, int64_t(12356));
+    MS_CHECK_EQ(count(*r), int64_t(3327));
+    MS_CHECK_EQ(r->records_read(), int64_t(3333));
+    auto q = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.bam");
+    MS_CHECK(q->query({"q", 999, 2000}).ok());
+    MS_CHECK_EQ(count(*q), int64_t(281));   // samtools view -c -F 0xF00 ... q:1000-2000 (one unmapped mate placed there)
+}
+
+MS_TEST(coverage_matches_samtools_depth) {
+    auto r = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.bam");
+    auto c = ms::coverage(*r, {"q", 1000, 1100}, 1);
+    MS_CHECK_MSG(c.ok(), c.error().message);
+    MS_CHECK(std::abs(c->mean_depth[0] - 42.38) < 0.005);   // samtools prints two decimals
+    auto bins = ms::coverage(*r, {"q", 1000, 1100}, 10);
+    double sum = 0;
+    for (double d : bins->mean_depth) sum += d;
+    MS_CHECK_EQ(bins->mean_depth.size(), size_t(10));
+    MS_CHECK(std::abs(sum / 10 - c->mean_depth[0]) < 1e-9);   // equal bins average to the whole
+}
+
+MS_TEST(cram_needs_its_reference_and_decodes_like_the_bam) {
+    auto none = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.cram");
+    MS_CHECK(!none.ok());
+    MS_CHECK(none.error().message.find("--reference") != std::string::npos);
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments";
+    fs::create_directories(dir);
+    fs::copy_file(kTiny + "q.fa", dir / "q.fa", fs::copy_options::overwrite_existing);
+    auto cram = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.cram", {(dir / "q.fa").string(), 1});
+    MS_CHECK_MSG(cram.ok(), cram.error().message);
+    auto bam = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.bam");
+    ms::AlignedRead a, b;
+    for (int i = 0; i < 200; ++i) {
+        MS_CHECK(*cram->next(a));
+        MS_CHECK(*bam->next(b));
+        MS_CHECK_EQ(a.name, b.name);
+        MS_CHECK_EQ(a.sequence, b.sequence);
+        MS_CHECK_EQ(a.pos, b.pos);
+    }
+    MS_CHECK(cram->query({"q", 999, 2000}).ok());   // through the .crai
+    MS_CHECK_EQ(count(*cram), int64_t(281));
+}
+
+MS_TEST(flags_mapq_and_original_orientation) {
+    const fs::path sam = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "flags.sam";
+    fs::create_directories(sam.parent_path());
+    std::ofstream(sam) << "@SQ\tSN:c\tLN:100\n"
+                          "fwd\t0\tc\t1\t60\t4M\t*\t0\t0\tACGG\tABCD\n"
+                          "rev\t16\tc\t11\t60\t2M1D2M\t*\t0\t0\tACGG\tABCD\n"
+                          "low\t0\tc\t21\t5\t4M\t*\t0\t0\tAAAA\t*\n"
+                          "sec\t256\tc\t1\t60\t4M\t*\t0\t0\tACGG\tABCD\n"
+                          "sup\t2048\tc\t1\t60\t4M\t*\t0\t0\tACGG\tABCD\n"
+                          "dup\t1024\tc\t1\t60\t4M\t*\t0\t0\tACGG\tABCD\n"
+                          "qc\t512\tc\t1\t60\t4M\t*\t0\t0\tACGG\tABCD\n"
+                          "un\t4\t*\t0\t0\t*\t*\t0\t0\tTTTT\tABCD\n";
+    auto r = ms::AlignmentReader::open(sam.string());
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    ms::AlignedRead read;
+    MS_CHECK(*r->next(read));
+    MS_CHECK_EQ(read.name, std::string("fwd"));
+    MS_CHECK_EQ(read.sequence, std::string("ACGG"));
+    MS_CHECK(*r->next(read));
+    MS_CHECK_EQ(read.name, std::string("rev"));
+    MS_CHECK_EQ(read.sequence, std::string("CCGT"));    // reverse complement of the stored ACGG
+    MS_CHECK_EQ(read.qualities, std::string("DCBA"));
+    MS_CHECK_EQ(read.end, int64_t(15));                  // 2M1D2M spans 5 reference bases
+    MS_CHECK(read.blocks == (std::vector<ms::Interval>{{10, 12}, {13, 15}}));
+    MS_CHECK(*r->next(read));
+    MS_CHECK_EQ(read.name, std::string("low"));
+    MS_CHECK(read.qualities.empty());
+    MS_CHECK(*r->next(read));
+    MS_CHECK_EQ(read.name, std::string("un"));
+    MS_CHECK(read.unmapped());
+    MS_CHECK(!*r->next(read));
+    MS_CHECK_EQ(r->records_filtered(), int64_t(4));
+
+    auto all = ms::AlignmentReader::open(sam.string());
+    all->set_filter({true, true, true, true, false, 10});
+    std::string names;
+    while (*all->next(read)) names += read.name + " ";
+    MS_CHECK_EQ(names, std::string("fwd rev sec sup dup qc "));
+}
+
+MS_TEST(bad_alignment_files_say_what_is_wrong) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments";
+    fs::create_directories(dir);
+    std::ifstream in(kTiny + "NA12878.chr22.tiny.bam", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream((dir / "cut.bam").string(), std::ios::binary) << bytes.substr(0, bytes.size() - 1000);
+    auto cut = ms::AlignmentReader::open((dir / "cut.bam").string());
+    MS_CHECK(!cut.ok());
+    MS_CHECK_MSG(cut.error().message.find("truncated") != std::string::npos, cut.error().message);
+    fs::copy_file(kTiny + "NA12878.chr22.tiny.bam", dir / "noindex.bam", fs::copy_options::overwrite_existing);
+    auto noidx = ms::AlignmentReader::open((dir / "noindex.bam").string());
+    MS_CHECK(noidx.ok());
+    auto q = noidx->query({"q", 0, 10});
+    MS_CHECK(!q.ok());
+    MS_CHECK_MSG(q.error().message.find("samtools index") != std::string::npos, q.error().message);
+    auto other = noidx->query({"chr9", 0, 10});
+    MS_CHECK(!other.ok());
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
