@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the bundled demo data: installs what is missing, builds Release (incrementally),
-# describes the bundled lambda phage genome and prints the build's backends.
+# describes the bundled lambda phage genome, prints the build's backends, and scores the genome
+# into results.db (per-base A/C/G/T probabilities, log-likelihood, entropy). Until the bundled DNA
+# model lands (issue 10) the model is a tiny random-weight fixture from tests/data: the pipeline is
+# real, the numbers carry no biology.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps
@@ -10,3 +13,8 @@ cli=build/release/app/mambascope-cli
 "$cli" --version
 echo
 "$cli" info resources/demo/lambda_virus.fa
+echo
+rm -f results.db results.db-wal results.db-shm
+"$cli" score --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
+  --device auto --quiet
+"$cli" info results.db

@@ -7,6 +7,7 @@
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
 #include "app/results_info.h"
+#include "app/score_command.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
 
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
     auto* forward = app.add_subcommand("forward", "run a model over one FASTA record; write logits / hidden states as .npy");
     ms::add_forward_options(forward, fwd);
 
+    ms::ScoreOptions score_opts;
+    auto* score = app.add_subcommand("score", "per-base tracks (A/C/G/T probabilities, log-likelihood, entropy) of a genome into a results database");
+    ms::add_score_options(score, score_opts);
+
     ms::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
@@ -36,6 +41,11 @@ int main(int argc, char** argv) {
     if (*info) return ms::cmd_info(info_opts);
     if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
     if (*bench) return ms::cmd_bench(bench_opts);
+    if (*score) {
+        std::string command;
+        for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+        return ms::cmd_score(score_opts, command);
+    }
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }
