@@ -25,6 +25,14 @@ extern "C" void on_sigint(int) { g_interrupted = true; }
 
 const char* const kTracks[6] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
 
+// Probabilities and entropy have fixed ranges: 16-bit steps over them keep every value within
+// 8e-6 (float16 loses up to 5e-4 near p = 1); the log-likelihood is unbounded below: float16.
+TrackEncoding track_encoding(int k) {
+    if (k < 4) return TrackEncoding::quantized16(0.0f, 1.0f);
+    if (k == 5) return TrackEncoding::quantized16(0.0f, 2.0f);
+    return TrackEncoding::float16();
+}
+
 int fail(const std::string& m) {
     std::fprintf(stderr, "error: %s\n", m.c_str());
     return 1;
@@ -124,6 +132,8 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
     auto run = store->begin_run(info);
     if (!run) return fail(run.error().message);
+    for (int k = 0; k < 6; ++k)
+        if (auto t = store->create_track(*run, kTracks[k], track_encoding(k)); !t) return fail(t.error().message);
 
     g_interrupted = false;
     auto previous = std::signal(SIGINT, on_sigint);
