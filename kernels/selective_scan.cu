@@ -48,8 +48,31 @@ __device__ __forceinline__ float softplus(float x) {
     return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
 }
 
+// Asynchronous 4-byte global → shared copies (sm_80+): the next tile's inputs are in flight while
+// the current tile is computed. Version 6 issued the loads just before their use and Nsight
+// Compute showed warps stalled on them ("long scoreboard") for ~45 % of their cycles.
+__device__ __forceinline__ void cp_async4(void* smem, const void* gmem) {
+#if __CUDA_ARCH__ >= 800
+    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(s), "l"(gmem));
+#else
+    *static_cast<uint32_t*>(smem) = *static_cast<const uint32_t*>(gmem);
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#if __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;\n");
+#endif
+}
+__device__ __forceinline__ void cp_async_wait_all_but_last() {
+#if __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group 1;\n");
+#endif
+}
+
 struct Params {
     ScanProblem p;
+    bool async_ok;      // every activation row starts 4-byte aligned and holds whole 4-byte words
     int nseg, seg_len;
     float* seg_local;   // pass 1 → 2: [batch, nseg - 1, d_inner, d_state] state of each segment from zero
     float* seg_dsum;    // pass 1 → 2: [batch, nseg - 1, d_inner] Σ Δ' over each segment
@@ -60,21 +83,36 @@ enum class Pass { Local, Output };
 
 constexpr int kTile = 16;   // positions staged in shared memory at a time
 
+// Shared memory of one block, fp32 staging arrays for the compute loop and, when kAsync, the raw
+// activations of two tiles (the one being staged and the next, in flight).
+template <typename T, int NS, int G, bool kOut, bool kAsync>
+struct Smem {
+    static constexpr int kChan = kThreads / G, kS = NS * G, kRaw = kAsync ? 2 : 1;
+    float dt[kTile][kChan], du[kTile][kChan];
+    float u[kOut ? kTile : 1][kChan], g[kOut ? kTile : 1][kChan];
+    __align__(16) float B[kTile][kS];
+    __align__(16) float C[kOut ? kTile : 1][kS];
+    __align__(4) T raw_u[kRaw][kAsync ? kTile : 1][kChan], raw_dt[kRaw][kAsync ? kTile : 1][kChan];
+    __align__(4) T raw_z[kRaw][kAsync && kOut ? kTile : 1][kChan];
+    __align__(4) T raw_B[kRaw][kAsync ? kTile : 1][kS], raw_C[kRaw][kAsync && kOut ? kTile : 1][kS];
+};
+
+// Whether the async variant's shared memory fits the 48 KiB of a static allocation.
+template <typename T, int NS, int G, bool kOut>
+constexpr bool async_fits() { return sizeof(Smem<T, NS, G, kOut, true>) <= 46 * 1024; }
+
 // grid: (⌈d_inner·G / kThreads⌉, segments, batch). The block stages kTile positions of its
 // channels' Δ' = softplus(Δ + bias), Δ'·u, u and silu(z), and of B and C, in shared memory — every
-// thread loads a share with coalesced reads and computes each softplus/SiLU once — then each thread
-// runs its channel's recurrence over the tile from shared memory. Other resident blocks load while
-// one computes, which hides the global-memory latency that bounded version 1.
-template <typename T, int NS, int G, Pass kPass>
+// thread stages a share, computing each softplus/SiLU once — then each thread runs its channel's
+// recurrence over the tile from shared memory. With kAsync the raw inputs of the next tile are
+// copied asynchronously (cp.async) while the current one is computed.
+template <typename T, int NS, int G, Pass kPass, bool kAsync>
 __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
-    constexpr int kChan = kThreads / G;   // channels per block
-    constexpr int kS = NS * G;            // states covered by the block (≥ d_state)
     constexpr bool kOut = kPass == Pass::Output;
-    __shared__ float s_dt[kTile][kChan], s_du[kTile][kChan];
-    __shared__ float s_u[kOut ? kTile : 1][kChan], s_g[kOut ? kTile : 1][kChan];
+    using Sm = Smem<T, NS, G, kOut, kAsync>;
+    constexpr int kChan = Sm::kChan, kS = Sm::kS;
     static_assert(NS % 4 == 0, "B and C are read from shared memory four states at a time");
-    __shared__ __align__(16) float s_B[kTile][kS];
-    __shared__ __align__(16) float s_C[kOut ? kTile : 1][kS];
+    __shared__ Sm sm;
 
     const ScanProblem& p = prm.p;
     const int S = p.d_state;
@@ -101,58 +139,97 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
     }
     const float Dc = active && p.D ? p.D[c] : 0.0f;
 
-    // The loading role: kThreads is a multiple of kChan, so each thread always loads the same channel.
+    // The staging role: kThreads is a multiple of kChan, so each thread always stages the same channel.
     const int lc = threadIdx.x % kChan, lrow0 = threadIdx.x / kChan;
     constexpr int kRowsPerPass = kThreads / kChan;
     const int load_c = cb + lc;
     const bool load_live = load_c < p.d_inner;
     const float load_bias = load_live && p.delta_bias ? p.delta_bias[load_c] : 0.0f;
-    const T* u = static_cast<const T*>(p.u.data) + b * p.u.batch_stride + load_c;
-    const T* dl = static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride + load_c;
-    const T* z = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride + load_c : nullptr;
+    const T* ub = static_cast<const T*>(p.u.data) + b * p.u.batch_stride;
+    const T* db = static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride;
+    const T* zb = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride : nullptr;
     const T* Bm = static_cast<const T*>(p.B.data) + b * p.B.batch_stride;
     const T* Cm = static_cast<const T*>(p.C.data) + b * p.C.batch_stride;
     T* y = static_cast<T*>(p.y) + b * p.y_batch_stride + c;
     float dsum = 0.0f;
 
-    for (int tile = t0; tile < t1; tile += kTile) {
+    // kAsync: issue the copies of tile [tile, tile + kTile) into raw buffer `buf`, as 4-byte words
+    // (Params::async_ok guarantees alignment); rows past the segment and channels past d_inner are
+    // not copied (the staging below masks them).
+    constexpr int kPer = 4 / int(sizeof(T));           // elements a word
+    auto issue = [&](int tile, int buf) {
+        const int n = min(kTile, t1 - tile);
+        constexpr int kWordsC = kChan / kPer, kWordsS = kS / kPer;
+        for (int i = threadIdx.x; i < kTile * kWordsC; i += kThreads) {
+            const int r = i / kWordsC, w = i % kWordsC, ch = cb + w * kPer;
+            if (r >= n || ch >= p.d_inner) continue;
+            const int64_t t = tile + r;
+            cp_async4(&sm.raw_u[buf][r][w * kPer], ub + t * p.u.row_stride + ch);
+            cp_async4(&sm.raw_dt[buf][r][w * kPer], db + t * p.delta.row_stride + ch);
+            if (kOut && zb) cp_async4(&sm.raw_z[buf][kOut ? r : 0][w * kPer], zb + t * p.z.row_stride + ch);
+        }
+        for (int i = threadIdx.x; i < kTile * kWordsS; i += kThreads) {
+            const int r = i / kWordsS, w = i % kWordsS, s = w * kPer;
+            if (r >= n || s >= S) continue;
+            const int64_t t = tile + r;
+            cp_async4(&sm.raw_B[buf][r][s], Bm + t * p.B.row_stride + s);
+            if (kOut) cp_async4(&sm.raw_C[buf][kOut ? r : 0][s], Cm + t * p.C.row_stride + s);
+        }
+        cp_async_commit();
+    };
+    // Stages tile values as the compute loop reads them: from the raw buffer (kAsync) or global memory.
+    auto stage = [&](int tile, int buf) {
         const int n = min(kTile, t1 - tile);
         for (int r = lrow0; r < kTile; r += kRowsPerPass) {
-            const int t = tile + r;
+            const int64_t t = tile + r;
             float dtv = 0.0f, uv = 0.0f, gv = 1.0f;
             if (r < n && load_live) {
-                uv = to_f(u[int64_t(t) * p.u.row_stride]);
-                dtv = softplus(to_f(dl[int64_t(t) * p.delta.row_stride]) + load_bias);
-                if (kOut && z) {
-                    const float zt = to_f(z[int64_t(t) * p.z.row_stride]);
+                uv = to_f(kAsync ? sm.raw_u[buf][r][lc] : ub[t * p.u.row_stride + load_c]);
+                dtv = softplus(to_f(kAsync ? sm.raw_dt[buf][r][lc] : db[t * p.delta.row_stride + load_c]) + load_bias);
+                if (kOut && zb) {
+                    const float zt = to_f(kAsync ? sm.raw_z[buf][kOut ? r : 0][lc] : zb[t * p.z.row_stride + load_c]);
                     gv = zt / (1.0f + __expf(-zt));
                 }
             }
-            s_dt[r][lc] = dtv;
-            s_du[r][lc] = dtv * uv;
+            sm.dt[r][lc] = dtv;
+            sm.du[r][lc] = dtv * uv;
             if (kOut) {
-                s_u[r][lc] = uv;
-                s_g[r][lc] = gv;
+                sm.u[kOut ? r : 0][lc] = uv;
+                sm.g[kOut ? r : 0][lc] = gv;
             }
         }
         for (int i = threadIdx.x; i < kTile * kS; i += kThreads) {
             const int r = i / kS, s = i % kS;
             const bool live = r < n && s < S;
-            s_B[r][s] = live ? to_f(Bm[int64_t(tile + r) * p.B.row_stride + s]) : 0.0f;
-            if (kOut) s_C[r][s] = live ? to_f(Cm[int64_t(tile + r) * p.C.row_stride + s]) : 0.0f;
+            const int64_t t = tile + r;
+            sm.B[r][s] = live ? to_f(kAsync ? sm.raw_B[buf][r][s] : Bm[t * p.B.row_stride + s]) : 0.0f;
+            if (kOut) sm.C[kOut ? r : 0][s] = live ? to_f(kAsync ? sm.raw_C[buf][kOut ? r : 0][s] : Cm[t * p.C.row_stride + s]) : 0.0f;
         }
+    };
+
+    if (kAsync && t0 < t1) issue(t0, 0);
+    int k = 0;
+    for (int tile = t0; tile < t1; tile += kTile, ++k) {
+        const int n = min(kTile, t1 - tile);
+        if (kAsync) {
+            if (tile + kTile < t1) issue(tile + kTile, (k + 1) & 1);
+            else cp_async_commit();   // an empty group keeps "all but the last" meaning this tile
+            cp_async_wait_all_but_last();
+        }
+        __syncthreads();   // this tile's copies are visible; everyone is done computing the last tile
+        stage(tile, k & 1);
         __syncthreads();
         for (int r = 0; r < n; ++r) {
-            const float dt = s_dt[r][cc], du = s_du[r][cc];
+            const float dt = sm.dt[r][cc], du = sm.du[r][cc];
             dsum += dt;
             float acc = 0.0f;
             // B and C four states per 16-byte shared load; every decay on the SFU (version 2's split
             // with an FMA polynomial cost more issue slots than the SFU time it saved).
 #pragma unroll
             for (int q = 0; q < NS / 4; ++q) {
-                const float4 Bq = *reinterpret_cast<const float4*>(&s_B[r][s0 + 4 * q]);
+                const float4 Bq = *reinterpret_cast<const float4*>(&sm.B[r][s0 + 4 * q]);
                 float4 Cq = make_float4(0.f, 0.f, 0.f, 0.f);
-                if (kOut) Cq = *reinterpret_cast<const float4*>(&s_C[r][s0 + 4 * q]);
+                if (kOut) Cq = *reinterpret_cast<const float4*>(&sm.C[kOut ? r : 0][s0 + 4 * q]);
                 const float Bv[4] = {Bq.x, Bq.y, Bq.z, Bq.w}, Cv[4] = {Cq.x, Cq.y, Cq.z, Cq.w};
 #pragma unroll
                 for (int j = 0; j < 4; ++j) {
@@ -165,10 +242,9 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
 #pragma unroll
                 for (int off = G / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off, G);
                 if (active && lane_group == 0)
-                    y[int64_t(tile + r) * p.y_row_stride] = from_f<T>((acc + Dc * s_u[r][cc]) * s_g[r][cc]);
+                    y[int64_t(tile + r) * p.y_row_stride] = from_f<T>((acc + Dc * sm.u[kOut ? r : 0][cc]) * sm.g[kOut ? r : 0][cc]);
             }
         }
-        __syncthreads();
     }
     if (!active) return;
     if (kPass == Pass::Local) {
@@ -184,25 +260,42 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
     }
 }
 
-// Pass 2: per (batch, channel, state), walk the segments: start_k = decay_{k-1}·start_{k-1} + local_{k-1}.
+// Pass 2: one warp per (batch, channel, state). Lanes take 32 segments at a time; segment k maps a
+// starting state h to decay_k·h + local_k, and a warp scan composes the maps, so the segments'
+// starting states come out 32 at a time (version 6 walked them one by one, with every load
+// waited for: 8 % of the scan's time at 1×512×131K).
 __global__ void chain_kernel(Params prm) {
     const ScanProblem& p = prm.p;
-    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    const int lane = threadIdx.x % 32;
+    const int64_t i = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
     const int64_t per_batch = int64_t(p.d_inner) * p.d_state;
-    if (i >= per_batch * p.batch) return;
+    if (i >= per_batch * p.batch) return;   // whole warps
     const int b = int(i / per_batch);
     const int64_t cs = i % per_batch;
-    const int c = int(cs / p.d_state);
+    const int c = int(cs / p.d_state), s = int(cs % p.d_state);
     const float A2 = p.A[cs] * kLog2e;
     float h = p.state[i];
-    // The loads of each step do not depend on h: unrolling lets several be in flight at once.
-#pragma unroll 8
-    for (int k = 0; k < prm.nseg; ++k) {
-        prm.seg_start[(size_t(b) * prm.nseg + k) * per_batch + cs] = h;
+    for (int k0 = 0; k0 < prm.nseg; k0 += 32) {
+        const int k = k0 + lane;
+        float a = 1.0f, l = 0.0f;   // identity for the last segment and lanes past the end
         if (k + 1 < prm.nseg) {
             const size_t slot = (size_t(b) * (prm.nseg - 1) + k) * p.d_inner + c;
-            h = exp2f(A2 * prm.seg_dsum[slot]) * h + prm.seg_local[slot * p.d_state + cs % p.d_state];
+            a = exp2f(A2 * prm.seg_dsum[slot]);
+            l = prm.seg_local[slot * p.d_state + s];
         }
+        // Inclusive scan: lane j holds the map of segments k0..k0+j (later maps applied last).
+#pragma unroll
+        for (int off = 1; off < 32; off *= 2) {
+            const float pa = __shfl_up_sync(0xffffffffu, a, off), pl = __shfl_up_sync(0xffffffffu, l, off);
+            if (lane >= off) {
+                l = fmaf(a, pl, l);
+                a *= pa;
+            }
+        }
+        float ea = __shfl_up_sync(0xffffffffu, a, 1), el = __shfl_up_sync(0xffffffffu, l, 1);
+        if (lane == 0) ea = 1.0f, el = 0.0f;
+        if (k < prm.nseg) prm.seg_start[(size_t(b) * prm.nseg + k) * per_batch + cs] = fmaf(ea, h, el);
+        h = fmaf(__shfl_sync(0xffffffffu, a, 31), h, __shfl_sync(0xffffffffu, l, 31));
     }
 }
 
@@ -234,18 +327,37 @@ void plan(const ScanProblem& p, int G, int* nseg, int* seg_len) {
     *nseg = (p.T + *seg_len - 1) / *seg_len;
 }
 
+template <typename T, int NS, int G, Pass kPass>
+void launch_pass(const Params& prm, dim3 grid, cudaStream_t stream) {
+    constexpr bool kFits = async_fits<T, NS, G, kPass == Pass::Output>();
+    if (kFits && prm.async_ok)
+        scan_kernel<T, NS, G, kPass, kFits><<<grid, kThreads, 0, stream>>>(prm);
+    else
+        scan_kernel<T, NS, G, kPass, false><<<grid, kThreads, 0, stream>>>(prm);
+}
+
 template <typename T, int NS, int G>
 cudaError_t launch(const Params& prm, cudaStream_t stream) {
     const ScanProblem& p = prm.p;
-    const dim3 block(kThreads);
     const unsigned cblocks = unsigned((int64_t(p.d_inner) * G + kThreads - 1) / kThreads);
     if (prm.nseg > 1) {
-        scan_kernel<T, NS, G, Pass::Local><<<dim3(cblocks, prm.nseg - 1, p.batch), block, 0, stream>>>(prm);
-        const int64_t n = int64_t(p.batch) * p.d_inner * p.d_state;
-        chain_kernel<<<unsigned((n + 255) / 256), 256, 0, stream>>>(prm);
+        launch_pass<T, NS, G, Pass::Local>(prm, dim3(cblocks, prm.nseg - 1, p.batch), stream);
+        const int64_t warps = int64_t(p.batch) * p.d_inner * p.d_state;
+        chain_kernel<<<unsigned((warps + 7) / 8), 256, 0, stream>>>(prm);
     }
-    scan_kernel<T, NS, G, Pass::Output><<<dim3(cblocks, prm.nseg, p.batch), block, 0, stream>>>(prm);
+    launch_pass<T, NS, G, Pass::Output>(prm, dim3(cblocks, prm.nseg, p.batch), stream);
     return cudaGetLastError();
+}
+
+// Whether every row the kernel copies starts on a 4-byte boundary and ends on one (cp.async
+// copies 4-byte words): 2-byte activations need even strides, offsets, d_inner and d_state.
+bool async_aligned(const ScanProblem& p, size_t esz) {
+    auto ok = [&](const Act& a) {
+        return !a.data || (reinterpret_cast<uintptr_t>(a.data) % 4 == 0 && (a.row_stride * esz) % 4 == 0 &&
+                           (a.batch_stride * esz) % 4 == 0);
+    };
+    return ok(p.u) && ok(p.delta) && ok(p.z) && ok(p.B) && ok(p.C) && (size_t(p.d_inner) * esz) % 4 == 0 &&
+           (size_t(p.d_state) * esz) % 4 == 0;
 }
 
 template <typename T>
@@ -280,6 +392,7 @@ cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t s
     if (p.T == 0) return cudaSuccess;
     Params prm{};
     prm.p = p;
+    prm.async_ok = async_aligned(p, p.act == ActType::F32 ? 4 : 2);
     plan(p, groups(p), &prm.nseg, &prm.seg_len);
     if (prm.nseg > 1) {
         if (!workspace) return cudaErrorInvalidValue;
