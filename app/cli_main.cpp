@@ -7,6 +7,7 @@
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
 #include "app/results_info.h"
+#include "app/item_command.h"
 #include "app/score_command.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
@@ -29,6 +30,12 @@ int main(int argc, char** argv) {
     auto* score = app.add_subcommand("score", "per-base tracks (A/C/G/T probabilities, log-likelihood, entropy) of a genome into a results database");
     ms::add_score_options(score, score_opts);
 
+    ms::ItemJobOptions embed_opts, classify_opts;
+    auto* embed = app.add_subcommand("embed", "pooled embeddings per window, record or read into a results database");
+    ms::add_item_options(embed, embed_opts, ms::ItemJob::embed);
+    auto* classify = app.add_subcommand("classify", "class probabilities of the model's classifier head per window, record or read");
+    ms::add_item_options(classify, classify_opts, ms::ItemJob::classify);
+
     ms::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
@@ -41,6 +48,13 @@ int main(int argc, char** argv) {
     if (*info) return ms::cmd_info(info_opts);
     if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
     if (*bench) return ms::cmd_bench(bench_opts);
+    auto command_line = [&] {
+        std::string c;
+        for (int i = 0; i < argc; ++i) c += (i ? " " : "") + std::string(argv[i]);
+        return c;
+    };
+    if (*embed) return ms::cmd_items(embed_opts, ms::ItemJob::embed, command_line());
+    if (*classify) return ms::cmd_items(classify_opts, ms::ItemJob::classify, command_line());
     if (*score) {
         std::string command;
         for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);

@@ -1,6 +1,8 @@
 #include "app/score_command.h"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/digests.h"
+#include "app/interrupt.h"
+#include "app/score_pipeline.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/model.h"
@@ -20,19 +24,6 @@ namespace ms {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted = true; }
-
-const char* const kTracks[6] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
-
-// Probabilities and entropy have fixed ranges: 16-bit steps over them keep every value within
-// 8e-6 (float16 loses up to 5e-4 near p = 1); the log-likelihood is unbounded below: float16.
-TrackEncoding track_encoding(int k) {
-    if (k < 4) return TrackEncoding::quantized16(0.0f, 1.0f);
-    if (k == 5) return TrackEncoding::quantized16(0.0f, 2.0f);
-    return TrackEncoding::float16();
-}
-
 int fail(const std::string& m) {
     std::fprintf(stderr, "error: %s\n", m.c_str());
     return 1;
@@ -42,33 +33,38 @@ double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Bases are read from the FASTA in blocks of this many, so memory does not grow with the record.
-constexpr int64_t kReadBlock = int64_t(1) << 22;
-
-// The MD5 of a whole record (SAM M5), read in blocks.
-Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec) {
-    SequenceMd5 md5;
-    for (int64_t b = 0; b < rec.length; b += kReadBlock) {
-        std::string bases;
-        MS_ASSIGN(bases, fa.fetch(rec.name, b, std::min(rec.length, b + kReadBlock)));
-        md5.update(bases);
-    }
-    return md5.hex();
+// Probabilities and entropy have fixed ranges: 16-bit steps over them keep every value within
+// 8e-6 (float16 loses up to 5e-4 near p = 1); the log-likelihood is unbounded below: float16.
+TrackEncoding track_encoding(int k) {
+    if (k < 4) return TrackEncoding::quantized16(0.0f, 1.0f);
+    if (k == 5) return TrackEncoding::quantized16(0.0f, 2.0f);
+    return TrackEncoding::float16();
 }
 
-struct Progress {
-    bool quiet;
-    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now(), last = t0;
-    int64_t done = 0, total = 0;
-    void report(const std::string& seq, bool force = false) {
-        if (quiet) return;
+// Progress on stderr: one line rewritten in place on a terminal, a plain line every 10 s in a log.
+class Progress {
+public:
+    explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr))) {}
+    void update(const std::string& seq, int64_t done, int64_t total) {
+        if (quiet_) return;
         const auto now = std::chrono::steady_clock::now();
-        if (!force && std::chrono::duration<double>(now - last).count() < 5.0) return;
-        last = now;
-        const double s = since(t0), rate = s > 0 ? done / s : 0;
-        std::fprintf(stderr, "score: %s  %.2f of %.2f Mbp  %.3f Mbp/s  ETA %.0f s\n", seq.c_str(), done / 1e6, total / 1e6,
-                     rate / 1e6, rate > 0 ? (total - done) / rate : 0.0);
+        if (std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.5 : 10.0) && done < total) return;
+        last_ = now;
+        const double s = since(t0_), rate = s > 0 ? double(done) / s : 0;
+        std::fprintf(stderr, "%sscore: %s  %.2f of %.2f Mbp (%.0f%%)  %.3f Mbp/s  ETA %.0f s%s", tty_ ? "\r\033[K" : "",
+                     seq.c_str(), done / 1e6, total / 1e6, total ? 100.0 * done / total : 100.0, rate / 1e6,
+                     rate > 0 ? (total - done) / rate : 0.0, tty_ ? "" : "\n");
+        std::fflush(stderr);
+        shown_ = true;
     }
+    void end() {
+        if (shown_ && tty_) std::fputc('\n', stderr);
+    }
+    std::chrono::steady_clock::time_point start() const { return t0_; }
+
+private:
+    bool quiet_, tty_, shown_ = false;
+    std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now(), last_ = t0_;
 };
 
 }  // namespace
@@ -132,53 +128,25 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
     auto run = store->begin_run(info);
     if (!run) return fail(run.error().message);
-    for (int k = 0; k < 6; ++k)
-        if (auto t = store->create_track(*run, kTracks[k], track_encoding(k)); !t) return fail(t.error().message);
+    for (int k = 0; k < kScoreTracks; ++k)
+        if (auto t = store->create_track(*run, kScoreTrackNames[k], track_encoding(k)); !t) return fail(t.error().message);
 
-    g_interrupted = false;
-    auto previous = std::signal(SIGINT, on_sigint);
-    Progress progress{o.quiet};
-    for (const Region& t : targets) progress.total += t.length();
-    // Any failure below ends the run as failed (or interrupted), keeping what was committed.
-    auto body = [&]() -> Result<void> {
-        for (const Region& t : targets) {
-            const SequenceRecord* rec = fa->find(t.contig);
-            std::string md5;
-            int64_t seq_id = 0;
-            MS_ASSIGN(md5, record_md5(*fa, *rec));
-            MS_ASSIGN(seq_id, store->add_sequence(*run, SequenceInfo{rec->name, rec->length, md5, o.fasta}));
-            MS_TRY((*session)->reset());
-            std::vector<int32_t> tokens;
-            std::vector<float> values;
-            for (int64_t b = t.begin; b < t.end; b += kReadBlock) {
-                if (g_interrupted) return make_error("interrupted");
-                const int64_t e = std::min(t.end, b + kReadBlock);
-                std::string bases;
-                MS_ASSIGN(bases, fa->fetch(t.contig, b, e));
-                tokens.clear();
-                model->tokenizer.encode(bases, tokens);
-                const auto store_chunk = [&](const ChunkView& v) -> Result<void> {
-                    const int64_t at = t.begin + v.start;   // record coordinate of the chunk's first base
-                    values.resize(size_t(v.T));
-                    for (int k = 0; k < 6; ++k) {
-                        for (int i = 0; i < v.T; ++i) {
-                            const BaseScores& s = v.scores[i];
-                            values[size_t(i)] = k < 4 ? s.p[size_t(k)] : k == 4 ? s.log2_lik : s.entropy;
-                        }
-                        MS_TRY(store->write_track(*run, kTracks[k], seq_id, at, values.data(), v.T));
-                    }
-                    return {};
-                };
-                MS_TRY((*session)->feed(tokens.data(), int64_t(tokens.size()), store_chunk));
-                progress.done += e - b;
-                progress.report(t.contig);
-            }
-        }
-        return store->flush();
-    };
-    const Result<void> r = body();
-    std::signal(SIGINT, previous);
-    const RunStatus status = r ? RunStatus::finished : g_interrupted ? RunStatus::interrupted : RunStatus::failed;
+    SigintScope sigint;
+    Progress progress(o.quiet);
+    int64_t total = 0;
+    for (const Region& t : targets) total += t.length();
+    ScoreJob job;
+    job.fasta = &*fa;
+    job.targets = targets;
+    job.model = &*model;
+    job.session = session->get();
+    job.store = &*store;
+    job.run_id = *run;
+    job.interrupted = &interrupted();
+    job.progress = [&](const std::string& seq, int64_t done, int64_t all) { progress.update(seq, done, all); };
+    const Result<void> r = run_score_pipeline(job);
+    progress.end();
+    const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);
     if (!r) {
         if (status == RunStatus::interrupted) {
@@ -189,9 +157,9 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
     }
     if (!fin) return fail(fin.error().message);
-    const double s = since(progress.t0);
+    const double s = since(progress.start());
     std::fprintf(stderr, "score: %zu sequence(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
-                 static_cast<long long>(progress.total), s, s > 0 ? progress.total / s / 1e6 : 0.0,
+                 static_cast<long long>(total), s, s > 0 ? total / s / 1e6 : 0.0,
                  choice->backend->name().c_str());
     std::printf("results: run %lld in %s (tracks prob_A prob_C prob_G prob_T loglik entropy)\n",
                 static_cast<long long>(*run), o.db.c_str());

@@ -90,8 +90,9 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
     std::vector<double> sums(size_t(windows) * dm);
     MS_TRY(session.reset());
     MS_TRY(session.feed(tokens.data(), o.length, [&](const ChunkView& v) -> Result<void> {
-        if (v.logits) std::memcpy(&o.logits[size_t(v.start) * V], v.logits, sizeof(float) * size_t(v.T) * V);
-        if (v.hidden) std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
+        // The session may hand out hidden states only for pooling: copy what was asked for.
+        if (v.logits && options.logits) std::memcpy(&o.logits[size_t(v.start) * V], v.logits, sizeof(float) * size_t(v.T) * V);
+        if (v.hidden && options.hidden) std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
         if (v.scores) std::copy(v.scores, v.scores + v.T, o.scores.begin() + v.start);
         for (int64_t p = v.start; windows && p < v.start + v.T;) {   // split the chunk at window edges
             const int64_t w = p / window, end = std::min(v.start + v.T, (w + 1) * window);

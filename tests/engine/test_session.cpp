@@ -213,6 +213,27 @@ MS_TEST(pooled_embeddings_are_window_means_of_hidden_states) {
         }
 }
 
+// Embeddings alone (no hidden states asked for, as `embed` runs): the same vectors, and no per-base
+// output is kept (this wrote hidden rows into an unsized vector once).
+MS_TEST(pooled_embeddings_without_hidden_states) {
+    auto backend = make_cpu_backend(1);
+    const Model& m = small_model();
+    const std::string seq = random_dna(250, 3);
+    SessionOptions o;
+    o.chunk = 37;
+    o.scores = false;
+    o.pool_window = 100;
+    auto session = Session::create(m, *backend, o);
+    auto lean = run_sequence(**session, m, seq, o);
+    MS_CHECK_MSG(lean.ok(), lean.error().message);
+    MS_CHECK(lean->hidden.empty() && lean->logits.empty());
+    o.hidden = true;
+    auto s2 = Session::create(m, *backend, o);
+    auto full = run_sequence(**s2, m, seq, o);
+    MS_CHECK(full.ok());
+    MS_CHECK(lean->embeddings == full->embeddings);
+}
+
 MS_TEST(classifier_head_is_softmax_of_affine_map) {
     ClassifierWeights head;
     head.weight = {1, 0, 0, 1, -1, -1};   // 3 labels × d_model 2

@@ -1,0 +1,279 @@
+#include "app/item_command.h"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "app/digests.h"
+#include "app/interrupt.h"
+#include "common/version.h"
+#include "engine/cli/engine_commands.h"
+#include "engine/heads.h"
+#include "engine/model.h"
+#include "genomics/alignments.h"
+#include "genomics/fasta.h"
+#include "genomics/fastq.h"
+#include "genomics/results_store.h"
+
+namespace ms {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int fail(const std::string& m) {
+    std::fprintf(stderr, "error: %s\n", m.c_str());
+    return 1;
+}
+
+// One unit of work: bases and what they are (a window of a stored sequence, a record, a read).
+struct Item {
+    ItemKind kind = ItemKind::window;
+    std::string name;
+    int64_t sequence_id = 0, begin = 0, end = 0;
+    std::string bases;
+};
+
+using ItemSink = std::function<Result<void>(Item&&)>;
+
+// Cuts bases into items: whole (window 0) or windows of `window` every `stride`, the last clipped.
+Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_id, const std::string& bases,
+                 int64_t window, int64_t stride, const ItemSink& sink) {
+    const int64_t L = int64_t(bases.size());
+    if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, 0, L, bases});
+    for (int64_t b = 0; b < L; b += stride) {
+        const int64_t e = std::min(L, b + window);
+        MS_TRY(sink(Item{whole_kind == ItemKind::read ? ItemKind::read : ItemKind::window, name, sequence_id, b, e,
+                         bases.substr(size_t(b), size_t(e - b))}));
+        if (e == L) break;
+    }
+    return {};
+}
+
+// Reads of a BAM/CRAM (every primary record, unmapped ones too) or a FASTQ, by extension; `limit`
+// stops after that many (a probe before the run starts: a CRAM without its reference, a truncated
+// file or a wrong format fails before anything is written). Mates of a pair share a name: they
+// become NAME/1 and NAME/2, as in FASTQ, so each is its own item.
+Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>(const std::string&, const std::string&)>& f,
+                       int64_t limit = -1) {
+    const std::string ext = fs::path(o.reads).extension().string();
+    const bool fastq = ext == ".fq" || ext == ".fastq" || ext == ".gz" || ext == ".bgz";
+    if (fastq) {
+        auto reader = FastqReader::open(o.reads);
+        if (!reader) return reader.error();
+        FastqRecord r;
+        for (;;) {
+            bool got = false;
+            MS_ASSIGN(got, reader->next(r));
+            if (!got || interrupted() || limit-- == 0) return {};
+            MS_TRY(f(r.name, r.sequence));
+        }
+    }
+    AlignmentOptions ao;
+    ao.reference = o.reference;
+    auto reader = AlignmentReader::open(o.reads, ao);
+    if (!reader) return reader.error();
+    AlignedRead r;
+    for (;;) {
+        bool got = false;
+        MS_ASSIGN(got, reader->next(r));
+        if (!got || interrupted() || limit-- == 0) return {};
+        const bool paired = r.flag & 0x1;   // BAM_FPAIRED; 0x40 / 0x80: first / second of the pair
+        MS_TRY(f(paired ? cat(r.name, (r.flag & 0x80) ? "/2" : "/1") : r.name, r.sequence));
+    }
+}
+
+}  // namespace
+
+void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
+    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    auto* fasta = sub->add_option("--fasta", o.fasta, "sequences to cut into items (FASTA, plain or bgzip)");
+    auto* reads = sub->add_option("--reads", o.reads, "reads as items: BAM, CRAM (with --reference) or FASTQ (.fq/.fastq[.gz])");
+    fasta->excludes(reads);
+    sub->add_option("--reference", o.reference, "the FASTA a CRAM was made against");
+    sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
+    sub->add_option("--window", o.window, "items are windows of this many bases (default: whole records / reads)")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
+    sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
+    sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
+    if (job == ItemJob::classify)
+        sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
+    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_flag("--quiet", o.quiet, "no progress lines");
+}
+
+int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) {
+    const char* what = job == ItemJob::embed ? "embed" : "classify";
+    if (o.fasta.empty() == o.reads.empty()) return fail(cat(what, ": give --fasta or --reads"));
+    if (o.per_record && o.window) return fail(cat(what, ": --per-record and --window exclude each other"));
+    if (o.stride && !o.window) return fail(cat(what, ": --stride needs --window"));
+    auto model = Model::load(o.model);
+    if (!model) return fail(model.error().message);
+    const ClassifierWeights* head = nullptr;
+    const ClassifierHeadConfig* head_cfg = nullptr;
+    if (job == ItemJob::classify) {
+        const auto& heads = model->config.classifiers;
+        if (heads.empty())
+            return fail(cat("model '", o.model, "' has no classifier head (config.json has no \"mambascope_heads\"); ",
+                            "use `embed` for its embeddings"));
+        for (size_t i = 0; i < heads.size(); ++i)
+            if (o.head.empty() ? heads.size() == 1 : heads[i].name == o.head) head = &model->weights.classifiers[i], head_cfg = &heads[i];
+        if (!head) {
+            std::string names;
+            for (const auto& h : heads) names += (names.empty() ? "" : ", ") + h.name;
+            return fail(o.head.empty() ? cat("model '", o.model, "' has several classifier heads (", names, "); choose one with --head")
+                                       : cat("model '", o.model, "' has no classifier head '", o.head, "' (it has ", names, ")"));
+        }
+    }
+    std::optional<FastaFile> fa;
+    if (!o.fasta.empty()) {
+        auto f = FastaFile::open(o.fasta);
+        if (!f) return fail(f.error().message);
+        fa = std::move(*f);
+    } else if (auto probe = each_read(o, [](const std::string&, const std::string&) -> Result<void> { return {}; }, 1);
+               !probe) {
+        return fail(probe.error().message);
+    }
+    auto precision = parse_precision(o.precision);
+    if (!precision) return fail(precision.error().message);
+    auto sha = model_weights_sha256(o.model);
+    if (!sha) return fail(sha.error().message);
+    auto choice = open_backend(o.device, o.threads);
+    if (!choice) return fail(choice.error().message);
+    if (!o.quiet) std::fprintf(stderr, "%s\n", choice->note.c_str());
+    SessionOptions so;
+    so.chunk = o.chunk;
+    so.precision = *precision;
+    so.scores = false;
+    so.pool_window = 0;   // one embedding for the whole item
+    auto session = open_session(*model, *choice, so, o.device, o.threads);
+    if (!session) return fail(session.error().message);
+
+    auto store = ResultsStore::open(o.db);
+    if (!store) return fail(store.error().message);
+    RunInfo info;
+    info.tool_version = build::version;
+    info.git_revision = build::git_revision;
+    info.command = command;
+    nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
+                             {"chunk", o.chunk}};
+    if (head_cfg) params["head"] = head_cfg->name;
+    info.params_json = params.dump();
+    info.model_name = fs::path(o.model).lexically_normal().filename().string();
+    info.model_sha256 = *sha;
+    info.device = choice->backend->name();
+    info.precision = precision_name(so.precision);
+    const std::string input = o.fasta.empty() ? o.reads : o.fasta;
+    std::error_code ec;
+    const auto bytes = fs::file_size(input, ec);
+    info.inputs.push_back({input, o.fasta.empty() ? "reads" : "fasta", ec ? -1 : int64_t(bytes)});
+    auto run = store->begin_run(info);
+    if (!run) return fail(run.error().message);
+    if (head_cfg) {
+        if (auto r = store->set_prediction_classes(*run, head_cfg->labels); !r) {
+            (void)store->finish_run(*run, RunStatus::failed);
+            return fail(r.error().message);
+        }
+    }
+
+    // Results go to the store in batches: one transaction per batch, so a kill loses one batch.
+    constexpr size_t kBatch = 512;
+    std::vector<Prediction> predictions;
+    std::vector<Embedding> embeddings;
+    const int dm = model->config.d_model;
+    int64_t items = 0, bases = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto flush = [&]() -> Result<void> {
+        if (!predictions.empty()) MS_TRY(store->write_predictions(*run, predictions));
+        if (!embeddings.empty()) MS_TRY(store->write_embeddings(*run, embeddings));
+        predictions.clear();
+        embeddings.clear();
+        return {};
+    };
+    const ItemSink run_item = [&](Item&& it) -> Result<void> {
+        if (interrupted()) return make_error("interrupted");
+        SequenceOutputs out;
+        MS_ASSIGN(out, run_sequence(**session, *model, it.bases, so));
+        const float* pooled = out.embeddings.data();
+        if (head) {
+            Prediction p;
+            p.kind = it.kind;
+            p.item = it.name;
+            p.sequence_id = it.sequence_id;
+            p.begin = it.begin;
+            p.end = it.end;
+            p.probs = classify(*head, pooled, dm);
+            size_t best = 0;
+            for (size_t k = 1; k < p.probs.size(); ++k)
+                if (p.probs[k] > p.probs[best]) best = k;
+            p.label = head_cfg->labels[best];
+            p.score = p.probs[best];
+            predictions.push_back(std::move(p));
+        } else {
+            Embedding e;
+            e.kind = it.kind;
+            e.item = it.name;
+            e.sequence_id = it.sequence_id;
+            e.begin = it.begin;
+            e.end = it.end;
+            e.vector.assign(pooled, pooled + dm);
+            embeddings.push_back(std::move(e));
+        }
+        ++items;
+        bases += int64_t(it.bases.size());
+        if (predictions.size() + embeddings.size() >= kBatch) MS_TRY(flush());
+        return {};
+    };
+
+    SigintScope sigint;
+    auto body = [&]() -> Result<void> {
+        const int64_t stride = o.stride ? o.stride : o.window;
+        if (fa) {
+            for (const SequenceRecord& rec : fa->records()) {
+                std::string seq;
+                MS_ASSIGN(seq, fa->fetch_all(rec.name));
+                SequenceMd5 md5;
+                md5.update(seq);
+                int64_t seq_id = 0;
+                MS_ASSIGN(seq_id, store->add_sequence(*run, SequenceInfo{rec.name, rec.length, md5.hex(), o.fasta}));
+                MS_TRY(cut(rec.name, ItemKind::sequence, seq_id, seq, o.window, stride, run_item));
+            }
+        } else {
+            MS_TRY(each_read(o, [&](const std::string& name, const std::string& seq) {
+                return cut(name, ItemKind::read, 0, seq, o.window, stride, run_item);
+            }));
+        }
+        return flush();
+    };
+    const Result<void> r = body();
+    const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
+    if (!r) (void)flush();   // keep what was computed before the failure
+    auto fin = store->finish_run(*run, status);
+    if (!r) {
+        if (status == RunStatus::interrupted) {
+            std::fprintf(stderr, "%s: interrupted; run %lld in '%s' is marked interrupted, its committed items kept\n", what,
+                         static_cast<long long>(*run), o.db.c_str());
+            return 130;
+        }
+        return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
+    }
+    if (!fin) return fail(fin.error().message);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "%s: %lld items, %lld bases in %.2f s on %s\n", what, static_cast<long long>(items),
+                 static_cast<long long>(bases), s, choice->backend->name().c_str());
+    std::printf("results: run %lld in %s (%lld %s)\n", static_cast<long long>(*run), o.db.c_str(),
+                static_cast<long long>(items), head ? "predictions" : "embeddings");
+    return 0;
+}
+
+}  // namespace ms

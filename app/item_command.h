@@ -1,0 +1,31 @@
+// `mambascope-cli embed` and `classify`: one pooled embedding (the mean of the final hidden states)
+// per window, record or read, and for `classify` the class probabilities of the model's classifier
+// head on it, into the results store's embeddings / predictions. Each item runs as its own sequence
+// (zero state at its first base), so an item's result never depends on what came before it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ms {
+
+struct ItemJobOptions {
+    std::string model, fasta, reads, reference, db, device = "auto", precision = "fp32", head;
+    int64_t window = 0, stride = 0;   // window 0: whole records / reads
+    bool per_record = false;
+    int chunk = 65536;
+    int threads = 0;
+    bool quiet = false;
+};
+
+enum class ItemJob { embed, classify };
+
+void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job);
+// Returns the process exit code; errors go to stderr. `command` is the command line, for provenance.
+int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command);
+
+}  // namespace ms

@@ -1,0 +1,44 @@
+// The three stages of `score`, joined by bounded queues so reading, compute and writing overlap:
+// a reader thread (htslib: bases in blocks of a few Mbp, the record's MD5 first), the engine on the
+// calling thread (one session per sequence, state carried across chunks), and a writer thread
+// (the results store: sequences and track tiles). Memory is bounded by the queues, never by the
+// genome. The first error, or Ctrl-C, closes every queue and ends all three.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "genomics/fasta.h"
+#include "genomics/locus.h"
+#include "genomics/results_store.h"
+
+namespace ms {
+
+// The per-base tracks `score` writes, in the order of ScoreBlock::values.
+inline constexpr int kScoreTracks = 6;
+inline constexpr const char* kScoreTrackNames[kScoreTracks] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
+
+struct ScoreJob {
+    const FastaFile* fasta = nullptr;
+    std::vector<Region> targets;
+    const Model* model = nullptr;
+    Session* session = nullptr;
+    ResultsStore* store = nullptr;
+    int64_t run_id = 0;
+    int64_t read_block = int64_t(1) << 22;   // bases the reader hands over at a time
+    const std::atomic<bool>* interrupted = nullptr;
+    // Called from the compute stage after each block: sequence name, bases done in all, in total.
+    std::function<void(const std::string&, int64_t, int64_t)> progress;
+};
+
+// Runs the job; an error names the stage's file or store. On Ctrl-C it returns an error saying so
+// (what was committed stays).
+Result<void> run_score_pipeline(const ScoreJob& job);
+
+}  // namespace ms

@@ -1,0 +1,181 @@
+// `embed` and `classify` end to end on fixture models: the stored vectors are the engine's pooled
+// embeddings of each item run alone, windows cut as documented, classifier probabilities and
+// labels from the model's head, reads (mates kept apart), and bad input refused before a run starts.
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "app/item_command.h"
+#include "engine/cpu_backend.h"
+#include "engine/heads.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "genomics/fasta.h"
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kData = fs::path(MS_TEST_DATA_DIR);
+const fs::path kFixture = kData / "fixtures" / "untied_bias_k3_s4" / "hf";
+
+fs::path scratch() {
+    const fs::path d = fs::current_path() / "items_tmp";
+    fs::remove_all(d);
+    fs::create_directories(d);
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    return d;
+}
+
+// The fixture model with a random three-class head added: its config names the head, its
+// safetensors file gains classifier.weight [3, d_model] and classifier.bias [3] after the others.
+fs::path model_with_head(const fs::path& dir) {
+    const fs::path out = dir / "with_head";
+    fs::create_directories(out);
+    nlohmann::json cfg = nlohmann::json::parse(std::ifstream(kFixture / "config.json"));
+    cfg["mambascope_heads"] = {{{"name", "classifier"}, {"labels", {"phage", "plasmid", "chromosome"}}}};
+    const int dm = cfg["hidden_size"];
+    std::ofstream(out / "config.json") << cfg.dump(2);
+    std::ifstream in(kFixture / "model.safetensors", std::ios::binary);
+    std::vector<char> file((std::istreambuf_iterator<char>(in)), {});
+    uint64_t hlen = 0;
+    std::memcpy(&hlen, file.data(), 8);
+    nlohmann::json header = nlohmann::json::parse(std::string(file.data() + 8, hlen));
+    std::vector<char> data(file.begin() + 8 + int64_t(hlen), file.end());
+    std::mt19937 rng(9);
+    std::normal_distribution<float> nd(0, 1);
+    auto add = [&](const std::string& name, std::vector<int64_t> shape, size_t n) {
+        const size_t at = data.size();
+        data.resize(at + n * 4);
+        for (size_t i = 0; i < n; ++i) {
+            const float v = nd(rng);
+            std::memcpy(&data[at + i * 4], &v, 4);
+        }
+        header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {at, data.size()}}};
+    };
+    add("classifier.weight", {3, dm}, size_t(3) * dm);
+    add("classifier.bias", {3}, 3);
+    const std::string h = header.dump();
+    const uint64_t n = h.size();
+    std::ofstream o(out / "model.safetensors", std::ios::binary);
+    o.write(reinterpret_cast<const char*>(&n), 8);
+    o.write(h.data(), std::streamsize(n));
+    o.write(data.data(), std::streamsize(data.size()));
+    return out;
+}
+
+// The pooled embedding of `bases` run alone.
+std::vector<float> pooled(const Model& m, const std::string& bases) {
+    auto cpu = make_cpu_backend(1);
+    SessionOptions o;
+    o.scores = false;
+    o.pool_window = 0;
+    auto s = Session::create(m, *cpu, o);
+    auto out = run_sequence(**s, m, bases, o);
+    if (!out) throw test::Failure{out.error().message};
+    return out->embeddings;
+}
+
+ItemJobOptions base_options(const fs::path& dir, const fs::path& model) {
+    ItemJobOptions o;
+    o.model = model.string();
+    o.fasta = (dir / "in.fa").string();
+    o.db = (dir / "items.db").string();
+    o.device = "cpu";
+    o.quiet = true;
+    return o;
+}
+
+}  // namespace
+
+MS_TEST(embed_windows_are_the_windows_run_alone) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.window = 200;
+    o.stride = 150;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "test"), 0);
+    auto model = Model::load(o.model);
+    auto fa = FastaFile::open(o.fasta);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    MS_CHECK(model.ok() && fa.ok() && db.ok());
+    // rec1 (700 bp): [0,200) [150,350) [300,500) [450,650) [600,700); rec2 (257 bp): [0,200) [150,257).
+    const std::vector<std::tuple<std::string, int64_t, int64_t>> want = {
+        {"rec1", 0, 200}, {"rec1", 150, 350}, {"rec1", 300, 500}, {"rec1", 450, 650}, {"rec1", 600, 700},
+        {"rec2", 0, 200}, {"rec2", 150, 257}};
+    for (size_t i = 0; i < want.size(); ++i) {
+        auto e = db->read_embedding(int64_t(i) + 1);
+        MS_CHECK_MSG(e.ok(), e.error().message);
+        const auto& [name, b, en] = want[i];
+        MS_CHECK_EQ(e->e.item, name);
+        MS_CHECK_EQ(e->e.begin, b);
+        MS_CHECK_EQ(e->e.end, en);
+        MS_CHECK(e->e.kind == ItemKind::window);
+        auto bases = fa->fetch(name, b, en);
+        const std::vector<float> ref = pooled(*model, *bases);
+        MS_CHECK_MSG(test::rel_error(e->e.vector.data(), ref.data(), ref.size()) < 1e-6, name << " " << b);
+    }
+    MS_CHECK(!db->read_embedding(int64_t(want.size()) + 1).ok());
+}
+
+MS_TEST(classify_records_with_the_model_head) {
+    const fs::path dir = scratch();
+    const fs::path model_dir = model_with_head(dir);
+    ItemJobOptions o = base_options(dir, model_dir);
+    o.per_record = true;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::classify, "test"), 0);
+    auto model = Model::load(o.model);
+    MS_CHECK_MSG(model.ok(), model.error().message);
+    auto fa = FastaFile::open(o.fasta);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    auto runs = db->list_runs();
+    MS_CHECK(runs.ok() && runs->size() == 1);
+    auto classes = db->prediction_classes((*runs)[0].id);
+    MS_CHECK(classes.ok() && *classes == (std::vector<std::string>{"phage", "plasmid", "chromosome"}));
+    PredictionQuery q;
+    q.run_id = (*runs)[0].id;
+    auto preds = db->query_predictions(q);
+    MS_CHECK(preds.ok() && preds->size() == 2);
+    for (const StoredPrediction& sp : *preds) {
+        auto bases = fa->fetch_all(sp.p.item);
+        const std::vector<float> emb = pooled(*model, *bases);
+        const std::vector<float> p = classify(model->weights.classifiers[0], emb.data(), model->config.d_model);
+        MS_CHECK(sp.p.kind == ItemKind::sequence);
+        MS_CHECK_EQ(sp.p.end, int64_t(bases->size()));
+        for (size_t k = 0; k < 3; ++k) MS_CHECK_MSG(std::abs(sp.p.probs[k] - p[k]) < 1e-6, sp.p.item << " class " << k);
+        const size_t best = size_t(std::max_element(p.begin(), p.end()) - p.begin());
+        MS_CHECK_EQ(sp.p.label, (*classes)[best]);
+        MS_CHECK(sp.p.score && std::abs(*sp.p.score - p[best]) < 1e-6);
+    }
+}
+
+MS_TEST(embed_reads_keeps_mates_apart) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.fasta.clear();
+    o.reads = (kData / "genomics" / "freebayes_tiny" / "NA12878.chr22.tiny.bam").string();
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "test"), 0);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    auto counts = db->counts();
+    // Every primary record of the file (samtools view -c -F 0x900: 3327), none replaced by its mate.
+    MS_CHECK_EQ(counts->embeddings, int64_t(3327));
+}
+
+MS_TEST(bad_input_is_refused_before_a_run_starts) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    MS_CHECK(cmd_items(o, ItemJob::classify, "test") != 0);   // the fixture has no classifier head
+    o.fasta.clear();
+    o.reads = (kData / "genomics" / "freebayes_tiny" / "NA12878.chr22.tiny.cram").string();   // no --reference
+    MS_CHECK(cmd_items(o, ItemJob::embed, "test") != 0);
+    o.reads = (dir / "missing.bam").string();
+    MS_CHECK(cmd_items(o, ItemJob::embed, "test") != 0);
+    MS_CHECK(!fs::exists(dir / "items.db"));
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
