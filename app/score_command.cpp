@@ -33,10 +33,10 @@ double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Probabilities and entropy have fixed ranges: 16-bit steps over them keep every value within
-// 8e-6 (float16 loses up to 5e-4 near p = 1); the log-likelihood is unbounded below: float16.
+// Probabilities as float16: relative precision (2^-11) matters more than absolute, because small
+// probabilities feed log-likelihoods (the strand mean reads them back; 16-bit steps over [0, 1]
+// turned p = 1e-5 into 1.5e-5). Entropy has a fixed range: 16-bit steps over [0, 2] bits.
 TrackEncoding track_encoding(int k) {
-    if (k < 4) return TrackEncoding::quantized16(0.0f, 1.0f);
     if (k == 5) return TrackEncoding::quantized16(0.0f, 2.0f);
     return TrackEncoding::float16();
 }
@@ -79,6 +79,8 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
+        ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
 }
 
@@ -116,7 +118,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.tool_version = build::version;
     info.git_revision = build::git_revision;
     info.command = command;
-    nlohmann::json params = {{"command", "score"}, {"chunk", o.chunk}, {"regions", o.regions}, {"strand", "fwd"}};
+    nlohmann::json params = {{"command", "score"}, {"chunk", o.chunk}, {"regions", o.regions}, {"strand", o.strand}};
     info.params_json = params.dump();
     info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
     if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();
@@ -128,13 +130,23 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
     auto run = store->begin_run(info);
     if (!run) return fail(run.error().message);
-    for (int k = 0; k < kScoreTracks; ++k)
-        if (auto t = store->create_track(*run, kScoreTrackNames[k], track_encoding(k)); !t) return fail(t.error().message);
+    std::vector<std::pair<std::string, TrackEncoding>> tracks;
+    for (int k = 0; k < kScoreTracks; ++k) tracks.emplace_back(kScoreTrackNames[k], track_encoding(k));
+    if (o.strand == "both") {
+        tracks.emplace_back(kForwardLoglik, TrackEncoding::float16());
+        tracks.emplace_back(kReverseLoglik, TrackEncoding::float16());
+    }
+    for (const auto& [name, encoding] : tracks) {
+        if (auto t = store->create_track(*run, name, encoding); !t) {
+            (void)store->finish_run(*run, RunStatus::failed);
+            return fail(t.error().message);
+        }
+    }
 
     SigintScope sigint;
     Progress progress(o.quiet);
     int64_t total = 0;
-    for (const Region& t : targets) total += t.length();
+    for (const Region& t : targets) total += t.length() * (o.strand == "both" ? 2 : 1);
     ScoreJob job;
     job.fasta = &*fa;
     job.targets = targets;
@@ -143,6 +155,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     job.store = &*store;
     job.run_id = *run;
     job.interrupted = &interrupted();
+    job.both_strands = o.strand == "both";
     job.progress = [&](const std::string& seq, int64_t done, int64_t all) { progress.update(seq, done, all); };
     const Result<void> r = run_score_pipeline(job);
     progress.end();

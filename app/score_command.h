@@ -16,7 +16,7 @@ class App;
 namespace ms {
 
 struct ScoreOptions {
-    std::string model, fasta, db, device = "auto", precision = "fp32";
+    std::string model, fasta, db, device = "auto", precision = "fp32", strand = "fwd";
     std::vector<std::string> regions;
     int chunk = 65536;
     int threads = 0;

@@ -1,5 +1,7 @@
 #include "app/score_pipeline.h"
 
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -11,21 +13,53 @@ namespace ms {
 
 namespace {
 
-// Reader → compute: bases of one target; `info` set on a target's first block.
+// Reader → compute: bases of one target; `info` set on a target's first block. Reverse blocks
+// hold the reverse complement of record bases [begin, begin + size) and come after all forward
+// blocks of their target, from the target's end backwards.
 struct BaseBlock {
     size_t target = 0;
-    int64_t begin = 0;   // record coordinate of bases[0]
+    int64_t begin = 0;   // record coordinate of the block's lowest base
     std::string bases;
     std::optional<SequenceInfo> info;
+    bool reverse = false, first_reverse = false;
 };
 
-// Compute → writer: the tracks of `n` bases from record coordinate `begin`, track-major.
+// Compute → writer: the tracks of `n` bases from record coordinate `begin`, track-major, in
+// forward orientation; reverse blocks also carry the observed base (0-3 = A C G T, -1 other).
 struct ScoreBlock {
     size_t target = 0;
     int64_t begin = 0, n = 0;
     std::vector<float> values;   // [kScoreTracks, n]
     std::optional<SequenceInfo> info;
+    bool reverse = false, first_reverse = false;
+    std::vector<int8_t> observed;
 };
+
+void complement_in_place(std::string& s) {
+    for (char& c : s) {
+        switch (c) {
+            case 'A': c = 'T'; break;
+            case 'C': c = 'G'; break;
+            case 'G': c = 'C'; break;
+            case 'T': c = 'A'; break;
+            case 'a': c = 't'; break;
+            case 'c': c = 'g'; break;
+            case 'g': c = 'c'; break;
+            case 't': c = 'a'; break;
+            default: break;   // N and ambiguity codes stay what they are for the model (unknown)
+        }
+    }
+}
+
+int8_t base_code(char c) {
+    switch (c) {
+        case 'A': case 'a': return 0;
+        case 'C': case 'c': return 1;
+        case 'G': case 'g': return 2;
+        case 'T': case 't': return 3;
+        default: return -1;
+    }
+}
 
 // The first error of any stage; later ones are consequences of it (closed queues).
 class FirstError {
@@ -72,32 +106,58 @@ Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
             if (b == t.begin) block.info = SequenceInfo{rec->name, rec->length, md5, job.fasta->path()};
             if (!out.push(std::move(block))) return {};   // closed downstream: its error is the one to report
         }
+        if (!job.both_strands) continue;
+        for (int64_t e = t.end; e > t.begin; e -= job.read_block) {
+            if (job.interrupted && *job.interrupted) return make_error("interrupted");
+            BaseBlock block;
+            block.target = i;
+            block.begin = std::max(t.begin, e - job.read_block);
+            MS_ASSIGN(block.bases, job.fasta->fetch(t.contig, block.begin, e));
+            std::reverse(block.bases.begin(), block.bases.end());
+            complement_in_place(block.bases);
+            block.reverse = true;
+            block.first_reverse = e == t.end;
+            if (!out.push(std::move(block))) return {};
+        }
     }
     return {};
 }
 
 Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, BoundedQueue<ScoreBlock>& out) {
     int64_t total = 0, done = 0;
-    for (const Region& t : job.targets) total += t.length();
+    for (const Region& t : job.targets) total += t.length() * (job.both_strands ? 2 : 1);
     std::vector<int32_t> tokens;
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
         const Region& t = job.targets[block->target];
-        if (block->info) MS_TRY(job.session->reset());   // a new sequence: zero state
+        if (block->info || block->first_reverse) MS_TRY(job.session->reset());   // a new sequence: zero state
         tokens.clear();
         job.model->tokenizer.encode(block->bases, tokens);
         std::optional<SequenceInfo> info = std::move(block->info);
+        bool first_reverse = block->first_reverse;
         const auto sink = [&](const ChunkView& v) -> Result<void> {
             ScoreBlock s;
             s.target = block->target;
-            s.begin = t.begin + v.start;   // the session counts from the target's first base
             s.n = v.T;
+            s.reverse = block->reverse;
+            s.first_reverse = first_reverse;
+            first_reverse = false;
             s.values.resize(size_t(kScoreTracks) * size_t(v.T));
+            // Forward: the session counts from the target's first base. Reverse: position j of the
+            // reverse stream is record base t.end - 1 - j; the chunk is stored reversed, its
+            // probabilities complemented (P(A) of a forward base = P(T) on the other strand).
+            s.begin = block->reverse ? t.end - v.start - v.T : t.begin + v.start;
+            if (block->reverse) s.observed.resize(size_t(v.T));
             for (int i = 0; i < v.T; ++i) {
                 const BaseScores& b = v.scores[i];
-                for (int k = 0; k < 4; ++k) s.values[size_t(k) * v.T + size_t(i)] = b.p[size_t(k)];
-                s.values[size_t(4) * v.T + size_t(i)] = b.log2_lik;
-                s.values[size_t(5) * v.T + size_t(i)] = b.entropy;
+                const size_t at = block->reverse ? size_t(v.T - 1 - i) : size_t(i);
+                for (int k = 0; k < 4; ++k) s.values[size_t(k) * v.T + at] = b.p[size_t(block->reverse ? 3 - k : k)];
+                s.values[size_t(4) * v.T + at] = b.log2_lik;
+                s.values[size_t(5) * v.T + at] = b.entropy;
+                if (block->reverse) {
+                    const int8_t c = base_code(block->bases[size_t(v.start - (t.end - block->begin - int64_t(block->bases.size()))) + size_t(i)]);
+                    s.observed[at] = c < 0 ? int8_t(-1) : int8_t(3 - c);   // the forward strand's base
+                }
             }
             s.info = std::move(info);
             info.reset();
@@ -111,13 +171,53 @@ Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, Bou
     return {};
 }
 
+// A reverse block against the stored forward values of the same bases: the strand means replace
+// the main tracks, and each strand's own log-likelihood is kept beside them.
+Result<void> merge_strands(const ScoreJob& job, int64_t seq_id, ScoreBlock& s, const std::vector<int64_t>& track_ids) {
+    const size_t n = size_t(s.n);
+    std::vector<std::vector<float>> fwd(4);
+    for (int k = 0; k < 4; ++k) MS_ASSIGN(fwd[size_t(k)], job.store->read_values(track_ids[size_t(k)], seq_id, s.begin, s.begin + s.n));
+    const std::vector<float> rev_loglik(s.values.begin() + 4 * int64_t(n), s.values.begin() + 5 * int64_t(n));
+    for (size_t i = 0; i < n; ++i) {
+        float p[4];
+        for (int k = 0; k < 4; ++k) {
+            const float f = fwd[size_t(k)][i], r = s.values[size_t(k) * n + i];
+            p[k] = std::isnan(f) ? r : std::isnan(r) ? f : 0.5f * (f + r);   // an edge base has one strand's context only
+            s.values[size_t(k) * n + i] = p[k];
+        }
+        const int8_t o = s.observed[i];
+        s.values[4 * n + i] = o < 0 || std::isnan(p[0]) ? NAN : std::log2(p[o]);
+        double h = 0;
+        for (float q : p)
+            if (q > 0) h -= double(q) * std::log2(double(q));
+        s.values[5 * n + i] = std::isnan(p[0]) ? NAN : float(h);
+    }
+    MS_TRY(job.store->write_track(job.run_id, kReverseLoglik, seq_id, s.begin, rev_loglik.data(), s.n));
+    return {};
+}
+
 Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
     std::vector<int64_t> seq_ids(job.targets.size(), 0);
+    std::vector<int64_t> track_ids;
     while (auto s = in.pop()) {
         if (s->info) MS_ASSIGN(seq_ids[s->target], job.store->add_sequence(job.run_id, *s->info));
+        const int64_t seq = seq_ids[s->target];
+        if (s->reverse) {
+            if (s->first_reverse) {
+                MS_TRY(job.store->flush());   // the forward tiles of this target are read back
+                track_ids.clear();
+                for (int k = 0; k < 4; ++k) {
+                    int64_t id = 0;
+                    MS_ASSIGN(id, job.store->find_track(job.run_id, kScoreTrackNames[k]));
+                    track_ids.push_back(id);
+                }
+            }
+            MS_TRY(merge_strands(job, seq, *s, track_ids));
+        } else if (job.both_strands) {
+            MS_TRY(job.store->write_track(job.run_id, kForwardLoglik, seq, s->begin, &s->values[size_t(4) * size_t(s->n)], s->n));
+        }
         for (int k = 0; k < kScoreTracks; ++k)
-            MS_TRY(job.store->write_track(job.run_id, kScoreTrackNames[k], seq_ids[s->target], s->begin,
-                                          &s->values[size_t(k) * size_t(s->n)], s->n));
+            MS_TRY(job.store->write_track(job.run_id, kScoreTrackNames[k], seq, s->begin, &s->values[size_t(k) * size_t(s->n)], s->n));
     }
     return job.store->flush();
 }

@@ -20,9 +20,12 @@
 
 namespace ms {
 
-// The per-base tracks `score` writes, in the order of ScoreBlock::values.
+// The per-base tracks `score` writes, in the order of ScoreBlock::values; with both strands also
+// the two strands' own log-likelihoods.
 inline constexpr int kScoreTracks = 6;
 inline constexpr const char* kScoreTrackNames[kScoreTracks] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
+inline constexpr const char* kForwardLoglik = "loglik_fwd";
+inline constexpr const char* kReverseLoglik = "loglik_rev";
 
 struct ScoreJob {
     const FastaFile* fasta = nullptr;
@@ -32,6 +35,10 @@ struct ScoreJob {
     ResultsStore* store = nullptr;
     int64_t run_id = 0;
     int64_t read_block = int64_t(1) << 22;   // bases the reader hands over at a time
+    // Also run every target's reverse complement (whole, state carried) and store strand averages:
+    // prob_* = mean of the two strands' predictions for the base (the reverse strand's complemented
+    // back), loglik and entropy of that mean; loglik_fwd and loglik_rev keep each strand's own.
+    bool both_strands = false;
     const std::atomic<bool>* interrupted = nullptr;
     // Called from the compute stage after each block: sequence name, bases done in all, in total.
     std::function<void(const std::string&, int64_t, int64_t)> progress;

@@ -1,6 +1,7 @@
 // `score` end to end on a fixture model: the tracks in the database are the session's per-base
 // scores (to float16 precision) at record coordinates, for whole records and for a region; the
 // run carries its provenance (model SHA-256, sequence MD5s as SAM M5) and ends finished.
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -27,9 +28,10 @@ fs::path scratch() {
     return d;
 }
 
-// The scores of bases [begin, end) of a record, from a session started at `begin`.
+// The scores of bases [begin, end) of a record, from a session started at `begin` (or, on the
+// reverse strand, at end - 1), in forward coordinates.
 std::vector<BaseScores> expected(const Model& m, const std::string& fasta, const std::string& rec, int64_t begin,
-                                 int64_t end) {
+                                 int64_t end, Strand strand = Strand::Forward) {
     auto fa = FastaFile::open(fasta);
     if (!fa) throw test::Failure{fa.error().message};
     auto bases = fa->fetch(rec, begin, end);
@@ -38,9 +40,28 @@ std::vector<BaseScores> expected(const Model& m, const std::string& fasta, const
     SessionOptions o;
     o.scores = true;
     auto s = Session::create(m, *cpu, o);
-    auto out = run_sequence(**s, m, *bases, o);
+    auto out = run_sequence(**s, m, *bases, o, strand);
     if (!out) throw test::Failure{out.error().message};
     return out->scores;
+}
+
+// The strand mean as `score --strand both` defines it: mean probabilities (one strand at the
+// edges, where the other has no context), log2 of the observed base's mean, entropy of the mean.
+std::vector<BaseScores> strand_mean(const std::vector<BaseScores>& f, const std::vector<BaseScores>& r,
+                                    const std::string& bases) {
+    std::vector<BaseScores> m(f.size());
+    for (size_t i = 0; i < f.size(); ++i) {
+        double h = 0;
+        for (int k = 0; k < 4; ++k) {
+            const float a = f[i].p[size_t(k)], b = r[i].p[size_t(k)];
+            m[i].p[size_t(k)] = std::isnan(a) ? b : std::isnan(b) ? a : 0.5f * (a + b);
+            if (m[i].p[size_t(k)] > 0) h -= m[i].p[size_t(k)] * std::log2(double(m[i].p[size_t(k)]));
+        }
+        const size_t o = std::string("ACGT").find(char(std::toupper(bases[i])));
+        m[i].log2_lik = o == std::string::npos ? NAN : std::log2(m[i].p[o]);
+        m[i].entropy = float(h);
+    }
+    return m;
 }
 
 void check_track(const ResultsStore& db, int64_t run, const StoredSequence& seq, const std::vector<BaseScores>& want,
@@ -104,6 +125,45 @@ MS_TEST(score_whole_records_and_a_region_into_the_store) {
     auto rseqs = db->list_sequences((*runs)[1].id);
     MS_CHECK(rseqs.ok() && rseqs->size() == 1);
     check_track(*db, (*runs)[1].id, (*rseqs)[0], expected(*model, fasta, "rec1", 100, 350), 100);
+}
+
+MS_TEST(score_both_strands_stores_strand_means) {
+    const fs::path dir = scratch();
+    const std::string model_dir = (kFixtures / "tied_k4_s16" / "hf").string();
+    const std::string fasta = (dir / "in.fa").string(), db_path = (dir / "both.db").string();
+    ScoreOptions o;
+    o.model = model_dir;
+    o.fasta = fasta;
+    o.db = db_path;
+    o.device = "cpu";
+    o.chunk = 64;
+    o.quiet = true;
+    o.strand = "both";
+    o.regions = {"rec1:51-600", "rec2"};
+    MS_CHECK_EQ(cmd_score(o, "test score both"), 0);
+    auto model = Model::load(model_dir);
+    auto fa = FastaFile::open(fasta);
+    auto db = ResultsStore::open(db_path, ResultsStore::Mode::read_only);
+    MS_CHECK(model.ok() && fa.ok() && db.ok());
+    auto runs = db->list_runs();
+    auto seqs = db->list_sequences((*runs)[0].id);
+    MS_CHECK(seqs.ok() && seqs->size() == 2);
+    const std::vector<std::tuple<std::string, int64_t, int64_t>> regions = {{"rec1", 50, 600}, {"rec2", 0, 257}};
+    for (size_t i = 0; i < 2; ++i) {
+        const auto& [name, b, e] = regions[i];
+        const auto f = expected(*model, fasta, name, b, e), r = expected(*model, fasta, name, b, e, Strand::Reverse);
+        check_track(*db, (*runs)[0].id, (*seqs)[i], strand_mean(f, r, *fa->fetch(name, b, e)), b);
+        for (const char* t : {"loglik_fwd", "loglik_rev"}) {
+            auto id = db->find_track((*runs)[0].id, t);
+            MS_CHECK_MSG(id.ok(), id.error().message);
+            auto got = db->read_values(*id, (*seqs)[i].id, b, e);
+            const auto& ref = std::string(t) == "loglik_fwd" ? f : r;
+            for (size_t k = 0; k < ref.size(); ++k)
+                MS_CHECK_MSG(std::isnan(ref[k].log2_lik) ? std::isnan((*got)[k])
+                                                         : std::abs((*got)[k] - ref[k].log2_lik) <= 1e-3f * std::max(1.0f, std::abs(ref[k].log2_lik)),
+                             t << " at " << b + int64_t(k));
+        }
+    }
 }
 
 MS_TEST(score_refuses_bad_input_without_a_run) {
