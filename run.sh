@@ -17,4 +17,6 @@ echo
 rm -f results.db results.db-wal results.db-shm
 "$cli" score --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
   --device auto --quiet
+"$cli" embed --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
+  --window 5000 --device auto --quiet
 "$cli" info results.db

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -23,6 +24,12 @@
 namespace ms {
 
 namespace {
+
+std::string fs_path_string(const std::string& p) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(p, ec);
+    return ec ? p : abs.lexically_normal().string();
+}
 
 int fail(const std::string& m) {
     std::fprintf(stderr, "error: %s\n", m.c_str());
@@ -82,6 +89,8 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
         ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
+    sub->add_flag("--resume", o.resume,
+                  "continue the newest unfinished run of this genome, model and parameters (finished sequences are skipped)");
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -118,7 +127,9 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.tool_version = build::version;
     info.git_revision = build::git_revision;
     info.command = command;
-    nlohmann::json params = {{"command", "score"}, {"chunk", o.chunk}, {"regions", o.regions}, {"strand", o.strand}};
+    // Everything that changes the numbers: a resumed run must match it exactly.
+    nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"chunk", o.chunk},
+                             {"regions", o.regions}, {"strand", o.strand}};
     info.params_json = params.dump();
     info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
     if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();
@@ -128,8 +139,41 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(o.fasta, ec);
     info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
-    auto run = store->begin_run(info);
+    Result<int64_t> run = int64_t(0);
+    std::vector<bool> skip(targets.size(), false);
+    if (o.resume) {
+        auto runs = store->list_runs();
+        if (!runs) return fail(runs.error().message);
+        int64_t found = 0;
+        for (const RunRecord& r : *runs)
+            if (r.status != RunStatus::finished && r.info.params_json == info.params_json && r.info.model_sha256 == *sha &&
+                r.info.precision == info.precision)
+                found = r.id;
+        if (!found)
+            return fail(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
+                            "(run without --resume to start one)"));
+        auto seqs = store->list_sequences(found);
+        if (!seqs) return fail(seqs.error().message);
+        for (const StoredSequence& s : *seqs)
+            if (s.complete)
+                for (size_t i = 0; i < targets.size(); ++i) skip[i] = skip[i] || targets[i].contig == s.info.name;
+        if (auto r = store->reopen_run(found); !r) return fail(r.error().message);
+        run = found;
+        if (!o.quiet)
+            std::fprintf(stderr, "score: resuming run %lld, %zu of %zu target(s) already finished\n", static_cast<long long>(found),
+                         size_t(std::count(skip.begin(), skip.end(), true)), targets.size());
+    } else {
+        run = store->begin_run(info);
+    }
     if (!run) return fail(run.error().message);
+    // What is left to do; a target finishes its sequence when no later target is on that contig.
+    std::vector<Region> todo;
+    for (size_t i = 0; i < targets.size(); ++i)
+        if (!skip[i]) todo.push_back(targets[i]);
+    std::vector<bool> completes(todo.size(), true);
+    for (size_t i = 0; i < todo.size(); ++i)
+        for (size_t j = i + 1; j < todo.size(); ++j)
+            if (todo[j].contig == todo[i].contig) completes[i] = false;
     std::vector<std::pair<std::string, TrackEncoding>> tracks;
     for (int k = 0; k < kScoreTracks; ++k) tracks.emplace_back(kScoreTrackNames[k], track_encoding(k));
     if (o.strand == "both") {
@@ -146,10 +190,11 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     SigintScope sigint;
     Progress progress(o.quiet);
     int64_t total = 0;
-    for (const Region& t : targets) total += t.length() * (o.strand == "both" ? 2 : 1);
+    for (const Region& t : todo) total += t.length() * (o.strand == "both" ? 2 : 1);
     ScoreJob job;
     job.fasta = &*fa;
-    job.targets = targets;
+    job.targets = todo;
+    job.completes = completes;
     job.model = &*model;
     job.session = session->get();
     job.store = &*store;

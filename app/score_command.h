@@ -4,6 +4,9 @@
 // prob_T, loglik, entropy; base i described from bases before it) go into the store's tiles. The
 // run records its provenance (version, revision, command, parameters, model SHA-256, genome file,
 // per-sequence MD5, device, precision) and ends finished, failed or interrupted (Ctrl-C).
+// --resume continues the newest unfinished run of the same genome, model and parameters: finished
+// sequences are skipped, a sequence cut short is scored again from its first base (the carried
+// state is not stored), and rewritten tiles replace the old ones, so nothing is duplicated.
 #pragma once
 
 #include <string>
@@ -21,6 +24,7 @@ struct ScoreOptions {
     int chunk = 65536;
     int threads = 0;
     bool quiet = false;
+    bool resume = false;   // continue the last unfinished run with the same inputs and parameters
 };
 
 void add_score_options(CLI::App* sub, ScoreOptions& o);

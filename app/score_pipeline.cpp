@@ -22,6 +22,7 @@ struct BaseBlock {
     std::string bases;
     std::optional<SequenceInfo> info;
     bool reverse = false, first_reverse = false;
+    bool end_of_target = false;   // no bases: every block of the target went before
 };
 
 // Compute → writer: the tracks of `n` bases from record coordinate `begin`, track-major, in
@@ -33,6 +34,7 @@ struct ScoreBlock {
     std::optional<SequenceInfo> info;
     bool reverse = false, first_reverse = false;
     std::vector<int8_t> observed;
+    bool end_of_target = false;   // n = 0: the target is done
 };
 
 void complement_in_place(std::string& s) {
@@ -90,6 +92,14 @@ Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec, i
     return md5.hex();
 }
 
+// The reader's end-of-target marker after the target's last block.
+BaseBlock end_marker(size_t target) {
+    BaseBlock b;
+    b.target = target;
+    b.end_of_target = true;
+    return b;
+}
+
 Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
     for (size_t i = 0; i < job.targets.size(); ++i) {
         const Region& t = job.targets[i];
@@ -106,7 +116,7 @@ Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
             if (b == t.begin) block.info = SequenceInfo{rec->name, rec->length, md5, job.fasta->path()};
             if (!out.push(std::move(block))) return {};   // closed downstream: its error is the one to report
         }
-        if (!job.both_strands) continue;
+        if (job.both_strands) {
         for (int64_t e = t.end; e > t.begin; e -= job.read_block) {
             if (job.interrupted && *job.interrupted) return make_error("interrupted");
             BaseBlock block;
@@ -119,9 +129,13 @@ Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
             block.first_reverse = e == t.end;
             if (!out.push(std::move(block))) return {};
         }
+        }
+        if (!out.push(end_marker(i))) return {};
     }
     return {};
 }
+
+
 
 Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, BoundedQueue<ScoreBlock>& out) {
     int64_t total = 0, done = 0;
@@ -129,6 +143,13 @@ Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, Bou
     std::vector<int32_t> tokens;
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
+        if (block->end_of_target) {
+            ScoreBlock s;
+            s.target = block->target;
+            s.end_of_target = true;
+            if (!out.push(std::move(s))) return make_error("the writer stopped");
+            continue;
+        }
         const Region& t = job.targets[block->target];
         if (block->info || block->first_reverse) MS_TRY(job.session->reset());   // a new sequence: zero state
         tokens.clear();
@@ -202,6 +223,10 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
     while (auto s = in.pop()) {
         if (s->info) MS_ASSIGN(seq_ids[s->target], job.store->add_sequence(job.run_id, *s->info));
         const int64_t seq = seq_ids[s->target];
+        if (s->end_of_target) {
+            if (s->target < job.completes.size() && job.completes[s->target]) MS_TRY(job.store->mark_sequence_complete(seq));
+            continue;
+        }
         if (s->reverse) {
             if (s->first_reverse) {
                 MS_TRY(job.store->flush());   // the forward tiles of this target are read back

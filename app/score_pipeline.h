@@ -30,6 +30,9 @@ inline constexpr const char* kReverseLoglik = "loglik_rev";
 struct ScoreJob {
     const FastaFile* fasta = nullptr;
     std::vector<Region> targets;
+    // Per target: whether its end finishes its sequence (the last target on that contig); the
+    // writer then marks the sequence complete, and a resumed job skips it.
+    std::vector<bool> completes;
     const Model* model = nullptr;
     Session* session = nullptr;
     ResultsStore* store = nullptr;

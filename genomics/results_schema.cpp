@@ -158,8 +158,14 @@ CREATE TABLE variant_scores (
 CREATE INDEX variant_scores_by_name ON variant_scores (name, value);
 )sql";
 
+// Schema 3: when a job finished each sequence (all its tiles committed), so a resumed job skips
+// the finished ones. NULL: not finished (or written before version 3).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE sequences ADD COLUMN completed_at TEXT;
+)sql";
+
 // Step i takes a database from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migration step per schema version");
 
 // SQLite's words for a failed write, turned into what a biologist can act on.

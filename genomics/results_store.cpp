@@ -350,6 +350,31 @@ Result<void> ResultsStore::finish_run(int64_t run_id, RunStatus status) {
     return {};
 }
 
+Result<void> ResultsStore::reopen_run(int64_t run_id) {
+    Impl& d = *impl_;
+    MS_TRY(d.need_writer());
+    static const char* sql = "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?";
+    auto q = d.prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(run_id));
+    MS_TRY(q->run());
+    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no run ", run_id);
+    return {};
+}
+
+Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {
+    Impl& d = *impl_;
+    MS_TRY(flush());   // completion must never be recorded before the tiles it vouches for
+    static const char* sql =
+        "UPDATE sequences SET completed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
+    auto q = d.prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(sequence_id));
+    MS_TRY(q->run());
+    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no sequence ", sequence_id);
+    return {};
+}
+
 Result<std::vector<RunRecord>> ResultsStore::list_runs() const {
     Impl& d = *impl_;
     static const char* sql =
@@ -386,7 +411,8 @@ Result<std::vector<RunRecord>> ResultsStore::list_runs() const {
 }
 
 Result<std::vector<StoredSequence>> ResultsStore::list_sequences(int64_t run_id) const {
-    static const char* sql = "SELECT id, name, length, md5, source FROM sequences WHERE run_id = ? ORDER BY id";
+    static const char* sql =
+        "SELECT id, name, length, md5, source, completed_at IS NOT NULL FROM sequences WHERE run_id = ? ORDER BY id";
     auto q = impl_->prepare(sql);
     if (!q) return q.error();
     MS_TRY(q->bind(run_id));
@@ -395,7 +421,7 @@ Result<std::vector<StoredSequence>> ResultsStore::list_sequences(int64_t run_id)
         bool row = false;
         MS_ASSIGN(row, q->step());
         if (!row) break;
-        out.push_back({q->i64(0), run_id, {q->text(1), q->i64(2), q->text(3), q->text(4)}});
+        out.push_back({q->i64(0), run_id, {q->text(1), q->i64(2), q->text(3), q->text(4)}, q->i64(5) != 0});
     }
     return out;
 }

@@ -61,6 +61,7 @@ struct SequenceInfo {
 struct StoredSequence {
     int64_t id = 0, run_id = 0;
     SequenceInfo info;
+    bool complete = false;   // the job marked it finished (mark_sequence_complete)
 };
 
 struct StoredTrack {
@@ -159,8 +160,9 @@ class ResultsStore {
 public:
     enum class Mode { read_write, read_only };
     // Version 1: runs, sequences, tracks, tiles, predictions, embeddings. Version 2: run inputs,
-    // track encodings, prediction items and classes, variants, idempotency keys.
-    inline static constexpr int kSchemaVersion = 2;
+    // track encodings, prediction items and classes, variants, idempotency keys. Version 3:
+    // sequence completion (resumable jobs).
+    inline static constexpr int kSchemaVersion = 3;
 
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
@@ -187,6 +189,11 @@ public:
     Result<void> flush();
     // Flushes, then records the end time and status.
     Result<void> finish_run(int64_t run_id, RunStatus status);
+    // A run that stopped (interrupted, failed, or killed while "running") is running again: a
+    // resumed job continues it. Only one process may write a run at a time.
+    Result<void> reopen_run(int64_t run_id);
+    // Flushes, then records that every tile of the sequence is committed: a resumed job skips it.
+    Result<void> mark_sequence_complete(int64_t sequence_id);
     void set_batch_tiles(int tiles);
     // Tiles of one batch are encoded on this many threads (default: the hardware's, at most 4).
     void set_encode_threads(int threads);

@@ -197,6 +197,29 @@ void make_v1(const std::string& path) {
 
 }  // namespace
 
+// Version 2 → 3 (sequence completion for resumable jobs): a version-2 file made from a version-1 one
+// migrated by this build and then stripped of version 3's column keeps its sequences, which come
+// back unfinished, and a job can mark them finished.
+MS_TEST(a_version_2_database_gains_sequence_completion) {
+    const std::string path = fresh_db("v2");
+    make_v1(path);
+    ok(ResultsStore::open(path));   // now version 3
+    {
+        Db d(path);
+        d.exec("ALTER TABLE sequences DROP COLUMN completed_at; PRAGMA user_version = 2;");
+    }
+    auto store = ok(ResultsStore::open(path));   // migrates 2 → 3
+    MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
+    auto seqs = ok(store.list_sequences(1));
+    MS_CHECK(seqs.size() == 1 && seqs[0].info.name == "chrM" && !seqs[0].complete);
+    ok(store.mark_sequence_complete(seqs[0].id));
+    MS_CHECK(ok(store.list_sequences(1))[0].complete);
+    MS_CHECK(!store.mark_sequence_complete(999));
+    ok(store.reopen_run(1));
+    MS_CHECK(ok(store.list_runs())[0].status == ms::RunStatus::running);
+    MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+}
+
 MS_TEST(a_version_1_database_migrates_with_its_data_intact) {
     const std::string path = fresh_db("v1");
     make_v1(path);

@@ -1,0 +1,129 @@
+// `score --resume` after SIGKILL at random moments: the process is killed five times in the middle
+// of a run, resumed each time, and the final database holds exactly what an uninterrupted run
+// writes (every value bit for bit, one run, every sequence once), and passes its integrity check.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kModel = fs::path(MS_TEST_DATA_DIR) / "fixtures" / "tied_k4_s16" / "hf";
+
+// Starts mambascope-cli score; returns its pid.
+pid_t start_score(const fs::path& fasta, const fs::path& db, bool resume) {
+    const char* cli = std::getenv("CLI");
+    if (!cli) throw test::Failure{"CLI (the mambascope-cli path) is not set"};
+    const pid_t pid = fork();
+    if (pid == 0) {
+        std::vector<std::string> args = {cli, "score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
+                                         db.string(), "--device", "cpu", "--threads", "1", "--chunk", "4096", "--quiet"};
+        if (resume) args.push_back("--resume");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        freopen("/dev/null", "w", stdout);
+        execv(cli, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int wait_exit(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Every value of every track of the only run, sequence by sequence, as raw bits.
+std::map<std::string, std::vector<uint32_t>> contents(const fs::path& db) {
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    if (!store) throw test::Failure{store.error().message};
+    auto runs = store->list_runs();
+    if (!runs || runs->size() != 1) throw test::Failure{"expected exactly one run in " + db.string()};
+    const int64_t run = (*runs)[0].id;
+    if ((*runs)[0].status != RunStatus::finished) throw test::Failure{"the run did not finish"};
+    std::map<std::string, std::vector<uint32_t>> out;
+    auto seqs = store->list_sequences(run);
+    auto tracks = store->list_tracks(run);
+    for (const StoredSequence& s : *seqs) {
+        if (!s.complete) throw test::Failure{"sequence " + s.info.name + " not marked complete"};
+        for (const StoredTrack& t : *tracks) {
+            auto v = store->read_values(t.id, s.id, 0, s.info.length);
+            if (!v) throw test::Failure{v.error().message};
+            std::vector<uint32_t>& bits = out[s.info.name + "/" + t.name];
+            bits.resize(v->size());
+            std::memcpy(bits.data(), v->data(), v->size() * 4);
+        }
+    }
+    auto check = store->integrity_check();
+    if (!check || *check != "ok") throw test::Failure{"integrity check: " + (check ? *check : check.error().message)};
+    return out;
+}
+
+}  // namespace
+
+MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
+    const fs::path dir = fs::current_path() / "resume_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path fasta = dir / "genome.fa";
+    {
+        std::mt19937 rng(17);
+        std::ofstream fa(fasta);
+        for (int r = 0; r < 12; ++r) {   // 2.4 Mbp: about 2 s for the fixture model on one core
+            fa << ">chr" << r << "\n";
+            for (int line = 0; line < 2500; ++line) {
+                for (int i = 0; i < 80; ++i) fa << "ACGT"[rng() % 4];
+                fa << "\n";
+            }
+        }
+    }
+    MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "ref.db", false)), 0);
+    const auto want = contents(dir / "ref.db");
+
+    std::mt19937 rng(23);
+    int kills = 0;
+    // A kill may land before the run is recorded: resume only once the database holds a run.
+    auto has_run = [&] {
+        if (!fs::exists(dir / "r.db")) return false;
+        auto s = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
+        auto runs = s ? s->list_runs() : Result<std::vector<RunRecord>>(make_error("x"));
+        return runs && !runs->empty();
+    };
+    for (int attempt = 0; kills < 5 && attempt < 20; ++attempt) {
+        const pid_t pid = start_score(fasta, dir / "r.db", has_run());
+        std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 270));
+        kill(pid, SIGKILL);
+        const int rc = wait_exit(pid);
+        if (rc == 128 + SIGKILL) ++kills;
+        MS_CHECK_MSG(rc == 128 + SIGKILL || rc == 0, "score exited with " << rc << " before it was killed");
+        if (rc == 0) break;
+    }
+    MS_CHECK_MSG(kills >= 5, "only " << kills << " kills landed mid-run");
+    const int rc = wait_exit(start_score(fasta, dir / "r.db", true));
+    MS_CHECK_EQ(rc, 0);
+    const auto got = contents(dir / "r.db");
+    MS_CHECK_EQ(got.size(), want.size());
+    for (const auto& [key, bits] : want) {
+        auto it = got.find(key);
+        MS_CHECK_MSG(it != got.end(), key << " missing after resume");
+        MS_CHECK_MSG(it->second == bits, key << " differs from the uninterrupted run");
+    }
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
