@@ -8,6 +8,7 @@
 #include "app/info_command.h"
 #include "app/results_info.h"
 #include "app/item_command.h"
+#include "app/merge_command.h"
 #include "app/score_command.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
     auto* classify = app.add_subcommand("classify", "class probabilities of the model's classifier head per window, record or read");
     ms::add_item_options(classify, classify_opts, ms::ItemJob::classify);
 
+    ms::MergeOptions merge_opts;
+    auto* merge = app.add_subcommand("merge", "join the databases of score --shard I/N runs into one");
+    ms::add_merge_options(merge, merge_opts);
+
     ms::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < argc; ++i) c += (i ? " " : "") + std::string(argv[i]);
         return c;
     };
+    if (*merge) return ms::cmd_merge(merge_opts, command_line());
     if (*embed) return ms::cmd_items(embed_opts, ms::ItemJob::embed, command_line());
     if (*classify) return ms::cmd_items(classify_opts, ms::ItemJob::classify, command_line());
     if (*score) {

@@ -89,8 +89,23 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
         ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
+    sub->add_option("--shard", o.shard, "I/N: score only part I of N (length-balanced whole sequences; `merge` joins the parts)");
     sub->add_flag("--resume", o.resume,
                   "continue the newest unfinished run of this genome, model and parameters (finished sequences are skipped)");
+}
+
+std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int n) {
+    std::vector<size_t> order(lengths.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+    std::vector<int64_t> load(size_t(n), 0);
+    std::vector<bool> mine(lengths.size(), false);
+    for (size_t k : order) {
+        const size_t s = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+        load[s] += lengths[k];
+        mine[k] = int(s) + 1 == i;
+    }
+    return mine;
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -107,6 +122,24 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     }
     if (o.regions.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
+    if (!o.shard.empty()) {
+        int i = 0, n = 0;
+        char tail = 0;
+        if (std::sscanf(o.shard.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
+            return fail(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
+        // Targets on one contig stay together (a sequence is one unit of the store).
+        std::vector<std::string> names;
+        std::vector<int64_t> lengths;
+        for (const Region& t : targets) {
+            const auto at = std::find(names.begin(), names.end(), t.contig);
+            if (at == names.end()) names.push_back(t.contig), lengths.push_back(t.length());
+            else lengths[size_t(at - names.begin())] += t.length();
+        }
+        const std::vector<bool> mine = shard_members(lengths, i, n);
+        std::erase_if(targets, [&](const Region& t) {
+            return !mine[size_t(std::find(names.begin(), names.end(), t.contig) - names.begin())];
+        });
+    }
     auto precision = parse_precision(o.precision);
     if (!precision) return fail(precision.error().message);
     auto sha = model_weights_sha256(o.model);
@@ -130,6 +163,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     // Everything that changes the numbers: a resumed run must match it exactly.
     nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
+    if (!o.shard.empty()) params["shard"] = o.shard;
     info.params_json = params.dump();
     info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
     if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();

@@ -25,7 +25,14 @@ struct ScoreOptions {
     int threads = 0;
     bool quiet = false;
     bool resume = false;   // continue the last unfinished run with the same inputs and parameters
+    std::string shard;     // "i/N": only this part of the targets (1 ≤ i ≤ N), for `merge` later
 };
+
+// Which of `lengths` belong to shard i of n (1-based): whole targets, longest first, each to the
+// shard with the fewest bases so far (ties: the lower shard). Targets are never cut, so every
+// sequence runs with its full context and a merge equals an unsharded run exactly; one sequence
+// longer than a fair share makes its shard the heaviest.
+std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int n);
 
 void add_score_options(CLI::App* sub, ScoreOptions& o);
 // Returns the process exit code; errors go to stderr. `command` is the command line, for provenance.

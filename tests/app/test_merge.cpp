@@ -1,0 +1,126 @@
+// `score --shard I/N` + `merge`: three shards of a seven-record genome merged equal an unsharded run
+// value for value; shards are length-balanced whole sequences; a merge refuses parts that do not
+// make one analysis (missing or repeated shard, another model, an existing output).
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "app/merge_command.h"
+#include "app/score_command.h"
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = fs::path(MS_TEST_DATA_DIR) / "fixtures";
+
+struct Contents {
+    std::map<std::string, std::pair<int64_t, std::string>> sequences;   // name → length, md5
+    std::map<std::string, std::vector<uint32_t>> values;                 // name/track → raw bits
+    std::map<std::string, std::string> encodings;
+};
+
+Contents contents(const fs::path& db) {
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    if (!store) throw test::Failure{store.error().message};
+    auto runs = store->list_runs();
+    if (!runs || runs->size() != 1 || (*runs)[0].status != RunStatus::finished)
+        throw test::Failure{"expected one finished run in " + db.string()};
+    Contents c;
+    const int64_t run = (*runs)[0].id;
+    auto tracks = store->list_tracks(run);
+    for (const StoredTrack& t : *tracks) c.encodings[t.name] = describe(t.encoding);
+    const auto seqs = store->list_sequences(run);
+    for (const StoredSequence& s : *seqs) {
+        if (!s.complete) throw test::Failure{s.info.name + " not complete in " + db.string()};
+        c.sequences[s.info.name] = {s.info.length, s.info.md5};
+        for (const StoredTrack& t : *tracks) {
+            auto v = store->read_values(t.id, s.id, 0, s.info.length);
+            std::vector<uint32_t> bits(v->size());
+            std::memcpy(bits.data(), v->data(), v->size() * 4);
+            c.values[s.info.name + "/" + t.name] = std::move(bits);
+        }
+    }
+    return c;
+}
+
+ScoreOptions score_options(const fs::path& dir, const std::string& db, const std::string& shard,
+                           const std::string& model = "tied_k4_s16") {
+    ScoreOptions o;
+    o.model = (kFixtures / model / "hf").string();
+    o.fasta = (dir / "genome.fa").string();
+    o.db = (dir / db).string();
+    o.device = "cpu";
+    o.chunk = 1000;
+    o.quiet = true;
+    o.shard = shard;
+    return o;
+}
+
+}  // namespace
+
+MS_TEST(shard_members_balance_whole_sequences) {
+    // Longest first, each to the lightest shard: 50 → 1, 40 → 2, 30 → 3, 20 → 3, 10 → 2.
+    const std::vector<int64_t> lengths = {10, 50, 20, 40, 30};
+    MS_CHECK(shard_members(lengths, 1, 3) == (std::vector<bool>{false, true, false, false, false}));
+    MS_CHECK(shard_members(lengths, 2, 3) == (std::vector<bool>{true, false, false, true, false}));
+    MS_CHECK(shard_members(lengths, 3, 3) == (std::vector<bool>{false, false, true, false, true}));
+    MS_CHECK(shard_members(lengths, 1, 1) == std::vector<bool>(5, true));
+}
+
+MS_TEST(merged_shards_equal_an_unsharded_run) {
+    const fs::path dir = fs::current_path() / "merge_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    {
+        std::mt19937 rng(5);
+        std::ofstream fa(dir / "genome.fa");
+        for (int r = 0; r < 7; ++r) {
+            fa << ">seq" << r << "\n";
+            const int lines = 40 + int(rng() % 200);
+            for (int l = 0; l < lines; ++l) {
+                for (int i = 0; i < 60; ++i) fa << "ACGTacgtN"[rng() % 9];
+                fa << "\n";
+            }
+        }
+    }
+    MS_CHECK_EQ(cmd_score(score_options(dir, "full.db", ""), "score"), 0);
+    for (int i = 1; i <= 3; ++i)
+        MS_CHECK_EQ(cmd_score(score_options(dir, cat("s", i, ".db"), cat(i, "/3")), cat("score shard ", i)), 0);
+    MergeOptions m;
+    m.out = (dir / "all.db").string();
+    m.shards = {(dir / "s2.db").string(), (dir / "s1.db").string(), (dir / "s3.db").string()};
+    MS_CHECK_EQ(cmd_merge(m, "merge"), 0);
+    const Contents full = contents(dir / "full.db"), all = contents(dir / "all.db");
+    MS_CHECK(all.sequences == full.sequences);
+    MS_CHECK(all.encodings == full.encodings);
+    MS_CHECK_EQ(all.values.size(), full.values.size());
+    for (const auto& [key, bits] : full.values) MS_CHECK_MSG(all.values.at(key) == bits, key << " differs after the merge");
+    // Each shard holds whole sequences, none twice (the merge checked), together all seven.
+    size_t n = 0;
+    for (int i = 1; i <= 3; ++i) n += contents(dir / cat("s", i, ".db")).sequences.size();
+    MS_CHECK_EQ(n, size_t(7));
+
+    // Refusals, each before anything is written.
+    m.out = (dir / "again.db").string();
+    m.shards = {(dir / "s1.db").string(), (dir / "s2.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // 3/3 missing
+    m.shards = {(dir / "s1.db").string(), (dir / "s1.db").string(), (dir / "s3.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // 1/3 twice
+    MS_CHECK_EQ(cmd_score(score_options(dir, "other.db", "2/3", "untied_bias_k3_s4"), "score other"), 0);
+    m.shards = {(dir / "s1.db").string(), (dir / "other.db").string(), (dir / "s3.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // another model
+    MS_CHECK(!fs::exists(dir / "again.db") && !fs::exists(dir / "again.db.partial"));
+    m.out = (dir / "all.db").string();
+    m.shards = {(dir / "s1.db").string(), (dir / "s2.db").string(), (dir / "s3.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // the output exists
+    m.out = (dir / "x.db").string();
+    m.shards = {(dir / "full.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // not a shard
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
