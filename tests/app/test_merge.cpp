@@ -9,6 +9,7 @@
 #include "app/merge_command.h"
 #include "app/score_command.h"
 #include "genomics/results_store.h"
+#include "tests/app/store_contents.h"
 #include "tests/common/harness.h"
 
 using namespace ms;
@@ -17,36 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kFixtures = fs::path(MS_TEST_DATA_DIR) / "fixtures";
-
-struct Contents {
-    std::map<std::string, std::pair<int64_t, std::string>> sequences;   // name → length, md5
-    std::map<std::string, std::vector<uint32_t>> values;                 // name/track → raw bits
-    std::map<std::string, std::string> encodings;
-};
-
-Contents contents(const fs::path& db) {
-    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
-    if (!store) throw test::Failure{store.error().message};
-    auto runs = store->list_runs();
-    if (!runs || runs->size() != 1 || (*runs)[0].status != RunStatus::finished)
-        throw test::Failure{"expected one finished run in " + db.string()};
-    Contents c;
-    const int64_t run = (*runs)[0].id;
-    auto tracks = store->list_tracks(run);
-    for (const StoredTrack& t : *tracks) c.encodings[t.name] = describe(t.encoding);
-    const auto seqs = store->list_sequences(run);
-    for (const StoredSequence& s : *seqs) {
-        if (!s.complete) throw test::Failure{s.info.name + " not complete in " + db.string()};
-        c.sequences[s.info.name] = {s.info.length, s.info.md5};
-        for (const StoredTrack& t : *tracks) {
-            auto v = store->read_values(t.id, s.id, 0, s.info.length);
-            std::vector<uint32_t> bits(v->size());
-            std::memcpy(bits.data(), v->data(), v->size() * 4);
-            c.values[s.info.name + "/" + t.name] = std::move(bits);
-        }
-    }
-    return c;
-}
 
 ScoreOptions score_options(const fs::path& dir, const std::string& db, const std::string& shard,
                            const std::string& model = "tied_k4_s16") {
@@ -95,14 +66,14 @@ MS_TEST(merged_shards_equal_an_unsharded_run) {
     m.out = (dir / "all.db").string();
     m.shards = {(dir / "s2.db").string(), (dir / "s1.db").string(), (dir / "s3.db").string()};
     MS_CHECK_EQ(cmd_merge(m, "merge"), 0);
-    const Contents full = contents(dir / "full.db"), all = contents(dir / "all.db");
+    const auto full = test::store_contents(dir / "full.db"), all = test::store_contents(dir / "all.db");
     MS_CHECK(all.sequences == full.sequences);
     MS_CHECK(all.encodings == full.encodings);
     MS_CHECK_EQ(all.values.size(), full.values.size());
     for (const auto& [key, bits] : full.values) MS_CHECK_MSG(all.values.at(key) == bits, key << " differs after the merge");
     // Each shard holds whole sequences, none twice (the merge checked), together all seven.
     size_t n = 0;
-    for (int i = 1; i <= 3; ++i) n += contents(dir / cat("s", i, ".db")).sequences.size();
+    for (int i = 1; i <= 3; ++i) n += test::store_contents(dir / cat("s", i, ".db")).sequences.size();
     MS_CHECK_EQ(n, size_t(7));
 
     // Refusals, each before anything is written.

@@ -1,0 +1,59 @@
+// The Snakemake workflow (tools/workflow/Snakefile) run locally with two parallel jobs: three shards
+// of a small genome scored and merged; the merged database equals an unsharded `score` run value for
+// value. Needs Debian's snakemake (scripts/install-deps installs it): a missing one fails the test.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "app/score_command.h"
+#include "tests/app/store_contents.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+MS_TEST(snakemake_shards_and_merges_like_one_run) {
+    const char* cli = std::getenv("CLI");
+    MS_CHECK_MSG(cli, "CLI (the mambascope-cli path) is not set");
+    const fs::path dir = fs::current_path() / "workflow_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    {
+        std::mt19937 rng(11);
+        std::ofstream fa(dir / "genome.fa");
+        for (int r = 0; r < 5; ++r) {
+            fa << ">contig" << r << "\n";
+            const int lines = 30 + int(rng() % 150);
+            for (int l = 0; l < lines; ++l) {
+                for (int i = 0; i < 70; ++i) fa << "ACGTN"[rng() % 5];
+                fa << "\n";
+            }
+        }
+    }
+    const fs::path model = fs::path(MS_TEST_DATA_DIR) / "fixtures" / "tied_k4_s16" / "hf";
+    const std::string cmd = cat("snakemake --quiet -s '", MS_SOURCE_DIR, "/tools/workflow/Snakefile' --cores 2 --jobs 2 ",
+                                "--directory '", dir.string(), "' --config genome=genome.fa model='", model.string(),
+                                "' out=all.db shards=3 device=cpu cli='", cli, "' > '", (dir / "snakemake.log").string(),
+                                "' 2>&1");
+    const int rc = std::system(cmd.c_str());
+    if (rc != 0) {
+        std::ifstream log(dir / "snakemake.log");
+        std::string text((std::istreambuf_iterator<char>(log)), {});
+        MS_CHECK_MSG(false, "snakemake failed (" << rc << "):\n" << text);
+    }
+    ScoreOptions o;
+    o.model = model.string();
+    o.fasta = (dir / "genome.fa").string();
+    o.db = (dir / "one.db").string();
+    o.device = "cpu";
+    o.threads = 1;   // as the workflow's jobs: the same row split, so the same floats
+    o.quiet = true;
+    MS_CHECK_EQ(cmd_score(o, "score"), 0);
+    const auto one = test::store_contents(dir / "one.db"), all = test::store_contents(dir / "all.db");
+    MS_CHECK_EQ(all.sequences.size(), size_t(5));
+    MS_CHECK(all.sequences == one.sequences);
+    MS_CHECK(all.values == one.values);
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
