@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "engine/model_weights.h"
+#include "engine/model_writer.h"
+#include "engine/random_model.h"
+#include "engine/model.h"
 #include "tests/common/harness.h"
 
 namespace {
@@ -287,6 +290,37 @@ MS_TEST(model_weights_rejects_broken_models) {
         MS_CHECK_MSG(!w.ok(), c.name << ": accepted");
         const std::string want = c.names_file ? c.expected + " (in " + m.dir + "/model.safetensors)" : c.expected;
         MS_CHECK_MSG(w.error().message == want, c.name << ": got  " << w.error().message << "\n        want " << want);
+    }
+}
+
+// save_model writes what Model::load reads back, weight for weight (A through A_log, tied and
+// untied heads, biases on and off).
+MS_TEST(saved_model_loads_back_identically) {
+    for (const bool tied : {true, false}) {
+        ms::RandomModelShape shape;
+        shape.d_model = 24;
+        shape.n_layer = 2;
+        shape.d_state = 4;
+        shape.seed = tied ? 3 : 4;
+        ms::Model m = ms::make_random_model(shape);
+        if (!tied) {
+            m.config.tie_embeddings = false;
+            for (float& x : m.weights.lm_head) x *= 0.5f;
+        }
+        const std::string dir = (std::filesystem::current_path() / (tied ? "saved_tied" : "saved_untied")).string();
+        MS_CHECK(ms::save_model(m, dir).ok());
+        auto back = ms::Model::load(dir);
+        MS_CHECK_MSG(back.ok(), back.error().message);
+        MS_CHECK(back->weights.embedding == m.weights.embedding && back->weights.lm_head == m.weights.lm_head);
+        MS_CHECK(back->weights.norm_f == m.weights.norm_f);
+        for (size_t l = 0; l < m.weights.layers.size(); ++l) {
+            const ms::LayerWeights &a = m.weights.layers[l], &b = back->weights.layers[l];
+            MS_CHECK(a.in_proj == b.in_proj && a.conv_w == b.conv_w && a.conv_b == b.conv_b && a.x_proj == b.x_proj);
+            MS_CHECK(a.dt_proj == b.dt_proj && a.dt_proj_b == b.dt_proj_b && a.D == b.D && a.out_proj == b.out_proj);
+            for (size_t k = 0; k < a.A.size(); ++k) MS_CHECK(std::abs(a.A[k] - b.A[k]) <= 1e-6f * std::abs(a.A[k]));
+        }
+        MS_CHECK_EQ(back->config.dt_rank, m.config.dt_rank);
+        MS_CHECK_EQ(back->config.d_inner, m.config.d_inner);
     }
 }
 
