@@ -9,12 +9,15 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "app/digests.h"
 #include "app/interrupt.h"
 #include "app/score_pipeline.h"
 #include "common/version.h"
+#include "engine/backend_registry.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/model.h"
 #include "genomics/fasta.h"
@@ -89,6 +92,9 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
         ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
+    sub->add_option("--lanes", o.lanes,
+                    "sequences scored side by side, one engine each (default: one per GPU with cuda:all, else 1)")
+        ->check(CLI::Range(1, 64));
     sub->add_option("--shard", o.shard, "I/N: score only part I of N (length-balanced whole sequences; `merge` joins the parts)");
     sub->add_flag("--resume", o.resume,
                   "continue the newest unfinished run of this genome, model and parameters (finished sequences are skipped)");
@@ -144,15 +150,37 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     if (!precision) return fail(precision.error().message);
     auto sha = model_weights_sha256(o.model);
     if (!sha) return fail(sha.error().message);
-    auto choice = open_backend(o.device, o.threads);
-    if (!choice) return fail(choice.error().message);
-    if (!o.quiet) std::fprintf(stderr, "%s\n", choice->note.c_str());
+    // One engine per lane: cuda:all gives each GPU a lane; on the CPU, lanes share the cores.
+    auto devices = single_devices(o.device);
+    if (!devices) return fail(devices.error().message);
+    const int n_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
+    const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     SessionOptions so;
     so.chunk = o.chunk;
     so.precision = *precision;
     so.scores = true;
-    auto session = open_session(*model, *choice, so, o.device, o.threads);
-    if (!session) return fail(session.error().message);
+    struct LaneEngine {
+        BackendChoice choice;
+        std::unique_ptr<Session> session;
+        std::optional<FastaFile> fasta;
+    };
+    std::vector<LaneEngine> engines(static_cast<size_t>(n_lanes));
+    std::string device_names;
+    for (int i = 0; i < n_lanes; ++i) {
+        const std::string& dev = (*devices)[size_t(i) % devices->size()];
+        const int threads = std::max(1, cores / n_lanes);
+        auto c = open_backend(dev, threads);
+        if (!c) return fail(c.error().message);
+        if (!o.quiet) std::fprintf(stderr, "%s%s\n", n_lanes > 1 ? cat("lane ", i + 1, ": ").c_str() : "", c->note.c_str());
+        engines[size_t(i)].choice = std::move(*c);
+        auto s = open_session(*model, engines[size_t(i)].choice, so, dev, threads);
+        if (!s) return fail(s.error().message);
+        engines[size_t(i)].session = std::move(*s);
+        auto f = FastaFile::open(o.fasta);
+        if (!f) return fail(f.error().message);
+        engines[size_t(i)].fasta = std::move(*f);
+        device_names += (i ? "+" : "") + engines[size_t(i)].choice.backend->name();
+    }
 
     auto store = ResultsStore::open(o.db);
     if (!store) return fail(store.error().message);
@@ -168,7 +196,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
     if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();
     info.model_sha256 = *sha;
-    info.device = choice->backend->name();
+    info.device = device_names;
     info.precision = precision_name(so.precision);
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(o.fasta, ec);
@@ -200,14 +228,9 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         run = store->begin_run(info);
     }
     if (!run) return fail(run.error().message);
-    // What is left to do; a target finishes its sequence when no later target is on that contig.
-    std::vector<Region> todo;
+    std::vector<Region> todo;   // what is left to do
     for (size_t i = 0; i < targets.size(); ++i)
         if (!skip[i]) todo.push_back(targets[i]);
-    std::vector<bool> completes(todo.size(), true);
-    for (size_t i = 0; i < todo.size(); ++i)
-        for (size_t j = i + 1; j < todo.size(); ++j)
-            if (todo[j].contig == todo[i].contig) completes[i] = false;
     std::vector<std::pair<std::string, TrackEncoding>> tracks;
     for (int k = 0; k < kScoreTracks; ++k) tracks.emplace_back(kScoreTrackNames[k], track_encoding(k));
     if (o.strand == "both") {
@@ -226,11 +249,9 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     int64_t total = 0;
     for (const Region& t : todo) total += t.length() * (o.strand == "both" ? 2 : 1);
     ScoreJob job;
-    job.fasta = &*fa;
+    for (LaneEngine& e : engines) job.lanes.push_back({&*e.fasta, e.session.get()});
     job.targets = todo;
-    job.completes = completes;
     job.model = &*model;
-    job.session = session->get();
     job.store = &*store;
     job.run_id = *run;
     job.interrupted = &interrupted();
@@ -252,7 +273,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     const double s = since(progress.start());
     std::fprintf(stderr, "score: %zu sequence(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
                  static_cast<long long>(total), s, s > 0 ? total / s / 1e6 : 0.0,
-                 choice->backend->name().c_str());
+                 device_names.c_str());
     std::printf("results: run %lld in %s (tracks prob_A prob_C prob_G prob_T loglik entropy)\n",
                 static_cast<long long>(*run), o.db.c_str());
     return 0;

@@ -26,6 +26,7 @@ struct ScoreOptions {
     bool quiet = false;
     bool resume = false;   // continue the last unfinished run with the same inputs and parameters
     std::string shard;     // "i/N": only this part of the targets (1 ≤ i ≤ N), for `merge` later
+    int lanes = 0;         // sequences scored side by side, one engine each (0: one per device)
 };
 
 // Which of `lengths` belong to shard i of n (1-based): whole targets, longest first, each to the

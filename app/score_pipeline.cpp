@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -100,20 +103,22 @@ BaseBlock end_marker(size_t target) {
     return b;
 }
 
-Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
-    for (size_t i = 0; i < job.targets.size(); ++i) {
+// A lane's reader: claims the next target nobody has taken, sends its blocks, repeats.
+Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic<size_t>& next_target,
+                        BoundedQueue<BaseBlock>& out) {
+    for (size_t i = next_target++; i < job.targets.size(); i = next_target++) {
         const Region& t = job.targets[i];
-        const SequenceRecord* rec = job.fasta->find(t.contig);
-        if (!rec) return make_error("'", job.fasta->path(), "' has no record '", t.contig, "'");
+        const SequenceRecord* rec = fasta.find(t.contig);
+        if (!rec) return make_error("'", fasta.path(), "' has no record '", t.contig, "'");
         std::string md5;
-        MS_ASSIGN(md5, record_md5(*job.fasta, *rec, job.read_block));
+        MS_ASSIGN(md5, record_md5(fasta, *rec, job.read_block));
         for (int64_t b = t.begin; b < t.end; b += job.read_block) {
             if (job.interrupted && *job.interrupted) return make_error("interrupted");
             BaseBlock block;
             block.target = i;
             block.begin = b;
-            MS_ASSIGN(block.bases, job.fasta->fetch(t.contig, b, std::min(t.end, b + job.read_block)));
-            if (b == t.begin) block.info = SequenceInfo{rec->name, rec->length, md5, job.fasta->path()};
+            MS_ASSIGN(block.bases, fasta.fetch(t.contig, b, std::min(t.end, b + job.read_block)));
+            if (b == t.begin) block.info = SequenceInfo{rec->name, rec->length, md5, fasta.path()};
             if (!out.push(std::move(block))) return {};   // closed downstream: its error is the one to report
         }
         if (job.both_strands) {
@@ -122,7 +127,7 @@ Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
             BaseBlock block;
             block.target = i;
             block.begin = std::max(t.begin, e - job.read_block);
-            MS_ASSIGN(block.bases, job.fasta->fetch(t.contig, block.begin, e));
+            MS_ASSIGN(block.bases, fasta.fetch(t.contig, block.begin, e));
             std::reverse(block.bases.begin(), block.bases.end());
             complement_in_place(block.bases);
             block.reverse = true;
@@ -137,9 +142,14 @@ Result<void> read_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& out) {
 
 
 
-Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, BoundedQueue<ScoreBlock>& out) {
-    int64_t total = 0, done = 0;
-    for (const Region& t : job.targets) total += t.length() * (job.both_strands ? 2 : 1);
+// Bases done over all lanes, and the progress callback called by one lane at a time.
+struct SharedProgress {
+    std::mutex m;
+    int64_t done = 0, total = 0;
+};
+
+Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
+                           BoundedQueue<ScoreBlock>& out) {
     std::vector<int32_t> tokens;
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
@@ -151,7 +161,7 @@ Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, Bou
             continue;
         }
         const Region& t = job.targets[block->target];
-        if (block->info || block->first_reverse) MS_TRY(job.session->reset());   // a new sequence: zero state
+        if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
         tokens.clear();
         job.model->tokenizer.encode(block->bases, tokens);
         std::optional<SequenceInfo> info = std::move(block->info);
@@ -185,9 +195,10 @@ Result<void> compute_stage(const ScoreJob& job, BoundedQueue<BaseBlock>& in, Bou
             if (!out.push(std::move(s))) return make_error("the writer stopped");
             return {};
         };
-        MS_TRY(job.session->feed(tokens.data(), int64_t(tokens.size()), sink));
-        done += int64_t(block->bases.size());
-        if (job.progress) job.progress(t.contig, done, total);
+        MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink));
+        std::lock_guard lock(progress.m);
+        progress.done += int64_t(block->bases.size());
+        if (job.progress) job.progress(t.contig, progress.done, progress.total);
     }
     return {};
 }
@@ -220,11 +231,13 @@ Result<void> merge_strands(const ScoreJob& job, int64_t seq_id, ScoreBlock& s, c
 Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
     std::vector<int64_t> seq_ids(job.targets.size(), 0);
     std::vector<int64_t> track_ids;
+    std::map<std::string, int> unfinished;   // targets not yet done, per contig
+    for (const Region& t : job.targets) ++unfinished[t.contig];
     while (auto s = in.pop()) {
         if (s->info) MS_ASSIGN(seq_ids[s->target], job.store->add_sequence(job.run_id, *s->info));
         const int64_t seq = seq_ids[s->target];
         if (s->end_of_target) {
-            if (s->target < job.completes.size() && job.completes[s->target]) MS_TRY(job.store->mark_sequence_complete(seq));
+            if (--unfinished[job.targets[s->target].contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
             continue;
         }
         if (s->reverse) {
@@ -250,22 +263,39 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
 }  // namespace
 
 Result<void> run_score_pipeline(const ScoreJob& job) {
-    BoundedQueue<BaseBlock> bases(kQueueDepth);
-    BoundedQueue<ScoreBlock> scores(kQueueDepth * 8);   // several chunks make one read block
+    if (job.lanes.empty()) return make_error("score: no engine session to run");
+    const size_t n = job.lanes.size();
+    std::vector<std::unique_ptr<BoundedQueue<BaseBlock>>> bases;
+    for (size_t i = 0; i < n; ++i) bases.push_back(std::make_unique<BoundedQueue<BaseBlock>>(kQueueDepth));
+    BoundedQueue<ScoreBlock> scores(kQueueDepth * 8 * n);   // several chunks make one read block
     FirstError first;
-    // Each stage closes its queues when it ends, however it ends, so no other stage waits forever.
-    std::thread reader([&] {
-        if (auto r = read_stage(job, bases); !r) first.set(r.error());   // compute drains what was read
-        bases.close();
-    });
-    std::thread writer([&] {
-        if (auto r = write_stage(job, scores); !r) first.set(r.error()), bases.close();
+    std::atomic<size_t> next_target{0};
+    SharedProgress progress;
+    for (const Region& t : job.targets) progress.total += t.length() * (job.both_strands ? 2 : 1);
+    auto close_inputs = [&] {
+        for (auto& q : bases) q->close();
+    };
+    // Each stage closes its queues when it ends, however it ends, so no other stage waits forever;
+    // the writer's input closes when the last compute lane is done.
+    std::atomic<size_t> computing{n};
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+        if (auto r = write_stage(job, scores); !r) first.set(r.error()), close_inputs();
         scores.close();
     });
-    if (auto r = compute_stage(job, bases, scores); !r) first.set(r.error()), bases.close();
-    scores.close();
-    reader.join();
-    writer.join();
+    for (size_t i = 0; i < n; ++i) {
+        threads.emplace_back([&, i] {
+            if (auto r = read_stage(job, *job.lanes[i].fasta, next_target, *bases[i]); !r)
+                first.set(r.error()), close_inputs();   // every lane drains what was read, then stops
+            bases[i]->close();
+        });
+        threads.emplace_back([&, i] {
+            if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores); !r)
+                first.set(r.error()), close_inputs();
+            if (--computing == 0) scores.close();
+        });
+    }
+    for (std::thread& t : threads) t.join();
     if (auto e = first.get()) return *e;
     return {};
 }

@@ -27,14 +27,19 @@ inline constexpr const char* kScoreTrackNames[kScoreTracks] = {"prob_A", "prob_C
 inline constexpr const char* kForwardLoglik = "loglik_fwd";
 inline constexpr const char* kReverseLoglik = "loglik_rev";
 
-struct ScoreJob {
-    const FastaFile* fasta = nullptr;
-    std::vector<Region> targets;
-    // Per target: whether its end finishes its sequence (the last target on that contig); the
-    // writer then marks the sequence complete, and a resumed job skips it.
-    std::vector<bool> completes;
-    const Model* model = nullptr;
+// Lanes: one FASTA handle and one engine session each (one per GPU with cuda:all). A lane takes
+// the next whole target when it is free, so targets run side by side and each one keeps its state.
+struct ScoreLane {
+    const FastaFile* fasta = nullptr;   // htslib's faidx handles are not shared between threads
     Session* session = nullptr;
+};
+
+struct ScoreJob {
+    std::vector<ScoreLane> lanes;
+    // The writer marks a sequence complete (a resumed job skips it) once every target on its
+    // contig is done, in whatever order the lanes finish them.
+    std::vector<Region> targets;
+    const Model* model = nullptr;
     ResultsStore* store = nullptr;
     int64_t run_id = 0;
     int64_t read_block = int64_t(1) << 22;   // bases the reader hands over at a time
@@ -43,7 +48,8 @@ struct ScoreJob {
     // back), loglik and entropy of that mean; loglik_fwd and loglik_rev keep each strand's own.
     bool both_strands = false;
     const std::atomic<bool>* interrupted = nullptr;
-    // Called from the compute stage after each block: sequence name, bases done in all, in total.
+    // Called from the compute stages (several threads with several lanes, never at once) after
+    // each block: sequence name, bases done in all, in total.
     std::function<void(const std::string&, int64_t, int64_t)> progress;
 };
 

@@ -190,6 +190,18 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
     return make_error("--device '", device, "' is not one of auto, cpu, cuda, cuda:N, cuda:all");
 }
 
+Result<std::vector<std::string>> single_devices(const std::string& device) {
+    if (device != "cuda:all") return std::vector<std::string>{device};
+    const GpuScan s = scan_gpus();
+    if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < s.devices.size(); ++i) {
+        if (!s.devices[i].kernels_run) return make_error("--device cuda:all: ", device_line(int(i), s.devices[i]));
+        out.push_back(cat("cuda:", i));
+    }
+    return out;
+}
+
 std::string backends_report() {
     std::ostringstream os;
     os << "backends:\n  cpu     " << blas_description() << "\n";

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "engine/backend.h"
@@ -18,6 +19,11 @@ struct BackendChoice {
 // "auto" takes a GPU whose self-test passed, else the CPU (and says why in `note`); "cuda[:N]"
 // fails with the reason when that GPU cannot be used. cpu_threads ≤ 0: all hardware threads.
 Result<BackendChoice> open_backend(const std::string& device, int cpu_threads = 0);
+
+// The single devices behind a --device string: "cuda:all" → cuda:0, cuda:1 … (the GPUs whose
+// self-test passed; an error when there is none); anything else → itself. Jobs that run one engine
+// per GPU (score's lanes) open each of these.
+Result<std::vector<std::string>> single_devices(const std::string& device);
 
 // Multi-line report of compiled backends and usable devices for --version.
 std::string backends_report();

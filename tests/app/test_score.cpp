@@ -11,6 +11,7 @@
 #include "engine/session.h"
 #include "genomics/fasta.h"
 #include "genomics/results_store.h"
+#include "tests/app/store_contents.h"
 #include "tests/common/harness.h"
 
 using namespace ms;
@@ -164,6 +165,31 @@ MS_TEST(score_both_strands_stores_strand_means) {
                              t << " at " << b + int64_t(k));
         }
     }
+}
+
+// Lanes (what cuda:all gives each GPU) on two CPU engines of one thread each: targets run side by
+// side and the database holds exactly what one lane of one thread writes.
+MS_TEST(score_lanes_equal_one_lane) {
+    const fs::path dir = scratch();
+    ScoreOptions o;
+    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
+    o.fasta = (dir / "in.fa").string();
+    o.device = "cpu";
+    o.chunk = 50;
+    o.quiet = true;
+    o.regions = {"rec1:1-300", "rec2", "rec1:301-700"};   // two targets on one contig, in two lanes
+    o.db = (dir / "one.db").string();
+    o.threads = 1;
+    MS_CHECK_EQ(cmd_score(o, "one lane"), 0);
+    o.db = (dir / "two.db").string();
+    o.threads = 2;
+    o.lanes = 2;
+    MS_CHECK_EQ(cmd_score(o, "two lanes"), 0);
+    const auto one = test::store_contents(dir / "one.db"), two = test::store_contents(dir / "two.db");
+    MS_CHECK(one.sequences == two.sequences);
+    MS_CHECK(one.values == two.values);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    MS_CHECK_EQ(db->list_runs()->at(0).info.device, std::string("cpu+cpu"));
 }
 
 MS_TEST(score_refuses_bad_input_without_a_run) {
