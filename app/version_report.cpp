@@ -8,8 +8,10 @@
 namespace ms {
 
 std::string version_report(const std::string& program, const std::string& qt_runtime) {
-    std::string qt = qt_runtime.empty() ? cat(MAMBASCOPE_QT_BUILD_VERSION, " (built against; used by the GUI only, the CLI does not load Qt)")
-                                        : cat(qt_runtime, " (built against ", MAMBASCOPE_QT_BUILD_VERSION, ")");
+    const std::string built = MAMBASCOPE_QT_BUILD_VERSION;
+    std::string qt = built.empty()        ? std::string("none (a build without the GUI)")
+                     : qt_runtime.empty() ? cat(built, " (built against; used by the GUI only, the CLI does not load Qt)")
+                                          : cat(qt_runtime, " (built against ", built, ")");
     return cat(program, " ", build::version, " (revision ", build::git_revision, ", ", build::build_type, ", ",
                build::compiler, ")\n",
                backends_report(),

@@ -8,4 +8,9 @@ mkdir -p .deps/debs
 cd .deps/debs
 apt-get download nlohmann-json3-dev libcli11-dev libopenblas-dev libopenblas-pthread-dev \
                  libopenblas0-pthread libgfortran5 >/dev/null
+# The headless build (CLI + results store, no Qt) also needs htslib, SQLite, zstd, libcrypto and
+# pkg-config to find them (tools/device/headless-check.sh).
+apt-get download libhts-dev libhts3 libhtscodecs2 libdeflate0 libdeflate-dev zlib1g-dev liblzma-dev libbz2-dev \
+                 libsqlite3-dev libsqlite3-0 libzstd-dev libzstd1 libssl-dev libssl3 \
+                 pkgconf pkgconf-bin libpkgconf3 >/dev/null
 ls -1
