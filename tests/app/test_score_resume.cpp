@@ -28,6 +28,7 @@ const fs::path kModel = fs::path(MS_TEST_DATA_DIR) / "fixtures" / "tied_k4_s16" 
 pid_t start_score(const fs::path& fasta, const fs::path& db, bool resume) {
     const char* cli = std::getenv("CLI");
     if (!cli) throw test::Failure{"CLI (the mambascope-cli path) is not set"};
+    std::fflush(stdout);   // or the child's freopen would write the parent's buffered lines again
     const pid_t pid = fork();
     if (pid == 0) {
         std::vector<std::string> args = {cli, "score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
@@ -124,6 +125,39 @@ MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
         MS_CHECK_MSG(it != got.end(), key << " missing after resume");
         MS_CHECK_MSG(it->second == bits, key << " differs from the uninterrupted run");
     }
+}
+
+// Ctrl-C: score stops between blocks, exits 130, marks its run interrupted and keeps what it
+// committed; --resume then finishes it.
+MS_TEST(ctrl_c_marks_the_run_interrupted) {
+    const fs::path dir = fs::current_path() / "sigint_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path fasta = dir / "genome.fa";
+    {
+        std::mt19937 rng(29);
+        std::ofstream fa(fasta);
+        for (int r = 0; r < 8; ++r) {
+            fa << ">chr" << r << "\n";
+            for (int line = 0; line < 2500; ++line) {
+                for (int i = 0; i < 80; ++i) fa << "ACGT"[rng() % 4];
+                fa << "\n";
+            }
+        }
+    }
+    const pid_t pid = start_score(fasta, dir / "r.db", false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    kill(pid, SIGINT);
+    MS_CHECK_EQ(wait_exit(pid), 130);
+    {
+        auto store = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
+        MS_CHECK_MSG(store.ok(), store.error().message);
+        auto runs = store->list_runs();
+        MS_CHECK(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::interrupted);
+        MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
+    }
+    MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);
+    MS_CHECK_EQ(contents(dir / "r.db").size(), size_t(8 * 6));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
