@@ -26,11 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int fail(const std::string& m) {
-    std::fprintf(stderr, "error: %s\n", m.c_str());
-    return 1;
-}
-
 // One unit of work: bases and what they are (a window of a stored sequence, a record, a read).
 struct Item {
     ItemKind kind = ItemKind::window;
@@ -104,12 +99,7 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
     if (job == ItemJob::classify)
         sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
-    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
-    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
-    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
-    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
-    sub->add_flag("--quiet", o.quiet, "no progress lines");
+    add_engine_options(sub, o);
 }
 
 int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) {
@@ -161,22 +151,12 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
 
     auto store = ResultsStore::open(o.db);
     if (!store) return fail(store.error().message);
-    RunInfo info;
-    info.tool_version = build::version;
-    info.git_revision = build::git_revision;
-    info.command = command;
     nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
                              {"chunk", o.chunk}};
     if (head_cfg) params["head"] = head_cfg->name;
-    info.params_json = params.dump();
-    info.model_name = fs::path(o.model).lexically_normal().filename().string();
-    info.model_sha256 = *sha;
-    info.device = choice->backend->name();
-    info.precision = precision_name(so.precision);
-    const std::string input = o.fasta.empty() ? o.reads : o.fasta;
-    std::error_code ec;
-    const auto bytes = fs::file_size(input, ec);
-    info.inputs.push_back({input, o.fasta.empty() ? "reads" : "fasta", ec ? -1 : int64_t(bytes)});
+    const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
+                                      precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
+                                      o.fasta.empty() ? "reads" : "fasta");
     auto run = store->begin_run(info);
     if (!run) return fail(run.error().message);
     if (head_cfg) {

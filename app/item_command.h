@@ -7,19 +7,18 @@
 #include <cstdint>
 #include <string>
 
+#include "app/job_common.h"
+
 namespace CLI {
 class App;
 }
 
 namespace ms {
 
-struct ItemJobOptions {
-    std::string model, fasta, reads, reference, db, device = "auto", precision = "fp32", head;
+struct ItemJobOptions : EngineOptions {
+    std::string model, fasta, reads, reference, db, head;
     int64_t window = 0, stride = 0;   // window 0: whole records / reads
     bool per_record = false;
-    int chunk = 65536;
-    int threads = 0;
-    bool quiet = false;
 };
 
 enum class ItemJob { embed, classify };

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "app/job_common.h"
 #include "common/version.h"
 #include "genomics/results_store.h"
 
@@ -14,11 +15,6 @@ namespace ms {
 namespace {
 
 namespace fs = std::filesystem;
-
-int fail(const std::string& m) {
-    std::fprintf(stderr, "error: %s\n", m.c_str());
-    return 1;
-}
 
 struct Part {
     std::string path;

@@ -34,11 +34,6 @@ std::string fs_path_string(const std::string& p) {
     return ec ? p : abs.lexically_normal().string();
 }
 
-int fail(const std::string& m) {
-    std::fprintf(stderr, "error: %s\n", m.c_str());
-    return 1;
-}
-
 double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -84,14 +79,9 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     sub->add_option("--region", o.regions, "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable; default: every record)");
-    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
-    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
-    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
-    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    add_engine_options(sub, o);
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
         ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
-    sub->add_flag("--quiet", o.quiet, "no progress lines");
     sub->add_option("--lanes", o.lanes,
                     "sequences scored side by side, one engine each (default: one per GPU with cuda:all, else 1)")
         ->check(CLI::Range(1, 64));
@@ -184,23 +174,12 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
 
     auto store = ResultsStore::open(o.db);
     if (!store) return fail(store.error().message);
-    RunInfo info;
-    info.tool_version = build::version;
-    info.git_revision = build::git_revision;
-    info.command = command;
     // Everything that changes the numbers: a resumed run must match it exactly.
     nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
     if (!o.shard.empty()) params["shard"] = o.shard;
-    info.params_json = params.dump();
-    info.model_name = std::filesystem::path(o.model).lexically_normal().filename().string();
-    if (info.model_name.empty()) info.model_name = std::filesystem::path(o.model).lexically_normal().parent_path().filename().string();
-    info.model_sha256 = *sha;
-    info.device = device_names;
-    info.precision = precision_name(so.precision);
-    std::error_code ec;
-    const auto bytes = std::filesystem::file_size(o.fasta, ec);
-    info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(bytes)});
+    const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, device_names, precision_name(so.precision),
+                                      o.fasta, "fasta");
     Result<int64_t> run = int64_t(0);
     std::vector<bool> skip(targets.size(), false);
     if (o.resume) {

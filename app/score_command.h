@@ -12,18 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "app/job_common.h"
+
 namespace CLI {
 class App;
 }
 
 namespace ms {
 
-struct ScoreOptions {
-    std::string model, fasta, db, device = "auto", precision = "fp32", strand = "fwd";
+struct ScoreOptions : EngineOptions {
+    std::string model, fasta, db, strand = "fwd";
     std::vector<std::string> regions;
-    int chunk = 65536;
-    int threads = 0;
-    bool quiet = false;
     bool resume = false;   // continue the last unfinished run with the same inputs and parameters
     std::string shard;     // "i/N": only this part of the targets (1 ≤ i ≤ N), for `merge` later
     int lanes = 0;         // sequences scored side by side, one engine each (0: one per device)

@@ -1,0 +1,46 @@
+#include "app/job_common.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/version.h"
+
+namespace ms {
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return 1;
+}
+
+void add_engine_options(CLI::App* sub, EngineOptions& o) {
+    sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
+    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_flag("--quiet", o.quiet, "no progress lines");
+}
+
+RunInfo job_run_info(const std::string& command, const std::string& params_json, const std::string& model_dir,
+                     const std::string& model_sha256, const std::string& device, const std::string& precision,
+                     const std::string& input, const std::string& input_format) {
+    namespace fs = std::filesystem;
+    RunInfo info;
+    info.tool_version = build::version;
+    info.git_revision = build::git_revision;
+    info.command = command;
+    info.params_json = params_json;
+    // "models/dna-mamba/" names the model by its folder, trailing slash or not.
+    const fs::path dir = fs::path(model_dir).lexically_normal();
+    info.model_name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
+    info.model_sha256 = model_sha256;
+    info.device = device;
+    info.precision = precision;
+    std::error_code ec;
+    const auto bytes = fs::file_size(input, ec);
+    info.inputs.push_back({input, input_format, ec ? -1 : int64_t(bytes)});
+    return info;
+}
+
+}  // namespace ms

@@ -1,0 +1,33 @@
+// What the CLI's jobs (score, embed, classify, merge) share: the error line, the engine options
+// every job takes, and the provenance of the run a job records.
+#pragma once
+
+#include <string>
+
+#include "genomics/results_store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ms {
+
+// Prints "error: MESSAGE" on stderr; returns the exit code 1.
+int fail(const std::string& message);
+
+// --device, --precision, --chunk, --threads, --quiet with the same words in every job.
+struct EngineOptions {
+    std::string device = "auto", precision = "fp32";
+    int chunk = 65536;
+    int threads = 0;
+    bool quiet = false;
+};
+void add_engine_options(CLI::App* sub, EngineOptions& o);
+
+// The provenance of a job's run: this build, the command line, the parameters (JSON), the model
+// (directory name and weights' SHA-256), where it ran, and its one input file with its size.
+RunInfo job_run_info(const std::string& command, const std::string& params_json, const std::string& model_dir,
+                     const std::string& model_sha256, const std::string& device, const std::string& precision,
+                     const std::string& input, const std::string& input_format);
+
+}  // namespace ms
