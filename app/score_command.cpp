@@ -20,6 +20,7 @@
 #include "engine/backend_registry.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/model.h"
+#include "genomics/bed.h"
 #include "genomics/fasta.h"
 #include "genomics/locus.h"
 #include "genomics/results_store.h"
@@ -78,7 +79,10 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
-    sub->add_option("--region", o.regions, "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable; default: every record)");
+    auto* region = sub->add_option("--region", o.regions,
+                                   "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable; default: every record)");
+    sub->add_option("--bed", o.bed, "score the regions of this BED file (0-based half-open; plain, gzip or bgzip)")
+        ->excludes(region);
     add_engine_options(sub, o);
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
         ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
@@ -116,7 +120,14 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         if (!region) return fail(cat("--region '", r, "': ", region.error().message));
         targets.push_back(*region);
     }
-    if (o.regions.empty())
+    if (!o.bed.empty()) {
+        auto bed = read_bed(o.bed, contigs);
+        if (!bed) return fail(bed.error().message);
+        for (const BedRegion& b : *bed)
+            if (b.region.length() > 0) targets.push_back(b.region);   // insertion points have no bases to score
+        if (targets.empty()) return fail(cat("--bed '", o.bed, "' has no region with bases to score"));
+    }
+    if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
     if (!o.shard.empty()) {
         int i = 0, n = 0;
@@ -177,6 +188,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     // Everything that changes the numbers: a resumed run must match it exactly.
     nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
+    if (!o.bed.empty()) params["bed"] = fs_path_string(o.bed);
     if (!o.shard.empty()) params["shard"] = o.shard;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, device_names, precision_name(so.precision),
                                       o.fasta, "fasta");

@@ -21,7 +21,7 @@ class App;
 namespace ms {
 
 struct ScoreOptions : EngineOptions {
-    std::string model, fasta, db, strand = "fwd";
+    std::string model, fasta, db, strand = "fwd", bed;
     std::vector<std::string> regions;
     bool resume = false;   // continue the last unfinished run with the same inputs and parameters
     std::string shard;     // "i/N": only this part of the targets (1 ≤ i ≤ N), for `merge` later

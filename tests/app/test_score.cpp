@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "app/score_command.h"
 #include "engine/cpu_backend.h"
@@ -190,6 +191,32 @@ MS_TEST(score_lanes_equal_one_lane) {
     MS_CHECK(one.values == two.values);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     MS_CHECK_EQ(db->list_runs()->at(0).info.device, std::string("cpu+cpu"));
+}
+
+// --bed: the file's regions (0-based half-open) scored as --region would score them.
+MS_TEST(score_bed_regions) {
+    const fs::path dir = scratch();
+    std::ofstream(dir / "r.bed") << "# regions\nrec1\t100\t350\tfirst\nrec2\t0\t257\n";
+    ScoreOptions o;
+    o.model = (kFixtures / "untied_bias_k3_s4" / "hf").string();
+    o.fasta = (dir / "in.fa").string();
+    o.db = (dir / "bed.db").string();
+    o.device = "cpu";
+    o.quiet = true;
+    o.bed = (dir / "r.bed").string();
+    MS_CHECK_EQ(cmd_score(o, "score bed"), 0);
+    auto model = Model::load(o.model);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    auto runs = db->list_runs();
+    auto seqs = db->list_sequences((*runs)[0].id);
+    MS_CHECK(seqs.ok() && seqs->size() == 2);
+    check_track(*db, (*runs)[0].id, (*seqs)[0], expected(*model, o.fasta, "rec1", 100, 350), 100);
+    check_track(*db, (*runs)[0].id, (*seqs)[1], expected(*model, o.fasta, "rec2", 0, 257), 0);
+    std::ofstream(dir / "bad.bed") << "rec1\t300\t100\n";   // end before start
+    o.bed = (dir / "bad.bed").string();
+    o.db = (dir / "bad.db").string();
+    MS_CHECK(cmd_score(o, "score bad bed") != 0);
+    MS_CHECK(!fs::exists(dir / "bad.db"));
 }
 
 MS_TEST(score_refuses_bad_input_without_a_run) {
