@@ -1,5 +1,7 @@
 #include "app/item_command.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -8,7 +10,12 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <optional>
+#include <mutex>
+#include <map>
 
+#include "app/bounded_queue.h"
 #include "app/digests.h"
 #include "app/interrupt.h"
 #include "common/version.h"
@@ -97,6 +104,7 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
+    sub->add_flag("--resume", o.resume, "continue the newest unfinished run of this input, model and parameters");
     if (job == ItemJob::classify)
         sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
     add_engine_options(sub, o);
@@ -157,7 +165,35 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");
-    auto run = store->begin_run(info);
+    // --resume: the newest unfinished run of the same job. Items are written in input order, a
+    // batch per transaction, so what it holds is a prefix of the input: skip that many items.
+    Result<int64_t> run = int64_t(0);
+    int64_t skip = 0;
+    if (o.resume) {
+        auto runs = store->list_runs();
+        if (!runs) return fail(runs.error().message);
+        for (const RunRecord& rr : *runs)
+            if (rr.status != RunStatus::finished && rr.info.params_json == info.params_json && rr.info.model_sha256 == *sha &&
+                !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
+                run = rr.id;
+        if (*run == 0) return fail(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
+        if (head) {
+            PredictionQuery q;
+            q.run_id = *run;
+            auto n = store->count_predictions(q);
+            if (!n) return fail(n.error().message);
+            skip = *n;
+        } else {
+            auto n = store->count_embeddings(*run);
+            if (!n) return fail(n.error().message);
+            skip = *n;
+        }
+        if (auto r = store->reopen_run(*run); !r) return fail(r.error().message);
+        if (!o.quiet) std::fprintf(stderr, "%s: resuming run %lld after its first %lld items\n", what, static_cast<long long>(*run),
+                                   static_cast<long long>(skip));
+    } else {
+        run = store->begin_run(info);
+    }
     if (!run) return fail(run.error().message);
     if (head_cfg) {
         if (auto r = store->set_prediction_classes(*run, head_cfg->labels); !r) {
@@ -166,78 +202,148 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         }
     }
 
-    // Results go to the store in batches: one transaction per batch, so a kill loses one batch.
-    constexpr size_t kBatch = 512;
-    std::vector<Prediction> predictions;
-    std::vector<Embedding> embeddings;
+    // Three stages as in `score`: a reader thread cuts the input into items (a FASTA record's
+    // sequence is registered with the writer first), the engine runs each item, a writer thread
+    // stores the results a batch (one transaction) at a time, so a kill loses one batch at most.
+    struct Result1 {
+        Item item;
+        std::vector<float> vec;   // pooled embedding or class probabilities
+    };
+    struct ToWriter {
+        std::optional<SequenceInfo> sequence;   // register this record; later items refer to it by name
+        std::optional<Result1> result;
+    };
+    BoundedQueue<Item> items_q(256);
+    BoundedQueue<ToWriter> out_q(1024);
+    std::mutex err_m;
+    std::optional<Error> first_error;
+    auto set_error = [&](Error e) {
+        std::lock_guard lock(err_m);
+        if (!first_error) first_error = std::move(e);
+        items_q.close();
+        out_q.close();
+    };
     const int dm = model->config.d_model;
-    int64_t items = 0, bases = 0;
+    std::atomic<int64_t> items{0}, bases{0};
     const auto t0 = std::chrono::steady_clock::now();
-    auto flush = [&]() -> Result<void> {
-        if (!predictions.empty()) MS_TRY(store->write_predictions(*run, predictions));
-        if (!embeddings.empty()) MS_TRY(store->write_embeddings(*run, embeddings));
-        predictions.clear();
-        embeddings.clear();
-        return {};
-    };
-    const ItemSink run_item = [&](Item&& it) -> Result<void> {
-        if (interrupted()) return make_error("interrupted");
-        SequenceOutputs out;
-        MS_ASSIGN(out, run_sequence(**session, *model, it.bases, so));
-        const float* pooled = out.embeddings.data();
-        if (head) {
-            Prediction p;
-            p.kind = it.kind;
-            p.item = it.name;
-            p.sequence_id = it.sequence_id;
-            p.begin = it.begin;
-            p.end = it.end;
-            p.probs = classify(*head, pooled, dm);
-            size_t best = 0;
-            for (size_t k = 1; k < p.probs.size(); ++k)
-                if (p.probs[k] > p.probs[best]) best = k;
-            p.label = head_cfg->labels[best];
-            p.score = p.probs[best];
-            predictions.push_back(std::move(p));
-        } else {
-            Embedding e;
-            e.kind = it.kind;
-            e.item = it.name;
-            e.sequence_id = it.sequence_id;
-            e.begin = it.begin;
-            e.end = it.end;
-            e.vector.assign(pooled, pooled + dm);
-            embeddings.push_back(std::move(e));
-        }
-        ++items;
-        bases += int64_t(it.bases.size());
-        if (predictions.size() + embeddings.size() >= kBatch) MS_TRY(flush());
-        return {};
-    };
-
     SigintScope sigint;
-    auto body = [&]() -> Result<void> {
+    std::thread reader([&] {
         const int64_t stride = o.stride ? o.stride : o.window;
+        int64_t seen = 0;
+        const ItemSink send = [&](Item&& it) -> Result<void> {
+            if (interrupted()) return make_error("interrupted");
+            if (seen++ < skip) return {};
+            if (!items_q.push(std::move(it))) return make_error("stopped");
+            return {};
+        };
+        Result<void> r;
         if (fa) {
             for (const SequenceRecord& rec : fa->records()) {
-                std::string seq;
-                MS_ASSIGN(seq, fa->fetch_all(rec.name));
+                auto seq = fa->fetch_all(rec.name);
+                if (!seq) { r = seq.error(); break; }
                 SequenceMd5 md5;
-                md5.update(seq);
-                int64_t seq_id = 0;
-                MS_ASSIGN(seq_id, store->add_sequence(*run, SequenceInfo{rec.name, rec.length, md5.hex(), o.fasta}));
-                MS_TRY(cut(rec.name, ItemKind::sequence, seq_id, seq, o.window, stride, run_item));
+                md5.update(*seq);
+                if (!out_q.push(ToWriter{SequenceInfo{rec.name, rec.length, md5.hex(), o.fasta}, std::nullopt})) break;
+                if (r = cut(rec.name, ItemKind::sequence, 0, *seq, o.window, stride, send); !r) break;
             }
         } else {
-            MS_TRY(each_read(o, [&](const std::string& name, const std::string& seq) {
-                return cut(name, ItemKind::read, 0, seq, o.window, stride, run_item);
-            }));
+            r = each_read(o, [&](const std::string& name, const std::string& seq) {
+                return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
+            });
         }
-        return flush();
-    };
-    const Result<void> r = body();
+        if (!r && r.error().message != "stopped") set_error(r.error());
+        items_q.close();
+    });
+    std::thread writer([&] {
+        constexpr size_t kBatch = 512;
+        std::vector<Prediction> predictions;
+        std::vector<Embedding> embeddings;
+        std::map<std::string, int64_t> seq_ids;
+        auto flush = [&]() -> Result<void> {
+            if (!predictions.empty()) MS_TRY(store->write_predictions(*run, predictions));
+            if (!embeddings.empty()) MS_TRY(store->write_embeddings(*run, embeddings));
+            predictions.clear();
+            embeddings.clear();
+            return {};
+        };
+        auto body = [&]() -> Result<void> {
+            while (auto m = out_q.pop()) {
+                if (m->sequence) {
+                    MS_ASSIGN(seq_ids[m->sequence->name], store->add_sequence(*run, *m->sequence));
+                    continue;
+                }
+                Result1& res = *m->result;
+                const Item& it = res.item;
+                const int64_t seq_id = it.kind == ItemKind::read ? 0 : seq_ids[it.name];
+                if (head) {
+                    Prediction p;
+                    p.kind = it.kind;
+                    p.item = it.name;
+                    p.sequence_id = seq_id;
+                    p.begin = it.begin;
+                    p.end = it.end;
+                    size_t best = 0;
+                    for (size_t k = 1; k < res.vec.size(); ++k)
+                        if (res.vec[k] > res.vec[best]) best = k;
+                    p.label = head_cfg->labels[best];
+                    p.score = res.vec[best];
+                    p.probs = std::move(res.vec);
+                    predictions.push_back(std::move(p));
+                } else {
+                    Embedding e;
+                    e.kind = it.kind;
+                    e.item = it.name;
+                    e.sequence_id = seq_id;
+                    e.begin = it.begin;
+                    e.end = it.end;
+                    e.vector = std::move(res.vec);
+                    embeddings.push_back(std::move(e));
+                }
+                if (predictions.size() + embeddings.size() >= kBatch) MS_TRY(flush());
+            }
+            return {};
+        };
+        Result<void> r = body();
+        // Whatever was computed before a failure or Ctrl-C is kept.
+        if (auto f = flush(); r && !f) r = f;
+        if (!r) set_error(r.error());
+    });
+    Result<void> r;
+    auto last_report = t0;
+    const bool tty = isatty(fileno(stderr));
+    while (auto it = items_q.pop()) {
+        if (interrupted()) {
+            r = make_error("interrupted");
+            break;
+        }
+        auto out = run_sequence(**session, *model, it->bases, so);
+        if (!out) {
+            r = out.error();
+            break;
+        }
+        std::vector<float> vec = head ? classify(*head, out->embeddings.data(), dm)
+                                      : std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm);
+        ++items;
+        bases += int64_t(it->bases.size());
+        it->bases.clear();
+        if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(vec)}})) break;
+        const auto now = std::chrono::steady_clock::now();
+        if (!o.quiet && std::chrono::duration<double>(now - last_report).count() >= (tty ? 0.5 : 10.0)) {
+            last_report = now;
+            const double s = std::chrono::duration<double>(now - t0).count();
+            std::fprintf(stderr, "%s%s: %lld items, %.2f Mbp, %.0f items/s%s", tty ? "\r\033[K" : "", what,
+                         static_cast<long long>(items.load()), bases.load() / 1e6, items.load() / s, tty ? "" : "\n");
+        }
+    }
+    if (!o.quiet && tty) std::fputc('\n', stderr);
+    if (!r) set_error(r.error());
+    items_q.close();
+    out_q.close();
+    reader.join();
+    writer.join();
+    if (first_error && r) r = *first_error;
+    if (!r && !first_error) r = make_error("interrupted");
     const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
-    if (!r) (void)flush();   // keep what was computed before the failure
     auto fin = store->finish_run(*run, status);
     if (!r) {
         if (status == RunStatus::interrupted) {
@@ -249,10 +355,10 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
     }
     if (!fin) return fail(fin.error().message);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "%s: %lld items, %lld bases in %.2f s on %s\n", what, static_cast<long long>(items),
-                 static_cast<long long>(bases), s, choice->backend->name().c_str());
+    std::fprintf(stderr, "%s: %lld items, %lld bases in %.2f s on %s\n", what, static_cast<long long>(items.load()),
+                 static_cast<long long>(bases.load()), s, choice->backend->name().c_str());
     std::printf("results: run %lld in %s (%lld %s)\n", static_cast<long long>(*run), o.db.c_str(),
-                static_cast<long long>(items), head ? "predictions" : "embeddings");
+                static_cast<long long>(items.load()), head ? "predictions" : "embeddings");
     return 0;
 }
 

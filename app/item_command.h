@@ -19,6 +19,7 @@ struct ItemJobOptions : EngineOptions {
     std::string model, fasta, reads, reference, db, head;
     int64_t window = 0, stride = 0;   // window 0: whole records / reads
     bool per_record = false;
+    bool resume = false;   // continue the newest unfinished run of the same input, model and parameters
 };
 
 enum class ItemJob { embed, classify };

@@ -375,6 +375,15 @@ Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {
     return {};
 }
 
+Result<int64_t> ResultsStore::count_embeddings(int64_t run_id) const {
+    auto q = impl_->prepare("SELECT count(*) FROM embeddings WHERE run_id = ?");
+    if (!q) return q.error();
+    MS_TRY(q->bind(run_id));
+    bool row = false;
+    MS_ASSIGN(row, q->step());
+    return row ? q->i64(0) : int64_t(0);
+}
+
 Result<std::vector<RunRecord>> ResultsStore::list_runs() const {
     Impl& d = *impl_;
     static const char* sql =

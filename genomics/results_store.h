@@ -224,6 +224,7 @@ public:
     Result<int64_t> count_predictions(const PredictionQuery& q) const;
     Result<std::vector<StoredVariant>> query_variants(const VariantQuery& q) const;
     Result<StoredEmbedding> read_embedding(int64_t embedding_id) const;
+    Result<int64_t> count_embeddings(int64_t run_id) const;
     // The embeddings of a run (of one kind, or all) as unit float32 vectors, ready for nearest().
     Result<EmbeddingIndex> load_embedding_index(int64_t run_id, std::optional<ItemKind> kind = {}) const;
     Result<StoreCounts> counts() const;
