@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/export_command.h"
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
 #include "app/results_info.h"
@@ -41,6 +42,10 @@ int main(int argc, char** argv) {
     auto* merge = app.add_subcommand("merge", "join the databases of score --shard I/N runs into one");
     ms::add_merge_options(merge, merge_opts);
 
+    ms::ExportOptions export_opts;
+    auto* export_cmd = app.add_subcommand("export", "a run's tracks, predictions, embeddings or variants as bigWig, bedGraph, BED, TSV/CSV, .npy or VCF");
+    ms::add_export_options(export_cmd, export_opts);
+
     ms::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
     if (*info) return ms::cmd_info(info_opts);
     if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
     if (*bench) return ms::cmd_bench(bench_opts);
+    if (*export_cmd) return ms::cmd_export(export_opts);
     auto command_line = [&] {
         std::string c;
         for (int i = 0; i < argc; ++i) c += (i ? " " : "") + std::string(argv[i]);

@@ -114,6 +114,25 @@ Result<StoredEmbedding> ResultsStore::read_embedding(int64_t embedding_id) const
     return se;
 }
 
+Result<std::vector<int64_t>> ResultsStore::list_embedding_ids(int64_t run_id, std::optional<ItemKind> kind) const {
+    static const char* all = "SELECT id FROM embeddings WHERE run_id = ? ORDER BY id";
+    static const char* of_kind = "SELECT id FROM embeddings WHERE run_id = ? AND item_kind = ? ORDER BY id";
+    auto q = impl_->prepare(kind ? of_kind : all);
+    if (!q) return q.error();
+    if (kind)
+        MS_TRY(q->bind(run_id, to_string(*kind)));
+    else
+        MS_TRY(q->bind(run_id));
+    std::vector<int64_t> ids;
+    for (;;) {
+        bool row = false;
+        MS_ASSIGN(row, q->step());
+        if (!row) break;
+        ids.push_back(q->i64(0));
+    }
+    return ids;
+}
+
 Result<EmbeddingIndex> ResultsStore::load_embedding_index(int64_t run_id, std::optional<ItemKind> kind) const {
     Impl& d = *impl_;
     static const char* all = "SELECT id, dim, dtype, vector FROM embeddings WHERE run_id = ? ORDER BY id";

@@ -227,6 +227,8 @@ public:
     Result<int64_t> count_embeddings(int64_t run_id) const;
     // The embeddings of a run (of one kind, or all) as unit float32 vectors, ready for nearest().
     Result<EmbeddingIndex> load_embedding_index(int64_t run_id, std::optional<ItemKind> kind = {}) const;
+    // The ids of a run's embeddings (of one kind, or all) in the order they were written, for read_embedding.
+    Result<std::vector<int64_t>> list_embedding_ids(int64_t run_id, std::optional<ItemKind> kind = {}) const;
     Result<StoreCounts> counts() const;
     // SQLite's own check plus a decode of every tile; "ok" or the problems found, one per line.
     Result<std::string> integrity_check() const;

@@ -1,0 +1,166 @@
+#include "genomics/bigwig_writer.h"
+
+#include <bigWig.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <mutex>
+
+namespace ms {
+
+namespace {
+
+// libBigWig keeps process-wide state (the read buffer size, curl for remote files) that bwInit sets
+// once; writing local files does not use curl, but reading the finished file back does go
+// through its buffered reader.
+Result<void> init_libbigwig() {
+    static std::once_flag once;
+    static int rc = 0;
+    std::call_once(once, [] { rc = bwInit(1 << 17); });
+    if (rc != 0) return make_error("libBigWig could not be initialised (bwInit returned ", rc, ")");
+    return {};
+}
+
+struct BwCloser {
+    void operator()(bigWigFile_t* f) const { bwClose(f); }
+};
+using BwFile = std::unique_ptr<bigWigFile_t, BwCloser>;
+
+// Intervals handed to libBigWig at a time: large blocks keep its per-call overhead small; the
+// memory is 12 bytes an interval.
+constexpr size_t kBlock = 1 << 16;
+
+}  // namespace
+
+struct BigWigWriter::Impl {
+    std::string path, tmp;
+    std::vector<BigWigChrom> chroms;
+    BwFile file;
+    bool committed = false;
+    // The block being filled, its chromosome and whether libBigWig has started that chromosome
+    // (then blocks are appended to its last one).
+    std::vector<uint32_t> starts, ends;
+    std::vector<float> values;
+    size_t block_chrom = 0, started_chrom = std::numeric_limits<size_t>::max();
+    int64_t last_end = 0, count = 0;
+
+    ~Impl() {
+        file.reset();
+        if (!committed && !tmp.empty()) std::remove(tmp.c_str());
+    }
+
+    Result<void> flush_block() {
+        if (starts.empty()) return {};
+        const uint32_t n = uint32_t(starts.size());
+        int rc = 0;
+        if (started_chrom == block_chrom) {
+            rc = bwAppendIntervals(file.get(), starts.data(), ends.data(), values.data(), n);
+        } else {
+            const std::vector<const char*> names(n, chroms[block_chrom].name.c_str());
+            rc = bwAddIntervals(file.get(), names.data(), starts.data(), ends.data(), values.data(), n);
+            started_chrom = block_chrom;
+        }
+        if (rc != 0)
+            return make_error("cannot write bigWig '", path, "': libBigWig refused intervals of '",
+                              chroms[block_chrom].name, "' (disk full?)");
+        starts.clear();
+        ends.clear();
+        values.clear();
+        return {};
+    }
+};
+
+BigWigWriter::BigWigWriter() : impl_(std::make_unique<Impl>()) {}
+BigWigWriter::BigWigWriter(BigWigWriter&&) noexcept = default;
+BigWigWriter& BigWigWriter::operator=(BigWigWriter&&) noexcept = default;
+BigWigWriter::~BigWigWriter() = default;
+
+Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<BigWigChrom> chroms, int max_zooms) {
+    MS_TRY(init_libbigwig());
+    if (chroms.empty()) return make_error("cannot write bigWig '", path, "': no chromosomes to describe");
+    std::sort(chroms.begin(), chroms.end(),
+              [](const BigWigChrom& a, const BigWigChrom& b) { return std::strcmp(a.name.c_str(), b.name.c_str()) < 0; });
+    std::vector<const char*> names;
+    std::vector<uint32_t> lengths;
+    for (const BigWigChrom& c : chroms) {
+        // bigWig stores chromosome sizes and positions as 32-bit unsigned integers.
+        if (c.length <= 0 || c.length > int64_t(std::numeric_limits<uint32_t>::max()))
+            return make_error("cannot write bigWig '", path, "': chromosome '", c.name, "' has length ", c.length,
+                              "; bigWig holds lengths from 1 to 4,294,967,295");
+        names.push_back(c.name.c_str());
+        lengths.push_back(uint32_t(c.length));
+    }
+    BigWigWriter w;
+    Impl& d = *w.impl_;
+    d.path = path;
+    d.tmp = cat(path, ".tmp-", ::getpid());
+    d.chroms = std::move(chroms);
+    d.file.reset(bwOpen(d.tmp.c_str(), nullptr, "w"));
+    if (!d.file) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
+    if (bwCreateHdr(d.file.get(), max_zooms) != 0)
+        return make_error("cannot write bigWig '", path, "': libBigWig could not create the header");
+    // libBigWig copies the names; bwClose frees the list.
+    d.file->cl = bwCreateChromList(names.data(), lengths.data(), int64_t(names.size()));
+    if (!d.file->cl) return make_error("cannot write bigWig '", path, "': libBigWig could not build the chromosome list");
+    if (bwWriteHdr(d.file.get()) != 0)
+        return make_error("cannot write bigWig '", path, "': writing the header failed (disk full?)");
+    d.starts.reserve(kBlock);
+    d.ends.reserve(kBlock);
+    d.values.reserve(kBlock);
+    return w;
+}
+
+const std::vector<BigWigChrom>& BigWigWriter::chroms() const { return impl_->chroms; }
+int64_t BigWigWriter::intervals() const { return impl_->count; }
+
+Result<void> BigWigWriter::add(size_t chrom, int64_t begin, int64_t end, float value) {
+    Impl& d = *impl_;
+    assert(d.file && chrom < d.chroms.size() && value == value);
+    if (chrom != d.block_chrom) {
+        // Programmer errors, but cheap to catch: libBigWig would write an unreadable index.
+        assert(chrom > d.block_chrom || d.starts.empty());
+        MS_TRY(d.flush_block());
+        d.block_chrom = chrom;
+        d.last_end = 0;
+    }
+    assert(begin >= d.last_end && end > begin && end <= d.chroms[chrom].length);
+    d.starts.push_back(uint32_t(begin));
+    d.ends.push_back(uint32_t(end));
+    d.values.push_back(value);
+    d.last_end = end;
+    ++d.count;
+    if (d.starts.size() == kBlock) MS_TRY(d.flush_block());
+    return {};
+}
+
+Result<void> BigWigWriter::commit() {
+    Impl& d = *impl_;
+    assert(d.file);
+    if (d.count == 0)
+        return make_error("cannot write bigWig '", d.path, "': there are no values to write (every position is empty)");
+    MS_TRY(d.flush_block());
+    // bwClose writes the zoom levels and the index but reports no error: the file is read back
+    // below to see that it is whole.
+    d.file.reset();
+    {
+        BwFile check(bwOpen(d.tmp.c_str(), nullptr, "r"));
+        if (!check || !check->cl || check->cl->nKeys != int64_t(d.chroms.size()))
+            return make_error("cannot write bigWig '", d.path,
+                              "': the finished file does not read back as a bigWig (disk full?)");
+    }
+    const int fd = ::open(d.tmp.c_str(), O_RDONLY);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) return make_error("cannot write bigWig '", d.path, "': ", std::strerror(errno));
+    if (std::rename(d.tmp.c_str(), d.path.c_str()) != 0)
+        return make_error("cannot move the finished file into place at '", d.path, "': ", std::strerror(errno));
+    d.committed = true;
+    return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,444 @@
+// `export` end to end: a fixture model scores the fixture genome into a database (run 1: tracks),
+// a second run holds predictions, embeddings and variants written through the store's API; every
+// export is then read back by a reader that is not MambaScope's — pyBigWig, Python's csv and gzip,
+// numpy (tests/app/check_export.py), bedtools, tabix and bcftools — and compared with the
+// database's own values. A reader that is missing fails the test (scripts/install-deps installs
+// them all). Errors are checked for what they name, and a failed export for leaving nothing behind.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "app/export_command.h"
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = fs::path(MS_TEST_DATA_DIR) / "fixtures";
+const fs::path kChecker = fs::path(MS_SOURCE_DIR) / "tests" / "app" / "check_export.py";
+// Debian's python3-pybigwig and python3-numpy are installed for Debian's interpreter; another
+// python3 earlier on PATH (pyenv, conda) would not see them.
+const char* kPython = "/usr/bin/python3";
+
+// Runs a shell command; returns its stdout. A command that is not installed (exit 127) or fails
+// fails the test, naming it.
+std::string run(const std::string& cmd, bool must_succeed = true) {
+    std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) throw test::Failure{"cannot run: " + cmd};
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    const int status = ::pclose(p);
+    const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (rc == 127) throw test::Failure{"not installed (run scripts/install-deps): " + cmd + "\n" + out};
+    if (must_succeed && rc != 0) throw test::Failure{"failed (exit " + std::to_string(rc) + "): " + cmd + "\n" + out};
+    return out;
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::vector<std::vector<std::string>> split_lines(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        std::vector<std::string> cols;
+        std::istringstream l(line);
+        for (std::string c; std::getline(l, c, '\t');) cols.push_back(c);
+        rows.push_back(cols);
+    }
+    return rows;
+}
+
+struct Db {
+    fs::path dir, path;
+};
+
+// Run 1: `score` over the fixture genome (tracks). Run 2: predictions, embeddings and variants.
+const Db& database() {
+    static const Db db = [] {
+        Db d;
+        d.dir = fs::current_path() / "export_tmp";
+        fs::remove_all(d.dir);
+        fs::create_directories(d.dir);
+        fs::copy_file(kFixtures / "input.fa", d.dir / "in.fa");
+        d.path = d.dir / "r.db";
+        const char* cli = std::getenv("CLI");
+        if (!cli) throw test::Failure{"CLI (the mambascope-cli binary) is not set"};
+        run(std::string(cli) + " score --quiet --device cpu --chunk 100 --model " +
+            q(kFixtures / "untied_bias_k3_s4" / "hf") + " --fasta " + q(d.dir / "in.fa") + " --db " + q(d.path));
+        auto store = ResultsStore::open(d.path.string());
+        if (!store) throw test::Failure{store.error().message};
+        RunInfo info;
+        info.command = "test_export items";
+        info.model_name = "fixture \"quoted\" model";
+        info.model_sha256 = std::string(64, 'a');
+        auto r = store->begin_run(info);
+        if (!r) throw test::Failure{r.error().message};
+        auto s1 = store->add_sequence(*r, {"rec1", 700, "", "in.fa"});
+        auto s2 = store->add_sequence(*r, {"rec2", 257, "", "in.fa"});
+        if (!s1 || !s2) throw test::Failure{"add_sequence failed"};
+        if (!store->set_prediction_classes(*r, {"phage", "plasmid", "chromosome"})) throw test::Failure{"classes"};
+        const std::vector<Prediction> preds = {
+            {ItemKind::window, "rec1", *s1, 0, 100, "phage", 0.5, {0.5f, 0.25f, 0.25f}},
+            {ItemKind::window, "rec1", *s1, 100, 200, "plasmid", 0.625, {0.125f, 0.625f, 0.25f}},
+            {ItemKind::window, "rec2", *s2, 0, 257, "chromosome", std::nullopt, {0.1f, 0.2f, 0.7f}},
+            {ItemKind::read, "read,7/1", 0, 0, 150, "phage", 0.9, {0.9f, 0.05f, 0.05f}},
+        };
+        if (!store->write_predictions(*r, preds)) throw test::Failure{"write_predictions"};
+        const std::vector<Embedding> embs = {
+            {ItemKind::window, "rec1", *s1, 0, 100, {1.5f, -2.0f, 0.0f, 3.25f}},
+            {ItemKind::window, "rec2", *s2, 0, 257, {0.1f, 0.2f, 0.3f, 0.4f}},
+            {ItemKind::read, "read,7/1", 0, 0, 150, {-1.0f, 1e-8f, 7.0f, 2.5f}},
+        };
+        if (!store->write_embeddings(*r, embs)) throw test::Failure{"write_embeddings"};
+        const std::vector<Variant> vars = {
+            {"rec1", 10, "A", "C", "", {{"llr", -1.5}}},
+            {"rec1", 10, "A", "G", "", {{"llr", 0.25}, {"ref_prob", 0.5}}},
+            {"rec1", 50, "AT", "A", "del1", {{"llr", -3.0}}},
+            {"rec2", 5, "G", "T", "rs1", {{"llr", 2.0}}},
+        };
+        if (!store->write_variants(*r, vars)) throw test::Failure{"write_variants"};
+        if (!store->finish_run(*r, RunStatus::finished)) throw test::Failure{"finish_run"};
+        return d;
+    }();
+    return db;
+}
+
+ExportOptions options(int64_t run) {
+    ExportOptions o;
+    o.db = database().path.string();
+    o.run = run;
+    return o;
+}
+
+std::string exported(const ExportOptions& o) {
+    auto r = run_export(o);
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    return *r;
+}
+
+// Every base of run 1's track: "chrom length pos value", NaN outside the region when one is given.
+fs::path track_expected(const std::string& track, const std::string& name, int64_t region_seq = -1,
+                        int64_t rb = 0, int64_t re = 0) {
+    auto store = ResultsStore::open(database().path.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok());
+    auto id = store->find_track(1, track);
+    MS_CHECK(id.ok());
+    auto seqs = store->list_sequences(1);
+    MS_CHECK(seqs.ok() && seqs->size() == 2);
+    const fs::path out = database().dir / name;
+    std::ofstream f(out);
+    for (const StoredSequence& s : *seqs) {
+        auto v = store->read_values(*id, s.id, 0, s.info.length);
+        MS_CHECK(v.ok());
+        for (int64_t i = 0; i < s.info.length; ++i) {
+            const bool inside = region_seq < 0 || (s.id == region_seq && i >= rb && i < re);
+            char value[32];
+            std::snprintf(value, sizeof value, "%.9g", inside ? double((*v)[size_t(i)]) : NAN);
+            f << s.info.name << '\t' << s.info.length << '\t' << i << '\t' << value << '\n';
+        }
+    }
+    return out;
+}
+
+std::string check(const std::string& kind, const fs::path& file, const fs::path& expected, const std::string& extra = "") {
+    return run(std::string(kPython) + " " + q(kChecker) + " " + kind + " " + q(file) + " " + q(expected) + " " + extra);
+}
+
+// Stretches of non-NaN bases and, per stretch, how many runs of equal values it holds — what
+// `bedtools merge -c 4 -o count` must see in an unmerged (bases) or merged (runs) bedGraph.
+std::vector<std::string> covered(const fs::path& expected, bool runs) {
+    std::vector<std::string> out;
+    std::string chrom;
+    int64_t begin = -1, last = -1, count = 0;
+    double prev = NAN;
+    auto close = [&] {
+        if (begin >= 0) out.push_back(chrom + "\t" + std::to_string(begin) + "\t" + std::to_string(last + 1) + "\t" +
+                                      std::to_string(count));
+        begin = -1;
+    };
+    for (const auto& c : split_lines(run("cat " + q(expected)))) {
+        const int64_t pos = std::stoll(c[2]);
+        const double v = std::strtod(c[3].c_str(), nullptr);
+        if (c[0] != chrom) close(), chrom = c[0];
+        if (std::isnan(v)) {
+            close();
+            continue;
+        }
+        if (begin < 0) begin = pos, count = 0, prev = NAN;
+        if (!runs || v != prev) ++count;
+        prev = v;
+        last = pos;
+    }
+    close();
+    return out;
+}
+
+// The lines of a text, without blank ones, joined by '|' (so that a failure prints them on one line).
+std::string lines_of(const std::string& text) {
+    std::string out;
+    for (const auto& r : split_lines(text)) {
+        if (!out.empty()) out += '|';
+        for (size_t i = 0; i < r.size(); ++i) out += (i ? "\t" : "") + r[i];
+    }
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines) out += (out.empty() ? "" : "|") + l;
+    return out;
+}
+
+bool no_temporaries(const fs::path& dir) {
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos) return false;
+    return true;
+}
+
+}  // namespace
+
+MS_TEST(bigwig_holds_the_databases_values_with_zoom_levels) {
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.out = (database().dir / "loglik.bw").string();
+    MS_CHECK(exported(o).find("track 'loglik'") != std::string::npos);
+    const std::string out = check("bigwig", o.out, track_expected("loglik", "loglik.expected"));
+    MS_CHECK_MSG(out.find("bigwig ok") != std::string::npos, out);
+
+    // A region: only its bases hold values; the header still lists every sequence's size.
+    o.track = "prob_T";
+    o.region = "rec2:11-200";
+    o.out = (database().dir / "probT_region.bw").string();
+    exported(o);
+    auto store = ResultsStore::open(database().path.string(), ResultsStore::Mode::read_only);
+    auto seqs = store->list_sequences(1);
+    MS_CHECK(seqs.ok() && seqs->size() == 2);
+    const int64_t rec2 = (*seqs)[1].id;
+    check("bigwig", o.out, track_expected("prob_T", "probT_region.expected", rec2, 10, 200));
+}
+
+MS_TEST(bedgraph_plain_merged_and_bgzip_read_back_by_bedtools_and_tabix) {
+    // loglik (float16) has runs of equal neighbours for --merge to join.
+    const fs::path expected = track_expected("loglik", "loglik_bg.expected");
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.format = "bedgraph";
+    o.out = (database().dir / "loglik.bedgraph").string();
+    exported(o);
+    check("bedgraph", o.out, expected);
+    // One line a base: bedtools sees each covered stretch with as many lines as bases.
+    MS_CHECK_EQ(lines_of(run("bedtools merge -i " + q(o.out) + " -c 4 -o count")), joined(covered(expected, false)));
+
+    o.merge = true;
+    o.out = (database().dir / "loglik_merged.bedgraph").string();
+    exported(o);
+    check("bedgraph", o.out, expected);
+    const std::vector<std::string> runs = covered(expected, true);
+    MS_CHECK_EQ(lines_of(run("bedtools merge -i " + q(o.out) + " -c 4 -o count")), joined(runs));
+    int64_t bases = 0, lines = 0;
+    for (const auto& r : split_lines(run("cat " + q(expected))))
+        bases += r[3] != "nan";
+    for (const auto& r : runs) lines += std::stoll(r.substr(r.rfind('\t') + 1));
+    MS_CHECK_MSG(lines < bases, "merging equal neighbours should shorten the file: " << lines << " vs " << bases);
+
+    o.merge = false;
+    o.bgzip = true;
+    o.out = (database().dir / "loglik.bedgraph.gz").string();
+    exported(o);
+    MS_CHECK(fs::exists(o.out + ".tbi"));
+    check("bedgraph", o.out, expected);
+    // tabix reads the index: bases 101-110 of rec2 (1-based) are lines starting at 100..109.
+    const auto hits = split_lines(run("tabix " + q(o.out) + " rec2:101-110"));
+    MS_CHECK_EQ(hits.size(), size_t(10));
+    for (size_t i = 0; i < hits.size(); ++i) MS_CHECK_EQ(hits[i][1], std::to_string(100 + i));
+}
+
+MS_TEST(bed_calls_follow_the_hysteresis_and_minimum_length) {
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.format = "bed";
+    o.below = -2.5;
+    o.exit = -1.5;
+    o.min_length = 3;
+    o.name = "low";
+    o.out = (database().dir / "low.bed").string();
+    exported(o);
+    // The calls as the options define them, computed here from the stored values.
+    std::vector<std::vector<std::string>> want;
+    double want_mean_sum = 0;
+    {
+        auto store = ResultsStore::open(database().path.string(), ResultsStore::Mode::read_only);
+        const int64_t id = *store->find_track(1, "loglik");
+        auto seqs = store->list_sequences(1);
+        MS_CHECK(seqs.ok());
+        for (const StoredSequence& s : *seqs) {
+            auto read = store->read_values(id, s.id, 0, s.info.length);
+            MS_CHECK(read.ok());
+            const std::vector<float>& v = *read;
+            int64_t begin = -1;
+            double sum = 0;
+            for (int64_t i = 0; i <= s.info.length; ++i) {
+                const float x = i < s.info.length ? v[size_t(i)] : NAN;
+                if (begin >= 0 && (std::isnan(x) || x > -1.5)) {
+                    if (i - begin >= 3) {
+                        want.push_back({s.info.name, std::to_string(begin), std::to_string(i)});
+                        want_mean_sum += sum / double(i - begin);
+                    }
+                    begin = -1;
+                }
+                if (begin < 0 && !std::isnan(x) && x <= -2.5) begin = i, sum = 0;
+                if (begin >= 0) sum += x;
+            }
+        }
+    }
+    MS_CHECK_MSG(want.size() >= 5, "the fixture should give several regions, got " << want.size());
+    // bedtools reads the file: sorted, it gives the same intervals; merged, none overlap.
+    const auto got = split_lines(run("bedtools sort -i " + q(o.out)));
+    MS_CHECK_EQ(got.size(), want.size());
+    double got_mean_sum = 0;
+    std::map<std::string, int> names;
+    for (size_t i = 0; i < got.size(); ++i) {
+        MS_CHECK_EQ(got[i].size(), size_t(5));
+        MS_CHECK_EQ(got[i][0] + ":" + got[i][1] + "-" + got[i][2], want[i][0] + ":" + want[i][1] + "-" + want[i][2]);
+        MS_CHECK(got[i][3].rfind("low", 0) == 0);
+        ++names[got[i][3]];
+        got_mean_sum += std::stod(got[i][4]);
+    }
+    MS_CHECK_EQ(names.size(), got.size());  // names are unique
+    // Means are written as float32: the sum of a few dozen agrees to float precision.
+    MS_CHECK_MSG(std::abs(got_mean_sum - want_mean_sum) < 1e-4 * std::abs(want_mean_sum),
+                 got_mean_sum << " vs " << want_mean_sum);
+    MS_CHECK_EQ(split_lines(run("bedtools merge -i " + q(o.out))).size(), want.size());
+
+    // Without hysteresis (exit = enter) regions end sooner: the exit level matters.
+    o.exit.reset();
+    o.out = (database().dir / "low_plain.bed").string();
+    exported(o);
+    MS_CHECK(split_lines(run("cat " + q(o.out))) != split_lines(run("cat " + q(database().dir / "low.bed"))));
+}
+
+MS_TEST(predictions_as_tsv_and_csv) {
+    const fs::path expected = database().dir / "predictions.expected";
+    std::ofstream(expected) << "sequence\tstart\tend\tlabel\tscore\tp_phage\tp_plasmid\tp_chromosome\tkind\titem\n"
+                               "*\t0\t150\tphage\t0.9\t0.9\t0.05\t0.05\tread\tread,7/1\n"
+                               "rec1\t0\t100\tphage\t0.5\t0.5\t0.25\t0.25\twindow\trec1\n"
+                               "rec1\t100\t200\tplasmid\t0.625\t0.125\t0.625\t0.25\twindow\trec1\n"
+                               "rec2\t0\t257\tchromosome\tNA\t0.1\t0.2\t0.7\twindow\trec2\n";
+    ExportOptions o = options(2);
+    o.predictions = true;
+    for (const char* fmt : {"tsv", "csv"}) {
+        o.out = (database().dir / (std::string("predictions.") + fmt)).string();
+        MS_CHECK(exported(o).find("4 predictions") != std::string::npos);
+        check("table", o.out, expected, fmt);
+    }
+    // --region keeps what overlaps it (1-based 150-160 overlaps the second window only).
+    o.region = "rec1:150-160";
+    o.out = (database().dir / "predictions_region.tsv").string();
+    exported(o);
+    const auto rows = split_lines(run("cat " + q(o.out)));
+    MS_CHECK_EQ(rows.size(), size_t(2));
+    MS_CHECK_EQ(rows[1][1] + "-" + rows[1][2], std::string("100-200"));
+}
+
+MS_TEST(variants_as_tsv_and_vcf_read_by_bcftools) {
+    const fs::path expected = database().dir / "variants.expected";
+    std::ofstream(expected) << "chrom\tpos\tid\tref\talt\tllr\tref_prob\n"
+                               "rec1\t10\t.\tA\tC\t-1.5\tNA\n"
+                               "rec1\t10\t.\tA\tG\t0.25\t0.5\n"
+                               "rec1\t50\tdel1\tAT\tA\t-3\tNA\n"
+                               "rec2\t5\trs1\tG\tT\t2\tNA\n";
+    ExportOptions o = options(2);
+    o.variants = true;
+    o.out = (database().dir / "variants.tsv").string();
+    exported(o);
+    check("table", o.out, expected, "tsv");
+
+    for (const char* name : {"variants.vcf", "variants.vcf.gz"}) {
+        o.out = (database().dir / name).string();
+        MS_CHECK(exported(o).find("4 variants at 3 sites") != std::string::npos);
+        const std::string header = run("bcftools view -h " + q(o.out));
+        MS_CHECK_MSG(header.find("##INFO=<ID=MS_LLR,Number=A,Type=Float") != std::string::npos, header);
+        MS_CHECK_MSG(header.find("##INFO=<ID=MS_REF_PROB,Number=A,Type=Float") != std::string::npos, header);
+        MS_CHECK_MSG(header.find("##mambascope_run=<ID=2,") != std::string::npos, header);
+        MS_CHECK_MSG(header.find("##contig=<ID=rec1,length=700>") != std::string::npos, header);
+        // bcftools parses every record and splits MS_LLR per ALT.
+        const std::string body =
+            run("bcftools query -f '%CHROM\\t%POS\\t%ID\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_REF_PROB\\n' " + q(o.out));
+        MS_CHECK_EQ(lines_of(body), std::string("rec1\t10\t.\tA\tC,G\t-1.5,0.25\t.,0.5|rec1\t50\tdel1\tAT\tA\t-3\t.|"
+                                                "rec2\t5\trs1\tG\tT\t2\t."));
+    }
+    // The .gz is indexed: a region query through the index finds the multi-allelic site only.
+    MS_CHECK(fs::exists(o.out + ".tbi"));
+    MS_CHECK_EQ(lines_of(run("bcftools query -r rec1:1-20 -f '%POS %ALT\\n' " + q(o.out))),
+                std::string("10 C,G"));
+}
+
+MS_TEST(embeddings_as_npy_with_an_index) {
+    const fs::path expected = database().dir / "embeddings.expected";
+    std::ofstream(expected) << "1.5\t-2\t0\t3.25\n0.1\t0.2\t0.3\t0.4\n-1\t1e-8\t7\t2.5\n";
+    ExportOptions o = options(2);
+    o.embeddings = true;
+    o.out = (database().dir / "emb.npy").string();
+    exported(o);
+    check("npy", o.out, expected);
+    const auto index = split_lines(run("cat " + q(o.out + ".index.tsv")));
+    MS_CHECK_EQ(index.size(), size_t(4));
+    MS_CHECK_EQ(index[3][1] + " " + index[3][2] + " " + index[3][3], std::string("read read,7/1 *"));
+    MS_CHECK_EQ(index[2][3] + ":" + index[2][4] + "-" + index[2][5], std::string("rec2:0-257"));
+}
+
+MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
+    ExportOptions o = options(1);
+    o.run.reset();
+    o.track = "loglik";
+    o.out = (database().dir / "kept.bw").string();
+    std::ofstream(o.out) << "an earlier file";
+    auto expect_error = [&](const ExportOptions& x, const std::string& part) {
+        auto r = run_export(x);
+        MS_CHECK_MSG(!r.ok(), "expected an error containing '" << part << "'");
+        MS_CHECK_MSG(r.error().message.find(part) != std::string::npos, r.error().message);
+    };
+    expect_error(o, "holds 2 runs; choose one with --run ID: 1 (finished");
+    expect_error(o, "2 (finished, started ");
+    o.run = 7;
+    expect_error(o, "has no run 7; its runs: 1 (");
+    o.run = 1;
+    o.track = "logli";
+    expect_error(o, "run 1 of results database '" + database().path.string() +
+                        "' has no track 'logli'; its tracks: prob_A, prob_C, prob_G, prob_T, loglik, entropy");
+    o.track = "loglik";
+    o.region = "rec2:250-300";
+    expect_error(o, "past the end of contig 'rec2', which has 257 bases");
+    o.region = "chr9";
+    expect_error(o, "unknown contig 'chr9'");
+    // rec1's first base has no context (NaN): a bigWig of it alone would be empty. The error comes
+    // after the temporary file was started; it must be gone and the earlier file untouched.
+    o.region = "rec1:1";
+    expect_error(o, "no values to write");
+    o.region.clear();
+    o.format = "npy";
+    expect_error(o, "--format npy does not fit --track; use bigwig, bedgraph or bed");
+    o.format = "bed";
+    expect_error(o, "give --above X or --below X");
+    o.below = -1;
+    o.exit = -3;
+    expect_error(o, "--exit -3 is below --enter -1");
+    ExportOptions p = options(1);
+    p.predictions = true;
+    p.out = o.out;
+    p.format = "tsv";
+    expect_error(p, "run 1 of results database '" + database().path.string() + "' holds no predictions");
+    MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier file"));
+    MS_CHECK(no_temporaries(database().dir));
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
