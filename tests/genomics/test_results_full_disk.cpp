@@ -15,21 +15,16 @@
 #include "genomics/results_store.h"
 #include "genomics/track_tiles.h"
 #include "tests/common/harness.h"
+#include "tests/genomics/store_test_util.h"
 
 namespace fs = std::filesystem;
 using ms::ResultsStore;
 
 namespace {
 
-template <class T>
-T ok(ms::Result<T> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-    return std::move(*r);
-}
-void ok(ms::Result<void> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using ms::test::contains;
+using ms::test::ok;
+
 
 // A 1 MiB tmpfs for the test's lifetime.
 struct SmallDisk {

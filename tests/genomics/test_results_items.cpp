@@ -13,29 +13,18 @@
 #include "genomics/results_store.h"
 #include "genomics/track_tiles.h"
 #include "tests/common/harness.h"
+#include "tests/genomics/store_test_util.h"
 
 namespace fs = std::filesystem;
 using ms::ResultsStore;
 
 namespace {
 
-std::string fresh_db(const std::string& name) {
-    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "results_items_tmp";
-    fs::create_directories(dir);
-    const std::string path = (dir / (name + ".db")).string();
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix);
-    return path;
-}
+using ms::test::contains;
+using ms::test::ok;
 
-template <class T>
-T ok(ms::Result<T> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-    return std::move(*r);
-}
-void ok(ms::Result<void> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+std::string fresh_db(const std::string& name) { return ms::test::fresh_db("results_items_tmp", name); }
+
 
 struct Fixture {
     std::string path;

@@ -21,30 +21,20 @@
 #include "genomics/results_store.h"
 #include "genomics/track_tiles.h"
 #include "tests/common/harness.h"
+#include "tests/genomics/store_test_util.h"
 
 namespace fs = std::filesystem;
 using ms::ResultsStore;
 
 namespace {
 
+using ms::test::contains;
+using ms::test::ok;
+
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::string fresh_db(const std::string& name) {
-    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "results_store_tmp";
-    fs::create_directories(dir);
-    const std::string path = (dir / (name + ".db")).string();
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix);
-    return path;
-}
+std::string fresh_db(const std::string& name) { return ms::test::fresh_db("results_store_tmp", name); }
 
-template <class T>
-T ok(ms::Result<T> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-    return std::move(*r);
-}
-void ok(ms::Result<void> r) {
-    if (!r) throw ms::test::Failure{"unexpected error: " + r.error().message};
-}
 
 // Values with the range of a probability track, NaN at position 0 (no prediction for the first
 // base, as the engine's heads do), every 997th position, and over one whole 4096-position bin.
