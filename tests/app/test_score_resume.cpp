@@ -49,6 +49,19 @@ pid_t start_score(const fs::path& fasta, const fs::path& db, bool resume) {
     return start_cli(args);
 }
 
+// `records` records of 200 kbp of random bases, 80 a line.
+void write_random_genome(const fs::path& path, int records, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::ofstream fa(path);
+    for (int r = 0; r < records; ++r) {
+        fa << ">chr" << r << "\n";
+        for (int line = 0; line < 2500; ++line) {
+            for (int i = 0; i < 80; ++i) fa << "ACGT"[rng() % 4];
+            fa << "\n";
+        }
+    }
+}
+
 int wait_exit(pid_t pid) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -88,17 +101,7 @@ MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path fasta = dir / "genome.fa";
-    {
-        std::mt19937 rng(17);
-        std::ofstream fa(fasta);
-        for (int r = 0; r < 12; ++r) {   // 2.4 Mbp: about 2 s for the fixture model on one core
-            fa << ">chr" << r << "\n";
-            for (int line = 0; line < 2500; ++line) {
-                for (int i = 0; i < 80; ++i) fa << "ACGT"[rng() % 4];
-                fa << "\n";
-            }
-        }
-    }
+    write_random_genome(fasta, 12, 17);   // 2.4 Mbp: about 2 s for the fixture model on one core
     MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "ref.db", false)), 0);
     const auto want = contents(dir / "ref.db");
 
@@ -139,17 +142,7 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path fasta = dir / "genome.fa";
-    {
-        std::mt19937 rng(29);
-        std::ofstream fa(fasta);
-        for (int r = 0; r < 8; ++r) {
-            fa << ">chr" << r << "\n";
-            for (int line = 0; line < 2500; ++line) {
-                for (int i = 0; i < 80; ++i) fa << "ACGT"[rng() % 4];
-                fa << "\n";
-            }
-        }
-    }
+    write_random_genome(fasta, 8, 29);
     const pid_t pid = start_score(fasta, dir / "r.db", false);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     kill(pid, SIGINT);
