@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "engine/model_config.h"
@@ -25,6 +26,30 @@ struct ForwardOutputs {
     float* next_base = nullptr;
 };
 
+// One stream's recurrent state copied out of a runner, so a shared prefix runs once and several
+// continuations start from it (variant effects, in-silico mutagenesis). The layout is the same on
+// every backend, so a state saved on one runner loads on any runner of the same model: every
+// layer's conv state [d_conv − 1, d_inner] (oldest input first), then every layer's SSM state
+// [d_inner, d_state], float32.
+struct RunnerState {
+    std::vector<float> values;
+};
+
+// Floats in one stream's RunnerState of this model.
+inline size_t runner_state_floats(const ModelConfig& c) {
+    return size_t(c.n_layer) * size_t(c.d_inner) * (size_t(c.d_conv - 1) + size_t(c.d_state));
+}
+
+// The checks every runner makes before save_state/load_state (`state` null for a save).
+inline Result<void> check_state_access(const ModelConfig& c, int stream, int batch, const RunnerState* state) {
+    if (batch == 0) return make_error("the runner was not reset before its state was accessed");
+    if (stream < 0 || stream >= batch) return make_error("stream ", stream, " is outside 0..", batch - 1);
+    if (state && state->values.size() != runner_state_floats(c))
+        return make_error("a runner state of ", state->values.size(), " floats cannot be loaded into a model whose state has ",
+                          runner_state_floats(c));
+    return {};
+}
+
 class ModelRunner {
 public:
     virtual ~ModelRunner() = default;
@@ -34,6 +59,12 @@ public:
     // T may be anything from 1 to the max chunk given at creation.
     virtual Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) = 0;
     virtual int batch() const = 0;
+    // Copies stream `stream`'s state (0 ≤ stream < batch()) out to the host.
+    virtual Result<void> save_state(int stream, RunnerState& out) = 0;
+    // Replaces stream `stream`'s state with `state` (of the same model): its next forward()
+    // continues as if the tokens that produced `state` had just run on it. Other streams are
+    // untouched; reset() zeroes every stream again.
+    virtual Result<void> load_state(int stream, const RunnerState& state) = 0;
     // Bytes this runner holds in device memory (weights, activations of the largest chunk, state,
     // workspaces); 0 on the CPU. The CUDA context itself comes on top.
     virtual int64_t device_bytes() const { return 0; }

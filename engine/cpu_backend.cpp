@@ -67,6 +67,23 @@ public:
 
     int batch() const override { return batch_; }
 
+    Result<void> save_state(int stream, RunnerState& out) override {
+        MS_TRY(check_state_access(c_, stream, batch_, nullptr));
+        out.values.resize(runner_state_floats(c_));
+        float* blob = out.values.data();
+        for (int l = 0; l < c_.n_layer; ++l) blob = std::copy_n(conv_state(stream, l), conv_floats(), blob);
+        for (int l = 0; l < c_.n_layer; ++l) blob = std::copy_n(ssm_state(stream, l), ssm_floats(), blob);
+        return {};
+    }
+
+    Result<void> load_state(int stream, const RunnerState& state) override {
+        MS_TRY(check_state_access(c_, stream, batch_, &state));
+        const float* blob = state.values.data();
+        for (int l = 0; l < c_.n_layer; ++l, blob += conv_floats()) std::copy_n(blob, conv_floats(), conv_state(stream, l));
+        for (int l = 0; l < c_.n_layer; ++l, blob += ssm_floats()) std::copy_n(blob, ssm_floats(), ssm_state(stream, l));
+        return {};
+    }
+
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
         if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
@@ -152,6 +169,8 @@ private:
         add_bias(h_.data(), L.out_proj_b, N, dm);
     }
 
+    size_t conv_floats() const { return size_t(c_.d_conv - 1) * c_.d_inner; }
+    size_t ssm_floats() const { return size_t(c_.d_inner) * c_.d_state; }
     float* conv_state(int s, int l) { return &conv_state_[(size_t(s) * c_.n_layer + l) * (c_.d_conv - 1) * c_.d_inner]; }
     float* ssm_state(int s, int l) { return &ssm_state_[(size_t(s) * c_.n_layer + l) * c_.d_inner * c_.d_state]; }
 

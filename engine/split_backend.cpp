@@ -30,6 +30,18 @@ public:
 
     int batch() const override { return batch_; }
 
+    Result<void> save_state(int stream, RunnerState& out) override {
+        MS_TRY(check_state_access(c_, stream, batch_, nullptr));
+        const size_t i = part_of(stream);
+        return parts_[i]->save_state(stream - first_[i], out);
+    }
+
+    Result<void> load_state(int stream, const RunnerState& state) override {
+        MS_TRY(check_state_access(c_, stream, batch_, &state));
+        const size_t i = part_of(stream);
+        return parts_[i]->load_state(stream - first_[i], state);
+    }
+
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
         auto slice = [&](size_t i) {
@@ -58,6 +70,13 @@ public:
     }
 
 private:
+    // The part that runs stream `stream` (0 ≤ stream < batch_).
+    size_t part_of(int stream) const {
+        size_t i = 0;
+        while (stream >= first_[i] + count_[i]) ++i;
+        return i;
+    }
+
     std::vector<std::unique_ptr<ModelRunner>> parts_;
     const ModelConfig c_;
     const int max_batch_;

@@ -252,6 +252,42 @@ public:
 
     int batch() const override { return batch_; }
 
+    // A stream's state is one row per layer in each state buffer (layer l's block holds the
+    // current batch's streams side by side), so a pitched 2D copy moves all layers at once:
+    // width = one stream's state of one layer, source pitch = one layer's block, height = n_layer.
+    // The copies go on the runner's stream, after any reset or forward still in flight.
+    Result<void> save_state(int stream, RunnerState& out) override {
+        MS_TRY(check_state_access(c_, stream, batch_, nullptr));
+        MS_CU(cudaSetDevice(device_));
+        out.values.resize(runner_state_floats(c_));
+        const size_t conv = conv_floats(), ssm = ssm_floats(), layers = size_t(c_.n_layer);
+        if (conv)
+            MS_CU(cudaMemcpy2DAsync(out.values.data(), conv * sizeof(float), conv_state_.get() + size_t(stream) * conv,
+                                    size_t(batch_) * conv * sizeof(float), conv * sizeof(float), layers,
+                                    cudaMemcpyDeviceToHost, stream_));
+        MS_CU(cudaMemcpy2DAsync(out.values.data() + layers * conv, ssm * sizeof(float), ssm_state_.get() + size_t(stream) * ssm,
+                                size_t(batch_) * ssm * sizeof(float), ssm * sizeof(float), layers, cudaMemcpyDeviceToHost,
+                                stream_));
+        MS_CU(cudaStreamSynchronize(stream_));
+        return {};
+    }
+
+    Result<void> load_state(int stream, const RunnerState& state) override {
+        MS_TRY(check_state_access(c_, stream, batch_, &state));
+        MS_CU(cudaSetDevice(device_));
+        const size_t conv = conv_floats(), ssm = ssm_floats(), layers = size_t(c_.n_layer);
+        if (conv)
+            MS_CU(cudaMemcpy2DAsync(conv_state_.get() + size_t(stream) * conv, size_t(batch_) * conv * sizeof(float),
+                                    state.values.data(), conv * sizeof(float), conv * sizeof(float), layers,
+                                    cudaMemcpyHostToDevice, stream_));
+        MS_CU(cudaMemcpy2DAsync(ssm_state_.get() + size_t(stream) * ssm, size_t(batch_) * ssm * sizeof(float),
+                                state.values.data() + layers * conv, ssm * sizeof(float), ssm * sizeof(float), layers,
+                                cudaMemcpyHostToDevice, stream_));
+        // `state` may be freed as soon as this returns.
+        MS_CU(cudaStreamSynchronize(stream_));
+        return {};
+    }
+
     int64_t device_bytes() const override {
         size_t n = embedding_.bytes() + norm_f_.bytes() + lm_head_.bytes() + w4_.bytes() + tokens_.bytes() + next_.bytes() +
                    h_.bytes() + final_.bytes() + logits_.bytes() + scan_ws_.bytes() + conv_state_.bytes() +
@@ -400,6 +436,9 @@ private:
         if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, L.out_proj_b.get(), cuda::ActType::F32, h_.get(), stream_));
         return {};
     }
+
+    size_t conv_floats() const { return size_t(c_.d_conv - 1) * size_t(c_.d_inner); }   // one stream, one layer
+    size_t ssm_floats() const { return size_t(c_.d_inner) * size_t(c_.d_state); }
 
     const ModelConfig c_;
     const RunnerLimits lim_;

@@ -11,7 +11,8 @@ class Backend;
 
 extern "C" {
 
-inline constexpr int kMsCudaPluginAbi = 1;
+// 2: ModelRunner gained save_state/load_state (a new vtable: a module of ABI 1 would crash).
+inline constexpr int kMsCudaPluginAbi = 2;
 
 struct MsCudaDeviceInfo {
     char name[256];
