@@ -55,18 +55,23 @@ Result<std::string> resolve_format(const ExportOptions& o) {
         {".tsv", "tsv"},   {".csv", "csv"},       {".npy", "npy"},           {".vcf", "vcf"}};
     for (const auto& [ext, f] : by_ext)
         if (ends_with(name, ext)) return std::string(f);
-    return make_error("--format is needed: '", o.out, "' has no extension that names one (.bw, .bedgraph, .bed, .tsv, .csv, .npy, .vcf)");
+    return make_error("--format is needed: '", o.out,
+                      "' has no extension that names one (.bw, .bedgraph, .bed, .tsv, .csv, .npy, .vcf)");
 }
 
 }  // namespace
 
 Result<std::string> run_export(const ExportOptions& o) {
     const int whats = int(!o.track.empty()) + int(o.predictions) + int(o.embeddings) + int(o.variants);
-    if (whats != 1) return make_error("say what to export: one of --track NAME, --predictions, --embeddings, --variants");
+    if (whats != 1)
+        return make_error("say what to export: one of --track NAME, --predictions, --embeddings, --variants");
     std::string format;
     MS_ASSIGN(format, resolve_format(o));
     const bool gz_name = ends_with(o.out, ".gz");
-    const char* what = !o.track.empty() ? "--track" : o.predictions ? "--predictions" : o.embeddings ? "--embeddings" : "--variants";
+    const char* what = !o.track.empty() ? "--track"
+                       : o.predictions  ? "--predictions"
+                       : o.embeddings   ? "--embeddings"
+                                        : "--variants";
     const char* fits = !o.track.empty() ? "bigwig, bedgraph or bed"
                        : o.embeddings   ? "npy"
                        : o.predictions  ? "tsv or csv"
@@ -79,7 +84,9 @@ Result<std::string> run_export(const ExportOptions& o) {
     if (!ok) return make_error("--format ", format, " does not fit ", what, "; use ", fits);
     const bool calls = o.above || o.below;
     if (format == "bed" && !calls)
-        return make_error("--format bed calls regions from the track: give --above X or --below X (with --enter/--exit for hysteresis)");
+        return make_error(
+            "--format bed calls regions from the track: give --above X or --below X (with --enter/--exit for "
+            "hysteresis)");
     if (format != "bed" && (calls || o.enter || o.exit || !o.name.empty()))
         return make_error("--above, --below, --enter, --exit and --name call BED regions; they need --format bed");
     if (o.merge && format != "bedgraph") return make_error("--merge applies to --format bedgraph only");
@@ -97,9 +104,9 @@ Result<std::string> run_export(const ExportOptions& o) {
         c.enter = o.enter.value_or(threshold);
         c.exit = o.exit.value_or(threshold);
         if (c.above ? c.exit > c.enter : c.exit < c.enter)
-            return make_error("--exit ", c.exit, (c.above ? " is above" : " is below"), " --enter ", c.enter, "; with --",
-                              c.above ? "above" : "below", " a region closes ", c.above ? "below" : "above",
-                              " the level that opened it");
+            return make_error("--exit ", c.exit, (c.above ? " is above" : " is below"), " --enter ", c.enter,
+                              "; with --", c.above ? "above" : "below", " a region closes ",
+                              c.above ? "below" : "above", " the level that opened it");
         c.min_length = o.min_length;
         c.name = o.name;
     }
@@ -110,7 +117,7 @@ Result<std::string> run_export(const ExportOptions& o) {
     std::string wrote;
     if (!o.track.empty()) {
         t.track = o.track;
-        t.format = format == "bigwig" ? TrackExport::Format::bigwig
+        t.format = format == "bigwig"     ? TrackExport::Format::bigwig
                    : format == "bedgraph" ? TrackExport::Format::bedgraph
                                           : TrackExport::Format::bed;
         t.merge = o.merge;

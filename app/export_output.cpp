@@ -64,7 +64,8 @@ std::string format_number(double v) {
 Result<std::string> table_field(std::string_view text, TableSyntax syntax, std::string_view what) {
     if (syntax == TableSyntax::tsv) {
         if (text.find_first_of("\t\r\n") != std::string_view::npos)
-            return make_error(what, " '", text, "' holds a tab or line break, which a TSV field cannot; export as --format csv");
+            return make_error(what, " '", text,
+                              "' holds a tab or line break, which a TSV field cannot; export as --format csv");
         return std::string(text);
     }
     if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);

@@ -48,7 +48,8 @@ Result<ExportSource> open_export_source(const std::string& db_path, std::optiona
                 found = true;
             }
         if (!found)
-            return make_error("results database '", db_path, "' has no run ", *run_id, "; its runs: ", list_runs_text(runs));
+            return make_error("results database '", db_path, "' has no run ", *run_id,
+                              "; its runs: ", list_runs_text(runs));
     } else if (runs.size() == 1) {
         src.run = runs[0];
     } else {
@@ -61,8 +62,7 @@ Result<ExportSource> open_export_source(const std::string& db_path, std::optiona
         std::vector<SequenceRecord> contigs;
         for (const StoredSequence& s : src.sequences) contigs.push_back({s.info.name, s.info.length});
         if (contigs.empty())
-            return make_error("--region '", region, "': ", src.describe_run(),
-                              " holds no sequences to place it on");
+            return make_error("--region '", region, "': ", src.describe_run(), " holds no sequences to place it on");
         auto r = parse_locus(region, ContigList(std::move(contigs)));
         if (!r) return make_error("--region for ", src.describe_run(), ": ", r.error().message);
         src.region = *r;

@@ -111,8 +111,7 @@ Result<std::string> export_predictions(const ExportSource& src, TableSyntax synt
             if (!p.probs.empty() && p.probs.size() != classes.size())
                 return make_error(src.describe_run(), ": prediction ", sp.id, " has ", p.probs.size(),
                                   " class probabilities; the run names ", classes.size(), " classes");
-            for (size_t c = 0; c < classes.size(); ++c)
-                f.push_back(p.probs.empty() ? "NA" : format_number(p.probs[c]));
+            for (size_t c = 0; c < classes.size(); ++c) f.push_back(p.probs.empty() ? "NA" : format_number(p.probs[c]));
             f.push_back(to_string(p.kind));
             MS_ASSIGN(f.emplace_back(), table_field(p.item, syntax, "item name"));
             MS_TRY(file->put(row(f, syntax)));
@@ -181,8 +180,10 @@ std::string quoted(const std::string& s) {
 
 std::string describe_score(const std::string& name, int64_t run) {
     if (name == "llr")
-        return cat("MambaScope log-likelihood ratio of each ALT: log-likelihood of the sequence with the ALT minus with "
-                   "the REF (run ", run, ")");
+        return cat(
+            "MambaScope log-likelihood ratio of each ALT: log-likelihood of the sequence with the ALT minus with "
+            "the REF (run ",
+            run, ")");
     return cat("MambaScope score '", name, "' of each ALT (run ", run, ")");
 }
 
@@ -254,16 +255,18 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
     auto file = TextOutput::create(out, bgzip);
     if (!file) return file.error();
     const RunInfo& ri = src.run.info;
-    std::string h = "##fileformat=VCFv4.2\n##fileDate=" + today() + "\n##source=mambascope-cli " + build::version + "\n";
-    h += cat("##mambascope_run=<ID=", src.run.id, ",Model=", quoted(ri.model_name), ",ModelSHA256=",
-             quoted(ri.model_sha256), ",Command=", quoted(ri.command), ",Started=", quoted(src.run.started_at), ">\n");
+    std::string h =
+        "##fileformat=VCFv4.2\n##fileDate=" + today() + "\n##source=mambascope-cli " + build::version + "\n";
+    h += cat("##mambascope_run=<ID=", src.run.id, ",Model=", quoted(ri.model_name),
+             ",ModelSHA256=", quoted(ri.model_sha256), ",Command=", quoted(ri.command),
+             ",Started=", quoted(src.run.started_at), ">\n");
     for (const std::string& c : chroms) {
         const StoredSequence* seq = src.sequence(c);
         h += seq ? cat("##contig=<ID=", c, ",length=", seq->info.length, ">\n") : cat("##contig=<ID=", c, ">\n");
     }
     for (const std::string& n : names)
-        h += cat("##INFO=<ID=", vcf_info_key(n), ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id)),
-                 ">\n");
+        h += cat("##INFO=<ID=", vcf_info_key(n),
+                 ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id)), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

@@ -13,8 +13,7 @@ namespace ms {
 
 // Columns: sequence start end label score p_<class>... kind item ('*' for an unplaced read's
 // sequence, NA for a missing score or probability). --region keeps predictions overlapping it.
-Result<std::string> export_predictions(const ExportSource& src, TableSyntax syntax, bool bgzip,
-                                       const std::string& out);
+Result<std::string> export_predictions(const ExportSource& src, TableSyntax syntax, bool bgzip, const std::string& out);
 
 // Columns: chrom pos id ref alt, then one column per score name the run's variants carry (sorted
 // by name; NA where a variant lacks it). --region keeps variants whose POS lies in it.

@@ -180,8 +180,8 @@ Result<std::string> export_bed_calls(const ExportSource& src, int64_t track_id, 
         Caller caller(o.calls, [&](int64_t b, int64_t e, double mean) {
             ++regions;
             // BED5: the score column holds the region's mean value (not UCSC's 0-1000 shading).
-            return file->put(cat(s.seq->info.name, '\t', b, '\t', e, '\t', name, regions, '\t',
-                                 format_number(float(mean)), '\n'));
+            return file->put(
+                cat(s.seq->info.name, '\t', b, '\t', e, '\t', name, regions, '\t', format_number(float(mean)), '\n'));
         });
         MS_TRY(for_each_block(src, track_id, s, [&](int64_t b, std::span<const float> v) { return caller.add(b, v); }));
         MS_TRY(caller.close(s.end));
@@ -199,11 +199,15 @@ Result<std::string> export_track(const ExportSource& src, const TrackExport& o, 
         MS_ASSIGN(names, track_names(src));
         return make_error(src.describe_run(), " has no track '", o.track, "'; its tracks: ", names);
     }
-    if (src.sequences.empty()) return make_error(src.describe_run(), " holds no sequences; track '", o.track, "' is empty");
+    if (src.sequences.empty())
+        return make_error(src.describe_run(), " holds no sequences; track '", o.track, "' is empty");
     switch (o.format) {
-        case TrackExport::Format::bigwig: return export_bigwig(src, *id, out);
-        case TrackExport::Format::bedgraph: return export_bedgraph(src, *id, o, out);
-        case TrackExport::Format::bed: return export_bed_calls(src, *id, o, out);
+        case TrackExport::Format::bigwig:
+            return export_bigwig(src, *id, out);
+        case TrackExport::Format::bedgraph:
+            return export_bedgraph(src, *id, o, out);
+        case TrackExport::Format::bed:
+            return export_bed_calls(src, *id, o, out);
     }
     return make_error("unknown track export format");
 }

@@ -83,8 +83,9 @@ BigWigWriter::~BigWigWriter() = default;
 Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<BigWigChrom> chroms, int max_zooms) {
     MS_TRY(init_libbigwig());
     if (chroms.empty()) return make_error("cannot write bigWig '", path, "': no chromosomes to describe");
-    std::sort(chroms.begin(), chroms.end(),
-              [](const BigWigChrom& a, const BigWigChrom& b) { return std::strcmp(a.name.c_str(), b.name.c_str()) < 0; });
+    std::sort(chroms.begin(), chroms.end(), [](const BigWigChrom& a, const BigWigChrom& b) {
+        return std::strcmp(a.name.c_str(), b.name.c_str()) < 0;
+    });
     std::vector<const char*> names;
     std::vector<uint32_t> lengths;
     for (const BigWigChrom& c : chroms) {
@@ -106,7 +107,8 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
         return make_error("cannot write bigWig '", path, "': libBigWig could not create the header");
     // libBigWig copies the names; bwClose frees the list.
     d.file->cl = bwCreateChromList(names.data(), lengths.data(), int64_t(names.size()));
-    if (!d.file->cl) return make_error("cannot write bigWig '", path, "': libBigWig could not build the chromosome list");
+    if (!d.file->cl)
+        return make_error("cannot write bigWig '", path, "': libBigWig could not build the chromosome list");
     if (bwWriteHdr(d.file.get()) != 0)
         return make_error("cannot write bigWig '", path, "': writing the header failed (disk full?)");
     d.starts.reserve(kBlock);

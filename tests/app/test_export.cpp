@@ -126,8 +126,8 @@ std::string exported(const ExportOptions& o) {
 }
 
 // Every base of run 1's track: "chrom length pos value", NaN outside the region when one is given.
-fs::path track_expected(const std::string& track, const std::string& name, int64_t region_seq = -1,
-                        int64_t rb = 0, int64_t re = 0) {
+fs::path track_expected(const std::string& track, const std::string& name, int64_t region_seq = -1, int64_t rb = 0,
+                        int64_t re = 0) {
     auto store = ResultsStore::open(database().path.string(), ResultsStore::Mode::read_only);
     MS_CHECK(store.ok());
     auto id = store->find_track(1, track);
@@ -149,7 +149,8 @@ fs::path track_expected(const std::string& track, const std::string& name, int64
     return out;
 }
 
-std::string check(const std::string& kind, const fs::path& file, const fs::path& expected, const std::string& extra = "") {
+std::string check(const std::string& kind, const fs::path& file, const fs::path& expected,
+                  const std::string& extra = "") {
     return run(std::string(kPython) + " " + q(kChecker) + " " + kind + " " + q(file) + " " + q(expected) + " " + extra);
 }
 
@@ -161,8 +162,9 @@ std::vector<std::string> covered(const fs::path& expected, bool runs) {
     int64_t begin = -1, last = -1, count = 0;
     double prev = NAN;
     auto close = [&] {
-        if (begin >= 0) out.push_back(chrom + "\t" + std::to_string(begin) + "\t" + std::to_string(last + 1) + "\t" +
-                                      std::to_string(count));
+        if (begin >= 0)
+            out.push_back(chrom + "\t" + std::to_string(begin) + "\t" + std::to_string(last + 1) + "\t" +
+                          std::to_string(count));
         begin = -1;
     };
     for (const auto& c : split_lines(run("cat " + q(expected)))) {
@@ -245,8 +247,7 @@ MS_TEST(bedgraph_plain_merged_and_bgzip_read_back_by_bedtools_and_tabix) {
     const std::vector<std::string> runs = covered(expected, true);
     MS_CHECK_EQ(lines_of(run("bedtools merge -i " + q(o.out) + " -c 4 -o count")), joined(runs));
     int64_t bases = 0, lines = 0;
-    for (const auto& r : split_lines(run("cat " + q(expected))))
-        bases += r[3] != "nan";
+    for (const auto& r : split_lines(run("cat " + q(expected)))) bases += r[3] != "nan";
     for (const auto& r : runs) lines += std::stoll(r.substr(r.rfind('\t') + 1));
     MS_CHECK_MSG(lines < bases, "merging equal neighbours should shorten the file: " << lines << " vs " << bases);
 
@@ -371,15 +372,14 @@ MS_TEST(variants_as_tsv_and_vcf_read_by_bcftools) {
         MS_CHECK_MSG(header.find("##mambascope_run=<ID=2,") != std::string::npos, header);
         MS_CHECK_MSG(header.find("##contig=<ID=rec1,length=700>") != std::string::npos, header);
         // bcftools parses every record and splits MS_LLR per ALT.
-        const std::string body =
-            run("bcftools query -f '%CHROM\\t%POS\\t%ID\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_REF_PROB\\n' " + q(o.out));
+        const std::string body = run(
+            "bcftools query -f '%CHROM\\t%POS\\t%ID\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_REF_PROB\\n' " + q(o.out));
         MS_CHECK_EQ(lines_of(body), std::string("rec1\t10\t.\tA\tC,G\t-1.5,0.25\t.,0.5|rec1\t50\tdel1\tAT\tA\t-3\t.|"
                                                 "rec2\t5\trs1\tG\tT\t2\t."));
     }
     // The .gz is indexed: a region query through the index finds the multi-allelic site only.
     MS_CHECK(fs::exists(o.out + ".tbi"));
-    MS_CHECK_EQ(lines_of(run("bcftools query -r rec1:1-20 -f '%POS %ALT\\n' " + q(o.out))),
-                std::string("10 C,G"));
+    MS_CHECK_EQ(lines_of(run("bcftools query -r rec1:1-20 -f '%POS %ALT\\n' " + q(o.out))), std::string("10 C,G"));
 }
 
 MS_TEST(embeddings_as_npy_with_an_index) {
