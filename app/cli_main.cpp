@@ -10,7 +10,9 @@
 #include "app/results_info.h"
 #include "app/item_command.h"
 #include "app/merge_command.h"
+#include "app/mutagenesis_command.h"
 #include "app/score_command.h"
+#include "app/variants_command.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
 
@@ -46,6 +48,13 @@ int main(int argc, char** argv) {
     auto* export_cmd = app.add_subcommand("export", "a run's tracks, predictions, embeddings or variants as bigWig, bedGraph, BED, TSV/CSV, .npy or VCF");
     ms::add_export_options(export_cmd, export_opts);
 
+    ms::VariantsOptions variants_opts;
+    auto* variants = app.add_subcommand("variants", "variant effects: log2-likelihood ratio of every ALT against REF, into the VCF (INFO/MS_LLR) and optionally a results database");
+    ms::add_variants_options(variants, variants_opts);
+    ms::MutagenesisOptions mutagenesis_opts;
+    auto* mutagenesis = app.add_subcommand("mutagenesis", "in-silico mutagenesis: every other base at every position of a region (<= 10 kbp) scored against the reference");
+    ms::add_mutagenesis_options(mutagenesis, mutagenesis_opts);
+
     ms::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
@@ -65,6 +74,8 @@ int main(int argc, char** argv) {
         return c;
     };
     if (*merge) return ms::cmd_merge(merge_opts, command_line());
+    if (*variants) return ms::cmd_variants(variants_opts, command_line());
+    if (*mutagenesis) return ms::cmd_mutagenesis(mutagenesis_opts, command_line());
     if (*embed) return ms::cmd_items(embed_opts, ms::ItemJob::embed, command_line());
     if (*classify) return ms::cmd_items(classify_opts, ms::ItemJob::classify, command_line());
     if (*score) {

@@ -1,0 +1,42 @@
+#include "app/effect_engine.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "engine/cpu_backend.h"
+
+namespace ms {
+
+Result<EffectEngine> open_effect_engine(const std::string& model_dir, const EngineOptions& o, int batch) {
+    EffectEngine e;
+    auto model = Model::load(model_dir);
+    if (!model) return model.error();
+    e.model = std::make_unique<Model>(std::move(*model));
+    auto precision = parse_precision(o.precision);
+    if (!precision) return precision.error();
+    auto choice = open_backend(o.device, o.threads);
+    if (!choice) return choice.error();
+    e.choice = std::move(*choice);
+    if (!o.quiet && !e.choice.note.empty()) std::fprintf(stderr, "%s\n", e.choice.note.c_str());
+    AlleleScorerOptions so;
+    so.batch = batch;
+    // Suffixes are an allele plus the downstream flank, and the walker stops at every site: chunks
+    // longer than a few thousand positions would only grow the batch's buffers (batch × chunk).
+    so.chunk = std::min(o.chunk, 4096);
+    so.precision = *precision;
+    auto scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
+    if (!scorer && o.device == "auto" && e.choice.backend->name() != "cpu") {
+        std::fprintf(stderr, "auto: %s cannot run this model: %s; using the CPU\n", e.choice.backend->name().c_str(),
+                     scorer.error().message.c_str());
+        e.choice.backend = make_cpu_backend(o.threads);
+        so.precision = Precision::FP32;
+        scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
+    }
+    if (!scorer) return scorer.error();
+    e.scorer = std::move(*scorer);
+    e.device = e.choice.backend->name();
+    e.precision = so.precision;
+    return e;
+}
+
+}  // namespace ms

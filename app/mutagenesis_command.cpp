@@ -1,0 +1,159 @@
+#include "app/mutagenesis_command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "app/digests.h"
+#include "app/effect_engine.h"
+#include "app/variant_effects.h"
+#include "common/atomic_file.h"
+#include "genomics/locus.h"
+#include "genomics/results_store.h"
+
+namespace ms {
+
+namespace {
+
+constexpr const char* kBases = "ACGT";
+constexpr std::array<const char*, 4> kTracks{"ism_A", "ism_C", "ism_G", "ism_T"};
+
+int base_index(char c) {
+    switch (c) {
+        case 'A': case 'a': return 0;
+        case 'C': case 'c': return 1;
+        case 'G': case 'g': return 2;
+        case 'T': case 't': return 3;
+        default: return -1;
+    }
+}
+
+std::string absolute(const std::string& p) {
+    std::error_code ec;
+    const auto a = std::filesystem::absolute(p, ec);
+    return ec ? p : a.lexically_normal().string();
+}
+
+// SAM's M5 of a whole record, read in blocks (a chromosome need not be in memory at once).
+Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec) {
+    SequenceMd5 md5;
+    for (int64_t b = 0; b < rec.length; b += int64_t(1) << 20) {
+        auto bases = fa.fetch(rec.name, b, std::min(rec.length, b + (int64_t(1) << 20)));
+        if (!bases) return bases.error();
+        md5.update(*bases);
+    }
+    return md5.hex();
+}
+
+}  // namespace
+
+void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o) {
+    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    sub->add_option("--fasta", o.fasta, "reference FASTA")->required();
+    sub->add_option("--region", o.region, "locus to mutate, e.g. chr1:10,001-12,000 (at most 10 kbp)")->required();
+    sub->add_option("--db", o.db, "results database: the matrix becomes the tracks ism_A ism_C ism_G ism_T of a new run")->required();
+    sub->add_option("--out", o.tsv, "also write the matrix as TSV (sequence, pos (1-based), ref, alt, delta_ll)");
+    sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
+        ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+    sub->add_option("--downstream", o.downstream, "reference bases scored after each changed base")
+        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 20));
+    sub->add_option("--batch", o.batch, "allele suffixes run side by side per forward call")
+        ->capture_default_str()->check(CLI::Range(1, 1024));
+    add_engine_options(sub, o);
+}
+
+int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto fasta = FastaFile::open(o.fasta);
+    if (!fasta) return fail(fasta.error().message);
+    auto region = parse_locus(o.region, ContigList(fasta->records()));
+    if (!region) return fail(cat("--region '", o.region, "': ", region.error().message));
+    if (region->length() > kMaxMutagenesisRegion)
+        return fail(cat("--region '", o.region, "' is ", region->length(), " bases; mutagenesis takes at most ",
+                        kMaxMutagenesisRegion, " (3 alleles a position, each with its own downstream window)"));
+    auto engine = open_effect_engine(o.model, o, o.batch);
+    if (!engine) return fail(engine.error().message);
+    auto sha = model_weights_sha256(o.model);
+    if (!sha) return fail(sha.error().message);
+    auto bases = fasta->fetch(region->contig, region->begin, region->end);
+    if (!bases) return fail(bases.error().message);
+
+    // One site per A/C/G/T position, its three other bases as ALTs.
+    std::vector<EffectSite> sites;
+    for (int64_t i = 0; i < region->length(); ++i) {
+        const char ref = (*bases)[size_t(i)];
+        const int b = base_index(ref);
+        if (b < 0) continue;
+        EffectSite s{region->begin + i, std::string(1, kBases[b]), {}};
+        for (int a = 0; a < 4; ++a)
+            if (a != b) s.alts.emplace_back(1, kBases[a]);
+        sites.push_back(std::move(s));
+    }
+    auto llr = score_effects(*engine->scorer, *fasta, region->contig, sites, EffectWindow{o.context, o.downstream}, false);
+    if (!llr) return fail(llr.error().message);
+
+    // [4, L]: the ΔLL of each base at each position; 0 for the reference base, NaN off A/C/G/T.
+    const size_t L = size_t(region->length());
+    std::vector<std::vector<float>> matrix(4, std::vector<float>(L, std::numeric_limits<float>::quiet_NaN()));
+    for (size_t k = 0; k < sites.size(); ++k) {
+        const size_t i = size_t(sites[k].pos - region->begin);
+        matrix[size_t(base_index(sites[k].ref[0]))][i] = 0.0f;
+        for (size_t j = 0; j < 3; ++j) matrix[size_t(base_index(sites[k].alts[j][0]))][i] = float((*llr)[k][j]);
+    }
+
+    if (!o.tsv.empty()) {
+        auto f = AtomicFile::create(o.tsv);
+        if (!f) return fail(f.error().message);
+        std::string text = "sequence\tpos\tref\talt\tdelta_ll\n";
+        char line[160];
+        for (size_t k = 0; k < sites.size(); ++k)
+            for (size_t j = 0; j < 3; ++j) {
+                std::snprintf(line, sizeof line, "\t%lld\t%c\t%c\t%.6g\n", static_cast<long long>(sites[k].pos + 1),
+                              sites[k].ref[0], sites[k].alts[j][0], (*llr)[k][j]);
+                text += region->contig + line;
+            }
+        if (auto w = f->write(text.data(), text.size()); !w) return fail(w.error().message);
+        if (auto c = f->commit(); !c) return fail(c.error().message);
+    }
+
+    auto store = ResultsStore::open(o.db);
+    if (!store) return fail(store.error().message);
+    const nlohmann::json params = {{"command", "mutagenesis"}, {"fasta", absolute(o.fasta)}, {"region", format_locus(*region)},
+                                   {"context", o.context}, {"downstream", o.downstream}, {"log", "log2"}};
+    const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device, precision_name(engine->precision),
+                                      o.fasta, "fasta");
+    auto run = store->begin_run(info);
+    if (!run) return fail(run.error().message);
+    auto failed = [&](const std::string& message) {
+        (void)store->finish_run(*run, RunStatus::failed);
+        return fail(message);
+    };
+    const SequenceRecord* rec = fasta->find(region->contig);
+    auto md5 = record_md5(*fasta, *rec);
+    if (!md5) return failed(md5.error().message);
+    auto seq = store->add_sequence(*run, SequenceInfo{rec->name, rec->length, *md5, o.fasta});
+    if (!seq) return failed(seq.error().message);
+    for (int b = 0; b < 4; ++b) {
+        // float16: ΔLL keeps 3 significant digits, its relative precision (2^-11).
+        if (auto t = store->create_track(*run, kTracks[size_t(b)], TrackEncoding::float16()); !t) return failed(t.error().message);
+        if (auto w = store->write_track(*run, kTracks[size_t(b)], *seq, region->begin, matrix[size_t(b)].data(), int64_t(L)); !w)
+            return failed(w.error().message);
+    }
+    if (auto r = store->mark_sequence_complete(*seq); !r) return failed(r.error().message);
+    if (auto r = store->finish_run(*run, RunStatus::finished); !r) return fail(r.error().message);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o.quiet)
+        std::fprintf(stderr, "mutagenesis: %s, %zu positions x 3 alleles in %.2f s (%lld positions run) on %s\n",
+                     format_locus(*region).c_str(), sites.size(), s, static_cast<long long>(engine->scorer->positions_run()),
+                     engine->device.c_str());
+    std::printf("results: run %lld in %s (tracks ism_A ism_C ism_G ism_T)\n", static_cast<long long>(*run), o.db.c_str());
+    return 0;
+}
+
+}  // namespace ms

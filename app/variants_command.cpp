@@ -1,0 +1,212 @@
+#include "app/variants_command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "app/digests.h"
+#include "app/effect_engine.h"
+#include "app/variant_effects.h"
+#include "common/version.h"
+#include "genomics/results_store.h"
+#include "genomics/vcf.h"
+#include "genomics/vcf_annotator.h"
+
+namespace ms {
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+// Records scored together: sites in one upstream bin share a prefix run within a batch.
+constexpr size_t kRecordsPerBatch = 512;
+
+std::string absolute(const std::string& p) {
+    std::error_code ec;
+    const auto a = std::filesystem::absolute(p, ec);
+    return ec ? p : a.lexically_normal().string();
+}
+
+std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
+    const std::string what = cat("log2-likelihood ratio ALT vs REF under the model: sum of log2 P(base | bases before it) over ",
+                                 "the allele and ", o.downstream, " downstream reference bases, given at least ", o.context,
+                                 " upstream bases; ALT window minus REF window; missing for symbolic ALTs");
+    std::vector<VcfInfoField> f{
+        {"MS_LLR", "A", "Float", o.strand == "both" ? "Mean over both strands of the " + what : "Forward-strand " + what},
+        {"MS_REF_MISMATCH", "0", "Flag", "REF differs from the reference FASTA; the record was not scored"}};
+    if (o.strand == "both") {
+        f.push_back({"MS_LLR_FWD", "A", "Float", "MS_LLR on the forward strand"});
+        f.push_back({"MS_LLR_REV", "A", "Float", "MS_LLR on the reverse strand (the window reverse-complemented)"});
+    }
+    return f;
+}
+
+struct Counts {
+    int64_t records = 0, scored_alts = 0, unscorable_alts = 0, mismatches = 0;
+};
+
+}  // namespace
+
+void add_variants_options(CLI::App* sub, VariantsOptions& o) {
+    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    sub->add_option("--fasta", o.fasta, "reference FASTA the VCF was called against")->required();
+    sub->add_option("--vcf", o.vcf, "input VCF/BCF (plain, bgzip or BCF), read in file order")->required();
+    sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")->required();
+    sub->add_option("--db", o.db, "also store the scores as a run of this results database");
+    sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
+        ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+    sub->add_option("--downstream", o.downstream, "reference bases scored after each allele")
+        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 20));
+    sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, MS_LLR the strand mean")
+        ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
+    sub->add_option("--batch", o.batch, "allele suffixes run side by side per forward call")
+        ->capture_default_str()->check(CLI::Range(1, 1024));
+    add_engine_options(sub, o);
+}
+
+int cmd_variants(const VariantsOptions& o, const std::string& command) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto fasta = FastaFile::open(o.fasta);
+    if (!fasta) return fail(fasta.error().message);
+    auto reader = VcfReader::open(o.vcf);
+    if (!reader) return fail(reader.error().message);
+    reader->check_ref_against(&*fasta);
+    auto engine = open_effect_engine(o.model, o, o.batch);
+    if (!engine) return fail(engine.error().message);
+    auto sha = model_weights_sha256(o.model);
+    if (!sha) return fail(sha.error().message);
+    const bool both = o.strand == "both";
+    const EffectWindow window{o.context, o.downstream};
+
+    const std::string model_name = std::filesystem::path(o.model).lexically_normal().filename().empty()
+                                       ? std::filesystem::path(o.model).lexically_normal().parent_path().filename().string()
+                                       : std::filesystem::path(o.model).lexically_normal().filename().string();
+    const std::vector<std::string> meta{
+        cat("##mambascope_version=", build::version, " (", build::git_revision, ")"),
+        cat("##mambascope_model=", model_name),
+        cat("##mambascope_model_sha256=", *sha),
+        cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream, ";strand=", o.strand, ";log=log2"),
+        cat("##mambascope_command=", command)};
+    auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records());
+    if (!out) return fail(out.error().message);
+
+    std::optional<ResultsStore> store;
+    int64_t run = 0;
+    if (!o.db.empty()) {
+        auto s = ResultsStore::open(o.db);
+        if (!s) return fail(s.error().message);
+        store = std::move(*s);
+        const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute(o.fasta)}, {"vcf", absolute(o.vcf)},
+                                       {"context", o.context}, {"downstream", o.downstream}, {"strand", o.strand},
+                                       {"log", "log2"}};
+        RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device, precision_name(engine->precision),
+                                    o.vcf, "vcf");
+        std::error_code ec;
+        const auto fa_bytes = std::filesystem::file_size(o.fasta, ec);
+        info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(fa_bytes)});
+        auto r = store->begin_run(info);
+        if (!r) return fail(r.error().message);
+        run = *r;
+    }
+    auto failed = [&](const std::string& message) {
+        if (store) (void)store->finish_run(run, RunStatus::failed);
+        return fail(message);
+    };
+
+    Counts counts;
+    std::vector<VariantRecord> batch;
+    // Scores a batch of records (one contig) on each strand asked for, then writes them in order.
+    auto flush = [&]() -> Result<void> {
+        std::vector<EffectSite> sites;
+        std::vector<size_t> site_of(batch.size(), SIZE_MAX);
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const VariantRecord& r = batch[i];
+            if (r.ref_check != RefCheck::match) continue;
+            EffectSite s{r.pos, r.ref, {}};
+            for (const std::string& alt : r.alts)
+                if (scorable_allele(alt)) s.alts.push_back(alt);
+            if (s.alts.empty()) continue;
+            site_of[i] = sites.size();
+            sites.push_back(std::move(s));
+        }
+        std::vector<std::vector<double>> fwd, rev;
+        if (!sites.empty()) {
+            MS_ASSIGN(fwd, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, false));
+            if (both) MS_ASSIGN(rev, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, true));
+        }
+        std::vector<Variant> stored;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const VariantRecord& r = batch[i];
+            std::vector<VcfInfoValue> info;
+            if (r.ref_check == RefCheck::mismatch) {
+                info.push_back({"MS_REF_MISMATCH", {}, true});
+                ++counts.mismatches;
+            } else if (!r.alts.empty()) {
+                VcfInfoValue llr{"MS_LLR", {}, false}, f{"MS_LLR_FWD", {}, false}, b{"MS_LLR_REV", {}, false};
+                size_t j = 0;   // index among the scorable ALTs
+                for (const std::string& alt : r.alts) {
+                    if (site_of[i] == SIZE_MAX || !scorable_allele(alt)) {
+                        for (VcfInfoValue* v : {&llr, &f, &b}) v->values.push_back(kNaN);
+                        ++counts.unscorable_alts;
+                        continue;
+                    }
+                    const double vf = fwd[site_of[i]][j], vr = both ? rev[site_of[i]][j] : 0.0;
+                    const double mean = both ? 0.5 * (vf + vr) : vf;
+                    llr.values.push_back(float(mean));
+                    f.values.push_back(float(vf));
+                    b.values.push_back(float(vr));
+                    Variant v{r.contig, r.pos + 1, r.ref, alt, r.id == "." ? "" : r.id, {{"llr", mean}}};
+                    if (both) v.scores.insert(v.scores.end(), {{"llr_fwd", vf}, {"llr_rev", vr}});
+                    stored.push_back(std::move(v));
+                    ++counts.scored_alts;
+                    ++j;
+                }
+                info.push_back(std::move(llr));
+                if (both) info.push_back(std::move(f)), info.push_back(std::move(b));
+            }
+            MS_TRY(out->write_next(r, info));
+        }
+        if (store && !stored.empty()) MS_TRY(store->write_variants(run, stored));
+        batch.clear();
+        return {};
+    };
+
+    VariantRecord rec;
+    for (;;) {
+        auto more = reader->next(rec);
+        if (!more) return failed(more.error().message);
+        if (*more) {
+            ++counts.records;
+            if (rec.ref_check == RefCheck::contig_not_in_reference)
+                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " is on contig '", rec.contig,
+                                  "', which FASTA '", o.fasta, "' does not have (is the VCF of another genome?)"));
+            if (rec.ref_check == RefCheck::past_reference_end)
+                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " has a REF running past the end of '",
+                                  rec.contig, "' in FASTA '", o.fasta, "' (is the VCF of another genome?)"));
+        }
+        if (!batch.empty() && (!*more || batch.size() == kRecordsPerBatch || rec.contig != batch.front().contig))
+            if (auto r = flush(); !r) return failed(r.error().message);
+        if (!*more) break;
+        batch.push_back(rec);
+    }
+    if (auto r = out->commit(); !r) return failed(r.error().message);
+    if (store)
+        if (auto r = store->finish_run(run, RunStatus::finished); !r) return fail(r.error().message);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o.quiet)
+        std::fprintf(stderr,
+                     "variants: %lld records, %lld ALTs scored (%.1f /s), %lld not scorable (symbolic), %lld REF mismatches, "
+                     "%lld positions run, on %s\n",
+                     static_cast<long long>(counts.records), static_cast<long long>(counts.scored_alts),
+                     s > 0 ? counts.scored_alts / s : 0.0, static_cast<long long>(counts.unscorable_alts),
+                     static_cast<long long>(counts.mismatches), static_cast<long long>(engine->scorer->positions_run()),
+                     engine->device.c_str());
+    std::printf("variants: %s%s\n", o.out.c_str(), store ? cat(" and run ", run, " in ", o.db).c_str() : "");
+    return 0;
+}
+
+}  // namespace ms

@@ -1,0 +1,200 @@
+// htslib does the VCF work: records are read with bcf_read into the input's header, moved to the
+// output header with bcf_translate (IDs are per header, and the output declares more), changed with
+// bcf_update_info and written with bcf_write; the index comes from tbx_index_build3.
+#include "genomics/vcf_annotator.h"
+
+#include <htslib/hts.h>
+#include <htslib/tbx.h>
+#include <htslib/vcf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace ms {
+
+namespace {
+
+struct HtsCloser { void operator()(htsFile* f) const { hts_close(f); } };
+struct HdrDeleter { void operator()(bcf_hdr_t* h) const { bcf_hdr_destroy(h); } };
+struct RecDeleter { void operator()(bcf1_t* r) const { bcf_destroy(r); } };
+using File = std::unique_ptr<htsFile, HtsCloser>;
+using Header = std::unique_ptr<bcf_hdr_t, HdrDeleter>;
+using Record = std::unique_ptr<bcf1_t, RecDeleter>;
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+Result<std::pair<File, Header>> open_input(const std::string& path) {
+    File fp(hts_open(path.c_str(), "r"));
+    if (!fp) return make_error("cannot open VCF '", path, "'");
+    Header hdr(bcf_hdr_read(fp.get()));
+    if (!hdr) return make_error("cannot read the header of VCF '", path, "'");
+    return std::pair{std::move(fp), std::move(hdr)};
+}
+
+bool declared_info(const bcf_hdr_t* h, const char* id) {
+    return bcf_hdr_idinfo_exists(h, BCF_HL_INFO, bcf_hdr_id2int(h, BCF_DT_ID, id));
+}
+
+// .tbi addresses positions below 2^29; longer contigs need .csi.
+constexpr int64_t kTbiMaxLength = int64_t(1) << 29;
+
+}  // namespace
+
+struct VcfAnnotator::Impl {
+    std::string input, output, tmp, tmp_index;
+    bool bgzip = false, csi = false, committed = false;
+    File in, out;
+    Header in_hdr, out_hdr;
+    Record rec;
+    std::vector<VcfInfoField> fields;
+    int64_t written = 0;
+
+    ~Impl() {
+        out.reset();
+        if (!committed) {
+            std::error_code ec;
+            if (!tmp.empty()) std::filesystem::remove(tmp, ec);
+            if (!tmp_index.empty()) std::filesystem::remove(tmp_index, ec);
+        }
+    }
+};
+
+VcfAnnotator::VcfAnnotator() : impl_(std::make_unique<Impl>()) {}
+VcfAnnotator::~VcfAnnotator() = default;
+VcfAnnotator::VcfAnnotator(VcfAnnotator&&) noexcept = default;
+VcfAnnotator& VcfAnnotator::operator=(VcfAnnotator&&) noexcept = default;
+int64_t VcfAnnotator::records_written() const { return impl_->written; }
+
+Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::string& output,
+                                          const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
+                                          const std::vector<SequenceRecord>& reference) {
+    VcfAnnotator a;
+    Impl& m = *a.impl_;
+    m.input = input;
+    m.output = output;
+    m.fields = fields;
+    m.bgzip = ends_with(output, ".gz") || ends_with(output, ".bgz");
+
+    // A first pass collects the contigs that records use but the header does not declare: the
+    // output header must name them before the first record is written.
+    auto scan = open_input(input);
+    if (!scan) return scan.error();
+    Header declared(bcf_hdr_dup(scan->second.get()));
+    Record r(bcf_init());
+    while (bcf_read(scan->first.get(), scan->second.get(), r.get()) == 0) {}
+    int n_seen = 0;
+    const char** seen = bcf_hdr_seqnames(scan->second.get(), &n_seen);
+    std::vector<std::string> undeclared;
+    for (int i = 0; i < n_seen; ++i)
+        if (bcf_hdr_name2id(declared.get(), seen[i]) < 0) undeclared.emplace_back(seen[i]);
+    std::free(seen);
+
+    auto in = open_input(input);
+    if (!in) return in.error();
+    m.in = std::move(in->first);
+    m.in_hdr = std::move(in->second);
+    m.rec.reset(bcf_init());
+    m.out_hdr.reset(bcf_hdr_dup(m.in_hdr.get()));
+    if (!m.rec || !m.out_hdr) return make_error("out of memory opening VCF '", input, "'");
+    bcf_hdr_t* h = m.out_hdr.get();
+    auto append = [&](const std::string& line) -> Result<void> {
+        if (bcf_hdr_append(h, line.c_str()) < 0) return make_error("cannot add the header line '", line, "' to VCF '", output, "'");
+        return {};
+    };
+    for (const std::string& name : undeclared) {
+        auto ref = std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == name; });
+        MS_TRY(append(ref == reference.end() ? cat("##contig=<ID=", name, ">")
+                                             : cat("##contig=<ID=", name, ",length=", ref->length, ">")));
+    }
+    for (const VcfInfoField& f : fields) {
+        bcf_hdr_remove(h, BCF_HL_INFO, f.id.c_str());   // a re-annotated file: the new definition wins
+        MS_TRY(append(cat("##INFO=<ID=", f.id, ",Number=", f.number, ",Type=", f.type, ",Description=\"", f.description, "\">")));
+    }
+    for (const std::string& line : meta) MS_TRY(append(line));
+    if (bcf_hdr_sync(h) < 0) return make_error("cannot build the header of VCF '", output, "'");
+    int n_ctg = 0;
+    const char** ctg = bcf_hdr_seqnames(h, &n_ctg);
+    for (int i = 0; i < n_ctg; ++i) {
+        auto ref = std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == ctg[i]; });
+        if (ref != reference.end() && ref->length >= kTbiMaxLength) m.csi = true;
+    }
+    std::free(ctg);
+
+    m.tmp = cat(output, ".partial-", ::getpid());
+    m.out.reset(hts_open(m.tmp.c_str(), m.bgzip ? "wz" : "w"));
+    if (!m.out) return make_error("cannot create '", m.tmp, "' (for '", output, "'): ", std::strerror(errno ? errno : EIO));
+    if (bcf_hdr_write(m.out.get(), h) < 0) return make_error("cannot write the header of '", output, "'");
+    return a;
+}
+
+Result<void> VcfAnnotator::write_next(const VariantRecord& expected, const std::vector<VcfInfoValue>& info) {
+    Impl& m = *impl_;
+    bcf1_t* rec = m.rec.get();
+    const int ret = bcf_read(m.in.get(), m.in_hdr.get(), rec);
+    if (ret < 0 || bcf_unpack(rec, BCF_UN_STR) < 0)
+        return make_error("VCF '", m.input, "' ended or failed after ", m.written, " records while copying it to '", m.output, "'");
+    const char* contig = bcf_hdr_id2name(m.in_hdr.get(), rec->rid);
+    if (expected.contig != contig || expected.pos != rec->pos || rec->n_allele < 1 || expected.ref != rec->d.allele[0])
+        return make_error("record ", m.written + 1, " of VCF '", m.input, "' is ", contig, ":", rec->pos + 1,
+                          " while the job wrote ", expected.contig, ":", expected.pos + 1, " (the file changed while it was read?)");
+    for (const VcfInfoField& f : m.fields)   // stale values of an earlier annotation go
+        if (declared_info(m.in_hdr.get(), f.id.c_str()) &&
+            bcf_update_info(m.in_hdr.get(), rec, f.id.c_str(), nullptr, 0, BCF_HT_FLAG) < 0)
+            return make_error("cannot remove INFO/", f.id, " from record ", m.written + 1, " of VCF '", m.input, "'");
+    if (bcf_translate(m.out_hdr.get(), m.in_hdr.get(), rec) < 0)
+        return make_error("cannot move record ", m.written + 1, " of VCF '", m.input, "' to the output header");
+    for (const VcfInfoValue& v : info) {
+        int rc = 0;
+        if (v.flag) {
+            rc = bcf_update_info_flag(m.out_hdr.get(), rec, v.id.c_str(), nullptr, 1);
+        } else {
+            if (std::all_of(v.values.begin(), v.values.end(), [](float x) { return std::isnan(x); })) continue;
+            std::vector<float> vals = v.values;
+            for (float& x : vals)
+                if (std::isnan(x)) bcf_float_set_missing(x);
+            rc = bcf_update_info_float(m.out_hdr.get(), rec, v.id.c_str(), vals.data(), int(vals.size()));
+        }
+        if (rc < 0) return make_error("cannot set INFO/", v.id, " on record ", m.written + 1, " of '", m.output, "'");
+    }
+    if (bcf_write(m.out.get(), m.out_hdr.get(), rec) < 0)
+        return make_error("cannot write record ", m.written + 1, " to '", m.output, "' (disk full?)");
+    ++m.written;
+    return {};
+}
+
+Result<void> VcfAnnotator::commit() {
+    Impl& m = *impl_;
+    if (bcf_read(m.in.get(), m.in_hdr.get(), m.rec.get()) == 0)
+        return make_error("VCF '", m.input, "' has records after the ", m.written, " that were written; '", m.output,
+                          "' was not made");
+    if (hts_close(m.out.release()) != 0) return make_error("cannot finish writing '", m.output, "' (disk full?)");
+    std::error_code ec;
+    if (m.bgzip) {
+        m.tmp_index = m.tmp + (m.csi ? ".csi" : ".tbi");
+        const int rc = tbx_index_build3(m.tmp.c_str(), m.tmp_index.c_str(), m.csi ? 14 : 0, 1, &tbx_conf_vcf);
+        if (rc < 0)
+            return make_error("cannot index '", m.output, "': its records are not sorted by contig and position as the input ",
+                              "was not (sort it with `bcftools sort`, or write a plain .vcf, which needs no index)");
+        const std::string index = m.output + (m.csi ? ".csi" : ".tbi");
+        // A stale index of an earlier file must not describe the new one, even for a moment.
+        std::filesystem::remove(m.output + ".tbi", ec);
+        std::filesystem::remove(m.output + ".csi", ec);
+        std::filesystem::rename(m.tmp, m.output, ec);
+        if (!ec) std::filesystem::rename(m.tmp_index, index, ec);
+    } else {
+        std::filesystem::rename(m.tmp, m.output, ec);
+    }
+    if (ec) return make_error("cannot move the finished VCF into place at '", m.output, "': ", ec.message());
+    m.committed = true;
+    return {};
+}
+
+}  // namespace ms

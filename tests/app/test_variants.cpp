@@ -1,0 +1,332 @@
+// `variants` and `mutagenesis` end to end on a fixture model. Every score is checked against a
+// naive recomputation written here from the documented definition (app/variant_effects.h): the
+// whole window of each allele run from zero state through a plain Session, no prefix reuse, summed
+// over allele + downstream. The VCFs are read back with bcftools (every input record kept, INFO
+// of the input unchanged, Number=A in ALT order, REF mismatches flagged and not scored); bad input
+// gives one error line and no output file.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "engine/cpu_backend.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "genomics/fasta.h"
+#include "genomics/results_store.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kData = fs::path(MS_TEST_DATA_DIR);
+const fs::path kModel = kData / "fixtures" / "tied_k4_s16" / "hf";
+
+struct Output {
+    int rc = 0;
+    std::string text;
+};
+
+Output run(const std::string& cmd) {
+    std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) throw test::Failure{"cannot run: " + cmd};
+    Output o;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
+    const int status = ::pclose(p);
+    o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (o.rc == 127) throw test::Failure{"not installed (run scripts/install-deps): " + cmd + "\n" + o.text};
+    return o;
+}
+
+std::string ok(const std::string& cmd) {
+    const Output o = run(cmd);
+    if (o.rc != 0) throw test::Failure{"failed (exit " + std::to_string(o.rc) + "): " + cmd + "\n" + o.text};
+    return o.text;
+}
+
+std::string cli() {
+    const char* c = std::getenv("CLI");
+    if (!c) throw test::Failure{"CLI (the mambascope-cli binary) is not set"};
+    return c;
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::vector<std::vector<std::string>> rows(const std::string& text) {
+    std::vector<std::vector<std::string>> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> f;
+        std::istringstream ls(line);
+        for (std::string x; std::getline(ls, x, '\t');) f.push_back(x);
+        out.push_back(f);
+    }
+    return out;
+}
+
+fs::path scratch(const std::string& name) {
+    const fs::path d = fs::current_path() / name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+const Model& model() {
+    static const Model m = [] {
+        auto r = Model::load(kModel.string());
+        if (!r) throw test::Failure{r.error().message};
+        return std::move(*r);
+    }();
+    return m;
+}
+
+// The documented score, computed the slow way: LL of one allele's whole window from zero state.
+double naive_ll(const std::string& contig, int64_t pos, int64_t ref_len, const std::string& allele, int64_t context,
+                int64_t downstream, bool reverse) {
+    const int64_t L = int64_t(contig.size());
+    const std::string seq = reverse ? reverse_complement(contig) : contig;
+    const std::string a = reverse ? reverse_complement(allele) : allele;
+    const int64_t p = reverse ? L - (pos + ref_len) : pos;
+    const int64_t u = p < context ? 0 : (p - context) / context * context;
+    const int64_t after = p + ref_len;
+    const std::string window = seq.substr(size_t(u), size_t(p - u)) + a + seq.substr(size_t(after), size_t(std::min(downstream, L - after)));
+    static auto cpu = make_cpu_backend(1);
+    SessionOptions o;
+    o.chunk = 4096;
+    auto s = Session::create(model(), *cpu, o);
+    if (!s) throw test::Failure{s.error().message};
+    auto out = run_sequence(**s, model(), window, o);
+    if (!out) throw test::Failure{out.error().message};
+    double sum = 0;
+    for (size_t i = size_t(p - u); i < window.size(); ++i)
+        if (std::isfinite(out->scores[i].log2_lik)) sum += out->scores[i].log2_lik;
+    return sum;
+}
+
+double naive_llr(const std::string& contig, int64_t pos, const std::string& ref, const std::string& alt, int64_t context,
+                 int64_t downstream, bool reverse) {
+    const int64_t r = int64_t(ref.size());
+    return naive_ll(contig, pos, r, alt, context, downstream, reverse) - naive_ll(contig, pos, r, ref, context, downstream, reverse);
+}
+
+std::string fetch_all(const fs::path& fasta, const std::string& name) {
+    auto fa = FastaFile::open(fasta.string());
+    if (!fa) throw test::Failure{fa.error().message};
+    auto s = fa->fetch_all(name);
+    if (!s) throw test::Failure{s.error().message};
+    return *s;
+}
+
+std::vector<StoredVariant> stored_variants(const fs::path& db) {
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    if (!store) throw test::Failure{store.error().message};
+    auto runs = store->list_runs();
+    MS_CHECK(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::finished);
+    VariantQuery vq;
+    vq.run_id = (*runs)[0].id;
+    vq.limit = 100000;
+    auto v = store->query_variants(vq);
+    if (!v) throw test::Failure{v.error().message};
+    return *v;
+}
+
+double score_of(const StoredVariant& v, const std::string& name) {
+    for (const auto& [n, x] : v.v.scores)
+        if (n == name) return x;
+    throw test::Failure{"variant " + v.v.chrom + ":" + std::to_string(v.v.pos) + " has no score " + name};
+}
+
+}  // namespace
+
+// freebayes' calls on q.fa (SNVs and deletions), both strands, into a bgzipped VCF and a database.
+MS_TEST(freebayes_calls_both_strands_equal_naive_windows) {
+    const fs::path d = scratch("variants_fb");
+    const fs::path fb = kData / "genomics" / "freebayes_tiny";
+    fs::copy_file(fb / "q.fa", d / "q.fa");
+    const fs::path in = fb / "q.vcf.gz", out = d / "out.vcf.gz", db = d / "r.db";
+    const int64_t context = 300, downstream = 80;
+    ok(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "q.fa") + " --vcf " + q(in) +
+       " --out " + q(out) + " --db " + q(db) + " --strand both --batch 5 --context 300 --downstream 80");
+    MS_CHECK(fs::exists(fs::path(out.string() + ".tbi")));
+    // Every input record, with its own columns and INFO unchanged.
+    const std::string keep = " query -f '%CHROM\\t%POS\\t%REF\\t%ALT\\t%QUAL\\t%INFO/AB\\t%INFO/CIGAR[\\t%GT]\\n' ";
+    const std::string before = ok("bcftools" + keep + q(in)), after = ok("bcftools" + keep + q(out));
+    MS_CHECK_EQ(after, before);
+    MS_CHECK_EQ(rows(after).size(), size_t(16));
+    const std::string contig = fetch_all(d / "q.fa", "q");
+    const auto vcf = rows(ok("bcftools query -f '%POS\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_LLR_FWD\\t%INFO/MS_LLR_REV\\n' " + q(out)));
+    const auto stored = stored_variants(db);
+    MS_CHECK_EQ(stored.size(), vcf.size());
+    for (const StoredVariant& v : stored) {
+        const double f = naive_llr(contig, v.v.pos - 1, v.v.ref, v.v.alt, context, downstream, false);
+        const double r = naive_llr(contig, v.v.pos - 1, v.v.ref, v.v.alt, context, downstream, true);
+        // Sums of a few hundred float32 log-probabilities in other batch and chunk groupings.
+        MS_CHECK_MSG(std::abs(score_of(v, "llr_fwd") - f) < 1e-4, v.v.pos << " fwd " << score_of(v, "llr_fwd") << " vs " << f);
+        MS_CHECK_MSG(std::abs(score_of(v, "llr_rev") - r) < 1e-4, v.v.pos << " rev " << score_of(v, "llr_rev") << " vs " << r);
+        MS_CHECK(std::abs(score_of(v, "llr") - 0.5 * (f + r)) < 1e-4);
+        for (const auto& row : vcf)
+            if (row[0] == std::to_string(v.v.pos)) {
+                // VCF floats are printed with about 6 significant digits.
+                MS_CHECK_MSG(std::abs(std::stod(row[3]) - score_of(v, "llr")) < 1e-4 * std::max(1.0, std::abs(f + r)), row[3]);
+                MS_CHECK(std::abs(std::stod(row[4]) - f) < 1e-4 * std::max(1.0, std::abs(f)));
+            }
+    }
+    const std::string header = ok("bcftools view -h " + q(out));
+    MS_CHECK(header.find("##INFO=<ID=MS_LLR,Number=A,Type=Float") != std::string::npos);
+    MS_CHECK(header.find("##mambascope_model_sha256=") != std::string::npos);
+}
+
+// A VCF written here: a multi-allelic site with a symbolic ALT, a REF that disagrees with the
+// FASTA, an insertion, a deletion, sites near both ends of the record and two sharing a bin.
+MS_TEST(number_a_order_mismatch_and_indels) {
+    const fs::path d = scratch("variants_mixed");
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    const std::string rec1 = fetch_all(d / "in.fa", "rec1");
+    auto at = [&](int64_t pos, size_t n) { return rec1.substr(size_t(pos), n); };
+    auto other = [](char c) { return std::toupper(c) == 'A' ? std::string("C") : std::string("A"); };
+    struct Rec {
+        int64_t pos;
+        std::string ref, alt;
+    };
+    const std::string b200 = at(200, 1);
+    std::string alts200;
+    for (char c : std::string("ACGT"))
+        if (c != std::toupper(b200[0])) alts200 += std::string(alts200.empty() ? "" : ",") + c;
+    const std::vector<Rec> recs{
+        {3, at(3, 1), other(rec1[3])},
+        {200, b200, alts200 + ",<DEL>"},
+        {230, at(230, 2), at(230, 1) + "," + at(230, 2) + "TTG"},
+        {300, other(rec1[300]) + at(301, 1), at(300, 1)},   // REF mismatch
+        {450, at(450, 4), at(450, 1)},
+        {697, at(697, 1), other(rec1[697])},
+    };
+    std::ofstream vcf(d / "in.vcf");
+    vcf << "##fileformat=VCFv4.2\n##contig=<ID=rec1,length=700>\n##contig=<ID=rec2,length=257>\n"
+        << "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"depth\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    for (size_t i = 0; i < recs.size(); ++i)
+        vcf << "rec1\t" << recs[i].pos + 1 << "\tv" << i << "\t" << recs[i].ref << "\t" << recs[i].alt << "\t50\tPASS\tDP=" << i << "\n";
+    vcf.close();
+    const int64_t context = 64, downstream = 40;
+    const std::string out = (d / "out.vcf").string();
+    ok(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") + " --vcf " + q(d / "in.vcf") +
+       " --out " + q(out) + " --context 64 --downstream 40 --batch 3");
+    const auto got = rows(ok("bcftools query -f '%POS\\t%ID\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " + q(out)));
+    MS_CHECK_EQ(got.size(), recs.size());
+    for (size_t i = 0; i < recs.size(); ++i) {
+        MS_CHECK_EQ(got[i][1], "v" + std::to_string(i));
+        MS_CHECK_EQ(got[i][2], std::to_string(i));
+        if (recs[i].pos == 300) {   // flagged, not scored
+            MS_CHECK_EQ(got[i][3], std::string("."));
+            MS_CHECK_EQ(got[i][4], std::string("1"));
+            continue;
+        }
+        MS_CHECK_EQ(got[i][4], std::string("."));   // bcftools' word for an absent flag
+        std::vector<std::string> alts, values;
+        std::istringstream a(recs[i].alt), v(got[i][3]);
+        for (std::string x; std::getline(a, x, ',');) alts.push_back(x);
+        for (std::string x; std::getline(v, x, ',');) values.push_back(x);
+        MS_CHECK_EQ(values.size(), alts.size());
+        for (size_t j = 0; j < alts.size(); ++j) {
+            if (alts[j][0] == '<') {
+                MS_CHECK_EQ(values[j], std::string("."));
+                continue;
+            }
+            const double want = naive_llr(rec1, recs[i].pos, recs[i].ref, alts[j], context, downstream, false);
+            MS_CHECK_MSG(std::abs(std::stod(values[j]) - want) < 1e-4 * std::max(1.0, std::abs(want)),
+                         "pos " << recs[i].pos << " alt " << alts[j] << ": " << values[j] << " vs " << want);
+        }
+    }
+}
+
+MS_TEST(bad_input_leaves_no_output) {
+    const fs::path d = scratch("variants_bad");
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    // Contigs declared, so htslib has nothing to warn about and stderr holds our one line.
+    const std::string head = "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n##contig=<ID=rec2>\n##contig=<ID=chrZ>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    struct Case {
+        std::string name, body, message;
+    };
+    const std::vector<Case> cases{
+        {"unknown_contig", "rec1\t5\t.\tA\tC\t.\t.\t.\nchrZ\t10\t.\tA\tC\t.\t.\t.\n", "on contig 'chrZ', which FASTA"},
+        {"malformed", "rec1\t5\t.\tA\n", "is malformed"},
+        {"past_end", "rec2\t257\t.\tAC\tA\t.\t.\t.\n", "past the end of 'rec2'"},
+    };
+    for (const Case& c : cases) {
+        std::ofstream(d / (c.name + ".vcf")) << head << c.body;
+        const fs::path out = d / (c.name + ".out.vcf.gz");
+        const Output o = run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
+                             " --vcf " + q(d / (c.name + ".vcf")) + " --out " + q(out) + " --db " + q(d / "r.db"));
+        MS_CHECK_MSG(o.rc == 1 && o.text.rfind("error: ", 0) == 0 && o.text.find(c.message) != std::string::npos &&
+                         std::count(o.text.begin(), o.text.end(), '\n') == 1,
+                     c.name << ": " << o.text);
+        MS_CHECK_MSG(!fs::exists(out) && !fs::exists(out.string() + ".tbi"), c.name << " left an output behind");
+        for (const auto& e : fs::directory_iterator(d))
+            MS_CHECK_MSG(e.path().filename().string().find(".partial-") == std::string::npos, "temporary left: " << e.path());
+    }
+}
+
+MS_TEST(mutagenesis_matrix_equals_naive_windows) {
+    const fs::path d = scratch("mutagenesis");
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    const fs::path tsv = d / "ism.tsv", db = d / "ism.db";
+    ok(cli() + " mutagenesis --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
+       " --region rec2:101-150 --context 50 --downstream 30 --db " + q(db) + " --out " + q(tsv));
+    const std::string rec2 = fetch_all(d / "in.fa", "rec2");
+    std::ifstream in(tsv);
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto t = rows(text.str());
+    MS_CHECK_EQ(t[0][4], std::string("delta_ll"));
+    const std::string region = rec2.substr(100, 50);
+    const auto acgt = std::count_if(region.begin(), region.end(), [](char c) { return std::string("ACGTacgt").find(c) != std::string::npos; });
+    MS_CHECK(acgt > 40);
+    MS_CHECK_EQ(t.size(), size_t(1 + 3 * acgt));   // no rows where the reference is not A/C/G/T
+    std::map<std::pair<int64_t, char>, double> tsv_values;
+    for (size_t i = 1; i < t.size(); ++i) {
+        const int64_t pos = std::stoll(t[i][1]) - 1;
+        MS_CHECK(t[i][2][0] == std::toupper(rec2[size_t(pos)]) && t[i][3] != t[i][2]);
+        const double want = naive_llr(rec2, pos, t[i][2], t[i][3], 50, 30, false);
+        MS_CHECK_MSG(std::abs(std::stod(t[i][4]) - want) < 1e-4 * std::max(1.0, std::abs(want)), "row " << i);
+        tsv_values[{pos, t[i][3][0]}] = std::stod(t[i][4]);
+    }
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok());
+    auto runs = store->list_runs();
+    MS_CHECK(runs.ok() && runs->size() == 1);
+    auto seqs = store->list_sequences((*runs)[0].id);
+    MS_CHECK(seqs.ok() && seqs->size() == 1 && (*seqs)[0].info.name == "rec2");
+    for (char base : std::string("ACGT")) {
+        auto track = store->find_track((*runs)[0].id, std::string("ism_") + base);
+        MS_CHECK(track.ok());
+        auto values = store->read_values(*track, (*seqs)[0].id, 100, 150);
+        MS_CHECK(values.ok() && values->size() == 50);
+        for (int64_t i = 0; i < 50; ++i) {
+            const float v = (*values)[size_t(i)];
+            if (std::string("ACGTacgt").find(rec2[size_t(100 + i)]) == std::string::npos) {
+                MS_CHECK(std::isnan(v));
+            } else if (std::toupper(rec2[size_t(100 + i)]) == base) {
+                MS_CHECK_EQ(v, 0.0f);   // the reference base against itself
+            } else {
+                const double want = tsv_values.at({100 + i, base});
+                // float16 in the store: 2^-11 relative.
+                MS_CHECK_MSG(std::abs(v - want) <= 1e-3 * std::max(1.0, std::abs(want)), base << " at " << 100 + i);
+            }
+        }
+    }
+    // More than 10 kbp is refused before any work, and no database is made.
+    fs::copy_file(kData / "genomics" / "freebayes_tiny" / "q.fa", d / "q.fa");
+    const Output big = run(cli() + " mutagenesis --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "q.fa") +
+                           " --region q:1-10001 --db " + q(d / "no.db"));
+    MS_CHECK_MSG(big.rc == 1 && big.text.find("at most 10000") != std::string::npos, big.text);
+    MS_CHECK(!fs::exists(d / "no.db"));
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
