@@ -74,8 +74,9 @@ Result<std::string> export_predictions(const ExportSource& src, TableSyntax synt
                                        const std::string& out) {
     PredictionQuery q;
     q.run_id = src.run.id;
-    if (src.store.count_predictions(q).ok() && *src.store.count_predictions(q) == 0)
-        return make_error(src.describe_run(), " holds no predictions (they are written by `classify`)");
+    int64_t total = 0;
+    MS_ASSIGN(total, src.store.count_predictions(q));
+    if (total == 0) return make_error(src.describe_run(), " holds no predictions (they are written by `classify`)");
     std::vector<std::string> classes;
     MS_ASSIGN(classes, src.store.prediction_classes(src.run.id));
     if (src.region) {
