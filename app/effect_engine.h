@@ -13,10 +13,10 @@
 namespace ms {
 
 struct EffectEngine {
-    std::unique_ptr<Model> model;   // the scorer refers to it: kept at one address
+    std::unique_ptr<Model> model;  // the scorer refers to it: kept at one address
     BackendChoice choice;
     std::unique_ptr<AlleleScorer> scorer;
-    std::string device;             // the backend's name, for provenance
+    std::string device;  // the backend's name, for provenance
     Precision precision = Precision::FP32;
 };
 

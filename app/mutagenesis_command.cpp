@@ -26,11 +26,20 @@ constexpr std::array<const char*, 4> kTracks{"ism_A", "ism_C", "ism_G", "ism_T"}
 
 int base_index(char c) {
     switch (c) {
-        case 'A': case 'a': return 0;
-        case 'C': case 'c': return 1;
-        case 'G': case 'g': return 2;
-        case 'T': case 't': return 3;
-        default: return -1;
+        case 'A':
+        case 'a':
+            return 0;
+        case 'C':
+        case 'c':
+            return 1;
+        case 'G':
+        case 'g':
+            return 2;
+        case 'T':
+        case 't':
+            return 3;
+        default:
+            return -1;
     }
 }
 
@@ -57,14 +66,19 @@ void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "reference FASTA")->required();
     sub->add_option("--region", o.region, "locus to mutate, e.g. chr1:10,001-12,000 (at most 10 kbp)")->required();
-    sub->add_option("--db", o.db, "results database: the matrix becomes the tracks ism_A ism_C ism_G ism_T of a new run")->required();
+    sub->add_option("--db", o.db,
+                    "results database: the matrix becomes the tracks ism_A ism_C ism_G ism_T of a new run")
+        ->required();
     sub->add_option("--out", o.tsv, "also write the matrix as TSV (sequence, pos (1-based), ref, alt, delta_ll)");
     sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
-        ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
     sub->add_option("--downstream", o.downstream, "reference bases scored after each changed base")
-        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 20));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
     sub->add_option("--batch", o.batch, "allele suffixes run side by side per forward call")
-        ->capture_default_str()->check(CLI::Range(1, 1024));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
     add_engine_options(sub, o);
 }
 
@@ -95,7 +109,8 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
             if (a != b) s.alts.emplace_back(1, kBases[a]);
         sites.push_back(std::move(s));
     }
-    auto llr = score_effects(*engine->scorer, *fasta, region->contig, sites, EffectWindow{o.context, o.downstream}, false);
+    auto llr =
+        score_effects(*engine->scorer, *fasta, region->contig, sites, EffectWindow{o.context, o.downstream}, false);
     if (!llr) return fail(llr.error().message);
 
     // [4, L]: the ΔLL of each base at each position; 0 for the reference base, NaN off A/C/G/T.
@@ -124,10 +139,11 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
 
     auto store = ResultsStore::open(o.db);
     if (!store) return fail(store.error().message);
-    const nlohmann::json params = {{"command", "mutagenesis"}, {"fasta", absolute(o.fasta)}, {"region", format_locus(*region)},
-                                   {"context", o.context}, {"downstream", o.downstream}, {"log", "log2"}};
-    const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device, precision_name(engine->precision),
-                                      o.fasta, "fasta");
+    const nlohmann::json params = {{"command", "mutagenesis"},        {"fasta", absolute(o.fasta)},
+                                   {"region", format_locus(*region)}, {"context", o.context},
+                                   {"downstream", o.downstream},      {"log", "log2"}};
+    const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
+                                      precision_name(engine->precision), o.fasta, "fasta");
     auto run = store->begin_run(info);
     if (!run) return fail(run.error().message);
     auto failed = [&](const std::string& message) {
@@ -141,8 +157,11 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
     if (!seq) return failed(seq.error().message);
     for (int b = 0; b < 4; ++b) {
         // float16: ΔLL keeps 3 significant digits, its relative precision (2^-11).
-        if (auto t = store->create_track(*run, kTracks[size_t(b)], TrackEncoding::float16()); !t) return failed(t.error().message);
-        if (auto w = store->write_track(*run, kTracks[size_t(b)], *seq, region->begin, matrix[size_t(b)].data(), int64_t(L)); !w)
+        if (auto t = store->create_track(*run, kTracks[size_t(b)], TrackEncoding::float16()); !t)
+            return failed(t.error().message);
+        if (auto w =
+                store->write_track(*run, kTracks[size_t(b)], *seq, region->begin, matrix[size_t(b)].data(), int64_t(L));
+            !w)
             return failed(w.error().message);
     }
     if (auto r = store->mark_sequence_complete(*seq); !r) return failed(r.error().message);
@@ -150,9 +169,10 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet)
         std::fprintf(stderr, "mutagenesis: %s, %zu positions x 3 alleles in %.2f s (%lld positions run) on %s\n",
-                     format_locus(*region).c_str(), sites.size(), s, static_cast<long long>(engine->scorer->positions_run()),
-                     engine->device.c_str());
-    std::printf("results: run %lld in %s (tracks ism_A ism_C ism_G ism_T)\n", static_cast<long long>(*run), o.db.c_str());
+                     format_locus(*region).c_str(), sites.size(), s,
+                     static_cast<long long>(engine->scorer->positions_run()), engine->device.c_str());
+    std::printf("results: run %lld in %s (tracks ism_A ism_C ism_G ism_T)\n", static_cast<long long>(*run),
+                o.db.c_str());
     return 0;
 }
 

@@ -15,9 +15,19 @@ int64_t upstream_begin(int64_t pos, int64_t context) {
 bool scorable_allele(const std::string& allele) {
     return !allele.empty() && std::all_of(allele.begin(), allele.end(), [](char c) {
         switch (c) {
-            case 'A': case 'C': case 'G': case 'T': case 'N':
-            case 'a': case 'c': case 'g': case 't': case 'n': return true;
-            default: return false;
+            case 'A':
+            case 'C':
+            case 'G':
+            case 'T':
+            case 'N':
+            case 'a':
+            case 'c':
+            case 'g':
+            case 't':
+            case 'n':
+                return true;
+            default:
+                return false;
         }
     });
 }
@@ -32,7 +42,7 @@ Result<std::vector<std::vector<double>>> score_effects(AlleleScorer& scorer, con
     // Sites by the bin their upstream starts in, in strand coordinates; each bin is one scorer call.
     struct Placed {
         size_t index;
-        int64_t spos;   // REF's first base on the strand
+        int64_t spos;  // REF's first base on the strand
     };
     std::map<int64_t, std::vector<Placed>> bins;
     for (size_t k = 0; k < sites.size(); ++k) {
@@ -46,9 +56,11 @@ Result<std::vector<std::vector<double>>> score_effects(AlleleScorer& scorer, con
     }
     auto strand = [&](const std::string& bases) { return reverse ? reverse_complement(bases) : bases; };
     for (auto& [u, placed] : bins) {
-        std::stable_sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.spos < b.spos; });
+        std::stable_sort(placed.begin(), placed.end(),
+                         [](const Placed& a, const Placed& b) { return a.spos < b.spos; });
         int64_t e = u;
-        for (const Placed& p : placed) e = std::max(e, std::min(L, p.spos + int64_t(sites[p.index].ref.size()) + window.downstream));
+        for (const Placed& p : placed)
+            e = std::max(e, std::min(L, p.spos + int64_t(sites[p.index].ref.size()) + window.downstream));
         // The strand's bases [u, e): on the reverse strand, the reverse complement of forward [L − e, L − u).
         auto fetched = reverse ? fasta.fetch(contig, L - e, L - u) : fasta.fetch(contig, u, e);
         if (!fetched) return fetched.error();
@@ -56,7 +68,7 @@ Result<std::vector<std::vector<double>>> score_effects(AlleleScorer& scorer, con
         std::vector<AlleleSite> group;
         for (const Placed& p : placed) {
             const EffectSite& s = sites[p.index];
-            const int64_t after = p.spos + int64_t(s.ref.size());   // first downstream base
+            const int64_t after = p.spos + int64_t(s.ref.size());  // first downstream base
             AlleleSite a;
             a.offset = p.spos - u;
             a.alleles.push_back(strand(s.ref));

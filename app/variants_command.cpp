@@ -32,11 +32,13 @@ std::string absolute(const std::string& p) {
 }
 
 std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
-    const std::string what = cat("log2-likelihood ratio ALT vs REF under the model: sum of log2 P(base | bases before it) over ",
-                                 "the allele and ", o.downstream, " downstream reference bases, given at least ", o.context,
-                                 " upstream bases; ALT window minus REF window; missing for symbolic ALTs");
+    const std::string what =
+        cat("log2-likelihood ratio ALT vs REF under the model: sum of log2 P(base | bases before it) over ",
+            "the allele and ", o.downstream, " downstream reference bases, given at least ", o.context,
+            " upstream bases; ALT window minus REF window; missing for symbolic ALTs");
     std::vector<VcfInfoField> f{
-        {"MS_LLR", "A", "Float", o.strand == "both" ? "Mean over both strands of the " + what : "Forward-strand " + what},
+        {"MS_LLR", "A", "Float",
+         o.strand == "both" ? "Mean over both strands of the " + what : "Forward-strand " + what},
         {"MS_REF_MISMATCH", "0", "Flag", "REF differs from the reference FASTA; the record was not scored"}};
     if (o.strand == "both") {
         f.push_back({"MS_LLR_FWD", "A", "Float", "MS_LLR on the forward strand"});
@@ -55,16 +57,21 @@ void add_variants_options(CLI::App* sub, VariantsOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "reference FASTA the VCF was called against")->required();
     sub->add_option("--vcf", o.vcf, "input VCF/BCF (plain, bgzip or BCF), read in file order")->required();
-    sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")->required();
+    sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")
+        ->required();
     sub->add_option("--db", o.db, "also store the scores as a run of this results database");
     sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
-        ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
     sub->add_option("--downstream", o.downstream, "reference bases scored after each allele")
-        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 20));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, MS_LLR the strand mean")
-        ->capture_default_str()->check(CLI::IsMember({"fwd", "both"}));
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fwd", "both"}));
     sub->add_option("--batch", o.batch, "allele suffixes run side by side per forward call")
-        ->capture_default_str()->check(CLI::Range(1, 1024));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
     add_engine_options(sub, o);
 }
 
@@ -82,15 +89,15 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
     const bool both = o.strand == "both";
     const EffectWindow window{o.context, o.downstream};
 
-    const std::string model_name = std::filesystem::path(o.model).lexically_normal().filename().empty()
-                                       ? std::filesystem::path(o.model).lexically_normal().parent_path().filename().string()
-                                       : std::filesystem::path(o.model).lexically_normal().filename().string();
-    const std::vector<std::string> meta{
-        cat("##mambascope_version=", build::version, " (", build::git_revision, ")"),
-        cat("##mambascope_model=", model_name),
-        cat("##mambascope_model_sha256=", *sha),
-        cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream, ";strand=", o.strand, ";log=log2"),
-        cat("##mambascope_command=", command)};
+    const std::string model_name =
+        std::filesystem::path(o.model).lexically_normal().filename().empty()
+            ? std::filesystem::path(o.model).lexically_normal().parent_path().filename().string()
+            : std::filesystem::path(o.model).lexically_normal().filename().string();
+    const std::vector<std::string> meta{cat("##mambascope_version=", build::version, " (", build::git_revision, ")"),
+                                        cat("##mambascope_model=", model_name), cat("##mambascope_model_sha256=", *sha),
+                                        cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream,
+                                            ";strand=", o.strand, ";log=log2"),
+                                        cat("##mambascope_command=", command)};
     auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records());
     if (!out) return fail(out.error().message);
 
@@ -101,10 +108,10 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
         if (!s) return fail(s.error().message);
         store = std::move(*s);
         const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute(o.fasta)}, {"vcf", absolute(o.vcf)},
-                                       {"context", o.context}, {"downstream", o.downstream}, {"strand", o.strand},
+                                       {"context", o.context},  {"downstream", o.downstream}, {"strand", o.strand},
                                        {"log", "log2"}};
-        RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device, precision_name(engine->precision),
-                                    o.vcf, "vcf");
+        RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
+                                    precision_name(engine->precision), o.vcf, "vcf");
         std::error_code ec;
         const auto fa_bytes = std::filesystem::file_size(o.fasta, ec);
         info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(fa_bytes)});
@@ -147,7 +154,7 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
                 ++counts.mismatches;
             } else if (!r.alts.empty()) {
                 VcfInfoValue llr{"MS_LLR", {}, false}, f{"MS_LLR_FWD", {}, false}, b{"MS_LLR_REV", {}, false};
-                size_t j = 0;   // index among the scorable ALTs
+                size_t j = 0;  // index among the scorable ALTs
                 for (const std::string& alt : r.alts) {
                     if (site_of[i] == SIZE_MAX || !scorable_allele(alt)) {
                         for (VcfInfoValue* v : {&llr, &f, &b}) v->values.push_back(kNaN);
@@ -182,11 +189,13 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
         if (*more) {
             ++counts.records;
             if (rec.ref_check == RefCheck::contig_not_in_reference)
-                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " is on contig '", rec.contig,
-                                  "', which FASTA '", o.fasta, "' does not have (is the VCF of another genome?)"));
+                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " is on contig '",
+                                  rec.contig, "', which FASTA '", o.fasta,
+                                  "' does not have (is the VCF of another genome?)"));
             if (rec.ref_check == RefCheck::past_reference_end)
-                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " has a REF running past the end of '",
-                                  rec.contig, "' in FASTA '", o.fasta, "' (is the VCF of another genome?)"));
+                return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1,
+                                  " has a REF running past the end of '", rec.contig, "' in FASTA '", o.fasta,
+                                  "' (is the VCF of another genome?)"));
         }
         if (!batch.empty() && (!*more || batch.size() == kRecordsPerBatch || rec.contig != batch.front().contig))
             if (auto r = flush(); !r) return failed(r.error().message);
@@ -198,13 +207,14 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
         if (auto r = store->finish_run(run, RunStatus::finished); !r) return fail(r.error().message);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet)
-        std::fprintf(stderr,
-                     "variants: %lld records, %lld ALTs scored (%.1f /s), %lld not scorable (symbolic), %lld REF mismatches, "
-                     "%lld positions run, on %s\n",
-                     static_cast<long long>(counts.records), static_cast<long long>(counts.scored_alts),
-                     s > 0 ? counts.scored_alts / s : 0.0, static_cast<long long>(counts.unscorable_alts),
-                     static_cast<long long>(counts.mismatches), static_cast<long long>(engine->scorer->positions_run()),
-                     engine->device.c_str());
+        std::fprintf(
+            stderr,
+            "variants: %lld records, %lld ALTs scored (%.1f /s), %lld not scorable (symbolic), %lld REF mismatches, "
+            "%lld positions run, on %s\n",
+            static_cast<long long>(counts.records), static_cast<long long>(counts.scored_alts),
+            s > 0 ? counts.scored_alts / s : 0.0, static_cast<long long>(counts.unscorable_alts),
+            static_cast<long long>(counts.mismatches), static_cast<long long>(engine->scorer->positions_run()),
+            engine->device.c_str());
     std::printf("variants: %s%s\n", o.out.c_str(), store ? cat(" and run ", run, " in ", o.db).c_str() : "");
     return 0;
 }

@@ -22,7 +22,7 @@ namespace ms {
 struct VariantsOptions : EngineOptions {
     std::string model, fasta, vcf, out, db, strand = "fwd";
     int64_t context = 2048, downstream = 512;
-    int batch = 16;   // allele suffixes per forward call
+    int batch = 16;  // allele suffixes per forward call
 };
 
 void add_variants_options(CLI::App* sub, VariantsOptions& o);

@@ -23,10 +23,10 @@ double log2_of(const float* p, int32_t token, const std::array<int32_t, 4>& acgt
 
 // One batch row: an allele's tokens continuing from a snapshot (or from zero state).
 struct AlleleScorer::Row {
-    std::shared_ptr<const RunnerState> state;   // null: zero state (the naive way)
-    std::array<float, 4> carried{kNaN, kNaN, kNaN, kNaN};   // the prediction for tokens[0]
+    std::shared_ptr<const RunnerState> state;              // null: zero state (the naive way)
+    std::array<float, 4> carried{kNaN, kNaN, kNaN, kNaN};  // the prediction for tokens[0]
     std::vector<int32_t> tokens;
-    size_t score_from = 0;   // tokens before this are context only
+    size_t score_from = 0;  // tokens before this are context only
     size_t site = 0, allele = 0;
 };
 
@@ -39,13 +39,14 @@ AlleleScorer::~AlleleScorer() = default;
 Result<std::unique_ptr<AlleleScorer>> AlleleScorer::create(const Model& model, Backend& backend,
                                                            const AlleleScorerOptions& options) {
     if (options.batch < 1 || options.chunk < 1)
-        return make_error("allele scorer: batch (", options.batch, ") and chunk (", options.chunk, ") must be positive");
+        return make_error("allele scorer: batch (", options.batch, ") and chunk (", options.chunk,
+                          ") must be positive");
     RunnerLimits lim{options.batch, options.chunk, options.precision};
     lim.acgt_ids = model.tokenizer.acgt_ids();
     auto rows = backend.create_runner(model.config, model.weights, lim);
     if (!rows) return rows.error();
     std::unique_ptr<ModelRunner> walker;
-    if (options.reuse_prefix) {   // the prefix is one stream: a runner of batch 1 keeps its memory small
+    if (options.reuse_prefix) {  // the prefix is one stream: a runner of batch 1 keeps its memory small
         lim.max_batch = 1;
         auto w = backend.create_runner(model.config, model.weights, lim);
         if (!w) return w.error();
@@ -54,7 +55,8 @@ Result<std::unique_ptr<AlleleScorer>> AlleleScorer::create(const Model& model, B
     return std::unique_ptr<AlleleScorer>(new AlleleScorer(model, std::move(walker), std::move(*rows), options));
 }
 
-Result<std::vector<std::vector<double>>> AlleleScorer::score(std::string_view reference, std::span<const AlleleSite> sites) {
+Result<std::vector<std::vector<double>>> AlleleScorer::score(std::string_view reference,
+                                                             std::span<const AlleleSite> sites) {
     std::vector<std::vector<double>> result(sites.size());
     for (size_t k = 0; k < sites.size(); ++k) {
         if (sites[k].offset < 0 || sites[k].offset > int64_t(reference.size()) ||
@@ -105,7 +107,7 @@ Result<std::vector<std::vector<double>>> AlleleScorer::score(std::string_view re
                 at += T;
                 positions_run_ += T;
             }
-            if (moved || !snapshot) {   // sites at one offset share a snapshot
+            if (moved || !snapshot) {  // sites at one offset share a snapshot
                 auto s = std::make_shared<RunnerState>();
                 MS_TRY(walker_->save_state(0, *s));
                 snapshot = std::move(s);
@@ -147,7 +149,7 @@ Result<void> AlleleScorer::run_rows(std::vector<Row>& rows, std::vector<std::vec
         std::vector<float> next;
         for (size_t t0 = 0; t0 < longest; t0 += size_t(options_.chunk)) {
             const size_t T = std::min(size_t(options_.chunk), longest - t0);
-            tokens.assign(size_t(n) * T, acgt[0]);   // padding: any valid token
+            tokens.assign(size_t(n) * T, acgt[0]);  // padding: any valid token
             next.resize(size_t(n) * T * 4);
             for (int i = 0; i < n; ++i) {
                 const std::vector<int32_t>& tk = rows[size_t(i)].tokens;
@@ -155,14 +157,15 @@ Result<void> AlleleScorer::run_rows(std::vector<Row>& rows, std::vector<std::vec
             }
             ForwardOutputs out;
             out.next_base = next.data();
-            MS_TRY(rows_->forward(tokens.data(), int(T), out));   // [n, T] => next_base [n, T, 4]
+            MS_TRY(rows_->forward(tokens.data(), int(T), out));  // [n, T] => next_base [n, T, 4]
             positions_run_ += int64_t(n) * int64_t(T);
             for (int i = 0; i < n; ++i) {
                 const Row& r = rows[size_t(i)];
                 // The prediction at position t scores token t + 1.
                 for (size_t t = t0; t + 1 < r.tokens.size() && t < t0 + T; ++t)
                     if (t + 1 >= r.score_from)
-                        result[r.site][r.allele] += log2_of(&next[(size_t(i) * T + (t - t0)) * 4], r.tokens[t + 1], acgt);
+                        result[r.site][r.allele] +=
+                            log2_of(&next[(size_t(i) * T + (t - t0)) * 4], r.tokens[t + 1], acgt);
             }
         }
     }

@@ -27,14 +27,14 @@
 namespace ms {
 
 struct AlleleSite {
-    int64_t offset = 0;                 // where the alleles start in the group's reference
-    std::vector<std::string> alleles;   // each scored as allele + downstream
-    std::string downstream;             // the bases after the site (the same for every allele)
+    int64_t offset = 0;                // where the alleles start in the group's reference
+    std::vector<std::string> alleles;  // each scored as allele + downstream
+    std::string downstream;            // the bases after the site (the same for every allele)
 };
 
 struct AlleleScorerOptions {
-    int batch = 8;       // suffixes per forward call
-    int chunk = 4096;    // positions per forward call
+    int batch = 8;     // suffixes per forward call
+    int chunk = 4096;  // positions per forward call
     Precision precision = Precision::FP32;
     // false: every allele runs its whole window (reference[0, offset) + allele + downstream) from
     // zero state, batched the same way — the naive cost, for the benchmark and the tests.

@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -20,9 +20,15 @@ namespace ms {
 
 namespace {
 
-struct HtsCloser { void operator()(htsFile* f) const { hts_close(f); } };
-struct HdrDeleter { void operator()(bcf_hdr_t* h) const { bcf_hdr_destroy(h); } };
-struct RecDeleter { void operator()(bcf1_t* r) const { bcf_destroy(r); } };
+struct HtsCloser {
+    void operator()(htsFile* f) const { hts_close(f); }
+};
+struct HdrDeleter {
+    void operator()(bcf_hdr_t* h) const { bcf_hdr_destroy(h); }
+};
+struct RecDeleter {
+    void operator()(bcf1_t* r) const { bcf_destroy(r); }
+};
 using File = std::unique_ptr<htsFile, HtsCloser>;
 using Header = std::unique_ptr<bcf_hdr_t, HdrDeleter>;
 using Record = std::unique_ptr<bcf1_t, RecDeleter>;
@@ -89,7 +95,8 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     if (!scan) return scan.error();
     Header declared(bcf_hdr_dup(scan->second.get()));
     Record r(bcf_init());
-    while (bcf_read(scan->first.get(), scan->second.get(), r.get()) == 0) {}
+    while (bcf_read(scan->first.get(), scan->second.get(), r.get()) == 0) {
+    }
     int n_seen = 0;
     const char** seen = bcf_hdr_seqnames(scan->second.get(), &n_seen);
     std::vector<std::string> undeclared;
@@ -106,31 +113,36 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     if (!m.rec || !m.out_hdr) return make_error("out of memory opening VCF '", input, "'");
     bcf_hdr_t* h = m.out_hdr.get();
     auto append = [&](const std::string& line) -> Result<void> {
-        if (bcf_hdr_append(h, line.c_str()) < 0) return make_error("cannot add the header line '", line, "' to VCF '", output, "'");
+        if (bcf_hdr_append(h, line.c_str()) < 0)
+            return make_error("cannot add the header line '", line, "' to VCF '", output, "'");
         return {};
     };
     for (const std::string& name : undeclared) {
-        auto ref = std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == name; });
+        auto ref =
+            std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == name; });
         MS_TRY(append(ref == reference.end() ? cat("##contig=<ID=", name, ">")
                                              : cat("##contig=<ID=", name, ",length=", ref->length, ">")));
     }
     for (const VcfInfoField& f : fields) {
-        bcf_hdr_remove(h, BCF_HL_INFO, f.id.c_str());   // a re-annotated file: the new definition wins
-        MS_TRY(append(cat("##INFO=<ID=", f.id, ",Number=", f.number, ",Type=", f.type, ",Description=\"", f.description, "\">")));
+        bcf_hdr_remove(h, BCF_HL_INFO, f.id.c_str());  // a re-annotated file: the new definition wins
+        MS_TRY(append(
+            cat("##INFO=<ID=", f.id, ",Number=", f.number, ",Type=", f.type, ",Description=\"", f.description, "\">")));
     }
     for (const std::string& line : meta) MS_TRY(append(line));
     if (bcf_hdr_sync(h) < 0) return make_error("cannot build the header of VCF '", output, "'");
     int n_ctg = 0;
     const char** ctg = bcf_hdr_seqnames(h, &n_ctg);
     for (int i = 0; i < n_ctg; ++i) {
-        auto ref = std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == ctg[i]; });
+        auto ref =
+            std::find_if(reference.begin(), reference.end(), [&](const SequenceRecord& s) { return s.name == ctg[i]; });
         if (ref != reference.end() && ref->length >= kTbiMaxLength) m.csi = true;
     }
     std::free(ctg);
 
     m.tmp = cat(output, ".partial-", ::getpid());
     m.out.reset(hts_open(m.tmp.c_str(), m.bgzip ? "wz" : "w"));
-    if (!m.out) return make_error("cannot create '", m.tmp, "' (for '", output, "'): ", std::strerror(errno ? errno : EIO));
+    if (!m.out)
+        return make_error("cannot create '", m.tmp, "' (for '", output, "'): ", std::strerror(errno ? errno : EIO));
     if (bcf_hdr_write(m.out.get(), h) < 0) return make_error("cannot write the header of '", output, "'");
     return a;
 }
@@ -140,12 +152,14 @@ Result<void> VcfAnnotator::write_next(const VariantRecord& expected, const std::
     bcf1_t* rec = m.rec.get();
     const int ret = bcf_read(m.in.get(), m.in_hdr.get(), rec);
     if (ret < 0 || bcf_unpack(rec, BCF_UN_STR) < 0)
-        return make_error("VCF '", m.input, "' ended or failed after ", m.written, " records while copying it to '", m.output, "'");
+        return make_error("VCF '", m.input, "' ended or failed after ", m.written, " records while copying it to '",
+                          m.output, "'");
     const char* contig = bcf_hdr_id2name(m.in_hdr.get(), rec->rid);
     if (expected.contig != contig || expected.pos != rec->pos || rec->n_allele < 1 || expected.ref != rec->d.allele[0])
         return make_error("record ", m.written + 1, " of VCF '", m.input, "' is ", contig, ":", rec->pos + 1,
-                          " while the job wrote ", expected.contig, ":", expected.pos + 1, " (the file changed while it was read?)");
-    for (const VcfInfoField& f : m.fields)   // stale values of an earlier annotation go
+                          " while the job wrote ", expected.contig, ":", expected.pos + 1,
+                          " (the file changed while it was read?)");
+    for (const VcfInfoField& f : m.fields)  // stale values of an earlier annotation go
         if (declared_info(m.in_hdr.get(), f.id.c_str()) &&
             bcf_update_info(m.in_hdr.get(), rec, f.id.c_str(), nullptr, 0, BCF_HT_FLAG) < 0)
             return make_error("cannot remove INFO/", f.id, " from record ", m.written + 1, " of VCF '", m.input, "'");
@@ -181,7 +195,8 @@ Result<void> VcfAnnotator::commit() {
         m.tmp_index = m.tmp + (m.csi ? ".csi" : ".tbi");
         const int rc = tbx_index_build3(m.tmp.c_str(), m.tmp_index.c_str(), m.csi ? 14 : 0, 1, &tbx_conf_vcf);
         if (rc < 0)
-            return make_error("cannot index '", m.output, "': its records are not sorted by contig and position as the input ",
+            return make_error("cannot index '", m.output,
+                              "': its records are not sorted by contig and position as the input ",
                               "was not (sort it with `bcftools sort`, or write a plain .vcf, which needs no index)");
         const std::string index = m.output + (m.csi ? ".csi" : ".tbi");
         // A stale index of an earlier file must not describe the new one, even for a moment.

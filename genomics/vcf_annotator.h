@@ -22,7 +22,7 @@
 namespace ms {
 
 struct VcfInfoField {
-    std::string id, number, type, description;   // e.g. "MS_LLR", "A", "Float", "..."
+    std::string id, number, type, description;  // e.g. "MS_LLR", "A", "Float", "..."
 };
 
 // One record's value of a field: floats (NaN → missing '.', all missing → field left out) or a flag.
@@ -40,7 +40,7 @@ public:
     static Result<VcfAnnotator> create(const std::string& input, const std::string& output,
                                        const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
                                        const std::vector<SequenceRecord>& reference);
-    ~VcfAnnotator();   // removes the temporary files unless commit() succeeded
+    ~VcfAnnotator();  // removes the temporary files unless commit() succeeded
     VcfAnnotator(VcfAnnotator&&) noexcept;
     VcfAnnotator& operator=(VcfAnnotator&&) noexcept;
 

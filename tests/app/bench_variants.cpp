@@ -26,17 +26,26 @@ int main(int argc, char** argv) {
     int64_t spacing = 500, context = 2048, downstream = 512;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--shape") shape = v;
-        else if (k == "--variants") variants = std::atoi(v.c_str());
-        else if (k == "--spacing") spacing = std::atoll(v.c_str());
-        else if (k == "--context") context = std::atoll(v.c_str());
-        else if (k == "--downstream") downstream = std::atoll(v.c_str());
-        else if (k == "--batch") batch = std::atoi(v.c_str());
-        else if (k == "--device") device = v;
-        else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
+        if (k == "--shape")
+            shape = v;
+        else if (k == "--variants")
+            variants = std::atoi(v.c_str());
+        else if (k == "--spacing")
+            spacing = std::atoll(v.c_str());
+        else if (k == "--context")
+            context = std::atoll(v.c_str());
+        else if (k == "--downstream")
+            downstream = std::atoll(v.c_str());
+        else if (k == "--batch")
+            batch = std::atoi(v.c_str());
+        else if (k == "--device")
+            device = v;
+        else
+            return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
     }
     RandomModelShape rs;
-    if (std::sscanf(shape.c_str(), "%dx%d", &rs.d_model, &rs.n_layer) != 2) return std::fprintf(stderr, "bad --shape\n"), 2;
+    if (std::sscanf(shape.c_str(), "%dx%d", &rs.d_model, &rs.n_layer) != 2)
+        return std::fprintf(stderr, "bad --shape\n"), 2;
     const Model model = make_random_model(rs);
     const fs::path fa_path = fs::temp_directory_path() / "mambascope_bench_variants.fa";
     const int64_t length = 2 * context + int64_t(variants) * spacing + downstream + 1;
@@ -58,8 +67,8 @@ int main(int argc, char** argv) {
     }
     auto choice = open_backend(device);
     if (!choice) return std::fprintf(stderr, "%s\n", choice.error().message.c_str()), 1;
-    std::printf("model %s (random), %s, %d SNVs every %lld bp, context %lld, downstream %lld, batch %d\n", shape.c_str(),
-                choice->backend->description().c_str(), variants, static_cast<long long>(spacing),
+    std::printf("model %s (random), %s, %d SNVs every %lld bp, context %lld, downstream %lld, batch %d\n",
+                shape.c_str(), choice->backend->description().c_str(), variants, static_cast<long long>(spacing),
                 static_cast<long long>(context), static_cast<long long>(downstream), batch);
     std::vector<std::vector<double>> results[2];
     double rate[2] = {0, 0};
@@ -76,11 +85,12 @@ int main(int argc, char** argv) {
         results[reuse] = std::move(*r);
         rate[reuse] = variants / s;
         std::printf("%-14s %8.1f variants/s  %8.2f s  %10lld positions run  %8.1f positions/variant\n",
-                    reuse ? "prefix reuse" : "naive windows", rate[reuse], s, static_cast<long long>((*scorer)->positions_run()),
-                    double((*scorer)->positions_run()) / variants);
+                    reuse ? "prefix reuse" : "naive windows", rate[reuse], s,
+                    static_cast<long long>((*scorer)->positions_run()), double((*scorer)->positions_run()) / variants);
     }
     double worst = 0;
-    for (int v = 0; v < variants; ++v) worst = std::max(worst, std::abs(results[0][size_t(v)][0] - results[1][size_t(v)][0]));
+    for (int v = 0; v < variants; ++v)
+        worst = std::max(worst, std::abs(results[0][size_t(v)][0] - results[1][size_t(v)][0]));
     std::printf("ratio %.2fx (largest LLR difference between the two: %.2e)\n", rate[1] / rate[0], worst);
     fs::remove(fa_path);
     fs::remove(fa_path.string() + ".fai");

@@ -97,7 +97,8 @@ double naive_ll(const std::string& contig, int64_t pos, int64_t ref_len, const s
     const int64_t p = reverse ? L - (pos + ref_len) : pos;
     const int64_t u = p < context ? 0 : (p - context) / context * context;
     const int64_t after = p + ref_len;
-    const std::string window = seq.substr(size_t(u), size_t(p - u)) + a + seq.substr(size_t(after), size_t(std::min(downstream, L - after)));
+    const std::string window =
+        seq.substr(size_t(u), size_t(p - u)) + a + seq.substr(size_t(after), size_t(std::min(downstream, L - after)));
     static auto cpu = make_cpu_backend(1);
     SessionOptions o;
     o.chunk = 4096;
@@ -111,10 +112,11 @@ double naive_ll(const std::string& contig, int64_t pos, int64_t ref_len, const s
     return sum;
 }
 
-double naive_llr(const std::string& contig, int64_t pos, const std::string& ref, const std::string& alt, int64_t context,
-                 int64_t downstream, bool reverse) {
+double naive_llr(const std::string& contig, int64_t pos, const std::string& ref, const std::string& alt,
+                 int64_t context, int64_t downstream, bool reverse) {
     const int64_t r = int64_t(ref.size());
-    return naive_ll(contig, pos, r, alt, context, downstream, reverse) - naive_ll(contig, pos, r, ref, context, downstream, reverse);
+    return naive_ll(contig, pos, r, alt, context, downstream, reverse) -
+           naive_ll(contig, pos, r, ref, context, downstream, reverse);
 }
 
 std::string fetch_all(const fs::path& fasta, const std::string& name) {
@@ -162,20 +164,24 @@ MS_TEST(freebayes_calls_both_strands_equal_naive_windows) {
     MS_CHECK_EQ(after, before);
     MS_CHECK_EQ(rows(after).size(), size_t(16));
     const std::string contig = fetch_all(d / "q.fa", "q");
-    const auto vcf = rows(ok("bcftools query -f '%POS\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_LLR_FWD\\t%INFO/MS_LLR_REV\\n' " + q(out)));
+    const auto vcf = rows(
+        ok("bcftools query -f '%POS\\t%REF\\t%ALT\\t%INFO/MS_LLR\\t%INFO/MS_LLR_FWD\\t%INFO/MS_LLR_REV\\n' " + q(out)));
     const auto stored = stored_variants(db);
     MS_CHECK_EQ(stored.size(), vcf.size());
     for (const StoredVariant& v : stored) {
         const double f = naive_llr(contig, v.v.pos - 1, v.v.ref, v.v.alt, context, downstream, false);
         const double r = naive_llr(contig, v.v.pos - 1, v.v.ref, v.v.alt, context, downstream, true);
         // Sums of a few hundred float32 log-probabilities in other batch and chunk groupings.
-        MS_CHECK_MSG(std::abs(score_of(v, "llr_fwd") - f) < 1e-4, v.v.pos << " fwd " << score_of(v, "llr_fwd") << " vs " << f);
-        MS_CHECK_MSG(std::abs(score_of(v, "llr_rev") - r) < 1e-4, v.v.pos << " rev " << score_of(v, "llr_rev") << " vs " << r);
+        MS_CHECK_MSG(std::abs(score_of(v, "llr_fwd") - f) < 1e-4,
+                     v.v.pos << " fwd " << score_of(v, "llr_fwd") << " vs " << f);
+        MS_CHECK_MSG(std::abs(score_of(v, "llr_rev") - r) < 1e-4,
+                     v.v.pos << " rev " << score_of(v, "llr_rev") << " vs " << r);
         MS_CHECK(std::abs(score_of(v, "llr") - 0.5 * (f + r)) < 1e-4);
         for (const auto& row : vcf)
             if (row[0] == std::to_string(v.v.pos)) {
                 // VCF floats are printed with about 6 significant digits.
-                MS_CHECK_MSG(std::abs(std::stod(row[3]) - score_of(v, "llr")) < 1e-4 * std::max(1.0, std::abs(f + r)), row[3]);
+                MS_CHECK_MSG(std::abs(std::stod(row[3]) - score_of(v, "llr")) < 1e-4 * std::max(1.0, std::abs(f + r)),
+                             row[3]);
                 MS_CHECK(std::abs(std::stod(row[4]) - f) < 1e-4 * std::max(1.0, std::abs(f)));
             }
     }
@@ -204,31 +210,34 @@ MS_TEST(number_a_order_mismatch_and_indels) {
         {3, at(3, 1), other(rec1[3])},
         {200, b200, alts200 + ",<DEL>"},
         {230, at(230, 2), at(230, 1) + "," + at(230, 2) + "TTG"},
-        {300, other(rec1[300]) + at(301, 1), at(300, 1)},   // REF mismatch
+        {300, other(rec1[300]) + at(301, 1), at(300, 1)},  // REF mismatch
         {450, at(450, 4), at(450, 1)},
         {697, at(697, 1), other(rec1[697])},
     };
     std::ofstream vcf(d / "in.vcf");
     vcf << "##fileformat=VCFv4.2\n##contig=<ID=rec1,length=700>\n##contig=<ID=rec2,length=257>\n"
-        << "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"depth\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        << "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"depth\">\n#"
+           "CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     for (size_t i = 0; i < recs.size(); ++i)
-        vcf << "rec1\t" << recs[i].pos + 1 << "\tv" << i << "\t" << recs[i].ref << "\t" << recs[i].alt << "\t50\tPASS\tDP=" << i << "\n";
+        vcf << "rec1\t" << recs[i].pos + 1 << "\tv" << i << "\t" << recs[i].ref << "\t" << recs[i].alt
+            << "\t50\tPASS\tDP=" << i << "\n";
     vcf.close();
     const int64_t context = 64, downstream = 40;
     const std::string out = (d / "out.vcf").string();
-    ok(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") + " --vcf " + q(d / "in.vcf") +
-       " --out " + q(out) + " --context 64 --downstream 40 --batch 3");
-    const auto got = rows(ok("bcftools query -f '%POS\\t%ID\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " + q(out)));
+    ok(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") + " --vcf " +
+       q(d / "in.vcf") + " --out " + q(out) + " --context 64 --downstream 40 --batch 3");
+    const auto got =
+        rows(ok("bcftools query -f '%POS\\t%ID\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " + q(out)));
     MS_CHECK_EQ(got.size(), recs.size());
     for (size_t i = 0; i < recs.size(); ++i) {
         MS_CHECK_EQ(got[i][1], "v" + std::to_string(i));
         MS_CHECK_EQ(got[i][2], std::to_string(i));
-        if (recs[i].pos == 300) {   // flagged, not scored
+        if (recs[i].pos == 300) {  // flagged, not scored
             MS_CHECK_EQ(got[i][3], std::string("."));
             MS_CHECK_EQ(got[i][4], std::string("1"));
             continue;
         }
-        MS_CHECK_EQ(got[i][4], std::string("."));   // bcftools' word for an absent flag
+        MS_CHECK_EQ(got[i][4], std::string("."));  // bcftools' word for an absent flag
         std::vector<std::string> alts, values;
         std::istringstream a(recs[i].alt), v(got[i][3]);
         for (std::string x; std::getline(a, x, ',');) alts.push_back(x);
@@ -250,7 +259,9 @@ MS_TEST(bad_input_leaves_no_output) {
     const fs::path d = scratch("variants_bad");
     fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
     // Contigs declared, so htslib has nothing to warn about and stderr holds our one line.
-    const std::string head = "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n##contig=<ID=rec2>\n##contig=<ID=chrZ>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    const std::string head =
+        "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n##contig=<ID=rec2>\n##contig=<ID=chrZ>\n#"
+        "CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     struct Case {
         std::string name, body, message;
     };
@@ -262,14 +273,16 @@ MS_TEST(bad_input_leaves_no_output) {
     for (const Case& c : cases) {
         std::ofstream(d / (c.name + ".vcf")) << head << c.body;
         const fs::path out = d / (c.name + ".out.vcf.gz");
-        const Output o = run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
-                             " --vcf " + q(d / (c.name + ".vcf")) + " --out " + q(out) + " --db " + q(d / "r.db"));
+        const Output o =
+            run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
+                " --vcf " + q(d / (c.name + ".vcf")) + " --out " + q(out) + " --db " + q(d / "r.db"));
         MS_CHECK_MSG(o.rc == 1 && o.text.rfind("error: ", 0) == 0 && o.text.find(c.message) != std::string::npos &&
                          std::count(o.text.begin(), o.text.end(), '\n') == 1,
                      c.name << ": " << o.text);
         MS_CHECK_MSG(!fs::exists(out) && !fs::exists(out.string() + ".tbi"), c.name << " left an output behind");
         for (const auto& e : fs::directory_iterator(d))
-            MS_CHECK_MSG(e.path().filename().string().find(".partial-") == std::string::npos, "temporary left: " << e.path());
+            MS_CHECK_MSG(e.path().filename().string().find(".partial-") == std::string::npos,
+                         "temporary left: " << e.path());
     }
 }
 
@@ -286,9 +299,10 @@ MS_TEST(mutagenesis_matrix_equals_naive_windows) {
     const auto t = rows(text.str());
     MS_CHECK_EQ(t[0][4], std::string("delta_ll"));
     const std::string region = rec2.substr(100, 50);
-    const auto acgt = std::count_if(region.begin(), region.end(), [](char c) { return std::string("ACGTacgt").find(c) != std::string::npos; });
+    const auto acgt = std::count_if(region.begin(), region.end(),
+                                    [](char c) { return std::string("ACGTacgt").find(c) != std::string::npos; });
     MS_CHECK(acgt > 40);
-    MS_CHECK_EQ(t.size(), size_t(1 + 3 * acgt));   // no rows where the reference is not A/C/G/T
+    MS_CHECK_EQ(t.size(), size_t(1 + 3 * acgt));  // no rows where the reference is not A/C/G/T
     std::map<std::pair<int64_t, char>, double> tsv_values;
     for (size_t i = 1; i < t.size(); ++i) {
         const int64_t pos = std::stoll(t[i][1]) - 1;
@@ -313,7 +327,7 @@ MS_TEST(mutagenesis_matrix_equals_naive_windows) {
             if (std::string("ACGTacgt").find(rec2[size_t(100 + i)]) == std::string::npos) {
                 MS_CHECK(std::isnan(v));
             } else if (std::toupper(rec2[size_t(100 + i)]) == base) {
-                MS_CHECK_EQ(v, 0.0f);   // the reference base against itself
+                MS_CHECK_EQ(v, 0.0f);  // the reference base against itself
             } else {
                 const double want = tsv_values.at({100 + i, base});
                 // float16 in the store: 2^-11 relative.
@@ -323,8 +337,8 @@ MS_TEST(mutagenesis_matrix_equals_naive_windows) {
     }
     // More than 10 kbp is refused before any work, and no database is made.
     fs::copy_file(kData / "genomics" / "freebayes_tiny" / "q.fa", d / "q.fa");
-    const Output big = run(cli() + " mutagenesis --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "q.fa") +
-                           " --region q:1-10001 --db " + q(d / "no.db"));
+    const Output big = run(cli() + " mutagenesis --quiet --device cpu --model " + q(kModel) + " --fasta " +
+                           q(d / "q.fa") + " --region q:1-10001 --db " + q(d / "no.db"));
     MS_CHECK_MSG(big.rc == 1 && big.text.find("at most 10000") != std::string::npos, big.text);
     MS_CHECK(!fs::exists(d / "no.db"));
 }

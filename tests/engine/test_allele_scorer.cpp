@@ -61,12 +61,12 @@ std::vector<AlleleSite> test_sites(const std::string& ref) {
         return s;
     };
     return {
-        site(0, 1, {"G"}, 40),                    // no upstream: the first base is not scored
-        site(150, 1, {"T", "C", "G"}, 60),        // multi-allelic SNV
-        site(150, 3, {"A"}, 60),                  // a deletion at the same offset (shares the snapshot)
-        site(400, 1, {"ATTTG", "N"}, 25),         // insertion, and an N allele (not summed)
-        site(401, 4, {"C", "CGTAGTAA"}, 0),       // no downstream
-        site(1203, 2, {"GA"}, 300),               // a long suffix, several chunks
+        site(0, 1, {"G"}, 40),               // no upstream: the first base is not scored
+        site(150, 1, {"T", "C", "G"}, 60),   // multi-allelic SNV
+        site(150, 3, {"A"}, 60),             // a deletion at the same offset (shares the snapshot)
+        site(400, 1, {"ATTTG", "N"}, 25),    // insertion, and an N allele (not summed)
+        site(401, 4, {"C", "CGTAGTAA"}, 0),  // no downstream
+        site(1203, 2, {"GA"}, 300),          // a long suffix, several chunks
     };
 }
 
@@ -110,7 +110,9 @@ MS_TEST(prefix_reuse_runs_fewer_positions) {
     const std::string ref = random_dna(3000, 3);
     std::vector<AlleleSite> sites;
     for (int64_t p = 2000; p < 2900; p += 100)
-        sites.push_back({p, {ref.substr(size_t(p), 1), "A" == ref.substr(size_t(p), 1) ? "C" : "A"}, ref.substr(size_t(p) + 1, 50)});
+        sites.push_back({p,
+                         {ref.substr(size_t(p), 1), "A" == ref.substr(size_t(p), 1) ? "C" : "A"},
+                         ref.substr(size_t(p) + 1, 50)});
     int64_t cost[2] = {0, 0};
     for (int reuse : {0, 1}) {
         AlleleScorerOptions o;

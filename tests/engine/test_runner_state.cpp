@@ -33,7 +33,7 @@ const Model& small_model() {
 std::vector<int32_t> random_tokens(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);
     std::vector<int32_t> t(n);
-    for (int32_t& x : t) x = 7 + int32_t(rng() % 5);   // A C G T N
+    for (int32_t& x : t) x = 7 + int32_t(rng() % 5);  // A C G T N
     return t;
 }
 
@@ -67,8 +67,7 @@ std::vector<float> run_chunked(ModelRunner& r, const std::vector<int32_t>& token
         ForwardOutputs out;
         out.logits = part.data();
         check_ok(r.forward(tk.data(), int(T), out));
-        for (int b = 0; b < batch; ++b)
-            std::copy_n(&part[size_t(b) * T * V], T * V, &logits[(size_t(b) * n + t0) * V]);
+        for (int b = 0; b < batch; ++b) std::copy_n(&part[size_t(b) * T * V], T * V, &logits[(size_t(b) * n + t0) * V]);
     }
     return logits;
 }
@@ -116,15 +115,18 @@ void check_restore(Backend& b, int prefix_chunk, int suffix_chunk, int batch, in
     const std::vector<float> got = run_chunked(*second, rows, batch, suffix.size(), suffix_chunk);
     for (int s = 0; s < batch; ++s) {
         const std::vector<int32_t> own(&rows[size_t(s) * suffix.size()], &rows[size_t(s + 1) * suffix.size()]);
-        const std::vector<int32_t> head = s == into ? prefix : std::vector<int32_t>(&warm[size_t(s) * 50], &warm[size_t(s + 1) * 50]);
+        const std::vector<int32_t> head =
+            s == into ? prefix : std::vector<int32_t>(&warm[size_t(s) * 50], &warm[size_t(s + 1) * 50]);
         const std::vector<float> want = straight(b, head, own, s == into ? prefix_chunk : suffix_chunk, suffix_chunk);
         // The same operations on the same values in the same chunks. A batch of one is the very
         // same arithmetic, so it must match bit for bit; in larger batches BLAS blocks the matrix
         // rows differently (M = batch · T), which moves float32 logits by rounding only.
         const float* g = &got[size_t(s) * suffix.size() * V];
-        const double d = batch == 1 ? max_abs_diff(g, want.data(), want.size()) : test::rel_error(g, want.data(), want.size());
-        MS_CHECK_MSG(batch == 1 ? d == 0 : d <= 1e-6, b.name() << " chunks " << prefix_chunk << "/" << suffix_chunk << " batch " << batch
-                                          << " into " << into << ": stream " << s << " differs by " << d);
+        const double d =
+            batch == 1 ? max_abs_diff(g, want.data(), want.size()) : test::rel_error(g, want.data(), want.size());
+        MS_CHECK_MSG(batch == 1 ? d == 0 : d <= 1e-6, b.name() << " chunks " << prefix_chunk << "/" << suffix_chunk
+                                                               << " batch " << batch << " into " << into << ": stream "
+                                                               << s << " differs by " << d);
     }
 }
 
