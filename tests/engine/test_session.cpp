@@ -8,24 +8,13 @@
 #include "engine/session.h"
 #include "engine/split_backend.h"
 #include "tests/common/harness.h"
+#include "tests/engine/small_model.h"
 
 using namespace ms;
 
 namespace {
 
-const Model& small_model() {
-    static const Model m = [] {
-        RandomModelShape s;
-        s.d_model = 24;
-        s.n_layer = 3;
-        s.d_state = 8;
-        s.d_conv = 4;
-        s.vocab_size = 12;
-        s.seed = 11;
-        return make_random_model(s);
-    }();
-    return m;
-}
+const Model& small_model() { return test::small_model(11); }
 
 std::string random_dna(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);
