@@ -14,9 +14,14 @@ cli=build/release/app/mambascope-cli
 echo
 "$cli" info resources/demo/lambda_virus.fa
 echo
-rm -f results.db results.db-wal results.db-shm
+rm -f results.db results.db-wal results.db-shm results.loglik.bw results.embeddings.npy results.embeddings.npy.index.tsv
 "$cli" score --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
   --device auto --quiet
 "$cli" embed --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
   --window 5000 --device auto --quiet
+"$cli" export --db results.db --run 1 --track loglik --out results.loglik.bw
+"$cli" export --db results.db --run 2 --embeddings --out results.embeddings.npy
 "$cli" info results.db
+echo
+echo "run.sh: per-base tracks and embeddings in results.db; the loglik track as results.loglik.bw (bigWig, for"
+echo "IGV or the UCSC browser); the window embeddings as results.embeddings.npy (+ .index.tsv)"
