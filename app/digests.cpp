@@ -39,17 +39,23 @@ Result<std::string> model_weights_sha256(const std::string& model_dir) {
     if (ec) return make_error("cannot list model directory '", model_dir, "': ", ec.message());
     if (files.empty()) return make_error("model directory '", model_dir, "' has no .safetensors file");
     std::sort(files.begin(), files.end());
+    std::vector<std::string> paths;
+    for (const fs::path& f : files) paths.push_back(f.string());
+    return files_sha256(paths);
+}
+
+Result<std::string> files_sha256(const std::vector<std::string>& files) {
     Ctx ctx;
     if (!ctx.p || EVP_DigestInit_ex(ctx.p, EVP_sha256(), nullptr) != 1) return make_error("OpenSSL: SHA-256 unavailable");
     std::vector<char> buf(size_t(1) << 20);
-    for (const fs::path& f : files) {
+    for (const std::string& f : files) {
         std::FILE* in = std::fopen(f.c_str(), "rb");
-        if (!in) return make_error("cannot read '", f.string(), "' to checksum it");
+        if (!in) return make_error("cannot read '", f, "' to checksum it");
         size_t n;
         while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) EVP_DigestUpdate(ctx.p, buf.data(), n);
         const bool bad = std::ferror(in);
         std::fclose(in);
-        if (bad) return make_error("read error in '", f.string(), "' while checksumming it");
+        if (bad) return make_error("read error in '", f, "' while checksumming it");
     }
     std::array<unsigned char, EVP_MAX_MD_SIZE> d{};
     unsigned len = 0;

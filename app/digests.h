@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -14,6 +15,9 @@ namespace ms {
 // SHA-256 (lower-case hex) of the model directory's *.safetensors files, concatenated in name
 // order (one file or the shards of an index).
 Result<std::string> model_weights_sha256(const std::string& model_dir);
+
+// SHA-256 (lower-case hex) of files' bytes, concatenated in the order given.
+Result<std::string> files_sha256(const std::vector<std::string>& paths);
 
 // Incremental MD5 of bases, upper-cased as they are fed (SAM M5).
 class SequenceMd5 {

@@ -116,6 +116,12 @@ int cmd_merge(const MergeOptions& o, const std::string& command) {
         if (p.run.info.model_sha256 != first.run.info.model_sha256)
             return fail(cat("'", p.path, "' was scored with another model (SHA-256 ", p.run.info.model_sha256.substr(0, 12),
                             "…) than '", first.path, "' (", first.run.info.model_sha256.substr(0, 12), "…)"));
+        const auto genome = [](const RunRecord& r) {
+            return nlohmann::json::parse(r.info.params_json).value("fasta_sha256", std::string());
+        };
+        if (genome(p.run) != genome(first.run))
+            return fail(cat("'", p.path, "' was scored on another genome (FASTA SHA-256 ", genome(p.run).substr(0, 12),
+                            "…) than '", first.path, "' (", genome(first.run).substr(0, 12), "…)"));
         if (shared_params(p.run) != shared_params(first.run) || p.run.info.precision != first.run.info.precision)
             return fail(cat("'", p.path, "' was scored with other parameters than '", first.path, "': ",
                             shared_params(p.run), " ", p.run.info.precision, " vs ", shared_params(first.run), " ",

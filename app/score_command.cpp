@@ -186,7 +186,11 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     auto store = ResultsStore::open(o.db);
     if (!store) return fail(store.error().message);
     // Everything that changes the numbers: a resumed run must match it exactly.
-    nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"chunk", o.chunk},
+    // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
+    auto genome_sha = files_sha256({o.fasta});
+    if (!genome_sha) return fail(genome_sha.error().message);
+    nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"fasta_sha256", *genome_sha},
+                             {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
     if (!o.bed.empty()) params["bed"] = fs_path_string(o.bed);
     if (!o.shard.empty()) params["shard"] = o.shard;

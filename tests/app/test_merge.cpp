@@ -92,6 +92,18 @@ MS_TEST(merged_shards_equal_an_unsharded_run) {
     m.out = (dir / "x.db").string();
     m.shards = {(dir / "full.db").string()};
     MS_CHECK(cmd_merge(m, "merge") != 0);   // not a shard
+    {   // the same file name, one base changed: another genome
+        std::fstream fa(dir / "genome.fa", std::ios::in | std::ios::out);
+        fa.seekp(10);
+        const char c = fa.peek() == 'G' ? 'C' : 'G';
+        fa.seekp(10);
+        fa.put(c);
+    }
+    MS_CHECK_EQ(cmd_score(score_options(dir, "edited.db", "2/3"), "score edited"), 0);
+    m.out = (dir / "y.db").string();
+    m.shards = {(dir / "s1.db").string(), (dir / "edited.db").string(), (dir / "s3.db").string()};
+    MS_CHECK(cmd_merge(m, "merge") != 0);   // the genome's SHA-256 differs
+    MS_CHECK(!fs::exists(dir / "y.db"));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
