@@ -1,7 +1,5 @@
 #include "app/item_command.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -225,7 +223,6 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
     };
     const int dm = model->config.d_model;
     std::atomic<int64_t> items{0}, bases{0};
-    const auto t0 = std::chrono::steady_clock::now();
     SigintScope sigint;
     std::thread reader([&] {
         const int64_t stride = o.stride ? o.stride : o.window;
@@ -309,8 +306,7 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         if (!r) set_error(r.error());
     });
     Result<void> r;
-    auto last_report = t0;
-    const bool tty = isatty(fileno(stderr));
+    ProgressLine progress(o.quiet);
     while (auto it = items_q.pop()) {
         if (interrupted()) {
             r = make_error("interrupted");
@@ -327,22 +323,20 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         bases += int64_t(it->bases.size());
         it->bases.clear();
         if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(vec)}})) break;
-        const auto now = std::chrono::steady_clock::now();
-        if (!o.quiet && std::chrono::duration<double>(now - last_report).count() >= (tty ? 0.5 : 10.0)) {
-            last_report = now;
-            const double s = std::chrono::duration<double>(now - t0).count();
-            std::fprintf(stderr, "%s%s: %lld items, %.2f Mbp, %.0f items/s%s", tty ? "\r\033[K" : "", what,
-                         static_cast<long long>(items.load()), bases.load() / 1e6, items.load() / s, tty ? "" : "\n");
+        if (progress.due()) {
+            char line[256];
+            std::snprintf(line, sizeof line, "%s: %lld items, %.2f Mbp, %.0f items/s", what,
+                          static_cast<long long>(items.load()), bases.load() / 1e6, items.load() / progress.seconds());
+            progress.show(line);
         }
     }
-    if (!o.quiet && tty) std::fputc('\n', stderr);
+    progress.end();
     if (!r) set_error(r.error());
     items_q.close();
     out_q.close();
     reader.join();
     writer.join();
-    if (first_error && r) r = *first_error;
-    if (!r && !first_error) r = make_error("interrupted");
+    if (first_error && r) r = *first_error;   // the reader's or writer's error ends the job too
     const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);
     if (!r) {
@@ -354,7 +348,7 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
     }
     if (!fin) return fail(fin.error().message);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = progress.seconds();
     std::fprintf(stderr, "%s: %lld items, %lld bases in %.2f s on %s\n", what, static_cast<long long>(items.load()),
                  static_cast<long long>(bases.load()), s, choice->backend->name().c_str());
     std::printf("results: run %lld in %s (%lld %s)\n", static_cast<long long>(*run), o.db.c_str(),

@@ -1,5 +1,7 @@
 #include "app/job_common.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +22,31 @@ void add_engine_options(CLI::App* sub, EngineOptions& o) {
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
     sub->add_flag("--quiet", o.quiet, "no progress lines");
+}
+
+ProgressLine::ProgressLine(bool quiet)
+    : quiet_(quiet), tty_(isatty(fileno(stderr))), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
+
+bool ProgressLine::due(bool last) {
+    if (quiet_) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (!last && std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.5 : 10.0)) return false;
+    last_ = now;
+    return true;
+}
+
+void ProgressLine::show(const std::string& text) {
+    std::fprintf(stderr, "%s%s%s", tty_ ? "\r\033[K" : "", text.c_str(), tty_ ? "" : "\n");
+    std::fflush(stderr);
+    shown_ = true;
+}
+
+void ProgressLine::end() {
+    if (shown_ && tty_) std::fputc('\n', stderr);
+}
+
+double ProgressLine::seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
 }
 
 RunInfo job_run_info(const std::string& command, const std::string& params_json, const std::string& model_dir,

@@ -2,6 +2,7 @@
 // every job takes, and the provenance of the run a job records.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "genomics/results_store.h"
@@ -23,6 +24,21 @@ struct EngineOptions {
     bool quiet = false;
 };
 void add_engine_options(CLI::App* sub, EngineOptions& o);
+
+// A job's progress on stderr: one line rewritten in place on a terminal (every 0.5 s), a plain
+// line every 10 s in a log, nothing with --quiet.
+class ProgressLine {
+public:
+    explicit ProgressLine(bool quiet);
+    // Whether a line is due now; `last` forces the final one.
+    bool due(bool last = false);
+    void show(const std::string& text);
+    void end();                  // ends the terminal line, if one was shown
+    double seconds() const;      // since the job started
+private:
+    bool quiet_, tty_, shown_ = false;
+    std::chrono::steady_clock::time_point t0_, last_;
+};
 
 // The provenance of a job's run: this build, the command line, the parameters (JSON), the model
 // (directory name and weights' SHA-256), where it ran, and its one input file with its size.

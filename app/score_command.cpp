@@ -1,8 +1,6 @@
 #include "app/score_command.h"
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,10 +33,6 @@ std::string fs_path_string(const std::string& p) {
     return ec ? p : abs.lexically_normal().string();
 }
 
-double since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Probabilities as float16: relative precision (2^-11) matters more than absolute, because small
 // probabilities feed log-likelihoods (the strand mean reads them back; 16-bit steps over [0, 1]
 // turned p = 1e-5 into 1.5e-5). Entropy has a fixed range: 16-bit steps over [0, 2] bits.
@@ -46,32 +40,6 @@ TrackEncoding track_encoding(int k) {
     if (k == 5) return TrackEncoding::quantized16(0.0f, 2.0f);
     return TrackEncoding::float16();
 }
-
-// Progress on stderr: one line rewritten in place on a terminal, a plain line every 10 s in a log.
-class Progress {
-public:
-    explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr))) {}
-    void update(const std::string& seq, int64_t done, int64_t total) {
-        if (quiet_) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.5 : 10.0) && done < total) return;
-        last_ = now;
-        const double s = since(t0_), rate = s > 0 ? double(done) / s : 0;
-        std::fprintf(stderr, "%sscore: %s  %.2f of %.2f Mbp (%.0f%%)  %.3f Mbp/s  ETA %.0f s%s", tty_ ? "\r\033[K" : "",
-                     seq.c_str(), done / 1e6, total / 1e6, total ? 100.0 * done / total : 100.0, rate / 1e6,
-                     rate > 0 ? (total - done) / rate : 0.0, tty_ ? "" : "\n");
-        std::fflush(stderr);
-        shown_ = true;
-    }
-    void end() {
-        if (shown_ && tty_) std::fputc('\n', stderr);
-    }
-    std::chrono::steady_clock::time_point start() const { return t0_; }
-
-private:
-    bool quiet_, tty_, shown_ = false;
-    std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now(), last_ = t0_;
-};
 
 }  // namespace
 
@@ -240,7 +208,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     }
 
     SigintScope sigint;
-    Progress progress(o.quiet);
+    ProgressLine progress(o.quiet);
     int64_t total = 0;
     for (const Region& t : todo) total += t.length() * (o.strand == "both" ? 2 : 1);
     ScoreJob job;
@@ -251,7 +219,14 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     job.run_id = *run;
     job.interrupted = &interrupted();
     job.both_strands = o.strand == "both";
-    job.progress = [&](const std::string& seq, int64_t done, int64_t all) { progress.update(seq, done, all); };
+    job.progress = [&](const std::string& seq, int64_t done, int64_t all) {
+        if (!progress.due(done >= all)) return;
+        const double s = progress.seconds(), rate = s > 0 ? double(done) / s : 0;
+        char line[512];
+        std::snprintf(line, sizeof line, "score: %s  %.2f of %.2f Mbp (%.0f%%)  %.3f Mbp/s  ETA %.0f s", seq.c_str(),
+                      done / 1e6, all / 1e6, all ? 100.0 * done / all : 100.0, rate / 1e6, rate > 0 ? (all - done) / rate : 0.0);
+        progress.show(line);
+    };
     const Result<void> r = run_score_pipeline(job);
     progress.end();
     const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
@@ -265,8 +240,8 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
     }
     if (!fin) return fail(fin.error().message);
-    const double s = since(progress.start());
-    std::fprintf(stderr, "score: %zu sequence(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
+    const double s = progress.seconds();
+    std::fprintf(stderr, "score: %zu target(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
                  static_cast<long long>(total), s, s > 0 ? total / s / 1e6 : 0.0,
                  device_names.c_str());
     std::printf("results: run %lld in %s (tracks prob_A prob_C prob_G prob_T loglik entropy)\n",

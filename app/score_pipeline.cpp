@@ -85,7 +85,28 @@ private:
 
 constexpr size_t kQueueDepth = 4;   // blocks in flight between two stages
 
-Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec, int64_t block) {
+// Records' MD5s, computed once each: many targets on one contig (a BED of regions on chr1) would
+// otherwise read the whole contig again for every target. Shared by the lanes' readers.
+class Md5Cache {
+public:
+    Result<std::string> get(const FastaFile& fa, const SequenceRecord& rec, int64_t block) {
+        {
+            std::lock_guard lock(m_);
+            if (auto it = done_.find(rec.name); it != done_.end()) return it->second;
+        }
+        std::string md5;   // computed outside the lock: two lanes may both compute one, never wrongly
+        MS_ASSIGN(md5, compute(fa, rec, block));
+        std::lock_guard lock(m_);
+        return done_.emplace(rec.name, md5).first->second;
+    }
+
+private:
+    static Result<std::string> compute(const FastaFile& fa, const SequenceRecord& rec, int64_t block);
+    std::mutex m_;
+    std::map<std::string, std::string> done_;
+};
+
+Result<std::string> Md5Cache::compute(const FastaFile& fa, const SequenceRecord& rec, int64_t block) {
     SequenceMd5 md5;
     for (int64_t b = 0; b < rec.length; b += block) {
         auto bases = fa.fetch(rec.name, b, std::min(rec.length, b + block));
@@ -104,14 +125,14 @@ BaseBlock end_marker(size_t target) {
 }
 
 // A lane's reader: claims the next target nobody has taken, sends its blocks, repeats.
-Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic<size_t>& next_target,
+Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic<size_t>& next_target, Md5Cache& md5s,
                         BoundedQueue<BaseBlock>& out) {
     for (size_t i = next_target++; i < job.targets.size(); i = next_target++) {
         const Region& t = job.targets[i];
         const SequenceRecord* rec = fasta.find(t.contig);
         if (!rec) return make_error("'", fasta.path(), "' has no record '", t.contig, "'");
         std::string md5;
-        MS_ASSIGN(md5, record_md5(fasta, *rec, job.read_block));
+        MS_ASSIGN(md5, md5s.get(fasta, *rec, job.read_block));
         for (int64_t b = t.begin; b < t.end; b += job.read_block) {
             if (job.interrupted && *job.interrupted) return make_error("interrupted");
             BaseBlock block;
@@ -270,6 +291,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     BoundedQueue<ScoreBlock> scores(kQueueDepth * 8 * n);   // several chunks make one read block
     FirstError first;
     std::atomic<size_t> next_target{0};
+    Md5Cache md5s;
     SharedProgress progress;
     for (const Region& t : job.targets) progress.total += t.length() * (job.both_strands ? 2 : 1);
     auto close_inputs = [&] {
@@ -285,7 +307,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     });
     for (size_t i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
-            if (auto r = read_stage(job, *job.lanes[i].fasta, next_target, *bases[i]); !r)
+            if (auto r = read_stage(job, *job.lanes[i].fasta, next_target, md5s, *bases[i]); !r)
                 first.set(r.error()), close_inputs();   // every lane drains what was read, then stops
             bases[i]->close();
         });
