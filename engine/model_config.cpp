@@ -19,6 +19,11 @@ using nlohmann::json;
 
 namespace {
 
+// Hostile-input limits, far above any Mamba model (mamba-2.8b: d_model 2560, 64 layers) and low
+// enough that every product of dimensions (a tensor's size, parameter_count) fits in int64_t.
+constexpr int kMaxDimension = 1 << 20;   // d_model, d_inner, d_state, d_conv, dt_rank
+constexpr int kMaxLayers = 4096;
+
 const char* type_phrase(const json& j) {
     switch (j.type()) {
         case json::value_t::string: return "a string";
@@ -48,6 +53,28 @@ public:
         const json* j = find(key);
         if (!j) return fallback ? Result<int>(*fallback) : Result<int>(missing(key));
         return positive_int_value(key, *j);
+    }
+
+    // A positive int of at most `max` (a model dimension or layer count).
+    Result<int> dimension(const char* key, std::optional<int> fallback = std::nullopt, int max = kMaxDimension) const {
+        int v = 0;
+        MS_ASSIGN(v, positive_int(key, fallback));
+        return at_most(key, v, max);
+    }
+
+    Result<int> at_most(const char* key, int v, int max) const {
+        if (v > max) return make_error(source_, ": '", prefix_, key, "' is ", v, "; expected <= ", max,
+                                       " (larger than any model MambaScope loads: is the config corrupt?)");
+        return v;
+    }
+
+    // d_inner from expand × d_model, checked before it is converted (a huge expand is no int).
+    Result<int> inner_from_expand(const char* expand_key, const char* d_model_key, double expand, int d_model) const {
+        const double d_inner = expand * d_model;
+        if (!(d_inner >= 1) || d_inner > kMaxDimension)
+            return make_error(source_, ": '", prefix_, expand_key, "' × '", d_model_key, "' gives d_inner ", d_inner,
+                              "; expected 1 to ", kMaxDimension);
+        return static_cast<int>(d_inner);
     }
 
     Result<int> positive_int_value(const char* key, const json& j) const {
@@ -87,10 +114,13 @@ public:
     // dt_rank / time_step_rank: an integer or "auto" (= ceil(d_model / 16), as both reference implementations do).
     Result<int> rank(const char* key, int d_model) const {
         const json* j = find(key);
+        // d_model is at most kMaxDimension here, so d_model + 15 cannot overflow.
         if (!j || (j->is_string() && j->get<std::string>() == "auto")) return (d_model + 15) / 16;
         if (j->is_string())
             return make_error(source_, ": '", prefix_, key, "' is ", j->dump(), "; expected an integer or \"auto\"");
-        return positive_int_value(key, *j);
+        int v = 0;
+        MS_ASSIGN(v, positive_int_value(key, *j));
+        return at_most(key, v, kMaxDimension);
     }
 
     Error wrong_type(const char* key, const json& j, const char* expected) const {
@@ -111,13 +141,17 @@ Result<void> read_mamba_ssm(const KeyReader& top, ModelConfig& c) {
     const std::string& src = c.source;
     c.layout = CheckpointLayout::MambaSsm;
     c.embedding_tensor = "backbone.embedding.weight";
-    MS_ASSIGN(c.d_model, top.positive_int("d_model"));
-    MS_ASSIGN(c.n_layer, top.positive_int("n_layer"));
+    MS_ASSIGN(c.d_model, top.dimension("d_model"));
+    MS_ASSIGN(c.n_layer, top.dimension("n_layer", std::nullopt, kMaxLayers));
     MS_ASSIGN(c.vocab_size, top.positive_int("vocab_size"));
     int pad = 0;
     MS_ASSIGN(pad, top.positive_int("pad_vocab_size_multiple", 8));
     // MambaLMHeadModel pads the embedding rows up to a multiple, so the stored tensor has the padded size.
-    if (c.vocab_size % pad) c.vocab_size += pad - c.vocab_size % pad;
+    const int64_t padded = (int64_t(c.vocab_size) + pad - 1) / pad * pad;
+    if (padded > std::numeric_limits<int>::max())
+        return make_error(src, ": 'vocab_size' ", c.vocab_size, " padded to a multiple of 'pad_vocab_size_multiple' ",
+                          pad, " is ", padded, "; expected < 2^31");
+    c.vocab_size = static_cast<int>(padded);
 
     bool rms_norm = true;
     MS_ASSIGN(rms_norm, top.boolean("rms_norm", true));
@@ -138,12 +172,11 @@ Result<void> read_mamba_ssm(const KeyReader& top, ModelConfig& c) {
     MS_ASSIGN(layer, cfg.string("layer", "Mamba1"));
     if (layer != "Mamba1")
         return make_error(src, ": 'ssm_cfg.layer' is \"", layer, "\"; only Mamba1 models are supported");
-    MS_ASSIGN(c.d_state, cfg.positive_int("d_state", 16));
-    MS_ASSIGN(c.d_conv, cfg.positive_int("d_conv", 4));
+    MS_ASSIGN(c.d_state, cfg.dimension("d_state", 16));
+    MS_ASSIGN(c.d_conv, cfg.dimension("d_conv", 4));
     double expand = 2;
     MS_ASSIGN(expand, cfg.positive_number("expand", 2));
-    c.d_inner = static_cast<int>(expand * c.d_model);
-    if (c.d_inner <= 0) return make_error(src, ": 'ssm_cfg.expand' × 'd_model' gives d_inner ", c.d_inner);
+    MS_ASSIGN(c.d_inner, cfg.inner_from_expand("expand", "d_model", expand, c.d_model));
     MS_ASSIGN(c.dt_rank, cfg.rank("dt_rank", c.d_model));
     MS_ASSIGN(c.use_bias, cfg.boolean("bias", false));
     MS_ASSIGN(c.use_conv_bias, cfg.boolean("conv_bias", true));
@@ -157,16 +190,18 @@ Result<void> read_hugging_face(const KeyReader& top, ModelConfig& c) {
     MS_ASSIGN(c.model_type, top.string("model_type", "mamba"));
     if (c.model_type != "mamba")
         return make_error(src, ": 'model_type' is \"", c.model_type, "\"; only \"mamba\" models are supported");
-    MS_ASSIGN(c.d_model, top.positive_int("hidden_size"));
-    MS_ASSIGN(c.n_layer, top.positive_int("num_hidden_layers"));
+    MS_ASSIGN(c.d_model, top.dimension("hidden_size"));
+    MS_ASSIGN(c.n_layer, top.dimension("num_hidden_layers", std::nullopt, kMaxLayers));
     MS_ASSIGN(c.vocab_size, top.positive_int("vocab_size"));
-    MS_ASSIGN(c.d_state, top.positive_int("state_size", 16));
+    MS_ASSIGN(c.d_state, top.dimension("state_size", 16));
     double expand = 2;
     MS_ASSIGN(expand, top.positive_number("expand", 2));
     // transformers writes intermediate_size = int(expand * hidden_size); when present it is what the tensors hold.
-    MS_ASSIGN(c.d_inner, top.positive_int("intermediate_size", static_cast<int>(expand * c.d_model)));
-    if (c.d_inner <= 0) return make_error(src, ": 'expand' × 'hidden_size' gives d_inner ", c.d_inner);
-    MS_ASSIGN(c.d_conv, top.positive_int("conv_kernel", 4));
+    if (top.has("intermediate_size"))
+        MS_ASSIGN(c.d_inner, top.dimension("intermediate_size"));
+    else
+        MS_ASSIGN(c.d_inner, top.inner_from_expand("expand", "hidden_size", expand, c.d_model));
+    MS_ASSIGN(c.d_conv, top.dimension("conv_kernel", 4));
     MS_ASSIGN(c.dt_rank, top.rank("time_step_rank", c.d_model));
     MS_ASSIGN(c.use_bias, top.boolean("use_bias", false));
     MS_ASSIGN(c.use_conv_bias, top.boolean("use_conv_bias", true));
