@@ -206,6 +206,12 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     const auto* bytes = static_cast<const unsigned char*>(map);
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
+    // The reference implementation refuses headers over 100 MB too: a real header lists tensor
+    // names and offsets (kilobytes), and parsing a hostile gigabyte of JSON would take tens of GB.
+    constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+    if (header_len > kMaxHeaderBytes)
+        return make_error(path, ": header length ", header_len, " is over the safetensors limit of ", kMaxHeaderBytes,
+                          " bytes (is this a safetensors file?)");
     if (header_len > size - 8)
         return make_error(path, ": header length ", header_len, " is beyond the end of the file (", size,
                           " bytes)");

@@ -191,6 +191,21 @@ MS_TEST(safetensors_rejects_malformed_files) {
     }
 }
 
+// A header over the reference implementation's 100 MB limit is refused before it is parsed. The
+// file is sparse: 100 MB of a JSON object that never closes, which would otherwise be read in full.
+MS_TEST(safetensors_header_length_limit) {
+    const std::string path = scratch("header_limit") + "/model.safetensors";
+    const uint64_t header_len = 100'000'001;
+    std::string head;
+    for (int i = 0; i < 8; ++i) head.push_back(static_cast<char>((header_len >> (8 * i)) & 0xff));
+    write_bytes(path, head + "{\"a\": ");
+    fs::resize_file(path, 8 + header_len);
+    auto f = ms::SafetensorsFile::open(path);
+    MS_CHECK(!f.ok());
+    MS_CHECK_MSG(contains(f.error().message, path + ": header length 100000001 is over the safetensors limit of "
+                                                    "100000000 bytes"), f.error().message);
+}
+
 MS_TEST(safetensors_missing_file_and_dir) {
     const std::string dir = scratch("missing");
     auto f = ms::SafetensorsFile::open(dir + "/nope.safetensors");
