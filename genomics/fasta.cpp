@@ -179,14 +179,22 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
     if (!f.impl_->fai)
         return make_error("cannot read FASTA '", path, "' with its index '", ix.fai,
                           "' (for bgzip also ", ix.gzi, "); delete the index files to rebuild them");
+    // Lengths come from the .fai itself: htslib 1.16's faidx_seq_len returns an int, which cuts a
+    // record over 2^31 - 1 bases (a lungfish or axolotl chromosome) to a wrong, even negative,
+    // length. Fetching is 64-bit (faidx_fetch_seq64), so such records are read whole.
+    auto fai_lines = read_fai(ix.fai);
+    if (!fai_lines) return fai_lines.error();
     const int n = faidx_nseq(f.impl_->fai.get());
+    if (size_t(n) != fai_lines->size())
+        return make_error("FASTA index '", ix.fai, "' lists ", fai_lines->size(), " records but htslib read ", n,
+                          " (duplicate names?); delete it to rebuild it");
     for (int i = 0; i < n; ++i) {
         const char* name = faidx_iseq(f.impl_->fai.get(), i);
-        // htslib 1.16 (Debian 12) reports lengths as int: records up to 2^31 - 1 bp, larger than
-        // any assembled chromosome.
-        const int len = faidx_seq_len(f.impl_->fai.get(), name);
-        if (len < 0) return make_error("FASTA index of '", path, "' has no length for record '", name, "'");
-        f.records_.push_back({name, int64_t(len)});
+        const FaiLine& line = (*fai_lines)[size_t(i)];
+        if (line.name != name)
+            return make_error("FASTA index '", ix.fai, "' line ", i + 1, " names '", line.name, "' where htslib read '",
+                              name, "'; delete it to rebuild it");
+        f.records_.push_back({name, line.length});
     }
     if (f.records_.empty()) return make_error("FASTA '", path, "' holds no records");
     if (compression_kind == Compression::bgzip && f.records_.back().length > 0) {

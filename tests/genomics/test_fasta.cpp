@@ -34,6 +34,23 @@ MS_TEST(fasta_builds_index_and_fetches_regions) {
     MS_CHECK_EQ(c.gc + c.at, int64_t(18));
 }
 
+// A record over 2^31 - 1 bases keeps its length: htslib 1.16's faidx_seq_len returns an int and
+// gave 16 for this one. The FASTA is sparse (4 GiB of holes) with a one-line-record index beside it,
+// so the test writes a few bytes; nothing reads the bases.
+MS_TEST(fasta_record_longer_than_int_keeps_its_length) {
+    const std::string path = scratch("huge_record.fa");
+    const int64_t length = (int64_t(1) << 32) + 16;
+    { std::ofstream(path) << ">huge\n"; }
+    fs::resize_file(path, uintmax_t(6 + length + 1));   // header, bases, final newline
+    { std::ofstream(path + ".fai") << "huge\t" << length << "\t6\t" << length << "\t" << length + 1 << "\n"; }
+    auto fa = ms::FastaFile::open(path);
+    MS_CHECK_MSG(fa.ok(), fa.error().message);
+    MS_CHECK_EQ(fa->records().size(), size_t(1));
+    MS_CHECK_EQ(fa->records()[0].length, length);
+    fs::remove(path);
+    fs::remove(path + ".fai");
+}
+
 MS_TEST(fasta_errors_name_file_and_record) {
     const std::string path = scratch("one.fa");
     { std::ofstream(path) << ">only\nACGT\n"; }
