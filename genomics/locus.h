@@ -53,7 +53,9 @@ Result<Region> parse_locus(std::string_view text, const ContigList& contigs);
 
 // The locus text for a region, 1-based inclusive with thousands separators
 // (`chr1:1,000-2,000`), braces around names that hold ':'. parse_locus reads it back unchanged
-// (for a non-empty region; an empty one has no 1-based inclusive form).
+// (for a non-empty region; an empty one has no 1-based inclusive form), except where another
+// contig is itself named like the text (contigs `chr1` and `chr1:1-5`): parse_locus then reports
+// the ambiguity rather than guess (tests/fuzz/fuzz_locus checks both).
 std::string format_locus(const Region& region);
 
 }  // namespace ms

@@ -113,4 +113,17 @@ MS_TEST(locus_format_round_trips) {
     }
 }
 
+// Found by tests/fuzz/fuzz_locus: `amb:01-10` is amb's bases 1..10, but format_locus writes that
+// region as `amb:1-10`, which is also the name of another contig. Reading it back must report the
+// ambiguity, never return either region silently.
+MS_TEST(locus_format_of_a_region_named_like_another_contig_is_ambiguous) {
+    auto r = ms::parse_locus("amb:01-10", contigs());
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    MS_CHECK(*r == (ms::Region{"amb", 0, 10}));
+    MS_CHECK_EQ(ms::format_locus(*r), std::string("amb:1-10"));
+    auto back = ms::parse_locus(ms::format_locus(*r), contigs());
+    MS_CHECK(!back.ok());
+    MS_CHECK_MSG(back.error().message.find("is ambiguous") != std::string::npos, back.error().message);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
