@@ -2,6 +2,13 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QVBoxLayout>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFutureWatcher>
@@ -17,6 +24,8 @@
 #include "app/genome_info.h"
 #include "app/version_report.h"
 #include "engine/model.h"
+#include "ui/genome_view.h"
+#include "ui/locus_bar.h"
 
 namespace ms::ui {
 
@@ -56,7 +65,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     sequences_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     sequences_->setSelectionBehavior(QAbstractItemView::SelectRows);
     sequences_->setSortingEnabled(true);
-    setCentralWidget(sequences_);
+    sequences_->verticalHeader()->hide();
+    buildGenomeView();
 
     modelText_ = new QPlainTextEdit(this);
     modelText_->setObjectName(QStringLiteral("modelText"));
@@ -70,7 +80,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     modelDock_->setWidget(modelText_);
     addDockWidget(Qt::RightDockWidgetArea, modelDock_);
 
-    status_ = new QLabel(tr("Open a genome with File ▸ Open FASTA…"), this);
+    status_ = new QLabel(tr("Open a genome with File ▸ Open Genome…, or drop files on the window"), this);
     statusBar()->addWidget(status_, 1);
     buildMenus();
 }
@@ -78,8 +88,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->setObjectName(QStringLiteral("menuFile"));
-    QAction* open = file->addAction(tr("&Open FASTA…"), this, &MainWindow::chooseFasta);
+    QAction* open = file->addAction(tr("&Open Genome (FASTA)…"), this, &MainWindow::chooseFasta);
+    open->setObjectName(QStringLiteral("actionOpenGenome"));
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &Reads (BAM/CRAM)…"), this, [this] { chooseSource(SourceKind::Reads); });
+    file->addAction(tr("Open &Variants (VCF)…"), this, [this] { chooseSource(SourceKind::Variants); });
+    file->addAction(tr("Open &Annotations (BED/GFF3)…"), this, [this] { chooseSource(SourceKind::Annotations); });
+    file->addAction(tr("Open Results &Database…"), this, [this] { chooseSource(SourceKind::Database); });
+    file->addSeparator();
+    QAction* snapshot = file->addAction(tr("Save &Snapshot (PNG/SVG)…"), this, &MainWindow::saveSnapshot);
+    snapshot->setObjectName(QStringLiteral("actionSnapshot"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
     quit->setShortcut(QKeySequence::Quit);
@@ -111,6 +129,7 @@ void MainWindow::chooseModel() {
 }
 
 void MainWindow::openFasta(const QString& path) {
+    loader_->open(SourceKind::Genome, path);
     const quint64 generation = ++fastaGeneration_;
     status_->setText(tr("Reading %1…").arg(path));
     auto* watcher = new QFutureWatcher<FastaResult>(this);
@@ -174,6 +193,161 @@ void MainWindow::openModel(const QString& dir) {
         if (!m) return ModelResult{false, QString::fromStdString(m.error().message)};
         return ModelResult{true, QString::fromStdString(m->summary())};
     }));
+}
+
+void MainWindow::buildGenomeView() {
+    loader_ = new TrackLoader(this);
+    view_ = new GenomeView;
+    locusBar_ = new LocusBar;
+    // The view is as tall as its tracks; the scroll area scrolls when they outgrow the window.
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("genomeScroll"));
+    scroll->setWidget(view_);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* centre = new QWidget;
+    auto* layout = new QVBoxLayout(centre);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(locusBar_);
+    layout->addWidget(scroll, 1);
+    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    splitter->addWidget(sequences_);
+    splitter->addWidget(centre);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({260, 840});
+    setCentralWidget(splitter);
+    setAcceptDrops(true);
+
+    connect(view_, &GenomeView::dataRequested, loader_, &TrackLoader::request);
+    connect(loader_, &TrackLoader::loaded, view_, &GenomeView::setData);
+    connect(loader_, &TrackLoader::opened, this, &MainWindow::sourceReady);
+    connect(view_, &GenomeView::regionChanged, locusBar_, &LocusBar::showRegion);
+    connect(view_, &GenomeView::navigated, locusBar_, &LocusBar::recordVisit);
+    connect(view_, &GenomeView::copySequenceRequested, this, &MainWindow::copySequence);
+    connect(locusBar_, &LocusBar::regionRequested, this, [this](const Region& r) {
+        view_->setRegion(r);
+        locusBar_->recordVisit(view_->region());
+        view_->setFocus();
+    });
+    connect(locusBar_, &LocusBar::zoomRequested, this, [this](double factor) {
+        view_->zoomBy(factor);
+        locusBar_->recordVisit(view_->region());
+    });
+    connect(locusBar_, &LocusBar::locusError, this, [this](const QString& message) { status_->setText(message); });
+    connect(loader_, &TrackLoader::sequenceFetched, this, [this](quint64 ticket, bool ok, const QString& text) {
+        if (ticket != copyTicket_) return;   // a later copy superseded this one
+        if (ok) {
+            QGuiApplication::clipboard()->setText(text);
+            status_->setText(tr("Copied %n base(s) to the clipboard", nullptr, int(text.size())));
+        } else {
+            status_->setText(text);
+        }
+        emit sequenceCopied(ok, text);
+    });
+    // Clicking a sequence in the list shows it whole.
+    connect(sequences_, &QTableWidget::cellClicked, this, [this](int row, int) {
+        if (QTableWidgetItem* item = sequences_->item(row, 0)) goTo(item->text());
+    });
+}
+
+void MainWindow::sourceReady(SourceKind kind, const QString& path, bool ok, const QString& message,
+                             const std::shared_ptr<const SourceState>& state) {
+    if (!ok) {
+        const QString text = tr("Cannot open %1 '%2': %3").arg(sourceKindName(kind), path, message);
+        status_->setText(text);
+        // A genome's problem is reported by the sequence list's load already: one box, not two.
+        if (kind != SourceKind::Genome) QMessageBox::warning(this, tr("Cannot open %1").arg(sourceKindName(kind)), message);
+        emit sourceOpened(kind, path, false, message);
+        return;
+    }
+    view_->setContigs(state->contigs);
+    locusBar_->setSources(state->contigs, state->annotations);
+    view_->reload();
+    if (kind != SourceKind::Genome) status_->setText(tr("Opened %1 %2").arg(sourceKindName(kind), QFileInfo(path).fileName()));
+    emit sourceOpened(kind, path, true, QString());
+}
+
+void MainWindow::openSource(SourceKind kind, const QString& path) {
+    if (kind == SourceKind::Genome) {
+        openFasta(path);
+        return;
+    }
+    status_->setText(tr("Opening %1…").arg(path));
+    loader_->open(kind, path);
+}
+
+bool MainWindow::openFile(const QString& path) {
+    const auto kind = sourceKindOf(path);
+    if (!kind) {
+        status_->setText(tr("'%1' is not a file MambaScope opens: FASTA, BAM/CRAM, VCF/BCF, BED/GFF3 or a results database")
+                             .arg(path));
+        return false;
+    }
+    openSource(*kind, path);
+    return true;
+}
+
+void MainWindow::goTo(const QString& locus) { locusBar_->go(locus); }
+
+void MainWindow::chooseSource(SourceKind kind) {
+    QString filter;
+    switch (kind) {
+    case SourceKind::Reads: filter = tr("Reads (*.bam *.cram *.sam);;All files (*)"); break;
+    case SourceKind::Variants: filter = tr("Variants (*.vcf *.vcf.gz *.bcf);;All files (*)"); break;
+    case SourceKind::Annotations: filter = tr("Annotations (*.bed *.bed.gz *.gff *.gff3 *.gff.gz *.gff3.gz);;All files (*)"); break;
+    case SourceKind::Database: filter = tr("Results database (*.db *.sqlite);;All files (*)"); break;
+    case SourceKind::Genome: chooseFasta(); return;
+    }
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open %1").arg(sourceKindName(kind)), QString(), filter);
+    if (!path.isEmpty()) openSource(kind, path);
+}
+
+void MainWindow::saveSnapshot() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save snapshot"), QStringLiteral("snapshot.png"),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty()) return;
+    const QString error = view_->saveSnapshot(path, QSize(view_->width(), std::max(view_->height(), view_->contentHeight())));
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Cannot save the snapshot"), error);
+    else status_->setText(tr("Saved %1").arg(path));
+}
+
+void MainWindow::copySequence(const Region& region) {
+    // The clipboard is no place for a chromosome; 10 Mbp is already more than editors like.
+    constexpr qint64 kMaxCopy = 10'000'000;
+    if (region.length() > kMaxCopy) {
+        const QString why = tr("%1 is %2 bp long; copy at most %3 bp (select a smaller region with Shift+drag)")
+                                .arg(QString::fromStdString(format_locus(region)))
+                                .arg(QLocale().toString(qlonglong(region.length())))
+                                .arg(QLocale().toString(kMaxCopy));
+        status_->setText(why);
+        emit sequenceCopied(false, why);
+        return;
+    }
+    loader_->fetchSequence(region, ++copyTicket_);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (!event->mimeData()->hasUrls()) return;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile() && sourceKindOf(url.toLocalFile())) {
+            event->acceptProposedAction();
+            return;
+        }
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    // A genome first (CRAM decodes against it, the others are placed on it), then the rest.
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) paths << url.toLocalFile();
+    std::stable_sort(paths.begin(), paths.end(), [](const QString& a, const QString& b) {
+        return (sourceKindOf(a) == SourceKind::Genome) > (sourceKindOf(b) == SourceKind::Genome);
+    });
+    for (const QString& p : paths) openFile(p);
+    event->acceptProposedAction();
 }
 
 void MainWindow::showAbout() {

@@ -1,17 +1,27 @@
-// The main window: menus File, View, Run, Help; a sequence list of the open genome; a model panel.
-// Loading happens on worker threads (QtConcurrent); results come back through QFutureWatcher, and
-// a generation counter drops results of loads that were superseded.
+// The main window: menus File, View, Run, Help; on the left the sequences of the open genome; in
+// the centre the locus bar over the genome view; a model panel. Loading happens on worker threads
+// (QtConcurrent for the genome summary, the track loader for everything the view shows); results
+// come back through signals, and generation counters drop results of loads that were superseded.
 #pragma once
 
 #include <QMainWindow>
+#include <memory>
+
+#include "genomics/locus.h"
+#include "ui/track_loader.h"
 
 class QAction;
+class QDragEnterEvent;
+class QDropEvent;
 class QDockWidget;
 class QLabel;
 class QPlainTextEdit;
 class QTableWidget;
 
 namespace ms::ui {
+
+class GenomeView;
+class LocusBar;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -21,19 +31,45 @@ public:
     // Starts loading a FASTA file in the background; the sequence list fills when it is read.
     void openFasta(const QString& path);
     void openModel(const QString& dir);
+    // Opens a file into the genome view (a genome also fills the sequence list); the kind is
+    // taken from the name when not given. Answered by sourceOpened.
+    void openSource(ms::ui::SourceKind kind, const QString& path);
+    bool openFile(const QString& path);
+    // Goes to a locus, sequence or feature name as the locus box would.
+    void goTo(const QString& locus);
+
+    GenomeView* genomeView() const { return view_; }
+    LocusBar* locusBar() const { return locusBar_; }
 
 signals:
     // Emitted once a load finished (ok or not); the tests wait on these.
     void fastaLoaded(bool ok, const QString& message);
     void modelLoaded(bool ok, const QString& message);
+    void sourceOpened(ms::ui::SourceKind kind, const QString& path, bool ok, const QString& message);
+    // The sequence put on the clipboard (or why not).
+    void sequenceCopied(bool ok, const QString& basesOrError);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private slots:
     void chooseFasta();
     void chooseModel();
+    void chooseSource(ms::ui::SourceKind kind);
+    void saveSnapshot();
     void showAbout();
 
 private:
     void buildMenus();
+    void buildGenomeView();
+    void sourceReady(ms::ui::SourceKind kind, const QString& path, bool ok, const QString& message,
+                     const std::shared_ptr<const ms::ui::SourceState>& state);
+    void copySequence(const ms::Region& region);
+    TrackLoader* loader_ = nullptr;
+    GenomeView* view_ = nullptr;
+    LocusBar* locusBar_ = nullptr;
+    quint64 copyTicket_ = 0;
     QTableWidget* sequences_ = nullptr;
     QPlainTextEdit* modelText_ = nullptr;
     QDockWidget* modelDock_ = nullptr;

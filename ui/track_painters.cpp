@@ -1,0 +1,497 @@
+#include "ui/track_painters.h"
+
+#include <QFontMetrics>
+#include <QLineF>
+#include <QLocale>
+#include <QPainterPath>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace ms::ui {
+
+namespace {
+
+const QColor kPanel(247, 247, 247);
+const QColor kRule(224, 224, 224);
+const QColor kText(40, 40, 40);
+const QColor kMuted(130, 130, 130);
+const QColor kCoverage(175, 175, 175);
+const QColor kFeature(0, 0, 178);
+const QColor kVariant(31, 78, 153);
+
+// Per pixel column of the data area: the range and mean of the bins under it (NaN: nothing).
+struct Columns {
+    std::vector<float> lo, hi, mean;
+    int first = 0;   // x of column 0
+    size_t size() const { return mean.size(); }
+};
+
+Columns columnize(const std::vector<TrackBin>& bins, const ViewMapping& m) {
+    Columns c;
+    const int w = int(std::ceil(m.width));
+    c.first = int(m.x0);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    c.lo.assign(size_t(w), nan);
+    c.hi.assign(size_t(w), nan);
+    c.mean.assign(size_t(w), nan);
+    std::vector<double> sum(size_t(w), 0.0);
+    std::vector<double> weight(size_t(w), 0.0);
+    for (const TrackBin& b : bins) {
+        if (b.end <= m.visible.begin || b.begin >= m.visible.end || std::isnan(b.mean)) continue;
+        const int c0 = std::max(0, int(std::floor(m.x(double(b.begin)) - m.x0)));
+        const int c1 = std::min(w - 1, std::max(c0, int(std::ceil(m.x(double(b.end)) - m.x0)) - 1));
+        for (int col = c0; col <= c1; ++col) {
+            const size_t i = size_t(col);
+            c.lo[i] = std::isnan(c.lo[i]) ? b.min : std::min(c.lo[i], b.min);
+            c.hi[i] = std::isnan(c.hi[i]) ? b.max : std::max(c.hi[i], b.max);
+            const double bw = double(b.end - b.begin);
+            sum[i] += double(b.mean) * bw;
+            weight[i] += bw;
+        }
+    }
+    for (size_t i = 0; i < size_t(w); ++i)
+        if (weight[i] > 0) c.mean[i] = float(sum[i] / weight[i]);
+    return c;
+}
+
+QRect dataArea(const QRect& lane, const ViewMapping& m) {
+    return QRect(int(m.x0), lane.top(), int(std::ceil(m.width)), lane.height());
+}
+
+QString formatNumber(double v) {
+    const double a = std::fabs(v);
+    if (v == std::round(v) && a < 1e6) return QString::number(qlonglong(v));
+    if (a != 0 && (a < 0.01 || a >= 100000)) return QString::number(v, 'g', 3);
+    if (a >= 100) return QString::number(v, 'f', 0);
+    return QString::number(v, 'f', 2);
+}
+
+QString scaleText(double lo, double hi) { return QStringLiteral("[%1 – %2]").arg(formatNumber(lo), formatNumber(hi)); }
+
+// The scale in the top-left corner of the data area, as IGV prints it.
+void paintScale(QPainter& p, const QRect& area, const QString& text) {
+    QFont f = p.font();
+    f.setPointSizeF(f.pointSizeF() * 0.85);
+    p.save();
+    p.setFont(f);
+    p.setPen(kMuted);
+    p.drawText(area.adjusted(4, 1, -4, 0), Qt::AlignLeft | Qt::AlignTop, text);
+    p.restore();
+}
+
+// A "nice" ruler step (1, 2 or 5 times a power of ten) giving ticks at least minPx apart.
+double niceStep(double bpPerPx, double minPx) {
+    const double raw = bpPerPx * minPx;
+    const double p10 = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
+    for (double k : {1.0, 2.0, 5.0, 10.0})
+        if (k * p10 >= raw) return std::max(1.0, k * p10);
+    return 10 * p10;
+}
+
+QString formatPosition(double pos, double step) {
+    QLocale loc(QLocale::English);
+    if (step >= 1e6) return loc.toString(pos / 1e6, 'f', step >= 1e7 ? 0 : 1) + QStringLiteral(" Mb");
+    if (step >= 1e3) return loc.toString(pos / 1e3, 'f', step >= 1e4 ? 0 : 1) + QStringLiteral(" kb");
+    return loc.toString(qlonglong(pos));
+}
+
+QString formatLength(int64_t bp) {
+    QLocale loc(QLocale::English);
+    if (bp >= 10'000'000) return loc.toString(double(bp) / 1e6, 'f', 1) + QStringLiteral(" Mb");
+    if (bp >= 10'000) return loc.toString(double(bp) / 1e3, 'f', 1) + QStringLiteral(" kb");
+    return loc.toString(qlonglong(bp)) + QStringLiteral(" bp");
+}
+
+}  // namespace
+
+QColor baseColor(char base) {
+    switch (base) {
+    case 'A': case 'a': return QColor(0, 150, 0);
+    case 'C': case 'c': return QColor(0, 0, 255);
+    case 'G': case 'g': return QColor(209, 113, 5);
+    case 'T': case 't': return QColor(255, 0, 0);
+    default: return QColor(150, 150, 150);
+    }
+}
+
+QColor labelColor(const std::vector<std::string>& classes, const std::string& label) {
+    // Tableau 10: distinct, readable on white, colour-blind-aware ordering.
+    static const QColor kPalette[] = {QColor(78, 121, 167), QColor(242, 142, 43), QColor(225, 87, 89), QColor(118, 183, 178),
+                                      QColor(89, 161, 79),  QColor(237, 201, 72), QColor(176, 122, 161), QColor(255, 157, 167),
+                                      QColor(156, 117, 95), QColor(186, 176, 172)};
+    constexpr size_t n = sizeof(kPalette) / sizeof(kPalette[0]);
+    auto it = std::find(classes.begin(), classes.end(), label);
+    if (it != classes.end()) return kPalette[size_t(it - classes.begin()) % n];
+    return kPalette[std::hash<std::string>{}(label) % n];
+}
+
+void paintLaneName(QPainter& p, const QRect& lane, int panelWidth, const QString& title, const QString& detail) {
+    const QRect panel(lane.left(), lane.top(), panelWidth, lane.height());
+    p.fillRect(panel, kPanel);
+    p.setPen(kRule);
+    p.drawLine(panel.topRight(), panel.bottomRight());
+    p.drawLine(lane.bottomLeft(), lane.bottomRight());
+    const QFontMetrics fm(p.font());
+    p.setPen(kText);
+    const QRect text = panel.adjusted(6, 2, -6, -2);
+    const int lines = detail.isEmpty() ? 1 : 2;
+    const int top = lane.height() < fm.height() * lines + 4 ? text.top() : text.top() + 2;
+    p.drawText(QRect(text.left(), top, text.width(), fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+               fm.elidedText(title, Qt::ElideMiddle, text.width()));
+    if (!detail.isEmpty() && lane.height() >= fm.height() * 2 + 4) {
+        p.setPen(kMuted);
+        p.drawText(QRect(text.left(), top + fm.height(), text.width(), fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+                   fm.elidedText(detail, Qt::ElideRight, text.width()));
+    }
+}
+
+void paintNote(QPainter& p, const QRect& lane, const ViewMapping& m, const QString& note) {
+    p.save();
+    QFont f = p.font();
+    f.setItalic(true);
+    p.setFont(f);
+    p.setPen(kMuted);
+    p.drawText(dataArea(lane, m), Qt::AlignCenter, note);
+    p.restore();
+}
+
+void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t contigLength) {
+    const QRect area = dataArea(lane, m);
+    p.save();
+    p.setClipRect(lane);
+    const QFontMetrics fm(p.font());
+    // The contig as a thin bar with the visible part boxed in red, as IGV's ideogram shows it.
+    const int barTop = lane.top() + 4, barH = 8;
+    const QRectF bar(area.left(), barTop, area.width() - 1, barH);
+    p.setPen(QColor(160, 160, 160));
+    p.setBrush(QColor(235, 235, 235));
+    p.drawRoundedRect(bar, 3, 3);
+    if (contigLength > 0) {
+        const double s = bar.width() / double(contigLength);
+        QRectF box(bar.left() + double(m.visible.begin) * s, barTop - 2, std::max(2.0, double(m.visible.length()) * s), barH + 4);
+        p.setPen(QPen(QColor(220, 0, 0), 1.5));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(box);
+    }
+    // The locus in words, centred.
+    QLocale loc(QLocale::English);
+    const QString where = QStringLiteral("%1:%2-%3  (%4)")
+                              .arg(QString::fromStdString(m.visible.contig), loc.toString(qlonglong(m.visible.begin + 1)),
+                                   loc.toString(qlonglong(m.visible.end)), formatLength(m.visible.length()));
+    const int textTop = barTop + barH + 3;
+    p.setPen(kText);
+    p.drawText(QRect(area.left(), textTop, area.width(), fm.height()), Qt::AlignHCenter | Qt::AlignTop, where);
+    // Ticks with labels on a nice step; the first base of a tick is labelled 1-based, as people count.
+    const double step = niceStep(m.bpPerPx(), fm.horizontalAdvance(QStringLiteral("000,000,000")) + 16);
+    const int axis = lane.bottom() - 2;
+    p.setPen(QColor(90, 90, 90));
+    p.drawLine(area.left(), axis, area.right(), axis);
+    const double first = std::ceil(double(m.visible.begin) / step) * step;
+    for (double pos = first; pos <= double(m.visible.end); pos += step) {
+        const double x = m.x(pos);
+        p.drawLine(QLineF(x, axis - 6, x, axis));
+        if (pos == 0) continue;   // people count from 1: a "0" label reads as a base that is not there
+        const QString label = formatPosition(pos, step);
+        const double half = fm.horizontalAdvance(label) / 2.0 + 1;
+        if (x - half < area.left() || x + half > area.right()) continue;   // a cut label misleads
+        p.drawText(QRectF(x - half, axis - 7 - fm.height(), 2 * half, fm.height()), Qt::AlignHCenter | Qt::AlignBottom, label);
+    }
+    p.restore();
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(m.visible.contig), formatLength(contigLength));
+}
+
+void paintSequence(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d) {
+    paintLaneName(p, lane, kNamePanelWidth, QObject::tr("Sequence"));
+    const double pxPerBase = 1.0 / m.bpPerPx();
+    const int64_t from = std::max(m.visible.begin, d.span.begin), to = std::min(m.visible.end, d.span.end);
+    if (d.bases.empty() || pxPerBase < 1 || from >= to || d.span.contig != m.visible.contig) {
+        paintNote(p, lane, m, pxPerBase < 1 ? QObject::tr("zoom in to see the bases") : QObject::tr("loading…"));
+        return;
+    }
+    p.save();
+    p.setClipRect(dataArea(lane, m));
+    const bool letters = pxPerBase >= 8;
+    QFont f = p.font();
+    f.setBold(true);
+    p.setFont(f);
+    for (int64_t pos = from; pos < to; ++pos) {
+        const size_t i = size_t(pos - d.span.begin);
+        if (i >= d.bases.size()) break;
+        const char b = d.bases[i];
+        const QRectF r(m.x(double(pos)), lane.top() + 3, pxPerBase, lane.height() - 6);
+        if (letters) {
+            p.setPen(baseColor(b));
+            p.drawText(r, Qt::AlignCenter, QString(QChar::fromLatin1(b)));
+        } else {
+            p.fillRect(r, baseColor(b));
+        }
+    }
+    p.restore();
+}
+
+void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, const BaseProbabilities& probs) {
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(probs.label), QObject::tr("A C G T stacked"));
+    const QRect area = dataArea(lane, m).adjusted(0, 2, 0, -2);
+    Columns c[4];
+    for (int b = 0; b < 4; ++b) c[b] = columnize(probs.channel[b], m);
+    static const char kBases[4] = {'A', 'C', 'G', 'T'};
+    std::vector<QRectF> rects[4];
+    // Adjacent columns with equal values merge into one rectangle, so a base-level view paints one
+    // block per base rather than one per pixel.
+    for (size_t col = 0; col < c[0].size(); ++col) {
+        double v[4], sum = 0;
+        for (int b = 0; b < 4; ++b) sum += v[b] = std::isnan(c[b].mean[col]) ? 0.0 : std::max(0.0f, c[b].mean[col]);
+        if (sum <= 0) continue;
+        double y = area.bottom() + 1;
+        for (int b = 0; b < 4; ++b) {
+            const double h = v[b] / sum * area.height();
+            const QRectF r(c[0].first + double(col), y - h, 1.0, h);
+            auto& list = rects[b];
+            if (!list.empty() && std::fabs(list.back().right() - r.left()) < 1e-6 && std::fabs(list.back().top() - r.top()) < 1e-6 &&
+                std::fabs(list.back().height() - r.height()) < 1e-6)
+                list.back().setRight(r.right());
+            else
+                list.push_back(r);
+            y -= h;
+        }
+    }
+    p.save();
+    p.setClipRect(area);
+    p.setPen(Qt::NoPen);
+    for (int b = 0; b < 4; ++b) {
+        QColor col = baseColor(kBases[b]);
+        col.setAlpha(200);
+        p.setBrush(col);
+        p.drawRects(rects[b].data(), int(rects[b].size()));
+    }
+    p.restore();
+    paintScale(p, dataArea(lane, m), QStringLiteral("[0 – 1]"));
+}
+
+void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track) {
+    const QRect area = dataArea(lane, m).adjusted(0, 14, 0, -2);   // room for the scale on top
+    const Columns c = columnize(track.bins, m);
+    // Autoscale to the visible means, with 0 as the baseline when all values lie on one side of it
+    // (log-likelihoods below, entropies above), so bars start at zero as a biologist expects.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (float v : c.mean)
+        if (!std::isnan(v)) lo = std::min(lo, double(v)), hi = std::max(hi, double(v));
+    const bool any = lo <= hi;
+    if (!any) {
+        paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(track.label));
+        paintNote(p, lane, m, QObject::tr("no values here"));
+        return;
+    }
+    if (lo > 0) lo = 0;
+    if (hi < 0) hi = 0;
+    if (hi - lo < 1e-9) hi = lo + 1;
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(track.label));
+    auto y = [&](double v) { return area.bottom() + 1 - (std::clamp(v, lo, hi) - lo) / (hi - lo) * area.height(); };
+    const double base = y(0);
+    std::vector<QLineF> band, bars;
+    band.reserve(c.size());
+    bars.reserve(c.size());
+    for (size_t col = 0; col < c.size(); ++col) {
+        if (std::isnan(c.mean[col])) continue;
+        const double x = c.first + double(col) + 0.5;
+        band.emplace_back(x, y(c.lo[col]), x, y(c.hi[col]));
+        bars.emplace_back(x, base, x, y(c.mean[col]));
+    }
+    p.save();
+    p.setClipRect(area);
+    p.setPen(QPen(QColor(178, 198, 224), 1));   // the range of values under a column, light
+    p.drawLines(band.data(), int(band.size()));
+    p.setPen(QPen(QColor(31, 91, 168), 1));      // the mean, as bars from the baseline
+    p.drawLines(bars.data(), int(bars.size()));
+    p.setPen(QPen(QColor(150, 150, 150), 1, Qt::DotLine));
+    p.drawLine(QLineF(area.left(), base, area.right(), base));
+    p.restore();
+    paintScale(p, dataArea(lane, m), scaleText(lo, hi));
+}
+
+void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set) {
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
+                  set.truncated ? QObject::tr("zoom in: not all shown") : QString());
+    const QRect area = dataArea(lane, m).adjusted(0, 3, 0, -3);
+    p.save();
+    p.setClipRect(area);
+    const QFontMetrics fm(p.font());
+    int lastCol = std::numeric_limits<int>::min();
+    for (const PredictionSpan& s : set.spans) {
+        if (s.end <= m.visible.begin || s.begin >= m.visible.end) continue;
+        const double x0 = m.x(double(s.begin)), x1 = std::max(m.x(double(s.end)), x0 + 1);
+        if (x1 - x0 < 1.5 && int(x0) == lastCol) continue;   // one mark a column at chromosome scale
+        lastCol = int(x0);
+        // Neighbouring windows of one label stay apart by a hairline where there is room for it.
+        const QRectF r(x0, area.top(), x1 - x0 > 4 ? x1 - x0 - 1 : x1 - x0, area.height());
+        const QColor col = labelColor(set.classes, s.label);
+        p.fillRect(r, col);
+        const QString text = QString::fromStdString(s.label);
+        if (r.width() > fm.horizontalAdvance(text) + 6) {
+            p.setPen(Qt::white);
+            p.drawText(r, Qt::AlignCenter, text);
+        }
+    }
+    p.restore();
+}
+
+void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const VariantSet& set) {
+    const QRect area = dataArea(lane, m).adjusted(0, 3, 0, -3);
+    double maxAbs = 0;
+    if (set.from_store)
+        for (const VariantMark& v : set.marks)
+            if (v.score && v.end > m.visible.begin && v.begin < m.visible.end) maxAbs = std::max(maxAbs, std::fabs(*v.score));
+    std::string scoreName;
+    for (const VariantMark& v : set.marks)
+        if (!v.score_name.empty()) scoreName = v.score_name;
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
+                  set.from_store && maxAbs > 0 ? QStringLiteral("%1 %2").arg(QString::fromStdString(scoreName), scaleText(-maxAbs, maxAbs))
+                                               : QString());
+    p.save();
+    p.setClipRect(area);
+    const double mid = area.top() + area.height() / 2.0;
+    if (set.from_store && maxAbs > 0) {
+        p.setPen(QPen(QColor(200, 200, 200), 1, Qt::DotLine));
+        p.drawLine(QLineF(area.left(), mid, area.right(), mid));
+    }
+    const QFontMetrics fm(p.font());
+    int lastCol = std::numeric_limits<int>::min();
+    for (const VariantMark& v : set.marks) {
+        if (v.end <= m.visible.begin || v.begin >= m.visible.end) continue;
+        const double x0 = m.x(double(v.begin)), w = std::max(2.0, m.x(double(v.end)) - x0);
+        if (w <= 2.0 && int(x0) == lastCol) continue;
+        lastCol = int(x0);
+        if (set.from_store && v.score && maxAbs > 0) {
+            // Diverging: a score below zero (the ALT less likely than REF) red and downwards.
+            const double h = *v.score / maxAbs * (area.height() / 2.0);
+            const QColor col = *v.score < 0 ? QColor(200, 40, 40) : QColor(40, 80, 200);
+            p.fillRect(QRectF(x0, h >= 0 ? mid - h : mid, w, std::max(1.0, std::fabs(h))), col);
+        } else {
+            p.fillRect(QRectF(x0, area.top(), w, area.height()), kVariant);
+            const QString text = QString::fromStdString(v.alt);
+            if (w > fm.horizontalAdvance(text) + 4) {
+                p.setPen(Qt::white);
+                p.drawText(QRectF(x0, area.top(), w, area.height()), Qt::AlignCenter, text);
+            }
+        }
+    }
+    p.restore();
+}
+
+void paintCoverage(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d, const ReadSet& set) {
+    if (!set.coverage_shown || set.coverage.empty()) {
+        paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label), QObject::tr("coverage"));
+        paintNote(p, lane, m, QString::fromStdString(set.note));
+        return;
+    }
+    // Coverage bins are the request's equal bins over the loaded span.
+    std::vector<TrackBin> bins(set.coverage.size());
+    const int64_t len = d.span.length();
+    const int64_t n = int64_t(set.coverage.size());
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = float(set.coverage[size_t(i)]);
+        bins[size_t(i)] = {d.span.begin + i * len / n, d.span.begin + (i + 1) * len / n, v, v, v};
+    }
+    const Columns c = columnize(bins, m);
+    double hi = 0;
+    for (float v : c.hi)
+        if (!std::isnan(v)) hi = std::max(hi, double(v));
+    hi = std::max(1.0, std::ceil(hi));
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label), QObject::tr("coverage"));
+    const QRect area = dataArea(lane, m).adjusted(0, 14, 0, -1);
+    std::vector<QLineF> bars;
+    bars.reserve(c.size());
+    for (size_t col = 0; col < c.size(); ++col) {
+        if (std::isnan(c.mean[col]) || c.mean[col] <= 0) continue;
+        const double x = c.first + double(col) + 0.5;
+        bars.emplace_back(x, area.bottom() + 1, x, area.bottom() + 1 - c.mean[col] / hi * area.height());
+    }
+    p.save();
+    p.setClipRect(area);
+    p.setPen(QPen(kCoverage, 1));
+    p.drawLines(bars.data(), int(bars.size()));
+    p.restore();
+    paintScale(p, dataArea(lane, m), scaleText(0, hi));
+}
+
+void paintReads(QPainter& p, const QRect& lane, const ViewMapping& m, const ReadSet& set, int readHeight) {
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
+                  set.reads_shown ? QObject::tr("%n read(s)", nullptr, int(set.reads.size())) : QString());
+    if (!set.reads_shown) {
+        paintNote(p, lane, m, QString::fromStdString(set.note));
+        return;
+    }
+    const QRect area = dataArea(lane, m).adjusted(0, 2, 0, -2);
+    p.save();
+    p.setClipRect(area);
+    // Strand colours as IGV's "colour by read strand": forward reddish, reverse bluish.
+    const QColor fwd(215, 155, 155), rev(150, 165, 215), gap(120, 120, 120);
+    const int pitch = readHeight + (readHeight >= 6 ? 2 : 1);
+    for (const ReadPlacement& r : set.reads) {
+        if (r.end <= m.visible.begin || r.begin >= m.visible.end) continue;
+        const double top = area.top() + r.row * pitch;
+        if (top > area.bottom()) continue;
+        const QColor col = r.reverse ? rev : fwd;
+        // Gaps (deletions, spliced introns) as a thin line under the aligned blocks.
+        p.setPen(gap);
+        p.drawLine(QLineF(m.x(double(r.begin)), top + readHeight / 2.0, m.x(double(r.end)), top + readHeight / 2.0));
+        for (const Interval& b : r.blocks) {
+            const double x0 = m.x(double(b.begin));
+            p.fillRect(QRectF(x0, top, std::max(1.0, m.x(double(b.end)) - x0), readHeight), col);
+        }
+    }
+    p.restore();
+    if (!set.note.empty()) paintScale(p, dataArea(lane, m), QString::fromStdString(set.note));
+}
+
+void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const FeatureSet& set, int rowHeight) {
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label));
+    const QRect area = dataArea(lane, m);
+    p.save();
+    p.setClipRect(area);
+    QFont small = p.font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    const QFontMetrics fm(small);
+    p.setFont(small);
+    const int boxH = 10;
+    std::vector<int> lastCol(size_t(std::max(1, set.rows)), std::numeric_limits<int>::min());
+    for (const FeatureMark& f : set.features) {
+        if (f.end <= m.visible.begin || f.begin >= m.visible.end) continue;
+        const double top = area.top() + 3 + f.row * rowHeight;
+        const double x0 = m.x(double(f.begin)), x1 = std::max(m.x(double(f.end)), x0 + 1);
+        const double mid = top + boxH / 2.0;
+        if (f.part) {
+            const double h = f.type == "CDS" ? boxH : boxH * 0.6;
+            p.fillRect(QRectF(x0, mid - h / 2, x1 - x0, h), kFeature);
+            continue;
+        }
+        int& last = lastCol[size_t(std::clamp(f.row, 0, int(lastCol.size()) - 1))];
+        if (x1 - x0 < 1.5 && int(x0) == last) continue;
+        last = int(x0);
+        // A top-level feature with parts (a gene) is a thin line with strand chevrons; one without
+        // parts (a BED interval) is a box.
+        const bool line = f.type == "gene" || f.type == "mRNA" || f.type == "transcript" || f.type == "pseudogene";
+        if (line) {
+            p.setPen(QPen(kFeature, 1));
+            p.drawLine(QLineF(std::max(x0, double(area.left())), mid, std::min(x1, double(area.right())), mid));
+            if (f.strand == '+' || f.strand == '-') {
+                const double dir = f.strand == '+' ? 1 : -1;
+                for (double x = std::max(x0, double(area.left())) + 10; x < std::min(x1, double(area.right())) - 4; x += 24)
+                    p.drawPolyline(QPolygonF{QPointF(x - 2 * dir, mid - 3), QPointF(x + 1 * dir, mid), QPointF(x - 2 * dir, mid + 3)});
+            }
+        } else {
+            p.fillRect(QRectF(x0, top, x1 - x0, boxH), kFeature);
+        }
+        if (!f.name.empty()) {
+            const QString name = QString::fromStdString(f.name);
+            const double centre = (std::max(x0, double(area.left())) + std::min(x1, double(area.right()))) / 2;
+            p.setPen(kText);
+            p.drawText(QRectF(centre - 150, top + boxH + 1, 300, fm.height() + 2), Qt::AlignHCenter | Qt::AlignTop, name);
+        }
+    }
+    p.restore();
+}
+
+}  // namespace ms::ui

@@ -1,0 +1,49 @@
+// Painting of the genome view's lanes, one function per kind of data, from cached ViewData only
+// (no I/O, no allocation beyond one column buffer per lane). Every painter works in pixel columns:
+// the bins of a lane are first reduced to at most one value range per column, so a whole
+// chromosome costs as much to paint as a few hundred bases. Colours follow IGV's where IGV has a
+// convention (bases A green, C blue, G orange, T red; grey coverage; blue features).
+#pragma once
+
+#include <QColor>
+#include <QPainter>
+#include <QRect>
+#include <QString>
+
+#include "ui/view_data.h"
+
+namespace ms::ui {
+
+// Positions of the visible region to x in the lane's data area and back.
+struct ViewMapping {
+    Region visible;
+    double x0 = 0, width = 1;   // the data area, right of the name panel
+    double bpPerPx() const { return double(visible.length()) / width; }
+    double x(double pos) const { return x0 + (pos - double(visible.begin)) / bpPerPx(); }
+    double pos(double px) const { return double(visible.begin) + (px - x0) * bpPerPx(); }
+};
+
+QColor baseColor(char base);
+// The colour of a prediction label: the run's class order picks from a fixed qualitative palette,
+// so a label keeps its colour across views and snapshots.
+QColor labelColor(const std::vector<std::string>& classes, const std::string& label);
+
+// Every painter draws inside `lane` (full width: name panel and data area) and clips to it.
+void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t contigLength);
+void paintSequence(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d);
+void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, const BaseProbabilities& probs);
+void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track);
+void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set);
+void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const VariantSet& set);
+void paintCoverage(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d, const ReadSet& set);
+void paintReads(QPainter& p, const QRect& lane, const ViewMapping& m, const ReadSet& set, int readHeight);
+void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const FeatureSet& set, int rowHeight);
+
+// The name panel of a lane: its title (and a second line, e.g. the scale), elided to fit.
+void paintLaneName(QPainter& p, const QRect& lane, int panelWidth, const QString& title, const QString& detail = {});
+// A grey note across a lane's data area ("zoom in to see reads").
+void paintNote(QPainter& p, const QRect& lane, const ViewMapping& m, const QString& note);
+
+inline constexpr int kNamePanelWidth = 150;
+
+}  // namespace ms::ui

@@ -1,0 +1,115 @@
+// What the genome view shows, as the background loader hands it over: everything for one span of
+// one contig, already reduced to about one bin per pixel column, so painting never reads a file and
+// costs O(width) per track however long the span is. Plain data (no Qt objects), shared read-only
+// between the loader thread and the GUI thread through a shared_ptr.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "genomics/locus.h"
+#include "genomics/results_store.h"
+
+namespace ms::ui {
+
+// What the view asks for: `span` of one contig reduced to `bins` columns. The generation tells
+// stale answers from the current one.
+struct ViewRequest {
+    uint64_t generation = 0;
+    Region span;
+    int bins = 1000;
+};
+
+// A per-position track of a run (loglik, entropy, ism_A ...), as bins over the span.
+struct TrackSeries {
+    std::string name;       // as stored
+    std::string label;      // as shown: the name, with the run when several runs hold one
+    std::vector<TrackBin> bins;
+};
+
+// The four base probabilities of a run, bin for bin (prob_A, prob_C, prob_G, prob_T).
+struct BaseProbabilities {
+    std::string label;
+    std::vector<TrackBin> channel[4];
+};
+
+struct PredictionSpan {
+    int64_t begin = 0, end = 0;
+    std::string label, item;
+    std::optional<double> score;
+};
+
+struct PredictionSet {
+    std::string label;                  // "predictions (run 3)"
+    std::vector<std::string> classes;   // the run's class order: colours follow it
+    std::vector<PredictionSpan> spans;
+    bool truncated = false;             // more overlap the span than were read
+};
+
+struct VariantMark {
+    int64_t begin = 0, end = 0;         // 0-based half-open: REF's bases
+    std::string ref, alt, name;
+    std::optional<double> score;        // the first score of a stored variant
+    std::string score_name;
+};
+
+struct VariantSet {
+    std::string label;                  // the VCF's file name, or "variant scores (run 2)"
+    bool from_store = false;
+    std::vector<VariantMark> marks;
+    bool truncated = false;
+};
+
+struct ReadPlacement {
+    int64_t begin = 0, end = 0;
+    bool reverse = false;
+    int row = 0;                        // packed rows: reads that do not overlap share one
+    std::vector<Interval> blocks;       // aligned stretches; the gaps between are deletions/skips
+    std::string name;
+};
+
+struct ReadSet {
+    std::string label;                  // the BAM/CRAM's file name
+    std::vector<double> coverage;       // mean depth in each of the request's bins (empty: too wide)
+    std::vector<ReadPlacement> reads;   // empty when the span is too wide to show reads
+    int rows = 0;
+    bool reads_shown = false, coverage_shown = false;
+    std::string note;                   // why something is not shown ("zoom in to see reads")
+};
+
+struct FeatureMark {
+    int64_t begin = 0, end = 0;
+    std::string name, type;
+    char strand = '.';
+    int row = 0;                        // the row of its top-level feature: a gene and its parts share one
+    bool part = false;                  // an exon/CDS drawn thick on its parent's line
+};
+
+struct FeatureSet {
+    std::string label;                  // the annotation file's name
+    std::vector<FeatureMark> features;
+    int rows = 0;
+};
+
+// Everything for one request. `span` is what was loaded (clipped to the contig).
+struct ViewData {
+    uint64_t generation = 0;
+    Region span;
+    int bins = 0;
+    int64_t contig_length = 0;
+    bool genome = false;                // a genome holding this contig is open (the sequence lane shows)
+    std::string bases;                  // the reference over span, when it is short enough to show
+    std::vector<BaseProbabilities> probabilities;
+    std::vector<TrackSeries> tracks;
+    std::vector<PredictionSet> predictions;
+    std::vector<VariantSet> variants;
+    std::vector<ReadSet> reads;
+    std::vector<FeatureSet> features;
+    std::vector<std::string> errors;    // a source that failed for this span, in words
+};
+using ViewDataPtr = std::shared_ptr<const ViewData>;
+
+}  // namespace ms::ui
