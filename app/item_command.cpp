@@ -60,7 +60,7 @@ Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_
 // file or a wrong format fails before anything is written). Mates of a pair share a name: they
 // become NAME/1 and NAME/2, as in FASTQ, so each is its own item.
 Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>(const std::string&, const std::string&)>& f,
-                       int64_t limit = -1) {
+                       const JobControl& control, int64_t limit = -1) {
     const std::string ext = fs::path(o.reads).extension().string();
     const bool fastq = ext == ".fq" || ext == ".fastq" || ext == ".gz" || ext == ".bgz";
     if (fastq) {
@@ -70,7 +70,7 @@ Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>
         for (;;) {
             bool got = false;
             MS_ASSIGN(got, reader->next(r));
-            if (!got || interrupted() || limit-- == 0) return {};
+            if (!got || control.cancelled() || limit-- == 0) return {};
             MS_TRY(f(r.name, r.sequence));
         }
     }
@@ -82,7 +82,7 @@ Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>
     for (;;) {
         bool got = false;
         MS_ASSIGN(got, reader->next(r));
-        if (!got || interrupted() || limit-- == 0) return {};
+        if (!got || control.cancelled() || limit-- == 0) return {};
         const bool paired = r.flag & 0x1;   // BAM_FPAIRED; 0x40 / 0x80: first / second of the pair
         MS_TRY(f(paired ? cat(r.name, (r.flag & 0x80) ? "/2" : "/1") : r.name, r.sequence));
     }
@@ -109,54 +109,58 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
 }
 
 int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) {
+    return run_cli_job(o.quiet, [&](const JobControl& control) { return run_items(o, job, command, control); });
+}
+
+Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::string& command, const JobControl& control) {
     const char* what = job == ItemJob::embed ? "embed" : "classify";
-    if (o.fasta.empty() == o.reads.empty()) return fail(cat(what, ": give --fasta or --reads"));
-    if (o.per_record && o.window) return fail(cat(what, ": --per-record and --window exclude each other"));
-    if (o.stride && !o.window) return fail(cat(what, ": --stride needs --window"));
+    if (o.fasta.empty() == o.reads.empty()) return make_error(cat(what, ": give --fasta or --reads"));
+    if (o.per_record && o.window) return make_error(cat(what, ": --per-record and --window exclude each other"));
+    if (o.stride && !o.window) return make_error(cat(what, ": --stride needs --window"));
     auto model = Model::load(o.model);
-    if (!model) return fail(model.error().message);
+    if (!model) return make_error(model.error().message);
     const ClassifierWeights* head = nullptr;
     const ClassifierHeadConfig* head_cfg = nullptr;
     if (job == ItemJob::classify) {
         const auto& heads = model->config.classifiers;
         if (heads.empty())
-            return fail(cat("model '", o.model, "' has no classifier head (config.json has no \"mambascope_heads\"); ",
+            return make_error(cat("model '", o.model, "' has no classifier head (config.json has no \"mambascope_heads\"); ",
                             "use `embed` for its embeddings"));
         for (size_t i = 0; i < heads.size(); ++i)
             if (o.head.empty() ? heads.size() == 1 : heads[i].name == o.head) head = &model->weights.classifiers[i], head_cfg = &heads[i];
         if (!head) {
             std::string names;
             for (const auto& h : heads) names += (names.empty() ? "" : ", ") + h.name;
-            return fail(o.head.empty() ? cat("model '", o.model, "' has several classifier heads (", names, "); choose one with --head")
+            return make_error(o.head.empty() ? cat("model '", o.model, "' has several classifier heads (", names, "); choose one with --head")
                                        : cat("model '", o.model, "' has no classifier head '", o.head, "' (it has ", names, ")"));
         }
     }
     std::optional<FastaFile> fa;
     if (!o.fasta.empty()) {
         auto f = FastaFile::open(o.fasta);
-        if (!f) return fail(f.error().message);
+        if (!f) return make_error(f.error().message);
         fa = std::move(*f);
-    } else if (auto probe = each_read(o, [](const std::string&, const std::string&) -> Result<void> { return {}; }, 1);
+    } else if (auto probe = each_read(o, [](const std::string&, const std::string&) -> Result<void> { return {}; }, control, 1);
                !probe) {
-        return fail(probe.error().message);
+        return make_error(probe.error().message);
     }
     auto precision = parse_precision(o.precision);
-    if (!precision) return fail(precision.error().message);
+    if (!precision) return make_error(precision.error().message);
     auto sha = model_weights_sha256(o.model);
-    if (!sha) return fail(sha.error().message);
+    if (!sha) return make_error(sha.error().message);
     auto choice = open_backend(o.device, o.threads);
-    if (!choice) return fail(choice.error().message);
-    if (!o.quiet) std::fprintf(stderr, "%s\n", choice->note.c_str());
+    if (!choice) return make_error(choice.error().message);
+    control.note(choice->note);
     SessionOptions so;
     so.chunk = o.chunk;
     so.precision = *precision;
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
     auto session = open_session(*model, *choice, so, o.device, o.threads);
-    if (!session) return fail(session.error().message);
+    if (!session) return make_error(session.error().message);
 
     auto store = ResultsStore::open(o.db);
-    if (!store) return fail(store.error().message);
+    if (!store) return make_error(store.error().message);
     nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
                              {"chunk", o.chunk}};
     if (head_cfg) params["head"] = head_cfg->name;
@@ -169,34 +173,33 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
     int64_t skip = 0;
     if (o.resume) {
         auto runs = store->list_runs();
-        if (!runs) return fail(runs.error().message);
+        if (!runs) return make_error(runs.error().message);
         for (const RunRecord& rr : *runs)
             if (rr.status != RunStatus::finished && rr.info.params_json == info.params_json && rr.info.model_sha256 == *sha &&
                 !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
                 run = rr.id;
-        if (*run == 0) return fail(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
+        if (*run == 0) return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
         if (head) {
             PredictionQuery q;
             q.run_id = *run;
             auto n = store->count_predictions(q);
-            if (!n) return fail(n.error().message);
+            if (!n) return make_error(n.error().message);
             skip = *n;
         } else {
             auto n = store->count_embeddings(*run);
-            if (!n) return fail(n.error().message);
+            if (!n) return make_error(n.error().message);
             skip = *n;
         }
-        if (auto r = store->reopen_run(*run); !r) return fail(r.error().message);
-        if (!o.quiet) std::fprintf(stderr, "%s: resuming run %lld after its first %lld items\n", what, static_cast<long long>(*run),
-                                   static_cast<long long>(skip));
+        if (auto r = store->reopen_run(*run); !r) return make_error(r.error().message);
+        control.note(cat(what, ": resuming run ", *run, " after its first ", skip, " items"));
     } else {
         run = store->begin_run(info);
     }
-    if (!run) return fail(run.error().message);
+    if (!run) return make_error(run.error().message);
     if (head_cfg) {
         if (auto r = store->set_prediction_classes(*run, head_cfg->labels); !r) {
             (void)store->finish_run(*run, RunStatus::failed);
-            return fail(r.error().message);
+            return make_error(r.error().message);
         }
     }
 
@@ -223,12 +226,22 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
     };
     const int dm = model->config.d_model;
     std::atomic<int64_t> items{0}, bases{0};
-    SigintScope sigint;
+    // A FASTA's items can be counted from the record lengths (progress with an ETA); reads cannot
+    // without reading the file through once more.
+    int64_t total_items = -1;
+    if (fa) {
+        total_items = -skip;
+        const int64_t stride = o.stride ? o.stride : o.window;
+        for (const SequenceRecord& rec : fa->records())
+            total_items += o.window <= 0 || rec.length <= o.window ? 1 : (rec.length - o.window + stride - 1) / stride + 1;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     std::thread reader([&] {
         const int64_t stride = o.stride ? o.stride : o.window;
         int64_t seen = 0;
         const ItemSink send = [&](Item&& it) -> Result<void> {
-            if (interrupted()) return make_error("interrupted");
+            if (control.cancelled()) return make_error("interrupted");
             if (seen++ < skip) return {};
             if (!items_q.push(std::move(it))) return make_error("stopped");
             return {};
@@ -246,7 +259,7 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         } else {
             r = each_read(o, [&](const std::string& name, const std::string& seq) {
                 return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
-            });
+            }, control);
         }
         if (!r && r.error().message != "stopped") set_error(r.error());
         items_q.close();
@@ -306,9 +319,8 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         if (!r) set_error(r.error());
     });
     Result<void> r;
-    ProgressLine progress(o.quiet);
     while (auto it = items_q.pop()) {
-        if (interrupted()) {
+        if (control.cancelled()) {
             r = make_error("interrupted");
             break;
         }
@@ -322,38 +334,32 @@ int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command) 
         ++items;
         bases += int64_t(it->bases.size());
         it->bases.clear();
+        JobProgress p{what, it->name, items.load(), total_items, "items", seconds(), false};
         if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(vec)}})) break;
-        if (progress.due()) {
-            char line[256];
-            std::snprintf(line, sizeof line, "%s: %lld items, %.2f Mbp, %.0f items/s", what,
-                          static_cast<long long>(items.load()), bases.load() / 1e6, items.load() / progress.seconds());
-            progress.show(line);
-        }
+        control.progress(p);
     }
-    progress.end();
     if (!r) set_error(r.error());
     items_q.close();
     out_q.close();
     reader.join();
     writer.join();
     if (first_error && r) r = *first_error;   // the reader's or writer's error ends the job too
-    const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
+    const RunStatus status = r ? RunStatus::finished : control.cancelled() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);
+    JobOutcome outcome{*run, status, o.db, {}, {}};
     if (!r) {
         if (status == RunStatus::interrupted) {
-            std::fprintf(stderr, "%s: interrupted; run %lld in '%s' is marked interrupted, its committed items kept\n", what,
-                         static_cast<long long>(*run), o.db.c_str());
-            return 130;
+            outcome.summary = cat(what, ": interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed items kept");
+            return outcome;
         }
-        return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
+        return make_error(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)");
     }
-    if (!fin) return fail(fin.error().message);
-    const double s = progress.seconds();
-    std::fprintf(stderr, "%s: %lld items, %lld bases in %.2f s on %s\n", what, static_cast<long long>(items.load()),
-                 static_cast<long long>(bases.load()), s, choice->backend->name().c_str());
-    std::printf("results: run %lld in %s (%lld %s)\n", static_cast<long long>(*run), o.db.c_str(),
-                static_cast<long long>(items.load()), head ? "predictions" : "embeddings");
-    return 0;
+    if (!fin) return fin.error();
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", seconds());
+    outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
+    outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ", head ? "predictions" : "embeddings", ")");
+    return outcome;
 }
 
 }  // namespace ms

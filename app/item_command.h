@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/job_common.h"
+#include "app/job_control.h"
 
 namespace CLI {
 class App;
@@ -25,6 +26,8 @@ struct ItemJobOptions : EngineOptions {
 enum class ItemJob { embed, classify };
 
 void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job);
+// The job itself, for the CLI and the GUI: `control` cancels it and hears its progress.
+Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::string& command, const JobControl& control);
 // Returns the process exit code; errors go to stderr. `command` is the command line, for provenance.
 int cmd_items(const ItemJobOptions& o, ItemJob job, const std::string& command);
 

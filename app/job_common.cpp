@@ -43,6 +43,7 @@ void ProgressLine::show(const std::string& text) {
 
 void ProgressLine::end() {
     if (shown_ && tty_) std::fputc('\n', stderr);
+    shown_ = false;   // a second end() (a note after the line) adds no empty line
 }
 
 double ProgressLine::seconds() const {

@@ -83,20 +83,24 @@ void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o) {
 }
 
 int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
+    return run_cli_job(o.quiet, [&](const JobControl& control) { return run_mutagenesis(o, command, control); });
+}
+
+Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
     auto fasta = FastaFile::open(o.fasta);
-    if (!fasta) return fail(fasta.error().message);
+    if (!fasta) return make_error(fasta.error().message);
     auto region = parse_locus(o.region, ContigList(fasta->records()));
-    if (!region) return fail(cat("--region '", o.region, "': ", region.error().message));
+    if (!region) return make_error(cat("--region '", o.region, "': ", region.error().message));
     if (region->length() > kMaxMutagenesisRegion)
-        return fail(cat("--region '", o.region, "' is ", region->length(), " bases; mutagenesis takes at most ",
+        return make_error(cat("--region '", o.region, "' is ", region->length(), " bases; mutagenesis takes at most ",
                         kMaxMutagenesisRegion, " (3 alleles a position, each with its own downstream window)"));
     auto engine = open_effect_engine(o.model, o, o.batch);
-    if (!engine) return fail(engine.error().message);
+    if (!engine) return make_error(engine.error().message);
     auto sha = model_weights_sha256(o.model);
-    if (!sha) return fail(sha.error().message);
+    if (!sha) return make_error(sha.error().message);
     auto bases = fasta->fetch(region->contig, region->begin, region->end);
-    if (!bases) return fail(bases.error().message);
+    if (!bases) return make_error(bases.error().message);
 
     // One site per A/C/G/T position, its three other bases as ALTs.
     std::vector<EffectSite> sites;
@@ -109,9 +113,11 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
             if (a != b) s.alts.emplace_back(1, kBases[a]);
         sites.push_back(std::move(s));
     }
+    if (control.cancelled()) return JobOutcome{0, RunStatus::interrupted, o.db, "mutagenesis: cancelled before it started", {}};
+    control.progress(JobProgress{"mutagenesis", format_locus(*region), 0, int64_t(sites.size()), "sites", 0.0, false});
     auto llr =
         score_effects(*engine->scorer, *fasta, region->contig, sites, EffectWindow{o.context, o.downstream}, false);
-    if (!llr) return fail(llr.error().message);
+    if (!llr) return make_error(llr.error().message);
 
     // [4, L]: the ΔLL of each base at each position; 0 for the reference base, NaN off A/C/G/T.
     const size_t L = size_t(region->length());
@@ -124,7 +130,7 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
 
     if (!o.tsv.empty()) {
         auto f = AtomicFile::create(o.tsv);
-        if (!f) return fail(f.error().message);
+        if (!f) return make_error(f.error().message);
         std::string text = "sequence\tpos\tref\talt\tdelta_ll\n";
         char line[160];
         for (size_t k = 0; k < sites.size(); ++k)
@@ -133,22 +139,24 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
                               sites[k].ref[0], sites[k].alts[j][0], (*llr)[k][j]);
                 text += region->contig + line;
             }
-        if (auto w = f->write(text.data(), text.size()); !w) return fail(w.error().message);
-        if (auto c = f->commit(); !c) return fail(c.error().message);
+        if (auto w = f->write(text.data(), text.size()); !w) return make_error(w.error().message);
+        if (auto c = f->commit(); !c) return make_error(c.error().message);
     }
 
+    // The matrix is computed in one go; a stop asked for meanwhile keeps the database untouched.
+    if (control.cancelled()) return JobOutcome{0, RunStatus::interrupted, o.db, "mutagenesis: cancelled; nothing written", {}};
     auto store = ResultsStore::open(o.db);
-    if (!store) return fail(store.error().message);
+    if (!store) return make_error(store.error().message);
     const nlohmann::json params = {{"command", "mutagenesis"},        {"fasta", absolute(o.fasta)},
                                    {"region", format_locus(*region)}, {"context", o.context},
                                    {"downstream", o.downstream},      {"log", "log2"}};
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
                                       precision_name(engine->precision), o.fasta, "fasta");
     auto run = store->begin_run(info);
-    if (!run) return fail(run.error().message);
-    auto failed = [&](const std::string& message) {
+    if (!run) return make_error(run.error().message);
+    auto failed = [&](const std::string& message) -> Error {
         (void)store->finish_run(*run, RunStatus::failed);
-        return fail(message);
+        return make_error(message);
     };
     const SequenceRecord* rec = fasta->find(region->contig);
     auto md5 = record_md5(*fasta, *rec);
@@ -165,15 +173,17 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
             return failed(w.error().message);
     }
     if (auto r = store->mark_sequence_complete(*seq); !r) return failed(r.error().message);
-    if (auto r = store->finish_run(*run, RunStatus::finished); !r) return fail(r.error().message);
+    if (auto r = store->finish_run(*run, RunStatus::finished); !r) return r.error();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!o.quiet)
-        std::fprintf(stderr, "mutagenesis: %s, %zu positions x 3 alleles in %.2f s (%lld positions run) on %s\n",
-                     format_locus(*region).c_str(), sites.size(), s,
-                     static_cast<long long>(engine->scorer->positions_run()), engine->device.c_str());
-    std::printf("results: run %lld in %s (tracks ism_A ism_C ism_G ism_T)\n", static_cast<long long>(*run),
-                o.db.c_str());
-    return 0;
+    JobOutcome outcome{*run, RunStatus::finished, o.db, {}, {}};
+    if (!o.quiet) {
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.2f", s);
+        outcome.summary = cat("mutagenesis: ", format_locus(*region), ", ", sites.size(), " positions x 3 alleles in ", secs,
+                              " s (", engine->scorer->positions_run(), " positions run) on ", engine->device);
+    }
+    outcome.result = cat("results: run ", *run, " in ", o.db, " (tracks ism_A ism_C ism_G ism_T)");
+    return outcome;
 }
 
 }  // namespace ms

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/job_common.h"
+#include "app/job_control.h"
 
 namespace CLI {
 class App;
@@ -26,6 +27,8 @@ struct MutagenesisOptions : EngineOptions {
 };
 
 void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o);
+// The job itself, for the CLI and the GUI: `control` cancels it and hears its progress.
+Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::string& command, const JobControl& control);
 int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command);
 
 }  // namespace ms

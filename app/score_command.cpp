@@ -77,23 +77,27 @@ std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int 
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
+    return run_cli_job(o.quiet, [&](const JobControl& control) { return run_score(o, command, control); });
+}
+
+Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, const JobControl& control) {
     auto model = Model::load(o.model);
-    if (!model) return fail(model.error().message);
+    if (!model) return make_error(model.error().message);
     auto fa = FastaFile::open(o.fasta);
-    if (!fa) return fail(fa.error().message);
+    if (!fa) return make_error(fa.error().message);
     const ContigList contigs(fa->records());
     std::vector<Region> targets;
     for (const std::string& r : o.regions) {
         auto region = parse_locus(r, contigs);
-        if (!region) return fail(cat("--region '", r, "': ", region.error().message));
+        if (!region) return make_error(cat("--region '", r, "': ", region.error().message));
         targets.push_back(*region);
     }
     if (!o.bed.empty()) {
         auto bed = read_bed(o.bed, contigs);
-        if (!bed) return fail(bed.error().message);
+        if (!bed) return make_error(bed.error().message);
         for (const BedRegion& b : *bed)
             if (b.region.length() > 0) targets.push_back(b.region);   // insertion points have no bases to score
-        if (targets.empty()) return fail(cat("--bed '", o.bed, "' has no region with bases to score"));
+        if (targets.empty()) return make_error(cat("--bed '", o.bed, "' has no region with bases to score"));
     }
     if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
@@ -101,7 +105,7 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         int i = 0, n = 0;
         char tail = 0;
         if (std::sscanf(o.shard.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
-            return fail(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
+            return make_error(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
         // Targets on one contig stay together (a sequence is one unit of the store).
         std::vector<std::string> names;
         std::vector<int64_t> lengths;
@@ -116,12 +120,12 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         });
     }
     auto precision = parse_precision(o.precision);
-    if (!precision) return fail(precision.error().message);
+    if (!precision) return make_error(precision.error().message);
     auto sha = model_weights_sha256(o.model);
-    if (!sha) return fail(sha.error().message);
+    if (!sha) return make_error(sha.error().message);
     // One engine per lane: cuda:all gives each GPU a lane; on the CPU, lanes share the cores.
     auto devices = single_devices(o.device);
-    if (!devices) return fail(devices.error().message);
+    if (!devices) return make_error(devices.error().message);
     const int n_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     SessionOptions so;
@@ -139,24 +143,24 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
         const std::string& dev = (*devices)[size_t(i) % devices->size()];
         const int threads = std::max(1, cores / n_lanes);
         auto c = open_backend(dev, threads);
-        if (!c) return fail(c.error().message);
-        if (!o.quiet) std::fprintf(stderr, "%s%s\n", n_lanes > 1 ? cat("lane ", i + 1, ": ").c_str() : "", c->note.c_str());
+        if (!c) return make_error(c.error().message);
+        control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), c->note));
         engines[size_t(i)].choice = std::move(*c);
         auto s = open_session(*model, engines[size_t(i)].choice, so, dev, threads);
-        if (!s) return fail(s.error().message);
+        if (!s) return make_error(s.error().message);
         engines[size_t(i)].session = std::move(*s);
         auto f = FastaFile::open(o.fasta);
-        if (!f) return fail(f.error().message);
+        if (!f) return make_error(f.error().message);
         engines[size_t(i)].fasta = std::move(*f);
         device_names += (i ? "+" : "") + engines[size_t(i)].choice.backend->name();
     }
 
     auto store = ResultsStore::open(o.db);
-    if (!store) return fail(store.error().message);
+    if (!store) return make_error(store.error().message);
     // Everything that changes the numbers: a resumed run must match it exactly.
     // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
     auto genome_sha = files_sha256({o.fasta});
-    if (!genome_sha) return fail(genome_sha.error().message);
+    if (!genome_sha) return make_error(genome_sha.error().message);
     nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"fasta_sha256", *genome_sha},
                              {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
@@ -168,29 +172,28 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     std::vector<bool> skip(targets.size(), false);
     if (o.resume) {
         auto runs = store->list_runs();
-        if (!runs) return fail(runs.error().message);
+        if (!runs) return make_error(runs.error().message);
         int64_t found = 0;
         for (const RunRecord& r : *runs)
             if (r.status != RunStatus::finished && r.info.params_json == info.params_json && r.info.model_sha256 == *sha &&
                 r.info.precision == info.precision)
                 found = r.id;
         if (!found)
-            return fail(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
+            return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
                             "(run without --resume to start one)"));
         auto seqs = store->list_sequences(found);
-        if (!seqs) return fail(seqs.error().message);
+        if (!seqs) return make_error(seqs.error().message);
         for (const StoredSequence& s : *seqs)
             if (s.complete)
                 for (size_t i = 0; i < targets.size(); ++i) skip[i] = skip[i] || targets[i].contig == s.info.name;
-        if (auto r = store->reopen_run(found); !r) return fail(r.error().message);
+        if (auto r = store->reopen_run(found); !r) return make_error(r.error().message);
         run = found;
-        if (!o.quiet)
-            std::fprintf(stderr, "score: resuming run %lld, %zu of %zu target(s) already finished\n", static_cast<long long>(found),
-                         size_t(std::count(skip.begin(), skip.end(), true)), targets.size());
+        control.note(cat("score: resuming run ", found, ", ", std::count(skip.begin(), skip.end(), true), " of ",
+                         targets.size(), " target(s) already finished"));
     } else {
         run = store->begin_run(info);
     }
-    if (!run) return fail(run.error().message);
+    if (!run) return make_error(run.error().message);
     std::vector<Region> todo;   // what is left to do
     for (size_t i = 0; i < targets.size(); ++i)
         if (!skip[i]) todo.push_back(targets[i]);
@@ -203,50 +206,43 @@ int cmd_score(const ScoreOptions& o, const std::string& command) {
     for (const auto& [name, encoding] : tracks) {
         if (auto t = store->create_track(*run, name, encoding); !t) {
             (void)store->finish_run(*run, RunStatus::failed);
-            return fail(t.error().message);
+            return make_error(t.error().message);
         }
     }
 
-    SigintScope sigint;
-    ProgressLine progress(o.quiet);
     int64_t total = 0;
     for (const Region& t : todo) total += t.length() * (o.strand == "both" ? 2 : 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     ScoreJob job;
     for (LaneEngine& e : engines) job.lanes.push_back({&*e.fasta, e.session.get()});
     job.targets = todo;
     job.model = &*model;
     job.store = &*store;
     job.run_id = *run;
-    job.interrupted = &interrupted();
+    job.interrupted = control.cancel;
     job.both_strands = o.strand == "both";
     job.progress = [&](const std::string& seq, int64_t done, int64_t all) {
-        if (!progress.due(done >= all)) return;
-        const double s = progress.seconds(), rate = s > 0 ? double(done) / s : 0;
-        char line[512];
-        std::snprintf(line, sizeof line, "score: %s  %.2f of %.2f Mbp (%.0f%%)  %.3f Mbp/s  ETA %.0f s", seq.c_str(),
-                      done / 1e6, all / 1e6, all ? 100.0 * done / all : 100.0, rate / 1e6, rate > 0 ? (all - done) / rate : 0.0);
-        progress.show(line);
+        control.progress(JobProgress{"score", seq, done, all, "bases", seconds(), done >= all});
     };
     const Result<void> r = run_score_pipeline(job);
-    progress.end();
-    const RunStatus status = r ? RunStatus::finished : interrupted() ? RunStatus::interrupted : RunStatus::failed;
+    const RunStatus status = r ? RunStatus::finished : control.cancelled() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);
+    JobOutcome out{*run, status, o.db, {}, {}};
     if (!r) {
         if (status == RunStatus::interrupted) {
-            std::fprintf(stderr, "score: interrupted; run %lld in '%s' is marked interrupted, its committed tiles kept\n",
-                         static_cast<long long>(*run), o.db.c_str());
-            return 130;
+            out.summary = cat("score: interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed tiles kept");
+            return out;
         }
-        return fail(cat(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)"));
+        return make_error(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)");
     }
-    if (!fin) return fail(fin.error().message);
-    const double s = progress.seconds();
-    std::fprintf(stderr, "score: %zu target(s), %lld bases in %.2f s (%.3f Mbp/s) on %s\n", targets.size(),
-                 static_cast<long long>(total), s, s > 0 ? total / s / 1e6 : 0.0,
-                 device_names.c_str());
-    std::printf("results: run %lld in %s (tracks prob_A prob_C prob_G prob_T loglik entropy)\n",
-                static_cast<long long>(*run), o.db.c_str());
-    return 0;
+    if (!fin) return fin.error();
+    const double s = seconds();
+    char line[256];
+    std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s)", s, s > 0 ? total / s / 1e6 : 0.0);
+    out.summary = cat("score: ", targets.size(), " target(s), ", total, " bases in ", line, " on ", device_names);
+    out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy)");
+    return out;
 }
 
 }  // namespace ms

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/job_common.h"
+#include "app/job_control.h"
 
 namespace CLI {
 class App;
@@ -35,6 +36,9 @@ struct ScoreOptions : EngineOptions {
 std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int n);
 
 void add_score_options(CLI::App* sub, ScoreOptions& o);
+// The job itself, for the CLI and the GUI: `control` cancels it and hears its progress. An
+// interrupted run is an outcome (status interrupted), not an error.
+Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, const JobControl& control);
 // Returns the process exit code; errors go to stderr. `command` is the command line, for provenance.
 int cmd_score(const ScoreOptions& o, const std::string& command);
 

@@ -214,12 +214,16 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
             s.info = std::move(info);
             info.reset();
             if (!out.push(std::move(s))) return make_error("the writer stopped");
+            // Progress and Ctrl-C per chunk, not per block: a block of a few Mbp takes seconds on the CPU.
+            {
+                std::lock_guard lock(progress.m);
+                progress.done += v.T;
+                if (job.progress) job.progress(t.contig, progress.done, progress.total);
+            }
+            if (job.interrupted && *job.interrupted) return make_error("interrupted");
             return {};
         };
         MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink));
-        std::lock_guard lock(progress.m);
-        progress.done += int64_t(block->bases.size());
-        if (job.progress) job.progress(t.contig, progress.done, progress.total);
     }
     return {};
 }

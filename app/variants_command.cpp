@@ -76,16 +76,20 @@ void add_variants_options(CLI::App* sub, VariantsOptions& o) {
 }
 
 int cmd_variants(const VariantsOptions& o, const std::string& command) {
+    return run_cli_job(o.quiet, [&](const JobControl& control) { return run_variants(o, command, control); });
+}
+
+Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
     auto fasta = FastaFile::open(o.fasta);
-    if (!fasta) return fail(fasta.error().message);
+    if (!fasta) return make_error(fasta.error().message);
     auto reader = VcfReader::open(o.vcf);
-    if (!reader) return fail(reader.error().message);
+    if (!reader) return make_error(reader.error().message);
     reader->check_ref_against(&*fasta);
     auto engine = open_effect_engine(o.model, o, o.batch);
-    if (!engine) return fail(engine.error().message);
+    if (!engine) return make_error(engine.error().message);
     auto sha = model_weights_sha256(o.model);
-    if (!sha) return fail(sha.error().message);
+    if (!sha) return make_error(sha.error().message);
     const bool both = o.strand == "both";
     const EffectWindow window{o.context, o.downstream};
 
@@ -99,13 +103,13 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
                                             ";strand=", o.strand, ";log=log2"),
                                         cat("##mambascope_command=", command)};
     auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records());
-    if (!out) return fail(out.error().message);
+    if (!out) return make_error(out.error().message);
 
     std::optional<ResultsStore> store;
     int64_t run = 0;
     if (!o.db.empty()) {
         auto s = ResultsStore::open(o.db);
-        if (!s) return fail(s.error().message);
+        if (!s) return make_error(s.error().message);
         store = std::move(*s);
         const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute(o.fasta)}, {"vcf", absolute(o.vcf)},
                                        {"context", o.context},  {"downstream", o.downstream}, {"strand", o.strand},
@@ -116,12 +120,12 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
         const auto fa_bytes = std::filesystem::file_size(o.fasta, ec);
         info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(fa_bytes)});
         auto r = store->begin_run(info);
-        if (!r) return fail(r.error().message);
+        if (!r) return make_error(r.error().message);
         run = *r;
     }
-    auto failed = [&](const std::string& message) {
+    auto failed = [&](const std::string& message) -> Error {
         if (store) (void)store->finish_run(run, RunStatus::failed);
-        return fail(message);
+        return make_error(message);
     };
 
     Counts counts;
@@ -183,7 +187,17 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
     };
 
     VariantRecord rec;
+    JobOutcome outcome{run, RunStatus::finished, o.db, {}, {}};
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     for (;;) {
+        if (control.cancelled()) {
+            // The output VCF is never committed half-written; the stored scores so far stay.
+            if (store) (void)store->finish_run(run, RunStatus::interrupted);
+            outcome.status = RunStatus::interrupted;
+            outcome.summary = cat("variants: interrupted after ", counts.records, " records; no output VCF written",
+                                  store ? cat(", run ", run, " in '", o.db, "' is marked interrupted") : std::string());
+            return outcome;
+        }
         auto more = reader->next(rec);
         if (!more) return failed(more.error().message);
         if (*more) {
@@ -197,26 +211,26 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
                                   " has a REF running past the end of '", rec.contig, "' in FASTA '", o.fasta,
                                   "' (is the VCF of another genome?)"));
         }
-        if (!batch.empty() && (!*more || batch.size() == kRecordsPerBatch || rec.contig != batch.front().contig))
+        if (!batch.empty() && (!*more || batch.size() == kRecordsPerBatch || rec.contig != batch.front().contig)) {
             if (auto r = flush(); !r) return failed(r.error().message);
+            control.progress(JobProgress{"variants", rec.contig, counts.records, -1, "records", seconds(), !*more});
+        }
         if (!*more) break;
         batch.push_back(rec);
     }
     if (auto r = out->commit(); !r) return failed(r.error().message);
     if (store)
-        if (auto r = store->finish_run(run, RunStatus::finished); !r) return fail(r.error().message);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!o.quiet)
-        std::fprintf(
-            stderr,
-            "variants: %lld records, %lld ALTs scored (%.1f /s), %lld not scorable (symbolic), %lld REF mismatches, "
-            "%lld positions run, on %s\n",
-            static_cast<long long>(counts.records), static_cast<long long>(counts.scored_alts),
-            s > 0 ? counts.scored_alts / s : 0.0, static_cast<long long>(counts.unscorable_alts),
-            static_cast<long long>(counts.mismatches), static_cast<long long>(engine->scorer->positions_run()),
-            engine->device.c_str());
-    std::printf("variants: %s%s\n", o.out.c_str(), store ? cat(" and run ", run, " in ", o.db).c_str() : "");
-    return 0;
+        if (auto r = store->finish_run(run, RunStatus::finished); !r) return r.error();
+    const double s = seconds();
+    if (!o.quiet) {
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.1f", s > 0 ? counts.scored_alts / s : 0.0);
+        outcome.summary = cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate,
+                              " /s), ", counts.unscorable_alts, " not scorable (symbolic), ", counts.mismatches,
+                              " REF mismatches, ", engine->scorer->positions_run(), " positions run, on ", engine->device);
+    }
+    outcome.result = cat("variants: ", o.out, store ? cat(" and run ", run, " in ", o.db) : std::string());
+    return outcome;
 }
 
 }  // namespace ms

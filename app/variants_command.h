@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/job_common.h"
+#include "app/job_control.h"
 
 namespace CLI {
 class App;
@@ -27,6 +28,8 @@ struct VariantsOptions : EngineOptions {
 
 void add_variants_options(CLI::App* sub, VariantsOptions& o);
 // Returns the process exit code; `command` is the command line, for provenance.
+// The job itself, for the CLI and the GUI: `control` cancels it and hears its progress.
+Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& command, const JobControl& control);
 int cmd_variants(const VariantsOptions& o, const std::string& command);
 
 }  // namespace ms

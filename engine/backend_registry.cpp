@@ -202,6 +202,17 @@ Result<std::vector<std::string>> single_devices(const std::string& device) {
     return out;
 }
 
+std::vector<DeviceEntry> list_devices() {
+    std::vector<DeviceEntry> out{{"cpu", cat("CPU (", blas_description(), ")"), 0, true, {}}};
+    const GpuScan s = scan_gpus();
+    for (size_t i = 0; i < s.devices.size(); ++i) {
+        const MsCudaDeviceInfo& d = s.devices[i];
+        out.push_back({cat("cuda:", i), cat(d.name, ", ", d.total_memory / (1024 * 1024 * 1024), " GiB"),
+                       int64_t(d.total_memory), d.kernels_run != 0, d.kernels_run ? std::string() : std::string(d.problem)});
+    }
+    return out;
+}
+
 std::string backends_report() {
     std::ostringstream os;
     os << "backends:\n  cpu     " << blas_description() << "\n";

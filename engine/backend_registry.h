@@ -25,6 +25,17 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads = 
 // per GPU (score's lanes) open each of these.
 Result<std::vector<std::string>> single_devices(const std::string& device);
 
+// One device a job can be asked to run on, for pickers (the GUI's run dialog): the CPU first, then
+// every GPU the CUDA module sees, with its memory and, when its self-test failed, why.
+struct DeviceEntry {
+    std::string id;           // the --device word: "cpu", "cuda:0" ...
+    std::string description;  // "CPU (OpenBLAS, 16 threads)", "NVIDIA H200, 140 GiB"
+    int64_t memory_bytes = 0; // GPUs only
+    bool usable = true;
+    std::string problem;      // why not usable
+};
+std::vector<DeviceEntry> list_devices();
+
 // Multi-line report of compiled backends and usable devices for --version.
 std::string backends_report();
 

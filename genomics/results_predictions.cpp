@@ -68,6 +68,11 @@ Result<std::string> prediction_filter(const PredictionQuery& q, std::vector<SqlV
         where += " AND score <= ?";
         values.push_back(*q.max_score);
     }
+    if (q.item_contains && !q.item_contains->empty()) {
+        // instr, not LIKE: the text is matched literally ('%' and '_' in read names are plain characters).
+        where += " AND instr(lower(item), lower(?)) > 0";
+        values.push_back(*q.item_contains);
+    }
     return where;
 }
 

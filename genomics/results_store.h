@@ -100,6 +100,7 @@ struct PredictionQuery {
     std::optional<int64_t> begin, end;  // keep predictions overlapping [begin, end)
     std::optional<std::string> label;
     std::optional<double> min_score, max_score;
+    std::optional<std::string> item_contains;   // the item (read or record name) contains this text, any case
     SortBy sort = SortBy::position;
     bool descending = false;
     int64_t offset = 0, limit = 100;

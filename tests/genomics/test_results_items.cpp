@@ -139,6 +139,15 @@ MS_TEST(prediction_text_is_data_and_bad_predictions_are_refused) {
     q.label = "x";
     MS_CHECK_EQ(ok(f.store.query_predictions(q)).size(), 0u);
     MS_CHECK_EQ(ok(f.store.list_runs()).size(), 1u);
+    // The item text filter matches literally and in any case: '%' and '_' are not wildcards.
+    ms::PredictionQuery text{.run_id = f.run};
+    text.item_contains = "DROP table";
+    MS_CHECK_EQ(ok(f.store.count_predictions(text)), 1);
+    MS_CHECK_EQ(ok(f.store.query_predictions(text)).size(), 1u);
+    for (const char* miss : {"%", "_", "drop  table", "read_"}) {
+        text.item_contains = miss;
+        MS_CHECK_MSG(ok(f.store.count_predictions(text)) == 0, miss);
+    }
     // Unplaced reads are keyed by name: writing it again does not duplicate it either.
     ok(f.store.write_predictions(f.run, std::vector{read}));
     MS_CHECK_EQ(ok(f.store.count_predictions({.run_id = f.run})), 1);
