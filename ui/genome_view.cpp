@@ -188,6 +188,18 @@ std::vector<GenomeView::Lane> GenomeView::layoutLanes(int w) const {
     return lanes;
 }
 
+std::vector<std::pair<QString, QRect>> GenomeView::laneGeometry() const {
+    static const char* const kNames[] = {"ruler", "sequence", "probabilities", "track", "predictions",
+                                         "variants", "coverage", "reads", "features"};
+    std::vector<std::pair<QString, QRect>> out;
+    for (const Lane& lane : layoutLanes(width())) {
+        QString name = QString::fromLatin1(kNames[lane.kind]);
+        if (lane.kind == Lane::track) name += QLatin1Char(':') + QString::fromStdString(data_->tracks[lane.index].name);
+        out.emplace_back(name, lane.rect);
+    }
+    return out;
+}
+
 int GenomeView::contentHeight() const {
     const auto lanes = layoutLanes(std::max(1, width()));
     return lanes.empty() ? kRulerHeight : lanes.back().rect.bottom() + 1;

@@ -47,6 +47,10 @@ public:
     void paintView(QPainter& painter, const QSize& size) const;
     // The height all lanes need at the current data.
     int contentHeight() const;
+    // Each lane's name ("ruler", "sequence", "features", "probabilities", "track:loglik",
+    // "predictions", "variants", "coverage", "reads") and place, top to bottom: for hit-testing
+    // and for the tests that check a snapshot's pixels.
+    std::vector<std::pair<QString, QRect>> laneGeometry() const;
     // Writes the view as PNG or SVG (by the suffix); an empty string, or what went wrong.
     QString saveSnapshot(const QString& path, const QSize& size) const;
 

@@ -232,7 +232,7 @@ void paintSequence(QPainter& p, const QRect& lane, const ViewMapping& m, const V
 }
 
 void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, const BaseProbabilities& probs) {
-    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(probs.label), QObject::tr("A C G T stacked"));
+    paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(probs.label), QObject::tr("A C G T stacked, 0–1"));
     const QRect area = dataArea(lane, m).adjusted(0, 2, 0, -2);
     Columns c[4];
     for (int b = 0; b < 4; ++b) c[b] = columnize(probs.channel[b], m);
@@ -267,7 +267,6 @@ void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, co
         p.drawRects(rects[b].data(), int(rects[b].size()));
     }
     p.restore();
-    paintScale(p, dataArea(lane, m), QStringLiteral("[0 – 1]"));
 }
 
 void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track) {
@@ -329,9 +328,11 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
         const QColor col = labelColor(set.classes, s.label);
         p.fillRect(r, col);
         const QString text = QString::fromStdString(s.label);
-        if (r.width() > fm.horizontalAdvance(text) + 6) {
+        // The label centred on the visible part of the span, so a window wider than the screen keeps it.
+        const QRectF shown = r.intersected(QRectF(area));
+        if (shown.width() > fm.horizontalAdvance(text) + 6) {
             p.setPen(Qt::white);
-            p.drawText(r, Qt::AlignCenter, text);
+            p.drawText(shown, Qt::AlignCenter, text);
         }
     }
     p.restore();

@@ -1,0 +1,326 @@
+// The genome view with real files (freebayes' q.fa, its BAM and VCF, a BED written here, a results
+// database written through the store API): opening them in the window, the locus box (loci,
+// sequence and feature names, errors), history and zoom, stale loads dropped, and snapshots whose
+// pixels show the expected tracks (base colours at base zoom, plots, coverage, features).
+#include <QImage>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTest>
+#include <QTimer>
+#include <QToolButton>
+#include <QtTest>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "genomics/fasta.h"
+#include "genomics/results_store.h"
+#include "ui/batch_mode.h"
+#include "ui/genome_view.h"
+#include "ui/locus_bar.h"
+#include "ui/main_window.h"
+#include "ui/track_painters.h"
+
+using ms::Region;
+using namespace ms::ui;
+
+namespace {
+
+const QString kData = QStringLiteral(MS_TEST_DATA_DIR "/genomics/freebayes_tiny/");
+constexpr int64_t kLength = 12356;   // q.fa's one record
+
+QString outPath(const QString& name) {
+    const QString dir = QStringLiteral(MS_TEST_BINARY_DIR "/genome_view");
+    std::filesystem::create_directories(dir.toStdString());
+    return dir + QLatin1Char('/') + name;
+}
+
+// geneA on [1000, 3000), geneB on [9000, 12000) (0-based, as BED is).
+QString writeBed() {
+    const QString path = outPath(QStringLiteral("genes.bed"));
+    std::ofstream(path.toStdString()) << "q\t1000\t3000\tgeneA\t0\t+\nq\t9000\t12000\tgeneB\t0\t-\n";
+    return path;
+}
+
+// One run over q: loglik = -(position % 100) / 10, entropy 1.5, probabilities 0.7/0.1/0.1/0.1,
+// windows of 1000 labelled by parity, two scored variants.
+QString writeDatabase() {
+    const QString path = outPath(QStringLiteral("results.db"));
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path.toStdString() + s);
+    auto store = ms::ResultsStore::open(path.toStdString());
+    if (!store) qFatal("%s", store.error().message.c_str());
+    ms::RunInfo info;
+    info.command = "test_genome_view";
+    const int64_t run = *store->begin_run(info);
+    const int64_t seq = *store->add_sequence(run, {"q", kLength, "", "q.fa"});
+    std::vector<float> loglik(kLength), entropy(kLength, 1.5f), a(kLength, 0.7f), other(kLength, 0.1f);
+    for (int64_t i = 0; i < kLength; ++i) loglik[size_t(i)] = -float(i % 100) / 10.0f;
+    auto must = [](auto r) {
+        if (!r) qFatal("%s", r.error().message.c_str());
+    };
+    must(store->write_track(run, "loglik", seq, 0, loglik.data(), kLength));
+    must(store->write_track(run, "entropy", seq, 0, entropy.data(), kLength));
+    must(store->write_track(run, "prob_A", seq, 0, a.data(), kLength));
+    for (const char* name : {"prob_C", "prob_G", "prob_T"}) must(store->write_track(run, name, seq, 0, other.data(), kLength));
+    must(store->set_prediction_classes(run, {"even", "odd"}));
+    std::vector<ms::Prediction> preds;
+    for (int64_t b = 0; b < kLength; b += 1000) {
+        ms::Prediction p;
+        p.item = "w" + std::to_string(b);
+        p.sequence_id = seq;
+        p.begin = b;
+        p.end = std::min(kLength, b + 1000);
+        p.label = (b / 1000) % 2 ? "odd" : "even";
+        p.score = 0.9;
+        preds.push_back(p);
+    }
+    must(store->write_predictions(run, preds));
+    std::vector<ms::Variant> vars = {{"q", 5010, "A", "G", "", {{"llr", -3.0}}}, {"q", 6000, "C", "T", "rs1", {{"llr", 1.5}}}};
+    must(store->write_variants(run, vars));
+    must(store->finish_run(run, ms::RunStatus::finished));
+    return path;
+}
+
+// Waits until the window has reported `n` opened sources, all fine.
+void waitOpened(QSignalSpy& spy, int n) {
+    while (spy.count() < n) QVERIFY2(spy.wait(10000), "a file did not finish opening");
+    for (const auto& args : spy) QVERIFY2(args.at(2).toBool(), qPrintable(args.at(3).toString()));
+}
+
+// Waits until the view shows data for its current region.
+bool waitShown(GenomeView* view) {
+    QSignalSpy shown(view, &GenomeView::dataShown);
+    for (int i = 0; i < 50; ++i) {
+        const auto& d = view->data();
+        if (d && d->span.contig == view->region().contig && d->span.begin <= view->region().begin &&
+            d->span.end >= view->region().end)
+            return true;
+        shown.wait(200);
+    }
+    return false;
+}
+
+QRect lane(const GenomeView& view, const QString& name) {
+    for (const auto& [n, r] : view.laneGeometry())
+        if (n == name) return r;
+    return {};
+}
+
+int countPixels(const QImage& img, const QRect& r, const std::function<bool(QColor)>& pred) {
+    int n = 0;
+    for (int y = r.top(); y <= r.bottom() && y < img.height(); ++y)
+        for (int x = r.left(); x <= r.right() && x < img.width(); ++x) n += pred(img.pixelColor(x, y));
+    return n;
+}
+
+bool near(QColor a, QColor b, int tol = 40) {
+    return std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) + std::abs(a.blue() - b.blue()) <= tol;
+}
+
+}  // namespace
+
+class TestGenomeView : public QObject {
+    Q_OBJECT
+private slots:
+    void opensFilesAndNavigates() {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QSignalSpy opened(&w, &MainWindow::sourceOpened);
+        w.openFasta(kData + QStringLiteral("q.fa"));
+        waitOpened(opened, 1);
+        w.openFile(kData + QStringLiteral("NA12878.chr22.tiny.bam"));
+        w.openFile(kData + QStringLiteral("q.vcf.gz"));
+        w.openFile(writeBed());
+        w.openFile(writeDatabase());
+        waitOpened(opened, 5);
+        GenomeView* view = w.genomeView();
+        QCOMPARE(view->region(), (Region{"q", 0, kLength}));   // the first contig, whole
+        QVERIFY(waitShown(view));
+        const auto& d = *view->data();
+        QCOMPARE(d.probabilities.size(), size_t(1));
+        QCOMPARE(d.tracks.size(), size_t(2));
+        QCOMPARE(d.predictions.size(), size_t(1));
+        QCOMPARE(d.predictions[0].spans.size(), size_t(13));
+        QCOMPARE(d.variants.size(), size_t(2));        // the VCF's calls and the stored scores
+        QCOMPARE(d.features.size(), size_t(1));
+        QCOMPARE(d.reads.size(), size_t(1));
+        QVERIFY(d.reads[0].coverage_shown);
+        QVERIFY(!d.reads[0].reads_shown || d.span.length() <= kMaxReadsSpan);
+
+        // The locus box: a locus, then a feature name, then history back and forward.
+        QLineEdit* edit = w.locusBar()->edit();
+        edit->setText(QStringLiteral("q:5,001-5,100"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(view->region(), (Region{"q", 5000, 5100}));
+        QCOMPARE(edit->text(), QStringLiteral("q:5,001-5,100"));
+        QVERIFY(waitShown(view));
+        QVERIFY(!view->data()->bases.empty());           // base zoom: the reference is there
+        QVERIFY(view->data()->reads[0].reads_shown);
+        QVERIFY(!view->data()->reads[0].reads.empty());
+        w.goTo(QStringLiteral("geneB"));
+        QCOMPARE(view->region(), (Region{"q", 8700, 12300}));   // the gene with a tenth either side
+        auto* back = w.locusBar()->findChild<QToolButton*>(QStringLiteral("backButton"));
+        auto* forward = w.locusBar()->findChild<QToolButton*>(QStringLiteral("forwardButton"));
+        QVERIFY(back->isEnabled());
+        back->click();
+        QCOMPARE(view->region(), (Region{"q", 5000, 5100}));
+        back->click();
+        QCOMPARE(view->region(), (Region{"q", 0, kLength}));
+        QVERIFY(!back->isEnabled());
+        forward->click();
+        QCOMPARE(view->region(), (Region{"q", 5000, 5100}));
+
+        // Zoom buttons and keys.
+        w.locusBar()->findChild<QToolButton*>(QStringLiteral("zoomOutButton"))->click();
+        QCOMPARE(view->region(), (Region{"q", 4950, 5150}));
+        w.locusBar()->findChild<QToolButton*>(QStringLiteral("zoomInButton"))->click();
+        QCOMPARE(view->region(), (Region{"q", 5000, 5100}));
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_Right);
+        QCOMPARE(view->region(), (Region{"q", 5010, 5110}));
+        QTest::keyClick(view, Qt::Key_Minus);
+        QCOMPARE(view->region().length(), int64_t(200));
+        // Zooming in stops at the narrowest view; the region stays inside the contig.
+        for (int i = 0; i < 10; ++i) view->zoomBy(2);
+        QCOMPARE(view->region().length(), GenomeView::kMinSpan);
+        view->setRegion(Region{"q", kLength - 10, kLength + 500});
+        QCOMPARE(view->region().end, kLength);
+
+        // A locus that cannot be read: a message in words, the view stays where it was.
+        const Region before = view->region();
+        QSignalSpy errors(w.locusBar(), &LocusBar::locusError);
+        w.goTo(QStringLiteral("q:900-100"));
+        w.goTo(QStringLiteral("chrNope:1-10"));
+        QCOMPARE(errors.count(), 2);
+        QVERIFY(errors.at(1).at(0).toString().contains(QStringLiteral("chrNope")));
+        QCOMPARE(view->region(), before);
+    }
+
+    void copiesTheSelectedSequence() {
+        MainWindow w;
+        w.show();
+        QSignalSpy opened(&w, &MainWindow::sourceOpened);
+        w.openFasta(kData + QStringLiteral("q.fa"));
+        waitOpened(opened, 1);
+        QSignalSpy copied(&w, &MainWindow::sequenceCopied);
+        emit w.genomeView()->copySequenceRequested(Region{"q", 0, 10});
+        QVERIFY(copied.wait(10000));
+        auto fasta = ms::FastaFile::open((kData + QStringLiteral("q.fa")).toStdString());
+        QVERIFY(fasta.ok());
+        QCOMPARE(copied.at(0).at(1).toString(), QString::fromStdString(*fasta->fetch("q", 0, 10)));
+    }
+
+    void dropsStaleLoads() {
+        GenomeView view;
+        view.resize(800, 400);
+        std::vector<ViewRequest> requests;
+        connect(&view, &GenomeView::dataRequested, [&](const ViewRequest& q) { requests.push_back(q); });
+        view.setContigs(ms::ContigList({{"q", kLength}}));
+        view.setRegion(Region{"q", 100, 200});   // far from the first view: a second request
+        QCOMPARE(requests.size(), size_t(2));
+        auto answer = [](const ViewRequest& q) {
+            auto d = std::make_shared<ViewData>();
+            d->generation = q.generation;
+            d->span = q.span;
+            d->bins = q.bins;
+            return d;
+        };
+        view.setData(answer(requests[0]));   // the superseded one
+        QVERIFY(!view.data());
+        view.setData(answer(requests[1]));
+        QVERIFY(view.data());
+        QCOMPARE(view.data()->generation, requests[1].generation);
+    }
+
+    void snapshotShowsTheTracks() {
+        LaunchOptions o;
+        o.genome = kData + QStringLiteral("q.fa");
+        o.database = writeDatabase();
+        o.reads = {kData + QStringLiteral("NA12878.chr22.tiny.bam")};
+        o.annotations = {writeBed()};
+        o.locus = QStringLiteral("q:1,001-1,200");   // 200 bp over 1050 px: coloured bases, no letters
+        o.snapshot = outPath(QStringLiteral("base.png"));
+        o.width = 1200;
+        QFile::remove(o.snapshot);
+        QCOMPARE(runSnapshot(o), 0);
+        QImage img(o.snapshot);
+        QVERIFY(!img.isNull());
+        QCOMPARE(img.width(), 1200);
+
+        // Rebuild the same view to know where its lanes are.
+        GenomeView view;
+        view.resize(o.width, img.height());
+        ViewSource source;
+        QVERIFY(source.openGenome(o.genome.toStdString()).ok());
+        QVERIFY(source.openDatabase(o.database.toStdString()).ok());
+        QVERIFY(source.openReads(o.reads[0].toStdString()).ok());
+        QVERIFY(source.openAnnotations(o.annotations[0].toStdString()).ok());
+        connect(&view, &GenomeView::dataRequested, [&](const ViewRequest& q) { view.setData(std::make_shared<ViewData>(source.load(q))); });
+        view.setContigs(source.contigs());
+        view.setRegion(Region{"q", 1000, 1200});
+        QCOMPARE(view.laneGeometry().size(), img.height() > 0 ? view.laneGeometry().size() : 0);
+
+        // Every base has its colour at the centre of its cell in the sequence lane.
+        auto fasta = ms::FastaFile::open(o.genome.toStdString());
+        const std::string bases = *fasta->fetch("q", 1000, 1200);
+        const QRect seq = lane(view, QStringLiteral("sequence"));
+        QVERIFY(seq.isValid());
+        const double pxPerBase = double(o.width - kNamePanelWidth) / 200;
+        int matching = 0;
+        for (int i = 0; i < 200; ++i) {
+            const int x = kNamePanelWidth + int((i + 0.5) * pxPerBase);
+            matching += near(img.pixelColor(x, seq.center().y()), baseColor(bases[size_t(i)]), 10);
+        }
+        QCOMPARE(matching, 200);
+
+        // The plots and coverage are drawn (non-white pixels in their data areas), the probability
+        // lane is mostly A-green (0.7 of its height), and geneA is a blue box in the features lane.
+        auto data = [](QRect r) { return r.adjusted(kNamePanelWidth + 1, 16, 0, -2); };
+        auto notWhite = [](QColor c) { return c != QColor(Qt::white); };
+        const QRect loglik = lane(view, QStringLiteral("track:loglik"));
+        QVERIFY(loglik.isValid());
+        QVERIFY(countPixels(img, data(loglik), notWhite) > data(loglik).width() * 5);
+        const QRect coverage = lane(view, QStringLiteral("coverage"));
+        QVERIFY(countPixels(img, data(coverage), [](QColor c) { return near(c, QColor(175, 175, 175), 10); }) > 1000);
+        const QRect probs = lane(view, QStringLiteral("probabilities")).adjusted(kNamePanelWidth + 1, 2, 0, -3);
+        const int green = countPixels(img, probs, [](QColor c) { return c.green() > 100 && c.red() < 100 && c.blue() < 100; });
+        const int area = probs.width() * probs.height();
+        QVERIFY2(green > area * 6 / 10 && green < area * 8 / 10, qPrintable(QStringLiteral("%1 of %2").arg(green).arg(area)));
+        const QRect features = lane(view, QStringLiteral("features"));
+        QVERIFY(countPixels(img, data(features).adjusted(0, -14, 0, 0), [](QColor c) { return near(c, QColor(0, 0, 178), 10); }) > 1000);
+        const QRect preds = lane(view, QStringLiteral("predictions"));
+        QVERIFY(countPixels(img, preds.adjusted(kNamePanelWidth + 1, 4, 0, -4),
+                            [](QColor c) { return near(c, labelColor({"even", "odd"}, "odd"), 10); }) > 1000);
+    }
+
+    void snapshotAsSvgAndBadInput() {
+        LaunchOptions o;
+        o.genome = kData + QStringLiteral("q.fa");
+        o.variants = {kData + QStringLiteral("q.vcf.gz")};
+        o.locus = QStringLiteral("q");
+        o.snapshot = outPath(QStringLiteral("whole.svg"));
+        QFile::remove(o.snapshot);
+        QCOMPARE(runSnapshot(o), 0);
+        QFile svg(o.snapshot);
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QByteArray text = svg.readAll();
+        QVERIFY(text.contains("<svg"));
+        QVERIFY(text.contains("q.vcf.gz"));   // the lane's name is text in the drawing
+
+        o.locus = QStringLiteral("q:20,000-30,000");   // past the end of q
+        QCOMPARE(runSnapshot(o), 1);
+        o.locus = QStringLiteral("q");
+        o.snapshot = outPath(QStringLiteral("picture.gif"));
+        QCOMPARE(runSnapshot(o), 1);
+        o.snapshot = outPath(QStringLiteral("x.png"));
+        o.genome = QStringLiteral("/nonexistent/genome.fa");
+        QCOMPARE(runSnapshot(o), 1);
+        o.genome.clear();
+        o.variants.clear();
+        QCOMPARE(runSnapshot(o), 2);   // nothing to show
+    }
+};
+
+QTEST_MAIN(TestGenomeView)
+#include "test_genome_view.moc"
