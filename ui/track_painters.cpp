@@ -327,6 +327,7 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
         const QRectF r(x0, area.top(), x1 - x0 > 4 ? x1 - x0 - 1 : x1 - x0, area.height());
         const QColor col = labelColor(set.classes, s.label);
         p.fillRect(r, col);
+        if (r.width() < 10) continue;   // no room for a label
         const QString text = QString::fromStdString(s.label);
         // The label centred on the visible part of the span, so a window wider than the screen keeps it.
         const QRectF shown = r.intersected(QRectF(area));
@@ -346,7 +347,10 @@ void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const V
             if (v.score && v.end > m.visible.begin && v.begin < m.visible.end) maxAbs = std::max(maxAbs, std::fabs(*v.score));
     std::string scoreName;
     for (const VariantMark& v : set.marks)
-        if (!v.score_name.empty()) scoreName = v.score_name;
+        if (!v.score_name.empty()) {
+            scoreName = v.score_name;
+            break;
+        }
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
                   set.from_store && maxAbs > 0 ? QStringLiteral("%1 %2").arg(QString::fromStdString(scoreName), scaleText(-maxAbs, maxAbs))
                                                : QString());
@@ -371,6 +375,7 @@ void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const V
             p.fillRect(QRectF(x0, h >= 0 ? mid - h : mid, w, std::max(1.0, std::fabs(h))), col);
         } else {
             p.fillRect(QRectF(x0, area.top(), w, area.height()), kVariant);
+            if (w < 10) continue;   // no room for a letter: skip measuring text (most marks of a wide view)
             const QString text = QString::fromStdString(v.alt);
             if (w > fm.horizontalAdvance(text) + 4) {
                 p.setPen(Qt::white);
@@ -457,18 +462,26 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
     const QFontMetrics fm(small);
     p.setFont(small);
     const int boxH = 10;
-    std::vector<int> lastCol(size_t(std::max(1, set.rows)), std::numeric_limits<int>::min());
+    // Per row: the last pixel column drawn (features and parts narrower than a pixel are drawn once
+    // a column, so a chromosome of genes costs one mark a column) and where the last name ended
+    // (names never overprint each other; zooming in shows the rest).
+    const size_t rows = size_t(std::max(1, set.rows));
+    std::vector<int> lastCol(rows, std::numeric_limits<int>::min()), lastPartCol(rows, std::numeric_limits<int>::min());
+    std::vector<double> nameEnd(rows, -1e9);
     for (const FeatureMark& f : set.features) {
         if (f.end <= m.visible.begin || f.begin >= m.visible.end) continue;
+        const size_t row = size_t(std::clamp(f.row, 0, int(rows) - 1));
         const double top = area.top() + 3 + f.row * rowHeight;
         const double x0 = m.x(double(f.begin)), x1 = std::max(m.x(double(f.end)), x0 + 1);
         const double mid = top + boxH / 2.0;
         if (f.part) {
+            if (x1 - x0 < 1.5 && int(x0) == lastPartCol[row]) continue;
+            lastPartCol[row] = int(x0);
             const double h = f.type == "CDS" ? boxH : boxH * 0.6;
             p.fillRect(QRectF(x0, mid - h / 2, x1 - x0, h), kFeature);
             continue;
         }
-        int& last = lastCol[size_t(std::clamp(f.row, 0, int(lastCol.size()) - 1))];
+        int& last = lastCol[row];
         if (x1 - x0 < 1.5 && int(x0) == last) continue;
         last = int(x0);
         // A top-level feature with parts (a gene) is a thin line with strand chevrons; one without
@@ -488,8 +501,11 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
         if (!f.name.empty()) {
             const QString name = QString::fromStdString(f.name);
             const double centre = (std::max(x0, double(area.left())) + std::min(x1, double(area.right()))) / 2;
+            const double half = fm.horizontalAdvance(name) / 2.0 + 3;
+            if (centre - half < nameEnd[row]) continue;
+            nameEnd[row] = centre + half;
             p.setPen(kText);
-            p.drawText(QRectF(centre - 150, top + boxH + 1, 300, fm.height() + 2), Qt::AlignHCenter | Qt::AlignTop, name);
+            p.drawText(QRectF(centre - half, top + boxH + 1, 2 * half, fm.height() + 2), Qt::AlignHCenter | Qt::AlignTop, name);
         }
     }
     p.restore();
