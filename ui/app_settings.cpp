@@ -1,0 +1,65 @@
+#include "ui/app_settings.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QSettings>
+
+namespace ms::ui {
+
+namespace {
+const QStringList kDevices{QStringLiteral("auto"), QStringLiteral("cpu")};
+const QStringList kPrecisions{QStringLiteral("fp32"), QStringLiteral("bf16")};
+
+bool validDevice(const QString& d) {
+    return kDevices.contains(d) || d == QStringLiteral("cuda") || d.startsWith(QStringLiteral("cuda:"));
+}
+}  // namespace
+
+AppSettings AppSettings::load(QSettings& s) {
+    AppSettings a;
+    a.modelDir = s.value(QStringLiteral("jobs/model"), a.modelDir).toString();
+    const QString device = s.value(QStringLiteral("jobs/device"), a.device).toString();
+    if (validDevice(device)) a.device = device;
+    const QString precision = s.value(QStringLiteral("jobs/precision"), a.precision).toString();
+    if (kPrecisions.contains(precision)) a.precision = precision;
+    bool ok = false;
+    const int chunk = s.value(QStringLiteral("jobs/chunk"), a.chunk).toInt(&ok);
+    if (ok && chunk >= 1 && chunk <= (1 << 22)) a.chunk = chunk;   // the engine's --chunk range
+    const QColor plot(s.value(QStringLiteral("colors/plot"), a.plotColor.name()).toString());
+    if (plot.isValid()) a.plotColor = plot;
+    const QColor hi(s.value(QStringLiteral("colors/highlight"), a.highlightColor.name()).toString());
+    if (hi.isValid()) a.highlightColor = hi;
+    return a;
+}
+
+void AppSettings::save(QSettings& s) const {
+    s.setValue(QStringLiteral("jobs/model"), modelDir);
+    s.setValue(QStringLiteral("jobs/device"), device);
+    s.setValue(QStringLiteral("jobs/precision"), precision);
+    s.setValue(QStringLiteral("jobs/chunk"), chunk);
+    s.setValue(QStringLiteral("colors/plot"), plotColor.name());
+    s.setValue(QStringLiteral("colors/highlight"), highlightColor.name());
+}
+
+QStringList recentFiles(QSettings& s) { return s.value(QStringLiteral("recent/files")).toStringList(); }
+
+void addRecentFile(QSettings& s, const QString& path) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    QStringList list = recentFiles(s);
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > kMaxRecent) list.removeLast();
+    s.setValue(QStringLiteral("recent/files"), list);
+}
+
+QString bundledModelDir() {
+    const QString env = qEnvironmentVariable("MAMBASCOPE_MODEL_DIR");
+    if (!env.isEmpty() && QFileInfo::exists(env + QStringLiteral("/config.json"))) return env;
+    // Installed layout: bin/mambascope beside share/mambascope/model.
+    const QString installed = QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/mambascope/model"));
+    if (QFileInfo::exists(installed + QStringLiteral("/config.json"))) return QDir::cleanPath(installed);
+    return {};
+}
+
+}  // namespace ms::ui

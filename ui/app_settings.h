@@ -1,0 +1,37 @@
+// What the user chose once and the application remembers (QSettings): the default model, device,
+// precision and chunk size of new jobs, the colours of the plots, and the recently opened files.
+// One struct so the settings dialog, the run dialog and the session code read the same keys.
+#pragma once
+
+#include <QColor>
+#include <QString>
+#include <QStringList>
+
+class QSettings;
+
+namespace ms::ui {
+
+struct AppSettings {
+    QString modelDir;                // empty: the bundled model, when the build has one
+    QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("fp32");
+    int chunk = 65536;
+    QColor plotColor = QColor(0x1f, 0x77, 0xb4);       // histogram bars, single-series scatter
+    QColor highlightColor = QColor(0xd6, 0x27, 0x28);  // the selected / hovered item
+
+    // Missing keys keep the defaults above; values out of range (a hand-edited file) too.
+    static AppSettings load(QSettings& s);
+    void save(QSettings& s) const;
+    bool operator==(const AppSettings&) const = default;
+};
+
+// Most recent first, without duplicates, at most kMaxRecent; paths that no longer exist are kept
+// (a network drive may come back) — the menu greys them out.
+inline constexpr int kMaxRecent = 10;
+QStringList recentFiles(QSettings& s);
+void addRecentFile(QSettings& s, const QString& path);
+
+// The model shipped with the application (resources/), or an empty string when not installed.
+QString bundledModelDir();
+
+}  // namespace ms::ui

@@ -1,0 +1,145 @@
+// Table models over a results database (genomics/results_store.h): runs with their provenance,
+// predictions of a run (sorted, filtered and paged in the store, never loaded whole), and scored
+// variants. Every read runs on Qt's thread pool with its own read-only connection (the store is
+// one-thread-at-a-time, and a job may be writing the file); results come back to the GUI thread
+// tagged with a generation, and a result whose generation is no longer current (the filter, sort
+// or database changed meanwhile) is dropped. Rows arrive a page at a time through
+// canFetchMore/fetchMore, so a table of a million reads scrolls without loading them all.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QStringList>
+#include <QVector>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "genomics/results_store.h"
+
+namespace ms::ui {
+
+class RunsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Id, Task, Status, Started, Finished, Model, Device, Precision, Input, Command, ColumnCount };
+    explicit RunsModel(QObject* parent = nullptr);
+
+    void setDatabase(const QString& path);   // empty: no database
+    QString database() const { return db_; }
+    void reload();
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
+
+    const RunRecord* run(int row) const;
+    int rowOfRun(qint64 id) const;
+    static QString taskOf(const RunRecord& r);   // "score", "classify" ... from the run's parameters
+
+signals:
+    void loaded();
+    void loadFailed(const QString& message);
+
+private:
+    QString db_;
+    std::vector<RunRecord> runs_;
+    quint64 generation_ = 0;
+};
+
+// What the predictions table shows of a run. Empty fields keep every row.
+struct PredictionFilter {
+    QString label;
+    std::optional<double> minScore, maxScore;
+    QString region;   // a locus typed by a person: chr1, chr1:1,000-2,000
+    QString text;     // the item (read or record name) contains this
+    bool operator==(const PredictionFilter&) const = default;
+};
+
+class PredictionsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    // Fixed columns, then one "P(label)" per class of the run.
+    enum Column { Item, Kind, Sequence, Start, End, Length, Label, Score, FixedColumns };
+    static constexpr int kPageRows = 500;
+    explicit PredictionsModel(QObject* parent = nullptr);
+
+    void setRun(const QString& db, qint64 runId);
+    void setFilter(const PredictionFilter& f);
+    PredictionFilter filter() const { return filter_; }
+    void reload();   // same run, filter and order; rows fetched again
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
+    bool canFetchMore(const QModelIndex& parent) const override;
+    void fetchMore(const QModelIndex& parent) override;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
+    qint64 totalCount() const { return total_; }   // rows the filter keeps; -1 while unknown
+    QStringList classes() const { return classes_; }
+    bool loading() const { return loading_; }
+    // "chr1:1,001-1,200" for a row placed on a sequence; empty for unplaced reads.
+    QString locusAt(int row) const;
+    const StoredPrediction* prediction(int row) const;
+
+signals:
+    void loaded();                       // a page (or the count) arrived
+    void loadFailed(const QString& message);
+
+private:
+    void restart();
+    void requestPage();
+    QString db_;
+    qint64 runId_ = 0;
+    PredictionFilter filter_;
+    PredictionQuery::SortBy sortBy_ = PredictionQuery::SortBy::position;
+    bool descending_ = false;
+    std::vector<StoredPrediction> rows_;
+    std::map<int64_t, QString> sequenceNames_;
+    QStringList classes_;
+    qint64 total_ = -1;
+    bool loading_ = false;
+    quint64 generation_ = 0;
+};
+
+class VariantsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Chrom, Pos, Id, Ref, Alt, FixedColumns };   // then one column per score name
+    static constexpr int kPageRows = 500;
+    explicit VariantsModel(QObject* parent = nullptr);
+
+    void setRun(const QString& db, qint64 runId);
+    void reload();
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
+    bool canFetchMore(const QModelIndex& parent) const override;
+    void fetchMore(const QModelIndex& parent) override;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
+    QStringList scoreNames() const { return scoreNames_; }
+    QString locusAt(int row) const;
+    bool loading() const { return loading_; }
+
+signals:
+    void loaded();
+    void loadFailed(const QString& message);
+
+private:
+    void requestPage();
+    QString db_;
+    qint64 runId_ = 0;
+    QString sortScore_;   // empty: by position
+    bool descending_ = false;
+    std::vector<StoredVariant> rows_;
+    QStringList scoreNames_;
+    bool atEnd_ = true, loading_ = false;
+    quint64 generation_ = 0;
+};
+
+}  // namespace ms::ui
