@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QStandardItemModel>
+#include <QThread>
 
 #include "engine/backend_registry.h"
 
@@ -13,7 +14,13 @@ void fillDeviceBox(QComboBox* box, const QString& current) {
     // The registry scans GPUs once per process (cached), so this is quick after the first call.
     for (const DeviceEntry& d : list_devices()) {
         const QString id = QString::fromStdString(d.id);
-        box->addItem(QStringLiteral("%1 — %2").arg(id, QString::fromStdString(d.description)), id);
+        const QString description = QString::fromStdString(d.description);
+        // The CPU's BLAS build string is long and technical: it goes in the tooltip.
+        if (id == QStringLiteral("cpu"))
+            box->addItem(QObject::tr("CPU (%n core(s))", nullptr, QThread::idealThreadCount()), id);
+        else
+            box->addItem(QStringLiteral("%1 — %2").arg(id, description), id);
+        box->setItemData(box->count() - 1, description, Qt::ToolTipRole);
         if (!d.usable) {
             auto* model = qobject_cast<QStandardItemModel*>(box->model());
             QStandardItem* item = model ? model->item(box->count() - 1) : nullptr;

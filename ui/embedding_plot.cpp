@@ -19,8 +19,9 @@ QVector<double> niceTicks(double lo, double hi, int target) {
     const double raw = (hi - lo) / std::max(1, target);
     const double mag = std::pow(10.0, std::floor(std::log10(raw)));
     double step = mag;
+    // The first of 1, 2, 5, 10 × 10^k not much below the raw step: 4 to 8 ticks, never 2.
     for (double m : {1.0, 2.0, 5.0, 10.0})
-        if (m * mag >= raw) {
+        if (m * mag >= raw * 0.7) {
             step = m * mag;
             break;
         }

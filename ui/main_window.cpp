@@ -26,6 +26,7 @@
 #include "engine/model.h"
 #include "ui/genome_view.h"
 #include "ui/locus_bar.h"
+#include "ui/results_workbench.h"
 
 namespace ms::ui {
 
@@ -83,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     status_ = new QLabel(tr("Open a genome with File ▸ Open Genome…, or drop files on the window"), this);
     statusBar()->addWidget(status_, 1);
     buildMenus();
+    workbench_ = new ResultsWorkbench(this);   // adds its docks and menu entries to the window
 }
 
 void MainWindow::buildMenus() {

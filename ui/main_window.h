@@ -22,6 +22,7 @@ namespace ms::ui {
 
 class GenomeView;
 class LocusBar;
+class ResultsWorkbench;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -40,6 +41,8 @@ public:
 
     GenomeView* genomeView() const { return view_; }
     LocusBar* locusBar() const { return locusBar_; }
+    // Results, jobs, log, exports, settings and sessions (results_workbench.h).
+    ResultsWorkbench* workbench() const { return workbench_; }
 
 signals:
     // Emitted once a load finished (ok or not); the tests wait on these.
@@ -69,6 +72,7 @@ private:
     TrackLoader* loader_ = nullptr;
     GenomeView* view_ = nullptr;
     LocusBar* locusBar_ = nullptr;
+    ResultsWorkbench* workbench_ = nullptr;
     quint64 copyTicket_ = 0;
     QTableWidget* sequences_ = nullptr;
     QPlainTextEdit* modelText_ = nullptr;

@@ -24,6 +24,14 @@ QString locusText(const QString& name, int64_t begin, int64_t end) {
     return qs(format_locus(Region{name.toStdString(), begin, std::max(end, begin + 1)}));
 }
 
+// "2026-11-29T05:23:00Z" as people read it: "2026-11-29 05:23:00" (the header says UTC).
+QString timeText(const std::string& iso) {
+    QString t = QString::fromStdString(iso);
+    t.replace(QLatin1Char('T'), QLatin1Char(' '));
+    if (t.endsWith(QLatin1Char('Z'))) t.chop(1);
+    return t;
+}
+
 QVariant number(qint64 v, int role) {
     if (role == Qt::DisplayRole) return QLocale().toString(v);
     return v;
@@ -115,8 +123,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
             case Id: return role == Qt::DisplayRole ? QVariant(QString::number(r->id)) : QVariant(qlonglong(r->id));
             case Task: return taskOf(*r);
             case Status: return QString::fromLatin1(to_string(r->status));
-            case Started: return qs(r->started_at);
-            case Finished: return qs(r->finished_at);
+            case Started: return timeText(r->started_at);
+            case Finished: return timeText(r->finished_at);
             case Model:
                 return role == Qt::ToolTipRole ? qs(i.model_name + "\nweights SHA-256 " + i.model_sha256) : qs(i.model_name);
             case Device: return qs(i.device);

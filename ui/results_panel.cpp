@@ -154,6 +154,8 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     split->addWidget(tabs_);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 3);
+    // Room for about eight runs before the runs table scrolls.
+    split->setSizes({runsView_->verticalHeader()->defaultSectionSize() * 9 + 4, 500});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(dbLabel_);
@@ -213,9 +215,11 @@ QWidget* ResultsPanel::buildPredictionsTab() {
     countLabel_->setObjectName(QStringLiteral("predictionsCount"));
     connect(predictions_, &PredictionsModel::loaded, this, [this] {
         const qint64 total = predictions_->totalCount();
-        countLabel_->setText(total < 0 ? tr("loading…")
-                                       : tr("%1 predictions match; %2 loaded (scroll for more)")
-                                             .arg(QLocale().toString(total), QLocale().toString(predictions_->rowCount())));
+        const int rows = predictions_->rowCount();
+        countLabel_->setText(total < 0      ? tr("loading…")
+                             : rows < total ? tr("%1 predictions match; %2 loaded (scroll for more)")
+                                                  .arg(QLocale().toString(total), QLocale().toString(rows))
+                                            : tr("%n prediction(s) match", nullptr, int(total)));
         // The label choices are the run's classes.
         const QStringList classes = predictions_->classes();
         QStringList have;

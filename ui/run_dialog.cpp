@@ -67,7 +67,10 @@ RunDialog::RunDialog(const AppSettings& settings, const RunRequest& start, QWidg
     auto* help = new QLabel(this);
     help->setObjectName(QStringLiteral("runTaskHelp"));
     help->setWordWrap(true);
-    help->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    // Two lines reserved: the form does not grow a wrapped label's row by itself.
+    help->setMinimumHeight(2 * help->fontMetrics().lineSpacing() + 2);
+    help->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    help->setStyleSheet(QStringLiteral("color: #505050;"));
     form_->addRow(QString(), help);
     connect(task_, &QComboBox::currentIndexChanged, this, [this, help] {
         help->setText(taskHelp(RunTask(task_->currentData().toInt())));

@@ -1,0 +1,125 @@
+// The results side of the main window: its docks and menu entries, a prediction row that moves the
+// genome view, a job whose new database opens in the window, and a session saved from one window
+// and restored in another.
+#include <QAction>
+#include <QDockWidget>
+#include <QMenuBar>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QtTest>
+
+#include "results_fixture.h"
+#include "ui/genome_view.h"
+#include "ui/job_queue.h"
+#include "ui/main_window.h"
+#include "ui/results_models.h"
+#include "ui/results_panel.h"
+#include "ui/results_workbench.h"
+#include "ui/run_request.h"
+
+using namespace ms;
+using namespace ms::ui;
+
+Q_DECLARE_METATYPE(ms::ui::JobState)
+
+class TestWorkbench : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString db_;
+    qint64 classifyRun_ = 0;
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);   // settings and recent files away from the user's own
+        qRegisterMetaType<JobState>();
+        QVERIFY(dir_.isValid());
+        db_ = dir_.filePath(QStringLiteral("w.db"));
+        classifyRun_ = test::classify(db_, 50, 25);
+        QVERIFY(classifyRun_ > 0);
+    }
+
+    void windowHasTheDocksAndMenuEntries() {
+        MainWindow w;
+        w.show();
+        for (const char* name : {"resultsDock", "jobsDock", "logDock"}) QVERIFY2(w.findChild<QDockWidget*>(QLatin1String(name)), name);
+        for (const char* name : {"actionRunModel", "actionStopJobs", "actionExport", "actionSettings", "actionOpenSession", "actionSaveSession"})
+            QVERIFY2(w.findChild<QAction*>(QLatin1String(name)), name);
+        QStringList titles;
+        for (QAction* a : w.menuBar()->actions()) titles << a->text().remove('&');
+        QCOMPARE(titles, (QStringList{"File", "View", "Run", "Help"}));
+    }
+
+    void aPredictionRowMovesTheGenomeView() {
+        MainWindow w;
+        w.resize(1200, 900);
+        w.show();
+        QSignalSpy opened(&w, &MainWindow::sourceOpened);
+        w.openFasta(test::kFasta);
+        w.openSource(SourceKind::Database, db_);
+        QVERIFY(QTest::qWaitFor([&] { return opened.count() >= 2; }, 10000));
+        ResultsPanel* panel = w.workbench()->resultsPanel();
+        QVERIFY(QTest::qWaitFor([&] { return panel->runsModel()->rowCount() == 1; }, 10000));
+        QVERIFY(QTest::qWaitFor([&] { return panel->predictionsModel()->rowCount() > 3 && !panel->predictionsModel()->loading(); }, 10000));
+        panel->predictionsView()->selectRow(3);   // rec1, window 4: bases 76-125
+        QCOMPARE(panel->predictionsModel()->locusAt(3), QStringLiteral("rec1:76-125"));
+        const Region r = w.genomeView()->region();
+        QCOMPARE(QString::fromStdString(r.contig), QStringLiteral("rec1"));
+        QVERIFY(r.begin <= 75 && r.end >= 125);
+        if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) w.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/main_window.png"));
+    }
+
+    void aJobsNewDatabaseOpensInTheWindow() {
+        MainWindow w;
+        w.show();
+        const QString db = dir_.filePath(QStringLiteral("fresh.db"));
+        RunRequest r;
+        r.model = test::kModel;
+        r.fasta = test::kFasta;
+        r.db = db;
+        r.device = QStringLiteral("cpu");
+        r.chunk = 100;
+        QSignalSpy changed(w.workbench(), &ResultsWorkbench::resultsChanged);
+        QSignalSpy finished(w.workbench()->jobQueue(), &JobQueue::jobFinished);
+        w.workbench()->jobQueue()->enqueue(*makeJob(r).job);
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(1).value<JobState>(), JobState::finished);
+        QVERIFY(changed.count() >= 1);
+        ResultsPanel* panel = w.workbench()->resultsPanel();
+        // It may first show the run running (the database opened while the job ran); then finished.
+        QVERIFY(QTest::qWaitFor([&] {
+            return QFileInfo(panel->database()) == QFileInfo(db) && panel->runsModel()->rowCount() == 1 &&
+                   panel->runsModel()->run(0)->status == RunStatus::finished;
+        }, 10000));
+    }
+
+    void sessionSavedInOneWindowOpensInAnother() {
+        const QString path = dir_.filePath(QStringLiteral("s.mambascope.json"));
+        {
+            MainWindow w;
+            w.show();
+            QSignalSpy opened(&w, &MainWindow::sourceOpened);
+            w.openFasta(test::kFasta);
+            w.openSource(SourceKind::Database, db_);
+            QVERIFY(QTest::qWaitFor([&] { return opened.count() >= 2; }, 10000));
+            w.goTo(QStringLiteral("rec2:11-60"));
+            QString error;
+            QVERIFY2(w.workbench()->saveSession(path, &error), qPrintable(error));
+        }
+        MainWindow w;
+        w.show();
+        QSignalSpy restored(w.workbench(), &ResultsWorkbench::sessionRestored);
+        QString error;
+        QVERIFY2(w.workbench()->openSession(path, &error), qPrintable(error));
+        QVERIFY(restored.wait(10000));
+        QVERIFY(restored.first().at(0).toBool());
+        const Session s = w.workbench()->currentSession();
+        QCOMPARE(s.genome, QFileInfo(test::kFasta).absoluteFilePath());
+        QCOMPARE(s.results, QFileInfo(db_).absoluteFilePath());
+        QCOMPARE(s.locus, QStringLiteral("rec2:11-60"));
+        QVERIFY(QTest::qWaitFor([&] { return w.workbench()->resultsPanel()->currentRun() == classifyRun_; }, 10000));
+    }
+};
+
+QTEST_MAIN(TestWorkbench)
+#include "test_workbench.moc"

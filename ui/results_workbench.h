@@ -1,0 +1,79 @@
+// Everything of the main window around results and jobs (issue 9, part B), kept out of
+// main_window.cpp: the Results, Jobs and Log docks; Run ▸ Run Model and Stop All Jobs; File ▸ Open
+// Recent, Open/Save Session, Export Results, Settings; and the wiring between them and the
+// genome view — a selected row or dot navigates the view, a job's new rows refresh the tables and
+// the view's tracks, a newly opened database fills the tables.
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include "ui/app_settings.h"
+#include "ui/run_request.h"
+#include "ui/session_file.h"
+
+class QDockWidget;
+class QMenu;
+class QSettings;
+
+namespace ms::ui {
+
+class JobQueue;
+class JobQueuePanel;
+class LogPanel;
+class MainWindow;
+class ResultsPanel;
+
+class ResultsWorkbench : public QObject {
+    Q_OBJECT
+public:
+    explicit ResultsWorkbench(MainWindow* window);
+
+    ResultsPanel* resultsPanel() const { return panel_; }
+    JobQueue* jobQueue() const { return queue_; }
+    LogPanel* logPanel() const { return log_; }
+    const AppSettings& settings() const { return settings_; }
+    void applySettings(const AppSettings& s);   // saves them too
+
+    // What is open now, as a session (paths absolute).
+    Session currentSession() const;
+    bool saveSession(const QString& path, QString* error);
+    // Opens every file of the session, then goes to its locus and selects its run.
+    bool openSession(const QString& path, QString* error);
+    void openRecent(const QString& path);
+
+public slots:
+    void showRunDialog();
+    // The dialog opens on this task with `locus` offered, or chosen as the input (the genome
+    // view's context menu on a selection).
+    void showRunDialogFor(ms::ui::RunTask task, const QString& locus, bool locusIsInput);
+    void showExportDialog();
+    void showExportDialogFor(const QString& locus);
+    void showSettingsDialog();
+
+signals:
+    // A job wrote to this results database (a run began, rows were committed, a run ended).
+    void resultsChanged(const QString& db);
+    void sessionRestored(bool ok, const QString& message);
+
+private:
+    void buildDocks();
+    void buildMenus();
+    void fillRecentMenu();
+    void databaseChanged(const QString& db, bool finished);
+
+    MainWindow* window_;
+    AppSettings settings_;
+    ResultsPanel* panel_ = nullptr;
+    JobQueue* queue_ = nullptr;
+    JobQueuePanel* jobs_ = nullptr;
+    LogPanel* log_ = nullptr;
+    QDockWidget* resultsDock_ = nullptr;
+    QDockWidget* jobsDock_ = nullptr;
+    QDockWidget* logDock_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    Session open_;        // paths of what the window has open
+    QString lastModel_;   // the model of the last job run from the dialog
+};
+
+}  // namespace ms::ui
