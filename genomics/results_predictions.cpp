@@ -184,7 +184,11 @@ Result<std::vector<StoredPrediction>> ResultsStore::query_predictions(const Pred
     std::string order;
     switch (pq.sort) {
         case PredictionQuery::SortBy::position:
-            order = order_by({"coalesce(sequence_id, 0)", "\"begin\"", "\"end\""}, "id", pq.descending);
+            // sequence_id, not coalesce(sequence_id, 0): the same order (SQLite sorts NULL, an
+            // unplaced read, before every id ascending and after it descending), and it walks the
+            // predictions_by_position index instead of sorting the run — 1.5 s -> 1 ms a page at
+            // 1,000,000 predictions (bench_results_tables).
+            order = order_by({"sequence_id", "\"begin\"", "\"end\""}, "id", pq.descending);
             break;
         case PredictionQuery::SortBy::score:
             order = order_by({"score"}, "id", pq.descending);

@@ -17,7 +17,9 @@ void fillDeviceBox(QComboBox* box, const QString& current) {
         const QString description = QString::fromStdString(d.description);
         // The CPU's BLAS build string is long and technical: it goes in the tooltip.
         if (id == QStringLiteral("cpu"))
-            box->addItem(QObject::tr("CPU (%n core(s))", nullptr, QThread::idealThreadCount()), id);
+            box->addItem(QThread::idealThreadCount() == 1 ? QObject::tr("CPU (1 core)")
+                                                          : QObject::tr("CPU (%1 cores)").arg(QThread::idealThreadCount()),
+                         id);
         else
             box->addItem(QStringLiteral("%1 — %2").arg(id, description), id);
         box->setItemData(box->count() - 1, description, Qt::ToolTipRole);

@@ -16,7 +16,14 @@
 
 namespace ms::ui::test {
 
-inline const QString kFasta = QStringLiteral(MS_TEST_DATA_DIR "/fixtures/input.fa");
+// A copy of the fixture FASTA in a temporary folder: opening it writes its .fai beside it, and the
+// source tree stays as checked out.
+inline const QString kFasta = [] {
+    static QTemporaryDir dir;
+    const QString copy = dir.filePath(QStringLiteral("input.fa"));
+    QFile::copy(QStringLiteral(MS_TEST_DATA_DIR "/fixtures/input.fa"), copy);
+    return copy;
+}();
 inline const QString kModel = QStringLiteral(MS_TEST_DATA_DIR "/fixtures/tied_k4_s16/hf");
 inline const QString kHeadModel = QStringLiteral(MS_TEST_DATA_DIR "/fixtures/tied_k4_s16_head");
 
