@@ -23,6 +23,7 @@
 #include "genomics/alignments.h"
 #include "genomics/fasta.h"
 #include "genomics/fastq.h"
+#include "genomics/locus.h"
 #include "genomics/results_store.h"
 
 namespace ms {
@@ -42,14 +43,15 @@ struct Item {
 using ItemSink = std::function<Result<void>(Item&&)>;
 
 // Cuts bases into items: whole (window 0) or windows of `window` every `stride`, the last clipped.
+// `offset`: where the bases start on the sequence (a --region), so items carry sequence coordinates.
 Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_id, const std::string& bases,
-                 int64_t window, int64_t stride, const ItemSink& sink) {
+                 int64_t window, int64_t stride, const ItemSink& sink, int64_t offset = 0) {
     const int64_t L = int64_t(bases.size());
-    if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, 0, L, bases});
+    if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, offset, offset + L, bases});
     for (int64_t b = 0; b < L; b += stride) {
         const int64_t e = std::min(L, b + window);
-        MS_TRY(sink(Item{whole_kind == ItemKind::read ? ItemKind::read : ItemKind::window, name, sequence_id, b, e,
-                         bases.substr(size_t(b), size_t(e - b))}));
+        MS_TRY(sink(Item{whole_kind == ItemKind::read ? ItemKind::read : ItemKind::window, name, sequence_id, offset + b,
+                         offset + e, bases.substr(size_t(b), size_t(e - b))}));
         if (e == L) break;
     }
     return {};
@@ -102,6 +104,8 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
+    sub->add_option("--region", o.region, "only this locus of the FASTA, e.g. chr1:1,001-2,000: its windows, or the locus as one item")
+        ->excludes(reads);
     sub->add_flag("--resume", o.resume, "continue the newest unfinished run of this input, model and parameters");
     if (job == ItemJob::classify)
         sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
@@ -117,6 +121,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.fasta.empty() == o.reads.empty()) return make_error(cat(what, ": give --fasta or --reads"));
     if (o.per_record && o.window) return make_error(cat(what, ": --per-record and --window exclude each other"));
     if (o.stride && !o.window) return make_error(cat(what, ": --stride needs --window"));
+    if (!o.region.empty() && o.fasta.empty()) return make_error(cat(what, ": --region needs --fasta"));
     auto model = Model::load(o.model);
     if (!model) return make_error(model.error().message);
     const ClassifierWeights* head = nullptr;
@@ -136,10 +141,16 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         }
     }
     std::optional<FastaFile> fa;
+    std::optional<Region> region;
     if (!o.fasta.empty()) {
         auto f = FastaFile::open(o.fasta);
         if (!f) return make_error(f.error().message);
         fa = std::move(*f);
+        if (!o.region.empty()) {
+            auto r = parse_locus(o.region, ContigList(fa->records()));
+            if (!r) return make_error(cat("--region '", o.region, "': ", r.error().message));
+            region = *r;
+        }
     } else if (auto probe = each_read(o, [](const std::string&, const std::string&) -> Result<void> { return {}; }, control, 1);
                !probe) {
         return make_error(probe.error().message);
@@ -164,6 +175,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
                              {"chunk", o.chunk}};
     if (head_cfg) params["head"] = head_cfg->name;
+    if (region) params["region"] = format_locus(*region);
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");
@@ -232,8 +244,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (fa) {
         total_items = -skip;
         const int64_t stride = o.stride ? o.stride : o.window;
-        for (const SequenceRecord& rec : fa->records())
-            total_items += o.window <= 0 || rec.length <= o.window ? 1 : (rec.length - o.window + stride - 1) / stride + 1;
+        for (const SequenceRecord& rec : fa->records()) {
+            if (region && rec.name != region->contig) continue;
+            const int64_t L = region ? region->length() : rec.length;
+            total_items += o.window <= 0 || L <= o.window ? 1 : (L - o.window + stride - 1) / stride + 1;
+        }
     }
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -249,11 +264,18 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         Result<void> r;
         if (fa) {
             for (const SequenceRecord& rec : fa->records()) {
+                if (region && rec.name != region->contig) continue;
                 auto seq = fa->fetch_all(rec.name);
                 if (!seq) { r = seq.error(); break; }
-                SequenceMd5 md5;
+                SequenceMd5 md5;   // of the whole record, as the store's sequences always are
                 md5.update(*seq);
                 if (!out_q.push(ToWriter{SequenceInfo{rec.name, rec.length, md5.hex(), o.fasta}, std::nullopt})) break;
+                if (region) {
+                    // Part of a record is a window of it, never the whole sequence.
+                    r = cut(rec.name, ItemKind::window, 0, seq->substr(size_t(region->begin), size_t(region->length())),
+                            o.window, stride, send, region->begin);
+                    break;
+                }
                 if (r = cut(rec.name, ItemKind::sequence, 0, *seq, o.window, stride, send); !r) break;
             }
         } else {

@@ -18,6 +18,7 @@ namespace ms {
 
 struct ItemJobOptions : EngineOptions {
     std::string model, fasta, reads, reference, db, head;
+    std::string region;   // only this locus of the FASTA: its windows, or the whole locus as one item
     int64_t window = 0, stride = 0;   // window 0: whole records / reads
     bool per_record = false;
     bool resume = false;   // continue the newest unfinished run of the same input, model and parameters

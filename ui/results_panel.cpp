@@ -87,6 +87,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
             colorBy_->clear();
             colorBy_->addItem(tr("Record"), QStringLiteral("record"));
             colorBy_->addItem(tr("Item kind"), QStringLiteral("kind"));
+            colorBy_->addItem(tr("Run (every embed run of this database)"), QStringLiteral("byrun"));
             for (int i = 0; i < runs_->rowCount(); ++i) {
                 const RunRecord* r = runs_->run(i);
                 if (RunsModel::taskOf(*r) == QStringLiteral("classify"))
@@ -110,6 +111,9 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
         if (!locus.isEmpty()) emit locusRequested(locus);
     });
     connect(variants_, &VariantsModel::loadFailed, this, [this](const QString& m) { emit message(LogLevel::error, m); });
+    connect(variants_, &VariantsModel::loaded, this, [this] {
+        if (column_->count() != variants_->scoreNames().size() && !variants_->scoreNames().isEmpty()) fillColumnChoices();
+    });
     tabs_->addTab(variantsView_, tr("Variants"));
 
     auto* plotTab = new QWidget(this);
@@ -119,6 +123,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     colorBy_->setObjectName(QStringLiteral("embeddingColorBy"));
     colorBy_->addItem(tr("Record"), QStringLiteral("record"));
     colorBy_->addItem(tr("Item kind"), QStringLiteral("kind"));
+    colorBy_->addItem(tr("Run (every embed run of this database)"), QStringLiteral("byrun"));
     plotStatus_ = new QLabel(plotTab);
     connect(colorBy_, &QComboBox::currentIndexChanged, this, &ResultsPanel::loadEmbeddings);
     connect(plot_, &EmbeddingPlot::locusRequested, this, &ResultsPanel::locusRequested);
@@ -316,8 +321,9 @@ void ResultsPanel::fillColumnChoices() {
         const QStringList classes = predictions_->classes();
         for (int k = 0; k < classes.size(); ++k) column_->addItem(QStringLiteral("P(%1)").arg(classes[k]), QStringLiteral("p:%1").arg(k));
     } else if (task == QStringLiteral("variants")) {
-        for (const QString& s : {QStringLiteral("llr"), QStringLiteral("llr_fwd"), QStringLiteral("llr_rev")})
-            column_->addItem(s, QStringLiteral("v:%1").arg(s));
+        // The score names come with the first page of variants (llr; llr_fwd and llr_rev with both strands).
+        const QStringList names = variants_->scoreNames().isEmpty() ? QStringList{QStringLiteral("llr")} : variants_->scoreNames();
+        for (const QString& s : names) column_->addItem(s, QStringLiteral("v:%1").arg(s));
     }
     column_->setCurrentIndex(qMax(0, column_->findData(current)));
     if (column_->count() > 0) loadHistogram();
@@ -399,14 +405,28 @@ void ResultsPanel::loadEmbeddings() {
         };
         auto store = ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only);
         if (!store) return fail(store.error().message);
-        auto ids = store->list_embedding_ids(run);
-        if (!ids) return fail(ids.error().message);
-        l.total = int64_t(ids->size());
-        if (ids->empty()) return l;
-        auto seqs = store->list_sequences(run);
-        if (!seqs) return fail(seqs.error().message);
+        // The runs whose embeddings are shown: this one, or with "by run" every embed run of the
+        // database (a projection of several runs side by side; vectors of another width are left out).
+        const bool byRun = colorBy == QStringLiteral("byrun");
+        std::vector<int64_t> runIds{run};
+        if (byRun) {
+            auto runs = store->list_runs();
+            if (!runs) return fail(runs.error().message);
+            for (const RunRecord& r : *runs)
+                if (r.id != run && RunsModel::taskOf(r) == QStringLiteral("embed")) runIds.push_back(r.id);
+        }
+        std::vector<std::pair<int64_t, int64_t>> ids;   // embedding id, its run
         std::map<int64_t, std::string> names;
-        for (const StoredSequence& s : *seqs) names[s.id] = s.info.name;
+        for (int64_t r : runIds) {
+            auto some = store->list_embedding_ids(r);
+            if (!some) return fail(some.error().message);
+            for (int64_t id : *some) ids.emplace_back(id, r);
+            auto seqs = store->list_sequences(r);
+            if (!seqs) return fail(seqs.error().message);
+            for (const StoredSequence& s : *seqs) names[s.id] = s.info.name;
+        }
+        l.total = int64_t(ids.size());
+        if (ids.empty()) return l;
         // Labels another run gave the same items (same name and span).
         std::map<std::tuple<std::string, int64_t, int64_t>, std::string> labels;
         if (colorBy.startsWith(QStringLiteral("run:"))) {
@@ -422,19 +442,21 @@ void ResultsPanel::loadEmbeddings() {
                 q.offset += q.limit;
             }
         }
-        const int64_t n = std::min<int64_t>(int64_t(ids->size()), kMaxPoints);
+        const int64_t wanted = std::min<int64_t>(int64_t(ids.size()), kMaxPoints);
         std::vector<float> vectors;   // [n, dim]
         int dim = 0;
         std::map<QString, int> categoryIndex;
         QStringList categories;
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t id = (*ids)[size_t(i * int64_t(ids->size()) / n)];
+        for (int64_t i = 0; i < wanted; ++i) {
+            const auto [id, ofRun] = ids[size_t(i * int64_t(ids.size()) / wanted)];
             auto e = store->read_embedding(id);
             if (!e) return fail(e.error().message);
             if (dim == 0) dim = int(e->e.vector.size());
-            if (int(e->e.vector.size()) != dim)
+            if (int(e->e.vector.size()) != dim) {
+                if (byRun && ofRun != run) continue;   // another model's width: not on these axes
                 return fail(cat("results database '", db.toStdString(), "': embedding ", id, " has ", e->e.vector.size(),
                                 " values; the run's first has ", dim));
+            }
             vectors.insert(vectors.end(), e->e.vector.begin(), e->e.vector.end());
             const Embedding& em = e->e;
             PlotPoint p;
@@ -443,7 +465,8 @@ void ResultsPanel::loadEmbeddings() {
             if (placed) p.locus = QString::fromStdString(format_locus(Region{seq->second, em.begin, std::max(em.end, em.begin + 1)}));
             p.item = QStringLiteral("%1 (%2)").arg(placed ? p.locus : QString::fromStdString(em.item), QString::fromLatin1(to_string(em.kind)));
             QString category;
-            if (colorBy == QStringLiteral("kind")) category = QString::fromLatin1(to_string(em.kind));
+            if (byRun) category = QObject::tr("run %1").arg(ofRun);
+            else if (colorBy == QStringLiteral("kind")) category = QString::fromLatin1(to_string(em.kind));
             else if (colorBy.startsWith(QStringLiteral("run:"))) {
                 const auto it = labels.find({em.item, em.begin, em.end});
                 category = it == labels.end() ? QString() : QString::fromStdString(it->second);
@@ -456,6 +479,7 @@ void ResultsPanel::loadEmbeddings() {
             }
             l.points.push_back(p);
         }
+        const int64_t n = int64_t(l.points.size());
         const Projection2D proj = pca2d(vectors, n, dim);
         for (int64_t i = 0; i < n; ++i) l.points[int(i)].x = proj.x[size_t(i)], l.points[int(i)].y = proj.y[size_t(i)];
         l.categories = categories;

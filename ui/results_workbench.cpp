@@ -44,6 +44,8 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
     if (GenomeView* v = window_->genomeView()) {
         auto locus = [](const Region& r) { return QString::fromStdString(format_locus(r)); };
         connect(v, &GenomeView::scoreRegionRequested, this, [this, locus](const Region& r) { showRunDialogFor(RunTask::score, locus(r), true); });
+        connect(v, &GenomeView::classifyRegionRequested, this,
+                [this, locus](const Region& r) { showRunDialogFor(RunTask::classify, locus(r), true); });
         connect(v, &GenomeView::mutagenesisRequested, this,
                 [this, locus](const Region& r) { showRunDialogFor(RunTask::mutagenesis, locus(r), true); });
         connect(v, &GenomeView::exportRegionRequested, this, [this, locus](const Region& r) { showExportDialogFor(locus(r)); });

@@ -20,7 +20,7 @@ QList<RunInput> inputsOf(RunTask t) {
     switch (t) {
         case RunTask::score: return {RunInput::wholeGenome, RunInput::locus, RunInput::bed};
         case RunTask::classify:
-        case RunTask::embed: return {RunInput::wholeGenome, RunInput::reads};
+        case RunTask::embed: return {RunInput::wholeGenome, RunInput::locus, RunInput::reads};
         case RunTask::variants: return {RunInput::vcf};
         case RunTask::mutagenesis: return {RunInput::locus};
     }

@@ -117,9 +117,16 @@ MadeJob makeJob(const RunRequest& r) {
                     o.reference = r.fasta.toStdString();
                     cmd << QStringLiteral("--reference") << r.fasta;
                 }
-            } else if (r.input == RunInput::wholeGenome) {
+            } else if (r.input == RunInput::wholeGenome || r.input == RunInput::locus) {
                 o.fasta = r.fasta.toStdString();
                 cmd << QStringLiteral("--fasta") << r.fasta;
+                if (r.input == RunInput::locus) {
+                    if (r.locus.trimmed().isEmpty())
+                        return {{}, QObject::tr("Type the locus to %1, e.g. chr1:1,000-2,000.").arg(task)};
+                    o.region = r.locus.trimmed().toStdString();
+                    cmd << QStringLiteral("--region") << r.locus.trimmed();
+                    spec.title += QStringLiteral(" (%1)").arg(r.locus.trimmed());
+                }
                 if (r.window > 0) {
                     o.window = r.window;
                     o.stride = r.stride;
@@ -127,7 +134,7 @@ MadeJob makeJob(const RunRequest& r) {
                     if (r.stride > 0) cmd << QStringLiteral("--stride") << QString::number(r.stride);
                 }
             } else {
-                return {{}, QObject::tr("%1 reads windows of the genome, or the reads of a BAM, CRAM or FASTQ file.").arg(task)};
+                return {{}, QObject::tr("%1 reads the genome (or a locus of it), or the reads of a BAM, CRAM or FASTQ file.").arg(task)};
             }
             cmd << QStringLiteral("--db") << r.db;
             engineOptions(o, r, cmd);

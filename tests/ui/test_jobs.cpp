@@ -209,6 +209,36 @@ private slots:
         QCOMPARE(QString::fromStdString(*store->integrity_check()), QStringLiteral("ok"));
     }
 
+    void classifyOfALocusStaysInIt() {
+        // The genome view's "classify it" on a selection: windows of the locus, in record coordinates.
+        RunRequest r;
+        r.task = RunTask::classify;
+        r.input = ms::ui::RunInput::locus;
+        r.locus = QStringLiteral("rec1:101-300");
+        r.model = test::kHeadModel;
+        r.fasta = test::kFasta;
+        r.db = dir_.filePath(QStringLiteral("locus.db"));
+        r.window = 50;
+        r.device = QStringLiteral("cpu");
+        const MadeJob made = makeJob(r);
+        QVERIFY2(made.job, qPrintable(made.problem));
+        QVERIFY(made.job->command.contains(QStringLiteral("--region rec1:101-300")));
+        JobQueue queue;
+        QSignalSpy finished(&queue, &JobQueue::jobFinished);
+        queue.enqueue(*made.job);
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(1).value<JobState>(), JobState::finished);
+        auto store = ResultsStore::open(r.db.toStdString(), ResultsStore::Mode::read_only);
+        PredictionQuery q{.run_id = finished.first().at(3).toLongLong()};
+        const auto rows = *store->query_predictions(q);
+        QCOMPARE(rows.size(), size_t(4));   // [100,150) [150,200) [200,250) [250,300)
+        for (size_t i = 0; i < rows.size(); ++i) {
+            QCOMPARE(rows[i].p.begin, int64_t(100 + 50 * i));
+            QCOMPARE(rows[i].p.end, int64_t(150 + 50 * i));
+            QCOMPARE(rows[i].p.kind, ItemKind::window);
+        }
+    }
+
     void exportDialogWritesFilesTheCliReadersAccept() {
         const QString db = dir_.filePath(QStringLiteral("export.db"));
         const qint64 scoreRun = test::score(db);

@@ -2,6 +2,7 @@
 // variants models (QAbstractItemModelTester on each, paging, sort, every filter), the PCA behind
 // the embeddings plot, the plot's hover and click, and the histogram.
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QtTest>
@@ -254,6 +255,30 @@ private slots:
         QCOMPARE(plot->pointAt(plot->toScreen(pt).toPoint()), plot->pointAt(plot->toScreen(pt).toPoint()));
         plot->grab().save(dir_.filePath(QStringLiteral("embeddings.png")));
         if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) panel.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/panel_embeddings.png"));
+    }
+
+    void embeddingsColouredByRunShowEveryEmbedRun() {
+        const QString db = dir_.filePath(QStringLiteral("two_embeds.db"));
+        const qint64 a = test::embed(db, 50), b = test::embed(db, 100);   // 20 and 10 windows
+        QVERIFY(a > 0 && b > 0);
+        ResultsPanel panel;
+        panel.resize(900, 700);
+        panel.show();
+        QSignalSpy shown(&panel, &ResultsPanel::embeddingsShown);
+        panel.setDatabase(db);
+        QVERIFY(waitUntil([&] { return panel.runsModel()->rowCount() == 2; }));
+        panel.selectRun(a);
+        QVERIFY(waitUntil([&] { return shown.count() > 0; }));
+        QCOMPARE(shown.last().at(0).toInt(), 20);
+        auto* colorBy = panel.findChild<QComboBox*>(QStringLiteral("embeddingColorBy"));
+        QVERIFY(colorBy);
+        shown.clear();
+        colorBy->setCurrentIndex(colorBy->findData(QStringLiteral("byrun")));
+        QVERIFY(waitUntil([&] { return shown.count() > 0; }));
+        QCOMPARE(shown.last().at(0).toInt(), 30);
+        QSet<int> categories;
+        for (const PlotPoint& p : panel.embeddingPlot()->points()) categories.insert(p.category);
+        QCOMPARE(categories, (QSet<int>{0, 1}));
     }
 
     void panelPredictionsRowNavigatesAndHistogramCounts() {
