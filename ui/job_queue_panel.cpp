@@ -96,6 +96,8 @@ JobQueuePanel::JobQueuePanel(JobQueue* queue, QWidget* parent) : QWidget(parent)
         if (auto* bar = qobject_cast<QProgressBar*>(list_->itemWidget(i, Progress))) {
             bar->setRange(0, 1000);
             if (state == JobState::finished) bar->setValue(1000);
+            // A failed or stopped job's bar says so rather than a percentage that reads like progress.
+            else bar->setFormat(toText(state));
         }
         if (list_->currentItem() == i) stop_->setEnabled(false);
     });

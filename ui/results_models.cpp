@@ -485,7 +485,14 @@ QVariant VariantsModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant VariantsModel::headerData(int section, Qt::Orientation o, int role) const {
-    if (o != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount()) return {};
+    if (o != Qt::Horizontal || section < 0 || section >= columnCount()) return {};
+    if (role == Qt::ToolTipRole) {
+        if (section == Pos) return tr("1-based, as in the VCF");
+        if (section >= FixedColumns)
+            return tr("log2 likelihood ratio of the ALT window against the REF window (negative: the model finds the ALT less likely)");
+        return {};
+    }
+    if (role != Qt::DisplayRole) return {};
     static const char* names[FixedColumns] = {"Chrom", "Pos", "ID", "Ref", "Alt"};
     if (section < FixedColumns) return tr(names[section]);
     return scoreNames_[section - FixedColumns];

@@ -112,6 +112,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     });
     connect(variants_, &VariantsModel::loadFailed, this, [this](const QString& m) { emit message(LogLevel::error, m); });
     connect(variants_, &VariantsModel::loaded, this, [this] {
+        variantsView_->resizeColumnsToContents();
         if (column_->count() != variants_->scoreNames().size() && !variants_->scoreNames().isEmpty()) fillColumnChoices();
     });
     tabs_->addTab(variantsView_, tr("Variants"));
@@ -121,6 +122,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     plot_->setObjectName(QStringLiteral("embeddingPlot"));
     colorBy_ = new QComboBox(plotTab);
     colorBy_->setObjectName(QStringLiteral("embeddingColorBy"));
+    colorBy_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     colorBy_->addItem(tr("Record"), QStringLiteral("record"));
     colorBy_->addItem(tr("Item kind"), QStringLiteral("kind"));
     colorBy_->addItem(tr("Run (every embed run of this database)"), QStringLiteral("byrun"));
@@ -141,6 +143,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     histogram_->setObjectName(QStringLiteral("histogram"));
     column_ = new QComboBox(histTab);
     column_->setObjectName(QStringLiteral("histogramColumn"));
+    column_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(column_, &QComboBox::currentIndexChanged, this, &ResultsPanel::loadHistogram);
     auto* histBar = new QHBoxLayout;
     histBar->addWidget(new QLabel(tr("Column:"), histTab));

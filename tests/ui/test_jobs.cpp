@@ -146,6 +146,7 @@ private slots:
         RunRequest broken = ok;
         broken.fasta = bad;
         JobQueue queue;
+        JobQueuePanel panel(&queue);
         LogPanel log;
         connect(&queue, &JobQueue::message, &log, &LogPanel::append);
         QSignalSpy started(&queue, &JobQueue::jobStarted);
@@ -166,6 +167,9 @@ private slots:
         if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) {
             log.resize(900, 200);
             log.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/log_panel.png"));
+            panel.resize(700, 160);
+            panel.show();
+            panel.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/job_panel.png"));
         }
     }
 

@@ -3,6 +3,7 @@
 // the embeddings plot, the plot's hover and click, and the histogram.
 #include <QAbstractItemModelTester>
 #include <QComboBox>
+#include <QTabWidget>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QtTest>
@@ -301,6 +302,11 @@ private slots:
         QCOMPARE(qint64(sum), predictions_);
         if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) {
             panel.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/panel_predictions.png"));
+            panel.findChild<QTabWidget*>(QStringLiteral("resultsTabs"))->setCurrentIndex(3);
+            panel.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/panel_histogram.png"));
+            panel.selectRun(variantsRun_);
+            QTest::qWait(500);
+            panel.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/panel_variants.png"));
             panel.histogram()->grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/histogram.png"));
         }
     }
