@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QDockWidget>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMenu>
@@ -35,6 +36,7 @@ QString sameFile(const QString& a) { return a.isEmpty() ? QString() : QFileInfo(
 ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window_(window) {
     QSettings s;
     settings_ = AppSettings::load(s);
+    window_->installEventFilter(this);
     buildDocks();
     buildMenus();
     panel_->setPlotColors(settings_.plotColor, settings_.highlightColor);
@@ -175,6 +177,22 @@ void ResultsWorkbench::buildMenus() {
         view->addAction(jobsDock_->toggleViewAction());
         view->addAction(logDock_->toggleViewAction());
     }
+}
+
+bool ResultsWorkbench::eventFilter(QObject* watched, QEvent* event) {
+    if (watched != window_ || event->type() != QEvent::Close || !queue_->busy()) return QObject::eventFilter(watched, event);
+    const int queued = queue_->pendingCount();
+    const auto answer = QMessageBox::question(
+        window_, tr("Jobs are running"),
+        tr("A job is running%1. Stop it and quit? What it has written is kept and its run is marked interrupted.")
+            .arg(queued ? tr(" and %n more wait(s)", nullptr, queued) : QString()),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes) {
+        event->ignore();
+        return true;
+    }
+    queue_->cancelAll();   // the queue's destructor waits for the job to reach its next block
+    return QObject::eventFilter(watched, event);
 }
 
 void ResultsWorkbench::fillRecentMenu() {

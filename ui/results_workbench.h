@@ -56,6 +56,10 @@ signals:
     void resultsChanged(const QString& db);
     void sessionRestored(bool ok, const QString& message);
 
+protected:
+    // Closing the window while jobs run asks first: stopping keeps what they wrote, marked interrupted.
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void buildDocks();
     void buildMenus();

@@ -3,6 +3,9 @@
 // and restored in another.
 #include <QAction>
 #include <QDockWidget>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTimer>
 #include <QMenuBar>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -91,6 +94,46 @@ private slots:
             return QFileInfo(panel->database()) == QFileInfo(db) && panel->runsModel()->rowCount() == 1 &&
                    panel->runsModel()->run(0)->status == RunStatus::finished;
         }, 10000));
+    }
+
+    void closingWhileAJobRunsAsksFirst() {
+        const QString fasta = dir_.filePath(QStringLiteral("long.fa"));
+        {
+            QFile f(fasta);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QByteArray seq(3'000'000, 'A');
+            for (qsizetype i = 0; i < seq.size(); ++i) seq[i] = "ACGT"[(i * 7 + i / 3) % 4];
+            f.write(">long\n");
+            for (qsizetype i = 0; i < seq.size(); i += 80) f.write(seq.mid(i, 80) + '\n');
+        }
+        MainWindow w;
+        w.show();
+        RunRequest r;
+        r.model = test::kModel;
+        r.fasta = fasta;
+        r.db = dir_.filePath(QStringLiteral("closing.db"));
+        r.device = QStringLiteral("cpu");
+        r.chunk = 4096;
+        QSignalSpy progress(w.workbench()->jobQueue(), &JobQueue::jobProgress);
+        QSignalSpy finished(w.workbench()->jobQueue(), &JobQueue::jobFinished);
+        w.workbench()->jobQueue()->enqueue(*makeJob(r).job);
+        QVERIFY(progress.wait(60000));
+        // Answer the question box: first No (the window stays), then Yes.
+        auto answer = [](QMessageBox::StandardButton b) {
+            QTimer::singleShot(50, [b] {
+                for (QWidget* top : QApplication::topLevelWidgets())
+                    if (auto* box = qobject_cast<QMessageBox*>(top)) box->button(b)->click();
+            });
+        };
+        answer(QMessageBox::No);
+        QVERIFY(!w.close());
+        QVERIFY(w.isVisible());
+        QVERIFY(w.workbench()->jobQueue()->busy() || finished.count() == 1);
+        if (finished.count() == 1) QSKIP("the job ended before the window was closed (a very fast machine)");
+        answer(QMessageBox::Yes);
+        QVERIFY(w.close());
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(1).value<JobState>(), JobState::interrupted);
     }
 
     void sessionSavedInOneWindowOpensInAnother() {
