@@ -14,6 +14,7 @@
 #include <map>
 
 #include "app/bounded_queue.h"
+#include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/interrupt.h"
 #include "common/version.h"
@@ -93,7 +94,7 @@ Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>
 }  // namespace
 
 void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
-    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    add_model_option(sub, o.model);
     auto* fasta = sub->add_option("--fasta", o.fasta, "sequences to cut into items (FASTA, plain or bgzip)");
     auto* reads = sub->add_option("--reads", o.reads, "reads as items: BAM, CRAM (with --reference) or FASTQ (.fq/.fastq[.gz])");
     fasta->excludes(reads);

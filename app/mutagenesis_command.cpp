@@ -10,6 +10,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
 #include "app/variant_effects.h"
@@ -63,7 +64,7 @@ Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec) {
 }  // namespace
 
 void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o) {
-    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    add_model_option(sub, o.model);
     sub->add_option("--fasta", o.fasta, "reference FASTA")->required();
     sub->add_option("--region", o.region, "locus to mutate, e.g. chr1:10,001-12,000 (at most 10 kbp)")->required();
     sub->add_option("--db", o.db,

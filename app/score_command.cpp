@@ -11,6 +11,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/interrupt.h"
 #include "app/score_pipeline.h"
@@ -44,7 +45,7 @@ TrackEncoding track_encoding(int k) {
 }  // namespace
 
 void add_score_options(CLI::App* sub, ScoreOptions& o) {
-    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    add_model_option(sub, o.model);
     sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     auto* region = sub->add_option("--region", o.regions,

@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
 #include "app/variant_effects.h"
@@ -54,7 +55,7 @@ struct Counts {
 }  // namespace
 
 void add_variants_options(CLI::App* sub, VariantsOptions& o) {
-    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+    add_model_option(sub, o.model);
     sub->add_option("--fasta", o.fasta, "reference FASTA the VCF was called against")->required();
     sub->add_option("--vcf", o.vcf, "input VCF/BCF (plain, bgzip or BCF), read in file order")->required();
     sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")

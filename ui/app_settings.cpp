@@ -5,6 +5,8 @@
 #include <QFileInfo>
 #include <QSettings>
 
+#include "app/bundled_model.h"
+
 namespace ms::ui {
 
 namespace {
@@ -54,12 +56,8 @@ void addRecentFile(QSettings& s, const QString& path) {
 }
 
 QString bundledModelDir() {
-    const QString env = qEnvironmentVariable("MAMBASCOPE_MODEL_DIR");
-    if (!env.isEmpty() && QFileInfo::exists(env + QStringLiteral("/config.json"))) return env;
-    // Installed layout: bin/mambascope beside share/mambascope/model.
-    const QString installed = QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/mambascope/model"));
-    if (QFileInfo::exists(installed + QStringLiteral("/config.json"))) return QDir::cleanPath(installed);
-    return {};
+    // One rule for the CLI and the GUI (app/bundled_model.h): $MAMBASCOPE_MODEL_DIR, installed, source tree.
+    return QString::fromStdString(ms::bundled_model_dir());
 }
 
 }  // namespace ms::ui

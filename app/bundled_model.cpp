@@ -1,0 +1,44 @@
+#include "app/bundled_model.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+namespace ms {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_model_dir(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_regular_file(dir / "config.json", ec);
+}
+
+}  // namespace
+
+std::string bundled_model_dir() {
+    if (const char* env = std::getenv("MAMBASCOPE_MODEL_DIR"); env && *env && is_model_dir(env)) return env;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path installed = (exe.parent_path() / ".." / "share" / "mambascope" / "models" / kDefaultModelName).lexically_normal();
+        if (is_model_dir(installed)) return installed.string();
+    }
+#ifdef MAMBASCOPE_SOURCE_MODELS_DIR
+    const fs::path source = fs::path(MAMBASCOPE_SOURCE_MODELS_DIR) / kDefaultModelName;
+    if (is_model_dir(source)) return source.string();
+#endif
+    return {};
+}
+
+void add_model_option(CLI::App* sub, std::string& model) {
+    model = bundled_model_dir();
+    auto* opt = sub->add_option("--model", model, "model directory (config.json + model.safetensors)");
+    if (model.empty()) opt->required();
+    else opt->description("model directory (config.json + model.safetensors); default: the bundled " +
+                          std::string(kDefaultModelName) + " (" + model + ")");
+}
+
+}  // namespace ms
