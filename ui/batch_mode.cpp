@@ -20,7 +20,10 @@ void complain(const QString& message) { std::fprintf(stderr, "mambascope: %s\n",
 
 bool wantsSnapshot(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
-        if (std::strcmp(argv[i], "--snapshot") == 0 || std::strncmp(argv[i], "--snapshot=", 11) == 0) return true;
+        if (std::strcmp(argv[i], "--snapshot") == 0 || std::strncmp(argv[i], "--snapshot=", 11) == 0 ||
+            // --help and --version only print: they must work over ssh without a display too.
+            std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--version") == 0)
+            return true;
     return false;
 }
 

@@ -21,8 +21,8 @@ struct LaunchOptions {
     bool quit = false;
 };
 
-// True when the arguments ask for a snapshot: main() then picks the offscreen platform when no
-// display is there, before the QApplication exists.
+// True when the arguments ask for a snapshot, or only --help/--version: no window is needed, so
+// main() picks the offscreen platform when no display is there, before the QApplication exists.
 bool wantsSnapshot(int argc, char** argv);
 
 // Parses the application's arguments; nullopt after printing the problem (or --help) to stderr,
