@@ -1,33 +1,42 @@
 #!/usr/bin/env bash
-# The main job on the bundled demo data: installs what is missing, builds Release (incrementally),
-# describes the bundled lambda phage genome, prints the build's backends, and scores the genome
-# into results.db (per-base A/C/G/T probabilities, log-likelihood, entropy). Until the bundled DNA
-# model lands (issue 10) the model is a tiny random-weight fixture from tests/data: the pipeline is
-# real, the numbers carry no biology.
+# The main job on the bundled demo data with the bundled model (resources/models/mambascope-dna-small,
+# trained here on ten genomes: tools/train, card in its MODEL_CARD.md): installs what is missing,
+# builds Release (incrementally), then on E. coli K-12 MG1655 (resources/demo):
+#   score     every base of the genome: P(A/C/G/T), log-likelihood, entropy (one sequence, carried state)
+#   embed     the genome in 10 kbp windows (pooled embeddings)
+#   classify  the species of origin of every demo nanopore read, and of each 10 kbp genome window
+#   variants  log-likelihood ratio of each allele of the demo VCF
+# and exports the loglik track (bigWig), predictions (TSV), embeddings (.npy), scored VCF, and a
+# picture of the genome view at gyrA (PNG), then prints a short summary. About 5 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps
 cmake --preset release >/dev/null
 cmake --build --preset release
 cli=build/release/app/mambascope-cli
+gui=build/release/ui/mambascope
+demo=resources/demo
+genome=$demo/ecoli_k12_mg1655.fa
 "$cli" --version
 echo
-"$cli" info resources/demo/lambda_virus.fa
+"$cli" info "$genome"
 echo
 rm -f results.db results.db-wal results.db-shm results.loglik.bw results.embeddings.npy results.embeddings.npy.index.tsv \
-      results.reads.tsv
-"$cli" score --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
-  --device auto --quiet
-"$cli" embed --model tests/data/fixtures/tied_k4_s16/hf --fasta resources/demo/lambda_virus.fa --db results.db \
-  --window 5000 --device auto --quiet
-# Each demo read through the model's classifier head (a random head on the fixture: placeholder labels).
-"$cli" classify --model tests/data/fixtures/tied_k4_s16_head --reads resources/demo/lambda_longreads.fq \
-  --db results.db --device auto --quiet
+      results.reads.tsv results.windows.tsv results.variants.vcf.gz results.variants.vcf.gz.tbi results.gyrA.png
+"$cli" score --fasta "$genome" --db results.db --device auto --quiet                               # run 1
+"$cli" embed --fasta "$genome" --db results.db --window 10000 --device auto --quiet                # run 2
+"$cli" classify --reads $demo/ecoli_nanopore.bam --db results.db --device auto --quiet             # run 3
+"$cli" classify --fasta "$genome" --window 10000 --db results.db --device auto --quiet             # run 4
+"$cli" variants --fasta "$genome" --vcf $demo/ecoli_known_alleles.vcf.gz --out results.variants.vcf.gz \
+  --db results.db --device auto --quiet                                                             # run 5
 "$cli" export --db results.db --run 1 --track loglik --out results.loglik.bw
 "$cli" export --db results.db --run 2 --embeddings --out results.embeddings.npy
 "$cli" export --db results.db --run 3 --predictions --out results.reads.tsv
+"$cli" export --db results.db --run 4 --predictions --out results.windows.tsv
+if [ -x "$gui" ]; then
+  "$gui" --genome "$genome" --db results.db --bam $demo/ecoli_nanopore.bam --vcf $demo/ecoli_known_alleles.vcf.gz \
+    --annotations $demo/ecoli_k12_mg1655.gff3 --goto gyrA --snapshot results.gyrA.png --quit
+fi
 "$cli" info results.db
 echo
-echo "run.sh: per-base tracks and embeddings in results.db; the loglik track as results.loglik.bw (bigWig, for"
-echo "IGV or the UCSC browser); the window embeddings as results.embeddings.npy (+ .index.tsv); one class"
-echo "prediction per demo read in results.reads.tsv"
+tools/demo/summarise_run.py results.db results.reads.tsv results.windows.tsv results.variants.vcf.gz
