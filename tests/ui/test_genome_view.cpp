@@ -8,6 +8,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QStandardPaths>
 #include <QtTest>
 #include <cmath>
 #include <filesystem>
@@ -122,6 +123,8 @@ bool near(QColor a, QColor b, int tol = 40) {
 class TestGenomeView : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }   // settings and recent files away from the user's own
+
     void opensFilesAndNavigates() {
         MainWindow w;
         w.resize(1200, 800);

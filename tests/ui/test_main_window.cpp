@@ -4,6 +4,7 @@
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTimer>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include "ui/main_window.h"
@@ -11,6 +12,8 @@
 class TestMainWindow : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }   // settings and recent files away from the user's own
+
     void hasTheFourMenus() {
         ms::ui::MainWindow w;
         w.show();
