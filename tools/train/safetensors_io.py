@@ -37,20 +37,6 @@ def save_safetensors(path, tensors, metadata=None, dtype="F32"):
             f.write(b)
 
 
-def load_safetensors(path):
-    """name -> numpy array, for the dtypes above."""
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        s, e = info["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + s:8 + n + e], dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
-    return out
-
-
 def load_safetensors_float32(path):
     """name -> float32 numpy array; BF16 widened exactly."""
     raw = open(path, "rb").read()
