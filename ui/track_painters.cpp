@@ -312,7 +312,7 @@ void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const Trac
 
 void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set) {
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
-                  set.truncated ? QObject::tr("zoom in: not all shown") : QString());
+                  set.truncated ? QObject::tr("zoom in: not all shown") : QObject::tr("height: class probability"));
     const QRect area = dataArea(lane, m).adjusted(0, 3, 0, -3);
     p.save();
     p.setClipRect(area);
@@ -326,13 +326,21 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
         // Neighbouring windows of one label stay apart by a hairline where there is room for it.
         const QRectF r(x0, area.top(), x1 - x0 > 4 ? x1 - x0 - 1 : x1 - x0, area.height());
         const QColor col = labelColor(set.classes, s.label);
-        p.fillRect(r, col);
+        // The class score as the height of a solid bar over a faint full-height span: the label is
+        // read from the colour, its confidence from the height (a window called at p = 0.4 shows).
+        QColor faint = col;
+        faint.setAlpha(60);
+        p.fillRect(r, faint);
+        const double score = s.score ? std::clamp(*s.score, 0.0, 1.0) : 1.0;
+        QRectF bar = r;
+        bar.setTop(r.bottom() - r.height() * score);
+        p.fillRect(bar, col);
         if (r.width() < 10) continue;   // no room for a label
         const QString text = QString::fromStdString(s.label);
         // The label centred on the visible part of the span, so a window wider than the screen keeps it.
         const QRectF shown = r.intersected(QRectF(area));
         if (shown.width() > fm.horizontalAdvance(text) + 6) {
-            p.setPen(Qt::white);
+            p.setPen(score >= 0.5 ? QColor(Qt::white) : QColor(40, 40, 40));
             p.drawText(shown, Qt::AlignCenter, text);
         }
     }

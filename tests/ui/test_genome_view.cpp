@@ -293,8 +293,12 @@ private slots:
         const QRect features = lane(view, QStringLiteral("features"));
         QVERIFY(countPixels(img, data(features).adjusted(0, -14, 0, 0), [](QColor c) { return near(c, QColor(0, 0, 178), 10); }) > 1000);
         const QRect preds = lane(view, QStringLiteral("predictions"));
-        QVERIFY(countPixels(img, preds.adjusted(kNamePanelWidth + 1, 4, 0, -4),
-                            [](QColor c) { return near(c, labelColor({"even", "odd"}, "odd"), 10); }) > 1000);
+        const QRect predArea = preds.adjusted(kNamePanelWidth + 1, 4, 0, -4);
+        const auto isOdd = [](QColor c) { return near(c, labelColor({"even", "odd"}, "odd"), 10); };
+        QVERIFY(countPixels(img, predArea, isOdd) > 1000);
+        // Scores of 0.9: the solid bar leaves the top tenth of the span faint.
+        QCOMPARE(countPixels(img, QRect(predArea.left(), predArea.top(), predArea.width(), 1), isOdd), 0);
+        QVERIFY(countPixels(img, QRect(predArea.left(), predArea.bottom(), predArea.width(), 1), isOdd) > 50);
     }
 
     void snapshotAsSvgAndBadInput() {
