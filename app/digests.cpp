@@ -1,5 +1,6 @@
 #include "app/digests.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -84,5 +85,7 @@ std::string SequenceMd5::hex() {
     EVP_DigestFinal_ex(impl_->ctx.p, d.data(), &len);
     return to_hex(d.data(), len);
 }
+
+void release_thread_crypto_state() { OPENSSL_thread_stop(); }
 
 }  // namespace ms

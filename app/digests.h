@@ -34,4 +34,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Frees this thread's OpenSSL state (its error queue) now rather than at thread exit. A pooled
+// worker thread (the GUI's job queue) is joined by Qt before its exit handlers have run, so the
+// state freed there would race with the end of the process (and LeakSanitizer's check); a thread
+// that used the digests above calls this when its job is done. Harmless on any thread.
+void release_thread_crypto_state();
+
 }  // namespace ms

@@ -6,6 +6,8 @@
 #include <exception>
 #include <mutex>
 
+#include "app/digests.h"
+
 namespace ms::ui {
 
 QString toText(JobState s) {
@@ -149,6 +151,7 @@ void JobQueue::startNext() {
         } catch (const std::exception& e) {
             f.error = tr("unexpected failure: %1").arg(QString::fromLocal8Bit(e.what()));
         }
+        ms::release_thread_crypto_state();   // before Qt joins this pooled thread (app/digests.h)
         return f;
     }));
 }
