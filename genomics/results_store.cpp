@@ -641,6 +641,15 @@ Result<std::string> ResultsStore::integrity_check() const {
         if (!row) break;
         const int64_t track = q->i64(0), zoom = q->i64(2), tile = q->i64(3), n = q->i64(4), length = q->i64(6);
         const std::string where = cat("track ", track, " sequence ", q->i64(1), " zoom ", zoom, " tile ", tile);
+        // Checked before any arithmetic on them: a hostile file may hold any integers here.
+        if (zoom < 0 || zoom > kMaxZoom) {
+            problems += cat(where, ": zoom level out of range 0..", kMaxZoom, "\n");
+            continue;
+        }
+        if (length < 0 || tile < 0 || tile > length / kTilePositions) {
+            problems += cat(where, ": tile index beyond the sequence's ", length, " positions\n");
+            continue;
+        }
         const int64_t expect = std::min(kTilePositions, length - tile * kTilePositions);
         if (n != expect) {
             problems += cat(where, ": holds ", n, " positions, expected ", expect, "\n");
