@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+#include "kernels/scan_device.cuh"
+#include "kernels/selective_scan_chan.h"
 #include "kernels/selective_scan_cuda.h"
 
 namespace ms::cuda {
@@ -18,57 +20,6 @@ namespace ms::cuda {
 namespace {
 
 constexpr int kThreads = 128;
-constexpr float kLog2e = 1.4426950408889634f;
-
-template <typename T> __device__ __forceinline__ float to_f(T x);
-template <> __device__ __forceinline__ float to_f<float>(float x) { return x; }
-template <> __device__ __forceinline__ float to_f<__nv_bfloat16>(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <> __device__ __forceinline__ float to_f<__half>(__half x) { return __half2float(x); }
-
-template <typename T> __device__ __forceinline__ T from_f(float x);
-template <> __device__ __forceinline__ float from_f<float>(float x) { return x; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16(x); }
-template <> __device__ __forceinline__ __half from_f<__half>(float x) { return __float2half(x); }
-
-// 2^x on the special-function unit (relative error ~2^-22; flushes below 2^-126 to 0).
-__device__ __forceinline__ float ex2_sfu(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
-
-// PyTorch's softplus (threshold 20) from three special-function results instead of libm's
-// log1pf/expf (~40 instructions, computed for every channel-position in both passes):
-// log1p(e) = log(u) · e / (u − 1) with u = 1 + e is accurate to a few ulp because the rounding
-// of u cancels in the ratio (Goldberg, "What every computer scientist should know…", thm. 4).
-__device__ __forceinline__ float softplus(float x) {
-    if (x > 20.0f) return x;
-    const float e = ex2_sfu(x * kLog2e);
-    const float u = 1.0f + e;
-    return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
-}
-
-// Asynchronous 4-byte global → shared copies (sm_80+): the next tile's inputs are in flight while
-// the current tile is computed. Version 6 issued the loads just before their use and Nsight
-// Compute showed warps stalled on them ("long scoreboard") for ~45 % of their cycles.
-__device__ __forceinline__ void cp_async4(void* smem, const void* gmem) {
-#if __CUDA_ARCH__ >= 800
-    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(s), "l"(gmem));
-#else
-    *static_cast<uint32_t*>(smem) = *static_cast<const uint32_t*>(gmem);
-#endif
-}
-__device__ __forceinline__ void cp_async_commit() {
-#if __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.commit_group;\n");
-#endif
-}
-__device__ __forceinline__ void cp_async_wait_all_but_last() {
-#if __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.wait_group 1;\n");
-#endif
-}
 
 struct Params {
     ScanProblem p;
@@ -150,7 +101,7 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
     const T* zb = p.z.data ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride : nullptr;
     const T* Bm = static_cast<const T*>(p.B.data) + b * p.B.batch_stride;
     const T* Cm = static_cast<const T*>(p.C.data) + b * p.C.batch_stride;
-    T* y = static_cast<T*>(p.y) + b * p.y_batch_stride + c;
+    T* y = static_cast<T*>(p.y) + b * p.y_batch_stride + int64_t(c) * p.y_chan_stride;
     float dsum = 0.0f;
 
     // kAsync: issue the copies of tile [tile, tile + kTile) into raw buffer `buf`, as 4-byte words
@@ -184,10 +135,10 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
             const int64_t t = tile + r;
             float dtv = 0.0f, uv = 0.0f, gv = 1.0f;
             if (r < n && load_live) {
-                uv = to_f(kAsync ? sm.raw_u[buf][r][lc] : ub[t * p.u.row_stride + load_c]);
-                dtv = softplus(to_f(kAsync ? sm.raw_dt[buf][r][lc] : db[t * p.delta.row_stride + load_c]) + load_bias);
+                uv = to_f(kAsync ? sm.raw_u[buf][r][lc] : ub[t * p.u.row_stride + load_c * p.u.chan_stride]);
+                dtv = softplus(to_f(kAsync ? sm.raw_dt[buf][r][lc] : db[t * p.delta.row_stride + load_c * p.delta.chan_stride]) + load_bias);
                 if (kOut && zb) {
-                    const float zt = to_f(kAsync ? sm.raw_z[buf][kOut ? r : 0][lc] : zb[t * p.z.row_stride + load_c]);
+                    const float zt = to_f(kAsync ? sm.raw_z[buf][kOut ? r : 0][lc] : zb[t * p.z.row_stride + load_c * p.z.chan_stride]);
                     gv = __fdividef(zt, 1.0f + __expf(-zt));   // SiLU; the IEEE division cost ~10 instructions
                 }
             }
@@ -202,8 +153,8 @@ __global__ void __launch_bounds__(kThreads, 8) scan_kernel(Params prm) {
             const int r = i / kS, s = i % kS;
             const bool live = r < n && s < S;
             const int64_t t = tile + r;
-            sm.B[r][s] = live ? to_f(kAsync ? sm.raw_B[buf][r][s] : Bm[t * p.B.row_stride + s]) : 0.0f;
-            if (kOut) sm.C[kOut ? r : 0][s] = live ? to_f(kAsync ? sm.raw_C[buf][kOut ? r : 0][s] : Cm[t * p.C.row_stride + s]) : 0.0f;
+            sm.B[r][s] = live ? to_f(kAsync ? sm.raw_B[buf][r][s] : Bm[t * p.B.row_stride + s * p.B.chan_stride]) : 0.0f;
+            if (kOut) sm.C[kOut ? r : 0][s] = live ? to_f(kAsync ? sm.raw_C[buf][kOut ? r : 0][s] : Cm[t * p.C.row_stride + s * p.C.chan_stride]) : 0.0f;
         }
     };
 
@@ -351,12 +302,12 @@ cudaError_t launch(const Params& prm, cudaStream_t stream) {
     return cudaGetLastError();
 }
 
-// Whether every row the kernel copies starts on a 4-byte boundary and ends on one (cp.async
-// copies 4-byte words): 2-byte activations need even strides, offsets, d_inner and d_state.
+// Whether every row the kernel copies is contiguous, starts on a 4-byte boundary and ends on one
+// (cp.async copies 4-byte words): 2-byte activations need even strides, offsets, d_inner and d_state.
 bool async_aligned(const ScanProblem& p, size_t esz) {
     auto ok = [&](const Act& a) {
-        return !a.data || (reinterpret_cast<uintptr_t>(a.data) % 4 == 0 && (a.row_stride * esz) % 4 == 0 &&
-                           (a.batch_stride * esz) % 4 == 0);
+        return !a.data || (a.chan_stride == 1 && reinterpret_cast<uintptr_t>(a.data) % 4 == 0 &&
+                           (a.row_stride * esz) % 4 == 0 && (a.batch_stride * esz) % 4 == 0);
     };
     return ok(p.u) && ok(p.delta) && ok(p.z) && ok(p.B) && ok(p.C) && (size_t(p.d_inner) * esz) % 4 == 0 &&
            (size_t(p.d_state) * esz) % 4 == 0;
@@ -380,7 +331,7 @@ cudaError_t dispatch(const Params& prm, cudaStream_t stream) {
 }  // namespace
 
 size_t selective_scan_workspace(const ScanProblem& p) {
-    if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0) return 0;
+    if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0 || detail::scan_chan_takes(p)) return 0;
     int nseg = 1, seg_len = p.T;
     plan(p, groups(p), &nseg, &seg_len);
     if (nseg == 1) return 0;
@@ -392,6 +343,7 @@ cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t s
     if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_state <= 0 || p.d_state > 256 || !p.A || !p.state)
         return cudaErrorInvalidValue;
     if (p.T == 0) return cudaSuccess;
+    if (detail::scan_chan_takes(p)) return detail::scan_chan(p, stream);
     Params prm{};
     prm.p = p;
     prm.async_ok = async_aligned(p, p.act == ActType::F32 ? 4 : 2);

@@ -4,9 +4,15 @@
 // final state so chunks chain. Activations (u, Δ, z, B, C, y) are fp32, bf16 or fp16; A, D, the
 // bias, the state and all arithmetic are fp32. d_state ≤ 256.
 //
-// Long sequences are split into segments that run in parallel: pass 1 computes each segment's
-// state from zero and its total decay, pass 2 chains the segments' starting states, pass 3 reruns
-// every segment from its true start and writes y. One segment (short T or many channels) is one pass.
+// Two kernels, picked by the layout:
+// - channel-major u, Δ, z, y (positions contiguous: t stride 1) with position-major B, C (states
+//   contiguous) and d_state ≤ 64: one pass (kernels/selective_scan_chan.cu). Lanes walk runs of
+//   positions, a warp scan over lanes and a block scan over warps give each run its starting
+//   state, and every decay is computed once. This is the layout the CUDA runner uses.
+// - any other strides: the segmented kernel (kernels/selective_scan.cu). Long sequences are split
+//   into segments that run in parallel: pass 1 computes each segment's state from zero and its
+//   total decay, pass 2 chains the segments' starting states, pass 3 reruns every segment from its
+//   true start and writes y. It computes every decay twice; fast only for channel-contiguous rows.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -18,10 +24,11 @@ namespace ms::cuda {
 
 enum class ActType { F32, BF16, F16 };
 
-// A [batch, rows, cols] activation: element (b, t, i) at data[b * batch_stride + t * row_stride + i].
+// A [batch, positions, channels] activation: element (b, t, i) at
+// data[b * batch_stride + t * row_stride + i * chan_stride] (for B and C, i is the state).
 struct Act {
     const void* data = nullptr;
-    int64_t batch_stride = 0, row_stride = 0;
+    int64_t batch_stride = 0, row_stride = 0, chan_stride = 1;
 };
 
 struct ScanProblem {
@@ -29,7 +36,7 @@ struct ScanProblem {
     ActType act = ActType::F32;
     Act u, delta, z, B, C;       // z.data may be null (no gating)
     void* y = nullptr;           // same layout rules as Act, written
-    int64_t y_batch_stride = 0, y_row_stride = 0;
+    int64_t y_batch_stride = 0, y_row_stride = 0, y_chan_stride = 1;
     const float* delta_bias = nullptr;   // [d_inner] or null
     const float* A = nullptr;            // [d_inner, d_state], already −exp(A_log)
     const float* D = nullptr;            // [d_inner] or null

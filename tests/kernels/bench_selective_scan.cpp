@@ -2,7 +2,10 @@
 // (bf16 activations, fp32 A/D/bias/state, z gating, D skip, Δ bias + softplus), printing time,
 // effective GB/s and the speed-up over the reference kernel (state-spaces/mamba selective_scan_fwd,
 // measured on one H200 on 2026-11-28). Median of 10 CUDA-event-timed runs after 3 warm-ups, inputs
-// random (never zeros). Before timing, one shape is checked against the CPU reference.
+// random (never zeros). Both kernels are timed on the same buffers: the one-pass kernel on
+// channel-major u, Δ, z, y (the runner's layout, and the reference kernel's [batch, d_inner, L]) and
+// the segmented kernel on position-major rows. Before timing, each layout is checked against the
+// CPU reference on one shape.
 //   bench_selective_scan            the table
 //   bench_selective_scan --fp32     the same shapes with fp32 activations (no reference figures)
 #include <algorithm>
@@ -44,7 +47,8 @@ struct Inputs {
     size_t esz;
     void *u, *dt, *z, *B, *C, *y, *ws;
     float *A, *D, *bias, *state;
-    cuda::ScanProblem p;
+    cuda::ScanProblem p;     // position-major rows: the segmented kernel
+    cuda::ScanProblem pc;    // channel-major u, Δ, z, y over the same buffers: the one-pass kernel
 };
 
 Inputs make(const Row& r, bool fp32, std::mt19937& rng) {
@@ -93,6 +97,11 @@ Inputs make(const Row& r, bool fp32, std::mt19937& rng) {
     p.B = {in.B, bbs, r.d_state}; p.C = {in.C, bbs, r.d_state};
     p.y = in.y; p.y_batch_stride = abs; p.y_row_stride = r.d_inner;
     p.delta_bias = in.bias; p.A = in.A; p.D = in.D; p.state = in.state;
+    cuda::ScanProblem& pc = in.pc;
+    pc = p;
+    const int64_t cs = int64_t(r.batch) * r.L;
+    pc.u = {in.u, r.L, 1, cs}; pc.delta = {in.dt, r.L, 1, cs}; pc.z = {in.z, r.L, 1, cs};
+    pc.y_batch_stride = r.L; pc.y_row_stride = 1; pc.y_chan_stride = cs;
     CHECK_CUDA(cudaMalloc(&in.ws, std::max<size_t>(1, cuda::selective_scan_workspace(p))));
     return in;
 }
@@ -102,8 +111,9 @@ void release(Inputs& in) {
     for (float* p : {in.A, in.D, in.bias, in.state}) cudaFree(p);
 }
 
-// The first row checked against the double-precision reference (bf16 output: ≤ 1e-2).
-bool check_first_row(bool fp32) {
+// The first row checked against the double-precision reference (bf16 output: ≤ 1e-2), in either
+// layout: the reference gets the device's values gathered into position-major rows.
+bool check_first_row(bool fp32, bool chan) {
     std::mt19937 rng(42);
     const Row r{1, 512, 16, 4096, 0};
     Inputs in = make(r, fp32, rng);
@@ -119,12 +129,21 @@ bool check_first_row(bool fp32) {
         return f;
     };
     auto downf = [&](float* d, size_t n) { std::vector<float> f(n); cudaMemcpy(f.data(), d, n * 4, cudaMemcpyDeviceToHost); return f; };
-    const auto u = down(in.u, act), dt = down(in.dt, act), z = down(in.z, act), B = down(in.B, bc), C = down(in.C, bc);
+    // Position-major view of a channel-major buffer: (t, c) from c·L + t.
+    auto rows = [&](std::vector<float> v) {
+        if (!chan) return v;
+        std::vector<float> o(v.size());
+        for (size_t t = 0; t < size_t(r.L); ++t)
+            for (size_t c = 0; c < size_t(r.d_inner); ++c) o[t * r.d_inner + c] = v[c * r.L + t];
+        return o;
+    };
+    const auto u = rows(down(in.u, act)), dt = rows(down(in.dt, act)), z = rows(down(in.z, act));
+    const auto B = down(in.B, bc), C = down(in.C, bc);
     const auto A = downf(in.A, size_t(r.d_inner) * r.d_state), D = downf(in.D, r.d_inner), bias = downf(in.bias, r.d_inner);
     auto state = downf(in.state, size_t(r.d_inner) * r.d_state);
-    CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+    CHECK_CUDA(cuda::selective_scan(chan ? in.pc : in.p, in.ws, nullptr));
     CHECK_CUDA(cudaDeviceSynchronize());
-    const auto y = down(in.y, act);
+    const auto y = rows(down(in.y, act));
     std::vector<float> y_ref(act);
     kernels::ScanArgs a;
     a.T = r.L; a.d_inner = r.d_inner; a.d_state = r.d_state; a.u = u.data(); a.ld_u = r.d_inner;
@@ -133,7 +152,8 @@ bool check_first_row(bool fp32) {
     a.state = state.data(); a.y = y_ref.data(); a.ld_y = r.d_inner;
     kernels::selective_scan_ref(a);
     const double e = test::rel_error(y.data(), y_ref.data(), act);
-    std::printf("# check 1x512x16x4096 against the CPU reference: rel error %.2e\n", e);
+    std::printf("# check 1x512x16x4096 (%s) against the CPU reference: rel error %.2e\n",
+                chan ? "one-pass, channel-major" : "segmented, position-major", e);
     release(in);
     return e <= (fp32 ? 1e-5 : 1e-2);
 }
@@ -146,23 +166,22 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
     std::printf("# selective scan forward, %s activations, %s\n", fp32 ? "fp32" : "bf16", prop.name);
-    if (!check_first_row(fp32)) {
+    if (!check_first_row(fp32, true) || !check_first_row(fp32, false)) {
         std::printf("# FAILED the reference check: not timing a wrong kernel\n");
         return 1;
     }
-    std::printf("%6s %8s %8s %10s %10s %10s %10s %9s\n", "batch", "d_inner", "d_state", "L", "ms", "GB/s", "ref ms",
-                "speed-up");
+    std::printf("%6s %8s %8s %10s %10s %10s %13s %10s %9s\n", "batch", "d_inner", "d_state", "L", "ms", "GB/s",
+                "segmented ms", "ref ms", "speed-up");
     std::mt19937 rng(1);
     cudaEvent_t e0, e1;
     CHECK_CUDA(cudaEventCreate(&e0));
     CHECK_CUDA(cudaEventCreate(&e1));
-    for (const Row& r : kRows) {
-        Inputs in = make(r, fp32, rng);
-        for (int i = 0; i < 3; ++i) CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+    auto median_ms = [&](const Inputs& in, const cuda::ScanProblem& p) {
+        for (int i = 0; i < 3; ++i) CHECK_CUDA(cuda::selective_scan(p, in.ws, nullptr));
         std::vector<float> times;
         for (int i = 0; i < 10; ++i) {
             CHECK_CUDA(cudaEventRecord(e0));
-            CHECK_CUDA(cuda::selective_scan(in.p, in.ws, nullptr));
+            CHECK_CUDA(cuda::selective_scan(p, in.ws, nullptr));
             CHECK_CUDA(cudaEventRecord(e1));
             CHECK_CUDA(cudaEventSynchronize(e1));
             float ms = 0;
@@ -170,10 +189,14 @@ int main(int argc, char** argv) {
             times.push_back(ms);
         }
         std::sort(times.begin(), times.end());
-        const double ms = (times[4] + times[5]) / 2;
+        return (times[4] + times[5]) / 2.0;
+    };
+    for (const Row& r : kRows) {
+        Inputs in = make(r, fp32, rng);
+        const double ms = median_ms(in, in.pc), seg_ms = median_ms(in, in.p);
         const double bytes = double(r.batch) * r.L * (4.0 * r.d_inner + 2.0 * r.d_state) * double(in.esz);
-        std::printf("%6d %8d %8d %10d %10.3f %10.1f %10.3f %8.2fx\n", r.batch, r.d_inner, r.d_state, r.L, ms,
-                    bytes / ms / 1e6, r.ref_ms, fp32 ? 0.0 : r.ref_ms / ms);
+        std::printf("%6d %8d %8d %10d %10.3f %10.1f %13.3f %10.3f %8.2fx\n", r.batch, r.d_inner, r.d_state, r.L, ms,
+                    bytes / ms / 1e6, seg_ms, r.ref_ms, fp32 ? 0.0 : r.ref_ms / ms);
         std::fflush(stdout);
         release(in);
     }

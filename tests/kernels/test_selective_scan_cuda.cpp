@@ -1,7 +1,9 @@
 // The CUDA selective scan against the double-precision CPU reference: fp32 and bf16 activations,
 // L = 1, lengths that are not block or segment multiples, L ≥ 1M, batch > 1, d_state 4/16/64/256,
-// with and without gating, and chunks that chain through the returned state. NaN/Inf first, then
-// relative error: ≤ 1e-5 in fp32, ≤ 1e-2 in bf16. Skips (77) without a GPU.
+// with and without gating, and chunks that chain through the returned state — in both layouts:
+// position-major rows (the segmented kernel) and channel-major u, Δ, z, y (the one-pass kernel
+// the runner uses; chunk offsets that break 16-byte alignment take its element-copy path).
+// NaN/Inf first, then relative error: ≤ 1e-5 in fp32, ≤ 1e-2 in bf16. Skips (77) without a GPU.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -23,11 +25,12 @@ struct Case {
     int batch, T, d_inner, d_state;
     bool bf16, gate;
     int chunks;   // the sequence runs as this many calls, state carried between them
+    bool chan_major = false;   // u, Δ, z, y as [d_inner, batch · T] (B, C stay [batch · T, d_state])
 };
 
 std::string name(const Case& c) {
     return cat("batch ", c.batch, " T ", c.T, " d_inner ", c.d_inner, " d_state ", c.d_state, c.bf16 ? " bf16" : " fp32",
-               c.gate ? " gated" : "", " chunks ", c.chunks);
+               c.gate ? " gated" : "", " chunks ", c.chunks, c.chan_major ? " channel-major" : "");
 }
 
 void run_case(const Case& k, uint32_t seed) {
@@ -68,7 +71,13 @@ void run_case(const Case& k, uint32_t seed) {
 
     // Device.
     const size_t esz = k.bf16 ? 2 : 4;
-    auto upload = [&](const std::vector<float>& v) {
+    // Channel-major order of a [batch, T, d_inner] array: element (b, t, c) at c·batch·T + b·T + t.
+    const size_t BT = size_t(k.batch) * k.T;
+    auto cm_index = [&](size_t i) { const size_t row = i / k.d_inner, c = i % k.d_inner; return c * BT + row; };
+    auto upload = [&](const std::vector<float>& vin, bool chan) {
+        std::vector<float> v = vin;
+        if (chan && k.chan_major)
+            for (size_t i = 0; i < vin.size(); ++i) v[cm_index(i)] = vin[i];
         auto* buf = new test::DeviceBuffer<uint8_t>(v.size() * esz);
         std::vector<uint8_t> bytes(v.size() * esz);
         for (size_t i = 0; i < v.size(); ++i) {
@@ -82,7 +91,7 @@ void run_case(const Case& k, uint32_t seed) {
         buf->upload(bytes);
         return std::unique_ptr<test::DeviceBuffer<uint8_t>>(buf);
     };
-    auto du = upload(u), ddelta = upload(delta), dz = upload(z), dB = upload(B), dC = upload(C);
+    auto du = upload(u, true), ddelta = upload(delta, true), dz = upload(z, true), dB = upload(B, false), dC = upload(C, false);
     test::DeviceBuffer<uint8_t> dy(act * esz);
     MS_CUDA_CHECK(cudaMemset(dy.ptr, 0xff, act * esz));   // poison: every element must be written
     test::DeviceBuffer<float> dA(cs), dD(size_t(k.d_inner)), dbias(size_t(k.d_inner)), dstate(state0.size());
@@ -98,10 +107,18 @@ void run_case(const Case& k, uint32_t seed) {
         auto at = [&](const test::DeviceBuffer<uint8_t>& d, int64_t bs, int64_t rs) {
             return cuda::Act{d.ptr + size_t(t0) * rs * esz, bs, rs};
         };
-        p.u = at(*du, abs, k.d_inner); p.delta = at(*ddelta, abs, k.d_inner);
-        p.z = k.gate ? at(*dz, abs, k.d_inner) : cuda::Act{};
+        auto chan = [&](const test::DeviceBuffer<uint8_t>& d) {   // channel-major: positions contiguous
+            return cuda::Act{d.ptr + size_t(t0) * esz, k.T, 1, int64_t(BT)};
+        };
+        if (k.chan_major) {
+            p.u = chan(*du); p.delta = chan(*ddelta); p.z = k.gate ? chan(*dz) : cuda::Act{};
+            p.y = dy.ptr + size_t(t0) * esz; p.y_batch_stride = k.T; p.y_row_stride = 1; p.y_chan_stride = int64_t(BT);
+        } else {
+            p.u = at(*du, abs, k.d_inner); p.delta = at(*ddelta, abs, k.d_inner);
+            p.z = k.gate ? at(*dz, abs, k.d_inner) : cuda::Act{};
+            p.y = dy.ptr + size_t(t0) * k.d_inner * esz; p.y_batch_stride = abs; p.y_row_stride = k.d_inner;
+        }
         p.B = at(*dB, bbs, k.d_state); p.C = at(*dC, bbs, k.d_state);
-        p.y = dy.ptr + size_t(t0) * k.d_inner * esz; p.y_batch_stride = abs; p.y_row_stride = k.d_inner;
         p.delta_bias = dbias.ptr; p.A = dA.ptr; p.D = dD.ptr; p.state = dstate.ptr;
         test::DeviceBuffer<uint8_t> ws(cuda::selective_scan_workspace(p));
         MS_CUDA_CHECK(cuda::selective_scan(p, ws.ptr, nullptr));
@@ -110,12 +127,13 @@ void run_case(const Case& k, uint32_t seed) {
     const std::vector<uint8_t> ybytes = dy.download();
     std::vector<float> y(act);
     for (size_t i = 0; i < act; ++i) {
+        const size_t from = k.chan_major ? cm_index(i) : i;
         if (k.bf16) {
             uint16_t h;
-            std::memcpy(&h, &ybytes[i * 2], 2);
+            std::memcpy(&h, &ybytes[from * 2], 2);
             y[i] = test::bf16_to_f32(h);
         } else {
-            std::memcpy(&y[i], &ybytes[i * 4], 4);
+            std::memcpy(&y[i], &ybytes[from * 4], 4);
         }
         MS_CHECK_MSG(std::isfinite(y[i]), name(k) << ": y[" << i << "] is not finite (unwritten or overflow)");
     }
@@ -154,6 +172,24 @@ MS_TEST(scan_long_sequence_segments_chain) {
     // L ≥ 1M over few channels: hundreds of segments, chained by pass 2.
     run_case(Case{1, 1 << 20, 4, 16, false, true, 1}, 7);
     run_case(Case{1, (1 << 20) + 3, 2, 16, false, true, 2}, 8);
+}
+
+// The one-pass kernel: tails shorter than a tile, several tiles, every state-group count (4 … 64
+// states, including counts that leave lanes of a group empty), batch > 1 with odd lengths (element
+// copies), chunks chaining through the state, fp32 and bf16, gated or not.
+MS_TEST(scan_channel_major_matches_reference) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    uint32_t seed = 200;
+    for (const Case& c :
+         {Case{1, 1, 7, 16, false, true, 1, true}, Case{1, 37, 33, 4, false, true, 1, true},
+          Case{2, 1000, 64, 16, false, true, 1, true}, Case{3, 5000, 40, 16, false, false, 1, true},
+          Case{1, 3001, 24, 64, false, true, 1, true}, Case{2, 777, 20, 8, false, true, 1, true},
+          Case{1, 9000, 48, 16, false, true, 3, true}, Case{1, 4096, 16, 32, false, true, 1, true},
+          Case{2, 2048, 12, 24, false, true, 2, true}, Case{1, 4096, 9, 48, false, true, 1, true},
+          Case{1, 513, 96, 16, true, true, 1, true}, Case{4, 2049, 64, 16, true, true, 2, true},
+          Case{1, 4096, 32, 64, true, true, 1, true}, Case{2, 8192, 32, 16, true, true, 4, true}})
+        run_case(c, seed++);
+    run_case(Case{1, (1 << 20) + 5, 4, 16, false, true, 2, true}, 300);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
