@@ -58,23 +58,14 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--lanes", o.lanes,
                     "sequences scored side by side, one engine each (default: one per GPU with cuda:all, else 1)")
         ->check(CLI::Range(1, 64));
-    sub->add_option("--shard", o.shard, "I/N: score only part I of N (length-balanced whole sequences; `merge` joins the parts)");
+    sub->add_option("--shard", o.shard, "I/N: score only part I of N (length-balanced sequences or segments; `merge` joins the parts)");
+    sub->add_option("--segment-length", o.segment_length,
+                    "cut sequences longer than this (bases, e.g. 5M; auto: a fair share of shards x lanes) into segments "
+                    "run side by side, each after a warm-up (default: whole sequences, exact)");
+    sub->add_option("--warmup", o.warmup, "bases run before each segment to build up its state, outputs dropped")
+        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 40));
     sub->add_flag("--resume", o.resume,
                   "continue the newest unfinished run of this genome, model and parameters (finished sequences are skipped)");
-}
-
-std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int n) {
-    std::vector<size_t> order(lengths.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
-    std::vector<int64_t> load(size_t(n), 0);
-    std::vector<bool> mine(lengths.size(), false);
-    for (size_t k : order) {
-        const size_t s = size_t(std::min_element(load.begin(), load.end()) - load.begin());
-        load[s] += lengths[k];
-        mine[k] = int(s) + 1 == i;
-    }
-    return mine;
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -102,24 +93,6 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     }
     if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
-    if (!o.shard.empty()) {
-        int i = 0, n = 0;
-        char tail = 0;
-        if (std::sscanf(o.shard.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
-            return make_error(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
-        // Targets on one contig stay together (a sequence is one unit of the store).
-        std::vector<std::string> names;
-        std::vector<int64_t> lengths;
-        for (const Region& t : targets) {
-            const auto at = std::find(names.begin(), names.end(), t.contig);
-            if (at == names.end()) names.push_back(t.contig), lengths.push_back(t.length());
-            else lengths[size_t(at - names.begin())] += t.length();
-        }
-        const std::vector<bool> mine = shard_members(lengths, i, n);
-        std::erase_if(targets, [&](const Region& t) {
-            return !mine[size_t(std::find(names.begin(), names.end(), t.contig) - names.begin())];
-        });
-    }
     auto precision = parse_precision(o.precision);
     if (!precision) return make_error(precision.error().message);
     auto sha = model_weights_sha256(o.model);
@@ -128,6 +101,19 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     auto devices = single_devices(o.device);
     if (!devices) return make_error(devices.error().message);
     const int n_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
+    int shard_i = 1, shard_n = 1;
+    if (!o.shard.empty()) {
+        char tail = 0;
+        if (std::sscanf(o.shard.c_str(), "%d/%d%c", &shard_i, &shard_n, &tail) != 2 || shard_n < 1 || shard_i < 1 ||
+            shard_i > shard_n)
+            return make_error(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
+    }
+    auto segment_length = parse_segment_length(o.segment_length);
+    if (!segment_length) return make_error(segment_length.error().message);
+    if (*segment_length < 0) *segment_length = auto_segment_length(targets, shard_n * n_lanes);
+    std::vector<ScorePart> parts = cut_segments(targets, *segment_length, o.warmup);
+    const size_t all_parts = parts.size();
+    if (!o.shard.empty()) parts = shard_parts(parts, shard_i, shard_n);
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     SessionOptions so;
     so.chunk = o.chunk;
@@ -166,11 +152,26 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                              {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
     if (!o.bed.empty()) params["bed"] = fs_path_string(o.bed);
-    if (!o.shard.empty()) params["shard"] = o.shard;
+    if (*segment_length > 0) {
+        params["segment_length"] = *segment_length;
+        params["warmup"] = o.warmup;
+    }
+    if (!o.shard.empty()) {
+        // What `merge` checks the parts against: every target once, every base of it in exactly
+        // one part of one shard.
+        int64_t target_bases = 0;
+        for (const Region& t : targets) target_bases += t.length();
+        params["shard"] = o.shard;
+        params["targets"] = {{"count", targets.size()}, {"bases", target_bases}};
+        nlohmann::json held = nlohmann::json::array();
+        for (const ScorePart& p : parts)
+            held.push_back({p.region.contig, p.region.begin, p.region.end, p.target.begin, p.target.end});
+        params["parts"] = held;
+    }
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, device_names, precision_name(so.precision),
                                       o.fasta, "fasta");
     Result<int64_t> run = int64_t(0);
-    std::vector<bool> skip(targets.size(), false);
+    std::vector<bool> skip(parts.size(), false);
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
@@ -186,18 +187,18 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         if (!seqs) return make_error(seqs.error().message);
         for (const StoredSequence& s : *seqs)
             if (s.complete)
-                for (size_t i = 0; i < targets.size(); ++i) skip[i] = skip[i] || targets[i].contig == s.info.name;
+                for (size_t i = 0; i < parts.size(); ++i) skip[i] = skip[i] || parts[i].region.contig == s.info.name;
         if (auto r = store->reopen_run(found); !r) return make_error(r.error().message);
         run = found;
         control.note(cat("score: resuming run ", found, ", ", std::count(skip.begin(), skip.end(), true), " of ",
-                         targets.size(), " target(s) already finished"));
+                         parts.size(), " part(s) already finished"));
     } else {
         run = store->begin_run(info);
     }
     if (!run) return make_error(run.error().message);
-    std::vector<Region> todo;   // what is left to do
-    for (size_t i = 0; i < targets.size(); ++i)
-        if (!skip[i]) todo.push_back(targets[i]);
+    std::vector<ScorePart> todo;   // what is left to do
+    for (size_t i = 0; i < parts.size(); ++i)
+        if (!skip[i]) todo.push_back(parts[i]);
     std::vector<std::pair<std::string, TrackEncoding>> tracks;
     for (int k = 0; k < kScoreTracks; ++k) tracks.emplace_back(kScoreTrackNames[k], track_encoding(k));
     if (o.strand == "both") {
@@ -212,12 +213,12 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     }
 
     int64_t total = 0;
-    for (const Region& t : todo) total += t.length() * (o.strand == "both" ? 2 : 1);
+    for (const ScorePart& p : todo) total += p.region.length() * (o.strand == "both" ? 2 : 1);
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     ScoreJob job;
     for (LaneEngine& e : engines) job.lanes.push_back({&*e.fasta, e.session.get()});
-    job.targets = todo;
+    job.parts = todo;
     job.model = &*model;
     job.store = &*store;
     job.run_id = *run;
@@ -241,7 +242,11 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     const double s = seconds();
     char line[256];
     std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s)", s, s > 0 ? total / s / 1e6 : 0.0);
-    out.summary = cat("score: ", targets.size(), " target(s), ", total, " bases in ", line, " on ", device_names);
+    const std::string segments = all_parts > targets.size()
+                                     ? cat(" (", all_parts, " parts: segments of at most ", *segment_length, " bases after a ",
+                                           o.warmup, "-base warm-up; ", parts.size(), " in this shard)")
+                                     : std::string();
+    out.summary = cat("score: ", targets.size(), " target(s)", segments, ", ", total, " bases in ", line, " on ", device_names);
     out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy)");
     return out;
 }

@@ -7,6 +7,9 @@
 // --resume continues the newest unfinished run of the same genome, model and parameters: finished
 // sequences are skipped, a sequence cut short is scored again from its first base (the carried
 // state is not stored), and rewritten tiles replace the old ones, so nothing is duplicated.
+// --segment-length cuts long sequences into segments, each run after a warm-up of --warmup bases
+// (app/score_segments.h): for --shard and --lanes, so one long sequence can spread over jobs or
+// GPUs; the result then approximates a whole-sequence run (docs/cluster.md measures how closely).
 #pragma once
 
 #include <string>
@@ -14,6 +17,7 @@
 
 #include "app/job_common.h"
 #include "app/job_control.h"
+#include "app/score_segments.h"
 
 namespace CLI {
 class App;
@@ -27,13 +31,11 @@ struct ScoreOptions : EngineOptions {
     bool resume = false;   // continue the last unfinished run with the same inputs and parameters
     std::string shard;     // "i/N": only this part of the targets (1 ≤ i ≤ N), for `merge` later
     int lanes = 0;         // sequences scored side by side, one engine each (0: one per device)
+    // "" or "0": whole sequences (exact); "auto": cut sequences longer than a fair share of the
+    // shards × lanes; or a length ("5M"): cut sequences longer than it.
+    std::string segment_length;
+    int64_t warmup = kDefaultWarmup;   // bases run before each segment, outputs dropped
 };
-
-// Which of `lengths` belong to shard i of n (1-based): whole targets, longest first, each to the
-// shard with the fewest bases so far (ties: the lower shard). Targets are never cut, so every
-// sequence runs with its full context and a merge equals an unsharded run exactly; one sequence
-// longer than a fair share makes its shard the heaviest.
-std::vector<bool> shard_members(const std::vector<int64_t>& lengths, int i, int n);
 
 void add_score_options(CLI::App* sub, ScoreOptions& o);
 // The job itself, for the CLI and the GUI: `control` cancels it and hears its progress. An

@@ -16,28 +16,28 @@ namespace ms {
 
 namespace {
 
-// Reader → compute: bases of one target; `info` set on a target's first block. Reverse blocks
-// hold the reverse complement of record bases [begin, begin + size) and come after all forward
-// blocks of their target, from the target's end backwards.
+// Reader → compute: bases of one part; `info` set on a part's first block. Reverse blocks hold the
+// reverse complement of record bases [begin, begin + size) and come after all forward blocks of
+// their part, from the part's end (after its reverse warm-up) backwards.
 struct BaseBlock {
-    size_t target = 0;
+    size_t part = 0;   // index in ScoreJob::parts
     int64_t begin = 0;   // record coordinate of the block's lowest base
     std::string bases;
     std::optional<SequenceInfo> info;
     bool reverse = false, first_reverse = false;
-    bool end_of_target = false;   // no bases: every block of the target went before
+    bool end_of_part = false;   // no bases: every block of the part went before
 };
 
 // Compute → writer: the tracks of `n` bases from record coordinate `begin`, track-major, in
 // forward orientation; reverse blocks also carry the observed base (0-3 = A C G T, -1 other).
 struct ScoreBlock {
-    size_t target = 0;
+    size_t part = 0;   // index in ScoreJob::parts
     int64_t begin = 0, n = 0;
     std::vector<float> values;   // [kScoreTracks, n]
     std::optional<SequenceInfo> info;
     bool reverse = false, first_reverse = false;
     std::vector<int8_t> observed;
-    bool end_of_target = false;   // n = 0: the target is done
+    bool end_of_part = false;   // n = 0: the part is done
 };
 
 void complement_in_place(std::string& s) {
@@ -116,52 +116,53 @@ Result<std::string> Md5Cache::compute(const FastaFile& fa, const SequenceRecord&
     return md5.hex();
 }
 
-// The reader's end-of-target marker after the target's last block.
-BaseBlock end_marker(size_t target) {
+// The reader's end-of-part marker after the part's last block.
+BaseBlock end_marker(size_t part) {
     BaseBlock b;
-    b.target = target;
-    b.end_of_target = true;
+    b.part = part;
+    b.end_of_part = true;
     return b;
 }
 
-// A lane's reader: claims the next target nobody has taken, sends its blocks, repeats.
-Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic<size_t>& next_target, Md5Cache& md5s,
+// A lane's reader: claims the next part nobody has taken, sends its blocks, repeats. Forward blocks
+// start with the part's warm-up (bases before it), reverse blocks with the bases after it.
+Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic<size_t>& next_part, Md5Cache& md5s,
                         BoundedQueue<BaseBlock>& out) {
-    for (size_t i = next_target++; i < job.targets.size(); i = next_target++) {
-        const Region& t = job.targets[i];
+    for (size_t i = next_part++; i < job.parts.size(); i = next_part++) {
+        const ScorePart& part = job.parts[i];
+        const Region& t = part.region;
         const SequenceRecord* rec = fasta.find(t.contig);
         if (!rec) return make_error("'", fasta.path(), "' has no record '", t.contig, "'");
         std::string md5;
         MS_ASSIGN(md5, md5s.get(fasta, *rec, job.read_block));
-        for (int64_t b = t.begin; b < t.end; b += job.read_block) {
+        const int64_t run_begin = t.begin - part.warmup_before, run_end = t.end + part.warmup_after;
+        for (int64_t b = run_begin; b < t.end; b += job.read_block) {
             if (job.interrupted && *job.interrupted) return make_error("interrupted");
             BaseBlock block;
-            block.target = i;
+            block.part = i;
             block.begin = b;
             MS_ASSIGN(block.bases, fasta.fetch(t.contig, b, std::min(t.end, b + job.read_block)));
-            if (b == t.begin) block.info = SequenceInfo{rec->name, rec->length, md5, fasta.path()};
+            if (b == run_begin) block.info = SequenceInfo{rec->name, rec->length, md5, fasta.path()};
             if (!out.push(std::move(block))) return {};   // closed downstream: its error is the one to report
         }
         if (job.both_strands) {
-        for (int64_t e = t.end; e > t.begin; e -= job.read_block) {
-            if (job.interrupted && *job.interrupted) return make_error("interrupted");
-            BaseBlock block;
-            block.target = i;
-            block.begin = std::max(t.begin, e - job.read_block);
-            MS_ASSIGN(block.bases, fasta.fetch(t.contig, block.begin, e));
-            std::reverse(block.bases.begin(), block.bases.end());
-            complement_in_place(block.bases);
-            block.reverse = true;
-            block.first_reverse = e == t.end;
-            if (!out.push(std::move(block))) return {};
-        }
+            for (int64_t e = run_end; e > t.begin; e -= job.read_block) {
+                if (job.interrupted && *job.interrupted) return make_error("interrupted");
+                BaseBlock block;
+                block.part = i;
+                block.begin = std::max(t.begin, e - job.read_block);
+                MS_ASSIGN(block.bases, fasta.fetch(t.contig, block.begin, e));
+                std::reverse(block.bases.begin(), block.bases.end());
+                complement_in_place(block.bases);
+                block.reverse = true;
+                block.first_reverse = e == run_end;
+                if (!out.push(std::move(block))) return {};
+            }
         }
         if (!out.push(end_marker(i))) return {};
     }
     return {};
 }
-
-
 
 // Bases done over all lanes, and the progress callback called by one lane at a time.
 struct SharedProgress {
@@ -172,48 +173,63 @@ struct SharedProgress {
 Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
                            BoundedQueue<ScoreBlock>& out) {
     std::vector<int32_t> tokens;
+    // A part's sequence facts and its first reverse block go with the first block that stores
+    // values, which a long warm-up may put several read blocks later.
+    std::optional<SequenceInfo> pending_info;
+    bool pending_first_reverse = false;
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
-        if (block->end_of_target) {
+        if (block->end_of_part) {
             ScoreBlock s;
-            s.target = block->target;
-            s.end_of_target = true;
+            s.part = block->part;
+            s.end_of_part = true;
             if (!out.push(std::move(s))) return make_error("the writer stopped");
             continue;
         }
-        const Region& t = job.targets[block->target];
+        const ScorePart& part = job.parts[block->part];
+        const Region& t = part.region;
         if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
+        if (block->info) pending_info = std::move(block->info);
+        if (block->first_reverse) pending_first_reverse = true;
         tokens.clear();
         job.model->tokenizer.encode(block->bases, tokens);
-        std::optional<SequenceInfo> info = std::move(block->info);
-        bool first_reverse = block->first_reverse;
+        // The session counts positions from the first base it ran: the first warm-up base. Those
+        // positions are run for their state only; the outputs kept start after them.
+        const int64_t warmup = block->reverse ? part.warmup_after : part.warmup_before;
+        const int64_t run_end = t.end + part.warmup_after;   // the reverse stream's position 0 is base run_end - 1
         const auto sink = [&](const ChunkView& v) -> Result<void> {
-            ScoreBlock s;
-            s.target = block->target;
-            s.n = v.T;
-            s.reverse = block->reverse;
-            s.first_reverse = first_reverse;
-            first_reverse = false;
-            s.values.resize(size_t(kScoreTracks) * size_t(v.T));
-            // Forward: the session counts from the target's first base. Reverse: position j of the
-            // reverse stream is record base t.end - 1 - j; the chunk is stored reversed, its
-            // probabilities complemented (P(A) of a forward base = P(T) on the other strand).
-            s.begin = block->reverse ? t.end - v.start - v.T : t.begin + v.start;
-            if (block->reverse) s.observed.resize(size_t(v.T));
-            for (int i = 0; i < v.T; ++i) {
-                const BaseScores& b = v.scores[i];
-                const size_t at = block->reverse ? size_t(v.T - 1 - i) : size_t(i);
-                for (int k = 0; k < 4; ++k) s.values[size_t(k) * v.T + at] = b.p[size_t(block->reverse ? 3 - k : k)];
-                s.values[size_t(4) * v.T + at] = b.log2_lik;
-                s.values[size_t(5) * v.T + at] = b.entropy;
-                if (block->reverse) {
-                    const int8_t c = base_code(block->bases[size_t(v.start - (t.end - block->begin - int64_t(block->bases.size()))) + size_t(i)]);
-                    s.observed[at] = c < 0 ? int8_t(-1) : int8_t(3 - c);   // the forward strand's base
+            const int skip = int(std::clamp<int64_t>(warmup - v.start, 0, v.T));
+            if (skip < v.T) {
+                ScoreBlock s;
+                s.part = block->part;
+                const int n = v.T - skip;
+                s.n = n;
+                s.reverse = block->reverse;
+                s.first_reverse = pending_first_reverse;
+                pending_first_reverse = false;
+                s.values.resize(size_t(kScoreTracks) * size_t(n));
+                // Forward: stream position p is record base t.begin - warmup + p. Reverse: stream
+                // position p is record base run_end - 1 - p; the chunk is stored reversed, its
+                // probabilities complemented (P(A) of a forward base = P(T) on the other strand).
+                s.begin = block->reverse ? run_end - v.start - v.T : t.begin + (v.start + skip - warmup);
+                if (block->reverse) s.observed.resize(size_t(n));
+                // The block's first base is stream position run_end - block->begin - size (reverse).
+                const int64_t block_start = run_end - block->begin - int64_t(block->bases.size());
+                for (int i = skip; i < v.T; ++i) {
+                    const BaseScores& b = v.scores[i];
+                    const size_t at = block->reverse ? size_t(v.T - 1 - i) : size_t(i - skip);
+                    for (int k = 0; k < 4; ++k) s.values[size_t(k) * size_t(n) + at] = b.p[size_t(block->reverse ? 3 - k : k)];
+                    s.values[size_t(4) * size_t(n) + at] = b.log2_lik;
+                    s.values[size_t(5) * size_t(n) + at] = b.entropy;
+                    if (block->reverse) {
+                        const int8_t c = base_code(block->bases[size_t(v.start + i - block_start)]);
+                        s.observed[at] = c < 0 ? int8_t(-1) : int8_t(3 - c);   // the forward strand's base
+                    }
                 }
+                s.info = std::move(pending_info);
+                pending_info.reset();
+                if (!out.push(std::move(s))) return make_error("the writer stopped");
             }
-            s.info = std::move(info);
-            info.reset();
-            if (!out.push(std::move(s))) return make_error("the writer stopped");
             // Progress and Ctrl-C per chunk, not per block: a block of a few Mbp takes seconds on the CPU.
             {
                 std::lock_guard lock(progress.m);
@@ -254,20 +270,20 @@ Result<void> merge_strands(const ScoreJob& job, int64_t seq_id, ScoreBlock& s, c
 }
 
 Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
-    std::vector<int64_t> seq_ids(job.targets.size(), 0);
+    std::vector<int64_t> seq_ids(job.parts.size(), 0);
     std::vector<int64_t> track_ids;
-    std::map<std::string, int> unfinished;   // targets not yet done, per contig
-    for (const Region& t : job.targets) ++unfinished[t.contig];
+    std::map<std::string, int> unfinished;   // parts not yet done, per contig
+    for (const ScorePart& p : job.parts) ++unfinished[p.region.contig];
     while (auto s = in.pop()) {
-        if (s->info) MS_ASSIGN(seq_ids[s->target], job.store->add_sequence(job.run_id, *s->info));
-        const int64_t seq = seq_ids[s->target];
-        if (s->end_of_target) {
-            if (--unfinished[job.targets[s->target].contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
+        if (s->info) MS_ASSIGN(seq_ids[s->part], job.store->add_sequence(job.run_id, *s->info));
+        const int64_t seq = seq_ids[s->part];
+        if (s->end_of_part) {
+            if (--unfinished[job.parts[s->part].region.contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
             continue;
         }
         if (s->reverse) {
             if (s->first_reverse) {
-                MS_TRY(job.store->flush());   // the forward tiles of this target are read back
+                MS_TRY(job.store->flush());   // the forward tiles of this part are read back
                 track_ids.clear();
                 for (int k = 0; k < 4; ++k) {
                     int64_t id = 0;
@@ -294,10 +310,11 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     for (size_t i = 0; i < n; ++i) bases.push_back(std::make_unique<BoundedQueue<BaseBlock>>(kQueueDepth));
     BoundedQueue<ScoreBlock> scores(kQueueDepth * 8 * n);   // several chunks make one read block
     FirstError first;
-    std::atomic<size_t> next_target{0};
+    std::atomic<size_t> next_part{0};
     Md5Cache md5s;
-    SharedProgress progress;
-    for (const Region& t : job.targets) progress.total += t.length() * (job.both_strands ? 2 : 1);
+    SharedProgress progress;   // bases run, warm-ups included
+    for (const ScorePart& p : job.parts)
+        progress.total += p.region.length() + p.warmup_before + (job.both_strands ? p.region.length() + p.warmup_after : 0);
     auto close_inputs = [&] {
         for (auto& q : bases) q->close();
     };
@@ -311,7 +328,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     });
     for (size_t i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
-            if (auto r = read_stage(job, *job.lanes[i].fasta, next_target, md5s, *bases[i]); !r)
+            if (auto r = read_stage(job, *job.lanes[i].fasta, next_part, md5s, *bases[i]); !r)
                 first.set(r.error()), close_inputs();   // every lane drains what was read, then stops
             bases[i]->close();
         });

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/score_segments.h"
 #include "common/error.h"
 #include "engine/model.h"
 #include "engine/session.h"
@@ -28,7 +29,9 @@ inline constexpr const char* kForwardLoglik = "loglik_fwd";
 inline constexpr const char* kReverseLoglik = "loglik_rev";
 
 // Lanes: one FASTA handle and one engine session each (one per GPU with cuda:all). A lane takes
-// the next whole target when it is free, so targets run side by side and each one keeps its state.
+// the next part when it is free, so parts run side by side and each one keeps its state: a whole
+// target, or a segment of a long one after its warm-up (score_segments.h), which is how one long
+// sequence spreads over several lanes.
 struct ScoreLane {
     const FastaFile* fasta = nullptr;   // htslib's faidx handles are not shared between threads
     Session* session = nullptr;
@@ -36,9 +39,10 @@ struct ScoreLane {
 
 struct ScoreJob {
     std::vector<ScoreLane> lanes;
-    // The writer marks a sequence complete (a resumed job skips it) once every target on its
-    // contig is done, in whatever order the lanes finish them.
-    std::vector<Region> targets;
+    // The writer marks a sequence complete (a resumed job skips it) once every part on its contig
+    // is done, in whatever order the lanes finish them. A part's warm-up bases are run, their
+    // outputs dropped; only the part's region is stored.
+    std::vector<ScorePart> parts;
     const Model* model = nullptr;
     ResultsStore* store = nullptr;
     int64_t run_id = 0;

@@ -189,12 +189,15 @@ Result<bool> AlignmentReader::next(AlignedRead& out) {
         for (int i = 0; i < c.l_qseq; ++i) out.qualities[size_t(i)] = char(qual[i] + 33);
     }
     out.blocks.clear();
+    out.cigar.clear();
     if (c.tid >= 0 && !(c.flag & BAM_FUNMAP)) {
         const uint32_t* cigar = bam_get_cigar(b);
         int64_t ref = c.pos;
+        out.cigar.reserve(c.n_cigar);
         for (uint32_t i = 0; i < c.n_cigar; ++i) {
             const int op = bam_cigar_op(cigar[i]);
             const int64_t len = bam_cigar_oplen(cigar[i]);
+            out.cigar.push_back({bam_cigar_opchr(cigar[i]), len});
             if (op == BAM_CMATCH || op == BAM_CEQUAL || op == BAM_CDIFF) {
                 if (!out.blocks.empty() && out.blocks.back().end == ref)
                     out.blocks.back().end += len;

@@ -28,6 +28,13 @@ struct AlignmentFilter {
     int min_mapq = 0;
 };
 
+// One CIGAR operation as SAM writes it: op is one of M I D N S H P = X.
+struct CigarOp {
+    char op = 'M';
+    int64_t length = 0;
+    bool operator==(const CigarOp&) const = default;
+};
+
 struct AlignedRead {
     std::string name;
     uint16_t flag = 0;
@@ -38,6 +45,7 @@ struct AlignedRead {
     std::string sequence;   // as sequenced: reverse-strand reads are reverse-complemented back
     std::string qualities;  // Phred+33 in the same orientation; empty when the file has none
     std::vector<Interval> blocks;   // reference stretches its aligned bases cover (CIGAR M, =, X)
+    std::vector<CigarOp> cigar;     // the alignment, left to right on the reference; empty when unmapped
     bool reverse() const;
     bool unmapped() const;
 };

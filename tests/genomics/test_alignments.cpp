@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "genomics/alignments.h"
+#include "genomics/read_differences.h"
 #include "tests/common/harness.h"
 
 namespace fs = std::filesystem;
@@ -107,6 +108,45 @@ MS_TEST(flags_mapq_and_original_orientation) {
     std::string names;
     while (*all->next(read)) names += read.name + " ";
     MS_CHECK_EQ(names, std::string("fwd rev sec sup dup qc "));
+}
+
+// Mismatches, insertions and deletions against a reference, from the CIGAR as read from a SAM file;
+// a reverse-strand read compared on the reference strand; a window that sees only part of a read.
+MS_TEST(read_differences_from_cigar_and_bases) {
+    const std::string ref = "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT";
+    const fs::path sam = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "differences.sam";
+    fs::create_directories(sam.parent_path());
+    // m1: 2 clipped bases, then ref[0,8) with T>C at 3 (quality '+' = 10), 2 inserted bases, ref[8,13)
+    // with G>A at 10, ref 13 deleted, ref[14,18) with an N read at 15 (no call, no mismatch).
+    // r1: reverse strand over ref[20,24) with G>T at 22 (stored quality 'C' = 34).
+    std::ofstream(sam) << "@SQ\tSN:c\tLN:40\n"
+                          "m1\t0\tc\t1\t60\t2S8M2I5M1D4M\t*\t0\t0\tTTACGCACGTGGACATAGNAC\tIIIII+IIIIIIIIIIIIIII\n"
+                          "r1\t16\tc\t21\t60\t4M\t*\t0\t0\tACTT\tABCD\n"
+                          "nq\t0\tc\t1\t60\t4M\t*\t0\t0\tAGGT\t*\n";
+    auto r = ms::AlignmentReader::open(sam.string());
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    using K = ms::ReadDifference::Kind;
+    ms::AlignedRead m1;
+    MS_CHECK(*r->next(m1));
+    MS_CHECK(m1.cigar == (std::vector<ms::CigarOp>{{'S', 2}, {'M', 8}, {'I', 2}, {'M', 5}, {'D', 1}, {'M', 4}}));
+    const auto all = ms::read_differences(m1, ref, 0);
+    MS_CHECK(all == (std::vector<ms::ReadDifference>{{K::mismatch, 3, 1, 'C', 10},
+                                                     {K::insertion, 8, 2, 0, 255},
+                                                     {K::mismatch, 10, 1, 'A', 40},
+                                                     {K::deletion, 13, 1, 0, 255}}));
+    // A window of [9, 14): the insertion before 9 is outside it; bases past the window are not read.
+    const auto part = ms::read_differences(m1, std::string_view(ref).substr(9, 5), 9);
+    MS_CHECK(part == (std::vector<ms::ReadDifference>{{K::mismatch, 10, 1, 'A', 40}, {K::deletion, 13, 1, 0, 255}}));
+    MS_CHECK(ms::read_differences(m1, std::string_view(ref).substr(30, 5), 30).empty());
+    ms::AlignedRead r1;
+    MS_CHECK(*r->next(r1));
+    MS_CHECK_EQ(r1.sequence, std::string("AAGT"));   // as sequenced; compared as stored
+    MS_CHECK(ms::read_differences(r1, ref, 0) == (std::vector<ms::ReadDifference>{{K::mismatch, 22, 1, 'T', 34}}));
+    ms::AlignedRead nq;
+    MS_CHECK(*r->next(nq));
+    MS_CHECK(ms::read_differences(nq, ref, 0) == (std::vector<ms::ReadDifference>{{K::mismatch, 1, 1, 'G', 255}}));
+    nq.flag |= 0x4;   // unmapped: nothing to compare
+    MS_CHECK(ms::read_differences(nq, ref, 0).empty());
 }
 
 MS_TEST(bad_alignment_files_say_what_is_wrong) {
