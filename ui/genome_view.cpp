@@ -4,13 +4,16 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QMenu>
+#include <QHelpEvent>
 #include <QMouseEvent>
+#include <QToolTip>
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
 
+#include "ui/lane_tooltips.h"
 #include "ui/track_painters.h"
 
 namespace ms::ui {
@@ -27,6 +30,10 @@ constexpr int kCoverageHeight = 60;
 constexpr int kFeatureRowHeight = 28;
 
 int readHeightFor(int rows) { return rows > 30 ? 3 : 8; }
+int readPitchFor(int rows) {
+    const int h = readHeightFor(rows);
+    return h + (h >= 6 ? 2 : 1);
+}
 
 }  // namespace
 
@@ -127,6 +134,12 @@ void GenomeView::reload() {
     update();
 }
 
+void GenomeView::setRunFilter(qint64 run) {
+    if (run == runFilter_) return;
+    runFilter_ = run;
+    reload();
+}
+
 double GenomeView::dataWidth() const { return std::max(1, width() - kNamePanelWidth); }
 
 double GenomeView::positionAt(double x) const {
@@ -153,6 +166,7 @@ void GenomeView::requestIfNeeded() {
     if (inFlight_ && fits(inFlight_->span, inFlight_->bins)) return;
     ViewRequest q;
     q.generation = ++generation_;
+    q.run = runFilter_;
     const int64_t w = region_.length();
     q.span = Region{region_.contig, std::max<int64_t>(0, region_.begin - w), std::min(c->length, region_.end + w)};
     q.bins = std::max(1, int(std::lround(double(q.span.length()) / bpPerPx)));
@@ -182,8 +196,7 @@ std::vector<GenomeView::Lane> GenomeView::layoutLanes(int w) const {
     for (size_t i = 0; i < d.reads.size(); ++i) {
         add(Lane::coverage, i, kCoverageHeight);
         const ReadSet& r = d.reads[i];
-        const int rh = readHeightFor(r.rows);
-        add(Lane::reads, i, r.reads_shown ? std::max(24, r.rows * (rh + (rh >= 6 ? 2 : 1)) + 6) : 24);
+        add(Lane::reads, i, r.reads_shown ? std::max(24, r.rows * readPitchFor(r.rows) + 6) : 24);
     }
     return lanes;
 }
@@ -304,6 +317,40 @@ QString GenomeView::saveSnapshot(const QString& path, const QSize& size) const {
     }
     if (!image.save(path, "PNG")) return tr("cannot write the PNG file '%1' (is the folder there and writable?)").arg(path);
     return {};
+}
+
+QString GenomeView::toolTipAt(const QPoint& pos) const {
+    if (region_.contig.empty() || !data_ || data_->span.contig != region_.contig || pos.x() < kNamePanelWidth) return {};
+    ViewMapping m;
+    m.visible = region_;
+    m.x0 = kNamePanelWidth;
+    m.width = dataWidth();
+    const double x = pos.x() + 0.5;   // the pixel's centre
+    for (const Lane& lane : layoutLanes(width())) {
+        if (!lane.rect.contains(pos)) continue;
+        switch (lane.kind) {
+        case Lane::predictions: return predictionTip(data_->predictions[lane.index], m, x);
+        case Lane::variants: return variantTip(data_->variants[lane.index], m, x);
+        case Lane::coverage: return coverageTip(*data_, data_->reads[lane.index], m, x);
+        case Lane::reads: {
+            const ReadSet& r = data_->reads[lane.index];
+            return readTip(r, m, x, pos.y() - (lane.rect.top() + 2), readPitchFor(r.rows));   // paintReads' 2 px margin
+        }
+        default: return {};
+        }
+    }
+    return {};
+}
+
+bool GenomeView::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const QString text = toolTipAt(help->pos());
+        if (text.isEmpty()) QToolTip::hideText();
+        else QToolTip::showText(help->globalPos(), text, this);
+        return true;
+    }
+    return QWidget::event(event);
 }
 
 void GenomeView::resizeEvent(QResizeEvent*) { requestIfNeeded(); }

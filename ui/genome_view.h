@@ -6,7 +6,8 @@
 //
 // Mouse and keys, as in IGV: wheel and +/- zoom, double-click zooms in there, drag pans, drag in
 // the ruler zooms to the dragged range, Shift+drag selects a range, right-click acts on the
-// selection (or the visible region), arrows pan.
+// selection (or the visible region), arrows pan. Hovering shows what is under the pointer
+// (lane_tooltips.h): a prediction whose label had no room, the variants of a pixel column, ...
 #pragma once
 
 #include <QMetaType>
@@ -42,6 +43,9 @@ public:
     const ViewDataPtr& data() const { return data_; }
     // Asks for data again (a file was opened) even when the cache covers the region.
     void reload();
+    // Only this results run's tracks, predictions and variant scores (0: every run's); reloads.
+    void setRunFilter(qint64 run);
+    qint64 runFilter() const { return runFilter_; }
 
     // Paints everything into `size` (the widget, a snapshot, the benchmark): cached data only.
     void paintView(QPainter& painter, const QSize& size) const;
@@ -51,6 +55,8 @@ public:
     // "predictions", "variants", "coverage", "reads") and place, top to bottom: for hit-testing
     // and for the tests that check a snapshot's pixels.
     std::vector<std::pair<QString, QRect>> laneGeometry() const;
+    // What the tooltip says at a point of the widget (the item under it), empty over nothing.
+    QString toolTipAt(const QPoint& pos) const;
     // Writes the view as PNG or SVG (by the suffix); an empty string, or what went wrong.
     QString saveSnapshot(const QString& path, const QSize& size) const;
 
@@ -74,6 +80,7 @@ signals:
     void exportRegionRequested(const ms::Region& region);
 
 protected:
+    bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
@@ -97,6 +104,7 @@ private:
     std::optional<Region> selection_;
     ViewDataPtr data_;
     uint64_t generation_ = 0;
+    qint64 runFilter_ = 0;
     std::optional<ViewRequest> inFlight_;
     // Mouse gesture state.
     enum class Drag { none, pan, select, rulerZoom } drag_ = Drag::none;

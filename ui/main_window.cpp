@@ -27,6 +27,7 @@
 #include "ui/genome_view.h"
 #include "ui/locus_bar.h"
 #include "ui/results_workbench.h"
+#include "ui/runs_list.h"
 
 namespace ms::ui {
 
@@ -216,7 +217,14 @@ void MainWindow::buildGenomeView() {
     layout->addWidget(scroll, 1);
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));
-    splitter->addWidget(sequences_);
+    runsList_ = new RunsList;
+    auto* left = new QSplitter(Qt::Vertical);
+    left->setObjectName(QStringLiteral("leftSplitter"));
+    left->addWidget(sequences_);
+    left->addWidget(runsList_);
+    left->setStretchFactor(0, 3);
+    left->setStretchFactor(1, 2);
+    splitter->addWidget(left);
     splitter->addWidget(centre);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({260, 840});

@@ -1,4 +1,5 @@
-// The main window: menus File, View, Run, Help; on the left the sequences of the open genome; in
+// The main window: menus File, View, Run, Help; on the left the sequences of the open genome and
+// the runs of the open results database (runs_list.h); in
 // the centre the locus bar over the genome view; a model panel. Loading happens on worker threads
 // (QtConcurrent for the genome summary, the track loader for everything the view shows); results
 // come back through signals, and generation counters drop results of loads that were superseded.
@@ -23,6 +24,7 @@ namespace ms::ui {
 class GenomeView;
 class LocusBar;
 class ResultsWorkbench;
+class RunsList;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -41,6 +43,8 @@ public:
 
     GenomeView* genomeView() const { return view_; }
     LocusBar* locusBar() const { return locusBar_; }
+    // The left panel's runs of the open results database, under the sequences.
+    RunsList* runsList() const { return runsList_; }
     // Results, jobs, log, exports, settings and sessions (results_workbench.h).
     ResultsWorkbench* workbench() const { return workbench_; }
 
@@ -75,6 +79,7 @@ private:
     ResultsWorkbench* workbench_ = nullptr;
     quint64 copyTicket_ = 0;
     QTableWidget* sequences_ = nullptr;
+    RunsList* runsList_ = nullptr;
     QPlainTextEdit* modelText_ = nullptr;
     QDockWidget* modelDock_ = nullptr;
     QLabel* status_ = nullptr;

@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTableView>
 #include <memory>
 
 #include "ui/export_dialog.h"
@@ -20,6 +21,7 @@
 #include "ui/main_window.h"
 #include "ui/results_panel.h"
 #include "ui/run_dialog.h"
+#include "ui/runs_list.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_loader.h"
 
@@ -42,6 +44,11 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
     panel_->setPlotColors(settings_.plotColor, settings_.highlightColor);
 
     connect(panel_, &ResultsPanel::locusRequested, window_, &MainWindow::goTo);
+    // The left panel's runs list shows the same runs with the same selection.
+    if (RunsList* runs = window_->runsList()) {
+        runs->attach(panel_->runsModel(), panel_->runsView()->selectionModel());
+        if (GenomeView* v = window_->genomeView()) connect(runs, &RunsList::runFilterChanged, v, &GenomeView::setRunFilter);
+    }
     // The genome view's context menu on a selection: score it, mutate it, export it.
     if (GenomeView* v = window_->genomeView()) {
         auto locus = [](const Region& r) { return QString::fromStdString(format_locus(r)); };

@@ -310,16 +310,67 @@ void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const Trac
     paintScale(p, dataArea(lane, m), scaleText(lo, hi));
 }
 
+namespace {
+
+// Spans overlapping the visible region, by begin: the order they are painted and labelled in.
+std::vector<size_t> visibleSpans(const PredictionSet& set, const ViewMapping& m) {
+    std::vector<size_t> order;
+    for (size_t i = 0; i < set.spans.size(); ++i)
+        if (set.spans[i].end > m.visible.begin && set.spans[i].begin < m.visible.end) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return set.spans[a].begin < set.spans[b].begin; });
+    return order;
+}
+
+}  // namespace
+
+std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, const ViewMapping& m, const QRect& area,
+                                                    const QFontMetrics& fm) {
+    std::vector<PredictionLabel> out;
+    const std::vector<size_t> order = visibleSpans(set, m);
+    double lastRight = -std::numeric_limits<double>::infinity();
+    for (size_t k = 0; k < order.size();) {
+        // Consecutive spans of one label that touch or overlap (tiled or sliding windows called
+        // alike) carry one label over all of them, not a cut-down copy on each.
+        const PredictionSpan& s = set.spans[order[k]];
+        int64_t end = s.end;
+        size_t next = k + 1;
+        while (next < order.size() && set.spans[order[next]].label == s.label && set.spans[order[next]].begin <= end)
+            end = std::max(end, set.spans[order[next]].end), ++next;
+        const size_t first = k;
+        k = next;
+        double x0 = m.x(double(s.begin)), x1 = std::max(m.x(double(end)), x0 + 1);
+        // Spans painted after these (sliding windows overlap) cover them from where they begin.
+        if (next < order.size()) x1 = std::min(x1, m.x(double(set.spans[order[next]].begin)));
+        x0 = std::max(x0, double(area.left()));
+        x1 = std::min(x1, double(area.right()) + 1);
+        const double room = x1 - x0 - 6;   // a little air either side
+        if (room < 8) continue;
+        const QString label = QString::fromStdString(s.label);
+        QString text = label;
+        if (fm.horizontalAdvance(label) > room) {
+            text = fm.elidedText(label, Qt::ElideRight, int(room));
+            // Fewer than three letters before the "…" say nothing: leave it to the tooltip.
+            if (text.size() < 4) continue;
+        }
+        const double w = fm.horizontalAdvance(text);
+        const double centre = (x0 + x1) / 2;
+        const QRectF rect(centre - w / 2, area.top(), w, area.height());
+        if (rect.left() < lastRight + 4) continue;   // never over the label before it
+        lastRight = rect.right();
+        out.push_back({order[first], text, rect});
+    }
+    return out;
+}
+
 void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set) {
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
                   set.truncated ? QObject::tr("zoom in: not all shown") : QObject::tr("height: class probability"));
     const QRect area = dataArea(lane, m).adjusted(0, 3, 0, -3);
     p.save();
     p.setClipRect(area);
-    const QFontMetrics fm(p.font());
     int lastCol = std::numeric_limits<int>::min();
-    for (const PredictionSpan& s : set.spans) {
-        if (s.end <= m.visible.begin || s.begin >= m.visible.end) continue;
+    for (size_t i : visibleSpans(set, m)) {
+        const PredictionSpan& s = set.spans[i];
         const double x0 = m.x(double(s.begin)), x1 = std::max(m.x(double(s.end)), x0 + 1);
         if (x1 - x0 < 1.5 && int(x0) == lastCol) continue;   // one mark a column at chromosome scale
         lastCol = int(x0);
@@ -335,16 +386,40 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
         QRectF bar = r;
         bar.setTop(r.bottom() - r.height() * score);
         p.fillRect(bar, col);
-        if (r.width() < 10) continue;   // no room for a label
-        const QString text = QString::fromStdString(s.label);
-        // The label centred on the visible part of the span, so a window wider than the screen keeps it.
-        const QRectF shown = r.intersected(QRectF(area));
-        if (shown.width() > fm.horizontalAdvance(text) + 6) {
-            p.setPen(score >= 0.5 ? QColor(Qt::white) : QColor(40, 40, 40));
-            p.drawText(shown, Qt::AlignCenter, text);
-        }
+    }
+    // Labels after all spans, so a later (overlapping) span never paints over one.
+    for (const PredictionLabel& l : layoutPredictionLabels(set, m, area, QFontMetrics(p.font()))) {
+        const PredictionSpan& s = set.spans[l.span];
+        const double score = s.score ? std::clamp(*s.score, 0.0, 1.0) : 1.0;
+        p.setPen(score >= 0.5 ? QColor(Qt::white) : QColor(40, 40, 40));
+        p.drawText(l.rect, Qt::AlignCenter, l.text);
     }
     p.restore();
+}
+
+std::vector<VariantColumn> variantColumns(const VariantSet& set, const ViewMapping& m) {
+    std::vector<VariantColumn> out;
+    const int w = std::max(1, int(std::ceil(m.width)));
+    std::vector<int64_t> best(size_t(w), -1);
+    std::vector<int> count(size_t(w), 0);
+    auto significance = [](const VariantMark& v) { return v.score ? std::fabs(*v.score) : -1.0; };
+    for (size_t i = 0; i < set.marks.size(); ++i) {
+        const VariantMark& v = set.marks[i];
+        if (v.end <= m.visible.begin || v.begin >= m.visible.end) continue;
+        const double x0 = m.x(double(v.begin)), width = std::max(2.0, m.x(double(v.end)) - x0);
+        if (width > 2.0) {
+            out.push_back({i, 1, x0, width});
+            continue;
+        }
+        const size_t col = size_t(std::clamp(int(std::floor(x0 - m.x0)), 0, w - 1));
+        ++count[col];
+        // Strictly larger: among equals (or unscored marks) the first stays, as the file has them.
+        if (best[col] < 0 || significance(v) > significance(set.marks[size_t(best[col])])) best[col] = int64_t(i);
+    }
+    for (size_t col = 0; col < size_t(w); ++col)
+        if (best[col] >= 0) out.push_back({size_t(best[col]), count[col], m.x(double(set.marks[size_t(best[col])].begin)), 2.0});
+    std::stable_sort(out.begin(), out.end(), [](const VariantColumn& a, const VariantColumn& b) { return a.x0 < b.x0; });
+    return out;
 }
 
 void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const VariantSet& set) {
@@ -370,12 +445,11 @@ void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const V
         p.drawLine(QLineF(area.left(), mid, area.right(), mid));
     }
     const QFontMetrics fm(p.font());
-    int lastCol = std::numeric_limits<int>::min();
-    for (const VariantMark& v : set.marks) {
-        if (v.end <= m.visible.begin || v.begin >= m.visible.end) continue;
-        const double x0 = m.x(double(v.begin)), w = std::max(2.0, m.x(double(v.end)) - x0);
-        if (w <= 2.0 && int(x0) == lastCol) continue;
-        lastCol = int(x0);
+    // One mark a pixel column at chromosome scale: the most significant there, so a strong effect
+    // among many weak ones is never hidden by whichever came first.
+    for (const VariantColumn& c : variantColumns(set, m)) {
+        const VariantMark& v = set.marks[c.mark];
+        const double x0 = c.x0, w = c.width;
         if (set.from_store && v.score && maxAbs > 0) {
             // Diverging: a score below zero (the ALT less likely than REF) red and downwards.
             const double h = *v.score / maxAbs * (area.height() / 2.0);
@@ -426,9 +500,77 @@ void paintCoverage(QPainter& p, const QRect& lane, const ViewMapping& m, const V
     p.setClipRect(area);
     p.setPen(QPen(kCoverage, 1));
     p.drawLines(bars.data(), int(bars.size()));
+    // Positions where over a fifth of the reads disagree with the reference: the bar in the colours
+    // of the bases read there (A, C, G, T from the bottom), as IGV marks a likely variant.
+    static const char kBases[4] = {'A', 'C', 'G', 'T'};
+    for (const AlleleColumn& a : set.alleles) {
+        if (a.pos < m.visible.begin || a.pos >= m.visible.end || a.depth <= 0) continue;
+        const double x0 = m.x(double(a.pos)), w = std::max(1.0, m.x(double(a.pos + 1)) - x0);
+        const double height = double(a.depth) / hi * area.height();
+        double y = area.bottom() + 1;
+        for (int b = 0; b < 4; ++b) {
+            if (a.count[b] <= 0) continue;
+            const double h = height * a.count[b] / a.depth;
+            p.fillRect(QRectF(x0, y - h, w, h), baseColor(kBases[b]));
+            y -= h;
+        }
+    }
     p.restore();
     paintScale(p, dataArea(lane, m), scaleText(0, hi));
 }
+
+namespace {
+
+// Where a read differs from the reference, in IGV's marks: a mismatch as a box in the colour of the
+// read's base (faded when the base's quality is under 20, so sequencing noise reads as noise), a
+// deletion as a black line across the deleted bases, an insertion as a purple I between bases.
+// At most one mark per pixel column and kind on a read, so a long noisy read costs its width.
+void paintDifferences(QPainter& p, const ViewMapping& m, const ReadPlacement& r, double top, int readHeight, const QFont* letters) {
+    const QColor insertion(138, 94, 161), deletion(30, 30, 30);
+    int lastMismatch = std::numeric_limits<int>::min(), lastInsertion = lastMismatch;
+    const double pxPerBase = 1.0 / m.bpPerPx();
+    for (const ReadDifference& d : r.differences) {
+        if (d.pos + std::max<int64_t>(1, d.length) <= m.visible.begin || d.pos > m.visible.end) continue;
+        const double x0 = m.x(double(d.pos));
+        switch (d.kind) {
+        case ReadDifference::Kind::mismatch: {
+            const double w = std::max(1.0, pxPerBase);
+            if (w < 2 && int(x0) == lastMismatch) continue;
+            lastMismatch = int(x0);
+            QColor c = baseColor(d.base);
+            if (d.quality < 20) c.setAlpha(70 + int(d.quality) * 9);   // 70 at quality 0, near opaque at 20
+            const QRectF box(x0, top, w, readHeight);
+            p.fillRect(box, c);
+            if (letters) {
+                p.save();
+                p.setFont(*letters);
+                p.setPen(Qt::white);
+                p.drawText(box, Qt::AlignCenter, QString(QChar::fromLatin1(d.base)));
+                p.restore();
+            }
+            break;
+        }
+        case ReadDifference::Kind::deletion: {
+            const double x1 = m.x(double(d.pos + d.length));
+            p.fillRect(QRectF(x0, top + readHeight / 2.0 - 1, std::max(1.0, x1 - x0), readHeight >= 6 ? 2 : 1), deletion);
+            break;
+        }
+        case ReadDifference::Kind::insertion: {
+            if (int(x0) == lastInsertion) continue;
+            lastInsertion = int(x0);
+            const double w = pxPerBase >= 6 ? 2 : 1;
+            p.fillRect(QRectF(x0 - w / 2, top, w, readHeight), insertion);
+            if (readHeight >= 6 && pxPerBase >= 6) {   // serifs, as IGV's I
+                p.fillRect(QRectF(x0 - 2, top, 4, 1), insertion);
+                p.fillRect(QRectF(x0 - 2, top + readHeight - 1, 4, 1), insertion);
+            }
+            break;
+        }
+        }
+    }
+}
+
+}  // namespace
 
 void paintReads(QPainter& p, const QRect& lane, const ViewMapping& m, const ReadSet& set, int readHeight) {
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
@@ -443,6 +585,11 @@ void paintReads(QPainter& p, const QRect& lane, const ViewMapping& m, const Read
     // Strand colours as IGV's "colour by read strand": forward reddish, reverse bluish.
     const QColor fwd(215, 155, 155), rev(150, 165, 215), gap(120, 120, 120);
     const int pitch = readHeight + (readHeight >= 6 ? 2 : 1);
+    const double pxPerBase = 1.0 / m.bpPerPx();
+    const bool letters = pxPerBase >= 10 && readHeight >= 8;
+    QFont bold = p.font();
+    bold.setBold(true);
+    bold.setPixelSize(std::max(6, readHeight));
     for (const ReadPlacement& r : set.reads) {
         if (r.end <= m.visible.begin || r.begin >= m.visible.end) continue;
         const double top = area.top() + r.row * pitch;
@@ -455,6 +602,7 @@ void paintReads(QPainter& p, const QRect& lane, const ViewMapping& m, const Read
             const double x0 = m.x(double(b.begin));
             p.fillRect(QRectF(x0, top, std::max(1.0, m.x(double(b.end)) - x0), readHeight), col);
         }
+        paintDifferences(p, m, r, top, readHeight, letters ? &bold : nullptr);
     }
     p.restore();
     if (!set.note.empty()) paintScale(p, dataArea(lane, m), QString::fromStdString(set.note));

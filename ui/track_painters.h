@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QColor>
+#include <QFontMetrics>
 #include <QPainter>
 #include <QRect>
 #include <QString>
@@ -27,6 +28,28 @@ QColor baseColor(char base);
 // The colour of a prediction label: the run's class order picks from a fixed qualitative palette,
 // so a label keeps its colour across views and snapshots.
 QColor labelColor(const std::vector<std::string>& classes, const std::string& label);
+
+// The marks of a variants lane as drawn: a mark wider than two pixels on its own, narrower marks
+// one per pixel column, the most significant there (the largest |score|; the first when unscored)
+// standing for all `count` marks of its column. By x.
+struct VariantColumn {
+    size_t mark = 0;   // index into VariantSet::marks
+    int count = 1;     // marks this one stands for
+    double x0 = 0, width = 1;
+};
+std::vector<VariantColumn> variantColumns(const VariantSet& set, const ViewMapping& m);
+
+// Where the labels of a predictions lane go: one label over a run of touching spans of one label
+// (tiled windows called alike), in the part of it that no later span paints over, elided (…) when
+// only part of it fits, left out when not even three letters fit or when it would overlap the label
+// before it. Labels left out are read from the tooltip.
+struct PredictionLabel {
+    size_t span = 0;   // index into PredictionSet::spans: the first span of its run
+    QString text;      // the label, or its elided start
+    QRectF rect;       // where the text is drawn (its full advance fits inside)
+};
+std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, const ViewMapping& m, const QRect& area,
+                                                    const QFontMetrics& fm);
 
 // Every painter draws inside `lane` (full width: name panel and data area) and clips to it.
 void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t contigLength);

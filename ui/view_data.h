@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "genomics/locus.h"
+#include "genomics/read_differences.h"
 #include "genomics/results_store.h"
 
 namespace ms::ui {
@@ -21,6 +22,7 @@ struct ViewRequest {
     uint64_t generation = 0;
     Region span;
     int bins = 1000;
+    int64_t run = 0;   // a results database's run whose tracks alone are wanted; 0: every run's
 };
 
 // A per-position track of a run (loglik, entropy, ism_A ...), as bins over the span.
@@ -69,12 +71,28 @@ struct ReadPlacement {
     int row = 0;                        // packed rows: reads that do not overlap share one
     std::vector<Interval> blocks;       // aligned stretches; the gaps between are deletions/skips
     std::string name;
+    // Where it differs from the reference over the loaded span (mismatches, insertions,
+    // deletions); empty when no genome is open or the span is too wide to hold the bases.
+    std::vector<ReadDifference> differences;
 };
+
+// A position whose reads disagree with the reference in more than kAlleleFraction of their
+// aligned bases (a SNV, or a sequencing error hot spot): the coverage lane colours its bar by the
+// bases read there, as IGV does. Counts are A, C, G, T; depth counts aligned bases (not deletions).
+struct AlleleColumn {
+    int64_t pos = 0;
+    char ref = 'N';
+    int32_t depth = 0;
+    int32_t count[4] = {0, 0, 0, 0};
+};
+// IGV's default allele-frequency threshold for colouring coverage.
+inline constexpr double kAlleleFraction = 0.2;
 
 struct ReadSet {
     std::string label;                  // the BAM/CRAM's file name
     std::vector<double> coverage;       // mean depth in each of the request's bins (empty: too wide)
     std::vector<ReadPlacement> reads;   // empty when the span is too wide to show reads
+    std::vector<AlleleColumn> alleles;  // by position; only where the reference bases were loaded
     int rows = 0;
     bool reads_shown = false, coverage_shown = false;
     std::string note;                   // why something is not shown ("zoom in to see reads")

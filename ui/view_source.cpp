@@ -1,6 +1,8 @@
 #include "ui/view_source.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -56,6 +58,17 @@ std::vector<int> findRoots(const AnnotationSet& set) {
         root[i] = r;
     }
     return root;
+}
+
+// A, C, G, T as 0..3; anything else (N, IUPAC codes) -1.
+int baseIndex(char b) {
+    switch (b) {
+    case 'A': case 'a': return 0;
+    case 'C': case 'c': return 1;
+    case 'G': case 'g': return 2;
+    case 'T': case 't': return 3;
+    default: return -1;
+    }
 }
 
 // Greedy packing into rows: an item goes to the first row whose last item ended before it begins
@@ -156,7 +169,8 @@ Result<AnnotationsPtr> ViewSource::openAnnotations(const std::string& path) {
 }
 
 Result<void> ViewSource::openDatabase(const std::string& path) {
-    auto store = ResultsStore::open(path, ResultsStore::Mode::read_only);
+    // Off the GUI thread (TrackLoader): a database whose schema a job is still creating is waited for.
+    auto store = ResultsStore::open_when_ready(path);
     if (!store) return store.error();
     impl_->store = std::make_unique<ResultsStore>(std::move(*store));
     return {};
@@ -241,6 +255,9 @@ void ViewSource::Impl::loadTracks(const ViewRequest& q, ViewData& out) const {
     std::vector<Found> found;
     std::map<std::string, int> runsPerName;
     std::vector<std::pair<int64_t, int64_t>> runSequences;   // (run, sequence id) holding the contig
+    // The runs to show: every run, or the one the runs list picked.
+    runs->erase(std::remove_if(runs->begin(), runs->end(), [&](const RunRecord& r) { return q.run != 0 && r.id != q.run; }),
+                runs->end());
     for (const RunRecord& run : *runs) {
         auto seqs = store->list_sequences(run.id);
         if (!seqs) continue;
@@ -445,6 +462,11 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
     set.reads_shown = len <= kMaxReadsSpan;
     // Depth by a difference array over the span's positions, then averaged into bins.
     std::vector<int32_t> diff(size_t(len) + 1, 0);
+    // With the reference of the span at hand, each read is compared with it: its differences are
+    // drawn on the read, and bases that disagree are counted per position for the coverage lane.
+    const bool compare = int64_t(out.bases.size()) == len;
+    std::vector<std::array<int32_t, 4>> mismatches;
+    if (compare) mismatches.assign(size_t(len), {0, 0, 0, 0});
     std::vector<int64_t> rowEnds;
     AlignedRead rec;
     int64_t n = 0;
@@ -464,12 +486,21 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
             ++diff[size_t(lo)];
             --diff[size_t(hi)];
         }
+        std::vector<ReadDifference> differences;
+        if (compare) {
+            differences = read_differences(rec, out.bases, q.span.begin);
+            for (const ReadDifference& d : differences) {
+                if (d.kind != ReadDifference::Kind::mismatch) continue;
+                const int b = baseIndex(d.base);
+                if (b >= 0) ++mismatches[size_t(d.pos - q.span.begin)][size_t(b)];
+            }
+        }
         if (set.reads_shown) {
             if (int64_t(set.reads.size()) >= kMaxReads) {
                 set.note = cat("showing the first ", kMaxReads, " reads");
                 continue;
             }
-            ReadPlacement p{rec.pos, rec.end, rec.reverse(), 0, rec.blocks, rec.name};
+            ReadPlacement p{rec.pos, rec.end, rec.reverse(), 0, rec.blocks, rec.name, std::move(differences)};
             // One base of room between neighbours on a row, as IGV leaves.
             p.row = packRow(rowEnds, rec.pos, rec.end + std::max<int64_t>(1, len / q.bins * 3), kMaxReadRows);
             set.reads.push_back(std::move(p));
@@ -488,6 +519,18 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
         const size_t bin = size_t(std::min<int64_t>(bins - 1, i * bins / len));
         sum[bin] += double(depth);
         ++count[bin];
+        if (!compare || depth <= 0) continue;
+        const auto& mm = mismatches[size_t(i)];
+        const int32_t other = mm[0] + mm[1] + mm[2] + mm[3];
+        if (other <= kAlleleFraction * double(depth)) continue;
+        AlleleColumn a;
+        a.pos = q.span.begin + i;
+        a.ref = char(std::toupper(static_cast<unsigned char>(out.bases[size_t(i)])));
+        a.depth = int32_t(depth);
+        for (int b = 0; b < 4; ++b) a.count[b] = mm[size_t(b)];
+        // The rest of the aligned bases read the reference (Ns are neither: they say nothing).
+        if (const int r = baseIndex(a.ref); r >= 0) a.count[r] = std::max<int32_t>(0, a.depth - other);
+        set.alleles.push_back(a);
     }
     for (size_t b = 0; b < sum.size(); ++b) set.coverage[b] = count[b] ? sum[b] / double(count[b]) : 0.0;
     out.reads.push_back(std::move(set));

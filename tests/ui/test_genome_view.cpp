@@ -3,7 +3,10 @@
 // sequence and feature names, errors), history and zoom, stale loads dropped, and snapshots whose
 // pixels show the expected tracks (base colours at base zoom, plots, coverage, features).
 #include <QImage>
+#include <QPainter>
+#include <QCheckBox>
 #include <QLineEdit>
+#include <QTableView>
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
@@ -18,10 +21,15 @@
 #include "genomics/results_store.h"
 #include "ui/batch_mode.h"
 #include "ui/genome_view.h"
+#include "ui/lane_tooltips.h"
+#include "ui/results_panel.h"
+#include "ui/runs_list.h"
 #include "ui/locus_bar.h"
 #include "ui/main_window.h"
 #include "ui/track_painters.h"
+#include "ui/view_source.h"
 
+using ms::ReadDifference;
 using ms::Region;
 using namespace ms::ui;
 
@@ -80,6 +88,28 @@ QString writeDatabase() {
     must(store->write_variants(run, vars));
     must(store->finish_run(run, ms::RunStatus::finished));
     return path;
+}
+
+// A second run in the database of writeDatabase(): loglik 2.0 everywhere, no predictions.
+qint64 addSecondRun(const QString& path) {
+    auto store = ms::ResultsStore::open(path.toStdString());
+    if (!store) qFatal("%s", store.error().message.c_str());
+    ms::RunInfo info;
+    info.command = "test_genome_view second";
+    const int64_t run = *store->begin_run(info);
+    const int64_t seq = *store->add_sequence(run, {"q", kLength, "", "q.fa"});
+    std::vector<float> two(kLength, 2.0f);
+    if (auto r = store->write_track(run, "loglik", seq, 0, two.data(), kLength); !r) qFatal("%s", r.error().message.c_str());
+    if (auto r = store->finish_run(run, ms::RunStatus::finished); !r) qFatal("%s", r.error().message.c_str());
+    return run;
+}
+
+// A view over `source` that loads synchronously (as batch mode does), at `region`.
+void showSynchronously(GenomeView& view, ViewSource& source, const Region& region) {
+    QObject::connect(&view, &GenomeView::dataRequested, &view,
+                     [&](const ViewRequest& q) { view.setData(std::make_shared<ViewData>(source.load(q))); });
+    view.setContigs(source.contigs());
+    view.setRegion(region);
 }
 
 // Waits until the window has reported `n` opened sources, all fine.
@@ -299,6 +329,206 @@ private slots:
         // Scores of 0.9: the solid bar leaves the top tenth of the span faint.
         QCOMPARE(countPixels(img, QRect(predArea.left(), predArea.top(), predArea.width(), 1), isOdd), 0);
         QVERIFY(countPixels(img, QRect(predArea.left(), predArea.bottom(), predArea.width(), 1), isOdd) > 50);
+    }
+
+    // q:1008 C>T is a heterozygous SNV of NA12878 (17 reads C, 22 T by freebayes): at base zoom the
+    // reads carrying T show a red box there, the coverage bar is split into C (blue, below) and T
+    // (red, above), and the tooltip counts them. CAT>C at q:5638 shows as a deletion on the reads.
+    void readsShowMismatchesAgainstTheReference() {
+        ViewSource source;
+        QVERIFY(source.openGenome((kData + QStringLiteral("q.fa")).toStdString()).ok());
+        QVERIFY(source.openReads((kData + QStringLiteral("NA12878.chr22.tiny.bam")).toStdString()).ok());
+        GenomeView view;
+        view.resize(1200, 900);
+        showSynchronously(view, source, Region{"q", 987, 1027});   // 40 bp: 26 px a base
+        QVERIFY(view.data());
+        const ReadSet& reads = view.data()->reads.at(0);
+        QVERIFY(reads.reads_shown);
+        auto at = std::find_if(reads.alleles.begin(), reads.alleles.end(), [](const AlleleColumn& a) { return a.pos == 1007; });
+        QVERIFY(at != reads.alleles.end());
+        QCOMPARE(at->ref, 'C');
+        QVERIFY2(at->count[3] >= 18 && at->count[1] >= 12, qPrintable(QStringLiteral("C %1 T %2").arg(at->count[1]).arg(at->count[3])));
+        QCOMPARE(at->count[1] + at->count[3] + at->count[0] + at->count[2], at->depth);
+        // Sequencing errors elsewhere stay under the 20 % line: no other well-covered column is coloured.
+        for (const AlleleColumn& a : reads.alleles)
+            if (a.depth >= 10) QVERIFY2(a.pos == 1007, qPrintable(QString::number(a.pos)));
+        int withT = 0, confident = 0;   // T reads, and those with base quality >= 20 (drawn unfaded)
+        for (const ReadPlacement& r : reads.reads)
+            for (const ReadDifference& d : r.differences)
+                if (d.kind == ReadDifference::Kind::mismatch && d.pos == 1007 && d.base == 'T') ++withT, confident += d.quality >= 20;
+        QCOMPARE(withT, at->count[3]);
+        QVERIFY(confident >= withT / 2);
+
+        QImage img(view.size(), QImage::Format_ARGB32_Premultiplied);
+        img.fill(Qt::white);
+        {
+            QPainter p(&img);
+            view.paintView(p, img.size());
+        }
+        const double pxPerBase = double(view.width() - kNamePanelWidth) / 40;
+        const int x = kNamePanelWidth + int((1007 - 987 + 0.5) * pxPerBase);
+        const int xRef = kNamePanelWidth + int((1000 - 987 + 0.5) * pxPerBase);   // a base where all agree
+        const QRect cov = lane(view, QStringLiteral("coverage"));
+        const QRect readsLane = lane(view, QStringLiteral("reads"));
+        auto column = [&](const QRect& r, int cx) { return QRect(cx, r.top(), 1, r.height()); };
+        const auto isT = [](QColor c) { return near(c, baseColor('T'), 10); };
+        const auto isC = [](QColor c) { return near(c, baseColor('C'), 10); };
+        QVERIFY(countPixels(img, column(cov, x), isT) > 5);
+        QVERIFY(countPixels(img, column(cov, x), isC) > 5);
+        QVERIFY(isC(img.pixelColor(x, cov.bottom() - 2)));   // C (index 1) stacks below T (index 3)
+        QCOMPARE(countPixels(img, column(cov, xRef), isT) + countPixels(img, column(cov, xRef), isC), 0);
+        // Each confident T read paints its row's full height (3 px at this depth) in pure red.
+        const int redPixels = countPixels(img, column(readsLane, x), isT);
+        QVERIFY2(redPixels >= confident * 3, qPrintable(QStringLiteral("%1 red px, %2 confident T reads").arg(redPixels).arg(confident)));
+        QCOMPARE(countPixels(img, column(readsLane, xRef), isT), 0);
+        const QString tip = view.toolTipAt(QPoint(x, cov.center().y()));
+        QVERIFY2(tip.contains(QStringLiteral("reference C")) && tip.contains(QStringLiteral("T %1").arg(at->count[3])), qPrintable(tip));
+
+        // The deletion of AT after q:5638 (0-based 5638, 2 bases) on the reads that carry it.
+        view.setRegion(Region{"q", 5618, 5658});
+        int deletions = 0;
+        for (const ReadPlacement& r : view.data()->reads.at(0).reads)
+            for (const ReadDifference& d : r.differences) deletions += d.kind == ReadDifference::Kind::deletion && d.pos == 5638 && d.length == 2;
+        QVERIFY2(deletions >= 12, qPrintable(QString::number(deletions)));
+        img.fill(Qt::white);
+        {
+            QPainter p(&img);
+            view.paintView(p, img.size());
+        }
+        const int xDel = kNamePanelWidth + int((5639 - 5618) * double(view.width() - kNamePanelWidth) / 40);
+        QVERIFY(countPixels(img, column(lane(view, QStringLiteral("reads")), xDel), [](QColor c) { return near(c, QColor(30, 30, 30), 10); }) >=
+                deletions);
+    }
+
+    // Labels that do not fit their span are elided or left out, never overlap, never leave their
+    // span's visible part; the tooltip names the label wherever the pointer is.
+    void predictionLabelsFitOrHide() {
+        PredictionSet set;
+        set.label = QStringLiteral("predictions").toStdString();
+        set.classes = {"protein_coding_gene", "tRNA"};
+        // Sliding windows of 400 every 200 (each half-covered by the next), then narrow ones.
+        for (int64_t b = 0; b < 4000; b += 200)
+            set.spans.push_back({b, b + 400, (b / 200) % 2 ? "tRNA" : "protein_coding_gene", "w" + std::to_string(b), 0.8});
+        for (int64_t b = 4000; b < 5000; b += 10) set.spans.push_back({b, b + 10, "protein_coding_gene", "n", 0.6});
+        ViewMapping m;
+        m.visible = Region{"q", 0, 5000};
+        m.x0 = kNamePanelWidth;
+        m.width = 1000;   // 5 bp a pixel: a window's own part is 40 px, a narrow span 2 px
+        const QRect area(kNamePanelWidth, 0, 1000, 26);
+        QFont font;
+        font.setPixelSize(12);
+        const QFontMetrics fm(font);
+        const auto labels = layoutPredictionLabels(set, m, area, fm);
+        QVERIFY(!labels.empty());
+        double lastRight = -1;
+        int elided = 0, whole = 0;
+        for (const PredictionLabel& l : labels) {
+            const PredictionSpan& s = set.spans[l.span];
+            QVERIFY(l.rect.left() > lastRight);
+            lastRight = l.rect.right();
+            if (s.begin >= 4000) continue;   // the run of narrow spans, below
+            // Inside the part of the span no later window paints over.
+            QVERIFY(l.rect.left() >= m.x(double(s.begin)) && l.rect.right() <= m.x(double(s.begin + 200)));
+            QVERIFY(fm.horizontalAdvance(l.text) <= l.rect.width() + 0.5);
+            if (l.text == QString::fromStdString(s.label)) ++whole;
+            else {
+                QVERIFY(l.text.endsWith(QChar(0x2026)) && l.text.size() >= 4);
+                QVERIFY(QString::fromStdString(s.label).startsWith(l.text.chopped(1)));
+                ++elided;
+            }
+        }
+        QVERIFY(whole > 0);    // "tRNA" fits in 40 px
+        QVERIFY(elided > 0);   // "protein_coding_gene" does not
+        // The 100 narrow spans of one label in a row touch: one label over all of them, whole.
+        const auto run = std::find_if(labels.begin(), labels.end(), [&](const PredictionLabel& l) { return set.spans[l.span].begin >= 4000; });
+        QVERIFY(run != labels.end());
+        QCOMPARE(run->text, QStringLiteral("protein_coding_gene"));
+        QCOMPARE(std::count_if(labels.begin(), labels.end(), [&](const PredictionLabel& l) { return set.spans[l.span].begin >= 4000; }), 1L);
+        // The tooltip over a narrow span, which has no label of its own, names it.
+        const QString tip = predictionTip(set, m, m.x(4505));
+        QVERIFY2(tip.contains(QStringLiteral("protein_coding_gene")) && tip.contains(QStringLiteral("q:4,501-4,510")), qPrintable(tip));
+        // Painting draws no label text outside the spans' rectangle (clip) and keeps going.
+        QImage img(area.right() + 10, 30, QImage::Format_ARGB32_Premultiplied);
+        img.fill(Qt::white);
+        QPainter p(&img);
+        p.setFont(font);
+        paintPredictions(p, QRect(0, 0, area.right() + 1, 26), m, set);
+    }
+
+    // At chromosome scale a pixel column of variants shows its most significant score, and its
+    // tooltip says how many it stands for.
+    void variantColumnShowsTheStrongestScore() {
+        VariantSet set;
+        set.label = "variant scores";
+        set.from_store = true;
+        // 50 variants within one pixel column (1000 bp a pixel): the strongest, -8, in the middle.
+        for (int i = 0; i < 50; ++i) {
+            const double score = i == 25 ? -8.0 : 0.1 * (i % 5);
+            set.marks.push_back({100000 + i * 10, 100001 + i * 10, "A", "G", "v" + std::to_string(i), score, "llr"});
+        }
+        set.marks.push_back({500000, 500001, "C", "T", "lone", 1.0, "llr"});
+        ViewMapping m;
+        m.visible = Region{"q", 0, 1'000'000};
+        m.x0 = kNamePanelWidth;
+        m.width = 1000;
+        const auto columns = variantColumns(set, m);
+        QCOMPARE(columns.size(), size_t(2));
+        QCOMPARE(set.marks[columns[0].mark].name, std::string("v25"));
+        QCOMPARE(columns[0].count, 50);
+        QCOMPARE(columns[1].count, 1);
+        const QString tip = variantTip(set, m, m.x(100250));
+        QVERIFY2(tip.contains(QStringLiteral("v25")) && tip.contains(QStringLiteral("50 variants")), qPrintable(tip));
+        // Painted: the column's bar is red (negative) and reaches the bottom of the lane.
+        QImage img(kNamePanelWidth + 1000, 44, QImage::Format_ARGB32_Premultiplied);
+        img.fill(Qt::white);
+        {
+            QPainter p(&img);
+            paintVariants(p, QRect(0, 0, img.width(), 44), m, set);
+        }
+        const int x = int(m.x(100000)) + 1;
+        QVERIFY(near(img.pixelColor(x, 44 - 5), QColor(200, 40, 40), 10));
+    }
+
+    // The left panel lists the database's runs; clicking one there shows its tracks alone and
+    // selects it in the Results tables; unticking the box shows every run's again.
+    void runsListPicksTheRunShown() {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        const QString db = writeDatabase();
+        const qint64 second = addSecondRun(db);
+        QSignalSpy opened(&w, &MainWindow::sourceOpened);
+        w.openFasta(kData + QStringLiteral("q.fa"));
+        waitOpened(opened, 1);
+        w.openFile(db);
+        waitOpened(opened, 2);
+        RunsList* list = w.runsList();
+        QVERIFY(list);
+        QVERIFY(QTest::qWaitFor([&] { return list->view()->model() && list->view()->model()->rowCount() == 2; }, 10000));
+        GenomeView* view = w.genomeView();
+        QVERIFY(waitShown(view));
+        QCOMPARE(view->data()->tracks.size(), size_t(3));   // loglik and entropy of run 1, loglik of run 2
+        QCOMPARE(list->runFilter(), qint64(0));
+        QVERIFY(!list->onlySelected()->isChecked());
+        // Click run 1 (row 0) in the left list.
+        const QRect cell = list->view()->visualRect(list->view()->model()->index(0, 0));
+        QTest::mouseClick(list->view()->viewport(), Qt::LeftButton, {}, cell.center());
+        QVERIFY(list->onlySelected()->isChecked());
+        QCOMPARE(list->runFilter(), qint64(1));
+        QCOMPARE(view->runFilter(), qint64(1));
+        QVERIFY(QTest::qWaitFor([&] { return view->data() && view->data()->tracks.size() == 2; }, 10000));
+        QCOMPARE(view->data()->predictions.size(), size_t(1));
+        auto* panel = w.findChild<ResultsPanel*>();
+        QVERIFY(panel);
+        QCOMPARE(panel->currentRun(), qint64(1));   // the Results tables follow
+        // Selecting run 2 in the Results dock narrows the view to run 2 while the box is ticked.
+        panel->selectRun(second);
+        QCOMPARE(view->runFilter(), second);
+        QVERIFY(QTest::qWaitFor([&] { return view->data() && view->data()->tracks.size() == 1 && view->data()->predictions.empty(); }, 10000));
+        QCOMPARE(view->data()->tracks[0].name, std::string("loglik"));
+        list->onlySelected()->setChecked(false);
+        QCOMPARE(view->runFilter(), qint64(0));
+        QVERIFY(QTest::qWaitFor([&] { return view->data() && view->data()->tracks.size() == 3; }, 10000));
     }
 
     void snapshotAsSvgAndBadInput() {
