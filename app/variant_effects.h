@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,5 +55,22 @@ struct EffectSite {
 Result<std::vector<std::vector<double>>> score_effects(AlleleScorer& scorer, const FastaFile& fasta,
                                                        const std::string& contig, std::span<const EffectSite> sites,
                                                        const EffectWindow& window, bool reverse);
+
+// For a job that must stop soon after it is asked to (in-silico mutagenesis: one upstream bin of
+// thousands of sites is one scorer call of seconds to minutes): the sites of a bin go to the scorer
+// in groups sized, from the time the groups so far took, to take about `seconds_per_call` each,
+// and `keep_going(sites scored so far)` is asked after every group. The scores are those of the
+// call above up to float rounding (each site's window is the same, but the shared prefix is walked
+// again per group, in other chunks: about 1e-5 relative, and at most 2N positions more a group).
+struct EffectSteps {
+    double seconds_per_call = 0.25;
+    std::function<bool(int64_t sites_done)> keep_going;
+};
+// nullopt when keep_going said stop.
+Result<std::optional<std::vector<std::vector<double>>>> score_effects(AlleleScorer& scorer, const FastaFile& fasta,
+                                                                      const std::string& contig,
+                                                                      std::span<const EffectSite> sites,
+                                                                      const EffectWindow& window, bool reverse,
+                                                                      const EffectSteps& steps);
 
 }  // namespace ms

@@ -14,6 +14,8 @@
 #include <map>
 #include <sstream>
 
+#include "app/variant_effects.h"
+#include "engine/allele_scorer.h"
 #include "engine/cpu_backend.h"
 #include "engine/model.h"
 #include "engine/session.h"
@@ -284,6 +286,60 @@ MS_TEST(bad_input_leaves_no_output) {
             MS_CHECK_MSG(e.path().filename().string().find(".partial-") == std::string::npos,
                          "temporary left: " << e.path());
     }
+}
+
+// The stepped form a cancellable job uses: with a nil time budget (four sites, then one site a
+// group) the scores equal one call per upstream bin up to float rounding, keep_going sees the
+// count grow, and a "stop" after the first group ends it with nothing.
+MS_TEST(stepped_effects_equal_one_call_and_stop_when_told) {
+    const fs::path fa = scratch("stepped") / "in.fa";   // the .fai goes beside it, not into the source tree
+    fs::copy_file(kData / "fixtures" / "input.fa", fa);
+    auto fasta = FastaFile::open(fa.string());
+    MS_CHECK_MSG(fasta.ok(), fasta.error().message);
+    const std::string rec2 = *fasta->fetch("rec2", 0, fasta->find("rec2")->length);
+    std::vector<EffectSite> sites;
+    for (int64_t pos = 100; pos < 160; ++pos) {
+        const char ref = char(std::toupper(static_cast<unsigned char>(rec2[size_t(pos)])));
+        if (std::string("ACGT").find(ref) == std::string::npos) continue;
+        EffectSite s{pos, std::string(1, ref), {}};
+        for (char alt : std::string("ACGT"))
+            if (alt != ref) s.alts.emplace_back(1, alt);
+        sites.push_back(std::move(s));
+    }
+    MS_CHECK(sites.size() > 40);
+    auto cpu = make_cpu_backend(1);
+    auto scorer = AlleleScorer::create(model(), *cpu, AlleleScorerOptions{});
+    MS_CHECK_MSG(scorer.ok(), scorer.error().message);
+    const EffectWindow window{50, 30};   // bins of 50: the sites span two upstream bins
+    auto whole = score_effects(**scorer, *fasta, "rec2", sites, window, false);
+    MS_CHECK_MSG(whole.ok(), whole.error().message);
+    std::vector<int64_t> seen;
+    EffectSteps steps;
+    steps.seconds_per_call = 1e-9;   // every group after the first one site
+    steps.keep_going = [&](int64_t done) {
+        seen.push_back(done);
+        return true;
+    };
+    auto stepped = score_effects(**scorer, *fasta, "rec2", sites, window, false, steps);
+    MS_CHECK_MSG(stepped.ok(), stepped.error().message);
+    MS_CHECK(stepped->has_value());
+    // A first group of four (quick on any device), then one site a group (the time budget is nil).
+    MS_CHECK_EQ(seen.size(), sites.size() - 3);
+    MS_CHECK_EQ(seen.front(), int64_t(4));
+    for (size_t i = 1; i < seen.size(); ++i) MS_CHECK_EQ(seen[i], seen[i - 1] + 1);
+    // Equal up to float32 rounding: the prefix is walked in other chunks, so sums round differently
+    // (the same tolerance as against the naive windows below).
+    double worst = 0;
+    for (size_t k = 0; k < sites.size(); ++k)
+        for (size_t j = 0; j < 3; ++j)
+            worst = std::max(worst, std::abs((**stepped)[k][j] - (*whole)[k][j]) / std::max(1.0, std::abs((*whole)[k][j])));
+    MS_CHECK_MSG(worst <= 1e-4, "largest relative difference " << worst);
+    std::printf("stepped vs one call: largest relative difference %.3g\n", worst);
+    int calls = 0;
+    steps.keep_going = [&](int64_t) { return ++calls < 1; };
+    auto stopped = score_effects(**scorer, *fasta, "rec2", sites, window, false, steps);
+    MS_CHECK(stopped.ok() && !stopped->has_value());
+    MS_CHECK_EQ(calls, 1);
 }
 
 MS_TEST(mutagenesis_matrix_equals_naive_windows) {

@@ -5,6 +5,7 @@
 #include <QAbstractItemModelTester>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QTreeWidget>
 #include <QLineEdit>
 #include <QPushButton>
@@ -211,6 +212,52 @@ private slots:
         auto store = ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only);
         QVERIFY(store);
         QCOMPARE(QString::fromStdString(*store->integrity_check()), QStringLiteral("ok"));
+    }
+
+    // In-silico mutagenesis of 10 kbp scores its sites in groups of about a quarter of a second
+    // and asks the stop button after each: a stop ends the job within a second (one upstream bin of
+    // 2,048 sites used to be one uninterruptible call), nothing is written, and progress moved.
+    void mutagenesisStopsWithinASecond() {
+        const QString fasta = dir_.filePath(QStringLiteral("ism.fa"));
+        {
+            QFile f(fasta);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QByteArray seq(40'000, 'A');
+            QRandomGenerator rng(11);
+            for (char& c : seq) c = "ACGT"[rng.bounded(4)];
+            f.write(">ism\n");
+            for (qsizetype i = 0; i < seq.size(); i += 80) f.write(seq.mid(i, 80) + '\n');
+        }
+        RunRequest r;
+        r.task = RunTask::mutagenesis;
+        r.input = ms::ui::RunInput::locus;
+        r.locus = QStringLiteral("ism:20,001-30,000");
+        r.model = test::kModel;
+        r.fasta = fasta;
+        r.db = dir_.filePath(QStringLiteral("ism.db"));
+        r.device = QStringLiteral("cpu");
+        const MadeJob made = makeJob(r);
+        QVERIFY2(made.job, qPrintable(made.problem));
+        JobQueue queue;
+        JobQueuePanel panel(&queue);
+        QSignalSpy progress(&queue, &JobQueue::jobProgress);
+        QSignalSpy finished(&queue, &JobQueue::jobFinished);
+        queue.enqueue(*made.job);
+        // Wait for sites to be scored (the first report, at 0, comes before any).
+        QVERIFY(QTest::qWaitFor([&] { return !progress.isEmpty() && progress.last().at(1).toDouble() > 0; }, 60000));
+        QVERIFY(finished.isEmpty());
+        QVERIFY(progress.last().at(1).toDouble() < 0.5);   // far from done: the stop below cuts it short
+        QElapsedTimer clock;
+        clock.start();
+        panel.list()->setCurrentItem(panel.list()->topLevelItem(0));
+        panel.findChild<QPushButton*>(QStringLiteral("jobStop"))->click();
+        QVERIFY(finished.wait(60000));
+        const qint64 ms = clock.elapsed();
+        qInfo("mutagenesis stopped %lld ms after the stop button", static_cast<long long>(ms));
+        QVERIFY2(ms < 1500, qPrintable(QStringLiteral("%1 ms").arg(ms)));
+        QCOMPARE(finished.first().at(1).value<JobState>(), JobState::interrupted);
+        QCOMPARE(finished.first().at(3).toLongLong(), qint64(0));   // no run written
+        QVERIFY(!QFile::exists(r.db));
     }
 
     void classifyOfALocusStaysInIt() {
