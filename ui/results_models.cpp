@@ -16,7 +16,8 @@ namespace {
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-Result<ResultsStore> openReadOnly(const QString& db) { return ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only); }
+// On a pool thread: a database a job is still creating is waited for, not reported as broken.
+Result<ResultsStore> openReadOnly(const QString& db) { return ResultsStore::open_when_ready(db.toStdString()); }
 
 // The 1-based inclusive locus people type, for [begin, end) on `name`.
 QString locusText(const QString& name, int64_t begin, int64_t end) {
@@ -158,23 +159,45 @@ QVariant RunsModel::headerData(int section, Qt::Orientation o, int role) const {
     return tr(names[section]);
 }
 
-// ---------------------------------------------------------------- predictions
+// ---------------------------------------------------------------- rows of a run
 
-PredictionsModel::PredictionsModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void PredictionsModel::setRun(const QString& db, qint64 runId) {
+void RunRowsModel::setRun(const QString& db, qint64 runId) {
     db_ = db;
     runId_ = runId;
-    restart();
+    reload();
 }
+
+void RunRowsModel::fetchMore(const QModelIndex& parent) {
+    if (canFetchMore(parent)) requestPage();
+}
+
+std::optional<quint64> RunRowsModel::beginPage() {
+    if (loading_) return std::nullopt;
+    loading_ = true;
+    return generation_;
+}
+
+void RunRowsModel::setExtraColumns(QStringList& columns, const QStringList& next) {
+    if (next == columns) return;
+    beginResetModel();
+    columns = next;
+    endResetModel();
+}
+
+void RunRowsModel::pageFailed(const QString& message) {
+    loading_ = false;
+    emit loadFailed(message);
+}
+
+// ---------------------------------------------------------------- predictions
+
+PredictionsModel::PredictionsModel(QObject* parent) : RunRowsModel(parent) {}
 
 void PredictionsModel::setFilter(const PredictionFilter& f) {
     if (f == filter_) return;
     filter_ = f;
-    restart();
+    reload();
 }
-
-void PredictionsModel::reload() { restart(); }
 
 void PredictionsModel::sort(int column, Qt::SortOrder order) {
     using S = PredictionQuery::SortBy;
@@ -188,24 +211,19 @@ void PredictionsModel::sort(int column, Qt::SortOrder order) {
     if (by == sortBy_ && desc == descending_) return;
     sortBy_ = by;
     descending_ = desc;
-    restart();
+    reload();
 }
 
-void PredictionsModel::restart() {
-    ++generation_;
-    beginResetModel();
-    rows_.clear();
-    total_ = -1;
-    loading_ = false;
-    endResetModel();
+void PredictionsModel::reload() {
+    resetRows(rows_, [this] { total_ = -1; });
     if (db_.isEmpty() || runId_ <= 0) return;
     requestPage();
 }
 
 void PredictionsModel::requestPage() {
-    if (loading_) return;
-    loading_ = true;
-    const quint64 generation = generation_;
+    const auto started = beginPage();
+    if (!started) return;
+    const quint64 generation = *started;
     struct Page {
         std::vector<StoredPrediction> rows;
         std::map<int64_t, QString> names;   // filled with the first page
@@ -260,34 +278,20 @@ void PredictionsModel::requestPage() {
         return p;
     }, [this, generation](Page p) {
         if (generation != generation_) return;
-        // loading_ stays set until the rows are in: a view (or the model tester) may call fetchMore
-        // from inside the insert signals, and must not ask for the page being inserted again.
         if (!p.error.isEmpty()) {
-            loading_ = false;
             total_ = 0;
-            emit loadFailed(p.error);
+            pageFailed(p.error);
             return;
         }
         if (p.total >= 0) {
-            // The class columns are known only now: the column count changes with them.
-            if (p.classes != classes_) {
-                beginResetModel();
-                classes_ = p.classes;
-                endResetModel();
-            }
+            setExtraColumns(classes_, p.classes);   // the class columns are known only now
             sequenceNames_ = std::move(p.names);
             total_ = p.total;
         }
-        if (!p.rows.empty()) {
-            const int at = int(rows_.size());
-            beginInsertRows({}, at, at + int(p.rows.size()) - 1);
-            rows_.insert(rows_.end(), std::make_move_iterator(p.rows.begin()), std::make_move_iterator(p.rows.end()));
-            endInsertRows();
-        }
         // A page shorter than asked for means the rows ran out (a run still writing grows later).
-        if (int(p.rows.size()) < kPageRows) total_ = qint64(rows_.size());
-        loading_ = false;
-        emit loaded();
+        const bool last = int(p.rows.size()) < kPageRows;
+        if (last) total_ = qint64(rows_.size() + p.rows.size());
+        appendPage(rows_, p.rows);
     });
 }
 
@@ -300,9 +304,6 @@ bool PredictionsModel::canFetchMore(const QModelIndex& parent) const {
     return !parent.isValid() && !loading_ && total_ > qint64(rows_.size());
 }
 
-void PredictionsModel::fetchMore(const QModelIndex& parent) {
-    if (canFetchMore(parent)) requestPage();
-}
 
 const StoredPrediction* PredictionsModel::prediction(int row) const {
     return row >= 0 && row < int(rows_.size()) ? &rows_[size_t(row)] : nullptr;
@@ -364,22 +365,13 @@ QVariant PredictionsModel::headerData(int section, Qt::Orientation o, int role) 
 
 // ---------------------------------------------------------------- variants
 
-VariantsModel::VariantsModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void VariantsModel::setRun(const QString& db, qint64 runId) {
-    db_ = db;
-    runId_ = runId;
-    reload();
-}
+VariantsModel::VariantsModel(QObject* parent) : RunRowsModel(parent) {}
 
 void VariantsModel::reload() {
-    ++generation_;
-    beginResetModel();
-    rows_.clear();
-    scoreNames_.clear();
-    atEnd_ = db_.isEmpty() || runId_ <= 0;
-    loading_ = false;
-    endResetModel();
+    resetRows(rows_, [this] {
+        scoreNames_.clear();
+        atEnd_ = db_.isEmpty() || runId_ <= 0;
+    });
     if (!atEnd_) requestPage();
 }
 
@@ -393,9 +385,9 @@ void VariantsModel::sort(int column, Qt::SortOrder order) {
 }
 
 void VariantsModel::requestPage() {
-    if (loading_) return;
-    loading_ = true;
-    const quint64 generation = generation_;
+    const auto started = beginPage();
+    if (!started) return;
+    const quint64 generation = *started;
     struct Page {
         std::vector<StoredVariant> rows;
         QString error;
@@ -420,29 +412,17 @@ void VariantsModel::requestPage() {
     }, [this, generation](Page p) {
         if (generation != generation_) return;
         if (!p.error.isEmpty()) {
-            loading_ = false;
             atEnd_ = true;
-            emit loadFailed(p.error);
+            pageFailed(p.error);
             return;
         }
         if (rows_.empty() && !p.rows.empty()) {
             QStringList names;
             for (const auto& [name, value] : p.rows.front().v.scores) names << qs(name);
-            if (names != scoreNames_) {
-                beginResetModel();
-                scoreNames_ = names;
-                endResetModel();
-            }
+            setExtraColumns(scoreNames_, names);
         }
         atEnd_ = int(p.rows.size()) < kPageRows;
-        if (!p.rows.empty()) {
-            const int at = int(rows_.size());
-            beginInsertRows({}, at, at + int(p.rows.size()) - 1);
-            rows_.insert(rows_.end(), std::make_move_iterator(p.rows.begin()), std::make_move_iterator(p.rows.end()));
-            endInsertRows();
-        }
-        loading_ = false;
-        emit loaded();
+        appendPage(rows_, p.rows);
     });
 }
 
@@ -451,9 +431,6 @@ int VariantsModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : FixedColumns + int(scoreNames_.size());
 }
 bool VariantsModel::canFetchMore(const QModelIndex& parent) const { return !parent.isValid() && !loading_ && !atEnd_; }
-void VariantsModel::fetchMore(const QModelIndex& parent) {
-    if (canFetchMore(parent)) requestPage();
-}
 
 QString VariantsModel::locusAt(int row) const {
     if (row < 0 || row >= int(rows_.size())) return {};

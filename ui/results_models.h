@@ -10,6 +10,7 @@
 #include <QAbstractTableModel>
 #include <QStringList>
 #include <QVector>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <vector>
@@ -47,6 +48,61 @@ private:
     quint64 generation_ = 0;
 };
 
+// What the predictions and variants tables share: the run they show, a generation that drops pages
+// asked for before the run, filter or order changed, a loading flag, and rows that arrive a page
+// at a time after the run-specific columns (class names, score names) are known.
+class RunRowsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    using QAbstractTableModel::QAbstractTableModel;
+
+    void setRun(const QString& db, qint64 runId);   // then reload()
+    virtual void reload() = 0;                      // same run, filter and order; rows fetched again
+    bool loading() const { return loading_; }
+    void fetchMore(const QModelIndex& parent) final;   // the next page, when canFetchMore says there is one
+
+signals:
+    void loaded();                       // a page (or the count) arrived
+    void loadFailed(const QString& message);
+
+protected:
+    // Asks the store for the next page in the background unless one is on its way already.
+    virtual void requestPage() = 0;
+    // The generation a page request belongs to, or nullopt when a page is on its way already.
+    std::optional<quint64> beginPage();
+    // Starts over: a new generation, `rows` and whatever `clearMore` clears emptied in one reset.
+    template <class Row, class F>
+    void resetRows(std::vector<Row>& rows, F&& clearMore) {
+        ++generation_;
+        beginResetModel();
+        rows.clear();
+        clearMore();
+        loading_ = false;
+        endResetModel();
+    }
+    // Appends a page's rows. loading_ stays set until they are in: a view (or the model tester) may
+    // call fetchMore from inside the insert signals and must not ask for this page again.
+    template <class Row>
+    void appendPage(std::vector<Row>& rows, std::vector<Row>& page) {
+        if (!page.empty()) {
+            const int at = int(rows.size());
+            beginInsertRows({}, at, at + int(page.size()) - 1);
+            rows.insert(rows.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+            endInsertRows();
+        }
+        loading_ = false;
+        emit loaded();
+    }
+    // The run-specific columns: the column count changes with them, so a reset when they differ.
+    void setExtraColumns(QStringList& columns, const QStringList& next);
+    void pageFailed(const QString& message);
+
+    QString db_;
+    qint64 runId_ = 0;
+    quint64 generation_ = 0;
+    bool loading_ = false;
+};
+
 // What the predictions table shows of a run. Empty fields keep every row.
 struct PredictionFilter {
     QString label;
@@ -56,7 +112,7 @@ struct PredictionFilter {
     bool operator==(const PredictionFilter&) const = default;
 };
 
-class PredictionsModel : public QAbstractTableModel {
+class PredictionsModel : public RunRowsModel {
     Q_OBJECT
 public:
     // Fixed columns, then one "P(label)" per class of the run.
@@ -64,35 +120,25 @@ public:
     static constexpr int kPageRows = 500;
     explicit PredictionsModel(QObject* parent = nullptr);
 
-    void setRun(const QString& db, qint64 runId);
     void setFilter(const PredictionFilter& f);
     PredictionFilter filter() const { return filter_; }
-    void reload();   // same run, filter and order; rows fetched again
+    void reload() override;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
     bool canFetchMore(const QModelIndex& parent) const override;
-    void fetchMore(const QModelIndex& parent) override;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     qint64 totalCount() const { return total_; }   // rows the filter keeps; -1 while unknown
     QStringList classes() const { return classes_; }
-    bool loading() const { return loading_; }
     // "chr1:1,001-1,200" for a row placed on a sequence; empty for unplaced reads.
     QString locusAt(int row) const;
     const StoredPrediction* prediction(int row) const;
 
-signals:
-    void loaded();                       // a page (or the count) arrived
-    void loadFailed(const QString& message);
-
 private:
-    void restart();
-    void requestPage();
-    QString db_;
-    qint64 runId_ = 0;
+    void requestPage() override;
     PredictionFilter filter_;
     PredictionQuery::SortBy sortBy_ = PredictionQuery::SortBy::position;
     bool descending_ = false;
@@ -100,46 +146,34 @@ private:
     std::map<int64_t, QString> sequenceNames_;
     QStringList classes_;
     qint64 total_ = -1;
-    bool loading_ = false;
-    quint64 generation_ = 0;
 };
 
-class VariantsModel : public QAbstractTableModel {
+class VariantsModel : public RunRowsModel {
     Q_OBJECT
 public:
     enum Column { Chrom, Pos, Id, Ref, Alt, FixedColumns };   // then one column per score name
     static constexpr int kPageRows = 500;
     explicit VariantsModel(QObject* parent = nullptr);
 
-    void setRun(const QString& db, qint64 runId);
-    void reload();
+    void reload() override;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
     bool canFetchMore(const QModelIndex& parent) const override;
-    void fetchMore(const QModelIndex& parent) override;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     QStringList scoreNames() const { return scoreNames_; }
     QString locusAt(int row) const;
-    bool loading() const { return loading_; }
-
-signals:
-    void loaded();
-    void loadFailed(const QString& message);
 
 private:
-    void requestPage();
-    QString db_;
-    qint64 runId_ = 0;
+    void requestPage() override;
     QString sortScore_;   // empty: by position
     bool descending_ = false;
     std::vector<StoredVariant> rows_;
     QStringList scoreNames_;
-    bool atEnd_ = true, loading_ = false;
-    quint64 generation_ = 0;
+    bool atEnd_ = true;
 };
 
 }  // namespace ms::ui
