@@ -2,6 +2,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QPixmap>
+#include <QWidget>
 #include <cstdio>
 #include <cstring>
 
@@ -21,6 +23,7 @@ void complain(const QString& message) { std::fprintf(stderr, "mambascope: %s\n",
 bool wantsSnapshot(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
         if (std::strcmp(argv[i], "--snapshot") == 0 || std::strncmp(argv[i], "--snapshot=", 11) == 0 ||
+            std::strcmp(argv[i], "--snapshot-window") == 0 || std::strncmp(argv[i], "--snapshot-window=", 18) == 0 ||
             // --help and --version only print: they must work over ssh without a display too.
             std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--version") == 0)
             return true;
@@ -38,10 +41,13 @@ std::optional<LaunchOptions> parseLaunchOptions(const QStringList& arguments, in
     const QCommandLineOption ann(QStringLiteral("annotations"), QStringLiteral("Annotations (BED/GFF3); repeatable."), QStringLiteral("FILE"));
     const QCommandLineOption go(QStringLiteral("goto"), QStringLiteral("Locus: chr:start-end, a sequence or a feature name."), QStringLiteral("LOCUS"));
     const QCommandLineOption snap(QStringLiteral("snapshot"), QStringLiteral("Write the view to this .png or .svg file."), QStringLiteral("FILE"));
+    const QCommandLineOption window(QStringLiteral("snapshot-window"),
+                                    QStringLiteral("Open the files in the main window, then write a PNG of the whole window (menus, docks) and exit."),
+                                    QStringLiteral("FILE"));
     const QCommandLineOption width(QStringLiteral("width"), QStringLiteral("Snapshot width in pixels (default 1200)."), QStringLiteral("W"));
     const QCommandLineOption height(QStringLiteral("height"), QStringLiteral("Snapshot height (default: what the tracks need)."), QStringLiteral("H"));
     const QCommandLineOption quit(QStringLiteral("quit"), QStringLiteral("Exit after the snapshot."));
-    parser.addOptions({genome, db, bam, vcf, ann, go, snap, width, height, quit});
+    parser.addOptions({genome, db, bam, vcf, ann, go, snap, window, width, height, quit});
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open, by their kind."), QStringLiteral("[files...]"));
     if (!parser.parse(arguments)) {
         complain(parser.errorText() + QStringLiteral(" (see --help)"));
@@ -61,6 +67,12 @@ std::optional<LaunchOptions> parseLaunchOptions(const QStringList& arguments, in
     o.annotations = parser.values(ann);
     o.locus = parser.value(go);
     o.snapshot = parser.value(snap);
+    o.windowSnapshot = parser.value(window);
+    if (!o.snapshot.isEmpty() && !o.windowSnapshot.isEmpty()) {
+        complain(QStringLiteral("--snapshot and --snapshot-window: give one of them (see --help)"));
+        exitCode = 2;
+        return std::nullopt;
+    }
     o.quit = parser.isSet(quit);
     o.files = parser.positionalArguments();
     auto size = [&](const QCommandLineOption& opt, int& out, int lo) {
@@ -134,6 +146,17 @@ int runSnapshot(const LaunchOptions& o) {
     }
     std::fprintf(stderr, "mambascope: wrote %s (%dx%d, %s)\n", o.snapshot.toLocal8Bit().constData(), size.width(), size.height(),
                  format_locus(view.region()).c_str());
+    return 0;
+}
+
+int saveWindowSnapshot(QWidget& window, const LaunchOptions& o) {
+    const QPixmap picture = window.grab();
+    if (picture.isNull() || !picture.save(o.windowSnapshot, "PNG")) {
+        complain(QStringLiteral("cannot write the window to '%1' (a PNG file in a writable folder?)").arg(o.windowSnapshot));
+        return 1;
+    }
+    std::fprintf(stderr, "mambascope: wrote %s (%dx%d, the main window)\n", o.windowSnapshot.toLocal8Bit().constData(),
+                 picture.width(), picture.height());
     return 0;
 }
 

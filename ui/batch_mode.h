@@ -3,6 +3,8 @@
 //              --goto LOCUS --snapshot OUT.png|OUT.svg [--width W] [--height H] --quit
 // renders the genome view into a file without a window; without --snapshot the same options
 // open the files in the window. Bad input exits non-zero with a message naming what was wrong.
+// --snapshot-window OUT.png does the same with the whole main window (menus, docks, the view), for
+// the user guide's pictures: the files open as in the window, then it is grabbed and the program exits.
 #pragma once
 
 #include <QSize>
@@ -10,10 +12,13 @@
 #include <QStringList>
 #include <optional>
 
+class QWidget;
+
 namespace ms::ui {
 
 struct LaunchOptions {
     QString genome, database, locus, snapshot;
+    QString windowSnapshot;   // --snapshot-window: a picture of the whole main window
     QStringList reads, variants, annotations;
     QStringList files;   // positional: opened by their kind (the file manager's "Open with")
     int width = 1200;
@@ -32,5 +37,9 @@ std::optional<LaunchOptions> parseLaunchOptions(const QStringList& arguments, in
 // Opens the files, goes to the locus and writes the snapshot; the process's exit code (0 when
 // written). Messages go to stderr.
 int runSnapshot(const LaunchOptions& options);
+
+// Writes a picture of `window` (the whole main window, docks included) to the options' windowSnapshot;
+// the process's exit code. Called once the files are open and the view has shown its data.
+int saveWindowSnapshot(QWidget& window, const LaunchOptions& options);
 
 }  // namespace ms::ui

@@ -1,7 +1,10 @@
 // mambascope: the desktop application's entry point; everything it shows lives in ui/. With
 // --snapshot it renders the genome view to a file (batch_mode.h) and, without a display, does so
-// on Qt's offscreen platform, so figures can be made on a server.
+// on Qt's offscreen platform, so figures can be made on a server; --snapshot-window does the same
+// with the whole main window once its files are open and the view has painted the locus.
 #include <QApplication>
+#include <QTimer>
+#include <cstdio>
 
 #include "ui/batch_mode.h"
 #include "ui/genome_view.h"
@@ -22,7 +25,13 @@ int main(int argc, char** argv) {
         code = ms::ui::runSnapshot(*options);
         if (code != 0 || options->quit || QGuiApplication::platformName() == QLatin1String("offscreen")) return code;
     }
+    const bool grabWindow = !options->windowSnapshot.isEmpty();
+    if (grabWindow && options->locus.isEmpty()) {
+        std::fprintf(stderr, "mambascope: --snapshot-window needs --goto LOCUS (the picture is taken once the view shows it)\n");
+        return 2;
+    }
     ms::ui::MainWindow window;
+    if (grabWindow) window.resize(options->width, options->height > 0 ? options->height : 800);
     window.show();
     // The genome first: the other files are placed on it (CRAM decodes against it).
     if (!options->genome.isEmpty()) window.openFasta(options->genome);
@@ -38,9 +47,33 @@ int main(int argc, char** argv) {
         auto pending = std::make_shared<int>(int(!options->genome.isEmpty()) + filesOpened +
                                              int(!options->database.isEmpty()) + int(options->annotations.size()) +
                                              int(options->variants.size()) + int(options->reads.size()));
-        QObject::connect(&window, &ms::ui::MainWindow::sourceOpened, &window, [&window, locus, pending] {
-            if (--*pending == 0) window.goTo(locus);
+        QObject::connect(&window, &ms::ui::MainWindow::sourceOpened, &window,
+                         [&window, &options, locus, pending, grabWindow](ms::ui::SourceKind, const QString& path, bool ok,
+                                                                          const QString& message) {
+            if (grabWindow && !ok) {
+                std::fprintf(stderr, "mambascope: cannot open '%s': %s\n", path.toLocal8Bit().constData(),
+                             message.toLocal8Bit().constData());
+                QCoreApplication::exit(1);
+                return;
+            }
+            if (--*pending != 0) return;
+            if (grabWindow) {
+                // Once the view has painted the locus, the docks get a moment for their database reads
+                // (thread pool, queued back), then the window is grabbed.
+                auto* view = window.findChild<ms::ui::GenomeView*>();
+                QObject::connect(view, &ms::ui::GenomeView::dataShown, &window, [&window, &options] {
+                    QTimer::singleShot(1500, &window, [&window, &options] {
+                        QCoreApplication::exit(ms::ui::saveWindowSnapshot(window, *options));
+                    });
+                }, Qt::SingleShotConnection);
+            }
+            window.goTo(locus);
         });
     }
+    if (grabWindow)
+        QTimer::singleShot(120000, &window, [] {
+            std::fprintf(stderr, "mambascope: --snapshot-window: the view did not show the locus within 120 s\n");
+            QCoreApplication::exit(1);
+        });
     return QApplication::exec();
 }
