@@ -58,7 +58,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     predictions_ = new PredictionsModel(this);
     variants_ = new VariantsModel(this);
 
-    dbLabel_ = new QLabel(tr("No results database open (File ▸ Open Results…)."), this);
+    dbLabel_ = new QLabel(tr("No results database open (File ▸ Open Results Database…)."), this);
     dbLabel_->setObjectName(QStringLiteral("resultsDatabase"));
     dbLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -256,7 +256,7 @@ QWidget* ResultsPanel::buildPredictionsTab() {
 
 void ResultsPanel::setDatabase(const QString& path) {
     run_ = 0;
-    dbLabel_->setText(path.isEmpty() ? tr("No results database open (File ▸ Open Results…).")
+    dbLabel_->setText(path.isEmpty() ? tr("No results database open (File ▸ Open Results Database…).")
                                      : tr("Results: %1").arg(QFileInfo(path).absoluteFilePath()));
     runs_->setDatabase(path);
     predictions_->setRun(QString(), 0);
