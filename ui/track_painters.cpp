@@ -317,16 +317,16 @@ std::vector<size_t> visibleSpans(const PredictionSet& set, const ViewMapping& m)
     std::vector<size_t> order;
     for (size_t i = 0; i < set.spans.size(); ++i)
         if (set.spans[i].end > m.visible.begin && set.spans[i].begin < m.visible.end) order.push_back(i);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return set.spans[a].begin < set.spans[b].begin; });
+    // The store hands them over by position already: sort only when they are not (an O(n) check,
+    // where sorting 60,000 windows on every repaint would cost milliseconds).
+    auto byBegin = [&](size_t a, size_t b) { return set.spans[a].begin < set.spans[b].begin; };
+    if (!std::is_sorted(order.begin(), order.end(), byBegin)) std::stable_sort(order.begin(), order.end(), byBegin);
     return order;
 }
 
-}  // namespace
-
-std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, const ViewMapping& m, const QRect& area,
-                                                    const QFontMetrics& fm) {
+std::vector<PredictionLabel> layoutLabels(const PredictionSet& set, const ViewMapping& m, const QRect& area, const QFontMetrics& fm,
+                                          const std::vector<size_t>& order) {
     std::vector<PredictionLabel> out;
-    const std::vector<size_t> order = visibleSpans(set, m);
     double lastRight = -std::numeric_limits<double>::infinity();
     for (size_t k = 0; k < order.size();) {
         // Consecutive spans of one label that touch or overlap (tiled or sliding windows called
@@ -362,6 +362,13 @@ std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, co
     return out;
 }
 
+}  // namespace
+
+std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, const ViewMapping& m, const QRect& area,
+                                                    const QFontMetrics& fm) {
+    return layoutLabels(set, m, area, fm, visibleSpans(set, m));
+}
+
 void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set) {
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
                   set.truncated ? QObject::tr("zoom in: not all shown") : QObject::tr("height: class probability"));
@@ -369,7 +376,8 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
     p.save();
     p.setClipRect(area);
     int lastCol = std::numeric_limits<int>::min();
-    for (size_t i : visibleSpans(set, m)) {
+    const std::vector<size_t> order = visibleSpans(set, m);
+    for (size_t i : order) {
         const PredictionSpan& s = set.spans[i];
         const double x0 = m.x(double(s.begin)), x1 = std::max(m.x(double(s.end)), x0 + 1);
         if (x1 - x0 < 1.5 && int(x0) == lastCol) continue;   // one mark a column at chromosome scale
@@ -388,7 +396,7 @@ void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, cons
         p.fillRect(bar, col);
     }
     // Labels after all spans, so a later (overlapping) span never paints over one.
-    for (const PredictionLabel& l : layoutPredictionLabels(set, m, area, QFontMetrics(p.font()))) {
+    for (const PredictionLabel& l : layoutLabels(set, m, area, QFontMetrics(p.font()), order)) {
         const PredictionSpan& s = set.spans[l.span];
         const double score = s.score ? std::clamp(*s.score, 0.0, 1.0) : 1.0;
         p.setPen(score >= 0.5 ? QColor(Qt::white) : QColor(40, 40, 40));
@@ -402,22 +410,27 @@ std::vector<VariantColumn> variantColumns(const VariantSet& set, const ViewMappi
     const int w = std::max(1, int(std::ceil(m.width)));
     std::vector<int64_t> best(size_t(w), -1);
     std::vector<int> count(size_t(w), 0);
+    // Hot loop over up to 100,000 marks a repaint: the mapping's scale once, not a division a mark.
+    const double pxPerBp = m.width / double(std::max<int64_t>(1, m.visible.length()));
+    const double first = double(m.visible.begin);
     auto significance = [](const VariantMark& v) { return v.score ? std::fabs(*v.score) : -1.0; };
     for (size_t i = 0; i < set.marks.size(); ++i) {
         const VariantMark& v = set.marks[i];
         if (v.end <= m.visible.begin || v.begin >= m.visible.end) continue;
-        const double x0 = m.x(double(v.begin)), width = std::max(2.0, m.x(double(v.end)) - x0);
+        const double x0 = m.x0 + (double(v.begin) - first) * pxPerBp, width = double(v.end - v.begin) * pxPerBp;
         if (width > 2.0) {
             out.push_back({i, 1, x0, width});
             continue;
         }
-        const size_t col = size_t(std::clamp(int(std::floor(x0 - m.x0)), 0, w - 1));
+        const size_t col = size_t(std::clamp(int(x0 - m.x0), 0, w - 1));
         ++count[col];
+        int64_t& b = best[col];
         // Strictly larger: among equals (or unscored marks) the first stays, as the file has them.
-        if (best[col] < 0 || significance(v) > significance(set.marks[size_t(best[col])])) best[col] = int64_t(i);
+        if (b < 0 || (set.from_store && significance(v) > significance(set.marks[size_t(b)]))) b = int64_t(i);
     }
     for (size_t col = 0; col < size_t(w); ++col)
-        if (best[col] >= 0) out.push_back({size_t(best[col]), count[col], m.x(double(set.marks[size_t(best[col])].begin)), 2.0});
+        if (best[col] >= 0)
+            out.push_back({size_t(best[col]), count[col], m.x0 + (double(set.marks[size_t(best[col])].begin) - first) * pxPerBp, 2.0});
     std::stable_sort(out.begin(), out.end(), [](const VariantColumn& a, const VariantColumn& b) { return a.x0 < b.x0; });
     return out;
 }
