@@ -77,8 +77,10 @@ struct ReadPlacement {
 };
 
 // A position whose reads disagree with the reference in more than kAlleleFraction of their
-// aligned bases (a SNV, or a sequencing error hot spot): the coverage lane colours its bar by the
-// bases read there, as IGV does. Counts are A, C, G, T; depth counts aligned bases (not deletions).
+// aligned bases (a SNV, or a sequencing error hot spot) with at least kAlleleMinReads reads reading
+// the same other base: the coverage lane colours its bar by the bases read there, as IGV does. The
+// second rule keeps one read's error from colouring a position of low coverage (at 2x nanopore
+// depth every error would be 50 %). Counts are A, C, G, T; depth counts aligned bases (not deletions).
 struct AlleleColumn {
     int64_t pos = 0;
     char ref = 'N';
@@ -87,6 +89,7 @@ struct AlleleColumn {
 };
 // IGV's default allele-frequency threshold for colouring coverage.
 inline constexpr double kAlleleFraction = 0.2;
+inline constexpr int32_t kAlleleMinReads = 2;
 
 struct ReadSet {
     std::string label;                  // the BAM/CRAM's file name

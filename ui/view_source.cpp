@@ -522,7 +522,7 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
         if (!compare || depth <= 0) continue;
         const auto& mm = mismatches[size_t(i)];
         const int32_t other = mm[0] + mm[1] + mm[2] + mm[3];
-        if (other <= kAlleleFraction * double(depth)) continue;
+        if (other <= kAlleleFraction * double(depth) || *std::max_element(mm.begin(), mm.end()) < kAlleleMinReads) continue;
         AlleleColumn a;
         a.pos = q.span.begin + i;
         a.ref = char(std::toupper(static_cast<unsigned char>(out.bases[size_t(i)])));

@@ -384,6 +384,19 @@ private slots:
         const QString tip = view.toolTipAt(QPoint(x, cov.center().y()));
         QVERIFY2(tip.contains(QStringLiteral("reference C")) && tip.contains(QStringLiteral("T %1").arg(at->count[3])), qPrintable(tip));
 
+        // The whole of q (12 kb, reads and bases loaded): freebayes' SNVs are coloured columns, and
+        // no column rests on one read's error (at the ends of the data coverage is 1-2 reads).
+        view.setRegion(Region{"q", 0, kLength});
+        const auto& all = view.data()->reads.at(0).alleles;
+        for (int64_t snv : {185, 1007, 4448, 5008, 9790, 11535})   // 1-based 186, 1008, ... in q.vcf.gz
+            QVERIFY2(std::any_of(all.begin(), all.end(), [&](const AlleleColumn& a) { return a.pos == snv; }), qPrintable(QString::number(snv)));
+        for (const AlleleColumn& a : all) {
+            int32_t alt = 0, other = 0;
+            for (int b = 0; b < 4; ++b)
+                if ("ACGT"[b] != a.ref) alt = std::max(alt, a.count[b]), other += a.count[b];
+            QVERIFY2(alt >= kAlleleMinReads && other > 0.2 * a.depth, qPrintable(QString::number(a.pos)));
+        }
+
         // The deletion of AT after q:5638 (0-based 5638, 2 bases) on the reads that carry it.
         view.setRegion(Region{"q", 5618, 5658});
         int deletions = 0;
