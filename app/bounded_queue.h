@@ -5,7 +5,9 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -15,13 +17,22 @@ template <class T>
 class BoundedQueue {
 public:
     explicit BoundedQueue(size_t capacity) : capacity_(capacity ? capacity : 1) {}
+    // Bounded by bytes too: items whose sizes vary by orders of magnitude (10 kbp windows, whole
+    // chromosomes) would otherwise hold capacity × the largest. An item larger than max_bytes still
+    // goes into an empty queue, so one huge item waits for room but never forever.
+    BoundedQueue(size_t capacity, size_t max_bytes, std::function<size_t(const T&)> bytes_of)
+        : capacity_(capacity ? capacity : 1), max_bytes_(max_bytes), bytes_of_(std::move(bytes_of)) {}
 
     // Waits for room; false (and the item dropped) once the queue is closed.
     bool push(T item) {
+        const size_t w = bytes_of_ ? bytes_of_(item) : 0;
         std::unique_lock lock(mutex_);
-        not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+        not_full_.wait(lock, [&] {
+            return closed_ || (items_.size() < capacity_ && (items_.empty() || bytes_ + w <= max_bytes_));
+        });
         if (closed_) return false;
-        items_.push_back(std::move(item));
+        items_.push_back({std::move(item), w});
+        bytes_ += w;
         not_empty_.notify_one();
         return true;
     }
@@ -31,10 +42,18 @@ public:
         std::unique_lock lock(mutex_);
         not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
         if (items_.empty()) return std::nullopt;
-        T item = std::move(items_.front());
+        T item = std::move(items_.front().item);
+        bytes_ -= items_.front().bytes;
         items_.pop_front();
-        not_full_.notify_one();
+        // Several small items may fit where one large one left: wake every waiting producer.
+        not_full_.notify_all();
         return item;
+    }
+
+    // Bytes held now (0 without a size function): for tests and progress.
+    size_t bytes() const {
+        std::lock_guard lock(mutex_);
+        return bytes_;
     }
 
     // No more pushes; consumers drain what is queued, producers waiting for room give up.
@@ -46,10 +65,17 @@ public:
     }
 
 private:
+    struct Entry {
+        T item;
+        size_t bytes;
+    };
     const size_t capacity_;
-    std::mutex mutex_;
+    const size_t max_bytes_ = SIZE_MAX;
+    const std::function<size_t(const T&)> bytes_of_;
+    mutable std::mutex mutex_;
     std::condition_variable not_full_, not_empty_;
-    std::deque<T> items_;
+    std::deque<Entry> items_;
+    size_t bytes_ = 0;
     bool closed_ = false;
 };
 

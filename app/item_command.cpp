@@ -1,7 +1,9 @@
 #include "app/item_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -45,10 +47,11 @@ using ItemSink = std::function<Result<void>(Item&&)>;
 
 // Cuts bases into items: whole (window 0) or windows of `window` every `stride`, the last clipped.
 // `offset`: where the bases start on the sequence (a --region), so items carry sequence coordinates.
-Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_id, const std::string& bases,
+// `bases` by value: a whole record moves into its item rather than being copied (a chromosome).
+Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_id, std::string bases,
                  int64_t window, int64_t stride, const ItemSink& sink, int64_t offset = 0) {
     const int64_t L = int64_t(bases.size());
-    if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, offset, offset + L, bases});
+    if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, offset, offset + L, std::move(bases)});
     for (int64_t b = 0; b < L; b += stride) {
         const int64_t e = std::min(L, b + window);
         MS_TRY(sink(Item{whole_kind == ItemKind::read ? ItemKind::read : ItemKind::window, name, sequence_id, offset + b,
@@ -108,8 +111,11 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_option("--region", o.region, "only this locus of the FASTA, e.g. chr1:1,001-2,000: its windows, or the locus as one item")
         ->excludes(reads);
     sub->add_flag("--resume", o.resume, "continue the newest unfinished run of this input, model and parameters");
-    if (job == ItemJob::classify)
+    if (job == ItemJob::classify) {
         sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
+        sub->add_flag("--embeddings", o.with_embeddings,
+                      "also store each item's pooled embedding in the run (what `embed` stores, without a second pass)");
+    }
     add_engine_options(sub, o);
 }
 
@@ -176,6 +182,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
                              {"chunk", o.chunk}};
     if (head_cfg) params["head"] = head_cfg->name;
+    const bool store_embeddings = !head || o.with_embeddings;
+    if (head && o.with_embeddings) params["embeddings"] = true;
     if (region) params["region"] = format_locus(*region);
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
@@ -192,16 +200,20 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
                 run = rr.id;
         if (*run == 0) return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
+        // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
+        // the items after the shorter prefix are run again (writing them again replaces them).
+        skip = INT64_MAX;
         if (head) {
             PredictionQuery q;
             q.run_id = *run;
             auto n = store->count_predictions(q);
             if (!n) return make_error(n.error().message);
-            skip = *n;
-        } else {
+            skip = std::min(skip, *n);
+        }
+        if (store_embeddings) {
             auto n = store->count_embeddings(*run);
             if (!n) return make_error(n.error().message);
-            skip = *n;
+            skip = std::min(skip, *n);
         }
         if (auto r = store->reopen_run(*run); !r) return make_error(r.error().message);
         control.note(cat(what, ": resuming run ", *run, " after its first ", skip, " items"));
@@ -221,13 +233,16 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // stores the results a batch (one transaction) at a time, so a kill loses one batch at most.
     struct Result1 {
         Item item;
-        std::vector<float> vec;   // pooled embedding or class probabilities
+        std::vector<float> probs;       // class probabilities (classify)
+        std::vector<float> embedding;   // pooled embedding (embed, classify --embeddings)
     };
     struct ToWriter {
         std::optional<SequenceInfo> sequence;   // register this record; later items refer to it by name
         std::optional<Result1> result;
     };
-    BoundedQueue<Item> items_q(256);
+    // Items are bounded by bytes as well as by count: 256 whole chromosomes would be gigabytes.
+    constexpr size_t kItemQueueBytes = size_t(64) << 20;
+    BoundedQueue<Item> items_q(256, kItemQueueBytes, [](const Item& it) { return it.bases.size(); });
     BoundedQueue<ToWriter> out_q(1024);
     std::mutex err_m;
     std::optional<Error> first_error;
@@ -277,7 +292,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                             o.window, stride, send, region->begin);
                     break;
                 }
-                if (r = cut(rec.name, ItemKind::sequence, 0, *seq, o.window, stride, send); !r) break;
+                if (r = cut(rec.name, ItemKind::sequence, 0, std::move(*seq), o.window, stride, send); !r) break;
             }
         } else {
             r = each_read(o, [&](const std::string& name, const std::string& seq) {
@@ -308,7 +323,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 Result1& res = *m->result;
                 const Item& it = res.item;
                 const int64_t seq_id = it.kind == ItemKind::read ? 0 : seq_ids[it.name];
-                if (head) {
+                if (!res.probs.empty()) {
                     Prediction p;
                     p.kind = it.kind;
                     p.item = it.name;
@@ -316,23 +331,24 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                     p.begin = it.begin;
                     p.end = it.end;
                     size_t best = 0;
-                    for (size_t k = 1; k < res.vec.size(); ++k)
-                        if (res.vec[k] > res.vec[best]) best = k;
+                    for (size_t k = 1; k < res.probs.size(); ++k)
+                        if (res.probs[k] > res.probs[best]) best = k;
                     p.label = head_cfg->labels[best];
-                    p.score = res.vec[best];
-                    p.probs = std::move(res.vec);
+                    p.score = res.probs[best];
+                    p.probs = std::move(res.probs);
                     predictions.push_back(std::move(p));
-                } else {
+                }
+                if (!res.embedding.empty()) {
                     Embedding e;
                     e.kind = it.kind;
                     e.item = it.name;
                     e.sequence_id = seq_id;
                     e.begin = it.begin;
                     e.end = it.end;
-                    e.vector = std::move(res.vec);
+                    e.vector = std::move(res.embedding);
                     embeddings.push_back(std::move(e));
                 }
-                if (predictions.size() + embeddings.size() >= kBatch) MS_TRY(flush());
+                if (std::max(predictions.size(), embeddings.size()) >= kBatch) MS_TRY(flush());
             }
             return {};
         };
@@ -352,13 +368,14 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             r = out.error();
             break;
         }
-        std::vector<float> vec = head ? classify(*head, out->embeddings.data(), dm)
-                                      : std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm);
+        std::vector<float> probs = head ? classify(*head, out->embeddings.data(), dm) : std::vector<float>();
+        std::vector<float> embedding =
+            store_embeddings ? std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm) : std::vector<float>();
         ++items;
         bases += int64_t(it->bases.size());
         it->bases.clear();
         JobProgress p{what, it->name, items.load(), total_items, "items", seconds(), false};
-        if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(vec)}})) break;
+        if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(probs), std::move(embedding)}})) break;
         control.progress(p);
     }
     if (!r) set_error(r.error());
@@ -381,7 +398,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
-    outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ", head ? "predictions" : "embeddings", ")");
+    outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ",
+                         head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;
 }
 

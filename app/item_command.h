@@ -1,6 +1,7 @@
 // `mambascope-cli embed` and `classify`: one pooled embedding (the mean of the final hidden states)
 // per window, record or read, and for `classify` the class probabilities of the model's classifier
-// head on it, into the results store's embeddings / predictions. Each item runs as its own sequence
+// head on it, into the results store's embeddings / predictions (`classify --embeddings`: both, from
+// one forward pass per item). Each item runs as its own sequence
 // (zero state at its first base), so an item's result never depends on what came before it.
 #pragma once
 
@@ -22,6 +23,9 @@ struct ItemJobOptions : EngineOptions {
     int64_t window = 0, stride = 0;   // window 0: whole records / reads
     bool per_record = false;
     bool resume = false;   // continue the newest unfinished run of the same input, model and parameters
+    // classify: also store each item's pooled embedding in the same run, so one pass over the input
+    // gives what `embed` and `classify` give separately (the same values).
+    bool with_embeddings = false;
 };
 
 enum class ItemJob { embed, classify };

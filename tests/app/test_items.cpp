@@ -154,6 +154,52 @@ MS_TEST(classify_records_with_the_model_head) {
     }
 }
 
+// `classify --embeddings`: one pass storing what `embed` and `classify` store in two, the same
+// values bit for bit (the same forward pass per item, the head applied to the same pooled vector).
+MS_TEST(classify_with_embeddings_equals_separate_runs) {
+    const fs::path dir = scratch();
+    const fs::path model_dir = model_with_head(dir);
+    ItemJobOptions o = base_options(dir, model_dir);
+    o.window = 200;
+    o.stride = 150;
+    o.db = (dir / "embed.db").string();
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "embed"), 0);
+    o.db = (dir / "classify.db").string();
+    MS_CHECK_EQ(cmd_items(o, ItemJob::classify, "classify"), 0);
+    o.db = (dir / "both.db").string();
+    o.with_embeddings = true;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::classify, "classify --embeddings"), 0);
+    auto e = ResultsStore::open((dir / "embed.db").string(), ResultsStore::Mode::read_only);
+    auto c = ResultsStore::open((dir / "classify.db").string(), ResultsStore::Mode::read_only);
+    auto b = ResultsStore::open((dir / "both.db").string(), ResultsStore::Mode::read_only);
+    MS_CHECK(e.ok() && c.ok() && b.ok());
+    const int64_t run = (*b->list_runs())[0].id;
+    MS_CHECK(nlohmann::json::parse((*b->list_runs())[0].info.params_json).value("embeddings", false));
+    const auto ids_e = *e->list_embedding_ids((*e->list_runs())[0].id), ids_b = *b->list_embedding_ids(run);
+    MS_CHECK_EQ(ids_b.size(), size_t(7));
+    MS_CHECK_EQ(ids_e.size(), ids_b.size());
+    for (size_t i = 0; i < ids_e.size(); ++i) {
+        const Embedding x = e->read_embedding(ids_e[i])->e, y = b->read_embedding(ids_b[i])->e;
+        MS_CHECK(x.kind == y.kind && x.item == y.item && x.begin == y.begin && x.end == y.end);
+        MS_CHECK_EQ(x.vector.size(), y.vector.size());
+        MS_CHECK_MSG(std::memcmp(x.vector.data(), y.vector.data(), x.vector.size() * 4) == 0, x.item << " " << x.begin);
+    }
+    PredictionQuery q;
+    q.run_id = (*c->list_runs())[0].id;
+    q.limit = 1000;
+    const auto pc = *c->query_predictions(q);
+    q.run_id = run;
+    const auto pb = *b->query_predictions(q);
+    MS_CHECK_EQ(pb.size(), size_t(7));
+    MS_CHECK_EQ(pc.size(), pb.size());
+    for (size_t i = 0; i < pc.size(); ++i) {
+        const Prediction &x = pc[i].p, &y = pb[i].p;
+        MS_CHECK(x.item == y.item && x.begin == y.begin && x.end == y.end && x.label == y.label && x.score == y.score);
+        MS_CHECK(x.probs == y.probs);
+    }
+    MS_CHECK(*b->prediction_classes(run) == *c->prediction_classes((*c->list_runs())[0].id));
+}
+
 MS_TEST(embed_reads_keeps_mates_apart) {
     const fs::path dir = scratch();
     ItemJobOptions o = base_options(dir, kFixture);
