@@ -37,8 +37,10 @@ void add_model_option(CLI::App* sub, std::string& model) {
     model = bundled_model_dir();
     auto* opt = sub->add_option("--model", model, "model directory (config.json + model.safetensors)");
     if (model.empty()) opt->required();
+    // Where it was found is in --version; kept out of here so the help (and docs/cli.md made from it)
+    // reads the same on every machine.
     else opt->description("model directory (config.json + model.safetensors); default: the bundled " +
-                          std::string(kDefaultModelName) + " (" + model + ")");
+                          std::string(kDefaultModelName));
 }
 
 }  // namespace ms

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/cli_examples.h"
+#include "app/cli_reference.h"
 #include "app/export_command.h"
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
@@ -59,11 +61,17 @@ int main(int argc, char** argv) {
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's own shapes");
     ms::add_bench_options(bench, bench_opts);
 
+    ms::ReferenceOptions reference_opts;
+    auto* reference = ms::add_reference_command(app, reference_opts);
+    // After every command is in the tree: their examples join their --help.
+    ms::add_example_footers(app, ms::example_data_dir());
+
     CLI11_PARSE(app, argc, argv);
     if (version) {
         std::fputs(ms::version_report("mambascope-cli").c_str(), stdout);
         return 0;
     }
+    if (*reference) return ms::cmd_reference(app, reference_opts);
     if (*info) return ms::cmd_info(info_opts);
     if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
     if (*bench) return ms::cmd_bench(bench_opts);

@@ -1,5 +1,6 @@
 #include "app/version_report.h"
 
+#include "app/bundled_model.h"
 #include "common/error.h"
 #include "common/version.h"
 #include "engine/backend_registry.h"
@@ -9,6 +10,7 @@ namespace ms {
 
 std::string version_report(const std::string& program, const std::string& qt_runtime) {
     const std::string built = MAMBASCOPE_QT_BUILD_VERSION;
+    const std::string model = bundled_model_dir();
     std::string qt = built.empty()        ? std::string("none (a build without the GUI)")
                      : qt_runtime.empty() ? cat(built, " (built against; used by the GUI only, the CLI does not load Qt)")
                                           : cat(qt_runtime, " (built against ", built, ")");
@@ -18,7 +20,9 @@ std::string version_report(const std::string& program, const std::string& qt_run
                "libraries:\n",
                "  htslib  ", htslib_version(), "\n",
                "  SQLite  ", sqlite_version(), "\n",
-               "  Qt      ", qt, "\n");
+               "  Qt      ", qt, "\n",
+               "default model (jobs without --model):\n",
+               "  ", kDefaultModelName, "  ", model.empty() ? std::string("not found: jobs need --model") : model, "\n");
 }
 
 }  // namespace ms

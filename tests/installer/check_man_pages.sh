@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The generated man pages render without groff warnings, and mambascope-cli(1) has a section for
+# every command that `mambascope-cli --help` lists.
+set -euo pipefail
+cli=$1; shift
+failures=0
+for page in "$@"; do
+    warnings=$(zcat "$page" | LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z 2>&1 || true)
+    if [ -n "$warnings" ]; then echo "FAIL: groff warnings in $page:"; echo "$warnings"; failures=$((failures + 1)); fi
+done
+commands=$("$cli" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+[ -n "$commands" ] || { echo "FAIL: no commands in mambascope-cli --help"; exit 1; }
+for c in $commands; do
+    zcat "$1" | grep -qx ".SS $c" || { echo "FAIL: mambascope-cli(1) has no section for '$c'"; failures=$((failures + 1)); }
+    zcat "$1" | grep -q "^\\$ mambascope\\\\-cli $c " || { echo "FAIL: mambascope-cli(1) has no example of '$c'"; failures=$((failures + 1)); }
+done
+zcat "$2" | grep -q '^\\fB\\-\\-snapshot\\fR' || { echo "FAIL: mambascope(1) lacks --snapshot from the GUI's --help"; failures=$((failures + 1)); }
+[ "$failures" -eq 0 ] && echo "man pages: $(echo $commands | wc -w) commands, no groff warnings"
+exit "$failures"
