@@ -13,6 +13,9 @@ namespace ms {
 
 struct Error {
     std::string message;
+    // The same call may succeed shortly without anyone changing anything: something another
+    // process is creating is not there yet (a results database whose schema a job is writing).
+    bool retryable = false;
 };
 
 // Concatenates its arguments with operator<<: ms::cat("tensor '", name, "' has shape ", shape).

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "genomics/hts_handles.h"
+#include "genomics/text_lines.h"
 
 namespace ms {
 
@@ -120,9 +121,9 @@ Result<AnnotationFormat> annotation_format(const std::string& path) {
     if (ends_with(name, ".bed")) return AnnotationFormat::bed;
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open annotations '", path, "': ", std::strerror(errno ? errno : EIO));
-    hts::KString line;
-    if (bgzf_getline(f.get(), '\n', &line.s) >= 0 && std::string_view(line.s.s, line.s.l).substr(0, 13) == "##gff-version")
-        return AnnotationFormat::gff3;
+    TextLines lines(f.get());
+    std::string_view line;
+    if (lines.next(line) == TextLines::Status::line && line.substr(0, 13) == "##gff-version") return AnnotationFormat::gff3;
     return AnnotationFormat::bed;
 }
 
@@ -137,16 +138,19 @@ Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigL
     const char* kind = set.format_ == AnnotationFormat::gff3 ? "GFF3" : "BED";
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open ", kind, " '", path, "': ", std::strerror(errno ? errno : EIO));
-    hts::KString ks;
+    TextLines lines(f.get());
     int64_t line_no = 0;
+    std::string_view line;
     while (true) {
-        const int n = bgzf_getline(f.get(), '\n', &ks.s);
-        if (n == -1 && !f->errcode) break;
-        if (n < -1 || f->errcode)
+        const TextLines::Status got = lines.next(line);
+        if (got == TextLines::Status::end) break;
+        if (got == TextLines::Status::read_error)
             return make_error("cannot read ", kind, " '", path, "' after line ", line_no,
                               ": the file is truncated or its compression is corrupt");
         ++line_no;
-        std::string_view line(ks.s.s, ks.s.l);
+        if (got == TextLines::Status::too_long)
+            return make_error(kind, " '", path, "' line ", line_no, ": longer than ", lines.max_line_bytes() >> 20,
+                              " MiB; expected a feature per line (is this a ", kind, " text file with its line ends?)");
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         // GFF3 may end with the sequences themselves; they are not features.
         if (set.format_ == AnnotationFormat::gff3 && line.substr(0, 7) == "##FASTA") break;
@@ -200,6 +204,10 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
         if (ret < -1)
             return make_error("cannot read ", kind, " '", path, "' in ", locus, ": the file is truncated or corrupt");
         const std::string_view line(ks.s.s, ks.s.l);
+        // htslib's index iterator reads its lines whole; the limit still holds for what is parsed.
+        if (line.size() > kMaxTextLineBytes)
+            return make_error(kind, " '", path, "' a line in ", locus, ": longer than ", kMaxTextLineBytes >> 20,
+                              " MiB; expected a feature per line");
         if (skip_line(set.format_, line)) continue;
         Feature feature;
         if (auto ok = parse_line(set.format_, line, feature); !ok)

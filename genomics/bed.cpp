@@ -2,7 +2,6 @@
 #include "genomics/bed.h"
 
 #include <htslib/bgzf.h>
-#include <htslib/kstring.h>
 
 #include <cerrno>
 #include <charconv>
@@ -10,6 +9,8 @@
 #include <memory>
 #include <string_view>
 #include <sys/stat.h>
+
+#include "genomics/text_lines.h"
 
 namespace ms {
 
@@ -20,10 +21,6 @@ struct BgzfCloser {
 };
 using BgzfPtr = std::unique_ptr<BGZF, BgzfCloser>;
 
-struct KString {
-    kstring_t s = KS_INITIALIZE;
-    ~KString() { ks_free(&s); }
-};
 
 bool starts_with_word(std::string_view line, std::string_view word) {
     return line.substr(0, word.size()) == word &&
@@ -70,18 +67,19 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
     if (!f) return make_error("cannot open BED '", path, "': ", std::strerror(errno ? errno : EIO));
 
     std::vector<BedRegion> out;
-    KString ks;
+    TextLines lines(f.get());
     int64_t line_no = 0;
+    std::string_view line;
     while (true) {
-        const int n = bgzf_getline(f.get(), '\n', &ks.s);
-        if (n == -1) break;   // end of file
-        // A failed block read can still hand back the part of a line read before it, so the
-        // stream's error flag is checked too, not only the return value.
-        if (n < -1 || f->errcode)
+        const TextLines::Status got = lines.next(line);
+        if (got == TextLines::Status::end) break;
+        if (got == TextLines::Status::read_error)
             return make_error("cannot read BED '", path, "' after line ", line_no,
                               ": the file is truncated or its compression is corrupt");
         ++line_no;
-        std::string_view line(ks.s.s, ks.s.l);
+        if (got == TextLines::Status::too_long)
+            return make_error("BED '", path, "' line ", line_no, ": longer than ", lines.max_line_bytes() >> 20,
+                              " MiB; expected a region per line (is this a BED text file with its line ends?)");
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);   // CRLF files
         if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#' ||
             starts_with_word(line, "track") || starts_with_word(line, "browser"))

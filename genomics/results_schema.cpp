@@ -286,7 +286,14 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
         return make_error("results database '", path, "' has schema version ", version,
                           "; this MambaScope reads up to ", kSchemaVersion, " (it was written by a newer MambaScope)");
     if (mode == Mode::read_only) {
-        if (empty) return make_error("'", path, "' is an empty SQLite database, not a MambaScope results database");
+        // A job creating the database has made the file but not yet committed its schema (which a
+        // new file gets in one transaction, see migrate): a reader may try again in a moment.
+        if (empty) {
+            Error e = make_error("'", path, "' holds no results yet: its schema has not been created (a job may be ",
+                                 "creating it; try again in a moment), so it is not yet a MambaScope results database");
+            e.retryable = true;
+            return e;
+        }
         if (version < kSchemaVersion)
             return make_error("results database '", path, "' has schema version ", version,
                               "; open it once for writing to upgrade it");
@@ -318,19 +325,25 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
 }
 
 Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
-    // One transaction per step: a crash between steps leaves a valid older version that the next
-    // open continues from.
+    // An existing file: one transaction per step, so a crash between steps leaves a valid older
+    // version that the next open continues from. A new file: every step in one transaction, so a
+    // reader beside the creating job sees an empty file (retryable) or the current schema, never a
+    // version in between (which it would refuse as an old file to upgrade).
+    const bool fresh = from_version == 0;
+    Transaction all(*this);
+    if (fresh) MS_TRY(all.begin());
     for (int64_t v = from_version; v < kSchemaVersion; ++v) {
         Transaction t(*this);
-        MS_TRY(t.begin());
+        if (!fresh) MS_TRY(t.begin());
         auto r = exec(kMigrations[v]);
         if (!r)
             return make_error("results database '", path, "': upgrading the schema from version ", v, " to ", v + 1,
                               " failed: ", r.error().message);
         if (v == 0) MS_TRY(exec(cat("PRAGMA application_id = ", kApplicationId).c_str()));
         MS_TRY(exec(cat("PRAGMA user_version = ", v + 1).c_str()));
-        MS_TRY(t.commit());
+        if (!fresh) MS_TRY(t.commit());
     }
+    if (fresh) MS_TRY(all.commit());
     return {};
 }
 
@@ -396,6 +409,15 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
     MS_TRY(d.identify_and_prepare());
     return store;
+}
+
+Result<ResultsStore> ResultsStore::open_when_ready(const std::string& path, std::chrono::milliseconds wait) {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    for (auto pause = std::chrono::milliseconds(20);; pause = std::min(pause * 2, std::chrono::milliseconds(500))) {
+        auto store = open(path, Mode::read_only);
+        if (store || !store.error().retryable || std::chrono::steady_clock::now() + pause > until) return store;
+        std::this_thread::sleep_for(pause);
+    }
 }
 
 ResultsStore::ResultsStore() : impl_(std::make_unique<Impl>()) {}

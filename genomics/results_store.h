@@ -11,6 +11,7 @@
 // Threading: a ResultsStore is used by one thread at a time; open one per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -168,6 +169,11 @@ public:
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
     static Result<ResultsStore> open(const std::string& path, Mode mode = Mode::read_write);
+    // Read-only open for a browser beside a job: a database whose schema the job has not yet
+    // created (an error with `retryable` set from open) is tried again, with growing pauses, for up
+    // to `wait`; any other error returns at once.
+    static Result<ResultsStore> open_when_ready(const std::string& path,
+                                                std::chrono::milliseconds wait = std::chrono::seconds(10));
     ~ResultsStore();  // flushes buffered tiles; call flush() first to see its errors
     ResultsStore(ResultsStore&&) noexcept;
     ResultsStore& operator=(ResultsStore&&) noexcept;

@@ -161,8 +161,10 @@ MS_TEST(a_reader_browsing_while_the_cli_writes_sees_only_committed_values) {
         if (!fs::exists(db)) continue;
         auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
         if (!store) {
-            // Before the writer has made the schema the file is not yet a results database.
+            // Before the writer has made the schema the file is not yet a results database: an
+            // error that says so and may be retried (ResultsStore::open_when_ready does).
             MS_CHECK_MSG(!opened_once, "open failed after it had worked: " << store.error().message);
+            MS_CHECK_MSG(store.error().retryable, "refused for another reason: " << store.error().message);
             ++refused_before_first_open;
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
             continue;

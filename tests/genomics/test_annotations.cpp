@@ -66,4 +66,21 @@ MS_TEST(bed_features_and_errors) {
                  e.error().message);
 }
 
+// GFF3 and BED annotation files without line ends stop at the line limit with file and line named.
+MS_TEST(annotation_line_length_limit) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "annotations";
+    fs::create_directories(dir);
+    const std::string gff = (dir / "endless.gff3").string();
+    std::ofstream(gff) << "##gff-version 3\nX\tsrc\tgene\t1\t50\t.\t+\t.\tNote=" << std::string(2 << 20, 'x');
+    auto e = ms::AnnotationSet::load(gff);
+    MS_CHECK(!e.ok());
+    MS_CHECK_MSG(e.error().message.find("GFF3 '" + gff + "' line 2: longer than 1 MiB") != std::string::npos,
+                 e.error().message);
+    const std::string bed = (dir / "endless.bed").string();
+    std::ofstream(bed) << std::string(2 << 20, 'c');
+    auto b = ms::AnnotationSet::load(bed);
+    MS_CHECK(!b.ok());
+    MS_CHECK_MSG(b.error().message.find("endless.bed' line 1: longer than 1 MiB") != std::string::npos, b.error().message);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

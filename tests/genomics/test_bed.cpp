@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "genomics/bed.h"
+#include "genomics/text_lines.h"
 #include "tests/common/harness.h"
 
 namespace fs = std::filesystem;
@@ -108,6 +109,22 @@ MS_TEST(bed_rejects_bad_lines_naming_file_and_line) {
             MS_CHECK_MSG(r.error().message.find(w) != std::string::npos,
                          c.name << ": message \"" << r.error().message << "\" lacks \"" << w << "\"");
     }
+}
+
+// A file without line ends is refused once a line passes the limit (1 MiB), naming file and line;
+// a line just under it, and a last line without '\n', are read.
+MS_TEST(bed_line_length_limit) {
+    std::string text = "chr1\t0\t5\n";
+    text += "chr1\t10\t20\t" + std::string(ms::kMaxTextLineBytes - 12, 'n') + "\n";   // a byte under the limit
+    text += "chr1\t30\t40";                                                         // no final line end
+    auto r = ms::read_bed(write_text("long_ok.bed", text));
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    MS_CHECK_EQ(r->size(), size_t(3));
+    MS_CHECK_EQ(r->back().region.end, int64_t(40));
+    const std::string endless = write_text("endless.bed", "chr1\t0\t5\n" + std::string(3 << 20, 'A'));
+    auto e = ms::read_bed(endless);
+    MS_CHECK(!e.ok());
+    MS_CHECK_MSG(e.error().message.find("endless.bed' line 2: longer than 1 MiB") != std::string::npos, e.error().message);
 }
 
 MS_TEST(bed_rejects_missing_files_and_folders) {

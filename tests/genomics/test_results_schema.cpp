@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "genomics/results_store.h"
@@ -274,6 +276,39 @@ MS_TEST(an_empty_file_is_version_0_and_gets_every_step) {
     MS_CHECK_EQ(d.value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
     MS_CHECK_EQ(d.value("PRAGMA application_id"), 0x4D535253);
     MS_CHECK_EQ(d.value("SELECT count(*) FROM sqlite_schema WHERE name = 'variants'"), 1);
+}
+
+// A reader that opens a database before its writer has created the schema (the file exists, empty)
+// gets a retryable error; open_when_ready waits for the schema, and gives up on anything else at once.
+MS_TEST(a_reader_before_the_schema_gets_a_retryable_error) {
+    const std::string path = fresh_db("before_schema");
+    { std::ofstream(path, std::ios::binary); }   // what the writer's open leaves for a moment
+    auto r = ResultsStore::open(path, ResultsStore::Mode::read_only);
+    MS_CHECK(!r);
+    MS_CHECK(r.error().retryable);
+    MS_CHECK_MSG(contains(r.error().message, "its schema has not been created (a job may be creating it; try again"),
+                 r.error().message);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto timed_out = ResultsStore::open_when_ready(path, std::chrono::milliseconds(300));
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MS_CHECK(!timed_out && timed_out.error().retryable);
+    MS_CHECK_MSG(waited > 0.1 && waited < 2.0, "waited " << waited << " s");
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        ok(ResultsStore::open(path));
+    });
+    auto waited_for = ResultsStore::open_when_ready(path, std::chrono::seconds(10));
+    writer.join();
+    MS_CHECK_MSG(waited_for.ok(), waited_for.error().message);
+    // Not retryable: garbage, a missing file.
+    const std::string garbage = fresh_db("garbage_now");
+    std::ofstream(garbage, std::ios::binary) << std::string(4096, 'x');
+    const auto t1 = std::chrono::steady_clock::now();
+    auto g = ResultsStore::open_when_ready(garbage, std::chrono::seconds(10));
+    MS_CHECK(!g && !g.error().retryable);
+    MS_CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(2));
+    auto missing = ResultsStore::open_when_ready(fresh_db("never_made"), std::chrono::seconds(10));
+    MS_CHECK(!missing && !missing.error().retryable);
 }
 
 MS_TEST(a_newer_schema_is_refused_with_both_versions) {
