@@ -38,7 +38,7 @@ std::vector<ReadDifference> read_differences(const AlignedRead& read, std::strin
                 if (qi >= int64_t(bases.size())) break;   // CIGAR longer than SEQ: a broken record, stop
                 const char b = upper(bases[size_t(qi)]);
                 const char r = upper(reference[size_t(p - reference_begin)]);
-                if (b == r || b == 'N' || r == 'N') continue;
+                if (b == r || r == 'N') continue;
                 const uint8_t q = qi < int64_t(quals.size()) ? uint8_t(quals[size_t(qi)] - 33) : uint8_t(255);
                 out.push_back({ReadDifference::Kind::mismatch, p, 1, b, q});
             }

@@ -465,8 +465,8 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
     // With the reference of the span at hand, each read is compared with it: its differences are
     // drawn on the read, and bases that disagree are counted per position for the coverage lane.
     const bool compare = int64_t(out.bases.size()) == len;
-    std::vector<std::array<int32_t, 4>> mismatches;
-    if (compare) mismatches.assign(size_t(len), {0, 0, 0, 0});
+    std::vector<std::array<int32_t, 5>> mismatches;   // A, C, G, T, and N (no-calls)
+    if (compare) mismatches.assign(size_t(len), {0, 0, 0, 0, 0});
     std::vector<int64_t> rowEnds;
     AlignedRead rec;
     int64_t n = 0;
@@ -492,7 +492,7 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
             for (const ReadDifference& d : differences) {
                 if (d.kind != ReadDifference::Kind::mismatch) continue;
                 const int b = baseIndex(d.base);
-                if (b >= 0) ++mismatches[size_t(d.pos - q.span.begin)][size_t(b)];
+                ++mismatches[size_t(d.pos - q.span.begin)][size_t(b >= 0 ? b : 4)];
             }
         }
         if (set.reads_shown) {
@@ -522,14 +522,14 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
         if (!compare || depth <= 0) continue;
         const auto& mm = mismatches[size_t(i)];
         const int32_t other = mm[0] + mm[1] + mm[2] + mm[3];
-        if (other <= kAlleleFraction * double(depth) || *std::max_element(mm.begin(), mm.end()) < kAlleleMinReads) continue;
+        if (other <= kAlleleFraction * double(depth) || *std::max_element(mm.begin(), mm.begin() + 4) < kAlleleMinReads) continue;
         AlleleColumn a;
         a.pos = q.span.begin + i;
         a.ref = char(std::toupper(static_cast<unsigned char>(out.bases[size_t(i)])));
         a.depth = int32_t(depth);
         for (int b = 0; b < 4; ++b) a.count[b] = mm[size_t(b)];
-        // The rest of the aligned bases read the reference (Ns are neither: they say nothing).
-        if (const int r = baseIndex(a.ref); r >= 0) a.count[r] = std::max<int32_t>(0, a.depth - other);
+        // The rest of the aligned bases read the reference, but for the no-calls (N): they say nothing.
+        if (const int r = baseIndex(a.ref); r >= 0) a.count[r] = std::max<int32_t>(0, a.depth - other - mm[4]);
         set.alleles.push_back(a);
     }
     for (size_t b = 0; b < sum.size(); ++b) set.coverage[b] = count[b] ? sum[b] / double(count[b]) : 0.0;

@@ -117,7 +117,7 @@ MS_TEST(read_differences_from_cigar_and_bases) {
     const fs::path sam = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "differences.sam";
     fs::create_directories(sam.parent_path());
     // m1: 2 clipped bases, then ref[0,8) with T>C at 3 (quality '+' = 10), 2 inserted bases, ref[8,13)
-    // with G>A at 10, ref 13 deleted, ref[14,18) with an N read at 15 (no call, no mismatch).
+    // with G>A at 10, ref 13 deleted, ref[14,18) with an N read at 15 (a no-call, reported as 'N').
     // r1: reverse strand over ref[20,24) with G>T at 22 (stored quality 'C' = 34).
     std::ofstream(sam) << "@SQ\tSN:c\tLN:40\n"
                           "m1\t0\tc\t1\t60\t2S8M2I5M1D4M\t*\t0\t0\tTTACGCACGTGGACATAGNAC\tIIIII+IIIIIIIIIIIIIII\n"
@@ -133,7 +133,8 @@ MS_TEST(read_differences_from_cigar_and_bases) {
     MS_CHECK(all == (std::vector<ms::ReadDifference>{{K::mismatch, 3, 1, 'C', 10},
                                                      {K::insertion, 8, 2, 0, 255},
                                                      {K::mismatch, 10, 1, 'A', 40},
-                                                     {K::deletion, 13, 1, 0, 255}}));
+                                                     {K::deletion, 13, 1, 0, 255},
+                                                     {K::mismatch, 15, 1, 'N', 40}}));
     // A window of [9, 14): the insertion before 9 is outside it; bases past the window are not read.
     const auto part = ms::read_differences(m1, std::string_view(ref).substr(9, 5), 9);
     MS_CHECK(part == (std::vector<ms::ReadDifference>{{K::mismatch, 10, 1, 'A', 40}, {K::deletion, 13, 1, 0, 255}}));
