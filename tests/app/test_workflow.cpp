@@ -1,9 +1,12 @@
 // The Snakemake workflow (tools/workflow/Snakefile) run locally with two parallel jobs: three shards
 // of a small genome scored and merged; the merged database equals an unsharded `score` run value for
-// value. Needs Debian's snakemake (scripts/install-deps installs it): a missing one fails the test.
+// value, with whole sequences and with sequences cut into segments whose warm-up reaches back to
+// their start (exact too: docs/cluster.md, "Segments"). Needs Debian's snakemake
+// (scripts/install-deps installs it): a missing one fails the test.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "app/score_command.h"
@@ -32,15 +35,33 @@ MS_TEST(snakemake_shards_and_merges_like_one_run) {
         }
     }
     const fs::path model = fs::path(MS_TEST_DATA_DIR) / "fixtures" / "tied_k4_s16" / "hf";
-    const std::string cmd = cat("snakemake --quiet -s '", MS_SOURCE_DIR, "/tools/workflow/Snakefile' --cores 2 --jobs 2 ",
-                                "--directory '", dir.string(), "' --config genome=genome.fa model='", model.string(),
-                                "' out=all.db shards=3 device=cpu cli='", cli, "' > '", (dir / "snakemake.log").string(),
-                                "' 2>&1");
-    const int rc = std::system(cmd.c_str());
-    if (rc != 0) {
-        std::ifstream log(dir / "snakemake.log");
-        std::string text((std::istreambuf_iterator<char>(log)), {});
-        MS_CHECK_MSG(false, "snakemake failed (" << rc << "):\n" << text);
+    const auto workflow = [&](const std::string& out, const std::string& more) {
+        const std::string cmd = cat("snakemake --quiet -s '", MS_SOURCE_DIR, "/tools/workflow/Snakefile' --cores 2 --jobs 2 ",
+                                    "--directory '", dir.string(), "' --config genome=genome.fa model='", model.string(),
+                                    "' out=", out, " shards=3 device=cpu cli='", cli, "'", more, " > '",
+                                    (dir / "snakemake.log").string(), "' 2>&1");
+        const int rc = std::system(cmd.c_str());
+        if (rc != 0) {
+            std::ifstream log(dir / "snakemake.log");
+            std::string text((std::istreambuf_iterator<char>(log)), {});
+            MS_CHECK_MSG(false, "snakemake failed (" << rc << "):\n" << text);
+        }
+    };
+    workflow("all.db", "");
+    // Contigs of 2.1-12.6 kbp in segments of at most 3 kbp, spread over the three shards.
+    workflow("segments.db", " segment_length=3000 warmup=1000000000");
+    {   // the shards were cut: they say so, and some sequence is held by two of them
+        std::map<std::string, int> holders;
+        for (int i = 1; i <= 3; ++i) {
+            const fs::path shard = dir / "segments.db.shards" / cat("shard_", i, "_of_3.db");
+            auto store = ResultsStore::open(shard.string(), ResultsStore::Mode::read_only);
+            MS_CHECK_MSG(store.ok(), store.error().message);
+            MS_CHECK((*store->list_runs())[0].info.params_json.find("\"segment_length\":3000") != std::string::npos);
+            for (const auto& [name, facts] : test::store_contents(shard).sequences) ++holders[name];
+        }
+        int shared = 0;
+        for (const auto& [name, n] : holders) shared += n > 1;
+        MS_CHECK_MSG(shared > 0, "no sequence was cut across shards");
     }
     ScoreOptions o;
     o.model = model.string();
@@ -50,10 +71,13 @@ MS_TEST(snakemake_shards_and_merges_like_one_run) {
     o.threads = 1;   // as the workflow's jobs: the same row split, so the same floats
     o.quiet = true;
     MS_CHECK_EQ(cmd_score(o, "score"), 0);
-    const auto one = test::store_contents(dir / "one.db"), all = test::store_contents(dir / "all.db");
-    MS_CHECK_EQ(all.sequences.size(), size_t(5));
-    MS_CHECK(all.sequences == one.sequences);
-    MS_CHECK(all.values == one.values);
+    const auto one = test::store_contents(dir / "one.db");
+    for (const char* merged : {"all.db", "segments.db"}) {
+        const auto all = test::store_contents(dir / merged);
+        MS_CHECK_EQ(all.sequences.size(), size_t(5));
+        MS_CHECK(all.sequences == one.sequences);
+        MS_CHECK_MSG(all.values == one.values, merged << " differs from one run");
+    }
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
