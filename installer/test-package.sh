@@ -37,7 +37,7 @@ for f in ./usr/bin/mambascope ./usr/bin/mambascope-cli ./usr/share/mambascope/mo
          ./usr/share/mambascope/demo/ecoli_k12_mg1655.fa ./usr/share/applications/mambascope.desktop \
          ./usr/share/icons/hicolor/scalable/apps/mambascope.svg ./usr/share/icons/hicolor/16x16/apps/mambascope.png \
          ./usr/share/icons/hicolor/256x256/apps/mambascope.png ./usr/share/mime/packages/mambascope-results.xml \
-         ./usr/share/man/man1/mambascope.1.gz ./usr/share/man/man1/mambascope-cli.1.gz \
+         ./usr/share/man/man1/mambascope.1.gz ./usr/share/man/man1/mambascope-cli.1.gz ./usr/share/man/man1/mambascope-engine.1.gz \
          ./usr/share/bash-completion/completions/mambascope-cli; do
   grep -q " $f\$" "$work/contents" || fail "$deb lacks $f"
 done
@@ -87,7 +87,7 @@ file gyrA.png | grep -q "PNG image data, 1200 x" || fail "the snapshot is not a 
 step "man pages, completion, desktop entry, MIME type"
 # Images with dpkg path-exclude rules for /usr/share/man (Docker's slim ones) install no man pages.
 man_excluded=$(grep -rqs "path-exclude.*/usr/share/man" /etc/dpkg/dpkg.cfg.d/ && echo 1 || echo 0)
-for page in mambascope mambascope-cli; do
+for page in mambascope mambascope-cli mambascope-engine; do
   [ "$man_excluded" = 1 ] && { step "man pages not checked installed: dpkg excludes /usr/share/man here"; break; }
   [ "$(man -w $page)" = "/usr/share/man/man1/$page.1.gz" ] || fail "man -w $page: $(man -w $page 2>&1)"
   warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "/usr/share/man/man1/$page.1.gz" 2>&1 >/dev/null)

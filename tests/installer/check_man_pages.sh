@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The generated man pages render without groff warnings, and mambascope-cli(1) has a section for
-# every command that `mambascope-cli --help` lists.
+# The generated man pages (mambascope-cli, mambascope, mambascope-engine) render without groff
+# warnings, mambascope-cli(1) has a section and an example for every command `mambascope-cli --help`
+# lists, and the help2man pages carry what the programs' --help says.
 set -euo pipefail
 cli=$1; shift
 failures=0
@@ -15,5 +16,6 @@ for c in $commands; do
     zcat "$1" | grep -q "^\\$ mambascope\\\\-cli $c " || { echo "FAIL: mambascope-cli(1) has no example of '$c'"; failures=$((failures + 1)); }
 done
 zcat "$2" | grep -q '^\\fB\\-\\-snapshot\\fR' || { echo "FAIL: mambascope(1) lacks --snapshot from the GUI's --help"; failures=$((failures + 1)); }
+zcat "$3" | grep -q '^forward' || { echo "FAIL: mambascope-engine(1) lacks the forward command of its --help"; failures=$((failures + 1)); }
 [ "$failures" -eq 0 ] && echo "man pages: $(echo $commands | wc -w) commands, no groff warnings"
 exit "$failures"
