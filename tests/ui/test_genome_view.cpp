@@ -2,6 +2,7 @@
 // database written through the store API): opening them in the window, the locus box (loci,
 // sequence and feature names, errors), history and zoom, stale loads dropped, and snapshots whose
 // pixels show the expected tracks (base colours at base zoom, plots, coverage, features).
+#include <QHelpEvent>
 #include <QImage>
 #include <QPainter>
 #include <QCheckBox>
@@ -11,6 +12,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QToolTip>
 #include <QStandardPaths>
 #include <QtTest>
 #include <cmath>
@@ -386,6 +388,19 @@ private slots:
         QCOMPARE(countPixels(img, column(readsLane, xRef), isT), 0);
         const QString tip = view.toolTipAt(QPoint(x, cov.center().y()));
         QVERIFY2(tip.contains(QStringLiteral("reference C")) && tip.contains(QStringLiteral("T %1").arg(at->count[3])), qPrintable(tip));
+        // Over a read's red box: the read, and what it reads there; a hover shows the same text.
+        int redY = -1;
+        for (int y = readsLane.top(); y <= readsLane.bottom() && redY < 0; ++y)
+            if (isT(img.pixelColor(x, y))) redY = y;
+        QVERIFY(redY >= 0);
+        const QString readTipText = view.toolTipAt(QPoint(x, redY));
+        QVERIFY2(readTipText.contains(QStringLiteral("1,008: read T")) && readTipText.contains(QStringLiteral("strand")), qPrintable(readTipText));
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QHelpEvent hover(QEvent::ToolTip, QPoint(x, redY), view.mapToGlobal(QPoint(x, redY)));
+        QApplication::sendEvent(&view, &hover);
+        QCOMPARE(QToolTip::text(), readTipText);
+        QToolTip::hideText();
 
         // The whole of q (12 kb, reads and bases loaded): freebayes' SNVs are coloured columns, and
         // no column rests on one read's error (at the ends of the data coverage is 1-2 reads).
