@@ -92,8 +92,8 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
                 resultsDock_->show();
                 break;
         }
-        QSettings s;
-        addRecentFile(s, abs);
+        QSettings settings;
+        addRecentFile(settings, abs);
     });
 }
 

@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QTest>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "genomics/results_store.h"
@@ -53,7 +54,10 @@ double firstPage(PredictionsModel& m, const std::function<void()>& change) {
     QElapsedTimer t;
     t.start();
     change();
-    QTest::qWaitFor([&] { return m.rowCount() > 0 && !m.loading(); }, 60000);
+    if (!QTest::qWaitFor([&] { return m.rowCount() > 0 && !m.loading(); }, 60000)) {
+        std::fprintf(stderr, "bench_results_tables: the first page did not arrive within 60 s\n");
+        std::exit(1);
+    }
     return t.nsecsElapsed() / 1e6;
 }
 }  // namespace
@@ -73,7 +77,10 @@ int main(int argc, char** argv) {
     QElapsedTimer t;
     t.start();
     m.fetchMore({});
-    QTest::qWaitFor([&] { return m.rowCount() == 1000 && !m.loading(); }, 60000);
+    if (!QTest::qWaitFor([&] { return m.rowCount() == 1000 && !m.loading(); }, 60000)) {
+        std::fprintf(stderr, "bench_results_tables: the next page did not arrive within 60 s\n");
+        return 1;
+    }
     std::printf("  next page (fetchMore)  %8.1f\n", t.nsecsElapsed() / 1e6);
     std::printf("  by score, descending   %8.1f\n", firstPage(m, [&] { m.sort(PredictionsModel::Score, Qt::DescendingOrder); }));
     std::printf("  by label               %8.1f\n", firstPage(m, [&] { m.sort(PredictionsModel::Label, Qt::AscendingOrder); }));
