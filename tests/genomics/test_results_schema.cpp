@@ -395,4 +395,24 @@ MS_TEST(readers_browse_while_another_process_writes) {
     MS_CHECK_EQ(last_tiles, 2 * 40 * 4);
 }
 
+// A damaged file can make every tile a problem: the report stops after a hundred and says so (the
+// fuzzer's 24 KB file grew an unbounded report past 2 GB; it is in tests/fuzz/corpus).
+MS_TEST(integrity_report_stops_after_a_hundred_problems) {
+    const std::string path = fresh_db("many_problems");
+    make_v1(path);
+    ok(ResultsStore::open(path));   // migrated to the current schema
+    Db(path).exec(
+        "WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < 149) "
+        "INSERT INTO track_tiles (track_id, sequence_id, zoom, tile_index, n, data) "
+        "SELECT 1, 1, 0, 100000 + k, 1, x'00' FROM i;");
+    auto store = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    const std::string report = ok(store.integrity_check());
+    size_t lines = 0;
+    for (char ch : report) lines += ch == '\n';
+    MS_CHECK_EQ(lines, size_t(100));   // 100 problems, then the closing line without a newline
+    MS_CHECK_MSG(contains(report, "tile index beyond the sequence's"), report.substr(0, 200));
+    MS_CHECK_MSG(report.size() > 30 && report.substr(report.size() - 28) == "(stopped after 100 problems)",
+                 report.substr(report.size() > 60 ? report.size() - 60 : 0));
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
