@@ -1,5 +1,6 @@
 #include "genomics/fasta.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -169,9 +170,26 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
         MS_TRY(validate_layout(path));
         std::error_code ec;
         if (ix.in_cache) fs::create_directories(fs::path(ix.fai).parent_path(), ec);
-        if (fai_build3(path.c_str(), ix.fai.c_str(), compression_kind == Compression::bgzip ? ix.gzi.c_str() : nullptr) != 0)
+        // Built under a private name and renamed into place: jobs that open the same FASTA at once
+        // (a workflow's shards, the GUI beside a CLI run) each build a complete index, and none can
+        // load another's half-written one (a shard once read an empty .fai: "holds no records").
+        static std::atomic<unsigned> serial{0};
+        const std::string tag = cat(".tmp-", ::getpid(), "-", serial.fetch_add(1));
+        const bool bgzf = compression_kind == Compression::bgzip;
+        const std::string tmp_fai = ix.fai + tag, tmp_gzi = ix.gzi + tag;
+        if (fai_build3(path.c_str(), tmp_fai.c_str(), bgzf ? tmp_gzi.c_str() : nullptr) != 0) {
+            const int err = errno;
+            std::remove(tmp_fai.c_str());
+            if (bgzf) std::remove(tmp_gzi.c_str());
             return make_error("cannot build the index '", ix.fai, "' of FASTA '", path, "': ",
-                              errno ? std::strerror(errno) : "htslib failed", " (is its folder writable?)");
+                              err ? std::strerror(err) : "htslib failed", " (is its folder writable?)");
+        }
+        if ((bgzf && std::rename(tmp_gzi.c_str(), ix.gzi.c_str()) != 0) || std::rename(tmp_fai.c_str(), ix.fai.c_str()) != 0) {
+            const int err = errno;
+            std::remove(tmp_fai.c_str());
+            if (bgzf) std::remove(tmp_gzi.c_str());
+            return make_error("cannot move the new index into place as '", ix.fai, "': ", std::strerror(err));
+        }
     }
     f.fai_path_ = ix.fai;
     f.impl_ = std::make_unique<Impl>();

@@ -1,7 +1,11 @@
 // FASTA through htslib: index building, fetches with 0-based half-open coordinates, and errors
 // that name the file and record.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "genomics/fasta.h"
 #include "tests/common/harness.h"
@@ -75,6 +79,37 @@ MS_TEST(fasta_rejects_ragged_lines) {
     auto fa = ms::FastaFile::open(path);
     MS_CHECK(!fa.ok());
     MS_CHECK(fa.error().message.find("ragged.fa") != std::string::npos);
+}
+
+// Jobs that open one FASTA at once each build its index under a private name and rename it into
+// place, so none loads another's half-written .fai (a workflow's shards once did: "holds no
+// records"). Eight threads, twenty rounds, the index removed before each.
+MS_TEST(fasta_opened_at_once_by_many_jobs_builds_one_whole_index) {
+    const std::string path = scratch("shared.fa");
+    {
+        std::ofstream out(path);
+        for (int r = 0; r < 40; ++r) {
+            out << ">rec" << r << "\n";
+            for (int l = 0; l < 50; ++l) out << std::string(60, "ACGT"[(r + l) % 4]) << "\n";
+        }
+    }
+    for (int round = 0; round < 20; ++round) {
+        std::filesystem::remove(path + ".fai");
+        std::vector<std::thread> jobs;
+        std::atomic<int> good{0};
+        std::vector<std::string> errors(8);
+        for (int t = 0; t < 8; ++t)
+            jobs.emplace_back([&, t] {
+                auto f = ms::FastaFile::open(path);
+                if (f && f->records().size() == 40) ++good;
+                else errors[size_t(t)] = f ? "wrong record count" : f.error().message;
+            });
+        for (auto& j : jobs) j.join();
+        for (const std::string& e : errors) MS_CHECK_MSG(e.empty(), "round " << round << ": " << e);
+        MS_CHECK_EQ(good.load(), 8);
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+        MS_CHECK_MSG(entry.path().string().find(".tmp-") == std::string::npos, "left behind: " << entry.path());
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
