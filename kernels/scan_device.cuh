@@ -41,6 +41,35 @@ __device__ __forceinline__ float softplus(float x) {
     return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
 }
 
+// Four consecutive elements (states of a B or C row, positions of a channel row) as floats.
+__device__ __forceinline__ void load4(const float* p, float out[4]) {
+    const float4 v = *reinterpret_cast<const float4*>(p);
+    out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
+}
+__device__ __forceinline__ void load4(const __nv_bfloat16* p, float out[4]) {
+    const uint2 v = *reinterpret_cast<const uint2*>(p);
+    const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&v.x));
+    const float2 b = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&v.y));
+    out[0] = a.x; out[1] = a.y; out[2] = b.x; out[3] = b.y;
+}
+__device__ __forceinline__ void load4(const __half* p, float out[4]) {
+    const uint2 v = *reinterpret_cast<const uint2*>(p);
+    const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&v.x));
+    const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&v.y));
+    out[0] = a.x; out[1] = a.y; out[2] = b.x; out[3] = b.y;
+}
+
+// Four consecutive outputs in one 8- or 16-byte store.
+__device__ __forceinline__ void store4(float* p, const float v[4]) { *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]); }
+__device__ __forceinline__ void store4(__nv_bfloat16* p, const float v[4]) {
+    const __nv_bfloat162 a = __floats2bfloat162_rn(v[0], v[1]), b = __floats2bfloat162_rn(v[2], v[3]);
+    *reinterpret_cast<uint2*>(p) = make_uint2(*reinterpret_cast<const uint32_t*>(&a), *reinterpret_cast<const uint32_t*>(&b));
+}
+__device__ __forceinline__ void store4(__half* p, const float v[4]) {
+    const __half2 a = __floats2half2_rn(v[0], v[1]), b = __floats2half2_rn(v[2], v[3]);
+    *reinterpret_cast<uint2*>(p) = make_uint2(*reinterpret_cast<const uint32_t*>(&a), *reinterpret_cast<const uint32_t*>(&b));
+}
+
 // Asynchronous 4-byte global → shared copies (sm_80+): the next tile's inputs are in flight while
 // the current tile is computed. Version 6 issued the loads just before their use and Nsight
 // Compute showed warps stalled on them ("long scoreboard") for ~45 % of their cycles.
@@ -62,6 +91,18 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int byt
     const uint8_t* g = static_cast<const uint8_t*>(gmem);
     uint8_t* d = static_cast<uint8_t*>(smem);
     for (int i = 0; i < 16; ++i) d[i] = i < bytes ? g[i] : 0;
+#endif
+}
+// 8-byte copy of which only the first `bytes` (0..8) are read, the rest zero-filled; both addresses
+// 8-byte aligned (cp.async.cg takes only 16-byte copies, .ca 4, 8 or 16).
+__device__ __forceinline__ void cp_async8(void* smem, const void* gmem, int bytes) {
+#if __CUDA_ARCH__ >= 800
+    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+#else
+    const uint8_t* g = static_cast<const uint8_t*>(gmem);
+    uint8_t* d = static_cast<uint8_t*>(smem);
+    for (int i = 0; i < 8; ++i) d[i] = i < bytes ? g[i] : 0;
 #endif
 }
 __device__ __forceinline__ void cp_async_wait_all() {

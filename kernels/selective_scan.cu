@@ -13,6 +13,7 @@
 
 #include "kernels/scan_device.cuh"
 #include "kernels/selective_scan_chan.h"
+#include "kernels/selective_scan_ring.h"
 #include "kernels/selective_scan_cuda.h"
 
 namespace ms::cuda {
@@ -331,7 +332,9 @@ cudaError_t dispatch(const Params& prm, cudaStream_t stream) {
 }  // namespace
 
 size_t selective_scan_workspace(const ScanProblem& p) {
-    if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0 || detail::scan_chan_takes(p)) return 0;
+    if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0) return 0;
+    if (detail::scan_ring_takes(p)) return detail::scan_ring_workspace(p);
+    if (detail::scan_chan_takes(p)) return 0;
     int nseg = 1, seg_len = p.T;
     plan(p, groups(p), &nseg, &seg_len);
     if (nseg == 1) return 0;
@@ -343,6 +346,7 @@ cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t s
     if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_state <= 0 || p.d_state > 256 || !p.A || !p.state)
         return cudaErrorInvalidValue;
     if (p.T == 0) return cudaSuccess;
+    if (detail::scan_ring_takes(p)) return detail::scan_ring(p, workspace, stream);
     if (detail::scan_chan_takes(p)) return detail::scan_chan(p, stream);
     Params prm{};
     prm.p = p;

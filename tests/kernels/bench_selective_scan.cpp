@@ -2,10 +2,11 @@
 // (bf16 activations, fp32 A/D/bias/state, z gating, D skip, Δ bias + softplus), printing time,
 // effective GB/s and the speed-up over the reference kernel (state-spaces/mamba selective_scan_fwd,
 // measured on one H200 on 2026-11-28). Median of 10 CUDA-event-timed runs after 3 warm-ups, inputs
-// random (never zeros). Both kernels are timed on the same buffers: the one-pass kernel on
-// channel-major u, Δ, z, y (the runner's layout, and the reference kernel's [batch, d_inner, L]) and
-// the segmented kernel on position-major rows. Before timing, each layout is checked against the
-// CPU reference on one shape.
+// random (never zeros). The three kernels are timed on the same buffers: the ring kernel (what
+// selective_scan() runs for channel-major u, Δ, z, y — the reference kernel's [batch, d_inner, L]
+// layout — with d_state ≤ 16; its time includes converting B and C to fp32) and the one-pass
+// kernel on that layout, the segmented kernel on position-major rows. Before timing, each kernel
+// is checked against the CPU reference on one shape.
 //   bench_selective_scan            the table
 //   bench_selective_scan --fp32     the same shapes with fp32 activations (no reference figures)
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "kernels/mamba_ops.h"
+#include "kernels/selective_scan_chan.h"
 #include "kernels/selective_scan_cuda.h"
 #include "tests/common/harness.h"
 #include "tests/kernels/cuda_test_util.h"
@@ -102,7 +104,7 @@ Inputs make(const Row& r, bool fp32, std::mt19937& rng) {
     const int64_t cs = int64_t(r.batch) * r.L;
     pc.u = {in.u, r.L, 1, cs}; pc.delta = {in.dt, r.L, 1, cs}; pc.z = {in.z, r.L, 1, cs};
     pc.y_batch_stride = r.L; pc.y_row_stride = 1; pc.y_chan_stride = cs;
-    CHECK_CUDA(cudaMalloc(&in.ws, std::max<size_t>(1, cuda::selective_scan_workspace(p))));
+    CHECK_CUDA(cudaMalloc(&in.ws, std::max<size_t>({1, cuda::selective_scan_workspace(p), cuda::selective_scan_workspace(pc)})));
     return in;
 }
 
@@ -111,9 +113,22 @@ void release(Inputs& in) {
     for (float* p : {in.A, in.D, in.bias, in.state}) cudaFree(p);
 }
 
+enum class Kernel { Ring, OnePass, Segmented };
+const char* kKernelNames[] = {"ring, channel-major", "one-pass, channel-major", "segmented, position-major"};
+
+cudaError_t scan(const Inputs& in, Kernel k) {
+    switch (k) {
+        case Kernel::Ring: return cuda::selective_scan(in.pc, in.ws, nullptr);
+        case Kernel::OnePass: return cuda::detail::scan_chan(in.pc, nullptr);
+        case Kernel::Segmented: return cuda::selective_scan(in.p, in.ws, nullptr);
+    }
+    return cudaErrorInvalidValue;
+}
+
 // The first row checked against the double-precision reference (bf16 output: ≤ 1e-2), in either
 // layout: the reference gets the device's values gathered into position-major rows.
-bool check_first_row(bool fp32, bool chan) {
+bool check_first_row(bool fp32, Kernel k) {
+    const bool chan = k != Kernel::Segmented;
     std::mt19937 rng(42);
     const Row r{1, 512, 16, 4096, 0};
     Inputs in = make(r, fp32, rng);
@@ -141,7 +156,7 @@ bool check_first_row(bool fp32, bool chan) {
     const auto B = down(in.B, bc), C = down(in.C, bc);
     const auto A = downf(in.A, size_t(r.d_inner) * r.d_state), D = downf(in.D, r.d_inner), bias = downf(in.bias, r.d_inner);
     auto state = downf(in.state, size_t(r.d_inner) * r.d_state);
-    CHECK_CUDA(cuda::selective_scan(chan ? in.pc : in.p, in.ws, nullptr));
+    CHECK_CUDA(scan(in, k));
     CHECK_CUDA(cudaDeviceSynchronize());
     const auto y = rows(down(in.y, act));
     std::vector<float> y_ref(act);
@@ -153,7 +168,7 @@ bool check_first_row(bool fp32, bool chan) {
     kernels::selective_scan_ref(a);
     const double e = test::rel_error(y.data(), y_ref.data(), act);
     std::printf("# check 1x512x16x4096 (%s) against the CPU reference: rel error %.2e\n",
-                chan ? "one-pass, channel-major" : "segmented, position-major", e);
+                kKernelNames[int(k)], e);
     release(in);
     return e <= (fp32 ? 1e-5 : 1e-2);
 }
@@ -166,22 +181,23 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
     std::printf("# selective scan forward, %s activations, %s\n", fp32 ? "fp32" : "bf16", prop.name);
-    if (!check_first_row(fp32, true) || !check_first_row(fp32, false)) {
+    if (!check_first_row(fp32, Kernel::Ring) || !check_first_row(fp32, Kernel::OnePass) ||
+        !check_first_row(fp32, Kernel::Segmented)) {
         std::printf("# FAILED the reference check: not timing a wrong kernel\n");
         return 1;
     }
-    std::printf("%6s %8s %8s %10s %10s %10s %13s %10s %9s\n", "batch", "d_inner", "d_state", "L", "ms", "GB/s",
-                "segmented ms", "ref ms", "speed-up");
+    std::printf("%6s %8s %8s %10s %10s %10s %12s %13s %10s %9s\n", "batch", "d_inner", "d_state", "L", "ms", "GB/s",
+                "one-pass ms", "segmented ms", "ref ms", "speed-up");
     std::mt19937 rng(1);
     cudaEvent_t e0, e1;
     CHECK_CUDA(cudaEventCreate(&e0));
     CHECK_CUDA(cudaEventCreate(&e1));
-    auto median_ms = [&](const Inputs& in, const cuda::ScanProblem& p) {
-        for (int i = 0; i < 3; ++i) CHECK_CUDA(cuda::selective_scan(p, in.ws, nullptr));
+    auto median_ms = [&](const Inputs& in, Kernel k) {
+        for (int i = 0; i < 3; ++i) CHECK_CUDA(scan(in, k));
         std::vector<float> times;
         for (int i = 0; i < 10; ++i) {
             CHECK_CUDA(cudaEventRecord(e0));
-            CHECK_CUDA(cuda::selective_scan(p, in.ws, nullptr));
+            CHECK_CUDA(scan(in, k));
             CHECK_CUDA(cudaEventRecord(e1));
             CHECK_CUDA(cudaEventSynchronize(e1));
             float ms = 0;
@@ -193,10 +209,11 @@ int main(int argc, char** argv) {
     };
     for (const Row& r : kRows) {
         Inputs in = make(r, fp32, rng);
-        const double ms = median_ms(in, in.pc), seg_ms = median_ms(in, in.p);
+        const double ms = median_ms(in, Kernel::Ring), one_ms = median_ms(in, Kernel::OnePass),
+                     seg_ms = median_ms(in, Kernel::Segmented);
         const double bytes = double(r.batch) * r.L * (4.0 * r.d_inner + 2.0 * r.d_state) * double(in.esz);
-        std::printf("%6d %8d %8d %10d %10.3f %10.1f %13.3f %10.3f %8.2fx\n", r.batch, r.d_inner, r.d_state, r.L, ms,
-                    bytes / ms / 1e6, seg_ms, r.ref_ms, fp32 ? 0.0 : r.ref_ms / ms);
+        std::printf("%6d %8d %8d %10d %10.3f %10.1f %12.3f %13.3f %10.3f %8.2fx\n", r.batch, r.d_inner, r.d_state, r.L,
+                    ms, bytes / ms / 1e6, one_ms, seg_ms, r.ref_ms, fp32 ? 0.0 : r.ref_ms / ms);
         std::fflush(stdout);
         release(in);
     }

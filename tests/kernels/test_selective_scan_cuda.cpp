@@ -1,8 +1,10 @@
 // The CUDA selective scan against the double-precision CPU reference: fp32 and bf16 activations,
 // L = 1, lengths that are not block or segment multiples, L ≥ 1M, batch > 1, d_state 4/16/64/256,
 // with and without gating, and chunks that chain through the returned state — in both layouts:
-// position-major rows (the segmented kernel) and channel-major u, Δ, z, y (the one-pass kernel
-// the runner uses; chunk offsets that break 16-byte alignment take its element-copy path).
+// position-major rows (the segmented kernel) and channel-major u, Δ, z, y (the ring kernel for
+// d_state ≤ 16, the one-pass kernel above that and, called directly, for any d_state on parts
+// without the ring's shared memory; chunk offsets and odd strides that break alignment take the
+// element-copy paths).
 // NaN/Inf first, then relative error: ≤ 1e-5 in fp32, ≤ 1e-2 in bf16. Skips (77) without a GPU.
 #include <algorithm>
 #include <cmath>
@@ -13,7 +15,9 @@
 #include "common/error.h"
 
 #include "kernels/mamba_ops.h"
+#include "kernels/selective_scan_chan.h"
 #include "kernels/selective_scan_cuda.h"
+#include "kernels/selective_scan_ring.h"
 #include "tests/common/harness.h"
 #include "tests/kernels/cuda_test_util.h"
 
@@ -26,11 +30,13 @@ struct Case {
     bool bf16, gate;
     int chunks;   // the sequence runs as this many calls, state carried between them
     bool chan_major = false;   // u, Δ, z, y as [d_inner, batch · T] (B, C stay [batch · T, d_state])
+    bool one_pass = false;     // channel-major through the one-pass kernel even where the ring takes it
 };
 
 std::string name(const Case& c) {
     return cat("batch ", c.batch, " T ", c.T, " d_inner ", c.d_inner, " d_state ", c.d_state, c.bf16 ? " bf16" : " fp32",
-               c.gate ? " gated" : "", " chunks ", c.chunks, c.chan_major ? " channel-major" : "");
+               c.gate ? " gated" : "", " chunks ", c.chunks, c.chan_major ? " channel-major" : "",
+               c.one_pass ? " one-pass" : "");
 }
 
 void run_case(const Case& k, uint32_t seed) {
@@ -121,7 +127,12 @@ void run_case(const Case& k, uint32_t seed) {
         p.B = at(*dB, bbs, k.d_state); p.C = at(*dC, bbs, k.d_state);
         p.delta_bias = dbias.ptr; p.A = dA.ptr; p.D = dD.ptr; p.state = dstate.ptr;
         test::DeviceBuffer<uint8_t> ws(cuda::selective_scan_workspace(p));
-        MS_CUDA_CHECK(cuda::selective_scan(p, ws.ptr, nullptr));
+        if (k.one_pass) {
+            MS_CHECK(cuda::detail::scan_chan_takes(p));
+            MS_CUDA_CHECK(cuda::detail::scan_chan(p, nullptr));
+        } else {
+            MS_CUDA_CHECK(cuda::selective_scan(p, ws.ptr, nullptr));
+        }
         MS_CUDA_CHECK(cudaDeviceSynchronize());
     }
     const std::vector<uint8_t> ybytes = dy.download();
@@ -174,9 +185,11 @@ MS_TEST(scan_long_sequence_segments_chain) {
     run_case(Case{1, (1 << 20) + 3, 2, 16, false, true, 2}, 8);
 }
 
-// The one-pass kernel: tails shorter than a tile, several tiles, every state-group count (4 … 64
-// states, including counts that leave lanes of a group empty), batch > 1 with odd lengths (element
-// copies), chunks chaining through the state, fp32 and bf16, gated or not.
+// The channel-major kernels (the ring for d_state ≤ 16, the one-pass kernel above): tails shorter
+// than a tile, more tiles than the ring has warps, every state-group count (4 … 64 states,
+// including counts that leave lanes of a group empty), channel counts that leave a block's lanes
+// without a channel, batch > 1 with odd lengths (element copies), chunks chaining through the
+// state, fp32 and bf16, gated or not.
 MS_TEST(scan_channel_major_matches_reference) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
     uint32_t seed = 200;
@@ -190,6 +203,38 @@ MS_TEST(scan_channel_major_matches_reference) {
           Case{1, 4096, 32, 64, true, true, 1, true}, Case{2, 8192, 32, 16, true, true, 4, true}})
         run_case(c, seed++);
     run_case(Case{1, (1 << 20) + 5, 4, 16, false, true, 2, true}, 300);
+}
+
+// The one-pass kernel on the shapes the ring kernel takes where the device allows it (on parts
+// with less shared memory it is the one that runs them).
+MS_TEST(scan_one_pass_matches_reference) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    uint32_t seed = 400;
+    for (const Case& c : {Case{1, 37, 33, 4, false, true, 1, true, true}, Case{2, 1000, 64, 16, false, true, 1, true, true},
+                          Case{3, 5000, 40, 16, false, false, 1, true, true}, Case{1, 9000, 48, 16, false, true, 3, true, true},
+                          Case{1, 513, 96, 16, true, true, 1, true, true}, Case{4, 2049, 64, 16, true, true, 2, true, true}})
+        run_case(c, seed++);
+}
+
+// selective_scan() picks the ring kernel for channel-major d_state ≤ 16 on a part with the shared
+// memory (Hopper: 227 KiB a block) and asks for its workspace; a wrong dispatch would leave the
+// ring untested.
+MS_TEST(scan_ring_dispatch) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    int dev = 0, smem = 0;
+    MS_CUDA_CHECK(cudaGetDevice(&dev));
+    MS_CUDA_CHECK(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    cuda::ScanProblem p;
+    p.batch = 2; p.T = 1000; p.d_inner = 64; p.d_state = 16; p.act = cuda::ActType::BF16;
+    p.u = p.delta = p.z = cuda::Act{nullptr, 1000, 1, 2000};
+    p.y_batch_stride = 1000; p.y_row_stride = 1; p.y_chan_stride = 2000;
+    p.B = p.C = cuda::Act{nullptr, 16000, 16};
+    const bool ring = cuda::detail::scan_ring_takes(p);
+    if (smem >= 227 * 1024) MS_CHECK_MSG(ring, "ring kernel not taken with " << smem << " bytes of shared memory a block");
+    if (smem < 170 * 1024) MS_CHECK_MSG(!ring, "ring kernel taken with only " << smem << " bytes of shared memory a block");
+    if (ring) MS_CHECK(cuda::selective_scan_workspace(p) == size_t(2) * 1000 * 32 * 4);
+    p.d_state = 17;
+    MS_CHECK(!cuda::detail::scan_ring_takes(p));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

@@ -1,0 +1,385 @@
+// Ring selective scan over channel-major activations, d_state ≤ 16 (version 11 in
+// docs/performance.md).
+//
+// Why: the one-pass kernel (selective_scan_chan.cu) computes each decay once, but its warps meet
+// at block-wide barriers three times a tile (staging, the scan over position slices, the next
+// tile), so the exponential/FMA phases of the sixteen warps never overlap (66 % of issue slots
+// used), and each of its four channel warps unpacks the same bf16 B and C values. Here:
+//
+//  - A block owns kCH = 4 channels of one sequence; the sequence is cut into tiles of 32
+//    positions and warp w takes tiles w, w + 16, w + 32, … for all four channels. Lane
+//    (c, q, j) = (lane bits 3-4, 1-2, 0) walks run j (16 positions) of channel c for states
+//    4q … 4q + 3, keeping E_i = C_i·Π a and the local output C·H in registers (as version 9).
+//  - The lanes of a warp that read a position's B and C are the four channels' lanes of the same
+//    (q, j): one shared-memory wavefront serves them, and B and C arrive as fp32 (converted once
+//    per sequence into the workspace by a small kernel), so nothing is unpacked per state-step.
+//  - Each warp copies its own next tile (cp.async, a tile ahead) into its own buffers: no
+//    block-wide barrier inside the loop. The only coupling between warps is the carried state,
+//    passed through shared memory with mbarriers (see Chain): a warp publishes its tile's map,
+//    takes its start state from the end state two tiles back through the previous tile's map,
+//    publishes its end state, then does the output phase while the other warps compute.
+//
+// Test: tests/kernels/test_selective_scan_cuda; timing: tests/kernels/bench_selective_scan.
+#include "kernels/scan_device.cuh"
+#include "kernels/selective_scan_ring.h"
+
+namespace ms::cuda {
+
+namespace {
+
+constexpr int kW = 16;                 // warps a block, the ring over the tiles
+constexpr int kCH = 4;                 // channels a block
+constexpr int kK = 16;                 // positions a lane walks (one run)
+constexpr int kTP = 2 * kK;            // positions a tile: two runs
+constexpr int kThreads = 32 * kW;
+constexpr int kBCRow = 32;             // floats a position in the workspace and in shared memory: B[16], C[16]
+constexpr int kRunFloats = kK * kBCRow + 16;   // a run of B/C rows plus 16 floats of padding (the two runs' lanes hit different banks)
+constexpr int kStageRow = kTP + 4;     // floats of a staged Δ' or Δ'·u row (padding: the four channels' rows hit different banks)
+constexpr unsigned kFull = 0xffffffffu;
+constexpr int kMaps = 3 * kW;          // slots of published tile maps (see Chain)
+
+template <typename T>
+struct WarpTiles {
+    float bc[2][2 * kRunFloats];       // B and C of the current and the next tile
+    T raw[2][3][kCH][kTP];             // u, Δ, z of the current and the next tile
+    float dt[kCH][kStageRow];          // Δ' = softplus(Δ + bias)
+    float du[kCH][kStageRow];          // Δ'·u
+};
+
+// The carried state between the warps. Tile k's end state needs tile k − 1's; waiting for it
+// directly made every tile one hop of the chain (~440 cycles a hop measured, against ~280 cycles
+// of arithmetic an SM per tile). Instead each warp publishes its tile's map (P, H) as soon as
+// phase 1 ends — that needs no other warp — and tile k starts from tile k − 2's end state mapped
+// through tile k − 1's map: two interleaved chains, each hop advancing two tiles.
+struct Chain {
+    float end[4][kCH][16];             // tile k's end state in end[k & 3] (the initial state as tile −1's, in end[3])
+    float map[kMaps][2][kCH][16];      // tile k's (P, H) in map[k % kMaps]
+    // mbarriers. A phase parity tells only two phases apart, so there are enough of them that no
+    // barrier can complete a phase twice while a warp still waits for the first (a first version
+    // with two barriers let warps take stale states):
+    //  - ended: tile k − 2 + kW's end state needs tile k's (the same parity chain), so a warp
+    //    waiting for tile k − 2's cannot be overtaken;
+    //  - mapped: the other parity chain can run ahead of a waiting warp k up to tile k + kW − 1
+    //    (tile k + kW + 1 needs the waiting warp's next map), and map(k − 1 + kMaps) needs tile
+    //    k − 3 + kMaps − kW's end state: beyond that reach when kMaps ≥ 2 kW + 4.
+    uint64_t ended[kW];                // tile k's end state is written: phase k / kW of ended[k % kW]
+    uint64_t mapped[kMaps];            // tile k's map is written: phase k / kMaps of mapped[k % kMaps]
+};
+
+template <typename T>
+constexpr size_t smem_bytes() { return sizeof(Chain) + kW * sizeof(WarpTiles<T>); }
+
+struct Aligned {
+    bool chan;   // u, Δ, z rows: a lane's four positions go in one asynchronous copy
+    bool y;      // y rows: four outputs in one store
+};
+
+// The chain's signals are mbarriers rather than a counter with release/acquire: a release store
+// compiled to MEMBAR.ALL.CTA, which also waits for the warp's outstanding copies of its next tile
+// (a first version spent ~880 cycles a hop, the ring's whole budget). Arrive has release and the
+// wait acquire semantics at block scope; the wait suspends the warp instead of spinning.
+__device__ __forceinline__ unsigned smem_addr(const void* p) { return unsigned(__cvta_generic_to_shared(p)); }
+__device__ __forceinline__ void mbar_init(uint64_t* bar, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_addr(bar)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smem_addr(bar)) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, unsigned parity) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile(
+        "{\n .reg .pred done;\n wait:\n"
+        " mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        " @!done bra wait;\n}" ::"r"(smem_addr(bar)), "r"(parity) : "memory");
+#else
+    asm volatile(
+        "{\n .reg .pred done;\n wait:\n"
+        " mbarrier.test_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        " @!done bra wait;\n}" ::"r"(smem_addr(bar)), "r"(parity) : "memory");
+#endif
+}
+// Keeps the compiler from moving arithmetic on v above the preceding volatile asm (the chain's
+// arrive): the output phase must not delay the next warp's start state.
+__device__ __forceinline__ void after_previous_asm(float& v) { asm volatile("" : "+f"(v)); }
+
+// Four elements of a channel row starting at position t (0 … 3 of them valid) into shared memory.
+template <typename T>
+__device__ __forceinline__ void copy4(T* dst, const T* src, int valid, bool async_ok) {
+    if (async_ok) {
+        if constexpr (sizeof(T) == 4) cp_async16(dst, src, valid * 4);
+        else cp_async8(dst, src, valid * 2);
+        return;
+    }
+#pragma unroll
+    for (int e = 0; e < 4; ++e) dst[e] = e < valid ? src[e] : from_f<T>(0.0f);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, const float* __restrict__ bcw, Aligned al) {
+    extern __shared__ __align__(16) uint8_t smem[];
+    Chain& chain = *reinterpret_cast<Chain*>(smem);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    WarpTiles<T>& wt = reinterpret_cast<WarpTiles<T>*>(smem + sizeof(Chain))[warp];
+    const int j = lane & 1, q = (lane >> 1) & 3, c = lane >> 3;
+    const int b = blockIdx.y, c0 = blockIdx.x * kCH, ch = c0 + c, S = p.d_state;
+    const bool live = ch < p.d_inner;
+    const int nt = (p.T + kTP - 1) / kTP;
+
+    for (int i = threadIdx.x; i < kCH * 16; i += kThreads) {
+        const int cc = c0 + i / 16, s = i % 16;
+        chain.end[3][i / 16][s] = cc < p.d_inner && s < S ? p.state[(size_t(b) * p.d_inner + cc) * S + s] : 0.0f;
+    }
+    if (threadIdx.x < kW) mbar_init(&chain.ended[threadIdx.x], 32);
+    if (threadIdx.x < kMaps) mbar_init(&chain.mapped[threadIdx.x], 32);
+    float A2[4];
+#pragma unroll
+    for (int s = 0; s < 4; ++s) A2[s] = live && 4 * q + s < S ? p.A[size_t(ch) * S + 4 * q + s] * kLog2e : 0.0f;
+    const float bias = live && p.delta_bias ? p.delta_bias[ch] : 0.0f;
+    const float Dc = live && p.D ? p.D[ch] : 0.0f;
+    const bool gated = p.z.data != nullptr;
+
+    // This lane's rows: channel ch of u, Δ, z (a dead channel reads channel 0, zero-filled).
+    const int cr = live ? ch : 0;
+    const T* rows[3] = {static_cast<const T*>(p.u.data) + b * p.u.batch_stride + cr * p.u.chan_stride,
+                        static_cast<const T*>(p.delta.data) + b * p.delta.batch_stride + cr * p.delta.chan_stride,
+                        gated ? static_cast<const T*>(p.z.data) + b * p.z.batch_stride + cr * p.z.chan_stride
+                              : static_cast<const T*>(p.u.data)};
+    const float* bcb = bcw + size_t(b) * p.T * kBCRow;
+    const int r0 = kK * j + 4 * q;   // the four positions this lane copies, stages and finishes
+
+    // Tile k's rows into buffer `buf`: the lane's four positions of u, Δ, z, and eight 16-byte
+    // pieces of the tile's B/C rows (lanes 0 … 7 cover one position, so a warp copies 512
+    // contiguous bytes an instruction).
+    auto issue = [&](int k, int buf) {
+        const int t0 = k * kTP, n = min(kTP, p.T - t0);
+        const int valid = live ? max(0, min(4, n - r0)) : 0;
+#pragma unroll
+        for (int a = 0; a < 3; ++a)
+            copy4(&wt.raw[buf][a][c][r0], rows[a] + t0 + r0, a == 2 && !gated ? 0 : valid, al.chan);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+            const int m = lane + 32 * e, r = m >> 3, w = m & 7;
+            cp_async16(&wt.bc[buf][(r >> 4) * kRunFloats + (r & 15) * kBCRow + 4 * w],
+                       bcb + size_t(t0 + min(r, n - 1)) * kBCRow + 4 * w, r < n ? 16 : 0);
+        }
+    };
+
+    __syncthreads();   // the chain's start
+    if (warp < nt) issue(warp, 0);
+    cp_async_commit();
+    T* yrow = static_cast<T*>(p.y) + b * p.y_batch_stride + int64_t(cr) * p.y_chan_stride;
+    int it = 0;
+    for (int k = warp; k < nt; k += kW, ++it) {
+        const int buf = it & 1, t0 = k * kTP, n = min(kTP, p.T - t0);
+        __syncwarp();   // every lane is done with the other buffer (tile k − kW)
+        if (k + kW < nt) issue(k + kW, buf ^ 1);
+        cp_async_commit();
+        cp_async_wait_all_but_last();
+        __syncwarp();   // every lane's copies of tile k are visible
+
+        // Δ' and Δ'·u of the lane's four positions, for the four state lanes of its run.
+        {
+            float uv[4], dv[4], dt4[4], du4[4];
+            load4(&wt.raw[buf][0][c][r0], uv);
+            load4(&wt.raw[buf][1][c][r0], dv);
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                dt4[e] = r0 + e < n ? softplus(dv[e] + bias) : 0.0f;   // past the end: the state passes through
+                du4[e] = dt4[e] * uv[e];
+            }
+            *reinterpret_cast<float4*>(&wt.dt[c][r0]) = make_float4(dt4[0], dt4[1], dt4[2], dt4[3]);
+            *reinterpret_cast<float4*>(&wt.du[c][r0]) = make_float4(du4[0], du4[1], du4[2], du4[3]);
+        }
+        __syncwarp();
+
+        // Phase 1: the run from a zero state.
+        float H[4] = {0.f, 0.f, 0.f, 0.f}, P[4] = {1.f, 1.f, 1.f, 1.f}, E[kK][4], yl[kK];
+        const float* bc = &wt.bc[buf][j * kRunFloats + 4 * q];
+#pragma unroll
+        for (int i4 = 0; i4 < kK / 4; ++i4) {
+            const float4 dt4 = *reinterpret_cast<const float4*>(&wt.dt[c][kK * j + 4 * i4]);
+            const float4 du4 = *reinterpret_cast<const float4*>(&wt.du[c][kK * j + 4 * i4]);
+            const float dtv[4] = {dt4.x, dt4.y, dt4.z, dt4.w}, duv[4] = {du4.x, du4.y, du4.z, du4.w};
+#pragma unroll
+            for (int ii = 0; ii < 4; ++ii) {
+                const int i = 4 * i4 + ii;
+                const float4 B4 = *reinterpret_cast<const float4*>(bc + i * kBCRow);
+                const float4 C4 = *reinterpret_cast<const float4*>(bc + i * kBCRow + 16);
+                const float Bv[4] = {B4.x, B4.y, B4.z, B4.w}, Cv[4] = {C4.x, C4.y, C4.z, C4.w};
+                float acc = 0.0f;
+#pragma unroll
+                for (int s = 0; s < 4; ++s) {
+                    const float a = ex2_sfu(dtv[ii] * A2[s]);
+                    H[s] = fmaf(a, H[s], duv[ii] * Bv[s]);
+                    P[s] *= a;
+                    acc = fmaf(Cv[s], H[s], acc);
+                    E[i][s] = Cv[s] * P[s];
+                }
+                yl[i] = acc;
+            }
+        }
+
+        // The two runs of the tile: run 1 starts from run 0's end; the tile's map (lane j = 1)
+        // is h ↦ P1·P0·h + P1·H0 + H1.
+        float eP[4], eH[4], tP[4], tH[4];
+#pragma unroll
+        for (int s = 0; s < 4; ++s) {
+            const float pP = __shfl_xor_sync(kFull, P[s], 1), pH = __shfl_xor_sync(kFull, H[s], 1);
+            eP[s] = j ? pP : 1.0f;
+            eH[s] = j ? pH : 0.0f;
+            tP[s] = P[s] * pP;
+            tH[s] = fmaf(P[s], pH, H[s]);
+        }
+        // The carried state (every lane arrives on a barrier: each releases its own writes).
+        // Publish this tile's map; take tile k − 2's end state through tile k − 1's map; publish
+        // this tile's end state.
+        const int mk = k % kMaps;
+        if (j) {
+            *reinterpret_cast<float4*>(&chain.map[mk][0][c][4 * q]) = make_float4(tP[0], tP[1], tP[2], tP[3]);
+            *reinterpret_cast<float4*>(&chain.map[mk][1][c][4 * q]) = make_float4(tH[0], tH[1], tH[2], tH[3]);
+        }
+        mbar_arrive(&chain.mapped[mk]);
+        float hin[4];
+        {
+            if (k >= 2) mbar_wait(&chain.ended[(k - 2) % kW], ((k - 2) / kW) & 1);
+            // Tile k − 2's end state; tile 0 starts from the initial state (tile −1's).
+            const float4 h2 = *reinterpret_cast<const float4*>(&chain.end[k == 0 ? 3 : (k + 2) & 3][c][4 * q]);
+            hin[0] = h2.x; hin[1] = h2.y; hin[2] = h2.z; hin[3] = h2.w;
+            if (k >= 1) {
+                const int m1 = (k - 1) % kMaps;
+                mbar_wait(&chain.mapped[m1], ((k - 1) / kMaps) & 1);
+                const float4 p1 = *reinterpret_cast<const float4*>(&chain.map[m1][0][c][4 * q]);
+                const float4 q1 = *reinterpret_cast<const float4*>(&chain.map[m1][1][c][4 * q]);
+                hin[0] = fmaf(p1.x, hin[0], q1.x); hin[1] = fmaf(p1.y, hin[1], q1.y);
+                hin[2] = fmaf(p1.z, hin[2], q1.z); hin[3] = fmaf(p1.w, hin[3], q1.w);
+            }
+        }
+        if (j)
+            *reinterpret_cast<float4*>(&chain.end[k & 3][c][4 * q]) =
+                make_float4(fmaf(tP[0], hin[0], tH[0]), fmaf(tP[1], hin[1], tH[1]), fmaf(tP[2], hin[2], tH[2]),
+                            fmaf(tP[3], hin[3], tH[3]));
+        mbar_arrive(&chain.ended[k % kW]);
+
+        // Phase 2: the true state is H + P·h0, so y_i += Σ_s E_i,s·h0_s.
+        float h0[4];
+#pragma unroll
+        for (int s = 0; s < 4; ++s) {
+            h0[s] = fmaf(eP[s], hin[s], eH[s]);
+            after_previous_asm(h0[s]);
+        }
+#pragma unroll
+        for (int i = 0; i < kK; ++i)
+#pragma unroll
+            for (int s = 0; s < 4; ++s) yl[i] = fmaf(E[i][s], h0[s], yl[i]);
+
+        // Sum the four state lanes' outputs (lane bits 1-2): after the xor-4 step a lane keeps half
+        // its run's positions (the upper half when q & 2), after the xor-2 step a quarter (the
+        // upper one when q & 1), ending with positions 4q … 4q + 3 of its run: the ones it copied.
+        const bool hi2 = q & 2, hi1 = q & 1;
+        float y8[kK / 2], y4[4];
+#pragma unroll
+        for (int m = 0; m < kK / 2; ++m) {
+            const float send = hi2 ? yl[m] : yl[m + kK / 2], keep = hi2 ? yl[m + kK / 2] : yl[m];
+            y8[m] = keep + __shfl_xor_sync(kFull, send, 4);
+        }
+#pragma unroll
+        for (int m = 0; m < 4; ++m) {
+            const float send = hi1 ? y8[m] : y8[m + 4], keep = hi1 ? y8[m + 4] : y8[m];
+            y4[m] = keep + __shfl_xor_sync(kFull, send, 2);
+        }
+        {
+            float uv[4], zv[4] = {0.f, 0.f, 0.f, 0.f}, out[4];
+            load4(&wt.raw[buf][0][c][r0], uv);
+            if (gated) load4(&wt.raw[buf][2][c][r0], zv);
+#pragma unroll
+            for (int m = 0; m < 4; ++m) {
+                const float g = gated ? __fdividef(zv[m], 1.0f + ex2_sfu(-zv[m] * kLog2e)) : 1.0f;
+                out[m] = fmaf(Dc, uv[m], y4[m]) * g;
+            }
+            T* yo = yrow + t0 + r0;
+            if (al.y && r0 + 4 <= n) {
+                if (live) store4(yo, out);
+            } else {
+#pragma unroll
+                for (int m = 0; m < 4; ++m)
+                    if (live && r0 + m < n) yo[m] = from_f<T>(out[m]);
+            }
+        }
+    }
+    __syncthreads();   // the last tile's end state is written
+    for (int i = threadIdx.x; i < kCH * S; i += kThreads) {
+        const int cc = c0 + i / S, s = i % S;
+        if (cc < p.d_inner) p.state[(size_t(b) * p.d_inner + cc) * S + s] = chain.end[(nt - 1) & 3][i / S][s];
+    }
+}
+
+// B and C of every position as fp32, 32 floats a position (states past d_state are zero).
+template <typename T>
+__global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
+    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= int64_t(p.batch) * p.T * kBCRow) return;
+    const int s = int(i % kBCRow) & 15;
+    const int64_t bt = i / kBCRow;
+    const int b = int(bt / p.T), t = int(bt % p.T);
+    const Act& a = i % kBCRow < 16 ? p.B : p.C;
+    w[i] = s < p.d_state ? to_f(static_cast<const T*>(a.data)[b * a.batch_stride + t * a.row_stride + s * a.chan_stride]) : 0.0f;
+}
+
+bool aligned(const void* ptr, std::initializer_list<int64_t> strides, size_t bytes, size_t esz) {
+    if (reinterpret_cast<uintptr_t>(ptr) % bytes != 0) return false;
+    for (int64_t s : strides)
+        if ((s * int64_t(esz)) % int64_t(bytes) != 0) return false;
+    return true;
+}
+
+template <typename T>
+cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
+    const int64_t n = int64_t(p.batch) * p.T * kBCRow;
+    bc_to_f32_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p, w);
+    Aligned al;
+    const size_t v = 4 * sizeof(T);   // a lane's four positions
+    al.chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, v, sizeof(T)) &&
+              aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, v, sizeof(T)) &&
+              (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, v, sizeof(T)));
+    al.y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, v, sizeof(T));
+    auto* kernel = &scan_ring_kernel<T>;
+    const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
+    if (e != cudaSuccess) return e;
+    const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
+    kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, al);
+    return cudaGetLastError();
+}
+
+size_t smem_needed(ActType t) { return t == ActType::F32 ? smem_bytes<float>() : smem_bytes<__half>(); }
+
+}  // namespace
+
+namespace detail {
+
+bool scan_ring_takes(const ScanProblem& p) {
+    if (p.d_state > 16 || p.u.row_stride != 1 || p.delta.row_stride != 1 || (p.z.data && p.z.row_stride != 1) ||
+        p.y_row_stride != 1)
+        return false;
+    int dev = 0, limit = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
+        return false;
+    return smem_needed(p.act) <= size_t(limit);
+}
+
+size_t scan_ring_workspace(const ScanProblem& p) { return sizeof(float) * kBCRow * size_t(p.batch) * size_t(p.T); }
+
+cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream) {
+    if (!workspace) return cudaErrorInvalidValue;
+    float* w = static_cast<float*>(workspace);
+    switch (p.act) {
+        case ActType::F32: return run<float>(p, w, stream);
+        case ActType::BF16: return run<__nv_bfloat16>(p, w, stream);
+        case ActType::F16: return run<__half>(p, w, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace detail
+
+}  // namespace ms::cuda
