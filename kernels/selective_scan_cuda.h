@@ -4,11 +4,15 @@
 // final state so chunks chain. Activations (u, Δ, z, B, C, y) are fp32, bf16 or fp16; A, D, the
 // bias, the state and all arithmetic are fp32. d_state ≤ 256.
 //
-// Two kernels, picked by the layout:
-// - channel-major u, Δ, z, y (positions contiguous: t stride 1) with position-major B, C (states
-//   contiguous) and d_state ≤ 64: one pass (kernels/selective_scan_chan.cu). Lanes walk runs of
-//   positions, a warp scan over lanes and a block scan over warps give each run its starting
-//   state, and every decay is computed once. This is the layout the CUDA runner uses.
+// Three kernels, picked by the layout and the device:
+// - channel-major u, Δ, z, y (positions contiguous: t stride 1), d_state ≤ 16, on parts that give
+//   a block ~200 KiB of shared memory (Hopper): the ring kernel (kernels/selective_scan_ring.cu).
+//   Each warp walks its own 32-position tiles of four channels, every decay computed once; the
+//   carried state passes between warps through shared memory. B and C (any layout) are first
+//   converted to fp32 into the workspace.
+// - channel-major with d_state ≤ 64 otherwise (B, C position-major: states contiguous): the
+//   one-pass kernel (kernels/selective_scan_chan.cu). Lanes walk runs of positions, a warp scan
+//   over lanes and a block scan over warps give each run its starting state.
 // - any other strides: the segmented kernel (kernels/selective_scan.cu). Long sequences are split
 //   into segments that run in parallel: pass 1 computes each segment's state from zero and its
 //   total decay, pass 2 chains the segments' starting states, pass 3 reruns every segment from its
@@ -43,7 +47,8 @@ struct ScanProblem {
     float* state = nullptr;              // [batch, d_inner, d_state], in/out
 };
 
-// Bytes of device workspace selective_scan needs for this problem (0 when it runs in one pass).
+// Bytes of device workspace selective_scan needs for this problem (0 for the one-pass kernel and
+// unsegmented problems); a workspace must be 16-byte aligned (cudaMalloc's is).
 size_t selective_scan_workspace(const ScanProblem& p);
 
 // cudaErrorInvalidValue for shapes it does not handle (d_state > 256, non-positive sizes).
