@@ -2,7 +2,7 @@
 # Run on the GPU machine from the repository root (carry: [".deps/debs"]): builds only the scan
 # kernel test and benchmark (engine-only configuration, sm_90), runs the test, the bf16 and fp32
 # benchmarks, and with PROFILE=1 Nsight Compute on the ring kernel of the 1×512×131,072 row and
-# an instruction-class count of its SASS. Logs go to $OUT.
+# an instruction-class count of its SASS; CUDA_FLAGS (e.g. -DMS_RING_BULK=1) builds a variant. Logs go to $OUT.
 set -uo pipefail
 out=${OUT:-/tmp/out}
 mkdir -p "$out" /tmp/deps
@@ -11,7 +11,7 @@ export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu/openblas-pthread:/tmp/
 export CMAKE_PREFIX_PATH=/tmp/deps/usr
 build=${BUILD_DIR:-/tmp/build-scan}
 cmake -S . -B "$build" -G Ninja -DMAMBASCOPE_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${CMAKE_EXTRA:-} >"$out/configure.log" 2>&1
+      -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${CUDA_FLAGS:+"-DCMAKE_CUDA_FLAGS=$CUDA_FLAGS"} >"$out/configure.log" 2>&1
 cmake --build "$build" -j "$(nproc)" --target test_selective_scan_cuda bench_selective_scan >"$out/build.log" 2>&1 ||
   { tail -30 "$out/build.log"; exit 1; }
 timeout 240 "$build/tests/kernels/test_selective_scan_cuda" 2>&1 | tee "$out/test.log" | grep -vE '^\s+batch .* y [0-9.e-]+ +state' | tail -15
