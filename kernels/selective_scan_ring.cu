@@ -52,7 +52,10 @@ struct WarpTiles {
 // phase 1 ends — that needs no other warp — and tile k starts from tile k − 2's end state mapped
 // through tile k − 1's map: two interleaved chains, each hop advancing two tiles.
 struct Chain {
-    float end[4][kCH][16];             // tile k's end state in end[k & 3] (the initial state as tile −1's, in end[3])
+    float init[kCH][16];               // the initial state: tiles 0 and 1 start from it (tile −1's end)
+    float end[4][kCH][16];             // tile k's end state in end[k & 3], read only by tile k + 2 (the
+                                       // initial state has its own slot: tile 3 may write end[3] before
+                                       // tile 0 has read a state kept there — found in review)
     float map[kMaps][2][kCH][16];      // tile k's (P, H) in map[k % kMaps]
     // mbarriers. A phase parity tells only two phases apart, so there are enough of them that no
     // barrier can complete a phase twice while a warp still waits for the first (a first version
@@ -123,11 +126,11 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     const int j = lane & 1, q = (lane >> 1) & 3, c = lane >> 3;
     const int b = blockIdx.y, c0 = blockIdx.x * kCH, ch = c0 + c, S = p.d_state;
     const bool live = ch < p.d_inner;
-    const int nt = (p.T + kTP - 1) / kTP;
+    const int nt = int((int64_t(p.T) + kTP - 1) / kTP);
 
     for (int i = threadIdx.x; i < kCH * 16; i += kThreads) {
         const int cc = c0 + i / 16, s = i % 16;
-        chain.end[3][i / 16][s] = cc < p.d_inner && s < S ? p.state[(size_t(b) * p.d_inner + cc) * S + s] : 0.0f;
+        chain.init[i / 16][s] = cc < p.d_inner && s < S ? p.state[(size_t(b) * p.d_inner + cc) * S + s] : 0.0f;
     }
     if (threadIdx.x < kW) mbar_init(&chain.ended[threadIdx.x], 32);
     if (threadIdx.x < kMaps) mbar_init(&chain.mapped[threadIdx.x], 32);
@@ -155,7 +158,7 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         const int valid = live ? max(0, min(4, n - r0)) : 0;
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            copy4(&wt.raw[buf][a][c][r0], rows[a] + t0 + r0, a == 2 && !gated ? 0 : valid, al.chan);
+            copy4(&wt.raw[buf][a][c][r0], valid ? rows[a] + t0 + r0 : rows[a], a == 2 && !gated ? 0 : valid, al.chan);
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
             const int m = lane + 32 * e, r = m >> 3, w = m & 7;
@@ -242,8 +245,8 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         float hin[4];
         {
             if (k >= 2) mbar_wait(&chain.ended[(k - 2) % kW], ((k - 2) / kW) & 1);
-            // Tile k − 2's end state; tile 0 starts from the initial state (tile −1's).
-            const float4 h2 = *reinterpret_cast<const float4*>(&chain.end[k == 0 ? 3 : (k + 2) & 3][c][4 * q]);
+            // Tile k − 2's end state (tiles 0 and 1: the initial state, tile −1's).
+            const float4 h2 = *reinterpret_cast<const float4*>(k < 2 ? &chain.init[c][4 * q] : &chain.end[(k + 2) & 3][c][4 * q]);
             hin[0] = h2.x; hin[1] = h2.y; hin[2] = h2.z; hin[3] = h2.w;
             if (k >= 1) {
                 const int m1 = (k - 1) % kMaps;
@@ -357,7 +360,7 @@ size_t smem_needed(ActType t) { return t == ActType::F32 ? smem_bytes<float>() :
 namespace detail {
 
 bool scan_ring_takes(const ScanProblem& p) {
-    if (p.d_state > 16 || p.u.row_stride != 1 || p.delta.row_stride != 1 || (p.z.data && p.z.row_stride != 1) ||
+    if (p.d_state > 16 || p.batch > 65535 /* grid.y */ || p.u.row_stride != 1 || p.delta.row_stride != 1 || (p.z.data && p.z.row_stride != 1) ||
         p.y_row_stride != 1)
         return false;
     int dev = 0, limit = 0;
@@ -370,6 +373,7 @@ bool scan_ring_takes(const ScanProblem& p) {
 size_t scan_ring_workspace(const ScanProblem& p) { return sizeof(float) * kBCRow * size_t(p.batch) * size_t(p.T); }
 
 cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream) {
+    if (p.T == 0) return cudaSuccess;
     if (!workspace || reinterpret_cast<uintptr_t>(workspace) % 16 != 0) return cudaErrorInvalidValue;   // 16-byte copies
     float* w = static_cast<float*>(workspace);
     switch (p.act) {
