@@ -2,11 +2,7 @@
 # Run on the GPU machine from the repository root: unpacks the carried Debian packages, builds the
 # engine-only configuration with CUDA, runs its tests and prints the backends. Logs go to $OUT.
 set -uo pipefail
-out=${OUT:-/tmp/out}
-mkdir -p "$out" /tmp/deps
-for f in .deps/debs/*.deb; do dpkg -x "$f" /tmp/deps; done
-export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu/openblas-pthread:/tmp/deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export CMAKE_PREFIX_PATH=/tmp/deps/usr
+. "$(dirname "$0")/engine-env.sh"
 build=${BUILD_DIR:-/tmp/build-engine}
 cmake -S . -B "$build" -G Ninja -DMAMBASCOPE_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" 2>&1 | tee "$out/configure.log" | grep -E 'CUDA|OpenBLAS|MambaScope|Error'

@@ -4,11 +4,7 @@
 # benchmarks, and with PROFILE=1 Nsight Compute on the ring kernel of the 1×512×131,072 row and
 # an instruction-class count of its SASS; CUDA_FLAGS (e.g. -DMS_RING_BULK=1) builds a variant. Logs go to $OUT.
 set -uo pipefail
-out=${OUT:-/tmp/out}
-mkdir -p "$out" /tmp/deps
-for f in .deps/debs/*.deb; do dpkg -x "$f" /tmp/deps; done
-export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu/openblas-pthread:/tmp/deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export CMAKE_PREFIX_PATH=/tmp/deps/usr
+. "$(dirname "$0")/engine-env.sh"
 build=${BUILD_DIR:-/tmp/build-scan}
 cmake -S . -B "$build" -G Ninja -DMAMBASCOPE_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${CUDA_FLAGS:+"-DCMAKE_CUDA_FLAGS=$CUDA_FLAGS"} >"$out/configure.log" 2>&1
