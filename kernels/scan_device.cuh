@@ -7,6 +7,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace ms::cuda {
 namespace {
@@ -39,6 +40,15 @@ __device__ __forceinline__ float softplus(float x) {
     const float e = ex2_sfu(x * kLog2e);
     const float u = 1.0f + e;
     return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
+}
+
+// Host side: whether `ptr` and every stride (in elements of `esz` bytes) keep `bytes`-byte
+// alignment, i.e. whether a kernel may move rows of this tensor in `bytes`-wide pieces.
+inline bool aligned(const void* ptr, std::initializer_list<int64_t> strides, size_t bytes, size_t esz) {
+    if (reinterpret_cast<uintptr_t>(ptr) % bytes != 0) return false;
+    for (int64_t s : strides)
+        if ((s * int64_t(esz)) % int64_t(bytes) != 0) return false;
+    return true;
 }
 
 // Four consecutive elements (states of a B or C row, positions of a channel row) as floats.

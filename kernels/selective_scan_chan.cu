@@ -23,8 +23,6 @@
 // channel-position into fp32 staging rows shared by all states (SiLU(z) once, at the output). B and C stay in their
 // position-major layout, padded every 16 positions so the lanes' 8- or 16-byte loads hit distinct
 // banks. Test: tests/kernels/test_selective_scan_cuda; timing: tests/kernels/bench_selective_scan.
-#include <initializer_list>
-
 #include "kernels/scan_device.cuh"
 #include "kernels/selective_scan_chan.h"
 
@@ -333,13 +331,6 @@ cudaError_t launch(const ScanProblem& p, Aligned al, cudaStream_t stream) {
     return cudaGetLastError();
 }
 
-bool aligned16(const void* ptr, std::initializer_list<int64_t> strides, size_t esz) {
-    if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0) return false;
-    for (int64_t s : strides)
-        if ((s * int64_t(esz)) % 16 != 0) return false;
-    return true;
-}
-
 // The longest tile the device's shared memory allows (Hopper: 4 warps of positions a channel for
 // up to 16 states, 1 block of 16 warps an SM; parts with less shared memory get shorter tiles).
 // With run false only says whether one fits (cudaErrorNotSupported when none does).
@@ -368,12 +359,12 @@ cudaError_t select(const ScanProblem& p, bool run, cudaStream_t stream) {
         return cudaErrorNotSupported;
     const size_t esz = p.act == ActType::F32 ? 4 : 2;
     Aligned al;
-    al.chan = aligned16(p.u.data, {p.u.chan_stride, p.u.batch_stride}, esz) &&
-              aligned16(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, esz) &&
-              (!p.z.data || aligned16(p.z.data, {p.z.chan_stride, p.z.batch_stride}, esz));
-    al.bc = aligned16(p.B.data, {p.B.row_stride, p.B.batch_stride}, esz) &&
-            aligned16(p.C.data, {p.C.row_stride, p.C.batch_stride}, esz);
-    al.y = aligned16(p.y, {p.y_chan_stride, p.y_batch_stride}, esz);
+    al.chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, 16, esz) &&
+              aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, 16, esz) &&
+              (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, 16, esz));
+    al.bc = aligned(p.B.data, {p.B.row_stride, p.B.batch_stride}, 16, esz) &&
+            aligned(p.C.data, {p.C.row_stride, p.C.batch_stride}, 16, esz);
+    al.y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, 16, esz);
     switch (p.act) {
         case ActType::F32: return dispatch<float>(p, al, limit, run, stream);
         case ActType::BF16: return dispatch<__nv_bfloat16>(p, al, limit, run, stream);

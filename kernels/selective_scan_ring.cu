@@ -328,13 +328,6 @@ __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
     w[i] = s < p.d_state ? to_f(static_cast<const T*>(a.data)[b * a.batch_stride + t * a.row_stride + s * a.chan_stride]) : 0.0f;
 }
 
-bool aligned(const void* ptr, std::initializer_list<int64_t> strides, size_t bytes, size_t esz) {
-    if (reinterpret_cast<uintptr_t>(ptr) % bytes != 0) return false;
-    for (int64_t s : strides)
-        if ((s * int64_t(esz)) % int64_t(bytes) != 0) return false;
-    return true;
-}
-
 template <typename T>
 cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const int64_t n = int64_t(p.batch) * p.T * kBCRow;
