@@ -29,7 +29,7 @@ __global__ void conv_kernel(ConvProblem p) {
     if (c >= p.d_inner) return;
     const int b = blockIdx.z, t0 = blockIdx.y * kConvTile, t1 = min(p.T, t0 + kConvTile);
     constexpr int H = K - 1;
-    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c;
+    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c * p.x.chan_stride;
     const float* state = p.conv_state + size_t(b) * H * p.d_inner + c;
     auto input = [&](int t) -> float { return t >= 0 ? load(x + int64_t(t) * p.x.row_stride) : state[size_t(H + t) * p.d_inner]; };
     float w[K], win[K];
@@ -38,7 +38,7 @@ __global__ void conv_kernel(ConvProblem p) {
 #pragma unroll
     for (int k = 0; k < H; ++k) win[k] = input(t0 - H + k);
     const float bias = p.bias ? p.bias[c] : 0.0f;
-    T* out = static_cast<T*>(p.out) + size_t(b) * p.T * p.d_inner + c;
+    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + c * p.out_chan_stride;
 #pragma unroll 4
     for (int t = t0; t < t1; ++t) {
         win[H] = input(t);
@@ -46,7 +46,7 @@ __global__ void conv_kernel(ConvProblem p) {
 #pragma unroll
         for (int k = 0; k < K; ++k) acc = fmaf(w[k], win[k], acc);
         if (p.silu) acc = __fdividef(acc, 1.0f + __expf(-acc));
-        store(out + size_t(t) * p.d_inner, acc);
+        store(out + int64_t(t) * p.out_row_stride, acc);
 #pragma unroll
         for (int k = 0; k < H; ++k) win[k] = win[k + 1];
     }
@@ -59,12 +59,31 @@ __global__ void conv_state_kernel(ConvProblem p) {
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= int64_t(p.batch) * p.d_inner) return;
     const int b = int(i / p.d_inner), c = int(i % p.d_inner), H = p.d_conv - 1;
-    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c;
+    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c * p.x.chan_stride;
     float* state = p.conv_state + size_t(b) * H * p.d_inner + c;
     for (int r = 0; r < H; ++r) {
         const int t = p.T - H + r;
         state[size_t(r) * p.d_inner] = t >= 0 ? load(x + int64_t(t) * p.x.row_stride) : state[size_t(H + t) * p.d_inner];
     }
+}
+
+// Channel-major x and out (positions contiguous): grid (⌈T / 256⌉, d_inner, batch), a thread per
+// position reading its d_conv inputs (neighbours of the warp's, so loads and stores coalesce).
+template <typename T, int K>
+__global__ void conv_chan_kernel(ConvProblem p) {
+    const int t = blockIdx.x * blockDim.x + threadIdx.x, c = blockIdx.y, b = blockIdx.z;
+    if (t >= p.T) return;
+    constexpr int H = K - 1;
+    const T* x = static_cast<const T*>(p.x.data) + b * p.x.batch_stride + c * p.x.chan_stride;
+    const float* state = p.conv_state + size_t(b) * H * p.d_inner + c;
+    float acc = p.bias ? p.bias[c] : 0.0f;
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+        const int s = t - H + k;
+        acc = fmaf(p.w[size_t(c) * K + k], s >= 0 ? load(x + s) : state[size_t(H + s) * p.d_inner], acc);
+    }
+    if (p.silu) acc = __fdividef(acc, 1.0f + __expf(-acc));
+    store(static_cast<T*>(p.out) + b * p.out_batch_stride + c * p.out_chan_stride + t, acc);
 }
 
 // One block per row: residual += x, then the RMS over the row, then out = residual · inv · weight.
@@ -94,18 +113,27 @@ __global__ void rmsnorm_residual_kernel(int n, const T* x, float* residual, cons
     for (int i = threadIdx.x; i < n; i += blockDim.x) store(out + row * n + i, res[i] * inv * weight[i]);
 }
 
+template <typename T, int K>
+void launch_conv(const ConvProblem& p, cudaStream_t stream) {
+    if (p.x.row_stride == 1 && p.out_row_stride == 1) {
+        conv_chan_kernel<T, K><<<dim3((p.T + 255) / 256, p.d_inner, p.batch), 256, 0, stream>>>(p);
+    } else {
+        const dim3 grid((p.d_inner + kConvThreads - 1) / kConvThreads, (p.T + kConvTile - 1) / kConvTile, p.batch);
+        conv_kernel<T, K><<<grid, kConvThreads, 0, stream>>>(p);
+    }
+}
+
 template <typename T>
 cudaError_t conv(const ConvProblem& p, cudaStream_t stream) {
-    const dim3 grid((p.d_inner + kConvThreads - 1) / kConvThreads, (p.T + kConvTile - 1) / kConvTile, p.batch);
     switch (p.d_conv) {   // 1..kMaxConv, checked by causal_conv1d
-        case 1: conv_kernel<T, 1><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 2: conv_kernel<T, 2><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 3: conv_kernel<T, 3><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 4: conv_kernel<T, 4><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 5: conv_kernel<T, 5><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 6: conv_kernel<T, 6><<<grid, kConvThreads, 0, stream>>>(p); break;
-        case 7: conv_kernel<T, 7><<<grid, kConvThreads, 0, stream>>>(p); break;
-        default: conv_kernel<T, kMaxConv><<<grid, kConvThreads, 0, stream>>>(p); break;
+        case 1: launch_conv<T, 1>(p, stream); break;
+        case 2: launch_conv<T, 2>(p, stream); break;
+        case 3: launch_conv<T, 3>(p, stream); break;
+        case 4: launch_conv<T, 4>(p, stream); break;
+        case 5: launch_conv<T, 5>(p, stream); break;
+        case 6: launch_conv<T, 6>(p, stream); break;
+        case 7: launch_conv<T, 7>(p, stream); break;
+        default: launch_conv<T, kMaxConv>(p, stream); break;
     }
     const int64_t n = int64_t(p.batch) * p.d_inner;
     conv_state_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p);
@@ -119,12 +147,16 @@ __global__ void embed_kernel(int n, int width, const int32_t* ids, const float* 
     out[i] = table[int64_t(ids[row]) * width + col];
 }
 
+// Thread i takes element (i % rows, i / rows) when rows are contiguous (channel-major: row_ld 1),
+// else (i / n, i % n): consecutive threads touch consecutive elements either way.
 template <typename T>
-__global__ void bias_kernel(int rows, int n, int64_t ld, const float* bias, T* data) {
+__global__ void bias_kernel(int rows, int n, int64_t row_ld, int64_t col_ld, const float* bias, T* data) {
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= int64_t(rows) * n) return;
-    T* p = data + (i / n) * ld + i % n;
-    store(p, load(p) + bias[i % n]);
+    const bool by_col = row_ld == 1;
+    const int64_t r = by_col ? i % rows : i / n, j = by_col ? i / rows : i % n;
+    T* p = data + r * row_ld + j * col_ld;
+    store(p, load(p) + bias[j]);
 }
 
 }  // namespace
@@ -136,14 +168,17 @@ cudaError_t embed_rows(int n, int width, const int32_t* ids, const float* table,
     return cudaGetLastError();
 }
 
-cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, ActType act, void* data, cudaStream_t stream) {
+cudaError_t add_bias(int rows, int n, int64_t row_ld, int64_t col_ld, const float* bias, ActType act, void* data,
+                     cudaStream_t stream) {
     const int64_t total = int64_t(rows) * n;
     if (total == 0) return cudaSuccess;
     const unsigned blocks = unsigned((total + 255) / 256);
     switch (act) {
-        case ActType::F32: bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, ld, bias, static_cast<float*>(data)); break;
+        case ActType::F32:
+            bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, row_ld, col_ld, bias, static_cast<float*>(data));
+            break;
         case ActType::BF16:
-            bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, ld, bias, static_cast<__nv_bfloat16*>(data));
+            bias_kernel<<<blocks, 256, 0, stream>>>(rows, n, row_ld, col_ld, bias, static_cast<__nv_bfloat16*>(data));
             break;
         case ActType::F16: return cudaErrorInvalidValue;
     }
@@ -151,7 +186,8 @@ cudaError_t add_bias(int rows, int n, int64_t ld, const float* bias, ActType act
 }
 
 cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream) {
-    if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 || p.d_conv > kMaxConv || !p.w || !p.conv_state)
+    if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 || p.d_conv > kMaxConv || !p.w || !p.conv_state ||
+        p.d_inner > 65535)   // grid.y of the channel-major kernel
         return cudaErrorInvalidValue;
     if (p.T == 0) return cudaSuccess;
     switch (p.act) {

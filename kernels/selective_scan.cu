@@ -331,6 +331,12 @@ cudaError_t dispatch(const Params& prm, cudaStream_t stream) {
 
 }  // namespace
 
+ScanKernel selective_scan_kernel(const ScanProblem& p) {
+    if (detail::scan_ring_takes(p)) return ScanKernel::Ring;
+    if (detail::scan_chan_takes(p)) return ScanKernel::OnePass;
+    return ScanKernel::Segmented;
+}
+
 size_t selective_scan_workspace(const ScanProblem& p) {
     if (p.T <= 0 || p.d_inner <= 0 || p.d_state <= 0 || p.batch <= 0) return 0;
     if (detail::scan_ring_takes(p)) return detail::scan_ring_workspace(p);

@@ -51,6 +51,12 @@ struct ScanProblem {
 // unsegmented problems); a workspace must be 16-byte aligned (cudaMalloc's is).
 size_t selective_scan_workspace(const ScanProblem& p);
 
+// The kernel selective_scan runs for this problem on the current device (see the list above). A
+// caller that owns its activations' layout (the CUDA runner) asks it which layout gets the ring
+// kernel.
+enum class ScanKernel { Ring, OnePass, Segmented };
+ScanKernel selective_scan_kernel(const ScanProblem& p);
+
 // cudaErrorInvalidValue for shapes it does not handle (d_state > 256, non-positive sizes).
 cudaError_t selective_scan(const ScanProblem& p, void* workspace, cudaStream_t stream);
 

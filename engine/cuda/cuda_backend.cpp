@@ -172,6 +172,11 @@ public:
           act_(bf16_ ? cuda::ActType::BF16 : cuda::ActType::F32), esz_(bf16_ ? 2 : 4) {
         const char* g = std::getenv("MAMBASCOPE_CUDA_GRAPHS");   // 0: launch kernel by kernel (for measuring)
         graphs_ = !(g && std::strcmp(g, "0") == 0);
+        // position | channel: force the mixer's activation layout (for measuring and for testing
+        // both on one GPU); otherwise init picks the one the device's fastest scan kernel wants.
+        const char* lay = std::getenv("MAMBASCOPE_CUDA_LAYOUT");
+        if (lay && std::strcmp(lay, "position") == 0) layout_ = Layout::Position;
+        if (lay && std::strcmp(lay, "channel") == 0) layout_ = Layout::Channel;
     }
     ~CudaRunner() override {
         if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
@@ -232,6 +237,12 @@ public:
         MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
         MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
+        if (layout_ == Layout::Auto) {   // channel-major only where it gets the ring kernel
+            layout_ = Layout::Channel;
+            const bool ring = cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) ==
+                              cuda::ScanKernel::Ring;
+            layout_ = ring ? Layout::Channel : Layout::Position;
+        }
         cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
         MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
         // State for the largest batch, allocated once: a captured graph keeps these addresses.
@@ -326,15 +337,20 @@ public:
     }
 
 private:
-    // Row-major C[M, N] = A[M, K] · W[N, K]ᵀ + beta · C, as column-major Cᵀ = W · Aᵀ. fp32 operands use
-    // the pedantic fp32 compute type (no TF32); bf16 operands the tensor cores with fp32 accumulation.
-    Result<void> gemm(int M, int N, int K, const void* A, cudaDataType at, int lda, const void* W, cudaDataType wt, void* C,
-                      cudaDataType ct, int ldc, float beta) {
+    // cuBLAS's column-major C (m × n, ld ldc) = op(A) · op(B) + beta·C. fp32 operands use the pedantic
+    // fp32 compute type (no TF32); bf16 operands the tensor cores with fp32 accumulation.
+    Result<void> gemm_cm(cublasOperation_t opa, cublasOperation_t opb, int m, int n, int k, const void* A, cudaDataType at,
+                         int lda, const void* B, cudaDataType bt, int ldb, void* C, cudaDataType ct, int ldc, float beta) {
         const float alpha = 1.0f;
         const cublasComputeType_t compute = at == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
-        MS_CUBLAS(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, W, wt, K, A, at, lda, &beta, C, ct, ldc,
-                               compute, CUBLAS_GEMM_DEFAULT));
+        MS_CUBLAS(cublasGemmEx(blas_, opa, opb, m, n, k, &alpha, A, at, lda, B, bt, ldb, &beta, C, ct, ldc, compute,
+                               CUBLAS_GEMM_DEFAULT));
         return {};
+    }
+    // Row-major C [M, N] (ld ldc) = A [M, K] (ld lda) · Wᵀ, W a [N, K] weight (PyTorch's [out, in]).
+    Result<void> gemm(int M, int N, int K, const void* A, cudaDataType at, int lda, const void* W, cudaDataType wt, void* C,
+                      cudaDataType ct, int ldc, float beta) {
+        return gemm_cm(CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, W, wt, K, A, at, lda, C, ct, ldc, beta);
     }
 
     struct Wanted {
@@ -392,16 +408,31 @@ private:
     // Element `i` of an activation buffer, in bytes.
     uint8_t* at(const DeviceArray<uint8_t>& buf, size_t i) const { return buf.get() ? buf.get() + i * esz_ : nullptr; }
 
+    // The mixer's activations (xz, u, Δ, y) in one of two layouts, picked once in init:
+    // - position-major: token n = b·T + t is a row, channels contiguous ([N, width]);
+    // - channel-major: channel c is a row, positions contiguous ([width, N], N = batch·T) — what the
+    //   ring scan kernel reads; cuBLAS writes the transposed products through its operand flags.
+    // x_dbl (dt | B | C) is position-major [N, dt_rank + 2·d_state] in both.
+    enum class Layout { Auto, Position, Channel };
+    bool chan() const { return layout_ == Layout::Channel; }
+    // Channels [first, first + ·) of a buffer `width` channels wide, as the kernels' strided view.
+    cuda::Act view(const DeviceArray<uint8_t>& buf, int first, int width, int T, int64_t N) const {
+        if (chan()) return {at(buf, size_t(first) * size_t(N)), T, 1, N};
+        return {at(buf, size_t(first)), int64_t(T) * width, width};
+    }
+
     cuda::ScanProblem scan_problem(int l, int batch, int T) {
         const int di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
+        const int64_t N = int64_t(batch) * T;
         cuda::ScanProblem p;
         p.batch = batch; p.T = T; p.d_inner = di; p.d_state = S; p.act = act_;
-        p.u = {u_.get(), int64_t(T) * di, di};
-        p.delta = {dt_.get(), int64_t(T) * di, di};
-        p.z = {at(xz_, size_t(di)), int64_t(T) * 2 * di, 2 * di};
+        p.u = view(u_, 0, di, T, N);
+        p.delta = view(dt_, 0, di, T, N);
+        p.z = view(xz_, di, 2 * di, T, N);
         p.B = {at(xdbl_, size_t(c_.dt_rank)), int64_t(T) * R, R};
         p.C = {at(xdbl_, size_t(c_.dt_rank + S)), int64_t(T) * R, R};
-        p.y = y_.get(); p.y_batch_stride = int64_t(T) * di; p.y_row_stride = di;
+        const cuda::Act y = view(y_, 0, di, T, N);
+        p.y = y_.get(); p.y_batch_stride = y.batch_stride; p.y_row_stride = y.row_stride; p.y_chan_stride = y.chan_stride;
         if (!layers_.empty()) {
             const LayerOnDevice& L = layers_[size_t(l)];
             p.delta_bias = L.dt_proj_b.get(); p.A = L.A.get(); p.D = L.D.get();
@@ -410,30 +441,48 @@ private:
         return p;
     }
 
+    // Weights are PyTorch's [out, in] row-major, i.e. column-major in × out with ld in; the products
+    // below are written as cuBLAS sees them (column-major), for both layouts.
     Result<void> layer(int l, int T, int N) {
         const LayerOnDevice& L = layers_[size_t(l)];
         const int dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
         const cudaDataType t = act_type();
+        const cublasOperation_t OP_N = CUBLAS_OP_N, OP_T = CUBLAS_OP_T;
+        const bool cm = chan();
         MS_CU(cuda::rmsnorm_residual(N, dm, act_, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
-        // [N, d_model] x [d_model, 2·d_inner] => [N, 2·d_inner]   (x | z)
-        MS_TRY(gemm(N, 2 * di, dm, xn_.get(), t, dm, L.in_proj.data.get(), t, xz_.get(), t, 2 * di, 0.0f));
-        if (L.in_proj_b.size()) MS_CU(cuda::add_bias(N, 2 * di, 2 * di, L.in_proj_b.get(), act_, xz_.get(), stream_));
+        // xz = xn [N, d_model] · in_projᵀ (x | z). Position-major: column-major 2·d_inner × N =
+        // in_proj · xnᵀ; channel-major: column-major N × 2·d_inner = xn · in_projᵀ.
+        if (cm)
+            MS_TRY(gemm_cm(OP_T, OP_N, N, 2 * di, dm, xn_.get(), t, dm, L.in_proj.data.get(), t, dm, xz_.get(), t, N, 0.0f));
+        else
+            MS_TRY(gemm_cm(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), t, dm, xn_.get(), t, dm, xz_.get(), t, 2 * di, 0.0f));
+        if (L.in_proj_b.size())
+            MS_CU(cuda::add_bias(N, 2 * di, cm ? 1 : 2 * di, cm ? N : 1, L.in_proj_b.get(), act_, xz_.get(), stream_));
         cuda::ConvProblem cp;
         cp.batch = batch_; cp.T = T; cp.d_inner = di; cp.d_conv = c_.d_conv; cp.act = act_;
-        cp.x = {xz_.get(), int64_t(T) * 2 * di, 2 * di};
-        cp.out = u_.get(); cp.w = L.conv_w.get(); cp.bias = L.conv_b.size() ? L.conv_b.get() : nullptr;
+        cp.x = view(xz_, 0, 2 * di, T, N);
+        const cuda::Act u = view(u_, 0, di, T, N);
+        cp.out = u_.get(); cp.out_batch_stride = u.batch_stride; cp.out_row_stride = u.row_stride; cp.out_chan_stride = u.chan_stride;
+        cp.w = L.conv_w.get(); cp.bias = L.conv_b.size() ? L.conv_b.get() : nullptr;
         cp.conv_state = conv_state_.get() + size_t(l) * batch_ * (c_.d_conv - 1) * di;
         MS_CU(cuda::causal_conv1d(cp, stream_));
-        // [N, d_inner] x [d_inner, dt_rank + 2·d_state] => [N, dt_rank + 2·d_state]   (dt | B | C)
-        MS_TRY(gemm(N, R, di, u_.get(), t, di, L.x_proj.data.get(), t, xdbl_.get(), t, R, 0.0f));
-        // [N, dt_rank] x [dt_rank, d_inner] => [N, d_inner]   (bias + softplus happen in the scan)
-        MS_TRY(gemm(N, di, c_.dt_rank, xdbl_.get(), t, R, L.dt_proj.data.get(), t, dt_.get(), t, di, 0.0f));
+        // x_dbl [N, R] (dt | B | C) = u · x_projᵀ: column-major R × N = x_proj · uᵀ, u read as stored.
+        MS_TRY(gemm_cm(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), t, di, u_.get(), t, cm ? N : di, xdbl_.get(), t,
+                       R, 0.0f));
+        // Δ = x_dbl[:, :dt_rank] · dt_projᵀ (bias + softplus happen in the scan).
+        if (cm)
+            MS_TRY(gemm_cm(OP_T, OP_N, N, di, c_.dt_rank, xdbl_.get(), t, R, L.dt_proj.data.get(), t, c_.dt_rank, dt_.get(), t,
+                           N, 0.0f));
+        else
+            MS_TRY(gemm_cm(OP_T, OP_N, di, N, c_.dt_rank, L.dt_proj.data.get(), t, c_.dt_rank, xdbl_.get(), t, R, dt_.get(), t,
+                           di, 0.0f));
         cuda::ScanProblem sp = scan_problem(l, batch_, T);
         MS_CU(cuda::selective_scan(sp, scan_ws_.get(), stream_));
-        // Residual: h += y · out_projᵀ.   [N, d_inner] x [d_inner, d_model] => [N, d_model]
-        // The residual stays fp32: bf16 operands, fp32 output.
-        MS_TRY(gemm(N, dm, di, y_.get(), t, di, L.out_proj.data.get(), t, h_.get(), CUDA_R_32F, dm, 1.0f));
-        if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, L.out_proj_b.get(), cuda::ActType::F32, h_.get(), stream_));
+        // Residual (position-major, fp32: bf16 operands, fp32 output): h [N, d_model] += y · out_projᵀ,
+        // column-major d_model × N += out_proj · yᵀ, y read as stored.
+        MS_TRY(gemm_cm(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), t, di, y_.get(), t, cm ? N : di, h_.get(),
+                       CUDA_R_32F, dm, 1.0f));
+        if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, 1, L.out_proj_b.get(), cuda::ActType::F32, h_.get(), stream_));
         return {};
     }
 
@@ -448,6 +497,7 @@ private:
     const size_t esz_;   // bytes per activation element
     int batch_ = 0;
     bool graphs_ = true;
+    Layout layout_ = Layout::Auto;
     ChunkGraph graph_;   // destroyed before the stream and the buffers it uses
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;

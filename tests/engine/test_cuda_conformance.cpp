@@ -1,6 +1,9 @@
-// The CUDA backend end to end: every fixture model (both layouts) through `cuda`, chunked and
-// unchunked, against the transformers reference (fp32: ≤ 1e-4) and against the CPU backend; a
-// batch of streams against the streams alone. Skips (77) where no GPU can be used.
+// The CUDA backend end to end: every fixture model (both checkpoint layouts) through `cuda`, chunked
+// and unchunked, against the transformers reference (fp32: ≤ 1e-4) and against the CPU backend; a
+// batch of streams against the streams alone — each with the runner's activations position-major
+// and channel-major (MAMBASCOPE_CUDA_LAYOUT; the device picks one, the other must stay right too).
+// Skips (77) where no GPU can be used.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,6 +29,13 @@ std::unique_ptr<Backend> gpu() {
     if (!choice) MS_SKIP(choice.error().message);
     return std::move(choice->backend);
 }
+
+// The runner's activation layouts; runners created while a LayoutScope lives use `name`.
+constexpr const char* kLayouts[] = {"position", "channel"};
+struct LayoutScope {
+    explicit LayoutScope(const char* name) { setenv("MAMBASCOPE_CUDA_LAYOUT", name, 1); }
+    ~LayoutScope() { unsetenv("MAMBASCOPE_CUDA_LAYOUT"); }
+};
 
 NpyArray load(const fs::path& p) {
     auto a = read_npy(p.string());
@@ -58,7 +68,9 @@ MS_TEST(cuda_matches_transformers_and_cpu) {
                 auto cpu_session = Session::create(*model, *cpu, o);
                 auto cpu_out = run_sequence(**cpu_session, *model, fa->sequence, o);
                 MS_CHECK(cpu_out.ok());
+                for (const char* act_layout : kLayouts)
                 for (int chunk : {7, 64, 4096}) {
+                    const LayoutScope scope(act_layout);
                     o.chunk = chunk;
                     auto session = Session::create(*model, *cuda, o);
                     MS_CHECK_MSG(session.ok(), session.error().message);
@@ -70,7 +82,8 @@ MS_TEST(cuda_matches_transformers_and_cpu) {
                     worst = std::max({worst, el, eh});
                     // fp32 on both sides: the reference bound, and CPU vs GPU within rounding.
                     MS_CHECK_MSG(el <= 1e-4 && eh <= 1e-4 && ec <= 1e-4,
-                                 name << "/" << layout << " " << rec << " chunk " << chunk << ": vs reference " << el
+                                 name << "/" << layout << " " << rec << " chunk " << chunk << ", " << act_layout
+                                      << "-major: vs reference " << el
                                       << " (hidden " << eh << "), vs CPU " << ec);
                 }
             }
@@ -130,7 +143,9 @@ MS_TEST(cuda_bf16_within_bf16_tolerance) {
         for (const auto& [rec, length] : m["records"].items()) {
             auto fa = read_plain_fasta_record((kFixtures / "input.fa").string(), rec);
             const NpyArray ref = load(kFixtures / name / "expected" / (rec + ".logits.npy"));
+            for (const char* act_layout : kLayouts)
             for (int chunk : {64, 4096}) {
+                const LayoutScope scope(act_layout);
                 SessionOptions o;
                 o.logits = true;
                 o.scores = false;
@@ -143,7 +158,8 @@ MS_TEST(cuda_bf16_within_bf16_tolerance) {
                 const double el = test::rel_error(out->logits.data(), ref.data.data(), ref.data.size());
                 worst = std::max(worst, el);
                 // bf16 activations and products (8-bit mantissa) through a few layers: ≤ 2e-2.
-                MS_CHECK_MSG(el <= 2e-2, name << " " << rec << " bf16 chunk " << chunk << ": vs reference " << el);
+                MS_CHECK_MSG(el <= 2e-2, name << " " << rec << " bf16 chunk " << chunk << ", " << act_layout
+                                               << "-major: vs reference " << el);
             }
         }
     }
@@ -154,7 +170,9 @@ MS_TEST(cuda_bf16_within_bf16_tolerance) {
 // same time), against each stream alone on cuda:0.
 MS_TEST(cuda_batch_equals_streams_alone) {
     auto cuda = gpu();
+    for (const char* act_layout : kLayouts)
     for (const char* device : {"cuda:0", "cuda:all"}) {
+        const LayoutScope scope(act_layout);
         auto choice = open_backend(device);
         MS_CHECK_MSG(choice.ok(), choice.error().message);
         std::printf("%s: %s\n", device, choice->backend->description().c_str());
@@ -182,7 +200,7 @@ MS_TEST(cuda_batch_equals_streams_alone) {
             MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
             MS_CHECK((*single)->forward(&tokens[size_t(b) * T], T, o1).ok());
             MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5,
-                         device << " stream " << b);
+                         device << " stream " << b << ", " << act_layout << "-major");
         }
     }
 }

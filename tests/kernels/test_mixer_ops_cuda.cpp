@@ -40,7 +40,9 @@ std::vector<float> from_act(const std::vector<uint8_t>& b, bool bf16) {
     return v;
 }
 
-void check_conv(int batch, int T, int di, int K, bool bf16, std::vector<int> chunks, uint32_t seed) {
+// chan_major: x as the first d_inner rows of a [2·d_inner, batch·T] buffer and out as
+// [d_inner, batch·len] per chunk (the runner's layout), instead of position-major rows.
+void check_conv(int batch, int T, int di, int K, bool bf16, std::vector<int> chunks, uint32_t seed, bool chan_major = false) {
     std::mt19937 rng(seed);
     const int H = K - 1;
     const auto x = randn(rng, size_t(batch) * T * 2 * di, bf16);   // x half of in_proj output: row stride 2·d_inner
@@ -56,7 +58,16 @@ void check_conv(int batch, int T, int di, int K, bool bf16, std::vector<int> chu
     }
     const size_t esz = bf16 ? 2 : 4;
     test::DeviceBuffer<uint8_t> dx(x.size() * esz), dout(out_ref.size() * esz);
-    dx.upload(to_act(x, bf16));
+    if (chan_major) {   // the same values, transposed: element (b, t, c) at c·batch·T + b·T + t
+        std::vector<float> xt(x.size());
+        for (int b = 0; b < batch; ++b)
+            for (int t = 0; t < T; ++t)
+                for (int c = 0; c < 2 * di; ++c)
+                    xt[size_t(c) * batch * T + size_t(b) * T + t] = x[(size_t(b) * T + t) * 2 * di + c];
+        dx.upload(to_act(xt, bf16));
+    } else {
+        dx.upload(to_act(x, bf16));
+    }
     MS_CUDA_CHECK(cudaMemset(dout.ptr, 0xff, dout.n));
     test::DeviceBuffer<float> dw(w.size()), dbias(bias.size()), dstate(state0.size());
     dw.upload(w); dbias.upload(bias); dstate.upload(state0);
@@ -67,14 +78,22 @@ void check_conv(int batch, int T, int di, int K, bool bf16, std::vector<int> chu
         test::DeviceBuffer<uint8_t> chunk_out(size_t(batch) * len * di * esz);
         cuda::ConvProblem p;
         p.batch = batch; p.T = len; p.d_inner = di; p.d_conv = K; p.act = bf16 ? cuda::ActType::BF16 : cuda::ActType::F32;
-        p.x = {dx.ptr + size_t(t0) * 2 * di * esz, int64_t(T) * 2 * di, 2 * di};
+        if (chan_major) {
+            p.x = {dx.ptr + size_t(t0) * esz, T, 1, int64_t(batch) * T};
+            p.out_batch_stride = len; p.out_row_stride = 1; p.out_chan_stride = int64_t(batch) * len;
+        } else {
+            p.x = {dx.ptr + size_t(t0) * 2 * di * esz, int64_t(T) * 2 * di, 2 * di};
+            p.out_batch_stride = int64_t(len) * di; p.out_row_stride = di;
+        }
         p.out = chunk_out.ptr; p.w = dw.ptr; p.bias = dbias.ptr; p.conv_state = dstate.ptr;
         MS_CUDA_CHECK(cuda::causal_conv1d(p, nullptr));
         MS_CUDA_CHECK(cudaDeviceSynchronize());
         const auto got = from_act(chunk_out.download(), bf16);
         for (int b = 0; b < batch; ++b)
             for (int t = 0; t < len; ++t)
-                for (int c = 0; c < di; ++c) out[(size_t(b) * T + t0 + t) * di + c] = got[(size_t(b) * len + t) * di + c];
+                for (int c = 0; c < di; ++c)
+                    out[(size_t(b) * T + t0 + t) * di + c] =
+                        got[chan_major ? size_t(c) * batch * len + size_t(b) * len + t : (size_t(b) * len + t) * di + c];
         t0 += len;
     }
     for (float v : out) MS_CHECK_MSG(std::isfinite(v), "conv output not finite (unwritten?)");
@@ -84,6 +103,7 @@ void check_conv(int batch, int T, int di, int K, bool bf16, std::vector<int> chu
     // fp32: four products in another order (≤ 1e-6). bf16: the output is rounded to bf16 (≤ 4e-3).
     MS_CHECK_MSG(e <= (bf16 ? 1e-2 : 1e-6) && es <= 1e-6,
                  "conv batch " << batch << " T " << T << " d_inner " << di << " K " << K << (bf16 ? " bf16" : " fp32")
+                               << (chan_major ? " channel-major" : "")
                                << ": out " << e << ", state " << es);
 }
 
@@ -122,6 +142,38 @@ MS_TEST(conv1d_matches_reference_and_chains_state) {
     check_conv(2, 300, 130, 4, false, {2, 1, 97, 200}, 3);   // chunks shorter than the state
     check_conv(1, 1000, 64, 3, false, {500, 500}, 4);
     check_conv(3, 257, 256, 4, true, {100, 157}, 5);
+    // Channel-major (the runner's layout): the kernel with threads along positions.
+    check_conv(1, 1, 5, 4, false, {1}, 6, true);
+    check_conv(2, 300, 130, 4, false, {2, 1, 97, 200}, 7, true);
+    check_conv(1, 1000, 64, 3, false, {500, 500}, 8, true);
+    check_conv(3, 257, 256, 4, true, {100, 157}, 9, true);
+}
+
+// The runner's bias adds: along contiguous rows (position-major) and along strided columns
+// (channel-major), fp32 and bf16.
+MS_TEST(add_bias_both_layouts) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    std::mt19937 rng(11);
+    const int rows = 300, n = 37;
+    for (bool chan : {false, true})
+        for (bool bf16 : {false, true}) {
+            const auto data = randn(rng, size_t(rows) * n, bf16), bias = randn(rng, size_t(n), false);
+            const int64_t row_ld = chan ? 1 : n, col_ld = chan ? rows : 1;
+            std::vector<float> want(data.size());
+            for (int r = 0; r < rows; ++r)
+                for (int j = 0; j < n; ++j) want[r * row_ld + j * col_ld] = data[r * row_ld + j * col_ld] + bias[j];
+            test::DeviceBuffer<uint8_t> d(data.size() * (bf16 ? 2 : 4));
+            d.upload(to_act(data, bf16));
+            test::DeviceBuffer<float> db(bias.size());
+            db.upload(bias);
+            MS_CUDA_CHECK(cuda::add_bias(rows, n, row_ld, col_ld, db.ptr, bf16 ? cuda::ActType::BF16 : cuda::ActType::F32,
+                                         d.ptr, nullptr));
+            MS_CUDA_CHECK(cudaDeviceSynchronize());
+            const auto got = from_act(d.download(), bf16);
+            const double e = test::rel_error(got.data(), want.data(), want.size());
+            MS_CHECK_MSG(e <= (bf16 ? 1e-2 : 1e-7), "add_bias" << (chan ? " channel-major" : "") << (bf16 ? " bf16" : " fp32")
+                                                              << ": rel error " << e);
+        }
 }
 
 MS_TEST(rmsnorm_residual_matches_reference) {
