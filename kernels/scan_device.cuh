@@ -35,11 +35,14 @@ __device__ __forceinline__ float ex2_sfu(float x) {
 // log1pf/expf (~40 instructions, computed for every channel-position in both passes):
 // log1p(e) = log(u) · e / (u − 1) with u = 1 + e is accurate to a few ulp because the rounding
 // of u cancels in the ratio (Goldberg, "What every computer scientist should know…", thm. 4).
+// Written with selects, not early returns: branches around the special-function calls cost a
+// few instructions each (BSSY/BSYNC, the compare-and-branch), more than the unneeded results
+// (for x > 20 the ratio is inf/inf, never selected).
 __device__ __forceinline__ float softplus(float x) {
-    if (x > 20.0f) return x;
     const float e = ex2_sfu(x * kLog2e);
     const float u = 1.0f + e;
-    return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
+    const float l = __logf(u) * __fdividef(e, u - 1.0f);
+    return x > 20.0f ? x : (u == 1.0f ? e : l);
 }
 
 // Host side: whether `ptr` and every stride (in elements of `esz` bytes) keep `bytes`-byte

@@ -22,12 +22,18 @@
 // Test: tests/kernels/test_selective_scan_cuda; timing: tests/kernels/bench_selective_scan.
 #include "kernels/scan_device.cuh"
 #include "kernels/selective_scan_ring.h"
+#ifndef MS_RING_WARPS
+#define MS_RING_WARPS 12
+#endif
+#ifndef MS_RING_LOOKBACK
+#define MS_RING_LOOKBACK 2
+#endif
 
 namespace ms::cuda {
 
 namespace {
 
-constexpr int kW = 16;                 // warps a block, the ring over the tiles (even: see Chain; 12 and 8 were slower)
+constexpr int kW = MS_RING_WARPS;               // warps a block, the ring over the tiles (even: see Chain; 12 and 8 were slower)
 constexpr int kCH = 4;                 // channels a block
 constexpr int kK = 16;                 // positions a lane walks (one run)
 constexpr int kTP = 2 * kK;            // positions a tile: two runs
@@ -37,6 +43,10 @@ constexpr int kRunFloats = kK * kBCRow + 16;   // a run of B/C rows plus 16 floa
 constexpr int kStageRow = kTP + 4;     // floats of a staged Δ' or Δ'·u row (padding: the four channels' rows hit different banks)
 constexpr unsigned kFull = 0xffffffffu;
 constexpr int kMaps = 3 * kW;          // slots of published tile maps (see Chain)
+constexpr int kLB = MS_RING_LOOKBACK;  // tile k starts from tile k − kLB's end state (see Chain)
+constexpr int kEnds = 2 * kLB;         // end-state slots
+static_assert(kLB >= 2 && kW % kEnds == 0, "tile k's end slot k % kEnds is then the warp's constant");
+static_assert(kW % kLB == 0 && kMaps >= 2 * kW + kLB + 2, "no barrier completes twice under a waiting warp (see Chain)");
 
 template <typename T>
 struct WarpTiles {
@@ -49,22 +59,27 @@ struct WarpTiles {
 // The carried state between the warps. Tile k's end state needs tile k − 1's; waiting for it
 // directly made every tile one hop of the chain (~440 cycles a hop measured, against ~280 cycles
 // of arithmetic an SM per tile). Instead each warp publishes its tile's map (P, H) as soon as
-// phase 1 ends — that needs no other warp — and tile k starts from tile k − 2's end state mapped
-// through tile k − 1's map: two interleaved chains, each hop advancing two tiles.
+// phase 1 ends — that needs no other warp — and tile k starts from tile k − kLB's end state
+// mapped through the maps of tiles k − kLB + 1 … k − 1: kLB interleaved chains, each hop
+// advancing kLB tiles.
 struct Chain {
-    float init[kCH][16];               // the initial state: tiles 0 and 1 start from it (tile −1's end)
-    float end[4][kCH][16];             // tile k's end state in end[k & 3], read only by tile k + 2 (the
-                                       // initial state has its own slot: tile 3 may write end[3] before
-                                       // tile 0 has read a state kept there — found in review)
+    float init[kCH][16];               // the initial state: tiles 0 … kLB − 1 start from it
+    float end[kEnds][kCH][16];         // tile k's end state in end[k % kEnds], read only by tile k + kLB;
+                                       // tile k + kEnds (same chain) writes the slot after tile k + kLB
+                                       // read it. The initial state has its own slot (kept in an end
+                                       // slot, a later tile could overwrite it before a stalled tile 0
+                                       // read it — found in review).
     float map[kMaps][2][kCH][16];      // tile k's (P, H) in map[k % kMaps]
     // mbarriers. A phase parity tells only two phases apart, so there are enough of them that no
     // barrier can complete a phase twice while a warp still waits for the first (a first version
-    // with two barriers let warps take stale states):
-    //  - ended: tile k − 2 + kW's end state needs tile k's (the same parity chain), so a warp
-    //    waiting for tile k − 2's cannot be overtaken;
-    //  - mapped: the other parity chain can run ahead of a waiting warp k up to tile k + kW − 1
-    //    (tile k + kW + 1 needs the waiting warp's next map), and map(k − 1 + kMaps) needs tile
-    //    k − 3 + kMaps − kW's end state: beyond that reach when kMaps ≥ 2 kW + 4.
+    // with two barriers let warps take stale states). While warp k waits, it has not published
+    // end(k) and its next tile k + kW has no map, so no end state past k + kW exists (every later
+    // one needs map(k + kW); those of k's own chain need end(k)), and no map past k + 2 kW (a map
+    // needs its warp's previous tile done):
+    //  - ended: the next phase of the barrier warp k waits on is end(k − kLB + kW), in k's own
+    //    chain when kW is a multiple of kLB, so it needs end(k) and cannot come first;
+    //  - mapped: the oldest map warp k reads is tile k − kLB + 1's; its slot's next phase is tile
+    //    k − kLB + 1 + kMaps's, beyond that reach when kMaps > 2 kW + kLB − 1.
     uint64_t ended[kW];                // tile k's end state is written: phase k / kW of ended[k % kW]
     uint64_t mapped[kMaps];            // tile k's map is written: phase k / kMaps of mapped[k % kMaps]
 };
@@ -152,9 +167,26 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
 
     // Tile k's rows into buffer `buf`: the lane's four positions of u, Δ, z, and eight 16-byte
     // pieces of the tile's B/C rows (lanes 0 … 7 cover one position, so a warp copies 512
-    // contiguous bytes an instruction).
-    auto issue = [&](int k, int buf) {
-        const int t0 = k * kTP, n = min(kTP, p.T - t0);
+    // contiguous bytes an instruction). Piece e of lane l is position r = l / 8 + 4e, floats
+    // 4 (l % 8) … of its row: in the workspace 4l + 128e floats past the tile's first row, in
+    // shared memory run e / 4, row l / 8 + 4 (e % 4).
+    //
+    // Every tile but a sequence's last is full and takes the short form: whole copies (a dead
+    // channel's lanes copy channel 0's rows and their results are never stored), sources from
+    // pointers carried from tile to tile. Version 11 computed the clamped general form from the
+    // problem's strides every tile, and the compiler rematerialised the 64-bit products: a few
+    // hundred integer instructions a tile a lane.
+    auto issue_full = [&](int buf, const T* const* src, const float* bsrc) {
+        const int bc_dst = (lane >> 3) * kBCRow + 4 * (lane & 7);
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+            cp_async16(&wt.bc[buf][bc_dst + (e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow], bsrc + 4 * kBCRow * e, 16);
+#pragma unroll
+        for (int a = 0; a < 3; ++a)
+            if (a < 2 || gated) copy4(&wt.raw[buf][a][c][r0], src[a], 4, al.chan);
+    };
+    auto issue_tail = [&](int k, int buf) {
+        const int t0 = k * kTP, n = p.T - t0;
         const int valid = live ? max(0, min(4, n - r0)) : 0;
 #pragma unroll
         for (int a = 0; a < 3; ++a)
@@ -166,12 +198,27 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
                        bcb + size_t(t0 + min(r, n - 1)) * kBCRow + 4 * w, r < n ? 16 : 0);
         }
     };
+    // The next tile's sources (tile k + kW while tile k runs), advanced a ring turn an iteration.
+    constexpr int kTurn = kW * kTP;
+    const T* next[3];
+#pragma unroll
+    for (int a = 0; a < 3; ++a) next[a] = rows[a] + int64_t(warp) * kTP + r0;
+    const float* next_bc = bcb + (int64_t(warp) * kTP) * kBCRow + 4 * lane;
+    auto issue = [&](int k, int buf) {
+        if (p.T - k * kTP >= kTP) issue_full(buf, next, next_bc);
+        else issue_tail(k, buf);
+#pragma unroll
+        for (int a = 0; a < 3; ++a) next[a] += kTurn;
+        next_bc += int64_t(kTurn) * kBCRow;
+    };
 
     __syncthreads();   // the chain's start
     if (warp < nt) issue(warp, 0);
     cp_async_commit();
-    T* yrow = static_cast<T*>(p.y) + b * p.y_batch_stride + int64_t(cr) * p.y_chan_stride;
+    T* yo = static_cast<T*>(p.y) + b * p.y_batch_stride + int64_t(cr) * p.y_chan_stride + int64_t(warp) * kTP + r0;
     int it = 0;
+    int mk = warp;       // k % kMaps, carried (a division by kMaps every tile otherwise)
+    unsigned mph = 0;    // (k / kMaps) & 1
     for (int k = warp; k < nt; k += kW, ++it) {
         const int buf = it & 1, t0 = k * kTP, n = min(kTP, p.T - t0);
         __syncwarp();   // every lane is done with the other buffer (tile k − kW)
@@ -236,7 +283,6 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         // The carried state (every lane arrives on a barrier: each releases its own writes).
         // Publish this tile's map; take tile k − 2's end state through tile k − 1's map; publish
         // this tile's end state.
-        const int mk = k % kMaps;
         if (j) {
             *reinterpret_cast<float4*>(&chain.map[mk][0][c][4 * q]) = make_float4(tP[0], tP[1], tP[2], tP[3]);
             *reinterpret_cast<float4*>(&chain.map[mk][1][c][4 * q]) = make_float4(tH[0], tH[1], tH[2], tH[3]);
@@ -244,13 +290,17 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         mbar_arrive(&chain.mapped[mk]);
         float hin[4];
         {
-            if (k >= 2) mbar_wait(&chain.ended[(k - 2) % kW], ((k - 2) / kW) & 1);
-            // Tile k − 2's end state (tiles 0 and 1: the initial state, tile −1's).
-            const float4 h2 = *reinterpret_cast<const float4*>(k < 2 ? &chain.init[c][4 * q] : &chain.end[(k + 2) & 3][c][4 * q]);
+            // Tile k − kLB's end state (tiles before kLB: the initial state), through the maps of
+            // tiles k − kLB + 1 … k − 1. k ≡ warp (mod kW), so its slots are the warp's constants.
+            if (k >= kLB) mbar_wait(&chain.ended[(warp + kW - kLB) % kW], unsigned(it - (warp < kLB)) & 1);
+            const float4 h2 = *reinterpret_cast<const float4*>(k < kLB ? &chain.init[c][4 * q]
+                                                                       : &chain.end[(warp + kEnds - kLB) % kEnds][c][4 * q]);
             hin[0] = h2.x; hin[1] = h2.y; hin[2] = h2.z; hin[3] = h2.w;
-            if (k >= 1) {
-                const int m1 = (k - 1) % kMaps;
-                mbar_wait(&chain.mapped[m1], ((k - 1) / kMaps) & 1);
+#pragma unroll
+            for (int d = kLB - 1; d >= 1; --d) {
+                if (k < d) continue;
+                const int m1 = mk - d < 0 ? mk - d + kMaps : mk - d;   // (k − d) % kMaps, and its phase:
+                mbar_wait(&chain.mapped[m1], mk - d < 0 ? mph ^ 1u : mph);
                 const float4 p1 = *reinterpret_cast<const float4*>(&chain.map[m1][0][c][4 * q]);
                 const float4 q1 = *reinterpret_cast<const float4*>(&chain.map[m1][1][c][4 * q]);
                 hin[0] = fmaf(p1.x, hin[0], q1.x); hin[1] = fmaf(p1.y, hin[1], q1.y);
@@ -258,10 +308,10 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             }
         }
         if (j)
-            *reinterpret_cast<float4*>(&chain.end[k & 3][c][4 * q]) =
+            *reinterpret_cast<float4*>(&chain.end[warp % kEnds][c][4 * q]) =
                 make_float4(fmaf(tP[0], hin[0], tH[0]), fmaf(tP[1], hin[1], tH[1]), fmaf(tP[2], hin[2], tH[2]),
                             fmaf(tP[3], hin[3], tH[3]));
-        mbar_arrive(&chain.ended[k % kW]);
+        mbar_arrive(&chain.ended[warp]);
 
         // Phase 2: the true state is H + P·h0, so y_i += Σ_s E_i,s·h0_s.
         float h0[4];
@@ -299,7 +349,6 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
                 const float g = gated ? __fdividef(zv[m], 1.0f + ex2_sfu(-zv[m] * kLog2e)) : 1.0f;
                 out[m] = fmaf(Dc, uv[m], y4[m]) * g;
             }
-            T* yo = yrow + t0 + r0;
             if (al.y && r0 + 4 <= n) {
                 if (live) store4(yo, out);
             } else {
@@ -307,12 +356,15 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
                 for (int m = 0; m < 4; ++m)
                     if (live && r0 + m < n) yo[m] = from_f<T>(out[m]);
             }
+            yo += kTurn;
         }
+        mk += kW;
+        if (mk >= kMaps) mk -= kMaps, mph ^= 1u;
     }
     __syncthreads();   // the last tile's end state is written
     for (int i = threadIdx.x; i < kCH * S; i += kThreads) {
         const int cc = c0 + i / S, s = i % S;
-        if (cc < p.d_inner) p.state[(size_t(b) * p.d_inner + cc) * S + s] = chain.end[(nt - 1) & 3][i / S][s];
+        if (cc < p.d_inner) p.state[(size_t(b) * p.d_inner + cc) * S + s] = chain.end[(nt - 1) % kEnds][i / S][s];
     }
 }
 
