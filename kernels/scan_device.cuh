@@ -31,6 +31,20 @@ __device__ __forceinline__ float ex2_sfu(float x) {
     return y;
 }
 
+// 1/x and log2(x) on the special-function unit, flushing subnormals: __fdividef and __logf add a
+// compare and two scalings a call for subnormal operands, which the callers below never pass
+// (u − 1 is 0 or ≥ 2^-24; u ≥ 1).
+__device__ __forceinline__ float rcp_sfu(float x) {
+    float y;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+__device__ __forceinline__ float lg2_sfu(float x) {
+    float y;
+    asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // PyTorch's softplus (threshold 20) from three special-function results instead of libm's
 // log1pf/expf (~40 instructions, computed for every channel-position in both passes):
 // log1p(e) = log(u) · e / (u − 1) with u = 1 + e is accurate to a few ulp because the rounding
@@ -39,11 +53,16 @@ __device__ __forceinline__ float ex2_sfu(float x) {
 // few instructions each (BSSY/BSYNC, the compare-and-branch), more than the unneeded results
 // (for x > 20 the ratio is inf/inf, never selected).
 __device__ __forceinline__ float softplus(float x) {
+    constexpr float kLn2 = 0.6931471805599453f;
     const float e = ex2_sfu(x * kLog2e);
     const float u = 1.0f + e;
-    const float l = __logf(u) * __fdividef(e, u - 1.0f);
+    const float l = lg2_sfu(u) * kLn2 * (e * rcp_sfu(u - 1.0f));
     return x > 20.0f ? x : (u == 1.0f ? e : l);
 }
+
+// x · sigmoid(x) (SiLU), the gate (an IEEE division would cost ~10 instructions): for x → −∞ the
+// denominator is +inf and the result −0.
+__device__ __forceinline__ float silu(float x) { return x * rcp_sfu(1.0f + ex2_sfu(-x * kLog2e)); }
 
 // Host side: whether `ptr` and every stride (in elements of `esz` bytes) keep `bytes`-byte
 // alignment, i.e. whether a kernel may move rows of this tensor in `bytes`-wide pieces.

@@ -298,7 +298,7 @@ __global__ void __launch_bounds__(Shape<T, NSG, PW>::kThreads, 1) scan_chan_kern
 #pragma unroll
             for (int m = 0; m < kOut; ++m) {
                 const float uv = to_f(ru[m]), zv = zb ? to_f(rz[m]) : 0.0f;
-                const float g = zb ? __fdividef(zv, 1.0f + __expf(-zv)) : 1.0f;
+                const float g = zb ? silu(zv) : 1.0f;
                 out[m] = (y4[m] + Dc * uv) * g;
             }
             if constexpr (kOut == 4) {

@@ -87,11 +87,6 @@ struct Chain {
 template <typename T>
 constexpr size_t smem_bytes() { return sizeof(Chain) + kW * sizeof(WarpTiles<T>); }
 
-struct Aligned {
-    bool chan;   // u, Δ, z rows: a lane's four positions go in one asynchronous copy
-    bool y;      // y rows: four outputs in one store
-};
-
 // The chain's signals are mbarriers rather than a counter with release/acquire: a release store
 // compiled to MEMBAR.ALL.CTA, which also waits for the warp's outstanding copies of its next tile
 // (a first version spent ~880 cycles a hop, the ring's whole budget). Arrive has release and the
@@ -120,20 +115,25 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, unsigned parity) {
 // arrive): the output phase must not delay the next warp's start state.
 __device__ __forceinline__ void after_previous_asm(float& v) { asm volatile("" : "+f"(v)); }
 
-// Four elements of a channel row starting at position t (0 … 3 of them valid) into shared memory.
-template <typename T>
-__device__ __forceinline__ void copy4(T* dst, const T* src, int valid, bool async_ok) {
-    if (async_ok) {
+// Four elements of a channel row starting at position t (0 … 3 of them valid) into shared memory:
+// one asynchronous copy where the rows allow it (kAsync), else element by element. A template
+// argument, not a run-time flag: the compiler kept both forms in the loop, the unused one as ~20
+// predicated-off instructions a tile that still take issue slots.
+template <bool kAsync, typename T>
+__device__ __forceinline__ void copy4(T* dst, const T* src, int valid) {
+    if constexpr (kAsync) {
         if constexpr (sizeof(T) == 4) cp_async16(dst, src, valid * 4);
         else cp_async8(dst, src, valid * 2);
-        return;
-    }
+    } else {
 #pragma unroll
-    for (int e = 0; e < 4; ++e) dst[e] = e < valid ? src[e] : from_f<T>(0.0f);
+        for (int e = 0; e < 4; ++e) dst[e] = e < valid ? src[e] : from_f<T>(0.0f);
+    }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, const float* __restrict__ bcw, Aligned al) {
+// kAsync: every u, Δ, z row keeps a lane's four positions aligned for one copy; vec_y: the same
+// for y's four-output stores.
+template <typename T, bool kAsync>
+__global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, const float* __restrict__ bcw, bool vec_y) {
     extern __shared__ __align__(16) uint8_t smem[];
     Chain& chain = *reinterpret_cast<Chain*>(smem);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -183,14 +183,14 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             cp_async16(&wt.bc[buf][bc_dst + (e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow], bsrc + 4 * kBCRow * e, 16);
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            if (a < 2 || gated) copy4(&wt.raw[buf][a][c][r0], src[a], 4, al.chan);
+            if (a < 2 || gated) copy4<kAsync>(&wt.raw[buf][a][c][r0], src[a], 4);
     };
     auto issue_tail = [&](int k, int buf) {
         const int t0 = k * kTP, n = p.T - t0;
         const int valid = live ? max(0, min(4, n - r0)) : 0;
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            copy4(&wt.raw[buf][a][c][r0], valid ? rows[a] + t0 + r0 : rows[a], a == 2 && !gated ? 0 : valid, al.chan);
+            copy4<kAsync>(&wt.raw[buf][a][c][r0], valid ? rows[a] + t0 + r0 : rows[a], a == 2 && !gated ? 0 : valid);
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
             const int m = lane + 32 * e, r = m >> 3, w = m & 7;
@@ -234,7 +234,8 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             load4(&wt.raw[buf][1][c][r0], dv);
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-                dt4[e] = r0 + e < n ? softplus(dv[e] + bias) : 0.0f;   // past the end: the state passes through
+                const float sp = softplus(dv[e] + bias);   // zero-filled past the end: finite
+                dt4[e] = r0 + e < n ? sp : 0.0f;           // past the end: the state passes through
                 du4[e] = dt4[e] * uv[e];
             }
             *reinterpret_cast<float4*>(&wt.dt[c][r0]) = make_float4(dt4[0], dt4[1], dt4[2], dt4[3]);
@@ -346,10 +347,10 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             if (gated) load4(&wt.raw[buf][2][c][r0], zv);
 #pragma unroll
             for (int m = 0; m < 4; ++m) {
-                const float g = gated ? __fdividef(zv[m], 1.0f + ex2_sfu(-zv[m] * kLog2e)) : 1.0f;
-                out[m] = fmaf(Dc, uv[m], y4[m]) * g;
+                const float y = fmaf(Dc, uv[m], y4[m]);
+                out[m] = gated ? y * silu(zv[m]) : y;
             }
-            if (al.y && r0 + 4 <= n) {
+            if (vec_y && r0 + 4 <= n) {
                 if (live) store4(yo, out);
             } else {
 #pragma unroll
@@ -384,17 +385,16 @@ template <typename T>
 cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const int64_t n = int64_t(p.batch) * p.T * kBCRow;
     bc_to_f32_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p, w);
-    Aligned al;
     const size_t v = 4 * sizeof(T);   // a lane's four positions
-    al.chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, v, sizeof(T)) &&
-              aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, v, sizeof(T)) &&
-              (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, v, sizeof(T)));
-    al.y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, v, sizeof(T));
-    auto* kernel = &scan_ring_kernel<T>;
+    const bool chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, v, sizeof(T)) &&
+                      aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, v, sizeof(T)) &&
+                      (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, v, sizeof(T)));
+    const bool vec_y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, v, sizeof(T));
+    auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
     const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
     if (e != cudaSuccess) return e;
     const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
-    kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, al);
+    kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, vec_y);
     return cudaGetLastError();
 }
 

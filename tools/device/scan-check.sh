@@ -16,7 +16,7 @@ timeout 120 "$build/tests/kernels/bench_selective_scan" 2>&1 | tee "$out/bench.l
 [ "${FP32:-1}" = 1 ] && timeout 120 "$build/tests/kernels/bench_selective_scan" --fp32 2>&1 | tee "$out/bench-fp32.log"
 if [ "${PROFILE:-0}" = 1 ]; then
   cuobjdump -sass "$build/tests/kernels/bench_selective_scan" |
-    awk '/Function : .*scan_ring_kernelI13__nv_bfloat16/{f=1;next} /Function :/{f=0} f' >"$out/ring-bf16.sass"
+    awk '/Function : .*scan_ring_kernelI13__nv_bfloat16Lb1E/{f=1;next} /Function :/{f=0} f' >"$out/ring-bf16.sass"
   echo "# SASS of the bf16 ring kernel: $(grep -cE '^\s+/\*[0-9a-f]{4}\*/' "$out/ring-bf16.sass") instructions"
   grep -oE '^\s+/\*[0-9a-f]{4}\*/\s+(@!?U?P[0-9T] )?[A-Z0-9_.]+' "$out/ring-bf16.sass" | awk '{print $NF}' |
     sed 's/\..*//' | sort | uniq -c | sort -rn | head -25 | tr '\n' ' '; echo
