@@ -1,6 +1,6 @@
-// Device helpers shared by the selective-scan kernels (kernels/selective_scan.cu and
-// kernels/selective_scan_chan.cu): conversions, the special-function exponential, softplus, and
-// asynchronous global → shared copies. Included only by .cu files.
+// Device helpers shared by the selective-scan kernels (kernels/selective_scan*.cu): conversions,
+// special-function math, softplus and SiLU, asynchronous global → shared copies, and the host-side
+// row-alignment check (also used by kernels/mixer_ops.cu). Included only by .cu files.
 #pragma once
 
 #include <cuda_bf16.h>

@@ -147,6 +147,9 @@ MS_TEST(conv1d_matches_reference_and_chains_state) {
     check_conv(2, 300, 130, 4, false, {2, 1, 97, 200}, 7, true);
     check_conv(1, 1000, 64, 3, false, {500, 500}, 8, true);
     check_conv(3, 257, 256, 4, true, {100, 157}, 9, true);
+    // Rows aligned for eight-position vector loads and stores (the runner's usual case).
+    check_conv(2, 4096, 64, 4, true, {2048, 2048}, 10, true);
+    check_conv(1, 1024, 40, 3, false, {8, 1016}, 11, true);
 }
 
 // The runner's bias adds: along contiguous rows (position-major) and along strided columns
