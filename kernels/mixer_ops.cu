@@ -176,8 +176,9 @@ template <typename T, int K>
 void launch_conv(const ConvProblem& p, cudaStream_t stream) {
     if (p.x.row_stride == 1 && p.out_row_stride == 1) {
         const size_t v = kConvRun * sizeof(T);
-        const bool vec = aligned(p.x.data, {p.x.chan_stride, p.x.batch_stride}, v, sizeof(T)) &&
-                         aligned(p.out, {p.out_chan_stride, p.out_batch_stride}, v, sizeof(T));
+        const bool many = p.batch > 1;   // a single sequence's batch stride is never used
+        const bool vec = aligned(p.x.data, {p.x.chan_stride, many ? p.x.batch_stride : 0}, v, sizeof(T)) &&
+                         aligned(p.out, {p.out_chan_stride, many ? p.out_batch_stride : 0}, v, sizeof(T));
         const dim3 grid(unsigned((p.T + kConvRun * kConvChanThreads - 1) / (kConvRun * kConvChanThreads)), p.d_inner, p.batch);
         if (vec) conv_chan_kernel<T, K, true><<<grid, kConvChanThreads, 0, stream>>>(p);
         else conv_chan_kernel<T, K, false><<<grid, kConvChanThreads, 0, stream>>>(p);
@@ -250,8 +251,10 @@ cudaError_t add_bias(int rows, int n, int64_t row_ld, int64_t col_ld, const floa
 }
 
 cudaError_t causal_conv1d(const ConvProblem& p, cudaStream_t stream) {
-    if (p.batch <= 0 || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 || p.d_conv > kMaxConv || !p.w || !p.conv_state ||
-        p.d_inner > 65535)   // grid.y of the channel-major kernel
+    const bool chan_major = p.x.row_stride == 1 && p.out_row_stride == 1;
+    if (p.batch <= 0 || p.batch > 65535 /* grid.z */ || p.T < 0 || p.d_inner <= 0 || p.d_conv < 1 ||
+        p.d_conv > kMaxConv || !p.w || !p.conv_state || !p.out || p.out_row_stride == 0 ||
+        (chan_major && p.d_inner > 65535) /* grid.y of the channel-major kernel */)
         return cudaErrorInvalidValue;
     if (p.T == 0) return cudaSuccess;
     switch (p.act) {

@@ -19,7 +19,7 @@ struct ConvProblem {
     ActType act = ActType::F32;
     Act x;                            // [batch, T, d_inner] by its strides (e.g. row stride 2·d_inner: the x half of in_proj)
     void* out = nullptr;              // written: element (b, t, c) at b·out_batch_stride + t·out_row_stride + c·out_chan_stride
-    int64_t out_batch_stride = 0, out_row_stride = 0, out_chan_stride = 1;
+    int64_t out_batch_stride = 0, out_row_stride = 0, out_chan_stride = 1;   // out_row_stride 0 is refused
     // Channel-major (x and out with row stride 1) takes a kernel with threads along positions;
     // otherwise x and out must have channel stride 1.
     const float* w = nullptr;         // [d_inner, d_conv]

@@ -1,13 +1,13 @@
-// Ring selective scan over channel-major activations, d_state ≤ 16 (version 11 in
+// Ring selective scan over channel-major activations, d_state ≤ 16 (versions 11 and 12 in
 // docs/performance.md).
 //
 // Why: the one-pass kernel (selective_scan_chan.cu) computes each decay once, but its warps meet
 // at block-wide barriers three times a tile (staging, the scan over position slices, the next
-// tile), so the exponential/FMA phases of the sixteen warps never overlap (66 % of issue slots
+// tile), so the exponential/FMA phases of its sixteen warps never overlap (66 % of issue slots
 // used), and each of its four channel warps unpacks the same bf16 B and C values. Here:
 //
 //  - A block owns kCH = 4 channels of one sequence; the sequence is cut into tiles of 32
-//    positions and warp w takes tiles w, w + 16, w + 32, … for all four channels. Lane
+//    positions and warp w takes tiles w, w + kW, w + 2 kW, … for all four channels. Lane
 //    (c, q, j) = (lane bits 3-4, 1-2, 0) walks run j (16 positions) of channel c for states
 //    4q … 4q + 3, keeping E_i = C_i·Π a and the local output C·H in registers (as version 9).
 //  - The lanes of a warp that read a position's B and C are the four channels' lanes of the same
@@ -33,7 +33,8 @@ namespace ms::cuda {
 
 namespace {
 
-constexpr int kW = MS_RING_WARPS;               // warps a block, the ring over the tiles (even: see Chain; 12 and 8 were slower)
+constexpr int kW = MS_RING_WARPS;      // warps a block, the ring over the tiles (12: 16 left 128 registers and
+                                       // the addresses were rematerialised, 8 hid too little latency)
 constexpr int kCH = 4;                 // channels a block
 constexpr int kK = 16;                 // positions a lane walks (one run)
 constexpr int kTP = 2 * kK;            // positions a tile: two runs
@@ -282,7 +283,7 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             tH[s] = fmaf(P[s], pH, H[s]);
         }
         // The carried state (every lane arrives on a barrier: each releases its own writes).
-        // Publish this tile's map; take tile k − 2's end state through tile k − 1's map; publish
+        // Publish this tile's map; take tile k − kLB's end state through the maps since; publish
         // this tile's end state.
         if (j) {
             *reinterpret_cast<float4*>(&chain.map[mk][0][c][4 * q]) = make_float4(tP[0], tP[1], tP[2], tP[3]);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 
 #include "common/npy.h"
 #include "engine/backend_registry.h"
@@ -33,8 +34,16 @@ std::unique_ptr<Backend> gpu() {
 // The runner's activation layouts; runners created while a LayoutScope lives use `name`.
 constexpr const char* kLayouts[] = {"position", "channel"};
 struct LayoutScope {
-    explicit LayoutScope(const char* name) { setenv("MAMBASCOPE_CUDA_LAYOUT", name, 1); }
-    ~LayoutScope() { unsetenv("MAMBASCOPE_CUDA_LAYOUT"); }
+    explicit LayoutScope(const char* name) {
+        if (const char* v = std::getenv("MAMBASCOPE_CUDA_LAYOUT")) saved = v, had = true;
+        setenv("MAMBASCOPE_CUDA_LAYOUT", name, 1);
+    }
+    ~LayoutScope() {
+        if (had) setenv("MAMBASCOPE_CUDA_LAYOUT", saved.c_str(), 1);
+        else unsetenv("MAMBASCOPE_CUDA_LAYOUT");
+    }
+    std::string saved;
+    bool had = false;
 };
 
 NpyArray load(const fs::path& p) {
