@@ -382,18 +382,21 @@ __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
     w[i] = s < p.d_state ? to_f(static_cast<const T*>(a.data)[b * a.batch_stride + t * a.row_stride + s * a.chan_stride]) : 0.0f;
 }
 
+// The host's work first, then the two launches back to back: a single call at L = 4,096 (GPU idle
+// before it) otherwise left the GPU waiting between the conversion and the scan while the host
+// checked alignment and set the kernel's shared-memory limit.
 template <typename T>
 cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
-    const int64_t n = int64_t(p.batch) * p.T * kBCRow;
-    bc_to_f32_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p, w);
     const size_t v = 4 * sizeof(T);   // a lane's four positions
     const bool chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, v, sizeof(T)) &&
                       aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, v, sizeof(T)) &&
                       (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, v, sizeof(T)));
     const bool vec_y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, v, sizeof(T));
     auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
-    const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
     if (e != cudaSuccess) return e;
+    const int64_t n = int64_t(p.batch) * p.T * kBCRow;
+    bc_to_f32_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p, w);
     const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
     kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, vec_y);
     return cudaGetLastError();
