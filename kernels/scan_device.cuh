@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "kernels/selective_scan_cuda.h"
+
 namespace ms::cuda {
 namespace {
 
@@ -71,6 +73,15 @@ inline bool aligned(const void* ptr, std::initializer_list<int64_t> strides, siz
     for (int64_t s : strides)
         if ((s * int64_t(esz)) % int64_t(bytes) != 0) return false;
     return true;
+}
+// The channel rows of u, Δ and z (z where given), and those of y, by the same test.
+inline bool uz_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
+    return aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, bytes, esz) &&
+           aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, bytes, esz) &&
+           (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, bytes, esz));
+}
+inline bool y_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
+    return aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, bytes, esz);
 }
 
 // Four consecutive elements (states of a B or C row, positions of a channel row) as floats.

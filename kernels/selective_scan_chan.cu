@@ -359,12 +359,10 @@ cudaError_t select(const ScanProblem& p, bool run, cudaStream_t stream) {
         return cudaErrorNotSupported;
     const size_t esz = p.act == ActType::F32 ? 4 : 2;
     Aligned al;
-    al.chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, 16, esz) &&
-              aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, 16, esz) &&
-              (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, 16, esz));
+    al.chan = uz_rows_aligned(p, 16, esz);
     al.bc = aligned(p.B.data, {p.B.row_stride, p.B.batch_stride}, 16, esz) &&
             aligned(p.C.data, {p.C.row_stride, p.C.batch_stride}, 16, esz);
-    al.y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, 16, esz);
+    al.y = y_rows_aligned(p, 16, esz);
     switch (p.act) {
         case ActType::F32: return dispatch<float>(p, al, limit, run, stream);
         case ActType::BF16: return dispatch<__nv_bfloat16>(p, al, limit, run, stream);

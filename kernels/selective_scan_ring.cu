@@ -388,10 +388,7 @@ __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
 template <typename T>
 cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const size_t v = 4 * sizeof(T);   // a lane's four positions
-    const bool chan = aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, v, sizeof(T)) &&
-                      aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, v, sizeof(T)) &&
-                      (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, v, sizeof(T)));
-    const bool vec_y = aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, v, sizeof(T));
+    const bool chan = uz_rows_aligned(p, v, sizeof(T)), vec_y = y_rows_aligned(p, v, sizeof(T));
     auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
     cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
     if (e != cudaSuccess) return e;

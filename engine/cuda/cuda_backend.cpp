@@ -238,10 +238,9 @@ public:
         MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
         if (layout_ == Layout::Auto) {   // channel-major only where it gets the ring kernel
-            layout_ = Layout::Channel;
-            const bool ring = cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) ==
-                              cuda::ScanKernel::Ring;
-            layout_ = ring ? Layout::Channel : Layout::Position;
+            layout_ = Layout::Channel;   // the layout scan_problem describes
+            if (cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) != cuda::ScanKernel::Ring)
+                layout_ = Layout::Position;
         }
         cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
         MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
