@@ -46,7 +46,7 @@ __global__ void conv_kernel(ConvProblem p) {
         float acc = bias;
 #pragma unroll
         for (int k = 0; k < K; ++k) acc = fmaf(w[k], win[k], acc);
-        if (p.silu) acc = __fdividef(acc, 1.0f + __expf(-acc));
+        if (p.silu) acc = silu(acc);
         store(out + int64_t(t) * p.out_row_stride, acc);
 #pragma unroll
         for (int k = 0; k < H; ++k) win[k] = win[k + 1];
@@ -133,7 +133,7 @@ __global__ void conv_chan_kernel(ConvProblem p) {
         float acc = bias;
 #pragma unroll
         for (int k = 0; k < K; ++k) acc = fmaf(w[k], win[e + k], acc);
-        out[e] = p.silu ? __fdividef(acc, 1.0f + __expf(-acc)) : acc;
+        out[e] = p.silu ? silu(acc) : acc;
     }
     T* o = static_cast<T*>(p.out) + b * p.out_batch_stride + c * p.out_chan_stride + t0;
     if (kVec && whole) {
