@@ -22,6 +22,8 @@
 // Test: tests/kernels/test_selective_scan_cuda; timing: tests/kernels/bench_selective_scan.
 #include "kernels/scan_device.cuh"
 #include "kernels/selective_scan_ring.h"
+
+#include <atomic>
 #ifndef MS_RING_WARPS
 #define MS_RING_WARPS 12
 #endif
@@ -370,16 +372,52 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     }
 }
 
-// B and C of every position as fp32, 32 floats a position (states past d_state are zero).
+// B and C of every position as fp32, 32 floats a position (states past d_state are zero): a warp
+// takes kBCRun positions (lane l: B's state l, or C's state l − 16, its loads all in flight), the
+// block kBCWarps warps, sequence blockIdx.y. Version 12 took a thread an element of the flat array
+// and paid two 64-bit divisions by T for each (~18 µs a 131K-position call, against ~5 µs of
+// memory time); a warp a position still waited out one load at a time (15 µs).
+constexpr int kBCWarps = 8, kBCRun = 4;
 template <typename T>
 __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
-    const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= int64_t(p.batch) * p.T * kBCRow) return;
-    const int s = int(i % kBCRow) & 15;
-    const int64_t bt = i / kBCRow;
-    const int b = int(bt / p.T), t = int(bt % p.T);
-    const Act& a = i % kBCRow < 16 ? p.B : p.C;
-    w[i] = s < p.d_state ? to_f(static_cast<const T*>(a.data)[b * a.batch_stride + t * a.row_stride + s * a.chan_stride]) : 0.0f;
+    const int t0 = (blockIdx.x * kBCWarps + threadIdx.x / 32) * kBCRun, lane = threadIdx.x % 32, b = blockIdx.y;
+    const int s = lane & 15;
+    const Act& a = lane < 16 ? p.B : p.C;
+    const T* src = static_cast<const T*>(a.data) + b * a.batch_stride + s * a.chan_stride;
+    float v[kBCRun];
+#pragma unroll
+    for (int k = 0; k < kBCRun; ++k) v[k] = s < p.d_state && t0 + k < p.T ? to_f(src[int64_t(t0 + k) * a.row_stride]) : 0.0f;
+#pragma unroll
+    for (int k = 0; k < kBCRun; ++k)
+        if (t0 + k < p.T) w[(int64_t(b) * p.T + t0 + k) * kBCRow + lane] = v[k];
+}
+
+// The largest dynamic shared memory a block of the current device may opt in to, asked once per
+// device (selective_scan() asks on every call).
+int smem_optin_limit() {
+    constexpr int kDevs = 64;
+    static std::atomic<int> limits[kDevs];
+    int dev = 0, limit = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+    if (dev < kDevs && (limit = limits[dev].load(std::memory_order_relaxed)) != 0) return limit;
+    if (cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess) return 0;
+    if (dev < kDevs) limits[dev].store(limit, std::memory_order_relaxed);
+    return limit;
+}
+
+// Raises the kernel's shared-memory limit once per device: cudaFuncSetAttribute is a driver call
+// that every lone call otherwise paid while the GPU waited.
+template <typename T, bool kAsync>
+cudaError_t allow_smem() {
+    static std::atomic<uint64_t> done{0};
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e != cudaSuccess) return e;
+    const uint64_t bit = dev < 64 ? uint64_t(1) << dev : 0;
+    if (done.load(std::memory_order_acquire) & bit) return cudaSuccess;
+    e = cudaFuncSetAttribute(&scan_ring_kernel<T, kAsync>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
+    if (e == cudaSuccess) done.fetch_or(bit, std::memory_order_release);
+    return e;
 }
 
 // The host's work first, then the two launches back to back: a single call at L = 4,096 (GPU idle
@@ -390,10 +428,10 @@ cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const size_t v = 4 * sizeof(T);   // a lane's four positions
     const bool chan = uz_rows_aligned(p, v, sizeof(T)), vec_y = y_rows_aligned(p, v, sizeof(T));
     auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
-    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
+    cudaError_t e = chan ? allow_smem<T, true>() : allow_smem<T, false>();
     if (e != cudaSuccess) return e;
-    const int64_t n = int64_t(p.batch) * p.T * kBCRow;
-    bc_to_f32_kernel<T><<<unsigned((n + 255) / 256), 256, 0, stream>>>(p, w);
+    constexpr int per_block = kBCWarps * kBCRun;
+    bc_to_f32_kernel<T><<<dim3(unsigned((p.T + per_block - 1) / per_block), unsigned(p.batch)), 32 * kBCWarps, 0, stream>>>(p, w);
     const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
     kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, vec_y);
     return cudaGetLastError();
@@ -409,11 +447,7 @@ bool scan_ring_takes(const ScanProblem& p) {
     if (p.d_state > 16 || p.batch > 65535 /* grid.y */ || p.u.row_stride != 1 || p.delta.row_stride != 1 || (p.z.data && p.z.row_stride != 1) ||
         p.y_row_stride != 1)
         return false;
-    int dev = 0, limit = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
-        return false;
-    return smem_needed(p.act) <= size_t(limit);
+    return smem_needed(p.act) <= size_t(smem_optin_limit());
 }
 
 size_t scan_ring_workspace(const ScanProblem& p) { return sizeof(float) * kBCRow * size_t(p.batch) * size_t(p.T); }

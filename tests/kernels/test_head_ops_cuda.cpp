@@ -54,6 +54,7 @@ MS_TEST(acgt_head_matches_reference) {
     check_head(13, 40, true, 1.0f, 2);      // width not a warp multiple, rows not a block multiple
     check_head(1000, 256, false, 3.0f, 3);
     check_head(257, 768, true, 0.01f, 4);   // small activations: the eps term matters
+    check_head(50, 37, true, 1.0f, 5);      // a width that is not a multiple of 4: the one-float reads
 }
 
 MS_TEST(acgt_head_rejects_bad_arguments) {

@@ -1,4 +1,4 @@
-// The CUDA conv1d and RMSNorm+residual kernels against the CPU references: fp32 and bf16, chunks
+// The CUDA conv1d, bias, embedding and RMSNorm+residual kernels against the CPU references: fp32 and bf16, chunks
 // that chain through the conv state (including chunks shorter than the state), x read with the
 // in_proj row stride. NaN/Inf first (outputs are poisoned before each run). Skips (77) without a GPU.
 #include <cmath>
@@ -177,6 +177,32 @@ MS_TEST(add_bias_both_layouts) {
             MS_CHECK_MSG(e <= (bf16 ? 1e-2 : 1e-7), "add_bias" << (chan ? " channel-major" : "") << (bf16 ? " bf16" : " fp32")
                                                               << ": rel error " << e);
         }
+}
+
+// Token embedding: each output row is the table's row of its id, exactly — widths that take the
+// 16-byte copies (256) and ones that do not (7, 130), a row count that leaves a block part-empty.
+MS_TEST(embed_rows_copies_table_rows) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    std::mt19937 rng(12);
+    for (int width : {256, 7, 130}) {
+        const int vocab = 12, n = 1001;
+        const auto table = randn(rng, size_t(vocab) * width, false);
+        std::vector<int32_t> ids(n);
+        for (int32_t& id : ids) id = int32_t(rng() % vocab);
+        test::DeviceBuffer<float> dt(table.size()), dout(size_t(n) * width);
+        test::DeviceBuffer<int32_t> dids(ids.size());
+        dt.upload(table);
+        dids.upload(ids);
+        MS_CUDA_CHECK(cudaMemset(dout.ptr, 0xff, size_t(n) * width * 4));   // NaN poison: every element must be written
+        MS_CUDA_CHECK(cuda::embed_rows(n, width, dids.ptr, dt.ptr, dout.ptr, nullptr));
+        MS_CUDA_CHECK(cudaDeviceSynchronize());
+        const std::vector<float> got = dout.download();
+        size_t wrong = 0;
+        for (int r = 0; r < n; ++r)
+            for (int c = 0; c < width; ++c)
+                if (!(got[size_t(r) * width + c] == table[size_t(ids[r]) * width + c])) ++wrong;
+        MS_CHECK_MSG(wrong == 0, "embed_rows width " << width << ": " << wrong << " elements differ from the table");
+    }
 }
 
 MS_TEST(rmsnorm_residual_matches_reference) {

@@ -231,7 +231,8 @@ MS_TEST(scan_ring_dispatch) {
     p.B = p.C = cuda::Act{nullptr, 16000, 16};
     const bool ring = cuda::detail::scan_ring_takes(p);
     if (smem >= 227 * 1024) MS_CHECK_MSG(ring, "ring kernel not taken with " << smem << " bytes of shared memory a block");
-    if (smem < 170 * 1024) MS_CHECK_MSG(!ring, "ring kernel taken with only " << smem << " bytes of shared memory a block");
+    // It needs ~150 KiB for bf16 (12 warps' tiles and the chain): not on parts with less.
+    if (smem < 150 * 1024) MS_CHECK_MSG(!ring, "ring kernel taken with only " << smem << " bytes of shared memory a block");
     if (ring) MS_CHECK(cuda::selective_scan_workspace(p) == size_t(2) * 1000 * 32 * 4);
     p.d_state = 17;
     MS_CHECK(!cuda::detail::scan_ring_takes(p));
