@@ -7,8 +7,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "app/bundled_model.h"
@@ -65,7 +68,7 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--warmup", o.warmup, "bases run before each segment to build up its state, outputs dropped")
         ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 40));
     sub->add_flag("--resume", o.resume,
-                  "continue the newest unfinished run of this genome, model and parameters (finished sequences are skipped)");
+                  "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are skipped)");
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -185,9 +188,29 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                             "(run without --resume to start one)"));
         auto seqs = store->list_sequences(found);
         if (!seqs) return make_error(seqs.error().message);
+        auto done = store->list_complete_parts(found);
+        if (!done) return make_error(done.error().message);
+        // Finished sequences, and finished parts (segments) of the others.
+        std::map<int64_t, std::string> names;
+        std::set<std::string> complete;
+        for (const StoredSequence& s : *seqs) {
+            names[s.id] = s.info.name;
+            if (s.complete) complete.insert(s.info.name);
+        }
+        std::set<std::tuple<std::string, int64_t, int64_t>> done_parts;   // (contig, begin, end)
+        for (const StoredPart& p : *done) done_parts.emplace(names[p.sequence_id], p.begin, p.end);
+        std::map<std::string, bool> all_done;   // per contig: every part finished
+        for (size_t i = 0; i < parts.size(); ++i) {
+            const Region& r = parts[i].region;
+            skip[i] = complete.count(r.contig) > 0 || done_parts.count({r.contig, r.begin, r.end}) > 0;
+            auto [it, fresh] = all_done.emplace(r.contig, skip[i]);
+            if (!fresh) it->second = it->second && skip[i];
+        }
+        // A job stopped between recording a sequence's last part and the sequence itself: nothing
+        // of it is left to run, so nothing would mark it.
         for (const StoredSequence& s : *seqs)
-            if (s.complete)
-                for (size_t i = 0; i < parts.size(); ++i) skip[i] = skip[i] || parts[i].region.contig == s.info.name;
+            if (!s.complete && all_done.count(s.info.name) && all_done[s.info.name])
+                if (auto r = store->mark_sequence_complete(s.id); !r) return make_error(r.error().message);
         if (auto r = store->reopen_run(found); !r) return make_error(r.error().message);
         run = found;
         control.note(cat("score: resuming run ", found, ", ", std::count(skip.begin(), skip.end(), true), " of ",

@@ -5,8 +5,9 @@
 // run records its provenance (version, revision, command, parameters, model SHA-256, genome file,
 // per-sequence MD5, device, precision) and ends finished, failed or interrupted (Ctrl-C).
 // --resume continues the newest unfinished run of the same genome, model and parameters: finished
-// sequences are skipped, a sequence cut short is scored again from its first base (the carried
-// state is not stored), and rewritten tiles replace the old ones, so nothing is duplicated.
+// sequences and finished segments are skipped, a part cut short is scored again from its first
+// base (after its warm-up; the carried state is not stored), and rewritten tiles replace the old
+// ones, so nothing is duplicated.
 // --segment-length cuts long sequences into segments, each run after a warm-up of --warmup bases
 // (app/score_segments.h): for --shard and --lanes, so one long sequence can spread over jobs or
 // GPUs; the result then approximates a whole-sequence run (docs/cluster.md measures how closely).

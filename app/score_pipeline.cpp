@@ -278,7 +278,9 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
         if (s->info) MS_ASSIGN(seq_ids[s->part], job.store->add_sequence(job.run_id, *s->info));
         const int64_t seq = seq_ids[s->part];
         if (s->end_of_part) {
-            if (--unfinished[job.parts[s->part].region.contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
+            const Region& r = job.parts[s->part].region;
+            MS_TRY(job.store->mark_part_complete(seq, r.begin, r.end));
+            if (--unfinished[r.contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
             continue;
         }
         if (s->reverse) {

@@ -39,9 +39,9 @@ struct ScoreLane {
 
 struct ScoreJob {
     std::vector<ScoreLane> lanes;
-    // The writer marks a sequence complete (a resumed job skips it) once every part on its contig
-    // is done, in whatever order the lanes finish them. A part's warm-up bases are run, their
-    // outputs dropped; only the part's region is stored.
+    // The writer marks each part complete once its tiles are committed, and a sequence once every
+    // part on its contig is done, in whatever order the lanes finish them (a resumed job skips
+    // both). A part's warm-up bases are run, their outputs dropped; only the part's region is stored.
     std::vector<ScorePart> parts;
     const Model* model = nullptr;
     ResultsStore* store = nullptr;

@@ -164,8 +164,20 @@ constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE sequences ADD COLUMN completed_at TEXT;
 )sql";
 
+// Schema 4: the parts of a sequence a job finished (the segments of a long one, every tile of
+// [begin, end) committed), so a resumed job skips finished segments, not only finished sequences.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE sequence_parts (
+  sequence_id INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  begin INTEGER NOT NULL CHECK (begin >= 0),
+  end INTEGER NOT NULL CHECK (end > begin),
+  completed_at TEXT NOT NULL,
+  PRIMARY KEY (sequence_id, begin, end)
+) WITHOUT ROWID;
+)sql";
+
 // Step i takes a database from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migration step per schema version");
 
 // SQLite's words for a failed write, turned into what a biologist can act on.

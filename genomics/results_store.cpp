@@ -375,6 +375,39 @@ Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {
     return {};
 }
 
+Result<void> ResultsStore::mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end) {
+    Impl& d = *impl_;
+    MS_TRY(flush());   // as for a sequence: never before the tiles it vouches for
+    const Impl::SequenceFacts* seq = nullptr;
+    MS_ASSIGN(seq, d.sequence(sequence_id));
+    if (begin < 0 || end <= begin || end > seq->length)
+        return make_error("results database '", d.path, "': part ", begin, "-", end, " is outside sequence '", seq->name,
+                          "' (0-", seq->length, ")");
+    static const char* sql =
+        "INSERT OR REPLACE INTO sequence_parts (sequence_id, begin, end, completed_at) "
+        "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+    auto q = d.prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(sequence_id, begin, end));
+    return q->run();
+}
+
+Result<std::vector<StoredPart>> ResultsStore::list_complete_parts(int64_t run_id) const {
+    auto q = impl_->prepare(
+        "SELECT p.sequence_id, p.begin, p.end FROM sequence_parts p JOIN sequences s ON s.id = p.sequence_id "
+        "WHERE s.run_id = ? ORDER BY p.sequence_id, p.begin, p.end");
+    if (!q) return q.error();
+    MS_TRY(q->bind(run_id));
+    std::vector<StoredPart> out;
+    while (true) {
+        bool row = false;
+        MS_ASSIGN(row, q->step());
+        if (!row) break;
+        out.push_back({q->i64(0), q->i64(1), q->i64(2)});
+    }
+    return out;
+}
+
 Result<int64_t> ResultsStore::count_embeddings(int64_t run_id) const {
     auto q = impl_->prepare("SELECT count(*) FROM embeddings WHERE run_id = ?");
     if (!q) return q.error();

@@ -65,6 +65,12 @@ struct StoredSequence {
     bool complete = false;   // the job marked it finished (mark_sequence_complete)
 };
 
+// A finished part [begin, end) of a stored sequence (mark_part_complete).
+struct StoredPart {
+    int64_t sequence_id = 0, begin = 0, end = 0;
+    bool operator==(const StoredPart&) const = default;
+};
+
 struct StoredTrack {
     int64_t id = 0, run_id = 0;
     std::string name;
@@ -164,7 +170,7 @@ public:
     // Version 1: runs, sequences, tracks, tiles, predictions, embeddings. Version 2: run inputs,
     // track encodings, prediction items and classes, variants, idempotency keys. Version 3:
     // sequence completion (resumable jobs).
-    inline static constexpr int kSchemaVersion = 3;
+    inline static constexpr int kSchemaVersion = 4;
 
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
@@ -201,6 +207,9 @@ public:
     Result<void> reopen_run(int64_t run_id);
     // Flushes, then records that every tile of the sequence is committed: a resumed job skips it.
     Result<void> mark_sequence_complete(int64_t sequence_id);
+    // Flushes, then records that positions [begin, end) of the sequence are committed — a part of
+    // a job that cut the sequence (segments): a resumed job skips that part. Idempotent.
+    Result<void> mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
     void set_batch_tiles(int tiles);
     // Tiles of one batch are encoded on this many threads (default: the hardware's, at most 4).
     void set_encode_threads(int threads);
@@ -216,6 +225,8 @@ public:
     // --- reading (committed data only) ---
     Result<std::vector<RunRecord>> list_runs() const;
     Result<std::vector<StoredSequence>> list_sequences(int64_t run_id) const;
+    // The parts of the run's sequences recorded by mark_part_complete, by sequence and position.
+    Result<std::vector<StoredPart>> list_complete_parts(int64_t run_id) const;
     Result<std::vector<StoredTrack>> list_tracks(int64_t run_id) const;
     // The track's id, or an error naming the run and track.
     Result<int64_t> find_track(int64_t run_id, std::string_view name) const;

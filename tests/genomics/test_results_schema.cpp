@@ -189,15 +189,15 @@ void make_v1(const std::string& path) {
 }  // namespace
 
 // Version 2 → 3 (sequence completion for resumable jobs): a version-2 file made from a version-1 one
-// migrated by this build and then stripped of version 3's column keeps its sequences, which come
+// migrated by this build and then stripped of versions 3 and 4 keeps its sequences, which come
 // back unfinished, and a job can mark them finished.
 MS_TEST(a_version_2_database_gains_sequence_completion) {
     const std::string path = fresh_db("v2");
     make_v1(path);
-    ok(ResultsStore::open(path));   // now version 3
+    ok(ResultsStore::open(path));   // now the current version
     {
         Db d(path);
-        d.exec("ALTER TABLE sequences DROP COLUMN completed_at; PRAGMA user_version = 2;");
+        d.exec("DROP TABLE sequence_parts; ALTER TABLE sequences DROP COLUMN completed_at; PRAGMA user_version = 2;");
     }
     auto store = ok(ResultsStore::open(path));   // migrates 2 → 3
     MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
@@ -208,6 +208,37 @@ MS_TEST(a_version_2_database_gains_sequence_completion) {
     MS_CHECK(!store.mark_sequence_complete(999));
     ok(store.reopen_run(1));
     MS_CHECK(ok(store.list_runs())[0].status == ms::RunStatus::running);
+    MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+}
+
+// Version 3 → 4 (finished parts of a sequence, for resuming segmented jobs): a version-3 file keeps
+// its sequences and their completion, starts with no finished parts, and then records them —
+// idempotently, only inside the sequence, listed per run.
+MS_TEST(a_version_3_database_gains_sequence_parts) {
+    const std::string path = fresh_db("v3");
+    make_v1(path);
+    {
+        auto store = ok(ResultsStore::open(path));   // now the current version
+        ok(store.mark_sequence_complete(ok(store.list_sequences(1))[0].id));
+    }
+    {
+        Db d(path);
+        d.exec("DROP TABLE sequence_parts; PRAGMA user_version = 3;");
+    }
+    auto store = ok(ResultsStore::open(path));   // migrates 3 → 4
+    MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
+    const auto seqs = ok(store.list_sequences(1));
+    MS_CHECK(seqs.size() == 1 && seqs[0].complete);
+    MS_CHECK(ok(store.list_complete_parts(1)).empty());
+    const int64_t id = seqs[0].id, len = seqs[0].info.length;
+    ok(store.mark_part_complete(id, 0, len / 2));
+    ok(store.mark_part_complete(id, len / 2, len));
+    ok(store.mark_part_complete(id, 0, len / 2));   // again: no second row
+    MS_CHECK(ok(store.list_complete_parts(1)) == (std::vector<ms::StoredPart>{{id, 0, len / 2}, {id, len / 2, len}}));
+    MS_CHECK(ok(store.list_complete_parts(2)).empty());
+    MS_CHECK(!store.mark_part_complete(id, 0, len + 1));   // past the sequence's end
+    MS_CHECK(!store.mark_part_complete(id, 5, 5));         // empty
+    MS_CHECK(!store.mark_part_complete(999, 0, 1));        // no such sequence
     MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
 }
 
