@@ -1,6 +1,8 @@
 // `score --resume` after SIGKILL at random moments: the process is killed five times in the middle
 // of a run, resumed each time, and the final database holds exactly what an uninterrupted run
 // writes (every value bit for bit, one run, every sequence once), and passes its integrity check.
+// A segmented run killed mid-sequence resumes with exactly its finished segments skipped; Ctrl-C
+// marks a run interrupted; `embed --resume` skips the items already stored.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,14 +99,32 @@ std::map<std::string, std::vector<uint32_t>> contents(const fs::path& db) {
     return out;
 }
 
+// An empty folder for one test under the working directory, with `records` × 200 kbp of random
+// bases in genome.fa when records > 0.
+fs::path fresh_dir(const char* name, int records = 0, uint32_t seed = 0) {
+    const fs::path dir = fs::current_path() / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    if (records > 0) write_random_genome(dir / "genome.fa", records, seed);
+    return dir;
+}
+
+// Every track of every sequence of `got` bit for bit as in `want` (contents()).
+void check_same_values(const std::map<std::string, std::vector<uint32_t>>& want,
+                       const std::map<std::string, std::vector<uint32_t>>& got) {
+    MS_CHECK_EQ(got.size(), want.size());
+    for (const auto& [key, bits] : want) {
+        auto it = got.find(key);
+        MS_CHECK_MSG(it != got.end(), key << " missing after resume");
+        MS_CHECK_MSG(it != got.end() && it->second == bits, key << " differs from the uninterrupted run");
+    }
+}
+
 }  // namespace
 
 MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
-    const fs::path dir = fs::current_path() / "resume_tmp";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path dir = fresh_dir("resume_tmp", 12, 17);   // 2.4 Mbp: about 2 s for the fixture model on one core
     const fs::path fasta = dir / "genome.fa";
-    write_random_genome(fasta, 12, 17);   // 2.4 Mbp: about 2 s for the fixture model on one core
     MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "ref.db", false)), 0);
     const auto want = contents(dir / "ref.db");
 
@@ -129,24 +149,15 @@ MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
     MS_CHECK_MSG(kills >= 5, "only " << kills << " kills landed mid-run");
     const int rc = wait_exit(start_score(fasta, dir / "r.db", true));
     MS_CHECK_EQ(rc, 0);
-    const auto got = contents(dir / "r.db");
-    MS_CHECK_EQ(got.size(), want.size());
-    for (const auto& [key, bits] : want) {
-        auto it = got.find(key);
-        MS_CHECK_MSG(it != got.end(), key << " missing after resume");
-        MS_CHECK_MSG(it->second == bits, key << " differs from the uninterrupted run");
-    }
+    check_same_values(want, contents(dir / "r.db"));
 }
 
 // A segmented run (four 200 kbp records cut into 50 kbp segments) killed once some segments are
 // committed: --resume skips exactly the segments the store records as finished — not only whole
 // sequences — and the result equals an uninterrupted segmented run bit for bit.
 MS_TEST(segmented_resume_skips_finished_segments) {
-    const fs::path dir = fs::current_path() / "segment_resume_tmp";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path dir = fresh_dir("segment_resume_tmp", 4, 31);
     const fs::path fasta = dir / "genome.fa";
-    write_random_genome(fasta, 4, 31);
     auto args = [&](const fs::path& db, bool resume) {
         std::vector<std::string> a = {"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db", db.string(),
                                       "--device", "cpu", "--threads", "1", "--chunk", "4096", "--segment-length", "50000",
@@ -192,23 +203,14 @@ MS_TEST(segmented_resume_skips_finished_segments) {
     MS_CHECK_MSG(log.find(cat(", ", done, " of 16 part(s) already finished")) != std::string::npos,
                  "the resumed run did not skip the " << done << " finished segments:\n" << log);
     MS_CHECK_EQ(finished_parts(db), size_t(16));
-    const auto got = contents(db);
-    MS_CHECK_EQ(got.size(), want.size());
-    for (const auto& [key, bits] : want) {
-        auto it = got.find(key);
-        MS_CHECK_MSG(it != got.end(), key << " missing after resume");
-        MS_CHECK_MSG(it != got.end() && it->second == bits, key << " differs from the uninterrupted run");
-    }
+    check_same_values(want, contents(db));
 }
 
 // Ctrl-C: score stops between blocks, exits 130, marks its run interrupted and keeps what it
 // committed; --resume then finishes it.
 MS_TEST(ctrl_c_marks_the_run_interrupted) {
-    const fs::path dir = fs::current_path() / "sigint_tmp";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path dir = fresh_dir("sigint_tmp", 8, 29);
     const fs::path fasta = dir / "genome.fa";
-    write_random_genome(fasta, 8, 29);
     const pid_t pid = start_score(fasta, dir / "r.db", false);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     kill(pid, SIGINT);
@@ -227,9 +229,7 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
 // embed over reads, killed mid-run and resumed: the items already stored are skipped, none is
 // duplicated, and every vector equals an uninterrupted run's.
 MS_TEST(embed_resume_after_sigkill) {
-    const fs::path dir = fs::current_path() / "embed_resume_tmp";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path dir = fresh_dir("embed_resume_tmp");
     const std::string bam = (fs::path(MS_TEST_DATA_DIR) / "genomics" / "freebayes_tiny" / "NA12878.chr22.tiny.bam").string();
     auto args = [&](const fs::path& db, bool resume) {
         std::vector<std::string> a = {"embed", "--model", kModel.string(), "--reads", bam, "--db", db.string(),
