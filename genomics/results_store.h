@@ -169,7 +169,8 @@ public:
     enum class Mode { read_write, read_only };
     // Version 1: runs, sequences, tracks, tiles, predictions, embeddings. Version 2: run inputs,
     // track encodings, prediction items and classes, variants, idempotency keys. Version 3:
-    // sequence completion (resumable jobs).
+    // sequence completion (resumable jobs). Version 4: finished parts of sequences (resumable
+    // segmented jobs).
     inline static constexpr int kSchemaVersion = 4;
 
     // read_write creates the file (and the schema) when missing; read_only never writes and

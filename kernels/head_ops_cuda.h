@@ -1,8 +1,8 @@
 // The model's output head on the GPU, fused with the reductions a biologist's tracks need: the
 // final RMSNorm, the four LM-head rows of A, C, G and T, and the softmax over them, eight lanes a
-// position (a warp where rows are not 16-byte aligned). Only 16 bytes a position leave the GPU instead of the vocabulary's logits; the
-// log-likelihood of the observed base and the entropy follow from these four numbers
-// (engine/heads.h). Reference: acgt_head_ref in kernels/mamba_ops.h; test:
+// position (a warp where rows are not 16-byte aligned). Only 16 bytes a position leave the GPU
+// instead of the vocabulary's logits; the log-likelihood of the observed base and the entropy
+// follow from these four numbers (engine/heads.h). Reference: acgt_head_ref in kernels/mamba_ops.h; test:
 // tests/kernels/test_head_ops_cuda.
 #pragma once
 

@@ -406,7 +406,8 @@ int smem_optin_limit() {
 }
 
 // Raises the kernel's shared-memory limit once per device: cudaFuncSetAttribute is a driver call
-// that every lone call otherwise paid while the GPU waited.
+// that every lone call otherwise paid while the GPU waited. (A cudaDeviceReset would drop the
+// setting behind this flag; nothing in MambaScope resets a device.)
 template <typename T, bool kAsync>
 cudaError_t allow_smem() {
     static std::atomic<uint64_t> done{0};
