@@ -1,7 +1,7 @@
 // The fused ACGT head; see kernels/head_ops_cuda.h.
 #include "kernels/head_ops_cuda.h"
 
-#include <cstdint>
+#include "kernels/scan_device.cuh"   // aligned()
 
 namespace ms::cuda {
 
@@ -72,8 +72,6 @@ __global__ void acgt_head_kernel(int rows, int n, const float* __restrict__ x, c
     reinterpret_cast<float4*>(probs)[row] = make_float4(e[0] * rz, e[1] * rz, e[2] * rz, e[3] * rz);
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 }  // namespace
 
 cudaError_t acgt_head(int rows, int n, const float* x, const float* norm_weight, float eps, const float* w4,
@@ -81,7 +79,8 @@ cudaError_t acgt_head(int rows, int n, const float* x, const float* norm_weight,
     if (rows < 0 || n <= 0 || !x || !norm_weight || !w4 || !probs) return cudaErrorInvalidValue;
     if (rows == 0) return cudaSuccess;
     constexpr int kThreads = 256;
-    if (n % 4 == 0 && aligned16(x) && aligned16(norm_weight) && aligned16(w4) && (!hidden || aligned16(hidden))) {
+    if (aligned(x, {n}, 16, 4) && aligned(norm_weight, {}, 16, 4) && aligned(w4, {n}, 16, 4) &&
+        (!hidden || aligned(hidden, {n}, 16, 4))) {
         constexpr int kG = 8;
         const unsigned blocks = unsigned((int64_t(rows) * kG + kThreads - 1) / kThreads);
         acgt_head_kernel<4, kG><<<blocks, kThreads, 0, stream>>>(rows, n, x, norm_weight, eps, w4, probs, hidden);

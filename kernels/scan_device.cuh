@@ -1,11 +1,13 @@
 // Device helpers shared by the selective-scan kernels (kernels/selective_scan*.cu): conversions,
-// special-function math, softplus and SiLU, asynchronous global → shared copies, and the host-side
-// row-alignment check (also used by kernels/mixer_ops.cu). Included only by .cu files.
+// special-function math, softplus and SiLU, asynchronous global → shared copies, and on the host
+// side the row-alignment checks (also used by kernels/mixer_ops.cu) and the shared-memory opt-in.
+// Included only by .cu files.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 
@@ -82,6 +84,36 @@ inline bool uz_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
 }
 inline bool y_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
     return aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, bytes, esz);
+}
+
+// Host side: the largest dynamic shared memory a block of the current device may opt in to (0 when
+// the device cannot be asked), asked once per device — selective_scan() consults it on every call.
+inline int smem_optin_limit() {
+    constexpr int kDevs = 64;
+    static std::atomic<int> limits[kDevs];
+    int dev = 0, limit = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+    if (dev < kDevs && (limit = limits[dev].load(std::memory_order_relaxed)) != 0) return limit;
+    if (cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess) return 0;
+    if (dev < kDevs) limits[dev].store(limit, std::memory_order_relaxed);
+    return limit;
+}
+
+// Host side: lets `Kernel` take `bytes` of dynamic shared memory (above 48 KiB a kernel must opt
+// in), once per device: cudaFuncSetAttribute is a driver call that every lone short call otherwise
+// paid while the GPU waited. (A cudaDeviceReset would drop the setting behind this flag; nothing in
+// MambaScope resets a device.)
+template <auto Kernel>
+cudaError_t allow_smem(int bytes) {
+    static std::atomic<uint64_t> done{0};
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e != cudaSuccess) return e;
+    const uint64_t bit = dev < 64 ? uint64_t(1) << dev : 0;
+    if (done.load(std::memory_order_acquire) & bit) return cudaSuccess;
+    e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (e == cudaSuccess) done.fetch_or(bit, std::memory_order_release);
+    return e;
 }
 
 // Four consecutive elements (states of a B or C row, positions of a channel row) as floats.

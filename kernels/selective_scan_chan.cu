@@ -322,12 +322,9 @@ __global__ void __launch_bounds__(Shape<T, NSG, PW>::kThreads, 1) scan_chan_kern
 template <typename T, int NSG, int PW>
 cudaError_t launch(const ScanProblem& p, Aligned al, cudaStream_t stream) {
     using Sh = Shape<T, NSG, PW>;
-    auto* kernel = &scan_chan_kernel<T, NSG, PW>;
-    // Above 48 KiB of dynamic shared memory a kernel must opt in (per device; cheap to repeat).
-    const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Sh::kSmem);
-    if (e != cudaSuccess) return e;
+    if (const cudaError_t e = allow_smem<&scan_chan_kernel<T, NSG, PW>>(Sh::kSmem); e != cudaSuccess) return e;
     const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
-    kernel<<<grid, Sh::kThreads, Sh::kSmem, stream>>>(p, al);
+    scan_chan_kernel<T, NSG, PW><<<grid, Sh::kThreads, Sh::kSmem, stream>>>(p, al);
     return cudaGetLastError();
 }
 
@@ -353,10 +350,8 @@ cudaError_t dispatch(const ScanProblem& p, Aligned al, int limit, bool run, cuda
 }
 
 cudaError_t select(const ScanProblem& p, bool run, cudaStream_t stream) {
-    int dev = 0, limit = 48 * 1024;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
-        return cudaErrorNotSupported;
+    const int limit = smem_optin_limit();
+    if (limit == 0) return cudaErrorNotSupported;
     const size_t esz = p.act == ActType::F32 ? 4 : 2;
     Aligned al;
     al.chan = uz_rows_aligned(p, 16, esz);

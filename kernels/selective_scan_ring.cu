@@ -22,8 +22,6 @@
 // Test: tests/kernels/test_selective_scan_cuda; timing: tests/kernels/bench_selective_scan.
 #include "kernels/scan_device.cuh"
 #include "kernels/selective_scan_ring.h"
-
-#include <atomic>
 #ifndef MS_RING_WARPS
 #define MS_RING_WARPS 12
 #endif
@@ -392,35 +390,6 @@ __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
         if (t0 + k < p.T) w[(int64_t(b) * p.T + t0 + k) * kBCRow + lane] = v[k];
 }
 
-// The largest dynamic shared memory a block of the current device may opt in to, asked once per
-// device (selective_scan() asks on every call).
-int smem_optin_limit() {
-    constexpr int kDevs = 64;
-    static std::atomic<int> limits[kDevs];
-    int dev = 0, limit = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
-    if (dev < kDevs && (limit = limits[dev].load(std::memory_order_relaxed)) != 0) return limit;
-    if (cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess) return 0;
-    if (dev < kDevs) limits[dev].store(limit, std::memory_order_relaxed);
-    return limit;
-}
-
-// Raises the kernel's shared-memory limit once per device: cudaFuncSetAttribute is a driver call
-// that every lone call otherwise paid while the GPU waited. (A cudaDeviceReset would drop the
-// setting behind this flag; nothing in MambaScope resets a device.)
-template <typename T, bool kAsync>
-cudaError_t allow_smem() {
-    static std::atomic<uint64_t> done{0};
-    int dev = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e != cudaSuccess) return e;
-    const uint64_t bit = dev < 64 ? uint64_t(1) << dev : 0;
-    if (done.load(std::memory_order_acquire) & bit) return cudaSuccess;
-    e = cudaFuncSetAttribute(&scan_ring_kernel<T, kAsync>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem_bytes<T>()));
-    if (e == cudaSuccess) done.fetch_or(bit, std::memory_order_release);
-    return e;
-}
-
 // The host's work first, then the two launches back to back: a single call at L = 4,096 (GPU idle
 // before it) otherwise left the GPU waiting between the conversion and the scan while the host
 // checked alignment and set the kernel's shared-memory limit.
@@ -429,7 +398,8 @@ cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const size_t v = 4 * sizeof(T);   // a lane's four positions
     const bool chan = uz_rows_aligned(p, v, sizeof(T)), vec_y = y_rows_aligned(p, v, sizeof(T));
     auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
-    cudaError_t e = chan ? allow_smem<T, true>() : allow_smem<T, false>();
+    const cudaError_t e = chan ? allow_smem<&scan_ring_kernel<T, true>>(int(smem_bytes<T>()))
+                               : allow_smem<&scan_ring_kernel<T, false>>(int(smem_bytes<T>()));
     if (e != cudaSuccess) return e;
     constexpr int per_block = kBCWarps * kBCRun;
     bc_to_f32_kernel<T><<<dim3(unsigned((p.T + per_block - 1) / per_block), unsigned(p.batch)), 32 * kBCWarps, 0, stream>>>(p, w);
