@@ -101,6 +101,12 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
     d.path = path;
     d.tmp = cat(path, ".tmp-", ::getpid());
     d.chroms = std::move(chroms);
+    // Created here first: when libBigWig cannot open a file for writing it frees its half-built
+    // handle twice and crashes (seen with a missing or read-only folder), so it is only ever
+    // handed a file that already exists and is writable.
+    const int fd = ::open(d.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
+    ::close(fd);
     d.file.reset(bwOpen(d.tmp.c_str(), nullptr, "w"));
     if (!d.file) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
     if (bwCreateHdr(d.file.get(), max_zooms) != 0)

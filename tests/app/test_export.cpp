@@ -425,6 +425,10 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     o.region = "rec1:1";
     expect_error(o, "no values to write");
     o.region.clear();
+    // A folder that does not exist: libBigWig crashed on its own failure path (found in review).
+    ExportOptions m = o;
+    m.out = (database().dir / "no-such-folder" / "x.bw").string();
+    expect_error(m, "cannot create bigWig '" + m.out + "': No such file or directory");
     o.format = "npy";
     expect_error(o, "--format npy does not fit --track; use bigwig, bedgraph or bed");
     o.format = "bed";
