@@ -253,7 +253,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         out_q.close();
     };
     const int dm = model->config.d_model;
-    std::atomic<int64_t> items{0}, bases{0};
+    std::atomic<int64_t> items{0}, bases{0}, empty_reads{0};
     // A FASTA's items can be counted from the record lengths (progress with an ETA); reads cannot
     // without reading the file through once more.
     int64_t total_items = -1;
@@ -296,6 +296,12 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             }
         } else {
             r = each_read(o, [&](const std::string& name, const std::string& seq) {
+                // A record without bases (SEQ '*' in SAM, an empty FASTQ read) has nothing to
+                // classify or embed: counted and reported, not run.
+                if (seq.empty()) {
+                    ++empty_reads;
+                    return Result<void>{};
+                }
                 return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
             }, control);
         }
@@ -368,6 +374,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             r = out.error();
             break;
         }
+        if (out->embeddings.size() < size_t(dm)) {   // empty reads are skipped above, FASTA records are never empty
+            r = make_error("item '", it->name, "' has no bases to pool");
+            break;
+        }
         std::vector<float> probs = head ? classify(*head, out->embeddings.data(), dm) : std::vector<float>();
         std::vector<float> embedding =
             store_embeddings ? std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm) : std::vector<float>();
@@ -398,6 +408,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
+    if (empty_reads) outcome.summary += cat("; ", empty_reads.load(), " reads without bases skipped");
     outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ",
                          head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;

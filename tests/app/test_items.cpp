@@ -212,6 +212,26 @@ MS_TEST(embed_reads_keeps_mates_apart) {
     MS_CHECK_EQ(counts->embeddings, int64_t(3327));
 }
 
+MS_TEST(reads_without_bases_are_skipped) {
+    // An empty FASTQ read between two others: it crashed the job (nothing to pool) and left the
+    // run marked running (found in review).
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, model_with_head(dir));
+    o.fasta.clear();
+    o.reads = (dir / "reads.fq").string();
+    std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@empty\n\n+\n\n@r2\nGGGTTTAAAC\n+\nIIIIIIIIII\n";
+    MS_CHECK_EQ(cmd_items(o, ItemJob::classify, "test"), 0);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    const auto runs = *db->list_runs();
+    MS_CHECK_EQ(runs.size(), size_t(1));
+    MS_CHECK(runs[0].status == RunStatus::finished);
+    PredictionQuery q;
+    q.run_id = runs[0].id;
+    const auto preds = *db->query_predictions(q);
+    MS_CHECK_EQ(preds.size(), size_t(2));
+    MS_CHECK_EQ(preds[0].p.item + " " + preds[1].p.item, std::string("r1 r2"));
+}
+
 MS_TEST(bad_input_is_refused_before_a_run_starts) {
     const fs::path dir = scratch();
     ItemJobOptions o = base_options(dir, kFixture);
