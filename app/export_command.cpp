@@ -8,6 +8,7 @@
 #include "app/export_source.h"
 #include "app/export_tables.h"
 #include "app/export_tracks.h"
+#include "common/atomic_file.h"
 
 namespace ms {
 
@@ -65,6 +66,7 @@ Result<std::string> run_export(const ExportOptions& o) {
     const int whats = int(!o.track.empty()) + int(o.predictions) + int(o.embeddings) + int(o.variants);
     if (whats != 1)
         return make_error("say what to export: one of --track NAME, --predictions, --embeddings, --variants");
+    MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
     std::string format;
     MS_ASSIGN(format, resolve_format(o));
     const bool gz_name = ends_with(o.out, ".gz");

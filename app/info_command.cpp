@@ -60,6 +60,8 @@ int cmd_info(InfoCommandOptions o) {
     silence_htslib_messages();
     const bool json = o.json, buffered = o.json || !o.output.empty();
     const std::vector<std::string>& paths = o.paths;
+    for (const std::string& path : paths)
+        if (auto r = refuse_overwriting_inputs(o.output, {path}); !r) return fail(r.error().message);
     std::string report = json ? "[" : "";
     for (size_t i = 0; i < paths.size(); ++i) {
         const std::string& path = paths[i];

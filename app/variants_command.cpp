@@ -13,6 +13,7 @@
 #include "app/digests.h"
 #include "app/effect_engine.h"
 #include "app/variant_effects.h"
+#include "common/atomic_file.h"
 #include "common/version.h"
 #include "genomics/results_store.h"
 #include "genomics/vcf.h"
@@ -82,6 +83,7 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
 
 Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
+    MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db}));
     auto fasta = FastaFile::open(o.fasta);
     if (!fasta) return make_error(fasta.error().message);
     auto reader = VcfReader::open(o.vcf);

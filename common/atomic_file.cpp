@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <unistd.h>
 
 namespace ms {
@@ -42,6 +43,17 @@ Result<void> AtomicFile::commit() {
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
         return make_error("cannot move the finished file into place at '", path_, "': ", std::strerror(errno));
     committed_ = true;
+    return {};
+}
+
+Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs) {
+    if (output.empty()) return {};
+    for (const std::string& input : inputs) {
+        std::error_code ec;
+        if (!input.empty() && std::filesystem::equivalent(output, input, ec) && !ec)
+            return make_error("the output '", output, "' is the input '", input,
+                              "': writing it would replace the input; choose another output path");
+    }
     return {};
 }
 

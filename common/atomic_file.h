@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 
 #include "common/error.h"
@@ -27,5 +28,10 @@ private:
     std::FILE* f_ = nullptr;
     bool committed_ = false;
 };
+
+// Refuses `output` when it is the same file as one of `inputs` (by device and inode, whatever
+// the paths say): the rename into place would replace the input (a results database exported
+// over itself, a FASTA given as --out). Empty and missing paths never match.
+Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs);
 
 }  // namespace ms

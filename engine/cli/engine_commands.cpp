@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "common/atomic_file.h"
 #include "common/npy.h"
 #include "engine/backend_registry.h"
 #include "engine/cpu_backend.h"
@@ -80,6 +81,9 @@ int cmd_model_info(const std::string& dir) {
 
 int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     if (o.logits.empty() && o.hidden.empty()) return fail("forward: nothing to write; give --logits and/or --hidden");
+    for (const std::string& out : {o.logits, o.hidden})
+        if (auto r = refuse_overwriting_inputs(out, {o.fasta}); !r) return fail(r.error().message);
+    if (!o.logits.empty() && o.logits == o.hidden) return fail("forward: --logits and --hidden name the same file '" + o.logits + "'");
     auto model = Model::load(o.model);
     if (!model) return fail(model.error().message);
     auto rec = load(o.fasta, o.record);

@@ -97,3 +97,19 @@ ms_cli_bad(gff3_zero_start "GFF3 '.*/zero_start\\.gff3' line 2: start '0' is not
 # Not a genomics file at all.
 file(WRITE "${bad}/notes.txt" "meeting notes, not a genome\n")
 ms_cli_bad(unknown_file_type "'.*/notes\\.txt' is not a file MambaScope reads: expected FASTA, FASTQ, SAM/BAM/CRAM, VCF/BCF, BED or GFF3" "${bad}/notes.txt")
+
+# An output that is one of the inputs is refused before anything is written (a results database
+# exported over itself, a FASTA given as the output, found in review); the input stays as it was.
+function(ms_cli_output_over_input name victim)
+  add_test(NAME cli_bad_output_over_input_${name} COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
+           "-DREGEX=error: the output '[^']*${victim}' is the input '[^']*${victim}': writing it would replace the input"
+           "-DUNCHANGED=${bad}/${victim}" "-DORIGINAL=${tiny}/q.fa" "-DARGS=${ARGN}" -P "${CMAKE_CURRENT_SOURCE_DIR}/run_cli.cmake")
+  set_tests_properties(cli_bad_output_over_input_${name} PROPERTIES LABELS unit ENVIRONMENT "CLI=${cli}")
+endfunction()
+ms_cli_output_over_input(info victim_info.fa info ${bad}/victim_info.fa -o ${bad}/victim_info.fa)
+ms_cli_output_over_input(export victim_export.db export --db ${bad}/victim_export.db --track loglik --out ${bad}/victim_export.db)
+ms_cli_output_over_input(forward victim_forward.fa forward --model ${PROJECT_SOURCE_DIR}/resources/models/mambascope-dna-small --fasta ${bad}/victim_forward.fa --logits ${bad}/victim_forward.fa)
+ms_cli_output_over_input(mutagenesis victim_mut.fa mutagenesis --fasta ${bad}/victim_mut.fa --region q:1-10 --db ${bad}/mut.db
+                         --out ${bad}/victim_mut.fa)
+ms_cli_output_over_input(variants victim_var.vcf variants --fasta ${tiny}/q.fa --vcf ${bad}/victim_var.vcf --db ${bad}/var.db
+                         --out ${bad}/victim_var.vcf)

@@ -1,8 +1,12 @@
 # Runs $ENV{CLI} with ARGS; fails unless the exit code is EXPECT_RC and stdout+stderr match REGEX.
 # Optional: ABSENT, a file that must not exist afterwards (no partial output); ONE_ERROR_LINE, stderr
-# must be exactly one line starting with "error: ".
+# must be exactly one line starting with "error: "; UNCHANGED, a file copied from ORIGINAL before the
+# run that must still equal it afterwards (an input the command must not write over).
 if(ABSENT)
   file(REMOVE "${ABSENT}")
+endif()
+if(UNCHANGED)
+  configure_file("${ORIGINAL}" "${UNCHANGED}" COPYONLY)
 endif()
 execute_process(COMMAND "$ENV{CLI}" ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(all "${out}${err}")
@@ -12,6 +16,13 @@ if(NOT rc STREQUAL EXPECT_RC)
 endif()
 if(ABSENT AND EXISTS "${ABSENT}")
   message(FATAL_ERROR "'${ABSENT}' was left behind; output:\n${all}")
+endif()
+if(UNCHANGED)
+  file(SHA256 "${UNCHANGED}" after)
+  file(SHA256 "${ORIGINAL}" before)
+  if(NOT after STREQUAL before)
+    message(FATAL_ERROR "'${UNCHANGED}' was changed; output:\n${all}")
+  endif()
 endif()
 if(ONE_ERROR_LINE AND NOT err MATCHES "^error: [^\n]*\n$")
   message(FATAL_ERROR "expected exactly one 'error: ...' line on stderr, got:\n${err}")
