@@ -94,8 +94,9 @@ Result<std::vector<FaiLine>> read_fai(const std::string& fai) {
 }
 
 // An existing .fai must describe this FASTA: for a plain file each record's bases must lie inside
-// the file and follow its own '>' header line. (A stale index makes faidx return the wrong bases
-// without any error.)
+// the file, follow its own '>' header line and end where the record ends (its last line, then the
+// next header or the end of the file). A stale index makes faidx return the wrong bases without any
+// error: another file's offsets, or a record that has grown since (its new bases silently dropped).
 Result<void> check_fai_matches(const std::string& fasta, const std::string& fai, int64_t file_size) {
     auto lines_r = read_fai(fai);
     if (!lines_r) return lines_r.error();
@@ -108,10 +109,24 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     std::ifstream in(fasta, std::ios::binary);
     if (!in) return make_error("cannot open FASTA '", fasta, "': ", std::strerror(errno));
     for (const FaiLine& f : lines) {
+        // Just past the last base: a record whose length is a whole number of lines ends before
+        // its last line's terminator (which a file without a final newline does not have).
         const int64_t full = f.length / f.line_bases, rest = f.length % f.line_bases;
-        const int64_t end = f.offset + full * f.line_width + rest;
+        const int64_t end = rest ? f.offset + full * f.line_width + rest : f.offset + (full - 1) * f.line_width + f.line_bases;
         if (end > file_size)
             return mismatch(f, cat("would end at byte ", end, ", past the end of the file (", file_size, " bytes)"));
+        if (f.length > 0 && end < file_size) {
+            // The bases must stop here: line ends (blank lines allowed), then a header or the end.
+            char after[256];
+            in.seekg(end);
+            in.read(after, sizeof after);
+            const std::streamsize got = in.gcount();
+            in.clear();
+            std::streamsize k = 0;
+            while (k < got && (after[k] == '\n' || after[k] == '\r')) ++k;
+            if (k == 0 || (k < got && after[k] != '>'))
+                return mismatch(f, cat("has more bases than its ", f.length, " (byte ", end, " continues the sequence)"));
+        }
         const int64_t window = std::min<int64_t>(f.offset, int64_t(f.name.size()) + 4096);
         std::string before(size_t(window), '\0');
         in.seekg(f.offset - window);

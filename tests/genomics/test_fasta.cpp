@@ -46,12 +46,51 @@ MS_TEST(fasta_record_longer_than_int_keeps_its_length) {
     const int64_t length = (int64_t(1) << 32) + 16;
     { std::ofstream(path) << ">huge\n"; }
     fs::resize_file(path, uintmax_t(6 + length + 1));   // header, bases, final newline
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(6 + length);
+        f.put('\n');
+    }
     { std::ofstream(path + ".fai") << "huge\t" << length << "\t6\t" << length << "\t" << length + 1 << "\n"; }
     auto fa = ms::FastaFile::open(path);
     MS_CHECK_MSG(fa.ok(), fa.error().message);
     MS_CHECK_EQ(fa->records().size(), size_t(1));
     MS_CHECK_EQ(fa->records()[0].length, length);
     fs::remove(path);
+    fs::remove(path + ".fai");
+}
+
+// A file without a final newline whose last record fills its last line exactly (any one-line
+// record written without a newline): the index check counted a terminator the file does not have
+// and refused a valid FASTA (found in review).
+MS_TEST(fasta_without_final_newline_opens) {
+    for (const char* text : {">a\nACGTACGTAC", ">a\nACGTA\nCGTAC", ">x\nGG\n>a\nACGTA\nCGTAC", ">a\r\nACGTA\r\nCGTAC"}) {
+        const std::string path = scratch("nonl.fa");
+        fs::remove(path + ".fai");
+        { std::ofstream(path, std::ios::binary) << text; }
+        for (int pass = 0; pass < 2; ++pass) {   // building the index, then checking the one built
+            auto fa = ms::FastaFile::open(path);
+            MS_CHECK_MSG(fa.ok(), fa.error().message);
+            MS_CHECK_EQ(*fa->fetch_all("a"), std::string("ACGTACGTAC"));
+        }
+    }
+}
+
+// An index newer than its FASTA but describing a shorter record (the record grew after indexing):
+// trusted, it silently dropped the new bases (found in review).
+MS_TEST(fasta_index_of_a_shorter_record_is_refused) {
+    const std::string path = scratch("grown.fa");
+    { std::ofstream(path) << ">a\nACGTACGTAC\nACGTA\n>b\nGGGG\n"; }
+    { std::ofstream(path + ".fai") << "a\t8\t3\t10\t11\nb\t4\t23\t4\t5\n"; }
+    auto fa = ms::FastaFile::open(path);
+    MS_CHECK(!fa.ok());
+    MS_CHECK_MSG(fa.error().message.find("record 'a' has more bases than its 8 (byte 11 continues the sequence)") !=
+                     std::string::npos, fa.error().message);
+    { std::ofstream(path + ".fai") << "a\t10\t3\t10\t11\nb\t4\t23\t4\t5\n"; }   // a line short
+    fa = ms::FastaFile::open(path);
+    MS_CHECK(!fa.ok());
+    MS_CHECK_MSG(fa.error().message.find("record 'a' has more bases than its 10 (byte 13 continues") != std::string::npos,
+                 fa.error().message);
     fs::remove(path + ".fai");
 }
 
