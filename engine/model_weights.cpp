@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <set>
+#include <string>
 
 namespace ms {
 
@@ -27,7 +28,22 @@ public:
                 return make_error("tensor '", name, "' holds NaN or Inf at element ", i, " (in ", t->file, ")");
         }
         dtypes_.insert(t->dtype);
+        used_.insert(name);
         return v;
+    }
+
+    // Every tensor of a layer block must be one the config reads: a checkpoint with more layers
+    // (or other per-layer tensors) than config.json describes would otherwise run as a smaller
+    // model without a word — under the same weights checksum.
+    Result<void> check_layers_used(int n_layer) const {
+        for (const std::string& name : store_.names()) {
+            if (name.rfind("backbone.layers.", 0) != 0 || used_.count(name)) continue;
+            const TensorView* t = store_.find(name);
+            return make_error("tensor '", name, "' is not part of the model config.json describes (", n_layer,
+                              " layers, 0 to ", n_layer - 1, "): the config does not match these weights (in ",
+                              t ? t->file : store_.description(), ")");
+        }
+        return {};
     }
 
     // A tensor the config says exists only when `present`; empty otherwise.
@@ -44,6 +60,7 @@ public:
 private:
     const TensorStore& store_;
     std::set<DType> dtypes_;
+    std::set<std::string> used_;
 };
 
 
@@ -97,6 +114,7 @@ Result<ModelWeights> load_model_weights(const ModelConfig& config, const TensorS
         MS_ASSIGN(head.bias, loader.load(h.name + ".bias", {n}));
         w.classifiers.push_back(std::move(head));
     }
+    MS_TRY(loader.check_layers_used(config.n_layer));
     w.stored_dtype = loader.stored_dtype();
     return w;
 }

@@ -278,6 +278,16 @@ MS_TEST(model_weights_rejects_broken_models) {
         {"wrong_layout", hf_config(),
          [](Tensors& ts) { tensor(ts, "backbone.embeddings.weight").name = "backbone.embedding.weight"; },
          "tensor 'backbone.embeddings.weight' is missing from model.safetensors", false},
+        // A config that names fewer layers than the checkpoint holds ran as a smaller model
+        // without a word (found in review); so would a per-layer tensor the config does not read.
+        {"extra_layer", hf_config(),
+         [](Tensors& ts) { ts.push_back(make("backbone.layers.2.mixer.D", {16}, 7)); },
+         "tensor 'backbone.layers.2.mixer.D' is not part of the model config.json describes (2 layers, 0 to 1): the "
+         "config does not match these weights", true},
+        {"unknown_layer_tensor", hf_config(),
+         [](Tensors& ts) { ts.push_back(make("backbone.layers.0.mixer.dt_norm.weight", {2}, 8)); },
+         "tensor 'backbone.layers.0.mixer.dt_norm.weight' is not part of the model config.json describes (2 layers, 0 "
+         "to 1): the config does not match these weights", true},
         {"ssm_shape", ssm,
          [](Tensors& ts) {
              tensor(ts, "backbone.layers.0.mixer.x_proj.weight") = make("backbone.layers.0.mixer.x_proj.weight", {8, 16}, 3);
