@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 
 #include "app/cli_examples.h"
 #include "app/cli_reference.h"
@@ -71,26 +72,32 @@ int main(int argc, char** argv) {
         std::fputs(ms::version_report("mambascope-cli").c_str(), stdout);
         return 0;
     }
-    if (*reference) return ms::cmd_reference(app, reference_opts);
-    if (*info) return ms::cmd_info(info_opts);
-    if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
-    if (*bench) return ms::cmd_bench(bench_opts);
-    if (*export_cmd) return ms::cmd_export(export_opts);
     auto command_line = [&] {
         std::string c;
         for (int i = 0; i < argc; ++i) c += (i ? " " : "") + std::string(argv[i]);
         return c;
     };
-    if (*merge) return ms::cmd_merge(merge_opts, command_line());
-    if (*variants) return ms::cmd_variants(variants_opts, command_line());
-    if (*mutagenesis) return ms::cmd_mutagenesis(mutagenesis_opts, command_line());
-    if (*embed) return ms::cmd_items(embed_opts, ms::ItemJob::embed, command_line());
-    if (*classify) return ms::cmd_items(classify_opts, ms::ItemJob::classify, command_line());
-    if (*score) {
-        std::string command;
-        for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
-        return ms::cmd_score(score_opts, command);
+    auto dispatch = [&]() -> int {
+        if (*reference) return ms::cmd_reference(app, reference_opts);
+        if (*info) return ms::cmd_info(info_opts);
+        if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
+        if (*bench) return ms::cmd_bench(bench_opts);
+        if (*export_cmd) return ms::cmd_export(export_opts);
+        if (*merge) return ms::cmd_merge(merge_opts, command_line());
+        if (*variants) return ms::cmd_variants(variants_opts, command_line());
+        if (*mutagenesis) return ms::cmd_mutagenesis(mutagenesis_opts, command_line());
+        if (*embed) return ms::cmd_items(embed_opts, ms::ItemJob::embed, command_line());
+        if (*classify) return ms::cmd_items(classify_opts, ms::ItemJob::classify, command_line());
+        if (*score) return ms::cmd_score(score_opts, command_line());
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    };
+    // Running out of memory (a --chunk or --batch too large for the machine) ends the job with a
+    // message rather than std::terminate's.
+    try {
+        return dispatch();
+    } catch (const std::bad_alloc&) {
+        return ms::fail("out of memory: the job needs more memory than this machine could give; a smaller --chunk "
+                        "or --batch needs less");
     }
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
 }

@@ -171,6 +171,13 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     control.note(choice->note);
     SessionOptions so;
     so.chunk = o.chunk;
+    if (fa) {   // no item is longer than a window or a record: a larger chunk only sizes unused buffers
+        int64_t longest = 1;
+        for (const SequenceRecord& rec : fa->records())
+            if (!region || rec.name == region->contig) longest = std::max(longest, region ? region->length() : rec.length);
+        if (o.window > 0) longest = std::min(longest, o.window);
+        so.chunk = int(std::min<int64_t>(o.chunk, longest));
+    }
     so.precision = *precision;
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item

@@ -118,8 +118,13 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     const size_t all_parts = parts.size();
     if (!o.shard.empty()) parts = shard_parts(parts, shard_i, shard_n);
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // A chunk longer than every part would only size buffers nothing fills (--chunk 4Mi over a
+    // 2 kbp region took 24 GB); each feed runs min(chunk, what is left) either way, so the numbers
+    // do not change.
+    int64_t longest = 1;
+    for (const ScorePart& p : parts) longest = std::max(longest, p.region.length() + p.warmup_before + p.warmup_after);
     SessionOptions so;
-    so.chunk = o.chunk;
+    so.chunk = int(std::min<int64_t>(o.chunk, longest));
     so.precision = *precision;
     so.scores = true;
     struct LaneEngine {

@@ -94,7 +94,7 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     auto precision = parse_precision(o.precision);
     if (!precision) return fail(precision.error().message);
     SessionOptions so;
-    so.chunk = o.chunk;
+    so.chunk = int(std::min<int64_t>(o.chunk, std::max<int64_t>(1, int64_t(rec->sequence.size()))));   // no buffer past the record
     so.precision = *precision;
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();

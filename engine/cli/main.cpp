@@ -2,6 +2,7 @@
 // only kernels/ and engine/ build, such as the GPU test machine. Users run mambascope-cli.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <new>
 
 #include "common/version.h"
 #include "engine/backend_registry.h"
@@ -31,9 +32,17 @@ int main(int argc, char** argv) {
                     ms::backends_report().c_str());
         return 0;
     }
-    if (*info) return ms::cmd_model_info(info_dir);
-    if (*forward) return ms::cmd_forward(fwd, ms::read_plain_fasta_record);
-    if (*bench) return ms::cmd_bench(bench_opts);
+    // Running out of memory (a --chunk too large for the machine) ends the command with a message
+    // rather than std::terminate's.
+    try {
+        if (*info) return ms::cmd_model_info(info_dir);
+        if (*forward) return ms::cmd_forward(fwd, ms::read_plain_fasta_record);
+        if (*bench) return ms::cmd_bench(bench_opts);
+    } catch (const std::bad_alloc&) {
+        std::fputs("error: out of memory: the command needs more memory than this machine could give; a smaller --chunk "
+                   "needs less\n", stderr);
+        return 1;
+    }
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }
