@@ -8,6 +8,7 @@
 #include "app/export_source.h"
 #include "app/export_tables.h"
 #include "app/export_tracks.h"
+#include "app/interrupt.h"
 #include "common/atomic_file.h"
 
 namespace ms {
@@ -141,10 +142,11 @@ Result<std::string> run_export(const ExportOptions& o) {
 }
 
 int cmd_export(const ExportOptions& o) {
+    InterruptScope interrupt;   // Ctrl-C or SIGTERM: the writers stop and remove their temporary file
     auto r = run_export(o);
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
-        return 1;
+        return interrupted() ? 130 : 1;
     }
     std::printf("%s\n", r->c_str());
     return 0;

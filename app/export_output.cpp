@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "app/interrupt.h"
+
 namespace ms {
 
 namespace {
@@ -26,6 +28,9 @@ Result<TextOutput> TextOutput::create(const std::string& path, bool bgzip) {
 }
 
 Result<void> TextOutput::drain() {
+    // Every text export passes here about once a MiB: the place to stop on Ctrl-C or SIGTERM (the
+    // temporary file goes with this output; an earlier file of the name stays).
+    if (interrupted()) return make_error("interrupted; '", path_, "' was not written");
     if (buffer_.empty()) return {};
     if (gz_)
         MS_TRY(gz_->write(buffer_));

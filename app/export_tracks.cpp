@@ -6,6 +6,7 @@
 #include <span>
 
 #include "app/export_output.h"
+#include "app/interrupt.h"
 #include "genomics/bigwig_writer.h"
 
 namespace ms {
@@ -36,6 +37,8 @@ std::vector<Span> spans(const ExportSource& src) {
 Result<void> for_each_block(const ExportSource& src, int64_t track_id, const Span& sp,
                             const std::function<Result<void>(int64_t, std::span<const float>)>& fn) {
     for (int64_t b = sp.begin; b < sp.end; b += kReadBlock) {
+        // Every track export (bigWig, bedGraph, BED) reads through here a block at a time.
+        if (interrupted()) return make_error("interrupted; the export was not written");
         const int64_t e = std::min(sp.end, b + kReadBlock);
         std::vector<float> v;
         MS_ASSIGN(v, src.store.read_values(track_id, sp.seq->id, b, e));

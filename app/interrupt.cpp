@@ -4,16 +4,20 @@ namespace ms {
 
 namespace {
 std::atomic<bool> g_flag{false};
-extern "C" void ms_on_sigint(int) { g_flag = true; }   // lock-free atomic store: async-signal-safe
+extern "C" void ms_on_interrupt(int) { g_flag = true; }   // lock-free atomic store: async-signal-safe
 }  // namespace
 
 std::atomic<bool>& interrupted() { return g_flag; }
 
-SigintScope::SigintScope() {
+InterruptScope::InterruptScope() {
     g_flag = false;
-    previous_ = std::signal(SIGINT, ms_on_sigint);
+    previous_int_ = std::signal(SIGINT, ms_on_interrupt);
+    previous_term_ = std::signal(SIGTERM, ms_on_interrupt);
 }
 
-SigintScope::~SigintScope() { std::signal(SIGINT, previous_); }
+InterruptScope::~InterruptScope() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+}
 
 }  // namespace ms

@@ -1,6 +1,7 @@
-// Ctrl-C for long jobs: while a SigintScope lives, SIGINT sets a flag the job's stages poll, so the
-// job stops between blocks, commits what it has, and marks its run interrupted instead of dying
-// half-way through a write.
+// Ctrl-C (SIGINT) and SIGTERM (what a cluster scheduler sends at a job's time limit) for long jobs
+// and exports: while an InterruptScope lives, either signal sets a flag the job's stages poll, so
+// the job stops between blocks, commits what it has and marks its run interrupted, and an export
+// removes its unfinished temporary file, instead of dying half-way through a write.
 #pragma once
 
 #include <atomic>
@@ -8,18 +9,19 @@
 
 namespace ms {
 
-// The flag SIGINT sets.
+// The flag SIGINT and SIGTERM set.
 std::atomic<bool>& interrupted();
 
-class SigintScope {
+class InterruptScope {
 public:
-    SigintScope();    // clears the flag and installs the handler
-    ~SigintScope();   // restores the previous handler
-    SigintScope(const SigintScope&) = delete;
-    SigintScope& operator=(const SigintScope&) = delete;
+    InterruptScope();    // clears the flag and installs the handler for both signals
+    ~InterruptScope();   // restores the previous handlers
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
 
 private:
-    void (*previous_)(int);
+    void (*previous_int_)(int);
+    void (*previous_term_)(int);
 };
 
 }  // namespace ms

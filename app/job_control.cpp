@@ -37,7 +37,7 @@ std::string describe(const JobProgress& p) {
 }
 
 int run_cli_job(bool quiet, const std::function<Result<JobOutcome>(const JobControl&)>& job) {
-    SigintScope sigint;
+    InterruptScope interrupt;
     ProgressLine line(quiet);
     JobControl control;
     control.cancel = &interrupted();
