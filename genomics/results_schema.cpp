@@ -383,6 +383,14 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     } else {
         struct statvfs vfs {};
         read_only_fs = ::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+        // A write-protected folder (a shared lab folder, another user's results) is the same for a
+        // reader when no -wal or -shm file is there: SQLite cannot create its -shm, and with no -wal
+        // no writer is at work, so everything committed is in the file itself.
+        const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
+        std::error_code ec;
+        if (!read_only_fs && ::access(folder.c_str(), W_OK) != 0 && !fs::exists(path + "-wal", ec) &&
+            !fs::exists(path + "-shm", ec))
+            read_only_fs = true;
     }
     // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking
     // per call is not needed.
@@ -391,8 +399,9 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     std::string name = path;
     if (read_only_fs) {
         // A WAL database needs its -shm file, which cannot be created on read-only media (a DVD, a
-        // read-only share). Nothing can change the file there either, so SQLite may treat it as
-        // immutable and read it without any lock or -shm.
+        // read-only share) or in a write-protected folder. Nothing changes the file there (or, in
+        // the folder, nothing is writing it now), so SQLite may treat it as immutable and read it
+        // without any lock or -shm.
         flags |= SQLITE_OPEN_URI;
         name = "file:";
         for (char c : fs::absolute(path).string()) {

@@ -3,6 +3,7 @@
 // transaction, and a writer killed with SIGKILL at random moments.
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -359,6 +360,39 @@ MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
     MS_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
     MS_CHECK(sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(writer);
+}
+
+// A database in a folder the reader cannot write (a shared lab folder): SQLite cannot create the
+// -shm a WAL reader needs, and the store refused to open it (found in review). Root writes any
+// folder, so the reader drops to nobody in a child process when the test runs as root (as CI does).
+MS_TEST(a_database_in_a_write_protected_folder_is_browsable) {
+    Written w = write_example("protected");
+    // Its own folder under /tmp: every reader can reach it, whatever the build tree's permissions.
+    char tmpl[] = "/tmp/ms-protected-XXXXXX";
+    MS_CHECK(::mkdtemp(tmpl) != nullptr);
+    const std::string folder = tmpl;
+    MS_CHECK(::chmod(folder.c_str(), 0755) == 0);
+    const std::string copy = folder + "/results.db";
+    std::filesystem::copy_file(w.path, copy);
+    w.path = copy;
+    MS_CHECK(::chmod(folder.c_str(), 0555) == 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+        auto store = ResultsStore::open(w.path, ResultsStore::Mode::read_only);
+        if (!store) {
+            std::fprintf(stderr, "%s\n", store.error().message.c_str());
+            ::_exit(1);
+        }
+        auto values = store->read_values(w.track, w.seq, 0, 1000);
+        auto runs = store->list_runs();
+        ::_exit(values && runs && runs->size() == 1 && values->size() == 1000 ? 0 : 3);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::chmod(folder.c_str(), 0755);
+    std::filesystem::remove_all(folder);
+    MS_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader exited with status " << status);
 }
 
 // A writer killed with SIGKILL at random moments, several times over the same file: every reopen
