@@ -6,6 +6,29 @@
 
 namespace ms {
 
+size_t merge_overlapping_targets(std::vector<Region>& targets) {
+    // Each target joins the first earlier one on its contig that it overlaps, growing it; a grown
+    // target may then reach others, so the pass repeats until nothing changes (a handful of
+    // regions: quadratic is fine).
+    size_t absorbed = 0;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < targets.size() && !changed; ++i)
+            for (size_t j = i + 1; j < targets.size(); ++j) {
+                Region& a = targets[i];
+                const Region& b = targets[j];
+                if (a.contig != b.contig || b.begin >= a.end || a.begin >= b.end) continue;
+                a.begin = std::min(a.begin, b.begin);
+                a.end = std::max(a.end, b.end);
+                targets.erase(targets.begin() + std::ptrdiff_t(j));
+                ++absorbed;
+                changed = true;
+                break;
+            }
+    }
+    return absorbed;
+}
+
 std::vector<ScorePart> cut_segments(const std::vector<Region>& targets, int64_t segment_length, int64_t warmup) {
     std::vector<ScorePart> parts;
     for (const Region& t : targets) {

@@ -33,6 +33,11 @@ struct ScorePart {
 // Default warm-up before a segment (bases); docs/cluster.md has the measurement behind it.
 inline constexpr int64_t kDefaultWarmup = 100000;
 
+// Joins targets that overlap on a contig into one (their union), keeping the others as given:
+// tracks hold one value a base, and a later overlapping target, run from a fresh state, replaced
+// the earlier's values. Returns how many targets were absorbed into another.
+size_t merge_overlapping_targets(std::vector<Region>& targets);
+
 // Parts of `targets`: a target longer than `segment_length` (> 0) becomes ceil(length /
 // segment_length) segments of near-equal length, each with min(warmup, bases of the target before
 // it) of warm-up (after it, for the reverse strand); shorter targets, or all with segment_length

@@ -212,6 +212,17 @@ MS_TEST(score_bed_regions) {
     MS_CHECK(seqs.ok() && seqs->size() == 2);
     check_track(*db, (*runs)[0].id, (*seqs)[0], expected(*model, o.fasta, "rec1", 100, 350), 100);
     check_track(*db, (*runs)[0].id, (*seqs)[1], expected(*model, o.fasta, "rec2", 0, 257), 0);
+    // Overlapping regions (genes on both strands, a BED of features): the bases they cover are
+    // scored once, as their union. The later region, run from a fresh state, replaced the earlier's
+    // values, leaving a NaN inside the first (found in review).
+    std::ofstream(dir / "overlap.bed") << "rec1\t100\t300\nrec2\t0\t50\nrec1\t250\t400\nrec1\t380\t420\n";
+    o.bed = (dir / "overlap.bed").string();
+    o.db = (dir / "overlap.db").string();
+    MS_CHECK_EQ(cmd_score(o, "score overlapping bed"), 0);
+    auto odb = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    auto oseqs = odb->list_sequences((*odb->list_runs())[0].id);
+    MS_CHECK(oseqs.ok() && oseqs->size() == 2);
+    check_track(*odb, (*odb->list_runs())[0].id, (*oseqs)[0], expected(*model, o.fasta, "rec1", 100, 420), 100);
     std::ofstream(dir / "bad.bed") << "rec1\t300\t100\n";   // end before start
     o.bed = (dir / "bad.bed").string();
     o.db = (dir / "bad.db").string();

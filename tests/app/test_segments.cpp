@@ -173,6 +173,17 @@ MS_TEST(segment_length_parsing_and_auto) {
     MS_CHECK_EQ(auto_segment_length(targets, 4), int64_t(300));
 }
 
+MS_TEST(overlapping_targets_are_joined) {
+    std::vector<Region> t = {{"a", 0, 100}, {"a", 50, 150}, {"b", 0, 10}, {"a", 300, 400}, {"a", 400, 500},
+                             {"a", 140, 200}, {"b", 5, 8}};
+    MS_CHECK_EQ(merge_overlapping_targets(t), size_t(3));
+    const std::vector<Region> want = {{"a", 0, 200}, {"b", 0, 10}, {"a", 300, 400}, {"a", 400, 500}};   // touching: kept apart
+    MS_CHECK(t == want);
+    std::vector<Region> apart = {{"a", 0, 10}, {"b", 0, 10}, {"a", 10, 20}};
+    MS_CHECK_EQ(merge_overlapping_targets(apart), size_t(0));
+    MS_CHECK_EQ(apart.size(), size_t(3));
+}
+
 MS_TEST(shard_parts_keep_whole_targets_of_a_contig_together) {
     // a: 4 segments of 250 (+ warm-up), b and c whole; c's two regions go to one shard.
     const std::vector<Region> targets = {{"a", 0, 1000}, {"b", 0, 300}, {"c", 0, 100}, {"c", 500, 600}};
