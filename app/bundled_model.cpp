@@ -18,8 +18,15 @@ bool is_model_dir(const fs::path& dir) {
 
 }  // namespace
 
+const char* model_dir_override() {
+    const char* env = std::getenv("MAMBASCOPE_MODEL_DIR");
+    return env && *env ? env : nullptr;
+}
+
 std::string bundled_model_dir() {
-    if (const char* env = std::getenv("MAMBASCOPE_MODEL_DIR"); env && *env && is_model_dir(env)) return env;
+    // Taken as given even when it is no model folder: loading it then says what is missing there,
+    // where falling back to the bundled model ran another model than the one asked for.
+    if (const char* env = model_dir_override()) return env;
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {

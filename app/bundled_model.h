@@ -11,9 +11,13 @@ namespace ms {
 
 inline constexpr const char* kDefaultModelName = "mambascope-dna-small";
 
-// Where the default model is, first found of: $MAMBASCOPE_MODEL_DIR; the installed layout
-// (<prefix>/bin/… beside <prefix>/share/mambascope/models/NAME); the source tree this build came
-// from (resources/models/NAME, for running from a build directory). Empty when none has a config.json.
+// $MAMBASCOPE_MODEL_DIR when set and not empty, else null.
+const char* model_dir_override();
+
+// Where the default model is: $MAMBASCOPE_MODEL_DIR when set (as given: a wrong one fails loudly
+// when loaded); else the first found of the installed layout (<prefix>/bin/… beside
+// <prefix>/share/mambascope/models/NAME) and the source tree this build came from
+// (resources/models/NAME, for running from a build directory). Empty when none has a config.json.
 std::string bundled_model_dir();
 
 // Registers `--model DIR` on a job command; optional, defaulting to the bundled model, when one is

@@ -22,7 +22,8 @@ std::string version_report(const std::string& program, const std::string& qt_run
                "  SQLite  ", sqlite_version(), "\n",
                "  Qt      ", qt, "\n",
                "default model (jobs without --model):\n",
-               "  ", kDefaultModelName, "  ", model.empty() ? std::string("not found: jobs need --model") : model, "\n");
+               "  ", model_dir_override() ? "MAMBASCOPE_MODEL_DIR" : kDefaultModelName, "  ",
+               model.empty() ? std::string("not found: jobs need --model") : model, "\n");
 }
 
 }  // namespace ms
