@@ -35,6 +35,11 @@ IndexPaths index_paths(const std::string& fasta, bool folder_writable) {
     IndexPaths p{fasta + ".fai", fasta + ".gzi", false};
     std::error_code ec;
     if (folder_writable || fs::exists(p.fai, ec)) return p;
+    return cache_index_paths(fasta);
+}
+
+IndexPaths cache_index_paths(const std::string& fasta) {
+    std::error_code ec;
     // The absolute path, hashed, keeps two genome.fa of different folders apart; the file name
     // stays readable for whoever looks into the cache.
     const std::string abs = fs::absolute(fasta, ec).lexically_normal().string();
@@ -54,19 +59,29 @@ Result<void> validate_layout(const std::string& path) {
     auto s_r = FastaStream::open(path);
     if (!s_r) return s_r.error();
     FastaStream s = std::move(*s_r);
-    std::string chunk;
+    std::string chunk, last;
+    bool last_empty = false;
     while (true) {
         auto more_r = s.next_record();
         if (!more_r) return more_r.error();
         const bool more = std::move(*more_r);
-        if (!more) return {};
+        if (!more) break;
+        last = s.name();
+        last_empty = true;
         while (true) {
             auto bases_r = s.read(chunk, size_t(1) << 22);
             if (!bases_r) return bases_r.error();
             const bool bases = std::move(*bases_r);
             if (!bases) break;
+            if (!chunk.empty()) last_empty = false;
         }
     }
+    // htslib skips an empty record inside the file but fails on one at its end, with only a
+    // leftover errno to show for it.
+    if (last_empty)
+        return make_error("FASTA '", path, "' ends with record '", last, "', which has no bases; the index (htslib) ",
+                          "cannot be built over a file whose last record is empty: remove that header line");
+    return {};
 }
 
 struct FaiLine {
@@ -177,7 +192,7 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
     bool have_fai = ::stat(ix.fai.c_str(), &fai_st) == 0;
     if (have_fai && newer_than(st, fai_st)) {
         // An index older than its FASTA describes another file: rebuild it where we may write.
-        if (!ix.in_cache && !writable) ix = index_paths(path, false);
+        if (!ix.in_cache && !writable) ix = cache_index_paths(path);
         have_fai = ::stat(ix.fai.c_str(), &fai_st) == 0 && !newer_than(st, fai_st);
     }
     if (have_fai && compression_kind == Compression::none) MS_TRY(check_fai_matches(path, ix.fai, int64_t(st.st_size)));

@@ -66,6 +66,9 @@ struct IndexPaths {
     bool in_cache = false;
 };
 IndexPaths index_paths(const std::string& fasta, bool folder_writable);
+// The index's place in the user's cache, whatever is beside the FASTA (a stale .fai in a folder
+// that cannot be written is rebuilt there).
+IndexPaths cache_index_paths(const std::string& fasta);
 std::string user_cache_dir();   // $XDG_CACHE_HOME/mambascope or $HOME/.cache/mambascope
 
 }  // namespace ms

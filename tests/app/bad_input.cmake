@@ -43,6 +43,9 @@ ms_cli_bad(fasta_enormous_header_line "FASTA '.*/huge_header\\.fa' line 1: the '
 file(WRITE "${bad}/stale.fa" ">x\nACGT\n>y\nGGGG\n")
 file(WRITE "${bad}/stale.fa.fai" "x\t4\t3\t4\t5\ny\t4\t14\t4\t5\n")
 ms_cli_bad(fasta_index_not_matching "FASTA index '.*/stale\\.fa\\.fai' does not match '.*/stale\\.fa': record 'y'" "${bad}/stale.fa" --region y)
+file(WRITE "${bad}/empty_last.fa" ">a\nACGT\n>e2\n")
+ms_cli_bad(fasta_empty_last_record "FASTA '.*/empty_last\\.fa' ends with record 'e2', which has no bases; the index \\(htslib\\) cannot be built over a file whose last record is empty"
+           "${bad}/empty_last.fa" --region a)
 ms_cli_bad(fasta_is_a_folder "cannot read FASTA '.*/folder\\.fa': it is a folder, not a file" "${bad}/folder.fa")
 # Running as root (as CI does) makes chmod 000 readable, so unreadable is tested as a link to nothing.
 file(CREATE_LINK "${bad}/nowhere.fa" "${bad}/dangling.fa" SYMBOLIC)

@@ -1,6 +1,13 @@
 // FASTA through htslib: index building, fetches with 0-based half-open coordinates, and errors
 // that name the file and record.
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -92,6 +99,38 @@ MS_TEST(fasta_index_of_a_shorter_record_is_refused) {
     MS_CHECK_MSG(fa.error().message.find("record 'a' has more bases than its 10 (byte 13 continues") != std::string::npos,
                  fa.error().message);
     fs::remove(path + ".fai");
+}
+
+// A .fai older than its FASTA in a folder the reader cannot write (a shared reference folder): the
+// index is rebuilt in the user's cache, as when there is none (it was refused; found in review).
+// Root writes any folder, so the reader drops to nobody in a child process when run as root.
+MS_TEST(a_stale_index_in_a_write_protected_folder_is_rebuilt_in_the_cache) {
+    char dir_t[] = "/tmp/ms-fasta-ro-XXXXXX", cache_t[] = "/tmp/ms-fasta-cache-XXXXXX";
+    MS_CHECK(::mkdtemp(dir_t) && ::mkdtemp(cache_t));
+    const std::string dir = dir_t, cache = cache_t, path = dir + "/g.fa";
+    { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\n"; }   // written first: older than the FASTA
+    const struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+    ::utimes((path + ".fai").c_str(), old);
+    { std::ofstream(path) << ">a\nACGTACGT\nAC\n"; }
+    MS_CHECK(::chmod(dir.c_str(), 0555) == 0 && ::chmod(cache.c_str(), 0777) == 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+        ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+        auto fa = ms::FastaFile::open(path);
+        if (!fa) {
+            std::fprintf(stderr, "%s\n", fa.error().message.c_str());
+            ::_exit(1);
+        }
+        auto all = fa->fetch_all("a");
+        ::_exit(all && *all == "ACGTACGTAC" ? 0 : 3);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::chmod(dir.c_str(), 0755);
+    fs::remove_all(dir);
+    fs::remove_all(cache);
+    MS_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader exited with status " << status);
 }
 
 MS_TEST(fasta_errors_name_file_and_record) {
