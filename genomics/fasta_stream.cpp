@@ -61,12 +61,23 @@ std::string printable(const char* p, size_t n) {
 
 }  // namespace
 
+namespace {
+// A bgzip file cut at a block boundary reads as a shorter file without an error; only its missing
+// end-of-file block tells (htslib merely warns).
+Result<void> check_bgzip_end(BGZF* f, const std::string& path) {
+    if (bgzf_compression(f) == 2 && bgzf_check_EOF(f) == 0)
+        return make_error("'", path, "' has no bgzip end-of-file marker: it is truncated (was the copy or download ",
+                          "interrupted?)");
+    return {};
+}
+}  // namespace
+
 Result<Compression> detect_compression(const std::string& path) {
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open '", path, "': ", std::strerror(errno ? errno : EIO));
     switch (bgzf_compression(f.get())) {
         case 1: return Compression::gzip;
-        case 2: return Compression::bgzip;
+        case 2: MS_TRY(check_bgzip_end(f.get(), path)); return Compression::bgzip;
         default: return Compression::none;
     }
 }
@@ -157,6 +168,7 @@ Result<FastaStream> FastaStream::open(const std::string& path, int threads) {
     m.path = path;
     m.fp.reset(bgzf_open(path.c_str(), "r"));
     if (!m.fp) return make_error("cannot open FASTA '", path, "': ", std::strerror(errno ? errno : EIO));
+    MS_TRY(check_bgzip_end(m.fp.get(), path));
     const int c = bgzf_compression(m.fp.get());
     m.compression = c == 2 ? Compression::bgzip : c == 1 ? Compression::gzip : Compression::none;
     // 256 blocks queued per thread: htslib's own default in samtools.
