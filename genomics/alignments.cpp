@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <sys/stat.h>
 
 #include "genomics/hts_handles.h"
@@ -99,6 +100,7 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
     if (m.format != sam && hts_check_EOF(m.fp.get()) == 0)
         return make_error(kind, " '", path, "' has no end-of-file marker: it is truncated ",
                           "(was the copy or the aligner interrupted?)");
+    std::set<std::string> reference_contigs;   // of --reference, for a CRAM
     if (m.format == cram) {
         if (options.reference.empty()) {
             // Without a reference htslib would look the sequences up by MD5 over the network
@@ -110,6 +112,7 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
         } else {
             auto ref = FastaFile::open(options.reference);   // builds the .fai htslib needs beside it
             if (!ref) return ref.error();
+            for (const SequenceRecord& rec : ref->records()) reference_contigs.insert(rec.name);
             if (hts_set_fai_filename(m.fp.get(), options.reference.c_str()) != 0)
                 return make_error("cannot use '", options.reference, "' as the reference of CRAM '", path, "'");
         }
@@ -121,8 +124,15 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
         return make_error("cannot read the header of ", kind, " '", path, "' (is the file truncated or not ", kind, "?)");
     m.rec.reset(bam_init1());
     if (!m.rec) return make_error("out of memory opening '", path, "'");
-    for (int i = 0; i < sam_hdr_nref(m.hdr.get()); ++i)
-        r.references_.push_back({sam_hdr_tid2name(m.hdr.get(), i), int64_t(sam_hdr_tid2len(m.hdr.get(), i))});
+    for (int i = 0; i < sam_hdr_nref(m.hdr.get()); ++i) {
+        const char* name = sam_hdr_tid2name(m.hdr.get(), i);
+        // A contig the given reference lacks would send htslib to the network (REF_PATH's default,
+        // the EBI server) for its sequence by MD5: refused here instead.
+        if (!options.reference.empty() && m.format == cram && !reference_contigs.count(name))
+            return make_error("the reference '", options.reference, "' has no contig '", name, "', which CRAM '", path,
+                              "' names: give the FASTA the CRAM was made against");
+        r.references_.push_back({name, int64_t(sam_hdr_tid2len(m.hdr.get(), i))});
+    }
     return r;
 }
 

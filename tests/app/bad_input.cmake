@@ -60,6 +60,9 @@ ms_cli_bad(bam_region_without_index "cannot query q:1-100 in BAM '.*/noindex\\.b
            "${bad}/noindex.bam" --region q:1-100)
 ms_cli_bad(bam_region_unknown_contig "--region for '.*/NA12878\\.chr22\\.tiny\\.bam': locus 'chr1': unknown contig 'chr1'"
            "${tiny}/NA12878.chr22.tiny.bam" --region chr1)
+# A reference without the CRAM's contigs: htslib went to the network for them (found in review).
+ms_cli_bad(cram_reference_lacks_contig "the reference '.*/hla\\.fa' has no contig '[^']+', which CRAM '.*/NA12878\\.chr22\\.tiny\\.cram' names"
+           "${tiny}/NA12878.chr22.tiny.cram" --reference "${tiny}/hla.fa")
 ms_cli_bad(cram_without_reference "CRAM '.*/NA12878\\.chr22\\.tiny\\.cram' needs the reference FASTA it was compressed against"
            "${tiny}/NA12878.chr22.tiny.cram")
 file(WRITE "${bad}/malformed.sam" "@SQ\tSN:q\tLN:100\nread1\t0\tq\tten\t60\t4M\t*\t0\t0\tACGT\tIIII\n")
