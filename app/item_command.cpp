@@ -260,7 +260,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         out_q.close();
     };
     const int dm = model->config.d_model;
-    std::atomic<int64_t> items{0}, bases{0}, empty_reads{0};
+    std::atomic<int64_t> items{0}, bases{0}, empty_reads{0}, unknown_bases{0};
     // A FASTA's items can be counted from the record lengths (progress with an ETA); reads cannot
     // without reading the file through once more.
     int64_t total_items = -1;
@@ -390,6 +390,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             store_embeddings ? std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm) : std::vector<float>();
         ++items;
         bases += int64_t(it->bases.size());
+        unknown_bases += int64_t(out->unknown_bases);
         it->bases.clear();
         JobProgress p{what, it->name, items.load(), total_items, "items", seconds(), false};
         if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(probs), std::move(embedding)}})) break;
@@ -416,6 +417,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
     if (empty_reads) outcome.summary += cat("; ", empty_reads.load(), " reads without bases skipped");
+    if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ",
                          head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;

@@ -15,6 +15,12 @@ int fail(const std::string& message) {
     return 1;
 }
 
+std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
+    std::string alphabet;
+    for (char c : tokenizer.characters()) alphabet += (alphabet.empty() ? "" : " ") + std::string(1, c);
+    return cat("; ", n, " base(s) not in the model's alphabet (", alphabet, ") were read as [UNK]");
+}
+
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "engine/tokenizer.h"
 #include "genomics/results_store.h"
 
 namespace CLI {
@@ -15,6 +16,10 @@ namespace ms {
 
 // Prints "error: MESSAGE" on stderr; returns the exit code 1.
 int fail(const std::string& message);
+
+// "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
+// its input held letters the model has no token for (X, U, '*', '-').
+std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer);
 
 // --device, --precision, --chunk, --threads, --quiet with the same words in every job.
 struct EngineOptions {

@@ -254,6 +254,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     job.store = &*store;
     job.run_id = *run;
     job.interrupted = control.cancel;
+    std::atomic<int64_t> unknown_bases{0};
+    job.unknown_bases = &unknown_bases;
     job.both_strands = o.strand == "both";
     job.progress = [&](const std::string& seq, int64_t done, int64_t all) {
         control.progress(JobProgress{"score", seq, done, all, "bases", seconds(), done >= all});
@@ -278,6 +280,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                                            o.warmup, "-base warm-up; ", parts.size(), " in this shard)")
                                      : std::string();
     out.summary = cat("score: ", targets.size(), " target(s)", segments, ", ", total, " bases in ", line, " on ", device_names);
+    if (unknown_bases) out.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy)");
     return out;
 }

@@ -192,7 +192,10 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         if (block->info) pending_info = std::move(block->info);
         if (block->first_reverse) pending_first_reverse = true;
         tokens.clear();
-        job.model->tokenizer.encode(block->bases, tokens);
+        if (job.model->tokenizer.encode(block->bases, tokens) && job.unknown_bases && !block->reverse) {
+            const size_t first = size_t(std::clamp<int64_t>(t.begin - block->begin, 0, int64_t(tokens.size())));
+            *job.unknown_bases += std::count(tokens.begin() + std::ptrdiff_t(first), tokens.end(), Tokenizer::kUnk);
+        }
         // The session counts positions from the first base it ran: the first warm-up base. Those
         // positions are run for their state only; the outputs kept start after them.
         const int64_t warmup = block->reverse ? part.warmup_after : part.warmup_before;

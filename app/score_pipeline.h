@@ -52,6 +52,9 @@ struct ScoreJob {
     // back), loglik and entropy of that mean; loglik_fwd and loglik_rev keep each strand's own.
     bool both_strands = false;
     const std::atomic<bool>* interrupted = nullptr;
+    // Counts the bases of the parts (forward strand, warm-ups left out) that are outside the
+    // model's alphabet and run as [UNK] (X, U, '*', '-'), when set.
+    std::atomic<int64_t>* unknown_bases = nullptr;
     // Called from the compute stages (several threads with several lanes, never at once) after
     // each block: sequence name, bases done in all, in total.
     std::function<void(const std::string&, int64_t, int64_t)> progress;
