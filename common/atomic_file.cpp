@@ -8,6 +8,10 @@
 namespace ms {
 
 Result<AtomicFile> AtomicFile::create(const std::string& path) {
+    // Refused now rather than at the rename into place: a job writing a pair of files (an array and
+    // its index) must not replace the first and then fail on the second.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return make_error("cannot write '", path, "': it is a folder");
     std::string tmp = cat(path, ".tmp-", ::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) return make_error("cannot create '", path, "': ", std::strerror(errno));

@@ -395,6 +395,17 @@ MS_TEST(embeddings_as_npy_with_an_index) {
     MS_CHECK_EQ(index.size(), size_t(4));
     MS_CHECK_EQ(index[3][1] + " " + index[3][2] + " " + index[3][3], std::string("read read,7/1 *"));
     MS_CHECK_EQ(index[2][3] + ":" + index[2][4] + "-" + index[2][5], std::string("rec2:0-257"));
+
+    // The pair is replaced together or not at all: an index name taken by a folder failed only at
+    // its rename, after the array had been replaced (found in review).
+    o.out = (database().dir / "pair.npy").string();
+    std::ofstream(o.out) << "an earlier array";
+    fs::create_directories(o.out + ".index.tsv");
+    auto r = run_export(o);
+    MS_CHECK(!r.ok());
+    MS_CHECK_MSG(r.error().message == "cannot write '" + o.out + ".index.tsv': it is a folder", r.error().message);
+    MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier array"));
+    fs::remove(o.out + ".index.tsv");
 }
 
 MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
