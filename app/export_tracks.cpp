@@ -23,13 +23,16 @@ struct Span {
     int64_t begin, end;
 };
 
-// The stretches to export: the --region, or every sequence of the run whole.
+// The stretches to export: the --region, or every sequence of the run whole, by name in byte
+// order (`sort -k1,1 -k2,2n` under LC_ALL=C, what bedGraphToBigWig and bedtools expect, and the
+// bigWig's own order), whatever order the run stored them in (a --region list, a merge of shards).
 std::vector<Span> spans(const ExportSource& src) {
     std::vector<Span> out;
     for (const StoredSequence& s : src.sequences) {
         if (src.region && src.region->contig != s.info.name) continue;
         out.push_back(src.region ? Span{&s, src.region->begin, src.region->end} : Span{&s, 0, s.info.length});
     }
+    std::stable_sort(out.begin(), out.end(), [](const Span& a, const Span& b) { return a.seq->info.name < b.seq->info.name; });
     return out;
 }
 

@@ -264,6 +264,29 @@ MS_TEST(bedgraph_plain_merged_and_bgzip_read_back_by_bedtools_and_tabix) {
     for (size_t i = 0; i < hits.size(); ++i) MS_CHECK_EQ(hits[i][1], std::to_string(100 + i));
 }
 
+// Sequences stored out of name order (a --region list, a merge) are exported in byte order of their
+// names, as bedGraphToBigWig and bedtools need (they came in run order; found in review).
+MS_TEST(bedgraph_and_bed_are_sorted_by_sequence_name) {
+    const fs::path db = database().dir / "unsorted.db";
+    fs::remove(db);
+    run(std::string(std::getenv("CLI")) + " score --quiet --device cpu --model " + q(kFixtures / "untied_bias_k3_s4" / "hf") +
+        " --fasta " + q(database().dir / "in.fa") + " --region rec2 --region rec1:1-100 --db " + q(db));
+    for (const char* format : {"bedgraph", "bed"}) {
+        ExportOptions o;
+        o.db = db.string();
+        o.track = "loglik";
+        o.format = format;
+        if (o.format == "bed") o.below = 0;
+        o.out = (database().dir / (std::string("sorted.") + format)).string();
+        exported(o);
+        const auto rows = split_lines(run("cat " + q(o.out)));
+        MS_CHECK(rows.size() > 2);
+        MS_CHECK_EQ(rows.front()[0] + " " + rows.back()[0], std::string("rec1 rec2"));
+        for (size_t i = 1; i < rows.size(); ++i)
+            MS_CHECK(rows[i - 1][0] < rows[i][0] || (rows[i - 1][0] == rows[i][0] && std::stoll(rows[i - 1][1]) < std::stoll(rows[i][1])));
+    }
+}
+
 MS_TEST(bed_calls_follow_the_hysteresis_and_minimum_length) {
     ExportOptions o = options(1);
     o.track = "loglik";
