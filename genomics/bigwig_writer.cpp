@@ -48,10 +48,33 @@ struct BigWigWriter::Impl {
     std::vector<float> values;
     size_t block_chrom = 0, started_chrom = std::numeric_limits<size_t>::max();
     int64_t last_end = 0, count = 0;
+    // The whole file's summary, kept here: libBigWig 0.4.7 starts its maximum at DBL_MIN (the
+    // smallest positive double), so a track of negative values (every log-likelihood) got a
+    // maximum of 2.2e-308 in the header that browsers scale by.
+    uint64_t bases_covered = 0;
+    double min_value = std::numeric_limits<double>::infinity(), max_value = -std::numeric_limits<double>::infinity();
+    double sum = 0, sum_squares = 0;
 
     ~Impl() {
         file.reset();
         if (!committed && !tmp.empty()) std::remove(tmp.c_str());
+    }
+
+    // Overwrites the header's total summary (basesCovered, minVal, maxVal, sumData, sumSquares:
+    // one uint64 and four doubles, little-endian, at the header's totalSummaryOffset, bytes 44-51)
+    // with the figures gathered in add().
+    Result<void> write_total_summary() const {
+        std::FILE* f = std::fopen(tmp.c_str(), "r+b");
+        if (!f) return make_error("cannot write bigWig '", path, "': ", std::strerror(errno));
+        uint64_t offset = 0;
+        const double values[4] = {min_value, max_value, sum, sum_squares};
+        const bool ok = std::fseek(f, 44, SEEK_SET) == 0 && std::fread(&offset, 8, 1, f) == 1 && offset > 0 &&
+                        std::fseek(f, long(offset), SEEK_SET) == 0 && std::fwrite(&bases_covered, 8, 1, f) == 1 &&
+                        std::fwrite(values, 8, 4, f) == 4;
+        const bool closed = std::fclose(f) == 0;
+        if (!ok || !closed)
+            return make_error("cannot write bigWig '", path, "': updating the header's summary failed (disk full?)");
+        return {};
     }
 
     Result<void> flush_block() {
@@ -142,6 +165,12 @@ Result<void> BigWigWriter::add(size_t chrom, int64_t begin, int64_t end, float v
     d.values.push_back(value);
     d.last_end = end;
     ++d.count;
+    const double n = double(end - begin), v = value;
+    d.bases_covered += uint64_t(end - begin);
+    d.min_value = std::min(d.min_value, v);
+    d.max_value = std::max(d.max_value, v);
+    d.sum += n * v;
+    d.sum_squares += n * v * v;
     if (d.starts.size() == kBlock) MS_TRY(d.flush_block());
     return {};
 }
@@ -155,6 +184,7 @@ Result<void> BigWigWriter::commit() {
     // bwClose writes the zoom levels and the index but reports no error: the file is read back
     // below to see that it is whole.
     d.file.reset();
+    MS_TRY(d.write_total_summary());
     {
         BwFile check(bwOpen(d.tmp.c_str(), nullptr, "r"));
         if (!check || !check->cl || check->cl->nKeys != int64_t(d.chroms.size()))

@@ -14,6 +14,7 @@ disagreement. Only Debian's python3 packages are used (python3-pybigwig, python3
 import csv
 import gzip
 import math
+import struct
 import sys
 
 
@@ -74,6 +75,18 @@ def check_bigwig(path, expected):
                     fail(f"{chrom}: {kind} from the zoom levels {zoomed}, from the values {want}")
     if header["nBasesCovered"] != covered:
         fail(f"{header['nBasesCovered']} bases covered in the bigWig, {covered} values in the database")
+    # The header's total summary (what browsers scale a track by), read from the file itself:
+    # pyBigWig's header() truncates it to integers. libBigWig wrote a maximum of DBL_MIN for tracks
+    # of negative values (found in review); the writer now sets it from the values.
+    with open(path, "rb") as f:
+        raw = f.read()
+    offset = struct.unpack_from("<Q", raw, 44)[0]
+    bases, lo, hi, total, squares = struct.unpack_from("<Qdddd", raw, offset)
+    known = [v for rows in values.values() for _, v in rows if not math.isnan(v)]
+    for key, got, want in (("bases covered", bases, covered), ("minimum", lo, min(known)), ("maximum", hi, max(known)),
+                           ("sum", total, math.fsum(known)), ("sum of squares", squares, math.fsum(v * v for v in known))):
+        if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+            fail(f"the header's summary has {key} {got}, the values' is {want}")
     print(f"bigwig ok: {covered} bases, {header['nLevels']} zoom level(s)")
 
 
