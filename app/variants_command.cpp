@@ -125,6 +125,14 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         auto r = store->begin_run(info);
         if (!r) return make_error(r.error().message);
         run = *r;
+        // The reference's contigs, so the run's variants can be placed: `export --variants
+        // --region` checks a locus against them and the VCF export's ##contig lines carry their
+        // lengths. (No MD5: reading a whole genome for it would cost more than the scoring.)
+        for (const SequenceRecord& rec : fasta->records())
+            if (auto a = store->add_sequence(run, SequenceInfo{rec.name, rec.length, "", o.fasta}); !a) {
+                (void)store->finish_run(run, RunStatus::failed);
+                return make_error(a.error().message);
+            }
     }
     auto failed = [&](const std::string& message) -> Error {
         if (store) (void)store->finish_run(run, RunStatus::failed);

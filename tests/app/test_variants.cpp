@@ -190,6 +190,17 @@ MS_TEST(freebayes_calls_both_strands_equal_naive_windows) {
     const std::string header = ok("bcftools view -h " + q(out));
     MS_CHECK(header.find("##INFO=<ID=MS_LLR,Number=A,Type=Float") != std::string::npos);
     MS_CHECK(header.find("##mambascope_model_sha256=") != std::string::npos);
+
+    // The run can be exported by region (it held no contigs to place a locus on; found in review),
+    // and its VCF's ##contig line carries the length.
+    const fs::path part = d / "part.vcf";
+    ok(cli() + " export --db " + q(db) + " --variants --region q:1-5000 --out " + q(part));
+    const auto in_region = rows(ok("bcftools query -f '%POS\\n' " + q(part)));
+    size_t want = 0;
+    for (const StoredVariant& v : stored) want += v.v.pos <= 5000;
+    MS_CHECK(want > 0 && want < stored.size());
+    MS_CHECK_EQ(in_region.size(), want);
+    MS_CHECK(ok("bcftools view -h " + q(part)).find("##contig=<ID=q,length=12356>") != std::string::npos);
 }
 
 // A VCF written here: a multi-allelic site with a symbolic ALT, a REF that disagrees with the
