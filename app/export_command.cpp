@@ -36,7 +36,7 @@ void add_export_options(CLI::App* sub, ExportOptions& o) {
     sub->add_option("--enter", o.enter, "BED: level that opens a region (default: the --above/--below threshold)");
     sub->add_option("--exit", o.exit, "BED: level that closes it again (hysteresis; default: the threshold)");
     sub->add_option("--min-length", o.min_length, "BED: drop regions shorter than this many bases")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_option("--name", o.name, "BED: region names are NAME1, NAME2 ... (default: TRACK_)");
 }
 
@@ -111,6 +111,9 @@ Result<std::string> run_export(const ExportOptions& o) {
                               "; with --", c.above ? "above" : "below", " a region closes ",
                               c.above ? "below" : "above", " the level that opened it");
         c.min_length = o.min_length;
+        // The name is the BED's fourth column: a tab would add columns, a line break split lines.
+        if (o.name.find_first_of("\t\r\n") != std::string::npos)
+            return make_error("--name '", o.name, "': a BED region name cannot hold a tab or a line break");
         c.name = o.name;
     }
 

@@ -26,7 +26,7 @@ void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
-    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
 }
 

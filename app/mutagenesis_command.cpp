@@ -13,6 +13,7 @@
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
+#include "app/export_output.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "genomics/locus.h"
@@ -144,13 +145,12 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
         auto f = AtomicFile::create(o.tsv);
         if (!f) return make_error(f.error().message);
         std::string text = "sequence\tpos\tref\talt\tdelta_ll\n";
-        char line[160];
+        // Full precision (the shortest text that reads back as the same double), as documented:
+        // %.6g lost digits the database's float16 tracks keep.
         for (size_t k = 0; k < sites.size(); ++k)
-            for (size_t j = 0; j < 3; ++j) {
-                std::snprintf(line, sizeof line, "\t%lld\t%c\t%c\t%.6g\n", static_cast<long long>(sites[k].pos + 1),
-                              sites[k].ref[0], sites[k].alts[j][0], (*llr)[k][j]);
-                text += region->contig + line;
-            }
+            for (size_t j = 0; j < 3; ++j)
+                text += cat(region->contig, '\t', sites[k].pos + 1, '\t', sites[k].ref[0], '\t', sites[k].alts[j][0], '\t',
+                            format_number(double((*llr)[k][j])), '\n');
         if (auto w = f->write(text.data(), text.size()); !w) return make_error(w.error().message);
         if (auto c = f->commit(); !c) return make_error(c.error().message);
     }

@@ -262,6 +262,7 @@ int64_t ModelConfig::parameter_count() const {
 }
 
 Result<ModelConfig> load_model_config(const std::string& dir) {
+    if (dir.empty()) return make_error("no model directory given (the path is empty)");
     ModelConfig c;
     c.source = dir + "/config.json";
     std::error_code ec;

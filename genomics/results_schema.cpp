@@ -360,6 +360,7 @@ Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
 }
 
 Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
+    if (path.empty()) return make_error("no results database given (the path is empty)");
     ResultsStore store;
     Impl& d = *store.impl_;
     d.path = path;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -55,7 +56,7 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
-    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--reverse", o.reverse, "run the reverse-complement strand, outputs in forward coordinates");
 }
 
@@ -64,8 +65,17 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();
     sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
-    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str();
-    sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")->capture_default_str();
+    sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
+    sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                // CLI::Range lets NaN through (every comparison with it is false) and inf never ends.
+                char* end = nullptr;
+                const double v = std::strtod(text.c_str(), &end);
+                return end != text.c_str() && *end == 0 && v >= 0 && v <= 3600 ? "" : "expected seconds from 0 to 3600";
+            },
+            "SECONDS"));
     sub->add_option("--batch", o.batch, "independent sequences run together (cuda:all spreads them over the GPUs)")
         ->capture_default_str()->check(CLI::Range(1, 4096));
     sub->add_option("--length", o.lengths, "sequence lengths streamed chunk by chunk (0: one chunk)")->capture_default_str();

@@ -190,6 +190,10 @@ MS_TEST(model_config_missing_file) {
     auto c = ms::load_model_config(dir);
     MS_CHECK(!c.ok());
     MS_CHECK_MSG(contains(c.error().message, "cannot open '" + dir + "/config.json'"), c.error().message);
+    // An empty path (--model '') read '/config.json' at the root (found in review).
+    auto empty = ms::load_model_config("");
+    MS_CHECK(!empty.ok());
+    MS_CHECK_EQ(empty.error().message, std::string("no model directory given (the path is empty)"));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

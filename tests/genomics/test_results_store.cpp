@@ -336,6 +336,12 @@ MS_TEST(garbage_and_foreign_files_are_named_in_clear_errors) {
     auto missing_ro = ResultsStore::open(fresh_db("never_made"), ResultsStore::Mode::read_only);
     MS_CHECK(!missing_ro);
     MS_CHECK_MSG(missing_ro.error().message.find("No such file") != std::string::npos, missing_ro.error().message);
+    // --db '' said SQLite refused WAL mode (found in review).
+    for (auto mode : {ResultsStore::Mode::read_write, ResultsStore::Mode::read_only}) {
+        auto empty = ResultsStore::open("", mode);
+        MS_CHECK(!empty);
+        MS_CHECK_EQ(empty.error().message, std::string("no results database given (the path is empty)"));
+    }
 }
 
 MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
