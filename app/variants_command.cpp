@@ -84,6 +84,10 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
 Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
     MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db}));
+    // The output is VCF text (bgzip with .gz); a .bcf name over text would mislead every reader.
+    if (o.out.size() >= 4 && o.out.compare(o.out.size() - 4, 4, ".bcf") == 0)
+        return make_error("--out '", o.out, "': variants writes VCF (.vcf, or .vcf.gz with a tabix index), not BCF; ",
+                          "convert it afterwards with `bcftools view -Ob`");
     auto fasta = FastaFile::open(o.fasta);
     if (!fasta) return make_error(fasta.error().message);
     auto reader = VcfReader::open(o.vcf);

@@ -119,3 +119,9 @@ ms_cli_output_over_input(mutagenesis victim_mut.fa mutagenesis --fasta ${bad}/vi
                          --out ${bad}/victim_mut.fa)
 ms_cli_output_over_input(variants victim_var.vcf variants --fasta ${tiny}/q.fa --vcf ${bad}/victim_var.vcf --db ${bad}/var.db
                          --out ${bad}/victim_var.vcf)
+# A .bcf output name over VCF text (found in review) is refused before anything runs.
+add_test(NAME cli_bad_variants_bcf_output COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
+         "-DREGEX=error: --out '[^']*out\\.bcf': variants writes VCF \\(\\.vcf, or \\.vcf\\.gz with a tabix index\\), not BCF"
+         "-DABSENT=${bad}/out.bcf" "-DARGS=variants;--fasta;${tiny}/q.fa;--vcf;${tiny}/q.vcf.gz;--out;${bad}/out.bcf"
+         -P "${CMAKE_CURRENT_SOURCE_DIR}/run_cli.cmake")
+set_tests_properties(cli_bad_variants_bcf_output PROPERTIES LABELS unit ENVIRONMENT "CLI=${cli}")
