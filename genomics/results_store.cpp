@@ -520,10 +520,10 @@ Result<std::vector<float>> ResultsStore::read_values(int64_t track_id, int64_t s
         if (!row) break;
         const int64_t tile = q->i64(0), n = q->i64(1), tile_begin = tile * kTilePositions;
         const Blob b = q->blob(2);
-        std::vector<float> v;
-        MS_ASSIGN(v, d.codec.decode_values(enc, b.data, b.bytes, n));
+        auto v = d.codec.decode_values(enc, b.data, b.bytes, n);
+        if (!v) return d.damaged_tile(track_id, sequence_id, 0, tile, v.error());
         for (int64_t p = std::max(begin, tile_begin), e = std::min(end, tile_begin + n); p < e; ++p)
-            out[size_t(p - begin)] = v[size_t(p - tile_begin)];
+            out[size_t(p - begin)] = (*v)[size_t(p - tile_begin)];
     }
     return out;
 }
@@ -570,8 +570,9 @@ Result<std::vector<TrackBin>> ResultsStore::read_track(int64_t track_id, int64_t
         const int64_t first_bin = tile * (kTilePositions / bs);  // global index of the tile's first bin
         const Blob b = q->blob(2);
         if (zoom == 0) {
-            std::vector<float> v;
-            MS_ASSIGN(v, d.codec.decode_values(enc, b.data, b.bytes, n));
+            auto decoded = d.codec.decode_values(enc, b.data, b.bytes, n);
+            if (!decoded) return d.damaged_tile(track_id, sequence_id, 0, tile, decoded.error());
+            const std::vector<float>& v = *decoded;
             for (int64_t j = std::max<int64_t>(0, b0 - first_bin), e = std::min<int64_t>(n, b1 - first_bin); j < e;
                  ++j) {
                 const float x = v[size_t(j)];
@@ -582,8 +583,9 @@ Result<std::vector<TrackBin>> ResultsStore::read_track(int64_t track_id, int64_t
                 count[i] = 1;
             }
         } else {
-            ZoomSummary s;
-            MS_ASSIGN(s, d.codec.decode_summary(enc, b.data, b.bytes, zoom_bins(n, zoom)));
+            auto summary = d.codec.decode_summary(enc, b.data, b.bytes, zoom_bins(n, zoom));
+            if (!summary) return d.damaged_tile(track_id, sequence_id, zoom, tile, summary.error());
+            const ZoomSummary& s = *summary;
             for (int64_t j = std::max<int64_t>(0, b0 - first_bin),
                          e = std::min<int64_t>(int64_t(s.size()), b1 - first_bin);
                  j < e; ++j) {

@@ -368,6 +368,24 @@ MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
     sqlite3_close(writer);
 }
 
+// A damaged tile is named as `info` names it (track, sequence, zoom, tile), not only as "track tile
+// is not a zstd frame" (found in review).
+MS_TEST(a_damaged_tile_is_named) {
+    const Written w = write_example("damaged");
+    sqlite3* raw = nullptr;
+    MS_CHECK(sqlite3_open(w.path.c_str(), &raw) == SQLITE_OK);
+    MS_CHECK(sqlite3_exec(raw, "UPDATE track_tiles SET data = x'0102030405' WHERE zoom = 0 AND tile_index = 1", nullptr,
+                          nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+    MS_CHECK(store.read_values(w.track, w.seq, 0, 1000).ok());   // tile 0 is whole
+    auto bad = store.read_values(w.track, w.seq, 0, w.length);
+    MS_CHECK(!bad);
+    const std::string want = "results database '" + w.path + "': track " + std::to_string(w.track) + " sequence " +
+                             std::to_string(w.seq) + " zoom 0 tile 1 does not decode (track tile is not a zstd frame (5 bytes))";
+    MS_CHECK_MSG(bad.error().message.rfind(want, 0) == 0, bad.error().message);
+}
+
 // A database in a folder the reader cannot write (a shared lab folder): SQLite cannot create the
 // -shm a WAL reader needs, and the store refused to open it (found in review). Root writes any
 // folder, so the reader drops to nobody in a child process when the test runs as root (as CI does).
