@@ -273,6 +273,7 @@ Result<TensorStore> TensorStore::open_dir(const std::string& dir) {
     const std::string index_path = dir + "/model.safetensors.index.json";
     const std::string single_path = dir + "/model.safetensors";
     TensorStore store;
+    store.dir_ = dir;
 
     std::vector<IndexEntry> index;
     std::map<std::string, size_t> shard_file;   // shard name -> index into files_

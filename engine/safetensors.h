@@ -60,11 +60,12 @@ public:
     const TensorView* find(const std::string& name) const;   // nullptr when absent
     std::vector<std::string> names() const;
     std::string description() const;   // "model.safetensors" or "3 shards of model.safetensors.index.json"
+    const std::string& dir() const { return dir_; }
 
 private:
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, const TensorView*> by_name_;
-    std::string description_;
+    std::string description_, dir_;
 };
 
 // Converts a tensor of any supported dtype to float32 (F16/BF16 widened exactly).
