@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
     try {
         return dispatch();
     } catch (const std::bad_alloc&) {
-        return ms::fail("out of memory: the job needs more memory than this machine could give; a smaller --chunk "
-                        "or --batch needs less");
+        return ms::fail(
+            "out of memory: the job needs more memory than this machine could give; a smaller --chunk "
+            "or --batch needs less");
     }
 }

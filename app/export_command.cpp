@@ -145,7 +145,7 @@ Result<std::string> run_export(const ExportOptions& o) {
 }
 
 int cmd_export(const ExportOptions& o) {
-    InterruptScope interrupt;   // Ctrl-C or SIGTERM: the writers stop and remove their temporary file
+    InterruptScope interrupt;  // Ctrl-C or SIGTERM: the writers stop and remove their temporary file
     auto r = run_export(o);
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());

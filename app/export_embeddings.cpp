@@ -30,8 +30,9 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
         MS_ASSIGN(item, table_field(e.item, TableSyntax::tsv, "item name"));
         // An item on no sequence (a whole unplaced read) has no coordinates in the store: NA, as
         // R and pandas read a missing value, not a made-up 0-0.
-        index += seq ? cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq->info.name, '\t', e.begin, '\t', e.end, '\n')
-                     : cat(rows, '\t', to_string(e.kind), '\t', item, "\t*\tNA\tNA\n");
+        index +=
+            seq ? cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq->info.name, '\t', e.begin, '\t', e.end, '\n')
+                : cat(rows, '\t', to_string(e.kind), '\t', item, "\t*\tNA\tNA\n");
         ++rows;
     }
     if (dim < 0) dim = 0;

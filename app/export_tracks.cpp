@@ -32,7 +32,8 @@ std::vector<Span> spans(const ExportSource& src) {
         if (src.region && src.region->contig != s.info.name) continue;
         out.push_back(src.region ? Span{&s, src.region->begin, src.region->end} : Span{&s, 0, s.info.length});
     }
-    std::stable_sort(out.begin(), out.end(), [](const Span& a, const Span& b) { return a.seq->info.name < b.seq->info.name; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Span& a, const Span& b) { return a.seq->info.name < b.seq->info.name; });
     return out;
 }
 

@@ -23,7 +23,9 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
         "info", "describe files: genomes (FASTA), reads (FASTQ, SAM/BAM/CRAM), variants (VCF/BCF), annotations "
                 "(BED/GFF3), a model directory or a results database (.db)");
     info->add_option("paths", o.paths, "files to describe, each as a tab-separated table with a header line")->required();
-    info->add_flag("--json", o.json, "one JSON array with an object per file, for programs (genomics files; not model directories or databases)");
+    info->add_flag(
+        "--json", o.json,
+        "one JSON array with an object per file, for programs (genomics files; not model directories or databases)");
     info->add_option("--region", o.info.region,
                      "only this locus, 1-based inclusive: chr1, chr1:1,000-2,000, chr1:1000, {HLA-A*01:01}:1-100 "
                      "(BAM/CRAM/VCF need their index; FASTA its .fai, built when missing)");
@@ -38,8 +40,9 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
     info->add_flag("--keep-duplicates", o.keep_duplicates, "BAM/CRAM: count PCR/optical duplicates (0x400) too");
     info->add_flag("--keep-qc-fail", o.keep_qc_fail, "BAM/CRAM: count reads failing QC (0x200) too");
     info->add_flag("--mapped-only", o.mapped_only, "BAM/CRAM: leave unmapped reads out");
-    info->add_option("-o,--output", o.output,
-                     "write the report to this file (genomics files; complete or not at all: nothing is left behind on an error)");
+    info->add_option(
+        "-o,--output", o.output,
+        "write the report to this file (genomics files; complete or not at all: nothing is left behind on an error)");
     info->footer(
         "Tables are tab-separated, one per file, after a '# FILE: kind ...' line. FASTA: record, length, GC fraction\n"
         "of A/C/G/T, N bases, N runs, soft-masked bases. FASTQ: read count and length statistics. BAM/CRAM: reads per\n"

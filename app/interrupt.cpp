@@ -4,7 +4,7 @@ namespace ms {
 
 namespace {
 std::atomic<bool> g_flag{false};
-extern "C" void ms_on_interrupt(int) { g_flag = true; }   // lock-free atomic store: async-signal-safe
+extern "C" void ms_on_interrupt(int) { g_flag = true; }  // lock-free atomic store: async-signal-safe
 }  // namespace
 
 std::atomic<bool>& interrupted() { return g_flag; }

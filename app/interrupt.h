@@ -14,8 +14,8 @@ std::atomic<bool>& interrupted();
 
 class InterruptScope {
 public:
-    InterruptScope();    // clears the flag and installs the handler for both signals
-    ~InterruptScope();   // restores the previous handlers
+    InterruptScope();   // clears the flag and installs the handler for both signals
+    ~InterruptScope();  // restores the previous handlers
     InterruptScope(const InterruptScope&) = delete;
     InterruptScope& operator=(const InterruptScope&) = delete;
 

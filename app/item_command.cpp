@@ -171,10 +171,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     control.note(choice->note);
     SessionOptions so;
     so.chunk = o.chunk;
-    if (fa) {   // no item is longer than a window or a record: a larger chunk only sizes unused buffers
+    if (fa) {  // no item is longer than a window or a record: a larger chunk only sizes unused buffers
         int64_t longest = 1;
         for (const SequenceRecord& rec : fa->records())
-            if (!region || rec.name == region->contig) longest = std::max(longest, region ? region->length() : rec.length);
+            if (!region || rec.name == region->contig)
+                longest = std::max(longest, region ? region->length() : rec.length);
         if (o.window > 0) longest = std::min(longest, o.window);
         so.chunk = int(std::min<int64_t>(o.chunk, longest));
     }
@@ -302,15 +303,18 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 if (r = cut(rec.name, ItemKind::sequence, 0, std::move(*seq), o.window, stride, send); !r) break;
             }
         } else {
-            r = each_read(o, [&](const std::string& name, const std::string& seq) {
-                // A record without bases (SEQ '*' in SAM, an empty FASTQ read) has nothing to
-                // classify or embed: counted and reported, not run.
-                if (seq.empty()) {
-                    ++empty_reads;
-                    return Result<void>{};
-                }
-                return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
-            }, control);
+            r = each_read(
+                o,
+                [&](const std::string& name, const std::string& seq) {
+                    // A record without bases (SEQ '*' in SAM, an empty FASTQ read) has nothing to
+                    // classify or embed: counted and reported, not run.
+                    if (seq.empty()) {
+                        ++empty_reads;
+                        return Result<void>{};
+                    }
+                    return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
+                },
+                control);
         }
         if (!r && r.error().message != "stopped") set_error(r.error());
         items_q.close();
@@ -381,7 +385,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             r = out.error();
             break;
         }
-        if (out->embeddings.size() < size_t(dm)) {   // empty reads are skipped above, FASTA records are never empty
+        if (out->embeddings.size() < size_t(dm)) {  // empty reads are skipped above, FASTA records are never empty
             r = make_error("item '", it->name, "' has no bases to pool");
             break;
         }

@@ -149,8 +149,8 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
         // %.6g lost digits the database's float16 tracks keep.
         for (size_t k = 0; k < sites.size(); ++k)
             for (size_t j = 0; j < 3; ++j)
-                text += cat(region->contig, '\t', sites[k].pos + 1, '\t', sites[k].ref[0], '\t', sites[k].alts[j][0], '\t',
-                            format_number(double((*llr)[k][j])), '\n');
+                text += cat(region->contig, '\t', sites[k].pos + 1, '\t', sites[k].ref[0], '\t', sites[k].alts[j][0],
+                            '\t', format_number(double((*llr)[k][j])), '\n');
         if (auto w = f->write(text.data(), text.size()); !w) return make_error(w.error().message);
         if (auto c = f->commit(); !c) return make_error(c.error().message);
     }

@@ -18,7 +18,9 @@ public:
     // The named tensor as float32, after its shape and values are checked.
     Result<std::vector<float>> load(const std::string& name, const std::vector<int64_t>& shape) {
         const TensorView* t = store_.find(name);
-        if (!t) return make_error("tensor '", name, "' is missing from ", store_.description(), " (in '", store_.dir(), "')");
+        if (!t)
+            return make_error("tensor '", name, "' is missing from ", store_.description(), " (in '", store_.dir(),
+                              "')");
         if (t->shape != shape)
             return make_error("tensor '", name, "' has shape ", shape_string(t->shape), "; config.json says ",
                               shape_string(shape), " (in ", t->file, ")");

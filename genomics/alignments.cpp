@@ -100,7 +100,7 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
     if (m.format != sam && hts_check_EOF(m.fp.get()) == 0)
         return make_error(kind, " '", path, "' has no end-of-file marker: it is truncated ",
                           "(was the copy or the aligner interrupted?)");
-    std::set<std::string> reference_contigs;   // of --reference, for a CRAM
+    std::set<std::string> reference_contigs;  // of --reference, for a CRAM
     if (m.format == cram) {
         if (options.reference.empty()) {
             // Without a reference htslib would look the sequences up by MD5 over the network

@@ -127,7 +127,8 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         // Just past the last base: a record whose length is a whole number of lines ends before
         // its last line's terminator (which a file without a final newline does not have).
         const int64_t full = f.length / f.line_bases, rest = f.length % f.line_bases;
-        const int64_t end = rest ? f.offset + full * f.line_width + rest : f.offset + (full - 1) * f.line_width + f.line_bases;
+        const int64_t end =
+            rest ? f.offset + full * f.line_width + rest : f.offset + (full - 1) * f.line_width + f.line_bases;
         if (end > file_size)
             return mismatch(f, cat("would end at byte ", end, ", past the end of the file (", file_size, " bytes)"));
         if (f.length > 0 && end < file_size) {
@@ -140,7 +141,8 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
             std::streamsize k = 0;
             while (k < got && (after[k] == '\n' || after[k] == '\r')) ++k;
             if (k == 0 || (k < got && after[k] != '>'))
-                return mismatch(f, cat("has more bases than its ", f.length, " (byte ", end, " continues the sequence)"));
+                return mismatch(f,
+                                cat("has more bases than its ", f.length, " (byte ", end, " continues the sequence)"));
         }
         const int64_t window = std::min<int64_t>(f.offset, int64_t(f.name.size()) + 4096);
         std::string before(size_t(window), '\0');

@@ -77,7 +77,9 @@ Result<Compression> detect_compression(const std::string& path) {
     if (!f) return make_error("cannot open '", path, "': ", std::strerror(errno ? errno : EIO));
     switch (bgzf_compression(f.get())) {
         case 1: return Compression::gzip;
-        case 2: MS_TRY(check_bgzip_end(f.get(), path)); return Compression::bgzip;
+        case 2:
+            MS_TRY(check_bgzip_end(f.get(), path));
+            return Compression::bgzip;
         default: return Compression::none;
     }
 }

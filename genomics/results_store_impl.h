@@ -163,8 +163,8 @@ struct ResultsStore::Impl {
     // A stored tile that does not decode, named as `info` names it.
     Error damaged_tile(int64_t track, int64_t sequence, int64_t zoom, int64_t tile, const Error& why) const {
         return make_error("results database '", path, "': track ", track, " sequence ", sequence, " zoom ", zoom,
-                          " tile ", tile, " does not decode (", why.message, "); the file is damaged: `mambascope-cli info ",
-                          path, "` lists every damaged tile");
+                          " tile ", tile, " does not decode (", why.message,
+                          "); the file is damaged: `mambascope-cli info ", path, "` lists every damaged tile");
     }
 
     // A statement whose text is a literal of the program (cached by its address).

@@ -93,7 +93,8 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     if (o.logits.empty() && o.hidden.empty()) return fail("forward: nothing to write; give --logits and/or --hidden");
     for (const std::string& out : {o.logits, o.hidden})
         if (auto r = refuse_overwriting_inputs(out, {o.fasta}); !r) return fail(r.error().message);
-    if (!o.logits.empty() && o.logits == o.hidden) return fail("forward: --logits and --hidden name the same file '" + o.logits + "'");
+    if (!o.logits.empty() && o.logits == o.hidden)
+        return fail("forward: --logits and --hidden name the same file '" + o.logits + "'");
     auto model = Model::load(o.model);
     if (!model) return fail(model.error().message);
     auto rec = load(o.fasta, o.record);
@@ -104,7 +105,8 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     auto precision = parse_precision(o.precision);
     if (!precision) return fail(precision.error().message);
     SessionOptions so;
-    so.chunk = int(std::min<int64_t>(o.chunk, std::max<int64_t>(1, int64_t(rec->sequence.size()))));   // no buffer past the record
+    so.chunk = int(
+        std::min<int64_t>(o.chunk, std::max<int64_t>(1, int64_t(rec->sequence.size()))));  // no buffer past the record
     so.precision = *precision;
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();

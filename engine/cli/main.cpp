@@ -39,8 +39,10 @@ int main(int argc, char** argv) {
         if (*forward) return ms::cmd_forward(fwd, ms::read_plain_fasta_record);
         if (*bench) return ms::cmd_bench(bench_opts);
     } catch (const std::bad_alloc&) {
-        std::fputs("error: out of memory: the command needs more memory than this machine could give; a smaller --chunk "
-                   "needs less\n", stderr);
+        std::fputs(
+            "error: out of memory: the command needs more memory than this machine could give; a smaller --chunk "
+            "needs less\n",
+            stderr);
         return 1;
     }
     std::fputs(app.help().c_str(), stdout);

@@ -269,8 +269,9 @@ MS_TEST(bedgraph_plain_merged_and_bgzip_read_back_by_bedtools_and_tabix) {
 MS_TEST(bedgraph_and_bed_are_sorted_by_sequence_name) {
     const fs::path db = database().dir / "unsorted.db";
     fs::remove(db);
-    run(std::string(std::getenv("CLI")) + " score --quiet --device cpu --model " + q(kFixtures / "untied_bias_k3_s4" / "hf") +
-        " --fasta " + q(database().dir / "in.fa") + " --region rec2 --region rec1:1-100 --db " + q(db));
+    run(std::string(std::getenv("CLI")) + " score --quiet --device cpu --model " +
+        q(kFixtures / "untied_bias_k3_s4" / "hf") + " --fasta " + q(database().dir / "in.fa") +
+        " --region rec2 --region rec1:1-100 --db " + q(db));
     for (const char* format : {"bedgraph", "bed"}) {
         ExportOptions o;
         o.db = db.string();
@@ -283,7 +284,8 @@ MS_TEST(bedgraph_and_bed_are_sorted_by_sequence_name) {
         MS_CHECK(rows.size() > 2);
         MS_CHECK_EQ(rows.front()[0] + " " + rows.back()[0], std::string("rec1 rec2"));
         for (size_t i = 1; i < rows.size(); ++i)
-            MS_CHECK(rows[i - 1][0] < rows[i][0] || (rows[i - 1][0] == rows[i][0] && std::stoll(rows[i - 1][1]) < std::stoll(rows[i][1])));
+            MS_CHECK(rows[i - 1][0] < rows[i][0] ||
+                     (rows[i - 1][0] == rows[i][0] && std::stoll(rows[i - 1][1]) < std::stoll(rows[i][1])));
     }
 }
 
@@ -417,7 +419,7 @@ MS_TEST(embeddings_as_npy_with_an_index) {
     const auto index = split_lines(run("cat " + q(o.out + ".index.tsv")));
     MS_CHECK_EQ(index.size(), size_t(4));
     MS_CHECK_EQ(index[3][1] + " " + index[3][2] + " " + index[3][3] + " " + index[3][4] + " " + index[3][5],
-                std::string("read read,7/1 * NA NA"));   // unplaced: no coordinates (was 0 0; found in review)
+                std::string("read read,7/1 * NA NA"));  // unplaced: no coordinates (was 0 0; found in review)
     MS_CHECK_EQ(index[2][3] + ":" + index[2][4] + "-" + index[2][5], std::string("rec2:0-257"));
 
     // The pair is replaced together or not at all: an index name taken by a folder failed only at
@@ -489,8 +491,8 @@ MS_TEST(an_interrupted_export_leaves_the_earlier_file) {
         const char* format;
         const char* file;
     };
-    for (const Case& c : {Case{"bigwig", "stopped.bw"}, Case{"bedgraph", "stopped.bedgraph"}, Case{"bedgraph", "stopped.bedgraph.gz"},
-                          Case{"bed", "stopped.bed"}}) {
+    for (const Case& c : {Case{"bigwig", "stopped.bw"}, Case{"bedgraph", "stopped.bedgraph"},
+                          Case{"bedgraph", "stopped.bedgraph.gz"}, Case{"bed", "stopped.bed"}}) {
         ExportOptions o = options(1);
         o.track = "loglik";
         o.format = c.format;
@@ -504,7 +506,7 @@ MS_TEST(an_interrupted_export_leaves_the_earlier_file) {
         MS_CHECK_MSG(r.error().message.find("interrupted") != std::string::npos, r.error().message);
         MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier file"));
     }
-    ExportOptions p = options(2);   // the run with predictions
+    ExportOptions p = options(2);  // the run with predictions
     p.predictions = true;
     p.out = (database().dir / "stopped.tsv").string();
     std::ofstream(p.out) << "an earlier file";

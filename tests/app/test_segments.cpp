@@ -174,10 +174,11 @@ MS_TEST(segment_length_parsing_and_auto) {
 }
 
 MS_TEST(overlapping_targets_are_joined) {
-    std::vector<Region> t = {{"a", 0, 100}, {"a", 50, 150}, {"b", 0, 10}, {"a", 300, 400}, {"a", 400, 500},
-                             {"a", 140, 200}, {"b", 5, 8}};
+    std::vector<Region> t = {{"a", 0, 100},   {"a", 50, 150},  {"b", 0, 10}, {"a", 300, 400},
+                             {"a", 400, 500}, {"a", 140, 200}, {"b", 5, 8}};
     MS_CHECK_EQ(merge_overlapping_targets(t), size_t(3));
-    const std::vector<Region> want = {{"a", 0, 200}, {"b", 0, 10}, {"a", 300, 400}, {"a", 400, 500}};   // touching: kept apart
+    const std::vector<Region> want = {
+        {"a", 0, 200}, {"b", 0, 10}, {"a", 300, 400}, {"a", 400, 500}};  // touching: kept apart
     MS_CHECK(t == want);
     std::vector<Region> apart = {{"a", 0, 10}, {"b", 0, 10}, {"a", 10, 20}};
     MS_CHECK_EQ(merge_overlapping_targets(apart), size_t(0));

@@ -400,7 +400,8 @@ MS_TEST(mutagenesis_matrix_equals_naive_windows) {
                 const double want = tsv_values.at({100 + i, base});
                 // The TSV holds the full value and the store its float16: the same number exactly
                 // (the TSV's six digits once rounded to a neighbouring float16; found in review).
-                MS_CHECK_MSG(v == ms::round_to_half(float(want)), base << " at " << 100 + i << ": " << v << " vs " << want);
+                MS_CHECK_MSG(v == ms::round_to_half(float(want)),
+                             base << " at " << 100 + i << ": " << v << " vs " << want);
             }
         }
     }

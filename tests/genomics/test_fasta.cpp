@@ -71,11 +71,12 @@ MS_TEST(fasta_record_longer_than_int_keeps_its_length) {
 // record written without a newline): the index check counted a terminator the file does not have
 // and refused a valid FASTA (found in review).
 MS_TEST(fasta_without_final_newline_opens) {
-    for (const char* text : {">a\nACGTACGTAC", ">a\nACGTA\nCGTAC", ">x\nGG\n>a\nACGTA\nCGTAC", ">a\r\nACGTA\r\nCGTAC"}) {
+    for (const char* text :
+         {">a\nACGTACGTAC", ">a\nACGTA\nCGTAC", ">x\nGG\n>a\nACGTA\nCGTAC", ">a\r\nACGTA\r\nCGTAC"}) {
         const std::string path = scratch("nonl.fa");
         fs::remove(path + ".fai");
         { std::ofstream(path, std::ios::binary) << text; }
-        for (int pass = 0; pass < 2; ++pass) {   // building the index, then checking the one built
+        for (int pass = 0; pass < 2; ++pass) {  // building the index, then checking the one built
             auto fa = ms::FastaFile::open(path);
             MS_CHECK_MSG(fa.ok(), fa.error().message);
             MS_CHECK_EQ(*fa->fetch_all("a"), std::string("ACGTACGTAC"));
@@ -92,12 +93,14 @@ MS_TEST(fasta_index_of_a_shorter_record_is_refused) {
     auto fa = ms::FastaFile::open(path);
     MS_CHECK(!fa.ok());
     MS_CHECK_MSG(fa.error().message.find("record 'a' has more bases than its 8 (byte 11 continues the sequence)") !=
-                     std::string::npos, fa.error().message);
-    { std::ofstream(path + ".fai") << "a\t10\t3\t10\t11\nb\t4\t23\t4\t5\n"; }   // a line short
+                     std::string::npos,
+                 fa.error().message);
+    { std::ofstream(path + ".fai") << "a\t10\t3\t10\t11\nb\t4\t23\t4\t5\n"; }  // a line short
     fa = ms::FastaFile::open(path);
     MS_CHECK(!fa.ok());
-    MS_CHECK_MSG(fa.error().message.find("record 'a' has more bases than its 10 (byte 13 continues") != std::string::npos,
-                 fa.error().message);
+    MS_CHECK_MSG(
+        fa.error().message.find("record 'a' has more bases than its 10 (byte 13 continues") != std::string::npos,
+        fa.error().message);
     fs::remove(path + ".fai");
 }
 
@@ -108,7 +111,7 @@ MS_TEST(a_stale_index_in_a_write_protected_folder_is_rebuilt_in_the_cache) {
     char dir_t[] = "/tmp/ms-fasta-ro-XXXXXX", cache_t[] = "/tmp/ms-fasta-cache-XXXXXX";
     MS_CHECK(::mkdtemp(dir_t) && ::mkdtemp(cache_t));
     const std::string dir = dir_t, cache = cache_t, path = dir + "/g.fa";
-    { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\n"; }   // written first: older than the FASTA
+    { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\n"; }  // written first: older than the FASTA
     const struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
     ::utimes((path + ".fai").c_str(), old);
     { std::ofstream(path) << ">a\nACGTACGT\nAC\n"; }

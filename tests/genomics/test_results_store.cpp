@@ -378,11 +378,12 @@ MS_TEST(a_damaged_tile_is_named) {
                           nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
-    MS_CHECK(store.read_values(w.track, w.seq, 0, 1000).ok());   // tile 0 is whole
+    MS_CHECK(store.read_values(w.track, w.seq, 0, 1000).ok());  // tile 0 is whole
     auto bad = store.read_values(w.track, w.seq, 0, w.length);
     MS_CHECK(!bad);
     const std::string want = "results database '" + w.path + "': track " + std::to_string(w.track) + " sequence " +
-                             std::to_string(w.seq) + " zoom 0 tile 1 does not decode (track tile is not a zstd frame (5 bytes))";
+                             std::to_string(w.seq) +
+                             " zoom 0 tile 1 does not decode (track tile is not a zstd frame (5 bytes))";
     MS_CHECK_MSG(bad.error().message.rfind(want, 0) == 0, bad.error().message);
 }
 
