@@ -3,30 +3,42 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <tuple>
 
 namespace ms {
 
 size_t merge_overlapping_targets(std::vector<Region>& targets) {
-    // Each target joins the first earlier one on its contig that it overlaps, growing it; a grown
-    // target may then reach others, so the pass repeats until nothing changes (a handful of
-    // regions: quadratic is fine).
-    size_t absorbed = 0;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (size_t i = 0; i < targets.size() && !changed; ++i)
-            for (size_t j = i + 1; j < targets.size(); ++j) {
-                Region& a = targets[i];
-                const Region& b = targets[j];
-                if (a.contig != b.contig || b.begin >= a.end || a.begin >= b.end) continue;
-                a.begin = std::min(a.begin, b.begin);
-                a.end = std::max(a.end, b.end);
-                targets.erase(targets.begin() + std::ptrdiff_t(j));
-                ++absorbed;
-                changed = true;
-                break;
-            }
+    // A sweep over the targets sorted by contig and start (a BED of exons holds 10^5 of them): each
+    // run of overlapping targets becomes their union, kept at the place of the run's first target
+    // in the input; the others keep their order.
+    std::vector<size_t> order(targets.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::tie(targets[a].contig, targets[a].begin) < std::tie(targets[b].contig, targets[b].begin);
+    });
+    std::vector<bool> absorbed(targets.size(), false);
+    size_t n_absorbed = 0;
+    for (size_t k = 0; k < order.size();) {
+        size_t first = order[k];  // the run's target that comes first in the input
+        const std::string& contig = targets[first].contig;
+        int64_t begin = targets[first].begin, end = targets[first].end;
+        size_t m = k + 1;
+        for (; m < order.size() && targets[order[m]].contig == contig && targets[order[m]].begin < end; ++m) {
+            end = std::max(end, targets[order[m]].end);
+            first = std::min(first, order[m]);
+        }
+        for (size_t r = k; r < m; ++r)
+            if (order[r] != first) absorbed[order[r]] = true;
+        n_absorbed += m - k - 1;
+        targets[first].begin = begin;
+        targets[first].end = end;
+        k = m;
     }
-    return absorbed;
+    size_t out = 0;
+    for (size_t i = 0; i < targets.size(); ++i)
+        if (!absorbed[i]) targets[out++] = targets[i];
+    targets.resize(out);
+    return n_absorbed;
 }
 
 std::vector<ScorePart> cut_segments(const std::vector<Region>& targets, int64_t segment_length, int64_t warmup) {

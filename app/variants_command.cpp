@@ -12,6 +12,7 @@
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
+#include "app/export_output.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "common/version.h"
@@ -85,7 +86,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     const auto t0 = std::chrono::steady_clock::now();
     MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db}));
     // The output is VCF text (bgzip with .gz); a .bcf name over text would mislead every reader.
-    if (o.out.size() >= 4 && o.out.compare(o.out.size() - 4, 4, ".bcf") == 0)
+    if (ends_with(o.out, ".bcf"))
         return make_error("--out '", o.out, "': variants writes VCF (.vcf, or .vcf.gz with a tabix index), not BCF; ",
                           "convert it afterwards with `bcftools view -Ob`");
     auto fasta = FastaFile::open(o.fasta);
