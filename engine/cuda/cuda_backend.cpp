@@ -8,10 +8,15 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/lt_gemm.h"
 #include "kernels/head_ops_cuda.h"
 #include "kernels/mixer_ops_cuda.h"
 #include "kernels/selective_scan_cuda.h"
@@ -19,21 +24,6 @@
 namespace ms {
 
 namespace {
-
-Error cuda_error(const char* what, cudaError_t e) { return make_error("CUDA error in ", what, ": ", cudaGetErrorString(e)); }
-
-#define MS_CU(expr)                                               \
-    do {                                                          \
-        const cudaError_t ms_cu_e_ = (expr);                      \
-        if (ms_cu_e_ != cudaSuccess) return cuda_error(#expr, ms_cu_e_); \
-    } while (0)
-
-#define MS_CUBLAS(expr)                                                                        \
-    do {                                                                                       \
-        const cublasStatus_t ms_cb_s_ = (expr);                                                \
-        if (ms_cb_s_ != CUBLAS_STATUS_SUCCESS)                                                 \
-            return make_error("cuBLAS error in ", #expr, ": ", cublasGetStatusString(ms_cb_s_)); \
-    } while (0)
 
 // A device allocation of n floats (or ints), freed with the owner.
 template <class T>
@@ -164,6 +154,29 @@ struct LayerOnDevice {
 };
 
 constexpr size_t kCublasWorkspace = size_t(32) << 20;   // cuBLAS's own, fixed so graphs can capture it
+// Chunks of fewer positions keep the heuristic's first algorithm for each product: tuning costs a
+// few milliseconds a shape, more than it could gain on products that short.
+#ifndef MS_TUNE_MIN_POSITIONS
+#define MS_TUNE_MIN_POSITIONS 16384
+#endif
+constexpr int kTuneMinPositions = MS_TUNE_MIN_POSITIONS;
+
+// Fills a device buffer with bf16 values in [-1, 1) repeating every MiB, so that products are tuned
+// on data like the real one, never on zeros (which can run faster). Init only: synchronous.
+Result<void> fill_for_timing(uint8_t* p, size_t bytes) {
+    if (!p || bytes == 0) return {};
+    std::vector<uint16_t> block(std::min(bytes, size_t(1) << 20) / 2);
+    uint32_t x = 12345;
+    for (uint16_t& v : block) {
+        x = x * 1664525u + 1013904223u;
+        v = to_bf16(float(x >> 8) / float(1u << 23) - 1.0f);
+    }
+    const size_t first = block.size() * 2;
+    MS_CU(cudaMemcpy(p, block.data(), first, cudaMemcpyHostToDevice));
+    for (size_t done = first; done < bytes; done *= 2)
+        MS_CU(cudaMemcpy(p + done, p, std::min(done, bytes - done), cudaMemcpyDeviceToDevice));
+    return {};
+}
 
 class CudaRunner final : public ModelRunner {
 public:
@@ -177,6 +190,14 @@ public:
         const char* lay = std::getenv("MAMBASCOPE_CUDA_LAYOUT");
         if (lay && std::strcmp(lay, "position") == 0) layout_ = Layout::Position;
         if (lay && std::strcmp(lay, "channel") == 0) layout_ = Layout::Channel;
+        // How bf16 products pick their algorithm (for measuring): tuned (the default), verbose
+        // (tuned, each tuning printed to stderr), first (cuBLASLt's first choice, untuned), gemmex
+        // (cublasGemmEx: cuBLAS's own choice, as before cuBLASLt).
+        const char* gemm = std::getenv("MAMBASCOPE_CUDA_GEMM");
+        const std::string how = gemm ? gemm : "";
+        tune_ = how != "first" && how != "gemmex";
+        tune_verbose_ = how == "verbose";
+        lt_products_ = how != "gemmex";
     }
     ~CudaRunner() override {
         if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
@@ -194,6 +215,7 @@ public:
         MS_CUBLAS(cublasSetWorkspace(blas_, blas_ws_.get(), kCublasWorkspace));
         // Full fp32 products (no TF32), so the GPU is held to the CPU's tolerances.
         MS_CUBLAS(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
+        MS_TRY(lt_.init(stream_, blas_ws_.get(), kCublasWorkspace));   // same stream, so one workspace serves both
         MS_TRY(embedding_.upload(w.embedding));
         MS_TRY(norm_f_.upload(w.norm_f));
         MS_TRY(lm_head_.upload(w.lm_head));
@@ -237,6 +259,10 @@ public:
         MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
         MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
+        if (bf16_ && tune_)   // the products' inputs, and out_proj's output it accumulates into
+            for (const DeviceArray<uint8_t>* b : {&xn_, &xz_, &u_, &xdbl_, &y_})
+                MS_TRY(fill_for_timing(b->get(), b->bytes()));
+        if (bf16_ && tune_) MS_TRY(fill_for_timing(reinterpret_cast<uint8_t*>(h_.get()), h_.bytes()));
         if (layout_ == Layout::Auto) {   // channel-major only where it gets the ring kernel
             layout_ = Layout::Channel;   // the layout scan_problem describes
             if (cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) != cuda::ScanKernel::Ring)
@@ -320,6 +346,7 @@ public:
         if (want.hidden && !host_hidden_.get()) MS_TRY(host_hidden_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * dm));
         if (want.logits && !host_logits_.get()) MS_TRY(host_logits_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * V));
         std::memcpy(host_tokens_.get(), tokens, sizeof(int32_t) * size_t(N));
+        if (bf16_ && tune_ && lt_products_ && N >= kTuneMinPositions && !tuned_sizes_.count(N)) MS_TRY(tune_products(N));
         if (graphs_) {
             const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
                                  uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
@@ -336,20 +363,45 @@ public:
     }
 
 private:
-    // cuBLAS's column-major C (m × n, ld ldc) = op(A) · op(B) + beta·C. fp32 operands use the pedantic
-    // fp32 compute type (no TF32); bf16 operands the tensor cores with fp32 accumulation.
-    Result<void> gemm_cm(cublasOperation_t opa, cublasOperation_t opb, int m, int n, int k, const void* A, cudaDataType at,
-                         int lda, const void* B, cudaDataType bt, int ldb, void* C, cudaDataType ct, int ldc, float beta) {
+    // cuBLAS's column-major C = op(A) · op(B) + beta·C. bf16 operands go through cuBLASLt with the
+    // shape's tuned algorithm (tensor cores, fp32 accumulation) where it has one, else through
+    // cublasGemmEx; fp32 operands through cublasGemmEx with the pedantic fp32 compute type (no TF32).
+    Result<void> gemm_cm(const GemmOp& g) {
+        if (g.ab == CUDA_R_16BF && lt_products_) {
+            bool lt = false;
+            MS_ASSIGN(lt, lt_.available(g));
+            if (lt) return lt_.run(g);
+        }
         const float alpha = 1.0f;
-        const cublasComputeType_t compute = at == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
-        MS_CUBLAS(cublasGemmEx(blas_, opa, opb, m, n, k, &alpha, A, at, lda, B, bt, ldb, &beta, C, ct, ldc, compute,
-                               CUBLAS_GEMM_DEFAULT));
+        const cublasComputeType_t compute = g.ab == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
+        MS_CUBLAS(cublasGemmEx(blas_, g.opa, g.opb, g.m, g.n, g.k, &alpha, g.A, g.ab, g.lda, g.B, g.ab, g.ldb, &g.beta, g.C,
+                               g.c, g.ldc, compute, CUBLAS_GEMM_DEFAULT));
         return {};
     }
-    // Row-major C [M, N] (ld ldc) = A [M, K] (ld lda) · Wᵀ, W a [N, K] weight (PyTorch's [out, in]).
-    Result<void> gemm(int M, int N, int K, const void* A, cudaDataType at, int lda, const void* W, cudaDataType wt, void* C,
-                      cudaDataType ct, int ldc, float beta) {
-        return gemm_cm(CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, W, wt, K, A, at, lda, C, ct, ldc, beta);
+    static GemmOp gemm_op(cublasOperation_t opa, cublasOperation_t opb, int m, int n, int k, const void* A, int lda,
+                          const void* B, int ldb, cudaDataType ab, void* C, int ldc, cudaDataType ct, float beta) {
+        GemmOp g;
+        g.opa = opa; g.opb = opb; g.m = m; g.n = n; g.k = k;
+        g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.ab = ab;
+        g.C = C; g.ldc = ldc; g.c = ct; g.beta = beta;
+        return g;
+    }
+
+    // Times each product of a layer at N positions and keeps its fastest algorithm (all layers
+    // share the shapes). Between chunks only: it overwrites the activations and the residual, which
+    // every chunk writes afresh, and never touches the carried state.
+    Result<void> tune_products(int N) {
+        for (const GemmOp& g : products(0, N)) {
+            bool lt = false;
+            MS_ASSIGN(lt, lt_.available(g));
+            if (lt && !lt_.tuned(g)) MS_TRY(lt_.tune(g));
+        }
+        tuned_sizes_.insert(N);
+        if (tune_verbose_)
+            for (const GemmTuning& t : lt_.tunings())
+                std::fprintf(stderr, "cuda:%d product %s: algorithm %d of %d, %.1f us (heuristic's first %.1f us)\n", device_,
+                             t.shape.c_str(), t.chosen, t.candidates, t.chosen_us, t.first_us);
+        return {};
     }
 
     struct Wanted {
@@ -397,7 +449,8 @@ private:
             MS_CU(cudaMemcpyAsync(host_hidden_.get(), final_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
         if (want.logits) {
             // [N, d_model] x [d_model, vocab] => [N, vocab]
-            MS_TRY(gemm(N, V, dm, final_.get(), CUDA_R_32F, dm, lm_head_.get(), CUDA_R_32F, logits_.get(), CUDA_R_32F, V, 0.0f));
+            MS_TRY(gemm_cm(gemm_op(CUBLAS_OP_T, CUBLAS_OP_N, V, N, dm, lm_head_.get(), dm, final_.get(), dm, CUDA_R_32F,
+                                   logits_.get(), V, CUDA_R_32F, 0.0f)));
             MS_CU(cudaMemcpyAsync(host_logits_.get(), logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
         }
         return {};
@@ -440,21 +493,42 @@ private:
         return p;
     }
 
-    // Weights are PyTorch's [out, in] row-major, i.e. column-major in × out with ld in; the products
-    // below are written as cuBLAS sees them (column-major), for both layouts.
-    Result<void> layer(int l, int T, int N) {
+    // A layer's four products, in the order layer() runs them. Weights are PyTorch's [out, in]
+    // row-major, i.e. column-major in × out with ld in; each product is written as cuBLAS sees it
+    // (column-major), for both layouts.
+    enum { kInProj, kXProj, kDtProj, kOutProj };
+    std::array<GemmOp, 4> products(int l, int N) const {
         const LayerOnDevice& L = layers_[size_t(l)];
-        const int dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
+        const int dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S, dtr = c_.dt_rank;
         const cudaDataType t = act_type();
         const cublasOperation_t OP_N = CUBLAS_OP_N, OP_T = CUBLAS_OP_T;
         const bool cm = chan();
-        MS_CU(cuda::rmsnorm_residual(N, dm, act_, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
+        std::array<GemmOp, 4> g;
         // xz = xn [N, d_model] · in_projᵀ (x | z). Position-major: column-major 2·d_inner × N =
         // in_proj · xnᵀ; channel-major: column-major N × 2·d_inner = xn · in_projᵀ.
-        if (cm)
-            MS_TRY(gemm_cm(OP_T, OP_N, N, 2 * di, dm, xn_.get(), t, dm, L.in_proj.data.get(), t, dm, xz_.get(), t, N, 0.0f));
-        else
-            MS_TRY(gemm_cm(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), t, dm, xn_.get(), t, dm, xz_.get(), t, 2 * di, 0.0f));
+        g[kInProj] = cm ? gemm_op(OP_T, OP_N, N, 2 * di, dm, xn_.get(), dm, L.in_proj.data.get(), dm, t, xz_.get(), N, t, 0.0f)
+                        : gemm_op(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), dm, xn_.get(), dm, t, xz_.get(), 2 * di, t,
+                                  0.0f);
+        // x_dbl [N, R] (dt | B | C) = u · x_projᵀ: column-major R × N = x_proj · uᵀ, u read as stored.
+        g[kXProj] = gemm_op(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), di, u_.get(), cm ? N : di, t, xdbl_.get(), R,
+                            t, 0.0f);
+        // Δ = x_dbl[:, :dt_rank] · dt_projᵀ (bias + softplus happen in the scan).
+        g[kDtProj] = cm ? gemm_op(OP_T, OP_N, N, di, dtr, xdbl_.get(), R, L.dt_proj.data.get(), dtr, t, dt_.get(), N, t, 0.0f)
+                        : gemm_op(OP_T, OP_N, di, N, dtr, L.dt_proj.data.get(), dtr, xdbl_.get(), R, t, dt_.get(), di, t, 0.0f);
+        // Residual (position-major, fp32: bf16 operands, fp32 output): h [N, d_model] += y · out_projᵀ,
+        // column-major d_model × N += out_proj · yᵀ, y read as stored.
+        g[kOutProj] = gemm_op(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), di, y_.get(), cm ? N : di, t, h_.get(), dm,
+                              CUDA_R_32F, 1.0f);
+        return g;
+    }
+
+    Result<void> layer(int l, int T, int N) {
+        const LayerOnDevice& L = layers_[size_t(l)];
+        const int dm = c_.d_model, di = c_.d_inner;
+        const bool cm = chan();
+        const std::array<GemmOp, 4> g = products(l, N);
+        MS_CU(cuda::rmsnorm_residual(N, dm, act_, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
+        MS_TRY(gemm_cm(g[kInProj]));
         if (L.in_proj_b.size())
             MS_CU(cuda::add_bias(N, 2 * di, cm ? 1 : 2 * di, cm ? N : 1, L.in_proj_b.get(), act_, xz_.get(), stream_));
         cuda::ConvProblem cp;
@@ -465,22 +539,11 @@ private:
         cp.w = L.conv_w.get(); cp.bias = L.conv_b.size() ? L.conv_b.get() : nullptr;
         cp.conv_state = conv_state_.get() + size_t(l) * batch_ * (c_.d_conv - 1) * di;
         MS_CU(cuda::causal_conv1d(cp, stream_));
-        // x_dbl [N, R] (dt | B | C) = u · x_projᵀ: column-major R × N = x_proj · uᵀ, u read as stored.
-        MS_TRY(gemm_cm(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), t, di, u_.get(), t, cm ? N : di, xdbl_.get(), t,
-                       R, 0.0f));
-        // Δ = x_dbl[:, :dt_rank] · dt_projᵀ (bias + softplus happen in the scan).
-        if (cm)
-            MS_TRY(gemm_cm(OP_T, OP_N, N, di, c_.dt_rank, xdbl_.get(), t, R, L.dt_proj.data.get(), t, c_.dt_rank, dt_.get(), t,
-                           N, 0.0f));
-        else
-            MS_TRY(gemm_cm(OP_T, OP_N, di, N, c_.dt_rank, L.dt_proj.data.get(), t, c_.dt_rank, xdbl_.get(), t, R, dt_.get(), t,
-                           di, 0.0f));
+        MS_TRY(gemm_cm(g[kXProj]));
+        MS_TRY(gemm_cm(g[kDtProj]));
         cuda::ScanProblem sp = scan_problem(l, batch_, T);
         MS_CU(cuda::selective_scan(sp, scan_ws_.get(), stream_));
-        // Residual (position-major, fp32: bf16 operands, fp32 output): h [N, d_model] += y · out_projᵀ,
-        // column-major d_model × N += out_proj · yᵀ, y read as stored.
-        MS_TRY(gemm_cm(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), t, di, y_.get(), t, cm ? N : di, h_.get(),
-                       CUDA_R_32F, dm, 1.0f));
+        MS_TRY(gemm_cm(g[kOutProj]));
         if (L.out_proj_b.size()) MS_CU(cuda::add_bias(N, dm, dm, 1, L.out_proj_b.get(), cuda::ActType::F32, h_.get(), stream_));
         return {};
     }
@@ -496,10 +559,13 @@ private:
     const size_t esz_;   // bytes per activation element
     int batch_ = 0;
     bool graphs_ = true;
+    bool tune_ = true, tune_verbose_ = false, lt_products_ = true;
+    std::set<int> tuned_sizes_;   // chunk sizes (batch · positions) whose products are tuned
     Layout layout_ = Layout::Auto;
     ChunkGraph graph_;   // destroyed before the stream and the buffers it uses
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
+    LtGemm lt_;   // the bf16 products: cuBLASLt handle, each shape's plan
     DeviceArray<float> embedding_, norm_f_, lm_head_, w4_;
     std::vector<LayerOnDevice> layers_;
     DeviceArray<int32_t> tokens_;

@@ -3,7 +3,9 @@
 // batch of streams against the streams alone — each with the runner's activations position-major
 // and channel-major (MAMBASCOPE_CUDA_LAYOUT; the device picks one, the other must stay right too).
 // Skips (77) where no GPU can be used.
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -31,19 +33,25 @@ std::unique_ptr<Backend> gpu() {
     return std::move(choice->backend);
 }
 
-// The runner's activation layouts; runners created while a LayoutScope lives use `name`.
-constexpr const char* kLayouts[] = {"position", "channel"};
-struct LayoutScope {
-    explicit LayoutScope(const char* name) {
-        if (const char* v = std::getenv("MAMBASCOPE_CUDA_LAYOUT")) saved = v, had = true;
-        setenv("MAMBASCOPE_CUDA_LAYOUT", name, 1);
+// An environment variable set while the scope lives (runners read theirs when created).
+struct EnvScope {
+    EnvScope(const char* var, const char* value) : name(var) {
+        if (const char* v = std::getenv(var)) saved = v, had = true;
+        setenv(var, value, 1);
     }
-    ~LayoutScope() {
-        if (had) setenv("MAMBASCOPE_CUDA_LAYOUT", saved.c_str(), 1);
-        else unsetenv("MAMBASCOPE_CUDA_LAYOUT");
+    ~EnvScope() {
+        if (had) setenv(name, saved.c_str(), 1);
+        else unsetenv(name);
     }
+    const char* name;
     std::string saved;
     bool had = false;
+};
+
+// The runner's activation layouts; runners created while a LayoutScope lives use `layout`.
+constexpr const char* kLayouts[] = {"position", "channel"};
+struct LayoutScope : EnvScope {
+    explicit LayoutScope(const char* layout) : EnvScope("MAMBASCOPE_CUDA_LAYOUT", layout) {}
 };
 
 NpyArray load(const fs::path& p) {
@@ -211,6 +219,41 @@ MS_TEST(cuda_batch_equals_streams_alone) {
             MS_CHECK_MSG(test::rel_error(&all[size_t(b) * T * V], one.data(), one.size()) < 1e-5,
                          device << " stream " << b << ", " << act_layout << "-major");
         }
+    }
+}
+
+// bf16 products are tuned per shape on chunks of ≥ 16,384 positions (engine/cuda/lt_gemm.h): the
+// tuned runner must give the same bits as one that keeps cuBLASLt's first choices, over two
+// chunks (the second runs the captured graph with the tuned algorithms).
+MS_TEST(cuda_tuned_products_change_no_bits) {
+    auto cuda = gpu();
+    RandomModelShape s;
+    s.n_layer = 2;   // d_model 256: the bundled models' and the benchmark's shapes
+    const Model m = make_random_model(s);
+    const int T = 20000, V = m.config.vocab_size;
+    std::vector<int32_t> tokens(T);
+    std::mt19937 rng(11);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    RunnerLimits lim{1, T};
+    lim.precision = Precision::BF16;
+    for (const char* act_layout : kLayouts) {
+        const LayoutScope scope(act_layout);
+        std::vector<float> out[2];
+        for (int tuned = 0; tuned < 2; ++tuned) {
+            const EnvScope tune("MAMBASCOPE_CUDA_GEMM", tuned ? "tuned" : "first");
+            auto runner = cuda->create_runner(m.config, m.weights, lim);
+            MS_CHECK_MSG(runner.ok(), runner.error().message);
+            out[tuned].resize(size_t(2) * T * V);
+            for (int chunk = 0; chunk < 2; ++chunk) {
+                ForwardOutputs o;
+                o.logits = &out[tuned][size_t(chunk) * T * V];
+                const Result<void> r = (*runner)->forward(tokens.data(), T, o);
+                MS_CHECK_MSG(r.ok(), r.error().message);
+            }
+        }
+        for (float v : out[0]) MS_CHECK(std::isfinite(v));
+        MS_CHECK_MSG(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)) == 0,
+                     act_layout << "-major: tuned products changed the logits");
     }
 }
 
