@@ -51,12 +51,12 @@ Result<std::string> resolve_format(const ExportOptions& o) {
     }
     std::string name = o.out;
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (ends_with(name, ".gz")) name.resize(name.size() - 3);
+    if (name.ends_with(".gz")) name.resize(name.size() - 3);
     const std::pair<const char*, const char*> by_ext[] = {
         {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bed", "bed"},
         {".tsv", "tsv"},   {".csv", "csv"},       {".npy", "npy"},           {".vcf", "vcf"}};
     for (const auto& [ext, f] : by_ext)
-        if (ends_with(name, ext)) return std::string(f);
+        if (name.ends_with(ext)) return std::string(f);
     return make_error("--format is needed: '", o.out,
                       "' has no extension that names one (.bw, .bedgraph, .bed, .tsv, .csv, .npy, .vcf)");
 }
@@ -70,7 +70,7 @@ Result<std::string> run_export(const ExportOptions& o) {
     MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
     std::string format;
     MS_ASSIGN(format, resolve_format(o));
-    const bool gz_name = ends_with(o.out, ".gz");
+    const bool gz_name = o.out.ends_with(".gz");
     const char* what = !o.track.empty() ? "--track"
                        : o.predictions  ? "--predictions"
                        : o.embeddings   ? "--embeddings"

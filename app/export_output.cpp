@@ -82,8 +82,4 @@ Result<std::string> table_field(std::string_view text, TableSyntax syntax, std::
     return q + "\"";
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 }  // namespace ms

@@ -45,6 +45,4 @@ enum class TableSyntax { tsv, csv };
 // no quoting, so a tab or line break inside a field is refused, naming `what`.
 Result<std::string> table_field(std::string_view text, TableSyntax syntax, std::string_view what);
 
-bool ends_with(std::string_view s, std::string_view suffix);
-
 }  // namespace ms

@@ -32,10 +32,6 @@ const char* to_string(FileKind kind) {
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string fixed(double v, int digits) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -346,17 +342,17 @@ std::optional<FileKind> file_kind_by_name(const std::string& path) {
     std::string name = path;
     for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
     for (const char* z : {".gz", ".bgz", ".bgzf"})
-        if (ends_with(name, z)) name.resize(name.size() - std::strlen(z));
+        if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     for (const char* e : {".fa", ".fasta", ".fna", ".fas", ".ffn", ".faa", ".fsa", ".mfa"})
-        if (ends_with(name, e)) return FileKind::fasta;
+        if (name.ends_with(e)) return FileKind::fasta;
     for (const char* e : {".fq", ".fastq"})
-        if (ends_with(name, e)) return FileKind::fastq;
+        if (name.ends_with(e)) return FileKind::fastq;
     for (const char* e : {".sam", ".bam", ".cram"})
-        if (ends_with(name, e)) return FileKind::alignments;
+        if (name.ends_with(e)) return FileKind::alignments;
     for (const char* e : {".vcf", ".bcf"})
-        if (ends_with(name, e)) return FileKind::variants;
+        if (name.ends_with(e)) return FileKind::variants;
     for (const char* e : {".bed", ".gff", ".gff3"})
-        if (ends_with(name, e)) return FileKind::annotations;
+        if (name.ends_with(e)) return FileKind::annotations;
     return std::nullopt;
 }
 

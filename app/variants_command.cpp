@@ -86,7 +86,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     const auto t0 = std::chrono::steady_clock::now();
     MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db}));
     // The output is VCF text (bgzip with .gz); a .bcf name over text would mislead every reader.
-    if (ends_with(o.out, ".bcf"))
+    if (o.out.ends_with(".bcf"))
         return make_error("--out '", o.out, "': variants writes VCF (.vcf, or .vcf.gz with a tabix index), not BCF; ",
                           "convert it afterwards with `bcftools view -Ob`");
     auto fasta = FastaFile::open(o.fasta);

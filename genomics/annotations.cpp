@@ -14,10 +14,6 @@ namespace ms {
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::vector<std::string_view> split_tabs(std::string_view line) {
     std::vector<std::string_view> out;
     size_t start = 0;
@@ -116,9 +112,9 @@ bool skip_line(AnnotationFormat format, std::string_view line) {
 
 Result<AnnotationFormat> annotation_format(const std::string& path) {
     std::string name = lower(path);
-    if (ends_with(name, ".gz")) name.resize(name.size() - 3);
-    if (ends_with(name, ".gff") || ends_with(name, ".gff3")) return AnnotationFormat::gff3;
-    if (ends_with(name, ".bed")) return AnnotationFormat::bed;
+    if (name.ends_with(".gz")) name.resize(name.size() - 3);
+    if (name.ends_with(".gff") || name.ends_with(".gff3")) return AnnotationFormat::gff3;
+    if (name.ends_with(".bed")) return AnnotationFormat::bed;
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open annotations '", path, "': ", std::strerror(errno ? errno : EIO));
     TextLines lines(f.get());

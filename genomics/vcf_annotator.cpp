@@ -33,10 +33,6 @@ using File = std::unique_ptr<htsFile, HtsCloser>;
 using Header = std::unique_ptr<bcf_hdr_t, HdrDeleter>;
 using Record = std::unique_ptr<bcf1_t, RecDeleter>;
 
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 Result<std::pair<File, Header>> open_input(const std::string& path) {
     File fp(hts_open(path.c_str(), "r"));
     if (!fp) return make_error("cannot open VCF '", path, "'");
@@ -87,7 +83,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     m.input = input;
     m.output = output;
     m.fields = fields;
-    m.bgzip = ends_with(output, ".gz") || ends_with(output, ".bgz");
+    m.bgzip = output.ends_with(".gz") || output.ends_with(".bgz");
 
     // A first pass collects the contigs that records use but the header does not declare: the
     // output header must name them before the first record is written.

@@ -1,6 +1,7 @@
 // `score --shard I/N` + `merge`: three shards of a seven-record genome merged equal an unsharded run
 // value for value; shards are length-balanced whole sequences; a merge refuses parts that do not
-// make one analysis (missing or repeated shard, another model, an existing output).
+// make one analysis (missing or repeated shard, another model, an existing output); a shard left
+// empty says so and still merges.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -104,6 +105,39 @@ MS_TEST(merged_shards_equal_an_unsharded_run) {
     m.shards = {(dir / "s1.db").string(), (dir / "edited.db").string(), (dir / "s3.db").string()};
     MS_CHECK(cmd_merge(m, "merge") != 0);   // the genome's SHA-256 differs
     MS_CHECK(!fs::exists(dir / "y.db"));
+}
+
+// More shards than sequences: a shard left with nothing says so in its summary (not "1 target(s),
+// 0 bases" alone), and its empty run still merges with the others into the unsharded result.
+MS_TEST(an_empty_shard_says_so_and_still_merges) {
+    const fs::path dir = fs::current_path() / "merge_empty_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    {
+        std::ofstream fa(dir / "genome.fa");
+        fa << ">only\n";
+        for (int l = 0; l < 30; ++l) fa << "ACGTTGCAACGGTTCAGTCAAGCTTGCAGTCCGATTACGGATCAGTCAGGCTAGCTAGCTAG\n";
+    }
+    MS_CHECK_EQ(cmd_score(score_options(dir, "full.db", ""), "score"), 0);
+    std::vector<std::string> summaries;
+    for (int i = 1; i <= 2; ++i) {
+        auto outcome = run_score(score_options(dir, cat("s", i, ".db"), cat(i, "/2")), "score", JobControl{});
+        MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+        summaries.push_back(outcome->summary);
+    }
+    int empty = 0;
+    for (const std::string& s : summaries) {
+        MS_CHECK_MSG(s.find("shard ") != std::string::npos, s);
+        if (s.find("got nothing to score") != std::string::npos) ++empty;
+    }
+    MS_CHECK_MSG(empty == 1, summaries[0] << " | " << summaries[1]);
+    MergeOptions m;
+    m.out = (dir / "all.db").string();
+    m.shards = {(dir / "s1.db").string(), (dir / "s2.db").string()};
+    MS_CHECK_EQ(cmd_merge(m, "merge"), 0);
+    const auto full = test::store_contents(dir / "full.db"), all = test::store_contents(dir / "all.db");
+    MS_CHECK(all.sequences == full.sequences);
+    MS_CHECK(all.values == full.values);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
