@@ -186,19 +186,29 @@ int cmd_bench(const BenchOptions& o) {
     if (!choice) return fail(choice.error().message);
     auto precision = parse_precision(o.precision);
     if (!precision) return fail(precision.error().message);
+    // Every argument checked before the table starts, so a typo is not found half-way through.
+    std::vector<RandomModelShape> shapes;
+    for (const std::string& shape : o.shapes) {
+        RandomModelShape rs;
+        char tail = 0;
+        if (std::sscanf(shape.c_str(), "%dx%d%c", &rs.d_model, &rs.n_layer, &tail) != 2 || rs.d_model < 1 || rs.n_layer < 1)
+            return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
+        shapes.push_back(rs);
+    }
+    for (int chunk : o.chunks)
+        if (chunk < 1) return fail(cat("--chunk ", chunk, ": must be at least 1"));
+    for (int64_t length : o.lengths)
+        if (length < 0) return fail(cat("--length ", length, ": must be 0 (one chunk) or more"));
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
                 precision_name(*precision), choice->note.c_str());
     std::printf("# batch %d\n", o.batch);
     std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
                 "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
-    for (const std::string& shape : o.shapes) {
-        RandomModelShape rs;
-        if (std::sscanf(shape.c_str(), "%dx%d", &rs.d_model, &rs.n_layer) != 2 || rs.d_model < 1 || rs.n_layer < 1)
-            return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
-        const Model model = make_random_model(rs);
+    for (size_t si = 0; si < shapes.size(); ++si) {
+        const std::string& shape = o.shapes[si];
+        const Model model = make_random_model(shapes[si]);
         const int V = model.config.vocab_size;
         for (int chunk : o.chunks) {
-            if (chunk < 1) return fail(cat("--chunk ", chunk, ": must be at least 1"));
             const int B = o.batch;
             RunnerLimits lim{B, chunk, *precision};
             lim.acgt_ids = model.tokenizer.acgt_ids();
@@ -215,7 +225,6 @@ int cmd_bench(const BenchOptions& o) {
             if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
             if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
             for (int64_t length : o.lengths) {
-                if (length < 0) return fail(cat("--length ", length, ": must be 0 (one chunk) or more"));
                 const int64_t L = length == 0 ? chunk : length;
                 int64_t bases = 0;
                 const auto t0 = std::chrono::steady_clock::now();
