@@ -8,7 +8,9 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -154,16 +156,21 @@ struct LayerOnDevice {
 };
 
 constexpr size_t kCublasWorkspace = size_t(32) << 20;   // cuBLAS's own, fixed so graphs can capture it
-// Chunks of fewer positions keep the heuristic's first algorithm for each product: tuning costs a
-// few milliseconds a shape, more than it could gain on products that short.
+// Chunks (batch · positions) under this keep the heuristic's first algorithm for each product:
+// timing a product of ~15 us alone does not predict it inside the chunk's graph (tuning 4,096-
+// position chunks made them slower, docs/performance.md). -D for measuring.
 #ifndef MS_TUNE_MIN_POSITIONS
 #define MS_TUNE_MIN_POSITIONS 16384
 #endif
 constexpr int kTuneMinPositions = MS_TUNE_MIN_POSITIONS;
+// Tuning costs ~20 ms a chunk size; callers that vary the chunk (the variant walker cuts at each
+// site) would pay it again and again, so only the first few sizes are tuned. A long sequence's
+// chunks are all one size but the last.
+constexpr size_t kMaxTunedSizes = 4;
 
 // Fills a device buffer with bf16 values in [-1, 1) repeating every MiB, so that products are tuned
-// on data like the real one, never on zeros (which can run faster). Init only: synchronous.
-Result<void> fill_for_timing(uint8_t* p, size_t bytes) {
+// on data like the real one, never on zeros (which can run faster). Returns when the copies are done.
+Result<void> fill_for_timing(uint8_t* p, size_t bytes, cudaStream_t stream) {
     if (!p || bytes == 0) return {};
     std::vector<uint16_t> block(std::min(bytes, size_t(1) << 20) / 2);
     uint32_t x = 12345;
@@ -172,9 +179,10 @@ Result<void> fill_for_timing(uint8_t* p, size_t bytes) {
         v = to_bf16(float(x >> 8) / float(1u << 23) - 1.0f);
     }
     const size_t first = block.size() * 2;
-    MS_CU(cudaMemcpy(p, block.data(), first, cudaMemcpyHostToDevice));
+    MS_CU(cudaMemcpyAsync(p, block.data(), first, cudaMemcpyHostToDevice, stream));
     for (size_t done = first; done < bytes; done *= 2)
-        MS_CU(cudaMemcpy(p + done, p, std::min(done, bytes - done), cudaMemcpyDeviceToDevice));
+        MS_CU(cudaMemcpyAsync(p + done, p, std::min(done, bytes - done), cudaMemcpyDeviceToDevice, stream));
+    MS_CU(cudaStreamSynchronize(stream));   // `block` goes out of scope; the first chunk follows
     return {};
 }
 
@@ -190,14 +198,7 @@ public:
         const char* lay = std::getenv("MAMBASCOPE_CUDA_LAYOUT");
         if (lay && std::strcmp(lay, "position") == 0) layout_ = Layout::Position;
         if (lay && std::strcmp(lay, "channel") == 0) layout_ = Layout::Channel;
-        // How bf16 products pick their algorithm (for measuring): tuned (the default), verbose
-        // (tuned, each tuning printed to stderr), first (cuBLASLt's first choice, untuned), gemmex
-        // (cublasGemmEx: cuBLAS's own choice, as before cuBLASLt).
-        const char* gemm = std::getenv("MAMBASCOPE_CUDA_GEMM");
-        const std::string how = gemm ? gemm : "";
-        tune_ = how != "first" && how != "gemmex";
-        tune_verbose_ = how == "verbose";
-        lt_products_ = how != "gemmex";
+        if (const char* gemm = std::getenv("MAMBASCOPE_CUDA_GEMM")) gemm_mode_ = gemm;
     }
     ~CudaRunner() override {
         if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
@@ -215,7 +216,17 @@ public:
         MS_CUBLAS(cublasSetWorkspace(blas_, blas_ws_.get(), kCublasWorkspace));
         // Full fp32 products (no TF32), so the GPU is held to the CPU's tolerances.
         MS_CUBLAS(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
-        MS_TRY(lt_.init(stream_, blas_ws_.get(), kCublasWorkspace));   // same stream, so one workspace serves both
+        // How bf16 products pick their algorithm (for measuring and tests): tuned (the default),
+        // verbose (tuned, each tuning printed to stderr), first or last (cuBLASLt's first or last
+        // candidate, untuned), gemmex (cublasGemmEx, cuBLAS's own choice, as before cuBLASLt).
+        const std::string& how = gemm_mode_;
+        if (!how.empty() && how != "tuned" && how != "verbose" && how != "first" && how != "last" && how != "gemmex")
+            return make_error("MAMBASCOPE_CUDA_GEMM='", how, "': expected tuned, verbose, first, last or gemmex");
+        tune_ = how.empty() || how == "tuned" || how == "verbose";
+        tune_verbose_ = how == "verbose";
+        lt_products_ = bf16_ && how != "gemmex";
+        if (lt_products_)   // on the runner's stream, so one workspace serves both libraries
+            MS_TRY(lt_.init(stream_, blas_ws_.get(), kCublasWorkspace, how == "last"));
         MS_TRY(embedding_.upload(w.embedding));
         MS_TRY(norm_f_.upload(w.norm_f));
         MS_TRY(lm_head_.upload(w.lm_head));
@@ -259,10 +270,11 @@ public:
         MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
         MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
-        if (bf16_ && tune_)   // the products' inputs, and out_proj's output it accumulates into
+        if (lt_products_ && tune_) {   // the products' inputs, and out_proj's output it accumulates into
             for (const DeviceArray<uint8_t>* b : {&xn_, &xz_, &u_, &xdbl_, &y_})
-                MS_TRY(fill_for_timing(b->get(), b->bytes()));
-        if (bf16_ && tune_) MS_TRY(fill_for_timing(reinterpret_cast<uint8_t*>(h_.get()), h_.bytes()));
+                MS_TRY(fill_for_timing(b->get(), b->bytes(), stream_));
+            MS_TRY(fill_for_timing(reinterpret_cast<uint8_t*>(h_.get()), h_.bytes(), stream_));
+        }
         if (layout_ == Layout::Auto) {   // channel-major only where it gets the ring kernel
             layout_ = Layout::Channel;   // the layout scan_problem describes
             if (cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) != cuda::ScanKernel::Ring)
@@ -346,7 +358,9 @@ public:
         if (want.hidden && !host_hidden_.get()) MS_TRY(host_hidden_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * dm));
         if (want.logits && !host_logits_.get()) MS_TRY(host_logits_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * V));
         std::memcpy(host_tokens_.get(), tokens, sizeof(int32_t) * size_t(N));
-        if (bf16_ && tune_ && lt_products_ && N >= kTuneMinPositions && !tuned_sizes_.count(N)) MS_TRY(tune_products(N));
+        if (lt_products_ && tune_ && N >= kTuneMinPositions && tuned_sizes_.size() < kMaxTunedSizes &&
+            tuned_sizes_.insert(N).second)
+            tune_products(N);
         if (graphs_) {
             const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
                                  uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
@@ -367,11 +381,7 @@ private:
     // shape's tuned algorithm (tensor cores, fp32 accumulation) where it has one, else through
     // cublasGemmEx; fp32 operands through cublasGemmEx with the pedantic fp32 compute type (no TF32).
     Result<void> gemm_cm(const GemmOp& g) {
-        if (g.ab == CUDA_R_16BF && lt_products_) {
-            bool lt = false;
-            MS_ASSIGN(lt, lt_.available(g));
-            if (lt) return lt_.run(g);
-        }
+        if (g.ab == CUDA_R_16BF && lt_products_ && lt_.available(g)) return lt_.run(g);
         const float alpha = 1.0f;
         const cublasComputeType_t compute = g.ab == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
         MS_CUBLAS(cublasGemmEx(blas_, g.opa, g.opb, g.m, g.n, g.k, &alpha, g.A, g.ab, g.lda, g.B, g.ab, g.ldb, &g.beta, g.C,
@@ -387,21 +397,24 @@ private:
         return g;
     }
 
-    // Times each product of a layer at N positions and keeps its fastest algorithm (all layers
-    // share the shapes). Between chunks only: it overwrites the activations and the residual, which
-    // every chunk writes afresh, and never touches the carried state.
-    Result<void> tune_products(int N) {
+    // Times each product of a layer at N rows and keeps its fastest algorithm (all layers share
+    // the shapes). Between chunks only: it overwrites the activations and the residual, which every
+    // chunk writes afresh, and never touches the carried state. Tuning only makes products faster,
+    // so a product it fails on keeps its first algorithm and the chunk goes on; a real fault of
+    // the GPU shows in the chunk itself.
+    void tune_products(int N) {
         for (const GemmOp& g : products(0, N)) {
-            bool lt = false;
-            MS_ASSIGN(lt, lt_.available(g));
-            if (lt && !lt_.tuned(g)) MS_TRY(lt_.tune(g));
+            if (!lt_.available(g) || lt_.tuned(g)) continue;
+            const Result<GemmTuning> t = lt_.tune(g);
+            if (!tune_verbose_) continue;
+            if (!t)
+                std::fprintf(stderr, "cuda:%d: tuning failed, first algorithm kept: %s\n", device_, t.error().message.c_str());
+            else
+                std::fprintf(stderr,
+                             "cuda:%d product %s: algorithm %d of %d (%d with other bits left out), %.1f us "
+                             "(heuristic's first %.1f us)\n",
+                             device_, t->shape.c_str(), t->chosen, t->candidates, t->other_bits, t->chosen_us, t->first_us);
         }
-        tuned_sizes_.insert(N);
-        if (tune_verbose_)
-            for (const GemmTuning& t : lt_.tunings())
-                std::fprintf(stderr, "cuda:%d product %s: algorithm %d of %d, %.1f us (heuristic's first %.1f us)\n", device_,
-                             t.shape.c_str(), t.chosen, t.candidates, t.chosen_us, t.first_us);
-        return {};
     }
 
     struct Wanted {
@@ -559,7 +572,8 @@ private:
     const size_t esz_;   // bytes per activation element
     int batch_ = 0;
     bool graphs_ = true;
-    bool tune_ = true, tune_verbose_ = false, lt_products_ = true;
+    std::string gemm_mode_;   // MAMBASCOPE_CUDA_GEMM, checked in init
+    bool tune_ = true, tune_verbose_ = false, lt_products_ = false;
     std::set<int> tuned_sizes_;   // chunk sizes (batch · positions) whose products are tuned
     Layout layout_ = Layout::Auto;
     ChunkGraph graph_;   // destroyed before the stream and the buffers it uses

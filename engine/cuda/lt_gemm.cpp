@@ -1,6 +1,7 @@
 #include "engine/cuda/lt_gemm.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/cuda/cuda_check.h"
 
@@ -8,13 +9,14 @@ namespace ms {
 
 namespace {
 
-constexpr int kMaxAlgos = 8;        // the heuristic's first eight: the probe found the fastest among them
-constexpr int kTimedRuns = 5;
+constexpr int kMaxAlgos = 8;   // the heuristic's first eight: the probe found the fastest among them
+constexpr int kGroups = 3, kRunsPerGroup = 4;
 constexpr float kKeepFirstWithin = 0.98f;
+constexpr size_t kCompareBytes = size_t(1) << 20;   // compared at each end of C
 
 const char* op_name(cublasOperation_t o) { return o == CUBLAS_OP_N ? "N" : "T"; }
 
-// Events around each run; destroyed on every path out.
+// Events around a group of runs; destroyed on every path out.
 struct EventPair {
     cudaEvent_t a = nullptr, b = nullptr;
     ~EventPair() {
@@ -22,6 +24,8 @@ struct EventPair {
         if (b) cudaEventDestroy(b);
     }
 };
+
+size_t element_bytes(cudaDataType t) { return t == CUDA_R_32F ? 4 : 2; }
 
 }  // namespace
 
@@ -37,10 +41,11 @@ LtGemm::~LtGemm() {
     if (lt_) cublasLtDestroy(lt_);
 }
 
-Result<void> LtGemm::init(cudaStream_t stream, void* workspace, size_t workspace_bytes) {
+Result<void> LtGemm::init(cudaStream_t stream, void* workspace, size_t workspace_bytes, bool untuned_last) {
     stream_ = stream;
     workspace_ = workspace;
     workspace_bytes_ = workspace_bytes;
+    untuned_last_ = untuned_last;
     MS_CUBLAS(cublasLtCreate(&lt_));
     return {};
 }
@@ -49,31 +54,25 @@ LtGemm::Key LtGemm::key(const GemmOp& op) {
     return {int(op.opa), int(op.opb), op.m, op.n, op.k, op.lda, op.ldb, op.ldc, int(op.ab), int(op.c)};
 }
 
-bool LtGemm::tuned(const GemmOp& op) const {
-    const auto it = plans_.find(key(op));
-    return it != plans_.end() && it->second->tuned;
-}
-
-std::vector<GemmTuning> LtGemm::tunings() const {
-    std::vector<GemmTuning> out;
-    for (const auto& [k, p] : plans_)
-        if (p->tuned) out.push_back(p->report);
-    return out;
-}
-
-Result<LtGemm::Plan*> LtGemm::plan(const GemmOp& op) {
+LtGemm::Plan& LtGemm::plan(const GemmOp& op) {
     const Key k = key(op);
-    if (auto it = plans_.find(k); it != plans_.end()) return it->second.get();
+    if (auto it = plans_.find(k); it != plans_.end()) return *it->second;
     auto p = std::make_unique<Plan>();
-    p->report.shape = cat(op.m, " x ", op.n, " x ", op.k, ", ", op_name(op.opa), op_name(op.opb));
-    if (const Result<void> r = make_plan(op, *p); !r)
-        return make_error("cannot run the ", p->report.shape, " product through cuBLASLt: ", r.error().message);
-    Plan* made = p.get();
+    p->shape = cat(op.m, " x ", op.n, " x ", op.k, ", ", op_name(op.opa), op_name(op.opb));
+    if (const Result<void> r = make_plan(op, *p); !r) {
+        p->algos.clear();
+        p->why_none = r.error().message;
+    } else if (p->algos.empty()) {
+        p->why_none = "it offers no algorithm for this shape on this GPU";
+    }
+    p->chosen = untuned_last_ && !p->algos.empty() ? int(p->algos.size()) - 1 : 0;
+    Plan& made = *p;
     plans_.emplace(k, std::move(p));
     return made;
 }
 
 Result<void> LtGemm::make_plan(const GemmOp& op, Plan& p) {
+    if (!lt_) return make_error("cuBLASLt is not set up");
     MS_CUBLAS(cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     MS_CUBLAS(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op.opa, sizeof(op.opa)));
     MS_CUBLAS(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op.opb, sizeof(op.opb)));
@@ -95,79 +94,107 @@ Result<void> LtGemm::make_plan(const GemmOp& op, Plan& p) {
         return make_error("no algorithm chosen: ", cublasGetStatusString(s));
     for (int i = 0; i < n_found; ++i) {
         if (found[i].state != CUBLAS_STATUS_SUCCESS) continue;
-        // Split-K algorithms add partial products in another order: leave them out (see the header).
-        int split = 1;
+        // Split-K algorithms add partial products in another order; one whose split cannot be
+        // read is left out too.
+        int split = 0;
         size_t written = 0;
-        cublasLtMatmulAlgoConfigGetAttribute(&found[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split, sizeof(split),
-                                             &written);
-        if (split <= 1) p.algos.push_back(found[i].algo);
+        if (cublasLtMatmulAlgoConfigGetAttribute(&found[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split, sizeof(split),
+                                                 &written) == CUBLAS_STATUS_SUCCESS &&
+            written == sizeof(split) && split <= 1)
+            p.algos.push_back(found[i].algo);
     }
     return {};
 }
 
-Result<bool> LtGemm::available(const GemmOp& op) {
-    Plan* p = nullptr;
-    MS_ASSIGN(p, plan(op));
-    return !p->algos.empty();
-}
+bool LtGemm::available(const GemmOp& op) { return !plan(op).algos.empty(); }
+
+bool LtGemm::tuned(const GemmOp& op) { return plan(op).tuned; }
+
+int LtGemm::candidates(const GemmOp& op) { return int(plan(op).algos.size()); }
 
 Result<void> LtGemm::launch(const Plan& p, const GemmOp& op, int algo) {
-    if (p.algos.empty()) return make_error("cuBLASLt offers no algorithm for the ", p.report.shape, " product on this GPU");
+    if (p.algos.empty()) return make_error("cannot run the ", p.shape, " product through cuBLASLt: ", p.why_none);
     const float alpha = 1.0f;
-    MS_CUBLAS(cublasLtMatmul(lt_, p.desc, &alpha, op.A, p.a, op.B, p.b, &op.beta, op.C, p.c, op.C, p.c,
-                             &p.algos[size_t(algo)], workspace_, workspace_bytes_, stream_));
+    const cublasStatus_t s = cublasLtMatmul(lt_, p.desc, &alpha, op.A, p.a, op.B, p.b, &op.beta, op.C, p.c, op.C, p.c,
+                                            &p.algos[size_t(algo)], workspace_, workspace_bytes_, stream_);
+    if (s != CUBLAS_STATUS_SUCCESS)
+        return make_error("cuBLASLt failed on the ", p.shape, " product (algorithm ", algo, "): ", cublasGetStatusString(s));
     return {};
 }
 
 Result<void> LtGemm::run(const GemmOp& op) {
-    Plan* p = nullptr;
-    MS_ASSIGN(p, plan(op));
-    return launch(*p, op, p->chosen);
-}
-
-Result<int> LtGemm::candidates(const GemmOp& op) {
-    Plan* p = nullptr;
-    MS_ASSIGN(p, plan(op));
-    return int(p->algos.size());
+    const Plan& p = plan(op);
+    return launch(p, op, p.chosen);
 }
 
 Result<void> LtGemm::run_with(const GemmOp& op, int algo) {
-    Plan* p = nullptr;
-    MS_ASSIGN(p, plan(op));
-    if (algo < 0 || (!p->algos.empty() && size_t(algo) >= p->algos.size()))
-        return make_error("algorithm ", algo, " of the ", p->report.shape, " product is outside 0..", p->algos.size() - 1);
-    return launch(*p, op, algo);
+    const Plan& p = plan(op);
+    if (!p.algos.empty() && (algo < 0 || size_t(algo) >= p.algos.size()))
+        return make_error("algorithm ", algo, " of the ", p.shape, " product is outside 0..", p.algos.size() - 1);
+    return launch(p, op, algo);
 }
 
-Result<void> LtGemm::tune(const GemmOp& op) {
-    Plan* p = nullptr;
-    MS_ASSIGN(p, plan(op));
-    if (p->algos.empty()) return launch(*p, op, 0);   // the error naming the shape
+Result<GemmTuning> LtGemm::tune(const GemmOp& op) {
+    Plan& p = plan(op);
+    p.tuned = true;   // whatever happens below: a shape is tuned once
+    p.chosen = 0;
+    if (p.algos.empty()) return launch(p, op, 0).error();   // the error naming the shape
+    Result<GemmTuning> r = measure(p, op);
+    if (!r) p.chosen = 0;
+    return r;
+}
+
+Result<GemmTuning> LtGemm::measure(Plan& p, const GemmOp& op) {
+    GemmTuning report;
+    report.shape = p.shape;
+    report.candidates = int(p.algos.size());
+    // Same bits: each candidate's product (beta 0, so C's old contents play no part) at both ends
+    // of C against the first candidate's. A different order of additions changes the rounding of
+    // nearly every element, so two MiB tell.
+    GemmOp fresh = op;
+    fresh.beta = 0.0f;
+    const size_t c_bytes = (size_t(op.ldc) * size_t(op.n - 1) + size_t(op.m)) * element_bytes(op.c);
+    const size_t head = std::min(c_bytes, kCompareBytes), tail = std::min(c_bytes - head, kCompareBytes);
+    std::vector<uint8_t> first(head + tail), cur(head + tail);
+    std::vector<bool> same(p.algos.size(), true);
+    for (size_t i = 0; i < p.algos.size(); ++i) {
+        MS_TRY(launch(p, fresh, int(i)));
+        std::vector<uint8_t>& dst = i == 0 ? first : cur;
+        const uint8_t* c = static_cast<const uint8_t*>(op.C);
+        MS_CU(cudaMemcpyAsync(dst.data(), c, head, cudaMemcpyDeviceToHost, stream_));
+        if (tail) MS_CU(cudaMemcpyAsync(dst.data() + head, c + c_bytes - tail, tail, cudaMemcpyDeviceToHost, stream_));
+        MS_CU(cudaStreamSynchronize(stream_));
+        if (i > 0 && cur != first) {
+            same[i] = false;
+            ++report.other_bits;
+        }
+    }
     EventPair ev;
     MS_CU(cudaEventCreate(&ev.a));
     MS_CU(cudaEventCreate(&ev.b));
-    std::vector<float> median(p->algos.size());
-    for (size_t i = 0; i < p->algos.size(); ++i) {
-        MS_TRY(launch(*p, op, int(i)));   // warm-up
-        float t[kTimedRuns];
-        for (float& ms : t) {
+    std::vector<float> us(p.algos.size(), 0.0f);
+    for (size_t i = 0; i < p.algos.size(); ++i) {
+        if (!same[i]) continue;
+        MS_TRY(launch(p, op, int(i)));   // warm-up
+        float group[kGroups];
+        for (float& ms : group) {
             MS_CU(cudaEventRecord(ev.a, stream_));
-            MS_TRY(launch(*p, op, int(i)));
+            for (int k = 0; k < kRunsPerGroup; ++k) MS_TRY(launch(p, op, int(i)));
             MS_CU(cudaEventRecord(ev.b, stream_));
             MS_CU(cudaEventSynchronize(ev.b));
             MS_CU(cudaEventElapsedTime(&ms, ev.a, ev.b));
         }
-        std::sort(t, t + kTimedRuns);
-        median[i] = t[kTimedRuns / 2];
+        std::sort(group, group + kGroups);
+        us[i] = group[kGroups / 2] * 1000.0f / kRunsPerGroup;
     }
-    const size_t best = size_t(std::min_element(median.begin(), median.end()) - median.begin());
-    p->chosen = median[best] < kKeepFirstWithin * median[0] ? int(best) : 0;
-    p->tuned = true;
-    p->report.candidates = int(p->algos.size());
-    p->report.chosen = p->chosen;
-    p->report.first_us = median[0] * 1000.0f;
-    p->report.chosen_us = median[size_t(p->chosen)] * 1000.0f;
-    return {};
+    size_t best = 0;
+    for (size_t i = 1; i < p.algos.size(); ++i)
+        if (same[i] && us[i] < us[best]) best = i;
+    p.chosen = us[best] < kKeepFirstWithin * us[0] ? int(best) : 0;
+    report.chosen = p.chosen;
+    report.first_us = us[0];
+    report.chosen_us = us[size_t(p.chosen)];
+    return report;
 }
 
 }  // namespace ms

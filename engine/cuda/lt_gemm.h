@@ -4,9 +4,10 @@
 // wide weights) the algorithm cuBLAS's heuristic puts first is up to 1.2x slower than another it
 // also offers (in_proj of 256 x 16: 142 against 118 us on an H200, docs/performance.md). So a shape
 // can be tuned: each algorithm the heuristic offers is timed on the real operands and the fastest
-// kept. Only algorithms that do not split the inner dimension are offered, so every candidate adds
-// the products in the same order and the choice changes the speed, never the bits of the result
-// (tests/engine/test_cuda_conformance.cpp checks tuned against untuned).
+// kept. A result must not depend on that choice (two runs, or two GPUs of cuda:all, may time them
+// differently), so tuning first runs every candidate on the same operands and keeps only those
+// whose output is bit for bit the first one's; split-K algorithms, which add partial products in
+// another order, are not offered at all.
 #pragma once
 
 #include <cublasLt.h>
@@ -22,7 +23,8 @@
 
 namespace ms {
 
-// cuBLAS's column-major C (m × n, ld ldc) = op(A) · op(B) + beta·C, fp32 accumulation.
+// cuBLAS's column-major C (m × n, ld ldc) = op(A) · op(B) + beta·C, fp32 accumulation. Operands are
+// assumed 256-byte aligned (cudaMalloc bases), as the heuristic assumes by default.
 struct GemmOp {
     cublasOperation_t opa = CUBLAS_OP_N, opb = CUBLAS_OP_N;
     int m = 0, n = 0, k = 0;
@@ -40,8 +42,9 @@ struct GemmOp {
 // What tuning found for one shape (for reports).
 struct GemmTuning {
     std::string shape;    // "m x n x k, opA opB"
-    int candidates = 0;   // algorithms timed
-    int chosen = 0;       // index in the heuristic's order; 0 = its first choice
+    int candidates = 0;   // algorithms offered (split-K left out)
+    int other_bits = 0;   // of those, left out because their output differed from the first's
+    int chosen = 0;       // index among the candidates, in the heuristic's order; 0 = its first choice
     float first_us = 0, chosen_us = 0;
 };
 
@@ -53,28 +56,30 @@ public:
     ~LtGemm();
 
     // Products run on `stream` with `workspace` (kept by the caller, fixed so graphs can capture it).
-    Result<void> init(cudaStream_t stream, void* workspace, size_t workspace_bytes);
-    // Whether cuBLASLt has an algorithm for op's shape (it has none, e.g., for bf16 rows whose
-    // leading dimension is not a multiple of 8 elements); the caller then uses cublasGemmEx.
-    Result<bool> available(const GemmOp& op);
-    // Enqueues op with its shape's algorithm: the tuned one, or the heuristic's first for a shape
-    // not tuned. Capturable into a CUDA graph.
+    // untuned_last: a shape not tuned runs the last algorithm on offer instead of the first (for
+    // tests, which hold a product off the heuristic's first choice to the same bits).
+    Result<void> init(cudaStream_t stream, void* workspace, size_t workspace_bytes, bool untuned_last = false);
+    // Whether cuBLASLt has an algorithm for op's shape. It has none, e.g., for bf16 rows whose
+    // leading dimension is not a multiple of 8 elements, and where it could not be asked; the
+    // caller then uses cublasGemmEx.
+    bool available(const GemmOp& op);
+    // Enqueues op with its shape's algorithm: the tuned one, or (untuned) the heuristic's first.
+    // Capturable into a CUDA graph. An error names the shape.
     Result<void> run(const GemmOp& op);
-    // Times every offered algorithm on op's operands (a warm-up and five timed runs each, the
-    // median) and keeps the fastest for op's shape; the heuristic's first stays unless another is
-    // faster by more than 2 %, so timing noise does not flip the choice. Synchronous, so never
-    // while the stream is being captured; writes op.C (several times when beta ≠ 0).
-    Result<void> tune(const GemmOp& op);
-    bool tuned(const GemmOp& op) const;
-    std::vector<GemmTuning> tunings() const;
-    // The algorithms on offer for op's shape, and op through the i-th of them (for tests, which
-    // hold each to the same bits).
-    Result<int> candidates(const GemmOp& op);
+    // Runs every candidate once on op's operands with beta = 0 and keeps those whose output (its
+    // first and last MiB) is bit for bit the first candidate's; times those (a warm-up, then three
+    // groups of four back-to-back runs, the median group) and keeps the fastest, unless it wins by
+    // less than 2 %, so timing noise does not flip the choice. Synchronous, so never while the
+    // stream is being captured; writes op.C. On an error the shape keeps the first algorithm.
+    Result<GemmTuning> tune(const GemmOp& op);
+    bool tuned(const GemmOp& op);
+    // The candidates for op's shape, and op through the i-th of them (for tests).
+    int candidates(const GemmOp& op);
     Result<void> run_with(const GemmOp& op, int algo);
 
 private:
     using Key = std::tuple<int, int, int, int, int, int, int, int, int, int>;
-    // A shape's descriptors (owned) and algorithms.
+    // A shape's descriptors (owned) and candidate algorithms.
     struct Plan {
         Plan() = default;
         Plan(const Plan&) = delete;
@@ -82,21 +87,24 @@ private:
         ~Plan();
         cublasLtMatmulDesc_t desc = nullptr;
         cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-        std::vector<cublasLtMatmulAlgo_t> algos;   // the offered ones, the heuristic's order; may be none
+        std::vector<cublasLtMatmulAlgo_t> algos;   // the heuristic's order; none: cuBLASLt cannot run it
+        std::string why_none;                      // when none: what cuBLASLt said
         int chosen = 0;
         bool tuned = false;
-        GemmTuning report;
+        std::string shape;
     };
     static Key key(const GemmOp& op);
-    // The shape's plan, made on first use (with no algorithms where cuBLASLt offers none); a
-    // failure to make one leaves no plan behind.
-    Result<Plan*> plan(const GemmOp& op);
+    // The shape's plan, made on first use; a shape cuBLASLt cannot take gets a plan with no
+    // algorithms and the reason.
+    Plan& plan(const GemmOp& op);
     Result<void> make_plan(const GemmOp& op, Plan& p);
     Result<void> launch(const Plan& p, const GemmOp& op, int algo);
+    Result<GemmTuning> measure(Plan& p, const GemmOp& op);
 
     cudaStream_t stream_ = nullptr;
     void* workspace_ = nullptr;
     size_t workspace_bytes_ = 0;
+    bool untuned_last_ = false;
     cublasLtHandle_t lt_ = nullptr;
     std::map<Key, std::unique_ptr<Plan>> plans_;
 };

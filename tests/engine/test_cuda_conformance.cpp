@@ -222,39 +222,50 @@ MS_TEST(cuda_batch_equals_streams_alone) {
     }
 }
 
-// bf16 products are tuned per shape on chunks of ≥ 16,384 positions (engine/cuda/lt_gemm.h): the
-// tuned runner must give the same bits as one that keeps cuBLASLt's first choices, over two
-// chunks (the second runs the captured graph with the tuned algorithms).
+// bf16 products are tuned per chunk size of ≥ 16,384 rows (engine/cuda/lt_gemm.h): a tuned runner
+// must give the same bits as runners held to cuBLASLt's first and last candidates, over chunks of
+// 18,000, 20,000 and 18,000 positions — the second size is tuned between chunks, with the carried
+// state live, and the third replays the first's graph.
 MS_TEST(cuda_tuned_products_change_no_bits) {
     auto cuda = gpu();
     RandomModelShape s;
     s.n_layer = 2;   // d_model 256: the bundled models' and the benchmark's shapes
     const Model m = make_random_model(s);
-    const int T = 20000, V = m.config.vocab_size;
-    std::vector<int32_t> tokens(T);
+    const int sizes[] = {18000, 20000, 18000}, V = m.config.vocab_size;
+    size_t total = 0;
+    for (int T : sizes) total += size_t(T);
+    std::vector<int32_t> tokens(total);
     std::mt19937 rng(11);
     for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
-    RunnerLimits lim{1, T};
+    RunnerLimits lim{1, 20000};
     lim.precision = Precision::BF16;
+    const char* modes[] = {"first", "last", "tuned"};
     for (const char* act_layout : kLayouts) {
         const LayoutScope scope(act_layout);
-        std::vector<float> out[2];
-        for (int tuned = 0; tuned < 2; ++tuned) {
-            const EnvScope tune("MAMBASCOPE_CUDA_GEMM", tuned ? "tuned" : "first");
+        std::vector<float> out[3];
+        for (int mode = 0; mode < 3; ++mode) {
+            const EnvScope gemm("MAMBASCOPE_CUDA_GEMM", modes[mode]);
             auto runner = cuda->create_runner(m.config, m.weights, lim);
             MS_CHECK_MSG(runner.ok(), runner.error().message);
-            out[tuned].resize(size_t(2) * T * V);
-            for (int chunk = 0; chunk < 2; ++chunk) {
+            out[mode].resize(total * V);
+            size_t at = 0;
+            for (int T : sizes) {
                 ForwardOutputs o;
-                o.logits = &out[tuned][size_t(chunk) * T * V];
-                const Result<void> r = (*runner)->forward(tokens.data(), T, o);
+                o.logits = &out[mode][at * V];
+                const Result<void> r = (*runner)->forward(&tokens[at], T, o);
                 MS_CHECK_MSG(r.ok(), r.error().message);
+                at += size_t(T);
             }
         }
         for (float v : out[0]) MS_CHECK(std::isfinite(v));
-        MS_CHECK_MSG(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)) == 0,
-                     act_layout << "-major: tuned products changed the logits");
+        for (int mode = 1; mode < 3; ++mode)
+            MS_CHECK_MSG(std::memcmp(out[0].data(), out[mode].data(), out[0].size() * sizeof(float)) == 0,
+                         act_layout << "-major: products on cuBLASLt's " << modes[mode]
+                                    << " algorithms changed the logits against its first");
     }
+    const EnvScope bad("MAMBASCOPE_CUDA_GEMM", "fastest");
+    auto refused = cuda->create_runner(m.config, m.weights, lim);
+    MS_CHECK(!refused.ok() && refused.error().message.find("MAMBASCOPE_CUDA_GEMM='fastest'") != std::string::npos);
 }
 
 // State snapshots on the GPU (variants' prefix reuse): a stream's state saved after a prefix and

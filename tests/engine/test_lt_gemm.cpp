@@ -1,8 +1,11 @@
 // The runner's bf16 products through cuBLASLt (engine/cuda/lt_gemm): every algorithm on offer for
 // the runner's shapes gives the same bits as the heuristic's first (so tuning changes only the
-// speed), the first is right against a float64 product on sampled entries, a tuned shape runs its
-// choice, and a shape cuBLASLt refuses is an error naming it that leaves the tuner usable.
+// speed; tuning's own bit check agrees), the first is right against a float64 product on sampled
+// entries, a tuned shape runs its choice, and a shape cuBLASLt refuses is unavailable, an error
+// naming it when run anyway, and leaves the tuner usable.
 // Skips (77) without a GPU.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -66,9 +69,8 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
         MS_CUDA_CHECK(cudaGetLastError());
         return C.download();
     };
-    auto n_algos = lt.candidates(op);
-    MS_CHECK_MSG(n_algos.ok(), n_algos.error().message);
-    MS_CHECK(*n_algos >= 1);
+    const int n_algos = lt.candidates(op);
+    MS_CHECK_MSG(n_algos >= 1, cs.name << ": cuBLASLt offers no algorithm");
     const std::vector<uint8_t> first = through(0);
     // The first algorithm against float64 on sampled entries (the bf16 operands are exact in fp32,
     // so only the accumulation order and a bf16 output's rounding separate them).
@@ -93,23 +95,28 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
     }
     const double err = std::sqrt(num / den), bound = cs.c_fp32 ? 1e-5 : 4e-3;
     MS_CHECK_MSG(err <= bound, cs.name << ": relative error " << err << " against float64 (bound " << bound << ")");
-    for (int i = 1; i < *n_algos; ++i)
-        MS_CHECK_MSG(through(i) == first, cs.name << ": algorithm " << i << " of " << *n_algos
+    for (int i = 1; i < n_algos; ++i)
+        MS_CHECK_MSG(through(i) == first, cs.name << ": algorithm " << i << " of " << n_algos
                                                   << " gives other bits than the first");
-    // Tuned: the kept choice runs, with the same bits.
+    // Tuned: its own bit check agrees (none left out), and the kept choice runs with the same bits.
     MS_CHECK(!lt.tuned(op));
     C.upload(c0_bytes);
-    const Result<void> tuned = lt.tune(op);
+    const Result<GemmTuning> tuned = lt.tune(op);
     MS_CHECK_MSG(tuned.ok(), tuned.error().message);
     MS_CHECK(lt.tuned(op));
+    MS_CHECK_EQ(tuned->candidates, n_algos);
+    MS_CHECK_EQ(tuned->other_bits, 0);
+    MS_CHECK(tuned->chosen >= 0 && tuned->chosen < n_algos && tuned->chosen_us > 0 && tuned->first_us > 0);
     MS_CHECK_MSG(through(-1) == first, cs.name << ": the tuned algorithm gives other bits than the first");
-    std::printf("%-22s %d algorithm(s), same bits; float64 error %.2g\n", cs.name, *n_algos, err);
+    std::printf("%-28s %d algorithm(s), same bits; float64 error %.2g; tuned: #%d, %.1f us (first %.1f us)\n", cs.name,
+                n_algos, err, tuned->chosen, tuned->chosen_us, tuned->first_us);
 }
 
 }  // namespace
 
-// The runner's four products for d_model 256, d_inner 512, d_state 16, dt_rank 16 over 16,384
-// positions (channel-major, as the ring scan wants them), and in_proj position-major.
+// The runner's four products for d_model 256, d_inner 512, d_state 16, dt_rank 16 over 16,384 and
+// 131,072 positions (channel-major, as the ring scan wants them), and in_proj position-major. The
+// heuristic offers other algorithms at other sizes (at 131,072 the tuning keeps another in_proj).
 MS_TEST(every_offered_algorithm_gives_the_same_bits) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
     cudaStream_t stream = nullptr;
@@ -119,25 +126,29 @@ MS_TEST(every_offered_algorithm_gives_the_same_bits) {
     {
         LtGemm lt;
         MS_CHECK(lt.init(stream, ws.ptr, ws_bytes).ok());
-        const int N = 16384, dm = 256, di = 512, R = 48, dtr = 16;
-        const Case cases[] = {
-            {"in_proj channel-major", CUBLAS_OP_T, CUBLAS_OP_N, N, 2 * di, dm, dm, dm, N, false, 0.0f},
-            {"in_proj position-major", CUBLAS_OP_T, CUBLAS_OP_N, 2 * di, N, dm, dm, dm, 2 * di, false, 0.0f},
-            {"x_proj", CUBLAS_OP_T, CUBLAS_OP_T, R, N, di, di, N, R, false, 0.0f},
-            {"dt_proj", CUBLAS_OP_T, CUBLAS_OP_N, N, di, dtr, R, dtr, N, false, 0.0f},
-            {"out_proj + residual", CUBLAS_OP_T, CUBLAS_OP_T, dm, N, di, di, N, dm, true, 1.0f},
-        };
+        const int dm = 256, di = 512, R = 48, dtr = 16;
         uint32_t seed = 1;
-        for (const Case& c : cases) check_case(lt, stream, c, seed++);
-        MS_CHECK_EQ(lt.tunings().size(), sizeof(cases) / sizeof(cases[0]));
-        for (const GemmTuning& t : lt.tunings()) MS_CHECK(t.chosen >= 0 && t.chosen < t.candidates && t.chosen_us > 0);
+        for (const int N : {16384, 131072}) {
+            const Case cases[] = {
+                {"in_proj channel-major", CUBLAS_OP_T, CUBLAS_OP_N, N, 2 * di, dm, dm, dm, N, false, 0.0f},
+                {"in_proj position-major", CUBLAS_OP_T, CUBLAS_OP_N, 2 * di, N, dm, dm, dm, 2 * di, false, 0.0f},
+                {"x_proj", CUBLAS_OP_T, CUBLAS_OP_T, R, N, di, di, N, R, false, 0.0f},
+                {"dt_proj", CUBLAS_OP_T, CUBLAS_OP_N, N, di, dtr, R, dtr, N, false, 0.0f},
+                {"out_proj + residual", CUBLAS_OP_T, CUBLAS_OP_T, dm, N, di, di, N, dm, true, 1.0f},
+            };
+            for (const Case& c : cases) {
+                std::printf("N = %d: ", N);
+                check_case(lt, stream, c, seed++);
+            }
+        }
     }
     cudaStreamDestroy(stream);
 }
 
-// A shape cuBLASLt cannot take (a leading dimension shorter than the stored rows; bf16 rows of 5
-// elements, as a fixture's dt_rank 5 gives) is reported as unavailable or as an error that names
-// the product; it leaves no half-made plan, and the tuner goes on serving other shapes.
+// A shape cuBLASLt cannot take (a leading dimension shorter than the stored rows; x_dbl rows of 37
+// bf16 elements, as a fixture's dt_rank 5 and d_state 16 give) is unavailable (the runner then uses
+// cublasGemmEx), and running it anyway is an error that names the product; the tuner goes on
+// serving other shapes.
 MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
     cudaStream_t stream = nullptr;
@@ -154,35 +165,38 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         bad.A = A.ptr; bad.B = B.ptr; bad.C = C.ptr;
         bad.lda = 32;   // < m rows
         bad.ldb = bad.ldc = 64;
-        for (int attempt = 0; attempt < 2; ++attempt) {   // the second finds no plan left behind
+        for (int attempt = 0; attempt < 2; ++attempt) {   // the second asks the same plan
             const Result<void> r = lt.run(bad);
             MS_CHECK(!r.ok());
             MS_CHECK_MSG(r.error().message.find("64 x 64 x 64") != std::string::npos, r.error().message);
         }
         MS_CHECK(!lt.tune(bad).ok());
-        const Result<bool> has = lt.available(bad);
-        MS_CHECK(!has.ok() || !*has);
+        MS_CHECK(!lt.available(bad));
         GemmOp good = bad;
         good.lda = 64;
-        const Result<bool> has_good = lt.available(good);
-        MS_CHECK(has_good.ok() && *has_good);
+        MS_CHECK(lt.available(good));
         const Result<void> r = lt.run(good);
         MS_CHECK_MSG(r.ok(), r.error().message);
         MS_CUDA_CHECK(cudaStreamSynchronize(stream));
         MS_CHECK(!lt.run_with(good, 99).ok());
-        GemmOp rows5 = good;   // a fixture's position-major dt_proj: dt_rank 5, x_dbl rows of 13
+        // A fixture's position-major dt_proj (d_inner 96, dt_rank 5, x_dbl rows of 37), which
+        // cuBLASLt refused on the H200: unavailable, or, where offered, run.
+        test::DeviceBuffer<uint16_t> C96(96 * 64);
+        GemmOp rows5 = good;
         rows5.opa = CUBLAS_OP_T;
         rows5.opb = CUBLAS_OP_N;
+        rows5.m = 96;
         rows5.k = 5;
         rows5.lda = 5;
-        rows5.ldb = 13;
-        const Result<bool> has5 = lt.available(rows5);
-        MS_CHECK_MSG(has5.ok(), has5.error().message);
-        std::printf("bf16 rows of 5 elements through cuBLASLt: %s\n", *has5 ? "available" : "not available");
-        if (!*has5) {
-            const Result<void> r5 = lt.run(rows5);
-            MS_CHECK(!r5.ok() && r5.error().message.find("64 x 64 x 5") != std::string::npos);
-        }
+        rows5.ldb = 37;
+        rows5.C = C96.ptr;
+        rows5.ldc = 96;
+        const bool has5 = lt.available(rows5);
+        std::printf("the 96 x 64 x 5 product on x_dbl rows of 37 through cuBLASLt: %s\n",
+                    has5 ? "available" : "not available");
+        const Result<void> r5 = lt.run(rows5);
+        if (has5) MS_CHECK_MSG(r5.ok(), r5.error().message);
+        else MS_CHECK(!r5.ok() && r5.error().message.find("96 x 64 x 5") != std::string::npos);
     }
     cudaStreamDestroy(stream);
 }
