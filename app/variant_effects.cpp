@@ -1,6 +1,7 @@
 #include "app/variant_effects.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <limits>
 #include <map>
@@ -16,21 +17,8 @@ int64_t upstream_begin(int64_t pos, int64_t context) {
 
 bool scorable_allele(const std::string& allele) {
     return !allele.empty() && std::all_of(allele.begin(), allele.end(), [](char c) {
-        switch (c) {
-            case 'A':
-            case 'C':
-            case 'G':
-            case 'T':
-            case 'N':
-            case 'a':
-            case 'c':
-            case 'g':
-            case 't':
-            case 'n':
-                return true;
-            default:
-                return false;
-        }
+        const char u = char(std::toupper(static_cast<unsigned char>(c)));
+        return u == 'A' || u == 'C' || u == 'G' || u == 'T';
     });
 }
 

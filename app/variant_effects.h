@@ -38,8 +38,10 @@ struct EffectWindow {
 // u above: where the upstream context of a site at strand position `pos` begins.
 int64_t upstream_begin(int64_t pos, int64_t context);
 
-// Whether an allele is plain sequence (A C G T N, any case) the model can read; symbolic alleles
-// (<DEL>, *, breakends) are not.
+// Whether an allele is plain sequence (A C G T, any case) whose effect the model can score.
+// Symbolic alleles (<DEL>, *, breakends) are not, and neither is one holding N or another
+// ambiguity code: an unknown base adds nothing to a window's log-likelihood, so an allele with N
+// would gain the cost of every base it hides (G>N scored +3 bits, "more typical" than G).
 bool scorable_allele(const std::string& allele);
 
 // One site on the forward strand: 0-based position, REF and the ALTs to score (all scorable).

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cctype>
 #include <filesystem>
 #include <limits>
+#include <set>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "app/bundled_model.h"
@@ -38,11 +41,12 @@ std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
     const std::string what =
         cat("log2-likelihood ratio ALT vs REF under the model: sum of log2 P(base | bases before it) over ",
             "the allele and ", o.downstream, " downstream reference bases, given at least ", o.context,
-            " upstream bases; ALT window minus REF window; missing for symbolic ALTs");
+            " upstream bases; ALT window minus REF window");
     std::vector<VcfInfoField> f{
         {"MS_LLR", "A", "Float",
          o.strand == "both" ? "Mean over both strands of the " + what : "Forward-strand " + what},
         {"MS_REF_MISMATCH", "0", "Flag", "REF differs from the reference FASTA; the record was not scored"}};
+    f[0].description += "; missing for symbolic ALTs and for alleles with N or other ambiguity codes";
     if (o.strand == "both") {
         f.push_back({"MS_LLR_FWD", "A", "Float", "MS_LLR on the forward strand"});
         f.push_back({"MS_LLR_REV", "A", "Float", "MS_LLR on the reverse strand (the window reverse-complemented)"});
@@ -51,7 +55,32 @@ std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
 }
 
 struct Counts {
-    int64_t records = 0, scored_alts = 0, unscorable_alts = 0, mismatches = 0;
+    int64_t records = 0, scored_alts = 0, unscorable_alts = 0, mismatches = 0, duplicates = 0;
+};
+
+std::string upper(std::string s) {
+    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Repeated records of one site (same REF and ALT, case aside) are one database row: the first
+// record's ID is kept. Sites are compared as they come, so repeats are found when they are next
+// to each other, as in a sorted VCF (elsewhere the row keeps the last ID).
+class SiteRepeats {
+public:
+    bool first_time(const std::string& contig, int64_t pos, const std::string& ref, const std::string& alt) {
+        if (contig != contig_ || pos != pos_) {
+            contig_ = contig;
+            pos_ = pos;
+            seen_.clear();
+        }
+        return seen_.insert({upper(ref), upper(alt)}).second;
+    }
+
+private:
+    std::string contig_;
+    int64_t pos_ = -1;
+    std::set<std::pair<std::string, std::string>> seen_;
 };
 
 }  // namespace
@@ -110,7 +139,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                                         cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream,
                                             ";strand=", o.strand, ";log=log2"),
                                         cat("##mambascope_command=", command)};
-    auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records());
+    auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records(), "MS_");
     if (!out) return make_error(out.error().message);
 
     std::optional<ResultsStore> store;
@@ -145,6 +174,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     };
 
     Counts counts;
+    SiteRepeats repeats;
     std::vector<VariantRecord> batch;
     // Scores a batch of records (one contig) on each strand asked for, then writes them in order.
     auto flush = [&]() -> Result<void> {
@@ -152,7 +182,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         std::vector<size_t> site_of(batch.size(), SIZE_MAX);
         for (size_t i = 0; i < batch.size(); ++i) {
             const VariantRecord& r = batch[i];
-            if (r.ref_check != RefCheck::match) continue;
+            if (r.ref_check != RefCheck::match || !scorable_allele(r.ref)) continue;
             EffectSite s{r.pos, r.ref, {}};
             for (const std::string& alt : r.alts)
                 if (scorable_allele(alt)) s.alts.push_back(alt);
@@ -186,11 +216,16 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                     llr.values.push_back(float(mean));
                     f.values.push_back(float(vf));
                     b.values.push_back(float(vr));
-                    Variant v{r.contig, r.pos + 1, r.ref, alt, r.id == "." ? "" : r.id, {{"llr", mean}}};
-                    if (both) v.scores.insert(v.scores.end(), {{"llr_fwd", vf}, {"llr_rev", vr}});
-                    stored.push_back(std::move(v));
                     ++counts.scored_alts;
                     ++j;
+                    if (!repeats.first_time(r.contig, r.pos, r.ref, alt)) {
+                        ++counts.duplicates;
+                        continue;
+                    }
+                    // Alleles upper-cased: soft-masked (lower-case) and plain spellings are one variant.
+                    Variant v{r.contig, r.pos + 1, upper(r.ref), upper(alt), r.id == "." ? "" : r.id, {{"llr", mean}}};
+                    if (both) v.scores.insert(v.scores.end(), {{"llr_fwd", vf}, {"llr_rev", vr}});
+                    stored.push_back(std::move(v));
                 }
                 info.push_back(std::move(llr));
                 if (both) info.push_back(std::move(f)), info.push_back(std::move(b));
@@ -242,8 +277,19 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", s > 0 ? counts.scored_alts / s : 0.0);
         outcome.summary = cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate,
-                              " /s), ", counts.unscorable_alts, " not scorable (symbolic), ", counts.mismatches,
-                              " REF mismatches, ", engine->scorer->positions_run(), " positions run, on ", engine->device);
+                              " /s), ", counts.unscorable_alts, " not scorable (symbolic, or N or another ambiguity ",
+                              "code in REF or ALT), ", counts.mismatches, " REF mismatches, ",
+                              engine->scorer->positions_run(), " positions run, on ", engine->device);
+        if (store && counts.duplicates)
+            outcome.summary += cat("; ", counts.duplicates, " repeated record(s) of a site (same REF and ALT) stored once ",
+                                   "in the database, with the first one's ID (the VCF keeps them all)");
+    }
+    // Shown even with --quiet: the scores are probably not what was meant.
+    if (counts.mismatches > 0 && counts.mismatches * 10 >= counts.records) {
+        const std::string warning =
+            cat("warning: ", counts.mismatches, " of ", counts.records, " records have a REF that differs from FASTA '",
+                o.fasta, "' and were not scored: is the VCF of another genome or assembly version?");
+        outcome.summary += outcome.summary.empty() ? warning : "\n" + warning;
     }
     outcome.result = cat("variants: ", o.out, store ? cat(" and run ", run, " in ", o.db) : std::string());
     return outcome;

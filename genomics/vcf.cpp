@@ -64,10 +64,13 @@ std::string describe_errcode(int code) {
     return out.empty() ? "unreadable" : out;
 }
 
+// VCF 4.2 allows A, C, G, T and N in REF; callers also write the other IUPAC codes (R, Y, …) where
+// the reference has them. Those are kept (and compared with the reference like any base), and
+// only what is no nucleotide code at all makes the record malformed.
 bool is_ref_base(char c) {
-    switch (c) {
+    switch (std::toupper(static_cast<unsigned char>(c))) {
         case 'A': case 'C': case 'G': case 'T': case 'N':
-        case 'a': case 'c': case 'g': case 't': case 'n': return true;
+        case 'R': case 'Y': case 'S': case 'W': case 'K': case 'M': case 'B': case 'D': case 'H': case 'V': return true;
         default: return false;
     }
 }
@@ -261,7 +264,7 @@ Result<bool> VcfReader::next(VariantRecord& out) {
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: POS must be a whole number of at least 1");
     if (out.ref.empty() || !std::all_of(out.ref.begin(), out.ref.end(), is_ref_base))
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: REF '", out.ref,
-                          "' is not made of the bases A, C, G, T and N");
+                          "' is not made of nucleotide codes (A, C, G, T, N or IUPAC)");
 
     if (m.reference) {
         const SequenceRecord* chrom = m.reference->find(out.contig);

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 namespace ms {
 
@@ -57,6 +58,7 @@ struct VcfAnnotator::Impl {
     Header in_hdr, out_hdr;
     Record rec;
     std::vector<VcfInfoField> fields;
+    std::vector<std::string> stale;   // INFO fields removed from every record (`fields`, owned ones)
     int64_t written = 0;
 
     ~Impl() {
@@ -77,7 +79,8 @@ int64_t VcfAnnotator::records_written() const { return impl_->written; }
 
 Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::string& output,
                                           const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
-                                          const std::vector<SequenceRecord>& reference) {
+                                          const std::vector<SequenceRecord>& reference,
+                                          const std::string& owned_prefix) {
     VcfAnnotator a;
     Impl& m = *a.impl_;
     m.input = input;
@@ -85,8 +88,10 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     m.fields = fields;
     m.bgzip = output.ends_with(".gz") || output.ends_with(".bgz");
 
-    // A first pass collects the contigs that records use but the header does not declare: the
-    // output header must name them before the first record is written.
+    // A first pass collects what records use but the header does not declare — contigs, and INFO,
+    // FILTER and FORMAT tags (htslib declares those while reading, as it warns): the output header
+    // must name them before the first record is written, or htslib refuses the record (and in
+    // VCF output ends the process).
     auto scan = open_input(input);
     if (!scan) return scan.error();
     Header declared(bcf_hdr_dup(scan->second.get()));
@@ -99,6 +104,19 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     for (int i = 0; i < n_seen; ++i)
         if (bcf_hdr_name2id(declared.get(), seen[i]) < 0) undeclared.emplace_back(seen[i]);
     std::free(seen);
+    std::vector<std::string> undeclared_tags;   // header lines as htslib made them
+    const bcf_hdr_t* scanned = scan->second.get();
+    for (int i = 0; i < scanned->nhrec; ++i) {
+        const bcf_hrec_t* hr = scanned->hrec[i];
+        if (hr->type != BCF_HL_INFO && hr->type != BCF_HL_FLT && hr->type != BCF_HL_FMT) continue;
+        const int at = bcf_hrec_find_key(const_cast<bcf_hrec_t*>(hr), "ID");
+        if (at < 0) continue;
+        const int id = bcf_hdr_id2int(declared.get(), BCF_DT_ID, hr->vals[at]);
+        if (id >= 0 && bcf_hdr_idinfo_exists(declared.get(), hr->type, id)) continue;
+        kstring_t line = KS_INITIALIZE;
+        if (bcf_hrec_format(hr, &line) == 0 && line.l) undeclared_tags.emplace_back(line.s, line.l);
+        ks_free(&line);
+    }
 
     auto in = open_input(input);
     if (!in) return in.error();
@@ -119,8 +137,24 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
         MS_TRY(append(ref == reference.end() ? cat("##contig=<ID=", name, ">")
                                              : cat("##contig=<ID=", name, ",length=", ref->length, ">")));
     }
+    for (std::string line : undeclared_tags) {
+        while (!line.empty() && line.back() == '\n') line.pop_back();
+        MS_TRY(append(line));
+    }
+    // A file annotated before: each owned field of the earlier annotation goes (its options may
+    // have made other fields, which would contradict the new ones), and so do its meta lines.
+    for (const VcfInfoField& f : fields) m.stale.push_back(f.id);
+    for (int i = 0; i < scanned->n[BCF_DT_ID]; ++i) {
+        const char* key = scanned->id[BCF_DT_ID][i].key;
+        if (key && !owned_prefix.empty() && std::string_view(key).starts_with(owned_prefix) &&
+            bcf_hdr_idinfo_exists(scanned, BCF_HL_INFO, i) && std::find(m.stale.begin(), m.stale.end(), key) == m.stale.end())
+            m.stale.emplace_back(key);
+    }
+    for (const std::string& id : m.stale) bcf_hdr_remove(h, BCF_HL_INFO, id.c_str());
+    for (const std::string& line : meta)
+        if (const size_t eq = line.find('='); line.starts_with("##") && eq != std::string::npos)
+            bcf_hdr_remove(h, BCF_HL_GEN, line.substr(2, eq - 2).c_str());
     for (const VcfInfoField& f : fields) {
-        bcf_hdr_remove(h, BCF_HL_INFO, f.id.c_str());  // a re-annotated file: the new definition wins
         MS_TRY(append(
             cat("##INFO=<ID=", f.id, ",Number=", f.number, ",Type=", f.type, ",Description=\"", f.description, "\">")));
     }
@@ -155,10 +189,13 @@ Result<void> VcfAnnotator::write_next(const VariantRecord& expected, const std::
         return make_error("record ", m.written + 1, " of VCF '", m.input, "' is ", contig, ":", rec->pos + 1,
                           " while the job wrote ", expected.contig, ":", expected.pos + 1,
                           " (the file changed while it was read?)");
-    for (const VcfInfoField& f : m.fields)  // stale values of an earlier annotation go
-        if (declared_info(m.in_hdr.get(), f.id.c_str()) &&
-            bcf_update_info(m.in_hdr.get(), rec, f.id.c_str(), nullptr, 0, BCF_HT_FLAG) < 0)
-            return make_error("cannot remove INFO/", f.id, " from record ", m.written + 1, " of VCF '", m.input, "'");
+    // Tolerated while reading (the first pass declared them in the output header); left set,
+    // htslib would refuse the record when writing it.
+    rec->errcode &= ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF);
+    for (const std::string& id : m.stale)  // values of an earlier annotation go
+        if (declared_info(m.in_hdr.get(), id.c_str()) &&
+            bcf_update_info(m.in_hdr.get(), rec, id.c_str(), nullptr, 0, BCF_HT_FLAG) < 0)
+            return make_error("cannot remove INFO/", id, " from record ", m.written + 1, " of VCF '", m.input, "'");
     if (bcf_translate(m.out_hdr.get(), m.in_hdr.get(), rec) < 0)
         return make_error("cannot move record ", m.written + 1, " of VCF '", m.input, "' to the output header");
     for (const VcfInfoValue& v : info) {

@@ -35,17 +35,22 @@ struct VcfInfoValue {
 class VcfAnnotator {
 public:
     // Opens `input` (VCF/BCF, read in file order) and prepares `output` (.vcf, or .vcf.gz/.vcf.bgz:
-    // bgzip + index). `fields` replace any fields of the same ID in the input; `meta` are header
-    // lines of the form "##key=value". `reference` gives lengths of contigs the header lacks.
+    // bgzip + index). `fields` replace any fields of the same ID in the input, and so does every
+    // INFO field whose ID starts with `owned_prefix` (non-empty): the fields of an earlier run of
+    // the same annotation, whatever its options. `meta` are header lines of the form
+    // "##key=value", replacing lines of the same key. `reference` gives lengths of contigs the
+    // header lacks. Contigs and tags the records use but the header does not declare are declared
+    // in the output as htslib reads them.
     static Result<VcfAnnotator> create(const std::string& input, const std::string& output,
                                        const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
-                                       const std::vector<SequenceRecord>& reference);
+                                       const std::vector<SequenceRecord>& reference,
+                                       const std::string& owned_prefix = "");
     ~VcfAnnotator();  // removes the temporary files unless commit() succeeded
     VcfAnnotator(VcfAnnotator&&) noexcept;
     VcfAnnotator& operator=(VcfAnnotator&&) noexcept;
 
     // Copies the next input record — which must be `expected` (contig, position, REF) — with
-    // `info` set on it. Fields of `fields` not in `info` are removed from the record.
+    // `info` set on it. Fields of `fields` (and owned ones) not in `info` are removed from the record.
     Result<void> write_next(const VariantRecord& expected, const std::vector<VcfInfoValue>& info);
     // Checks that every input record was copied, closes and indexes the output, and moves it (and
     // its index) into place.

@@ -74,7 +74,7 @@ file(WRITE "${bad}/malformed.vcf" "${vcf_head}q\t100\t.\tA\tG\t50\tPASS\t.\nq\t2
 ms_cli_bad(vcf_malformed_line "VCF '.*/malformed\\.vcf' line 5 \\(\"q\t200\t\\.\tA\"\\) is malformed: it has 4 columns; expected at least 8"
            "${bad}/malformed.vcf")
 file(WRITE "${bad}/badref.vcf" "${vcf_head}q\t100\t.\tAXZ\tG\t50\tPASS\t.\n")
-ms_cli_bad(vcf_ref_not_bases "VCF '.*/badref\\.vcf' line 4 .* is malformed: REF 'AXZ' is not made of the bases A, C, G, T and N" "${bad}/badref.vcf")
+ms_cli_bad(vcf_ref_not_bases "VCF '.*/badref\\.vcf' line 4 .* is malformed: REF 'AXZ' is not made of nucleotide codes \\(A, C, G, T, N or IUPAC\\)" "${bad}/badref.vcf")
 # q.fa holds 'AT' at 1-2 (not 'GG'): a VCF of another genome.
 file(WRITE "${bad}/mismatch.vcf" "${vcf_head}q\t1\t.\tGG\tA\t50\tPASS\t.\n")
 ms_cli_bad(vcf_ref_disagrees_with_fasta "VCF '.*/mismatch\\.vcf' record 1 at q:1-2: REF 'GG' but the reference '.*/q\\.fa' has '[ACGTN]+' there; expected the VCF to be called against this reference"

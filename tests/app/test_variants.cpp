@@ -269,6 +269,71 @@ MS_TEST(number_a_order_mismatch_and_indels) {
     }
 }
 
+// What real VCFs hold (found in review): no ##contig, ##INFO or ##FILTER lines for what the
+// records use (htslib used to end the process while writing), repeats of a site, soft-masked
+// alleles, ALTs with N (an unknown base adds nothing to the log-likelihood, so G>N scored as
+// "more typical" than G), an IUPAC REF (used to abort the job); a file annotated twice with other
+// options keeps no field of the first annotation; a VCF of another genome is warned about.
+MS_TEST(records_real_vcfs_hold) {
+    const fs::path d = scratch("variants_real");
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    const std::string rec1 = fetch_all(d / "in.fa", "rec1");
+    auto base = [&](int64_t pos) { return std::string(1, char(std::toupper(rec1[size_t(pos)]))); };
+    auto other = [&](int64_t pos) { return base(pos) == "A" ? std::string("C") : std::string("A"); };
+    auto lower = [](std::string x) {
+        for (char& c : x) c = char(std::tolower(c));
+        return x;
+    };
+    int64_t iupac_pos = 40;  // a position holding A or G, so that REF 'R' is not the base there
+    while (base(iupac_pos) != "C" && base(iupac_pos) != "T") ++iupac_pos;
+    std::ofstream(d / "in.vcf") << "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                                << "rec1\t11\tfirst\t" << base(10) << "\t" << other(10) << "\t50\tLowQual\tDP=3\n"
+                                << "rec1\t11\tsecond\t" << base(10) << "\t" << other(10) << "\t50\tPASS\tDP=4\n"
+                                << "rec1\t11\tthird\t" << lower(base(10)) << "\t" << lower(other(10)) << "\t.\t.\t.\n"
+                                << "rec1\t21\tnalt\t" << base(20) << "\tN," << other(20) << "\t.\t.\t.\n"
+                                << "rec1\t" << iupac_pos + 1 << "\tiupac\tR\tA\t.\t.\t.\n";
+    const std::string base_cmd = cli() + " variants --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
+                                 " --context 64 --downstream 16";
+    const std::string text = ok(base_cmd + " --vcf " + q(d / "in.vcf") + " --out " + q(d / "out.vcf") + " --db " +
+                                q(d / "r.db"));
+    MS_CHECK_MSG(text.find("1 repeated record(s) of a site") == std::string::npos &&
+                     text.find("2 repeated record(s) of a site") != std::string::npos,
+                 text);
+    const auto got = rows(ok("bcftools query -f '%POS\\t%ID\\t%FILTER\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " +
+                             q(d / "out.vcf")));
+    MS_CHECK_EQ(got.size(), size_t(5));
+    MS_CHECK_EQ(got[0][2], std::string("LowQual"));
+    MS_CHECK_EQ(got[1][3], std::string("4"));
+    MS_CHECK(got[0][4] == got[1][4] && got[1][4] == got[2][4] && got[0][4] != ".");
+    const std::string nalt = got[3][4];
+    MS_CHECK_MSG(nalt.rfind(".,", 0) == 0 && nalt.size() > 2, "ALT N must be unscored, the other ALT scored: " << nalt);
+    MS_CHECK_EQ(got[4][5], std::string("1"));   // REF 'R' flagged, not scored
+    // One database row for the three records of position 11, with the first one's ID.
+    const auto stored = stored_variants(d / "r.db");
+    MS_CHECK_EQ(stored.size(), size_t(2));
+    MS_CHECK_EQ(stored[0].v.pos, int64_t(11));
+    MS_CHECK_EQ(stored[0].v.name, std::string("first"));
+    MS_CHECK_EQ(stored[0].v.ref, base(10));
+    // Annotated again, both strands then forward only: nothing of the earlier runs stays.
+    ok(base_cmd + " --quiet --strand both --vcf " + q(d / "out.vcf") + " --out " + q(d / "both.vcf"));
+    ok(base_cmd + " --quiet --vcf " + q(d / "both.vcf") + " --out " + q(d / "again.vcf"));
+    const std::string header = ok("bcftools view -h " + q(d / "again.vcf"));
+    MS_CHECK_MSG(header.find("MS_LLR_FWD") == std::string::npos && header.find("MS_LLR_REV") == std::string::npos,
+                 header);
+    size_t n_meta = 0;
+    for (size_t at = 0; (at = header.find("##mambascope_variants=", at)) != std::string::npos; ++at) ++n_meta;
+    MS_CHECK_EQ(n_meta, size_t(1));
+    MS_CHECK(ok("bcftools view -H " + q(d / "again.vcf")).find("MS_LLR_FWD") == std::string::npos);
+    MS_CHECK_EQ(rows(ok("bcftools query -f '%INFO/MS_LLR\\n' " + q(d / "again.vcf")))[0][0], got[0][4]);
+    // Every REF another genome's: said even with --quiet.
+    std::ofstream(d / "other.vcf") << "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                                   << "rec1\t5\t.\t" << other(4) << "\t" << base(4) << "\t.\t.\t.\n"
+                                   << "rec1\t9\t.\t" << other(8) << "\t" << base(8) << "\t.\t.\t.\n";
+    const std::string warned =
+        ok(base_cmd + " --quiet --vcf " + q(d / "other.vcf") + " --out " + q(d / "other.out.vcf"));
+    MS_CHECK_MSG(warned.find("warning: 2 of 2 records have a REF that differs") != std::string::npos, warned);
+}
+
 MS_TEST(bad_input_leaves_no_output) {
     const fs::path d = scratch("variants_bad");
     fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
