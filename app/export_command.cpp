@@ -141,7 +141,11 @@ Result<std::string> run_export(const ExportOptions& o) {
         else
             MS_ASSIGN(wrote, export_variants_table(src, syntax, gz_name, o.out));
     }
-    return cat("export: wrote ", wrote, " (run ", src.run.id, ") to ", o.out);
+    // A run that did not finish exports what it stored; say so where the user looks.
+    const std::string status = src.run.status == RunStatus::finished
+                                   ? std::string()
+                                   : cat(", ", to_string(src.run.status), ": its results may be incomplete");
+    return cat("export: wrote ", wrote, " (run ", src.run.id, status, ") to ", o.out);
 }
 
 int cmd_export(const ExportOptions& o) {

@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/version.h"
 
 namespace ms {
@@ -47,6 +49,14 @@ Result<void> for_each_variant(const ExportSource& src, const std::function<Resul
     }
 }
 
+// The run's parameters (params_json) as an object; empty when unreadable.
+nlohmann::json run_params(const ExportSource& src) {
+    nlohmann::json p = nlohmann::json::parse(src.run.info.params_json, nullptr, false);
+    return p.is_object() ? p : nlohmann::json::object();
+}
+
+// The scores the run's variants carry; for a `variants` run with none stored, the ones it would
+// have written, so an empty export still has the columns (or INFO definitions) of its kind.
 Result<std::vector<std::string>> score_names(const ExportSource& src, int64_t& count) {
     std::set<std::string> names;
     count = 0;
@@ -55,16 +65,23 @@ Result<std::vector<std::string>> score_names(const ExportSource& src, int64_t& c
         for (const auto& s : v.v.scores) names.insert(s.first);
         return {};
     }));
+    if (names.empty() && run_params(src).value("command", "") == "variants") {
+        names.insert("llr");
+        if (run_params(src).value("strand", "") == "both") names.insert({"llr_fwd", "llr_rev"});
+    }
     return std::vector<std::string>(names.begin(), names.end());
 }
 
+// A `variants` run that scored nothing (a header-only VCF, every REF another genome's) exports as
+// a table or VCF with its header and no rows; a run of another command has no variants to give.
 Result<void> require_variants(const ExportSource& src) {
     VariantQuery q;
     q.run_id = src.run.id;
     q.limit = 1;
     std::vector<StoredVariant> any;
     MS_ASSIGN(any, src.store.query_variants(q));
-    if (any.empty()) return make_error(src.describe_run(), " holds no variants (they are written by `variants`)");
+    if (any.empty() && run_params(src).value("command", "") != "variants")
+        return make_error(src.describe_run(), " holds no variants (they are written by `variants`)");
     return {};
 }
 
@@ -179,12 +196,14 @@ std::string quoted(const std::string& s) {
     return q + "\"";
 }
 
-std::string describe_score(const std::string& name, int64_t run) {
-    if (name == "llr")
-        return cat(
-            "MambaScope log-likelihood ratio of each ALT: log-likelihood of the sequence with the ALT minus with "
-            "the REF (run ",
-            run, ")");
+// `log` is the run's base of logarithms (params_json "log": "log2" from `variants`).
+std::string describe_score(const std::string& name, int64_t run, const std::string& log) {
+    const std::string ll = log == "log2" ? "log2-likelihood" : "log-likelihood";
+    const std::string what = cat("MambaScope ", ll, " ratio of each ALT: ", ll,
+                                 " of the sequence with the ALT minus with the REF");
+    if (name == "llr") return cat(what, " (run ", run, ")");
+    if (name == "llr_fwd") return cat(what, ", forward strand (run ", run, ")");
+    if (name == "llr_rev") return cat(what, ", reverse strand (run ", run, ")");
     return cat("MambaScope score '", name, "' of each ALT (run ", run, ")");
 }
 
@@ -267,7 +286,7 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
     }
     for (const std::string& n : names)
         h += cat("##INFO=<ID=", vcf_info_key(n),
-                 ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id)), ">\n");
+                 ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id, run_params(src).value("log", ""))), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

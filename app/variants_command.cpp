@@ -83,6 +83,24 @@ private:
     std::set<std::pair<std::string, std::string>> seen_;
 };
 
+// Why a contig may be missing: the same chromosome under the other naming convention ("chr1" in
+// UCSC files, "1" in Ensembl's), or another genome.
+std::string other_spelling(const std::string& contig, const FastaFile& fasta) {
+    std::vector<std::string> names;
+    if (contig.starts_with("chr")) {
+        names.push_back(contig.substr(3));
+        if (contig == "chrM") names.push_back("MT");
+    } else {
+        names.push_back("chr" + contig);
+        if (contig == "MT") names.push_back("chrM");
+    }
+    for (const std::string& n : names)
+        if (fasta.find(n))
+            return cat("the FASTA calls it '", n, "': the VCF and the FASTA name chromosomes differently; rename the ",
+                       "VCF's contigs, e.g. with `bcftools annotate --rename-chrs`");
+    return "is the VCF of another genome?";
+}
+
 }  // namespace
 
 void add_variants_options(CLI::App* sub, VariantsOptions& o) {
@@ -255,8 +273,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             ++counts.records;
             if (rec.ref_check == RefCheck::contig_not_in_reference)
                 return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1, " is on contig '",
-                                  rec.contig, "', which FASTA '", o.fasta,
-                                  "' does not have (is the VCF of another genome?)"));
+                                  rec.contig, "', which FASTA '", o.fasta, "' does not have (",
+                                  other_spelling(rec.contig, *fasta), ")"));
             if (rec.ref_check == RefCheck::past_reference_end)
                 return failed(cat("VCF '", o.vcf, "': the record at ", rec.contig, ":", rec.pos + 1,
                                   " has a REF running past the end of '", rec.contig, "' in FASTA '", o.fasta,

@@ -96,7 +96,30 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     if (!scan) return scan.error();
     Header declared(bcf_hdr_dup(scan->second.get()));
     Record r(bcf_init());
+    // A bgzipped output gets a tabix index, which needs records sorted by contig and position:
+    // found here, before any scoring, rather than at the index after all of it.
+    std::set<int> finished_contigs;
+    int last_rid = -1;
+    hts_pos_t last_pos = -1;
+    int64_t n_read = 0;
     while (bcf_read(scan->first.get(), scan->second.get(), r.get()) == 0) {
+        ++n_read;
+        if (!m.bgzip) continue;
+        if (r->rid != last_rid) {
+            if (finished_contigs.count(r->rid) || (last_rid >= 0 && !finished_contigs.insert(last_rid).second))
+                return make_error("VCF '", input, "' is not sorted: record ", n_read, " (",
+                                  bcf_hdr_id2name(scan->second.get(), r->rid), ":", r->pos + 1,
+                                  ") returns to a contig left before. A bgzipped output needs a tabix index, which ",
+                                  "needs sorted records: sort the input with `bcftools sort`, or write a plain .vcf");
+            last_rid = r->rid;
+            last_pos = -1;
+        }
+        if (r->pos < last_pos)
+            return make_error("VCF '", input, "' is not sorted: record ", n_read, " (",
+                              bcf_hdr_id2name(scan->second.get(), r->rid), ":", r->pos + 1, ") comes after position ",
+                              last_pos + 1, ". A bgzipped output needs a tabix index, which needs sorted records: ",
+                              "sort the input with `bcftools sort`, or write a plain .vcf");
+        last_pos = r->pos;
     }
     int n_seen = 0;
     const char** seen = bcf_hdr_seqnames(scan->second.get(), &n_seen);
@@ -171,8 +194,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
 
     m.tmp = cat(output, ".partial-", ::getpid());
     m.out.reset(hts_open(m.tmp.c_str(), m.bgzip ? "wz" : "w"));
-    if (!m.out)
-        return make_error("cannot create '", m.tmp, "' (for '", output, "'): ", std::strerror(errno ? errno : EIO));
+    if (!m.out) return make_error("cannot create '", output, "': ", std::strerror(errno ? errno : EIO));
     if (bcf_hdr_write(m.out.get(), h) < 0) return make_error("cannot write the header of '", output, "'");
     return a;
 }

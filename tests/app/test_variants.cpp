@@ -332,6 +332,20 @@ MS_TEST(records_real_vcfs_hold) {
     const std::string warned =
         ok(base_cmd + " --quiet --vcf " + q(d / "other.vcf") + " --out " + q(d / "other.out.vcf"));
     MS_CHECK_MSG(warned.find("warning: 2 of 2 records have a REF that differs") != std::string::npos, warned);
+    // A run that scored nothing exports as its kind's header, not as "holds no variants"; the
+    // VCF's header says the ratio is in log2.
+    std::ofstream(d / "empty.vcf") << "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    ok(base_cmd + " --quiet --strand both --vcf " + q(d / "empty.vcf") + " --out " + q(d / "empty.out.vcf") + " --db " +
+       q(d / "empty.db"));
+    ok(cli() + " export --db " + q(d / "empty.db") + " --variants --out " + q(d / "empty.tsv"));
+    std::ifstream tsv(d / "empty.tsv");
+    std::string line, more;
+    std::getline(tsv, line);
+    MS_CHECK_EQ(line, std::string("chrom\tpos\tid\tref\talt\tllr\tllr_fwd\tllr_rev"));
+    MS_CHECK(!std::getline(tsv, more));
+    ok(cli() + " export --db " + q(d / "r.db") + " --variants --out " + q(d / "r.vcf"));
+    const std::string vcf_header = ok("bcftools view -h " + q(d / "r.vcf"));
+    MS_CHECK_MSG(vcf_header.find("log2-likelihood ratio") != std::string::npos, vcf_header);
 }
 
 MS_TEST(bad_input_leaves_no_output) {
@@ -339,7 +353,7 @@ MS_TEST(bad_input_leaves_no_output) {
     fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
     // Contigs declared, so htslib has nothing to warn about and stderr holds our one line.
     const std::string head =
-        "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n##contig=<ID=rec2>\n##contig=<ID=chrZ>\n#"
+        "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n##contig=<ID=rec2>\n##contig=<ID=chrZ>\n##contig=<ID=chrrec1>\n#"
         "CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     struct Case {
         std::string name, body, message;
@@ -348,6 +362,13 @@ MS_TEST(bad_input_leaves_no_output) {
         {"unknown_contig", "rec1\t5\t.\tA\tC\t.\t.\t.\nchrZ\t10\t.\tA\tC\t.\t.\t.\n", "on contig 'chrZ', which FASTA"},
         {"malformed", "rec1\t5\t.\tA\n", "is malformed"},
         {"past_end", "rec2\t257\t.\tAC\tA\t.\t.\t.\n", "past the end of 'rec2'"},
+        // The other naming convention is named, not "another genome".
+        {"chr_prefix", "chrrec1\t5\t.\tA\tC\t.\t.\t.\n", "the FASTA calls it 'rec1'"},
+        // A .gz output needs sorted records: refused before any scoring, not at the index after it.
+        {"unsorted", "rec1\t50\t.\tA\tC\t.\t.\t.\nrec1\t10\t.\tA\tC\t.\t.\t.\n",
+         "is not sorted: record 2 (rec1:10) comes after position 50"},
+        {"contig_again", "rec1\t5\t.\tA\tC\t.\t.\t.\nrec2\t5\t.\tA\tC\t.\t.\t.\nrec1\t9\t.\tA\tC\t.\t.\t.\n",
+         "record 3 (rec1:9) returns to a contig left before"},
     };
     for (const Case& c : cases) {
         std::ofstream(d / (c.name + ".vcf")) << head << c.body;
@@ -363,6 +384,16 @@ MS_TEST(bad_input_leaves_no_output) {
             MS_CHECK_MSG(e.path().filename().string().find(".partial-") == std::string::npos,
                          "temporary left: " << e.path());
     }
+    // What a failed run stored still exports, saying that the run failed.
+    const std::string exported =
+        ok(cli() + " export --db " + q(d / "r.db") + " --run 1 --variants --out " + q(d / "failed.tsv"));
+    MS_CHECK_MSG(exported.find("(run 1, failed: its results may be incomplete)") != std::string::npos, exported);
+    // An output in a folder that does not exist: named, not its temporary file.
+    const Output missing = run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " +
+                               q(d / "in.fa") + " --vcf " + q(d / "past_end.vcf") + " --out " + q(d / "nodir" / "x.vcf"));
+    MS_CHECK_MSG(missing.rc == 1 && missing.text.find("cannot create '" + (d / "nodir" / "x.vcf").string() + "'") !=
+                                        std::string::npos,
+                 missing.text);
 }
 
 // The stepped form a cancellable job uses: with a nil time budget (four sites, then one site a
