@@ -28,7 +28,7 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
            "mambascope-cli forward --model {data}/models/mambascope-dna-small --fasta {data}/demo/lambda_virus.fa "
            "--logits out/lambda.logits.npy"}}},
         {"score",
-         {{"Per-base tracks of 10 kbp around gyrA with the bundled model (run 1 of out/gyrA.db)",
+         {{"Per-base tracks of 10 kbp over gyrA and the genes to its right, with the bundled model (run 1 of out/gyrA.db)",
            "mambascope-cli score --fasta {data}/demo/ecoli_k12_mg1655.fa --region NC_000913.2:2,334,001-2,344,000 "
            "--db out/gyrA.db"}}},
         {"embed",
