@@ -257,11 +257,14 @@ std::string render_man(const std::vector<CommandInfo>& commands, const std::stri
 
 // ---- Markdown (docs/cli.md) ---------------------------------------------------------------------
 
-// Prose in Markdown: characters that would start emphasis or break a table cell escaped.
+// Prose in Markdown: characters that would start emphasis or break a table cell escaped. Backticks
+// are kept: the help texts use them for commands and names (`merge`), which read as code here too;
+// an unpaired one is escaped so it cannot swallow the rest of a cell.
 std::string md(const std::string& text) {
+    const bool paired = std::count(text.begin(), text.end(), '`') % 2 == 0;
     std::string out;
     for (char ch : text) {
-        if (ch == '|' || ch == '*' || ch == '\\' || ch == '`') out += '\\';
+        if (ch == '|' || ch == '*' || ch == '\\' || (ch == '`' && !paired)) out += '\\';
         out += ch;
     }
     return out;

@@ -25,7 +25,8 @@ struct Tree {
         auto* score = app.add_subcommand("score", "per-base tracks | a test");
         score->add_option("--fasta", fasta, "genome FASTA")->required();
         score->add_option("--strand", strand, "fwd, or both")->check(CLI::IsMember({"fwd", "both"}))->capture_default_str();
-        score->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
+        score->add_option("--threads", threads, "CPU threads (0: all; `bench` measures them)")->capture_default_str();
+        score->add_flag("--odd", flag, "an unpaired ` quote");
         auto* region = score->add_option("--region", regions, "locus, e.g. {HLA-A*01:01}:1-100");
         auto* bed = score->add_option("--bed", out, "regions of a BED file");
         region->excludes(bed);
@@ -52,6 +53,8 @@ MS_TEST(markdown_lists_every_visible_option_with_its_facts) {
     MS_CHECK(has(md, "(default: fwd)"));
     MS_CHECK(has(md, "`--region` | `TEXT` | locus, e.g. {HLA-A\\*01:01}:1-100 (repeatable, not with --bed) |"));
     MS_CHECK(has(md, "per-base tracks \\| a test"));   // a '|' would end the table cell
+    MS_CHECK(has(md, "(0: all; `bench` measures them)"));   // paired backticks stay code
+    MS_CHECK(has(md, "an unpaired \\` quote"));          // one alone cannot swallow the cell
     MS_CHECK(has(md, "mambascope-cli info [OPTIONS] paths...\n"));
     // The examples of the real commands (score has some) in console blocks, demo paths of the source tree.
     MS_CHECK(has(md, "```console\n$ mambascope-cli score --fasta resources/demo/ecoli_k12_mg1655.fa"));
