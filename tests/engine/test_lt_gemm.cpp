@@ -145,10 +145,9 @@ MS_TEST(every_offered_algorithm_gives_the_same_bits) {
     cudaStreamDestroy(stream);
 }
 
-// A shape cuBLASLt cannot take (a leading dimension shorter than the stored rows; x_dbl rows of 37
-// bf16 elements, as a fixture's dt_rank 5 and d_state 16 give) is unavailable (the runner then uses
-// cublasGemmEx), and running it anyway is an error that names the product; the tuner goes on
-// serving other shapes.
+// A shape cuBLASLt cannot take (a leading dimension shorter than the stored rows) is unavailable
+// (the runner then uses cublasGemmEx), and running it anyway is an error that names the product;
+// the tuner goes on serving other shapes.
 MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
     cudaStream_t stream = nullptr;
@@ -179,8 +178,9 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         MS_CHECK_MSG(r.ok(), r.error().message);
         MS_CUDA_CHECK(cudaStreamSynchronize(stream));
         MS_CHECK(!lt.run_with(good, 99).ok());
-        // A fixture's position-major dt_proj (d_inner 96, dt_rank 5, x_dbl rows of 37), which
-        // cuBLASLt refused on the H200: unavailable, or, where offered, run.
+        // A small position-major dt_proj with odd row lengths (dt_rank 5, x_dbl rows of 37), the
+        // kind of shape for which cuBLASLt offered nothing in a fixture's runner on the H200: it
+        // runs where offered, and is an error naming it where not.
         test::DeviceBuffer<uint16_t> C96(96 * 64);
         GemmOp rows5 = good;
         rows5.opa = CUBLAS_OP_T;
