@@ -178,9 +178,9 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         MS_CHECK_MSG(r.ok(), r.error().message);
         MS_CUDA_CHECK(cudaStreamSynchronize(stream));
         MS_CHECK(!lt.run_with(good, 99).ok());
-        // A small position-major dt_proj with odd row lengths (dt_rank 5, x_dbl rows of 37), the
-        // kind of shape for which cuBLASLt offered nothing in a fixture's runner on the H200: it
-        // runs where offered, and is an error naming it where not.
+        // The position-major dt_proj of the untied_bias_k3_s4 fixture at 64-position chunks
+        // (d_inner 96, dt_rank 5, x_dbl rows of 13), for which cuBLASLt offered nothing on the
+        // H200: it runs where offered, and is an error naming it where not.
         test::DeviceBuffer<uint16_t> C96(96 * 64);
         GemmOp rows5 = good;
         rows5.opa = CUBLAS_OP_T;
@@ -188,11 +188,11 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         rows5.m = 96;
         rows5.k = 5;
         rows5.lda = 5;
-        rows5.ldb = 37;
+        rows5.ldb = 13;
         rows5.C = C96.ptr;
         rows5.ldc = 96;
         const bool has5 = lt.available(rows5);
-        std::printf("the 96 x 64 x 5 product on x_dbl rows of 37 through cuBLASLt: %s\n",
+        std::printf("the 96 x 64 x 5 product on x_dbl rows of 13 through cuBLASLt: %s\n",
                     has5 ? "available" : "not available");
         const Result<void> r5 = lt.run(rows5);
         if (has5) MS_CHECK_MSG(r5.ok(), r5.error().message);
