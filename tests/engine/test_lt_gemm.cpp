@@ -178,9 +178,10 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         MS_CHECK_MSG(r.ok(), r.error().message);
         MS_CUDA_CHECK(cudaStreamSynchronize(stream));
         MS_CHECK(!lt.run_with(good, 99).ok());
-        // The position-major dt_proj of the untied_bias_k3_s4 fixture at 64-position chunks
-        // (d_inner 96, dt_rank 5, x_dbl rows of 13), for which cuBLASLt offered nothing on the
-        // H200: it runs where offered, and is an error naming it where not.
+        // The shape of the untied_bias_k3_s4 fixture's position-major dt_proj at 64-position chunks
+        // (d_inner 96, dt_rank 5, x_dbl rows of 13; inside that runner cuBLASLt once offered
+        // nothing for it, which the runner's fallback covers): it runs where offered, and is an
+        // error naming it where not.
         test::DeviceBuffer<uint16_t> C96(96 * 64);
         GemmOp rows5 = good;
         rows5.opa = CUBLAS_OP_T;
