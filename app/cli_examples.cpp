@@ -20,7 +20,8 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
          {{"Make the folder the examples write into (they run from the folder holding it)", "mkdir -p out"},
           {"Versions, backends and GPUs, and where the bundled model is", "mambascope-cli --version"}}},
         {"info",
-         {{"Describe the demo genome and reads", "mambascope-cli info {data}/demo/ecoli_k12_mg1655.fa {data}/demo/ecoli_nanopore.bam"},
+         {{"Describe the demo genome and reads",
+           "mambascope-cli info {data}/demo/ecoli_k12_mg1655.fa {data}/demo/ecoli_nanopore.bam"},
           {"Find a gene in the annotation", "mambascope-cli info {data}/demo/ecoli_k12_mg1655.gff3 --find gyrA"},
           {"Describe the bundled model", "mambascope-cli info {data}/models/mambascope-dna-small"}}},
         {"forward",
@@ -28,7 +29,8 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
            "mambascope-cli forward --model {data}/models/mambascope-dna-small --fasta {data}/demo/lambda_virus.fa "
            "--logits out/lambda.logits.npy"}}},
         {"score",
-         {{"Per-base tracks of 10 kbp over gyrA and the genes to its right, with the bundled model (run 1 of out/gyrA.db)",
+         {{"Per-base tracks of 10 kbp over gyrA and the genes to its right, with the bundled model (run 1 of "
+           "out/gyrA.db)",
            "mambascope-cli score --fasta {data}/demo/ecoli_k12_mg1655.fa --region NC_000913.2:2,334,001-2,344,000 "
            "--db out/gyrA.db"}}},
         {"embed",
@@ -50,7 +52,8 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
         {"export",
          {{"The log-likelihood track of the score example as bigWig",
            "mambascope-cli export --db out/gyrA.db --run 1 --track loglik --out out/gyrA.loglik.bw"},
-          {"Stretches of 20 bp or more where every base scores a log-likelihood of -1.6 or less (harder to predict) as BED",
+          {"Stretches of 20 bp or more where every base scores a log-likelihood of -1.6 or less (harder to predict) as "
+           "BED",
            "mambascope-cli export --db out/gyrA.db --run 1 --track loglik --below -1.6 --min-length 20 "
            "--out out/gyrA.surprising.bed"},
           {"The embeddings of the embed example as .npy (a .index.tsv beside it names the rows)",
@@ -59,11 +62,13 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
            "mambascope-cli export --db out/reads.db --predictions --out out/reads.tsv"}}},
         {"variants",
          {{"Score the demo's resistance alleles (INFO/MS_LLR in the output VCF, and a run of out/alleles.db)",
-           "mambascope-cli variants --fasta {data}/demo/ecoli_k12_mg1655.fa --vcf {data}/demo/ecoli_known_alleles.vcf.gz "
+           "mambascope-cli variants --fasta {data}/demo/ecoli_k12_mg1655.fa --vcf "
+           "{data}/demo/ecoli_known_alleles.vcf.gz "
            "--out out/alleles.scored.vcf.gz --db out/alleles.db"}}},
         {"mutagenesis",
          {{"Every other base at each of 60 positions around gyrA codon 83 (tracks ism_A..ism_T, and a TSV)",
-           "mambascope-cli mutagenesis --fasta {data}/demo/ecoli_k12_mg1655.fa --region NC_000913.2:2,337,171-2,337,230 "
+           "mambascope-cli mutagenesis --fasta {data}/demo/ecoli_k12_mg1655.fa --region "
+           "NC_000913.2:2,337,171-2,337,230 "
            "--db out/gyrA.db --out out/gyrA.ism.tsv"}}},
         {"bench",
          {{"Engine speed against the BLAS on one small shape",

@@ -199,8 +199,8 @@ std::string quoted(const std::string& s) {
 // `log` is the run's base of logarithms (params_json "log": "log2" from `variants`).
 std::string describe_score(const std::string& name, int64_t run, const std::string& log) {
     const std::string ll = log == "log2" ? "log2-likelihood" : "log-likelihood";
-    const std::string what = cat("MambaScope ", ll, " ratio of each ALT: ", ll,
-                                 " of the sequence with the ALT minus with the REF");
+    const std::string what =
+        cat("MambaScope ", ll, " ratio of each ALT: ", ll, " of the sequence with the ALT minus with the REF");
     if (name == "llr") return cat(what, " (run ", run, ")");
     if (name == "llr_fwd") return cat(what, ", forward strand (run ", run, ")");
     if (name == "llr_rev") return cat(what, ", reverse strand (run ", run, ")");
@@ -285,8 +285,8 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
         h += seq ? cat("##contig=<ID=", c, ",length=", seq->info.length, ">\n") : cat("##contig=<ID=", c, ">\n");
     }
     for (const std::string& n : names)
-        h += cat("##INFO=<ID=", vcf_info_key(n),
-                 ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id, run_params(src).value("log", ""))), ">\n");
+        h += cat("##INFO=<ID=", vcf_info_key(n), ",Number=A,Type=Float,Description=",
+                 quoted(describe_score(n, src.run.id, run_params(src).value("log", ""))), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

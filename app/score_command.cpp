@@ -277,14 +277,17 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s)", s, s > 0 ? total / s / 1e6 : 0.0);
     std::string detail;
     if (all_parts > targets.size())
-        detail = cat(all_parts, " parts: segments of at most ", *segment_length, " bases after a ", o.warmup, "-base warm-up");
-    if (!o.shard.empty()) detail += cat(detail.empty() ? "" : "; ", "shard ", o.shard, ": ", parts.size(), " of ", all_parts, " part(s)");
-    out.summary = cat("score: ", targets.size(), " target(s)", detail.empty() ? "" : cat(" (", detail, ")"), ", ", total,
-                      " bases in ", line, " on ", device_names);
+        detail = cat(all_parts, " parts: segments of at most ", *segment_length, " bases after a ", o.warmup,
+                     "-base warm-up");
+    if (!o.shard.empty())
+        detail += cat(detail.empty() ? "" : "; ", "shard ", o.shard, ": ", parts.size(), " of ", all_parts, " part(s)");
+    out.summary = cat("score: ", targets.size(), " target(s)", detail.empty() ? "" : cat(" (", detail, ")"), ", ",
+                      total, " bases in ", line, " on ", device_names);
     if (!o.shard.empty() && parts.empty())
-        out.summary += cat("; shard ", o.shard, " got nothing to score: its ", all_parts,
-                           " part(s) went to other shards (fewer parts than shards; --segment-length cuts long sequences "
-                           "into more), and its empty run still merges");
+        out.summary +=
+            cat("; shard ", o.shard, " got nothing to score: its ", all_parts,
+                " part(s) went to other shards (fewer parts than shards; --segment-length cuts long sequences "
+                "into more), and its empty run still merges");
     if (unknown_bases) out.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy)");
     return out;

@@ -2,15 +2,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cctype>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-#include <nlohmann/json.hpp>
 
 #include "app/bundled_model.h"
 #include "app/digests.h"
@@ -299,8 +299,9 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                               "code in REF or ALT), ", counts.mismatches, " REF mismatches, ",
                               engine->scorer->positions_run(), " positions run, on ", engine->device);
         if (store && counts.duplicates)
-            outcome.summary += cat("; ", counts.duplicates, " repeated record(s) of a site (same REF and ALT) stored once ",
-                                   "in the database, with the first one's ID (the VCF keeps them all)");
+            outcome.summary +=
+                cat("; ", counts.duplicates, " repeated record(s) of a site (same REF and ALT) stored once ",
+                    "in the database, with the first one's ID (the VCF keeps them all)");
     }
     // Shown even with --quiet: the scores are probably not what was meant.
     if (counts.mismatches > 0 && counts.mismatches * 10 >= counts.records) {

@@ -68,11 +68,7 @@ std::string describe_errcode(int code) {
 // the reference has them. Those are kept (and compared with the reference like any base), and
 // only what is no nucleotide code at all makes the record malformed.
 bool is_ref_base(char c) {
-    switch (std::toupper(static_cast<unsigned char>(c))) {
-        case 'A': case 'C': case 'G': case 'T': case 'N':
-        case 'R': case 'Y': case 'S': case 'W': case 'K': case 'M': case 'B': case 'D': case 'H': case 'V': return true;
-        default: return false;
-    }
+    return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", std::toupper(static_cast<unsigned char>(c))) != nullptr;
 }
 
 bool same_bases(const std::string& a, const std::string& b) {

@@ -58,7 +58,7 @@ struct VcfAnnotator::Impl {
     Header in_hdr, out_hdr;
     Record rec;
     std::vector<VcfInfoField> fields;
-    std::vector<std::string> stale;   // INFO fields removed from every record (`fields`, owned ones)
+    std::vector<std::string> stale;  // INFO fields removed from every record (`fields`, owned ones)
     int64_t written = 0;
 
     ~Impl() {
@@ -127,7 +127,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     for (int i = 0; i < n_seen; ++i)
         if (bcf_hdr_name2id(declared.get(), seen[i]) < 0) undeclared.emplace_back(seen[i]);
     std::free(seen);
-    std::vector<std::string> undeclared_tags;   // header lines as htslib made them
+    std::vector<std::string> undeclared_tags;  // header lines as htslib made them
     const bcf_hdr_t* scanned = scan->second.get();
     for (int i = 0; i < scanned->nhrec; ++i) {
         const bcf_hrec_t* hr = scanned->hrec[i];
@@ -170,7 +170,8 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     for (int i = 0; i < scanned->n[BCF_DT_ID]; ++i) {
         const char* key = scanned->id[BCF_DT_ID][i].key;
         if (key && !owned_prefix.empty() && std::string_view(key).starts_with(owned_prefix) &&
-            bcf_hdr_idinfo_exists(scanned, BCF_HL_INFO, i) && std::find(m.stale.begin(), m.stale.end(), key) == m.stale.end())
+            bcf_hdr_idinfo_exists(scanned, BCF_HL_INFO, i) &&
+            std::find(m.stale.begin(), m.stale.end(), key) == m.stale.end())
             m.stale.emplace_back(key);
     }
     for (const std::string& id : m.stale) bcf_hdr_remove(h, BCF_HL_INFO, id.c_str());

@@ -191,7 +191,8 @@ int cmd_bench(const BenchOptions& o) {
     for (const std::string& shape : o.shapes) {
         RandomModelShape rs;
         char tail = 0;
-        if (std::sscanf(shape.c_str(), "%dx%d%c", &rs.d_model, &rs.n_layer, &tail) != 2 || rs.d_model < 1 || rs.n_layer < 1)
+        if (std::sscanf(shape.c_str(), "%dx%d%c", &rs.d_model, &rs.n_layer, &tail) != 2 || rs.d_model < 1 ||
+            rs.n_layer < 1)
             return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
         shapes.push_back(rs);
     }

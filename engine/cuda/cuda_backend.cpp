@@ -182,7 +182,7 @@ Result<void> fill_for_timing(uint8_t* p, size_t bytes, cudaStream_t stream) {
     MS_CU(cudaMemcpyAsync(p, block.data(), first, cudaMemcpyHostToDevice, stream));
     for (size_t done = first; done < bytes; done *= 2)
         MS_CU(cudaMemcpyAsync(p + done, p, std::min(done, bytes - done), cudaMemcpyDeviceToDevice, stream));
-    MS_CU(cudaStreamSynchronize(stream));   // `block` goes out of scope; the first chunk follows
+    MS_CU(cudaStreamSynchronize(stream));  // `block` goes out of scope; the first chunk follows
     return {};
 }
 
@@ -225,7 +225,7 @@ public:
         tune_ = how.empty() || how == "tuned" || how == "verbose";
         tune_verbose_ = how == "verbose";
         lt_products_ = bf16_ && how != "gemmex";
-        if (lt_products_)   // on the runner's stream, so one workspace serves both libraries
+        if (lt_products_)  // on the runner's stream, so one workspace serves both libraries
             MS_TRY(lt_.init(stream_, blas_ws_.get(), kCublasWorkspace, how == "last"));
         MS_TRY(embedding_.upload(w.embedding));
         MS_TRY(norm_f_.upload(w.norm_f));
@@ -270,7 +270,7 @@ public:
         MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
         MS_TRY(y_.allocate(N * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
-        if (lt_products_ && tune_) {   // the products' inputs, and out_proj's output it accumulates into
+        if (lt_products_ && tune_) {  // the products' inputs, and out_proj's output it accumulates into
             for (const DeviceArray<uint8_t>* b : {&xn_, &xz_, &u_, &xdbl_, &y_})
                 MS_TRY(fill_for_timing(b->get(), b->bytes(), stream_));
             MS_TRY(fill_for_timing(reinterpret_cast<uint8_t*>(h_.get()), h_.bytes(), stream_));
@@ -384,16 +384,27 @@ private:
         if (g.ab == CUDA_R_16BF && lt_products_ && lt_.available(g)) return lt_.run(g);
         const float alpha = 1.0f;
         const cublasComputeType_t compute = g.ab == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
-        MS_CUBLAS(cublasGemmEx(blas_, g.opa, g.opb, g.m, g.n, g.k, &alpha, g.A, g.ab, g.lda, g.B, g.ab, g.ldb, &g.beta, g.C,
-                               g.c, g.ldc, compute, CUBLAS_GEMM_DEFAULT));
+        MS_CUBLAS(cublasGemmEx(blas_, g.opa, g.opb, g.m, g.n, g.k, &alpha, g.A, g.ab, g.lda, g.B, g.ab, g.ldb, &g.beta,
+                               g.C, g.c, g.ldc, compute, CUBLAS_GEMM_DEFAULT));
         return {};
     }
     static GemmOp gemm_op(cublasOperation_t opa, cublasOperation_t opb, int m, int n, int k, const void* A, int lda,
                           const void* B, int ldb, cudaDataType ab, void* C, int ldc, cudaDataType ct, float beta) {
         GemmOp g;
-        g.opa = opa; g.opb = opb; g.m = m; g.n = n; g.k = k;
-        g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.ab = ab;
-        g.C = C; g.ldc = ldc; g.c = ct; g.beta = beta;
+        g.opa = opa;
+        g.opb = opb;
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.A = A;
+        g.lda = lda;
+        g.B = B;
+        g.ldb = ldb;
+        g.ab = ab;
+        g.C = C;
+        g.ldc = ldc;
+        g.c = ct;
+        g.beta = beta;
         return g;
     }
 
@@ -408,12 +419,14 @@ private:
             const Result<GemmTuning> t = lt_.tune(g);
             if (!tune_verbose_) continue;
             if (!t)
-                std::fprintf(stderr, "cuda:%d: tuning failed, first algorithm kept: %s\n", device_, t.error().message.c_str());
+                std::fprintf(stderr, "cuda:%d: tuning failed, first algorithm kept: %s\n", device_,
+                             t.error().message.c_str());
             else
                 std::fprintf(stderr,
                              "cuda:%d product %s: algorithm %d of %d (%d with other bits left out), %.1f us "
                              "(heuristic's first %.1f us)\n",
-                             device_, t->shape.c_str(), t->chosen, t->candidates, t->other_bits, t->chosen_us, t->first_us);
+                             device_, t->shape.c_str(), t->chosen, t->candidates, t->other_bits, t->chosen_us,
+                             t->first_us);
         }
     }
 
@@ -519,19 +532,21 @@ private:
         std::array<GemmOp, 4> g;
         // xz = xn [N, d_model] · in_projᵀ (x | z). Position-major: column-major 2·d_inner × N =
         // in_proj · xnᵀ; channel-major: column-major N × 2·d_inner = xn · in_projᵀ.
-        g[kInProj] = cm ? gemm_op(OP_T, OP_N, N, 2 * di, dm, xn_.get(), dm, L.in_proj.data.get(), dm, t, xz_.get(), N, t, 0.0f)
-                        : gemm_op(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), dm, xn_.get(), dm, t, xz_.get(), 2 * di, t,
-                                  0.0f);
+        g[kInProj] =
+            cm ? gemm_op(OP_T, OP_N, N, 2 * di, dm, xn_.get(), dm, L.in_proj.data.get(), dm, t, xz_.get(), N, t, 0.0f)
+               : gemm_op(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), dm, xn_.get(), dm, t, xz_.get(), 2 * di, t,
+                         0.0f);
         // x_dbl [N, R] (dt | B | C) = u · x_projᵀ: column-major R × N = x_proj · uᵀ, u read as stored.
-        g[kXProj] = gemm_op(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), di, u_.get(), cm ? N : di, t, xdbl_.get(), R,
-                            t, 0.0f);
+        g[kXProj] = gemm_op(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), di, u_.get(), cm ? N : di, t,
+                            xdbl_.get(), R, t, 0.0f);
         // Δ = x_dbl[:, :dt_rank] · dt_projᵀ (bias + softplus happen in the scan).
-        g[kDtProj] = cm ? gemm_op(OP_T, OP_N, N, di, dtr, xdbl_.get(), R, L.dt_proj.data.get(), dtr, t, dt_.get(), N, t, 0.0f)
-                        : gemm_op(OP_T, OP_N, di, N, dtr, L.dt_proj.data.get(), dtr, xdbl_.get(), R, t, dt_.get(), di, t, 0.0f);
+        g[kDtProj] =
+            cm ? gemm_op(OP_T, OP_N, N, di, dtr, xdbl_.get(), R, L.dt_proj.data.get(), dtr, t, dt_.get(), N, t, 0.0f)
+               : gemm_op(OP_T, OP_N, di, N, dtr, L.dt_proj.data.get(), dtr, xdbl_.get(), R, t, dt_.get(), di, t, 0.0f);
         // Residual (position-major, fp32: bf16 operands, fp32 output): h [N, d_model] += y · out_projᵀ,
         // column-major d_model × N += out_proj · yᵀ, y read as stored.
-        g[kOutProj] = gemm_op(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), di, y_.get(), cm ? N : di, t, h_.get(), dm,
-                              CUDA_R_32F, 1.0f);
+        g[kOutProj] = gemm_op(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), di, y_.get(), cm ? N : di, t,
+                              h_.get(), dm, CUDA_R_32F, 1.0f);
         return g;
     }
 
@@ -572,14 +587,14 @@ private:
     const size_t esz_;   // bytes per activation element
     int batch_ = 0;
     bool graphs_ = true;
-    std::string gemm_mode_;   // MAMBASCOPE_CUDA_GEMM, checked in init
+    std::string gemm_mode_;  // MAMBASCOPE_CUDA_GEMM, checked in init
     bool tune_ = true, tune_verbose_ = false, lt_products_ = false;
-    std::set<int> tuned_sizes_;   // chunk sizes (batch · positions) whose products are tuned
+    std::set<int> tuned_sizes_;  // chunk sizes (batch · positions) whose products are tuned
     Layout layout_ = Layout::Auto;
     ChunkGraph graph_;   // destroyed before the stream and the buffers it uses
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
-    LtGemm lt_;   // the bf16 products: cuBLASLt handle, each shape's plan
+    LtGemm lt_;  // the bf16 products: cuBLASLt handle, each shape's plan
     DeviceArray<float> embedding_, norm_f_, lm_head_, w4_;
     std::vector<LayerOnDevice> layers_;
     DeviceArray<int32_t> tokens_;

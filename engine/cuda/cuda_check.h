@@ -15,15 +15,15 @@ inline Error cuda_error(const char* what, cudaError_t e) {
 
 }  // namespace ms
 
-#define MS_CU(expr)                                                      \
-    do {                                                                 \
-        const cudaError_t ms_cu_e_ = (expr);                             \
+#define MS_CU(expr)                                                            \
+    do {                                                                       \
+        const cudaError_t ms_cu_e_ = (expr);                                   \
         if (ms_cu_e_ != cudaSuccess) return ::ms::cuda_error(#expr, ms_cu_e_); \
     } while (0)
 
-#define MS_CUBLAS(expr)                                                                               \
-    do {                                                                                              \
-        const cublasStatus_t ms_cb_s_ = (expr);                                                       \
-        if (ms_cb_s_ != CUBLAS_STATUS_SUCCESS)                                                        \
+#define MS_CUBLAS(expr)                                                                                \
+    do {                                                                                               \
+        const cublasStatus_t ms_cb_s_ = (expr);                                                        \
+        if (ms_cb_s_ != CUBLAS_STATUS_SUCCESS)                                                         \
             return ::ms::make_error("cuBLAS error in ", #expr, ": ", cublasGetStatusString(ms_cb_s_)); \
     } while (0)

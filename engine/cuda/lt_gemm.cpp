@@ -9,10 +9,10 @@ namespace ms {
 
 namespace {
 
-constexpr int kMaxAlgos = 8;   // the heuristic's first eight: the probe found the fastest among them
+constexpr int kMaxAlgos = 8;  // the heuristic's first eight: the probe found the fastest among them
 constexpr int kGroups = 3, kRunsPerGroup = 4;
 constexpr float kKeepFirstWithin = 0.98f;
-constexpr size_t kCompareBytes = size_t(1) << 20;   // compared at each end of C
+constexpr size_t kCompareBytes = size_t(1) << 20;  // compared at each end of C
 
 const char* op_name(cublasOperation_t o) { return o == CUBLAS_OP_N ? "N" : "T"; }
 
@@ -37,7 +37,7 @@ LtGemm::Plan::~Plan() {
 }
 
 LtGemm::~LtGemm() {
-    plans_.clear();   // before the handle they were made with
+    plans_.clear();  // before the handle they were made with
     if (lt_) cublasLtDestroy(lt_);
 }
 
@@ -118,7 +118,8 @@ Result<void> LtGemm::launch(const Plan& p, const GemmOp& op, int algo) {
     const cublasStatus_t s = cublasLtMatmul(lt_, p.desc, &alpha, op.A, p.a, op.B, p.b, &op.beta, op.C, p.c, op.C, p.c,
                                             &p.algos[size_t(algo)], workspace_, workspace_bytes_, stream_);
     if (s != CUBLAS_STATUS_SUCCESS)
-        return make_error("cuBLASLt failed on the ", p.shape, " product (algorithm ", algo, "): ", cublasGetStatusString(s));
+        return make_error("cuBLASLt failed on the ", p.shape, " product (algorithm ", algo,
+                          "): ", cublasGetStatusString(s));
     return {};
 }
 
@@ -136,9 +137,9 @@ Result<void> LtGemm::run_with(const GemmOp& op, int algo) {
 
 Result<GemmTuning> LtGemm::tune(const GemmOp& op) {
     Plan& p = plan(op);
-    p.tuned = true;   // whatever happens below: a shape is tuned once
+    p.tuned = true;  // whatever happens below: a shape is tuned once
     p.chosen = 0;
-    if (p.algos.empty()) return launch(p, op, 0).error();   // the error naming the shape
+    if (p.algos.empty()) return launch(p, op, 0).error();  // the error naming the shape
     Result<GemmTuning> r = measure(p, op);
     if (!r) p.chosen = 0;
     return r;
@@ -175,7 +176,7 @@ Result<GemmTuning> LtGemm::measure(Plan& p, const GemmOp& op) {
     std::vector<float> us(p.algos.size(), 0.0f);
     for (size_t i = 0; i < p.algos.size(); ++i) {
         if (!same[i]) continue;
-        MS_TRY(launch(p, op, int(i)));   // warm-up
+        MS_TRY(launch(p, op, int(i)));  // warm-up
         float group[kGroups];
         for (float& ms : group) {
             MS_CU(cudaEventRecord(ev.a, stream_));

@@ -32,7 +32,7 @@ struct GemmOp {
     int lda = 0;
     const void* B = nullptr;
     int ldb = 0;
-    cudaDataType ab = CUDA_R_16BF;   // A and B
+    cudaDataType ab = CUDA_R_16BF;  // A and B
     void* C = nullptr;
     int ldc = 0;
     cudaDataType c = CUDA_R_16BF;
@@ -41,10 +41,10 @@ struct GemmOp {
 
 // What tuning found for one shape (for reports).
 struct GemmTuning {
-    std::string shape;    // "m x n x k, opA opB"
-    int candidates = 0;   // algorithms offered (split-K left out)
-    int other_bits = 0;   // of those, left out because their output differed from the first's
-    int chosen = 0;       // index among the candidates, in the heuristic's order; 0 = its first choice
+    std::string shape;   // "m x n x k, opA opB"
+    int candidates = 0;  // algorithms offered (split-K left out)
+    int other_bits = 0;  // of those, left out because their output differed from the first's
+    int chosen = 0;      // index among the candidates, in the heuristic's order; 0 = its first choice
     float first_us = 0, chosen_us = 0;
 };
 
@@ -87,8 +87,8 @@ private:
         ~Plan();
         cublasLtMatmulDesc_t desc = nullptr;
         cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-        std::vector<cublasLtMatmulAlgo_t> algos;   // the heuristic's order; none: cuBLASLt cannot run it
-        std::string why_none;                      // when none: what cuBLASLt said
+        std::vector<cublasLtMatmulAlgo_t> algos;  // the heuristic's order; none: cuBLASLt cannot run it
+        std::string why_none;                     // when none: what cuBLASLt said
         int chosen = 0;
         bool tuned = false;
         std::string shape;

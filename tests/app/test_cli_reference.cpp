@@ -53,8 +53,8 @@ MS_TEST(markdown_lists_every_visible_option_with_its_facts) {
     MS_CHECK(has(md, "(default: fwd)"));
     MS_CHECK(has(md, "`--region` | `TEXT` | locus, e.g. {HLA-A\\*01:01}:1-100 (repeatable, not with --bed) |"));
     MS_CHECK(has(md, "per-base tracks \\| a test"));   // a '|' would end the table cell
-    MS_CHECK(has(md, "(0: all; `bench` measures them)"));   // paired backticks stay code
-    MS_CHECK(has(md, "an unpaired \\` quote"));          // one alone cannot swallow the cell
+    MS_CHECK(has(md, "(0: all; `bench` measures them)"));  // paired backticks stay code
+    MS_CHECK(has(md, "an unpaired \\` quote"));            // one alone cannot swallow the cell
     MS_CHECK(has(md, "mambascope-cli info [OPTIONS] paths...\n"));
     // The examples of the real commands (score has some) in console blocks, demo paths of the source tree.
     MS_CHECK(has(md, "```console\n$ mambascope-cli score --fasta resources/demo/ecoli_k12_mg1655.fa"));

@@ -294,20 +294,21 @@ MS_TEST(records_real_vcfs_hold) {
                                 << "rec1\t" << iupac_pos + 1 << "\tiupac\tR\tA\t.\t.\t.\n";
     const std::string base_cmd = cli() + " variants --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") +
                                  " --context 64 --downstream 16";
-    const std::string text = ok(base_cmd + " --vcf " + q(d / "in.vcf") + " --out " + q(d / "out.vcf") + " --db " +
-                                q(d / "r.db"));
+    const std::string text =
+        ok(base_cmd + " --vcf " + q(d / "in.vcf") + " --out " + q(d / "out.vcf") + " --db " + q(d / "r.db"));
     MS_CHECK_MSG(text.find("1 repeated record(s) of a site") == std::string::npos &&
                      text.find("2 repeated record(s) of a site") != std::string::npos,
                  text);
-    const auto got = rows(ok("bcftools query -f '%POS\\t%ID\\t%FILTER\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " +
-                             q(d / "out.vcf")));
+    const auto got =
+        rows(ok("bcftools query -f '%POS\\t%ID\\t%FILTER\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " +
+                q(d / "out.vcf")));
     MS_CHECK_EQ(got.size(), size_t(5));
     MS_CHECK_EQ(got[0][2], std::string("LowQual"));
     MS_CHECK_EQ(got[1][3], std::string("4"));
     MS_CHECK(got[0][4] == got[1][4] && got[1][4] == got[2][4] && got[0][4] != ".");
     const std::string nalt = got[3][4];
     MS_CHECK_MSG(nalt.rfind(".,", 0) == 0 && nalt.size() > 2, "ALT N must be unscored, the other ALT scored: " << nalt);
-    MS_CHECK_EQ(got[4][5], std::string("1"));   // REF 'R' flagged, not scored
+    MS_CHECK_EQ(got[4][5], std::string("1"));  // REF 'R' flagged, not scored
     // One database row for the three records of position 11, with the first one's ID.
     const auto stored = stored_variants(d / "r.db");
     MS_CHECK_EQ(stored.size(), size_t(2));
@@ -326,9 +327,10 @@ MS_TEST(records_real_vcfs_hold) {
     MS_CHECK(ok("bcftools view -H " + q(d / "again.vcf")).find("MS_LLR_FWD") == std::string::npos);
     MS_CHECK_EQ(rows(ok("bcftools query -f '%INFO/MS_LLR\\n' " + q(d / "again.vcf")))[0][0], got[0][4]);
     // Every REF another genome's: said even with --quiet.
-    std::ofstream(d / "other.vcf") << "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                                   << "rec1\t5\t.\t" << other(4) << "\t" << base(4) << "\t.\t.\t.\n"
-                                   << "rec1\t9\t.\t" << other(8) << "\t" << base(8) << "\t.\t.\t.\n";
+    std::ofstream(d / "other.vcf")
+        << "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        << "rec1\t5\t.\t" << other(4) << "\t" << base(4) << "\t.\t.\t.\n"
+        << "rec1\t9\t.\t" << other(8) << "\t" << base(8) << "\t.\t.\t.\n";
     const std::string warned =
         ok(base_cmd + " --quiet --vcf " + q(d / "other.vcf") + " --out " + q(d / "other.out.vcf"));
     MS_CHECK_MSG(warned.find("warning: 2 of 2 records have a REF that differs") != std::string::npos, warned);
@@ -389,10 +391,11 @@ MS_TEST(bad_input_leaves_no_output) {
         ok(cli() + " export --db " + q(d / "r.db") + " --run 1 --variants --out " + q(d / "failed.tsv"));
     MS_CHECK_MSG(exported.find("(run 1, failed: its results may be incomplete)") != std::string::npos, exported);
     // An output in a folder that does not exist: named, not its temporary file.
-    const Output missing = run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " +
-                               q(d / "in.fa") + " --vcf " + q(d / "past_end.vcf") + " --out " + q(d / "nodir" / "x.vcf"));
-    MS_CHECK_MSG(missing.rc == 1 && missing.text.find("cannot create '" + (d / "nodir" / "x.vcf").string() + "'") !=
-                                        std::string::npos,
+    const Output missing =
+        run(cli() + " variants --quiet --device cpu --model " + q(kModel) + " --fasta " + q(d / "in.fa") + " --vcf " +
+            q(d / "past_end.vcf") + " --out " + q(d / "nodir" / "x.vcf"));
+    MS_CHECK_MSG(missing.rc == 1 &&
+                     missing.text.find("cannot create '" + (d / "nodir" / "x.vcf").string() + "'") != std::string::npos,
                  missing.text);
 }
 

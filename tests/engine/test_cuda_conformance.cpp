@@ -40,8 +40,10 @@ struct EnvScope {
         setenv(var, value, 1);
     }
     ~EnvScope() {
-        if (had) setenv(name, saved.c_str(), 1);
-        else unsetenv(name);
+        if (had)
+            setenv(name, saved.c_str(), 1);
+        else
+            unsetenv(name);
     }
     const char* name;
     std::string saved;
@@ -229,7 +231,7 @@ MS_TEST(cuda_batch_equals_streams_alone) {
 MS_TEST(cuda_tuned_products_change_no_bits) {
     auto cuda = gpu();
     RandomModelShape s;
-    s.n_layer = 2;   // d_model 256: the bundled models' and the benchmark's shapes
+    s.n_layer = 2;  // d_model 256: the bundled models' and the benchmark's shapes
     const Model m = make_random_model(s);
     const int sizes[] = {18000, 20000, 18000}, V = m.config.vocab_size;
     size_t total = 0;

@@ -58,9 +58,20 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
     A.upload(a16);
     B.upload(b16);
     GemmOp op;
-    op.opa = cs.opa; op.opb = cs.opb; op.m = cs.m; op.n = cs.n; op.k = cs.k;
-    op.A = A.ptr; op.lda = cs.lda; op.B = B.ptr; op.ldb = cs.ldb; op.ab = CUDA_R_16BF;
-    op.C = C.ptr; op.ldc = cs.ldc; op.c = cs.c_fp32 ? CUDA_R_32F : CUDA_R_16BF; op.beta = cs.beta;
+    op.opa = cs.opa;
+    op.opb = cs.opb;
+    op.m = cs.m;
+    op.n = cs.n;
+    op.k = cs.k;
+    op.A = A.ptr;
+    op.lda = cs.lda;
+    op.B = B.ptr;
+    op.ldb = cs.ldb;
+    op.ab = CUDA_R_16BF;
+    op.C = C.ptr;
+    op.ldc = cs.ldc;
+    op.c = cs.c_fp32 ? CUDA_R_32F : CUDA_R_16BF;
+    op.beta = cs.beta;
     auto through = [&](int algo) {
         C.upload(c0_bytes);
         const Result<void> r = algo < 0 ? lt.run(op) : lt.run_with(op, algo);
@@ -79,7 +90,8 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
     for (int s = 0; s < 2000; ++s) {
         const int r = rm(rng), c = rn(rng);
         double want = double(cs.beta) * c0[size_t(c) * cs.ldc + r];
-        for (int kk = 0; kk < cs.k; ++kk) want += double(op_at(a, cs.opa, cs.lda, r, kk)) * op_at(b, cs.opb, cs.ldb, kk, c);
+        for (int kk = 0; kk < cs.k; ++kk)
+            want += double(op_at(a, cs.opa, cs.lda, r, kk)) * op_at(b, cs.opb, cs.ldb, kk, c);
         float got;
         const size_t at = size_t(c) * cs.ldc + r;
         if (cs.c_fp32) {
@@ -96,8 +108,8 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
     const double err = std::sqrt(num / den), bound = cs.c_fp32 ? 1e-5 : 4e-3;
     MS_CHECK_MSG(err <= bound, cs.name << ": relative error " << err << " against float64 (bound " << bound << ")");
     for (int i = 1; i < n_algos; ++i)
-        MS_CHECK_MSG(through(i) == first, cs.name << ": algorithm " << i << " of " << n_algos
-                                                  << " gives other bits than the first");
+        MS_CHECK_MSG(through(i) == first,
+                     cs.name << ": algorithm " << i << " of " << n_algos << " gives other bits than the first");
     // Tuned: its own bit check agrees (none left out), and the kept choice runs with the same bits.
     MS_CHECK(!lt.tuned(op));
     C.upload(c0_bytes);
@@ -161,10 +173,12 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         GemmOp bad;
         bad.opa = bad.opb = CUBLAS_OP_N;
         bad.m = bad.n = bad.k = 64;
-        bad.A = A.ptr; bad.B = B.ptr; bad.C = C.ptr;
-        bad.lda = 32;   // < m rows
+        bad.A = A.ptr;
+        bad.B = B.ptr;
+        bad.C = C.ptr;
+        bad.lda = 32;  // < m rows
         bad.ldb = bad.ldc = 64;
-        for (int attempt = 0; attempt < 2; ++attempt) {   // the second asks the same plan
+        for (int attempt = 0; attempt < 2; ++attempt) {  // the second asks the same plan
             const Result<void> r = lt.run(bad);
             MS_CHECK(!r.ok());
             MS_CHECK_MSG(r.error().message.find("64 x 64 x 64") != std::string::npos, r.error().message);
@@ -196,8 +210,10 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         std::printf("the 96 x 64 x 5 product on x_dbl rows of 13 through cuBLASLt: %s\n",
                     has5 ? "available" : "not available");
         const Result<void> r5 = lt.run(rows5);
-        if (has5) MS_CHECK_MSG(r5.ok(), r5.error().message);
-        else MS_CHECK(!r5.ok() && r5.error().message.find("96 x 64 x 5") != std::string::npos);
+        if (has5)
+            MS_CHECK_MSG(r5.ok(), r5.error().message);
+        else
+            MS_CHECK(!r5.ok() && r5.error().message.find("96 x 64 x 5") != std::string::npos);
     }
     cudaStreamDestroy(stream);
 }
