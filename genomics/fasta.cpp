@@ -123,6 +123,26 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     if (lines.empty()) return make_error("FASTA index '", fai, "' is empty (delete it to rebuild it)");
     std::ifstream in(fasta, std::ios::binary);
     if (!in) return make_error("cannot open FASTA '", fasta, "': ", std::strerror(errno));
+    // Between one record's last base and the next record's header there may be only line ends; a
+    // record the index skipped lies there otherwise — samtools faidx indexes only the first of two
+    // records with one name, and the second would be silently left out of every job.
+    auto only_line_ends = [&](int64_t from, int64_t to, const std::string& after_name) -> Result<void> {
+        if (from < 0 || to <= from) return {};
+        std::string gap(size_t(std::min<int64_t>(to - from, 4096)), '\0');
+        in.seekg(from);
+        in.read(gap.data(), std::streamsize(gap.size()));
+        gap.resize(size_t(in.gcount()));
+        in.clear();
+        const size_t k = gap.find_first_not_of("\r\n");
+        if (k == std::string::npos && to - from <= int64_t(gap.size())) return {};
+        const std::string text = k == std::string::npos ? gap.substr(0, 60) : gap.substr(k, gap.find_first_of("\r\n", k) - k);
+        return make_error("FASTA '", fasta, "' holds a record its index '", fai, "' does not list, after record '",
+                          after_name, "': \"", text.substr(0, 60),
+                          "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
+                          "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
+    };
+    int64_t prev_end = -1;
+    std::string prev_name;
     for (const FaiLine& f : lines) {
         // Just past the last base: a record whose length is a whole number of lines ends before
         // its last line's terminator (which a file without a final newline does not have).
@@ -159,7 +179,12 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
             (header.size() > expect.size() && header[expect.size()] != ' ' && header[expect.size()] != '\t'))
             return mismatch(f, cat("at byte ", f.offset, " follows the line \"", header.substr(0, 60), "\", not its '>",
                                    f.name, "' header"));
+        const int64_t header_start = f.offset - window + (nl == std::string::npos ? 0 : int64_t(nl) + 1);
+        if (nl != std::string::npos || window == f.offset) MS_TRY(only_line_ends(prev_end, header_start, prev_name));
+        prev_end = f.length > 0 ? end : f.offset;
+        prev_name = f.name;
     }
+    MS_TRY(only_line_ends(prev_end, file_size, prev_name));
     return {};
 }
 
