@@ -61,12 +61,22 @@ Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_
     return {};
 }
 
+// The read number of a CASAVA 1.8 header's description ("1:N:0:ACGT" → '1'), or 0.
+char casava_mate(const std::string& description) {
+    return description.size() >= 2 && (description[0] == '1' || description[0] == '2') && description[1] == ':'
+               ? description[0]
+               : 0;
+}
+
 // Reads of a BAM/CRAM (every primary record, unmapped ones too) or a FASTQ, by extension; `limit`
 // stops after that many (a probe before the run starts: a CRAM without its reference, a truncated
 // file or a wrong format fails before anything is written). Mates of a pair share a name: they
-// become NAME/1 and NAME/2, as in FASTQ, so each is its own item.
+// become NAME/1 and NAME/2, as in FASTQ, so each is its own item — in a BAM by its flags, in a
+// FASTQ by the CASAVA description Illumina writes ("@NAME 1:N:0:…", interleaved pairs). A read
+// named as the one before it still (other files' repeats) gets "#2", "#3", … so that it is not
+// stored over the first; repeats further apart are counted at the end of the job.
 Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>(const std::string&, const std::string&)>& f,
-                       const JobControl& control, int64_t limit = -1) {
+                       const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
     const std::string ext = fs::path(o.reads).extension().string();
     const bool fastq = ext == ".fq" || ext == ".fastq" || ext == ".gz" || ext == ".bgz";
     if (fastq) {
@@ -77,18 +87,28 @@ Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>
             bool got = false;
             MS_ASSIGN(got, reader->next(r));
             if (!got || control.cancelled() || limit-- == 0) return {};
-            MS_TRY(f(r.name, r.sequence));
+            const char mate = casava_mate(r.description);
+            MS_TRY(f(mate ? cat(r.name, "/", mate) : r.name, r.sequence));
         }
     }
     AlignmentOptions ao;
     ao.reference = o.reference;
     auto reader = AlignmentReader::open(o.reads, ao);
     if (!reader) return reader.error();
+    // Secondary and supplementary records are other alignments of reads counted once already;
+    // duplicate and QC-fail flags are filtered here, so the job can say how many it left out.
+    AlignmentFilter filter;
+    filter.keep_duplicates = filter.keep_qc_fail = true;
+    reader->set_filter(filter);
     AlignedRead r;
     for (;;) {
         bool got = false;
         MS_ASSIGN(got, reader->next(r));
         if (!got || control.cancelled() || limit-- == 0) return {};
+        if (((r.flag & 0x400) && !o.keep_duplicates) || ((r.flag & 0x200) && !o.keep_qc_fail)) {
+            if (flagged_out) ++*flagged_out;
+            continue;
+        }
         const bool paired = r.flag & 0x1;   // BAM_FPAIRED; 0x40 / 0x80: first / second of the pair
         MS_TRY(f(paired ? cat(r.name, (r.flag & 0x80) ? "/2" : "/1") : r.name, r.sequence));
     }
@@ -102,6 +122,8 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     auto* reads = sub->add_option("--reads", o.reads, "reads as items: BAM, CRAM (with --reference) or FASTQ (.fq/.fastq[.gz])");
     fasta->excludes(reads);
     sub->add_option("--reference", o.reference, "the FASTA a CRAM was made against");
+    sub->add_flag("--keep-duplicates", o.keep_duplicates, "BAM/CRAM: also reads flagged as duplicates (0x400)")->needs(reads);
+    sub->add_flag("--keep-qc-fail", o.keep_qc_fail, "BAM/CRAM: also reads failing QC (0x200)")->needs(reads);
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     sub->add_option("--window", o.window, "items are windows of this many bases (default: whole records / reads)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
@@ -193,6 +215,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     const bool store_embeddings = !head || o.with_embeddings;
     if (head && o.with_embeddings) params["embeddings"] = true;
     if (region) params["region"] = format_locus(*region);
+    if (o.keep_duplicates) params["keep_duplicates"] = true;
+    if (o.keep_qc_fail) params["keep_qc_fail"] = true;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");
@@ -261,7 +285,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         out_q.close();
     };
     const int dm = model->config.d_model;
-    std::atomic<int64_t> items{0}, bases{0}, empty_reads{0}, unknown_bases{0};
+    std::atomic<int64_t> items{0}, bases{0}, empty_reads{0}, unknown_bases{0}, renamed_reads{0}, flagged_reads{0};
     // A FASTA's items can be counted from the record lengths (progress with an ETA); reads cannot
     // without reading the file through once more.
     int64_t total_items = -1;
@@ -303,18 +327,25 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 if (r = cut(rec.name, ItemKind::sequence, 0, std::move(*seq), o.window, stride, send); !r) break;
             }
         } else {
+            std::string previous;
+            int repeat = 1;
             r = each_read(
                 o,
                 [&](const std::string& name, const std::string& seq) {
                     // A record without bases (SEQ '*' in SAM, an empty FASTQ read) has nothing to
-                    // classify or embed: counted and reported, not run.
-                    if (seq.empty()) {
+                    // classify or embed, nor has one of only N (or other letters the model does
+                    // not know): its call would be the head's guess on nothing. Counted, not run.
+                    if (seq.find_first_of("ACGTacgt") == std::string::npos) {
                         ++empty_reads;
                         return Result<void>{};
                     }
-                    return cut(name, ItemKind::read, 0, seq, o.window, stride, send);
+                    repeat = name == previous ? repeat + 1 : 1;
+                    previous = name;
+                    if (repeat > 1) ++renamed_reads;
+                    return cut(repeat > 1 ? cat(name, "#", repeat) : name, ItemKind::read, 0, seq, o.window, stride,
+                               send);
                 },
-                control);
+                control, -1, &flagged_reads);
         }
         if (!r && r.error().message != "stopped") set_error(r.error());
         items_q.close();
@@ -420,9 +451,26 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
-    if (empty_reads) outcome.summary += cat("; ", empty_reads.load(), " reads without bases skipped");
+    if (empty_reads) outcome.summary += cat("; ", empty_reads.load(), " reads without A, C, G or T skipped");
+    if (flagged_reads)
+        outcome.summary += cat("; ", flagged_reads.load(), " records flagged duplicate or QC-fail left out ",
+                               "(--keep-duplicates, --keep-qc-fail keep them)");
+    if (renamed_reads)
+        outcome.summary += cat("; ", renamed_reads.load(), " reads named as the read before them stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
-    outcome.result = cat("results: run ", *run, " in ", o.db, " (", items.load(), " ",
+    // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
+    int64_t stored = items.load();
+    if (head) {
+        PredictionQuery pq;
+        pq.run_id = *run;
+        if (auto n = store->count_predictions(pq)) stored = *n;
+    } else if (auto n = store->count_embeddings(*run)) {
+        stored = *n;
+    }
+    if (!o.resume && stored < items.load())
+        outcome.summary += cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
+                               "the file) were stored once, the last of them: give every read a name of its own");
+    outcome.result = cat("results: run ", *run, " in ", o.db, " (", o.resume ? items.load() : stored, " ",
                          head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;
 }

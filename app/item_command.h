@@ -26,6 +26,9 @@ struct ItemJobOptions : EngineOptions {
     // classify: also store each item's pooled embedding in the same run, so one pass over the input
     // gives what `embed` and `classify` give separately (the same values).
     bool with_embeddings = false;
+    // BAM/CRAM: records flagged as duplicates (0x400) or failing QC (0x200) are left out, and
+    // counted, unless kept.
+    bool keep_duplicates = false, keep_qc_fail = false;
 };
 
 enum class ItemJob { embed, classify };

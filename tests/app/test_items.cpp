@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -230,6 +231,62 @@ MS_TEST(reads_without_bases_are_skipped) {
     const auto preds = *db->query_predictions(q);
     MS_CHECK_EQ(preds.size(), size_t(2));
     MS_CHECK_EQ(preds[0].p.item + " " + preds[1].p.item, std::string("r1 r2"));
+}
+
+// Reads of one name (found in review): an interleaved Illumina FASTQ (mates share the name, the
+// CASAVA description tells them apart) stored only the second mates; a repeated name right after
+// its first is kept as NAME#2; one further apart is counted in the summary (stored once); a read
+// of only N got a confident species call and is skipped now.
+MS_TEST(reads_of_one_name_are_all_kept_or_said) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, model_with_head(dir));
+    o.fasta.clear();
+    o.reads = (dir / "named.fq").string();
+    const std::string q10 = "IIIIIIIIII";
+    std::ofstream(o.reads) << "@p 1:N:0:ACGT\nACGTACGTAC\n+\n" << q10 << "\n@p 2:N:0:ACGT\nGGGTTTAAAC\n+\n" << q10
+                           << "\n@d\nACGTTTTAAC\n+\n" << q10 << "\n@d\nACGTTTTAAG\n+\n" << q10
+                           << "\n@far\nCCCCAAAAGG\n+\n" << q10 << "\n@nn\nNNNNNNNNNN\n+\n" << q10
+                           << "\n@x\nTTTTGGGGAA\n+\n" << q10 << "\n@far\nCCCCAAAAGT\n+\n" << q10 << "\n";
+    auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    const std::string& summary = outcome->summary;
+    MS_CHECK_MSG(summary.find("1 reads without A, C, G or T skipped") != std::string::npos, summary);
+    MS_CHECK_MSG(summary.find("1 reads named as the read before them stored as NAME#2") != std::string::npos, summary);
+    MS_CHECK_MSG(summary.find("1 items named as an earlier one") != std::string::npos, summary);
+    MS_CHECK_MSG(outcome->result.find("(6 predictions)") != std::string::npos, outcome->result);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    PredictionQuery q;
+    q.run_id = (*db->list_runs())[0].id;
+    q.limit = 100;
+    const auto preds = *db->query_predictions(q);
+    std::set<std::string> names;
+    for (const auto& p : preds) names.insert(p.p.item);
+    MS_CHECK(names == (std::set<std::string>{"p/1", "p/2", "d", "d#2", "far", "x"}));
+}
+
+// Duplicate- and QC-fail-flagged records were dropped without a word (found in review): counted in
+// the summary now, and kept with --keep-duplicates / --keep-qc-fail.
+MS_TEST(flagged_reads_are_counted_or_kept) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, model_with_head(dir));
+    o.fasta.clear();
+    o.reads = (dir / "flags.sam").string();
+    std::ofstream(o.reads) << "@HD\tVN:1.6\n"
+                           << "plain\t4\t*\t0\t0\t*\t*\t0\t0\tACGTACGTACGT\t*\n"
+                           << "dup\t1028\t*\t0\t0\t*\t*\t0\t0\tGGGTTTAAACCC\t*\n"
+                           << "qcfail\t516\t*\t0\t0\t*\t*\t0\t0\tTTTTGGGGAACC\t*\n";
+    auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    MS_CHECK_MSG(outcome->summary.find("1 items") != std::string::npos &&
+                     outcome->summary.find("2 records flagged duplicate or QC-fail left out") != std::string::npos,
+                 outcome->summary);
+    o.keep_duplicates = o.keep_qc_fail = true;
+    o.db = (dir / "kept.db").string();
+    outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    MS_CHECK_MSG(outcome->summary.find("3 items") != std::string::npos &&
+                     outcome->summary.find("flagged") == std::string::npos,
+                 outcome->summary);
 }
 
 MS_TEST(bad_input_is_refused_before_a_run_starts) {
