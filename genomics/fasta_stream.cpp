@@ -99,6 +99,10 @@ struct FastaStream::Impl {
     // shorter than that (after which only blank lines may follow).
     int64_t width = -1, cur_len = 0, short_line = 0, short_len = 0;
     bool pending_cr = false;
+    // Whether the record's first line ends with CRLF (1) or LF (0), and the line before the
+    // current one; -1 before: faidx takes a record's line width in bytes, so a record mixing
+    // both cannot be indexed.
+    int line_crlf = -1, prev_crlf = -1;
     int64_t bases = 0;
     std::unordered_map<std::string, int64_t> seen_names;   // name -> header line
     std::string path;
@@ -122,9 +126,23 @@ struct FastaStream::Impl {
         return true;
     }
 
-    Result<void> end_line() {
+    // `terminated`: the line ended with '\n' (the file's last line may not).
+    Result<void> end_line(bool terminated = true) {
         at_line_start = true;
+        const bool crlf = pending_cr;
         pending_cr = false;
+        if (cur_len > 0) {
+            // The line before this one was not the record's last: its end must be of the record's
+            // kind (the last line's end does not matter to faidx, so it is not held to it).
+            if (prev_crlf >= 0 && prev_crlf != line_crlf)
+                return make_error("FASTA '", path, "' record '", name, "' line ", line_no - 1, ": ends with ",
+                                  prev_crlf ? "CRLF (Windows)" : "LF (Unix)", " where the record's first line ends with ",
+                                  line_crlf ? "CRLF" : "LF",
+                                  "; faidx needs one kind of line end within a record: convert the file, e.g. with ",
+                                  "`sed -i 's/\\r$//' FILE` or dos2unix");
+            if (line_crlf < 0 && terminated) line_crlf = crlf ? 1 : 0;
+            prev_crlf = terminated ? (crlf ? 1 : 0) : -1;
+        }
         if (cur_len == 0) {   // a blank line: only more blank lines or the next header may follow
             if (short_line == 0) {
                 short_line = line_no;
@@ -249,6 +267,7 @@ Result<bool> FastaStream::next_record() {
     m.record_done = false;
     m.at_line_start = true;
     m.width = -1;
+    m.line_crlf = m.prev_crlf = -1;
     m.cur_len = m.short_line = m.short_len = m.bases = 0;
     return true;
 }
@@ -272,7 +291,7 @@ Result<bool> FastaStream::read(std::string& out, size_t max_bases) {
             m.pending_cr = false;
         }
         if (!more) {   // the last line has no line end
-            MS_TRY(m.end_line());
+            MS_TRY(m.end_line(false));
             m.record_done = true;
             break;
         }
