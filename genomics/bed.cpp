@@ -81,6 +81,8 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
             return make_error("BED '", path, "' line ", line_no, ": longer than ", lines.max_line_bytes() >> 20,
                               " MiB; expected a region per line (is this a BED text file with its line ends?)");
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);   // CRLF files
+        // A UTF-8 byte order mark (files saved from spreadsheet programs) is not part of the name.
+        if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
         if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#' ||
             starts_with_word(line, "track") || starts_with_word(line, "browser"))
             continue;

@@ -63,6 +63,18 @@ MS_TEST(bed_reads_regions_and_skips_headers) {
     check_good(*checked);
 }
 
+// A UTF-8 byte order mark before the first line (spreadsheet programs write one) was read as part
+// of the contig name: "unknown contig 'chr1'" with the mark invisible (found in review).
+MS_TEST(bed_skips_a_byte_order_mark) {
+    const std::string path = write_text("bom.bed", std::string("\xEF\xBB\xBF") + kGood);
+    auto r = ms::read_bed(path, contigs());
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    MS_CHECK_EQ(r->size(), size_t(4));
+    const std::string first_line = write_text("bom1.bed", "\xEF\xBB\xBF" "chr1\t10\t50\n");
+    r = ms::read_bed(first_line, contigs());
+    MS_CHECK_MSG(r.ok() && r->size() == 1 && (*r)[0].region == (ms::Region{"chr1", 10, 50}), r.ok() ? "" : r.error().message);
+}
+
 MS_TEST(bed_reads_bgzip) {
     const std::string path = scratch("good.bed.gz");
     BGZF* f = bgzf_open(path.c_str(), "w");
