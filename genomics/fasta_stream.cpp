@@ -251,6 +251,12 @@ Result<bool> FastaStream::next_record() {
         if (nl) break;
     }
     if (!header.empty() && header.back() == '\r') header.pop_back();
+    // A carriage return inside the header line: the file ends its lines with CR alone (classic Mac
+    // OS), so its whole text reads as this one line.
+    if (const size_t cr = header.find('\r'); cr != std::string::npos && cr + 1 < header.size())
+        return make_error("FASTA '", path_, "' line ", m.line_no, ": a carriage return (\\r) inside the '>' header ",
+                          "line; the file ends its lines with CR alone (classic Mac OS), which FASTA readers do not ",
+                          "take: convert it, e.g. with `tr '\\r' '\\n' < IN > OUT`");
     const size_t cut = header.find_first_of(" \t");
     m.name = header.substr(0, cut);
     m.description.clear();

@@ -131,7 +131,8 @@ MS_TEST(a_record_the_index_does_not_list_is_refused) {
 
 // A record mixing CRLF and LF line ends (a file edited on Windows and Linux): htslib refused it
 // with a leftover errno ("No such file or directory (is its folder writable?)"); the line is named
-// now. Only the last line's end may differ, as faidx allows (found in review).
+// now. Only the last line's end may differ, as faidx allows. A file of CR-only line ends is named
+// as such (found in review).
 MS_TEST(mixed_line_ends_are_named) {
     const std::string path = scratch("mixed.fa");
     fs::remove(path + ".fai");
@@ -145,6 +146,11 @@ MS_TEST(mixed_line_ends_are_named) {
     fa = ms::FastaFile::open(path);
     MS_CHECK_MSG(fa.ok(), fa.error().message);
     MS_CHECK_EQ(*fa->fetch("a", 0, 10), std::string("ACGTACGTAC"));
+    fs::remove(path + ".fai");
+    // CR alone (classic Mac OS): the whole file read as one header line, "1 record, 0 bp".
+    { std::ofstream(path, std::ios::binary) << ">a sample\rACGT\rACGT\r>b\rGG\r"; }
+    fa = ms::FastaFile::open(path);
+    MS_CHECK(!fa.ok() && fa.error().message.find("ends its lines with CR alone") != std::string::npos);
     fs::remove(path + ".fai");
 }
 
