@@ -93,7 +93,10 @@ Result<std::string> export_predictions(const ExportSource& src, TableSyntax synt
     q.run_id = src.run.id;
     int64_t total = 0;
     MS_ASSIGN(total, src.store.count_predictions(q));
-    if (total == 0) return make_error(src.describe_run(), " holds no predictions (they are written by `classify`)");
+    // A classify run that found nothing to classify exports as the header alone; a run of another
+    // command has no predictions to give.
+    if (total == 0 && run_params(src).value("command", "") != "classify")
+        return make_error(src.describe_run(), " holds no predictions (they are written by `classify`)");
     std::vector<std::string> classes;
     MS_ASSIGN(classes, src.store.prediction_classes(src.run.id));
     if (src.region) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <chrono>
 #include <csignal>
@@ -77,8 +78,17 @@ char casava_mate(const std::string& description) {
 // stored over the first; repeats further apart are counted at the end of the job.
 Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>(const std::string&, const std::string&)>& f,
                        const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
-    const std::string ext = fs::path(o.reads).extension().string();
-    const bool fastq = ext == ".fq" || ext == ".fastq" || ext == ".gz" || ext == ".bgz";
+    // By name, any case (READS.FASTQ.GZ): .fq/.fastq, compressed or not, and other .gz/.bgz files
+    // but a compressed SAM (.sam.gz), which htslib reads as alignments.
+    auto lower_ext = [](const fs::path& p) {
+        std::string e = p.extension().string();
+        for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return e;
+    };
+    const std::string ext = lower_ext(o.reads);
+    const bool compressed = ext == ".gz" || ext == ".bgz";
+    const std::string inner = compressed ? lower_ext(fs::path(o.reads).stem()) : ext;
+    const bool fastq = inner == ".fq" || inner == ".fastq" || (compressed && inner != ".sam");
     if (fastq) {
         auto reader = FastqReader::open(o.reads);
         if (!reader) return reader.error();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "app/export_command.h"
 #include "app/item_command.h"
 #include "engine/cpu_backend.h"
 #include "engine/heads.h"
@@ -287,6 +288,35 @@ MS_TEST(flagged_reads_are_counted_or_kept) {
     MS_CHECK_MSG(outcome->summary.find("3 items") != std::string::npos &&
                      outcome->summary.find("flagged") == std::string::npos,
                  outcome->summary);
+}
+
+// Found in review: a FASTQ was known only by a lower-case extension (READS.FQ was refused as "not
+// SAM, BAM or CRAM"), and a classify run that found no reads could not be exported.
+MS_TEST(upper_case_fastq_and_an_empty_run_export) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, model_with_head(dir));
+    o.fasta.clear();
+    o.reads = (dir / "READS.FQ").string();
+    std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n";
+    auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    MS_CHECK_MSG(outcome->summary.find("1 items") != std::string::npos, outcome->summary);
+    // Only a duplicate-flagged read: a finished run with nothing in it, exported as its header.
+    o.reads = (dir / "dup_only.sam").string();
+    o.db = (dir / "empty.db").string();
+    std::ofstream(o.reads) << "@HD\tVN:1.6\ndup\t1028\t*\t0\t0\t*\t*\t0\t0\tGGGTTTAAACCC\t*\n";
+    outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    ExportOptions e;
+    e.db = o.db;
+    e.out = (dir / "empty.tsv").string();
+    e.predictions = true;
+    auto wrote = run_export(e);
+    MS_CHECK_MSG(wrote.ok(), wrote.error().message);
+    std::ifstream tsv(e.out);
+    std::string header, more;
+    MS_CHECK(std::getline(tsv, header) && header.rfind("sequence\tstart\tend\tlabel\tscore", 0) == 0);
+    MS_CHECK(!std::getline(tsv, more));
 }
 
 MS_TEST(bad_input_is_refused_before_a_run_starts) {
