@@ -4,17 +4,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdint>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <nlohmann/json.hpp>
-#include <thread>
-#include <optional>
-#include <mutex>
 #include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "app/bounded_queue.h"
 #include "app/bundled_model.h"
@@ -76,7 +76,8 @@ char casava_mate(const std::string& description) {
 // FASTQ by the CASAVA description Illumina writes ("@NAME 1:N:0:…", interleaved pairs). A read
 // named as the one before it still (other files' repeats) gets "#2", "#3", … so that it is not
 // stored over the first; repeats further apart are counted at the end of the job.
-Result<void> each_read(const ItemJobOptions& o, const std::function<Result<void>(const std::string&, const std::string&)>& f,
+Result<void> each_read(const ItemJobOptions& o,
+                       const std::function<Result<void>(const std::string&, const std::string&)>& f,
                        const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
     // By name, any case (READS.FASTQ.GZ): .fq/.fastq, compressed or not, and other .gz/.bgz files
     // but a compressed SAM (.sam.gz), which htslib reads as alignments.
@@ -132,7 +133,8 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     auto* reads = sub->add_option("--reads", o.reads, "reads as items: BAM, CRAM (with --reference) or FASTQ (.fq/.fastq[.gz])");
     fasta->excludes(reads);
     sub->add_option("--reference", o.reference, "the FASTA a CRAM was made against");
-    sub->add_flag("--keep-duplicates", o.keep_duplicates, "BAM/CRAM: also reads flagged as duplicates (0x400)")->needs(reads);
+    sub->add_flag("--keep-duplicates", o.keep_duplicates, "BAM/CRAM: also reads flagged as duplicates (0x400)")
+        ->needs(reads);
     sub->add_flag("--keep-qc-fail", o.keep_qc_fail, "BAM/CRAM: also reads failing QC (0x200)")->needs(reads);
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     sub->add_option("--window", o.window, "items are windows of this many bases (default: whole records / reads)")
@@ -466,7 +468,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         outcome.summary += cat("; ", flagged_reads.load(), " records flagged duplicate or QC-fail left out ",
                                "(--keep-duplicates, --keep-qc-fail keep them)");
     if (renamed_reads)
-        outcome.summary += cat("; ", renamed_reads.load(), " reads named as the read before them stored as NAME#2, #3, …");
+        outcome.summary +=
+            cat("; ", renamed_reads.load(), " reads named as the read before them stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
     int64_t stored = items.load();
@@ -478,8 +481,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         stored = *n;
     }
     if (!o.resume && stored < items.load())
-        outcome.summary += cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
-                               "the file) were stored once, the last of them: give every read a name of its own");
+        outcome.summary +=
+            cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
+                "the file) were stored once, the last of them: give every read a name of its own");
     outcome.result = cat("results: run ", *run, " in ", o.db, " (", o.resume ? items.load() : stored, " ",
                          head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;

@@ -135,7 +135,8 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         in.clear();
         const size_t k = gap.find_first_not_of("\r\n");
         if (k == std::string::npos && to - from <= int64_t(gap.size())) return {};
-        const std::string text = k == std::string::npos ? gap.substr(0, 60) : gap.substr(k, gap.find_first_of("\r\n", k) - k);
+        const std::string text =
+            k == std::string::npos ? gap.substr(0, 60) : gap.substr(k, gap.find_first_of("\r\n", k) - k);
         return make_error("FASTA '", fasta, "' holds a record its index '", fai, "' does not list, after record '",
                           after_name, "': \"", text.substr(0, 60),
                           "\" (two records with one name? samtools faidx indexes only the first of them, and every ",

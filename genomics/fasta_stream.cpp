@@ -136,8 +136,8 @@ struct FastaStream::Impl {
             // kind (the last line's end does not matter to faidx, so it is not held to it).
             if (prev_crlf >= 0 && prev_crlf != line_crlf)
                 return make_error("FASTA '", path, "' record '", name, "' line ", line_no - 1, ": ends with ",
-                                  prev_crlf ? "CRLF (Windows)" : "LF (Unix)", " where the record's first line ends with ",
-                                  line_crlf ? "CRLF" : "LF",
+                                  prev_crlf ? "CRLF (Windows)" : "LF (Unix)",
+                                  " where the record's first line ends with ", line_crlf ? "CRLF" : "LF",
                                   "; faidx needs one kind of line end within a record: convert the file, e.g. with ",
                                   "`sed -i 's/\\r$//' FILE` or dos2unix");
             if (line_crlf < 0 && terminated) line_crlf = crlf ? 1 : 0;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "app/export_command.h"
 #include "app/item_command.h"
@@ -244,10 +244,15 @@ MS_TEST(reads_of_one_name_are_all_kept_or_said) {
     o.fasta.clear();
     o.reads = (dir / "named.fq").string();
     const std::string q10 = "IIIIIIIIII";
-    std::ofstream(o.reads) << "@p 1:N:0:ACGT\nACGTACGTAC\n+\n" << q10 << "\n@p 2:N:0:ACGT\nGGGTTTAAAC\n+\n" << q10
-                           << "\n@d\nACGTTTTAAC\n+\n" << q10 << "\n@d\nACGTTTTAAG\n+\n" << q10
-                           << "\n@far\nCCCCAAAAGG\n+\n" << q10 << "\n@nn\nNNNNNNNNNN\n+\n" << q10
-                           << "\n@x\nTTTTGGGGAA\n+\n" << q10 << "\n@far\nCCCCAAAAGT\n+\n" << q10 << "\n";
+    std::ofstream(o.reads) << "@p 1:N:0:ACGT\nACGTACGTAC\n+\n"
+                           << q10 << "\n@p 2:N:0:ACGT\nGGGTTTAAAC\n+\n"
+                           << q10 << "\n@d\nACGTTTTAAC\n+\n"
+                           << q10 << "\n@d\nACGTTTTAAG\n+\n"
+                           << q10 << "\n@far\nCCCCAAAAGG\n+\n"
+                           << q10 << "\n@nn\nNNNNNNNNNN\n+\n"
+                           << q10 << "\n@x\nTTTTGGGGAA\n+\n"
+                           << q10 << "\n@far\nCCCCAAAAGT\n+\n"
+                           << q10 << "\n";
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
     const std::string& summary = outcome->summary;
@@ -285,9 +290,9 @@ MS_TEST(flagged_reads_are_counted_or_kept) {
     o.db = (dir / "kept.db").string();
     outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
-    MS_CHECK_MSG(outcome->summary.find("3 items") != std::string::npos &&
-                     outcome->summary.find("flagged") == std::string::npos,
-                 outcome->summary);
+    MS_CHECK_MSG(
+        outcome->summary.find("3 items") != std::string::npos && outcome->summary.find("flagged") == std::string::npos,
+        outcome->summary);
 }
 
 // Found in review: a FASTQ was known only by a lower-case extension (READS.FQ was refused as "not

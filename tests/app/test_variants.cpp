@@ -250,7 +250,7 @@ MS_TEST(number_a_order_mismatch_and_indels) {
         rows(ok("bcftools query -f '%POS\\t%ID\\t%INFO/DP\\t%INFO/MS_LLR\\t%INFO/MS_REF_MISMATCH\\n' " + q(out)));
     MS_CHECK_EQ(got.size(), recs.size());
     for (size_t i = 0; i < recs.size(); ++i) {
-        MS_CHECK_EQ(got[i][1], std::string("v").append(std::to_string(i)));   // not "v" + …: GCC 12 -Wrestrict
+        MS_CHECK_EQ(got[i][1], std::string("v").append(std::to_string(i)));  // not "v" + …: GCC 12 -Wrestrict
         MS_CHECK_EQ(got[i][2], std::to_string(i));
         if (recs[i].pos == 300) {  // flagged, not scored
             MS_CHECK_EQ(got[i][3], std::string("."));

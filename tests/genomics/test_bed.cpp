@@ -70,9 +70,12 @@ MS_TEST(bed_skips_a_byte_order_mark) {
     auto r = ms::read_bed(path, contigs());
     MS_CHECK_MSG(r.ok(), r.error().message);
     MS_CHECK_EQ(r->size(), size_t(4));
-    const std::string first_line = write_text("bom1.bed", "\xEF\xBB\xBF" "chr1\t10\t50\n");
+    const std::string first_line = write_text("bom1.bed",
+                                              "\xEF\xBB\xBF"
+                                              "chr1\t10\t50\n");
     r = ms::read_bed(first_line, contigs());
-    MS_CHECK_MSG(r.ok() && r->size() == 1 && (*r)[0].region == (ms::Region{"chr1", 10, 50}), r.ok() ? "" : r.error().message);
+    MS_CHECK_MSG(r.ok() && r->size() == 1 && (*r)[0].region == (ms::Region{"chr1", 10, 50}),
+                 r.ok() ? "" : r.error().message);
 }
 
 MS_TEST(bed_reads_bgzip) {

@@ -114,7 +114,8 @@ MS_TEST(a_record_the_index_does_not_list_is_refused) {
     { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\nb\t4\t25\t4\t5\n"; }
     auto fa = ms::FastaFile::open(path);
     MS_CHECK(!fa.ok());
-    MS_CHECK_MSG(fa.error().message.find("holds a record its index '" + path + ".fai' does not list, after record 'a': "
+    MS_CHECK_MSG(fa.error().message.find("holds a record its index '" + path +
+                                         ".fai' does not list, after record 'a': "
                                          "\">a again\"") != std::string::npos,
                  fa.error().message);
     // The same at the end: after the last listed record.
@@ -123,7 +124,9 @@ MS_TEST(a_record_the_index_does_not_list_is_refused) {
     fa = ms::FastaFile::open(path);
     MS_CHECK(!fa.ok() && fa.error().message.find("after record 'b'") != std::string::npos);
     { std::ofstream(path) << ">a\nACGT\n>b\nTTTT\n\n\n"; }
-    { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\nb\t4\t11\t4\t5\n"; }   // newer than the FASTA: checked, not rebuilt
+    {
+        std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\nb\t4\t11\t4\t5\n";
+    }  // newer than the FASTA: checked, not rebuilt
     fa = ms::FastaFile::open(path);
     MS_CHECK_MSG(fa.ok(), fa.error().message);
     fs::remove(path + ".fai");
