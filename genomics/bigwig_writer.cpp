@@ -67,10 +67,10 @@ struct BigWigWriter::Impl {
         std::FILE* f = std::fopen(tmp.c_str(), "r+b");
         if (!f) return make_error("cannot write bigWig '", path, "': ", std::strerror(errno));
         uint64_t offset = 0;
-        const double values[4] = {min_value, max_value, sum, sum_squares};
+        const double summary[4] = {min_value, max_value, sum, sum_squares};
         const bool ok = std::fseek(f, 44, SEEK_SET) == 0 && std::fread(&offset, 8, 1, f) == 1 && offset > 0 &&
                         std::fseek(f, long(offset), SEEK_SET) == 0 && std::fwrite(&bases_covered, 8, 1, f) == 1 &&
-                        std::fwrite(values, 8, 4, f) == 4;
+                        std::fwrite(summary, 8, 4, f) == 4;
         const bool closed = std::fclose(f) == 0;
         if (!ok || !closed)
             return make_error("cannot write bigWig '", path, "': updating the header's summary failed (disk full?)");

@@ -43,7 +43,13 @@ std::string run(const std::string& cmd, bool must_succeed = true) {
     return out;
 }
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+// Appended piece by piece: "'" + p.string() + "'" trips GCC 12's -Wrestrict false positive.
+std::string q(const fs::path& p) {
+    std::string s = "'";
+    s += p.string();
+    s += '\'';
+    return s;
+}
 
 std::vector<std::vector<std::string>> split_lines(const std::string& text) {
     std::vector<std::vector<std::string>> rows;

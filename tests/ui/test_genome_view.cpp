@@ -77,7 +77,7 @@ QString writeDatabase() {
     std::vector<ms::Prediction> preds;
     for (int64_t b = 0; b < kLength; b += 1000) {
         ms::Prediction p;
-        p.item = "w" + std::to_string(b);
+        p.item = std::string("w").append(std::to_string(b));   // not "w" + …: GCC 12 -Wrestrict
         p.sequence_id = seq;
         p.begin = b;
         p.end = std::min(kLength, b + 1000);
@@ -439,7 +439,8 @@ private slots:
         set.classes = {"protein_coding_gene", "tRNA"};
         // Sliding windows of 400 every 200 (each half-covered by the next), then narrow ones.
         for (int64_t b = 0; b < 4000; b += 200)
-            set.spans.push_back({b, b + 400, (b / 200) % 2 ? "tRNA" : "protein_coding_gene", "w" + std::to_string(b), 0.8});
+            set.spans.push_back({b, b + 400, (b / 200) % 2 ? "tRNA" : "protein_coding_gene",
+                                 std::string("w").append(std::to_string(b)), 0.8});
         for (int64_t b = 4000; b < 5000; b += 10) set.spans.push_back({b, b + 10, "protein_coding_gene", "n", 0.6});
         ViewMapping m;
         m.visible = Region{"q", 0, 5000};
@@ -495,7 +496,8 @@ private slots:
         // 50 variants within one pixel column (1000 bp a pixel): the strongest, -8, in the middle.
         for (int i = 0; i < 50; ++i) {
             const double score = i == 25 ? -8.0 : 0.1 * (i % 5);
-            set.marks.push_back({100000 + i * 10, 100001 + i * 10, "A", "G", "v" + std::to_string(i), score, "llr"});
+            set.marks.push_back(
+                {100000 + i * 10, 100001 + i * 10, "A", "G", std::string("v").append(std::to_string(i)), score, "llr"});
         }
         set.marks.push_back({500000, 500001, "C", "T", "lone", 1.0, "llr"});
         ViewMapping m;
