@@ -65,9 +65,9 @@ Result<std::vector<std::string>> score_names(const ExportSource& src, int64_t& c
         for (const auto& s : v.v.scores) names.insert(s.first);
         return {};
     }));
-    if (names.empty() && run_params(src).value("command", "") == "variants") {
+    if (const nlohmann::json params = run_params(src); names.empty() && params.value("command", "") == "variants") {
         names.insert("llr");
-        if (run_params(src).value("strand", "") == "both") names.insert({"llr_fwd", "llr_rev"});
+        if (params.value("strand", "") == "both") names.insert({"llr_fwd", "llr_rev"});
     }
     return std::vector<std::string>(names.begin(), names.end());
 }
@@ -287,9 +287,10 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
         const StoredSequence* seq = src.sequence(c);
         h += seq ? cat("##contig=<ID=", c, ",length=", seq->info.length, ">\n") : cat("##contig=<ID=", c, ">\n");
     }
+    const std::string log = run_params(src).value("log", "");
     for (const std::string& n : names)
         h += cat("##INFO=<ID=", vcf_info_key(n), ",Number=A,Type=Float,Description=",
-                 quoted(describe_score(n, src.run.id, run_params(src).value("log", ""))), ">\n");
+                 quoted(describe_score(n, src.run.id, log)), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

@@ -19,6 +19,7 @@
 #include "app/bounded_queue.h"
 #include "app/bundled_model.h"
 #include "app/digests.h"
+#include "app/file_info.h"
 #include "app/interrupt.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
@@ -79,17 +80,12 @@ char casava_mate(const std::string& description) {
 Result<void> each_read(const ItemJobOptions& o,
                        const std::function<Result<void>(const std::string&, const std::string&)>& f,
                        const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
-    // By name, any case (READS.FASTQ.GZ): .fq/.fastq, compressed or not, and other .gz/.bgz files
-    // but a compressed SAM (.sam.gz), which htslib reads as alignments.
-    auto lower_ext = [](const fs::path& p) {
-        std::string e = p.extension().string();
-        for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
-        return e;
-    };
-    const std::string ext = lower_ext(o.reads);
-    const bool compressed = ext == ".gz" || ext == ".bgz";
-    const std::string inner = compressed ? lower_ext(fs::path(o.reads).stem()) : ext;
-    const bool fastq = inner == ".fq" || inner == ".fastq" || (compressed && inner != ".sam");
+    // By name, as `info` tells kinds apart (any case, through .gz/.bgz/.bgzf: READS.FASTQ.GZ, and a
+    // .sam.gz is alignments); a compressed file the name says nothing more of is taken as FASTQ.
+    const std::optional<FileKind> kind = file_kind_by_name(o.reads);
+    std::string ext = fs::path(o.reads).extension().string();
+    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+    const bool fastq = kind ? *kind == FileKind::fastq : ext == ".gz" || ext == ".bgz" || ext == ".bgzf";
     if (fastq) {
         auto reader = FastqReader::open(o.reads);
         if (!reader) return reader.error();

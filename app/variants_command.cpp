@@ -15,7 +15,6 @@
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
-#include "app/export_output.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "common/version.h"

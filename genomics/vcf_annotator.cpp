@@ -102,23 +102,22 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     int last_rid = -1;
     hts_pos_t last_pos = -1;
     int64_t n_read = 0;
+    auto unsorted = [&](const std::string& what) {
+        return make_error("VCF '", input, "' is not sorted: record ", n_read, " (",
+                          bcf_hdr_id2name(scan->second.get(), r->rid), ":", r->pos + 1, ") ", what,
+                          ". A bgzipped output needs a tabix index, which needs sorted records: sort the input with ",
+                          "`bcftools sort`, or write a plain .vcf");
+    };
     while (bcf_read(scan->first.get(), scan->second.get(), r.get()) == 0) {
         ++n_read;
         if (!m.bgzip) continue;
         if (r->rid != last_rid) {
             if (finished_contigs.count(r->rid) || (last_rid >= 0 && !finished_contigs.insert(last_rid).second))
-                return make_error("VCF '", input, "' is not sorted: record ", n_read, " (",
-                                  bcf_hdr_id2name(scan->second.get(), r->rid), ":", r->pos + 1,
-                                  ") returns to a contig left before. A bgzipped output needs a tabix index, which ",
-                                  "needs sorted records: sort the input with `bcftools sort`, or write a plain .vcf");
+                return unsorted("returns to a contig left before");
             last_rid = r->rid;
             last_pos = -1;
         }
-        if (r->pos < last_pos)
-            return make_error("VCF '", input, "' is not sorted: record ", n_read, " (",
-                              bcf_hdr_id2name(scan->second.get(), r->rid), ":", r->pos + 1, ") comes after position ",
-                              last_pos + 1, ". A bgzipped output needs a tabix index, which needs sorted records: ",
-                              "sort the input with `bcftools sort`, or write a plain .vcf");
+        if (r->pos < last_pos) return unsorted(cat("comes after position ", last_pos + 1));
         last_pos = r->pos;
     }
     int n_seen = 0;

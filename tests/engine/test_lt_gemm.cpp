@@ -124,6 +124,22 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
                 n_algos, err, tuned->chosen, tuned->chosen_us, tuned->first_us);
 }
 
+// A stream, a workspace and an LtGemm on them, released in that order's reverse on every path out.
+struct Tuner {
+    struct Stream {
+        cudaStream_t s = nullptr;
+        ~Stream() {
+            if (s) cudaStreamDestroy(s);
+        }
+    } stream;
+    test::DeviceBuffer<uint8_t> ws;
+    LtGemm lt;
+    explicit Tuner(size_t ws_bytes) : ws(ws_bytes) {
+        MS_CUDA_CHECK(cudaStreamCreate(&stream.s));
+        MS_CHECK(lt.init(stream.s, ws.ptr, ws_bytes).ok());
+    }
+};
+
 }  // namespace
 
 // The runner's four products for d_model 256, d_inner 512, d_state 16, dt_rank 16 over 16,384 and
@@ -131,13 +147,10 @@ void check_case(LtGemm& lt, cudaStream_t stream, const Case& cs, uint32_t seed) 
 // heuristic offers other algorithms at other sizes (at 131,072 the tuning keeps another in_proj).
 MS_TEST(every_offered_algorithm_gives_the_same_bits) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
-    cudaStream_t stream = nullptr;
-    MS_CUDA_CHECK(cudaStreamCreate(&stream));
-    const size_t ws_bytes = size_t(32) << 20;
-    test::DeviceBuffer<uint8_t> ws(ws_bytes);
+    Tuner t(size_t(32) << 20);
     {
-        LtGemm lt;
-        MS_CHECK(lt.init(stream, ws.ptr, ws_bytes).ok());
+        LtGemm& lt = t.lt;
+        const cudaStream_t stream = t.stream.s;
         const int dm = 256, di = 512, R = 48, dtr = 16;
         uint32_t seed = 1;
         for (const int N : {16384, 131072}) {
@@ -154,7 +167,6 @@ MS_TEST(every_offered_algorithm_gives_the_same_bits) {
             }
         }
     }
-    cudaStreamDestroy(stream);
 }
 
 // A shape cuBLASLt cannot take (a leading dimension shorter than the stored rows) is unavailable
@@ -162,13 +174,10 @@ MS_TEST(every_offered_algorithm_gives_the_same_bits) {
 // the tuner goes on serving other shapes.
 MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
     if (!test::cuda_available()) MS_SKIP("no GPU");
-    cudaStream_t stream = nullptr;
-    MS_CUDA_CHECK(cudaStreamCreate(&stream));
-    const size_t ws_bytes = size_t(4) << 20;
-    test::DeviceBuffer<uint8_t> ws(ws_bytes);
+    Tuner t(size_t(4) << 20);
     {
-        LtGemm lt;
-        MS_CHECK(lt.init(stream, ws.ptr, ws_bytes).ok());
+        LtGemm& lt = t.lt;
+        const cudaStream_t stream = t.stream.s;
         test::DeviceBuffer<uint16_t> A(64 * 64), B(64 * 64), C(64 * 64);
         GemmOp bad;
         bad.opa = bad.opb = CUBLAS_OP_N;
@@ -215,7 +224,6 @@ MS_TEST(refused_shape_is_named_and_leaves_the_tuner_usable) {
         else
             MS_CHECK(!r5.ok() && r5.error().message.find("96 x 64 x 5") != std::string::npos);
     }
-    cudaStreamDestroy(stream);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
