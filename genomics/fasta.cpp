@@ -123,9 +123,10 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     if (lines.empty()) return make_error("FASTA index '", fai, "' is empty (delete it to rebuild it)");
     std::ifstream in(fasta, std::ios::binary);
     if (!in) return make_error("cannot open FASTA '", fasta, "': ", std::strerror(errno));
-    // Between one record's last base and the next record's header there may be only line ends; a
-    // record the index skipped lies there otherwise — samtools faidx indexes only the first of two
-    // records with one name, and the second would be silently left out of every job.
+    // Between one record's last base and the next record's header there may be only line ends and
+    // the last line's trailing blanks; a record the index skipped lies there otherwise — samtools
+    // faidx indexes only the first of two records with one name, and the second would be silently
+    // left out of every job.
     auto only_line_ends = [&](int64_t from, int64_t to, const std::string& after_name) -> Result<void> {
         if (from < 0 || to <= from) return {};
         std::string gap(size_t(std::min<int64_t>(to - from, 4096)), '\0');
@@ -133,7 +134,7 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         in.read(gap.data(), std::streamsize(gap.size()));
         gap.resize(size_t(in.gcount()));
         in.clear();
-        const size_t k = gap.find_first_not_of("\r\n");
+        const size_t k = gap.find_first_not_of(" \t\r\n");
         if (k == std::string::npos && to - from <= int64_t(gap.size())) return {};
         const std::string text =
             k == std::string::npos ? gap.substr(0, 60) : gap.substr(k, gap.find_first_of("\r\n", k) - k);
@@ -153,14 +154,15 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         if (end > file_size)
             return mismatch(f, cat("would end at byte ", end, ", past the end of the file (", file_size, " bytes)"));
         if (f.length > 0 && end < file_size) {
-            // The bases must stop here: line ends (blank lines allowed), then a header or the end.
+            // The bases must stop here: trailing blanks and line ends (blank lines allowed), then a
+            // header or the end.
             char after[256];
             in.seekg(end);
             in.read(after, sizeof after);
             const std::streamsize got = in.gcount();
             in.clear();
             std::streamsize k = 0;
-            while (k < got && (after[k] == '\n' || after[k] == '\r')) ++k;
+            while (k < got && (after[k] == '\n' || after[k] == '\r' || after[k] == ' ' || after[k] == '\t')) ++k;
             if (k == 0 || (k < got && after[k] != '>'))
                 return mismatch(f,
                                 cat("has more bases than its ", f.length, " (byte ", end, " continues the sequence)"));

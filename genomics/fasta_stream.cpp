@@ -99,6 +99,11 @@ struct FastaStream::Impl {
     // shorter than that (after which only blank lines may follow).
     int64_t width = -1, cur_len = 0, short_line = 0, short_len = 0;
     bool pending_cr = false;
+    // Spaces and tabs after the line's last base, and those of the record's first line and of the
+    // line before the current one (-1 before). faidx takes trailing blanks as part of the line's
+    // width in bytes, so they are fine when every line but the last has the same number; blanks
+    // before or between bases it indexes too, but then reads wrong bases at random positions.
+    int64_t cur_pad = 0, line_pad = -1, prev_pad = -1;
     // Whether the record's first line ends with CRLF (1) or LF (0), and the line before the
     // current one; -1 before: faidx takes a record's line width in bytes, so a record mixing
     // both cannot be indexed.
@@ -140,9 +145,19 @@ struct FastaStream::Impl {
                                   " where the record's first line ends with ", line_crlf ? "CRLF" : "LF",
                                   "; faidx needs one kind of line end within a record: convert the file, e.g. with ",
                                   "`sed -i 's/\\r$//' FILE` or dos2unix");
+            if (prev_pad >= 0 && prev_pad != line_pad)
+                return make_error("FASTA '", path, "' record '", name, "' line ", line_no - 1, ": ", prev_pad,
+                                  " spaces or tabs after its bases where the record's first line has ", line_pad,
+                                  "; faidx needs every line of a record but the last to have the same width in bytes: ",
+                                  "remove the trailing blanks, e.g. with `sed -i 's/[[:blank:]]*$//' FILE`");
             if (line_crlf < 0 && terminated) line_crlf = crlf ? 1 : 0;
+            if (line_pad < 0 && terminated) line_pad = cur_pad;
             prev_crlf = terminated ? (crlf ? 1 : 0) : -1;
+            prev_pad = terminated ? cur_pad : -1;
         }
+        if (cur_len == 0 && cur_pad > 0)
+            return make_error(where(), "a line of only spaces or tabs; faidx (htslib) cannot index it: remove it, e.g. ",
+                              "with `sed -i '/^[[:blank:]]*$/d' FILE`");
         if (cur_len == 0) {   // a blank line: only more blank lines or the next header may follow
             if (short_line == 0) {
                 short_line = line_no;
@@ -273,7 +288,7 @@ Result<bool> FastaStream::next_record() {
     m.record_done = false;
     m.at_line_start = true;
     m.width = -1;
-    m.line_crlf = m.prev_crlf = -1;
+    m.line_crlf = m.prev_crlf = m.line_pad = m.prev_pad = -1;
     m.cur_len = m.short_line = m.short_len = m.bases = 0;
     return true;
 }
@@ -293,7 +308,7 @@ Result<bool> FastaStream::read(std::string& out, size_t max_bases) {
             }
             ++m.line_no;
             m.at_line_start = false;
-            m.cur_len = 0;
+            m.cur_len = m.cur_pad = 0;
             m.pending_cr = false;
         }
         if (!more) {   // the last line has no line end
@@ -314,12 +329,22 @@ Result<bool> FastaStream::read(std::string& out, size_t max_bases) {
             if (i > start) {
                 if (m.pending_cr)
                     return make_error(m.where(), "a carriage return (\\r) inside the line; expected it only before the line end");
+                if (m.cur_pad > 0)
+                    return make_error(m.where(), "a space or tab before the base in column ", m.cur_len + m.cur_pad + 1,
+                                      "; faidx (htslib) would index this file but then read wrong bases from it at ",
+                                      "random positions, so blanks may only follow a line's bases: remove them, e.g. ",
+                                      "with `sed -i '/^>/!s/[[:blank:]]//g' FILE`");
                 out.append(p + start, i - start);
                 m.cur_len += int64_t(i - start);
             }
             if (i == take) break;
             if (p[i] == '\r' && !m.pending_cr) {
                 m.pending_cr = true;   // accepted only when the line end follows (CRLF)
+                ++i;
+                continue;
+            }
+            if ((p[i] == ' ' || p[i] == '\t') && !m.pending_cr) {
+                ++m.cur_pad;   // accepted only after the line's bases (checked at the next base)
                 ++i;
                 continue;
             }

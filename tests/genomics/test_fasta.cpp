@@ -157,6 +157,52 @@ MS_TEST(mixed_line_ends_are_named) {
     fs::remove(path + ".fai");
 }
 
+// Blanks after a line's bases, the same number on every line but the last (some exporters pad
+// lines; samtools faidx indexes such files): read as the bases alone, through a new index and
+// through the existing one. Blanks before or between bases are refused: faidx indexes them too but
+// then fetches wrong bases (samtools faidx of "  ACGTACGTAC" returns ACG for bases 3-5).
+MS_TEST(trailing_blanks_are_read_and_inner_blanks_refused) {
+    const std::string path = scratch("blanks.fa");
+    fs::remove(path + ".fai");
+    { std::ofstream(path, std::ios::binary) << ">a\nACGTACGTAC \nGGCCAATTGG \nAC  \n>b\nTT\t\r\nGA\t\r\nC\r\n"; }
+    for (int pass = 0; pass < 2; ++pass) {   // builds the index, then checks the index it built
+        auto fa = ms::FastaFile::open(path);
+        MS_CHECK_MSG(fa.ok(), fa.error().message);
+        if (!fa.ok()) return;
+        MS_CHECK_EQ(fa->records()[0].length, int64_t(22));
+        MS_CHECK_EQ(fa->records()[1].length, int64_t(5));
+        MS_CHECK_EQ(*fa->fetch("a", 8, 14), std::string("ACGGCC"));
+        MS_CHECK_EQ(*fa->fetch("a", 17, 22), std::string("TGGAC"));
+        MS_CHECK_EQ(*fa->fetch_all("b"), std::string("TTGAC"));
+    }
+    auto stream = ms::FastaStream::open(path);   // what whole-genome jobs read
+    MS_CHECK_MSG(stream.ok(), stream.error().message);
+    std::string streamed, piece;
+    while (stream.ok() && *stream->next_record()) {
+        streamed += stream->name() + "=";
+        while (*stream->read(piece, 3)) streamed += piece;
+        streamed += ";";
+    }
+    MS_CHECK_EQ(streamed, std::string("a=ACGTACGTACGGCCAATTGGAC;b=TTGAC;"));
+    struct Case {
+        const char* text;
+        const char* expect;
+    } cases[] = {
+        {">a\n  ACGT\n  AC\n", "record 'a' line 2: a space or tab before the base in column 3"},
+        {">a\nAC GT\nAC\n", "record 'a' line 2: a space or tab before the base in column 4"},
+        {">a\nACGT \nACGT  \nAC\n", "record 'a' line 3: 2 spaces or tabs after its bases where the record's first line has 1"},
+        {">a\nACGT\n   \n>b\nAC\n", "record 'a' line 3: a line of only spaces or tabs"},
+    };
+    for (const Case& c : cases) {
+        fs::remove(path + ".fai");
+        { std::ofstream(path, std::ios::binary) << c.text; }
+        auto fa = ms::FastaFile::open(path);
+        MS_CHECK_MSG(!fa.ok() && fa.error().message.find(c.expect) != std::string::npos,
+                     std::string("for ") + c.text + ": " + (fa.ok() ? std::string("opened") : fa.error().message));
+    }
+    fs::remove(path + ".fai");
+}
+
 // A .fai older than its FASTA in a folder the reader cannot write (a shared reference folder): the
 // index is rebuilt in the user's cache, as when there is none (it was refused; found in review).
 // Root writes any folder, so the reader drops to nobody in a child process when run as root.
