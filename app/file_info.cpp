@@ -275,7 +275,7 @@ Result<FileInfo> describe_annotations(const std::string& path, const InfoOptions
     if (!o.reference.empty()) {
         auto fa = FastaFile::open(o.reference);
         if (!fa) return fa.error();
-        contigs = ContigList(fa->records());
+        contigs = ContigList(fa->records(), fa->empty_records());
     }
     auto set = AnnotationSet::load(path, contigs);
     if (!set) return set.error();

@@ -184,7 +184,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (!f) return make_error(f.error().message);
         fa = std::move(*f);
         if (!o.region.empty()) {
-            auto r = parse_locus(o.region, ContigList(fa->records()));
+            auto r = parse_locus(o.region, ContigList(fa->records(), fa->empty_records()));
             if (!r) return make_error(cat("--region '", o.region, "': ", r.error().message));
             region = *r;
         }

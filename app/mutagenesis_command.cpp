@@ -93,7 +93,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     MS_TRY(refuse_overwriting_inputs(o.tsv, {o.fasta, o.db}));
     auto fasta = FastaFile::open(o.fasta);
     if (!fasta) return make_error(fasta.error().message);
-    auto region = parse_locus(o.region, ContigList(fasta->records()));
+    auto region = parse_locus(o.region, ContigList(fasta->records(), fasta->empty_records()));
     if (!region) return make_error(cat("--region '", o.region, "': ", region.error().message));
     if (region->length() > kMaxMutagenesisRegion)
         return make_error(cat("--region '", o.region, "' is ", region->length(), " bases; mutagenesis takes at most ",

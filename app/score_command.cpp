@@ -80,7 +80,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!model) return make_error(model.error().message);
     auto fa = FastaFile::open(o.fasta);
     if (!fa) return make_error(fa.error().message);
-    const ContigList contigs(fa->records());
+    const ContigList contigs(fa->records(), fa->empty_records());
     std::vector<Region> targets;
     for (const std::string& r : o.regions) {
         auto region = parse_locus(r, contigs);

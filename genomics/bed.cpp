@@ -106,7 +106,7 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
             return make_error(where(), "end ", r.region.end, " is before start ", r.region.begin);
         if (!contigs.empty()) {
             const SequenceRecord* c = contigs.find(r.region.contig);
-            if (!c) return make_error(where(), "unknown contig '", r.region.contig, "' (not in the reference)");
+            if (!c) return make_error(where(), contigs.unknown(r.region.contig));
             if (r.region.end > c->length)
                 return make_error(where(), "end ", r.region.end, " is past the end of contig '", c->name, "', which has ",
                                   c->length, " bases");

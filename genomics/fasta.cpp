@@ -54,8 +54,9 @@ IndexPaths cache_index_paths(const std::string& fasta) {
 namespace {
 
 // Reads the whole file once through FastaStream, which names the record and line of anything
-// faidx cannot index (htslib's own message names neither file nor line).
-Result<void> validate_layout(const std::string& path) {
+// faidx cannot index (htslib's own message names neither file nor line), and lists the records
+// without bases, which the index leaves out.
+Result<void> validate_layout(const std::string& path, std::vector<std::string>& empty_records) {
     auto s_r = FastaStream::open(path);
     if (!s_r) return s_r.error();
     FastaStream s = std::move(*s_r);
@@ -75,6 +76,7 @@ Result<void> validate_layout(const std::string& path) {
             if (!bases) break;
             if (!chunk.empty()) last_empty = false;
         }
+        if (last_empty) empty_records.push_back(last);
     }
     // htslib skips an empty record inside the file but fails on one at its end, with only a
     // leftover errno to show for it.
@@ -112,7 +114,8 @@ Result<std::vector<FaiLine>> read_fai(const std::string& fai) {
 // the file, follow its own '>' header line and end where the record ends (its last line, then the
 // next header or the end of the file). A stale index makes faidx return the wrong bases without any
 // error: another file's offsets, or a record that has grown since (its new bases silently dropped).
-Result<void> check_fai_matches(const std::string& fasta, const std::string& fai, int64_t file_size) {
+Result<void> check_fai_matches(const std::string& fasta, const std::string& fai, int64_t file_size,
+                               std::vector<std::string>& empty_records) {
     auto lines_r = read_fai(fai);
     if (!lines_r) return lines_r.error();
     const std::vector<FaiLine> lines = std::move(*lines_r);
@@ -123,25 +126,34 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     if (lines.empty()) return make_error("FASTA index '", fai, "' is empty (delete it to rebuild it)");
     std::ifstream in(fasta, std::ios::binary);
     if (!in) return make_error("cannot open FASTA '", fasta, "': ", std::strerror(errno));
-    // Between one record's last base and the next record's header there may be only line ends and
-    // the last line's trailing blanks; a record the index skipped lies there otherwise — samtools
-    // faidx indexes only the first of two records with one name, and the second would be silently
-    // left out of every job.
+    // Between one record's last base and the next record's header there may be only line ends, the
+    // last line's trailing blanks, and headers of records without bases (htslib leaves those out of
+    // its index); a record the index skipped lies there otherwise — samtools faidx indexes only the
+    // first of two records with one name, and the second would be silently left out of every job.
     auto only_line_ends = [&](int64_t from, int64_t to, const std::string& after_name) -> Result<void> {
         if (from < 0 || to <= from) return {};
-        std::string gap(size_t(std::min<int64_t>(to - from, 4096)), '\0');
         in.seekg(from);
-        in.read(gap.data(), std::streamsize(gap.size()));
-        gap.resize(size_t(in.gcount()));
+        std::string line, header;
+        bool first = true;   // `from` is inside the last line of the record before
+        for (int64_t at = from; at < to && std::getline(in, line);) {
+            at += int64_t(line.size()) + 1;
+            if (at > to) line.resize(line.size() - size_t(at - to));
+            const bool was_first = std::exchange(first, false);
+            if (!was_first && !line.empty() && line[0] == '>') {
+                if (!header.empty()) empty_records.push_back(header.substr(1, header.find_first_of(" \t\r") - 1));
+                header = line;
+                continue;
+            }
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            return make_error("FASTA '", fasta, "' holds a record its index '", fai,
+                              "' does not list, after record '", after_name, "': \"",
+                              (header.empty() ? line : header).substr(0, 60),
+                              "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
+                              "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
+        }
         in.clear();
-        const size_t k = gap.find_first_not_of(" \t\r\n");
-        if (k == std::string::npos && to - from <= int64_t(gap.size())) return {};
-        const std::string text =
-            k == std::string::npos ? gap.substr(0, 60) : gap.substr(k, gap.find_first_of("\r\n", k) - k);
-        return make_error("FASTA '", fasta, "' holds a record its index '", fai, "' does not list, after record '",
-                          after_name, "': \"", text.substr(0, 60),
-                          "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
-                          "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
+        if (!header.empty()) empty_records.push_back(header.substr(1, header.find_first_of(" \t\r") - 1));
+        return {};
     };
     int64_t prev_end = -1;
     std::string prev_name;
@@ -213,8 +225,8 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
     FastaFile f;
     f.path_ = path;
     f.compression_ = compression_kind;
-    std::string folder = fs::path(path).parent_path().string();
-    if (folder.empty()) folder = ".";
+    const fs::path parent = fs::path(path).parent_path();
+    const std::string folder = parent.empty() ? std::string(".") : parent.string();
     const bool writable = ::access(folder.c_str(), W_OK) == 0;
     IndexPaths ix = index_paths(path, writable);
 
@@ -225,9 +237,10 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
         if (!ix.in_cache && !writable) ix = cache_index_paths(path);
         have_fai = ::stat(ix.fai.c_str(), &fai_st) == 0 && !newer_than(st, fai_st);
     }
-    if (have_fai && compression_kind == Compression::none) MS_TRY(check_fai_matches(path, ix.fai, int64_t(st.st_size)));
+    if (have_fai && compression_kind == Compression::none)
+        MS_TRY(check_fai_matches(path, ix.fai, int64_t(st.st_size), f.empty_records_));
     if (!have_fai) {
-        MS_TRY(validate_layout(path));
+        MS_TRY(validate_layout(path, f.empty_records_));
         std::error_code ec;
         if (ix.in_cache) fs::create_directories(fs::path(ix.fai).parent_path(), ec);
         // Built under a private name and renamed into place: jobs that open the same FASTA at once

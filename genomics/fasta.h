@@ -36,6 +36,10 @@ public:
     Compression compression() const { return compression_; }
     const std::vector<SequenceRecord>& records() const { return records_; }
     const SequenceRecord* find(const std::string& name) const;
+    // Records with a header but no bases: htslib's index leaves them out, so they are not in
+    // records(); named here so a locus naming one can say so. Known when the index is built and
+    // for a plain file with an existing index (not for bgzip with an existing index).
+    const std::vector<std::string>& empty_records() const { return empty_records_; }
     // Bases [begin, end) of record `name` (0-based, half-open), as stored (soft-masking kept).
     Result<std::string> fetch(const std::string& name, int64_t begin, int64_t end) const;
     Result<std::string> fetch_all(const std::string& name) const;
@@ -49,6 +53,7 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::vector<SequenceRecord> records_;
+    std::vector<std::string> empty_records_;
 };
 
 // Base composition of a sequence, for `info` on a genome.

@@ -7,7 +7,8 @@
 
 namespace ms {
 
-ContigList::ContigList(std::vector<SequenceRecord> contigs) : contigs_(std::move(contigs)) {
+ContigList::ContigList(std::vector<SequenceRecord> contigs, std::vector<std::string> without_bases)
+    : contigs_(std::move(contigs)), without_bases_(std::move(without_bases)) {
     index_.reserve(contigs_.size());
     for (size_t i = 0; i < contigs_.size(); ++i) index_.emplace(contigs_[i].name, i);
 }
@@ -15,6 +16,13 @@ ContigList::ContigList(std::vector<SequenceRecord> contigs) : contigs_(std::move
 const SequenceRecord* ContigList::find(std::string_view name) const {
     auto it = index_.find(std::string(name));
     return it == index_.end() ? nullptr : &contigs_[it->second];
+}
+
+std::string ContigList::unknown(std::string_view name) const {
+    for (const std::string& e : without_bases_)
+        if (e == name)
+            return cat("contig '", name, "' has no bases (its FASTA record is a header line without sequence)");
+    return cat("unknown contig '", name, "'");
 }
 
 namespace {
@@ -95,7 +103,7 @@ Result<Region> parse_locus(std::string_view text, const ContigList& contigs) {
         if (close == std::string_view::npos) return make_error("locus '", locus, "': the '{' around the contig name is never closed");
         const std::string_view name = locus.substr(1, close - 1);
         const SequenceRecord* c = contigs.find(name);
-        if (!c) return make_error("locus '", locus, "': unknown contig '", name, "'");
+        if (!c) return make_error("locus '", locus, "': ", contigs.unknown(name));
         const std::string_view rest = locus.substr(close + 1);
         if (rest.empty()) return Region{c->name, 0, c->length};
         if (rest.front() != ':') return make_error("locus '", locus, "': expected ':' or nothing after '{", name, "}'");
@@ -122,7 +130,7 @@ Result<Region> parse_locus(std::string_view text, const ContigList& contigs) {
     // Where the text after the last ':' is no range, the ':' was probably part of a name.
     const bool range_after_colon = colon != std::string_view::npos && parse_range(locus, locus.substr(colon + 1)).ok();
     const std::string_view name = range_after_colon ? locus.substr(0, colon) : locus;
-    return make_error("locus '", locus, "': unknown contig '", name, "'",
+    return make_error("locus '", locus, "': ", contigs.unknown(name),
                       contigs.empty() ? " (no contigs are loaded)" : "",
                       colon != std::string_view::npos && !range_after_colon
                           ? " (a name that holds ':' goes in braces: {NAME}:START-END)" : "");

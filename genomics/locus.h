@@ -28,16 +28,21 @@ struct Region {
 class ContigList {
 public:
     ContigList() = default;
-    explicit ContigList(std::vector<SequenceRecord> contigs);
+    // `without_bases`: names of records that have a header but no bases (FastaFile::empty_records),
+    // so an error can say that instead of "unknown contig".
+    explicit ContigList(std::vector<SequenceRecord> contigs, std::vector<std::string> without_bases = {});
 
     const std::vector<SequenceRecord>& contigs() const { return contigs_; }
     bool empty() const { return contigs_.empty(); }
     // nullptr when there is no contig of that name.
     const SequenceRecord* find(std::string_view name) const;
+    // What to say of a name find() does not know: "unknown contig 'NAME'", or that it has no bases.
+    std::string unknown(std::string_view name) const;
 
 private:
     std::vector<SequenceRecord> contigs_;
     std::unordered_map<std::string, size_t> index_;
+    std::vector<std::string> without_bases_;
 };
 
 // Parses a locus typed by a person:

@@ -179,7 +179,7 @@ Result<void> ViewSource::openDatabase(const std::string& path) {
 bool ViewSource::hasGenome() const { return bool(impl_->genome); }
 
 ContigList ViewSource::contigs() const {
-    if (impl_->genome) return ContigList(impl_->genome->records());
+    if (impl_->genome) return ContigList(impl_->genome->records(), impl_->genome->empty_records());
     if (impl_->store) {
         std::vector<SequenceRecord> seen;
         if (auto runs = impl_->store->list_runs())
