@@ -90,9 +90,18 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!o.bed.empty()) {
         auto bed = read_bed(o.bed, contigs);
         if (!bed) return make_error(bed.error().message);
-        for (const BedRegion& b : *bed)
+        int64_t minus = 0;
+        for (const BedRegion& b : *bed) {
             if (b.region.length() > 0) targets.push_back(b.region);   // insertion points have no bases to score
+            minus += b.strand == '-';
+        }
         if (targets.empty()) return make_error(cat("--bed '", o.bed, "' has no region with bases to score"));
+        // The tracks are per genome position, so a region is scored on the strands --strand names
+        // whatever its own strand; a user with '-' genes may expect their reverse complement.
+        if (minus > 0 && o.strand != "both")
+            control.note(cat("score: ", minus, " region(s) of --bed '", o.bed, "' are on the '-' strand; --strand ",
+                             o.strand, " scores every region on the forward strand (--strand both adds the reverse ",
+                             "complement, averaged with it)"));
     }
     if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});

@@ -112,6 +112,9 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
                                   c->length, " bases");
         }
         if (fields.size() > 3) r.name = std::string(fields[3]);
+        // Column 6 is the strand in BED6+; other BED-like files put anything there, so only '+'
+        // and '-' are taken as strands.
+        if (fields.size() > 5 && (fields[5] == "+" || fields[5] == "-")) r.strand = fields[5][0];
         out.push_back(std::move(r));
     }
     return out;

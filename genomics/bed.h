@@ -1,5 +1,6 @@
 // BED region lists: the intervals a run is restricted to (`--regions FILE`), read from plain,
-// gzip or bgzip BED3+ (0-based half-open, as BED always is). Column 4, when present, is a name.
+// gzip or bgzip BED3+ (0-based half-open, as BED always is). Column 4, when present, is a name;
+// column 6 a strand.
 // Comment, `track` and `browser` lines and blank lines are skipped; every other line must be a
 // region, and an error names the file and line and what was expected there.
 #pragma once
@@ -15,6 +16,7 @@ namespace ms {
 struct BedRegion {
     Region region;
     std::string name;   // column 4; empty for BED3
+    char strand = '.';  // column 6 when it is '+' or '-'; '.' otherwise
     int64_t line = 0;   // 1-based line number in the file, for messages further on
 };
 

@@ -230,6 +230,31 @@ MS_TEST(score_bed_regions) {
     MS_CHECK(!fs::exists(dir / "bad.db"));
 }
 
+// A BED6 with '-' regions under --strand fwd: every region is scored on the forward strand, and
+// the job says so (the strand column was ignored without a word; found in review).
+MS_TEST(score_bed_minus_strand_regions_are_noted) {
+    const fs::path dir = scratch();
+    std::ofstream(dir / "s.bed") << "rec1\t100\t200\tgeneA\t0\t-\nrec1\t300\t350\tgeneB\t0\t+\nrec2\t0\t50\tx\t0\t-\n";
+    ScoreOptions o;
+    o.model = (kFixtures / "untied_bias_k3_s4" / "hf").string();
+    o.fasta = (dir / "in.fa").string();
+    o.device = "cpu";
+    o.bed = (dir / "s.bed").string();
+    for (const std::string strand : {"fwd", "both"}) {
+        o.strand = strand;
+        o.db = (dir / ("strand_" + strand + ".db")).string();
+        std::vector<std::string> notes;
+        JobControl control;
+        control.on_note = [&](const std::string& n) { notes.push_back(n); };
+        auto outcome = run_score(o, "score strands", control);
+        MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+        bool noted = false;
+        for (const std::string& n : notes) noted |= n.find("2 region(s) of --bed") != std::string::npos &&
+                                                    n.find("'-' strand; --strand fwd scores every region on the forward") != std::string::npos;
+        MS_CHECK_MSG(noted == (strand == "fwd"), strand << ": " << notes.size() << " notes");
+    }
+}
+
 MS_TEST(score_refuses_bad_input_without_a_run) {
     const fs::path dir = scratch();
     ScoreOptions o;

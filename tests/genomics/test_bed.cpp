@@ -46,6 +46,8 @@ static void check_good(const std::vector<ms::BedRegion>& r) {
     MS_CHECK_EQ(r[0].line, int64_t(5));
     MS_CHECK(r[1].region == (ms::Region{"chr1", 200, 300}));
     MS_CHECK_EQ(r[1].name, std::string("promoter"));
+    MS_CHECK_EQ(r[1].strand, '+');
+    MS_CHECK_EQ(r[0].strand, '.');
     MS_CHECK(r[2].region == (ms::Region{"chr2", 10, 10}));
     MS_CHECK_EQ(r[2].name, std::string("insertion"));
     MS_CHECK(r[3].region == (ms::Region{"chr2", 40, 50}));
