@@ -32,16 +32,20 @@ struct Ctx {
 
 }  // namespace
 
-Result<std::string> model_weights_sha256(const std::string& model_dir) {
-    std::vector<fs::path> files;
+Result<std::string> model_sha256(const std::string& model_dir) {
+    std::vector<fs::path> weights;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(model_dir, ec))
-        if (e.path().extension() == ".safetensors") files.push_back(e.path());
+        if (e.path().extension() == ".safetensors") weights.push_back(e.path());
     if (ec) return make_error("cannot list model directory '", model_dir, "': ", ec.message());
-    if (files.empty()) return make_error("model directory '", model_dir, "' has no .safetensors file");
-    std::sort(files.begin(), files.end());
-    std::vector<std::string> paths;
-    for (const fs::path& f : files) paths.push_back(f.string());
+    if (weights.empty()) return make_error("model directory '", model_dir, "' has no .safetensors file");
+    std::sort(weights.begin(), weights.end());
+    // The configuration and the tokenizer's alphabet change the outputs as much as the weights do
+    // (a class list reordered, a norm's epsilon), so a resumed or merged run must match them too.
+    const fs::path dir(model_dir);
+    std::vector<std::string> paths{(dir / "config.json").string()};
+    if (fs::exists(dir / "tokenizer_config.json", ec)) paths.push_back((dir / "tokenizer_config.json").string());
+    for (const fs::path& f : weights) paths.push_back(f.string());
     return files_sha256(paths);
 }
 

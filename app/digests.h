@@ -1,6 +1,6 @@
-// Checksums for run provenance, through OpenSSL's libcrypto: the SHA-256 of a model's weights and
-// the MD5 of a sequence as SAM's M5 tag defines it (upper-cased bases, nothing else), so a results
-// database says exactly which model and which genome produced it.
+// Checksums for run provenance, through OpenSSL's libcrypto: the SHA-256 of a model (configuration
+// and weights) and the MD5 of a sequence as SAM's M5 tag defines it (upper-cased bases, nothing
+// else), so a results database says exactly which model and which genome produced it.
 #pragma once
 
 #include <memory>
@@ -12,9 +12,10 @@
 
 namespace ms {
 
-// SHA-256 (lower-case hex) of the model directory's *.safetensors files, concatenated in name
-// order (one file or the shards of an index).
-Result<std::string> model_weights_sha256(const std::string& model_dir);
+// SHA-256 (lower-case hex) of what makes a model's outputs: its config.json, its
+// tokenizer_config.json when there is one, then its *.safetensors files in name order (one file or
+// the shards of an index), concatenated.
+Result<std::string> model_sha256(const std::string& model_dir);
 
 // SHA-256 (lower-case hex) of files' bytes, concatenated in the order given.
 Result<std::string> files_sha256(const std::vector<std::string>& paths);

@@ -194,7 +194,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     }
     auto precision = parse_precision(o.precision);
     if (!precision) return make_error(precision.error().message);
-    auto sha = model_weights_sha256(o.model);
+    auto sha = model_sha256(o.model);
     if (!sha) return make_error(sha.error().message);
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return make_error(choice.error().message);

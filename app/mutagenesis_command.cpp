@@ -100,7 +100,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
                         kMaxMutagenesisRegion, " (3 alleles a position, each with its own downstream window)"));
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
-    auto sha = model_weights_sha256(o.model);
+    auto sha = model_sha256(o.model);
     if (!sha) return make_error(sha.error().message);
     auto bases = fasta->fetch(region->contig, region->begin, region->end);
     if (!bases) return make_error(bases.error().message);

@@ -110,7 +110,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                          " target(s) left): each base is stored once"));
     auto precision = parse_precision(o.precision);
     if (!precision) return make_error(precision.error().message);
-    auto sha = model_weights_sha256(o.model);
+    auto sha = model_sha256(o.model);
     if (!sha) return make_error(sha.error().message);
     // One engine per lane: cuda:all gives each GPU a lane; on the CPU, lanes share the cores.
     auto devices = single_devices(o.device);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/digests.h"
 #include "app/score_command.h"
 #include "engine/cpu_backend.h"
 #include "engine/model.h"
@@ -253,6 +254,24 @@ MS_TEST(score_bed_minus_strand_regions_are_noted) {
                                                     n.find("'-' strand; --strand fwd scores every region on the forward") != std::string::npos;
         MS_CHECK_MSG(noted == (strand == "fwd"), strand << ": " << notes.size() << " notes");
     }
+}
+
+// The model checksum a run records, and that --resume and merge compare, covers config.json and
+// tokenizer_config.json as well as the weights: a config edited between a run and its resume (a
+// class list reordered, another epsilon) gave the same checksum, so the two halves were joined.
+MS_TEST(model_checksum_covers_config_and_tokenizer) {
+    const fs::path dir = scratch() / "model_copy";
+    fs::remove_all(dir);
+    fs::copy(kFixtures / "untied_bias_k3_s4" / "hf", dir);
+    auto original = model_sha256((kFixtures / "untied_bias_k3_s4" / "hf").string());
+    auto copy = model_sha256(dir.string());
+    MS_CHECK_MSG(original.ok() && copy.ok(), (original.ok() ? copy.error().message : original.error().message));
+    MS_CHECK_EQ(*copy, *original);
+    std::ofstream(dir / "config.json", std::ios::app) << "\n";
+    const std::string config_changed = *model_sha256(dir.string());
+    MS_CHECK(config_changed != *original);
+    std::ofstream(dir / "tokenizer_config.json", std::ios::app) << "\n";
+    MS_CHECK(*model_sha256(dir.string()) != config_changed);
 }
 
 MS_TEST(score_refuses_bad_input_without_a_run) {
