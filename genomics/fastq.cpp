@@ -96,6 +96,11 @@ Result<bool> FastqReader::next(FastqRecord& out) {
                                   "; expected letters (was the '+' separator line lost?)");
         out.sequence.append(l);
     }
+    // The first quality line after the first that starts with '@', and the values before it: when
+    // a quality line is short, the next record's header is read as more qualities ('@' is one).
+    size_t before_at = 0;
+    int64_t at_line = 0;
+    std::string at_text;
     while (out.qualities.size() < out.sequence.size()) {
         auto got = m.getline(path_);
         if (!got) return got.error();
@@ -107,8 +112,18 @@ Result<bool> FastqReader::next(FastqRecord& out) {
             if (l[i] < '!' || l[i] > '~')
                 return make_error(where(), "quality column ", out.qualities.size() + i + 1,
                                   " is not a Phred+33 character ('!' to '~')");
+        if (at_line == 0 && !out.qualities.empty() && l.starts_with("@")) {
+            before_at = out.qualities.size();
+            at_line = m.line_no;
+            at_text.assign(l.substr(0, 40));
+        }
         out.qualities.append(l);
     }
+    if (out.qualities.size() != out.sequence.size() && at_line > 0)
+        return make_error(where(), "only ", before_at, " quality values for ", out.sequence.size(),
+                          " bases before line ", at_line, ", \"", at_text,
+                          "\", which looks like the next record's header; expected one quality value per base ",
+                          "(is the quality line short?)");
     if (out.qualities.size() != out.sequence.size())
         return make_error(where(), out.qualities.size(), " quality values for ", out.sequence.size(),
                           " bases; expected one per base");
