@@ -21,6 +21,7 @@
 #include "app/digests.h"
 #include "app/file_info.h"
 #include "app/interrupt.h"
+#include "app/read_names.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/heads.h"
@@ -75,8 +76,8 @@ char casava_mate(const std::string& description) {
 // file or a wrong format fails before anything is written). Mates of a pair share a name: they
 // become NAME/1 and NAME/2, as in FASTQ, so each is its own item — in a BAM by its flags, in a
 // FASTQ by the CASAVA description Illumina writes ("@NAME 1:N:0:…", interleaved pairs). A read
-// named as the one before it still (other files' repeats) gets "#2", "#3", … so that it is not
-// stored over the first; repeats further apart are counted at the end of the job.
+// named as an earlier one still (other files' repeats) gets "#2", "#3", … (ReadNames) so that it
+// is not stored over the first.
 Result<void> each_read(const ItemJobOptions& o,
                        const std::function<Result<void>(const std::string&, const std::string&)>& f,
                        const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
@@ -335,8 +336,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 if (r = cut(rec.name, ItemKind::sequence, 0, std::move(*seq), o.window, stride, send); !r) break;
             }
         } else {
-            std::string previous;
-            int repeat = 1;
+            ReadNames names;
             r = each_read(
                 o,
                 [&](const std::string& name, const std::string& seq) {
@@ -347,8 +347,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                         ++empty_reads;
                         return Result<void>{};
                     }
-                    repeat = name == previous ? repeat + 1 : 1;
-                    previous = name;
+                    const int repeat = names.occurrence(name);
                     if (repeat > 1) ++renamed_reads;
                     return cut(repeat > 1 ? cat(name, "#", repeat) : name, ItemKind::read, 0, seq, o.window, stride,
                                send);
@@ -465,7 +464,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                                "(--keep-duplicates, --keep-qc-fail keep them)");
     if (renamed_reads)
         outcome.summary +=
-            cat("; ", renamed_reads.load(), " reads named as the read before them stored as NAME#2, #3, …");
+            cat("; ", renamed_reads.load(), " reads named as an earlier read stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
     int64_t stored = items.load();
