@@ -28,11 +28,12 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
         const StoredSequence* seq = src.sequence(e.sequence_id);
         std::string item;
         MS_ASSIGN(item, table_field(e.item, TableSyntax::tsv, "item name"));
-        // An item on no sequence (a whole unplaced read) has no coordinates in the store: NA, as
-        // R and pandas read a missing value, not a made-up 0-0.
-        index +=
-            seq ? cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq->info.name, '\t', e.begin, '\t', e.end, '\n')
-                : cat(rows, '\t', to_string(e.kind), '\t', item, "\t*\tNA\tNA\n");
+        // An item on no sequence (a read) has sequence '*' and its coordinates on the read, as in
+        // the predictions export; where the store has none (older databases), NA, as R and pandas
+        // read a missing value, not a made-up 0-0.
+        const std::string span = e.begin >= 0 ? cat(e.begin, '\t', e.end) : std::string("NA\tNA");
+        index += cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq ? seq->info.name : std::string("*"), '\t', span,
+                     '\n');
         ++rows;
     }
     if (dim < 0) dim = 0;

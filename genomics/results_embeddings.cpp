@@ -42,6 +42,9 @@ Result<void> ResultsStore::write_embeddings(int64_t run_id, std::span<const Embe
     MS_TRY(d.need_writer());
     for (const Embedding& e : embeddings) {
         if (e.vector.empty()) return make_error("embedding of ", to_string(e.kind), " '", e.item, "' has no values");
+        if (e.sequence_id == 0 && e.begin >= 0 && e.begin > e.end)
+            return make_error("embedding of ", to_string(e.kind), " '", e.item, "': ", e.begin, "-", e.end,
+                              " is an empty or reversed interval");
         if (e.sequence_id != 0) {
             const Impl::SequenceFacts* seq = nullptr;
             MS_ASSIGN(seq, d.sequence(e.sequence_id));
@@ -70,9 +73,12 @@ Result<void> ResultsStore::write_embeddings(int64_t run_id, std::span<const Embe
             }
             blob = {halves.data(), halves.size()};
         }
-        // An embedding not placed on a sequence (a whole unplaced read) has NULL coordinates.
+        // An embedding not placed on a sequence (a read) has coordinates on its item, as its
+        // prediction has: windows of one read are told apart by them (they were NULL, and every
+        // window of a read was stored over the one before). Negative: not known, NULL.
         std::optional<int64_t> seq, begin, end;
-        if (e.sequence_id != 0) seq = e.sequence_id, begin = e.begin, end = e.end;
+        if (e.sequence_id != 0) seq = e.sequence_id;
+        if (e.begin >= 0) begin = e.begin, end = e.end;
         auto q = d.prepare(sql);
         if (!q) return q.error();
         MS_TRY(q->bind(run_id, to_string(e.kind), e.item, seq, begin, end, int64_t(e.vector.size()),
@@ -90,7 +96,7 @@ Result<void> ResultsStore::write_embeddings(int64_t run_id, std::span<const Embe
 Result<StoredEmbedding> ResultsStore::read_embedding(int64_t embedding_id) const {
     Impl& d = *impl_;
     static const char* sql =
-        "SELECT run_id, item_kind, item_id, coalesce(sequence_id, 0), coalesce(\"begin\", 0), coalesce(\"end\", 0), "
+        "SELECT run_id, item_kind, item_id, coalesce(sequence_id, 0), coalesce(\"begin\", -1), coalesce(\"end\", -1), "
         "dim, dtype, vector FROM embeddings WHERE id = ?";
     auto q = d.prepare(sql);
     if (!q) return q.error();

@@ -141,7 +141,9 @@ struct Embedding {
     ItemKind kind = ItemKind::window;
     std::string item;
     int64_t sequence_id = 0;     // 0: not placed on a sequence
-    int64_t begin = 0, end = 0;  // on the sequence, when sequence_id != 0
+    // On the sequence, or on the item when it is on none (a window of a read); -1 when not known
+    // (a whole read in a database written before 2026-11-30).
+    int64_t begin = 0, end = 0;
     std::vector<float> vector;
     EmbeddingDtype dtype = EmbeddingDtype::f32;  // how the vector is stored
 };

@@ -425,7 +425,7 @@ MS_TEST(embeddings_as_npy_with_an_index) {
     const auto index = split_lines(run("cat " + q(o.out + ".index.tsv")));
     MS_CHECK_EQ(index.size(), size_t(4));
     MS_CHECK_EQ(index[3][1] + " " + index[3][2] + " " + index[3][3] + " " + index[3][4] + " " + index[3][5],
-                std::string("read read,7/1 * NA NA"));  // unplaced: no coordinates (was 0 0; found in review)
+                std::string("read read,7/1 * 0 150"));  // a read: on no sequence, its span on the read
     MS_CHECK_EQ(index[2][3] + ":" + index[2][4] + "-" + index[2][5], std::string("rec2:0-257"));
 
     // The pair is replaced together or not at all: an index name taken by a folder failed only at

@@ -214,6 +214,27 @@ MS_TEST(embed_reads_keeps_mates_apart) {
     MS_CHECK_EQ(counts->embeddings, int64_t(3327));
 }
 
+// Windows of reads: every window stored, with its span on the read. Their embeddings had no
+// coordinates, so each replaced the one before and a read kept its last (found in review).
+MS_TEST(embed_reads_in_windows_keeps_every_window) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.fasta.clear();
+    o.reads = (dir / "long.fq").string();
+    std::ofstream(o.reads) << "@r1\n" << std::string(110, 'A') + std::string(110, 'C') << "\n+\n" << std::string(220, 'I')
+                           << "\n@r2\nACGTACGTAC\n+\nIIIIIIIIII\n";
+    o.window = 100;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "test"), 0);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    std::set<std::string> spans;
+    const std::vector<int64_t> ids = *db->list_embedding_ids((*db->list_runs())[0].id);
+    for (int64_t id : ids) {
+        const auto e = db->read_embedding(id)->e;
+        spans.insert(cat(e.item, ":", e.begin, "-", e.end));
+    }
+    MS_CHECK(spans == (std::set<std::string>{"r1:0-100", "r1:100-200", "r1:200-220", "r2:0-10"}));
+}
+
 MS_TEST(reads_without_bases_are_skipped) {
     // An empty FASTQ read between two others: it crashed the job (nothing to pool) and left the
     // run marked running (found in review).

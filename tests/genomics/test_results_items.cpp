@@ -320,6 +320,46 @@ MS_TEST(embeddings_round_trip_and_are_searched_from_the_store) {
         ok(f.store.load_embedding_index(f.run, ms::ItemKind::read)).nearest(read.vector, 1)->at(0).id));
     MS_CHECK_EQ(r.e.item, std::string("read/1"));
     MS_CHECK_EQ(r.e.sequence_id, 0);
+    MS_CHECK_EQ(r.e.begin, 0);
+    MS_CHECK_EQ(r.e.end, 0);
+}
+
+// Windows of one read (`embed --reads --window`): each its own row, told apart by its coordinates
+// on the read. They were stored with NULL coordinates, so each window replaced the one before and
+// the read kept its last, possibly one-base, window (found in review). Unknown coordinates (-1)
+// stay NULL and read back as -1.
+MS_TEST(embeddings_of_windows_of_one_read_are_kept_apart) {
+    Fixture f = make("read_windows");
+    std::vector<ms::Embedding> es;
+    for (int w = 0; w < 3; ++w) {
+        ms::Embedding e;
+        e.kind = ms::ItemKind::read;
+        e.item = "r1";
+        e.begin = w * 200;
+        e.end = std::min<int64_t>(e.begin + 200, 450);
+        e.vector.assign(8, float(w));
+        es.push_back(e);
+    }
+    ms::Embedding whole;
+    whole.kind = ms::ItemKind::read;
+    whole.item = "old";
+    whole.begin = whole.end = -1;
+    whole.vector.assign(8, 9.0f);
+    es.push_back(whole);
+    ok(f.store.write_embeddings(f.run, es));
+    ok(f.store.write_embeddings(f.run, es));  // resumed: replaced, not duplicated
+    MS_CHECK_EQ(ok(f.store.counts()).embeddings, 4);
+    for (int64_t id : ok(f.store.list_embedding_ids(f.run, ms::ItemKind::read))) {
+        const auto e = ok(f.store.read_embedding(id)).e;
+        if (e.item == "old") {
+            MS_CHECK(e.begin == -1 && e.end == -1);
+        } else {
+            MS_CHECK_EQ(e.begin, int64_t(e.vector[0]) * 200);
+            MS_CHECK_EQ(e.end, std::min<int64_t>(e.begin + 200, 450));
+        }
+    }
+    es[0].begin = 300;   // reversed
+    MS_CHECK(!f.store.write_embeddings(f.run, std::vector<ms::Embedding>{es[0]}));
 }
 
 MS_TEST(quantised_tracks_stay_within_their_documented_error) {
