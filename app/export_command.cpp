@@ -1,6 +1,7 @@
 #include "app/export_command.h"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 
 #include "app/export_embeddings.h"
@@ -90,8 +91,14 @@ Result<std::string> run_export(const ExportOptions& o) {
         return make_error(
             "--format bed calls regions from the track: give --above X or --below X (with --enter/--exit for "
             "hysteresis)");
-    if (format != "bed" && (calls || o.enter || o.exit || !o.name.empty()))
-        return make_error("--above, --below, --enter, --exit and --name call BED regions; they need --format bed");
+    if (format != "bed" && (calls || o.enter || o.exit || o.min_length || !o.name.empty()))
+        return make_error("--above, --below, --enter, --exit, --min-length and --name call BED regions; they need ",
+                          "--format bed");
+    // NaN compares false with everything: a NaN level never closed a region, or never opened one.
+    for (const auto& [flag, level] : {std::pair{"--above", o.above}, std::pair{"--below", o.below},
+                                      std::pair{"--enter", o.enter}, std::pair{"--exit", o.exit}})
+        if (level && !std::isfinite(*level))
+            return make_error(flag, " ", *level, ": a region level must be a finite number");
     if (o.merge && format != "bedgraph") return make_error("--merge applies to --format bedgraph only");
     if (o.bgzip && format != "bedgraph" && format != "bed")
         return make_error("--bgzip applies to bedGraph and BED; name a VCF or table '.gz' to compress it");
@@ -110,7 +117,7 @@ Result<std::string> run_export(const ExportOptions& o) {
             return make_error("--exit ", c.exit, (c.above ? " is above" : " is below"), " --enter ", c.enter,
                               "; with --", c.above ? "above" : "below", " a region closes ",
                               c.above ? "below" : "above", " the level that opened it");
-        c.min_length = o.min_length;
+        c.min_length = o.min_length.value_or(1);
         // The name is the BED's fourth column: a tab would add columns, a line break split lines.
         if (o.name.find_first_of("\t\r\n") != std::string::npos)
             return make_error("--name '", o.name, "': a BED region name cannot hold a tab or a line break");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -480,6 +481,14 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     o.below = -1;
     o.exit = -3;
     expect_error(o, "--exit -3 is below --enter -1");
+    // A NaN level gave one region that never closed, or none (found in review).
+    o.exit = std::numeric_limits<double>::quiet_NaN();
+    expect_error(o, "--exit nan: a region level must be a finite number");
+    o.exit.reset();
+    o.format = "bedgraph";
+    o.below.reset();
+    o.min_length = 5;   // was ignored outside BED without a word (found in review)
+    expect_error(o, "--min-length and --name call BED regions; they need --format bed");
     ExportOptions p = options(1);
     p.predictions = true;
     p.out = o.out;
