@@ -51,7 +51,8 @@ struct AlignmentReader::Impl {
         if ((f & BAM_FSUPPLEMENTARY) && !filter.keep_supplementary) return false;
         if ((f & BAM_FDUP) && !filter.keep_duplicates) return false;
         if ((f & BAM_FQCFAIL) && !filter.keep_qc_fail) return false;
-        if (f & BAM_FUNMAP) return filter.keep_unmapped;
+        // As `samtools view -q`: an unmapped read's MAPQ (0 by the SAM spec) fails any minimum.
+        if ((f & BAM_FUNMAP) && !filter.keep_unmapped) return false;
         return b->core.qual >= filter.min_mapq;
     }
 };

@@ -24,8 +24,8 @@ struct AlignmentFilter {
     bool keep_supplementary = false;  // BAM_FSUPPLEMENTARY (0x800)
     bool keep_duplicates = false;     // BAM_FDUP (0x400)
     bool keep_qc_fail = false;        // BAM_FQCFAIL (0x200)
-    bool keep_unmapped = true;        // BAM_FUNMAP (0x4); MAPQ is not applied to unmapped reads
-    int min_mapq = 0;
+    bool keep_unmapped = true;        // BAM_FUNMAP (0x4)
+    int min_mapq = 0;                 // as samtools view -q: unmapped reads (MAPQ 0) fail any minimum > 0
 };
 
 // One CIGAR operation as SAM writes it: op is one of M I D N S H P = X.

@@ -108,6 +108,13 @@ MS_TEST(flags_mapq_and_original_orientation) {
     std::string names;
     while (*all->next(read)) names += read.name + " ";
     MS_CHECK_EQ(names, std::string("fwd rev sec sup dup qc "));
+    // A minimum MAPQ drops unmapped reads too, as samtools view -q does (they were kept: `info
+    // --min-mapq 30` still counted them; found in review).
+    auto mapq = ms::AlignmentReader::open(sam.string());
+    mapq->set_filter({false, false, false, false, true, 1});
+    names.clear();
+    while (*mapq->next(read)) names += read.name + " ";
+    MS_CHECK_EQ(names, std::string("fwd rev low "));
 }
 
 // Mismatches, insertions and deletions against a reference, from the CIGAR as read from a SAM file;
