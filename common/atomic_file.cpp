@@ -53,8 +53,16 @@ Result<void> AtomicFile::commit() {
 Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs) {
     if (output.empty()) return {};
     for (const std::string& input : inputs) {
-        std::error_code ec;
-        if (!input.empty() && std::filesystem::equivalent(output, input, ec) && !ec)
+        if (input.empty()) continue;
+        // One file by its identity when both exist; else by path, resolved as far as it exists
+        // (`mutagenesis --db NEW --out NEW`: the database was written, then replaced by the table).
+        std::error_code ec, ec_out, ec_in;
+        const bool same = std::filesystem::exists(output, ec) && std::filesystem::exists(input, ec)
+                              ? std::filesystem::equivalent(output, input, ec) && !ec
+                              : std::filesystem::weakly_canonical(output, ec_out) ==
+                                        std::filesystem::weakly_canonical(input, ec_in) &&
+                                    !ec_out && !ec_in;
+        if (same)
             return make_error("the output '", output, "' is the input '", input,
                               "': writing it would replace the input; choose another output path");
     }

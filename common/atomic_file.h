@@ -31,7 +31,8 @@ private:
 
 // Refuses `output` when it is the same file as one of `inputs` (by device and inode, whatever
 // the paths say): the rename into place would replace the input (a results database exported
-// over itself, a FASTA given as --out). Empty and missing paths never match.
+// over itself, a FASTA given as --out). Where one does not exist yet (a database the job is about
+// to create), the paths are compared with symbolic links and `..` resolved. Empty paths never match.
 Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs);
 
 }  // namespace ms

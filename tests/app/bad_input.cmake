@@ -119,6 +119,13 @@ ms_cli_output_over_input(mutagenesis victim_mut.fa mutagenesis --fasta ${bad}/vi
                          --out ${bad}/victim_mut.fa)
 ms_cli_output_over_input(variants victim_var.vcf variants --fasta ${tiny}/q.fa --vcf ${bad}/victim_var.vcf --db ${bad}/var.db
                          --out ${bad}/victim_var.vcf)
+# The same path for a database the job creates and its table: the table replaced the database
+# just written (found in review); refused before anything is written.
+add_test(NAME cli_bad_mutagenesis_table_over_new_db COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
+         "-DREGEX=error: the output '[^']*new_mut\\.db' is the input '[^']*new_mut\\.db'"
+         "-DABSENT=${bad}/new_mut.db" "-DARGS=mutagenesis;--fasta;${tiny}/q.fa;--region;q:1-10;--db;${bad}/new_mut.db;--out;${bad}/new_mut.db"
+         -P "${CMAKE_CURRENT_SOURCE_DIR}/run_cli.cmake")
+set_tests_properties(cli_bad_mutagenesis_table_over_new_db PROPERTIES LABELS unit ENVIRONMENT "CLI=${cli}")
 # A .bcf output name over VCF text (found in review) is refused before anything runs.
 add_test(NAME cli_bad_variants_bcf_output COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
          "-DREGEX=error: --out '[^']*out\\.bcf': variants writes VCF \\(\\.vcf, or \\.vcf\\.gz with a tabix index\\), not BCF"
