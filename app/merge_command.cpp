@@ -1,9 +1,13 @@
 #include "app/merge_command.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
-#include <cstdio>
-#include <filesystem>
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -91,6 +95,28 @@ std::string shared_params(const RunRecord& r) {
     params.erase("shard");
     params.erase("parts");
     return params.dump();
+}
+
+// The parameters two shards must agree on, as "key: value vs value" for each that differs. Input
+// files count by their checksums, not their paths: a genome staged to node-local disk is the same
+// genome (it was refused as "other parameters").
+std::string differing_params(const RunRecord& a, const RunRecord& b) {
+    nlohmann::json pa = nlohmann::json::parse(shared_params(a)), pb = nlohmann::json::parse(shared_params(b));
+    for (const char* path_key : {"fasta", "bed"}) {
+        pa.erase(path_key);
+        pb.erase(path_key);
+    }
+    std::string out;
+    std::set<std::string> keys;
+    for (auto it = pa.begin(); it != pa.end(); ++it) keys.insert(it.key());
+    for (auto it = pb.begin(); it != pb.end(); ++it) keys.insert(it.key());
+    for (const std::string& k : keys) {
+        const std::string va = pa.contains(k) ? pa[k].dump() : "(none)", vb = pb.contains(k) ? pb[k].dump() : "(none)";
+        if (va != vb) out += cat(out.empty() ? "" : "; ", k, ": ", va, " vs ", vb);
+    }
+    if (a.info.precision != b.info.precision)
+        out += cat(out.empty() ? "" : "; ", "precision: ", a.info.precision, " vs ", b.info.precision);
+    return out;
 }
 
 // Every target's parts, over all shards, must cover it exactly once: no base in two parts (a shard
@@ -215,10 +241,8 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
         if (genome(p.run) != genome(first.run))
             return make_error(cat("'", p.path, "' was scored on another genome (FASTA SHA-256 ", genome(p.run).substr(0, 12),
                             "…) than '", first.path, "' (", genome(first.run).substr(0, 12), "…)"));
-        if (shared_params(p.run) != shared_params(first.run) || p.run.info.precision != first.run.info.precision)
-            return make_error(cat("'", p.path, "' was scored with other parameters than '", first.path, "': ",
-                            shared_params(p.run), " ", p.run.info.precision, " vs ", shared_params(first.run), " ",
-                            first.run.info.precision));
+        if (const std::string diff = differing_params(p.run, first.run); !diff.empty())
+            return make_error(cat("'", p.path, "' was scored with other parameters than '", first.path, "': ", diff));
         if (p.count != first.count)
             return make_error(cat("'", p.path, "' is shard ", p.index, "/", p.count, " but '", first.path, "' is one of ", first.count));
         if (!seen.insert(p.index).second) return make_error(cat("shard ", p.index, "/", p.count, " is given twice"));
@@ -241,7 +265,9 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
     }
     MS_TRY(check_coverage(parts));
     std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.index < b.index; });
-    const std::string tmp = o.out + ".partial";
+    // Named for this process: two merges into one --out each build their own, and the first to
+    // finish takes the name (the other is told it exists) instead of both failing on one file.
+    const std::string tmp = cat(o.out, ".partial-", ::getpid());
     fs::remove(tmp, ec);
     if (auto r = merge_into(tmp, parts, command); !r) {
         fs::remove(tmp, ec);
@@ -252,8 +278,14 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
     // The store was closed (checkpointed) when merge_into returned: one file to move into place.
     fs::remove(tmp + "-wal", ec);
     fs::remove(tmp + "-shm", ec);
-    fs::rename(tmp, o.out, ec);
-    if (ec) return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", ec.message()));
+    // link() then unlink(): into place only where nothing took the name meanwhile.
+    if (::link(tmp.c_str(), o.out.c_str()) != 0) {
+        const int err = errno;
+        fs::remove(tmp, ec);
+        if (err == EEXIST) return make_error(cat("--out '", o.out, "' was created meanwhile (another merge?); merge writes a new database"));
+        return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", std::strerror(err)));
+    }
+    fs::remove(tmp, ec);
     return cat("merged ", parts.size(), " shards into ", o.out);
 }
 

@@ -171,7 +171,13 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"fasta_sha256", *genome_sha},
                              {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
-    if (!o.bed.empty()) params["bed"] = fs_path_string(o.bed);
+    if (!o.bed.empty()) {
+        // By content too: a BED edited between shards, or before --resume, mixed two analyses.
+        auto bed_sha = files_sha256({o.bed});
+        if (!bed_sha) return make_error(bed_sha.error().message);
+        params["bed"] = fs_path_string(o.bed);
+        params["bed_sha256"] = *bed_sha;
+    }
     if (*segment_length > 0) {
         params["segment_length"] = *segment_length;
         params["warmup"] = o.warmup;
