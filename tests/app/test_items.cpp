@@ -235,6 +235,26 @@ MS_TEST(embed_reads_in_windows_keeps_every_window) {
     MS_CHECK(spans == (std::set<std::string>{"r1:0-100", "r1:100-200", "r1:200-220", "r2:0-10"}));
 }
 
+// Windows of only N (an assembly gap) in a FASTA: skipped and counted like such reads. They got a
+// confident class each, the head's guess on nothing (found in review).
+MS_TEST(gap_windows_of_a_fasta_are_skipped_and_counted) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, model_with_head(dir));
+    o.fasta = (dir / "gap.fa").string();
+    std::ofstream(o.fasta) << ">scaf\n" << std::string(50, 'A') + std::string(50, 'C') << std::string(200, 'N')
+                           << std::string(100, 'G') << "\n>gap\n" << std::string(80, 'N') << "\n";
+    o.window = 100;
+    auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    MS_CHECK_MSG(outcome->summary.find("3 windows or records without A, C, G or T (only N) skipped") != std::string::npos,
+                 outcome->summary);
+    auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    PredictionQuery q;
+    q.run_id = (*db->list_runs())[0].id;
+    const auto preds = *db->query_predictions(q);
+    MS_CHECK_EQ(preds.size(), size_t(2));   // scaf [0, 100) and [300, 400)
+}
+
 MS_TEST(reads_without_bases_are_skipped) {
     // An empty FASTQ read between two others: it crashed the job (nothing to pool) and left the
     // run marked running (found in review).
