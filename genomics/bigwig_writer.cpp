@@ -11,6 +11,8 @@
 #include <limits>
 #include <mutex>
 
+#include "genomics/bigwig_zoom.h"
+
 namespace ms {
 
 namespace {
@@ -185,6 +187,7 @@ Result<void> BigWigWriter::commit() {
     // below to see that it is whole.
     d.file.reset();
     MS_TRY(d.write_total_summary());
+    MS_TRY(rewrite_bigwig_zoom_levels(d.tmp, d.path));
     {
         BwFile check(bwOpen(d.tmp.c_str(), nullptr, "r"));
         if (!check || !check->cl || check->cl->nKeys != int64_t(d.chroms.size()))
