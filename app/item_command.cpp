@@ -460,7 +460,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             outcome.summary = cat(what, ": interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed items kept");
             return outcome;
         }
-        return make_error(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)");
+        return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
     }
     if (!fin) return fin.error();
     char secs[32];

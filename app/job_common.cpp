@@ -77,4 +77,11 @@ RunInfo job_run_info(const std::string& command, const std::string& params_json,
     return info;
 }
 
+std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause) {
+    if (marked) return cat(" (run ", run, " in '", db, "' marked failed)");
+    const std::string why = marked.error().message == cause ? std::string() : cat(": ", marked.error().message);
+    return cat(" (run ", run, " could not be marked failed either", why,
+               "; it shows as running, and --resume continues it once the cause is fixed)");
+}
+
 }  // namespace ms

@@ -21,6 +21,11 @@ int fail(const std::string& message);
 // its input held letters the model has no token for (X, U, '*', '-').
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer);
 
+// "(run N in 'DB' marked failed)" after a job's error, or, where that mark could not be written (the
+// disk that failed the job is full), that the run still shows as running and --resume continues it;
+// the mark's own error only where it is not `cause`, the job's.
+std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause);
+
 // --device, --precision, --chunk, --threads, --quiet with the same words in every job.
 struct EngineOptions {
     std::string device = "auto", precision = "fp32";

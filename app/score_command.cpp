@@ -284,7 +284,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             out.summary = cat("score: interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed tiles kept");
             return out;
         }
-        return make_error(r.error().message, " (run ", *run, " in '", o.db, "' marked failed)");
+        return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
     }
     if (!fin) return fin.error();
     const double s = seconds();

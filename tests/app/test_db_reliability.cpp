@@ -4,6 +4,7 @@
 // the file opens, every read succeeds and every value it sees is either not yet written (NaN) or
 // bit for bit the value the finished run holds. docs/reliability.md quotes the counts printed here.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -223,6 +224,36 @@ MS_TEST(a_reader_browsing_while_the_cli_writes_sees_only_committed_values) {
               << compared << " values equal to the finished run, " << pending << " not yet written when read, "
               << refused_before_first_open << " opens refused before the schema existed\n";
     MS_CHECK_MSG(reads_mid_run > 0, "no read landed while score was running");
+}
+
+// A disk that fills during `score`: exit 1, and what the message says of the run is what the
+// database holds. It said "marked failed" while the run stayed "running": marking it needs space
+// too (found in review). A 1 MiB tmpfs; mounting needs root with CAP_SYS_ADMIN, else a skip.
+MS_TEST(a_disk_full_during_score_is_reported_as_it_is) {
+    const fs::path dir = scratch("full_disk"), mnt = dir / "mnt";
+    write_random_genome(dir / "g.fa", 3, 200000, 11);
+    fs::create_directories(mnt);
+    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0)
+        MS_SKIP(cat("cannot mount a 1 MiB tmpfs on ", mnt.string(), " (", std::strerror(errno), ")"));
+    struct Unmount {
+        fs::path at;
+        ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
+    } unmount{mnt};
+    const int rc = wait_exit(start_cli(score_args(dir / "g.fa", mnt / "f.db"), dir / "log"), std::chrono::seconds(300));
+    const std::string log = read_file(dir / "log");
+    MS_CHECK_MSG(rc == 1, "exit " << rc << ": " << log);
+    auto store = ResultsStore::open((mnt / "f.db").string(), ResultsStore::Mode::read_only);
+    MS_CHECK_MSG(store.ok(), store.error().message);
+    if (!store.ok()) return;
+    const auto runs = store->list_runs();
+    MS_CHECK(runs.ok() && runs->size() == 1);
+    if (!runs.ok() || runs->empty()) return;
+    const RunStatus status = (*runs)[0].status;
+    if (log.find("marked failed)") != std::string::npos)
+        MS_CHECK_MSG(status == RunStatus::failed, log);
+    else
+        MS_CHECK_MSG(log.find("could not be marked failed either") != std::string::npos && status == RunStatus::running,
+                     log);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
