@@ -115,7 +115,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // One engine per lane: cuda:all gives each GPU a lane; on the CPU, lanes share the cores.
     auto devices = single_devices(o.device);
     if (!devices) return make_error(devices.error().message);
-    const int n_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
+    const int requested_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
     int shard_i = 1, shard_n = 1;
     if (!o.shard.empty()) {
         char tail = 0;
@@ -125,10 +125,16 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     }
     auto segment_length = parse_segment_length(o.segment_length);
     if (!segment_length) return make_error(segment_length.error().message);
-    if (*segment_length < 0) *segment_length = auto_segment_length(targets, shard_n * n_lanes);
+    if (*segment_length < 0) *segment_length = auto_segment_length(targets, shard_n * requested_lanes);
     std::vector<ScorePart> parts = cut_segments(targets, *segment_length, o.warmup);
     const size_t all_parts = parts.size();
     if (!o.shard.empty()) parts = shard_parts(parts, shard_i, shard_n);
+    // A lane without a part would only hold an idle engine (~190 MB each on the CPU: --lanes 64
+    // over six sequences took 12 GB).
+    const int n_lanes = std::clamp(int(std::min<size_t>(parts.size(), size_t(requested_lanes))), 1, requested_lanes);
+    if (n_lanes < requested_lanes && o.lanes > 0)
+        control.note(cat("score: ", parts.size(), " part(s) to score, so ", n_lanes, " lane(s) of the ", requested_lanes,
+                         " asked for"));
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     // A chunk longer than every part would only size buffers nothing fills (--chunk 4Mi over a
     // 2 kbp region took 24 GB); each feed runs min(chunk, what is left) either way, so the numbers
@@ -162,6 +168,10 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         device_names += (i ? "+" : "") + engines[size_t(i)].choice.backend->name();
     }
 
+    // Opening creates the database: a --resume of a database that is not there would leave an
+    // empty one behind.
+    if (std::error_code ec; o.resume && !std::filesystem::exists(o.db, ec))
+        return make_error(cat("--resume: '", o.db, "' does not exist (run without --resume to start a run)"));
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);
     // Everything that changes the numbers: a resumed run must match it exactly.
@@ -206,9 +216,18 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             if (r.status != RunStatus::finished && r.info.params_json == info.params_json && r.info.model_sha256 == *sha &&
                 r.info.precision == info.precision)
                 found = r.id;
-        if (!found)
+        if (!found) {
+            // Submitted again after it finished (a workflow retried): nothing to do, not an error.
+            for (const RunRecord& r : *runs)
+                if (r.status == RunStatus::finished && r.info.params_json == info.params_json &&
+                    r.info.model_sha256 == *sha && r.info.precision == info.precision)
+                    return JobOutcome{r.id, RunStatus::finished, o.db,
+                                      cat("score: run ", r.id, " of this genome, model and parameters is finished; ",
+                                          "nothing to resume"),
+                                      cat("results: run ", r.id, " in ", o.db)};
             return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
                             "(run without --resume to start one)"));
+        }
         auto seqs = store->list_sequences(found);
         if (!seqs) return make_error(seqs.error().message);
         auto done = store->list_complete_parts(found);

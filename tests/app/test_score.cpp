@@ -192,6 +192,20 @@ MS_TEST(score_lanes_equal_one_lane) {
     MS_CHECK(one.values == two.values);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     MS_CHECK_EQ(db->list_runs()->at(0).info.device, std::string("cpu+cpu"));
+    // More lanes than parts: one lane a part, said (64 lanes over six sequences held 12 GB of idle
+    // engines; found in review).
+    o.db = (dir / "many.db").string();
+    o.lanes = 16;
+    std::vector<std::string> notes;
+    JobControl control;
+    control.on_note = [&](const std::string& n) { notes.push_back(n); };
+    MS_CHECK(run_score(o, "many lanes", control).ok());
+    auto many = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+    MS_CHECK_EQ(many->list_runs()->at(0).info.device, std::string("cpu+cpu+cpu"));
+    bool said = false;
+    for (const std::string& n : notes) said |= n.find("3 part(s) to score, so 3 lane(s) of the 16 asked for") != std::string::npos;
+    MS_CHECK(said);
+    MS_CHECK(test::store_contents(dir / "many.db").values == one.values);
 }
 
 // --bed: the file's regions (0-based half-open) scored as --region would score them.
