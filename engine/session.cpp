@@ -116,6 +116,17 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
             if (!o.scores.empty()) std::swap(o.scores[i], o.scores[j]);
         }
         for (BaseScores& s : o.scores) std::reverse(s.p.begin(), s.p.end());   // A C G T ← T G C A
+        // Logits too in forward-strand letters: row i is the reverse strand's prediction of forward
+        // base i − 1, its A and T (C and G) columns swapped (they were the reverse strand's).
+        if (!o.logits.empty()) {
+            const int32_t a = model.tokenizer.id_of('A'), c = model.tokenizer.id_of('C'), g = model.tokenizer.id_of('G'),
+                          t = model.tokenizer.id_of('T');
+            if (a >= 0 && c >= 0 && g >= 0 && t >= 0 && std::max({a, c, g, t}) < V)
+                for (int64_t i = 0; i < L; ++i) {
+                    std::swap(o.logits[size_t(i * V + a)], o.logits[size_t(i * V + t)]);
+                    std::swap(o.logits[size_t(i * V + c)], o.logits[size_t(i * V + g)]);
+                }
+        }
         // Window w of the reverse strand covers forward bases [L - end, L - start).
         for (int64_t w = 0; w < windows; ++w) o.window_starts[size_t(w)] = L - std::min(L, (w + 1) * window);
         for (int64_t w = 0; w < windows / 2; ++w) {

@@ -167,6 +167,19 @@ MS_TEST(reverse_strand_maps_back_to_forward_coordinates) {
             if (!std::isnan(b.p[size_t(k)])) MS_CHECK(a.p[size_t(k)] == b.p[size_t(3 - k)]);   // A↔T, C↔G
         MS_CHECK((std::isnan(a.log2_lik) && std::isnan(b.log2_lik)) || a.log2_lik == b.log2_lik);
     }
+    // Logits in forward letters too: row i is the reverse complement's row L-1-i with its A/T and
+    // C/G columns swapped (they were left as the reverse strand's; found in review).
+    const Tokenizer& tok = small_model().tokenizer;
+    const size_t V = rev.logits.size() / L;
+    const int32_t ids[4] = {tok.id_of('A'), tok.id_of('C'), tok.id_of('G'), tok.id_of('T')};
+    for (size_t i = 0; i < L; ++i) {
+        for (size_t v = 0; v < V; ++v) {
+            size_t from = v;
+            for (int k = 0; k < 4; ++k)
+                if (int32_t(v) == ids[k]) from = size_t(ids[3 - k]);
+            MS_CHECK(rev.logits[i * V + v] == on_rc.logits[(L - 1 - i) * V + from]);
+        }
+    }
     MS_CHECK_EQ(reverse_complement("ACGTNacgtRY"), std::string("RYacgtNACGT"));
 }
 
