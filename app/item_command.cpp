@@ -81,13 +81,16 @@ char casava_mate(const std::string& description) {
 Result<void> each_read(const ItemJobOptions& o,
                        const std::function<Result<void>(const std::string&, const std::string&)>& f,
                        const JobControl& control, int64_t limit = -1, std::atomic<int64_t>* flagged_out = nullptr) {
-    // By name, as `info` tells kinds apart (any case, through .gz/.bgz/.bgzf: READS.FASTQ.GZ, and a
-    // .sam.gz is alignments); a compressed file the name says nothing more of is taken as FASTQ.
-    const std::optional<FileKind> kind = file_kind_by_name(o.reads);
-    std::string ext = fs::path(o.reads).extension().string();
-    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-    const bool fastq = kind ? *kind == FileKind::fastq : ext == ".gz" || ext == ".bgz" || ext == ".bgzf";
-    if (fastq) {
+    // As `info` tells kinds apart: by the name (any case, through .gz/.bgz/.bgzf: READS.FASTQ.GZ,
+    // and a .sam.gz is alignments), else by the content (a FASTQ named reads.txt was refused as
+    // "not SAM, BAM or CRAM").
+    FileKind kind = FileKind::alignments;
+    MS_ASSIGN(kind, guess_file_kind(o.reads));
+    if (kind == FileKind::fasta)
+        return make_error("--reads '", o.reads, "' is FASTA: give it with --fasta (a record, or --window, an item)");
+    if (kind != FileKind::fastq && kind != FileKind::alignments)
+        return make_error("--reads '", o.reads, "' is ", to_string(kind), "; expected reads: FASTQ or SAM/BAM/CRAM");
+    if (kind == FileKind::fastq) {
         auto reader = FastqReader::open(o.reads);
         if (!reader) return reader.error();
         FastqRecord r;

@@ -374,7 +374,25 @@ MS_TEST(bad_input_is_refused_before_a_run_starts) {
     MS_CHECK(cmd_items(o, ItemJob::embed, "test") != 0);
     o.reads = (dir / "missing.bam").string();
     MS_CHECK(cmd_items(o, ItemJob::embed, "test") != 0);
+    // A FASTA given as reads is named as such (it read "not SAM, BAM or CRAM").
+    o.reads = (dir / "in.fa").string();
+    auto fasta = run_items(o, ItemJob::embed, "test", JobControl{});
+    MS_CHECK(!fasta.ok() && fasta.error().message.find("is FASTA: give it with --fasta") != std::string::npos);
     MS_CHECK(!fs::exists(dir / "items.db"));
+}
+
+// A FASTQ whose name says nothing (reads.txt) is read by its content, as `info` reads it (found in
+// review: refused as "not SAM, BAM or CRAM").
+MS_TEST(fastq_is_known_by_its_content) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.fasta.clear();
+    o.reads = (dir / "reads.txt").string();
+    std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nGGGTTTAAAC\n+\nIIIIIIIIII\n";
+    auto outcome = run_items(o, ItemJob::embed, "test", JobControl{});
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    MS_CHECK_MSG(outcome.ok() && outcome->result.find("(2 embeddings)") != std::string::npos,
+                 (outcome.ok() ? outcome->result : std::string()));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
