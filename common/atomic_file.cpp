@@ -3,18 +3,43 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ms {
 
-Result<AtomicFile> AtomicFile::create(const std::string& path) {
+Result<std::string> resolve_output(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::string target = path;
+    if (fs::is_symlink(path, ec)) {
+        // Through every link in the chain; the final target may not exist yet (a dangling link).
+        const fs::path resolved = fs::weakly_canonical(path, ec);
+        if (ec) return make_error("cannot write '", path, "': its symbolic link cannot be followed: ", ec.message());
+        target = resolved.string();
+    }
+    const fs::file_status st = fs::status(target, ec);
+    if (fs::is_directory(st)) return make_error("cannot write '", path, "': it is a folder");
+    if (fs::exists(st) && !fs::is_regular_file(st))
+        return make_error("cannot write '", path, "': it is not a regular file (a device, pipe or socket); results are ",
+                          "written whole to a file and moved into place, so name a file");
+    return target;
+}
+
+void keep_mode(const std::string& target, const std::string& tmp) {
+    struct stat st {};
+    if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::chmod(tmp.c_str(), st.st_mode & 07777);
+}
+
+Result<AtomicFile> AtomicFile::create(const std::string& requested) {
     // Refused now rather than at the rename into place: a job writing a pair of files (an array and
     // its index) must not replace the first and then fail on the second.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) return make_error("cannot write '", path, "': it is a folder");
+    std::string path;
+    MS_ASSIGN(path, resolve_output(requested));
     std::string tmp = cat(path, ".tmp-", ::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return make_error("cannot create '", path, "': ", std::strerror(errno));
+    if (!f) return make_error("cannot create '", requested, "': ", std::strerror(errno));
+    keep_mode(path, tmp);
     return AtomicFile(path, std::move(tmp), f);
 }
 

@@ -12,7 +12,7 @@ namespace ms {
 
 class AtomicFile {
 public:
-    // Opens `path + ".tmp-<pid>"` for writing next to `path`.
+    // Opens `path + ".tmp-<pid>"` for writing next to `path` (resolve_output's: a link's target).
     static Result<AtomicFile> create(const std::string& path);
     AtomicFile(AtomicFile&& other) noexcept;
     AtomicFile& operator=(AtomicFile&&) = delete;
@@ -28,6 +28,15 @@ private:
     std::FILE* f_ = nullptr;
     bool committed_ = false;
 };
+
+// Where a file written atomically at `path` should go: a symbolic link's target (the link stays a
+// link; it was replaced by a plain file), the path itself otherwise. A folder, device, pipe or
+// socket is refused: a result is written whole to a temporary file and renamed into place, which
+// would replace a device node such as /dev/stdout (it did, as root) rather than write to it.
+Result<std::string> resolve_output(const std::string& path);
+// Gives the temporary `tmp` the permission bits of the file it is about to replace, if there is
+// one (a chmod 600 result became world-readable when exported again).
+void keep_mode(const std::string& target, const std::string& tmp);
 
 // Refuses `output` when it is the same file as one of `inputs` (by device and inode, whatever
 // the paths say): the rename into place would replace the input (a results database exported

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/atomic_file.h"
 #include "genomics/hts_handles.h"
 
 namespace ms {
@@ -32,10 +33,11 @@ BgzipWriter::~BgzipWriter() = default;
 Result<BgzipWriter> BgzipWriter::create(const std::string& path) {
     BgzipWriter w;
     Impl& d = *w.impl_;
-    d.path = path;
-    d.tmp = cat(path, ".tmp-", ::getpid());
+    MS_ASSIGN(d.path, resolve_output(path));
+    d.tmp = cat(d.path, ".tmp-", ::getpid());
     d.file.reset(bgzf_open(d.tmp.c_str(), "w"));
     if (!d.file) return make_error("cannot create '", path, "': ", std::strerror(errno));
+    keep_mode(d.path, d.tmp);
     return w;
 }
 

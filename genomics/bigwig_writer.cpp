@@ -11,6 +11,7 @@
 #include <limits>
 #include <mutex>
 
+#include "common/atomic_file.h"
 #include "genomics/bigwig_zoom.h"
 
 namespace ms {
@@ -123,8 +124,8 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
     }
     BigWigWriter w;
     Impl& d = *w.impl_;
-    d.path = path;
-    d.tmp = cat(path, ".tmp-", ::getpid());
+    MS_ASSIGN(d.path, resolve_output(path));
+    d.tmp = cat(d.path, ".tmp-", ::getpid());
     d.chroms = std::move(chroms);
     // Created here first: when libBigWig cannot open a file for writing it frees its half-built
     // handle twice and crashes (seen with a missing or read-only folder), so it is only ever
@@ -132,6 +133,7 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
     const int fd = ::open(d.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
     ::close(fd);
+    keep_mode(d.path, d.tmp);
     d.file.reset(bwOpen(d.tmp.c_str(), nullptr, "w"));
     if (!d.file) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
     if (bwCreateHdr(d.file.get(), max_zooms) != 0)

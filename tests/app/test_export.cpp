@@ -4,6 +4,8 @@
 // numpy (tests/app/check_export.py), bedtools, tabix and bcftools — and compared with the
 // database's own values. A reader that is missing fails the test (scripts/install-deps installs
 // them all). Errors are checked for what they name, and a failed export for leaving nothing behind.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -516,6 +518,48 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     expect_error(p, "run 1 of results database '" + database().path.string() + "' holds no predictions");
     MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier file"));
     MS_CHECK(no_temporaries(database().dir));
+}
+
+// An output that is a symbolic link is written through it (the link was replaced by a plain file
+// and its target left stale); an existing file keeps its permissions (a chmod 600 result became
+// 644); a pipe or device is refused (as root, --out /dev/stdout replaced /dev/stdout with a plain
+// file). All found in review; bedGraph, bigWig and a bgzipped BED each go through their writer.
+MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
+    const fs::path dir = database().dir / "links";
+    fs::remove_all(dir);
+    fs::create_directories(dir / "real");
+    struct Case {
+        std::string format, name;
+        bool bgzip;
+    };
+    for (const Case& c : {Case{"bedgraph", "t.bedgraph", false}, Case{"bigwig", "t.bw", false},
+                          Case{"bed", "t.bed.gz", true}}) {
+        std::ofstream(dir / "real" / c.name) << "old";
+        fs::permissions(dir / "real" / c.name, fs::perms::owner_read | fs::perms::owner_write);
+        fs::create_symlink(fs::path("real") / c.name, dir / c.name);
+        ExportOptions o = options(1);
+        o.track = "loglik";
+        o.format = c.format;
+        o.bgzip = c.bgzip;
+        if (c.format == "bed") o.below = -1;
+        o.out = (dir / c.name).string();
+        exported(o);
+        MS_CHECK_MSG(fs::is_symlink(dir / c.name), c.name << " is no longer a link");
+        MS_CHECK_MSG(fs::file_size(dir / "real" / c.name) > 3, c.name << ": the link's target was not written");
+        MS_CHECK_MSG(fs::status(dir / "real" / c.name).permissions() ==
+                         (fs::perms::owner_read | fs::perms::owner_write),
+                     c.name << " lost its permissions");
+    }
+    const fs::path fifo = dir / "pipe.bedgraph";
+    MS_CHECK(::mkfifo(fifo.c_str(), 0644) == 0);
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.format = "bedgraph";
+    o.out = fifo.string();
+    auto r = run_export(o);
+    MS_CHECK_MSG(!r.ok() && r.error().message.find("is not a regular file (a device, pipe or socket)") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+    MS_CHECK(fs::is_fifo(fifo));
 }
 
 // Ctrl-C or SIGTERM during an export (the flag their handler sets): the writer stops, its
