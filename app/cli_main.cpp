@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     // After every command is in the tree: their examples join their --help.
     ms::add_example_footers(app, ms::example_data_dir());
 
-    CLI11_PARSE(app, argc, argv);
+    if (const auto exit_code = ms::parse_command_line(app, argc, argv)) return *exit_code;
     if (version) {
         std::fputs(ms::version_report("mambascope-cli").c_str(), stdout);
         return 0;

@@ -33,6 +33,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);   // --help: printed, success
+        std::fprintf(stderr, "error: %s\nRun with --help for more information.\n", e.what());
+        return 1;
+    }
+    return std::nullopt;
+}
+
 Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions options,
                                               const std::string& device, int threads) {
     auto session = Session::create(model, *choice.backend, options);

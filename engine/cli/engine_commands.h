@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice&
 
 void add_forward_options(CLI::App* sub, ForwardOptions& o);
 void add_bench_options(CLI::App* sub, BenchOptions& o);
+
+// Parses the command line: nullopt to go on, else the exit code — 0 after --help, 1 after a usage
+// error, printed as every other error is ("error: ..." on stderr; CLI11's own style and its exit
+// codes 100–120 differed from every other failure).
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // Each returns the process exit code and prints errors to stderr.
 int cmd_model_info(const std::string& dir);

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     auto* bench = app.add_subcommand("bench", "measure the engine's speed against the BLAS on the model's shapes");
     ms::add_bench_options(bench, bench_opts);
 
-    CLI11_PARSE(app, argc, argv);
+    if (const auto exit_code = ms::parse_command_line(app, argc, argv)) return *exit_code;
     if (version) {
         std::printf("mambascope-engine %s (%s, %s)\n%s", ms::build::version, ms::build::git_revision, ms::build::build_type,
                     ms::backends_report().c_str());
