@@ -22,6 +22,7 @@
 #include "app/file_info.h"
 #include "app/interrupt.h"
 #include "app/read_names.h"
+#include "app/run_lock.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/heads.h"
@@ -236,6 +237,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // batch per transaction, so what it holds is a prefix of the input: skip that many items.
     Result<int64_t> run = int64_t(0);
     int64_t skip = 0;
+    std::optional<RunLock> run_lock;   // held while this job writes the run
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
@@ -244,6 +246,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
                 run = rr.id;
         if (*run == 0) return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
+        auto held = RunLock::acquire(o.db, *run);
+        if (!held) return make_error(held.error().message);
+        run_lock.emplace(std::move(*held));
         // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
         // the items after the shorter prefix are run again (writing them again replaces them).
         skip = INT64_MAX;
@@ -263,6 +268,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         control.note(cat(what, ": resuming run ", *run, " after its first ", skip, " items"));
     } else {
         run = store->begin_run(info);
+        if (run) {
+            auto held = RunLock::acquire(o.db, *run);
+            if (!held) return make_error(held.error().message);
+            run_lock.emplace(std::move(*held));
+        }
     }
     if (!run) return make_error(run.error().message);
     if (head_cfg) {

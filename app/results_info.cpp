@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "app/run_lock.h"
 #include "genomics/results_store.h"
 
 namespace ms {
@@ -51,7 +52,16 @@ Result<std::string> describe_results_database(const std::string& path) {
     MS_ASSIGN(integrity, store.integrity_check());
     out += cat("integrity ", integrity == "ok" ? std::string("ok") : "PROBLEMS:\n" + integrity, "\n");
     for (const RunRecord& r : runs) {
-        out += cat("\nrun ", r.id, "  ", to_string(r.status), "  ", r.started_at,
+        // "running" is what a job that is writing and a job that was killed both leave: the run's
+        // lock tells them apart.
+        std::string state = to_string(r.status);
+        if (r.status == RunStatus::running) {
+            const std::optional<long> pid = RunLock::holder(path, r.id);
+            state += pid ? cat(" (a job is writing it: process ", *pid, ")")
+                         : std::string(" (no job is writing it: it was stopped without a word, e.g. killed; --resume "
+                                       "continues it)");
+        }
+        out += cat("\nrun ", r.id, "  ", state, "  ", r.started_at,
                    r.finished_at.empty() ? std::string() : cat(" .. ", r.finished_at), "\n");
         out += cat("  command   ", r.info.command, "\n");
         out += cat("  tool      ", r.info.tool_version, " (revision ", r.info.git_revision, ")\n");

@@ -17,6 +17,7 @@
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/interrupt.h"
+#include "app/run_lock.h"
 #include "app/score_pipeline.h"
 #include "common/version.h"
 #include "engine/backend_registry.h"
@@ -208,6 +209,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                                       o.fasta, "fasta");
     Result<int64_t> run = int64_t(0);
     std::vector<bool> skip(parts.size(), false);
+    std::optional<RunLock> run_lock;   // held while this job writes the run
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
@@ -228,6 +230,9 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
                             "(run without --resume to start one)"));
         }
+        auto held = RunLock::acquire(o.db, found);
+        if (!held) return make_error(held.error().message);
+        run_lock.emplace(std::move(*held));
         auto seqs = store->list_sequences(found);
         if (!seqs) return make_error(seqs.error().message);
         auto done = store->list_complete_parts(found);
@@ -259,6 +264,11 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                          parts.size(), " part(s) already finished"));
     } else {
         run = store->begin_run(info);
+        if (run) {
+            auto held = RunLock::acquire(o.db, *run);
+            if (!held) return make_error(held.error().message);
+            run_lock.emplace(std::move(*held));
+        }
     }
     if (!run) return make_error(run.error().message);
     std::vector<ScorePart> todo;   // what is left to do

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "app/results_info.h"
 #include "common/error.h"
 #include "genomics/results_store.h"
 #include "tests/common/harness.h"
@@ -150,6 +151,42 @@ MS_TEST(resume_after_sigkill_equals_an_uninterrupted_run) {
     const int rc = wait_exit(start_score(fasta, dir / "r.db", true));
     MS_CHECK_EQ(rc, 0);
     check_same_values(want, contents(dir / "r.db"));
+}
+
+// A run being written cannot be resumed by a second job: it was, both scored it, and the first,
+// stopped, flipped the finished run back to "interrupted" (found in review). `info` tells a run being
+// written from one whose job was killed (both read "running"); once the writer is gone, --resume
+// takes the run and finishes it.
+MS_TEST(a_run_being_written_is_not_resumed_twice) {
+    const fs::path dir = fresh_dir("lock_tmp", 12, 41);
+    const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
+    const pid_t writer = start_score(fasta, db, false);
+    // Until the run is recorded and locked.
+    bool locked = false;
+    for (int i = 0; i < 400 && !locked; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        locked = fs::exists(dir / "r.db.run-1.lock");
+    }
+    MS_CHECK(locked);
+    const std::string err = (dir / "second.err").string();
+    const int second = wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
+                                            db.string(), "--device", "cpu", "--threads", "1", "--chunk", "4096",
+                                            "--quiet", "--resume"},
+                                           err));
+    std::ifstream in(err);
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(second == 1 && log.find("is being written by another job (process " + std::to_string(writer)) !=
+                                    std::string::npos,
+                 "exit " << second << ": " << log);
+    MS_CHECK(describe_results_database(db.string())->find("running (a job is writing it: process " +
+                                                          std::to_string(writer) + ")") != std::string::npos);
+    kill(writer, SIGKILL);
+    MS_CHECK_EQ(wait_exit(writer), 128 + SIGKILL);
+    MS_CHECK(describe_results_database(db.string())->find("running (no job is writing it") != std::string::npos);
+    MS_CHECK_EQ(wait_exit(start_score(fasta, db, true)), 0);
+    MS_CHECK(!fs::exists(dir / "r.db.run-1.lock"));   // a job that ends removes its lock file
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok() && store->list_runs()->at(0).status == RunStatus::finished);
 }
 
 // A segmented run (four 200 kbp records cut into 50 kbp segments) killed once some segments are
