@@ -318,6 +318,14 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
         int rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &raw, nullptr);
         StmtPtr s(raw);
         if (rc == SQLITE_OK) rc = sqlite3_step(s.get());
+        // Switching needs the file to itself, which the busy timeout does not wait for: a second
+        // job creating the same database failed here with "database is locked". Tried again.
+        for (int tries = 0; (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; ++tries) {
+            if (tries * 50 >= kBusyTimeoutMs) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            sqlite3_reset(s.get());
+            rc = sqlite3_step(s.get());
+        }
         if (rc != SQLITE_ROW) {
             if (is_readonly_code(sqlite3_extended_errcode(db.get())))
                 return make_error("cannot write results database '", path,
@@ -341,12 +349,31 @@ Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
     // version that the next open continues from. A new file: every step in one transaction, so a
     // reader beside the creating job sees an empty file (retryable) or the current schema, never a
     // version in between (which it would refuse as an old file to upgrade).
+    // The version read at open may be stale by now: two jobs creating one new database at once both
+    // saw an empty file, and the second failed on "table runs already exists" (found in review).
+    // Inside each write transaction the version is read again, and steps another job made skipped.
+    auto current_version = [&]() -> Result<int64_t> {
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(db.get(), "PRAGMA user_version", -1, &raw, nullptr);
+        StmtPtr st(raw);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st.get());
+        if (rc != SQLITE_ROW) return error("reading the schema version");
+        return int64_t(sqlite3_column_int64(st.get(), 0));
+    };
     const bool fresh = from_version == 0;
     Transaction all(*this);
-    if (fresh) MS_TRY(all.begin());
+    if (fresh) {
+        MS_TRY(all.begin());
+        MS_ASSIGN(from_version, current_version());
+    }
     for (int64_t v = from_version; v < kSchemaVersion; ++v) {
         Transaction t(*this);
-        if (!fresh) MS_TRY(t.begin());
+        if (!fresh) {
+            MS_TRY(t.begin());
+            int64_t now = 0;
+            MS_ASSIGN(now, current_version());
+            if (now > v) continue;   // another job made this step meanwhile
+        }
         auto r = exec(kMigrations[v]);
         if (!r)
             return make_error("results database '", path, "': upgrading the schema from version ", v, " to ", v + 1,

@@ -503,4 +503,27 @@ MS_TEST(a_writer_killed_at_random_moments_leaves_a_valid_database) {
     MS_CHECK(killed >= 4);
 }
 
+// Jobs creating one new database at once (shards started together with one --db): one failed with
+// "table runs already exists" or "switching to WAL failed: database is locked" (found in review).
+// Four connections open a fresh path together, twenty rounds: each opens, and each can write.
+MS_TEST(jobs_creating_one_database_at_once_all_open_it) {
+    for (int round = 0; round < 20; ++round) {
+        const std::string path = ms::test::fresh_db("results_store", "created_together");
+        std::vector<std::string> errors(4);
+        std::vector<std::thread> jobs;
+        for (size_t j = 0; j < errors.size(); ++j)
+            jobs.emplace_back([&, j] {
+                auto store = ResultsStore::open(path);
+                if (!store) {
+                    errors[j] = store.error().message;
+                    return;
+                }
+                auto run = store->begin_run({"0.1.0", "x", "score"});
+                if (!run) errors[j] = run.error().message;
+            });
+        for (std::thread& t : jobs) t.join();
+        for (const std::string& e : errors) MS_CHECK_MSG(e.empty(), "round " << round << ": " << e);
+    }
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
