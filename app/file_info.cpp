@@ -60,8 +60,9 @@ struct LengthStats {
     }
 };
 
-Result<Region> parse_region(const std::string& locus, const std::vector<SequenceRecord>& contigs, const std::string& path) {
-    auto region = parse_locus(locus, ContigList(contigs));
+Result<Region> parse_region(const std::string& locus, const std::vector<SequenceRecord>& contigs, const std::string& path,
+                            const std::vector<std::string>& without_bases = {}) {
+    auto region = parse_locus(locus, ContigList(contigs, without_bases));
     if (!region) return make_error("--region for '", path, "': ", region.error().message);
     return region;
 }
@@ -74,7 +75,7 @@ Result<FileInfo> describe_fasta(const std::string& path, const InfoOptions& o) {
     if (!o.region.empty()) {
         auto fa = FastaFile::open(path);
         if (!fa) return fa.error();
-        auto region = parse_region(o.region, fa->records(), path);
+        auto region = parse_region(o.region, fa->records(), path, fa->empty_records());
         if (!region) return region.error();
         auto bases = fa->fetch(region->contig, region->begin, region->end);
         if (!bases) return bases.error();

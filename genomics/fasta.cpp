@@ -306,9 +306,19 @@ const SequenceRecord* FastaFile::find(const std::string& name) const {
     return nullptr;
 }
 
+namespace {
+
+Error missing_record(const std::string& name, const std::string& path, const std::vector<std::string>& empty) {
+    for (const std::string& e : empty)
+        if (e == name) return make_error("record '", name, "' of '", path, "' has no bases (a header line without sequence)");
+    return make_error("no record named '", name, "' in '", path, "'");
+}
+
+}  // namespace
+
 Result<std::string> FastaFile::fetch(const std::string& name, int64_t begin, int64_t end) const {
     const SequenceRecord* r = find(name);
-    if (!r) return make_error("no record named '", name, "' in '", path_, "'");
+    if (!r) return missing_record(name, path_, empty_records_);
     if (begin < 0 || end > r->length || begin > end)
         return make_error("region ", begin, "-", end, " is outside record '", name, "' (0-", r->length, ") of '", path_, "'");
     if (begin == end) return std::string();
@@ -326,7 +336,7 @@ Result<std::string> FastaFile::fetch(const std::string& name, int64_t begin, int
 
 Result<std::string> FastaFile::fetch_all(const std::string& name) const {
     const SequenceRecord* r = find(name);
-    if (!r) return make_error("no record named '", name, "' in '", path_, "'");
+    if (!r) return missing_record(name, path_, empty_records_);
     return fetch(name, 0, r->length);
 }
 

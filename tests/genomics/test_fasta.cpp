@@ -150,6 +150,8 @@ MS_TEST(records_without_bases_open_with_and_without_an_index) {
         const auto locus = ms::parse_locus("e2:1-5", ms::ContigList(fa->records(), fa->empty_records()));
         MS_CHECK_MSG(!locus.ok() && locus.error().message.find("contig 'e2' has no bases") != std::string::npos,
                      (locus.ok() ? std::string("parsed") : locus.error().message));
+        const auto bases = fa->fetch_all("e1");   // forward --record e1 read "no record named 'e1'"
+        MS_CHECK(!bases.ok() && bases.error().message.find("record 'e1' of '" + path + "' has no bases") != std::string::npos);
     }
     // A base-less header followed by bases is a record the index does not list.
     { std::ofstream(path) << ">a\nACGT\n>e1\n>x\nGG\n>b\nTT\n"; }
