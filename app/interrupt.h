@@ -1,5 +1,6 @@
-// Ctrl-C (SIGINT) and SIGTERM (what a cluster scheduler sends at a job's time limit) for long jobs
-// and exports: while an InterruptScope lives, either signal sets a flag the job's stages poll, so
+// Ctrl-C (SIGINT), SIGTERM (what a cluster scheduler sends at a job's time limit) and SIGHUP (the
+// terminal of an ssh session gone; it ended the job with the run left "running") for long jobs and
+// exports: while an InterruptScope lives, each sets a flag the job's stages poll, so
 // the job stops between blocks, commits what it has and marks its run interrupted, and an export
 // removes its unfinished temporary file, instead of dying half-way through a write.
 #pragma once
@@ -9,12 +10,12 @@
 
 namespace ms {
 
-// The flag SIGINT and SIGTERM set.
+// The flag SIGINT, SIGTERM and SIGHUP set.
 std::atomic<bool>& interrupted();
 
 class InterruptScope {
 public:
-    InterruptScope();   // clears the flag and installs the handler for both signals
+    InterruptScope();   // clears the flag and installs the handler for the three signals
     ~InterruptScope();  // restores the previous handlers
     InterruptScope(const InterruptScope&) = delete;
     InterruptScope& operator=(const InterruptScope&) = delete;
@@ -22,6 +23,7 @@ public:
 private:
     void (*previous_int_)(int);
     void (*previous_term_)(int);
+    void (*previous_hup_)(int);
 };
 
 }  // namespace ms

@@ -63,11 +63,15 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
                     "sequences scored side by side, one engine each (default: one per GPU with cuda:all, else 1)")
         ->check(CLI::Range(1, 64));
     sub->add_option("--shard", o.shard, "I/N: score only part I of N (length-balanced sequences or segments; `merge` joins the parts)");
-    sub->add_option("--segment-length", o.segment_length,
-                    "cut sequences longer than this (bases, e.g. 5M; auto: a fair share of shards x lanes) into segments "
-                    "run side by side, each after a warm-up (default: whole sequences, exact)");
+    auto* segments = sub->add_option(
+        "--segment-length", o.segment_length,
+        "cut sequences longer than this (bases, e.g. 5M; auto: a fair share of shards x lanes) into segments "
+        "run side by side, each after a warm-up (default: whole sequences, exact)");
+    // Without segments there is nothing to warm up: the value was ignored without a word.
     sub->add_option("--warmup", o.warmup, "bases run before each segment to build up its state, outputs dropped")
-        ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 40));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
+        ->needs(segments);
     sub->add_flag("--resume", o.resume,
                   "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are skipped)");
 }

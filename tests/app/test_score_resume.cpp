@@ -255,22 +255,26 @@ MS_TEST(segmented_resume_skips_finished_segments) {
 
 // Ctrl-C: score stops between blocks, exits 130, marks its run interrupted and keeps what it
 // committed; --resume then finishes it.
+// SIGHUP (an ssh session dropped) likewise: it ended the job with its run left "running" (found in
+// review).
 MS_TEST(ctrl_c_marks_the_run_interrupted) {
-    const fs::path dir = fresh_dir("sigint_tmp", 8, 29);
-    const fs::path fasta = dir / "genome.fa";
-    const pid_t pid = start_score(fasta, dir / "r.db", false);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    kill(pid, SIGINT);
-    MS_CHECK_EQ(wait_exit(pid), 130);
-    {
-        auto store = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
-        MS_CHECK_MSG(store.ok(), store.error().message);
-        auto runs = store->list_runs();
-        MS_CHECK(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::interrupted);
-        MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
+    for (const int signal : {SIGINT, SIGHUP}) {
+        const fs::path dir = fresh_dir("sigint_tmp", 8, 29);
+        const fs::path fasta = dir / "genome.fa";
+        const pid_t pid = start_score(fasta, dir / "r.db", false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        kill(pid, signal);
+        MS_CHECK_EQ(wait_exit(pid), 130);
+        {
+            auto store = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
+            MS_CHECK_MSG(store.ok(), store.error().message);
+            auto runs = store->list_runs();
+            MS_CHECK_MSG(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::interrupted, "signal " << signal);
+            MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
+        }
+        MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);
+        MS_CHECK_EQ(contents(dir / "r.db").size(), size_t(8 * 6));
     }
-    MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);
-    MS_CHECK_EQ(contents(dir / "r.db").size(), size_t(8 * 6));
 }
 
 // embed over reads, killed mid-run and resumed: the items already stored are skipped, none is
