@@ -9,7 +9,7 @@ namespace ms {
 Result<std::string> export_embeddings(const ExportSource& src, const std::string& out) {
     std::vector<int64_t> ids;
     MS_ASSIGN(ids, src.store.list_embedding_ids(src.run.id));
-    if (ids.empty()) return make_error(src.describe_run(), " holds no embeddings (they are written by `embed`)");
+    if (ids.empty()) return make_error(src.describe_run(), " holds no embeddings (they are written by `embed` and `classify --embeddings`)");
     const int64_t region_seq = src.region ? src.sequence(src.region->contig)->id : 0;
     std::vector<float> data;
     int64_t dim = -1, rows = 0;

@@ -200,11 +200,13 @@ std::string quoted(const std::string& s) {
 }
 
 // `log` is the run's base of logarithms (params_json "log": "log2" from `variants`).
-std::string describe_score(const std::string& name, int64_t run, const std::string& log) {
+std::string describe_score(const std::string& name, int64_t run, const std::string& log, bool both_strands) {
     const std::string ll = log == "log2" ? "log2-likelihood" : "log-likelihood";
     const std::string what =
         cat("MambaScope ", ll, " ratio of each ALT: ", ll, " of the sequence with the ALT minus with the REF");
-    if (name == "llr") return cat(what, " (run ", run, ")");
+    if (name == "llr")
+        return cat(what, both_strands ? ", the mean of the forward and reverse strands" : ", forward strand", " (run ",
+                   run, ")");
     if (name == "llr_fwd") return cat(what, ", forward strand (run ", run, ")");
     if (name == "llr_rev") return cat(what, ", reverse strand (run ", run, ")");
     return cat("MambaScope score '", name, "' of each ALT (run ", run, ")");
@@ -287,10 +289,12 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
         const StoredSequence* seq = src.sequence(c);
         h += seq ? cat("##contig=<ID=", c, ",length=", seq->info.length, ">\n") : cat("##contig=<ID=", c, ">\n");
     }
-    const std::string log = run_params(src).value("log", "");
+    const nlohmann::json params = run_params(src);
+    const std::string log = params.value("log", "");
+    const bool both = params.value("strand", "") == "both";
     for (const std::string& n : names)
         h += cat("##INFO=<ID=", vcf_info_key(n), ",Number=A,Type=Float,Description=",
-                 quoted(describe_score(n, src.run.id, log)), ">\n");
+                 quoted(describe_score(n, src.run.id, log, both)), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

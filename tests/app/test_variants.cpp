@@ -354,6 +354,10 @@ MS_TEST(records_real_vcfs_hold) {
     ok(cli() + " export --db " + q(d / "r.db") + " --variants --out " + q(d / "r.vcf"));
     const std::string vcf_header = ok("bcftools view -h " + q(d / "r.vcf"));
     MS_CHECK_MSG(vcf_header.find("log2-likelihood ratio") != std::string::npos, vcf_header);
+    // A both-strand run's MS_LLR is the strands' mean, and its export says so (it did not).
+    ok(cli() + " export --db " + q(d / "empty.db") + " --variants --out " + q(d / "empty.export.vcf"));
+    const std::string both_header = ok("bcftools view -h " + q(d / "empty.export.vcf"));
+    MS_CHECK_MSG(both_header.find("the mean of the forward and reverse strands") != std::string::npos, both_header);
 }
 
 MS_TEST(bad_input_leaves_no_output) {
