@@ -158,28 +158,22 @@ bool write_index(std::FILE* f, const std::vector<Block>& blocks, uint64_t data_e
         size_t first = 0, count = 0;   // items: blocks (leaves) or nodes of the level below
         uint64_t offset = 0;
     };
+    // Nodes of up to kIndexFanout items each over `n` items, the bounds of item i from `of(i)`.
+    auto group = [](size_t n, const auto& of) {
+        std::vector<Node> nodes;
+        for (size_t i = 0; i < n; i += kIndexFanout) {
+            const size_t count = std::min<size_t>(kIndexFanout, n - i);
+            Bounds b = of(i);
+            b.chrom_end = of(i + count - 1).chrom_end;
+            b.base_end = of(i + count - 1).base_end;
+            nodes.push_back({b, i, count, 0});
+        }
+        return nodes;
+    };
     std::vector<std::vector<Node>> levels;   // leaves first
-    {
-        std::vector<Node> leaves;
-        for (size_t i = 0; i < blocks.size(); i += kIndexFanout) {
-            const size_t n = std::min<size_t>(kIndexFanout, blocks.size() - i);
-            Bounds b = blocks[i].bounds;
-            b.chrom_end = blocks[i + n - 1].bounds.chrom_end;
-            b.base_end = blocks[i + n - 1].bounds.base_end;
-            leaves.push_back({b, i, n, 0});
-        }
-        levels.push_back(std::move(leaves));
-    }
+    levels.push_back(group(blocks.size(), [&](size_t i) { return blocks[i].bounds; }));
     while (levels.back().size() > 1) {
-        const std::vector<Node>& below = levels.back();
-        std::vector<Node> up;
-        for (size_t i = 0; i < below.size(); i += kIndexFanout) {
-            const size_t n = std::min<size_t>(kIndexFanout, below.size() - i);
-            Bounds b = below[i].bounds;
-            b.chrom_end = below[i + n - 1].bounds.chrom_end;
-            b.base_end = below[i + n - 1].bounds.base_end;
-            up.push_back({b, i, n, 0});
-        }
+        std::vector<Node> up = group(levels.back().size(), [&](size_t i) { return levels.back()[i].bounds; });
         levels.push_back(std::move(up));
     }
     const long header_at = std::ftell(f);
