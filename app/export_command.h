@@ -24,7 +24,7 @@ struct ExportOptions {
     bool merge = false, bgzip = false;
     // BED regions called from a track.
     std::optional<double> above, below, enter, exit;
-    std::optional<int64_t> min_length;   // BED: 1 when not given
+    std::optional<int64_t> min_length;  // BED: 1 when not given
     std::string name;
 };
 

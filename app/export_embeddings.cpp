@@ -9,7 +9,9 @@ namespace ms {
 Result<std::string> export_embeddings(const ExportSource& src, const std::string& out) {
     std::vector<int64_t> ids;
     MS_ASSIGN(ids, src.store.list_embedding_ids(src.run.id));
-    if (ids.empty()) return make_error(src.describe_run(), " holds no embeddings (they are written by `embed` and `classify --embeddings`)");
+    if (ids.empty())
+        return make_error(src.describe_run(),
+                          " holds no embeddings (they are written by `embed` and `classify --embeddings`)");
     const int64_t region_seq = src.region ? src.sequence(src.region->contig)->id : 0;
     std::vector<float> data;
     int64_t dim = -1, rows = 0;
@@ -32,8 +34,8 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
         // the predictions export; where the store has none (older databases), NA, as R and pandas
         // read a missing value, not a made-up 0-0.
         const std::string span = e.begin >= 0 ? cat(e.begin, '\t', e.end) : std::string("NA\tNA");
-        index += cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq ? seq->info.name : std::string("*"), '\t', span,
-                     '\n');
+        index += cat(rows, '\t', to_string(e.kind), '\t', item, '\t', seq ? seq->info.name : std::string("*"), '\t',
+                     span, '\n');
         ++rows;
     }
     if (dim < 0) dim = 0;

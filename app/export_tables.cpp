@@ -293,8 +293,8 @@ Result<std::string> export_vcf(const ExportSource& src, bool bgzip, const std::s
     const std::string log = params.value("log", "");
     const bool both = params.value("strand", "") == "both";
     for (const std::string& n : names)
-        h += cat("##INFO=<ID=", vcf_info_key(n), ",Number=A,Type=Float,Description=",
-                 quoted(describe_score(n, src.run.id, log, both)), ">\n");
+        h += cat("##INFO=<ID=", vcf_info_key(n),
+                 ",Number=A,Type=Float,Description=", quoted(describe_score(n, src.run.id, log, both)), ">\n");
     h += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     MS_TRY(file->put(h));
     Site site;

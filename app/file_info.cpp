@@ -60,8 +60,8 @@ struct LengthStats {
     }
 };
 
-Result<Region> parse_region(const std::string& locus, const std::vector<SequenceRecord>& contigs, const std::string& path,
-                            const std::vector<std::string>& without_bases = {}) {
+Result<Region> parse_region(const std::string& locus, const std::vector<SequenceRecord>& contigs,
+                            const std::string& path, const std::vector<std::string>& without_bases = {}) {
     auto region = parse_locus(locus, ContigList(contigs, without_bases));
     if (!region) return make_error("--region for '", path, "': ", region.error().message);
     return region;

@@ -237,7 +237,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // batch per transaction, so what it holds is a prefix of the input: skip that many items.
     Result<int64_t> run = int64_t(0);
     int64_t skip = 0;
-    std::optional<RunLock> run_lock;   // held while this job writes the run
+    std::optional<RunLock> run_lock;  // held while this job writes the run
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
@@ -486,8 +486,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         outcome.summary += cat("; ", flagged_reads.load(), " records flagged duplicate or QC-fail left out ",
                                "(--keep-duplicates, --keep-qc-fail keep them)");
     if (renamed_reads)
-        outcome.summary +=
-            cat("; ", renamed_reads.load(), " reads named as an earlier read stored as NAME#2, #3, …");
+        outcome.summary += cat("; ", renamed_reads.load(), " reads named as an earlier read stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
     int64_t stored = items.load();

@@ -282,7 +282,9 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
     if (::link(tmp.c_str(), o.out.c_str()) != 0) {
         const int err = errno;
         fs::remove(tmp, ec);
-        if (err == EEXIST) return make_error(cat("--out '", o.out, "' was created meanwhile (another merge?); merge writes a new database"));
+        if (err == EEXIST)
+            return make_error(
+                cat("--out '", o.out, "' was created meanwhile (another merge?); merge writes a new database"));
         return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", std::strerror(err)));
     }
     fs::remove(tmp, ec);

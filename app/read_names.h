@@ -20,8 +20,8 @@ public:
     int occurrence(std::string_view name);
 
 private:
-    bool insert_hash(uint64_t h);   // false when it was there already
-    std::vector<uint64_t> slots_;   // 0: empty (a hash of 0 is stored as 1)
+    bool insert_hash(uint64_t h);  // false when it was there already
+    std::vector<uint64_t> slots_;  // 0: empty (a hash of 0 is stored as 1)
     size_t used_ = 0;
     std::unordered_map<std::string, int> repeated_;
 };

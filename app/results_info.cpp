@@ -58,8 +58,9 @@ Result<std::string> describe_results_database(const std::string& path) {
         if (r.status == RunStatus::running) {
             const std::optional<long> pid = RunLock::holder(path, r.id);
             state += pid ? cat(" (a job is writing it: process ", *pid, ")")
-                         : std::string(" (no job is writing it: it was stopped without a word, e.g. killed; --resume "
-                                       "continues it)");
+                         : std::string(
+                               " (no job is writing it: it was stopped without a word, e.g. killed; --resume "
+                               "continues it)");
         }
         out += cat("\nrun ", r.id, "  ", state, "  ", r.started_at,
                    r.finished_at.empty() ? std::string() : cat(" .. ", r.finished_at), "\n");

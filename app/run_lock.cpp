@@ -33,8 +33,9 @@ Result<RunLock> RunLock::acquire(const std::string& db, int64_t run) {
         ::close(fd);
         if (err == EWOULDBLOCK)
             return make_error("run ", run, " of '", db, "' is being written by another job (process ",
-                              pid > 0 ? cat(pid) : std::string("unknown"), "); wait for it to end, or stop it, then resume");
-        return RunLock(std::string(), -1);   // a file system without flock: no lock, as above
+                              pid > 0 ? cat(pid) : std::string("unknown"),
+                              "); wait for it to end, or stop it, then resume");
+        return RunLock(std::string(), -1);  // a file system without flock: no lock, as above
     }
     const std::string pid = cat(long(::getpid()), "\n");
     if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {

@@ -24,7 +24,7 @@ public:
 
     RunLock(RunLock&& other) noexcept;
     RunLock& operator=(RunLock&&) = delete;
-    ~RunLock();   // removes the file, then lets go
+    ~RunLock();  // removes the file, then lets go
 
 private:
     RunLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

@@ -138,8 +138,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // over six sequences took 12 GB).
     const int n_lanes = std::clamp(int(std::min<size_t>(parts.size(), size_t(requested_lanes))), 1, requested_lanes);
     if (n_lanes < requested_lanes && o.lanes > 0)
-        control.note(cat("score: ", parts.size(), " part(s) to score, so ", n_lanes, " lane(s) of the ", requested_lanes,
-                         " asked for"));
+        control.note(cat("score: ", parts.size(), " part(s) to score, so ", n_lanes, " lane(s) of the ",
+                         requested_lanes, " asked for"));
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     // A chunk longer than every part would only size buffers nothing fills (--chunk 4Mi over a
     // 2 kbp region took 24 GB); each feed runs min(chunk, what is left) either way, so the numbers
@@ -213,7 +213,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                                       o.fasta, "fasta");
     Result<int64_t> run = int64_t(0);
     std::vector<bool> skip(parts.size(), false);
-    std::optional<RunLock> run_lock;   // held while this job writes the run
+    std::optional<RunLock> run_lock;  // held while this job writes the run
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);

@@ -1,10 +1,10 @@
 #include "common/atomic_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace ms {
 
@@ -21,7 +21,8 @@ Result<std::string> resolve_output(const std::string& path) {
     const fs::file_status st = fs::status(target, ec);
     if (fs::is_directory(st)) return make_error("cannot write '", path, "': it is a folder");
     if (fs::exists(st) && !fs::is_regular_file(st))
-        return make_error("cannot write '", path, "': it is not a regular file (a device, pipe or socket); results are ",
+        return make_error("cannot write '", path,
+                          "': it is not a regular file (a device, pipe or socket); results are ",
                           "written whole to a file and moved into place, so name a file");
     return target;
 }

@@ -119,8 +119,8 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
         // Logits too in forward-strand letters: row i is the reverse strand's prediction of forward
         // base i − 1, its A and T (C and G) columns swapped (they were the reverse strand's).
         if (!o.logits.empty()) {
-            const int32_t a = model.tokenizer.id_of('A'), c = model.tokenizer.id_of('C'), g = model.tokenizer.id_of('G'),
-                          t = model.tokenizer.id_of('T');
+            const int32_t a = model.tokenizer.id_of('A'), c = model.tokenizer.id_of('C'),
+                          g = model.tokenizer.id_of('G'), t = model.tokenizer.id_of('T');
             if (a >= 0 && c >= 0 && g >= 0 && t >= 0 && std::max({a, c, g, t}) < V)
                 for (int64_t i = 0; i < L; ++i) {
                     std::swap(o.logits[size_t(i * V + a)], o.logits[size_t(i * V + t)]);

@@ -24,7 +24,7 @@ namespace ms {
 namespace {
 
 constexpr uint32_t kSignature = 0x888FFC26, kIndexMagic = 0x2468ACE0, kIndexFanout = 256;
-constexpr uint32_t kWindow = 1u << 22;   // bases read back at a time
+constexpr uint32_t kWindow = 1u << 22;  // bases read back at a time
 
 struct Record {
     uint32_t chrom, start, end, count;
@@ -38,7 +38,7 @@ struct Bounds {
 
 struct Block {
     Bounds bounds;
-    uint64_t offset = 0, size = 0;   // offset from the level's first block until written
+    uint64_t offset = 0, size = 0;  // offset from the level's first block until written
 };
 
 struct FileCloser {
@@ -155,7 +155,7 @@ private:
 bool write_index(std::FILE* f, const std::vector<Block>& blocks, uint64_t data_end, uint32_t items_per_slot) {
     struct Node {
         Bounds bounds;
-        size_t first = 0, count = 0;   // items: blocks (leaves) or nodes of the level below
+        size_t first = 0, count = 0;  // items: blocks (leaves) or nodes of the level below
         uint64_t offset = 0;
     };
     // Nodes of up to kIndexFanout items each over `n` items, the bounds of item i from `of(i)`.
@@ -170,7 +170,7 @@ bool write_index(std::FILE* f, const std::vector<Block>& blocks, uint64_t data_e
         }
         return nodes;
     };
-    std::vector<std::vector<Node>> levels;   // leaves first
+    std::vector<std::vector<Node>> levels;  // leaves first
     levels.push_back(group(blocks.size(), [&](size_t i) { return blocks[i].bounds; }));
     while (levels.back().size() > 1) {
         std::vector<Node> up = group(levels.back().size(), [&](size_t i) { return levels.back()[i].bounds; });
@@ -230,8 +230,8 @@ Result<void> rewrite_bigwig_zoom_levels(const std::string& path, const std::stri
     uint64_t zoom_start = UINT64_MAX;
     for (uint16_t i = 0; i < n_levels; ++i) {
         uint64_t data_offset = 0;
-        if (!read_at(64 + 24 * uint64_t(i), &reductions[i], 4) || !read_at(64 + 24 * uint64_t(i) + 8, &data_offset, 8) ||
-            reductions[i] == 0 || data_offset == 0)
+        if (!read_at(64 + 24 * uint64_t(i), &reductions[i], 4) ||
+            !read_at(64 + 24 * uint64_t(i) + 8, &data_offset, 8) || reductions[i] == 0 || data_offset == 0)
             return fail("reading the zoom headers");
         zoom_start = std::min(zoom_start, data_offset);
     }

@@ -134,7 +134,7 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         if (from < 0 || to <= from) return {};
         in.seekg(from);
         std::string line, header;
-        bool first = true;   // `from` is inside the last line of the record before
+        bool first = true;  // `from` is inside the last line of the record before
         for (int64_t at = from; at < to && std::getline(in, line);) {
             at += int64_t(line.size()) + 1;
             if (at > to) line.resize(line.size() - size_t(at - to));
@@ -145,11 +145,11 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
                 continue;
             }
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            return make_error("FASTA '", fasta, "' holds a record its index '", fai,
-                              "' does not list, after record '", after_name, "': \"",
-                              (header.empty() ? line : header).substr(0, 60),
-                              "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
-                              "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
+            return make_error(
+                "FASTA '", fasta, "' holds a record its index '", fai, "' does not list, after record '", after_name,
+                "': \"", (header.empty() ? line : header).substr(0, 60),
+                "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
+                "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
         }
         in.clear();
         if (!header.empty()) empty_records.push_back(header.substr(1, header.find_first_of(" \t\r") - 1));
@@ -310,7 +310,8 @@ namespace {
 
 Error missing_record(const std::string& name, const std::string& path, const std::vector<std::string>& empty) {
     for (const std::string& e : empty)
-        if (e == name) return make_error("record '", name, "' of '", path, "' has no bases (a header line without sequence)");
+        if (e == name)
+            return make_error("record '", name, "' of '", path, "' has no bases (a header line without sequence)");
     return make_error("no record named '", name, "' in '", path, "'");
 }
 

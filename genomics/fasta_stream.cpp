@@ -156,7 +156,8 @@ struct FastaStream::Impl {
             prev_pad = terminated ? cur_pad : -1;
         }
         if (cur_len == 0 && cur_pad > 0)
-            return make_error(where(), "a line of only spaces or tabs; faidx (htslib) cannot index it: remove it, e.g. ",
+            return make_error(where(),
+                              "a line of only spaces or tabs; faidx (htslib) cannot index it: remove it, e.g. ",
                               "with `sed -i '/^[[:blank:]]*$/d' FILE`");
         if (cur_len == 0) {   // a blank line: only more blank lines or the next header may follow
             if (short_line == 0) {
@@ -344,7 +345,7 @@ Result<bool> FastaStream::read(std::string& out, size_t max_bases) {
                 continue;
             }
             if ((p[i] == ' ' || p[i] == '\t') && !m.pending_cr) {
-                ++m.cur_pad;   // accepted only after the line's bases (checked at the next base)
+                ++m.cur_pad;  // accepted only after the line's bases (checked at the next base)
                 ++i;
                 continue;
             }

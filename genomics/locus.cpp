@@ -130,10 +130,10 @@ Result<Region> parse_locus(std::string_view text, const ContigList& contigs) {
     // Where the text after the last ':' is no range, the ':' was probably part of a name.
     const bool range_after_colon = colon != std::string_view::npos && parse_range(locus, locus.substr(colon + 1)).ok();
     const std::string_view name = range_after_colon ? locus.substr(0, colon) : locus;
-    return make_error("locus '", locus, "': ", contigs.unknown(name),
-                      contigs.empty() ? " (no contigs are loaded)" : "",
+    return make_error("locus '", locus, "': ", contigs.unknown(name), contigs.empty() ? " (no contigs are loaded)" : "",
                       colon != std::string_view::npos && !range_after_colon
-                          ? " (a name that holds ':' goes in braces: {NAME}:START-END)" : "");
+                          ? " (a name that holds ':' goes in braces: {NAME}:START-END)"
+                          : "");
 }
 
 std::string format_locus(const Region& region) {

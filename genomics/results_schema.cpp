@@ -372,7 +372,7 @@ Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
             MS_TRY(t.begin());
             int64_t now = 0;
             MS_ASSIGN(now, current_version());
-            if (now > v) continue;   // another job made this step meanwhile
+            if (now > v) continue;  // another job made this step meanwhile
         }
         auto r = exec(kMigrations[v]);
         if (!r)

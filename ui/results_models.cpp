@@ -127,7 +127,9 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
             case Started: return timeText(r->started_at);
             case Finished: return timeText(r->finished_at);
             case Model:
-                return role == Qt::ToolTipRole ? qs(i.model_name + "\nmodel SHA-256 (configuration and weights) " + i.model_sha256) : qs(i.model_name);
+                return role == Qt::ToolTipRole
+                           ? qs(i.model_name + "\nmodel SHA-256 (configuration and weights) " + i.model_sha256)
+                           : qs(i.model_name);
             case Device: return qs(i.device);
             case Precision: return qs(i.precision);
             case Input: {

@@ -37,7 +37,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);   // --help: printed, success
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help: printed, success
         std::fprintf(stderr, "error: %s\nRun with --help for more information.\n", e.what());
         return 1;
     }

@@ -250,7 +250,7 @@ MS_TEST(bigwig_zoom_records_match_the_values_of_a_long_track) {
     for (size_t c = 0; c < 2; ++c)
         for (int64_t pos = 0; pos < w->chroms()[c].length; ++pos) {
             x = x * 1664525u + 1013904223u;
-            if (pos % 100'000 >= 90'000) continue;   // a gap
+            if (pos % 100'000 >= 90'000) continue;  // a gap
             MS_CHECK(w->add(c, pos, pos + 1, -float(x >> 20) / 512.0f).ok());
         }
     MS_CHECK(w->commit().ok());
@@ -509,7 +509,7 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     o.exit.reset();
     o.format = "bedgraph";
     o.below.reset();
-    o.min_length = 5;   // was ignored outside BED without a word (found in review)
+    o.min_length = 5;  // was ignored outside BED without a word (found in review)
     expect_error(o, "--min-length and --name call BED regions; they need --format bed");
     ExportOptions p = options(1);
     p.predictions = true;
@@ -532,8 +532,8 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
         std::string format, name;
         bool bgzip;
     };
-    for (const Case& c : {Case{"bedgraph", "t.bedgraph", false}, Case{"bigwig", "t.bw", false},
-                          Case{"bed", "t.bed.gz", true}}) {
+    for (const Case& c :
+         {Case{"bedgraph", "t.bedgraph", false}, Case{"bigwig", "t.bw", false}, Case{"bed", "t.bed.gz", true}}) {
         std::ofstream(dir / "real" / c.name) << "old";
         fs::permissions(dir / "real" / c.name, fs::perms::owner_read | fs::perms::owner_write);
         fs::create_symlink(fs::path("real") / c.name, dir / c.name);
@@ -546,9 +546,9 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
         exported(o);
         MS_CHECK_MSG(fs::is_symlink(dir / c.name), c.name << " is no longer a link");
         MS_CHECK_MSG(fs::file_size(dir / "real" / c.name) > 3, c.name << ": the link's target was not written");
-        MS_CHECK_MSG(fs::status(dir / "real" / c.name).permissions() ==
-                         (fs::perms::owner_read | fs::perms::owner_write),
-                     c.name << " lost its permissions");
+        MS_CHECK_MSG(
+            fs::status(dir / "real" / c.name).permissions() == (fs::perms::owner_read | fs::perms::owner_write),
+            c.name << " lost its permissions");
     }
     const fs::path fifo = dir / "pipe.bedgraph";
     MS_CHECK(::mkfifo(fifo.c_str(), 0644) == 0);
@@ -557,8 +557,9 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
     o.format = "bedgraph";
     o.out = fifo.string();
     auto r = run_export(o);
-    MS_CHECK_MSG(!r.ok() && r.error().message.find("is not a regular file (a device, pipe or socket)") != std::string::npos,
-                 (r.ok() ? *r : r.error().message));
+    MS_CHECK_MSG(
+        !r.ok() && r.error().message.find("is not a regular file (a device, pipe or socket)") != std::string::npos,
+        (r.ok() ? *r : r.error().message));
     MS_CHECK(fs::is_fifo(fifo));
 }
 

@@ -221,8 +221,9 @@ MS_TEST(embed_reads_in_windows_keeps_every_window) {
     ItemJobOptions o = base_options(dir, kFixture);
     o.fasta.clear();
     o.reads = (dir / "long.fq").string();
-    std::ofstream(o.reads) << "@r1\n" << std::string(110, 'A') + std::string(110, 'C') << "\n+\n" << std::string(220, 'I')
-                           << "\n@r2\nACGTACGTAC\n+\nIIIIIIIIII\n";
+    std::ofstream(o.reads) << "@r1\n"
+                           << std::string(110, 'A') + std::string(110, 'C') << "\n+\n"
+                           << std::string(220, 'I') << "\n@r2\nACGTACGTAC\n+\nIIIIIIIIII\n";
     o.window = 100;
     MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "test"), 0);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
@@ -241,18 +242,21 @@ MS_TEST(gap_windows_of_a_fasta_are_skipped_and_counted) {
     const fs::path dir = scratch();
     ItemJobOptions o = base_options(dir, model_with_head(dir));
     o.fasta = (dir / "gap.fa").string();
-    std::ofstream(o.fasta) << ">scaf\n" << std::string(50, 'A') + std::string(50, 'C') << std::string(200, 'N')
-                           << std::string(100, 'G') << "\n>gap\n" << std::string(80, 'N') << "\n";
+    std::ofstream(o.fasta) << ">scaf\n"
+                           << std::string(50, 'A') + std::string(50, 'C') << std::string(200, 'N')
+                           << std::string(100, 'G') << "\n>gap\n"
+                           << std::string(80, 'N') << "\n";
     o.window = 100;
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
-    MS_CHECK_MSG(outcome->summary.find("3 windows or records without A, C, G or T (only N) skipped") != std::string::npos,
-                 outcome->summary);
+    MS_CHECK_MSG(
+        outcome->summary.find("3 windows or records without A, C, G or T (only N) skipped") != std::string::npos,
+        outcome->summary);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     PredictionQuery q;
     q.run_id = (*db->list_runs())[0].id;
     const auto preds = *db->query_predictions(q);
-    MS_CHECK_EQ(preds.size(), size_t(2));   // scaf [0, 100) and [300, 400)
+    MS_CHECK_EQ(preds.size(), size_t(2));  // scaf [0, 100) and [300, 400)
 }
 
 MS_TEST(reads_without_bases_are_skipped) {

@@ -86,7 +86,7 @@ MS_TEST(merged_shards_equal_an_unsharded_run) {
     MS_CHECK_EQ(cmd_score(score_options(dir, "other.db", "2/3", "untied_bias_k3_s4"), "score other"), 0);
     m.shards = {(dir / "s1.db").string(), (dir / "other.db").string(), (dir / "s3.db").string()};
     MS_CHECK(cmd_merge(m, "merge") != 0);   // another model
-    for (const auto& e : fs::directory_iterator(dir))   // nor a temporary of it
+    for (const auto& e : fs::directory_iterator(dir))  // nor a temporary of it
         MS_CHECK_MSG(e.path().filename().string().find("again.db") == std::string::npos, e.path());
     m.out = (dir / "all.db").string();
     m.shards = {(dir / "s1.db").string(), (dir / "s2.db").string(), (dir / "s3.db").string()};

@@ -6,7 +6,7 @@
 
 MS_TEST(read_names_count_each_name_across_growth) {
     ms::ReadNames names;
-    const int n = 300000;   // past several doublings of the 65,536-slot table
+    const int n = 300000;  // past several doublings of the 65,536-slot table
     for (int i = 0; i < n; ++i) MS_CHECK_EQ(names.occurrence("read" + std::to_string(i)), 1);
     for (int i = 0; i < n; i += 1000) MS_CHECK_EQ(names.occurrence("read" + std::to_string(i)), 2);
     MS_CHECK_EQ(names.occurrence("read0"), 3);

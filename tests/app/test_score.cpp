@@ -203,7 +203,8 @@ MS_TEST(score_lanes_equal_one_lane) {
     auto many = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     MS_CHECK_EQ(many->list_runs()->at(0).info.device, std::string("cpu+cpu+cpu"));
     bool said = false;
-    for (const std::string& n : notes) said |= n.find("3 part(s) to score, so 3 lane(s) of the 16 asked for") != std::string::npos;
+    for (const std::string& n : notes)
+        said |= n.find("3 part(s) to score, so 3 lane(s) of the 16 asked for") != std::string::npos;
     MS_CHECK(said);
     MS_CHECK(test::store_contents(dir / "many.db").values == one.values);
 }
@@ -264,8 +265,9 @@ MS_TEST(score_bed_minus_strand_regions_are_noted) {
         auto outcome = run_score(o, "score strands", control);
         MS_CHECK_MSG(outcome.ok(), outcome.error().message);
         bool noted = false;
-        for (const std::string& n : notes) noted |= n.find("2 region(s) of --bed") != std::string::npos &&
-                                                    n.find("'-' strand; --strand fwd scores every region on the forward") != std::string::npos;
+        for (const std::string& n : notes)
+            noted |= n.find("2 region(s) of --bed") != std::string::npos &&
+                     n.find("'-' strand; --strand fwd scores every region on the forward") != std::string::npos;
         MS_CHECK_MSG(noted == (strand == "fwd"), strand << ": " << notes.size() << " notes");
     }
 }

@@ -169,22 +169,22 @@ MS_TEST(a_run_being_written_is_not_resumed_twice) {
     }
     MS_CHECK(locked);
     const std::string err = (dir / "second.err").string();
-    const int second = wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
-                                            db.string(), "--device", "cpu", "--threads", "1", "--chunk", "4096",
-                                            "--quiet", "--resume"},
-                                           err));
+    const int second =
+        wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db", db.string(),
+                             "--device", "cpu", "--threads", "1", "--chunk", "4096", "--quiet", "--resume"},
+                            err));
     std::ifstream in(err);
     const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     MS_CHECK_MSG(second == 1 && log.find("is being written by another job (process " + std::to_string(writer)) !=
                                     std::string::npos,
                  "exit " << second << ": " << log);
-    MS_CHECK(describe_results_database(db.string())->find("running (a job is writing it: process " +
-                                                          std::to_string(writer) + ")") != std::string::npos);
+    MS_CHECK(describe_results_database(db.string())
+                 ->find("running (a job is writing it: process " + std::to_string(writer) + ")") != std::string::npos);
     kill(writer, SIGKILL);
     MS_CHECK_EQ(wait_exit(writer), 128 + SIGKILL);
     MS_CHECK(describe_results_database(db.string())->find("running (no job is writing it") != std::string::npos);
     MS_CHECK_EQ(wait_exit(start_score(fasta, db, true)), 0);
-    MS_CHECK(!fs::exists(dir / "r.db.run-1.lock"));   // a job that ends removes its lock file
+    MS_CHECK(!fs::exists(dir / "r.db.run-1.lock"));  // a job that ends removes its lock file
     auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
     MS_CHECK(store.ok() && store->list_runs()->at(0).status == RunStatus::finished);
 }
@@ -269,7 +269,8 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
             auto store = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
             MS_CHECK_MSG(store.ok(), store.error().message);
             auto runs = store->list_runs();
-            MS_CHECK_MSG(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::interrupted, "signal " << signal);
+            MS_CHECK_MSG(runs.ok() && runs->size() == 1 && (*runs)[0].status == RunStatus::interrupted,
+                         "signal " << signal);
             MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
         }
         MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);

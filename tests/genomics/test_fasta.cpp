@@ -150,8 +150,9 @@ MS_TEST(records_without_bases_open_with_and_without_an_index) {
         const auto locus = ms::parse_locus("e2:1-5", ms::ContigList(fa->records(), fa->empty_records()));
         MS_CHECK_MSG(!locus.ok() && locus.error().message.find("contig 'e2' has no bases") != std::string::npos,
                      (locus.ok() ? std::string("parsed") : locus.error().message));
-        const auto bases = fa->fetch_all("e1");   // forward --record e1 read "no record named 'e1'"
-        MS_CHECK(!bases.ok() && bases.error().message.find("record 'e1' of '" + path + "' has no bases") != std::string::npos);
+        const auto bases = fa->fetch_all("e1");  // forward --record e1 read "no record named 'e1'"
+        MS_CHECK(!bases.ok() &&
+                 bases.error().message.find("record 'e1' of '" + path + "' has no bases") != std::string::npos);
     }
     // A base-less header followed by bases is a record the index does not list.
     { std::ofstream(path) << ">a\nACGT\n>e1\n>x\nGG\n>b\nTT\n"; }
@@ -195,7 +196,7 @@ MS_TEST(trailing_blanks_are_read_and_inner_blanks_refused) {
     const std::string path = scratch("blanks.fa");
     fs::remove(path + ".fai");
     { std::ofstream(path, std::ios::binary) << ">a\nACGTACGTAC \nGGCCAATTGG \nAC  \n>b\nTT\t\r\nGA\t\r\nC\r\n"; }
-    for (int pass = 0; pass < 2; ++pass) {   // builds the index, then checks the index it built
+    for (int pass = 0; pass < 2; ++pass) {  // builds the index, then checks the index it built
         auto fa = ms::FastaFile::open(path);
         MS_CHECK_MSG(fa.ok(), fa.error().message);
         if (!fa.ok()) return;
@@ -205,7 +206,7 @@ MS_TEST(trailing_blanks_are_read_and_inner_blanks_refused) {
         MS_CHECK_EQ(*fa->fetch("a", 17, 22), std::string("TGGAC"));
         MS_CHECK_EQ(*fa->fetch_all("b"), std::string("TTGAC"));
     }
-    auto stream = ms::FastaStream::open(path);   // what whole-genome jobs read
+    auto stream = ms::FastaStream::open(path);  // what whole-genome jobs read
     MS_CHECK_MSG(stream.ok(), stream.error().message);
     std::string streamed, piece;
     while (stream.ok() && *stream->next_record()) {
@@ -220,7 +221,8 @@ MS_TEST(trailing_blanks_are_read_and_inner_blanks_refused) {
     } cases[] = {
         {">a\n  ACGT\n  AC\n", "record 'a' line 2: a space or tab before the base in column 3"},
         {">a\nAC GT\nAC\n", "record 'a' line 2: a space or tab before the base in column 4"},
-        {">a\nACGT \nACGT  \nAC\n", "record 'a' line 3: 2 spaces or tabs after its bases where the record's first line has 1"},
+        {">a\nACGT \nACGT  \nAC\n",
+         "record 'a' line 3: 2 spaces or tabs after its bases where the record's first line has 1"},
         {">a\nACGT\n   \n>b\nAC\n", "record 'a' line 3: a line of only spaces or tabs"},
     };
     for (const Case& c : cases) {

@@ -53,7 +53,8 @@ MS_TEST(fastq_errors_name_record_and_line) {
         // A short quality line: the next header was counted as qualities and blamed as "11 quality
         // values for 8 bases" at the line after it (found in review).
         {"@a\nACGTACGT\n+\nIIII\n@b\nACGT\n+\nIIII\n",
-         "record 1 (line 6): only 4 quality values for 8 bases before line 5, \"@b\", which looks like the next record's header"},
+         "record 1 (line 6): only 4 quality values for 8 bases before line 5, \"@b\", which looks like the next "
+         "record's header"},
         {"@a\nAC\n+\nII\n@b\nA1\n+\nII\n", "record 2 (line 6): unexpected character in the bases at column 2"},
         {"@a\nAC\n+\nI \n", "quality column 2 is not a Phred+33 character"},
     };

@@ -358,7 +358,7 @@ MS_TEST(embeddings_of_windows_of_one_read_are_kept_apart) {
             MS_CHECK_EQ(e.end, std::min<int64_t>(e.begin + 200, 450));
         }
     }
-    es[0].begin = 300;   // reversed
+    es[0].begin = 300;  // reversed
     MS_CHECK(!f.store.write_embeddings(f.run, std::vector<ms::Embedding>{es[0]}));
 }
 
