@@ -230,6 +230,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (region) params["region"] = format_locus(*region);
     if (o.keep_duplicates) params["keep_duplicates"] = true;
     if (o.keep_qc_fail) params["keep_qc_fail"] = true;
+    // How items are cut and named, since 2026-11-30 (gap windows skipped, reads of one name apart
+    // renamed, read windows kept apart): --resume counts stored items to skip, so a run begun by an
+    // earlier version, which cut and named them otherwise, is not resumed (its count would not match).
+    params["items"] = 2;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");
@@ -249,6 +253,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         auto held = RunLock::acquire(o.db, *run);
         if (!held) return make_error(held.error().message);
         run_lock.emplace(std::move(*held));
+        // The job that held it may have finished it between the listing and the lock.
+        if (auto again = store->list_runs(); again)
+            for (const RunRecord& rr : *again)
+                if (rr.id == *run && rr.status == RunStatus::finished)
+                    return make_error(cat("--resume: run ", *run, " of '", o.db, "' finished meanwhile; nothing to resume"));
         // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
         // the items after the shorter prefix are run again (writing them again replaces them).
         skip = INT64_MAX;
@@ -270,7 +279,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         run = store->begin_run(info);
         if (run) {
             auto held = RunLock::acquire(o.db, *run);
-            if (!held) return make_error(held.error().message);
+            if (!held) {
+                (void)store->finish_run(*run, RunStatus::failed);   // a --resume took it first
+                return make_error(held.error().message);
+            }
             run_lock.emplace(std::move(*held));
         }
     }
@@ -368,10 +380,16 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                         ++empty_reads;
                         return Result<void>{};
                     }
-                    const int repeat = names.occurrence(name);
-                    if (repeat > 1) ++renamed_reads;
-                    return cut(repeat > 1 ? cat(name, "#", repeat) : name, ItemKind::read, 0, seq, o.window, stride,
-                               send);
+                    int repeat = names.occurrence(name);
+                    std::string stored = name;
+                    if (repeat > 1) {
+                        ++renamed_reads;
+                        // The new name is a name too: one a read of the file already has (or will
+                        // have, as reads r, r, r#2) takes the next number instead of replacing it.
+                        do stored = cat(name, "#", repeat++);
+                        while (names.occurrence(stored) > 1);
+                    }
+                    return cut(stored, ItemKind::read, 0, seq, o.window, stride, send);
                 },
                 control, -1, &flagged_reads);
         }

@@ -278,14 +278,27 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
     // The store was closed (checkpointed) when merge_into returned: one file to move into place.
     fs::remove(tmp + "-wal", ec);
     fs::remove(tmp + "-shm", ec);
-    // link() then unlink(): into place only where nothing took the name meanwhile.
+    // link() then unlink(): into place only where nothing took the name meanwhile. File systems
+    // without hard links (SMB, exFAT, object-store mounts) get a check and a rename instead.
     if (::link(tmp.c_str(), o.out.c_str()) != 0) {
         const int err = errno;
-        fs::remove(tmp, ec);
-        if (err == EEXIST)
+        const bool no_links = err == EPERM || err == ENOTSUP || err == ENOSYS || err == EOPNOTSUPP;
+        if (err == EEXIST || (no_links && fs::exists(o.out, ec))) {
+            fs::remove(tmp, ec);
             return make_error(
                 cat("--out '", o.out, "' was created meanwhile (another merge?); merge writes a new database"));
-        return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", std::strerror(err)));
+        }
+        if (!no_links) {
+            fs::remove(tmp, ec);
+            return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", std::strerror(err)));
+        }
+        fs::rename(tmp, o.out, ec);
+        if (ec) {
+            const std::string why = ec.message();
+            fs::remove(tmp, ec);
+            return make_error(cat("cannot move '", tmp, "' to '", o.out, "': ", why));
+        }
+        return cat("merged ", parts.size(), " shards into ", o.out);
     }
     fs::remove(tmp, ec);
     return cat("merged ", parts.size(), " shards into ", o.out);

@@ -237,6 +237,13 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         auto held = RunLock::acquire(o.db, found);
         if (!held) return make_error(held.error().message);
         run_lock.emplace(std::move(*held));
+        // The job that held it may have finished it between the listing and the lock.
+        if (auto again = store->list_runs(); again)
+            for (const RunRecord& r : *again)
+                if (r.id == found && r.status == RunStatus::finished)
+                    return JobOutcome{found, RunStatus::finished, o.db,
+                                      cat("score: run ", found, " finished meanwhile; nothing to resume"),
+                                      cat("results: run ", found, " in ", o.db)};
         auto seqs = store->list_sequences(found);
         if (!seqs) return make_error(seqs.error().message);
         auto done = store->list_complete_parts(found);
@@ -270,7 +277,10 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         run = store->begin_run(info);
         if (run) {
             auto held = RunLock::acquire(o.db, *run);
-            if (!held) return make_error(held.error().message);
+            if (!held) {
+                (void)store->finish_run(*run, RunStatus::failed);   // a --resume took it first
+                return make_error(held.error().message);
+            }
             run_lock.emplace(std::move(*held));
         }
     }

@@ -12,11 +12,19 @@ Result<std::string> resolve_output(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     std::string target = path;
-    if (fs::is_symlink(path, ec)) {
-        // Through every link in the chain; the final target may not exist yet (a dangling link).
-        const fs::path resolved = fs::weakly_canonical(path, ec);
+    // Through every link in the chain, one at a time: the final target may not exist yet (a
+    // dangling link), where weakly_canonical would stop at the link itself.
+    for (int hops = 0; fs::is_symlink(target, ec); ++hops) {
+        if (hops == 40) return make_error("cannot write '", path, "': too many levels of symbolic links");
+        const fs::path next = fs::read_symlink(target, ec);
         if (ec) return make_error("cannot write '", path, "': its symbolic link cannot be followed: ", ec.message());
-        target = resolved.string();
+        target = (next.is_absolute() ? next : fs::path(target).parent_path() / next).lexically_normal().string();
+    }
+    if (target != path) {
+        const fs::path folder = fs::path(target).parent_path();
+        if (!folder.empty() && !fs::is_directory(folder, ec))
+            return make_error("cannot write '", path, "': its symbolic link leads to '", target,
+                              "', whose folder does not exist");
     }
     const fs::file_status st = fs::status(target, ec);
     if (fs::is_directory(st)) return make_error("cannot write '", path, "': it is a folder");

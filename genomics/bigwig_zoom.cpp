@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -74,10 +75,20 @@ public:
     }
     std::vector<Level>& levels() { return levels_; }
 
-    Result<void> open() {
+    // Beside the bigWig, where there is room for it (glibc's tmpfile() always uses /tmp, often
+    // small or in memory: a per-base human track's finest level is gigabytes), removed at once so
+    // nothing is left behind whatever ends the export.
+    Result<void> open(const std::string& beside) {
         for (Level& l : levels_) {
-            l.blocks_file.reset(std::tmpfile());
-            if (!l.blocks_file) return make_error("a temporary file: ", std::strerror(errno));
+            std::string name = beside + ".zoom-XXXXXX";
+            const int fd = ::mkstemp(name.data());
+            if (fd < 0) return make_error("a temporary file beside it: ", std::strerror(errno));
+            ::unlink(name.c_str());
+            l.blocks_file.reset(::fdopen(fd, "w+b"));
+            if (!l.blocks_file) {
+                ::close(fd);
+                return make_error("a temporary file beside it: ", std::strerror(errno));
+            }
         }
         return {};
     }
@@ -238,7 +249,7 @@ Result<void> rewrite_bigwig_zoom_levels(const std::string& path, const std::stri
     const bool compressed = block_bytes != 0;
     const size_t per_block = compressed ? std::clamp<size_t>(block_bytes / sizeof(Record), 1, 1024) : 1024;
     ZoomBuilder builder(reductions, per_block, compressed);
-    MS_TRY(builder.open());
+    MS_TRY(builder.open(path));
     {
         struct BwCloser {
             void operator()(bigWigFile_t* b) const { bwClose(b); }

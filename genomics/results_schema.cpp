@@ -365,6 +365,9 @@ Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
     if (fresh) {
         MS_TRY(all.begin());
         MS_ASSIGN(from_version, current_version());
+        if (from_version > kSchemaVersion)   // made meanwhile by a newer MambaScope
+            return make_error("results database '", path, "' has schema version ", from_version,
+                              ", newer than this MambaScope reads (", kSchemaVersion, "); use a newer version");
     }
     for (int64_t v = from_version; v < kSchemaVersion; ++v) {
         Transaction t(*this);

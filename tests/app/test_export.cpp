@@ -550,6 +550,14 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
             fs::status(dir / "real" / c.name).permissions() == (fs::perms::owner_read | fs::perms::owner_write),
             c.name << " lost its permissions");
     }
+    // A dangling link (its target not written yet): the target is created, the link kept.
+    fs::create_symlink(fs::path("real") / "new.bedgraph", dir / "new.bedgraph");
+    ExportOptions fresh = options(1);
+    fresh.track = "loglik";
+    fresh.format = "bedgraph";
+    fresh.out = (dir / "new.bedgraph").string();
+    exported(fresh);
+    MS_CHECK(fs::is_symlink(dir / "new.bedgraph") && fs::file_size(dir / "real" / "new.bedgraph") > 0);
     const fs::path fifo = dir / "pipe.bedgraph";
     MS_CHECK(::mkfifo(fifo.c_str(), 0644) == 0);
     ExportOptions o = options(1);

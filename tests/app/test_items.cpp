@@ -297,14 +297,15 @@ MS_TEST(reads_of_one_name_are_all_kept_or_said) {
                            << q10 << "\n@nn\nNNNNNNNNNN\n+\n"
                            << q10 << "\n@x\nTTTTGGGGAA\n+\n"
                            << q10 << "\n@far\nCCCCAAAAGT\n+\n"
+                           << q10 << "\n@d#2\nTTTTGGGGAC\n+\n"   // a real read named like a renamed one
                            << q10 << "\n";
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
     const std::string& summary = outcome->summary;
     MS_CHECK_MSG(summary.find("1 reads without A, C, G or T skipped") != std::string::npos, summary);
-    MS_CHECK_MSG(summary.find("2 reads named as an earlier read stored as NAME#2") != std::string::npos, summary);
+    MS_CHECK_MSG(summary.find("3 reads named as an earlier read stored as NAME#2") != std::string::npos, summary);
     MS_CHECK_MSG(summary.find("items named as an earlier one") == std::string::npos, summary);
-    MS_CHECK_MSG(outcome->result.find("(7 predictions)") != std::string::npos, outcome->result);
+    MS_CHECK_MSG(outcome->result.find("(8 predictions)") != std::string::npos, outcome->result);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     PredictionQuery q;
     q.run_id = (*db->list_runs())[0].id;
@@ -312,7 +313,7 @@ MS_TEST(reads_of_one_name_are_all_kept_or_said) {
     const auto preds = *db->query_predictions(q);
     std::set<std::string> names;
     for (const auto& p : preds) names.insert(p.p.item);
-    MS_CHECK(names == (std::set<std::string>{"p/1", "p/2", "d", "d#2", "far", "far#2", "x"}));
+    MS_CHECK(names == (std::set<std::string>{"p/1", "p/2", "d", "d#2", "far", "far#2", "x", "d#2#2"}));
 }
 
 // Duplicate- and QC-fail-flagged records were dropped without a word (found in review): counted in

@@ -154,6 +154,15 @@ MS_TEST(records_without_bases_open_with_and_without_an_index) {
         MS_CHECK(!bases.ok() &&
                  bases.error().message.find("record 'e1' of '" + path + "' has no bases") != std::string::npos);
     }
+    // A header longer than the check's window (5,000 bytes of description): opened again with the
+    // index it built (it was refused as holding a record the index does not list; found in review).
+    { std::ofstream(path) << ">a\nACGT\n>x " << std::string(5000, 'd') << "\nGGGG\n>c\nTT\n"; }
+    fs::remove(path + ".fai");
+    for (int pass = 0; pass < 2; ++pass) {
+        auto long_header = ms::FastaFile::open(path);
+        MS_CHECK_MSG(long_header.ok(), "pass " << pass << ": " << long_header.error().message);
+    }
+    fs::remove(path + ".fai");
     // A base-less header followed by bases is a record the index does not list.
     { std::ofstream(path) << ">a\nACGT\n>e1\n>x\nGG\n>b\nTT\n"; }
     { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\nb\t2\t21\t2\t3\n"; }
