@@ -262,7 +262,11 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
         const fs::path dir = fresh_dir("sigint_tmp", 8, 29);
         const fs::path fasta = dir / "genome.fa";
         const pid_t pid = start_score(fasta, dir / "r.db", false);
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        // Once the run is recorded (its lock is taken after the handlers are in place; a signal
+        // before them, under a slow sanitizer build, would end the process by its default action).
+        for (int i = 0; i < 2000 && !fs::exists(dir / "r.db.run-1.lock"); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
         kill(pid, signal);
         MS_CHECK_EQ(wait_exit(pid), 130);
         {
