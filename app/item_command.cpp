@@ -250,14 +250,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
                 run = rr.id;
         if (*run == 0) return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
-        auto held = RunLock::acquire(o.db, *run);
-        if (!held) return make_error(held.error().message);
-        run_lock.emplace(std::move(*held));
-        // The job that held it may have finished it between the listing and the lock.
-        if (auto again = store->list_runs(); again)
-            for (const RunRecord& rr : *again)
-                if (rr.id == *run && rr.status == RunStatus::finished)
-                    return make_error(cat("--resume: run ", *run, " of '", o.db, "' finished meanwhile; nothing to resume"));
+        auto finished = lock_run_to_resume(*store, o.db, *run, run_lock);
+        if (!finished) return make_error(finished.error().message);
+        if (*finished)
+            return make_error(cat("--resume: run ", *run, " of '", o.db, "' finished meanwhile; nothing to resume"));
         // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
         // the items after the shorter prefix are run again (writing them again replaces them).
         skip = INT64_MAX;
@@ -276,15 +272,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (auto r = store->reopen_run(*run); !r) return make_error(r.error().message);
         control.note(cat(what, ": resuming run ", *run, " after its first ", skip, " items"));
     } else {
-        run = store->begin_run(info);
-        if (run) {
-            auto held = RunLock::acquire(o.db, *run);
-            if (!held) {
-                (void)store->finish_run(*run, RunStatus::failed);   // a --resume took it first
-                return make_error(held.error().message);
-            }
-            run_lock.emplace(std::move(*held));
-        }
+        run = begin_locked_run(*store, o.db, info, run_lock);
     }
     if (!run) return make_error(run.error().message);
     if (head_cfg) {

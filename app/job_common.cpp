@@ -84,4 +84,28 @@ std::string failed_run_note(int64_t run, const std::string& db, const Result<voi
                "; it shows as running, and --resume continues it once the cause is fixed)");
 }
 
+Result<int64_t> begin_locked_run(ResultsStore& store, const std::string& db, const RunInfo& info,
+                                 std::optional<RunLock>& lock) {
+    int64_t run = 0;
+    MS_ASSIGN(run, store.begin_run(info));
+    auto held = RunLock::acquire(db, run);
+    if (!held) {
+        (void)store.finish_run(run, RunStatus::failed);
+        return held.error();
+    }
+    lock.emplace(std::move(*held));
+    return run;
+}
+
+Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int64_t run, std::optional<RunLock>& lock) {
+    auto held = RunLock::acquire(db, run);
+    if (!held) return held.error();
+    lock.emplace(std::move(*held));
+    std::vector<RunRecord> runs;
+    MS_ASSIGN(runs, store.list_runs());
+    for (const RunRecord& r : runs)
+        if (r.id == run) return r.status == RunStatus::finished;
+    return false;
+}
+
 }  // namespace ms

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
+#include "app/run_lock.h"
 #include "engine/tokenizer.h"
 #include "genomics/results_store.h"
 
@@ -20,6 +22,15 @@ int fail(const std::string& message);
 // "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
 // its input held letters the model has no token for (X, U, '*', '-').
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer);
+
+// Begins `info`'s run and takes its lock for this job. Where a --resume of another job took the
+// lock first (between the run's insertion and the lock), the run is marked failed and that error
+// returned.
+Result<int64_t> begin_locked_run(ResultsStore& store, const std::string& db, const RunInfo& info,
+                                 std::optional<RunLock>& lock);
+// Takes the lock of run `run` to resume it; true when the job that held it finished the run
+// meanwhile (between the listing that chose it and the lock), so there is nothing to resume.
+Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int64_t run, std::optional<RunLock>& lock);
 
 // "(run N in 'DB' marked failed)" after a job's error, or, where that mark could not be written (the
 // disk that failed the job is full), that the run still shows as running and --resume continues it;

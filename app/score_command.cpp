@@ -234,16 +234,12 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
                             "(run without --resume to start one)"));
         }
-        auto held = RunLock::acquire(o.db, found);
-        if (!held) return make_error(held.error().message);
-        run_lock.emplace(std::move(*held));
-        // The job that held it may have finished it between the listing and the lock.
-        if (auto again = store->list_runs(); again)
-            for (const RunRecord& r : *again)
-                if (r.id == found && r.status == RunStatus::finished)
-                    return JobOutcome{found, RunStatus::finished, o.db,
-                                      cat("score: run ", found, " finished meanwhile; nothing to resume"),
-                                      cat("results: run ", found, " in ", o.db)};
+        auto finished = lock_run_to_resume(*store, o.db, found, run_lock);
+        if (!finished) return make_error(finished.error().message);
+        if (*finished)
+            return JobOutcome{found, RunStatus::finished, o.db,
+                              cat("score: run ", found, " finished meanwhile; nothing to resume"),
+                              cat("results: run ", found, " in ", o.db)};
         auto seqs = store->list_sequences(found);
         if (!seqs) return make_error(seqs.error().message);
         auto done = store->list_complete_parts(found);
@@ -274,15 +270,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         control.note(cat("score: resuming run ", found, ", ", std::count(skip.begin(), skip.end(), true), " of ",
                          parts.size(), " part(s) already finished"));
     } else {
-        run = store->begin_run(info);
-        if (run) {
-            auto held = RunLock::acquire(o.db, *run);
-            if (!held) {
-                (void)store->finish_run(*run, RunStatus::failed);   // a --resume took it first
-                return make_error(held.error().message);
-            }
-            run_lock.emplace(std::move(*held));
-        }
+        run = begin_locked_run(*store, o.db, info, run_lock);
     }
     if (!run) return make_error(run.error().message);
     std::vector<ScorePart> todo;   // what is left to do
