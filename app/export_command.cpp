@@ -46,20 +46,23 @@ namespace {
 // The format named by --format, or the one --out's extension implies.
 Result<std::string> resolve_format(const ExportOptions& o) {
     if (!o.format.empty()) {
+        // In any case: the formats' own spellings are bigWig and bedGraph.
+        std::string word = o.format;
+        for (auto& c : word) c = char(std::tolower(static_cast<unsigned char>(c)));
         for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"})
-            if (o.format == f) return o.format;
+            if (word == f) return word;
         return make_error("--format '", o.format, "' is not one of bigwig, bedgraph, bed, tsv, csv, npy, vcf");
     }
     std::string name = o.out;
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
     if (name.ends_with(".gz")) name.resize(name.size() - 3);
     const std::pair<const char*, const char*> by_ext[] = {
-        {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bed", "bed"},
+        {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bdg", "bedgraph"}, {".bed", "bed"},
         {".tsv", "tsv"},   {".csv", "csv"},       {".npy", "npy"},           {".vcf", "vcf"}};
     for (const auto& [ext, f] : by_ext)
         if (name.ends_with(ext)) return std::string(f);
     return make_error("--format is needed: '", o.out,
-                      "' has no extension that names one (.bw, .bedgraph, .bed, .tsv, .csv, .npy, .vcf)");
+                      "' has no extension that names one (.bw, .bedgraph/.bg/.bdg, .bed, .tsv, .csv, .npy, .vcf)");
 }
 
 }  // namespace

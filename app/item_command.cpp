@@ -23,6 +23,7 @@
 #include "app/interrupt.h"
 #include "app/read_names.h"
 #include "app/run_lock.h"
+#include "app/run_match.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/heads.h"
@@ -92,6 +93,14 @@ Result<void> each_read(const ItemJobOptions& o,
     if (kind != FileKind::fastq && kind != FileKind::alignments)
         return make_error("--reads '", o.reads, "' is ", to_string(kind), "; expected reads: FASTQ or SAM/BAM/CRAM");
     if (kind == FileKind::fastq) {
+        // Options that would change nothing: said rather than ignored.
+        const char* alignment_only = !o.reference.empty() ? "--reference"
+                                     : o.keep_duplicates  ? "--keep-duplicates"
+                                     : o.keep_qc_fail     ? "--keep-qc-fail"
+                                                          : nullptr;
+        if (alignment_only)
+            return make_error("--reads '", o.reads, "' is FASTQ, which has no reference or flags: ", alignment_only,
+                              " applies to BAM/CRAM reads");
         auto reader = FastqReader::open(o.reads);
         if (!reader) return reader.error();
         FastqRecord r;
@@ -164,6 +173,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.per_record && o.window) return make_error(cat(what, ": --per-record and --window exclude each other"));
     if (o.stride && !o.window) return make_error(cat(what, ": --stride needs --window"));
     if (!o.region.empty() && o.fasta.empty()) return make_error(cat(what, ": --region needs --fasta"));
+    if (o.per_record && !o.reads.empty())
+        return make_error(cat(what, ": --per-record applies to --fasta (each read is one item already)"));
+    if (!o.reference.empty() && o.reads.empty())
+        return make_error(cat(what, ": --reference is the FASTA a CRAM given as --reads was made against; with --fasta ",
+                              "there is none"));
     auto model = Model::load(o.model);
     if (!model) return make_error(model.error().message);
     const ClassifierWeights* head = nullptr;
@@ -214,7 +228,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (o.window > 0) longest = std::min(longest, o.window);
         so.chunk = int(std::min<int64_t>(o.chunk, longest));
     }
-    so.precision = *precision;
+    so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
     auto session = open_session(*model, *choice, so, o.device, o.threads);
@@ -245,15 +259,22 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
-        for (const RunRecord& rr : *runs)
-            if (rr.status != RunStatus::finished && rr.info.params_json == info.params_json && rr.info.model_sha256 == *sha &&
-                !rr.info.inputs.empty() && rr.info.inputs[0].path == info.inputs[0].path)
-                run = rr.id;
-        if (*run == 0) return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters"));
+        const ResumeMatch match = find_resume_match(*runs, info);
+        run = match.unfinished;
+        // Submitted again after it finished (a workflow retried): nothing to do, as in `score`.
+        if (*run == 0 && match.finished)
+            return JobOutcome{match.finished, RunStatus::finished, o.db,
+                              cat(what, ": run ", match.finished, " of this input, model and parameters is finished; ",
+                                  "nothing to resume"),
+                              cat("results: run ", match.finished, " in ", o.db)};
+        if (*run == 0)
+            return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters",
+                                  resume_mismatch(*runs, info)));
         auto finished = lock_run_to_resume(*store, o.db, *run, run_lock);
         if (!finished) return make_error(finished.error().message);
         if (*finished)
-            return make_error(cat("--resume: run ", *run, " of '", o.db, "' finished meanwhile; nothing to resume"));
+            return JobOutcome{*run, RunStatus::finished, o.db, cat(what, ": run ", *run, " finished meanwhile; nothing to resume"),
+                              cat("results: run ", *run, " in ", o.db)};
         // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
         // the items after the shorter prefix are run again (writing them again replaces them).
         skip = INT64_MAX;

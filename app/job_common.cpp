@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/version.h"
+#include "engine/cli/engine_commands.h"
 
 namespace ms {
 
@@ -23,7 +24,7 @@ std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
 
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
-    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));

@@ -39,7 +39,7 @@ std::string failed_run_note(int64_t run, const std::string& db, const Result<voi
 
 // --device, --precision, --chunk, --threads, --quiet with the same words in every job.
 struct EngineOptions {
-    std::string device = "auto", precision = "fp32";
+    std::string device = "auto", precision = "auto";
     int chunk = 65536;
     int threads = 0;
     bool quiet = false;

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "app/job_common.h"
+#include "app/run_match.h"
 #include "common/version.h"
 #include "genomics/locus.h"
 #include "genomics/results_store.h"
@@ -97,26 +98,11 @@ std::string shared_params(const RunRecord& r) {
     return params.dump();
 }
 
-// The parameters two shards must agree on, as "key: value vs value" for each that differs. Input
-// files count by their checksums, not their paths: a genome staged to node-local disk is the same
-// genome (it was refused as "other parameters").
-std::string differing_params(const RunRecord& a, const RunRecord& b) {
-    nlohmann::json pa = nlohmann::json::parse(shared_params(a)), pb = nlohmann::json::parse(shared_params(b));
-    for (const char* path_key : {"fasta", "bed"}) {
-        pa.erase(path_key);
-        pb.erase(path_key);
-    }
-    std::string out;
-    std::set<std::string> keys;
-    for (auto it = pa.begin(); it != pa.end(); ++it) keys.insert(it.key());
-    for (auto it = pb.begin(); it != pb.end(); ++it) keys.insert(it.key());
-    for (const std::string& k : keys) {
-        const std::string va = pa.contains(k) ? pa[k].dump() : "(none)", vb = pb.contains(k) ? pb[k].dump() : "(none)";
-        if (va != vb) out += cat(out.empty() ? "" : "; ", k, ": ", va, " vs ", vb);
-    }
-    if (a.info.precision != b.info.precision)
-        out += cat(out.empty() ? "" : "; ", "precision: ", a.info.precision, " vs ", b.info.precision);
-    return out;
+// The parameters two shards must agree on, as "key: value vs value" for each that differs: all but
+// the shard and what it holds. Input files count by their checksums, not their paths: a genome
+// staged to node-local disk is the same genome (it was refused as "other parameters").
+std::string shard_differences(const RunRecord& a, const RunRecord& b) {
+    return differing_params(a.info, b.info, {"shard", "parts", "fasta", "bed"});
 }
 
 // Every target's parts, over all shards, must cover it exactly once: no base in two parts (a shard
@@ -241,7 +227,7 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
         if (genome(p.run) != genome(first.run))
             return make_error(cat("'", p.path, "' was scored on another genome (FASTA SHA-256 ", genome(p.run).substr(0, 12),
                             "…) than '", first.path, "' (", genome(first.run).substr(0, 12), "…)"));
-        if (const std::string diff = differing_params(p.run, first.run); !diff.empty())
+        if (const std::string diff = shard_differences(p.run, first.run); !diff.empty())
             return make_error(cat("'", p.path, "' was scored with other parameters than '", first.path, "': ", diff));
         if (p.count != first.count)
             return make_error(cat("'", p.path, "' is shard ", p.index, "/", p.count, " but '", first.path, "' is one of ", first.count));

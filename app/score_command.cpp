@@ -18,6 +18,7 @@
 #include "app/digests.h"
 #include "app/interrupt.h"
 #include "app/run_lock.h"
+#include "app/run_match.h"
 #include "app/score_pipeline.h"
 #include "common/version.h"
 #include "engine/backend_registry.h"
@@ -148,7 +149,6 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     for (const ScorePart& p : parts) longest = std::max(longest, p.region.length() + p.warmup_before + p.warmup_after);
     SessionOptions so;
     so.chunk = int(std::min<int64_t>(o.chunk, longest));
-    so.precision = *precision;
     so.scores = true;
     struct LaneEngine {
         BackendChoice choice;
@@ -164,8 +164,17 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         if (!c) return make_error(c.error().message);
         control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), c->note));
         engines[size_t(i)].choice = std::move(*c);
-        auto s = open_session(*model, engines[size_t(i)].choice, so, dev, threads);
+        SessionOptions lane_so = so;
+        lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
+        auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads);
         if (!s) return make_error(s.error().message);
+        // One run, one arithmetic: --precision auto could otherwise mix a GPU lane's bf16 with the
+        // fp32 of a lane that fell back to the CPU.
+        if (i == 0) so.precision = lane_so.precision;
+        else if (lane_so.precision != so.precision)
+            return make_error(cat("lane ", i + 1, " (", engines[size_t(i)].choice.backend->name(), ") computes in ",
+                                  precision_name(lane_so.precision), ", lane 1 (", engines[0].choice.backend->name(),
+                                  ") in ", precision_name(so.precision), "; give --precision fp32 to run both in fp32"));
         engines[size_t(i)].session = std::move(*s);
         auto f = FastaFile::open(o.fasta);
         if (!f) return make_error(f.error().message);
@@ -217,22 +226,17 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (o.resume) {
         auto runs = store->list_runs();
         if (!runs) return make_error(runs.error().message);
-        int64_t found = 0;
-        for (const RunRecord& r : *runs)
-            if (r.status != RunStatus::finished && r.info.params_json == info.params_json && r.info.model_sha256 == *sha &&
-                r.info.precision == info.precision)
-                found = r.id;
+        const ResumeMatch match = find_resume_match(*runs, info);
+        const int64_t found = match.unfinished;
         if (!found) {
             // Submitted again after it finished (a workflow retried): nothing to do, not an error.
-            for (const RunRecord& r : *runs)
-                if (r.status == RunStatus::finished && r.info.params_json == info.params_json &&
-                    r.info.model_sha256 == *sha && r.info.precision == info.precision)
-                    return JobOutcome{r.id, RunStatus::finished, o.db,
-                                      cat("score: run ", r.id, " of this genome, model and parameters is finished; ",
-                                          "nothing to resume"),
-                                      cat("results: run ", r.id, " in ", o.db)};
-            return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters ",
-                            "(run without --resume to start one)"));
+            if (match.finished)
+                return JobOutcome{match.finished, RunStatus::finished, o.db,
+                                  cat("score: run ", match.finished, " of this genome, model and parameters is finished; ",
+                                      "nothing to resume"),
+                                  cat("results: run ", match.finished, " in ", o.db)};
+            return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters",
+                                  resume_mismatch(*runs, info), " (run without --resume to start one)"));
         }
         auto finished = lock_run_to_resume(*store, o.db, found, run_lock);
         if (!finished) return make_error(finished.error().message);

@@ -155,6 +155,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                                         cat("##mambascope_model=", model_name), cat("##mambascope_model_sha256=", *sha),
                                         cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream,
                                             ";strand=", o.strand, ";log=log2"),
+                                        cat("##mambascope_engine=device=", engine->device,
+                                            ";precision=", precision_name(engine->precision)),
                                         cat("##mambascope_command=", command)};
     auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records(), "MS_");
     if (!out) return make_error(out.error().message);

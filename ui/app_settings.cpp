@@ -11,7 +11,7 @@ namespace ms::ui {
 
 namespace {
 const QStringList kDevices{QStringLiteral("auto"), QStringLiteral("cpu")};
-const QStringList kPrecisions{QStringLiteral("fp32"), QStringLiteral("bf16")};
+const QStringList kPrecisions{QStringLiteral("auto"), QStringLiteral("fp32"), QStringLiteral("bf16")};
 
 bool validDevice(const QString& d) {
     return kDevices.contains(d) || d == QStringLiteral("cuda") || d.startsWith(QStringLiteral("cuda:"));

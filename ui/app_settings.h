@@ -14,7 +14,7 @@ namespace ms::ui {
 struct AppSettings {
     QString modelDir;                // empty: the bundled model, when the build has one
     QString device = QStringLiteral("auto");
-    QString precision = QStringLiteral("fp32");
+    QString precision = QStringLiteral("auto");
     int chunk = 65536;
     QColor plotColor = QColor(0x1f, 0x77, 0xb4);       // histogram bars, single-series scatter
     QColor highlightColor = QColor(0xd6, 0x27, 0x28);  // the selected / hovered item

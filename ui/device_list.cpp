@@ -36,4 +36,13 @@ void fillDeviceBox(QComboBox* box, const QString& current) {
     box->setCurrentIndex(at >= 0 ? at : 0);
 }
 
+void fillPrecisionBox(QComboBox* box, const QString& current) {
+    box->clear();
+    box->addItem(QObject::tr("Automatic (bf16 on a GPU, fp32 on the CPU)"), QStringLiteral("auto"));
+    box->addItem(QObject::tr("fp32 (exact; CPU and GPU)"), QStringLiteral("fp32"));
+    box->addItem(QObject::tr("bf16 (~3× faster; GPU only)"), QStringLiteral("bf16"));
+    const int at = box->findData(current);
+    box->setCurrentIndex(at >= 0 ? at : 0);
+}
+
 }  // namespace ms::ui

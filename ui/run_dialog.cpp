@@ -126,8 +126,7 @@ RunDialog::RunDialog(const AppSettings& settings, const RunRequest& start, QWidg
     form_->addRow(tr("Device:"), device_);
     precision_ = new QComboBox(this);
     precision_->setObjectName(QStringLiteral("runPrecision"));
-    precision_->addItem(tr("fp32 (exact; CPU and GPU)"), QStringLiteral("fp32"));
-    precision_->addItem(tr("bf16 (faster; GPU only)"), QStringLiteral("bf16"));
+    fillPrecisionBox(precision_, settings.precision);
     form_->addRow(tr("Precision:"), precision_);
 
     problem_ = new QLabel(this);
@@ -148,7 +147,7 @@ RunDialog::RunDialog(const AppSettings& settings, const RunRequest& start, QWidg
     RunRequest r = start;
     if (r.model.isEmpty()) r.model = settings.modelDir.isEmpty() ? bundledModelDir() : settings.modelDir;
     if (r.device.isEmpty() || r.device == QStringLiteral("auto")) r.device = settings.device;
-    if (r.precision.isEmpty() || r.precision == QStringLiteral("fp32")) r.precision = settings.precision;
+    if (r.precision.isEmpty() || r.precision == QStringLiteral("auto")) r.precision = settings.precision;
     r.chunk = settings.chunk;
     setRequest(r);
     help->setText(taskHelp(RunTask(task_->currentData().toInt())));

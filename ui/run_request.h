@@ -25,7 +25,7 @@ struct RunRequest {
     QString bed;         // RunInput::bed
     QString reads;       // RunInput::reads: BAM, CRAM or FASTQ
     QString vcf, vcfOut; // variants: input VCF and the annotated copy to write
-    QString device = QStringLiteral("auto"), precision = QStringLiteral("fp32");
+    QString device = QStringLiteral("auto"), precision = QStringLiteral("auto");
     int chunk = 65536;
     qint64 window = 0, stride = 0;   // classify/embed over a genome: 0 = whole records
     QString strand = QStringLiteral("fwd");

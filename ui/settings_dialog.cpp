@@ -40,9 +40,7 @@ SettingsDialog::SettingsDialog(const AppSettings& current, QWidget* parent) : QD
 
     precision_ = new QComboBox(this);
     precision_->setObjectName(QStringLiteral("settingsPrecision"));
-    precision_->addItem(tr("fp32 (exact; CPU and GPU)"), QStringLiteral("fp32"));
-    precision_->addItem(tr("bf16 (faster; GPU only)"), QStringLiteral("bf16"));
-    precision_->setCurrentIndex(qMax(0, precision_->findData(current.precision)));
+    fillPrecisionBox(precision_, current.precision);
     form->addRow(tr("Precision:"), precision_);
 
     chunk_ = new QSpinBox(this);

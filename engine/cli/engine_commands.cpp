@@ -44,7 +44,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
-Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions options,
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
                                               const std::string& device, int threads) {
     auto session = Session::create(model, *choice.backend, options);
     if (session || device != "auto" || choice.backend->name() == "cpu") return session;
@@ -62,7 +62,7 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--fasta", o.fasta, "FASTA file")->required();
     sub->add_option("--record", o.record, "record name (default: the first record)");
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();
-    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
     sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
     sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
@@ -75,7 +75,7 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--shape", o.shapes, "model shapes as d_model x layers, e.g. 256x16")->capture_default_str();
     sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();
-    sub->add_option("--precision", o.precision, "fp32 | bf16 (bf16: GPU only)")->capture_default_str();
+    sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")
         ->capture_default_str()
@@ -110,15 +110,15 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     if (!model) return fail(model.error().message);
     auto rec = load(o.fasta, o.record);
     if (!rec) return fail(rec.error().message);
+    auto precision = parse_precision(o.precision);
+    if (!precision) return fail(precision.error().message);
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return fail(choice.error().message);
     std::fprintf(stderr, "%s\n", choice->note.c_str());
-    auto precision = parse_precision(o.precision);
-    if (!precision) return fail(precision.error().message);
     SessionOptions so;
     so.chunk = int(
         std::min<int64_t>(o.chunk, std::max<int64_t>(1, int64_t(rec->sequence.size()))));  // no buffer past the record
-    so.precision = *precision;
+    so.precision = precision_for(*precision, *choice->backend);
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();
     so.scores = false;
@@ -140,8 +140,8 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
         auto r = write_npy(o.hidden, out->hidden.data(), {L, model->config.d_model});
         if (!r) return fail(r.error().message);
     }
-    std::fprintf(stderr, "%s: %lld bases in %.3f s (%.3f Mbp/s) on %s\n", rec->name.c_str(), static_cast<long long>(L), secs,
-                 secs > 0 ? double(L) / secs / 1e6 : 0.0, choice->backend->name().c_str());
+    std::fprintf(stderr, "%s: %lld bases in %.3f s (%.3f Mbp/s) on %s in %s\n", rec->name.c_str(), static_cast<long long>(L),
+                 secs, secs > 0 ? double(L) / secs / 1e6 : 0.0, choice->backend->name().c_str(), precision_name(so.precision));
     return 0;
 }
 
@@ -193,10 +193,11 @@ double blas_rate(const Model& m, int chunk, int threads, double seconds) {
 }  // namespace
 
 int cmd_bench(const BenchOptions& o) {
+    auto asked = parse_precision(o.precision);
+    if (!asked) return fail(asked.error().message);
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return fail(choice.error().message);
-    auto precision = parse_precision(o.precision);
-    if (!precision) return fail(precision.error().message);
+    const Precision precision = precision_for(*asked, *choice->backend);
     // Every argument checked before the table starts, so a typo is not found half-way through.
     std::vector<RandomModelShape> shapes;
     for (const std::string& shape : o.shapes) {
@@ -212,7 +213,7 @@ int cmd_bench(const BenchOptions& o) {
     for (int64_t length : o.lengths)
         if (length < 0) return fail(cat("--length ", length, ": must be 0 (one chunk) or more"));
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
-                precision_name(*precision), choice->note.c_str());
+                precision_name(precision), choice->note.c_str());
     std::printf("# batch %d\n", o.batch);
     std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
                 "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
@@ -222,7 +223,7 @@ int cmd_bench(const BenchOptions& o) {
         const int V = model.config.vocab_size;
         for (int chunk : o.chunks) {
             const int B = o.batch;
-            RunnerLimits lim{B, chunk, *precision};
+            RunnerLimits lim{B, chunk, precision};
             lim.acgt_ids = model.tokenizer.acgt_ids();
             auto runner = choice->backend->create_runner(model.config, model.weights, lim);
             if (!runner) return fail(runner.error().message);

@@ -21,7 +21,7 @@ namespace ms {
 using SequenceLoader = std::function<Result<FastaRecord>(const std::string& path, const std::string& record)>;
 
 struct ForwardOptions {
-    std::string model, fasta, record, device = "cpu", precision = "fp32", logits, hidden;
+    std::string model, fasta, record, device = "cpu", precision = "auto", logits, hidden;
     int chunk = 4096;
     int threads = 0;
     bool reverse = false;
@@ -34,7 +34,7 @@ struct BenchOptions {
     std::vector<int64_t> lengths{0};
     bool logits = false;   // also hand out the full logits (default: per-base scores only)
     std::string device = "cpu";
-    std::string precision = "fp32";
+    std::string precision = "auto";
     int threads = 0;
     double seconds = 1.5;   // per measurement
     int batch = 1;          // independent sequences a forward call
@@ -42,9 +42,13 @@ struct BenchOptions {
 
 // A session on the chosen backend. When `--device auto` chose a GPU that cannot run the model at
 // this chunk size (out of memory, a kernel that fails), it says why on stderr and falls back to
-// the CPU in fp32, as `auto` promises; an explicit device fails with the reason instead.
-Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions options,
+// the CPU in fp32, as `auto` promises (options.precision then says fp32: what the job records);
+// an explicit device fails with the reason instead.
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
                                               const std::string& device, int threads);
+
+// --precision's help, the same words in every command.
+inline constexpr char kPrecisionHelp[] = "auto | fp32 | bf16 (auto: bf16 on a GPU, fp32 on the CPU; bf16: GPU only)";
 
 void add_forward_options(CLI::App* sub, ForwardOptions& o);
 void add_bench_options(CLI::App* sub, BenchOptions& o);

@@ -615,6 +615,7 @@ public:
         if (c.d_conv > 8) return make_error("the CUDA backend handles d_conv up to 8; the model has ", c.d_conv);
         return {};
     }
+    Precision default_precision() const override { return Precision::BF16; }
     Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
                                                        const RunnerLimits& limits) override {
         MS_TRY(supports(config));

@@ -291,6 +291,17 @@ MS_TEST(bedgraph_plain_merged_and_bgzip_read_back_by_bedtools_and_tabix) {
     const auto hits = split_lines(run("tabix " + q(o.out) + " rec2:101-110"));
     MS_CHECK_EQ(hits.size(), size_t(10));
     for (size_t i = 0; i < hits.size(); ++i) MS_CHECK_EQ(hits[i][1], std::to_string(100 + i));
+
+    // The format's own spelling, and MACS's .bdg, name it too (both were refused).
+    o.bgzip = false;
+    o.format = "bedGraph";
+    o.out = (database().dir / "loglik_named.txt").string();
+    exported(o);
+    check("bedgraph", o.out, expected);
+    o.format.clear();
+    o.out = (database().dir / "loglik.BDG").string();
+    exported(o);
+    check("bedgraph", o.out, expected);
 }
 
 // Sequences stored out of name order (a --region list, a merge) are exported in byte order of their

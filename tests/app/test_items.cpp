@@ -400,4 +400,35 @@ MS_TEST(fastq_is_known_by_its_content) {
                  (outcome.ok() ? outcome->result : std::string()));
 }
 
+// Options that would change nothing are refused, not ignored: BAM/CRAM's on a FASTQ, --per-record
+// on reads, --reference without reads.
+MS_TEST(options_that_change_nothing_are_refused) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.fasta.clear();
+    o.reads = (dir / "reads.fq").string();
+    std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n";
+    auto refused = [&](const ItemJobOptions& x, const std::string& why) {
+        auto r = run_items(x, ItemJob::embed, "test", JobControl{});
+        MS_CHECK_MSG(!r.ok() && r.error().message.find(why) != std::string::npos, (r.ok() ? "accepted" : r.error().message));
+    };
+    ItemJobOptions x = o;
+    x.keep_duplicates = true;
+    refused(x, "is FASTQ, which has no reference or flags: --keep-duplicates applies to BAM/CRAM reads");
+    x = o;
+    x.keep_qc_fail = true;
+    refused(x, "--keep-qc-fail applies to BAM/CRAM reads");
+    x = o;
+    x.reference = (dir / "in.fa").string();
+    refused(x, "--reference applies to BAM/CRAM reads");
+    x = o;
+    x.per_record = true;
+    refused(x, "--per-record applies to --fasta");
+    x = base_options(dir, kFixture);
+    x.reference = (dir / "in.fa").string();
+    refused(x, "--reference is the FASTA a CRAM given as --reads was made against");
+    MS_CHECK(!fs::exists(dir / "items.db"));
+    MS_CHECK(run_items(o, ItemJob::embed, "test", JobControl{}).ok());   // the same reads without them
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

@@ -277,6 +277,17 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
                          "signal " << signal);
             MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
         }
+        // A --resume with other parameters is refused, naming the one that differs.
+        const std::string refused = (dir / "refused.err").string();
+        MS_CHECK_EQ(wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
+                                         (dir / "r.db").string(), "--device", "cpu", "--threads", "1", "--chunk", "2048",
+                                         "--quiet", "--resume"},
+                                        refused)),
+                    1);
+        std::ifstream refused_in(refused);
+        const std::string refused_log((std::istreambuf_iterator<char>(refused_in)), std::istreambuf_iterator<char>());
+        MS_CHECK_MSG(refused_log.find("unfinished run 1 differs (run 1 vs this job): chunk: 4096 vs 2048") != std::string::npos,
+                     refused_log);
         MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);
         MS_CHECK_EQ(contents(dir / "r.db").size(), size_t(8 * 6));
     }
@@ -315,6 +326,12 @@ MS_TEST(embed_resume_after_sigkill) {
     }
     MS_CHECK_MSG(mid_run, "no kill landed between the first and the last batch");
     MS_CHECK_EQ(wait_exit(start_cli(args(dir / "r.db", true))), 0);
+    // Submitted again once finished (a workflow's retry): nothing to do, exit 0, as `score` does.
+    const std::string again = (dir / "again.err").string();
+    MS_CHECK_EQ(wait_exit(start_cli(args(dir / "r.db", true), again)), 0);
+    std::ifstream again_in(again);
+    const std::string again_log((std::istreambuf_iterator<char>(again_in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(again_log.find("is finished; nothing to resume") != std::string::npos, again_log);
     auto ref = ResultsStore::open((dir / "ref.db").string(), ResultsStore::Mode::read_only);
     auto got = ResultsStore::open((dir / "r.db").string(), ResultsStore::Mode::read_only);
     MS_CHECK(ref.ok() && got.ok());

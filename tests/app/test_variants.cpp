@@ -197,6 +197,7 @@ MS_TEST(freebayes_calls_both_strands_equal_naive_windows) {
     const std::string header = ok("bcftools view -h " + q(out));
     MS_CHECK(header.find("##INFO=<ID=MS_LLR,Number=A,Type=Float") != std::string::npos);
     MS_CHECK(header.find("##mambascope_model_sha256=") != std::string::npos);
+    MS_CHECK_MSG(header.find("##mambascope_engine=device=cpu;precision=fp32\n") != std::string::npos, header);
 
     // The run can be exported by region (it held no contigs to place a locus on; found in review),
     // and its VCF's ##contig line carries the length.

@@ -8,12 +8,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
 #include "common/npy.h"
 #include "engine/backend_registry.h"
+#include "engine/cli/engine_commands.h"
 #include "engine/cli/plain_fasta.h"
 #include "engine/cpu_backend.h"
 #include "engine/random_model.h"
@@ -183,6 +185,43 @@ MS_TEST(cuda_bf16_within_bf16_tolerance) {
         }
     }
     std::printf("worst relative error against transformers on CUDA in bf16: %.3g\n", worst);
+}
+
+// `forward --device cuda:0` as a user runs it: --precision auto computes in bf16 there (the same
+// bits as --precision bf16, within the bf16 tolerance and not the fp32 result), fp32 when asked,
+// chunked and unchunked.
+MS_TEST(cuda_forward_command_auto_is_bf16) {
+    (void)gpu();
+    std::ifstream in(kFixtures / "manifest.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    const std::string name = m["models"][0]["name"];
+    const NpyArray ref = load(kFixtures / name / "expected" / "rec2.logits.npy");
+    for (int chunk : {100, 4096}) {
+        std::map<std::string, NpyArray> got;
+        for (const char* precision : {"auto", "bf16", "fp32"}) {
+            ForwardOptions o;
+            o.model = (kFixtures / name / "hf").string();
+            o.fasta = (kFixtures / "input.fa").string();
+            o.record = "rec2";
+            o.device = "cuda:0";
+            o.precision = precision;
+            o.chunk = chunk;
+            o.logits = std::string(MS_TEST_BINARY_DIR) + "/cuda_forward_" + precision + ".npy";
+            MS_CHECK_EQ(cmd_forward(o, read_plain_fasta_record), 0);
+            got.emplace(precision, load(o.logits));
+            MS_CHECK(got.at(precision).shape == ref.shape);
+        }
+        const size_t n = ref.data.size();
+        MS_CHECK(got.at("auto").data == got.at("bf16").data);
+        const double e32 = test::rel_error(got.at("fp32").data.data(), ref.data.data(), n);
+        const double e16 = test::rel_error(got.at("auto").data.data(), ref.data.data(), n);
+        const double apart = test::rel_error(got.at("auto").data.data(), got.at("fp32").data.data(), n);
+        std::printf("forward --device cuda:0 chunk %d: fp32 %.3g, auto %.3g against transformers; auto vs fp32 %.3g\n",
+                    chunk, e32, e16, apart);
+        MS_CHECK_MSG(e32 <= 1e-4, "fp32 vs reference " << e32);
+        MS_CHECK_MSG(e16 <= 2e-2, "auto (bf16) vs reference " << e16);
+        MS_CHECK_MSG(apart > 1e-5, "auto computed in fp32 (" << apart << " from the fp32 run)");
+    }
 }
 
 // A batch on one GPU, and on every GPU of the host (cuda:all cuts it into parts that run at the

@@ -249,6 +249,26 @@ MS_TEST(classifier_head_is_softmax_of_affine_map) {
     MS_CHECK(std::abs(p[2] - e2 / (e0 + e1 + e2)) < 1e-6);
 }
 
+// --precision auto resolves per backend: fp32 on the CPU (and on devices made of CPUs), bf16 on a
+// GPU (tested with the CUDA backend in test_cuda_conformance); an explicit word always wins.
+MS_TEST(precision_auto_resolves_per_backend) {
+    auto auto_ = parse_precision("auto"), fp32 = parse_precision("fp32"), bf16 = parse_precision("bf16");
+    MS_CHECK(auto_.ok() && fp32.ok() && bf16.ok());
+    MS_CHECK(!auto_->has_value());
+    auto cpu = make_cpu_backend(1);
+    MS_CHECK(precision_for(*auto_, *cpu) == Precision::FP32);
+    MS_CHECK(precision_for(*fp32, *cpu) == Precision::FP32);
+    MS_CHECK(precision_for(*bf16, *cpu) == Precision::BF16);   // asked for: the runner then refuses it
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    auto split = make_split_backend("cpu+cpu", std::move(parts));
+    MS_CHECK(precision_for(*auto_, *split) == Precision::FP32);
+    auto bad = parse_precision("fp16");
+    MS_CHECK(!bad.ok());
+    MS_CHECK(bad.error().message.find("auto, fp32, bf16") != std::string::npos);
+}
+
 MS_TEST(runner_rejects_bad_tokens_and_chunks) {
     auto backend = make_cpu_backend(1);
     const Model& m = small_model();

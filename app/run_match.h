@@ -1,0 +1,31 @@
+// Which stored run a job's --resume continues, what keeps any from matching, and the parameters in
+// which two runs differ (also `merge`'s check that shards belong to one analysis).
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "genomics/results_store.h"
+
+namespace ms {
+
+// "key: A vs B; …" for each parameter of the two runs (params JSON, precision) whose values differ,
+// the keys in `ignored` left out.
+std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<std::string>& ignored = {});
+
+// The newest unfinished run with `info`'s parameters, model, precision and input file (0: none),
+// and the newest finished one (a job submitted again after it finished has nothing to do).
+struct ResumeMatch {
+    int64_t unfinished = 0, finished = 0;
+};
+ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info);
+
+// Why no run matched, for the refusal: what the newest unfinished run of the same command differs
+// in, as "; unfinished run N differs (run N vs this job): …", with the option that resumes it where
+// only the precision differs (--precision auto computes in bf16 on a GPU since 2026-11-30, where
+// fp32 was the default); "" when there is no unfinished run of the command.
+std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& info);
+
+}  // namespace ms

@@ -1,0 +1,77 @@
+// Which run --resume continues, and what a refusal names when none matches: every parameter, the
+// model, the precision and the input file count (an embed run once resumed in another precision
+// mixed fp32 and bf16 vectors in one run); merge's comparison of shards leaves paths out.
+#include <string>
+#include <vector>
+
+#include "app/run_match.h"
+#include "tests/common/harness.h"
+
+using namespace ms;
+
+namespace {
+
+RunRecord run(int64_t id, RunStatus status, const std::string& params, const std::string& precision = "fp32",
+              const std::string& input = "genome.fa", const std::string& sha = "aaaaaaaaaaaaaaaa") {
+    RunRecord r;
+    r.id = id;
+    r.status = status;
+    r.info.params_json = params;
+    r.info.model_sha256 = sha;
+    r.info.precision = precision;
+    r.info.inputs.push_back({input, "fasta", 10});
+    return r;
+}
+
+const std::string kScore = R"({"chunk":4096,"command":"score","strand":"fwd"})";
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
+    const std::vector<RunRecord> runs = {run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore),
+                                         run(3, RunStatus::failed, kScore), run(4, RunStatus::interrupted, kScore, "bf16"),
+                                         run(5, RunStatus::interrupted, kScore, "fp32", "other.fa"),
+                                         run(6, RunStatus::interrupted, kScore, "fp32", "genome.fa", "bbbbbbbbbbbbbbbb")};
+    const RunInfo job = run(0, RunStatus::running, kScore).info;
+    const ResumeMatch m = find_resume_match(runs, job);
+    MS_CHECK_EQ(m.unfinished, int64_t(3));
+    MS_CHECK_EQ(m.finished, int64_t(2));
+    RunInfo bf16 = job;
+    bf16.precision = "bf16";
+    MS_CHECK_EQ(find_resume_match(runs, bf16).unfinished, int64_t(4));
+    MS_CHECK_EQ(find_resume_match(runs, bf16).finished, int64_t(0));
+}
+
+MS_TEST(a_refused_resume_names_what_differs) {
+    const RunInfo job = run(0, RunStatus::running, kScore, "bf16").info;
+    // Only the precision (a run begun when fp32 was the GPU's default): the option that resumes it.
+    std::string why = resume_mismatch({run(7, RunStatus::interrupted, kScore, "fp32")}, job);
+    MS_CHECK_MSG(has(why, "unfinished run 7 differs") && has(why, "precision: fp32 vs bf16") &&
+                     has(why, "give --precision fp32 to resume it"),
+                 why);
+    // Parameters, model and input, each named; no precision hint when more than it differs.
+    const std::string other = R"({"chunk":8192,"command":"score","strand":"fwd"})";
+    why = resume_mismatch({run(8, RunStatus::running, other, "bf16", "old.fa", "cccccccccccccccc")}, job);
+    MS_CHECK_MSG(has(why, "chunk: 8192 vs 4096") && has(why, "model: SHA-256 cccccccccccc… vs aaaaaaaaaaaa…") &&
+                     has(why, "input: 'old.fa' vs 'genome.fa'") && !has(why, "--precision"),
+                 why);
+    // Finished runs and runs of other commands are not what the user meant to resume.
+    MS_CHECK_EQ(resume_mismatch({run(9, RunStatus::finished, other)}, job), std::string());
+    MS_CHECK_EQ(resume_mismatch({run(10, RunStatus::interrupted, R"({"command":"embed"})")}, job), std::string());
+    MS_CHECK_EQ(resume_mismatch({}, job), std::string());
+}
+
+MS_TEST(differing_params_leaves_out_ignored_keys) {
+    const RunInfo a = run(1, RunStatus::finished, R"({"command":"score","fasta":"/a/g.fa","shard":"1/2","chunk":1})").info;
+    const RunInfo b = run(2, RunStatus::finished, R"({"command":"score","fasta":"/b/g.fa","shard":"2/2","chunk":1})").info;
+    MS_CHECK_EQ(differing_params(a, b, {"shard", "fasta"}), std::string());
+    MS_CHECK_EQ(differing_params(a, b, {"shard"}), std::string(R"(fasta: "/a/g.fa" vs "/b/g.fa")"));
+    RunInfo c = b;
+    c.params_json = R"({"command":"score","fasta":"/b/g.fa","shard":"2/2"})";
+    c.precision = "bf16";
+    MS_CHECK_EQ(differing_params(a, c, {"shard", "fasta"}), std::string("chunk: 1 vs (none); precision: fp32 vs bf16"));
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
