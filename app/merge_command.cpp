@@ -66,21 +66,41 @@ Result<std::vector<Held>> held_parts(const std::string& path, const nlohmann::js
     return held;
 }
 
-// One shard's database: exactly one finished `score` run made with --shard.
+// One shard's database: its finished `score` run made with --shard. Earlier attempts that did not
+// finish (a job killed, then run again into the same database without --resume) are passed over.
 Result<Part> open_part(const std::string& path) {
     auto opened = ResultsStore::open(path, ResultsStore::Mode::read_only);
     if (!opened) return opened.error();
     ResultsStore store = std::move(*opened);
     std::vector<RunRecord> runs;
     MS_ASSIGN(runs, store.list_runs());
-    if (runs.size() != 1) return make_error("'", path, "' holds ", runs.size(), " runs; a shard holds exactly one score run");
-    const RunRecord& r = runs[0];
-    const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-    if (params.is_discarded() || params.value("command", "") != "score")
-        return make_error("'", path, "': run ", r.id, " is not a score run");
-    if (!params.contains("shard")) return make_error("'", path, "': run ", r.id, " was not made with --shard");
-    if (r.status != RunStatus::finished)
+    if (runs.empty()) return make_error("'", path, "' holds no runs; a shard holds a finished score run");
+    std::vector<const RunRecord*> shard_runs, finished;
+    for (const RunRecord& r : runs) {
+        const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
+        if (params.is_discarded() || params.value("command", "") != "score" || !params.contains("shard")) continue;
+        shard_runs.push_back(&r);
+        if (r.status == RunStatus::finished) finished.push_back(&r);
+    }
+    if (shard_runs.empty()) {
+        const RunRecord& r = runs.back();
+        const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
+        if (params.is_discarded() || params.value("command", "") != "score")
+            return make_error("'", path, "': run ", r.id, " is not a score run");
+        return make_error("'", path, "': run ", r.id, " was not made with --shard");
+    }
+    if (finished.size() > 1) {
+        std::string ids;
+        for (const RunRecord* r : finished) ids += cat(ids.empty() ? "" : ", ", r->id);
+        return make_error("'", path, "' holds ", finished.size(), " finished shard runs (", ids,
+                          "); merge takes one a database (score each shard into a database of its own)");
+    }
+    if (finished.empty()) {
+        const RunRecord& r = *shard_runs.back();
         return make_error("'", path, "': run ", r.id, " is ", to_string(r.status), "; finish it (score --resume) before merging");
+    }
+    const RunRecord& r = *finished[0];
+    const nlohmann::json params = nlohmann::json::parse(r.info.params_json);
     Part p{path, std::move(store), r, 0, 0, {}};
     const std::string shard = params["shard"];
     if (std::sscanf(shard.c_str(), "%d/%d", &p.index, &p.count) != 2) return make_error("'", path, "': bad shard '", shard, "'");

@@ -2,6 +2,7 @@
 // value for value; shards are length-balanced whole sequences; a merge refuses parts that do not
 // make one analysis (missing or repeated shard, another model, an existing output); a shard left
 // empty says so and still merges.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -179,6 +180,43 @@ MS_TEST(shards_agree_by_content_not_path) {
              r.error().message.find("bed_sha256: ") != std::string::npos);
     for (const auto& e : fs::directory_iterator(dir))
         MS_CHECK_MSG(e.path().filename().string().find("mixed.db") == std::string::npos, e.path());
+}
+
+// A shard job stopped and run again into the same database without --resume leaves an interrupted
+// run beside the finished one: the merge takes the finished run (it refused the file as holding
+// "2 runs"); two finished ones are refused, naming them.
+MS_TEST(a_shard_database_with_an_earlier_attempt_merges) {
+    const fs::path dir = fs::current_path() / "merge_attempts_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    {
+        std::ofstream fa(dir / "genome.fa");
+        for (const char* name : {"a", "b", "c"}) {
+            fa << ">" << name << "\n";
+            for (int l = 0; l < 10; ++l) fa << "ACGTTGCAACGGTTCAGTCAAGCTTGCAGTCCGATTACGGATCAGTCAGGCTAGCTAGCTAG\n";
+        }
+    }
+    MS_CHECK_EQ(cmd_score(score_options(dir, "full.db", ""), "score"), 0);
+    std::atomic<bool> stop{true};
+    JobControl stopped;
+    stopped.cancel = &stop;
+    auto first = run_score(score_options(dir, "s1.db", "1/2"), "score", stopped);
+    MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted, (first.ok() ? "not interrupted" : first.error().message));
+    MS_CHECK_EQ(cmd_score(score_options(dir, "s1.db", "1/2"), "score"), 0);
+    MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);
+    MergeOptions m;
+    m.out = (dir / "all.db").string();
+    m.shards = {(dir / "s1.db").string(), (dir / "s2.db").string()};
+    auto merged = run_merge(m, "merge");
+    MS_CHECK_MSG(merged.ok(), merged.error().message);
+    const auto full = test::store_contents(dir / "full.db"), all = test::store_contents(dir / "all.db");
+    MS_CHECK(all.sequences == full.sequences);
+    MS_CHECK(all.values == full.values);
+    MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);   // a second finished run
+    m.out = (dir / "again.db").string();
+    auto twice = run_merge(m, "merge");
+    MS_CHECK(!twice.ok() && twice.error().message.find("holds 2 finished shard runs (1, 2)") != std::string::npos);
+    MS_CHECK(!fs::exists(dir / "again.db"));
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
