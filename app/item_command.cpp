@@ -528,6 +528,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         outcome.summary +=
             cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
                 "the file) were stored once, the last of them: give every read a name of its own");
+    outcome.summary += fold_log_note(*store, o.db);
     outcome.result = cat("results: run ", *run, " in ", o.db, " (", o.resume ? items.load() : stored, " ",
                          head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
     return outcome;

@@ -78,6 +78,14 @@ RunInfo job_run_info(const std::string& command, const std::string& params_json,
     return info;
 }
 
+std::string fold_log_note(ResultsStore& store, const std::string& db) {
+    auto folded = store.checkpoint();
+    if (folded) return {};
+    return cat("; warning: ", folded.error().message, ". The run is complete, but its last commits are in '", db,
+               "-wal' beside the database: keep the two files together (SQLite folds the log in the next time the ",
+               "database is opened with room on the disk); a copy of '", db, "' alone lacks them");
+}
+
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause) {
     if (marked) return cat(" (run ", run, " in '", db, "' marked failed)");
     const std::string why = marked.error().message == cause ? std::string() : cat(": ", marked.error().message);

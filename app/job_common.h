@@ -37,6 +37,12 @@ Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int6
 // the mark's own error only where it is not `cause`, the job's.
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause);
 
+// After a job's run finished: its database's write-ahead log folded into the file
+// (ResultsStore::checkpoint), so that the .db alone holds the run; where that failed (a full disk),
+// "; warning: …" saying that the -wal file beside it holds the run's last commits and must stay
+// with it. Empty when folded, or when another reader kept it from finishing.
+std::string fold_log_note(ResultsStore& store, const std::string& db);
+
 // --device, --precision, --chunk, --threads, --quiet with the same words in every job.
 struct EngineOptions {
     std::string device = "auto", precision = "auto";

@@ -213,7 +213,14 @@ Result<void> merge_into(const std::string& tmp, std::vector<Part>& parts, const 
         }
     }
     for (const auto& [name, id] : out_ids) MS_TRY(out.mark_sequence_complete(id));
-    return out.finish_run(run, RunStatus::finished);
+    MS_TRY(out.finish_run(run, RunStatus::finished));
+    // The temporary is moved into place without its -wal file, so everything must be in the file
+    // itself: a checkpoint that fails (a full disk) fails the merge instead of losing the log. No
+    // other connection has the new file open, so it cannot be kept from finishing.
+    bool folded = false;
+    MS_ASSIGN(folded, out.checkpoint());
+    if (!folded) return make_error("the new database's write-ahead log could not be folded into it");
+    return {};
 }
 
 }  // namespace
@@ -281,7 +288,7 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
         fs::remove(tmp + "-shm", ec);
         return make_error(cat("merge into '", o.out, "': ", r.error().message));
     }
-    // The store was closed (checkpointed) when merge_into returned: one file to move into place.
+    // merge_into folded the log into the file and closed the store: one file to move into place.
     fs::remove(tmp + "-wal", ec);
     fs::remove(tmp + "-shm", ec);
     // link() then unlink(): into place only where nothing took the name meanwhile. File systems

@@ -339,6 +339,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                 " part(s) went to other shards (fewer parts than shards; --segment-length cuts long sequences "
                 "into more), and its empty run still merges");
     if (unknown_bases) out.summary += unknown_bases_note(unknown_bases, model->tokenizer);
+    out.summary += fold_log_note(*store, o.db);
     out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy",
                      o.strand == "both" ? cat(" ", kForwardLoglik, " ", kReverseLoglik) : std::string(), ")");
     return out;

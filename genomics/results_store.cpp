@@ -336,6 +336,16 @@ Result<void> ResultsStore::flush() {
     return {};
 }
 
+Result<bool> ResultsStore::checkpoint() {
+    Impl& d = *impl_;
+    MS_TRY(flush());
+    int log = 0, folded = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(d.db.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &folded);
+    if (rc == SQLITE_BUSY) return false;
+    if (rc != SQLITE_OK) return d.error("folding the write-ahead log into the file (checkpoint)");
+    return true;
+}
+
 Result<void> ResultsStore::finish_run(int64_t run_id, RunStatus status) {
     Impl& d = *impl_;
     MS_TRY(flush());

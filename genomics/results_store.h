@@ -253,6 +253,12 @@ public:
     Result<StoreCounts> counts() const;
     // SQLite's own check plus a decode of every tile; "ok" or the problems found, one per line.
     Result<std::string> integrity_check() const;
+    // Folds the write-ahead log into the database file and empties it, after flushing: the .db
+    // file alone then holds everything committed. An error where SQLite could not (a full disk —
+    // what was committed stays in the -wal file beside it, read as part of the database); false
+    // where another connection reading the database kept it from finishing (the next checkpoint
+    // folds the rest in).
+    Result<bool> checkpoint();
 
 private:
     ResultsStore();

@@ -89,6 +89,53 @@ MS_TEST(a_full_disk_fails_clearly_and_keeps_every_committed_batch) {
         MS_CHECK_MSG(values[size_t(i)] == ms::round_to_half(value_at(i)), "position " << i);
 }
 
+// Commits that fit in the write-ahead log, but no room to fold the log into the file: the
+// checkpoint a job runs at its end fails with the reason (jobs then say the -wal file must stay
+// with the database; a merge fails rather than move its file without the log), and the committed
+// tiles stay readable — from the log — while a checkpoint with room folds them in.
+MS_TEST(a_checkpoint_on_a_full_disk_fails_clearly_and_loses_nothing) {
+    SmallDisk disk;
+    const std::string path = disk.dir + "/r.db";
+    int64_t committed = 0;
+    {
+        auto store = ok(ResultsStore::open(path));
+        store.set_batch_tiles(1);
+        const int64_t run = ok(store.begin_run({"0.1.0", "x", "score"}));
+        const int64_t seq = ok(store.add_sequence(run, {"chr1", 64 * ms::kTilePositions}));
+        std::vector<float> tile(ms::kTilePositions);
+        // Until the log holds well over half the disk: folding it into the file cannot fit.
+        while (fs::file_size(path + "-wal") < 560 * 1024) {
+            for (int64_t i = 0; i < ms::kTilePositions; ++i) tile[size_t(i)] = value_at(committed * ms::kTilePositions + i);
+            ok(store.write_track(run, "loglik", seq, committed * ms::kTilePositions, tile.data(), ms::kTilePositions));
+            ++committed;
+        }
+        ok(store.finish_run(run, ms::RunStatus::finished));
+        auto folded = store.checkpoint();
+        MS_CHECK_MSG(!folded, "the log (" << fs::file_size(path + "-wal") << " bytes) was folded into a full disk");
+        MS_CHECK_MSG(contains(folded.error().message, "results database '" + path + "'") &&
+                         contains(folded.error().message, "checkpoint"),
+                     folded.error().message);
+        std::printf("      (%lld tiles committed, then: %s)\n", static_cast<long long>(committed),
+                    folded.error().message.c_str());
+    }
+    auto check = [&] {
+        auto r = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+        MS_CHECK(ok(r.list_runs()).at(0).status == ms::RunStatus::finished);
+        const auto values = ok(r.read_values(1, 1, 0, committed * ms::kTilePositions));
+        for (int64_t i = 0; i < committed * ms::kTilePositions; ++i)
+            MS_CHECK_MSG(values[size_t(i)] == ms::round_to_half(value_at(i)), "position " << i);
+    };
+    check();
+    // With room again (the mount grown), a checkpoint folds the log in: the file alone holds it.
+    MS_CHECK(mount(nullptr, disk.dir.c_str(), nullptr, MS_REMOUNT, "size=8m") == 0);
+    {
+        auto store = ok(ResultsStore::open(path));
+        MS_CHECK(ok(store.checkpoint()));
+    }
+    MS_CHECK(!fs::exists(path + "-wal") || fs::file_size(path + "-wal") == 0);
+    check();
+}
+
 MS_TEST(a_read_only_location_is_named_and_still_browsable) {
     SmallDisk disk;
     const std::string path = disk.dir + "/r.db";
