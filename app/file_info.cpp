@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -32,7 +33,9 @@ const char* to_string(FileKind kind) {
 
 namespace {
 
+// NaN — a mean of nothing, the GC content of only N — is "NA" (in JSON, null).
 std::string fixed(double v, int digits) {
+    if (std::isnan(v)) return "NA";
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
     return buf;
@@ -127,7 +130,7 @@ Result<FileInfo> describe_fastq(const std::string& path, const InfoOptions& o) {
         add_composition(c, rec.sequence);
         for (char q : rec.qualities) qual_sum += q - 33;
     }
-    const double mean_q = st.bases ? double(qual_sum) / double(st.bases) : 0.0;
+    const double mean_q = st.bases ? double(qual_sum) / double(st.bases) : std::nan("");
     const int64_t n50 = st.n50();
     FileInfo info{FileKind::fastq, "", "", ""};
     info.tsv = head_line(path, cat("FASTQ (", to_string(r->compression()), ")")) +
@@ -186,7 +189,8 @@ Result<FileInfo> describe_alignments(const std::string& path, const InfoOptions&
         const int64_t length = unplaced ? 0 : r->references()[i].length;
         LengthStats& s = per[i];
         const int64_t n50 = s.n50();
-        const double mq = s.count ? double(mapq_sum[i]) / double(s.count) : 0.0;
+        // Unplaced reads have no mapping quality, and no reads no mean.
+        const double mq = s.count && !unplaced ? double(mapq_sum[i]) / double(s.count) : std::nan("");
         info.tsv += cat(name, '\t', length, '\t', s.count, '\t', s.bases, '\t', s.min, '\t', fixed(s.mean(), 1), '\t', s.max,
                         '\t', n50, '\t', fixed(mq, 1), '\n');
         j["references"].push_back({{"name", name}, {"length", length}, {"reads", s.count}, {"bases", s.bases},

@@ -1,5 +1,6 @@
 #include "app/genome_info.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "genomics/fasta_stream.h"
@@ -9,7 +10,7 @@ namespace ms {
 
 double gc_percent(const Composition& c) {
     const int64_t acgt = c.gc + c.at;
-    return acgt ? 100.0 * double(c.gc) / double(acgt) : 0.0;
+    return acgt ? 100.0 * double(c.gc) / double(acgt) : std::nan("");
 }
 
 double n_percent(const Composition& c) { return c.length ? 100.0 * double(c.n) / double(c.length) : 0.0; }
@@ -47,8 +48,8 @@ Result<GenomeSummary> summarize_genome(const std::string& fasta_path, int thread
 std::string format_genome_summary(const GenomeSummary& s) {
     std::string out = "record\tlength\tgc_fraction\tn_bases\tn_runs\tsoft_masked\n";
     auto row = [&](const std::string& name, const Composition& c, int64_t n_runs) {
-        char gc[32];
-        std::snprintf(gc, sizeof gc, "%.4f", gc_percent(c) / 100.0);
+        char gc[32] = "NA";   // no A, C, G or T: no GC content (0 read as AT-rich)
+        if (const double f = gc_percent(c) / 100.0; !std::isnan(f)) std::snprintf(gc, sizeof gc, "%.4f", f);
         out += cat(name, '\t', c.length, '\t', gc, '\t', c.n, '\t', n_runs, '\t', c.soft_masked, '\n');
     };
     for (const RecordSummary& r : s.records) row(r.name, r.composition, r.n_runs);

@@ -133,6 +133,20 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!segment_length) return make_error(segment_length.error().message);
     if (*segment_length < 0) *segment_length = auto_segment_length(targets, shard_n * requested_lanes);
     std::vector<ScorePart> parts = cut_segments(targets, *segment_length, o.warmup);
+    // Each segment runs its warm-up too: segments shorter than it multiply the work.
+    if (*segment_length > 0 && parts.size() > targets.size() && *segment_length < 10 * o.warmup) {
+        int64_t run_bases = 0, scored = 0;
+        for (const ScorePart& p : parts) {
+            const int64_t strands = o.strand == "both" ? 2 : 1;
+            run_bases += strands * p.region.length() + p.warmup_before + (strands == 2 ? p.warmup_after : 0);
+            scored += strands * p.region.length();
+        }
+        char factor[32];
+        std::snprintf(factor, sizeof factor, "%.1f", double(run_bases) / double(std::max<int64_t>(1, scored)));
+        control.note(cat("score: segments of ", *segment_length, " bases with a warm-up of ", o.warmup,
+                         " bases each run ", factor, "× the bases they score; a --segment-length of at least ",
+                         "10 × --warmup keeps the warm-ups under a tenth of the work"));
+    }
     const size_t all_parts = parts.size();
     if (!o.shard.empty()) parts = shard_parts(parts, shard_i, shard_n);
     // A lane without a part would only hold an idle engine (~190 MB each on the CPU: --lanes 64

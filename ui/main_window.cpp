@@ -20,6 +20,7 @@
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QtConcurrent/QtConcurrent>
+#include <cmath>
 
 #include "app/genome_info.h"
 #include "app/version_report.h"
@@ -46,7 +47,8 @@ struct ModelResult {
 };
 
 QTableWidgetItem* numberItem(double value, int decimals) {
-    auto* item = new QTableWidgetItem(QString::number(value, 'f', decimals));
+    // NaN: the GC content of a record of only N.
+    auto* item = new QTableWidgetItem(std::isnan(value) ? QStringLiteral("NA") : QString::number(value, 'f', decimals));
     item->setData(Qt::UserRole, value);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;

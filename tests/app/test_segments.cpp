@@ -248,6 +248,29 @@ MS_TEST(segments_with_a_warmup_to_the_start_merge_to_the_unsegmented_run) {
     }
 }
 
+// Segments shorter than their warm-up multiply the work; the job says by how much (a 10-base
+// --segment-length with the default 100 kbp warm-up was taken without a word).
+MS_TEST(segments_shorter_than_the_warmup_are_noted) {
+    const fs::path dir = scratch("short");
+    write_genome(dir / "genome.fa", {50000}, 5);
+    ScoreOptions o = options(dir, "short.db");
+    o.segment_length = "1000";
+    o.warmup = 5000;   // 50 segments; warm-ups 0, 1000, 2000, 3000, 4000, then 45 × 5000: 285 kbp run for 50 kbp
+    std::vector<std::string> notes;
+    JobControl control;
+    control.on_note = [&](const std::string& n) { notes.push_back(n); };
+    auto r = run_score(o, "score", control);
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    bool said = false;
+    for (const std::string& n : notes) said |= n.find("each run 5.7× the bases they score") != std::string::npos;
+    MS_CHECK_MSG(said, (notes.empty() ? std::string("no notes") : notes.back()));
+    o.db = (dir / "long.db").string();
+    o.segment_length = "50000";   // one segment: nothing to say
+    notes.clear();
+    MS_CHECK(run_score(o, "score", control).ok());
+    for (const std::string& n : notes) MS_CHECK_MSG(n.find("bases they score") == std::string::npos, n);
+}
+
 MS_TEST(a_segment_holds_what_a_run_over_its_warmup_and_itself_holds) {
     const fs::path dir = scratch("warmup");
     write_genome(dir / "genome.fa", {120000}, 12);
