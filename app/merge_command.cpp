@@ -174,8 +174,24 @@ Result<void> merge_into(const std::string& tmp, std::vector<Part>& parts, const 
     RunInfo info = parts[0].run.info;
     info.command = command;
     nlohmann::json params = nlohmann::json::parse(shared_params(parts[0].run));
+    // Each shard's own provenance (where and when it ran, by which command and build): the merged
+    // run's own fields hold the merge's command and time, and a device only where all shards agree.
     params["merged_from"] = nlohmann::json::array();
-    for (const Part& p : parts) params["merged_from"].push_back(fs::absolute(p.path).lexically_normal().string());
+    std::set<std::string> devices;
+    for (const Part& p : parts) {
+        const RunRecord& r = p.run;
+        params["merged_from"].push_back({{"path", fs::absolute(p.path).lexically_normal().string()},
+                                         {"shard", cat(p.index, "/", p.count)},
+                                         {"run", r.id},
+                                         {"command", r.info.command},
+                                         {"version", r.info.tool_version},
+                                         {"device", r.info.device},
+                                         {"started", r.started_at},
+                                         {"finished", r.finished_at}});
+        devices.insert(r.info.device);
+    }
+    info.device.clear();
+    for (const std::string& d : devices) info.device += (info.device.empty() ? "" : ", ") + d;
     info.params_json = params.dump();
     info.tool_version = build::version;
     info.git_revision = build::git_revision;

@@ -54,8 +54,8 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     auto* region = sub->add_option("--region", o.regions,
-                                   "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable, overlapping loci are joined; default: every record)");
-    sub->add_option("--bed", o.bed, "score the regions of this BED file (0-based half-open, overlapping regions joined; plain, gzip or bgzip)")
+                                   "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable, overlapping or touching loci are joined; default: every record)");
+    sub->add_option("--bed", o.bed, "score the regions of this BED file (0-based half-open, overlapping or touching regions joined; plain, gzip or bgzip)")
         ->excludes(region);
     add_engine_options(sub, o);
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
@@ -112,8 +112,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
     if (const size_t n = merge_overlapping_targets(targets))
-        control.note(cat("score: ", n, " region(s) overlapping others were joined with them (", targets.size(),
-                         " target(s) left): each base is stored once"));
+        control.note(cat("score: ", n, " region(s) overlapping or touching others were joined with them (", targets.size(),
+                         " target(s) left): each base is stored once, with the context before it"));
     auto precision = parse_precision(o.precision);
     if (!precision) return make_error(precision.error().message);
     auto sha = model_sha256(o.model);

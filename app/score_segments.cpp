@@ -9,7 +9,7 @@ namespace ms {
 
 size_t merge_overlapping_targets(std::vector<Region>& targets) {
     // A sweep over the targets sorted by contig and start (a BED of exons holds 10^5 of them): each
-    // run of overlapping targets becomes their union, kept at the place of the run's first target
+    // run of overlapping or touching targets becomes their union, kept at the place of the run's first target
     // in the input; the others keep their order.
     std::vector<size_t> order(targets.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -23,7 +23,7 @@ size_t merge_overlapping_targets(std::vector<Region>& targets) {
         const std::string& contig = targets[first].contig;
         int64_t begin = targets[first].begin, end = targets[first].end;
         size_t m = k + 1;
-        for (; m < order.size() && targets[order[m]].contig == contig && targets[order[m]].begin < end; ++m) {
+        for (; m < order.size() && targets[order[m]].contig == contig && targets[order[m]].begin <= end; ++m) {
             end = std::max(end, targets[order[m]].end);
             first = std::min(first, order[m]);
         }

@@ -33,9 +33,11 @@ struct ScorePart {
 // Default warm-up before a segment (bases); docs/cluster.md has the measurement behind it.
 inline constexpr int64_t kDefaultWarmup = 100000;
 
-// Joins targets that overlap on a contig into one (their union), keeping the others as given:
-// tracks hold one value a base, and a later overlapping target, run from a fresh state, replaced
-// the earlier's values. Returns how many targets were absorbed into another.
+// Joins targets that overlap or touch on a contig into one (their union), keeping the others as
+// given: tracks hold one value a base, and a later overlapping target, run from a fresh state,
+// replaced the earlier's values; touching ones (bedtools makewindows, `--region 1-100 --region
+// 101-200`) each restarted the model's state and left their first base without a value. Returns
+// how many targets were absorbed into another.
 size_t merge_overlapping_targets(std::vector<Region>& targets);
 
 // Parts of `targets`: a target longer than `segment_length` (> 0) becomes ceil(length /

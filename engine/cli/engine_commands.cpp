@@ -65,7 +65,7 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
     sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
-    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across)")
+    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across; another size changes outputs by float rounding only)")
         ->capture_default_str()->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--reverse", o.reverse, "run the reverse-complement strand, outputs in forward coordinates");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "app/merge_command.h"
@@ -212,6 +213,21 @@ MS_TEST(a_shard_database_with_an_earlier_attempt_merges) {
     const auto full = test::store_contents(dir / "full.db"), all = test::store_contents(dir / "all.db");
     MS_CHECK(all.sequences == full.sequences);
     MS_CHECK(all.values == full.values);
+    // The merged run names each shard's own run, with where and when it ran.
+    {
+        auto store = ResultsStore::open(m.out, ResultsStore::Mode::read_only);
+        MS_CHECK(store.ok());
+        const RunRecord run = (*store->list_runs()).at(0);
+        MS_CHECK_EQ(run.info.device, std::string("cpu"));
+        const auto from = nlohmann::json::parse(run.info.params_json).at("merged_from");
+        MS_CHECK_EQ(from.size(), size_t(2));
+        MS_CHECK_EQ(from[0].at("shard").get<std::string>(), std::string("1/2"));
+        MS_CHECK_EQ(from[0].at("run").get<int64_t>(), int64_t(2));   // the finished attempt
+        MS_CHECK_EQ(from[1].at("run").get<int64_t>(), int64_t(1));
+        MS_CHECK_EQ(from[0].at("device").get<std::string>(), std::string("cpu"));
+        MS_CHECK(!from[0].at("finished").get<std::string>().empty());
+        MS_CHECK(from[0].at("path").get<std::string>().ends_with("s1.db"));
+    }
     MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);   // a second finished run
     m.out = (dir / "again.db").string();
     auto twice = run_merge(m, "merge");
