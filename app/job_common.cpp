@@ -57,6 +57,12 @@ double ProgressLine::seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
 }
 
+std::string absolute_path(const std::string& path) {
+    std::error_code ec;
+    const auto a = std::filesystem::absolute(path, ec);
+    return ec ? path : a.lexically_normal().string();
+}
+
 RunInfo job_run_info(const std::string& command, const std::string& params_json, const std::string& model_dir,
                      const std::string& model_sha256, const std::string& device, const std::string& precision,
                      const std::string& input, const std::string& input_format) {
@@ -72,9 +78,10 @@ RunInfo job_run_info(const std::string& command, const std::string& params_json,
     info.model_sha256 = model_sha256;
     info.device = device;
     info.precision = precision;
+    // Absolute: --resume compares it, and the job resuming may run from another folder.
     std::error_code ec;
     const auto bytes = fs::file_size(input, ec);
-    info.inputs.push_back({input, input_format, ec ? -1 : int64_t(bytes)});
+    info.inputs.push_back({absolute_path(input), input_format, ec ? -1 : int64_t(bytes)});
     return info;
 }
 

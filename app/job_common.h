@@ -67,6 +67,10 @@ private:
     std::chrono::steady_clock::time_point t0_, last_;
 };
 
+// `path` made absolute and normal (as given where the current folder cannot be read): how runs
+// record their input files, so that a job run from another folder finds and compares them.
+std::string absolute_path(const std::string& path);
+
 // The provenance of a job's run: this build, the command line, the parameters (JSON), the model
 // (directory name and weights' SHA-256), where it ran, and its one input file with its size.
 RunInfo job_run_info(const std::string& command, const std::string& params_json, const std::string& model_dir,

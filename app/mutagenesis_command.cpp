@@ -45,12 +45,6 @@ int base_index(char c) {
     }
 }
 
-std::string absolute(const std::string& p) {
-    std::error_code ec;
-    const auto a = std::filesystem::absolute(p, ec);
-    return ec ? p : a.lexically_normal().string();
-}
-
 // SAM's M5 of a whole record, read in blocks (a chromosome need not be in memory at once).
 Result<std::string> record_md5(const FastaFile& fa, const SequenceRecord& rec) {
     SequenceMd5 md5;
@@ -159,7 +153,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     if (control.cancelled()) return JobOutcome{0, RunStatus::interrupted, o.db, "mutagenesis: cancelled; nothing written", {}};
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);
-    const nlohmann::json params = {{"command", "mutagenesis"},        {"fasta", absolute(o.fasta)},
+    const nlohmann::json params = {{"command", "mutagenesis"},        {"fasta", absolute_path(o.fasta)},
                                    {"region", format_locus(*region)}, {"context", o.context},
                                    {"downstream", o.downstream},      {"log", "log2"}};
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,

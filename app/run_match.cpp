@@ -1,5 +1,6 @@
 #include "app/run_match.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -17,9 +18,19 @@ std::string command_of(const RunInfo& r) { return params_of(r).value("command", 
 
 std::string input_of(const RunInfo& r) { return r.inputs.empty() ? std::string() : r.inputs[0].path; }
 
+// Jobs record their input as an absolute path; a run recorded with a relative one (before
+// 2026-11-30) is the same input where that path, taken from here, names the same file.
+bool same_input(const RunInfo& a, const RunInfo& b) {
+    const std::string pa = input_of(a), pb = input_of(b);
+    if (pa == pb) return true;
+    std::error_code ea, eb;
+    const auto fa = std::filesystem::absolute(pa, ea), fb = std::filesystem::absolute(pb, eb);
+    return !ea && !eb && fa.lexically_normal() == fb.lexically_normal();
+}
+
 bool same_job(const RunInfo& a, const RunInfo& b) {
     return a.params_json == b.params_json && a.model_sha256 == b.model_sha256 && a.precision == b.precision &&
-           input_of(a) == input_of(b);
+           same_input(a, b);
 }
 
 }  // namespace
@@ -48,19 +59,23 @@ ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo&
 }
 
 std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& info) {
+    // The newest unfinished run of the command, else its newest run (a database of another
+    // analysis, e.g. a workflow's shard left from an earlier configuration).
     const RunRecord* newest = nullptr;
     for (const RunRecord& r : runs)
-        if (r.status != RunStatus::finished && command_of(r.info) == command_of(info)) newest = &r;
+        if (command_of(r.info) == command_of(info) && (r.status != RunStatus::finished || !newest || newest->status == RunStatus::finished))
+            newest = &r;
     if (!newest) return {};
     const RunInfo& r = newest->info;
     std::string diff = differing_params(r, info);
     if (r.model_sha256 != info.model_sha256)
         diff += cat(diff.empty() ? "" : "; ", "model: SHA-256 ", r.model_sha256.substr(0, 12), "… vs ",
                     info.model_sha256.substr(0, 12), "…");
-    if (input_of(r) != input_of(info))
+    if (!same_input(r, info))
         diff += cat(diff.empty() ? "" : "; ", "input: '", input_of(r), "' vs '", input_of(info), "'");
     if (diff.empty()) return {};
-    std::string out = cat("; unfinished run ", newest->id, " differs (run ", newest->id, " vs this job): ", diff);
+    std::string out = cat("; ", newest->status == RunStatus::finished ? "finished" : "unfinished", " run ", newest->id,
+                          " differs (run ", newest->id, " vs this job): ", diff);
     if (diff == cat("precision: ", r.precision, " vs ", info.precision))
         out += cat(" — give --precision ", r.precision, " to resume it");
     return out;

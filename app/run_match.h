@@ -22,10 +22,10 @@ struct ResumeMatch {
 };
 ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info);
 
-// Why no run matched, for the refusal: what the newest unfinished run of the same command differs
-// in, as "; unfinished run N differs (run N vs this job): …", with the option that resumes it where
-// only the precision differs (--precision auto computes in bf16 on a GPU since 2026-11-30, where
-// fp32 was the default); "" when there is no unfinished run of the command.
+// Why no run matched, for the refusal: what the newest unfinished run of the same command (else its
+// newest finished one) differs in, as "; unfinished run N differs (run N vs this job): …", with the
+// option that resumes it where only the precision differs (--precision auto computes in bf16 on a
+// GPU since 2026-11-30, where fp32 was the default); "" when there is no run of the command.
 std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& info);
 
 }  // namespace ms

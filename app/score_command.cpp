@@ -33,12 +33,6 @@ namespace ms {
 
 namespace {
 
-std::string fs_path_string(const std::string& p) {
-    std::error_code ec;
-    const auto abs = std::filesystem::absolute(p, ec);
-    return ec ? p : abs.lexically_normal().string();
-}
-
 // Probabilities as float16: relative precision (2^-11) matters more than absolute, because small
 // probabilities feed log-likelihoods (the strand mean reads them back; 16-bit steps over [0, 1]
 // turned p = 1e-5 into 1.5e-5). Entropy has a fixed range: 16-bit steps over [0, 2] bits.
@@ -74,7 +68,8 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
         ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
         ->needs(segments);
     sub->add_flag("--resume", o.resume,
-                  "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are skipped)");
+                  "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are "
+                  "skipped; a database without any run gets a new one)");
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -206,14 +201,14 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
     auto genome_sha = files_sha256({o.fasta});
     if (!genome_sha) return make_error(genome_sha.error().message);
-    nlohmann::json params = {{"command", "score"}, {"fasta", fs_path_string(o.fasta)}, {"fasta_sha256", *genome_sha},
+    nlohmann::json params = {{"command", "score"}, {"fasta", absolute_path(o.fasta)}, {"fasta_sha256", *genome_sha},
                              {"chunk", o.chunk},
                              {"regions", o.regions}, {"strand", o.strand}};
     if (!o.bed.empty()) {
         // By content too: a BED edited between shards, or before --resume, mixed two analyses.
         auto bed_sha = files_sha256({o.bed});
         if (!bed_sha) return make_error(bed_sha.error().message);
-        params["bed"] = fs_path_string(o.bed);
+        params["bed"] = absolute_path(o.bed);
         params["bed_sha256"] = *bed_sha;
     }
     if (*segment_length > 0) {
@@ -237,9 +232,19 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     Result<int64_t> run = int64_t(0);
     std::vector<bool> skip(parts.size(), false);
     std::optional<RunLock> run_lock;  // held while this job writes the run
+    std::optional<std::vector<RunRecord>> runs;
     if (o.resume) {
-        auto runs = store->list_runs();
-        if (!runs) return make_error(runs.error().message);
+        auto listed = store->list_runs();
+        if (!listed) return make_error(listed.error().message);
+        runs = std::move(*listed);
+        // A database its job created but was stopped in before recording a run (a workflow's first
+        // attempt killed early): nothing to continue, so the run starts here.
+        if (runs->empty()) {
+            control.note(cat("score: '", o.db, "' holds no run yet; starting one"));
+            runs.reset();
+        }
+    }
+    if (runs) {
         const ResumeMatch match = find_resume_match(*runs, info);
         const int64_t found = match.unfinished;
         if (!found) {

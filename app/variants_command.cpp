@@ -30,12 +30,6 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 // Records scored together: sites in one upstream bin share a prefix run within a batch.
 constexpr size_t kRecordsPerBatch = 512;
 
-std::string absolute(const std::string& p) {
-    std::error_code ec;
-    const auto a = std::filesystem::absolute(p, ec);
-    return ec ? p : a.lexically_normal().string();
-}
-
 std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
     const std::string what =
         cat("log2-likelihood ratio ALT vs REF under the model: sum of log2 P(base | bases before it) over ",
@@ -167,14 +161,14 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         auto s = ResultsStore::open(o.db);
         if (!s) return make_error(s.error().message);
         store = std::move(*s);
-        const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute(o.fasta)}, {"vcf", absolute(o.vcf)},
+        const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute_path(o.fasta)}, {"vcf", absolute_path(o.vcf)},
                                        {"context", o.context},  {"downstream", o.downstream}, {"strand", o.strand},
                                        {"log", "log2"}};
         RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
                                     precision_name(engine->precision), o.vcf, "vcf");
         std::error_code ec;
         const auto fa_bytes = std::filesystem::file_size(o.fasta, ec);
-        info.inputs.push_back({o.fasta, "fasta", ec ? -1 : int64_t(fa_bytes)});
+        info.inputs.push_back({absolute_path(o.fasta), "fasta", ec ? -1 : int64_t(fa_bytes)});
         auto r = store->begin_run(info);
         if (!r) return make_error(r.error().message);
         run = *r;

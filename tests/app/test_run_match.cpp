@@ -57,8 +57,12 @@ MS_TEST(a_refused_resume_names_what_differs) {
     MS_CHECK_MSG(has(why, "chunk: 8192 vs 4096") && has(why, "model: SHA-256 cccccccccccc… vs aaaaaaaaaaaa…") &&
                      has(why, "input: 'old.fa' vs 'genome.fa'") && !has(why, "--precision"),
                  why);
-    // Finished runs and runs of other commands are not what the user meant to resume.
-    MS_CHECK_EQ(resume_mismatch({run(9, RunStatus::finished, other)}, job), std::string());
+    // A finished run is named where no unfinished one is (a database of another analysis); the
+    // unfinished one first; runs of other commands never.
+    why = resume_mismatch({run(9, RunStatus::finished, other)}, job);
+    MS_CHECK_MSG(has(why, "; finished run 9 differs (run 9 vs this job): chunk: 8192 vs 4096"), why);
+    why = resume_mismatch({run(11, RunStatus::interrupted, other), run(12, RunStatus::finished, other)}, job);
+    MS_CHECK_MSG(has(why, "; unfinished run 11 differs"), why);
     MS_CHECK_EQ(resume_mismatch({run(10, RunStatus::interrupted, R"({"command":"embed"})")}, job), std::string());
     MS_CHECK_EQ(resume_mismatch({}, job), std::string());
 }

@@ -3,6 +3,7 @@
 // value, with whole sequences and with sequences cut into segments whose warm-up reaches back to
 // their start (exact too: docs/cluster.md, "Segments"). Needs Debian's snakemake
 // (scripts/install-deps installs it): a missing one fails the test.
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +64,33 @@ MS_TEST(snakemake_shards_and_merges_like_one_run) {
         for (const auto& [name, n] : holders) shared += n > 1;
         MS_CHECK_MSG(shared > 0, "no sequence was cut across shards");
     }
+    // Shard jobs stopped before (a time limit): shard 1's database holds an interrupted run, shard 2's
+    // one created but without a run. Run again, the workflow resumes the first (Snakemake removed
+    // shard databases of failed jobs, so a part always started afresh) and starts the second.
+    {
+        const fs::path parts = dir / "resumed.db.shards";
+        fs::create_directories(parts);
+        std::atomic<bool> stop{true};
+        JobControl stopped;
+        stopped.cancel = &stop;
+        ScoreOptions s;
+        s.model = model.string();
+        s.fasta = (dir / "genome.fa").string();
+        s.db = (parts / "shard_1_of_3.db").string();
+        s.device = "cpu";
+        s.threads = 1;
+        s.quiet = true;
+        s.shard = "1/3";
+        auto first = run_score(s, "score", stopped);
+        MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted, (first.ok() ? "not interrupted" : first.error().message));
+        MS_CHECK(ResultsStore::open((parts / "shard_2_of_3.db").string()).ok());
+    }
+    workflow("resumed.db", "");
+    for (int i = 1; i <= 2; ++i) {
+        std::ifstream log(dir / "resumed.db.shards" / cat("shard_", i, "_of_3.log"));
+        const std::string text((std::istreambuf_iterator<char>(log)), {});
+        MS_CHECK_MSG(text.find(i == 1 ? "resuming run 1" : "holds no run yet; starting one") != std::string::npos, text);
+    }
     ScoreOptions o;
     o.model = model.string();
     o.fasta = (dir / "genome.fa").string();
@@ -72,7 +100,7 @@ MS_TEST(snakemake_shards_and_merges_like_one_run) {
     o.quiet = true;
     MS_CHECK_EQ(cmd_score(o, "score"), 0);
     const auto one = test::store_contents(dir / "one.db");
-    for (const char* merged : {"all.db", "segments.db"}) {
+    for (const char* merged : {"all.db", "segments.db", "resumed.db"}) {
         const auto all = test::store_contents(dir / merged);
         MS_CHECK_EQ(all.sequences.size(), size_t(5));
         MS_CHECK(all.sequences == one.sequences);
