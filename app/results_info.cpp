@@ -2,6 +2,7 @@
 #include "app/results_info.h"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "app/run_lock.h"
 #include "genomics/results_store.h"
@@ -56,11 +57,13 @@ Result<std::string> describe_results_database(const std::string& path) {
         // lock tells them apart.
         std::string state = to_string(r.status);
         if (r.status == RunStatus::running) {
+            // Only score, embed and classify can continue a run; variants and mutagenesis start over.
+            const std::string command = nlohmann::json::parse(r.info.params_json, nullptr, false).value("command", "");
+            const bool resumable = command == "score" || command == "embed" || command == "classify";
             const std::optional<long> pid = RunLock::holder(path, r.id);
             state += pid ? cat(" (a job is writing it: process ", *pid, ")")
-                         : std::string(
-                               " (no job is writing it: it was stopped without a word, e.g. killed; --resume "
-                               "continues it)");
+                         : cat(" (no job is writing it: it was stopped without a word, e.g. killed; ",
+                               resumable ? "--resume continues it)" : "run the job again for a complete run)");
         }
         out += cat("\nrun ", r.id, "  ", state, "  ", r.started_at,
                    r.finished_at.empty() ? std::string() : cat(" .. ", r.finished_at), "\n");

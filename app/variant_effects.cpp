@@ -56,7 +56,7 @@ Result<std::optional<std::vector<std::vector<double>>>> score_effects(AlleleScor
         result[k].assign(s.alts.size(), 0.0);
     }
     auto strand = [&](const std::string& bases) { return reverse ? reverse_complement(bases) : bases; };
-    const bool stepped = bool(steps.keep_going);
+    const bool stepped = steps.keep_going && !steps.whole_bins;
     // A first group small enough to come back quickly on any device; later ones sized by its time.
     size_t groupSize = stepped ? 4 : std::numeric_limits<size_t>::max();
     int64_t done = 0;
@@ -100,6 +100,8 @@ Result<std::optional<std::vector<std::vector<double>>>> score_effects(AlleleScor
             // At most doubling from one group to the next, so one slow call never follows a quick one.
             groupSize = std::clamp<size_t>(size_t(steps.seconds_per_call / per_site), 1, std::max<size_t>(8, 2 * count));
         }
+        if (steps.whole_bins && steps.keep_going && !steps.keep_going(done))
+            return std::optional<std::vector<std::vector<double>>>();
     }
     return std::optional<std::vector<std::vector<double>>>(std::move(result));
 }

@@ -64,9 +64,14 @@ Result<std::vector<std::vector<double>>> score_effects(AlleleScorer& scorer, con
 // and `keep_going(sites scored so far)` is asked after every group. The scores are those of the
 // call above up to float rounding (each site's window is the same, but the shared prefix is walked
 // again per group, in other chunks: about 1e-5 relative, and at most 2N positions more a group).
+//
+// whole_bins: keep_going is asked after each upstream bin instead, every bin one call as above, so
+// the scores are exactly those of the call without steps (variants: a stop between bins, numbers
+// that do not depend on timing).
 struct EffectSteps {
     double seconds_per_call = 0.25;
     std::function<bool(int64_t sites_done)> keep_going;
+    bool whole_bins = false;
 };
 // nullopt when keep_going said stop.
 Result<std::optional<std::vector<std::vector<double>>>> score_effects(AlleleScorer& scorer, const FastaFile& fasta,

@@ -15,6 +15,7 @@
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
+#include "app/read_names.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "common/version.h"
@@ -56,24 +57,32 @@ std::string upper(std::string s) {
     return s;
 }
 
-// Repeated records of one site (same REF and ALT, case aside) are one database row: the first
-// record's ID is kept. Sites are compared as they come, so repeats are found when they are next
-// to each other, as in a sorted VCF (elsewhere the row keeps the last ID).
-class SiteRepeats {
+// Repeated records of one variant (same site, REF and ALT, case aside) are one database row with
+// the first record's ID, wherever the repeats are in the file (an unsorted VCF too: adjacent ones
+// only were found, and the row took the last ID). Every variant is remembered as a 64-bit hash
+// (ReadNames' table, ~16 bytes a variant); a hash seen before is only a candidate, confirmed
+// against the variants not yet written and those in the store, so a collision never drops one.
+class VariantRepeats {
 public:
-    bool first_time(const std::string& contig, int64_t pos, const std::string& ref, const std::string& alt) {
-        if (contig != contig_ || pos != pos_) {
-            contig_ = contig;
-            pos_ = pos;
-            seen_.clear();
-        }
-        return seen_.insert({upper(ref), upper(alt)}).second;
+    // Whether `v` (upper-cased) was seen before: among `pending` (not yet written) or in `run`.
+    Result<bool> seen(const Variant& v, const std::vector<Variant>& pending, const ResultsStore* store, int64_t run) {
+        if (hashes_.occurrence(cat(v.chrom, '\t', v.pos, '\t', v.ref, '\t', v.alt)) == 1) return false;
+        for (const Variant& p : pending)
+            if (p.pos == v.pos && p.chrom == v.chrom && p.ref == v.ref && p.alt == v.alt) return true;
+        if (!store) return false;
+        VariantQuery q;
+        q.run_id = run;
+        q.chrom = v.chrom;
+        q.first_pos = q.last_pos = v.pos;
+        q.limit = 1 << 20;
+        std::vector<StoredVariant> there;
+        MS_ASSIGN(there, store->query_variants(q));
+        return std::any_of(there.begin(), there.end(),
+                           [&](const StoredVariant& s) { return s.v.ref == v.ref && s.v.alt == v.alt; });
     }
 
 private:
-    std::string contig_;
-    int64_t pos_ = -1;
-    std::set<std::pair<std::string, std::string>> seen_;
+    ReadNames hashes_;
 };
 
 // Why a contig may be missing: the same chromosome under the other naming convention ("chr1" in
@@ -152,7 +161,9 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                                         cat("##mambascope_engine=device=", engine->device,
                                             ";precision=", precision_name(engine->precision)),
                                         cat("##mambascope_command=", command)};
-    auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records(), "MS_");
+    // Every field a variants run may write, whatever its options: an earlier annotation's go.
+    auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records(),
+                                    {"MS_LLR", "MS_LLR_FWD", "MS_LLR_REV", "MS_REF_MISMATCH"});
     if (!out) return make_error(out.error().message);
 
     std::optional<ResultsStore> store;
@@ -187,7 +198,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     };
 
     Counts counts;
-    SiteRepeats repeats;
+    VariantRepeats repeats;
     std::vector<VariantRecord> batch;
     // Scores a batch of records (one contig) on each strand asked for, then writes them in order.
     auto flush = [&]() -> Result<void> {
@@ -204,10 +215,19 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             sites.push_back(std::move(s));
         }
         std::vector<std::vector<double>> fwd, rev;
-        if (!sites.empty()) {
-            MS_ASSIGN(fwd, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, false));
-            if (both) MS_ASSIGN(rev, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, true));
+        // A stop is honoured between upstream bins (a batch of 512 sites can take minutes on a CPU,
+        // and a Ctrl-C during a VCF's only batch was lost: the job finished and exited 0).
+        EffectSteps steps;
+        steps.whole_bins = true;
+        steps.keep_going = [&](int64_t) { return !control.cancelled(); };
+        for (const bool reverse : {false, true}) {
+            if (sites.empty() || (reverse && !both)) continue;
+            std::optional<std::vector<std::vector<double>>> got;
+            MS_ASSIGN(got, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, reverse, steps));
+            if (!got) return {};   // stopped: the caller sees control.cancelled()
+            (reverse ? rev : fwd) = std::move(*got);
         }
+        if (control.cancelled()) return {};
         std::vector<Variant> stored;
         for (size_t i = 0; i < batch.size(); ++i) {
             const VariantRecord& r = batch[i];
@@ -231,12 +251,15 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                     b.values.push_back(float(vr));
                     ++counts.scored_alts;
                     ++j;
-                    if (!repeats.first_time(r.contig, r.pos, r.ref, alt)) {
+                    if (!store) continue;   // rows only for the database
+                    // Alleles upper-cased: soft-masked (lower-case) and plain spellings are one variant.
+                    Variant v{r.contig, r.pos + 1, upper(r.ref), upper(alt), r.id == "." ? "" : r.id, {{"llr", mean}}};
+                    bool repeat = false;
+                    MS_ASSIGN(repeat, repeats.seen(v, stored, &*store, run));
+                    if (repeat) {
                         ++counts.duplicates;
                         continue;
                     }
-                    // Alleles upper-cased: soft-masked (lower-case) and plain spellings are one variant.
-                    Variant v{r.contig, r.pos + 1, upper(r.ref), upper(alt), r.id == "." ? "" : r.id, {{"llr", mean}}};
                     if (both) v.scores.insert(v.scores.end(), {{"llr_fwd", vf}, {"llr_rev", vr}});
                     stored.push_back(std::move(v));
                 }
@@ -253,15 +276,16 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     VariantRecord rec;
     JobOutcome outcome{run, RunStatus::finished, o.db, {}, {}};
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto interrupted = [&] {
+        // The output VCF is never committed half-written; the stored scores so far stay.
+        if (store) (void)store->finish_run(run, RunStatus::interrupted);
+        outcome.status = RunStatus::interrupted;
+        outcome.summary = cat("variants: interrupted after ", counts.records, " records; no output VCF written",
+                              store ? cat(", run ", run, " in '", o.db, "' is marked interrupted") : std::string());
+        return outcome;
+    };
     for (;;) {
-        if (control.cancelled()) {
-            // The output VCF is never committed half-written; the stored scores so far stay.
-            if (store) (void)store->finish_run(run, RunStatus::interrupted);
-            outcome.status = RunStatus::interrupted;
-            outcome.summary = cat("variants: interrupted after ", counts.records, " records; no output VCF written",
-                                  store ? cat(", run ", run, " in '", o.db, "' is marked interrupted") : std::string());
-            return outcome;
-        }
+        if (control.cancelled()) return interrupted();
         auto more = reader->next(rec);
         if (!more) return failed(more.error().message);
         if (*more) {
@@ -277,6 +301,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         }
         if (!batch.empty() && (!*more || batch.size() == kRecordsPerBatch || rec.contig != batch.front().contig)) {
             if (auto r = flush(); !r) return failed(r.error().message);
+            if (control.cancelled()) return interrupted();
             control.progress(JobProgress{"variants", rec.contig, counts.records, -1, "records", seconds(), !*more});
         }
         if (!*more) break;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,8 @@
 #include <filesystem>
 #include <set>
 #include <string_view>
+
+#include "common/atomic_file.h"
 
 namespace ms {
 
@@ -52,7 +55,7 @@ constexpr int64_t kTbiMaxLength = int64_t(1) << 29;
 }  // namespace
 
 struct VcfAnnotator::Impl {
-    std::string input, output, tmp, tmp_index;
+    std::string input, output, target, tmp, tmp_index;   // target: where output's data goes (a link's target)
     bool bgzip = false, csi = false, committed = false;
     File in, out;
     Header in_hdr, out_hdr;
@@ -80,13 +83,18 @@ int64_t VcfAnnotator::records_written() const { return impl_->written; }
 Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::string& output,
                                           const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
                                           const std::vector<SequenceRecord>& reference,
-                                          const std::string& owned_prefix) {
+                                          const std::vector<std::string>& owned) {
     VcfAnnotator a;
     Impl& m = *a.impl_;
     m.input = input;
     m.output = output;
     m.fields = fields;
-    m.bgzip = output.ends_with(".gz") || output.ends_with(".bgz");
+    std::string lower = output;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    m.bgzip = lower.ends_with(".gz") || lower.ends_with(".bgz");   // OUT.VCF.GZ was written as plain text
+    // The temporary goes beside the file a link points to, and a device or pipe is refused: the
+    // rename into place replaced /dev/stdout with a plain file (as root), and wrote nothing to it.
+    MS_ASSIGN(m.target, resolve_output(output));
 
     // A first pass collects what records use but the header does not declare — contigs, and INFO,
     // FILTER and FORMAT tags (htslib declares those while reading, as it warns): the output header
@@ -166,13 +174,8 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     // A file annotated before: each owned field of the earlier annotation goes (its options may
     // have made other fields, which would contradict the new ones), and so do its meta lines.
     for (const VcfInfoField& f : fields) m.stale.push_back(f.id);
-    for (int i = 0; i < scanned->n[BCF_DT_ID]; ++i) {
-        const char* key = scanned->id[BCF_DT_ID][i].key;
-        if (key && !owned_prefix.empty() && std::string_view(key).starts_with(owned_prefix) &&
-            bcf_hdr_idinfo_exists(scanned, BCF_HL_INFO, i) &&
-            std::find(m.stale.begin(), m.stale.end(), key) == m.stale.end())
-            m.stale.emplace_back(key);
-    }
+    for (const std::string& id : owned)
+        if (std::find(m.stale.begin(), m.stale.end(), id) == m.stale.end()) m.stale.push_back(id);
     for (const std::string& id : m.stale) bcf_hdr_remove(h, BCF_HL_INFO, id.c_str());
     for (const std::string& line : meta)
         if (const size_t eq = line.find('='); line.starts_with("##") && eq != std::string::npos)
@@ -192,9 +195,18 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     }
     std::free(ctg);
 
-    m.tmp = cat(output, ".partial-", ::getpid());
+    m.tmp = cat(m.target, ".partial-", ::getpid());
+    errno = 0;
     m.out.reset(hts_open(m.tmp.c_str(), m.bgzip ? "wz" : "w"));
-    if (!m.out) return make_error("cannot create '", output, "': ", std::strerror(errno ? errno : EIO));
+    if (!m.out) {
+        const int err = errno ? errno : EIO;
+        const auto folder = std::filesystem::path(m.target).parent_path();
+        std::error_code ec;
+        if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+            return make_error("cannot create '", output, "': its folder '", folder.string(), "' does not exist");
+        return make_error("cannot create '", output, "' (a temporary beside it first): ", std::strerror(err),
+                          " — is its folder writable?");
+    }
     if (bcf_hdr_write(m.out.get(), h) < 0) return make_error("cannot write the header of '", output, "'");
     return a;
 }
@@ -257,10 +269,12 @@ Result<void> VcfAnnotator::commit() {
         // A stale index of an earlier file must not describe the new one, even for a moment.
         std::filesystem::remove(m.output + ".tbi", ec);
         std::filesystem::remove(m.output + ".csi", ec);
-        std::filesystem::rename(m.tmp, m.output, ec);
+        keep_mode(m.target, m.tmp);
+        std::filesystem::rename(m.tmp, m.target, ec);
         if (!ec) std::filesystem::rename(m.tmp_index, index, ec);
     } else {
-        std::filesystem::rename(m.tmp, m.output, ec);
+        keep_mode(m.target, m.tmp);
+        std::filesystem::rename(m.tmp, m.target, ec);
     }
     if (ec) return make_error("cannot move the finished VCF into place at '", m.output, "': ", ec.message());
     m.committed = true;

@@ -35,16 +35,17 @@ struct VcfInfoValue {
 class VcfAnnotator {
 public:
     // Opens `input` (VCF/BCF, read in file order) and prepares `output` (.vcf, or .vcf.gz/.vcf.bgz:
-    // bgzip + index). `fields` replace any fields of the same ID in the input, and so does every
-    // INFO field whose ID starts with `owned_prefix` (non-empty): the fields of an earlier run of
-    // the same annotation, whatever its options. `meta` are header lines of the form
+    // bgzip + index; the suffix in any case). `fields` replace any fields of the same ID in the
+    // input, and so do the INFO fields named in `owned`: those an earlier run of the same annotation
+    // may have written, whatever its options (any other field is kept: one of the input's own that
+    // happens to share a prefix, MS_AF, was dropped). `meta` are header lines of the form
     // "##key=value", replacing lines of the same key. `reference` gives lengths of contigs the
     // header lacks. Contigs and tags the records use but the header does not declare are declared
     // in the output as htslib reads them.
     static Result<VcfAnnotator> create(const std::string& input, const std::string& output,
                                        const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,
                                        const std::vector<SequenceRecord>& reference,
-                                       const std::string& owned_prefix = "");
+                                       const std::vector<std::string>& owned = {});
     ~VcfAnnotator();  // removes the temporary files unless commit() succeeded
     VcfAnnotator(VcfAnnotator&&) noexcept;
     VcfAnnotator& operator=(VcfAnnotator&&) noexcept;

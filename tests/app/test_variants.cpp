@@ -4,6 +4,8 @@
 // over allele + downstream. The VCFs are read back with bcftools (every input record kept, INFO
 // of the input unchanged, Number=A in ALT order, REF mismatches flagged and not scored); bad input
 // gives one error line and no output file.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -359,6 +361,32 @@ MS_TEST(records_real_vcfs_hold) {
     ok(cli() + " export --db " + q(d / "empty.db") + " --variants --out " + q(d / "empty.export.vcf"));
     const std::string both_header = ok("bcftools view -h " + q(d / "empty.export.vcf"));
     MS_CHECK_MSG(both_header.find("the mean of the forward and reverse strands") != std::string::npos, both_header);
+
+    // Found in review: a repeat apart from its first record (an unsorted VCF) kept the last ID and
+    // was not counted; an input field that merely starts with MS_ was dropped; OUT.VCF.GZ was
+    // written as plain text; a pipe given as --out was replaced by a plain file.
+    std::ofstream(d / "apart.vcf") << "##fileformat=VCFv4.2\n##INFO=<ID=MS_AF,Number=1,Type=Float,Description=\"theirs\">\n"
+                                   << "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                                   << "rec1\t11\tfirst\t" << base(10) << "\t" << other(10) << "\t.\t.\tMS_AF=0.5\n"
+                                   << "rec1\t31\tmiddle\t" << base(30) << "\t" << other(30) << "\t.\t.\t.\n"
+                                   << "rec1\t11\tlater\t" << base(10) << "\t" << other(10) << "\t.\t.\t.\n"
+                                   << "rec1\t11\tlast\t" << lower(base(10)) << "\t" << other(10) << "\t.\t.\t.\n";
+    const std::string apart = ok(base_cmd + " --vcf " + q(d / "apart.vcf") + " --out " + q(d / "apart.out.vcf") +
+                                 " --db " + q(d / "apart.db"));
+    MS_CHECK_MSG(apart.find("2 repeated record(s) of a site") != std::string::npos, apart);
+    const auto apart_rows = stored_variants(d / "apart.db");
+    MS_CHECK_EQ(apart_rows.size(), size_t(2));
+    MS_CHECK_EQ(apart_rows[0].v.name, std::string("first"));
+    MS_CHECK_EQ(rows(ok("bcftools query -f '%ID\t%INFO/MS_AF\n' " + q(d / "apart.out.vcf")))[0][1], std::string("0.5"));
+    ok(base_cmd + " --quiet --vcf " + q(d / "in.vcf") + " --out " + q(d / "UP.VCF.GZ"));
+    MS_CHECK(fs::exists(d / "UP.VCF.GZ.tbi"));
+    MS_CHECK_EQ(rows(ok("bcftools query -f '%ID\n' " + q(d / "UP.VCF.GZ"))).size(), size_t(5));
+    const fs::path fifo = d / "pipe.vcf";
+    fs::remove(fifo);
+    MS_CHECK(mkfifo(fifo.c_str(), 0600) == 0);
+    const Output piped = run(base_cmd + " --quiet --vcf " + q(d / "in.vcf") + " --out " + q(fifo));
+    MS_CHECK_MSG(piped.rc == 1 && piped.text.find("pipe") != std::string::npos, piped.text);
+    MS_CHECK(fs::is_fifo(fifo));
 }
 
 MS_TEST(bad_input_leaves_no_output) {
@@ -462,6 +490,23 @@ MS_TEST(stepped_effects_equal_one_call_and_stop_when_told) {
     auto stopped = score_effects(**scorer, *fasta, "rec2", sites, window, false, steps);
     MS_CHECK(stopped.ok() && !stopped->has_value());
     MS_CHECK_EQ(calls, 1);
+    // Whole bins (variants): asked once a bin, the scores exactly those of one call, and a stop
+    // after the first bin ends it (a Ctrl-C during a VCF's only batch was lost).
+    EffectSteps bins;
+    bins.whole_bins = true;
+    seen.clear();
+    bins.keep_going = [&](int64_t done) {
+        seen.push_back(done);
+        return true;
+    };
+    auto by_bin = score_effects(**scorer, *fasta, "rec2", sites, window, false, bins);
+    MS_CHECK(by_bin.ok() && by_bin->has_value());
+    MS_CHECK_EQ(seen.size(), size_t(2));
+    MS_CHECK_EQ(seen.back(), int64_t(sites.size()));
+    MS_CHECK(**by_bin == *whole);
+    bins.keep_going = [&](int64_t) { return false; };
+    auto stopped_bins = score_effects(**scorer, *fasta, "rec2", sites, window, false, bins);
+    MS_CHECK(stopped_bins.ok() && !stopped_bins->has_value());
 }
 
 MS_TEST(mutagenesis_matrix_equals_naive_windows) {
