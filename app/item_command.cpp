@@ -50,7 +50,10 @@ struct Item {
 
 using ItemSink = std::function<Result<void>(Item&&)>;
 
-// Cuts bases into items: whole (window 0) or windows of `window` every `stride`, the last clipped.
+// Cuts bases into items: whole (window 0) or windows of `window` every `stride`. A window that would
+// run past the end is moved back to end there, so every window of a longer sequence has `window`
+// bases (clipped, the last window of a record could be a single base, and a class called on it,
+// with high confidence, a guess on nothing); a sequence no longer than `window` is one item.
 // `offset`: where the bases start on the sequence (a --region), so items carry sequence coordinates.
 // `bases` by value: a whole record moves into its item rather than being copied (a chromosome).
 Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_id, std::string bases,
@@ -58,6 +61,7 @@ Result<void> cut(const std::string& name, ItemKind whole_kind, int64_t sequence_
     const int64_t L = int64_t(bases.size());
     if (window <= 0 || L == 0) return sink(Item{whole_kind, name, sequence_id, offset, offset + L, std::move(bases)});
     for (int64_t b = 0; b < L; b += stride) {
+        if (b + window > L && L > window) b = L - window;
         const int64_t e = std::min(L, b + window);
         MS_TRY(sink(Item{whole_kind == ItemKind::read ? ItemKind::read : ItemKind::window, name, sequence_id, offset + b,
                          offset + e, bases.substr(size_t(b), size_t(e - b))}));
@@ -147,7 +151,7 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
         ->needs(reads);
     sub->add_flag("--keep-qc-fail", o.keep_qc_fail, "BAM/CRAM: also reads failing QC (0x200)")->needs(reads);
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
-    sub->add_option("--window", o.window, "items are windows of this many bases (default: whole records / reads)")
+    sub->add_option("--window", o.window, "items are windows of this many bases (the last moved back to end at the sequence's end; default: whole records / reads)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
@@ -245,9 +249,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.keep_duplicates) params["keep_duplicates"] = true;
     if (o.keep_qc_fail) params["keep_qc_fail"] = true;
     // How items are cut and named, since 2026-11-30 (gap windows skipped, reads of one name apart
-    // renamed, read windows kept apart): --resume counts stored items to skip, so a run begun by an
+    // renamed, read windows kept apart; 3: a last window moved back to full length): --resume counts stored items to skip, so a run begun by an
     // earlier version, which cut and named them otherwise, is not resumed (its count would not match).
-    params["items"] = 2;
+    params["items"] = 3;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");

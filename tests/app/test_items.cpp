@@ -106,10 +106,11 @@ MS_TEST(embed_windows_are_the_windows_run_alone) {
     auto fa = FastaFile::open(o.fasta);
     auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
     MS_CHECK(model.ok() && fa.ok() && db.ok());
-    // rec1 (700 bp): [0,200) [150,350) [300,500) [450,650) [600,700); rec2 (257 bp): [0,200) [150,257).
+    // rec1 (700 bp): [0,200) [150,350) [300,500) [450,650) and the last moved back to full length,
+    // [500,700) (clipped, it was [600,700)); rec2 (257 bp): [0,200) [57,257).
     const std::vector<std::tuple<std::string, int64_t, int64_t>> want = {
-        {"rec1", 0, 200}, {"rec1", 150, 350}, {"rec1", 300, 500}, {"rec1", 450, 650}, {"rec1", 600, 700},
-        {"rec2", 0, 200}, {"rec2", 150, 257}};
+        {"rec1", 0, 200}, {"rec1", 150, 350}, {"rec1", 300, 500}, {"rec1", 450, 650}, {"rec1", 500, 700},
+        {"rec2", 0, 200}, {"rec2", 57, 257}};
     for (size_t i = 0; i < want.size(); ++i) {
         auto e = db->read_embedding(int64_t(i) + 1);
         MS_CHECK_MSG(e.ok(), e.error().message);
@@ -233,7 +234,8 @@ MS_TEST(embed_reads_in_windows_keeps_every_window) {
         const auto e = db->read_embedding(id)->e;
         spans.insert(cat(e.item, ":", e.begin, "-", e.end));
     }
-    MS_CHECK(spans == (std::set<std::string>{"r1:0-100", "r1:100-200", "r1:200-220", "r2:0-10"}));
+    // r1's last window moved back to 100 bases; r2, shorter than a window, whole.
+    MS_CHECK(spans == (std::set<std::string>{"r1:0-100", "r1:100-200", "r1:120-220", "r2:0-10"}));
 }
 
 // Windows of only N (an assembly gap) in a FASTA: skipped and counted like such reads. They got a
