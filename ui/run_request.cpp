@@ -157,6 +157,7 @@ MadeJob makeJob(const RunRequest& r) {
             o.strand = r.strand.toStdString();
             cmd << QStringLiteral("--fasta") << r.fasta << QStringLiteral("--vcf") << r.vcf << QStringLiteral("--out") << r.vcfOut;
             if (!r.db.isEmpty()) cmd << QStringLiteral("--db") << r.db;
+            if (r.strand != QStringLiteral("fwd")) cmd << QStringLiteral("--strand") << r.strand;
             engineOptions(o, r, cmd);
             spec.title = QStringLiteral("variants %1").arg(QFileInfo(r.vcf).fileName());
             const std::string line = quotedLine(cmd).toStdString();

@@ -183,14 +183,16 @@ void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t co
     const int textTop = barTop + barH + 3;
     p.setPen(kText);
     p.drawText(QRect(area.left(), textTop, area.width(), fm.height()), Qt::AlignHCenter | Qt::AlignTop, where);
-    // Ticks with labels on a nice step; the first base of a tick is labelled 1-based, as people count.
+    // Ticks with labels on a nice step, each on the middle of the 1-based base it names, as IGV puts
+    // them (on the boundary after it, "2,337,185" read as the base right of it, one off at base zoom).
     const double step = niceStep(m.bpPerPx(), fm.horizontalAdvance(QStringLiteral("000,000,000")) + 16);
     const int axis = lane.bottom() - 2;
     p.setPen(QColor(90, 90, 90));
     p.drawLine(area.left(), axis, area.right(), axis);
     const double first = std::ceil(double(m.visible.begin) / step) * step;
     for (double pos = first; pos <= double(m.visible.end); pos += step) {
-        const double x = m.x(pos);
+        const double x = m.x(pos - 0.5);   // base `pos` (1-based) spans [pos - 1, pos) 0-based
+        if (x < area.left()) continue;
         p.drawLine(QLineF(x, axis - 6, x, axis));
         if (pos == 0) continue;   // people count from 1: a "0" label reads as a base that is not there
         const QString label = formatPosition(pos, step);
@@ -637,6 +639,15 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
     const size_t rows = size_t(std::max(1, set.rows));
     std::vector<int> lastCol(rows, std::numeric_limits<int>::min()), lastPartCol(rows, std::numeric_limits<int>::min());
     std::vector<double> nameEnd(rows, -1e9);
+    // Strand chevrons go on last, over the boxes: drawn on a gene's line first, its CDS or RNA box
+    // covered them, so no gene with parts (every gene of a GFF3) and no stranded BED interval
+    // showed its direction. Where they cross a box they are white, elsewhere the feature colour.
+    struct Chevrons {
+        size_t row;
+        double x0, x1, mid, dir;
+    };
+    std::vector<Chevrons> chevrons;
+    std::vector<std::vector<std::pair<double, double>>> boxes(rows);   // per row: filled x spans
     for (const FeatureMark& f : set.features) {
         if (f.end <= m.visible.begin || f.begin >= m.visible.end) continue;
         const size_t row = size_t(std::clamp(f.row, 0, int(rows) - 1));
@@ -648,6 +659,7 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
             lastPartCol[row] = int(x0);
             const double h = f.type == "CDS" ? boxH : boxH * 0.6;
             p.fillRect(QRectF(x0, mid - h / 2, x1 - x0, h), kFeature);
+            boxes[row].emplace_back(x0, x1);
             continue;
         }
         int& last = lastCol[row];
@@ -659,14 +671,13 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
         if (line) {
             p.setPen(QPen(kFeature, 1));
             p.drawLine(QLineF(std::max(x0, double(area.left())), mid, std::min(x1, double(area.right())), mid));
-            if (f.strand == '+' || f.strand == '-') {
-                const double dir = f.strand == '+' ? 1 : -1;
-                for (double x = std::max(x0, double(area.left())) + 10; x < std::min(x1, double(area.right())) - 4; x += 24)
-                    p.drawPolyline(QPolygonF{QPointF(x - 2 * dir, mid - 3), QPointF(x + 1 * dir, mid), QPointF(x - 2 * dir, mid + 3)});
-            }
         } else {
             p.fillRect(QRectF(x0, top, x1 - x0, boxH), kFeature);
+            boxes[row].emplace_back(x0, x1);
         }
+        if (f.strand == '+' || f.strand == '-')
+            chevrons.push_back({row, std::max(x0, double(area.left())), std::min(x1, double(area.right())), mid,
+                                f.strand == '+' ? 1.0 : -1.0});
         if (!f.name.empty()) {
             const QString name = QString::fromStdString(f.name);
             const double centre = (std::max(x0, double(area.left())) + std::min(x1, double(area.right()))) / 2;
@@ -677,6 +688,21 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
             p.drawText(QRectF(centre - half, top + boxH + 1, 2 * half, fm.height() + 2), Qt::AlignHCenter | Qt::AlignTop, name);
         }
     }
+    for (auto& spans : boxes) std::sort(spans.begin(), spans.end());
+    const auto inBox = [&](size_t row, double x) {
+        const auto& spans = boxes[row];
+        auto it = std::upper_bound(spans.begin(), spans.end(), std::make_pair(x, std::numeric_limits<double>::max()));
+        // Spans may overlap (parts of overlapping genes): any span starting at or before x may hold it.
+        for (int k = 0; k < 4 && it != spans.begin(); ++k)
+            if ((--it)->second >= x) return true;
+        return false;
+    };
+    for (const Chevrons& c : chevrons)
+        for (double x = c.x0 + 10; x < c.x1 - 4; x += 24) {
+            p.setPen(QPen(inBox(c.row, x) ? QColor(Qt::white) : kFeature, 1));
+            p.drawPolyline(QPolygonF{QPointF(x - 2 * c.dir, c.mid - 3), QPointF(x + 1 * c.dir, c.mid),
+                                     QPointF(x - 2 * c.dir, c.mid + 3)});
+        }
     p.restore();
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 namespace ms::ui {
@@ -258,11 +259,21 @@ void ViewSource::Impl::loadTracks(const ViewRequest& q, ViewData& out) const {
     // The runs to show: every run, or the one the runs list picked.
     runs->erase(std::remove_if(runs->begin(), runs->end(), [&](const RunRecord& r) { return q.run != 0 && r.id != q.run; }),
                 runs->end());
+    const SequenceRecord* genomeRecord = genome ? genome->find(q.span.contig) : nullptr;
+    std::set<int64_t> otherAssembly;   // runs whose sequence of this name is not the genome's
     for (const RunRecord& run : *runs) {
         auto seqs = store->list_sequences(run.id);
         if (!seqs) continue;
         auto seq = std::find_if(seqs->begin(), seqs->end(), [&](const StoredSequence& s) { return s.info.name == q.span.contig; });
         if (seq == seqs->end()) continue;
+        // Names alone would lay another assembly's scores (hg19's chr1 on hg38's) over these bases.
+        if (genomeRecord && seq->info.length != genomeRecord->length) {
+            otherAssembly.insert(run.id);
+            out.errors.push_back(cat("run ", run.id, " scored a '", q.span.contig, "' of ", seq->info.length,
+                                     " bp, the genome's has ", genomeRecord->length,
+                                     " bp: another assembly, its results are not drawn"));
+            continue;
+        }
         runSequences.emplace_back(run.id, seq->id);
         auto tracks = store->list_tracks(run.id);
         if (!tracks) continue;
@@ -323,6 +334,7 @@ void ViewSource::Impl::loadTracks(const ViewRequest& q, ViewData& out) const {
         }
     }
     for (const RunRecord& run : *runs) {
+        if (otherAssembly.count(run.id)) continue;
         VariantQuery vq;
         vq.run_id = run.id;
         vq.chrom = q.span.contig;

@@ -324,6 +324,19 @@ private slots:
         QVERIFY2(green > area * 6 / 10 && green < area * 8 / 10, qPrintable(QStringLiteral("%1 of %2").arg(green).arg(area)));
         const QRect features = lane(view, QStringLiteral("features"));
         QVERIFY(countPixels(img, data(features).adjusted(0, -14, 0, 0), [](QColor c) { return near(c, QColor(0, 0, 178), 10); }) > 1000);
+        // geneA is on '+': white chevrons cross its box (drawn under boxes, no gene showed its strand;
+        // found in review).
+        {
+            const QRect fa = data(features).adjusted(0, -14, 0, 0);
+            const auto isBlue = [](QColor c) { return near(c, QColor(0, 0, 178), 10); };
+            int white = 0;
+            for (int y = fa.top(); y <= fa.bottom(); ++y) {
+                const QRect row(fa.left(), y, fa.width(), 1);
+                if (countPixels(img, row, isBlue) > fa.width() / 2)
+                    white += countPixels(img, row, [](QColor c) { return c == QColor(Qt::white); });
+            }
+            QVERIFY2(white > 20, qPrintable(QString::number(white)));
+        }
         const QRect preds = lane(view, QStringLiteral("predictions"));
         const QRect predArea = preds.adjusted(kNamePanelWidth + 1, 4, 0, -4);
         const auto isOdd = [](QColor c) { return near(c, labelColor({"even", "odd"}, "odd"), 10); };
@@ -524,6 +537,74 @@ private slots:
 
     // The left panel lists the database's runs; clicking one there shows its tracks alone and
     // selects it in the Results tables; unticking the box shows every run's again.
+    // At base zoom each ruler tick stands on the middle of the base it names (it stood on the
+    // boundary after it: the base right of "1,010" read as base 1,010; found in review).
+    void rulerTicksStandOnTheirBases() {
+        LaunchOptions o;
+        o.genome = kData + QStringLiteral("q.fa");
+        o.locus = QStringLiteral("q:1,001-1,040");   // 40 bases over 1050 px
+        o.snapshot = outPath(QStringLiteral("ruler.png"));
+        o.width = 1200;
+        QFile::remove(o.snapshot);
+        QCOMPARE(runSnapshot(o), 0);
+        const QImage img(o.snapshot);
+        GenomeView view;
+        view.resize(o.width, img.height());
+        ViewSource source;
+        QVERIFY(source.openGenome(o.genome.toStdString()).ok());
+        connect(&view, &GenomeView::dataRequested, [&](const ViewRequest& q) { view.setData(std::make_shared<ViewData>(source.load(q))); });
+        view.setContigs(source.contigs());
+        view.setRegion(Region{"q", 1000, 1040});
+        const QRect ruler = lane(view, QStringLiteral("ruler"));
+        QVERIFY(ruler.isValid());
+        const double pxPerBase = double(o.width - kNamePanelWidth) / 40;
+        const int y = ruler.bottom() - 2 - 3;   // through the ticks, above the axis
+        std::vector<int> ticks;
+        for (int x = kNamePanelWidth + 1; x < o.width; ++x)
+            if (near(img.pixelColor(x, y), QColor(90, 90, 90), 40)) ticks.push_back(x);
+        QVERIFY(!ticks.empty());
+        for (int x : ticks) {
+            const double base = (x - kNamePanelWidth) / pxPerBase;   // 0-based cells from 1000
+            const double off = base - std::floor(base);              // where in its cell the tick is
+            QVERIFY2(off > 0.3 && off < 0.7, qPrintable(QStringLiteral("tick at x %1: %2 into its base").arg(x).arg(off)));
+            // The tick names the 1-based base whose cell it is in: a multiple of the step.
+            QCOMPARE((1000 + int(std::floor(base)) + 1) % 5, 0);
+        }
+    }
+
+    // A run over a sequence of the genome's name but another length (another assembly) is not
+    // drawn over these bases; the view says why (its scores were laid over the genome; found in
+    // review).
+    void anotherAssemblysRunIsNotDrawn() {
+        const QString db = writeDatabase();
+        {
+            auto store = ms::ResultsStore::open(db.toStdString());
+            QVERIFY(store.ok());
+            ms::RunInfo info;
+            info.command = "another assembly";
+            const int64_t run = *store->begin_run(info);
+            const int64_t seq = *store->add_sequence(run, {"q", kLength + 1000, "", "other.fa"});
+            std::vector<float> v(size_t(kLength + 1000), 3.0f);
+            QVERIFY(store->write_track(run, "loglik", seq, 0, v.data(), kLength + 1000).ok());
+            QVERIFY(store->write_variants(run, std::vector<ms::Variant>{{"q", 1100, "A", "G", "", {{"llr", 1.0}}}}).ok());
+            QVERIFY(store->finish_run(run, ms::RunStatus::finished).ok());
+        }
+        ViewSource source;
+        QVERIFY(source.openGenome((kData + QStringLiteral("q.fa")).toStdString()).ok());
+        QVERIFY(source.openDatabase(db.toStdString()).ok());
+        ViewRequest q;
+        q.span = Region{"q", 1000, 1200};
+        q.bins = 200;
+        const ViewData data = source.load(q);
+        QCOMPARE(data.tracks.size(), size_t(2));   // run 1's loglik and entropy only
+        for (const auto& t : data.tracks) QVERIFY(t.label.find("run 2") == std::string::npos);
+        for (const auto& v : data.variants) QVERIFY(v.label.find("run 2") == std::string::npos);
+        QCOMPARE(data.errors.size(), size_t(1));
+        QVERIFY2(data.errors[0].find("run 2 scored a 'q' of") != std::string::npos &&
+                     data.errors[0].find("another assembly") != std::string::npos,
+                 data.errors[0].c_str());
+    }
+
     void runsListPicksTheRunShown() {
         MainWindow w;
         w.resize(1200, 800);

@@ -290,6 +290,25 @@ private slots:
         }
     }
 
+    // The command a GUI job records is the one that makes the same run: a variants job on both
+    // strands left --strand out (found in review), as score did not.
+    void recordedCommandsCarryTheStrand() {
+        for (const RunTask task : {RunTask::variants, RunTask::score}) {
+            RunRequest r;
+            r.task = task;
+            r.input = ms::ui::RunInput::wholeGenome;
+            r.model = test::kModel;
+            r.fasta = test::kFasta;
+            r.vcf = test::kFasta;   // only its existence is checked here
+            r.vcfOut = dir_.filePath(QStringLiteral("strand.vcf"));
+            r.db = dir_.filePath(QStringLiteral("strand.db"));
+            r.strand = QStringLiteral("both");
+            const MadeJob made = makeJob(r);
+            QVERIFY2(made.job, qPrintable(made.problem));
+            QVERIFY2(made.job->command.contains(QStringLiteral("--strand both")), qPrintable(made.job->command));
+        }
+    }
+
     void exportDialogWritesFilesTheCliReadersAccept() {
         const QString db = dir_.filePath(QStringLiteral("export.db"));
         const qint64 scoreRun = test::score(db);
