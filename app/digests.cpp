@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "engine/safetensors.h"
+
 namespace ms {
 
 namespace {
@@ -33,19 +35,17 @@ struct Ctx {
 }  // namespace
 
 Result<std::string> model_sha256(const std::string& model_dir) {
-    std::vector<fs::path> weights;
+    // The weight files the model is loaded from, no others: a stray file beside them changed the
+    // checksum, and a shard named outside the folder escaped it.
+    auto weights = weight_files(model_dir);
+    if (!weights) return weights.error();
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(model_dir, ec))
-        if (e.path().extension() == ".safetensors") weights.push_back(e.path());
-    if (ec) return make_error("cannot list model directory '", model_dir, "': ", ec.message());
-    if (weights.empty()) return make_error("model directory '", model_dir, "' has no .safetensors file");
-    std::sort(weights.begin(), weights.end());
     // The configuration and the tokenizer's alphabet change the outputs as much as the weights do
     // (a class list reordered, a norm's epsilon), so a resumed or merged run must match them too.
     const fs::path dir(model_dir);
     std::vector<std::string> paths{(dir / "config.json").string()};
     if (fs::exists(dir / "tokenizer_config.json", ec)) paths.push_back((dir / "tokenizer_config.json").string());
-    for (const fs::path& f : weights) paths.push_back(f.string());
+    for (const std::string& f : weights->files) paths.push_back(f);
     return files_sha256(paths);
 }
 

@@ -205,6 +205,12 @@ Result<void> read_hugging_face(const KeyReader& top, ModelConfig& c) {
     MS_ASSIGN(c.dt_rank, top.rank("time_step_rank", c.d_model));
     MS_ASSIGN(c.use_bias, top.boolean("use_bias", false));
     MS_ASSIGN(c.use_conv_bias, top.boolean("use_conv_bias", true));
+    // transformers applies hidden_act after the conv and to the gate; the engine computes SiLU (a
+    // "gelu" model ran as SiLU without a word).
+    std::string act;
+    MS_ASSIGN(act, top.string("hidden_act", "silu"));
+    if (act != "silu" && act != "swish")
+        return make_error(src, ": 'hidden_act' is \"", act, "\"; only \"silu\" (Mamba's activation) is supported");
     MS_ASSIGN(c.residual_in_fp32, top.boolean("residual_in_fp32", true));
     MS_ASSIGN(c.tie_embeddings, top.boolean("tie_word_embeddings", true));
     double eps = 1e-5;
@@ -227,6 +233,8 @@ Result<void> read_heads(const KeyReader& top, ModelConfig& c) {
         ClassifierHeadConfig head;
         MS_ASSIGN(head.name, r.string("name"));
         MS_ASSIGN(head.pooling, r.string("pooling", "mean"));
+        if (head.pooling != "mean")   // what the engine computes: any other word was mean-pooled silently
+            return make_error(c.source, ": '", prefix, "pooling' is \"", head.pooling, "\"; only \"mean\" is supported");
         if (head.name.empty() || !names.insert(head.name).second)
             return make_error(c.source, ": '", prefix, "name' is \"", head.name, "\"; head names must be unique and non-empty");
         const json* labels = r.find("labels");

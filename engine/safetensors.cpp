@@ -14,11 +14,13 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace ms {
 
@@ -204,6 +206,13 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     f->map_size_ = size;
 
     const auto* bytes = static_cast<const unsigned char*>(map);
+    // What is often saved in place of the weights: say what it is and what to do.
+    const std::string_view head(reinterpret_cast<const char*>(bytes), std::min<size_t>(size, 64));
+    if (head.starts_with("version https://git-lfs"))
+        return make_error(path, ": a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the model's ",
+                          "repository (or download the file itself)");
+    if (head.starts_with("<!DOCTYPE") || head.starts_with("<!doctype") || head.starts_with("<html") || head.starts_with("<HTML"))
+        return make_error(path, ": an HTML page, not the weights (a download that saved the web page instead of the file)");
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
     // The reference implementation refuses headers over 100 MB too: a real header lists tensor
@@ -269,35 +278,59 @@ Result<std::vector<IndexEntry>> read_index(const std::string& index_path) {
 
 }  // namespace
 
-Result<TensorStore> TensorStore::open_dir(const std::string& dir) {
+Result<WeightFiles> weight_files(const std::string& dir) {
     const std::string index_path = dir + "/model.safetensors.index.json";
     const std::string single_path = dir + "/model.safetensors";
+    WeightFiles w;
+    if (file_exists(single_path)) {
+        w.files.push_back(single_path);
+        return w;
+    }
+    if (!file_exists(index_path)) {
+        std::string hint;
+        for (const char* other : {"pytorch_model.bin", "model.bin", "pytorch_model.bin.index.json"})
+            if (file_exists(dir + "/" + other))
+                hint = cat("; it has ", other, ", a PyTorch pickle, which MambaScope never loads: convert it with ",
+                           "tools/models/convert_checkpoint.py (docs/models.md)");
+        return make_error("no model.safetensors or model.safetensors.index.json in '", dir, "'", hint);
+    }
+    std::vector<IndexEntry> index;
+    MS_ASSIGN(index, read_index(index_path));
+    if (index.empty()) return make_error(index_path, ": its weight_map names no tensor");
+    std::set<std::string> shards;
+    for (const IndexEntry& e : index) {
+        const std::filesystem::path name = std::filesystem::path(e.shard).lexically_normal();
+        if (name.empty() || name.is_absolute() || name.has_parent_path() || name == "." || name == "..")
+            return make_error(index_path, ": shard '", e.shard, "' of tensor '", e.tensor,
+                              "' is not a file name in the model folder");
+        shards.insert(dir + "/" + name.string());
+    }
+    w.files.assign(shards.begin(), shards.end());
+    w.index = index_path;
+    return w;
+}
+
+Result<TensorStore> TensorStore::open_dir(const std::string& dir) {
     TensorStore store;
     store.dir_ = dir;
-
+    WeightFiles w;
+    MS_ASSIGN(w, weight_files(dir));
     std::vector<IndexEntry> index;
-    std::map<std::string, size_t> shard_file;   // shard name -> index into files_
-    if (file_exists(index_path)) {
-        auto entries = read_index(index_path);
-        if (!entries) return entries.error();
-        index = std::move(*entries);
-        for (const IndexEntry& e : index) {
-            if (shard_file.count(e.shard)) continue;
-            auto f = SafetensorsFile::open(dir + "/" + e.shard);
-            if (!f) return f.error();
-            shard_file[e.shard] = store.files_.size();
-            store.files_.push_back(std::move(*f));
-        }
-        const size_t n = store.files_.size();
-        store.description_ = cat(n, n == 1 ? " shard" : " shards", " of model.safetensors.index.json");
-    } else if (file_exists(single_path)) {
-        auto f = SafetensorsFile::open(single_path);
-        if (!f) return f.error();
-        store.files_.push_back(std::move(*f));
+    std::map<std::string, size_t> shard_file;   // shard path -> index into files_
+    for (const std::string& f : w.files) {
+        auto opened = SafetensorsFile::open(f);
+        if (!opened) return opened.error();
+        shard_file[f] = store.files_.size();
+        store.files_.push_back(std::move(*opened));
+    }
+    if (w.index.empty()) {
         store.description_ = "model.safetensors";
     } else {
-        return make_error("no model.safetensors or model.safetensors.index.json in '", dir, "'");
+        MS_ASSIGN(index, read_index(w.index));
+        const size_t n = store.files_.size();
+        store.description_ = cat(n, n == 1 ? " shard" : " shards", " of model.safetensors.index.json");
     }
+    const std::string& index_path = w.index;
 
     for (const auto& f : store.files_) {
         for (const TensorView& t : f->tensors()) {
@@ -311,7 +344,8 @@ Result<TensorStore> TensorStore::open_dir(const std::string& dir) {
     // Each shard must hold exactly what the index says: a mismatch means a half-copied checkpoint.
     std::set<std::string> listed;
     for (const IndexEntry& e : index) {
-        const std::string shard_path = store.files_[shard_file[e.shard]]->path();
+        const std::string shard_path =
+            store.files_[shard_file[dir + "/" + std::filesystem::path(e.shard).lexically_normal().string()]]->path();
         const TensorView* t = store.find(e.tensor);
         if (!t || t->file != shard_path)
             return make_error(index_path, ": tensor '", e.tensor, "' is listed in shard '", e.shard,

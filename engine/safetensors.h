@@ -52,8 +52,19 @@ private:
     std::map<std::string, std::string> metadata_;
 };
 
-// All tensors of a model directory: `model.safetensors`, or the shards named by
-// `model.safetensors.index.json` (each shard must hold exactly the tensors the index says).
+// The weight files of a model directory, as TensorStore::open_dir reads them: `model.safetensors`
+// where there is one (transformers prefers it too: a folder holding both it and an index gave two
+// models), else each shard `model.safetensors.index.json` names, once, sorted. A shard must be a
+// file name in the folder ("./x" is read as "x"; a path outside it is refused: its weights would
+// escape the model's checksum). What `model_sha256` reads, with the configuration.
+struct WeightFiles {
+    std::vector<std::string> files;
+    std::string index;   // the index file when sharded
+};
+Result<WeightFiles> weight_files(const std::string& dir);
+
+// All tensors of a model directory: the files of weight_files(dir) (each shard must hold exactly
+// the tensors the index says).
 class TensorStore {
 public:
     static Result<TensorStore> open_dir(const std::string& dir);

@@ -106,12 +106,12 @@ MS_TEST(model_config_mamba_ssm_pads_vocab) {
 MS_TEST(model_config_classifier_heads) {
     const auto c = load_ok("heads", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
         "mambascope_heads": [{"name": "classifier", "labels": ["coding", "noncoding", "repeat"]},
-                             {"name": "promoter", "labels": ["no", "yes"], "pooling": "last"}]})");
+                             {"name": "promoter", "labels": ["no", "yes"], "pooling": "mean"}]})");
     MS_CHECK_EQ(c.classifiers.size(), size_t(2));
     MS_CHECK_EQ(c.classifiers[0].name, std::string("classifier"));
     MS_CHECK_EQ(c.classifiers[0].labels.size(), size_t(3));
     MS_CHECK_EQ(c.classifiers[0].pooling, std::string("mean"));
-    MS_CHECK_EQ(c.classifiers[1].pooling, std::string("last"));
+    MS_CHECK_EQ(c.classifiers[1].pooling, std::string("mean"));
     auto plain = c;
     plain.classifiers.clear();
     MS_CHECK_EQ(c.parameter_count() - plain.parameter_count(), int64_t(3 * 17 + 2 * 17));
@@ -125,6 +125,12 @@ MS_TEST(model_config_rejects_bad_configs) {
     };
     const Case cases[] = {
         {"bad_json", R"({"hidden_size": 16,)", "config.json: not valid JSON"},
+        // What the engine does not compute is refused, not run as something else (found in review).
+        {"gelu", R"({"hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 12, "hidden_act": "gelu"})",
+         "config.json: 'hidden_act' is \"gelu\"; only \"silu\" (Mamba's activation) is supported"},
+        {"last_pooling", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
+            "mambascope_heads": [{"name": "p", "labels": ["no", "yes"], "pooling": "last"}]})",
+         "config.json: 'mambascope_heads[0].pooling' is \"last\"; only \"mean\" is supported"},
         {"not_object", R"([16, 2])", "config.json: not a JSON object"},
         {"wrong_type", R"({"hidden_size": "768", "num_hidden_layers": 2, "vocab_size": 12})",
          "config.json: 'hidden_size' is a string; expected an integer"},

@@ -206,6 +206,19 @@ MS_TEST(safetensors_header_length_limit) {
                                                     "100000000 bytes"), f.error().message);
 }
 
+// Files saved in place of the weights are named for what they are (an "over the limit" header
+// length, found in review).
+MS_TEST(safetensors_names_lfs_pointers_and_web_pages) {
+    const std::string dir = scratch("not_weights");
+    write_bytes(dir + "/lfs.safetensors",
+                "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 123456\n");
+    auto lfs = ms::SafetensorsFile::open(dir + "/lfs.safetensors");
+    MS_CHECK(!lfs.ok() && contains(lfs.error().message, "a Git LFS pointer, not the weights: fetch them with `git lfs pull`"));
+    write_bytes(dir + "/page.safetensors", "<!DOCTYPE html>\n<html><head><title>Hugging Face</title></head></html>\n");
+    auto page = ms::SafetensorsFile::open(dir + "/page.safetensors");
+    MS_CHECK(!page.ok() && contains(page.error().message, "an HTML page, not the weights"));
+}
+
 MS_TEST(safetensors_missing_file_and_dir) {
     const std::string dir = scratch("missing");
     auto f = ms::SafetensorsFile::open(dir + "/nope.safetensors");
@@ -214,6 +227,11 @@ MS_TEST(safetensors_missing_file_and_dir) {
     auto s = ms::TensorStore::open_dir(dir);
     MS_CHECK(!s.ok());
     MS_CHECK_EQ(s.error().message, "no model.safetensors or model.safetensors.index.json in '" + dir + "'");
+    // A PyTorch checkpoint alone: the converter is named.
+    write_bytes(dir + "/pytorch_model.bin", "PK");
+    auto bin = ms::TensorStore::open_dir(dir);
+    MS_CHECK(!bin.ok() && contains(bin.error().message, "it has pytorch_model.bin") &&
+             contains(bin.error().message, "tools/models/convert_checkpoint.py"));
 }
 
 namespace {
@@ -265,6 +283,10 @@ MS_TEST(safetensors_sharded_index_errors) {
         {"missing_shard", R"("a":"model-00003-of-00002.safetensors")",
          "cannot open '"},
         {"not_a_name", R"("a":3)", "weight_map entry 'a' is not a file name"},
+        // Outside the folder: its weights escaped the model's checksum (found in review).
+        {"outside", R"("a":"../model-00001-of-00002.safetensors")",
+         "shard '../model-00001-of-00002.safetensors' of tensor 'a' is not a file name in the model folder"},
+        {"empty_map", "", "its weight_map names no tensor"},
     };
     for (const Case& c : cases) {
         const std::string dir = write_sharded(std::string("shard_") + c.what, c.weight_map);
@@ -288,6 +310,29 @@ MS_TEST(safetensors_duplicate_tensor_across_shards) {
     MS_CHECK_MSG(contains(s.error().message, "tensor 'a' is in both '" + dir + "/model-00001-of-00002.safetensors' and '" +
                                                  dir + "/model-00002-of-00002.safetensors'"),
                  s.error().message);
+}
+
+// "./name" is the file "name" (it was opened twice and reported as holding its tensors twice); a
+// folder holding model.safetensors beside an index loads model.safetensors, as transformers does,
+// and weight_files names exactly the files read.
+MS_TEST(safetensors_which_files_a_folder_loads) {
+    const std::string dir = write_sharded("shard_dotslash", R"("a":"./model-00001-of-00002.safetensors",)"
+                                                            R"("b":"model-00001-of-00002.safetensors",)"
+                                                            R"("c":"model-00002-of-00002.safetensors")");
+    auto s = ms::TensorStore::open_dir(dir);
+    MS_CHECK_MSG(s.ok(), s.error().message);
+    auto w = ms::weight_files(dir);
+    MS_CHECK(w.ok() && w->files == (std::vector<std::string>{dir + "/model-00001-of-00002.safetensors",
+                                                             dir + "/model-00002-of-00002.safetensors"}));
+    MS_CHECK_EQ(w->index, dir + "/model.safetensors.index.json");
+    write_bytes(dir + "/model.safetensors",
+                safetensors_bytes(R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", le32({9.0f})));
+    auto single = ms::TensorStore::open_dir(dir);
+    MS_CHECK_MSG(single.ok(), single.error().message);
+    MS_CHECK_EQ(single->description(), std::string("model.safetensors"));
+    MS_CHECK(single->names() == (std::vector<std::string>{"z"}));
+    w = ms::weight_files(dir);
+    MS_CHECK(w.ok() && w->files == (std::vector<std::string>{dir + "/model.safetensors"}) && w->index.empty());
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

@@ -108,6 +108,10 @@ MS_TEST(tokenizer_rejects_bad_vocabularies) {
         {"not_list", R"({"characters": "ACGT"})", 16, "'characters' is not a list"},
         {"duplicate", R"({"characters": ["A", "C", "G", "T", "a"]})", 16, "characters hold 'a' twice"},
         {"bad_json", R"({"characters": [)", 16, "tokenizer_config.json: not valid JSON"},
+        // Another kind of tokenizer: its ids are not the defaults (read as them without a word;
+        // found in review).
+        {"fast_class", R"({"tokenizer_class": "PreTrainedTokenizerFast"})", 16,
+         "no 'characters' list, and the folder has a tokenizer of another kind (tokenizer_class \"PreTrainedTokenizerFast\")"},
     };
     for (const Case& c : cases) {
         const std::string dir = write_tokenizer_dir(c.name, c.json);
@@ -116,6 +120,12 @@ MS_TEST(tokenizer_rejects_bad_vocabularies) {
         const std::string& m = t.error().message;
         MS_CHECK_MSG(contains(m, dir + "/tokenizer_config.json"), c.name << ": " << m);
         MS_CHECK_MSG(contains(m, c.expected), c.name << ": " << m << "\n  lacks: " << c.expected);
+    }
+    {
+        const std::string dir = write_tokenizer_dir("vocab_file", R"({"model_max_length": 1024})");
+        std::ofstream(dir + "/tokenizer.json") << R"({"model": {"type": "WordLevel", "vocab": {"A": 2}}})";
+        auto t = Tokenizer::load(dir, 16);
+        MS_CHECK(!t.ok() && contains(t.error().message, "a vocabulary file"));
     }
     // The default characters need 12 ids too.
     auto d = Tokenizer::load(write_tokenizer_dir("default_small", ""), 11);
