@@ -82,9 +82,16 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
         const QString abs = QFileInfo(path).absoluteFilePath();
         switch (kind) {
             case SourceKind::Genome: open_.genome = abs; break;
-            case SourceKind::Reads: open_.reads = abs; break;
-            case SourceKind::Variants: open_.variants = abs; break;
-            case SourceKind::Annotations: open_.annotations = abs; break;
+            // Every file of these kinds the window shows (a session kept the last one only).
+            case SourceKind::Reads:
+                if (!open_.reads.contains(abs)) open_.reads.append(abs);
+                break;
+            case SourceKind::Variants:
+                if (!open_.variants.contains(abs)) open_.variants.append(abs);
+                break;
+            case SourceKind::Annotations:
+                if (!open_.annotations.contains(abs)) open_.annotations.append(abs);
+                break;
             case SourceKind::Database:
                 open_.results = abs;
                 if (sameFile(panel_->database()) == abs) panel_->refresh();
@@ -312,7 +319,9 @@ bool ResultsWorkbench::openSession(const QString& path, QString* error) {
     if (!s) return false;
     // Files that went missing are named, and the rest is opened all the same.
     QStringList missing;
-    for (const QString& f : {s->genome, s->results, s->reads, s->variants, s->annotations})
+    QStringList files{s->genome, s->results};
+    files << s->reads << s->variants << s->annotations;
+    for (const QString& f : files)
         if (!f.isEmpty() && !QFileInfo::exists(f)) missing << f;
     if (!s->model.isEmpty()) lastModel_ = s->model;
     // Go to the locus and select the run once every file has answered.
@@ -336,9 +345,9 @@ bool ResultsWorkbench::openSession(const QString& path, QString* error) {
     };
     open(SourceKind::Genome, s->genome);
     open(SourceKind::Database, s->results);
-    open(SourceKind::Annotations, s->annotations);
-    open(SourceKind::Variants, s->variants);
-    open(SourceKind::Reads, s->reads);
+    for (const QString& f : s->annotations) open(SourceKind::Annotations, f);
+    for (const QString& f : s->variants) open(SourceKind::Variants, f);
+    for (const QString& f : s->reads) open(SourceKind::Reads, f);
     if (*pending == 0) {
         disconnect(*opened);
         emit sessionRestored(missing.isEmpty(), path);

@@ -2,23 +2,29 @@
 // the view is, and which run is selected, saved as JSON beside the data with paths relative to the
 // session file — so a folder of data and its session can be moved or shared as a whole.
 //
-//   {"mambascope_session": 1, "genome": "genome/lambda.fa", "results": "lambda.db", "run": 3,
-//    "locus": "NC_001416.1:1-5,000", ...}
+//   {"mambascope_session": 2, "genome": "genome/lambda.fa", "results": "lambda.db", "run": 3,
+//    "locus": "NC_001416.1:1-5,000", "reads": ["a.bam", "b.bam"], ...}
+//
+// Version 2 keeps every reads, variants and annotations file the window has open (lists; version 1
+// kept one of each, the last opened: a session of two BAMs came back with one). Version 1 files
+// are read too.
 #pragma once
 
 #include <QString>
+#include <QStringList>
 #include <optional>
 
 namespace ms::ui {
 
 struct Session {
-    QString genome, results, model, reads, variants, annotations;   // absolute paths; empty: none
+    QString genome, results, model;           // absolute paths; empty: none
+    QStringList reads, variants, annotations;  // absolute paths, in the order they were opened
     QString locus;
     qint64 run = 0;
     bool operator==(const Session&) const = default;
 };
 
-inline constexpr int kSessionVersion = 1;
+inline constexpr int kSessionVersion = 2;
 
 // Writes atomically (QSaveFile). On failure returns false and says why in `error`.
 bool saveSession(const Session& s, const QString& path, QString* error);

@@ -3,6 +3,7 @@
 // message naming it; recent files stay most-recent-first without duplicates.
 #include <QComboBox>
 #include <QDir>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
@@ -94,6 +95,8 @@ private slots:
         s.model = root.filePath(QStringLiteral("models/tiny"));   // outside the project: ../models/tiny
         s.locus = QStringLiteral("chr1:1,001-2,000");
         s.run = 3;
+        s.reads = {root.filePath(QStringLiteral("project/data/a.bam")), root.filePath(QStringLiteral("project/data/b.bam"))};
+        s.annotations = {root.filePath(QStringLiteral("project/data/genes.gff3"))};
         const QString path = root.filePath(QStringLiteral("project/analysis.mambascope.json"));
         QString error;
         QVERIFY2(saveSession(s, path, &error), qPrintable(error));
@@ -105,6 +108,9 @@ private slots:
         QCOMPARE(o.value(QStringLiteral("results")).toString(), QStringLiteral("results.db"));
         QCOMPARE(o.value(QStringLiteral("model")).toString(), QStringLiteral("../models/tiny"));
         QCOMPARE(o.value(QStringLiteral("mambascope_session")).toInt(), kSessionVersion);
+        // Every reads file, not the last one only (found in review).
+        QCOMPARE(o.value(QStringLiteral("reads")).toArray().size(), 2);
+        QCOMPARE(o.value(QStringLiteral("reads")).toArray().at(1).toString(), QStringLiteral("data/b.bam"));
         const auto back = loadSession(path, &error);
         QVERIFY2(back, qPrintable(error));
         QCOMPARE(*back, s);
@@ -115,6 +121,16 @@ private slots:
         QCOMPARE(moved->genome, root.filePath(QStringLiteral("moved/data/genome.fa")));
         QCOMPARE(moved->locus, s.locus);
         QCOMPARE(moved->run, s.run);
+
+        // A version-1 session names one file of a kind; it still opens.
+        const QString old = root.filePath(QStringLiteral("moved/old.mambascope.json"));
+        QFile v1(old);
+        QVERIFY(v1.open(QIODevice::WriteOnly));
+        v1.write(R"({"mambascope_session": 1, "genome": "data/genome.fa", "reads": "data/a.bam"})");
+        v1.close();
+        const auto first = loadSession(old, &error);
+        QVERIFY2(first, qPrintable(error));
+        QCOMPARE(first->reads, QStringList{root.filePath(QStringLiteral("moved/data/a.bam"))});
     }
 
     void badSessionsAreRefusedInWords() {
@@ -128,6 +144,7 @@ private slots:
             {"{\"mambascope_session\": 99}", "session version 99"},
             {"{\"mambascope_session\": 1, \"genome\": 5}", "\"genome\" must be a path"},
             {"{\"mambascope_session\": 1, \"run\": \"three\"}", "\"run\" must be a run number"},
+            {"{\"mambascope_session\": 2, \"reads\": [\"a.bam\", 3]}", "\"reads\" must be a path or a list of paths"},
         };
         for (const auto& c : cases) {
             const QString path = dir_.filePath(QStringLiteral("bad.json"));

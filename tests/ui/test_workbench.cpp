@@ -144,7 +144,15 @@ private slots:
             QSignalSpy opened(&w, &MainWindow::sourceOpened);
             w.openFasta(test::kFasta);
             w.openSource(SourceKind::Database, db_);
-            QVERIFY(QTest::qWaitFor([&] { return opened.count() >= 2; }, 10000));
+            // Two annotation files: both come back (a session kept the last one only).
+            for (const char* name : {"a.bed", "b.bed"}) {
+                QFile bed(dir_.filePath(QLatin1String(name)));
+                QVERIFY(bed.open(QIODevice::WriteOnly));
+                bed.write("rec2\t10\t50\tfeature\n");
+            }
+            w.openSource(SourceKind::Annotations, dir_.filePath(QStringLiteral("a.bed")));
+            w.openSource(SourceKind::Annotations, dir_.filePath(QStringLiteral("b.bed")));
+            QVERIFY(QTest::qWaitFor([&] { return opened.count() >= 4; }, 10000));
             w.goTo(QStringLiteral("rec2:11-60"));
             QString error;
             QVERIFY2(w.workbench()->saveSession(path, &error), qPrintable(error));
@@ -160,6 +168,8 @@ private slots:
         QCOMPARE(s.genome, QFileInfo(test::kFasta).absoluteFilePath());
         QCOMPARE(s.results, QFileInfo(db_).absoluteFilePath());
         QCOMPARE(s.locus, QStringLiteral("rec2:11-60"));
+        QCOMPARE(s.annotations, (QStringList{QFileInfo(dir_.filePath(QStringLiteral("a.bed"))).absoluteFilePath(),
+                                             QFileInfo(dir_.filePath(QStringLiteral("b.bed"))).absoluteFilePath()}));
         QVERIFY(QTest::qWaitFor([&] { return w.workbench()->resultsPanel()->currentRun() == classifyRun_; }, 10000));
     }
 };
