@@ -81,8 +81,13 @@ ExportDialog::ExportDialog(const QString& db, qint64 runId, QWidget* parent) : Q
         const FormatInfo& f = formatInfo(format_->currentData().toString());
         const QString p = QFileDialog::getSaveFileName(this, tr("Export to"), out_->text(),
                                                        QStringLiteral("%1 (*%2 *%2.gz);;All files (*)").arg(tr(f.text), f.ext));
-        if (!p.isEmpty()) out_->setText(p);
+        if (!p.isEmpty()) {
+            out_->setText(p);
+            userNamed_ = true;
+            confirmedReplace_ = p;   // the file dialog asked before picking an existing file
+        }
     });
+    connect(out_, &QLineEdit::textEdited, this, [this] { userNamed_ = true; });
     auto* outRow = new QHBoxLayout;
     outRow->addWidget(out_, 1);
     outRow->addWidget(browse);
@@ -151,7 +156,9 @@ ExportDialog::ExportDialog(const QString& db, qint64 runId, QWidget* parent) : Q
                              : task == QStringLiteral("variants") ? QStringLiteral("variants")
                                                                   : QStringLiteral("track");
         what_->setCurrentIndex(what_->findData(what));
+        updateRows();   // the default name holds the run
     });
+    connect(track_, &QComboBox::currentIndexChanged, this, &ExportDialog::updateRows);
     updateFormats();
 
     status_->setText(tr("Reading the runs…"));
@@ -222,7 +229,16 @@ void ExportDialog::updateRows() {
     // Follow the format in the file name's extension, unless the user typed another name.
     const QString ext = QString::fromLatin1(formatInfo(format).ext);
     QString out = out_->text();
-    if (!out.isEmpty()) {
+    if (!userNamed_) {
+        // DB.run3.loglik.bw, DB.run5.predictions.tsv: each export its own file.
+        QString part = what;
+        if (what == QStringLiteral("track") && !track_->currentText().isEmpty()) part = track_->currentText();
+        const QString run = run_->currentIndex() >= 0 ? QStringLiteral(".run%1").arg(run_->currentData().toLongLong()) : QString();
+        const bool gz = out.endsWith(QStringLiteral(".gz")) &&
+                        (format == QStringLiteral("bedgraph") || format == QStringLiteral("bed") || format == QStringLiteral("vcf"));
+        out_->setText(QFileInfo(db_).path() + QLatin1Char('/') + QFileInfo(db_).completeBaseName() + run + QLatin1Char('.') +
+                      part + ext + (gz ? QStringLiteral(".gz") : QString()));
+    } else if (!out.isEmpty()) {
         const bool gz = out.endsWith(QStringLiteral(".gz"));
         if (gz) out.chop(3);
         const QFileInfo fi(out);
@@ -246,7 +262,10 @@ void ExportDialog::setRun(qint64 runId) {
 void ExportDialog::setWhat(const QString& what) { what_->setCurrentIndex(qMax(0, what_->findData(what))); }
 void ExportDialog::setTrack(const QString& name) { track_->setCurrentIndex(qMax(0, track_->findText(name))); }
 void ExportDialog::setFormat(const QString& format) { format_->setCurrentIndex(qMax(0, format_->findData(format))); }
-void ExportDialog::setOutput(const QString& path) { out_->setText(path); }
+void ExportDialog::setOutput(const QString& path) {
+    out_->setText(path);
+    userNamed_ = true;
+}
 void ExportDialog::setRegion(const QString& locus) { region_->setText(locus); }
 
 ExportOptions ExportDialog::options() const {
@@ -278,12 +297,24 @@ void ExportDialog::startExport() {
         status_->setText(tr("Choose the file to write."));
         return;
     }
+    // An existing file is replaced only when asked twice: Export said so once, or the file
+    // dialog asked (an export silently replaced an earlier one of the same default name).
+    const QString out = QString::fromStdString(o.out);
+    if (QFileInfo::exists(out) && confirmedReplace_ != out) {
+        confirmedReplace_ = out;
+        status_->setStyleSheet(QStringLiteral("color: #b00020;"));
+        status_->setText(tr("'%1' exists: press Export again to replace it, or choose another name.").arg(out));
+        exportButton_->setText(tr("Replace"));
+        return;
+    }
     if (what_->currentData().toString() == QStringLiteral("track") && o.track.empty()) {
         status_->setText(tr("Run %1 has no per-base tracks; choose another run or export its predictions, embeddings or variants.")
                              .arg(run_->currentData().toLongLong()));
         return;
     }
     busy_ = true;
+    exportButton_->setText(tr("Export"));
+    confirmedReplace_.clear();
     exportButton_->setEnabled(false);
     status_->setText(tr("Exporting…"));
     struct Done {

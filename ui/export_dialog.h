@@ -72,6 +72,12 @@ private:
     QLabel* status_ = nullptr;
     QPushButton* exportButton_ = nullptr;
     bool busy_ = false;
+    // The output name follows run, track and format (DB.run3.loglik.bw) until the user names the
+    // file: one default for every export replaced the previous one.
+    bool userNamed_ = false;
+    // A file that exists is replaced only after a second Export (or the file dialog's own
+    // question): this is the path that was confirmed.
+    QString confirmedReplace_;
 };
 
 }  // namespace ms::ui

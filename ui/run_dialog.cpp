@@ -157,11 +157,17 @@ QLineEdit* RunDialog::fileRow(const QString& label, const QString& objectName, c
     auto* edit = new QLineEdit(this);
     edit->setObjectName(objectName);
     auto* browse = new QPushButton(tr("Browse…"), this);
-    connect(browse, &QPushButton::clicked, this, [this, edit, filter, save, dir, label] {
+    connect(browse, &QPushButton::clicked, this, [this, edit, filter, save, dir, label, objectName] {
         QString chosen;
         const QString title = QString(label).remove(QLatin1Char(':'));
         if (dir) chosen = QFileDialog::getExistingDirectory(this, title, edit->text());
-        else if (save) chosen = QFileDialog::getSaveFileName(this, title, edit->text(), filter, nullptr, QFileDialog::DontConfirmOverwrite);
+        // A results database is added to, never replaced: no "replace it?" question for it. Any other
+        // file to write (the annotated VCF) is replaced, so the dialog asks.
+        else if (save)
+            chosen = QFileDialog::getSaveFileName(this, title, edit->text(), filter, nullptr,
+                                                  objectName == QStringLiteral("runDb")
+                                                      ? QFileDialog::DontConfirmOverwrite
+                                                      : QFileDialog::Options());
         else chosen = QFileDialog::getOpenFileName(this, title, edit->text(), filter);
         if (!chosen.isEmpty()) edit->setText(chosen);
     });

@@ -7,6 +7,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QTreeWidget>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -388,6 +389,55 @@ private slots:
         QVERIFY(!done.last().at(0).toBool());
         QVERIFY(!done.last().at(1).toString().isEmpty());
         QVERIFY(!QFile::exists(dir_.filePath(QStringLiteral("none.npy"))));
+    }
+
+    // Each export's default name holds its run and track, and an existing file is replaced only on
+    // a second Export (one default name for every export replaced the last one; found in review).
+    void exportDialogNamesEachExportAndAsksBeforeReplacing() {
+        const QString db = dir_.filePath(QStringLiteral("names.db"));
+        const qint64 scoreRun = test::score(db);
+        QVERIFY(scoreRun > 0);
+        ExportDialog dialog(db, scoreRun);
+        dialog.show();
+        QSignalSpy runs(&dialog, &ExportDialog::runsLoaded);
+        QVERIFY(runs.wait(10000));
+        QSignalSpy done(&dialog, &ExportDialog::exported);
+        auto* out = dialog.findChild<QLineEdit*>(QStringLiteral("exportOut"));
+        dialog.setRun(scoreRun);
+        dialog.setWhat(QStringLiteral("track"));
+        dialog.setFormat(QStringLiteral("bedgraph"));
+        dialog.setTrack(QStringLiteral("loglik"));
+        const QString loglik = dir_.filePath(QStringLiteral("names.run%1.loglik.bedgraph").arg(scoreRun));
+        QCOMPARE(out->text(), loglik);
+        dialog.setTrack(QStringLiteral("entropy"));
+        const QString entropy = dir_.filePath(QStringLiteral("names.run%1.entropy.bedgraph").arg(scoreRun));
+        QCOMPARE(out->text(), entropy);
+        dialog.startExport();
+        QVERIFY(done.wait(30000));
+        QVERIFY2(done.last().at(0).toBool(), qPrintable(done.last().at(1).toString()));
+        const QByteArray first = [&] {
+            QFile f(entropy);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }();
+        QVERIFY(!first.isEmpty());
+        // Again over the same file: the first Export only asks.
+        dialog.setRegion(QStringLiteral("rec1:50-60"));
+        auto* button = dialog.findChild<QPushButton*>(QStringLiteral("exportButton"));
+        button->click();
+        QCOMPARE(done.count(), 1);
+        QCOMPARE(button->text(), QStringLiteral("Replace"));
+        QVERIFY(dialog.findChild<QLabel*>(QStringLiteral("exportStatus"))->text().contains(QStringLiteral("exists")));
+        QFile unchanged(entropy);
+        QVERIFY(unchanged.open(QIODevice::ReadOnly));
+        QCOMPARE(unchanged.readAll(), first);
+        unchanged.close();
+        button->click();
+        QVERIFY(done.wait(30000));
+        QVERIFY2(done.last().at(0).toBool(), qPrintable(done.last().at(1).toString()));
+        QFile replaced(entropy);
+        QVERIFY(replaced.open(QIODevice::ReadOnly));
+        QVERIFY(replaced.readAll() != first);
+        QCOMPARE(button->text(), QStringLiteral("Export"));
     }
 };
 
