@@ -199,6 +199,15 @@ Result<std::vector<StoredPrediction>> ResultsStore::query_predictions(const Pred
         case PredictionQuery::SortBy::id:
             order = order_by({}, "id", pq.descending);
             break;
+        case PredictionQuery::SortBy::item:
+            order = order_by({"item", "item_kind"}, "id", pq.descending);
+            break;
+        case PredictionQuery::SortBy::kind:
+            order = order_by({"item_kind", "item"}, "id", pq.descending);
+            break;
+        case PredictionQuery::SortBy::length:
+            order = order_by({"(\"end\" - \"begin\")"}, "id", pq.descending);
+            break;
     }
     values.push_back(pq.limit);
     values.push_back(pq.offset);
@@ -333,9 +342,15 @@ Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQue
         sql += " AND s.value <= ?";
         values.push_back(*vq.max_score);
     }
-    sql += vq.sort == VariantQuery::SortBy::score
-               ? order_by({"s.value"}, "v.id", vq.descending)
-               : order_by({"v.chrom", "v.pos", "v.ref", "v.alt"}, "v.id", vq.descending);
+    switch (vq.sort) {
+        case VariantQuery::SortBy::score: sql += order_by({"s.value"}, "v.id", vq.descending); break;
+        case VariantQuery::SortBy::name: sql += order_by({"v.name", "v.chrom", "v.pos"}, "v.id", vq.descending); break;
+        case VariantQuery::SortBy::ref: sql += order_by({"v.ref", "v.alt"}, "v.id", vq.descending); break;
+        case VariantQuery::SortBy::alt: sql += order_by({"v.alt", "v.ref"}, "v.id", vq.descending); break;
+        case VariantQuery::SortBy::position:
+            sql += order_by({"v.chrom", "v.pos", "v.ref", "v.alt"}, "v.id", vq.descending);
+            break;
+    }
     sql += " LIMIT ? OFFSET ?";
     values.push_back(vq.limit);
     values.push_back(vq.offset);

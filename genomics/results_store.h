@@ -100,7 +100,8 @@ struct StoredPrediction {
 // Filters, order and page of a prediction listing. Every field is bound as a parameter; the sort
 // is one of a fixed set of columns.
 struct PredictionQuery {
-    enum class SortBy { position, score, label, id };
+    // item: the item's name (then its kind); kind: the kind (then the name); length: end − begin.
+    enum class SortBy { position, score, label, id, item, kind, length };
     int64_t run_id = 0;
     std::optional<ItemKind> kind;
     std::optional<int64_t> sequence_id;
@@ -125,7 +126,8 @@ struct StoredVariant {
     Variant v;
 };
 struct VariantQuery {
-    enum class SortBy { position, score };
+    // name: the VCF ID; ref, alt: the alleles (then the other allele).
+    enum class SortBy { position, score, name, ref, alt };
     int64_t run_id = 0;
     std::optional<std::string> chrom;
     std::optional<int64_t> first_pos, last_pos;  // 1-based inclusive

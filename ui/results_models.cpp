@@ -203,12 +203,15 @@ void PredictionsModel::setFilter(const PredictionFilter& f) {
 
 void PredictionsModel::sort(int column, Qt::SortOrder order) {
     using S = PredictionQuery::SortBy;
-    // The store sorts by position, score, label or insertion order (its indexes); the item's own
-    // columns sort by position, the class probabilities by score (the top class's probability).
+    // Every column sorts by what it shows (Item and Kind sorted by insertion order, Length by start,
+    // under the column's arrow; found in review); the class probabilities by score (the top class's
+    // probability), Sequence, Start and End by position.
     S by = S::position;
     if (column == Label) by = S::label;
     else if (column == Score || column >= FixedColumns) by = S::score;
-    else if (column == Item || column == Kind) by = S::id;
+    else if (column == Item) by = S::item;
+    else if (column == Kind) by = S::kind;
+    else if (column == Length) by = S::length;
     const bool desc = order == Qt::DescendingOrder;
     if (by == sortBy_ && desc == descending_) return;
     sortBy_ = by;
@@ -378,10 +381,14 @@ void VariantsModel::reload() {
 }
 
 void VariantsModel::sort(int column, Qt::SortOrder order) {
-    const QString by = column >= FixedColumns && column < columnCount() ? scoreNames_[column - FixedColumns] : QString();
+    using S = VariantQuery::SortBy;
+    // Each column by what it shows (ID, Ref and Alt kept position order under their arrows).
+    const QString score = column >= FixedColumns && column < columnCount() ? scoreNames_[column - FixedColumns] : QString();
+    const S by = !score.isEmpty() ? S::score : column == Id ? S::name : column == Ref ? S::ref : column == Alt ? S::alt : S::position;
     const bool desc = order == Qt::DescendingOrder;
-    if (by == sortScore_ && desc == descending_) return;
-    sortScore_ = by;
+    if (by == sortBy_ && score == sortScore_ && desc == descending_) return;
+    sortBy_ = by;
+    sortScore_ = score;
     descending_ = desc;
     reload();
 }
@@ -394,16 +401,14 @@ void VariantsModel::requestPage() {
         std::vector<StoredVariant> rows;
         QString error;
     };
-    runInBackground(this, [db = db_, run = runId_, by = sortScore_, desc = descending_, offset = int64_t(rows_.size())] {
+    runInBackground(this, [db = db_, run = runId_, sort = sortBy_, by = sortScore_, desc = descending_, offset = int64_t(rows_.size())] {
         Page p;
         auto store = openReadOnly(db);
         if (!store) return Page{{}, qs(store.error().message)};
         VariantQuery q;
         q.run_id = run;
-        if (!by.isEmpty()) {
-            q.sort = VariantQuery::SortBy::score;
-            q.score_name = by.toStdString();
-        }
+        q.sort = sort;
+        if (!by.isEmpty()) q.score_name = by.toStdString();
         q.descending = desc;
         q.offset = offset;
         q.limit = kPageRows;

@@ -169,7 +169,8 @@ public:
 
 private:
     void requestPage() override;
-    QString sortScore_;   // empty: by position
+    VariantQuery::SortBy sortBy_ = VariantQuery::SortBy::position;
+    QString sortScore_;   // the score column sorted by (sortBy_ score)
     bool descending_ = false;
     std::vector<StoredVariant> rows_;
     QStringList scoreNames_;

@@ -108,6 +108,25 @@ MS_TEST(predictions_are_filtered_sorted_and_paged) {
     }
     for (const auto& p : all) MS_CHECK(p.p.label == "enhancer" && *p.p.score >= 0.25);
 
+    // Item, kind and length sort by what they show (they sorted by insertion order or start).
+    for (const auto by : {ms::PredictionQuery::SortBy::item, ms::PredictionQuery::SortBy::kind,
+                          ms::PredictionQuery::SortBy::length}) {
+        ms::PredictionQuery o;
+        o.run_id = f.run;
+        o.sort = by;
+        o.descending = true;
+        o.limit = 1 << 20;
+        const auto rows = ok(f.store.query_predictions(o));
+        MS_CHECK_EQ(int64_t(rows.size()), ok(f.store.count_predictions(o)));
+        for (size_t i = 1; i < rows.size(); ++i) {
+            const auto& a = rows[i - 1].p;
+            const auto& b = rows[i].p;
+            if (by == ms::PredictionQuery::SortBy::item) MS_CHECK(a.item >= b.item);
+            if (by == ms::PredictionQuery::SortBy::kind) MS_CHECK(std::string(to_string(a.kind)) >= std::string(to_string(b.kind)));
+            if (by == ms::PredictionQuery::SortBy::length) MS_CHECK(a.end - a.begin >= b.end - b.begin);
+        }
+    }
+
     // A resumed job writes the same windows again, one with a new score: no duplicates.
     auto again = preds;
     again[0].score = 1.5;
@@ -203,6 +222,21 @@ MS_TEST(variants_upsert_and_list_by_position_and_score) {
     for (size_t i = 1; i < listed.size(); ++i)
         MS_CHECK(listed[i - 1].v.chrom < listed[i].v.chrom ||
                  (listed[i - 1].v.chrom == listed[i].v.chrom && listed[i - 1].v.pos < listed[i].v.pos));
+
+    // ID, REF and ALT sort by what they show (they kept position order).
+    for (const auto by : {ms::VariantQuery::SortBy::name, ms::VariantQuery::SortBy::ref, ms::VariantQuery::SortBy::alt}) {
+        ms::VariantQuery o = q;
+        o.sort = by;
+        const auto rows = ok(f.store.query_variants(o));
+        MS_CHECK_EQ(rows.size(), listed.size());
+        for (size_t i = 1; i < rows.size(); ++i) {
+            const auto& a = rows[i - 1].v;
+            const auto& b = rows[i].v;
+            if (by == ms::VariantQuery::SortBy::name) MS_CHECK(a.name <= b.name);
+            if (by == ms::VariantQuery::SortBy::ref) MS_CHECK(a.ref <= b.ref);
+            if (by == ms::VariantQuery::SortBy::alt) MS_CHECK(a.alt <= b.alt);
+        }
+    }
 
     q.chrom = "chr2";
     q.first_pos = 1100;
