@@ -302,7 +302,12 @@ QString GenomeView::saveSnapshot(const QString& path, const QSize& size) const {
         svg.setDescription(tr("MambaScope genome view"));
         QPainter p;
         if (!p.begin(&svg)) return tr("cannot write the SVG file '%1'").arg(path);
+        std::vector<LaneName> names;
+        recordLaneNames(&names);
         paintView(p, size);
+        recordLaneNames(nullptr);
+        // The generator draws past every clip: names last, over whatever ran under them.
+        for (const LaneName& n : names) paintLaneName(p, n.lane, n.panelWidth, n.title, n.detail);
         p.end();
         if (!QFileInfo::exists(path)) return tr("cannot write the SVG file '%1'").arg(path);
         return {};

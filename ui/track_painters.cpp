@@ -127,7 +127,14 @@ QColor labelColor(const std::vector<std::string>& classes, const std::string& la
     return kPalette[std::hash<std::string>{}(label) % n];
 }
 
+namespace {
+thread_local std::vector<LaneName>* g_laneNames = nullptr;
+}  // namespace
+
+void recordLaneNames(std::vector<LaneName>* into) { g_laneNames = into; }
+
 void paintLaneName(QPainter& p, const QRect& lane, int panelWidth, const QString& title, const QString& detail) {
+    if (g_laneNames) g_laneNames->push_back({lane, panelWidth, title, detail});
     const QRect panel(lane.left(), lane.top(), panelWidth, lane.height());
     p.fillRect(panel, kPanel);
     p.setPen(kRule);

@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QRect>
 #include <QString>
+#include <vector>
 
 #include "ui/view_data.h"
 
@@ -64,6 +65,16 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
 
 // The name panel of a lane: its title (and a second line, e.g. the scale), elided to fit.
 void paintLaneName(QPainter& p, const QRect& lane, int panelWidth, const QString& title, const QString& detail = {});
+
+// The lane names painted on this thread while a list is set (nullptr: none). SVG output needs them
+// once more at the end: QSvgGenerator ignores clipping, so a lane's data (a gene box, a read that
+// starts left of the view) ran over the names, and repainting them last covers it.
+struct LaneName {
+    QRect lane;
+    int panelWidth = 0;
+    QString title, detail;
+};
+void recordLaneNames(std::vector<LaneName>* into);
 // A grey note across a lane's data area ("zoom in to see reads").
 void paintNote(QPainter& p, const QRect& lane, const ViewMapping& m, const QString& note);
 

@@ -9,6 +9,7 @@
 #include <QLineEdit>
 #include <QTableView>
 #include <QSignalSpy>
+#include <QSvgRenderer>
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
@@ -658,6 +659,30 @@ private slots:
         const QByteArray text = svg.readAll();
         QVERIFY(text.contains("<svg"));
         QVERIFY(text.contains("q.vcf.gz"));   // the lane's name is text in the drawing
+
+        // A gene that starts left of the view stays out of the name panel in the SVG too (the
+        // generator ignores clipping: its box covered the lane names; found in review).
+        {
+            LaunchOptions g;
+            g.genome = kData + QStringLiteral("q.fa");
+            g.annotations = {writeBed()};   // geneA on [1000, 3000)
+            g.locus = QStringLiteral("q:1,101-1,300");
+            g.snapshot = outPath(QStringLiteral("clipped.svg"));
+            g.width = 900;
+            QFile::remove(g.snapshot);
+            QCOMPARE(runSnapshot(g), 0);
+            QSvgRenderer renderer(g.snapshot);
+            QVERIFY(renderer.isValid());
+            QImage img(renderer.defaultSize(), QImage::Format_ARGB32);
+            img.fill(Qt::white);
+            {
+                QPainter painter(&img);
+                renderer.render(&painter);
+            }
+            const auto isFeature = [](QColor c) { return near(c, QColor(0, 0, 178), 30); };
+            QVERIFY(countPixels(img, QRect(kNamePanelWidth + 2, 0, img.width() - kNamePanelWidth - 2, img.height()), isFeature) > 500);
+            QCOMPARE(countPixels(img, QRect(0, 0, kNamePanelWidth - 1, img.height()), isFeature), 0);
+        }
 
         o.locus = QStringLiteral("q:20,000-30,000");   // past the end of q
         QCOMPARE(runSnapshot(o), 1);
