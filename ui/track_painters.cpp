@@ -480,7 +480,7 @@ void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const V
         } else {
             p.fillRect(QRectF(x0, area.top(), w, area.height()), kVariant);
             if (w < 10) continue;   // no room for a letter: skip measuring text (most marks of a wide view)
-            const QString text = QString::fromStdString(v.alt);
+            const QString text = QString::fromStdString(v.shown.empty() ? v.alt : v.shown);
             if (w > fm.horizontalAdvance(text) + 4) {
                 p.setPen(Qt::white);
                 p.drawText(QRectF(x0, area.top(), w, area.height()), Qt::AlignCenter, text);

@@ -52,11 +52,18 @@ struct PredictionSet {
 };
 
 struct VariantMark {
-    int64_t begin = 0, end = 0;         // 0-based half-open: REF's bases
+    int64_t begin = 0, end = 0;         // 0-based half-open: the bases that change (see trim_padding)
     std::string ref, alt, name;
     std::optional<double> score;        // the first score of a stored variant
     std::string score_name;
+    std::string shown;                  // the text drawn on the mark: ALT, or "−C" / "+T" for an indel
 };
+
+// An indel's REF and ALTs share a leading padding base (VCF's anchor): the mark then covers only
+// the bases that change — a deletion its deleted bases, an insertion the gap after the anchor
+// (begin == end) — and reads "−C" or "+T", as IGV draws them ("AC>A" over both bases read as two
+// bases replaced). `alts` may hold several ALTs, comma-separated; mixed records stay as they are.
+void trim_padding(VariantMark& v);
 
 struct VariantSet {
     std::string label;                  // the VCF's file name, or "variant scores (run 2)"

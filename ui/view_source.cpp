@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -89,6 +90,35 @@ int packRow(std::vector<int64_t>& rowEnds, int64_t begin, int64_t end, int maxRo
 }
 
 }  // namespace
+
+void trim_padding(VariantMark& v) {
+    v.shown = v.alt;
+    if (v.ref.empty() || v.alt.empty()) return;
+    const auto plain = [](const std::string& a) {
+        return !a.empty() && std::all_of(a.begin(), a.end(), [](char c) { return std::strchr("ACGTNacgtn", c) != nullptr; });
+    };
+    std::vector<std::string> alts;
+    for (size_t b = 0; b <= v.alt.size();) {
+        const size_t e = std::min(v.alt.find(',', b), v.alt.size());
+        alts.push_back(v.alt.substr(b, e - b));
+        b = e + 1;
+    }
+    const char anchor = char(std::toupper(static_cast<unsigned char>(v.ref[0])));
+    bool deletion = v.ref.size() > 1, insertion = v.ref.size() == 1;
+    for (const std::string& a : alts) {
+        if (!plain(a) || !plain(v.ref) || char(std::toupper(static_cast<unsigned char>(a[0]))) != anchor) return;
+        deletion = deletion && a.size() == 1;
+        insertion = insertion && a.size() > 1;
+    }
+    if (deletion) {
+        ++v.begin;
+        v.shown = "\u2212" + v.ref.substr(1);   // −C
+    } else if (insertion) {
+        v.begin = v.end = v.begin + 1;
+        v.shown.clear();
+        for (const std::string& a : alts) v.shown += (v.shown.empty() ? "+" : ",+") + a.substr(1);
+    }
+}
 
 struct ViewSource::Impl {
     std::unique_ptr<FastaFile> genome;
@@ -357,6 +387,7 @@ void ViewSource::Impl::loadTracks(const ViewRequest& q, ViewData& out) const {
                 m.score_name = sv.v.scores.front().first;
                 m.score = sv.v.scores.front().second;
             }
+            trim_padding(m);
             set.marks.push_back(std::move(m));
         }
         set.truncated = int64_t(vars->size()) >= kMaxMarks;
@@ -374,7 +405,9 @@ void ViewSource::Impl::loadVariants(const VariantsFile& file, const ViewRequest&
         }
         std::string alts;
         for (const std::string& a : r.alts) alts += (alts.empty() ? "" : ",") + a;
-        set.marks.push_back({r.pos, std::max(r.end(), r.pos + 1), r.ref, alts, r.id == "." ? "" : r.id, {}, {}});
+        VariantMark mark{r.pos, std::max(r.end(), r.pos + 1), r.ref, alts, r.id == "." ? "" : r.id, {}, {}, {}};
+        trim_padding(mark);
+        set.marks.push_back(std::move(mark));
     };
     if (file.whole) {
         auto it = file.whole->byContig.find(q.span.contig);

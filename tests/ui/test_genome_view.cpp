@@ -9,6 +9,7 @@
 #include <QLineEdit>
 #include <QTableView>
 #include <QSignalSpy>
+#include <cstring>
 #include <QSvgRenderer>
 #include <QTest>
 #include <QTimer>
@@ -538,6 +539,33 @@ private slots:
 
     // The left panel lists the database's runs; clicking one there shows its tracks alone and
     // selects it in the Results tables; unticking the box shows every run's again.
+    // An indel's padding base is not drawn as changed: a deletion covers the deleted bases, an
+    // insertion is the gap after the anchor (AC>A was a box over both bases; found in review).
+    void indelsLeaveTheirPaddingBase() {
+        auto mark = [](int64_t pos, const char* ref, const char* alt) {
+            VariantMark v{pos, pos + int64_t(std::strlen(ref)), ref, alt, "", {}, {}, {}};
+            trim_padding(v);
+            return v;
+        };
+        const VariantMark del = mark(100, "AC", "A");
+        QCOMPARE(del.begin, int64_t(101));
+        QCOMPARE(del.end, int64_t(102));
+        QCOMPARE(QString::fromStdString(del.shown), QStringLiteral("\u2212C"));
+        const VariantMark ins = mark(100, "G", "GT");
+        QCOMPARE(ins.begin, int64_t(101));
+        QCOMPARE(ins.end, int64_t(101));
+        QCOMPARE(QString::fromStdString(ins.shown), QStringLiteral("+T"));
+        const VariantMark snv = mark(100, "C", "T");
+        QCOMPARE(snv.begin, int64_t(100));
+        QCOMPARE(snv.end, int64_t(101));
+        QCOMPARE(QString::fromStdString(snv.shown), QStringLiteral("T"));
+        const VariantMark mixed = mark(100, "AC", "A,GC");   // no shared anchor across ALTs: as it is
+        QCOMPARE(mixed.begin, int64_t(100));
+        QCOMPARE(mixed.end, int64_t(102));
+        const VariantMark symbolic = mark(100, "A", "<DEL>");
+        QCOMPARE(symbolic.begin, int64_t(100));
+    }
+
     // At base zoom each ruler tick stands on the middle of the base it names (it stood on the
     // boundary after it: the base right of "1,010" read as base 1,010; found in review).
     void rulerTicksStandOnTheirBases() {
