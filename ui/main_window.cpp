@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHeaderView>
 #include <QLabel>
@@ -25,6 +26,7 @@
 #include "app/genome_info.h"
 #include "app/version_report.h"
 #include "engine/model.h"
+#include "ui/app_settings.h"
 #include "ui/genome_view.h"
 #include "ui/locus_bar.h"
 #include "ui/results_workbench.h"
@@ -75,7 +77,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     modelText_ = new QPlainTextEdit(this);
     modelText_->setObjectName(QStringLiteral("modelText"));
     modelText_->setReadOnly(true);
-    modelText_->setPlaceholderText(tr("No model loaded. Run ▸ Load Model… to open a model directory."));
+    // Jobs run the default model whether or not one is described here ("No model loaded" made a new
+    // user think nothing could run).
+    const QString bundled = QFileInfo(bundledModelDir()).fileName();
+    modelText_->setPlaceholderText(
+        bundled.isEmpty() ? tr("No model described. Run ▸ Load Model… describes a model directory here.")
+                          : tr("Jobs run the default model, %1, unless Edit ▸ Settings… or the Run dialog names another. "
+                               "Run ▸ Load Model… describes a model here.")
+                                .arg(bundled));
     QFont mono(QStringLiteral("monospace"));
     mono.setStyleHint(QFont::TypeWriter);
     modelText_->setFont(mono);

@@ -1,5 +1,7 @@
 // The main window: its menus, loading a genome in the background, and the About box's facts.
+#include <QFileInfo>
 #include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -7,6 +9,7 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "ui/app_settings.h"
 #include "ui/main_window.h"
 
 class TestMainWindow : public QObject {
@@ -20,6 +23,17 @@ private slots:
         QStringList titles;
         for (QAction* a : w.menuBar()->actions()) titles << a->text().remove('&');
         QCOMPARE(titles, (QStringList{"File", "View", "Run", "Help"}));
+    }
+
+    // The Model panel, before a model is described, says that jobs run the default model (it said
+    // "No model loaded", as if nothing could run; found in review).
+    void modelPanelNamesTheDefaultModel() {
+        ms::ui::MainWindow w;
+        auto* text = w.findChild<QPlainTextEdit*>(QStringLiteral("modelText"));
+        QVERIFY(text);
+        const QString bundled = QFileInfo(ms::ui::bundledModelDir()).fileName();
+        if (bundled.isEmpty()) QSKIP("no bundled model in this build");
+        QVERIFY2(text->placeholderText().contains(QStringLiteral("default model, ") + bundled), qPrintable(text->placeholderText()));
     }
 
     void opensTheDemoGenomeInTheBackground() {
