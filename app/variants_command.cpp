@@ -40,7 +40,7 @@ std::vector<VcfInfoField> info_fields(const VariantsOptions& o) {
         {"MS_LLR", "A", "Float",
          o.strand == "both" ? "Mean over both strands of the " + what : "Forward-strand " + what},
         {"MS_REF_MISMATCH", "0", "Flag", "REF differs from the reference FASTA; the record was not scored"}};
-    f[0].description += "; missing for symbolic ALTs and for alleles with N or other ambiguity codes";
+    f[0].description += "; missing for symbolic ALTs, ALTs equal to REF and alleles with N or other ambiguity codes";
     if (o.strand == "both") {
         f.push_back({"MS_LLR_FWD", "A", "Float", "MS_LLR on the forward strand"});
         f.push_back({"MS_LLR_REV", "A", "Float", "MS_LLR on the reverse strand (the window reverse-complemented)"});
@@ -209,7 +209,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             if (r.ref_check != RefCheck::match || !scorable_allele(r.ref)) continue;
             EffectSite s{r.pos, r.ref, {}};
             for (const std::string& alt : r.alts)
-                if (scorable_allele(alt)) s.alts.push_back(alt);
+                if (scorable_allele(alt) && upper(alt) != upper(r.ref)) s.alts.push_back(alt);
             if (s.alts.empty()) continue;
             site_of[i] = sites.size();
             sites.push_back(std::move(s));
@@ -239,7 +239,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                 VcfInfoValue llr{"MS_LLR", {}, false}, f{"MS_LLR_FWD", {}, false}, b{"MS_LLR_REV", {}, false};
                 size_t j = 0;  // index among the scorable ALTs
                 for (const std::string& alt : r.alts) {
-                    if (site_of[i] == SIZE_MAX || !scorable_allele(alt)) {
+                    // An ALT equal to REF is no change (it was scored 0 and stored as a variant).
+                    if (site_of[i] == SIZE_MAX || !scorable_allele(alt) || upper(alt) == upper(r.ref)) {
                         for (VcfInfoValue* v : {&llr, &f, &b}) v->values.push_back(kNaN);
                         ++counts.unscorable_alts;
                         continue;
@@ -315,7 +316,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", s > 0 ? counts.scored_alts / s : 0.0);
         outcome.summary = cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate,
-                              " /s), ", counts.unscorable_alts, " not scorable (symbolic, or N or another ambiguity ",
+                              " /s), ", counts.unscorable_alts, " not scorable (symbolic, equal to REF, or N or another ambiguity ",
                               "code in REF or ALT), ", counts.mismatches, " REF mismatches, ",
                               engine->scorer->positions_run(), " positions run, on ", engine->device);
         if (store && counts.duplicates)

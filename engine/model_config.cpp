@@ -143,6 +143,10 @@ Result<void> read_mamba_ssm(const KeyReader& top, ModelConfig& c) {
     c.embedding_tensor = "backbone.embedding.weight";
     MS_ASSIGN(c.d_model, top.dimension("d_model"));
     MS_ASSIGN(c.n_layer, top.dimension("n_layer", std::nullopt, kMaxLayers));
+    // mamba_ssm 2.x puts an MLP after every mixer when d_intermediate > 0; the engine has none.
+    if (const json* mlp = top.find("d_intermediate"); mlp && !(mlp->is_number() && mlp->get<double>() == 0))
+        return make_error(src, ": 'd_intermediate' is ", mlp->dump(), "; models with an MLP after each mixer ",
+                          "(mamba_ssm 2.x) are not supported (0 or absent: Mamba blocks only)");
     MS_ASSIGN(c.vocab_size, top.positive_int("vocab_size"));
     int pad = 0;
     MS_ASSIGN(pad, top.positive_int("pad_vocab_size_multiple", 8));
@@ -274,6 +278,12 @@ Result<ModelConfig> load_model_config(const std::string& dir) {
     ModelConfig c;
     c.source = dir + "/config.json";
     std::error_code ec;
+    // A weights or config file given for the folder (--model model.safetensors) is named as such.
+    if (std::filesystem::is_regular_file(dir, ec))
+        return make_error("'", dir, "' is a file; a model is the folder that holds its config.json and weights (give ",
+                          "--model ", std::filesystem::path(dir).parent_path().empty() ? std::string(".")
+                                                                                     : std::filesystem::path(dir).parent_path().string(),
+                          ")");
     if (!std::filesystem::is_regular_file(c.source, ec))
         return make_error("cannot open '", c.source, "': a model directory needs a config.json");
     auto parsed = read_json_file(c.source);
@@ -282,6 +292,11 @@ Result<ModelConfig> load_model_config(const std::string& dir) {
     if (!root.is_object()) return make_error(c.source, ": not a JSON object");
 
     const KeyReader top(c.source, root);
+    // Architectures that share Mamba's key names but not its computation: named, not misread.
+    const std::string model_type = root.value("model_type", std::string());
+    if (model_type == "caduceus" || (root.contains("bidirectional") && root["bidirectional"] == true))
+        return make_error(c.source, ": a Caduceus (bidirectional, reverse-complement) model; MambaScope runs causal ",
+                          "Mamba language models (MambaForCausalLM, mamba_ssm MambaLMHeadModel)");
     // mamba_ssm writes d_model/n_layer; transformers writes hidden_size/num_hidden_layers.
     const bool mamba_ssm = (top.has("d_model") && top.has("n_layer")) ||
                            (!top.has("hidden_size") && (top.has("d_model") || top.has("n_layer")));

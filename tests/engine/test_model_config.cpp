@@ -128,6 +128,10 @@ MS_TEST(model_config_rejects_bad_configs) {
         // What the engine does not compute is refused, not run as something else (found in review).
         {"gelu", R"({"hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 12, "hidden_act": "gelu"})",
          "config.json: 'hidden_act' is \"gelu\"; only \"silu\" (Mamba's activation) is supported"},
+        {"caduceus", R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "model_type": "caduceus", "bidirectional": true})",
+         "a Caduceus (bidirectional, reverse-complement) model"},
+        {"mlp", R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "d_intermediate": 64})",
+         "config.json: 'd_intermediate' is 64; models with an MLP after each mixer"},
         {"last_pooling", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
             "mambascope_heads": [{"name": "p", "labels": ["no", "yes"], "pooling": "last"}]})",
          "config.json: 'mambascope_heads[0].pooling' is \"last\"; only \"mean\" is supported"},
@@ -188,6 +192,16 @@ MS_TEST(model_config_rejects_bad_configs) {
         MS_CHECK_MSG(contains(m, dir + "/config.json"), k.name << ": " << m);
         MS_CHECK_MSG(contains(m, k.expected), k.name << ": " << m << "\n  lacks: " << k.expected);
     }
+}
+
+// A file given for the model's folder is named as such (it looked for FILE/config.json).
+MS_TEST(model_config_file_for_folder) {
+    const std::string dir = write_config("file_for_folder", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12})");
+    auto c = ms::load_model_config(dir + "/config.json");
+    MS_CHECK(!c.ok());
+    MS_CHECK_MSG(contains(c.error().message, "is a file; a model is the folder that holds its config.json") &&
+                     contains(c.error().message, "--model " + dir),
+                 c.error().message);
 }
 
 MS_TEST(model_config_missing_file) {
