@@ -142,6 +142,25 @@ class ConvertCheckpoint(unittest.TestCase):
         self.assertIn("tensor 'weight' is torch.int64", r.stderr)
         self.assertEqual([f for f in os.listdir(d) if f.startswith("model.safetensors")], [])
 
+        # Messages, not tracebacks (found in review): an empty file, an index that is not an
+        # object or not JSON, --out naming a folder.
+        open(os.path.join(d, "pytorch_model.bin"), "wb").close()
+        r = convert(d)
+        self.assertIn("is empty (0 bytes)", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        for text, message in (("[1, 2]", "has no 'weight_map'"), ('{"weight_map": {', "as JSON")):
+            with open(os.path.join(d, "pytorch_model.bin.index.json"), "w") as f:
+                f.write(text)
+            r = convert(d)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(message, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+        os.remove(os.path.join(d, "pytorch_model.bin.index.json"))
+        torch.save({"weight": torch.zeros(2)}, os.path.join(d, "pytorch_model.bin"))
+        r = convert(d, "--out", self.tmp, "--force")
+        self.assertIn("is a folder; name the file to write", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -40,8 +40,12 @@ def checkpoint_files(path):
         return [path]
     index = os.path.join(path, "pytorch_model.bin.index.json")
     if os.path.isfile(index):
-        with open(index) as f:
-            weight_map = json.load(f).get("weight_map")
+        try:
+            with open(index) as f:
+                parsed = json.load(f)
+        except (OSError, ValueError) as e:
+            fail(f"cannot read '{index}' as JSON: {e}")
+        weight_map = parsed.get("weight_map") if isinstance(parsed, dict) else None
         if not isinstance(weight_map, dict) or not weight_map:
             fail(f"'{index}' has no 'weight_map' of tensor names to shard files")
         return [os.path.join(path, shard) for shard in sorted(set(weight_map.values()))]
@@ -54,10 +58,12 @@ def checkpoint_files(path):
 def state_dict(path, strip_prefix):
     """name -> tensor from one pickled file; the weights of a training checkpoint's 'state_dict' or
     'model' entry when the file holds more than weights."""
+    if os.path.getsize(path) == 0:
+        fail(f"'{path}' is empty (0 bytes): an interrupted download or copy?")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types here (pickle, zip, its own): all mean "not loadable"
-        fail(f"cannot read '{path}' as a PyTorch checkpoint of tensors: {e}")
+        fail(f"cannot read '{path}' as a PyTorch checkpoint of tensors: {e or type(e).__name__}")
     for key in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
@@ -123,6 +129,8 @@ def main():
 
     folder = a.checkpoint if os.path.isdir(a.checkpoint) else os.path.dirname(os.path.abspath(a.checkpoint))
     out = a.out or os.path.join(folder, "model.safetensors")
+    if os.path.isdir(out):
+        fail(f"--out '{out}' is a folder; name the file to write, e.g. '{os.path.join(out, 'model.safetensors')}'")
     if os.path.exists(out) and not a.force:
         fail(f"'{out}' exists; --force replaces it")
 
