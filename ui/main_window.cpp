@@ -15,6 +15,7 @@
 #include <QFutureWatcher>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -50,7 +51,10 @@ struct ModelResult {
 
 QTableWidgetItem* numberItem(double value, int decimals) {
     // NaN: the GC content of a record of only N.
-    auto* item = new QTableWidgetItem(std::isnan(value) ? QStringLiteral("NA") : QString::number(value, 'f', decimals));
+    // Whole numbers with the locale's group separators (4,639,675), as the rest of the app writes them.
+    auto* item = new QTableWidgetItem(std::isnan(value) ? QStringLiteral("NA")
+                                      : decimals == 0   ? QLocale().toString(qlonglong(value))
+                                                        : QString::number(value, 'f', decimals));
     item->setData(Qt::UserRole, value);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;
