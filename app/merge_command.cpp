@@ -78,14 +78,14 @@ Result<Part> open_part(const std::string& path) {
     std::vector<const RunRecord*> shard_runs, finished;
     for (const RunRecord& r : runs) {
         const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-        if (params.is_discarded() || params.value("command", "") != "score" || !params.contains("shard")) continue;
+        if (!params.is_object() || params.value("command", nlohmann::json()) != "score" || !params.contains("shard")) continue;
         shard_runs.push_back(&r);
         if (r.status == RunStatus::finished) finished.push_back(&r);
     }
     if (shard_runs.empty()) {
         const RunRecord& r = runs.back();
         const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-        if (params.is_discarded() || params.value("command", "") != "score")
+        if (!params.is_object() || params.value("command", nlohmann::json()) != "score")
             return make_error("'", path, "': run ", r.id, " is not a score run");
         return make_error("'", path, "': run ", r.id, " was not made with --shard");
     }
@@ -93,7 +93,7 @@ Result<Part> open_part(const std::string& path) {
         std::string ids;
         for (const RunRecord* r : finished) ids += cat(ids.empty() ? "" : ", ", r->id);
         return make_error("'", path, "' holds ", finished.size(), " finished shard runs (", ids,
-                          "); merge takes one a database (score each shard into a database of its own)");
+                          "); merge takes one run from each database (score each shard into a database of its own)");
     }
     if (finished.empty()) {
         const RunRecord& r = *shard_runs.back();
@@ -102,6 +102,7 @@ Result<Part> open_part(const std::string& path) {
     const RunRecord& r = *finished[0];
     const nlohmann::json params = nlohmann::json::parse(r.info.params_json);
     Part p{path, std::move(store), r, 0, 0, {}};
+    if (!params["shard"].is_string()) return make_error("'", path, "': run ", r.id, " has a bad shard ", params["shard"].dump());
     const std::string shard = params["shard"];
     if (std::sscanf(shard.c_str(), "%d/%d", &p.index, &p.count) != 2) return make_error("'", path, "': bad shard '", shard, "'");
     std::vector<StoredSequence> seqs;

@@ -188,6 +188,9 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
         outcome.summary = cat("mutagenesis: ", format_locus(*region), ", ", sites.size(), " positions x 3 alleles in ", secs,
                               " s (", engine->scorer->positions_run(), " positions run) on ", engine->device);
     }
+    // Said even with --quiet: the .db alone would lack the run (see fold_log_note).
+    if (const std::string folded = fold_log_note(*store, o.db); !folded.empty())
+        outcome.summary += outcome.summary.empty() ? folded.substr(2) : folded;
     outcome.result = cat("results: run ", *run, " in ", o.db, " (tracks ism_A ism_C ism_G ism_T)");
     return outcome;
 }

@@ -9,12 +9,16 @@ namespace ms {
 
 namespace {
 
-nlohmann::json params_of(const RunInfo& r) {
+nlohmann::json params_of(const RunInfo& r) {   // an object, whatever the text (a damaged database)
     auto j = nlohmann::json::parse(r.params_json, nullptr, /*allow_exceptions=*/false);
     return j.is_object() ? j : nlohmann::json::object();
 }
 
-std::string command_of(const RunInfo& r) { return params_of(r).value("command", std::string()); }
+std::string command_of(const RunInfo& r) {
+    const nlohmann::json p = params_of(r);
+    const auto it = p.find("command");
+    return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string input_of(const RunInfo& r) { return r.inputs.empty() ? std::string() : r.inputs[0].path; }
 
@@ -55,6 +59,9 @@ ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo&
     ResumeMatch m;
     for (const RunRecord& r : runs)
         if (same_job(r.info, info)) (r.status == RunStatus::finished ? m.finished : m.unfinished) = r.id;
+    // A run finished after the unfinished one (the job run again without --resume) is the answer:
+    // reviving the older would leave two finished runs of one job (a shard merge refuses that).
+    if (m.finished > m.unfinished) m.unfinished = 0;
     return m;
 }
 

@@ -15,8 +15,9 @@ namespace ms {
 // the keys in `ignored` left out.
 std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<std::string>& ignored = {});
 
-// The newest unfinished run with `info`'s parameters, model, precision and input file (0: none),
-// and the newest finished one (a job submitted again after it finished has nothing to do).
+// The newest unfinished run with `info`'s parameters, model, precision and input file (0: none, or
+// when a finished one of the same job is newer), and the newest finished one (a job submitted again
+// after it finished has nothing to do).
 struct ResumeMatch {
     int64_t unfinished = 0, finished = 0;
 };

@@ -331,6 +331,9 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                 o.fasta, "' and were not scored: is the VCF of another genome or assembly version?");
         outcome.summary += outcome.summary.empty() ? warning : "\n" + warning;
     }
+    if (store)   // said even with --quiet: the .db alone would lack the run (see fold_log_note)
+        if (const std::string folded = fold_log_note(*store, o.db); !folded.empty())
+            outcome.summary += outcome.summary.empty() ? folded.substr(2) : folded;
     outcome.result = cat("variants: ", o.out, store ? cat(" and run ", run, " in ", o.db) : std::string());
     return outcome;
 }

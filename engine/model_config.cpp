@@ -293,7 +293,9 @@ Result<ModelConfig> load_model_config(const std::string& dir) {
 
     const KeyReader top(c.source, root);
     // Architectures that share Mamba's key names but not its computation: named, not misread.
-    const std::string model_type = root.value("model_type", std::string());
+    const std::string model_type = root.contains("model_type") && root["model_type"].is_string()
+                                       ? root["model_type"].get<std::string>()
+                                       : std::string();
     if (model_type == "caduceus" || (root.contains("bidirectional") && root["bidirectional"] == true))
         return make_error(c.source, ": a Caduceus (bidirectional, reverse-complement) model; MambaScope runs causal ",
                           "Mamba language models (MambaForCausalLM, mamba_ssm MambaLMHeadModel)");

@@ -57,8 +57,16 @@ Result<std::vector<char>> read_characters(const std::string& path) {
 Result<Tokenizer> Tokenizer::load(const std::string& dir, int vocab_size) {
     const std::string path = dir + "/tokenizer_config.json";
     struct stat st{};
-    if (::stat(path.c_str(), &st) != 0)
+    if (::stat(path.c_str(), &st) != 0) {
+        // Another kind of tokenizer beside the weights: its ids are not the defaults.
+        for (const char* other : {"tokenizer.json", "vocab.txt", "vocab.json"})
+            if (::stat((dir + "/" + other).c_str(), &st) == 0)
+                return make_error("model folder '", dir, "' has ", other, " but no tokenizer_config.json with a ",
+                                  "'characters' list; MambaScope reads a character tokenizer: add tokenizer_config.json ",
+                                  "with \"characters\": [\"A\", \"C\", \"G\", \"T\", \"N\"] in the order of the model's ids 7, 8, … ",
+                                  "(docs/models.md) — the defaults would give the model other ids than it was trained with");
         return from_characters(kDefaultCharacters, cat("the default characters (no '", path, "')"), vocab_size);
+    }
     auto chars = read_characters(path);
     if (!chars) return chars.error();
     return from_characters(*chars, path, vocab_size);

@@ -271,7 +271,14 @@ Result<void> VcfAnnotator::commit() {
         std::filesystem::remove(m.output + ".csi", ec);
         keep_mode(m.target, m.tmp);
         std::filesystem::rename(m.tmp, m.target, ec);
+        // The index goes beside the name the user gave (where readers look for it), which for a
+        // link may be another file system than the data's: copied there when a rename cannot.
         if (!ec) std::filesystem::rename(m.tmp_index, index, ec);
+        if (ec == std::errc::cross_device_link) {
+            ec.clear();
+            std::filesystem::copy_file(m.tmp_index, index, std::filesystem::copy_options::overwrite_existing, ec);
+            if (!ec) std::filesystem::remove(m.tmp_index, ec);
+        }
     } else {
         keep_mode(m.target, m.tmp);
         std::filesystem::rename(m.tmp, m.target, ec);

@@ -49,10 +49,22 @@ struct ModelResult {
     QString text;
 };
 
+// Sorts by the number it holds (Qt::UserRole), not by its text: "10,000" before "9,000" as text,
+// and "NA" among the numbers.
+class NumberItem : public QTableWidgetItem {
+public:
+    using QTableWidgetItem::QTableWidgetItem;
+    bool operator<(const QTableWidgetItem& other) const override {
+        const double a = data(Qt::UserRole).toDouble(), b = other.data(Qt::UserRole).toDouble();
+        if (std::isnan(a) || std::isnan(b)) return !std::isnan(a) && std::isnan(b);   // NA last
+        return a < b;
+    }
+};
+
 QTableWidgetItem* numberItem(double value, int decimals) {
     // NaN: the GC content of a record of only N.
     // Whole numbers with the locale's group separators (4,639,675), as the rest of the app writes them.
-    auto* item = new QTableWidgetItem(std::isnan(value) ? QStringLiteral("NA")
+    auto* item = new NumberItem(std::isnan(value) ? QStringLiteral("NA")
                                       : decimals == 0   ? QLocale().toString(qlonglong(value))
                                                         : QString::number(value, 'f', decimals));
     item->setData(Qt::UserRole, value);

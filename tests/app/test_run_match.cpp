@@ -42,6 +42,13 @@ MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
     bf16.precision = "bf16";
     MS_CHECK_EQ(find_resume_match(runs, bf16).unfinished, int64_t(4));
     MS_CHECK_EQ(find_resume_match(runs, bf16).finished, int64_t(0));
+    // A finished run newer than the unfinished one (the job was run again without --resume): there
+    // is nothing to resume (reviving run 1 left two finished runs, which merge refuses).
+    const ResumeMatch later = find_resume_match({run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore)}, job);
+    MS_CHECK_EQ(later.unfinished, int64_t(0));
+    MS_CHECK_EQ(later.finished, int64_t(2));
+    // Parameters that are not a JSON object (a damaged database) neither match nor throw.
+    MS_CHECK_EQ(resume_mismatch({run(3, RunStatus::interrupted, "[1, 2]")}, job), std::string());
 }
 
 MS_TEST(a_refused_resume_names_what_differs) {

@@ -121,6 +121,12 @@ MS_TEST(tokenizer_rejects_bad_vocabularies) {
         MS_CHECK_MSG(contains(m, dir + "/tokenizer_config.json"), c.name << ": " << m);
         MS_CHECK_MSG(contains(m, c.expected), c.name << ": " << m << "\n  lacks: " << c.expected);
     }
+    {   // no tokenizer_config.json at all, but a vocabulary of another kind beside the weights
+        const std::string dir = write_tokenizer_dir("vocab_only", "");
+        std::ofstream(dir + "/tokenizer.json") << R"({"model": {"type": "WordLevel", "vocab": {"A": 2}}})";
+        auto t = Tokenizer::load(dir, 16);
+        MS_CHECK(!t.ok() && contains(t.error().message, "has tokenizer.json but no tokenizer_config.json"));
+    }
     {
         const std::string dir = write_tokenizer_dir("vocab_file", R"({"model_max_length": 1024})");
         std::ofstream(dir + "/tokenizer.json") << R"({"model": {"type": "WordLevel", "vocab": {"A": 2}}})";

@@ -537,8 +537,6 @@ private slots:
         QVERIFY(near(img.pixelColor(x, 44 - 5), QColor(200, 40, 40), 10));
     }
 
-    // The left panel lists the database's runs; clicking one there shows its tracks alone and
-    // selects it in the Results tables; unticking the box shows every run's again.
     // An indel's padding base is not drawn as changed: a deletion covers the deleted bases, an
     // insertion is the gap after the anchor (AC>A was a box over both bases; found in review).
     void indelsLeaveTheirPaddingBase() {
@@ -634,6 +632,8 @@ private slots:
                  data.errors[0].c_str());
     }
 
+    // The left panel lists the database's runs; clicking one there shows its tracks alone and
+    // selects it in the Results tables; unticking the box shows every run's again.
     void runsListPicksTheRunShown() {
         MainWindow w;
         w.resize(1200, 800);

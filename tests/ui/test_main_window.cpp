@@ -1,4 +1,6 @@
 // The main window: its menus, loading a genome in the background, and the About box's facts.
+#include <QDir>
+#include <QLocale>
 #include <QFileInfo>
 #include <QMenuBar>
 #include <QPlainTextEdit>
@@ -48,6 +50,34 @@ private slots:
         QCOMPARE(table->rowCount(), 1);
         QCOMPARE(table->item(0, 0)->text(), QStringLiteral("NC_001416.1"));
         QCOMPARE(table->item(0, 1)->data(Qt::UserRole).toDouble(), 48502.0);
+        QCOMPARE(table->item(0, 1)->text(), QLocale().toString(48502));
+    }
+
+    // Lengths sort as numbers, not as their text ("10,000" came before "9,000"), and a GC of NA last.
+    void sequenceTableSortsNumbers() {
+        const QString fa = QDir::temp().filePath(QStringLiteral("ms_sort_test.fa"));
+        {
+            QFile f(fa);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(">nine\n" + QByteArray(9000, 'A') + "\n>ten\n" + QByteArray(10000, 'C') + "\n>gap\n" + QByteArray(100, 'N') + "\n");
+        }
+        ms::ui::MainWindow w;
+        w.show();
+        QSignalSpy spy(&w, &ms::ui::MainWindow::fastaLoaded);
+        w.openFasta(fa);
+        QVERIFY(spy.wait(10000));
+        auto* table = w.findChild<QTableWidget*>(QStringLiteral("sequenceTable"));
+        QVERIFY(table && table->rowCount() == 3);
+        table->sortItems(1, Qt::AscendingOrder);
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("gap"));
+        QCOMPARE(table->item(1, 0)->text(), QStringLiteral("nine"));
+        QCOMPARE(table->item(2, 0)->text(), QStringLiteral("ten"));
+        table->sortItems(2, Qt::AscendingOrder);   // GC: ten (100 %), nine (0 %), gap (NA) last
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("nine"));
+        QCOMPARE(table->item(2, 0)->text(), QStringLiteral("gap"));
+        QCOMPARE(table->item(2, 2)->text(), QStringLiteral("NA"));
+        QFile::remove(fa);
+        QFile::remove(fa + QStringLiteral(".fai"));
     }
 
     void reportsABadFastaWithoutCrashing() {

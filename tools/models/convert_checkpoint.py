@@ -63,7 +63,7 @@ def state_dict(path, strip_prefix):
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types here (pickle, zip, its own): all mean "not loadable"
-        fail(f"cannot read '{path}' as a PyTorch checkpoint of tensors: {e or type(e).__name__}")
+        fail(f"cannot read '{path}' as a PyTorch checkpoint of tensors: {str(e) or type(e).__name__}")
     for key in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
