@@ -57,8 +57,8 @@ Result<std::string> resolve_format(const ExportOptions& o) {
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
     if (name.ends_with(".gz")) name.resize(name.size() - 3);
     const std::pair<const char*, const char*> by_ext[] = {
-        {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bdg", "bedgraph"}, {".bed", "bed"},
-        {".tsv", "tsv"},   {".csv", "csv"},       {".npy", "npy"},           {".vcf", "vcf"}};
+        {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bdg", "bedgraph"},
+        {".bed", "bed"},   {".tsv", "tsv"},       {".csv", "csv"},           {".npy", "npy"},     {".vcf", "vcf"}};
     for (const auto& [ext, f] : by_ext)
         if (name.ends_with(ext)) return std::string(f);
     return make_error("--format is needed: '", o.out,

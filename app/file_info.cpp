@@ -1,12 +1,12 @@
 #include "app/file_info.h"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "app/genome_info.h"
 #include "genomics/annotations.h"

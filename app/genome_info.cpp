@@ -48,7 +48,7 @@ Result<GenomeSummary> summarize_genome(const std::string& fasta_path, int thread
 std::string format_genome_summary(const GenomeSummary& s) {
     std::string out = "record\tlength\tgc_fraction\tn_bases\tn_runs\tsoft_masked\n";
     auto row = [&](const std::string& name, const Composition& c, int64_t n_runs) {
-        char gc[32] = "NA";   // no A, C, G or T: no GC content (0 read as AT-rich)
+        char gc[32] = "NA";  // no A, C, G or T: no GC content (0 read as AT-rich)
         if (const double f = gc_percent(c) / 100.0; !std::isnan(f)) std::snprintf(gc, sizeof gc, "%.4f", f);
         out += cat(name, '\t', c.length, '\t', gc, '\t', c.n, '\t', n_runs, '\t', c.soft_masked, '\n');
     };

@@ -28,7 +28,7 @@ struct GenomeSummary {
 // `threads` > 0 decompresses bgzip on that many extra threads.
 Result<GenomeSummary> summarize_genome(const std::string& fasta_path, int threads = 0);
 
-double gc_percent(const Composition& c);   // of the A/C/G/T bases; NaN where there are none
+double gc_percent(const Composition& c);  // of the A/C/G/T bases; NaN where there are none
 double n_percent(const Composition& c);
 
 // The report as printed by `info`: a tab-separated table with a header line, one row per record

@@ -151,7 +151,9 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
         ->needs(reads);
     sub->add_flag("--keep-qc-fail", o.keep_qc_fail, "BAM/CRAM: also reads failing QC (0x200)")->needs(reads);
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
-    sub->add_option("--window", o.window, "items are windows of this many bases (the last moved back to end at the sequence's end; default: whole records / reads)")
+    sub->add_option("--window", o.window,
+                    "items are windows of this many bases (the last moved back to end at the sequence's end; default: "
+                    "whole records / reads)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
@@ -180,7 +182,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.per_record && !o.reads.empty())
         return make_error(cat(what, ": --per-record applies to --fasta (each read is one item already)"));
     if (!o.reference.empty() && o.reads.empty())
-        return make_error(cat(what, ": --reference is the FASTA a CRAM given as --reads was made against; with --fasta ",
+        return make_error(cat(what,
+                              ": --reference is the FASTA a CRAM given as --reads was made against; with --fasta ",
                               "there is none"));
     auto model = Model::load(o.model);
     if (!model) return make_error(model.error().message);
@@ -249,8 +252,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (o.keep_duplicates) params["keep_duplicates"] = true;
     if (o.keep_qc_fail) params["keep_qc_fail"] = true;
     // How items are cut and named, since 2026-11-30 (gap windows skipped, reads of one name apart
-    // renamed, read windows kept apart; 3: a last window moved back to full length): --resume counts stored items to skip, so a run begun by an
-    // earlier version, which cut and named them otherwise, is not resumed (its count would not match).
+    // renamed, read windows kept apart; 3: a last window moved back to full length): --resume counts stored items to
+    // skip, so a run begun by an earlier version, which cut and named them otherwise, is not resumed (its count would
+    // not match).
     params["items"] = 3;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
@@ -272,12 +276,13 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                                   "nothing to resume"),
                               cat("results: run ", match.finished, " in ", o.db)};
         if (*run == 0)
-            return make_error(cat("--resume: '", o.db, "' has no unfinished ", what, " run of this input, model and parameters",
-                                  resume_mismatch(*runs, info)));
+            return make_error(cat("--resume: '", o.db, "' has no unfinished ", what,
+                                  " run of this input, model and parameters", resume_mismatch(*runs, info)));
         auto finished = lock_run_to_resume(*store, o.db, *run, run_lock);
         if (!finished) return make_error(finished.error().message);
         if (*finished)
-            return JobOutcome{*run, RunStatus::finished, o.db, cat(what, ": run ", *run, " finished meanwhile; nothing to resume"),
+            return JobOutcome{*run, RunStatus::finished, o.db,
+                              cat(what, ": run ", *run, " finished meanwhile; nothing to resume"),
                               cat("results: run ", *run, " in ", o.db)};
         // With both kinds, a kill between a batch's two transactions leaves one kind a batch ahead:
         // the items after the shorter prefix are run again (writing them again replaces them).

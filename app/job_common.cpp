@@ -25,8 +25,11 @@ std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
-    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across; another size changes outputs by float rounding only)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option(
+           "--chunk", o.chunk,
+           "positions per forward call (state carried across; another size changes outputs by float rounding only)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
 }

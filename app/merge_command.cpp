@@ -78,7 +78,8 @@ Result<Part> open_part(const std::string& path) {
     std::vector<const RunRecord*> shard_runs, finished;
     for (const RunRecord& r : runs) {
         const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-        if (!params.is_object() || params.value("command", nlohmann::json()) != "score" || !params.contains("shard")) continue;
+        if (!params.is_object() || params.value("command", nlohmann::json()) != "score" || !params.contains("shard"))
+            continue;
         shard_runs.push_back(&r);
         if (r.status == RunStatus::finished) finished.push_back(&r);
     }
@@ -102,7 +103,8 @@ Result<Part> open_part(const std::string& path) {
     const RunRecord& r = *finished[0];
     const nlohmann::json params = nlohmann::json::parse(r.info.params_json);
     Part p{path, std::move(store), r, 0, 0, {}};
-    if (!params["shard"].is_string()) return make_error("'", path, "': run ", r.id, " has a bad shard ", params["shard"].dump());
+    if (!params["shard"].is_string())
+        return make_error("'", path, "': run ", r.id, " has a bad shard ", params["shard"].dump());
     const std::string shard = params["shard"];
     if (std::sscanf(shard.c_str(), "%d/%d", &p.index, &p.count) != 2) return make_error("'", path, "': bad shard '", shard, "'");
     std::vector<StoredSequence> seqs;

@@ -9,7 +9,7 @@ namespace ms {
 
 namespace {
 
-nlohmann::json params_of(const RunInfo& r) {   // an object, whatever the text (a damaged database)
+nlohmann::json params_of(const RunInfo& r) {  // an object, whatever the text (a damaged database)
     auto j = nlohmann::json::parse(r.params_json, nullptr, /*allow_exceptions=*/false);
     return j.is_object() ? j : nlohmann::json::object();
 }
@@ -70,7 +70,8 @@ std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& i
     // analysis, e.g. a workflow's shard left from an earlier configuration).
     const RunRecord* newest = nullptr;
     for (const RunRecord& r : runs)
-        if (command_of(r.info) == command_of(info) && (r.status != RunStatus::finished || !newest || newest->status == RunStatus::finished))
+        if (command_of(r.info) == command_of(info) &&
+            (r.status != RunStatus::finished || !newest || newest->status == RunStatus::finished))
             newest = &r;
     if (!newest) return {};
     const RunInfo& r = newest->info;

@@ -48,8 +48,11 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_option("--fasta", o.fasta, "genome FASTA (plain or bgzip; the .fai is built when missing)")->required();
     sub->add_option("--db", o.db, "results database (created when missing; runs are added to it)")->required();
     auto* region = sub->add_option("--region", o.regions,
-                                   "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable, overlapping or touching loci are joined; default: every record)");
-    sub->add_option("--bed", o.bed, "score the regions of this BED file (0-based half-open, overlapping or touching regions joined; plain, gzip or bgzip)")
+                                   "locus to score, e.g. chr1 or chr1:1,000-2,000 (repeatable, overlapping or touching "
+                                   "loci are joined; default: every record)");
+    sub->add_option("--bed", o.bed,
+                    "score the regions of this BED file (0-based half-open, overlapping or touching regions joined; "
+                    "plain, gzip or bgzip)")
         ->excludes(region);
     add_engine_options(sub, o);
     sub->add_option("--strand", o.strand, "fwd, or both: also the reverse complement, tracks averaged over the strands")
@@ -67,9 +70,10 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
         ->needs(segments);
-    sub->add_flag("--resume", o.resume,
-                  "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are "
-                  "skipped; a database without any run gets a new one)");
+    sub->add_flag(
+        "--resume", o.resume,
+        "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are "
+        "skipped; a database without any run gets a new one)");
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -107,8 +111,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (o.regions.empty() && o.bed.empty())
         for (const SequenceRecord& rec : fa->records()) targets.push_back({rec.name, 0, rec.length});
     if (const size_t n = merge_overlapping_targets(targets))
-        control.note(cat("score: ", n, " region(s) overlapping or touching others were joined with them (", targets.size(),
-                         " target(s) left): each base is stored once, with the context before it"));
+        control.note(cat("score: ", n, " region(s) overlapping or touching others were joined with them (",
+                         targets.size(), " target(s) left): each base is stored once, with the context before it"));
     auto precision = parse_precision(o.precision);
     if (!precision) return make_error(precision.error().message);
     auto sha = model_sha256(o.model);
@@ -179,11 +183,13 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         if (!s) return make_error(s.error().message);
         // One run, one arithmetic: --precision auto could otherwise mix a GPU lane's bf16 with the
         // fp32 of a lane that fell back to the CPU.
-        if (i == 0) so.precision = lane_so.precision;
+        if (i == 0)
+            so.precision = lane_so.precision;
         else if (lane_so.precision != so.precision)
             return make_error(cat("lane ", i + 1, " (", engines[size_t(i)].choice.backend->name(), ") computes in ",
                                   precision_name(lane_so.precision), ", lane 1 (", engines[0].choice.backend->name(),
-                                  ") in ", precision_name(so.precision), "; give --precision fp32 to run both in fp32"));
+                                  ") in ", precision_name(so.precision),
+                                  "; give --precision fp32 to run both in fp32"));
         engines[size_t(i)].session = std::move(*s);
         auto f = FastaFile::open(o.fasta);
         if (!f) return make_error(f.error().message);
@@ -201,9 +207,9 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
     auto genome_sha = files_sha256({o.fasta});
     if (!genome_sha) return make_error(genome_sha.error().message);
-    nlohmann::json params = {{"command", "score"}, {"fasta", absolute_path(o.fasta)}, {"fasta_sha256", *genome_sha},
-                             {"chunk", o.chunk},
-                             {"regions", o.regions}, {"strand", o.strand}};
+    nlohmann::json params = {{"command", "score"},          {"fasta", absolute_path(o.fasta)},
+                             {"fasta_sha256", *genome_sha}, {"chunk", o.chunk},
+                             {"regions", o.regions},        {"strand", o.strand}};
     if (!o.bed.empty()) {
         // By content too: a BED edited between shards, or before --resume, mixed two analyses.
         auto bed_sha = files_sha256({o.bed});
@@ -251,10 +257,11 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             // Submitted again after it finished (a workflow retried): nothing to do, not an error.
             if (match.finished)
                 return JobOutcome{match.finished, RunStatus::finished, o.db,
-                                  cat("score: run ", match.finished, " of this genome, model and parameters is finished; ",
-                                      "nothing to resume"),
+                                  cat("score: run ", match.finished,
+                                      " of this genome, model and parameters is finished; ", "nothing to resume"),
                                   cat("results: run ", match.finished, " in ", o.db)};
-            return make_error(cat("--resume: '", o.db, "' has no unfinished score run of this genome, model and parameters",
+            return make_error(cat("--resume: '", o.db,
+                                  "' has no unfinished score run of this genome, model and parameters",
                                   resume_mismatch(*runs, info), " (run without --resume to start one)"));
         }
         auto finished = lock_run_to_resume(*store, o.db, found, run_lock);

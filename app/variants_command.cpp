@@ -154,13 +154,14 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         std::filesystem::path(o.model).lexically_normal().filename().empty()
             ? std::filesystem::path(o.model).lexically_normal().parent_path().filename().string()
             : std::filesystem::path(o.model).lexically_normal().filename().string();
-    const std::vector<std::string> meta{cat("##mambascope_version=", build::version, " (", build::git_revision, ")"),
-                                        cat("##mambascope_model=", model_name), cat("##mambascope_model_sha256=", *sha),
-                                        cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream,
-                                            ";strand=", o.strand, ";log=log2"),
-                                        cat("##mambascope_engine=device=", engine->device,
-                                            ";precision=", precision_name(engine->precision)),
-                                        cat("##mambascope_command=", command)};
+    const std::vector<std::string> meta{
+        cat("##mambascope_version=", build::version, " (", build::git_revision, ")"),
+        cat("##mambascope_model=", model_name),
+        cat("##mambascope_model_sha256=", *sha),
+        cat("##mambascope_variants=context=", o.context, ";downstream=", o.downstream, ";strand=", o.strand,
+            ";log=log2"),
+        cat("##mambascope_engine=device=", engine->device, ";precision=", precision_name(engine->precision)),
+        cat("##mambascope_command=", command)};
     // Every field a variants run may write, whatever its options: an earlier annotation's go.
     auto out = VcfAnnotator::create(o.vcf, o.out, info_fields(o), meta, fasta->records(),
                                     {"MS_LLR", "MS_LLR_FWD", "MS_LLR_REV", "MS_REF_MISMATCH"});
@@ -172,9 +173,10 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         auto s = ResultsStore::open(o.db);
         if (!s) return make_error(s.error().message);
         store = std::move(*s);
-        const nlohmann::json params = {{"command", "variants"}, {"fasta", absolute_path(o.fasta)}, {"vcf", absolute_path(o.vcf)},
-                                       {"context", o.context},  {"downstream", o.downstream}, {"strand", o.strand},
-                                       {"log", "log2"}};
+        const nlohmann::json params = {
+            {"command", "variants"}, {"fasta", absolute_path(o.fasta)}, {"vcf", absolute_path(o.vcf)},
+            {"context", o.context},  {"downstream", o.downstream},      {"strand", o.strand},
+            {"log", "log2"}};
         RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
                                     precision_name(engine->precision), o.vcf, "vcf");
         std::error_code ec;
@@ -224,7 +226,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             if (sites.empty() || (reverse && !both)) continue;
             std::optional<std::vector<std::vector<double>>> got;
             MS_ASSIGN(got, score_effects(*engine->scorer, *fasta, batch.front().contig, sites, window, reverse, steps));
-            if (!got) return {};   // stopped: the caller sees control.cancelled()
+            if (!got) return {};  // stopped: the caller sees control.cancelled()
             (reverse ? rev : fwd) = std::move(*got);
         }
         if (control.cancelled()) return {};
@@ -252,7 +254,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                     b.values.push_back(float(vr));
                     ++counts.scored_alts;
                     ++j;
-                    if (!store) continue;   // rows only for the database
+                    if (!store) continue;  // rows only for the database
                     // Alleles upper-cased: soft-masked (lower-case) and plain spellings are one variant.
                     Variant v{r.contig, r.pos + 1, upper(r.ref), upper(alt), r.id == "." ? "" : r.id, {{"llr", mean}}};
                     bool repeat = false;
@@ -315,10 +317,11 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     if (!o.quiet) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", s > 0 ? counts.scored_alts / s : 0.0);
-        outcome.summary = cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate,
-                              " /s), ", counts.unscorable_alts, " not scorable (symbolic, equal to REF, or N or another ambiguity ",
-                              "code in REF or ALT), ", counts.mismatches, " REF mismatches, ",
-                              engine->scorer->positions_run(), " positions run, on ", engine->device);
+        outcome.summary =
+            cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate, " /s), ",
+                counts.unscorable_alts, " not scorable (symbolic, equal to REF, or N or another ambiguity ",
+                "code in REF or ALT), ", counts.mismatches, " REF mismatches, ", engine->scorer->positions_run(),
+                " positions run, on ", engine->device);
         if (store && counts.duplicates)
             outcome.summary +=
                 cat("; ", counts.duplicates, " repeated record(s) of a site (same REF and ALT) stored once ",
@@ -331,7 +334,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                 o.fasta, "' and were not scored: is the VCF of another genome or assembly version?");
         outcome.summary += outcome.summary.empty() ? warning : "\n" + warning;
     }
-    if (store)   // said even with --quiet: the .db alone would lack the run (see fold_log_note)
+    if (store)  // said even with --quiet: the .db alone would lack the run (see fold_log_note)
         if (const std::string folded = fold_log_note(*store, o.db); !folded.empty())
             outcome.summary += outcome.summary.empty() ? folded.substr(2) : folded;
     outcome.result = cat("variants: ", o.out, store ? cat(" and run ", run, " in ", o.db) : std::string());

@@ -237,8 +237,9 @@ Result<void> read_heads(const KeyReader& top, ModelConfig& c) {
         ClassifierHeadConfig head;
         MS_ASSIGN(head.name, r.string("name"));
         MS_ASSIGN(head.pooling, r.string("pooling", "mean"));
-        if (head.pooling != "mean")   // what the engine computes: any other word was mean-pooled silently
-            return make_error(c.source, ": '", prefix, "pooling' is \"", head.pooling, "\"; only \"mean\" is supported");
+        if (head.pooling != "mean")  // what the engine computes: any other word was mean-pooled silently
+            return make_error(c.source, ": '", prefix, "pooling' is \"", head.pooling,
+                              "\"; only \"mean\" is supported");
         if (head.name.empty() || !names.insert(head.name).second)
             return make_error(c.source, ": '", prefix, "name' is \"", head.name, "\"; head names must be unique and non-empty");
         const json* labels = r.find("labels");
@@ -280,10 +281,11 @@ Result<ModelConfig> load_model_config(const std::string& dir) {
     std::error_code ec;
     // A weights or config file given for the folder (--model model.safetensors) is named as such.
     if (std::filesystem::is_regular_file(dir, ec))
-        return make_error("'", dir, "' is a file; a model is the folder that holds its config.json and weights (give ",
-                          "--model ", std::filesystem::path(dir).parent_path().empty() ? std::string(".")
-                                                                                     : std::filesystem::path(dir).parent_path().string(),
-                          ")");
+        return make_error(
+            "'", dir, "' is a file; a model is the folder that holds its config.json and weights (give ", "--model ",
+            std::filesystem::path(dir).parent_path().empty() ? std::string(".")
+                                                             : std::filesystem::path(dir).parent_path().string(),
+            ")");
     if (!std::filesystem::is_regular_file(c.source, ec))
         return make_error("cannot open '", c.source, "': a model directory needs a config.json");
     auto parsed = read_json_file(c.source);

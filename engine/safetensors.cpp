@@ -211,8 +211,10 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     if (head.starts_with("version https://git-lfs"))
         return make_error(path, ": a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the model's ",
                           "repository (or download the file itself)");
-    if (head.starts_with("<!DOCTYPE") || head.starts_with("<!doctype") || head.starts_with("<html") || head.starts_with("<HTML"))
-        return make_error(path, ": an HTML page, not the weights (a download that saved the web page instead of the file)");
+    if (head.starts_with("<!DOCTYPE") || head.starts_with("<!doctype") || head.starts_with("<html") ||
+        head.starts_with("<HTML"))
+        return make_error(path,
+                          ": an HTML page, not the weights (a download that saved the web page instead of the file)");
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
     // The reference implementation refuses headers over 100 MB too: a real header lists tensor
@@ -316,7 +318,7 @@ Result<TensorStore> TensorStore::open_dir(const std::string& dir) {
     WeightFiles w;
     MS_ASSIGN(w, weight_files(dir));
     std::vector<IndexEntry> index;
-    std::map<std::string, size_t> shard_file;   // shard path -> index into files_
+    std::map<std::string, size_t> shard_file;  // shard path -> index into files_
     for (const std::string& f : w.files) {
         auto opened = SafetensorsFile::open(f);
         if (!opened) return opened.error();

@@ -59,7 +59,7 @@ private:
 // escape the model's checksum). What `model_sha256` reads, with the configuration.
 struct WeightFiles {
     std::vector<std::string> files;
-    std::string index;   // the index file when sharded
+    std::string index;  // the index file when sharded
 };
 Result<WeightFiles> weight_files(const std::string& dir);
 

@@ -98,7 +98,9 @@ public:
         for (const auto& p : parts_) MS_TRY(p->supports(config));
         return {};
     }
-    Precision default_precision() const override { return parts_.empty() ? Precision::FP32 : parts_.front()->default_precision(); }
+    Precision default_precision() const override {
+        return parts_.empty() ? Precision::FP32 : parts_.front()->default_precision();
+    }
     Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
                                                        const RunnerLimits& limits) override {
         if (limits.max_batch < 1) return make_error("runner limits must be positive");

@@ -30,16 +30,18 @@ Result<std::vector<char>> read_characters(const std::string& path) {
         // A folder that carries a vocabulary of another kind (a tokenizer.json, a tokenizer class)
         // was read with the default ids without a word; only a config without either means them.
         const std::string dir = path.substr(0, path.rfind('/'));
-        struct stat st{};
+        struct stat st {};
         const bool vocab_file = ::stat((dir + "/tokenizer.json").c_str(), &st) == 0 ||
-                                ::stat((dir + "/vocab.txt").c_str(), &st) == 0 || ::stat((dir + "/vocab.json").c_str(), &st) == 0;
+                                ::stat((dir + "/vocab.txt").c_str(), &st) == 0 ||
+                                ::stat((dir + "/vocab.json").c_str(), &st) == 0;
         const auto cls = root.find("tokenizer_class");
         if (vocab_file || (cls != root.end() && cls->is_string() && cls->get<std::string>() != "CharacterTokenizer"))
-            return make_error(path, ": no 'characters' list, and the folder has a tokenizer of another kind (",
-                              vocab_file ? "a vocabulary file" : cat("tokenizer_class ", cls->dump()),
-                              "); MambaScope reads a character tokenizer: add \"characters\": [\"A\", \"C\", \"G\", ",
-                              "\"T\", \"N\"] in the order of the model's ids 7, 8, … (docs/models.md) — the defaults would ",
-                              "give the model other ids than it was trained with");
+            return make_error(
+                path, ": no 'characters' list, and the folder has a tokenizer of another kind (",
+                vocab_file ? "a vocabulary file" : cat("tokenizer_class ", cls->dump()),
+                "); MambaScope reads a character tokenizer: add \"characters\": [\"A\", \"C\", \"G\", ",
+                "\"T\", \"N\"] in the order of the model's ids 7, 8, … (docs/models.md) — the defaults would ",
+                "give the model other ids than it was trained with");
         return kDefaultCharacters;
     }
     if (!it->is_array()) return make_error(path, ": 'characters' is not a list");
@@ -61,10 +63,11 @@ Result<Tokenizer> Tokenizer::load(const std::string& dir, int vocab_size) {
         // Another kind of tokenizer beside the weights: its ids are not the defaults.
         for (const char* other : {"tokenizer.json", "vocab.txt", "vocab.json"})
             if (::stat((dir + "/" + other).c_str(), &st) == 0)
-                return make_error("model folder '", dir, "' has ", other, " but no tokenizer_config.json with a ",
-                                  "'characters' list; MambaScope reads a character tokenizer: add tokenizer_config.json ",
-                                  "with \"characters\": [\"A\", \"C\", \"G\", \"T\", \"N\"] in the order of the model's ids 7, 8, … ",
-                                  "(docs/models.md) — the defaults would give the model other ids than it was trained with");
+                return make_error(
+                    "model folder '", dir, "' has ", other, " but no tokenizer_config.json with a ",
+                    "'characters' list; MambaScope reads a character tokenizer: add tokenizer_config.json ",
+                    "with \"characters\": [\"A\", \"C\", \"G\", \"T\", \"N\"] in the order of the model's ids 7, 8, … ",
+                    "(docs/models.md) — the defaults would give the model other ids than it was trained with");
         return from_characters(kDefaultCharacters, cat("the default characters (no '", path, "')"), vocab_size);
     }
     auto chars = read_characters(path);

@@ -343,10 +343,18 @@ Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQue
         values.push_back(*vq.max_score);
     }
     switch (vq.sort) {
-        case VariantQuery::SortBy::score: sql += order_by({"s.value"}, "v.id", vq.descending); break;
-        case VariantQuery::SortBy::name: sql += order_by({"v.name", "v.chrom", "v.pos"}, "v.id", vq.descending); break;
-        case VariantQuery::SortBy::ref: sql += order_by({"v.ref", "v.alt"}, "v.id", vq.descending); break;
-        case VariantQuery::SortBy::alt: sql += order_by({"v.alt", "v.ref"}, "v.id", vq.descending); break;
+        case VariantQuery::SortBy::score:
+            sql += order_by({"s.value"}, "v.id", vq.descending);
+            break;
+        case VariantQuery::SortBy::name:
+            sql += order_by({"v.name", "v.chrom", "v.pos"}, "v.id", vq.descending);
+            break;
+        case VariantQuery::SortBy::ref:
+            sql += order_by({"v.ref", "v.alt"}, "v.id", vq.descending);
+            break;
+        case VariantQuery::SortBy::alt:
+            sql += order_by({"v.alt", "v.ref"}, "v.id", vq.descending);
+            break;
         case VariantQuery::SortBy::position:
             sql += order_by({"v.chrom", "v.pos", "v.ref", "v.alt"}, "v.id", vq.descending);
             break;

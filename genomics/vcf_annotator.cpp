@@ -55,7 +55,7 @@ constexpr int64_t kTbiMaxLength = int64_t(1) << 29;
 }  // namespace
 
 struct VcfAnnotator::Impl {
-    std::string input, output, target, tmp, tmp_index;   // target: where output's data goes (a link's target)
+    std::string input, output, target, tmp, tmp_index;  // target: where output's data goes (a link's target)
     bool bgzip = false, csi = false, committed = false;
     File in, out;
     Header in_hdr, out_hdr;
@@ -91,7 +91,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     m.fields = fields;
     std::string lower = output;
     for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-    m.bgzip = lower.ends_with(".gz") || lower.ends_with(".bgz");   // OUT.VCF.GZ was written as plain text
+    m.bgzip = lower.ends_with(".gz") || lower.ends_with(".bgz");  // OUT.VCF.GZ was written as plain text
     // The temporary goes beside the file a link points to, and a device or pipe is refused: the
     // rename into place replaced /dev/stdout with a plain file (as root), and wrote nothing to it.
     MS_ASSIGN(m.target, resolve_output(output));

@@ -139,10 +139,11 @@ int runSnapshot(const LaunchOptions& o) {
     if (view.data())
         for (const std::string& e : view.data()->errors) complain(QString::fromStdString(e));
     const QSize size(o.width, o.height > 0 ? o.height : std::max(120, view.contentHeight() + 4));
-    if (o.height > 0 && o.height < view.contentHeight())   // the lanes below it were left out without a word
-        complain(QStringLiteral("--height %1 cuts the view: its lanes need %2 px, the last ones are left out of the picture")
-                     .arg(o.height)
-                     .arg(view.contentHeight()));
+    if (o.height > 0 && o.height < view.contentHeight())  // the lanes below it were left out without a word
+        complain(
+            QStringLiteral("--height %1 cuts the view: its lanes need %2 px, the last ones are left out of the picture")
+                .arg(o.height)
+                .arg(view.contentHeight()));
     const QString error = view.saveSnapshot(o.snapshot, size);
     if (!error.isEmpty()) {
         complain(error);

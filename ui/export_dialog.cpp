@@ -84,7 +84,7 @@ ExportDialog::ExportDialog(const QString& db, qint64 runId, QWidget* parent) : Q
         if (!p.isEmpty()) {
             out_->setText(p);
             userNamed_ = true;
-            confirmedReplace_ = p;   // the file dialog asked before picking an existing file
+            confirmedReplace_ = p;  // the file dialog asked before picking an existing file
         }
     });
     connect(out_, &QLineEdit::textEdited, this, [this] { userNamed_ = true; });
@@ -156,7 +156,7 @@ ExportDialog::ExportDialog(const QString& db, qint64 runId, QWidget* parent) : Q
                              : task == QStringLiteral("variants") ? QStringLiteral("variants")
                                                                   : QStringLiteral("track");
         what_->setCurrentIndex(what_->findData(what));
-        updateRows();   // the default name holds the run
+        updateRows();  // the default name holds the run
     });
     connect(track_, &QComboBox::currentIndexChanged, this, &ExportDialog::updateRows);
     updateFormats();
@@ -233,11 +233,13 @@ void ExportDialog::updateRows() {
         // DB.run3.loglik.bw, DB.run5.predictions.tsv: each export its own file.
         QString part = what;
         if (what == QStringLiteral("track") && !track_->currentText().isEmpty()) part = track_->currentText();
-        const QString run = run_->currentIndex() >= 0 ? QStringLiteral(".run%1").arg(run_->currentData().toLongLong()) : QString();
-        const bool gz = out.endsWith(QStringLiteral(".gz")) &&
-                        (format == QStringLiteral("bedgraph") || format == QStringLiteral("bed") || format == QStringLiteral("vcf"));
-        out_->setText(QFileInfo(db_).path() + QLatin1Char('/') + QFileInfo(db_).completeBaseName() + run + QLatin1Char('.') +
-                      part + ext + (gz ? QStringLiteral(".gz") : QString()));
+        const QString run =
+            run_->currentIndex() >= 0 ? QStringLiteral(".run%1").arg(run_->currentData().toLongLong()) : QString();
+        const bool gz =
+            out.endsWith(QStringLiteral(".gz")) && (format == QStringLiteral("bedgraph") ||
+                                                    format == QStringLiteral("bed") || format == QStringLiteral("vcf"));
+        out_->setText(QFileInfo(db_).path() + QLatin1Char('/') + QFileInfo(db_).completeBaseName() + run +
+                      QLatin1Char('.') + part + ext + (gz ? QStringLiteral(".gz") : QString()));
     } else if (!out.isEmpty()) {
         const bool gz = out.endsWith(QStringLiteral(".gz"));
         if (gz) out.chop(3);

@@ -3,13 +3,9 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QMimeData>
-#include <QScrollArea>
-#include <QSplitter>
-#include <QVBoxLayout>
-#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -18,9 +14,13 @@
 #include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
+#include <QScrollArea>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTableWidget>
+#include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrent>
 #include <cmath>
 
@@ -56,7 +56,7 @@ public:
     using QTableWidgetItem::QTableWidgetItem;
     bool operator<(const QTableWidgetItem& other) const override {
         const double a = data(Qt::UserRole).toDouble(), b = other.data(Qt::UserRole).toDouble();
-        if (std::isnan(a) || std::isnan(b)) return !std::isnan(a) && std::isnan(b);   // NA last
+        if (std::isnan(a) || std::isnan(b)) return !std::isnan(a) && std::isnan(b);  // NA last
         return a < b;
     }
 };
@@ -65,8 +65,8 @@ QTableWidgetItem* numberItem(double value, int decimals) {
     // NaN: the GC content of a record of only N.
     // Whole numbers with the locale's group separators (4,639,675), as the rest of the app writes them.
     auto* item = new NumberItem(std::isnan(value) ? QStringLiteral("NA")
-                                      : decimals == 0   ? QLocale().toString(qlonglong(value))
-                                                        : QString::number(value, 'f', decimals));
+                                : decimals == 0   ? QLocale().toString(qlonglong(value))
+                                                  : QString::number(value, 'f', decimals));
     item->setData(Qt::UserRole, value);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;
@@ -97,10 +97,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // user think nothing could run).
     const QString bundled = QFileInfo(bundledModelDir()).fileName();
     modelText_->setPlaceholderText(
-        bundled.isEmpty() ? tr("No model described. Run ▸ Load Model… describes a model directory here.")
-                          : tr("Jobs run the default model, %1, unless Edit ▸ Settings… or the Run dialog names another. "
-                               "Run ▸ Load Model… describes a model here.")
-                                .arg(bundled));
+        bundled.isEmpty()
+            ? tr("No model described. Run ▸ Load Model… describes a model directory here.")
+            : tr("Jobs run the default model, %1, unless Edit ▸ Settings… or the Run dialog names another. "
+                 "Run ▸ Load Model… describes a model here.")
+                  .arg(bundled));
     QFont mono(QStringLiteral("monospace"));
     mono.setStyleHint(QFont::TypeWriter);
     modelText_->setFont(mono);

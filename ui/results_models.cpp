@@ -209,9 +209,12 @@ void PredictionsModel::sort(int column, Qt::SortOrder order) {
     S by = S::position;
     if (column == Label) by = S::label;
     else if (column == Score || column >= FixedColumns) by = S::score;
-    else if (column == Item) by = S::item;
-    else if (column == Kind) by = S::kind;
-    else if (column == Length) by = S::length;
+    else if (column == Item)
+        by = S::item;
+    else if (column == Kind)
+        by = S::kind;
+    else if (column == Length)
+        by = S::length;
     const bool desc = order == Qt::DescendingOrder;
     if (by == sortBy_ && desc == descending_) return;
     sortBy_ = by;
@@ -383,8 +386,13 @@ void VariantsModel::reload() {
 void VariantsModel::sort(int column, Qt::SortOrder order) {
     using S = VariantQuery::SortBy;
     // Each column by what it shows (ID, Ref and Alt kept position order under their arrows).
-    const QString score = column >= FixedColumns && column < columnCount() ? scoreNames_[column - FixedColumns] : QString();
-    const S by = !score.isEmpty() ? S::score : column == Id ? S::name : column == Ref ? S::ref : column == Alt ? S::alt : S::position;
+    const QString score =
+        column >= FixedColumns && column < columnCount() ? scoreNames_[column - FixedColumns] : QString();
+    const S by = !score.isEmpty() ? S::score
+                 : column == Id   ? S::name
+                 : column == Ref  ? S::ref
+                 : column == Alt  ? S::alt
+                                  : S::position;
     const bool desc = order == Qt::DescendingOrder;
     if (by == sortBy_ && score == sortScore_ && desc == descending_) return;
     sortBy_ = by;
@@ -401,36 +409,39 @@ void VariantsModel::requestPage() {
         std::vector<StoredVariant> rows;
         QString error;
     };
-    runInBackground(this, [db = db_, run = runId_, sort = sortBy_, by = sortScore_, desc = descending_, offset = int64_t(rows_.size())] {
-        Page p;
-        auto store = openReadOnly(db);
-        if (!store) return Page{{}, qs(store.error().message)};
-        VariantQuery q;
-        q.run_id = run;
-        q.sort = sort;
-        if (!by.isEmpty()) q.score_name = by.toStdString();
-        q.descending = desc;
-        q.offset = offset;
-        q.limit = kPageRows;
-        auto rows = store->query_variants(q);
-        if (!rows) return Page{{}, qs(rows.error().message)};
-        p.rows = std::move(*rows);
-        return p;
-    }, [this, generation](Page p) {
-        if (generation != generation_) return;
-        if (!p.error.isEmpty()) {
-            atEnd_ = true;
-            pageFailed(p.error);
-            return;
-        }
-        if (rows_.empty() && !p.rows.empty()) {
-            QStringList names;
-            for (const auto& [name, value] : p.rows.front().v.scores) names << qs(name);
-            setExtraColumns(scoreNames_, names);
-        }
-        atEnd_ = int(p.rows.size()) < kPageRows;
-        appendPage(rows_, p.rows);
-    });
+    runInBackground(
+        this,
+        [db = db_, run = runId_, sort = sortBy_, by = sortScore_, desc = descending_, offset = int64_t(rows_.size())] {
+            Page p;
+            auto store = openReadOnly(db);
+            if (!store) return Page{{}, qs(store.error().message)};
+            VariantQuery q;
+            q.run_id = run;
+            q.sort = sort;
+            if (!by.isEmpty()) q.score_name = by.toStdString();
+            q.descending = desc;
+            q.offset = offset;
+            q.limit = kPageRows;
+            auto rows = store->query_variants(q);
+            if (!rows) return Page{{}, qs(rows.error().message)};
+            p.rows = std::move(*rows);
+            return p;
+        },
+        [this, generation](Page p) {
+            if (generation != generation_) return;
+            if (!p.error.isEmpty()) {
+                atEnd_ = true;
+                pageFailed(p.error);
+                return;
+            }
+            if (rows_.empty() && !p.rows.empty()) {
+                QStringList names;
+                for (const auto& [name, value] : p.rows.front().v.scores) names << qs(name);
+                setExtraColumns(scoreNames_, names);
+            }
+            atEnd_ = int(p.rows.size()) < kPageRows;
+            appendPage(rows_, p.rows);
+        });
 }
 
 int VariantsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }

@@ -170,7 +170,7 @@ public:
 private:
     void requestPage() override;
     VariantQuery::SortBy sortBy_ = VariantQuery::SortBy::position;
-    QString sortScore_;   // the score column sorted by (sortBy_ score)
+    QString sortScore_;  // the score column sorted by (sortBy_ score)
     bool descending_ = false;
     std::vector<StoredVariant> rows_;
     QStringList scoreNames_;

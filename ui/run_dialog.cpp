@@ -164,11 +164,11 @@ QLineEdit* RunDialog::fileRow(const QString& label, const QString& objectName, c
         // A results database is added to, never replaced: no "replace it?" question for it. Any other
         // file to write (the annotated VCF) is replaced, so the dialog asks.
         else if (save)
-            chosen = QFileDialog::getSaveFileName(this, title, edit->text(), filter, nullptr,
-                                                  objectName == QStringLiteral("runDb")
-                                                      ? QFileDialog::DontConfirmOverwrite
-                                                      : QFileDialog::Options());
-        else chosen = QFileDialog::getOpenFileName(this, title, edit->text(), filter);
+            chosen = QFileDialog::getSaveFileName(
+                this, title, edit->text(), filter, nullptr,
+                objectName == QStringLiteral("runDb") ? QFileDialog::DontConfirmOverwrite : QFileDialog::Options());
+        else
+            chosen = QFileDialog::getOpenFileName(this, title, edit->text(), filter);
         if (!chosen.isEmpty()) edit->setText(chosen);
     });
     auto* row = new QHBoxLayout;

@@ -20,7 +20,8 @@ struct ListField {
     const char* key;
     QStringList Session::*member;
 };
-const ListField kLists[] = {{"reads", &Session::reads}, {"variants", &Session::variants}, {"annotations", &Session::annotations}};
+const ListField kLists[] = {
+    {"reads", &Session::reads}, {"variants", &Session::variants}, {"annotations", &Session::annotations}};
 }  // namespace
 
 bool saveSession(const Session& s, const QString& path, QString* error) {
@@ -69,7 +70,9 @@ std::optional<Session> loadSession(const QString& path, QString* error) {
     if (!version.isDouble())
         return fail(QObject::tr("not a MambaScope session (no \"mambascope_session\" version number)"));
     if (version.toInt() < 1 || version.toInt() > kSessionVersion)
-        return fail(QObject::tr("session version %1; this MambaScope reads versions 1 to %2").arg(version.toInt()).arg(kSessionVersion));
+        return fail(QObject::tr("session version %1; this MambaScope reads versions 1 to %2")
+                        .arg(version.toInt())
+                        .arg(kSessionVersion));
     const QDir base = QFileInfo(path).absoluteDir();
     Session s;
     for (const PathField& f : kPaths) {
@@ -78,7 +81,7 @@ std::optional<Session> loadSession(const QString& path, QString* error) {
         if (!v.isString()) return fail(QObject::tr("\"%1\" must be a path (a string)").arg(QLatin1String(f.key)));
         s.*f.member = QDir::cleanPath(base.absoluteFilePath(v.toString()));
     }
-    for (const ListField& f : kLists) {   // a path (version 1) or a list of them
+    for (const ListField& f : kLists) {  // a path (version 1) or a list of them
         const QJsonValue v = o.value(QLatin1String(f.key));
         if (v.isUndefined() || v.isNull()) continue;
         const QJsonArray items = v.isArray() ? v.toArray() : QJsonArray{v};

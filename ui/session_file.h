@@ -17,7 +17,7 @@
 namespace ms::ui {
 
 struct Session {
-    QString genome, results, model;           // absolute paths; empty: none
+    QString genome, results, model;            // absolute paths; empty: none
     QStringList reads, variants, annotations;  // absolute paths, in the order they were opened
     QString locus;
     qint64 run = 0;

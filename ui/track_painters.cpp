@@ -198,7 +198,7 @@ void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t co
     p.drawLine(area.left(), axis, area.right(), axis);
     const double first = std::ceil(double(m.visible.begin) / step) * step;
     for (double pos = first; pos <= double(m.visible.end); pos += step) {
-        const double x = m.x(pos - 0.5);   // base `pos` (1-based) spans [pos - 1, pos) 0-based
+        const double x = m.x(pos - 0.5);  // base `pos` (1-based) spans [pos - 1, pos) 0-based
         if (x < area.left()) continue;
         p.drawLine(QLineF(x, axis - 6, x, axis));
         if (pos == 0) continue;   // people count from 1: a "0" label reads as a base that is not there
@@ -654,7 +654,7 @@ void paintFeatures(QPainter& p, const QRect& lane, const ViewMapping& m, const F
         double x0, x1, mid, dir;
     };
     std::vector<Chevrons> chevrons;
-    std::vector<std::vector<std::pair<double, double>>> boxes(rows);   // per row: filled x spans
+    std::vector<std::vector<std::pair<double, double>>> boxes(rows);  // per row: filled x spans
     for (const FeatureMark& f : set.features) {
         if (f.end <= m.visible.begin || f.begin >= m.visible.end) continue;
         const size_t row = size_t(std::clamp(f.row, 0, int(rows) - 1));

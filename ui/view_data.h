@@ -52,11 +52,11 @@ struct PredictionSet {
 };
 
 struct VariantMark {
-    int64_t begin = 0, end = 0;         // 0-based half-open: the bases that change (see trim_padding)
+    int64_t begin = 0, end = 0;  // 0-based half-open: the bases that change (see trim_padding)
     std::string ref, alt, name;
     std::optional<double> score;        // the first score of a stored variant
     std::string score_name;
-    std::string shown;                  // the text drawn on the mark: ALT, or "−C" / "+T" for an indel
+    std::string shown;  // the text drawn on the mark: ALT, or "−C" / "+T" for an indel
 };
 
 // An indel's REF and ALTs share a leading padding base (VCF's anchor): the mark then covers only

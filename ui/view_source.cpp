@@ -95,7 +95,8 @@ void trim_padding(VariantMark& v) {
     v.shown = v.alt;
     if (v.ref.empty() || v.alt.empty()) return;
     const auto plain = [](const std::string& a) {
-        return !a.empty() && std::all_of(a.begin(), a.end(), [](char c) { return std::strchr("ACGTNacgtn", c) != nullptr; });
+        return !a.empty() &&
+               std::all_of(a.begin(), a.end(), [](char c) { return std::strchr("ACGTNacgtn", c) != nullptr; });
     };
     std::vector<std::string> alts;
     for (size_t b = 0; b <= v.alt.size();) {
@@ -112,7 +113,7 @@ void trim_padding(VariantMark& v) {
     }
     if (deletion) {
         ++v.begin;
-        v.shown = "\u2212" + v.ref.substr(1);   // −C
+        v.shown = "\u2212" + v.ref.substr(1);  // −C
     } else if (insertion) {
         v.begin = v.end = v.begin + 1;
         v.shown.clear();
@@ -290,7 +291,7 @@ void ViewSource::Impl::loadTracks(const ViewRequest& q, ViewData& out) const {
     runs->erase(std::remove_if(runs->begin(), runs->end(), [&](const RunRecord& r) { return q.run != 0 && r.id != q.run; }),
                 runs->end());
     const SequenceRecord* genomeRecord = genome ? genome->find(q.span.contig) : nullptr;
-    std::set<int64_t> otherAssembly;   // runs whose sequence of this name is not the genome's
+    std::set<int64_t> otherAssembly;  // runs whose sequence of this name is not the genome's
     for (const RunRecord& run : *runs) {
         auto seqs = store->list_sequences(run.id);
         if (!seqs) continue;

@@ -65,8 +65,11 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
     sub->add_option("--logits", o.logits, "write float32 logits [L, vocab] to this .npy file");
     sub->add_option("--hidden", o.hidden, "write float32 final hidden states [L, d_model] to this .npy file");
-    sub->add_option("--chunk", o.chunk, "positions per forward call (state carried across; another size changes outputs by float rounding only)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 22));
+    sub->add_option(
+           "--chunk", o.chunk,
+           "positions per forward call (state carried across; another size changes outputs by float rounding only)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 22));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--reverse", o.reverse, "run the reverse-complement strand, outputs in forward coordinates");
 }
@@ -140,8 +143,9 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
         auto r = write_npy(o.hidden, out->hidden.data(), {L, model->config.d_model});
         if (!r) return fail(r.error().message);
     }
-    std::fprintf(stderr, "%s: %lld bases in %.3f s (%.3f Mbp/s) on %s in %s\n", rec->name.c_str(), static_cast<long long>(L),
-                 secs, secs > 0 ? double(L) / secs / 1e6 : 0.0, choice->backend->name().c_str(), precision_name(so.precision));
+    std::fprintf(stderr, "%s: %lld bases in %.3f s (%.3f Mbp/s) on %s in %s\n", rec->name.c_str(),
+                 static_cast<long long>(L), secs, secs > 0 ? double(L) / secs / 1e6 : 0.0,
+                 choice->backend->name().c_str(), precision_name(so.precision));
     return 0;
 }
 

@@ -109,8 +109,8 @@ MS_TEST(embed_windows_are_the_windows_run_alone) {
     // rec1 (700 bp): [0,200) [150,350) [300,500) [450,650) and the last moved back to full length,
     // [500,700) (clipped, it was [600,700)); rec2 (257 bp): [0,200) [57,257).
     const std::vector<std::tuple<std::string, int64_t, int64_t>> want = {
-        {"rec1", 0, 200}, {"rec1", 150, 350}, {"rec1", 300, 500}, {"rec1", 450, 650}, {"rec1", 500, 700},
-        {"rec2", 0, 200}, {"rec2", 57, 257}};
+        {"rec1", 0, 200},   {"rec1", 150, 350}, {"rec1", 300, 500}, {"rec1", 450, 650},
+        {"rec1", 500, 700}, {"rec2", 0, 200},   {"rec2", 57, 257}};
     for (size_t i = 0; i < want.size(); ++i) {
         auto e = db->read_embedding(int64_t(i) + 1);
         MS_CHECK_MSG(e.ok(), e.error().message);
@@ -412,7 +412,8 @@ MS_TEST(options_that_change_nothing_are_refused) {
     std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n";
     auto refused = [&](const ItemJobOptions& x, const std::string& why) {
         auto r = run_items(x, ItemJob::embed, "test", JobControl{});
-        MS_CHECK_MSG(!r.ok() && r.error().message.find(why) != std::string::npos, (r.ok() ? "accepted" : r.error().message));
+        MS_CHECK_MSG(!r.ok() && r.error().message.find(why) != std::string::npos,
+                     (r.ok() ? "accepted" : r.error().message));
     };
     ItemJobOptions x = o;
     x.keep_duplicates = true;
@@ -430,7 +431,7 @@ MS_TEST(options_that_change_nothing_are_refused) {
     x.reference = (dir / "in.fa").string();
     refused(x, "--reference is the FASTA a CRAM given as --reads was made against");
     MS_CHECK(!fs::exists(dir / "items.db"));
-    MS_CHECK(run_items(o, ItemJob::embed, "test", JobControl{}).ok());   // the same reads without them
+    MS_CHECK(run_items(o, ItemJob::embed, "test", JobControl{}).ok());  // the same reads without them
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

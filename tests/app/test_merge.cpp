@@ -202,7 +202,8 @@ MS_TEST(a_shard_database_with_an_earlier_attempt_merges) {
     JobControl stopped;
     stopped.cancel = &stop;
     auto first = run_score(score_options(dir, "s1.db", "1/2"), "score", stopped);
-    MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted, (first.ok() ? "not interrupted" : first.error().message));
+    MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted,
+                 (first.ok() ? "not interrupted" : first.error().message));
     MS_CHECK_EQ(cmd_score(score_options(dir, "s1.db", "1/2"), "score"), 0);
     MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);
     MergeOptions m;
@@ -222,13 +223,13 @@ MS_TEST(a_shard_database_with_an_earlier_attempt_merges) {
         const auto from = nlohmann::json::parse(run.info.params_json).at("merged_from");
         MS_CHECK_EQ(from.size(), size_t(2));
         MS_CHECK_EQ(from[0].at("shard").get<std::string>(), std::string("1/2"));
-        MS_CHECK_EQ(from[0].at("run").get<int64_t>(), int64_t(2));   // the finished attempt
+        MS_CHECK_EQ(from[0].at("run").get<int64_t>(), int64_t(2));  // the finished attempt
         MS_CHECK_EQ(from[1].at("run").get<int64_t>(), int64_t(1));
         MS_CHECK_EQ(from[0].at("device").get<std::string>(), std::string("cpu"));
         MS_CHECK(!from[0].at("finished").get<std::string>().empty());
         MS_CHECK(from[0].at("path").get<std::string>().ends_with("s1.db"));
     }
-    MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);   // a second finished run
+    MS_CHECK_EQ(cmd_score(score_options(dir, "s2.db", "2/2"), "score"), 0);  // a second finished run
     m.out = (dir / "again.db").string();
     auto twice = run_merge(m, "merge");
     MS_CHECK(!twice.ok() && twice.error().message.find("holds 2 finished shard runs (1, 2)") != std::string::npos);

@@ -30,10 +30,13 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 }  // namespace
 
 MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
-    const std::vector<RunRecord> runs = {run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore),
-                                         run(3, RunStatus::failed, kScore), run(4, RunStatus::interrupted, kScore, "bf16"),
-                                         run(5, RunStatus::interrupted, kScore, "fp32", "other.fa"),
-                                         run(6, RunStatus::interrupted, kScore, "fp32", "genome.fa", "bbbbbbbbbbbbbbbb")};
+    const std::vector<RunRecord> runs = {
+        run(1, RunStatus::interrupted, kScore),
+        run(2, RunStatus::finished, kScore),
+        run(3, RunStatus::failed, kScore),
+        run(4, RunStatus::interrupted, kScore, "bf16"),
+        run(5, RunStatus::interrupted, kScore, "fp32", "other.fa"),
+        run(6, RunStatus::interrupted, kScore, "fp32", "genome.fa", "bbbbbbbbbbbbbbbb")};
     const RunInfo job = run(0, RunStatus::running, kScore).info;
     const ResumeMatch m = find_resume_match(runs, job);
     MS_CHECK_EQ(m.unfinished, int64_t(3));
@@ -44,7 +47,8 @@ MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
     MS_CHECK_EQ(find_resume_match(runs, bf16).finished, int64_t(0));
     // A finished run newer than the unfinished one (the job was run again without --resume): there
     // is nothing to resume (reviving run 1 left two finished runs, which merge refuses).
-    const ResumeMatch later = find_resume_match({run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore)}, job);
+    const ResumeMatch later =
+        find_resume_match({run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore)}, job);
     MS_CHECK_EQ(later.unfinished, int64_t(0));
     MS_CHECK_EQ(later.finished, int64_t(2));
     // Parameters that are not a JSON object (a damaged database) neither match nor throw.
@@ -75,8 +79,10 @@ MS_TEST(a_refused_resume_names_what_differs) {
 }
 
 MS_TEST(differing_params_leaves_out_ignored_keys) {
-    const RunInfo a = run(1, RunStatus::finished, R"({"command":"score","fasta":"/a/g.fa","shard":"1/2","chunk":1})").info;
-    const RunInfo b = run(2, RunStatus::finished, R"({"command":"score","fasta":"/b/g.fa","shard":"2/2","chunk":1})").info;
+    const RunInfo a =
+        run(1, RunStatus::finished, R"({"command":"score","fasta":"/a/g.fa","shard":"1/2","chunk":1})").info;
+    const RunInfo b =
+        run(2, RunStatus::finished, R"({"command":"score","fasta":"/b/g.fa","shard":"2/2","chunk":1})").info;
     MS_CHECK_EQ(differing_params(a, b, {"shard", "fasta"}), std::string());
     MS_CHECK_EQ(differing_params(a, b, {"shard"}), std::string(R"(fasta: "/a/g.fa" vs "/b/g.fa")"));
     RunInfo c = b;

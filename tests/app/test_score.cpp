@@ -179,7 +179,8 @@ MS_TEST(score_lanes_equal_one_lane) {
     o.device = "cpu";
     o.chunk = 50;
     o.quiet = true;
-    o.regions = {"rec1:1-300", "rec2", "rec1:302-700"};   // two targets on one contig (apart: touching ones are joined), in two lanes
+    o.regions = {"rec1:1-300", "rec2",
+                 "rec1:302-700"};  // two targets on one contig (apart: touching ones are joined), in two lanes
     o.db = (dir / "one.db").string();
     o.threads = 1;
     MS_CHECK_EQ(cmd_score(o, "one lane"), 0);

@@ -280,14 +280,15 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
         // A --resume with other parameters is refused, naming the one that differs.
         const std::string refused = (dir / "refused.err").string();
         MS_CHECK_EQ(wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
-                                         (dir / "r.db").string(), "--device", "cpu", "--threads", "1", "--chunk", "2048",
-                                         "--quiet", "--resume"},
+                                         (dir / "r.db").string(), "--device", "cpu", "--threads", "1", "--chunk",
+                                         "2048", "--quiet", "--resume"},
                                         refused)),
                     1);
         std::ifstream refused_in(refused);
         const std::string refused_log((std::istreambuf_iterator<char>(refused_in)), std::istreambuf_iterator<char>());
-        MS_CHECK_MSG(refused_log.find("unfinished run 1 differs (run 1 vs this job): chunk: 4096 vs 2048") != std::string::npos,
-                     refused_log);
+        MS_CHECK_MSG(
+            refused_log.find("unfinished run 1 differs (run 1 vs this job): chunk: 4096 vs 2048") != std::string::npos,
+            refused_log);
         MS_CHECK_EQ(wait_exit(start_score(fasta, dir / "r.db", true)), 0);
         MS_CHECK_EQ(contents(dir / "r.db").size(), size_t(8 * 6));
     }

@@ -259,7 +259,7 @@ MS_TEST(segments_shorter_than_the_warmup_are_noted) {
     write_genome(dir / "genome.fa", {50000}, 5);
     ScoreOptions o = options(dir, "short.db");
     o.segment_length = "1000";
-    o.warmup = 5000;   // 50 segments; warm-ups 0, 1000, 2000, 3000, 4000, then 45 × 5000: 285 kbp run for 50 kbp
+    o.warmup = 5000;  // 50 segments; warm-ups 0, 1000, 2000, 3000, 4000, then 45 × 5000: 285 kbp run for 50 kbp
     std::vector<std::string> notes;
     JobControl control;
     control.on_note = [&](const std::string& n) { notes.push_back(n); };
@@ -269,7 +269,7 @@ MS_TEST(segments_shorter_than_the_warmup_are_noted) {
     for (const std::string& n : notes) said |= n.find("each run 5.7× the bases they score") != std::string::npos;
     MS_CHECK_MSG(said, (notes.empty() ? std::string("no notes") : notes.back()));
     o.db = (dir / "long.db").string();
-    o.segment_length = "50000";   // one segment: nothing to say
+    o.segment_length = "50000";  // one segment: nothing to say
     notes.clear();
     MS_CHECK(run_score(o, "score", control).ok());
     for (const std::string& n : notes) MS_CHECK_MSG(n.find("bases they score") == std::string::npos, n);

@@ -365,13 +365,14 @@ MS_TEST(records_real_vcfs_hold) {
     // Found in review: a repeat apart from its first record (an unsorted VCF) kept the last ID and
     // was not counted; an input field that merely starts with MS_ was dropped; OUT.VCF.GZ was
     // written as plain text; a pipe given as --out was replaced by a plain file.
-    std::ofstream(d / "apart.vcf") << "##fileformat=VCFv4.2\n##INFO=<ID=MS_AF,Number=1,Type=Float,Description=\"theirs\">\n"
-                                   << "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                                   << "rec1\t11\tfirst\t" << base(10) << "\t" << other(10) << "\t.\t.\tMS_AF=0.5\n"
-                                   << "rec1\t31\tmiddle\t" << base(30) << "\t" << other(30) << "\t.\t.\t.\n"
-                                   << "rec1\t11\tlater\t" << base(10) << "\t" << other(10) << "\t.\t.\t.\n"
-                                   << "rec1\t11\tlast\t" << lower(base(10)) << "\t" << other(10) << "\t.\t.\t.\n"
-                                   << "rec1\t41\tsame\t" << base(40) << "\t" << base(40) << "\t.\t.\t.\n";   // no change
+    std::ofstream(d / "apart.vcf")
+        << "##fileformat=VCFv4.2\n##INFO=<ID=MS_AF,Number=1,Type=Float,Description=\"theirs\">\n"
+        << "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        << "rec1\t11\tfirst\t" << base(10) << "\t" << other(10) << "\t.\t.\tMS_AF=0.5\n"
+        << "rec1\t31\tmiddle\t" << base(30) << "\t" << other(30) << "\t.\t.\t.\n"
+        << "rec1\t11\tlater\t" << base(10) << "\t" << other(10) << "\t.\t.\t.\n"
+        << "rec1\t11\tlast\t" << lower(base(10)) << "\t" << other(10) << "\t.\t.\t.\n"
+        << "rec1\t41\tsame\t" << base(40) << "\t" << base(40) << "\t.\t.\t.\n";  // no change
     const std::string apart = ok(base_cmd + " --vcf " + q(d / "apart.vcf") + " --out " + q(d / "apart.out.vcf") +
                                  " --db " + q(d / "apart.db"));
     MS_CHECK_MSG(apart.find("2 repeated record(s) of a site") != std::string::npos, apart);
@@ -380,7 +381,8 @@ MS_TEST(records_real_vcfs_hold) {
     MS_CHECK_EQ(apart_rows[0].v.name, std::string("first"));
     MS_CHECK_EQ(rows(ok("bcftools query -f '%ID\t%INFO/MS_AF\n' " + q(d / "apart.out.vcf")))[0][1], std::string("0.5"));
     // An ALT equal to REF is no change: not scored, not stored (it was scored 0 and stored).
-    MS_CHECK_EQ(rows(ok("bcftools query -i 'ID=\"same\"' -f '%INFO/MS_LLR\n' " + q(d / "apart.out.vcf")))[0][0], std::string("."));
+    MS_CHECK_EQ(rows(ok("bcftools query -i 'ID=\"same\"' -f '%INFO/MS_LLR\n' " + q(d / "apart.out.vcf")))[0][0],
+                std::string("."));
     ok(base_cmd + " --quiet --vcf " + q(d / "in.vcf") + " --out " + q(d / "UP.VCF.GZ"));
     MS_CHECK(fs::exists(d / "UP.VCF.GZ.tbi"));
     MS_CHECK_EQ(rows(ok("bcftools query -f '%ID\n' " + q(d / "UP.VCF.GZ"))).size(), size_t(5));

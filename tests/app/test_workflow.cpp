@@ -82,14 +82,16 @@ MS_TEST(snakemake_shards_and_merges_like_one_run) {
         s.quiet = true;
         s.shard = "1/3";
         auto first = run_score(s, "score", stopped);
-        MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted, (first.ok() ? "not interrupted" : first.error().message));
+        MS_CHECK_MSG(first.ok() && first->status == RunStatus::interrupted,
+                     (first.ok() ? "not interrupted" : first.error().message));
         MS_CHECK(ResultsStore::open((parts / "shard_2_of_3.db").string()).ok());
     }
     workflow("resumed.db", "");
     for (int i = 1; i <= 2; ++i) {
         std::ifstream log(dir / "resumed.db.shards" / cat("shard_", i, "_of_3.log"));
         const std::string text((std::istreambuf_iterator<char>(log)), {});
-        MS_CHECK_MSG(text.find(i == 1 ? "resuming run 1" : "holds no run yet; starting one") != std::string::npos, text);
+        MS_CHECK_MSG(text.find(i == 1 ? "resuming run 1" : "holds no run yet; starting one") != std::string::npos,
+                     text);
     }
     ScoreOptions o;
     o.model = model.string();

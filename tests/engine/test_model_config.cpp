@@ -128,7 +128,8 @@ MS_TEST(model_config_rejects_bad_configs) {
         // What the engine does not compute is refused, not run as something else (found in review).
         {"gelu", R"({"hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 12, "hidden_act": "gelu"})",
          "config.json: 'hidden_act' is \"gelu\"; only \"silu\" (Mamba's activation) is supported"},
-        {"caduceus", R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "model_type": "caduceus", "bidirectional": true})",
+        {"caduceus",
+         R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "model_type": "caduceus", "bidirectional": true})",
          "a Caduceus (bidirectional, reverse-complement) model"},
         {"mlp", R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "d_intermediate": 64})",
          "config.json: 'd_intermediate' is 64; models with an MLP after each mixer"},
@@ -156,7 +157,8 @@ MS_TEST(model_config_rejects_bad_configs) {
          "config.json: 'hidden_size' is 2147483647; expected <= 1048576"},
         {"vocab_padding_overflow", R"({"d_model": 32, "n_layer": 2, "vocab_size": 2147483647,
                                        "pad_vocab_size_multiple": 1073741824})",
-         "config.json: 'vocab_size' 2147483647 padded to a multiple of 'pad_vocab_size_multiple' 1073741824 is 2147483648; expected < 2^31"},
+         "config.json: 'vocab_size' 2147483647 padded to a multiple of 'pad_vocab_size_multiple' 1073741824 is "
+         "2147483648; expected < 2^31"},
         {"layers_huge", R"({"hidden_size": 16, "num_hidden_layers": 100000, "vocab_size": 12})",
          "config.json: 'num_hidden_layers' is 100000; expected <= 4096"},
         {"ssm_expand_tiny", R"({"d_model": 16, "n_layer": 2, "vocab_size": 12, "ssm_cfg": {"expand": 0.001}})",
@@ -196,7 +198,8 @@ MS_TEST(model_config_rejects_bad_configs) {
 
 // A file given for the model's folder is named as such (it looked for FILE/config.json).
 MS_TEST(model_config_file_for_folder) {
-    const std::string dir = write_config("file_for_folder", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12})");
+    const std::string dir =
+        write_config("file_for_folder", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12})");
     auto c = ms::load_model_config(dir + "/config.json");
     MS_CHECK(!c.ok());
     MS_CHECK_MSG(contains(c.error().message, "is a file; a model is the folder that holds its config.json") &&

@@ -210,10 +210,10 @@ MS_TEST(safetensors_header_length_limit) {
 // length, found in review).
 MS_TEST(safetensors_names_lfs_pointers_and_web_pages) {
     const std::string dir = scratch("not_weights");
-    write_bytes(dir + "/lfs.safetensors",
-                "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 123456\n");
+    write_bytes(dir + "/lfs.safetensors", "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 123456\n");
     auto lfs = ms::SafetensorsFile::open(dir + "/lfs.safetensors");
-    MS_CHECK(!lfs.ok() && contains(lfs.error().message, "a Git LFS pointer, not the weights: fetch them with `git lfs pull`"));
+    MS_CHECK(!lfs.ok() &&
+             contains(lfs.error().message, "a Git LFS pointer, not the weights: fetch them with `git lfs pull`"));
     write_bytes(dir + "/page.safetensors", "<!DOCTYPE html>\n<html><head><title>Hugging Face</title></head></html>\n");
     auto page = ms::SafetensorsFile::open(dir + "/page.safetensors");
     MS_CHECK(!page.ok() && contains(page.error().message, "an HTML page, not the weights"));
@@ -277,11 +277,9 @@ MS_TEST(safetensors_sharded_index_errors) {
          R"("c":"model-00001-of-00002.safetensors")",
          "model.safetensors.index.json: tensor 'c' is listed in shard 'model-00001-of-00002.safetensors' but "
          "that shard does not hold it"},
-        {"unlisted",
-         R"("a":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors")",
+        {"unlisted", R"("a":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors")",
          "tensor 'b' in '"},
-        {"missing_shard", R"("a":"model-00003-of-00002.safetensors")",
-         "cannot open '"},
+        {"missing_shard", R"("a":"model-00003-of-00002.safetensors")", "cannot open '"},
         {"not_a_name", R"("a":3)", "weight_map entry 'a' is not a file name"},
         // Outside the folder: its weights escaped the model's checksum (found in review).
         {"outside", R"("a":"../model-00001-of-00002.safetensors")",

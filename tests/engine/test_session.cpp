@@ -258,7 +258,7 @@ MS_TEST(precision_auto_resolves_per_backend) {
     auto cpu = make_cpu_backend(1);
     MS_CHECK(precision_for(*auto_, *cpu) == Precision::FP32);
     MS_CHECK(precision_for(*fp32, *cpu) == Precision::FP32);
-    MS_CHECK(precision_for(*bf16, *cpu) == Precision::BF16);   // asked for: the runner then refuses it
+    MS_CHECK(precision_for(*bf16, *cpu) == Precision::BF16);  // asked for: the runner then refuses it
     std::vector<std::unique_ptr<Backend>> parts;
     parts.push_back(make_cpu_backend(1));
     parts.push_back(make_cpu_backend(1));

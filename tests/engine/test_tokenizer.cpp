@@ -104,14 +104,16 @@ MS_TEST(tokenizer_rejects_bad_vocabularies) {
          "tokenizer_config.json: characters lack 'G'; a DNA model needs A, C, G and T"},
         {"too_small", R"({"characters": ["A", "C", "G", "T", "N"]})", 10,
          "the tokenizer needs 12 ids (7 special + 5 characters) but config.json's vocab_size is 10"},
-        {"not_one_char", R"({"characters": ["A", "CG", "T"]})", 16, "'characters' holds \"CG\"; expected one-character strings"},
+        {"not_one_char", R"({"characters": ["A", "CG", "T"]})", 16,
+         "'characters' holds \"CG\"; expected one-character strings"},
         {"not_list", R"({"characters": "ACGT"})", 16, "'characters' is not a list"},
         {"duplicate", R"({"characters": ["A", "C", "G", "T", "a"]})", 16, "characters hold 'a' twice"},
         {"bad_json", R"({"characters": [)", 16, "tokenizer_config.json: not valid JSON"},
         // Another kind of tokenizer: its ids are not the defaults (read as them without a word;
         // found in review).
         {"fast_class", R"({"tokenizer_class": "PreTrainedTokenizerFast"})", 16,
-         "no 'characters' list, and the folder has a tokenizer of another kind (tokenizer_class \"PreTrainedTokenizerFast\")"},
+         "no 'characters' list, and the folder has a tokenizer of another kind (tokenizer_class "
+         "\"PreTrainedTokenizerFast\")"},
     };
     for (const Case& c : cases) {
         const std::string dir = write_tokenizer_dir(c.name, c.json);
@@ -121,7 +123,7 @@ MS_TEST(tokenizer_rejects_bad_vocabularies) {
         MS_CHECK_MSG(contains(m, dir + "/tokenizer_config.json"), c.name << ": " << m);
         MS_CHECK_MSG(contains(m, c.expected), c.name << ": " << m << "\n  lacks: " << c.expected);
     }
-    {   // no tokenizer_config.json at all, but a vocabulary of another kind beside the weights
+    {  // no tokenizer_config.json at all, but a vocabulary of another kind beside the weights
         const std::string dir = write_tokenizer_dir("vocab_only", "");
         std::ofstream(dir + "/tokenizer.json") << R"({"model": {"type": "WordLevel", "vocab": {"A": 2}}})";
         auto t = Tokenizer::load(dir, 16);

@@ -105,7 +105,8 @@ MS_TEST(a_checkpoint_on_a_full_disk_fails_clearly_and_loses_nothing) {
         std::vector<float> tile(ms::kTilePositions);
         // Until the log holds well over half the disk: folding it into the file cannot fit.
         while (fs::file_size(path + "-wal") < 560 * 1024) {
-            for (int64_t i = 0; i < ms::kTilePositions; ++i) tile[size_t(i)] = value_at(committed * ms::kTilePositions + i);
+            for (int64_t i = 0; i < ms::kTilePositions; ++i)
+                tile[size_t(i)] = value_at(committed * ms::kTilePositions + i);
             ok(store.write_track(run, "loglik", seq, committed * ms::kTilePositions, tile.data(), ms::kTilePositions));
             ++committed;
         }

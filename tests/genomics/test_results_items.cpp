@@ -109,8 +109,8 @@ MS_TEST(predictions_are_filtered_sorted_and_paged) {
     for (const auto& p : all) MS_CHECK(p.p.label == "enhancer" && *p.p.score >= 0.25);
 
     // Item, kind and length sort by what they show (they sorted by insertion order or start).
-    for (const auto by : {ms::PredictionQuery::SortBy::item, ms::PredictionQuery::SortBy::kind,
-                          ms::PredictionQuery::SortBy::length}) {
+    for (const auto by :
+         {ms::PredictionQuery::SortBy::item, ms::PredictionQuery::SortBy::kind, ms::PredictionQuery::SortBy::length}) {
         ms::PredictionQuery o;
         o.run_id = f.run;
         o.sort = by;
@@ -122,7 +122,8 @@ MS_TEST(predictions_are_filtered_sorted_and_paged) {
             const auto& a = rows[i - 1].p;
             const auto& b = rows[i].p;
             if (by == ms::PredictionQuery::SortBy::item) MS_CHECK(a.item >= b.item);
-            if (by == ms::PredictionQuery::SortBy::kind) MS_CHECK(std::string(to_string(a.kind)) >= std::string(to_string(b.kind)));
+            if (by == ms::PredictionQuery::SortBy::kind)
+                MS_CHECK(std::string(to_string(a.kind)) >= std::string(to_string(b.kind)));
             if (by == ms::PredictionQuery::SortBy::length) MS_CHECK(a.end - a.begin >= b.end - b.begin);
         }
     }
@@ -224,7 +225,8 @@ MS_TEST(variants_upsert_and_list_by_position_and_score) {
                  (listed[i - 1].v.chrom == listed[i].v.chrom && listed[i - 1].v.pos < listed[i].v.pos));
 
     // ID, REF and ALT sort by what they show (they kept position order).
-    for (const auto by : {ms::VariantQuery::SortBy::name, ms::VariantQuery::SortBy::ref, ms::VariantQuery::SortBy::alt}) {
+    for (const auto by :
+         {ms::VariantQuery::SortBy::name, ms::VariantQuery::SortBy::ref, ms::VariantQuery::SortBy::alt}) {
         ms::VariantQuery o = q;
         o.sort = by;
         const auto rows = ok(f.store.query_variants(o));

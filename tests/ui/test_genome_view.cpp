@@ -2,22 +2,22 @@
 // database written through the store API): opening them in the window, the locus box (loci,
 // sequence and feature names, errors), history and zoom, stale loads dropped, and snapshots whose
 // pixels show the expected tracks (base colours at base zoom, plots, coverage, features).
+#include <QCheckBox>
 #include <QHelpEvent>
 #include <QImage>
-#include <QPainter>
-#include <QCheckBox>
 #include <QLineEdit>
-#include <QTableView>
+#include <QPainter>
 #include <QSignalSpy>
-#include <cstring>
+#include <QStandardPaths>
 #include <QSvgRenderer>
+#include <QTableView>
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
 #include <QToolTip>
-#include <QStandardPaths>
 #include <QtTest>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -557,7 +557,7 @@ private slots:
         QCOMPARE(snv.begin, int64_t(100));
         QCOMPARE(snv.end, int64_t(101));
         QCOMPARE(QString::fromStdString(snv.shown), QStringLiteral("T"));
-        const VariantMark mixed = mark(100, "AC", "A,GC");   // no shared anchor across ALTs: as it is
+        const VariantMark mixed = mark(100, "AC", "A,GC");  // no shared anchor across ALTs: as it is
         QCOMPARE(mixed.begin, int64_t(100));
         QCOMPARE(mixed.end, int64_t(102));
         const VariantMark symbolic = mark(100, "A", "<DEL>");
@@ -569,7 +569,7 @@ private slots:
     void rulerTicksStandOnTheirBases() {
         LaunchOptions o;
         o.genome = kData + QStringLiteral("q.fa");
-        o.locus = QStringLiteral("q:1,001-1,040");   // 40 bases over 1050 px
+        o.locus = QStringLiteral("q:1,001-1,040");  // 40 bases over 1050 px
         o.snapshot = outPath(QStringLiteral("ruler.png"));
         o.width = 1200;
         QFile::remove(o.snapshot);
@@ -579,21 +579,23 @@ private slots:
         view.resize(o.width, img.height());
         ViewSource source;
         QVERIFY(source.openGenome(o.genome.toStdString()).ok());
-        connect(&view, &GenomeView::dataRequested, [&](const ViewRequest& q) { view.setData(std::make_shared<ViewData>(source.load(q))); });
+        connect(&view, &GenomeView::dataRequested,
+                [&](const ViewRequest& q) { view.setData(std::make_shared<ViewData>(source.load(q))); });
         view.setContigs(source.contigs());
         view.setRegion(Region{"q", 1000, 1040});
         const QRect ruler = lane(view, QStringLiteral("ruler"));
         QVERIFY(ruler.isValid());
         const double pxPerBase = double(o.width - kNamePanelWidth) / 40;
-        const int y = ruler.bottom() - 2 - 3;   // through the ticks, above the axis
+        const int y = ruler.bottom() - 2 - 3;  // through the ticks, above the axis
         std::vector<int> ticks;
         for (int x = kNamePanelWidth + 1; x < o.width; ++x)
             if (near(img.pixelColor(x, y), QColor(90, 90, 90), 40)) ticks.push_back(x);
         QVERIFY(!ticks.empty());
         for (int x : ticks) {
-            const double base = (x - kNamePanelWidth) / pxPerBase;   // 0-based cells from 1000
-            const double off = base - std::floor(base);              // where in its cell the tick is
-            QVERIFY2(off > 0.3 && off < 0.7, qPrintable(QStringLiteral("tick at x %1: %2 into its base").arg(x).arg(off)));
+            const double base = (x - kNamePanelWidth) / pxPerBase;  // 0-based cells from 1000
+            const double off = base - std::floor(base);             // where in its cell the tick is
+            QVERIFY2(off > 0.3 && off < 0.7,
+                     qPrintable(QStringLiteral("tick at x %1: %2 into its base").arg(x).arg(off)));
             // The tick names the 1-based base whose cell it is in: a multiple of the step.
             QCOMPARE((1000 + int(std::floor(base)) + 1) % 5, 0);
         }
@@ -613,7 +615,8 @@ private slots:
             const int64_t seq = *store->add_sequence(run, {"q", kLength + 1000, "", "other.fa"});
             std::vector<float> v(size_t(kLength + 1000), 3.0f);
             QVERIFY(store->write_track(run, "loglik", seq, 0, v.data(), kLength + 1000).ok());
-            QVERIFY(store->write_variants(run, std::vector<ms::Variant>{{"q", 1100, "A", "G", "", {{"llr", 1.0}}}}).ok());
+            QVERIFY(
+                store->write_variants(run, std::vector<ms::Variant>{{"q", 1100, "A", "G", "", {{"llr", 1.0}}}}).ok());
             QVERIFY(store->finish_run(run, ms::RunStatus::finished).ok());
         }
         ViewSource source;
@@ -623,7 +626,7 @@ private slots:
         q.span = Region{"q", 1000, 1200};
         q.bins = 200;
         const ViewData data = source.load(q);
-        QCOMPARE(data.tracks.size(), size_t(2));   // run 1's loglik and entropy only
+        QCOMPARE(data.tracks.size(), size_t(2));  // run 1's loglik and entropy only
         for (const auto& t : data.tracks) QVERIFY(t.label.find("run 2") == std::string::npos);
         for (const auto& v : data.variants) QVERIFY(v.label.find("run 2") == std::string::npos);
         QCOMPARE(data.errors.size(), size_t(1));
@@ -693,7 +696,7 @@ private slots:
         {
             LaunchOptions g;
             g.genome = kData + QStringLiteral("q.fa");
-            g.annotations = {writeBed()};   // geneA on [1000, 3000)
+            g.annotations = {writeBed()};  // geneA on [1000, 3000)
             g.locus = QStringLiteral("q:1,101-1,300");
             g.snapshot = outPath(QStringLiteral("clipped.svg"));
             g.width = 900;
@@ -708,7 +711,8 @@ private slots:
                 renderer.render(&painter);
             }
             const auto isFeature = [](QColor c) { return near(c, QColor(0, 0, 178), 30); };
-            QVERIFY(countPixels(img, QRect(kNamePanelWidth + 2, 0, img.width() - kNamePanelWidth - 2, img.height()), isFeature) > 500);
+            QVERIFY(countPixels(img, QRect(kNamePanelWidth + 2, 0, img.width() - kNamePanelWidth - 2, img.height()),
+                                isFeature) > 500);
             QCOMPARE(countPixels(img, QRect(0, 0, kNamePanelWidth - 1, img.height()), isFeature), 0);
         }
 

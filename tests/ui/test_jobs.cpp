@@ -6,12 +6,12 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
-#include <QTreeWidget>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSignalSpy>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include "app/file_info.h"
@@ -300,7 +300,7 @@ private slots:
             r.input = ms::ui::RunInput::wholeGenome;
             r.model = test::kModel;
             r.fasta = test::kFasta;
-            r.vcf = test::kFasta;   // only its existence is checked here
+            r.vcf = test::kFasta;  // only its existence is checked here
             r.vcfOut = dir_.filePath(QStringLiteral("strand.vcf"));
             r.db = dir_.filePath(QStringLiteral("strand.db"));
             r.strand = QStringLiteral("both");

@@ -1,14 +1,14 @@
 // The main window: its menus, loading a genome in the background, and the About box's facts.
 #include <QDir>
-#include <QLocale>
 #include <QFileInfo>
+#include <QLocale>
 #include <QMenuBar>
-#include <QPlainTextEdit>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableWidget>
 #include <QTimer>
-#include <QStandardPaths>
 #include <QtTest>
 
 #include "ui/app_settings.h"
@@ -35,7 +35,8 @@ private slots:
         QVERIFY(text);
         const QString bundled = QFileInfo(ms::ui::bundledModelDir()).fileName();
         if (bundled.isEmpty()) QSKIP("no bundled model in this build");
-        QVERIFY2(text->placeholderText().contains(QStringLiteral("default model, ") + bundled), qPrintable(text->placeholderText()));
+        QVERIFY2(text->placeholderText().contains(QStringLiteral("default model, ") + bundled),
+                 qPrintable(text->placeholderText()));
     }
 
     void opensTheDemoGenomeInTheBackground() {
@@ -59,7 +60,8 @@ private slots:
         {
             QFile f(fa);
             QVERIFY(f.open(QIODevice::WriteOnly));
-            f.write(">nine\n" + QByteArray(9000, 'A') + "\n>ten\n" + QByteArray(10000, 'C') + "\n>gap\n" + QByteArray(100, 'N') + "\n");
+            f.write(">nine\n" + QByteArray(9000, 'A') + "\n>ten\n" + QByteArray(10000, 'C') + "\n>gap\n" +
+                    QByteArray(100, 'N') + "\n");
         }
         ms::ui::MainWindow w;
         w.show();
@@ -72,7 +74,7 @@ private slots:
         QCOMPARE(table->item(0, 0)->text(), QStringLiteral("gap"));
         QCOMPARE(table->item(1, 0)->text(), QStringLiteral("nine"));
         QCOMPARE(table->item(2, 0)->text(), QStringLiteral("ten"));
-        table->sortItems(2, Qt::AscendingOrder);   // GC: ten (100 %), nine (0 %), gap (NA) last
+        table->sortItems(2, Qt::AscendingOrder);  // GC: ten (100 %), nine (0 %), gap (NA) last
         QCOMPARE(table->item(0, 0)->text(), QStringLiteral("nine"));
         QCOMPARE(table->item(2, 0)->text(), QStringLiteral("gap"));
         QCOMPARE(table->item(2, 2)->text(), QStringLiteral("NA"));

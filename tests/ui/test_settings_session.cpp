@@ -95,7 +95,8 @@ private slots:
         s.model = root.filePath(QStringLiteral("models/tiny"));   // outside the project: ../models/tiny
         s.locus = QStringLiteral("chr1:1,001-2,000");
         s.run = 3;
-        s.reads = {root.filePath(QStringLiteral("project/data/a.bam")), root.filePath(QStringLiteral("project/data/b.bam"))};
+        s.reads = {root.filePath(QStringLiteral("project/data/a.bam")),
+                   root.filePath(QStringLiteral("project/data/b.bam"))};
         s.annotations = {root.filePath(QStringLiteral("project/data/genes.gff3"))};
         const QString path = root.filePath(QStringLiteral("project/analysis.mambascope.json"));
         QString error;
