@@ -255,7 +255,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // renamed, read windows kept apart; 3: a last window moved back to full length): --resume counts stored items to
     // skip, so a run begun by an earlier version, which cut and named them otherwise, is not resumed (its count would
     // not match).
-    params["items"] = 3;
+    // Whole records and reads are cut as version 2 cut them: only windows changed in 3, so a run of
+    // whole items begun by the previous version still resumes.
+    params["items"] = o.window > 0 ? 3 : 2;
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
                                       precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
                                       o.fasta.empty() ? "reads" : "fasta");

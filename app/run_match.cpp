@@ -22,14 +22,18 @@ std::string command_of(const RunInfo& r) {
 
 std::string input_of(const RunInfo& r) { return r.inputs.empty() ? std::string() : r.inputs[0].path; }
 
-// Jobs record their input as an absolute path; a run recorded with a relative one (before
-// 2026-11-30) is the same input where that path, taken from here, names the same file.
+// Jobs record their input as an absolute path. A run recorded with a relative one (before
+// 2026-11-30), from a folder unknown now, is the same input where that path taken from here names
+// the same file, or where the file name and size agree (a resume from another folder).
 bool same_input(const RunInfo& a, const RunInfo& b) {
     const std::string pa = input_of(a), pb = input_of(b);
     if (pa == pb) return true;
+    if (a.inputs.empty() || b.inputs.empty()) return false;
     std::error_code ea, eb;
     const auto fa = std::filesystem::absolute(pa, ea), fb = std::filesystem::absolute(pb, eb);
-    return !ea && !eb && fa.lexically_normal() == fb.lexically_normal();
+    if (!ea && !eb && fa.lexically_normal() == fb.lexically_normal()) return true;
+    const bool relative = std::filesystem::path(pa).is_relative() || std::filesystem::path(pb).is_relative();
+    return relative && fa.filename() == fb.filename() && a.inputs[0].bytes >= 0 && a.inputs[0].bytes == b.inputs[0].bytes;
 }
 
 bool same_job(const RunInfo& a, const RunInfo& b) {

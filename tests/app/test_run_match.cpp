@@ -51,6 +51,14 @@ MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
         find_resume_match({run(1, RunStatus::interrupted, kScore), run(2, RunStatus::finished, kScore)}, job);
     MS_CHECK_EQ(later.unfinished, int64_t(0));
     MS_CHECK_EQ(later.finished, int64_t(2));
+    // A run of the previous version recorded its input as typed (relative): resumed from another
+    // folder, the same file name and size are the same input; another size is not.
+    RunRecord old = run(4, RunStatus::interrupted, kScore, "fp32", "data/genome.fa");
+    RunInfo elsewhere = job;
+    elsewhere.inputs[0].path = "/somewhere/else/data/genome.fa";
+    MS_CHECK_EQ(find_resume_match({old}, elsewhere).unfinished, int64_t(4));
+    elsewhere.inputs[0].bytes = 11;
+    MS_CHECK_EQ(find_resume_match({old}, elsewhere).unfinished, int64_t(0));
     // Parameters that are not a JSON object (a damaged database) neither match nor throw.
     MS_CHECK_EQ(resume_mismatch({run(3, RunStatus::interrupted, "[1, 2]")}, job), std::string());
 }
