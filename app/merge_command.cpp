@@ -78,16 +78,13 @@ Result<Part> open_part(const std::string& path) {
     std::vector<const RunRecord*> shard_runs, finished;
     for (const RunRecord& r : runs) {
         const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-        if (!params.is_object() || params.value("command", nlohmann::json()) != "score" || !params.contains("shard"))
-            continue;
+        if (run_command(r.info) != "score" || !params.is_object() || !params.contains("shard")) continue;
         shard_runs.push_back(&r);
         if (r.status == RunStatus::finished) finished.push_back(&r);
     }
     if (shard_runs.empty()) {
         const RunRecord& r = runs.back();
-        const nlohmann::json params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-        if (!params.is_object() || params.value("command", nlohmann::json()) != "score")
-            return make_error("'", path, "': run ", r.id, " is not a score run");
+        if (run_command(r.info) != "score") return make_error("'", path, "': run ", r.id, " is not a score run");
         return make_error("'", path, "': run ", r.id, " was not made with --shard");
     }
     if (finished.size() > 1) {

@@ -2,9 +2,9 @@
 #include "app/results_info.h"
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "app/run_lock.h"
+#include "app/run_match.h"
 #include "genomics/results_store.h"
 
 namespace ms {
@@ -58,10 +58,7 @@ Result<std::string> describe_results_database(const std::string& path) {
         std::string state = to_string(r.status);
         if (r.status == RunStatus::running) {
             // Only score, embed and classify can continue a run; variants and mutagenesis start over.
-            const auto params = nlohmann::json::parse(r.info.params_json, nullptr, false);
-            const std::string command = params.is_object() && params.value("command", nlohmann::json()).is_string()
-                                            ? params["command"].get<std::string>()
-                                            : std::string();
+            const std::string command = run_command(r.info);
             const bool resumable = command == "score" || command == "embed" || command == "classify";
             const std::optional<long> pid = RunLock::holder(path, r.id);
             state += pid ? cat(" (a job is writing it: process ", *pid, ")")

@@ -14,12 +14,6 @@ nlohmann::json params_of(const RunInfo& r) {  // an object, whatever the text (a
     return j.is_object() ? j : nlohmann::json::object();
 }
 
-std::string command_of(const RunInfo& r) {
-    const nlohmann::json p = params_of(r);
-    const auto it = p.find("command");
-    return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string input_of(const RunInfo& r) { return r.inputs.empty() ? std::string() : r.inputs[0].path; }
 
 // Jobs record their input as an absolute path. A run recorded with a relative one (before
@@ -42,6 +36,12 @@ bool same_job(const RunInfo& a, const RunInfo& b) {
 }
 
 }  // namespace
+
+std::string run_command(const RunInfo& r) {
+    const nlohmann::json p = params_of(r);
+    const auto it = p.find("command");
+    return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<std::string>& ignored) {
     const nlohmann::json pa = params_of(a), pb = params_of(b);
@@ -74,7 +74,7 @@ std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& i
     // analysis, e.g. a workflow's shard left from an earlier configuration).
     const RunRecord* newest = nullptr;
     for (const RunRecord& r : runs)
-        if (command_of(r.info) == command_of(info) &&
+        if (run_command(r.info) == run_command(info) &&
             (r.status != RunStatus::finished || !newest || newest->status == RunStatus::finished))
             newest = &r;
     if (!newest) return {};

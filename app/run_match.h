@@ -11,6 +11,10 @@
 
 namespace ms {
 
+// The job that made a run ("score", "embed", …) as its parameters name it; "" where they do not (a
+// damaged database: text that is not a JSON object, a command that is not a string).
+std::string run_command(const RunInfo& info);
+
 // "key: A vs B; …" for each parameter of the two runs (params JSON, precision) whose values differ,
 // the keys in `ignored` left out.
 std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<std::string>& ignored = {});

@@ -60,6 +60,9 @@ MS_TEST(resume_takes_the_newest_run_of_the_same_job) {
     elsewhere.inputs[0].bytes = 11;
     MS_CHECK_EQ(find_resume_match({old}, elsewhere).unfinished, int64_t(0));
     // Parameters that are not a JSON object (a damaged database) neither match nor throw.
+    MS_CHECK_EQ(run_command(run(5, RunStatus::finished, kScore).info), std::string("score"));
+    MS_CHECK_EQ(run_command(run(6, RunStatus::finished, "[1, 2]").info), std::string());
+    MS_CHECK_EQ(run_command(run(7, RunStatus::finished, R"({"command": 3})").info), std::string());
     MS_CHECK_EQ(resume_mismatch({run(3, RunStatus::interrupted, "[1, 2]")}, job), std::string());
 }
 
