@@ -307,18 +307,30 @@ Result<void> ResultsStore::write_variants(int64_t run_id, std::span<const Varian
     return t.commit();
 }
 
-Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQuery& vq) const {
-    Impl& d = *impl_;
-    if (vq.offset < 0 || vq.limit < 0)
-        return make_error("a variant listing needs offset >= 0 and limit >= 0 (got ", vq.offset, ", ", vq.limit, ")");
-    const bool by_score = vq.sort == VariantQuery::SortBy::score || vq.min_score || vq.max_score;
+namespace {
+
+bool filters_by_score(const VariantQuery& vq) { return vq.min_score || vq.max_score || vq.min_abs_score; }
+
+// Sorted by another score than the one filtered: a second join (o) for the sort.
+bool sorts_by_other_score(const VariantQuery& vq) {
+    return vq.sort == VariantQuery::SortBy::score && !vq.sort_score_name.empty() &&
+           (!filters_by_score(vq) || vq.sort_score_name != vq.score_name);
+}
+
+// FROM and WHERE of a variant listing or count, its values appended to `values`.
+Result<std::string> variant_filter(const VariantQuery& vq, std::vector<SqlValue>& values) {
+    const bool by_score =
+        (vq.sort == VariantQuery::SortBy::score && vq.sort_score_name.empty()) || filters_by_score(vq);
     if (by_score && vq.score_name.empty())
         return make_error("a variant listing filtered or sorted by score needs the score's name (such as 'llr')");
-    std::vector<SqlValue> values;
-    std::string sql = "SELECT v.id, v.chrom, v.pos, v.ref, v.alt, v.name FROM variants AS v";
+    std::string sql = " FROM variants AS v";
     if (by_score) {
         sql += " JOIN variant_scores AS s ON s.variant_id = v.id AND s.name = ?";
         values.push_back(vq.score_name);
+    }
+    if (sorts_by_other_score(vq)) {
+        sql += " JOIN variant_scores AS o ON o.variant_id = v.id AND o.name = ?";
+        values.push_back(vq.sort_score_name);
     }
     sql += " WHERE v.run_id = ?";
     values.push_back(vq.run_id);
@@ -342,9 +354,43 @@ Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQue
         sql += " AND s.value <= ?";
         values.push_back(*vq.max_score);
     }
+    if (vq.min_abs_score) {
+        sql += " AND abs(s.value) >= ?";
+        values.push_back(*vq.min_abs_score);
+    }
+    if (vq.name_contains && !vq.name_contains->empty()) {
+        // instr, not LIKE: '%' and '_' in IDs are plain characters.
+        sql += " AND instr(lower(v.name), lower(?)) > 0";
+        values.push_back(*vq.name_contains);
+    }
+    return sql;
+}
+
+}  // namespace
+
+Result<int64_t> ResultsStore::count_variants(const VariantQuery& vq) const {
+    std::vector<SqlValue> values;
+    std::string from;
+    MS_ASSIGN(from, variant_filter(vq, values));
+    auto q = impl_->prepare_composed("SELECT count(*)" + from);
+    if (!q) return q.error();
+    MS_TRY(q->bind_all(values));
+    bool row = false;
+    MS_ASSIGN(row, q->step());
+    return row ? q->i64(0) : 0;
+}
+
+Result<std::vector<StoredVariant>> ResultsStore::query_variants(const VariantQuery& vq) const {
+    Impl& d = *impl_;
+    if (vq.offset < 0 || vq.limit < 0)
+        return make_error("a variant listing needs offset >= 0 and limit >= 0 (got ", vq.offset, ", ", vq.limit, ")");
+    std::vector<SqlValue> values;
+    std::string sql;
+    MS_ASSIGN(sql, variant_filter(vq, values));
+    sql = "SELECT v.id, v.chrom, v.pos, v.ref, v.alt, v.name" + sql;
     switch (vq.sort) {
         case VariantQuery::SortBy::score:
-            sql += order_by({"s.value"}, "v.id", vq.descending);
+            sql += order_by({sorts_by_other_score(vq) ? "o.value" : "s.value"}, "v.id", vq.descending);
             break;
         case VariantQuery::SortBy::name:
             sql += order_by({"v.name", "v.chrom", "v.pos"}, "v.id", vq.descending);

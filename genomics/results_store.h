@@ -131,8 +131,11 @@ struct VariantQuery {
     int64_t run_id = 0;
     std::optional<std::string> chrom;
     std::optional<int64_t> first_pos, last_pos;  // 1-based inclusive
-    std::string score_name;                      // the score that min/max_score and SortBy::score refer to
+    std::string score_name;                      // the score that the score filters and SortBy::score refer to
     std::optional<double> min_score, max_score;
+    std::optional<double> min_abs_score;       // |score| at least this: effects of either sign
+    std::optional<std::string> name_contains;  // the ID contains this text, any case
+    std::string sort_score_name;               // SortBy::score sorts by this score when set, else by score_name
     SortBy sort = SortBy::position;
     bool descending = false;
     int64_t offset = 0, limit = 100;
@@ -246,6 +249,7 @@ public:
     // How many predictions the query's filters keep (offset and limit ignored): for paging.
     Result<int64_t> count_predictions(const PredictionQuery& q) const;
     Result<std::vector<StoredVariant>> query_variants(const VariantQuery& q) const;
+    Result<int64_t> count_variants(const VariantQuery& q) const;  // the variants q selects, offset and limit aside
     Result<StoredEmbedding> read_embedding(int64_t embedding_id) const;
     Result<int64_t> count_embeddings(int64_t run_id) const;
     // The embeddings of a run (of one kind, or all) as unit float32 vectors, ready for nearest().

@@ -19,6 +19,15 @@ QString qs(const std::string& s) { return QString::fromStdString(s); }
 // On a pool thread: a database a job is still creating is waited for, not reported as broken.
 Result<ResultsStore> openReadOnly(const QString& db) { return ResultsStore::open_when_ready(db.toStdString()); }
 
+// A region filter typed by a person, checked against the run's sequences.
+Result<Region> filterRegion(const std::vector<StoredSequence>& seqs, const QString& text) {
+    std::vector<SequenceRecord> records;
+    for (const StoredSequence& s : seqs) records.push_back({s.info.name, s.info.length});
+    auto region = parse_locus(text.trimmed().toStdString(), ContigList(records));
+    if (!region) return make_error("region filter '", text.trimmed().toStdString(), "': ", region.error().message);
+    return region;
+}
+
 // The 1-based inclusive locus people type, for [begin, end) on `name`.
 QString locusText(const QString& name, int64_t begin, int64_t end) {
     if (name.isEmpty()) return {};
@@ -258,10 +267,8 @@ void PredictionsModel::requestPage() {
         q.max_score = f.maxScore;
         if (!f.text.isEmpty()) q.item_contains = f.text.toStdString();
         if (!f.region.trimmed().isEmpty()) {
-            std::vector<SequenceRecord> records;
-            for (const StoredSequence& s : *seqs) records.push_back({s.info.name, s.info.length});
-            auto region = parse_locus(f.region.trimmed().toStdString(), ContigList(records));
-            if (!region) return fail(cat("region filter '", f.region.trimmed().toStdString(), "': ", region.error().message));
+            auto region = filterRegion(*seqs, f.region);
+            if (!region) return fail(region.error().message);
             for (const StoredSequence& s : *seqs)
                 if (s.info.name == region->contig) q.sequence_id = s.id;
             q.begin = region->begin;
@@ -375,9 +382,16 @@ QVariant PredictionsModel::headerData(int section, Qt::Orientation o, int role) 
 
 VariantsModel::VariantsModel(QObject* parent) : RunRowsModel(parent) {}
 
+void VariantsModel::setFilter(const VariantFilter& f) {
+    if (f == filter_) return;
+    filter_ = f;
+    reload();
+}
+
 void VariantsModel::reload() {
     resetRows(rows_, [this] {
         scoreNames_.clear();
+        total_ = -1;
         atEnd_ = db_.isEmpty() || runId_ <= 0;
     });
     if (!atEnd_) requestPage();
@@ -407,23 +421,67 @@ void VariantsModel::requestPage() {
     const quint64 generation = *started;
     struct Page {
         std::vector<StoredVariant> rows;
+        QStringList names;  // the run's score names, with the first page
+        qint64 total = -1;
         QString error;
     };
+    const bool first = total_ < 0;
     runInBackground(
         this,
-        [db = db_, run = runId_, sort = sortBy_, by = sortScore_, desc = descending_, offset = int64_t(rows_.size())] {
+        [db = db_, run = runId_, f = filter_, sort = sortBy_, by = sortScore_, desc = descending_,
+         offset = int64_t(rows_.size()), first] {
             Page p;
+            auto fail = [&](const std::string& m) {
+                p.error = qs(m);
+                return p;
+            };
             auto store = openReadOnly(db);
-            if (!store) return Page{{}, qs(store.error().message)};
+            if (!store) return fail(store.error().message);
             VariantQuery q;
             q.run_id = run;
+            if (f.minScore || f.maxScore || f.minAbsScore) {
+                // The filtered score: the one named, else the run's first (llr).
+                std::string name = f.score.toStdString();
+                if (name.empty()) {
+                    VariantQuery one{.run_id = run, .limit = 1};
+                    auto row = store->query_variants(one);
+                    if (!row) return fail(row.error().message);
+                    if (!row->empty() && !row->front().v.scores.empty()) name = row->front().v.scores.front().first;
+                }
+                if (name.empty()) return fail(cat("run ", run, " has no variant scores to filter by"));
+                q.score_name = name;
+                q.min_score = f.minScore;
+                q.max_score = f.maxScore;
+                q.min_abs_score = f.minAbsScore;
+            }
+            if (!f.text.isEmpty()) q.name_contains = f.text.toStdString();
+            if (!f.region.trimmed().isEmpty()) {
+                auto seqs = store->list_sequences(run);
+                if (!seqs) return fail(seqs.error().message);
+                auto region = filterRegion(*seqs, f.region);
+                if (!region) return fail(region.error().message);
+                q.chrom = region->contig;
+                q.first_pos = region->begin + 1;  // 1-based inclusive, as VCF positions
+                q.last_pos = region->end;
+            }
             q.sort = sort;
-            if (!by.isEmpty()) q.score_name = by.toStdString();
+            if (sort == VariantQuery::SortBy::score) q.sort_score_name = by.toStdString();
             q.descending = desc;
             q.offset = offset;
             q.limit = kPageRows;
+            if (first) {
+                // The score columns are the run's, whatever the filter keeps.
+                VariantQuery one{.run_id = run, .limit = 1};
+                auto row = store->query_variants(one);
+                if (!row) return fail(row.error().message);
+                if (!row->empty())
+                    for (const auto& [name, value] : row->front().v.scores) p.names << qs(name);
+                auto n = store->count_variants(q);
+                if (!n) return fail(n.error().message);
+                p.total = *n;
+            }
             auto rows = store->query_variants(q);
-            if (!rows) return Page{{}, qs(rows.error().message)};
+            if (!rows) return fail(rows.error().message);
             p.rows = std::move(*rows);
             return p;
         },
@@ -431,13 +489,13 @@ void VariantsModel::requestPage() {
             if (generation != generation_) return;
             if (!p.error.isEmpty()) {
                 atEnd_ = true;
+                total_ = 0;
                 pageFailed(p.error);
                 return;
             }
-            if (rows_.empty() && !p.rows.empty()) {
-                QStringList names;
-                for (const auto& [name, value] : p.rows.front().v.scores) names << qs(name);
-                setExtraColumns(scoreNames_, names);
+            if (p.total >= 0) {
+                setExtraColumns(scoreNames_, p.names);
+                total_ = p.total;
             }
             atEnd_ = int(p.rows.size()) < kPageRows;
             appendPage(rows_, p.rows);

@@ -148,6 +148,16 @@ private:
     qint64 total_ = -1;
 };
 
+// What the variants table shows of a run. Empty fields keep every row; the score bounds apply to
+// the score named `score` (the run's first score when empty).
+struct VariantFilter {
+    QString score;
+    std::optional<double> minScore, maxScore, minAbsScore;
+    QString region;  // a locus typed by a person; variants whose position lies in it
+    QString text;    // the ID contains this
+    bool operator==(const VariantFilter&) const = default;
+};
+
 class VariantsModel : public RunRowsModel {
     Q_OBJECT
 public:
@@ -155,6 +165,9 @@ public:
     static constexpr int kPageRows = 500;
     explicit VariantsModel(QObject* parent = nullptr);
 
+    void setFilter(const VariantFilter& f);
+    VariantFilter filter() const { return filter_; }
+    qint64 totalCount() const { return total_; }  // rows the filter keeps; -1 while unknown
     void reload() override;
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -174,6 +187,8 @@ private:
     bool descending_ = false;
     std::vector<StoredVariant> rows_;
     QStringList scoreNames_;
+    VariantFilter filter_;
+    qint64 total_ = -1;
     bool atEnd_ = true;
 };
 

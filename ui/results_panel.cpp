@@ -102,20 +102,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     tabs_->setObjectName(QStringLiteral("resultsTabs"));
     tabs_->addTab(buildPredictionsTab(), tr("Predictions"));
 
-    variantsView_ = makeTable(this, QStringLiteral("variantsTable"));
-    variantsView_->setModel(variants_);
-    variantsView_->setSortingEnabled(true);
-    variantsView_->sortByColumn(VariantsModel::Chrom, Qt::AscendingOrder);
-    connect(variantsView_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
-        const QString locus = variants_->locusAt(i.row());
-        if (!locus.isEmpty()) emit locusRequested(locus);
-    });
-    connect(variants_, &VariantsModel::loadFailed, this, [this](const QString& m) { emit message(LogLevel::error, m); });
-    connect(variants_, &VariantsModel::loaded, this, [this] {
-        variantsView_->resizeColumnsToContents();
-        if (column_->count() != variants_->scoreNames().size() && !variants_->scoreNames().isEmpty()) fillColumnChoices();
-    });
-    tabs_->addTab(variantsView_, tr("Variants"));
+    tabs_->addTab(buildVariantsTab(), tr("Variants"));
 
     auto* plotTab = new QWidget(this);
     plot_ = new EmbeddingPlot(plotTab);
@@ -252,6 +239,107 @@ QWidget* ResultsPanel::buildPredictionsTab() {
     layout->addWidget(predictionsView_, 1);
     layout->addWidget(countLabel_);
     return tab;
+}
+
+QWidget* ResultsPanel::buildVariantsTab() {
+    auto* tab = new QWidget(this);
+    variantScore_ = new QComboBox(tab);
+    variantScore_->setObjectName(QStringLiteral("variantFilterScore"));
+    variantScore_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    variantScore_->setToolTip(tr("The score the bounds apply to"));
+    variantMin_ = new QLineEdit(tab);
+    variantMin_->setObjectName(QStringLiteral("variantFilterMin"));
+    variantMin_->setPlaceholderText(tr("min"));
+    variantMax_ = new QLineEdit(tab);
+    variantMax_->setObjectName(QStringLiteral("variantFilterMax"));
+    variantMax_->setPlaceholderText(tr("max"));
+    variantMinAbs_ = new QLineEdit(tab);
+    variantMinAbs_->setObjectName(QStringLiteral("variantFilterMinAbs"));
+    variantMinAbs_->setPlaceholderText(tr("|score| ≥"));
+    variantMinAbs_->setToolTip(
+        tr("Effects at least this strong, of either sign (llr is a log2 ratio: 2 is a 4-fold change)"));
+    for (QLineEdit* e : {variantMin_, variantMax_, variantMinAbs_}) {
+        e->setValidator(new QDoubleValidator(e));
+        e->setMaximumWidth(80);
+    }
+    variantRegion_ = new QLineEdit(tab);
+    variantRegion_->setObjectName(QStringLiteral("variantFilterRegion"));
+    variantRegion_->setPlaceholderText(tr("region, e.g. chr1:1-5,000"));
+    variantSearch_ = new QLineEdit(tab);
+    variantSearch_->setObjectName(QStringLiteral("variantFilterText"));
+    variantSearch_->setPlaceholderText(tr("search IDs"));
+    variantSearch_->setClearButtonEnabled(true);
+    auto* timer = new QTimer(tab);  // typing waits for a pause, as in the predictions tab
+    timer->setSingleShot(true);
+    timer->setInterval(300);
+    connect(timer, &QTimer::timeout, this, &ResultsPanel::applyVariantFilter);
+    for (QLineEdit* e : {variantMin_, variantMax_, variantMinAbs_, variantRegion_, variantSearch_})
+        connect(e, &QLineEdit::textChanged, timer, qOverload<>(&QTimer::start));
+    connect(variantScore_, &QComboBox::currentIndexChanged, this, &ResultsPanel::applyVariantFilter);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Score:"), tab));
+    bar->addWidget(variantScore_);
+    bar->addWidget(variantMin_);
+    bar->addWidget(new QLabel(QStringLiteral("–"), tab));
+    bar->addWidget(variantMax_);
+    bar->addWidget(variantMinAbs_);
+    bar->addWidget(variantRegion_, 1);
+    bar->addWidget(variantSearch_, 1);
+
+    variantsView_ = makeTable(tab, QStringLiteral("variantsTable"));
+    variantsView_->setModel(variants_);
+    variantsView_->setSortingEnabled(true);
+    variantsView_->sortByColumn(VariantsModel::Chrom, Qt::AscendingOrder);
+    connect(variantsView_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& i) {
+                const QString locus = variants_->locusAt(i.row());
+                if (!locus.isEmpty()) emit locusRequested(locus);
+            });
+    variantCount_ = new QLabel(tab);
+    variantCount_->setObjectName(QStringLiteral("variantsCount"));
+    connect(variants_, &VariantsModel::loadFailed, this, [this](const QString& m) {
+        variantCount_->setText(m);
+        emit message(LogLevel::error, m);
+    });
+    connect(variants_, &VariantsModel::loaded, this, [this] {
+        const qint64 total = variants_->totalCount();
+        const int rows = variants_->rowCount();
+        variantCount_->setText(total < 0      ? tr("loading…")
+                               : rows < total ? tr("%1 variants match; %2 loaded (scroll for more)")
+                                                    .arg(QLocale().toString(total), QLocale().toString(rows))
+                                              : tr("%n variant(s) match", nullptr, int(total)));
+        // The score choices are the run's score names.
+        const QStringList names = variants_->scoreNames();
+        QStringList have;
+        for (int i = 0; i < variantScore_->count(); ++i) have << variantScore_->itemText(i);
+        if (have != names) {
+            QSignalBlocker block(variantScore_);
+            const QString current = variantScore_->currentText();
+            variantScore_->clear();
+            variantScore_->addItems(names);
+            variantScore_->setCurrentIndex(qMax(0, variantScore_->findText(current)));
+        }
+        variantsView_->resizeColumnsToContents();
+        if (column_->count() != variants_->scoreNames().size() && !variants_->scoreNames().isEmpty())
+            fillColumnChoices();
+    });
+    auto* layout = new QVBoxLayout(tab);
+    layout->addLayout(bar);
+    layout->addWidget(variantsView_, 1);
+    layout->addWidget(variantCount_);
+    return tab;
+}
+
+void ResultsPanel::applyVariantFilter() {
+    VariantFilter f;
+    f.score = variantScore_->currentText();
+    if (!variantMin_->text().trimmed().isEmpty()) f.minScore = parseNumber(variantMin_);
+    if (!variantMax_->text().trimmed().isEmpty()) f.maxScore = parseNumber(variantMax_);
+    if (!variantMinAbs_->text().trimmed().isEmpty()) f.minAbsScore = parseNumber(variantMinAbs_);
+    f.region = variantRegion_->text().trimmed();
+    f.text = variantSearch_->text().trimmed();
+    variants_->setFilter(f);
 }
 
 void ResultsPanel::setDatabase(const QString& path) {

@@ -1,7 +1,8 @@
 // The results browser: the runs of the open results database with their provenance, and for the
 // selected run its predictions (filter by label, score range, region and text; sort by column),
-// its scored variants, a 2-D projection of its embeddings, and a histogram of any numeric column.
-// Selecting a row or clicking a dot asks the genome view to go there (locusRequested).
+// its scored variants (filter by a score's range or strength, region and ID; sort by column), a 2-D projection of its
+// embeddings, and a histogram of any numeric column. Selecting a row or clicking a dot asks the genome view to go there
+// (locusRequested).
 #pragma once
 
 #include <QWidget>
@@ -40,6 +41,7 @@ public:
     HistogramPlot* histogram() const { return histogram_; }
     QTableView* runsView() const { return runsView_; }
     QTableView* predictionsView() const { return predictionsView_; }
+    QTableView* variantsView() const { return variantsView_; }
     void setPlotColors(const QColor& plot, const QColor& highlight);
 
 public slots:
@@ -57,10 +59,12 @@ signals:
 private:
     void onRunChanged();
     void applyFilter();
+    void applyVariantFilter();
     void loadEmbeddings();
     void loadHistogram();
     void fillColumnChoices();
     QWidget* buildPredictionsTab();
+    QWidget* buildVariantsTab();
 
     RunsModel* runs_ = nullptr;
     PredictionsModel* predictions_ = nullptr;
@@ -77,6 +81,13 @@ private:
     QLineEdit* region_ = nullptr;
     QLineEdit* search_ = nullptr;
     QTimer* filterTimer_ = nullptr;
+    QComboBox* variantScore_ = nullptr;
+    QLineEdit* variantMin_ = nullptr;
+    QLineEdit* variantMax_ = nullptr;
+    QLineEdit* variantMinAbs_ = nullptr;
+    QLineEdit* variantRegion_ = nullptr;
+    QLineEdit* variantSearch_ = nullptr;
+    QLabel* variantCount_ = nullptr;
     EmbeddingPlot* plot_ = nullptr;
     QComboBox* colorBy_ = nullptr;
     QLabel* plotStatus_ = nullptr;

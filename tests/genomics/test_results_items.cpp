@@ -251,6 +251,29 @@ MS_TEST(variants_upsert_and_list_by_position_and_score) {
         MS_CHECK(by_score[i - 1].v.scores[0].second <= by_score[i].v.scores[0].second);
     q.max_score = -2.0;
     for (const auto& v : ok(f.store.query_variants(q))) MS_CHECK(v.v.scores[0].second <= -2.0);
+    MS_CHECK_EQ(ok(f.store.count_variants(q)), int64_t(ok(f.store.query_variants(q)).size()));
+
+    // |llr| >= 3 (either sign), IDs containing "RS1" in any case, counted without the page limit.
+    ms::VariantQuery a;
+    a.run_id = f.run;
+    a.score_name = "llr";
+    a.min_abs_score = 3.0;
+    a.limit = 5;
+    int64_t strong = 0;
+    for (const auto& v : vs) strong += std::fabs(v.scores[0].second) >= 3.0;  // vs[0] is now 7.5
+    MS_CHECK_EQ(ok(f.store.count_variants(a)), strong);
+    MS_CHECK_EQ(ok(f.store.query_variants(a)).size(), 5u);
+    ms::VariantQuery n;
+    n.run_id = f.run;
+    n.name_contains = "RS1";
+    const auto named = ok(f.store.query_variants(n));
+    MS_CHECK_EQ(named.size(), 11u);  // rs1, rs10 … rs19
+    for (const auto& v : named) MS_CHECK(v.v.name.rfind("rs1", 0) == 0);
+    MS_CHECK_EQ(ok(f.store.count_variants(n)), 11);
+    n.name_contains = "%";  // a literal character, not a pattern
+    MS_CHECK_EQ(ok(f.store.count_variants(n)), 0);
+    a.score_name.clear();
+    MS_CHECK(!f.store.count_variants(a));
     q.score_name.clear();
     auto r = f.store.query_variants(q);
     MS_CHECK(!r);

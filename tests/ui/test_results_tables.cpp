@@ -3,10 +3,13 @@
 // the embeddings plot, the plot's hover and click, and the histogram.
 #include <QAbstractItemModelTester>
 #include <QComboBox>
-#include <QTabWidget>
+#include <QLabel>
+#include <QLineEdit>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableView>
 #include <QtTest>
+#include <algorithm>
 #include <cmath>
 
 #include "results_fixture.h"
@@ -213,6 +216,86 @@ private slots:
         for (int r = 1; r < 3; ++r)
             QVERIFY(m.data(m.index(r - 1, VariantsModel::FixedColumns), Qt::EditRole).toDouble() <=
                     m.data(m.index(r, VariantsModel::FixedColumns), Qt::EditRole).toDouble());
+    }
+
+    void variantsFilterByScoreRegionAndId() {
+        VariantsModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        m.setRun(db_, variantsRun_);
+        QVERIFY(waitUntil([&] { return m.totalCount() == 3 && !m.loading(); }));
+        std::vector<double> llr;
+        for (int r = 0; r < 3; ++r)
+            llr.push_back(m.data(m.index(r, VariantsModel::FixedColumns), Qt::EditRole).toDouble());
+
+        VariantFilter f;
+        f.text = QStringLiteral("SNV2");  // any case
+        m.setFilter(f);
+        QVERIFY(waitUntil([&] { return m.totalCount() >= 0 && !m.loading(); }));
+        QCOMPARE(m.totalCount(), 1);
+        QCOMPARE(m.data(m.index(0, VariantsModel::Id)).toString(), QStringLiteral("snv21"));
+        QCOMPARE(m.scoreNames(), QStringList{QStringLiteral("llr")});  // score columns whatever the filter keeps
+
+        f = {};
+        f.region = QStringLiteral("rec1:15-31");  // positions 21 and 31
+        m.setFilter(f);
+        QVERIFY(waitUntil([&] { return m.totalCount() >= 0 && !m.loading(); }));
+        QCOMPARE(m.totalCount(), 2);
+        QCOMPARE(m.data(m.index(0, VariantsModel::Pos), Qt::EditRole).toLongLong(), 21);
+        QCOMPARE(m.data(m.index(1, VariantsModel::Pos), Qt::EditRole).toLongLong(), 31);
+
+        // Bounds on the run's first score when none is named; |score| of either sign.
+        const double mid = (*std::min_element(llr.begin(), llr.end()) + *std::max_element(llr.begin(), llr.end())) / 2;
+        f = {};
+        f.maxScore = mid;
+        m.setFilter(f);
+        QVERIFY(waitUntil([&] { return m.totalCount() >= 0 && !m.loading(); }));
+        QCOMPARE(m.totalCount(), qint64(std::count_if(llr.begin(), llr.end(), [&](double v) { return v <= mid; })));
+        for (int r = 0; r < m.rowCount(); ++r)
+            QVERIFY(m.data(m.index(r, VariantsModel::FixedColumns), Qt::EditRole).toDouble() <= mid);
+        const double strong = std::fabs(llr[1]);
+        f = {};
+        f.score = QStringLiteral("llr");
+        f.minAbsScore = strong;
+        m.setFilter(f);
+        QVERIFY(waitUntil([&] { return m.totalCount() >= 0 && !m.loading(); }));
+        QCOMPARE(m.totalCount(),
+                 qint64(std::count_if(llr.begin(), llr.end(), [&](double v) { return std::fabs(v) >= strong; })));
+        for (int r = 0; r < m.rowCount(); ++r)
+            QVERIFY(std::fabs(m.data(m.index(r, VariantsModel::FixedColumns), Qt::EditRole).toDouble()) >= strong);
+
+        // A score the run does not have keeps nothing; a region off its sequences is an error in words.
+        QSignalSpy failed(&m, &VariantsModel::loadFailed);
+        f.score = QStringLiteral("no_such_score");
+        m.setFilter(f);
+        QVERIFY(waitUntil([&] { return m.totalCount() >= 0 && !m.loading(); }));
+        QCOMPARE(m.totalCount(), 0);
+        f = {};
+        f.region = QStringLiteral("chrZ:1-10");
+        m.setFilter(f);
+        QVERIFY(failed.wait(10000));
+        QVERIFY(failed.last().at(0).toString().contains(QStringLiteral("chrZ")));
+        QCOMPARE(m.rowCount(), 0);
+    }
+
+    void panelFiltersVariants() {
+        ResultsPanel panel;
+        panel.resize(1000, 700);
+        panel.show();
+        panel.setDatabase(db_);
+        QVERIFY(waitUntil([&] { return panel.runsModel()->rowCount() == 4; }));
+        panel.selectRun(variantsRun_);
+        QVERIFY(
+            waitUntil([&] { return panel.variantsModel()->totalCount() == 3 && !panel.variantsModel()->loading(); }));
+        auto* count = panel.findChild<QLabel*>(QStringLiteral("variantsCount"));
+        QVERIFY(count);
+        QVERIFY(count->text().contains(QLatin1Char('3')));
+        auto* score = panel.findChild<QComboBox*>(QStringLiteral("variantFilterScore"));
+        QVERIFY(score && score->count() == 1 && score->currentText() == QStringLiteral("llr"));
+        panel.findChild<QLineEdit*>(QStringLiteral("variantFilterText"))->setText(QStringLiteral("snv3"));
+        QVERIFY(
+            waitUntil([&] { return panel.variantsModel()->totalCount() == 1 && !panel.variantsModel()->loading(); }));
+        QVERIFY(count->text().contains(QLatin1Char('1')));
+        QCOMPARE(panel.variantsModel()->filter().text, QStringLiteral("snv3"));
     }
 
     void pcaFindsTheMainAxis() {
