@@ -41,7 +41,8 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
          {{"Species of origin of the same 10 kbp in 2 kbp windows (run 3 of out/gyrA.db)",
            "mambascope-cli classify --fasta {data}/demo/ecoli_k12_mg1655.fa --region NC_000913.2:2,334,001-2,344,000 "
            "--window 2000 --db out/gyrA.db"},
-          {"Species of origin of each of the 200 simulated lambda long reads",
+          {"One of the ten species for each of the 200 simulated reads of phage lambda (mean 330 bp); lambda "
+           "is not among the ten, so the calls only show the mechanics",
            "mambascope-cli classify --reads {data}/demo/lambda_longreads.fq --db out/reads.db"}}},
         {"merge",
          {{"Score a genome in two shards (whole records, balanced by length: the one-record lambda genome all "

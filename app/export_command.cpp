@@ -1,8 +1,11 @@
 #include "app/export_command.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 
 #include "app/export_embeddings.h"
 #include "app/export_output.h"
@@ -44,23 +47,39 @@ void add_export_options(CLI::App* sub, ExportOptions& o) {
 namespace {
 
 // The format named by --format, or the one --out's extension implies.
-Result<std::string> resolve_format(const ExportOptions& o) {
-    if (!o.format.empty()) {
-        // In any case: the formats' own spellings are bigWig and bedGraph.
-        std::string word = o.format;
-        for (auto& c : word) c = char(std::tolower(static_cast<unsigned char>(c)));
-        for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"})
-            if (word == f) return word;
-        return make_error("--format '", o.format, "' is not one of bigwig, bedgraph, bed, tsv, csv, npy, vcf");
-    }
-    std::string name = o.out;
-    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (name.ends_with(".gz")) name.resize(name.size() - 3);
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// BGZF by its name, in any case (OUT.VCF.GZ was written as plain text): .gz or .bgz, as `variants` reads it.
+bool compressed_name(const std::string& out) {
+    const std::string name = lower(out);
+    return name.ends_with(".gz") || name.ends_with(".bgz");
+}
+
+// The format a file name names (after a .gz/.bgz), if any.
+std::optional<std::string> format_of_name(const std::string& out) {
+    std::string name = lower(out);
+    for (const char* z : {".gz", ".bgz"})
+        if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     const std::pair<const char*, const char*> by_ext[] = {
         {".bw", "bigwig"}, {".bigwig", "bigwig"}, {".bedgraph", "bedgraph"}, {".bg", "bedgraph"}, {".bdg", "bedgraph"},
         {".bed", "bed"},   {".tsv", "tsv"},       {".csv", "csv"},           {".npy", "npy"},     {".vcf", "vcf"}};
     for (const auto& [ext, f] : by_ext)
         if (name.ends_with(ext)) return std::string(f);
+    return std::nullopt;
+}
+
+Result<std::string> resolve_format(const ExportOptions& o) {
+    if (!o.format.empty()) {
+        // In any case: the formats' own spellings are bigWig and bedGraph.
+        const std::string word = lower(o.format);
+        for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"})
+            if (word == f) return word;
+        return make_error("--format '", o.format, "' is not one of bigwig, bedgraph, bed, tsv, csv, npy, vcf");
+    }
+    if (const auto named = format_of_name(o.out)) return *named;
     return make_error("--format is needed: '", o.out,
                       "' has no extension that names one (.bw, .bedgraph/.bg/.bdg, .bed, .tsv, .csv, .npy, .vcf)");
 }
@@ -74,7 +93,7 @@ Result<std::string> run_export(const ExportOptions& o) {
     MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
     std::string format;
     MS_ASSIGN(format, resolve_format(o));
-    const bool gz_name = o.out.ends_with(".gz");
+    const bool gz_name = compressed_name(o.out);
     const char* what = !o.track.empty() ? "--track"
                        : o.predictions  ? "--predictions"
                        : o.embeddings   ? "--embeddings"
@@ -116,10 +135,15 @@ Result<std::string> run_export(const ExportOptions& o) {
         const double threshold = o.above ? *o.above : *o.below;
         c.enter = o.enter.value_or(threshold);
         c.exit = o.exit.value_or(threshold);
+        // Each level named as given: without --enter/--exit it is --above's or --below's.
+        const char* level_flag = c.above ? "--above" : "--below";
+        auto level = [&](const char* flag, bool given, double v) {
+            return given ? cat(flag, " ", v) : cat(v, " (", level_flag, ")");
+        };
         if (c.above ? c.exit > c.enter : c.exit < c.enter)
-            return make_error("--exit ", c.exit, (c.above ? " is above" : " is below"), " --enter ", c.enter,
-                              "; with --", c.above ? "above" : "below", " a region closes ",
-                              c.above ? "below" : "above", " the level that opened it");
+            return make_error(level("--exit", bool(o.exit), c.exit), (c.above ? " is above " : " is below "),
+                              level("--enter", bool(o.enter), c.enter), "; with --", c.above ? "above" : "below",
+                              " a region closes ", c.above ? "below" : "above", " the level that opened it");
         c.min_length = o.min_length.value_or(1);
         // The name is the BED's fourth column: a tab would add columns, a line break split lines.
         if (o.name.find_first_of("\t\r\n") != std::string::npos)

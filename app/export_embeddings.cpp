@@ -46,7 +46,7 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
     MS_TRY(index_file->write(index.data(), index.size()));
     MS_TRY(write_npy(out, data.data(), {rows, dim}));
     MS_TRY(index_file->commit());
-    return cat(rows, " embeddings of ", dim, " dimensions (index: ", out, ".index.tsv)");
+    return cat(rows, rows == 1 ? " embedding of " : " embeddings of ", dim, " dimensions (index: ", out, ".index.tsv)");
 }
 
 }  // namespace ms

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -212,7 +213,12 @@ Result<FileInfo> describe_variants(const std::string& path, const InfoOptions& o
         r->check_ref_against(reference.get());
     }
     if (!o.region.empty()) {
-        auto region = parse_region(o.region, reference ? reference->records() : r->contigs(), path);
+        std::vector<SequenceRecord> contigs;
+        if (reference)
+            contigs = reference->records();
+        else
+            MS_ASSIGN(contigs, r->region_contigs(o.region));
+        auto region = parse_region(o.region, contigs, path);
         if (!region) return region.error();
         MS_TRY(r->query(*region));
     }
@@ -243,13 +249,20 @@ Result<FileInfo> describe_variants(const std::string& path, const InfoOptions& o
         Counts& c = it->second;
         ++c.records;
         if (v.alts.size() > 1) ++c.multiallelic;
-        bool snv = v.ref.size() == 1 && !v.alts.empty(), indel = false;
+        // Alleles, as `bcftools stats` counts them: a one-base ALT against a one-base REF is an
+        // SNV, a sequence ALT of another length an indel; symbolic alleles (<DEL>, <*>, <NON_REF>),
+        // breakends, `*` and MNPs are neither (a gVCF's `T C,<*>` has one SNV).
+        auto plain = [](const std::string& a) {
+            return !a.empty() &&
+                   std::all_of(a.begin(), a.end(), [](char b) { return std::isalpha(static_cast<unsigned char>(b)); });
+        };
         for (const std::string& a : v.alts) {
-            if (a.size() != 1 || a == "*" || a == ".") snv = false;
-            if (a.size() != v.ref.size() && a.front() != '<' && a != "*") indel = true;
+            if (!plain(a) || !plain(v.ref)) continue;
+            if (a.size() == 1 && v.ref.size() == 1)
+                ++c.snvs;
+            else if (a.size() != v.ref.size())
+                ++c.indels;
         }
-        c.snvs += snv;
-        c.indels += indel;
     }
     // Contigs of the header first (with their lengths), then those only seen in records.
     std::vector<SequenceRecord> contigs = r->contigs();
@@ -267,9 +280,15 @@ Result<FileInfo> describe_variants(const std::string& path, const InfoOptions& o
               {"contigs", json::array()}};
     for (const SequenceRecord& c : contigs) {
         const Counts n = by_contig.count(c.name) ? by_contig[c.name] : Counts{};
-        info.tsv += cat(c.name, '\t', c.length, '\t', n.records, '\t', n.snvs, '\t', n.indels, '\t', n.multiallelic, '\n');
-        j["contigs"].push_back({{"name", c.name}, {"length", c.length}, {"records", n.records}, {"snvs", n.snvs},
-                                {"indels", n.indels}, {"multiallelic", n.multiallelic}});
+        // A length the header does not give is NA (JSON null), not 0.
+        info.tsv += cat(c.name, '\t', c.length > 0 ? std::to_string(c.length) : "NA", '\t', n.records, '\t', n.snvs,
+                        '\t', n.indels, '\t', n.multiallelic, '\n');
+        j["contigs"].push_back({{"name", c.name},
+                                {"length", c.length > 0 ? json(c.length) : json(nullptr)},
+                                {"records", n.records},
+                                {"snvs", n.snvs},
+                                {"indels", n.indels},
+                                {"multiallelic", n.multiallelic}});
     }
     info.json = j.dump();
     return info;
@@ -288,14 +307,14 @@ Result<FileInfo> describe_annotations(const std::string& path, const InfoOptions
     std::vector<const Feature*> shown;
     std::string scope;
     if (!o.region.empty()) {
-        // The contigs the file itself names, when no reference gives lengths.
+        // The contigs the file itself names, of unknown length, when no reference gives them (the
+        // last feature's end is not the contig's: a locus past it is merely empty).
         std::vector<SequenceRecord> known = contigs.contigs();
         if (known.empty())
-            for (const Feature& f : set->features()) {
-                auto it = std::find_if(known.begin(), known.end(), [&](const SequenceRecord& c) { return c.name == f.region.contig; });
-                if (it == known.end()) known.push_back({f.region.contig, f.region.end});
-                else it->length = std::max(it->length, f.region.end);
-            }
+            for (const Feature& f : set->features())
+                if (std::none_of(known.begin(), known.end(),
+                                 [&](const SequenceRecord& c) { return c.name == f.region.contig; }))
+                    known.push_back({f.region.contig, kUnknownLength});
         auto region = parse_region(o.region, known, path);
         if (!region) return region.error();
         shown = set->overlapping(*region);

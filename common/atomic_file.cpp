@@ -11,6 +11,13 @@ namespace ms {
 Result<std::string> resolve_output(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
+    // What the kernel reaches first: /dev/stdout into a pipe is the magic link /proc/self/fd/1,
+    // whose "target" (pipe:[N]) is no path to follow (it was read as a file name in /proc).
+    if (const fs::file_status reached = fs::status(path, ec);
+        fs::exists(reached) && !fs::is_regular_file(reached) && !fs::is_directory(reached))
+        return make_error("cannot write '", path,
+                          "': it is not a regular file (a device, pipe or socket); results are ",
+                          "written whole to a file and moved into place, so name a file");
     std::string target = path;
     // Through every link in the chain, one at a time: the final target may not exist yet (a
     // dangling link), where weakly_canonical would stop at the link itself.

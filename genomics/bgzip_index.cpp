@@ -67,8 +67,11 @@ Result<void> BgzipWriter::commit(TabixPreset index, bool csi) {
         index_path = d.path + ext;
         d.tmp_index = d.tmp + ext;
         // min_shift 0 makes a .tbi; 14 is htslib's default for .csi (16 kbp bins).
+        errno = 0;
         const int rc = tbx_index_build2(d.tmp.c_str(), d.tmp_index.c_str(), csi ? 14 : 0,
                                         index == TabixPreset::bed ? &tbx_conf_bed : &tbx_conf_vcf);
+        if (rc != 0 && index_write_failed(errno))  // a full disk was blamed on the order
+            return make_error("cannot write the index of '", d.path, "': ", std::strerror(errno));
         if (rc != 0)
             return make_error("cannot index '", d.path, "' with tabix (htslib returned ", rc,
                               "); the records may not be sorted by chromosome and start");

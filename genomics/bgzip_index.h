@@ -3,6 +3,7 @@
 // temporary names beside the target and renamed into place only when complete, like AtomicFile.
 #pragma once
 
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,12 @@ namespace ms {
 // How the finished file is indexed: not at all, as BED-like (chrom, 0-based start, end in columns
 // 1-3: BED and bedGraph) or as VCF (CHROM, 1-based POS, end from REF).
 enum class TabixPreset { none, bed, vcf };
+
+// Whether a failed tabix index build was the disk's (errno after it, cleared before): htslib's
+// failure code alone reads the same for unsorted records and a full disk.
+inline bool index_write_failed(int err) {
+    return err == ENOSPC || err == EDQUOT || err == EIO || err == EROFS || err == EFBIG;
+}
 
 class BgzipWriter {
 public:

@@ -1,12 +1,16 @@
 #include "genomics/bigwig_writer.h"
 
 #include <bigWig.h>
+extern "C" {
+#include <bwCommon.h>  // bwDestroyIndexNode
+}
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -29,6 +33,43 @@ Result<void> init_libbigwig() {
     return {};
 }
 
+// libBigWig's own file, replaced by a stdio stream over our descriptor that never reports a failed
+// write to it. Why: after a write fails (a full disk) libBigWig keeps filling its block buffer past
+// its end (valgrind: invalid writes in bwAddIntervals, then heap corruption and a crash), and
+// bwClose only prints a failure of its last writes, leaving a truncated file that reads back with no
+// zoom levels. So every write "succeeds", the first failure's errno is kept here, and the writer
+// reports it once libBigWig has closed the file (which is then removed, not moved into place).
+struct Sink {
+    int fd = -1;
+    int error = 0;  // the first failed write's (or close's) errno
+
+    static ssize_t write(void* c, const char* buf, size_t size) {
+        Sink& s = *static_cast<Sink*>(c);
+        for (size_t done = 0; done < size && s.error == 0;) {
+            const ssize_t n = ::write(s.fd, buf + done, size - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0)
+                s.error = n < 0 ? errno : ENOSPC;
+            else
+                done += size_t(n);
+        }
+        return ssize_t(size);
+    }
+    static ssize_t read(void* c, char* buf, size_t size) { return ::read(static_cast<Sink*>(c)->fd, buf, size); }
+    static int seek(void* c, off64_t* pos, int whence) {
+        const off_t at = ::lseek(static_cast<Sink*>(c)->fd, off_t(*pos), whence);
+        if (at < 0) return -1;
+        *pos = at;
+        return 0;
+    }
+    static int close(void* c) {
+        Sink& s = *static_cast<Sink*>(c);
+        if (s.fd >= 0 && ::close(s.fd) != 0 && s.error == 0) s.error = errno;
+        s.fd = -1;
+        return 0;
+    }
+};
+
 struct BwCloser {
     void operator()(bigWigFile_t* f) const { bwClose(f); }
 };
@@ -43,6 +84,7 @@ constexpr size_t kBlock = 1 << 16;
 struct BigWigWriter::Impl {
     std::string path, tmp;
     std::vector<BigWigChrom> chroms;
+    Sink sink;  // declared before `file`: it outlives libBigWig's handle, which closes through it
     BwFile file;
     bool committed = false;
     // The block being filled, its chromosome and whether libBigWig has started that chromosome
@@ -59,8 +101,27 @@ struct BigWigWriter::Impl {
     double sum = 0, sum_squares = 0;
 
     ~Impl() {
-        file.reset();
+        abandon();
         if (!committed && !tmp.empty()) std::remove(tmp.c_str());
+    }
+
+    // Frees libBigWig's handle without finishing the file (a write failed, or the export stopped):
+    // with isWrite cleared bwClose skips bwFinalize, which would read back blocks that never reached
+    // the disk and crash on them.
+    // bwFinalize also frees the in-memory index (a list of leaf nodes, one a written block): freed
+    // here instead.
+    void abandon() {
+        if (file && file->writeBuffer) {
+            for (bwLL* n = file->writeBuffer->firstIndexNode; n;) {
+                bwLL* next = n->next;
+                bwDestroyIndexNode(n->node);
+                std::free(n);
+                n = next;
+            }
+            file->writeBuffer->firstIndexNode = file->writeBuffer->currentIndexNode = nullptr;
+        }
+        if (file) file->isWrite = 0;
+        file.reset();
     }
 
     // Overwrites the header's total summary (basesCovered, minVal, maxVal, sumData, sumSquares:
@@ -80,6 +141,8 @@ struct BigWigWriter::Impl {
         return {};
     }
 
+    Error write_failed() const { return make_error("cannot write bigWig '", path, "': ", std::strerror(sink.error)); }
+
     Result<void> flush_block() {
         if (starts.empty()) return {};
         const uint32_t n = uint32_t(starts.size());
@@ -91,9 +154,10 @@ struct BigWigWriter::Impl {
             rc = bwAddIntervals(file.get(), names.data(), starts.data(), ends.data(), values.data(), n);
             started_chrom = block_chrom;
         }
+        if (sink.error) return write_failed();
         if (rc != 0)
             return make_error("cannot write bigWig '", path, "': libBigWig refused intervals of '",
-                              chroms[block_chrom].name, "' (disk full?)");
+                              chroms[block_chrom].name, "'");
         starts.clear();
         ends.clear();
         values.clear();
@@ -136,14 +200,30 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
     keep_mode(d.path, d.tmp);
     d.file.reset(bwOpen(d.tmp.c_str(), nullptr, "w"));
     if (!d.file) return make_error("cannot create bigWig '", path, "': ", std::strerror(errno));
+    {
+        d.sink.fd = ::open(d.tmp.c_str(), O_RDWR | O_CLOEXEC);
+        std::FILE* stream =
+            d.sink.fd < 0 ? nullptr
+                          : fopencookie(&d.sink, "w+",
+                                        cookie_io_functions_t{&Sink::read, &Sink::write, &Sink::seek, &Sink::close});
+        if (!stream) {
+            const int e = errno;
+            if (d.sink.fd >= 0) ::close(d.sink.fd);
+            d.sink.fd = -1;
+            return make_error("cannot create bigWig '", path, "': ", std::strerror(e));
+        }
+        std::fclose(d.file->URL->x.fp);  // libBigWig's stream; nothing was written through it yet
+        d.file->URL->x.fp = stream;
+    }
     if (bwCreateHdr(d.file.get(), max_zooms) != 0)
         return make_error("cannot write bigWig '", path, "': libBigWig could not create the header");
     // libBigWig copies the names; bwClose frees the list.
     d.file->cl = bwCreateChromList(names.data(), lengths.data(), int64_t(names.size()));
     if (!d.file->cl)
         return make_error("cannot write bigWig '", path, "': libBigWig could not build the chromosome list");
-    if (bwWriteHdr(d.file.get()) != 0)
-        return make_error("cannot write bigWig '", path, "': writing the header failed (disk full?)");
+    if (bwWriteHdr(d.file.get()) != 0 || d.sink.error)
+        return d.sink.error ? d.write_failed()
+                            : make_error("cannot write bigWig '", path, "': writing the header failed");
     d.starts.reserve(kBlock);
     d.ends.reserve(kBlock);
     d.values.reserve(kBlock);
@@ -185,9 +265,15 @@ Result<void> BigWigWriter::commit() {
     if (d.count == 0)
         return make_error("cannot write bigWig '", d.path, "': there are no values to write (every position is empty)");
     MS_TRY(d.flush_block());
-    // bwClose writes the zoom levels and the index but reports no error: the file is read back
-    // below to see that it is whole.
+    // bwClose writes the index and zoom levels from the blocks it reads back, and reports no error:
+    // the blocks must be on disk first, the sink keeps the first failed write's errno, and the file
+    // is read back below to see that it is whole.
+    if (std::fflush(d.file->URL->x.fp) != 0 || d.sink.error) {
+        if (!d.sink.error) d.sink.error = errno ? errno : EIO;
+        return d.write_failed();  // ~Impl abandons the handle and removes the file
+    }
     d.file.reset();
+    if (d.sink.error) return d.write_failed();
     MS_TRY(d.write_total_summary());
     MS_TRY(rewrite_bigwig_zoom_levels(d.tmp, d.path));
     {

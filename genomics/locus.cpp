@@ -146,6 +146,8 @@ std::string format_locus(const Region& region) {
         return out;
     };
     const std::string name = region.contig.find(':') != std::string::npos ? "{" + region.contig + "}" : region.contig;
+    if (region.end >= kUnknownLength)
+        return region.begin == 0 ? name : name + ":" + with_commas(region.begin + 1) + "-";
     return name + ":" + with_commas(region.begin + 1) + "-" + with_commas(region.end);
 }
 

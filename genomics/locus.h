@@ -15,6 +15,11 @@
 
 namespace ms {
 
+// The length given to a contig whose length is not known (a VCF header whose ##contig lines give
+// none, annotations read without their genome): a locus on it is bounded by nothing else, and
+// format_locus writes a region reaching it with an open end (`chr1:5,000-`, or `chr1`).
+inline constexpr int64_t kUnknownLength = int64_t(1) << 60;
+
 // An interval of one contig, 0-based half-open: bases begin..end-1.
 struct Region {
     std::string contig;

@@ -156,26 +156,50 @@ Result<VcfReader> VcfReader::open(const std::string& path) {
     return r;
 }
 
-Result<void> VcfReader::query(const Region& region) {
+Result<void> VcfReader::load_index(const std::string& what) {
     Impl& m = *impl_;
-    const std::string locus = format_locus(region);
     const bool text = !m.bcf();
     if (text && hts_get_format(m.fp.get())->compression != bgzf)
-        return make_error("cannot query ", locus, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
+        return make_error("cannot ", what, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
                           "be indexed (compress it with `bgzip` and index it with `tabix -p vcf`, or read it whole)");
     if (text && !m.tbx) {
         // HTS_IDX_SILENT_FAIL: the missing index is reported here, with a hint, not on stderr.
         m.tbx.reset(tbx_index_load3(path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
         if (!m.tbx)
-            return make_error("cannot query ", locus, " in VCF '", path_, "': no index (", path_, ".tbi or ", path_,
+            return make_error("cannot ", what, " in VCF '", path_, "': no index (", path_, ".tbi or ", path_,
                               ".csi) was found or it is unreadable; make one with `tabix -p vcf` or `bcftools index`");
     }
     if (!text && !m.idx) {
         m.idx.reset(bcf_index_load3(path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
         if (!m.idx)
-            return make_error("cannot query ", locus, " in BCF '", path_, "': no index (", path_,
+            return make_error("cannot ", what, " in BCF '", path_, "': no index (", path_,
                               ".csi) was found or it is unreadable; make one with `bcftools index`");
     }
+    return {};
+}
+
+Result<std::vector<SequenceRecord>> VcfReader::region_contigs(const std::string& locus) {
+    MS_TRY(load_index(cat("query ", locus)));
+    std::vector<SequenceRecord> out = contigs_;
+    for (SequenceRecord& c : out)
+        if (c.length <= 0) c.length = kUnknownLength;
+    Impl& m = *impl_;
+    if (!m.bcf()) {  // a BCF's index names the header's contigs only
+        int n = 0;
+        const char** names = tbx_seqnames(m.tbx.get(), &n);
+        for (int i = 0; i < n; ++i)
+            if (std::none_of(out.begin(), out.end(), [&](const SequenceRecord& c) { return c.name == names[i]; }))
+                out.push_back({names[i], kUnknownLength});
+        std::free(names);  // the array only; the names belong to the index
+    }
+    return out;
+}
+
+Result<void> VcfReader::query(const Region& region) {
+    Impl& m = *impl_;
+    const std::string locus = format_locus(region);
+    const bool text = !m.bcf();
+    MS_TRY(load_index(cat("query ", locus)));
     // A contig the index does not know has no records here; one the header does not know either
     // is a different genome.
     const int tid = text ? tbx_name2id(m.tbx.get(), region.contig.c_str())

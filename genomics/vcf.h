@@ -54,6 +54,12 @@ public:
     // the reader); nullptr stops checking.
     void check_ref_against(const FastaFile* reference);
 
+    // The contigs a region may name when no reference gives them: the header's ##contig lines,
+    // then those only the index knows (a VCF without ##contig lines, as some callers write);
+    // a length the header does not give is kUnknownLength. Fails as query() does without an index
+    // (`locus`: the region as typed, for that message).
+    Result<std::vector<SequenceRecord>> region_contigs(const std::string& locus);
+
     // Restricts reading to records overlapping `region`, through the index beside the file
     // (.tbi or .csi for bgzip VCF, .csi for BCF). Fails, saying how to make one, when there is none.
     Result<void> query(const Region& region);
@@ -65,6 +71,7 @@ public:
 
 private:
     VcfReader() = default;
+    Result<void> load_index(const std::string& what);  // `what`: the operation, for messages
     struct Impl;
     std::string path_;
     std::unique_ptr<Impl> impl_;

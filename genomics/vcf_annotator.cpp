@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "common/atomic_file.h"
+#include "genomics/bgzip_index.h"
 
 namespace ms {
 
@@ -260,7 +261,10 @@ Result<void> VcfAnnotator::commit() {
     std::error_code ec;
     if (m.bgzip) {
         m.tmp_index = m.tmp + (m.csi ? ".csi" : ".tbi");
+        errno = 0;
         const int rc = tbx_index_build3(m.tmp.c_str(), m.tmp_index.c_str(), m.csi ? 14 : 0, 1, &tbx_conf_vcf);
+        if (rc < 0 && index_write_failed(errno))  // a full disk was blamed on the input's order
+            return make_error("cannot write the index of '", m.output, "': ", std::strerror(errno));
         if (rc < 0)
             return make_error("cannot index '", m.output,
                               "': its records are not sorted by contig and position as the input ",

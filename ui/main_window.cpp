@@ -99,7 +99,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     modelText_->setPlaceholderText(
         bundled.isEmpty()
             ? tr("No model described. Run ▸ Load Model… describes a model directory here.")
-            : tr("Jobs run the default model, %1, unless Edit ▸ Settings… or the Run dialog names another. "
+            : tr("Jobs run the default model, %1, unless File ▸ Settings… or the Run dialog names another. "
                  "Run ▸ Load Model… describes a model here.")
                   .arg(bundled));
     QFont mono(QStringLiteral("monospace"));

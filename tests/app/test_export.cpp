@@ -5,6 +5,7 @@
 // database's own values. A reader that is missing fails the test (scripts/install-deps installs
 // them all). Errors are checked for what they name, and a failed export for leaving nothing behind.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -513,7 +514,7 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     expect_error(o, "give --above X or --below X");
     o.below = -1;
     o.exit = -3;
-    expect_error(o, "--exit -3 is below --enter -1");
+    expect_error(o, "--exit -3 is below -1 (--below); with --below a region closes above");
     // A NaN level gave one region that never closed, or none (found in review).
     o.exit = std::numeric_limits<double>::quiet_NaN();
     expect_error(o, "--exit nan: a region level must be a finite number");
@@ -580,6 +581,47 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
         !r.ok() && r.error().message.find("is not a regular file (a device, pipe or socket)") != std::string::npos,
         (r.ok() ? *r : r.error().message));
     MS_CHECK(fs::is_fifo(fifo));
+    // --out /dev/stdout into a pipe: the magic link /proc/self/fd/N leads to "pipe:[N]", which was
+    // taken for a file name ("cannot create '/proc/self/fd/pipe:[N].tmp-PID'"; found in review).
+    int ends[2];
+    MS_CHECK(::pipe(ends) == 0);
+    o.out = cat("/proc/self/fd/", ends[1]);
+    r = run_export(o);
+    MS_CHECK_MSG(
+        !r.ok() && r.error().message.find("is not a regular file (a device, pipe or socket)") != std::string::npos,
+        (r.ok() ? *r : r.error().message));
+    ::close(ends[0]);
+    ::close(ends[1]);
+}
+
+// The compression is read from the name in any case, .bgz too (OUT.VCF.GZ and OUT.BG.GZ were
+// written as plain text under a compressed name; found in review), as `variants` reads it.
+MS_TEST(compressed_names_in_any_case) {
+    struct Case {
+        bool track;
+        const char* name;
+    };
+    for (const Case& c : {Case{true, "upper.BG.GZ"}, Case{false, "upper.VCF.GZ"}, Case{false, "other.vcf.bgz"}}) {
+        ExportOptions o = options(c.track ? 1 : 2);
+        if (c.track)
+            o.track = "loglik";
+        else
+            o.variants = true;
+        o.out = (database().dir / c.name).string();
+        exported(o);
+        MS_CHECK_EQ(run("head -c 2 " + q(o.out) + " | od -An -tx1 | tr -d ' \\n'"), std::string("1f8b"));
+        MS_CHECK_MSG(fs::exists(o.out + ".tbi"), c.name);
+    }
+    // Without --exit a region closes at --above's level: the message names that flag.
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.format = "bed";
+    o.above = 0.5;
+    o.enter = 0.3;
+    o.out = (database().dir / "calls.bed").string();
+    auto r = run_export(o);
+    MS_CHECK_MSG(!r.ok() && r.error().message.find("0.5 (--above) is above --enter 0.3") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
 }
 
 // Ctrl-C or SIGTERM during an export (the flag their handler sets): the writer stops, its

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <vector>
 
+#include "genomics/locus.h"
 #include "genomics/vcf.h"
 #include "tests/common/harness.h"
 
@@ -360,3 +361,36 @@ MS_TEST(vcf_real_contig_name_with_colons) {
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
+
+MS_TEST(vcf_region_contigs_without_contig_lines_or_lengths) {
+    // A VCF whose header has no ##contig lines (chr2 only in its records and index) and one whose
+    // line gives no length: a region on either reads its records, with no length invented
+    // (`info --region chr1` found 0 records, and chr1:100-200 was "past the end of a 0-base contig").
+    const std::string body =
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t150\t.\tA\tG\t.\t.\t.\nchr1\t5000\t.\tC\tT\t.\t.\t.\nchr2\t7\t.\tG\tA\t.\t.\t.\n";
+    for (const std::string& head :
+         {std::string("##fileformat=VCFv4.2\n"), std::string("##fileformat=VCFv4.2\n##contig=<ID=chr1>\n")}) {
+        const std::string gz = write_bgzip(
+            head.find("contig") != std::string::npos ? "nolength.vcf.gz" : "nocontig.vcf.gz", head + body, true);
+        auto r = ms::VcfReader::open(gz);
+        MS_CHECK_MSG(r.ok(), r.error().message);
+        const auto contigs = r->region_contigs("chr1");
+        MS_CHECK_MSG(contigs.ok(), contigs.error().message);
+        MS_CHECK_EQ(contigs->size(), 2u);
+        for (const ms::SequenceRecord& c : *contigs) MS_CHECK_EQ(c.length, ms::kUnknownLength);
+        const ms::ContigList list(*contigs);
+        for (const auto& [locus, expected] :
+             std::vector<std::pair<std::string, int>>{{"chr1", 2}, {"chr1:100-200", 1}, {"chr2", 1}}) {
+            auto region = ms::parse_locus(locus, list);
+            MS_CHECK_MSG(region.ok(), region.error().message);
+            MS_CHECK(r->query(*region).ok());
+            int n = 0;
+            ms::VariantRecord v;
+            while (*r->next(v)) ++n;
+            MS_CHECK_EQ(n, expected);
+        }
+        MS_CHECK_EQ(ms::format_locus(*ms::parse_locus("chr1", list)), std::string("chr1"));
+        MS_CHECK_EQ(ms::format_locus(*ms::parse_locus("chr1:5,000-", list)), std::string("chr1:5,000-"));
+    }
+}
