@@ -10,16 +10,18 @@
 #include "app/export_command.h"
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
-#include "app/results_info.h"
 #include "app/item_command.h"
 #include "app/merge_command.h"
 #include "app/mutagenesis_command.h"
+#include "app/results_info.h"
 #include "app/score_command.h"
 #include "app/variants_command.h"
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
+#include "genomics/alignments.h"
 
 int main(int argc, char** argv) {
+    ms::keep_htslib_offline();  // before any thread reads the environment
     CLI::App app{"MambaScope: Mamba DNA language models over genomes", "mambascope-cli"};
     app.require_subcommand(0, 1);
     app.footer("Run 'mambascope-cli COMMAND --help' for a command's options.");

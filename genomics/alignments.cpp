@@ -1,13 +1,18 @@
 #include "genomics/alignments.h"
 
+#include <htslib/hts.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
 #include <set>
-#include <sys/stat.h>
 
+#include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
 
 namespace ms {
@@ -27,7 +32,74 @@ constexpr std::array<char, 256> make_complement() {
 }
 constexpr std::array<char, 256> kComplement = make_complement();
 
+bool g_user_ref_path = false;  // REF_PATH or REF_CACHE was set by the user, not by keep_htslib_offline
+
+// htslib, given a CRAM's reference by name, reads NAME.fai (and NAME.gzi) beside it. Where the index
+// lives in the user's cache instead (a read-only genome folder), htslib gets a folder of links: the
+// FASTA and its index side by side.
+Result<std::string> reference_for_htslib(const FastaFile& ref) {
+    namespace fs = std::filesystem;
+    if (ref.index_path() == ref.path() + ".fai") return ref.path();
+    std::error_code ec;
+    const fs::path fasta = fs::absolute(ref.path(), ec);
+    const fs::path dir = ref.index_path() + ".cram-ref";
+    const fs::path link = dir / fasta.filename();
+    const IndexPaths cached = cache_index_paths(ref.path());
+    fs::create_directories(dir, ec);
+    std::vector<std::pair<fs::path, fs::path>> links{{link, fasta},
+                                                     {link.string() + ".fai", fs::path(ref.index_path())}};
+    if (!cached.gzi.empty() && fs::exists(cached.gzi, ec)) links.push_back({link.string() + ".gzi", cached.gzi});
+    for (const auto& [from, to] : links) {
+        fs::remove(from, ec);
+        fs::create_symlink(to, from, ec);
+        if (ec)
+            return make_error("cannot use '", ref.path(), "' as a CRAM reference: its index is in the cache (",
+                              ref.index_path(), ") and a link beside it could not be made: ", ec.message());
+    }
+    return link.string();
+}
+
+// The first contig of the CRAM's header whose M5 tag differs from the reference's bases (a
+// reference of another build or assembly): "contig 'chr1' (M5 ... in the CRAM, ... in REF)".
+std::string md5_mismatch(const sam_hdr_t* hdr, const std::string& reference) {
+    auto ref = FastaFile::open(reference);
+    if (!ref) return {};
+    for (int i = 0; i < sam_hdr_nref(hdr); ++i) {
+        const char* name = sam_hdr_tid2name(hdr, i);
+        kstring_t m5{0, 0, nullptr};
+        const bool tagged = sam_hdr_find_tag_id(const_cast<sam_hdr_t*>(hdr), "SQ", "SN", name, "M5", &m5) == 0;
+        const std::string want = tagged && m5.s ? m5.s : "";
+        free(m5.s);
+        if (want.empty() || !ref->find(name)) continue;
+        auto bases = ref->fetch(name, 0, ref->find(name)->length);
+        if (!bases) continue;
+        for (char& c : *bases) c = char(std::toupper(static_cast<unsigned char>(c)));
+        hts_md5_context* ctx = hts_md5_init();
+        if (!ctx) return {};
+        hts_md5_update(ctx, bases->data(), unsigned(bases->size()));
+        unsigned char digest[16];
+        hts_md5_final(digest, ctx);
+        hts_md5_destroy(ctx);
+        char hex[33];
+        hts_md5_hex(hex, digest);
+        std::string lower_want = want;
+        for (char& c : lower_want) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (lower_want != hex)
+            return cat("contig '", name, "' (MD5 ", lower_want, " in the CRAM's header, ", hex, " in '", reference,
+                       "')");
+    }
+    return {};
+}
+
 }  // namespace
+
+void keep_htslib_offline() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        g_user_ref_path = std::getenv("REF_PATH") || std::getenv("REF_CACHE");
+        if (!std::getenv("REF_PATH")) ::setenv("REF_PATH", (user_cache_dir() + "/cram-md5/%s").c_str(), 0);
+    });
+}
 
 void reverse_complement(std::string& bases) {
     std::reverse(bases.begin(), bases.end());
@@ -44,6 +116,7 @@ struct AlignmentReader::Impl {
     AlignmentFilter filter;
     int64_t read = 0, filtered = 0;
     htsExactFormat format = unknown_format;
+    std::string reference;  // the CRAM's --reference, for messages
 
     bool keep(const bam1_t* b) const {
         const uint16_t f = b->core.flag;
@@ -76,6 +149,7 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return make_error("cannot open alignments '", path, "': ", std::strerror(errno));
     if (S_ISDIR(st.st_mode)) return make_error("cannot read alignments '", path, "': it is a folder, not a file");
+    keep_htslib_offline();
     AlignmentReader r;
     r.path_ = path;
     r.impl_ = std::make_unique<Impl>();
@@ -102,21 +176,18 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
         return make_error(kind, " '", path, "' has no end-of-file marker: it is truncated ",
                           "(was the copy or the aligner interrupted?)");
     std::set<std::string> reference_contigs;  // of --reference, for a CRAM
-    if (m.format == cram) {
-        if (options.reference.empty()) {
-            // Without a reference htslib would look the sequences up by MD5 over the network
-            // (REF_PATH's default is the EBI server): slow or hanging on a cluster node, so only
-            // a REF_PATH/REF_CACHE the user set is honoured.
-            if (!std::getenv("REF_PATH") && !std::getenv("REF_CACHE"))
-                return make_error("CRAM '", path, "' needs the reference FASTA it was compressed against to decode its ",
-                                  "reads: give it with --reference FILE (or set REF_PATH)");
-        } else {
-            auto ref = FastaFile::open(options.reference);   // builds the .fai htslib needs beside it
-            if (!ref) return ref.error();
-            for (const SequenceRecord& rec : ref->records()) reference_contigs.insert(rec.name);
-            if (hts_set_fai_filename(m.fp.get(), options.reference.c_str()) != 0)
-                return make_error("cannot use '", options.reference, "' as the reference of CRAM '", path, "'");
-        }
+    // Without a reference a CRAM is decoded if it needs none (unaligned reads, an embedded
+    // reference, no_ref) and otherwise fails at its first read with a message asking for one.
+    if (m.format == cram && !options.reference.empty()) {
+        m.reference = options.reference;
+        auto ref = FastaFile::open(options.reference);  // builds the .fai htslib needs
+        if (!ref) return ref.error();
+        for (const SequenceRecord& rec : ref->records()) reference_contigs.insert(rec.name);
+        std::string given;
+        MS_ASSIGN(given, reference_for_htslib(*ref));
+        if (hts_set_fai_filename(m.fp.get(), given.c_str()) != 0)
+            return make_error("cannot use '", options.reference, "' as the reference of CRAM '", path,
+                              "': htslib cannot read it or its index ", ref->index_path());
     }
     if (options.threads > 0 && hts_set_threads(m.fp.get(), options.threads) != 0)
         return make_error("cannot start ", options.threads, " decoding threads for '", path, "'");
@@ -169,9 +240,22 @@ Result<bool> AlignmentReader::next(AlignedRead& out) {
         if (ret == -1) return false;
         if (ret < -1) {
             const std::string where = m.query_locus.empty() ? cat("after record ", m.read) : cat("in ", m.query_locus);
-            if (m.format == cram)
+            if (m.format == cram && m.reference.empty() && !g_user_ref_path)
+                return make_error("cannot decode CRAM '", path_, "' ", where, ": it needs the reference FASTA it was ",
+                                  "compressed against: give it with --reference FILE (or set REF_PATH)");
+            if (m.format == cram && m.reference.empty())
+                return make_error(
+                    "cannot decode CRAM '", path_, "' ", where, ": the file is truncated or corrupt, or ",
+                    "its reference sequences (the M5 tags of its @SQ lines) are not found through REF_PATH '",
+                    std::getenv("REF_PATH") ? std::getenv("REF_PATH") : "", "'; give the FASTA with --reference FILE");
+            if (m.format == cram) {
+                const std::string differs = md5_mismatch(m.hdr.get(), m.reference);
+                if (!differs.empty())
+                    return make_error("cannot decode CRAM '", path_, "' ", where, ": '", m.reference, "' is not the ",
+                                      "reference it was compressed against: ", differs);
                 return make_error("cannot decode CRAM '", path_, "' ", where, ": the file is truncated or corrupt, or ",
-                                  "the reference FASTA is not the one it was compressed against");
+                                  "the reference FASTA '", m.reference, "' is not the one it was compressed against");
+            }
             return make_error("cannot read ", format_name(), " '", path_, "' ", where, ": ",
                               m.format == sam ? "a malformed line (expected 11 tab-separated SAM columns)"
                                               : "the file is truncated or corrupt");

@@ -50,8 +50,15 @@ struct AlignedRead {
     bool unmapped() const;
 };
 
+// htslib looks a CRAM's reference sequences up by MD5 through REF_PATH, whose default is the EBI
+// server: unless the user set REF_PATH, it is pointed at a local folder (which need not exist), so
+// no job goes to the network (a --reference of the wrong genome made htslib try, and hang on a node
+// without network). Call before other threads start (the programs' main); AlignmentReader::open
+// calls it too.
+void keep_htslib_offline();
+
 struct AlignmentOptions {
-    std::string reference;   // FASTA the CRAM was made against (required for CRAM)
+    std::string reference;   // FASTA the CRAM was made against (a CRAM that embeds it or needs none does without)
     int threads = 0;         // extra BGZF/CRAM decoding threads
 };
 

@@ -6,11 +6,13 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "genomics/alignments.h"
 #include "ui/batch_mode.h"
 #include "ui/genome_view.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+    ms::keep_htslib_offline();  // before any thread reads the environment
     if (ms::ui::wantsSnapshot(argc, argv) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
         qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
         qputenv("QT_QPA_PLATFORM", "offscreen");

@@ -1,8 +1,14 @@
 // SAM/BAM/CRAM through htslib on freebayes' NA12878 extract (counts cross-checked with samtools
 // 1.16: `samtools view -c -F 0xF00` = 3327 records kept, 281 in q:1000-2000, `samtools depth -a -r q:1001-1100` mean
 // 42.38), and a small SAM written here for flags, MAPQ and orientation.
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "genomics/alignments.h"
 #include "genomics/read_differences.h"
@@ -49,9 +55,18 @@ MS_TEST(coverage_matches_samtools_depth) {
 }
 
 MS_TEST(cram_needs_its_reference_and_decodes_like_the_bam) {
+    // Without one it opens (a CRAM may embed its reference or need none) and its first read asks
+    // for it; REF_PATH is never left to its network default.
     auto none = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.cram");
-    MS_CHECK(!none.ok());
-    MS_CHECK(none.error().message.find("--reference") != std::string::npos);
+    MS_CHECK_MSG(none.ok(), none.error().message);
+    ms::AlignedRead first;
+    auto read = none->next(first);
+    MS_CHECK(!read.ok());
+    MS_CHECK_MSG(
+        read.error().message.find("it needs the reference FASTA it was compressed against: give it with --reference") !=
+            std::string::npos,
+        read.error().message);
+    MS_CHECK(std::getenv("REF_PATH") && std::string(std::getenv("REF_PATH")).find("://") == std::string::npos);
     const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments";
     fs::create_directories(dir);
     fs::copy_file(kTiny + "q.fa", dir / "q.fa", fs::copy_options::overwrite_existing);
@@ -68,6 +83,76 @@ MS_TEST(cram_needs_its_reference_and_decodes_like_the_bam) {
     }
     MS_CHECK(cram->query({"q", 999, 2000}).ok());   // through the .crai
     MS_CHECK_EQ(count(*cram), int64_t(281));
+}
+
+// A reference of another assembly: the message names the contig whose MD5 differs (it said the file
+// might be corrupt, after htslib had tried to fetch the sequence from the EBI server).
+MS_TEST(cram_with_another_reference_names_the_contig_that_differs) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments";
+    fs::create_directories(dir);
+    std::ifstream in(kTiny + "q.fa");
+    std::string fasta((std::istreambuf_iterator<char>(in)), {});
+    const size_t base = fasta.find('\n', fasta.find('>')) + 101;  // a base of the first line or so
+    fasta[base] = fasta[base] == 'A' ? 'C' : 'A';
+    std::ofstream(dir / "q_other.fa") << fasta;
+    fs::remove(dir / "q_other.fa.fai");
+    auto cram = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.cram", {(dir / "q_other.fa").string(), 0});
+    MS_CHECK_MSG(cram.ok(), cram.error().message);
+    ms::AlignedRead a;
+    ms::Result<bool> more = true;
+    for (int i = 0; i < 5000 && more.ok() && *more; ++i) more = cram->next(a);
+    MS_CHECK(!more.ok());
+    MS_CHECK_MSG(more.error().message.find("is not the reference it was compressed against: contig 'q' (MD5 ") !=
+                     std::string::npos,
+                 more.error().message);
+}
+
+// CRAMs that need no reference file: one embedding it, one of unaligned reads (no @SQ lines), as
+// `samtools view` decodes them (both were refused for want of --reference; found in review).
+MS_TEST(cram_that_embeds_its_reference_or_needs_none_decodes_without_one) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments";
+    fs::create_directories(dir);
+    const std::string emb = (dir / "embedded.cram").string(), unaligned = (dir / "unaligned.cram").string();
+    MS_CHECK(std::system(("samtools view -C --output-fmt-option embed_ref=1 -T " + kTiny + "q.fa -o " + emb + " " +
+                          kTiny + "NA12878.chr22.tiny.bam")
+                             .c_str()) == 0);
+    std::ofstream(dir / "unaligned.sam") << "@HD\tVN:1.6\tSO:unsorted\n"
+                                            "r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGTACGTTT\tIIIIIIIIII\n"
+                                            "r2\t4\t*\t0\t0\t*\t*\t0\t0\tGGGCCCAAAT\t*\n";
+    MS_CHECK(std::system(("samtools view -C -o " + unaligned + " " + (dir / "unaligned.sam").string()).c_str()) == 0);
+    auto e = ms::AlignmentReader::open(emb);
+    MS_CHECK_MSG(e.ok(), e.error().message);
+    MS_CHECK_EQ(count(*e), int64_t(3327));
+    auto u = ms::AlignmentReader::open(unaligned);
+    MS_CHECK_MSG(u.ok(), u.error().message);
+    u->set_filter({false, false, false, false, true, 0});
+    MS_CHECK_EQ(count(*u), int64_t(2));
+}
+
+// A reference in a folder the user cannot write: its index goes to the user's cache, and htslib,
+// which reads NAME.fai beside the name it is given, gets a folder of links (it refused the
+// reference, "cannot use ... as the reference of CRAM", while `score --fasta` worked). A read-only
+// tmpfs stands for the folder; mounting needs CAP_SYS_ADMIN, else the test skips.
+MS_TEST(cram_reference_in_a_read_only_folder) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "ro_mnt";
+    fs::create_directories(dir);
+    umount2(dir.c_str(), MNT_DETACH);
+    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
+        throw ms::test::Skip{ms::cat("cannot mount a tmpfs on ", dir.string(), " (", std::strerror(errno), ")")};
+    struct Unmount {
+        std::string d;
+        ~Unmount() { umount2(d.c_str(), MNT_DETACH); }
+    } unmount{dir.string()};
+    fs::copy_file(kTiny + "q.fa", dir / "q.fa");
+    MS_CHECK(mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+    const fs::path cache = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "cache";
+    fs::remove_all(cache);
+    ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+    auto cram = ms::AlignmentReader::open(kTiny + "NA12878.chr22.tiny.cram", {(dir / "q.fa").string(), 0});
+    ::unsetenv("XDG_CACHE_HOME");
+    MS_CHECK_MSG(cram.ok(), cram.error().message);
+    MS_CHECK_EQ(count(*cram), int64_t(3327));
+    MS_CHECK(!fs::exists(dir / "q.fa.fai"));
 }
 
 MS_TEST(flags_mapq_and_original_orientation) {
