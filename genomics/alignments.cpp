@@ -14,6 +14,7 @@
 
 #include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
+#include "genomics/index_age.h"
 
 namespace ms {
 
@@ -216,6 +217,7 @@ Result<void> AlignmentReader::query(const Region& region) {
         return make_error("cannot query ", locus, " in SAM '", path_, "': plain SAM cannot be indexed; convert it with ",
                           "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
     if (!m.idx) {
+        warn_of_index_age(path_, {".csi", m.format == cram ? ".crai" : ".bai"}, cat("samtools index ", path_));
         m.idx.reset(sam_index_load3(m.fp.get(), path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
         if (!m.idx)
             return make_error("cannot query ", locus, " in ", kind, " '", path_, "': no index (", path_,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "genomics/hts_handles.h"
+#include "genomics/index_age.h"
 #include "genomics/text_lines.h"
 
 namespace ms {
@@ -184,6 +185,8 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': it is not bgzip-compressed, so it cannot be ",
                           "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
                           set.format_ == AnnotationFormat::gff3 ? "gff" : "bed", "`, or load it whole)");
+    warn_of_index_age(path, {".csi", ".tbi"},
+                      cat("tabix -p ", set.format_ == AnnotationFormat::gff3 ? "gff " : "bed ", path));
     hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
     if (!tbx)
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",

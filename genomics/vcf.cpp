@@ -3,6 +3,7 @@
 // is kept because vcf_parse cuts it into fields in place, and a malformed record is reported with
 // its line number and text. BCF goes through bcf_read / bcf_itr_next.
 #include "genomics/vcf.h"
+#include "genomics/index_age.h"
 
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
@@ -162,6 +163,9 @@ Result<void> VcfReader::load_index(const std::string& what) {
     if (text && hts_get_format(m.fp.get())->compression != bgzf)
         return make_error("cannot ", what, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
                           "be indexed (compress it with `bgzip` and index it with `tabix -p vcf`, or read it whole)");
+    if ((text && !m.tbx) || (!text && !m.idx))
+        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"},
+                          text ? cat("tabix -p vcf ", path_) : cat("bcftools index ", path_));
     if (text && !m.tbx) {
         // HTS_IDX_SILENT_FAIL: the missing index is reported here, with a hint, not on stderr.
         m.tbx.reset(tbx_index_load3(path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));

@@ -1,6 +1,7 @@
 #include "ui/results_workbench.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QDockWidget>
 #include <QEvent>
 #include <QFileDialog>
@@ -8,11 +9,13 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPointer>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableView>
 #include <memory>
 
+#include "common/warnings.h"
 #include "ui/export_dialog.h"
 #include "ui/genome_view.h"
 #include "ui/job_queue.h"
@@ -117,6 +120,15 @@ void ResultsWorkbench::buildDocks() {
     jobsDock_->setObjectName(QStringLiteral("jobsDock"));
     jobsDock_->setWidget(jobs_);
     log_ = new LogPanel;
+    // Warnings of the readers (an index older than its file) go to the log, from any thread.
+    ms::set_warning_handler([log = QPointer<LogPanel>(log_)](const std::string& text) {
+        QMetaObject::invokeMethod(
+            qApp,
+            [log, t = QString::fromStdString(text)] {
+                if (log) log->append(LogLevel::warning, t);
+            },
+            Qt::QueuedConnection);
+    });
     logDock_ = new QDockWidget(tr("Log"), window_);
     logDock_->setObjectName(QStringLiteral("logDock"));
     logDock_->setWidget(log_);

@@ -1,7 +1,9 @@
 // SAM/BAM/CRAM through htslib on freebayes' NA12878 extract (counts cross-checked with samtools
 // 1.16: `samtools view -c -F 0xF00` = 3327 records kept, 281 in q:1000-2000, `samtools depth -a -r q:1001-1100` mean
 // 42.38), and a small SAM written here for flags, MAPQ and orientation.
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
+#include "common/warnings.h"
 #include "genomics/alignments.h"
 #include "genomics/read_differences.h"
 #include "tests/common/harness.h"
@@ -153,6 +157,29 @@ MS_TEST(cram_reference_in_a_read_only_folder) {
     MS_CHECK_MSG(cram.ok(), cram.error().message);
     MS_CHECK_EQ(count(*cram), int64_t(3327));
     MS_CHECK(!fs::exists(dir / "q.fa.fai"));
+}
+
+// An index older than its BAM (the BAM rewritten after indexing) was used without a word: region
+// queries counted none of a contig's new reads. Now a warning names both files and the command.
+MS_TEST(an_index_older_than_its_bam_is_warned_of) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "stale";
+    fs::create_directories(dir);
+    fs::copy_file(kTiny + "NA12878.chr22.tiny.bam", dir / "s.bam", fs::copy_options::overwrite_existing);
+    fs::copy_file(kTiny + "NA12878.chr22.tiny.bam.bai", dir / "s.bam.bai", fs::copy_options::overwrite_existing);
+    std::vector<std::string> said;
+    ms::set_warning_handler([&](const std::string& t) { said.push_back(t); });
+    auto current = ms::AlignmentReader::open((dir / "s.bam").string());
+    MS_CHECK(current->query({"q", 0, 100}).ok());
+    MS_CHECK(said.empty());
+    const timespec older[2] = {{0, UTIME_OMIT}, {1000000000, 0}};  // 2001
+    MS_CHECK(::utimensat(AT_FDCWD, (dir / "s.bam.bai").c_str(), older, 0) == 0);
+    auto stale = ms::AlignmentReader::open((dir / "s.bam").string());
+    MS_CHECK(stale->query({"q", 0, 100}).ok());
+    ms::set_warning_handler(nullptr);
+    MS_CHECK_EQ(said.size(), size_t(1));
+    MS_CHECK_MSG(!said.empty() && said[0].find("is older than") != std::string::npos &&
+                     said[0].find("samtools index " + (dir / "s.bam").string()) != std::string::npos,
+                 (said.empty() ? std::string() : said[0]));
 }
 
 MS_TEST(flags_mapq_and_original_orientation) {

@@ -1,0 +1,20 @@
+// An index older than the file it indexes: the file may have been rewritten after it was indexed,
+// and then the index describes an earlier version and a region query reads the wrong records or
+// none, without an error (`info --region` counted 0 reads of a contig the BAM holds). MambaScope
+// loads indexes with htslib's own warnings off, to give its own messages, so it warns here (ms::warn)
+// as samtools does, rather than refuse: a copy without `cp -p` that wrote the index first makes the
+// same dates with a current index. The candidates are checked in htslib's order (FILE.csi before
+// FILE.bai/.tbi/.crai, and each as FILE's name with its extension replaced); the first that exists
+// is the one htslib loads.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+
+namespace ms {
+
+// `suffixes`: the index kinds of the format, in htslib's order (".csi", ".bai"); `remake`: the
+// command that rebuilds it, for the warning.
+void warn_of_index_age(const std::string& path, std::initializer_list<const char*> suffixes, const std::string& remake);
+
+}  // namespace ms
