@@ -179,6 +179,7 @@ Result<FileInfo> describe_alignments(const std::string& path, const InfoOptions&
     info.tsv = head_line(path, cat(r->format_name(), ", ", r->references().size(), " references, ", scope, ", ",
                                    r->records_read(), " records read, ", r->records_filtered(),
                                    " filtered out (secondary, supplementary, duplicate, QC-fail",
+                                   o.filter.keep_unmapped ? "" : ", unmapped",
                                    o.filter.min_mapq > 0 ? cat(", MAPQ < ", o.filter.min_mapq) : std::string(), ")")) +
                "reference\tlength\treads\tbases\tmin_length\tmean_length\tmax_length\tn50\tmean_mapq\n";
     json j = {{"file", path}, {"type", r->format_name()}, {"records_read", r->records_read()},
@@ -303,7 +304,7 @@ Result<FileInfo> describe_annotations(const std::string& path, const InfoOptions
     }
     auto set = AnnotationSet::load(path, contigs);
     if (!set) return set.error();
-    const char* kind = set->format() == AnnotationFormat::gff3 ? "GFF3" : "BED";
+    const char* kind = annotation_format_name(set->format());
     std::vector<const Feature*> shown;
     std::string scope;
     if (!o.region.empty()) {
@@ -375,7 +376,7 @@ std::optional<FileKind> file_kind_by_name(const std::string& path) {
         if (name.ends_with(e)) return FileKind::alignments;
     for (const char* e : {".vcf", ".bcf"})
         if (name.ends_with(e)) return FileKind::variants;
-    for (const char* e : {".bed", ".gff", ".gff3"})
+    for (const char* e : {".bed", ".gff", ".gff3", ".gtf"})
         if (name.ends_with(e)) return FileKind::annotations;
     return std::nullopt;
 }
@@ -396,12 +397,13 @@ Result<FileKind> guess_file_kind(const std::string& path) {
             case bed: return FileKind::annotations;
             default: break;
         }
-        if (auto fmt = annotation_format(path); fmt && *fmt == AnnotationFormat::gff3) return FileKind::annotations;
+        if (auto fmt = annotation_format(path); fmt && *fmt != AnnotationFormat::bed) return FileKind::annotations;
     } else if (errno != 0 && errno != ENOEXEC) {
         return make_error("cannot open '", path, "': ", std::strerror(errno));
     }
-    return make_error("'", path, "' is not a file MambaScope reads: expected FASTA, FASTQ, SAM/BAM/CRAM, VCF/BCF, BED or ",
-                      "GFF3 (named by its extension, or recognisable by its content)");
+    return make_error("'", path,
+                      "' is not a file MambaScope reads: expected FASTA, FASTQ, SAM/BAM/CRAM, VCF/BCF, BED, ",
+                      "GFF3 or GTF (named by its extension, or recognisable by its content)");
 }
 
 Result<FileInfo> describe_file(const std::string& path, const InfoOptions& options) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "genomics/bed.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_age.h"
 #include "genomics/text_lines.h"
@@ -52,9 +53,62 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// GTF's attributes, `gene_id "g1"; transcript_id "t1";` (the value may be unquoted): the value of `key`.
+std::string gtf_attribute(std::string_view attributes, std::string_view key) {
+    for (std::string_view rest = attributes; !rest.empty();) {
+        const size_t semi = rest.find(';');
+        std::string_view kv = rest.substr(0, semi);
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        while (!kv.empty() && kv.front() == ' ') kv.remove_prefix(1);
+        const size_t space = kv.find(' ');
+        if (space == std::string_view::npos || kv.substr(0, space) != key) continue;
+        std::string_view value = kv.substr(space + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        return std::string(value);
+    }
+    return {};
+}
+
 // Parses one data line into `f`; the error text says what was expected (the caller adds where).
 Result<void> parse_line(AnnotationFormat format, std::string_view line, Feature& f) {
-    const std::vector<std::string_view> col = split_tabs(line);
+    const std::vector<std::string_view> col =
+        format == AnnotationFormat::bed ? split_bed_fields(line) : split_tabs(line);
+    if (format == AnnotationFormat::gtf) {
+        if (col.size() != 9)
+            return make_error("has ", col.size(), " column", col.size() == 1 ? "" : "s",
+                              "; expected 9 tab-separated GTF columns (seqname source feature start end score strand "
+                              "frame attributes)");
+        int64_t start = 0, end = 0;
+        if (!parse_int(col[3], start) || start < 1)
+            return make_error("start '", col[3], "' is not a whole number >= 1 (GTF is 1-based)");
+        if (!parse_int(col[4], end)) return make_error("end '", col[4], "' is not a whole number");
+        if (end < start) return make_error("end ", end, " is before start ", start);
+        f.region = {std::string(col[0]), start - 1, end};
+        f.type = std::string(col[2]);
+        f.strand = col[6].size() == 1 ? col[6][0] : '.';
+        // A gene is its gene_id; a transcript its transcript_id, under its gene; the rest (exon,
+        // CDS, UTR, codons) belong to their transcript, or to the gene where none is named.
+        const std::string gene = gtf_attribute(col[8], "gene_id"), transcript = gtf_attribute(col[8], "transcript_id");
+        std::string gene_name = gtf_attribute(col[8], "gene_name");
+        if (gene_name.empty()) gene_name = gene;
+        if (f.type == "gene") {
+            f.id = gene;
+            f.parent.clear();
+            f.name = gene_name;
+        } else if (f.type == "transcript") {
+            f.id = transcript;
+            f.parent = gene;
+            const std::string tname = gtf_attribute(col[8], "transcript_name");
+            f.name = tname.empty() ? transcript : tname;
+        } else {
+            f.id.clear();
+            f.parent = transcript.empty() ? gene : transcript;
+            f.name = gene_name;
+        }
+        return {};
+    }
     if (format == AnnotationFormat::gff3) {
         if (col.size() != 9)
             return make_error("has ", col.size(), " column", col.size() == 1 ? "" : "s",
@@ -102,26 +156,49 @@ Result<void> parse_line(AnnotationFormat format, std::string_view line, Feature&
 }
 
 bool skip_line(AnnotationFormat format, std::string_view line) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#') return true;
-    if (format == AnnotationFormat::bed)
-        return line.substr(0, 6) == "track " || line.substr(0, 6) == "track\t" || line.substr(0, 8) == "browser " ||
-               line == "track" || line == "browser";
-    return false;
+    if (format == AnnotationFormat::bed) return bed_header_line(line);
+    return line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#';
+}
+
+// GTF rather than GFF3: the attributes of the first feature line are `key "value";` pairs.
+bool gtf_content(std::string_view line) {
+    const std::vector<std::string_view> col = split_tabs(line);
+    return col.size() == 9 && col[8].find('"') != std::string_view::npos && col[8].find('=') == std::string_view::npos;
 }
 
 }  // namespace
 
+const char* annotation_format_name(AnnotationFormat f) {
+    switch (f) {
+        case AnnotationFormat::gff3:
+            return "GFF3";
+        case AnnotationFormat::gtf:
+            return "GTF";
+        case AnnotationFormat::bed:
+            break;
+    }
+    return "BED";
+}
+
 Result<AnnotationFormat> annotation_format(const std::string& path) {
     std::string name = lower(path);
-    if (name.ends_with(".gz")) name.resize(name.size() - 3);
-    if (name.ends_with(".gff") || name.ends_with(".gff3")) return AnnotationFormat::gff3;
+    for (const char* z : {".gz", ".bgz", ".bgzf"})  // as the file kind is read (a GFF3 .bgz was parsed as BED)
+        if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     if (name.ends_with(".bed")) return AnnotationFormat::bed;
+    if (name.ends_with(".gtf")) return AnnotationFormat::gtf;
+    const bool gff_name = name.ends_with(".gff") || name.ends_with(".gff3");
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open annotations '", path, "': ", std::strerror(errno ? errno : EIO));
     TextLines lines(f.get());
     std::string_view line;
-    if (lines.next(line) == TextLines::Status::line && line.substr(0, 13) == "##gff-version") return AnnotationFormat::gff3;
-    return AnnotationFormat::bed;
+    for (int n = 0; n < 100 && lines.next(line) == TextLines::Status::line; ++n) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.starts_with("##gff-version")) return AnnotationFormat::gff3;
+        if (line.empty() || line.front() == '#') continue;
+        if (gtf_content(line)) return AnnotationFormat::gtf;  // Ensembl's GTF is often named .gff
+        break;
+    }
+    return gff_name ? AnnotationFormat::gff3 : AnnotationFormat::bed;
 }
 
 Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigList& contigs) {
@@ -132,7 +209,7 @@ Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigL
     auto format = annotation_format(path);
     if (!format) return format.error();
     set.format_ = *format;
-    const char* kind = set.format_ == AnnotationFormat::gff3 ? "GFF3" : "BED";
+    const char* kind = annotation_format_name(set.format_);
     hts::Bgzf f(bgzf_open(path.c_str(), "r"));
     if (!f) return make_error("cannot open ", kind, " '", path, "': ", std::strerror(errno ? errno : EIO));
     TextLines lines(f.get());
@@ -150,7 +227,7 @@ Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigL
                               " MiB; expected a feature per line (is this a ", kind, " text file with its line ends?)");
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         // GFF3 may end with the sequences themselves; they are not features.
-        if (set.format_ == AnnotationFormat::gff3 && line.substr(0, 7) == "##FASTA") break;
+        if (set.format_ != AnnotationFormat::bed && line.substr(0, 7) == "##FASTA") break;
         if (skip_line(set.format_, line)) continue;
         if (line.find('\0') != std::string_view::npos)
             return make_error(kind, " '", path, "' line ", line_no, ": holds binary data (is this a ", kind, " text file?)");
@@ -177,21 +254,22 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
     auto format = annotation_format(path);
     if (!format) return format.error();
     set.format_ = *format;
-    const char* kind = set.format_ == AnnotationFormat::gff3 ? "GFF3" : "BED";
+    const char* kind = annotation_format_name(set.format_);
     const std::string locus = format_locus(region);
     hts::File fp(hts_open(path.c_str(), "r"));
     if (!fp) return make_error("cannot open ", kind, " '", path, "': ", std::strerror(errno ? errno : EIO));
     if (hts_get_format(fp.get())->compression != bgzf)
-        return make_error("cannot query ", locus, " in ", kind, " '", path, "': it is not bgzip-compressed, so it cannot be ",
+        return make_error("cannot query ", locus, " in ", kind, " '", path,
+                          "': it is not bgzip-compressed, so it cannot be ",
                           "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
-                          set.format_ == AnnotationFormat::gff3 ? "gff" : "bed", "`, or load it whole)");
+                          set.format_ != AnnotationFormat::bed ? "gff" : "bed", "`, or load it whole)");
     warn_of_index_age(path, {".csi", ".tbi"},
-                      cat("tabix -p ", set.format_ == AnnotationFormat::gff3 ? "gff " : "bed ", path));
+                      cat("tabix -p ", set.format_ != AnnotationFormat::bed ? "gff " : "bed ", path));
     hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
     if (!tbx)
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",
-                          "found beside it; make one with `tabix -p ", set.format_ == AnnotationFormat::gff3 ? "gff" : "bed",
-                          " ", path, "`");
+                          "found beside it; make one with `tabix -p ",
+                          set.format_ != AnnotationFormat::bed ? "gff" : "bed", " ", path, "`");
     const int tid = tbx_name2id(tbx.get(), region.contig.c_str());
     if (tid < 0) return set;   // no features on that contig
     hts::Iterator itr(tbx_itr_queryi(tbx.get(), tid, region.begin, region.end));

@@ -14,20 +14,23 @@
 
 namespace ms {
 
-enum class AnnotationFormat { bed, gff3 };
+enum class AnnotationFormat { bed, gff3, gtf };
 
 struct Feature {
     Region region;          // 0-based half-open, whatever the file's convention
-    std::string type;       // GFF3 column 3 ("gene", "exon", …); "region" for BED
-    std::string name;       // GFF3 Name (else ID); BED column 4
-    std::string id;         // GFF3 ID; empty for BED
-    std::string parent;     // GFF3 Parent
+    std::string type;       // GFF3/GTF column 3 ("gene", "exon", …); "region" for BED
+    std::string name;       // GFF3 Name (else ID); GTF gene_name (else gene_id); BED column 4
+    std::string id;         // GFF3 ID; GTF gene_id of a gene, transcript_id of a transcript; empty for BED
+    std::string parent;     // GFF3 Parent; GTF gene_id of a transcript, transcript_id of its parts
     char strand = '.';
     int64_t line = 0;       // 1-based line in the file (0 for lines found through the index)
 };
 
-// BED or GFF3, by the name (.gff, .gff3, .bed, with .gz) or else a "##gff-version" first line.
+// BED, GFF3 or GTF: by the name (.bed, .gff3, .gtf, each with .gz/.bgz/.bgzf), else by the content:
+// a "##gff-version" line is GFF3; nine tab-separated columns whose last holds `key "value";` pairs
+// are GTF (also under a .gff name, as Ensembl's GTF is often named); else BED.
 Result<AnnotationFormat> annotation_format(const std::string& path);
+const char* annotation_format_name(AnnotationFormat f);  // "BED", "GFF3", "GTF"
 
 class AnnotationSet {
 public:

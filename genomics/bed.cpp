@@ -21,15 +21,25 @@ struct BgzfCloser {
 };
 using BgzfPtr = std::unique_ptr<BGZF, BgzfCloser>;
 
+bool parse_coordinate(std::string_view s, int64_t& v) {
+    if (s.empty()) return false;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && ptr == s.data() + s.size();
+}
 
 bool starts_with_word(std::string_view line, std::string_view word) {
     return line.substr(0, word.size()) == word &&
            (line.size() == word.size() || line[word.size()] == ' ' || line[word.size()] == '\t');
 }
 
-// BED is tab-separated; UCSC also reads whitespace-separated files, so a line without a tab is
-// split on runs of spaces.
-std::vector<std::string_view> split_fields(std::string_view line) {
+}  // namespace
+
+bool bed_header_line(std::string_view line) {
+    return line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#' ||
+           starts_with_word(line, "track") || starts_with_word(line, "browser");
+}
+
+std::vector<std::string_view> split_bed_fields(std::string_view line) {
     std::vector<std::string_view> out;
     if (line.find('\t') != std::string_view::npos) {
         size_t start = 0;
@@ -50,14 +60,6 @@ std::vector<std::string_view> split_fields(std::string_view line) {
     }
     return out;
 }
-
-bool parse_coordinate(std::string_view s, int64_t& v) {
-    if (s.empty()) return false;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && ptr == s.data() + s.size();
-}
-
-}  // namespace
 
 Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigList& contigs) {
     struct stat st {};
@@ -83,13 +85,11 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);   // CRLF files
         // A UTF-8 byte order mark (files saved from spreadsheet programs) is not part of the name.
         if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
-        if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#' ||
-            starts_with_word(line, "track") || starts_with_word(line, "browser"))
-            continue;
+        if (bed_header_line(line)) continue;
         if (line.find('\0') != std::string_view::npos)
             return make_error("BED '", path, "' line ", line_no, ": holds binary data (is this a BED text file?)");
 
-        const std::vector<std::string_view> fields = split_fields(line);
+        const std::vector<std::string_view> fields = split_bed_fields(line);
         auto where = [&] { return cat("BED '", path, "' line ", line_no, ": "); };
         if (fields.size() < 3)
             return make_error(where(), "has ", fields.size(), " column", fields.size() == 1 ? "" : "s",

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -23,6 +24,12 @@ struct BedRegion {
 // Reads every region of `path` in file order. With a non-empty `contigs`, each contig must be in
 // it and each end within the contig's length. Zero-length regions (begin == end, insertion
 // points in BED) are kept.
+// A BED line's fields: tab-separated, or, for a line without a tab, split on runs of spaces (UCSC
+// reads whitespace-separated files too). Shared by `score --bed` and the annotations reader.
+std::vector<std::string_view> split_bed_fields(std::string_view line);
+// A line that holds no region: blank, a '#' comment, or UCSC's `track` and `browser` lines.
+bool bed_header_line(std::string_view line);
+
 Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigList& contigs = {});
 
 }  // namespace ms

@@ -62,12 +62,9 @@ Result<bool> FastqReader::next(FastqRecord& out) {
     while (true) {
         auto got = m.getline(path_);
         if (!got) return got.error();
-        if (!*got) {
-            if (m.records == 0)
-                return make_error("FASTQ '", path_, "' ", m.line_no == 0 ? "is empty" : "holds only blank lines",
-                                  "; expected records starting with an '@' header line");
-            return false;
-        }
+        // An empty file is a FASTQ of no reads, as samtools and seqkit read it (demultiplexers
+        // write one for a barcode without reads; a pipeline must not stop there).
+        if (!*got) return false;
         if (m.line.s.l > 0) break;
     }
     const std::string_view header = m.text();

@@ -2,16 +2,17 @@
 
 #include <QContextMenuEvent>
 #include <QFileInfo>
+#include <QHelpEvent>
 #include <QImage>
 #include <QMenu>
-#include <QHelpEvent>
 #include <QMouseEvent>
-#include <QToolTip>
 #include <QPainter>
 #include <QSvgGenerator>
+#include <QToolTip>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "ui/lane_tooltips.h"
 #include "ui/track_painters.h"
@@ -236,13 +237,29 @@ void GenomeView::paintView(QPainter& p, const QSize& size) const {
     m.width = std::max(1, size.width() - kNamePanelWidth);
     const auto lanes = layoutLanes(size.width());
     const int64_t contigLength = contigs_.find(region_.contig) ? contigs_.find(region_.contig)->length : 0;
+    // The scale each group of tracks shares (a run's four ism_ lanes): the union of their ranges.
+    std::map<std::string, std::pair<double, double>> groupRange;
+    if (data_)
+        for (const TrackSeries& t : data_->tracks) {
+            const std::string g = trackScaleGroup(t);
+            if (g.empty()) continue;
+            const auto r = trackRange(t, m);
+            if (r.first > r.second) continue;
+            auto [it, fresh] = groupRange.try_emplace(g, r);
+            if (!fresh) it->second = {std::min(it->second.first, r.first), std::max(it->second.second, r.second)};
+        }
     for (const Lane& lane : lanes) {
         if (lane.rect.top() >= size.height()) break;
         switch (lane.kind) {
         case Lane::ruler: paintRuler(p, lane.rect, m, contigLength); break;
         case Lane::sequence: paintSequence(p, lane.rect, m, *data_); break;
         case Lane::probabilities: paintProbabilities(p, lane.rect, m, data_->probabilities[lane.index]); break;
-        case Lane::track: paintTrack(p, lane.rect, m, data_->tracks[lane.index]); break;
+        case Lane::track: {
+            const TrackSeries& t = data_->tracks[lane.index];
+            const auto g = groupRange.find(trackScaleGroup(t));
+            paintTrack(p, lane.rect, m, t, g == groupRange.end() ? nullptr : &g->second);
+            break;
+        }
         case Lane::predictions: paintPredictions(p, lane.rect, m, data_->predictions[lane.index]); break;
         case Lane::variants: paintVariants(p, lane.rect, m, data_->variants[lane.index]); break;
         case Lane::coverage: paintCoverage(p, lane.rect, m, *data_, data_->reads[lane.index]); break;

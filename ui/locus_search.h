@@ -1,6 +1,7 @@
 // What the locus box accepts, in the order it tries them: a locus (`chr1:1,000-2,000`, `chr1`,
 // `chr1:1000`) against the open contigs, then the name or ID of a feature of the open annotations
-// (exact matches first, then the first feature whose name holds the text). Used by the locus box
+// (in any case; else part of a name when only one feature's name holds it: part of several names
+// is an error listing them). Used by the locus box
 // and by batch mode's --goto, so both read the same text the same way.
 #pragma once
 

@@ -335,7 +335,9 @@ void MainWindow::chooseSource(SourceKind kind) {
     switch (kind) {
     case SourceKind::Reads: filter = tr("Reads (*.bam *.cram *.sam);;All files (*)"); break;
     case SourceKind::Variants: filter = tr("Variants (*.vcf *.vcf.gz *.bcf);;All files (*)"); break;
-    case SourceKind::Annotations: filter = tr("Annotations (*.bed *.bed.gz *.gff *.gff3 *.gff.gz *.gff3.gz);;All files (*)"); break;
+    case SourceKind::Annotations:
+        filter = tr("Annotations (*.bed *.bed.gz *.gff *.gff3 *.gff.gz *.gff3.gz *.gtf *.gtf.gz);;All files (*)");
+        break;
     case SourceKind::Database: filter = tr("Results database (*.db *.sqlite);;All files (*)"); break;
     case SourceKind::Genome: chooseFasta(); return;
     }

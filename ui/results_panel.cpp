@@ -215,6 +215,15 @@ QWidget* ResultsPanel::buildPredictionsTab() {
                              : rows < total ? tr("%1 predictions match; %2 loaded (scroll for more)")
                                                   .arg(QLocale().toString(total), QLocale().toString(rows))
                                             : tr("%n prediction(s) match", nullptr, int(total)));
+        // A run of tracks (score, mutagenesis) has no rows here: say where its results are.
+        const RunRecord* r = runs_->run(runs_->rowOfRun(run_));
+        const QString task = r ? RunsModel::taskOf(*r) : QString();
+        if (total == 0 && (task == QStringLiteral("score") || task == QStringLiteral("mutagenesis")))
+            countLabel_->setText(
+                tr("Run %1 (%2) stores per-base tracks, not predictions: they are drawn in the genome view "
+                   "(and written by export --track).")
+                    .arg(run_)
+                    .arg(task));
         // The label choices are the run's classes.
         const QStringList classes = predictions_->classes();
         QStringList have;

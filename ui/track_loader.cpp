@@ -27,7 +27,7 @@ std::optional<SourceKind> sourceKindOf(const QString& path) {
     if (is({".fa", ".fasta", ".fna", ".fas"})) return SourceKind::Genome;
     if (is({".bam", ".cram", ".sam"})) return SourceKind::Reads;
     if (is({".vcf", ".bcf"})) return SourceKind::Variants;
-    if (is({".bed", ".gff", ".gff3"})) return SourceKind::Annotations;
+    if (is({".bed", ".gff", ".gff3", ".gtf"})) return SourceKind::Annotations;
     if (is({".db", ".sqlite", ".sqlite3"}) || looks_like_sqlite(path.toStdString())) return SourceKind::Database;
     return std::nullopt;
 }

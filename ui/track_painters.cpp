@@ -278,22 +278,40 @@ void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, co
     p.restore();
 }
 
-void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track) {
-    const QRect area = dataArea(lane, m).adjusted(0, 14, 0, -2);   // room for the scale on top
-    const Columns c = columnize(track.bins, m);
-    // Autoscale to the visible means, with 0 as the baseline when all values lie on one side of it
-    // (log-likelihoods below, entropies above), so bars start at zero as a biologist expects.
+namespace {
+
+// Autoscale to the visible means, with 0 as the baseline when all values lie on one side of it
+// (log-likelihoods below, entropies above), so bars start at zero as a biologist expects.
+std::pair<double, double> meansRange(const Columns& c) {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (float v : c.mean)
         if (!std::isnan(v)) lo = std::min(lo, double(v)), hi = std::max(hi, double(v));
-    const bool any = lo <= hi;
-    if (!any) {
+    if (lo > hi) return {lo, hi};
+    return {std::min(lo, 0.0), std::max(hi, 0.0)};
+}
+
+}  // namespace
+
+std::string trackScaleGroup(const TrackSeries& track) {
+    if (!track.name.starts_with("ism_") || track.label.size() < track.name.size()) return {};
+    return "ism" + track.label.substr(track.name.size());  // the label's run suffix, when it has one
+}
+
+std::pair<double, double> trackRange(const TrackSeries& track, const ViewMapping& m) {
+    return meansRange(columnize(track.bins, m));
+}
+
+void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track,
+                const std::pair<double, double>* shared) {
+    const QRect area = dataArea(lane, m).adjusted(0, 14, 0, -2);  // room for the scale on top
+    const Columns c = columnize(track.bins, m);
+    const auto own = meansRange(c);
+    if (own.first > own.second) {
         paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(track.label));
         paintNote(p, lane, m, QObject::tr("no values here"));
         return;
     }
-    if (lo > 0) lo = 0;
-    if (hi < 0) hi = 0;
+    auto [lo, hi] = shared && shared->first <= shared->second ? *shared : own;
     if (hi - lo < 1e-9) hi = lo + 1;
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(track.label));
     auto y = [&](double v) { return area.bottom() + 1 - (std::clamp(v, lo, hi) - lo) / (hi - lo) * area.height(); };

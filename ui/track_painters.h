@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QRect>
 #include <QString>
+#include <utility>
 #include <vector>
 
 #include "ui/view_data.h"
@@ -56,7 +57,16 @@ std::vector<PredictionLabel> layoutPredictionLabels(const PredictionSet& set, co
 void paintRuler(QPainter& p, const QRect& lane, const ViewMapping& m, int64_t contigLength);
 void paintSequence(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d);
 void paintProbabilities(QPainter& p, const QRect& lane, const ViewMapping& m, const BaseProbabilities& probs);
-void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track);
+// A track's bars are scaled to the visible means (0 kept as the baseline), or to `shared` when
+// given: the range of its scale group (trackScaleGroup), so lanes that compare share one scale.
+void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const TrackSeries& track,
+                const std::pair<double, double>* shared = nullptr);
+// Lanes that must share a scale for their heights to compare: a run's four in-silico mutagenesis
+// tracks (ism_A … ism_T; each scaled alone, an 8-bit effect on one base looked like the 2-bit one
+// beside it). Empty for a track scaled alone.
+std::string trackScaleGroup(const TrackSeries& track);
+// The range of the visible means, 0 included; lo > hi when nothing is visible.
+std::pair<double, double> trackRange(const TrackSeries& track, const ViewMapping& m);
 void paintPredictions(QPainter& p, const QRect& lane, const ViewMapping& m, const PredictionSet& set);
 void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const VariantSet& set);
 void paintCoverage(QPainter& p, const QRect& lane, const ViewMapping& m, const ViewData& d, const ReadSet& set);

@@ -67,6 +67,63 @@ MS_TEST(bed_features_and_errors) {
 }
 
 // GFF3 and BED annotation files without line ends stop at the line limit with file and line named.
+// GTF (Ensembl, GENCODE): a gene, its transcript and their parts, named by gene_name; found by its
+// .gtf name, and by its content under a .gff name (Ensembl names its GTF .gff at times, which was
+// read as GFF3 with empty names). A GFF3 named .gff3.bgz was read as BED (found in review).
+MS_TEST(gtf_genes_transcripts_and_parts) {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "annotations";
+    fs::create_directories(dir);
+    const std::string gtf =
+        "#!genome-build test\n"
+        "c1\tensembl\tgene\t101\t900\t.\t-\t.\tgene_id \"G1\"; gene_name \"abcA\"; gene_biotype \"protein_coding\";\n"
+        "c1\tensembl\ttranscript\t101\t900\t.\t-\t.\tgene_id \"G1\"; transcript_id \"T1\"; gene_name \"abcA\"; "
+        "transcript_name \"abcA-201\";\n"
+        "c1\tensembl\texon\t101\t300\t.\t-\t.\tgene_id \"G1\"; transcript_id \"T1\"; exon_number \"2\"; gene_name "
+        "\"abcA\";\n"
+        "c1\tensembl\tCDS\t150\t300\t.\t-\t0\tgene_id \"G1\"; transcript_id \"T1\"; gene_name \"abcA\";\n";
+    for (const char* name : {"genes.gtf", "ensembl.gff"}) {
+        std::ofstream(dir / name) << gtf;
+        auto fmt = ms::annotation_format((dir / name).string());
+        MS_CHECK_MSG(fmt.ok() && *fmt == ms::AnnotationFormat::gtf, name);
+        auto set = ms::AnnotationSet::load((dir / name).string());
+        MS_CHECK_MSG(set.ok(), set.error().message);
+        MS_CHECK_EQ(set->features().size(), size_t(4));
+        const auto& f = set->features();
+        MS_CHECK_EQ(f[0].id, std::string("G1"));
+        MS_CHECK_EQ(f[0].name, std::string("abcA"));
+        MS_CHECK_EQ(f[0].region.begin, int64_t(100));  // 1-based 101
+        MS_CHECK_EQ(f[1].id, std::string("T1"));
+        MS_CHECK_EQ(f[1].parent, std::string("G1"));
+        MS_CHECK_EQ(f[1].name, std::string("abcA-201"));
+        MS_CHECK_EQ(f[2].parent, std::string("T1"));
+        MS_CHECK_EQ(f[3].type, std::string("CDS"));
+        MS_CHECK_EQ(set->find("abca").front()->id, std::string("G1"));  // by name, any case
+    }
+    // A GFF3 without its ##gff-version line, bgzipped under .gff3.bgz.
+    const std::string bgz = (dir / "noversion.gff3.bgz").string();
+    const std::string gff = "c1\tsrc\tgene\t5\t50\t.\t+\t.\tID=g2;Name=xyzB\n";
+    BGZF* z = bgzf_open(bgz.c_str(), "w");
+    MS_CHECK_EQ(bgzf_write(z, gff.data(), gff.size()), ssize_t(gff.size()));
+    MS_CHECK_EQ(bgzf_close(z), 0);
+    auto fmt = ms::annotation_format(bgz);
+    MS_CHECK(fmt.ok() && *fmt == ms::AnnotationFormat::gff3);
+    auto set = ms::AnnotationSet::load(bgz);
+    MS_CHECK_MSG(set.ok(), set.error().message);
+    MS_CHECK_EQ(set->features().at(0).name, std::string("xyzB"));
+}
+
+// BED as `score --bed` reads it: space-separated columns, UCSC browser and track lines.
+MS_TEST(bed_with_spaces_and_browser_lines) {
+    const fs::path path = fs::path(MS_TEST_BINARY_DIR) / "annotations" / "spaces.bed";
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << "browser\tposition c1:1-1000\ntrack name=x\nc1 100 200 r1 0 +\n";
+    auto set = ms::AnnotationSet::load(path.string());
+    MS_CHECK_MSG(set.ok(), set.error().message);
+    MS_CHECK_EQ(set->features().size(), size_t(1));
+    MS_CHECK_EQ(set->features()[0].name, std::string("r1"));
+    MS_CHECK_EQ(set->features()[0].strand, '+');
+}
+
 MS_TEST(annotation_line_length_limit) {
     const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "annotations";
     fs::create_directories(dir);

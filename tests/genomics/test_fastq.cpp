@@ -40,12 +40,22 @@ MS_TEST(fastq_wrapped_and_crlf_records) {
     MS_CHECK(!*r->next(rec));
 }
 
+// An empty FASTQ (a demultiplexer's barcode without reads) holds no reads; it is not an error.
+MS_TEST(fastq_empty_file_has_no_reads) {
+    for (const char* text : {"", "\n\n"}) {
+        auto r = ms::FastqReader::open(scratch("empty.fq", text));
+        MS_CHECK_MSG(r.ok(), r.error().message);
+        ms::FastqRecord rec;
+        auto more = r->next(rec);
+        MS_CHECK_MSG(more.ok() && !*more, more.ok() ? "a record" : more.error().message);
+    }
+}
+
 MS_TEST(fastq_errors_name_record_and_line) {
     struct Case {
         const char* text;
         const char* expect;
     } cases[] = {
-        {"", "is empty"},
         {">a\nACGT\n", "record 1 (line 1): expected an '@' header line"},
         {"@a\nACGT\n+\nII\n", "record 1 (line 4): the file ends after 2 of 4 quality values"},
         {"@a\nACGT\n+\nIIIIII\n", "record 1 (line 4): 6 quality values for 4 bases"},

@@ -232,6 +232,19 @@ private slots:
         QCOMPARE(errors.count(), 2);
         QVERIFY(errors.at(1).at(0).toString().contains(QStringLiteral("chrNope")));
         QCOMPARE(view->region(), before);
+        // Part of several features' names is not a choice made for the user (`--goto rpo` went to
+        // the first of 18 genes; found in review): the names are listed. A whole name in another
+        // case, or part of one name only, goes there.
+        w.goTo(QStringLiteral("gene"));
+        QCOMPARE(errors.count(), 3);
+        QVERIFY2(
+            errors.at(2).at(0).toString().contains(QStringLiteral("part of the names of 2 features (geneA, geneB)")),
+            qPrintable(errors.at(2).at(0).toString()));
+        QCOMPARE(view->region(), before);
+        w.goTo(QStringLiteral("GENEB"));
+        QCOMPARE(view->region(), (Region{"q", 8700, 12300}));
+        w.goTo(QStringLiteral("neA"));
+        QCOMPARE(view->region(), (Region{"q", 800, 3200}));
     }
 
     void copiesTheSelectedSequence() {
@@ -535,6 +548,44 @@ private slots:
         }
         const int x = int(m.x(100000)) + 1;
         QVERIFY(near(img.pixelColor(x, 44 - 5), QColor(200, 40, 40), 10));
+    }
+
+    // A run's four ism_ lanes share one scale, so a bar of -8 and a bar of -2 compare (each lane
+    // scaled alone drew both the lane's full height; found in review); loglik keeps its own.
+    void ismLanesShareTheirScale() {
+        auto track = [](const char* name, float v) {
+            TrackSeries t;
+            t.name = name;
+            t.label = std::string(name) + " (run 4)";
+            t.bins.push_back({0, 1000, v, v, v});
+            return t;
+        };
+        const TrackSeries a = track("ism_A", -8.0f), c = track("ism_C", -2.0f), ll = track("loglik", -2.0f);
+        QCOMPARE(trackScaleGroup(a), std::string("ism (run 4)"));
+        QCOMPARE(trackScaleGroup(a), trackScaleGroup(c));
+        QVERIFY(trackScaleGroup(ll).empty());
+        ViewMapping m;
+        m.visible = Region{"q", 0, 1000};
+        m.x0 = kNamePanelWidth;
+        m.width = 500;
+        const auto shared = trackRange(a, m);
+        QCOMPARE(shared, (std::pair<double, double>{-8.0, 0.0}));
+        // Painted on the shared scale, ism_C's bar is a quarter of ism_A's height.
+        auto barHeight = [&](const TrackSeries& t, const std::pair<double, double>* range) {
+            QImage img(kNamePanelWidth + 500, 80, QImage::Format_ARGB32_Premultiplied);
+            img.fill(Qt::white);
+            {
+                QPainter p(&img);
+                paintTrack(p, QRect(0, 0, img.width(), 80), m, t, range);
+            }
+            int n = 0;
+            for (int y = 0; y < img.height(); ++y)
+                n += near(img.pixelColor(kNamePanelWidth + 250, y), QColor(31, 91, 168), 10);
+            return n;
+        };
+        const int full = barHeight(a, &shared), quarter = barHeight(c, &shared), alone = barHeight(c, nullptr);
+        QVERIFY2(std::abs(quarter * 4 - full) <= 4, qPrintable(QStringLiteral("%1 vs %2").arg(quarter).arg(full)));
+        QCOMPARE(alone, full);  // scaled alone it filled the lane too
     }
 
     // An indel's padding base is not drawn as changed: a deletion covers the deleted bases, an

@@ -296,6 +296,11 @@ private slots:
             waitUntil([&] { return panel.variantsModel()->totalCount() == 1 && !panel.variantsModel()->loading(); }));
         QVERIFY(count->text().contains(QLatin1Char('1')));
         QCOMPARE(panel.variantsModel()->filter().text, QStringLiteral("snv3"));
+        // A run of tracks has no predictions: the panel says where its results are ("0 prediction(s)
+        // match" read as an empty result; found in review).
+        panel.selectRun(scoreRun_);
+        auto* predictionsCount = panel.findChild<QLabel*>(QStringLiteral("predictionsCount"));
+        QVERIFY(waitUntil([&] { return predictionsCount->text().contains(QStringLiteral("per-base tracks")); }));
     }
 
     void pcaFindsTheMainAxis() {
