@@ -102,7 +102,7 @@ ms_cli_bad(gff3_zero_start "GFF3 '.*/zero_start\\.gff3' line 2: start '0' is not
 
 # Not a genomics file at all.
 file(WRITE "${bad}/notes.txt" "meeting notes, not a genome\n")
-ms_cli_bad(unknown_file_type "'.*/notes\\.txt' is not a file MambaScope reads: expected FASTA, FASTQ, SAM/BAM/CRAM, VCF/BCF, BED or GFF3" "${bad}/notes.txt")
+ms_cli_bad(unknown_file_type "'.*/notes\\.txt' is not a file MambaScope reads: expected FASTA, FASTQ, SAM/BAM/CRAM, VCF/BCF, BED, GFF3 or GTF" "${bad}/notes.txt")
 
 # An output that is one of the inputs is refused before anything is written (a results database
 # exported over itself, a FASTA given as the output, found in review); the input stays as it was.
