@@ -38,7 +38,9 @@ for f in ./usr/bin/mambascope ./usr/bin/mambascope-cli ./usr/share/mambascope/mo
          ./usr/share/icons/hicolor/scalable/apps/mambascope.svg ./usr/share/icons/hicolor/16x16/apps/mambascope.png \
          ./usr/share/icons/hicolor/256x256/apps/mambascope.png ./usr/share/mime/packages/mambascope-results.xml \
          ./usr/share/man/man1/mambascope.1.gz ./usr/share/man/man1/mambascope-cli.1.gz ./usr/share/man/man1/mambascope-engine.1.gz \
-         ./usr/share/bash-completion/completions/mambascope-cli; do
+         ./usr/share/bash-completion/completions/mambascope-cli ./usr/share/doc/mambascope/user-guide.md \
+         ./usr/share/doc/mambascope/images/gyrA-tracks.png ./usr/share/mambascope/workflow/Snakefile \
+         ./usr/share/mambascope/tools/convert_checkpoint.py; do
   grep -q " $f\$" "$work/contents" || fail "$deb lacks $f"
 done
 ! grep -q libmambascope_cuda "$work/contents" || fail "the CUDA module belongs to mambascope-cuda, not $deb"
