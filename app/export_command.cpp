@@ -145,9 +145,10 @@ Result<std::string> run_export(const ExportOptions& o) {
                               level("--enter", bool(o.enter), c.enter), "; with --", c.above ? "above" : "below",
                               " a region closes ", c.above ? "below" : "above", " the level that opened it");
         c.min_length = o.min_length.value_or(1);
-        // The name is the BED's fourth column: a tab would add columns, a line break split lines.
-        if (o.name.find_first_of("\t\r\n") != std::string::npos)
-            return make_error("--name '", o.name, "': a BED region name cannot hold a tab or a line break");
+        // The name is the BED's fourth column: a tab would add columns, a line break split lines, and
+        // a space splits it for readers of whitespace-separated BED (awk, UCSC's space mode).
+        if (o.name.find_first_of(" \t\r\n") != std::string::npos)
+            return make_error("--name '", o.name, "': a BED region name cannot hold a space, a tab or a line break");
         c.name = o.name;
     }
 

@@ -15,6 +15,7 @@
 
 #include "app/job_common.h"
 #include "app/run_match.h"
+#include "common/atomic_file.h"
 #include "common/version.h"
 #include "genomics/locus.h"
 #include "genomics/results_store.h"
@@ -296,6 +297,7 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
     std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.index < b.index; });
     // Named for this process: two merges into one --out each build their own, and the first to
     // finish takes the name (the other is told it exists) instead of both failing on one file.
+    remove_stale_temporaries(o.out);
     const std::string tmp = cat(o.out, ".partial-", ::getpid());
     fs::remove(tmp, ec);
     if (auto r = merge_into(tmp, parts, command); !r) {

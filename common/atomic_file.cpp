@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
@@ -42,6 +44,30 @@ Result<std::string> resolve_output(const std::string& path) {
     return target;
 }
 
+void remove_stale_temporaries(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path target(path);
+    const std::string name = target.filename().string();
+    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string other = it->path().filename().string();
+        for (const char* tag : {".tmp-", ".partial-"}) {
+            const std::string prefix = name + tag;
+            if (other.size() <= prefix.size() || other.compare(0, prefix.size(), prefix) != 0) continue;
+            // The PID: the digits after the tag (then "-N", an index's suffix, or nothing).
+            size_t end_digits = prefix.size();
+            while (end_digits < other.size() && std::isdigit(static_cast<unsigned char>(other[end_digits])))
+                ++end_digits;
+            if (end_digits == prefix.size() || end_digits - prefix.size() > 9) continue;
+            const pid_t pid = pid_t(std::stol(other.substr(prefix.size(), end_digits - prefix.size())));
+            if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to ask
+            fs::remove(it->path(), ec);
+            ec.clear();
+        }
+    }
+}
+
 void keep_mode(const std::string& target, const std::string& tmp) {
     struct stat st {};
     if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::chmod(tmp.c_str(), st.st_mode & 07777);
@@ -52,6 +78,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& requested) {
     // its index) must not replace the first and then fail on the second.
     std::string path;
     MS_ASSIGN(path, resolve_output(requested));
+    remove_stale_temporaries(path);
     std::string tmp = cat(path, ".tmp-", ::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) return make_error("cannot create '", requested, "': ", std::strerror(errno));

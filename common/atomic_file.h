@@ -29,6 +29,11 @@ private:
     bool committed_ = false;
 };
 
+// Temporaries of `path` that a killed job left (`PATH.tmp-PID…`, `PATH.partial-PID…` whose process
+// no longer runs: kill -9 gives no chance to remove them), removed before a new one is made, so
+// repeated failures do not fill the folder. A live process's temporary is left alone.
+void remove_stale_temporaries(const std::string& path);
+
 // Where a file written atomically at `path` should go: a symbolic link's target (the link stays a
 // link; it was replaced by a plain file), the path itself otherwise. A folder, device, pipe or
 // socket is refused: a result is written whole to a temporary file and renamed into place, which

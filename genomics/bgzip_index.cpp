@@ -34,6 +34,7 @@ Result<BgzipWriter> BgzipWriter::create(const std::string& path) {
     BgzipWriter w;
     Impl& d = *w.impl_;
     MS_ASSIGN(d.path, resolve_output(path));
+    remove_stale_temporaries(d.path);
     d.tmp = cat(d.path, ".tmp-", ::getpid());
     d.file.reset(bgzf_open(d.tmp.c_str(), "w"));
     if (!d.file) return make_error("cannot create '", path, "': ", std::strerror(errno));

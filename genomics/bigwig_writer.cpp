@@ -189,6 +189,7 @@ Result<BigWigWriter> BigWigWriter::create(const std::string& path, std::vector<B
     BigWigWriter w;
     Impl& d = *w.impl_;
     MS_ASSIGN(d.path, resolve_output(path));
+    remove_stale_temporaries(d.path);
     d.tmp = cat(d.path, ".tmp-", ::getpid());
     d.chroms = std::move(chroms);
     // Created here first: when libBigWig cannot open a file for writing it frees its half-built

@@ -196,6 +196,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     }
     std::free(ctg);
 
+    remove_stale_temporaries(m.target);
     m.tmp = cat(m.target, ".partial-", ::getpid());
     errno = 0;
     m.out.reset(hts_open(m.tmp.c_str(), m.bgzip ? "wz" : "w"));

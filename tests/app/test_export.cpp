@@ -5,6 +5,7 @@
 // database's own values. A reader that is missing fails the test (scripts/install-deps installs
 // them all). Errors are checked for what they name, and a failed export for leaving nothing behind.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -592,6 +593,25 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
         (r.ok() ? *r : r.error().message));
     ::close(ends[0]);
     ::close(ends[1]);
+}
+
+// A kill -9 leaves FILE.tmp-PID behind; the next export to FILE removes those of processes that no
+// longer run (they piled up; found in review) and leaves a live process's alone.
+MS_TEST(stale_temporaries_of_killed_exports_are_removed) {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    MS_CHECK(::waitpid(child, &status, 0) == child);
+    ExportOptions o = options(1);
+    o.track = "loglik";
+    o.out = (database().dir / "again.bw").string();
+    const std::string dead = cat(o.out, ".tmp-", child), live = o.out + ".tmp-1";
+    std::ofstream(dead) << "left by a killed export";
+    std::ofstream(live) << "init's, as if it were writing";
+    exported(o);
+    MS_CHECK(!fs::exists(dead));
+    MS_CHECK(fs::exists(live));
+    fs::remove(live);
 }
 
 // The compression is read from the name in any case, .bgz too (OUT.VCF.GZ and OUT.BG.GZ were
