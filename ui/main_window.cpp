@@ -17,6 +17,7 @@
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableWidget>
@@ -178,13 +179,32 @@ void MainWindow::openFasta(const QString& path) {
         sequences_->setRowCount(int(r.summary.records.size()));
         int row = 0;
         for (const RecordSummary& rec : r.summary.records) {
-            sequences_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(rec.name)));
+            auto* name = new QTableWidgetItem(QString::fromStdString(rec.name));
+            name->setToolTip(name->text());  // the whole name where the column cuts it
+            sequences_->setItem(row, 0, name);
             sequences_->setItem(row, 1, numberItem(double(rec.composition.length), 0));
             sequences_->setItem(row, 2, numberItem(gc_percent(rec.composition), 2));
             sequences_->setItem(row, 3, numberItem(n_percent(rec.composition), 2));
             ++row;
         }
         sequences_->setSortingEnabled(true);
+        // Room for the names (they were cut to "NC_…" beside four columns): the left pane grows to
+        // what the table needs, up to a third of the window.
+        if (auto* split = findChild<QSplitter*>(QStringLiteral("mainSplitter"))) {
+            int name = sequences_->horizontalHeader()->sectionSizeHint(0);
+            const QFontMetrics fm(sequences_->font());
+            for (int r2 = 0; r2 < std::min(sequences_->rowCount(), 2000); ++r2)  // a draft assembly's first contigs
+                name = std::max(name, fm.horizontalAdvance(sequences_->item(r2, 0)->text()) + 12);
+            int needed = name + sequences_->verticalScrollBar()->sizeHint().width() + 2 * sequences_->frameWidth() + 4;
+            for (int col = 1; col < sequences_->columnCount(); ++col) needed += sequences_->columnWidth(col);
+            QList<int> sizes = split->sizes();
+            const int total = sizes.value(0) + sizes.value(1);
+            if (sizes.size() == 2 && needed > sizes[0]) {
+                sizes[0] = std::min(needed, total / 3);
+                sizes[1] = total - sizes[0];
+                split->setSizes(sizes);
+            }
+        }
         const QString msg = tr("%1: %n sequence(s), %2 bp", nullptr, int(r.summary.records.size()))
                                 .arg(path)
                                 .arg(QLocale().toString(qlonglong(r.summary.total.length)));
