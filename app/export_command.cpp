@@ -125,7 +125,8 @@ Result<std::string> run_export(const ExportOptions& o) {
     if (o.bgzip && format != "bedgraph" && format != "bed")
         return make_error("--bgzip applies to bedGraph and BED; name a VCF or table '.gz' to compress it");
     if ((format == "bigwig" || format == "npy") && gz_name)
-        return make_error("--out '", o.out, "': ", format, " files are not gzip-compressed; drop the .gz");
+        return make_error("--out '", o.out, "': ", format, " files are not gzip-compressed; drop the ",
+                          o.out.substr(o.out.find_last_of('.')));
     if (o.bgzip && !gz_name) return make_error("--bgzip writes BGZF: name the output '", o.out, ".gz'");
 
     TrackExport t;

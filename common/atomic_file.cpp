@@ -4,7 +4,9 @@
 #include <unistd.h>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -50,18 +52,35 @@ void remove_stale_temporaries(const std::string& path) {
     const fs::path target(path);
     const std::string name = target.filename().string();
     const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    // A PID can be on another host sharing the folder (a cluster's file system) or in another
+    // container, where kill() cannot see it: only files of this user untouched for an hour are
+    // taken for a killed job's, and only the exact names the writers make.
+    const auto hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    long pid_max = 4194304;
+    if (std::FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r")) {
+        if (std::fscanf(f, "%ld", &pid_max) != 1) pid_max = 4194304;
+        std::fclose(f);
+    }
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string other = it->path().filename().string();
         for (const char* tag : {".tmp-", ".partial-"}) {
             const std::string prefix = name + tag;
             if (other.size() <= prefix.size() || other.compare(0, prefix.size(), prefix) != 0) continue;
-            // The PID: the digits after the tag (then "-N", an index's suffix, or nothing).
-            size_t end_digits = prefix.size();
-            while (end_digits < other.size() && std::isdigit(static_cast<unsigned char>(other[end_digits])))
-                ++end_digits;
-            if (end_digits == prefix.size() || end_digits - prefix.size() > 9) continue;
-            const pid_t pid = pid_t(std::stol(other.substr(prefix.size(), end_digits - prefix.size())));
-            if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to ask
+            size_t digits = prefix.size();
+            while (digits < other.size() && std::isdigit(static_cast<unsigned char>(other[digits]))) ++digits;
+            if (digits == prefix.size() || digits - prefix.size() > 9) continue;
+            const std::string rest = other.substr(digits);  // an index's or SQLite's companion, or nothing
+            if (!rest.empty() && rest != ".tbi" && rest != ".csi" && rest != "-journal" && rest != "-wal" &&
+                rest != "-shm")
+                continue;
+            const long pid = std::stol(other.substr(prefix.size(), digits - prefix.size()));
+            if (pid <= 0 || pid > pid_max || pid == long(::getpid())) continue;
+            struct stat st {};
+            if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::getuid()) continue;
+            std::error_code tec;
+            const auto when = fs::last_write_time(it->path(), tec);
+            if (tec || when > hour_ago) continue;
+            if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to ask
             fs::remove(it->path(), ec);
             ec.clear();
         }

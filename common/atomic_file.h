@@ -29,9 +29,10 @@ private:
     bool committed_ = false;
 };
 
-// Temporaries of `path` that a killed job left (`PATH.tmp-PID…`, `PATH.partial-PID…` whose process
-// no longer runs: kill -9 gives no chance to remove them), removed before a new one is made, so
-// repeated failures do not fill the folder. A live process's temporary is left alone.
+// Temporaries of `path` that a killed job left (kill -9 gives no chance to remove them), removed
+// before a new one is made, so repeated failures do not fill the folder: `PATH.tmp-PID` and
+// `PATH.partial-PID` (with an index's .tbi/.csi or SQLite's -journal/-wal/-shm) of this user,
+// unchanged for an hour, whose process no longer runs here.
 void remove_stale_temporaries(const std::string& path);
 
 // Where a file written atomically at `path` should go: a symbolic link's target (the link stays a

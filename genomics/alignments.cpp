@@ -34,6 +34,7 @@ constexpr std::array<char, 256> make_complement() {
 constexpr std::array<char, 256> kComplement = make_complement();
 
 bool g_user_ref_path = false;  // REF_PATH or REF_CACHE was set by the user, not by keep_htslib_offline
+std::string g_user_ref_where;  // for messages: "REF_PATH '…'" and/or "REF_CACHE '…'" as the user set them
 
 // htslib, given a CRAM's reference by name, reads NAME.fai (and NAME.gzi) beside it. Where the index
 // lives in the user's cache instead (a read-only genome folder), htslib gets a folder of links: the
@@ -51,11 +52,20 @@ Result<std::string> reference_for_htslib(const FastaFile& ref) {
                                                      {link.string() + ".fai", fs::path(ref.index_path())}};
     if (!cached.gzi.empty() && fs::exists(cached.gzi, ec)) links.push_back({link.string() + ".gzi", cached.gzi});
     for (const auto& [from, to] : links) {
-        fs::remove(from, ec);
-        fs::create_symlink(to, from, ec);
-        if (ec)
+        // Jobs reading the same reference at once share these links: one already right is left,
+        // a new one is made under a private name and renamed over (a remove-then-create let another
+        // job find no link, or fail on "File exists").
+        if (fs::read_symlink(from, ec) == to && !ec) continue;
+        const fs::path tmp = from.string() + cat(".tmp-", ::getpid());
+        fs::remove(tmp, ec);
+        fs::create_symlink(to, tmp, ec);
+        if (!ec) fs::rename(tmp, from, ec);
+        if (ec) {
+            const std::string why = ec.message();
+            fs::remove(tmp, ec);
             return make_error("cannot use '", ref.path(), "' as a CRAM reference: its index is in the cache (",
-                              ref.index_path(), ") and a link beside it could not be made: ", ec.message());
+                              ref.index_path(), ") and a link beside it could not be made: ", why);
+        }
     }
     return link.string();
 }
@@ -98,6 +108,9 @@ void keep_htslib_offline() {
     static std::once_flag once;
     std::call_once(once, [] {
         g_user_ref_path = std::getenv("REF_PATH") || std::getenv("REF_CACHE");
+        if (const char* p = std::getenv("REF_PATH")) g_user_ref_where = cat("REF_PATH '", p, "'");
+        if (const char* c = std::getenv("REF_CACHE"))
+            g_user_ref_where += cat(g_user_ref_where.empty() ? "" : " or ", "REF_CACHE '", c, "'");
         if (!std::getenv("REF_PATH")) ::setenv("REF_PATH", (user_cache_dir() + "/cram-md5/%s").c_str(), 0);
     });
 }
@@ -243,13 +256,14 @@ Result<bool> AlignmentReader::next(AlignedRead& out) {
         if (ret < -1) {
             const std::string where = m.query_locus.empty() ? cat("after record ", m.read) : cat("in ", m.query_locus);
             if (m.format == cram && m.reference.empty() && !g_user_ref_path)
-                return make_error("cannot decode CRAM '", path_, "' ", where, ": it needs the reference FASTA it was ",
-                                  "compressed against: give it with --reference FILE (or set REF_PATH)");
-            if (m.format == cram && m.reference.empty())
                 return make_error(
-                    "cannot decode CRAM '", path_, "' ", where, ": the file is truncated or corrupt, or ",
-                    "its reference sequences (the M5 tags of its @SQ lines) are not found through REF_PATH '",
-                    std::getenv("REF_PATH") ? std::getenv("REF_PATH") : "", "'; give the FASTA with --reference FILE");
+                    "cannot decode CRAM '", path_, "' ", where, ": it needs the reference FASTA it was ",
+                    "compressed against (or the file is truncated or corrupt): give it with --reference FILE ",
+                    "(or set REF_PATH)");
+            if (m.format == cram && m.reference.empty())
+                return make_error("cannot decode CRAM '", path_, "' ", where, ": the file is truncated or corrupt, or ",
+                                  "its reference sequences (the M5 tags of its @SQ lines) are not found through ",
+                                  g_user_ref_where, "; give the FASTA with --reference FILE");
             if (m.format == cram) {
                 const std::string differs = md5_mismatch(m.hdr.get(), m.reference);
                 if (!differs.empty())

@@ -32,6 +32,7 @@ AppSettings AppSettings::load(QSettings& s) {
     if (plot.isValid()) a.plotColor = plot;
     const QColor hi(s.value(QStringLiteral("colors/highlight"), a.highlightColor.name()).toString());
     if (hi.isValid()) a.highlightColor = hi;
+    a.colorBlindBases = s.value(QStringLiteral("colors/bases")).toString() == QStringLiteral("okabe-ito");
     return a;
 }
 
@@ -42,6 +43,7 @@ void AppSettings::save(QSettings& s) const {
     s.setValue(QStringLiteral("jobs/chunk"), chunk);
     s.setValue(QStringLiteral("colors/plot"), plotColor.name());
     s.setValue(QStringLiteral("colors/highlight"), highlightColor.name());
+    s.setValue(QStringLiteral("colors/bases"), colorBlindBases ? QStringLiteral("okabe-ito") : QStringLiteral("igv"));
 }
 
 QStringList recentFiles(QSettings& s) { return s.value(QStringLiteral("recent/files")).toStringList(); }

@@ -1,5 +1,5 @@
 // What the user chose once and the application remembers (QSettings): the default model, device,
-// precision and chunk size of new jobs, the colours of the plots, and the recently opened files.
+// precision and chunk size of new jobs, the colours of the plots and bases, and the recently opened files.
 // One struct so the settings dialog, the run dialog and the session code read the same keys.
 #pragma once
 
@@ -18,6 +18,7 @@ struct AppSettings {
     int chunk = 65536;
     QColor plotColor = QColor(0x1f, 0x77, 0xb4);       // histogram bars, single-series scatter
     QColor highlightColor = QColor(0xd6, 0x27, 0x28);  // the selected / hovered item
+    bool colorBlindBases = false;                      // Okabe–Ito base colours instead of IGV's
 
     // Missing keys keep the defaults above; values out of range (a hand-edited file) too.
     static AppSettings load(QSettings& s);

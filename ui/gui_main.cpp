@@ -3,13 +3,16 @@
 // on Qt's offscreen platform, so figures can be made on a server; --snapshot-window does the same
 // with the whole main window once its files are open and the view has painted the locus.
 #include <QApplication>
+#include <QSettings>
 #include <QTimer>
 #include <cstdio>
 
 #include "genomics/alignments.h"
+#include "ui/app_settings.h"
 #include "ui/batch_mode.h"
 #include "ui/genome_view.h"
 #include "ui/main_window.h"
+#include "ui/track_painters.h"
 
 int main(int argc, char** argv) {
     ms::keep_htslib_offline();  // before any thread reads the environment
@@ -20,6 +23,12 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("MambaScope"));
     QApplication::setOrganizationName(QStringLiteral("MambaScope"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/mambascope.svg")));
+    {
+        // The base colours of figures too (--snapshot draws no workbench): the user's setting.
+        QSettings s;
+        ms::ui::setBasePalette(ms::ui::AppSettings::load(s).colorBlindBases ? ms::ui::BasePalette::colorblind
+                                                                            : ms::ui::BasePalette::igv);
+    }
     int code = 0;
     const auto options = ms::ui::parseLaunchOptions(QApplication::arguments(), code);
     if (!options) return code;

@@ -323,11 +323,17 @@ QWidget* ResultsPanel::buildVariantsTab() {
         QStringList have;
         for (int i = 0; i < variantScore_->count(); ++i) have << variantScore_->itemText(i);
         if (have != names) {
-            QSignalBlocker block(variantScore_);
             const QString current = variantScore_->currentText();
-            variantScore_->clear();
-            variantScore_->addItems(names);
-            variantScore_->setCurrentIndex(qMax(0, variantScore_->findText(current)));
+            {
+                QSignalBlocker block(variantScore_);
+                variantScore_->clear();
+                variantScore_->addItems(names);
+                variantScore_->setCurrentIndex(qMax(0, variantScore_->findText(current)));
+            }
+            // Another run's score names: the filter follows what the list now shows (it kept a score
+            // this run does not have, and matched nothing; found in review).
+            if (!variants_->filter().score.isEmpty() && variantScore_->currentText() != variants_->filter().score)
+                applyVariantFilter();
         }
         variantsView_->resizeColumnsToContents();
         if (column_->count() != variants_->scoreNames().size() && !variants_->scoreNames().isEmpty())

@@ -27,6 +27,7 @@
 #include "ui/runs_list.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_loader.h"
+#include "ui/track_painters.h"
 
 namespace ms::ui {
 
@@ -45,6 +46,7 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
     buildDocks();
     buildMenus();
     panel_->setPlotColors(settings_.plotColor, settings_.highlightColor);
+    setBasePalette(settings_.colorBlindBases ? BasePalette::colorblind : BasePalette::igv);
 
     connect(panel_, &ResultsPanel::locusRequested, window_, &MainWindow::goTo);
     // The left panel's runs list shows the same runs with the same selection.
@@ -307,6 +309,8 @@ void ResultsWorkbench::applySettings(const AppSettings& s) {
     QSettings store;
     settings_.save(store);
     panel_->setPlotColors(s.plotColor, s.highlightColor);
+    setBasePalette(s.colorBlindBases ? BasePalette::colorblind : BasePalette::igv);
+    if (window_->genomeView()) window_->genomeView()->update();
 }
 
 Session ResultsWorkbench::currentSession() const {

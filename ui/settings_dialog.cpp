@@ -70,6 +70,12 @@ SettingsDialog::SettingsDialog(const AppSettings& current, QWidget* parent) : QD
     });
     form->addRow(tr("Plot colour:"), plotColor_);
     form->addRow(tr("Highlight colour:"), highlightColor_);
+    bases_ = new QComboBox(this);
+    bases_->setObjectName(QStringLiteral("settingsBaseColours"));
+    bases_->addItem(tr("IGV (green A, blue C, orange G, red T)"), false);
+    bases_->addItem(tr("Colour-blind safe (Okabe–Ito: bluish green A, blue C, orange G, purple T)"), true);
+    bases_->setCurrentIndex(current.colorBlindBases ? 1 : 0);
+    form->addRow(tr("Base colours:"), bases_);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -93,6 +99,7 @@ AppSettings SettingsDialog::settings() const {
     a.chunk = chunk_->value();
     a.plotColor = plot_;
     a.highlightColor = highlight_;
+    a.colorBlindBases = bases_->currentData().toBool();
     return a;
 }
 

@@ -23,6 +23,7 @@ private:
     QLineEdit* model_ = nullptr;
     QComboBox* device_ = nullptr;
     QComboBox* precision_ = nullptr;
+    QComboBox* bases_ = nullptr;
     QSpinBox* chunk_ = nullptr;
     QPushButton* plotColor_ = nullptr;
     QPushButton* highlightColor_ = nullptr;

@@ -106,13 +106,30 @@ QString formatLength(int64_t bp) {
 
 }  // namespace
 
+namespace {
+BasePalette g_palette = BasePalette::igv;
+}  // namespace
+
+void setBasePalette(BasePalette palette) { g_palette = palette; }
+BasePalette basePalette() { return g_palette; }
+
 QColor baseColor(char base) {
+    const bool cb = g_palette == BasePalette::colorblind;
     switch (base) {
-    case 'A': case 'a': return QColor(0, 150, 0);
-    case 'C': case 'c': return QColor(0, 0, 255);
-    case 'G': case 'g': return QColor(209, 113, 5);
-    case 'T': case 't': return QColor(255, 0, 0);
-    default: return QColor(150, 150, 150);
+        case 'A':
+        case 'a':
+            return cb ? QColor(0, 158, 115) : QColor(0, 150, 0);
+        case 'C':
+        case 'c':
+            return cb ? QColor(0, 114, 178) : QColor(0, 0, 255);
+        case 'G':
+        case 'g':
+            return cb ? QColor(230, 159, 0) : QColor(209, 113, 5);
+        case 'T':
+        case 't':
+            return cb ? QColor(204, 121, 167) : QColor(255, 0, 0);
+        default:
+            return QColor(150, 150, 150);
     }
 }
 

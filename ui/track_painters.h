@@ -27,6 +27,13 @@ struct ViewMapping {
 };
 
 QColor baseColor(char base);
+// The base colours: IGV's (green A, blue C, orange G, red T), or Okabe and Ito's colour-blind safe
+// set (bluish green A, blue C, orange G, reddish purple T), which readers with red-green colour
+// blindness can tell apart (IGV's A and T look alike to them). Set once from the settings, before
+// painting (the GUI thread paints).
+enum class BasePalette { igv, colorblind };
+void setBasePalette(BasePalette palette);
+BasePalette basePalette();
 // The colour of a prediction label: the run's class order picks from a fixed qualitative palette,
 // so a label keeps its colour across views and snapshots.
 QColor labelColor(const std::vector<std::string>& classes, const std::string& label);

@@ -63,7 +63,7 @@ ms_cli_bad(bam_region_unknown_contig "--region for '.*/NA12878\\.chr22\\.tiny\\.
 # A reference without the CRAM's contigs: htslib went to the network for them (found in review).
 ms_cli_bad(cram_reference_lacks_contig "the reference '.*/hla\\.fa' has no contig '[^']+', which CRAM '.*/NA12878\\.chr22\\.tiny\\.cram' names"
            "${tiny}/NA12878.chr22.tiny.cram" --reference "${tiny}/hla.fa")
-ms_cli_bad(cram_without_reference "cannot decode CRAM '.*/NA12878\\.chr22\\.tiny\\.cram' after record 0: it needs the reference FASTA it was compressed against: give it with --reference"
+ms_cli_bad(cram_without_reference "cannot decode CRAM '.*/NA12878\\.chr22\\.tiny\\.cram' after record 0: it needs the reference FASTA it was compressed against \\(or the file is truncated or corrupt\\): give it with --reference"
            "${tiny}/NA12878.chr22.tiny.cram")
 file(WRITE "${bad}/malformed.sam" "@SQ\tSN:q\tLN:100\nread1\t0\tq\tten\t60\t4M\t*\t0\t0\tACGT\tIIII\n")
 ms_cli_bad(sam_malformed_line "cannot read SAM '.*/malformed\\.sam' after record 0: a malformed line" "${bad}/malformed.sam")

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -596,7 +597,8 @@ MS_TEST(outputs_through_links_keep_modes_and_refuse_devices) {
 }
 
 // A kill -9 leaves FILE.tmp-PID behind; the next export to FILE removes those of processes that no
-// longer run (they piled up; found in review) and leaves a live process's alone.
+// longer run, unchanged for an hour (they piled up; found in review), and leaves a live process's, a
+// recent one (a job on another host) and names the writers never make alone.
 MS_TEST(stale_temporaries_of_killed_exports_are_removed) {
     const pid_t child = ::fork();
     if (child == 0) ::_exit(0);
@@ -605,13 +607,18 @@ MS_TEST(stale_temporaries_of_killed_exports_are_removed) {
     ExportOptions o = options(1);
     o.track = "loglik";
     o.out = (database().dir / "again.bw").string();
-    const std::string dead = cat(o.out, ".tmp-", child), live = o.out + ".tmp-1";
+    const std::string dead = cat(o.out, ".tmp-", child), live = o.out + ".tmp-1",
+                      recent = cat(o.out, ".tmp-", child, ".tbi"), users = cat(o.out, ".tmp-", child, ".bak");
     std::ofstream(dead) << "left by a killed export";
     std::ofstream(live) << "init's, as if it were writing";
+    std::ofstream(recent) << "written a minute ago: perhaps by a job on another host";
+    std::ofstream(users) << "a name the writers never make";
+    const auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+    for (const std::string& f : {dead, live, users}) fs::last_write_time(f, two_hours_ago);
     exported(o);
     MS_CHECK(!fs::exists(dead));
-    MS_CHECK(fs::exists(live));
-    fs::remove(live);
+    MS_CHECK(fs::exists(live) && fs::exists(recent) && fs::exists(users));
+    for (const std::string& f : {live, recent, users}) fs::remove(f);
 }
 
 // The compression is read from the name in any case, .bgz too (OUT.VCF.GZ and OUT.BG.GZ were

@@ -15,6 +15,7 @@
 #include "ui/app_settings.h"
 #include "ui/session_file.h"
 #include "ui/settings_dialog.h"
+#include "ui/track_painters.h"
 
 using namespace ms::ui;
 
@@ -33,6 +34,7 @@ private slots:
         a.chunk = 4096;
         a.plotColor = QColor(QStringLiteral("#123456"));
         a.highlightColor = QColor(QStringLiteral("#abcdef"));
+        a.colorBlindBases = true;
         {
             QSettings s(ini(), QSettings::IniFormat);
             a.save(s);
@@ -68,6 +70,18 @@ private slots:
         QCOMPARE(b.modelDir, QStringLiteral("/models/y"));
         QCOMPARE(b.precision, QStringLiteral("bf16"));
         QCOMPARE(b.device, QStringLiteral("cpu"));
+        // Colour-blind safe base colours (IGV's green A and red T look alike to many readers).
+        QVERIFY(!b.colorBlindBases);
+        auto* bases = d.findChild<QComboBox*>(QStringLiteral("settingsBaseColours"));
+        bases->setCurrentIndex(1);
+        QVERIFY(d.settings().colorBlindBases);
+        const QColor igvA = baseColor('A'), igvT = baseColor('T');
+        setBasePalette(BasePalette::colorblind);
+        QCOMPARE(baseColor('A'), QColor(0, 158, 115));
+        QCOMPARE(baseColor('T'), QColor(204, 121, 167));
+        setBasePalette(BasePalette::igv);
+        QCOMPARE(baseColor('A'), igvA);
+        QCOMPARE(baseColor('T'), igvT);
         if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) {
             d.show();
             d.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/settings_dialog.png"));
