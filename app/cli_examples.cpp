@@ -61,6 +61,10 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
            "mambascope-cli export --db out/gyrA.db --run 2 --embeddings --out out/gyrA.embeddings.npy"},
           {"The read classes of the classify example as TSV",
            "mambascope-cli export --db out/reads.db --predictions --out out/reads.tsv"}}},
+        {"neighbours",
+         {{"The 2 kbp windows of the embed example most like the one over gyrA's start (cosine similarity of "
+           "their embeddings)",
+           "mambascope-cli neighbours --db out/gyrA.db --run 2 --locus NC_000913.2:2,337,000 --k 4"}}},
         {"variants",
          {{"Score the demo's resistance alleles (INFO/MS_LLR in the output VCF, and a run of out/alleles.db)",
            "mambascope-cli variants --fasta {data}/demo/ecoli_k12_mg1655.fa --vcf "

@@ -13,6 +13,7 @@
 #include "app/item_command.h"
 #include "app/merge_command.h"
 #include "app/mutagenesis_command.h"
+#include "app/neighbours_command.h"
 #include "app/results_info.h"
 #include "app/score_command.h"
 #include "app/variants_command.h"
@@ -53,6 +54,12 @@ int main(int argc, char** argv) {
     auto* export_cmd = app.add_subcommand("export", "a run's tracks, predictions, embeddings or variants as bigWig, bedGraph, BED, TSV/CSV, .npy or VCF");
     ms::add_export_options(export_cmd, export_opts);
 
+    ms::NeighboursOptions neighbours_opts;
+    auto* neighbours = app.add_subcommand(
+        "neighbours",
+        "the embeddings of a run most like one of them (cosine similarity): windows like a window, reads like a read");
+    ms::add_neighbours_options(neighbours, neighbours_opts);
+
     ms::VariantsOptions variants_opts;
     auto* variants = app.add_subcommand("variants", "variant effects: log2-likelihood ratio of every ALT against REF, into the VCF (INFO/MS_LLR) and optionally a results database");
     ms::add_variants_options(variants, variants_opts);
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
         if (*forward) return ms::cmd_forward(fwd, ms::load_fasta_record);
         if (*bench) return ms::cmd_bench(bench_opts);
         if (*export_cmd) return ms::cmd_export(export_opts);
+        if (*neighbours) return ms::cmd_neighbours(neighbours_opts);
         if (*merge) return ms::cmd_merge(merge_opts, command_line());
         if (*variants) return ms::cmd_variants(variants_opts, command_line());
         if (*mutagenesis) return ms::cmd_mutagenesis(mutagenesis_opts, command_line());

@@ -38,7 +38,13 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
                      span, '\n');
         ++rows;
     }
-    if (dim < 0) dim = 0;
+    if (dim < 0) {
+        // Nothing in the region: an empty array of the run's width, (0, d), so it still stacks
+        // with the exports of other regions (it was (0, 0)).
+        StoredEmbedding first;
+        MS_ASSIGN(first, src.store.read_embedding(ids.front()));
+        dim = int64_t(first.e.vector.size());
+    }
     // The index is written in full before the array is moved into place and committed right
     // after it, so the pair is replaced together unless the last rename fails.
     auto index_file = AtomicFile::create(out + ".index.tsv");

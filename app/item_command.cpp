@@ -540,8 +540,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
                 "the file) were stored once, the last of them: give every read a name of its own");
     outcome.summary += fold_log_note(*store, o.db);
-    outcome.result = cat("results: run ", *run, " in ", o.db, " (", o.resume ? items.load() : stored, " ",
-                         head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings", ")");
+    // A resumed run: this call's items and the run's total (the call's alone read as the run's).
+    const std::string kinds = head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings";
+    outcome.result = o.resume ? cat("results: run ", *run, " in ", o.db, " (", items.load(), " more ", kinds, ", ",
+                                    stored, " in all)")
+                              : cat("results: run ", *run, " in ", o.db, " (", stored, " ", kinds, ")");
     return outcome;
 }
 

@@ -501,6 +501,7 @@ void ResultsPanel::loadEmbeddings() {
         QVector<PlotPoint> points;
         QStringList categories;
         QString xLabel, yLabel, error;
+        QString leftOut;  // runs not on these axes, and why
         int64_t total = 0;
     };
     runInBackground(this, [db = database(), run = run_, colorBy = colorBy_->currentData().toString()] {
@@ -511,15 +512,31 @@ void ResultsPanel::loadEmbeddings() {
         };
         auto store = ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only);
         if (!store) return fail(store.error().message);
-        // The runs whose embeddings are shown: this one, or with "by run" every embed run of the
-        // database (a projection of several runs side by side; vectors of another width are left out).
+        // The runs whose embeddings are shown: this one, or with "by run" every run of the database
+        // with embeddings (embed, classify --embeddings) made by the same model: the spaces of two
+        // models are not one space, so their projection side by side would mean nothing.
         const bool byRun = colorBy == QStringLiteral("byrun");
         std::vector<int64_t> runIds{run};
         if (byRun) {
             auto runs = store->list_runs();
             if (!runs) return fail(runs.error().message);
+            std::string model;
             for (const RunRecord& r : *runs)
-                if (r.id != run && RunsModel::taskOf(r) == QStringLiteral("embed")) runIds.push_back(r.id);
+                if (r.id == run) model = r.info.model_sha256;
+            QStringList otherModel;
+            for (const RunRecord& r : *runs) {
+                const QString task = RunsModel::taskOf(r);
+                if (r.id == run || (task != QStringLiteral("embed") && task != QStringLiteral("classify"))) continue;
+                auto some = store->list_embedding_ids(r.id);
+                if (!some) return fail(some.error().message);
+                if (some->empty()) continue;
+                if (r.info.model_sha256 != model)
+                    otherModel << QString::number(r.id);
+                else
+                    runIds.push_back(r.id);
+            }
+            if (!otherModel.isEmpty())
+                l.leftOut = QObject::tr("runs %1 left out: another model").arg(otherModel.join(QStringLiteral(", ")));
         }
         std::vector<std::pair<int64_t, int64_t>> ids;   // embedding id, its run
         std::map<int64_t, std::string> names;
@@ -606,10 +623,13 @@ void ResultsPanel::loadEmbeddings() {
             emit embeddingsShown(0);
             return;
         }
-        plotStatus_->setText(l.total > l.points.size()
-                                 ? tr("%1 of %2 items (evenly sampled); hover for the item, click to go there")
-                                       .arg(QLocale().toString(l.points.size()), QLocale().toString(qlonglong(l.total)))
-                                 : tr("%1 items; hover for the item, click to go there").arg(QLocale().toString(l.points.size())));
+        QString status =
+            l.total > l.points.size()
+                ? tr("%1 of %2 items (evenly sampled); hover for the item, click a placed one to go there")
+                      .arg(QLocale().toString(l.points.size()), QLocale().toString(qlonglong(l.total)))
+                : tr("%n item(s); hover for the item, click a placed one to go there", nullptr, int(l.points.size()));
+        if (!l.leftOut.isEmpty()) status += QStringLiteral("; ") + l.leftOut;
+        plotStatus_->setText(status);
         const int n = int(l.points.size());
         plot_->setPoints(std::move(l.points), l.categories, l.xLabel, l.yLabel);
         emit embeddingsShown(n);

@@ -20,6 +20,7 @@
 
 #include "app/export_command.h"
 #include "app/interrupt.h"
+#include "app/neighbours_command.h"
 #include "genomics/bigwig_writer.h"
 #include "genomics/results_store.h"
 #include "tests/common/harness.h"
@@ -465,6 +466,14 @@ MS_TEST(embeddings_as_npy_with_an_index) {
                 std::string("read read,7/1 * 0 150"));  // a read: on no sequence, its span on the read
     MS_CHECK_EQ(index[2][3] + ":" + index[2][4] + "-" + index[2][5], std::string("rec2:0-257"));
 
+    // A region without embeddings: an empty array of the run's width, (0, 4), not (0, 0), so it
+    // stacks with other exports (found in review).
+    ExportOptions none = o;
+    none.region = "rec1:300-600";
+    none.out = (database().dir / "none.npy").string();
+    MS_CHECK(exported(none).find("0 embeddings of 4 dimensions") != std::string::npos);
+    MS_CHECK(run("head -c 128 " + q(none.out)).find("'shape': (0, 4)") != std::string::npos);
+
     // The pair is replaced together or not at all: an index name taken by a folder failed only at
     // its rename, after the array had been replaced (found in review).
     o.out = (database().dir / "pair.npy").string();
@@ -475,6 +484,38 @@ MS_TEST(embeddings_as_npy_with_an_index) {
     MS_CHECK_MSG(r.error().message == "cannot write '" + o.out + ".index.tsv': it is a folder", r.error().message);
     MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier array"));
     fs::remove(o.out + ".index.tsv");
+}
+
+// `neighbours`: the run's other embeddings by cosine similarity to the query (the search the store
+// had, exposed to users; found in review), ranked, with the export index's item columns.
+MS_TEST(neighbours_rank_by_cosine) {
+    NeighboursOptions o;
+    o.db = database().path.string();
+    o.run = 2;
+    o.item = "read,7/1";
+    auto r = run_neighbours(o);
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    const auto rows = split_lines(*r);
+    // read = (-1, 1e-8, 7, 2.5): cosine 3.0 / (7.5 · sqrt(0.3)) = 0.7303 with rec2, 6.625 / (7.5 · 4.1003)
+    // = 0.2154 with rec1's window.
+    MS_CHECK_EQ(rows.size(), size_t(4));  // the comment, the header, two neighbours
+    MS_CHECK_EQ(rows[2][0] + " " + rows[2][3] + " " + rows[2][4] + " " + rows[2][5] + " " + rows[2][6],
+                std::string("1 rec2 rec2 0 257"));
+    MS_CHECK(std::fabs(std::stod(rows[2][1]) - 0.7303) < 1e-3);
+    MS_CHECK_EQ(rows[3][0] + " " + rows[3][3], std::string("2 rec1"));
+    MS_CHECK(std::fabs(std::stod(rows[3][1]) - 0.2154) < 1e-3);
+    o.item.clear();
+    o.locus = "rec1:50";  // rec1's window [0, 100)
+    r = run_neighbours(o);
+    MS_CHECK_MSG(r.ok() && r->find("neighbours of rec1 rec1:1-100 (window)") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+    o.locus = "rec1:500";
+    r = run_neighbours(o);
+    MS_CHECK_MSG(!r.ok() && r.error().message.find("has no embedding that holds rec1:500") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+    o.locus.clear();
+    r = run_neighbours(o);
+    MS_CHECK(!r.ok() && r.error().message.find("--item NAME or as --locus LOCUS") != std::string::npos);
 }
 
 MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {

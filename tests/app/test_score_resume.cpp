@@ -30,7 +30,7 @@ namespace {
 const fs::path kModel = fs::path(MS_TEST_DATA_DIR) / "fixtures" / "tied_k4_s16" / "hf";
 
 // Starts mambascope-cli with these arguments (standard error into `err` when given); returns its pid.
-pid_t start_cli(std::vector<std::string> args, const std::string& err = "") {
+pid_t start_cli(std::vector<std::string> args, const std::string& err = "", const std::string& out = "") {
     const char* cli = std::getenv("CLI");
     if (!cli) throw test::Failure{"CLI (the mambascope-cli path) is not set"};
     args.insert(args.begin(), cli);
@@ -40,7 +40,7 @@ pid_t start_cli(std::vector<std::string> args, const std::string& err = "") {
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        freopen("/dev/null", "w", stdout);
+        freopen(out.empty() ? "/dev/null" : out.c_str(), "w", stdout);
         if (!err.empty()) freopen(err.c_str(), "w", stderr);
         execv(argv[0], argv.data());
         _exit(127);
@@ -326,7 +326,12 @@ MS_TEST(embed_resume_after_sigkill) {
         }
     }
     MS_CHECK_MSG(mid_run, "no kill landed between the first and the last batch");
-    MS_CHECK_EQ(wait_exit(start_cli(args(dir / "r.db", true))), 0);
+    const std::string resumed = (dir / "resumed.out").string();
+    MS_CHECK_EQ(wait_exit(start_cli(args(dir / "r.db", true), "", resumed)), 0);
+    // The summary gives this call's items and the run's total (it gave the call's as the run's).
+    std::ifstream resumed_in(resumed);
+    const std::string resumed_out((std::istreambuf_iterator<char>(resumed_in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(resumed_out.find(" more embeddings, 3327 in all)") != std::string::npos, resumed_out);
     // Submitted again once finished (a workflow's retry): nothing to do, exit 0, as `score` does.
     const std::string again = (dir / "again.err").string();
     MS_CHECK_EQ(wait_exit(start_cli(args(dir / "r.db", true), again)), 0);

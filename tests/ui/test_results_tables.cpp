@@ -368,6 +368,37 @@ private slots:
         QSet<int> categories;
         for (const PlotPoint& p : panel.embeddingPlot()->points()) categories.insert(p.category);
         QCOMPARE(categories, (QSet<int>{0, 1}));
+
+        // A run of another model (its vectors live in another space) is left out and named.
+        {
+            auto store = ResultsStore::open(db.toStdString());
+            QVERIFY(store.ok());
+            RunInfo info;
+            info.command = "embed --model other";
+            info.params_json = R"({"command":"embed"})";
+            info.model_name = "other";
+            info.model_sha256 = std::string(64, 'b');
+            auto r = store->begin_run(info);
+            QVERIFY(r.ok());
+            auto first = store->read_embedding(store->list_embedding_ids(a)->front());
+            Embedding e = first->e;
+            e.sequence_id = 0;
+            e.kind = ItemKind::read;
+            e.item = "elsewhere";
+            QVERIFY(store->write_embeddings(*r, std::vector<Embedding>{e}).ok());
+            QVERIFY(store->finish_run(*r, RunStatus::finished).ok());
+        }
+        panel.setDatabase(db);
+        QVERIFY(waitUntil([&] { return panel.runsModel()->rowCount() == 3; }));
+        shown.clear();
+        panel.selectRun(a);
+        colorBy = panel.findChild<QComboBox*>(QStringLiteral("embeddingColorBy"));
+        colorBy->setCurrentIndex(colorBy->findData(QStringLiteral("byrun")));
+        QVERIFY(waitUntil([&] { return shown.count() > 0 && panel.embeddingPlot()->points().size() == 30; }));
+        bool named = false;
+        for (QLabel* label : panel.findChildren<QLabel*>())
+            named = named || label->text().contains(QStringLiteral("left out: another model"));
+        QVERIFY(named);
     }
 
     void panelPredictionsRowNavigatesAndHistogramCounts() {
