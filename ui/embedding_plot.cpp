@@ -80,7 +80,17 @@ QColor EmbeddingPlot::categoryColor(int i) {
     static const QRgb palette[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759, 0x76b7b2,
                                    0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
     if (i < 0) return QColor(0xb0, 0xb0, 0xb0);
-    return QColor(palette[i % 10]);
+    // Past ten categories the palette repeats darker, then lighter (the 11th record had the 1st's
+    // colour, so the legend could not tell them apart; found in review).
+    const QColor base(palette[i % 10]);
+    switch ((i / 10) % 3) {
+        case 1:
+            return base.darker(150);
+        case 2:
+            return base.lighter(140);
+        default:
+            return base;
+    }
 }
 
 void EmbeddingPlot::setPoints(QVector<PlotPoint> points, QStringList categories, QString xLabel, QString yLabel) {
@@ -183,6 +193,16 @@ void EmbeddingPlot::paintEvent(QPaintEvent*) {
     if (shown < categories_.size()) {
         p.setPen(QColor(0x60, 0x60, 0x60));
         p.drawText(QPointF(x + 14, y + fm.ascent()), tr("… %n more", nullptr, int(categories_.size()) - shown));
+        y += fm.height() + 2;
+    }
+    // The grey of items without a label (colour by another run's labels), named too.
+    if (std::any_of(points_.begin(), points_.end(), [](const PlotPoint& pt) { return pt.category < 0; }) &&
+        y + fm.height() < r.bottom()) {
+        p.setPen(Qt::NoPen);
+        p.setBrush(categoryColor(-1));
+        p.drawEllipse(QPointF(x + 5, y + fm.height() / 2.0), 4.5, 4.5);
+        p.setPen(QColor(0x20, 0x20, 0x20));
+        p.drawText(QRectF(x + 14, y, width() - x - 16, fm.height()), Qt::AlignVCenter, tr("no label"));
     }
 }
 

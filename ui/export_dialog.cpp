@@ -225,7 +225,6 @@ void ExportDialog::updateRows() {
         if (item && item->layout() && item->layout()->indexOf(threshold_) >= 0) form_->setRowVisible(r, format == QStringLiteral("bed"));
     }
     form_->setRowVisible(name_, format == QStringLiteral("bed"));
-    form_->setRowVisible(region_, what != QStringLiteral("embeddings"));
     // Follow the format in the file name's extension, unless the user typed another name.
     const QString ext = QString::fromLatin1(formatInfo(format).ext);
     QString out = out_->text();
@@ -281,7 +280,7 @@ ExportOptions ExportDialog::options() const {
     o.predictions = what == QStringLiteral("predictions");
     o.embeddings = what == QStringLiteral("embeddings");
     o.variants = what == QStringLiteral("variants");
-    if (what != QStringLiteral("embeddings")) o.region = region_->text().trimmed().toStdString();
+    o.region = region_->text().trimmed().toStdString();  // embeddings too: those of windows in it
     o.merge = o.format == "bedgraph" && merge_->isChecked();
     o.bgzip = (o.format == "bedgraph" || o.format == "bed") && bgzip_->isChecked();
     if (o.format == "bed") {

@@ -438,6 +438,12 @@ private slots:
         QVERIFY(replaced.open(QIODevice::ReadOnly));
         QVERIFY(replaced.readAll() != first);
         QCOMPARE(button->text(), QStringLiteral("Export"));
+        // The region applies to embeddings too, as `export --embeddings --region` does (the dialog
+        // hid it and dropped it; found in review).
+        dialog.setWhat(QStringLiteral("embeddings"));
+        dialog.setRegion(QStringLiteral("rec1:50-60"));
+        QVERIFY(dialog.findChild<QLineEdit*>(QStringLiteral("exportRegion"))->isVisible());
+        QCOMPARE(dialog.options().region, std::string("rec1:50-60"));
     }
 };
 

@@ -303,6 +303,13 @@ private slots:
         QVERIFY(waitUntil([&] { return predictionsCount->text().contains(QStringLiteral("per-base tracks")); }));
     }
 
+    void categoryColoursDifferPastTen() {
+        // The 11th category had the 1st's colour (found in review): each cycle of ten differs.
+        QSet<QRgb> seen;
+        for (int i = 0; i < 30; ++i) seen.insert(EmbeddingPlot::categoryColor(i).rgb());
+        QCOMPARE(seen.size(), 30);
+    }
+
     void pcaFindsTheMainAxis() {
         // Points t·u + e·v with u = (1, 2, 2)/3 and v = (2, 1, -2)/3 orthogonal to it, e small.
         const int n = 200;
