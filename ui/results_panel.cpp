@@ -51,6 +51,38 @@ std::optional<double> parseNumber(const QLineEdit* e) {
     return ok ? std::optional<double>(c) : std::nullopt;
 }
 
+// The filter boxes both tables share: a number (min, max, |score| ≥), a locus, a text search.
+QLineEdit* filterBox(QWidget* parent, const QString& name, const QString& placeholder, bool number) {
+    auto* e = new QLineEdit(parent);
+    e->setObjectName(name);
+    e->setPlaceholderText(placeholder);
+    if (number) {
+        e->setValidator(new QDoubleValidator(e));
+        e->setMaximumWidth(80);
+    } else {
+        e->setClearButtonEnabled(true);
+    }
+    return e;
+}
+
+// Typing waits 300 ms for a pause before the store is asked again.
+QTimer* typingPause(QObject* parent, std::initializer_list<QLineEdit*> boxes) {
+    auto* timer = new QTimer(parent);
+    timer->setSingleShot(true);
+    timer->setInterval(300);
+    for (QLineEdit* e : boxes) QObject::connect(e, &QLineEdit::textChanged, timer, qOverload<>(&QTimer::start));
+    return timer;
+}
+
+// "12 predictions match; 500 loaded (scroll for more)", or "loading…".
+QString matchCount(qint64 total, int rows, const char* one, const char* many) {
+    if (total < 0) return QObject::tr("loading…");
+    if (rows < total)
+        return QObject::tr("%1 %2 match; %3 loaded (scroll for more)")
+            .arg(QLocale().toString(total), QString::fromLatin1(many), QLocale().toString(rows));
+    return QObject::tr("%1 %2 match").arg(QLocale().toString(total), QString::fromLatin1(total == 1 ? one : many));
+}
+
 }  // namespace
 
 ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
@@ -162,30 +194,12 @@ QWidget* ResultsPanel::buildPredictionsTab() {
     labelFilter_ = new QComboBox(tab);
     labelFilter_->setObjectName(QStringLiteral("filterLabel"));
     labelFilter_->addItem(tr("any label"), QString());
-    minScore_ = new QLineEdit(tab);
-    minScore_->setObjectName(QStringLiteral("filterMinScore"));
-    minScore_->setPlaceholderText(tr("min"));
-    maxScore_ = new QLineEdit(tab);
-    maxScore_->setObjectName(QStringLiteral("filterMaxScore"));
-    maxScore_->setPlaceholderText(tr("max"));
-    for (QLineEdit* e : {minScore_, maxScore_}) {
-        e->setValidator(new QDoubleValidator(e));
-        e->setMaximumWidth(70);
-    }
-    region_ = new QLineEdit(tab);
-    region_->setObjectName(QStringLiteral("filterRegion"));
-    region_->setPlaceholderText(tr("region, e.g. chr1:1-5,000"));
-    search_ = new QLineEdit(tab);
-    search_->setObjectName(QStringLiteral("filterText"));
-    search_->setPlaceholderText(tr("search item names"));
-    search_->setClearButtonEnabled(true);
-    // Typing waits 300 ms for a pause before the store is asked again.
-    filterTimer_ = new QTimer(this);
-    filterTimer_->setSingleShot(true);
-    filterTimer_->setInterval(300);
+    minScore_ = filterBox(tab, QStringLiteral("filterMinScore"), tr("min"), true);
+    maxScore_ = filterBox(tab, QStringLiteral("filterMaxScore"), tr("max"), true);
+    region_ = filterBox(tab, QStringLiteral("filterRegion"), tr("region, e.g. chr1:1-5,000"), false);
+    search_ = filterBox(tab, QStringLiteral("filterText"), tr("search item names"), false);
+    filterTimer_ = typingPause(this, {minScore_, maxScore_, region_, search_});
     connect(filterTimer_, &QTimer::timeout, this, &ResultsPanel::applyFilter);
-    for (QLineEdit* e : {minScore_, maxScore_, region_, search_})
-        connect(e, &QLineEdit::textChanged, filterTimer_, qOverload<>(&QTimer::start));
     connect(labelFilter_, &QComboBox::currentIndexChanged, this, &ResultsPanel::applyFilter);
 
     auto* bar = new QHBoxLayout;
@@ -210,11 +224,7 @@ QWidget* ResultsPanel::buildPredictionsTab() {
     countLabel_->setObjectName(QStringLiteral("predictionsCount"));
     connect(predictions_, &PredictionsModel::loaded, this, [this] {
         const qint64 total = predictions_->totalCount();
-        const int rows = predictions_->rowCount();
-        countLabel_->setText(total < 0      ? tr("loading…")
-                             : rows < total ? tr("%1 predictions match; %2 loaded (scroll for more)")
-                                                  .arg(QLocale().toString(total), QLocale().toString(rows))
-                                            : tr("%n prediction(s) match", nullptr, int(total)));
+        countLabel_->setText(matchCount(total, predictions_->rowCount(), "prediction", "predictions"));
         // A run of tracks (score, mutagenesis) has no rows here: say where its results are.
         const RunRecord* r = runs_->run(runs_->rowOfRun(run_));
         const QString task = r ? RunsModel::taskOf(*r) : QString();
@@ -256,34 +266,15 @@ QWidget* ResultsPanel::buildVariantsTab() {
     variantScore_->setObjectName(QStringLiteral("variantFilterScore"));
     variantScore_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     variantScore_->setToolTip(tr("The score the bounds apply to"));
-    variantMin_ = new QLineEdit(tab);
-    variantMin_->setObjectName(QStringLiteral("variantFilterMin"));
-    variantMin_->setPlaceholderText(tr("min"));
-    variantMax_ = new QLineEdit(tab);
-    variantMax_->setObjectName(QStringLiteral("variantFilterMax"));
-    variantMax_->setPlaceholderText(tr("max"));
-    variantMinAbs_ = new QLineEdit(tab);
-    variantMinAbs_->setObjectName(QStringLiteral("variantFilterMinAbs"));
-    variantMinAbs_->setPlaceholderText(tr("|score| ≥"));
+    variantMin_ = filterBox(tab, QStringLiteral("variantFilterMin"), tr("min"), true);
+    variantMax_ = filterBox(tab, QStringLiteral("variantFilterMax"), tr("max"), true);
+    variantMinAbs_ = filterBox(tab, QStringLiteral("variantFilterMinAbs"), tr("|score| ≥"), true);
     variantMinAbs_->setToolTip(
         tr("Effects at least this strong, of either sign (llr is a log2 ratio: 2 is a 4-fold change)"));
-    for (QLineEdit* e : {variantMin_, variantMax_, variantMinAbs_}) {
-        e->setValidator(new QDoubleValidator(e));
-        e->setMaximumWidth(80);
-    }
-    variantRegion_ = new QLineEdit(tab);
-    variantRegion_->setObjectName(QStringLiteral("variantFilterRegion"));
-    variantRegion_->setPlaceholderText(tr("region, e.g. chr1:1-5,000"));
-    variantSearch_ = new QLineEdit(tab);
-    variantSearch_->setObjectName(QStringLiteral("variantFilterText"));
-    variantSearch_->setPlaceholderText(tr("search IDs"));
-    variantSearch_->setClearButtonEnabled(true);
-    auto* timer = new QTimer(tab);  // typing waits for a pause, as in the predictions tab
-    timer->setSingleShot(true);
-    timer->setInterval(300);
-    connect(timer, &QTimer::timeout, this, &ResultsPanel::applyVariantFilter);
-    for (QLineEdit* e : {variantMin_, variantMax_, variantMinAbs_, variantRegion_, variantSearch_})
-        connect(e, &QLineEdit::textChanged, timer, qOverload<>(&QTimer::start));
+    variantRegion_ = filterBox(tab, QStringLiteral("variantFilterRegion"), tr("region, e.g. chr1:1-5,000"), false);
+    variantSearch_ = filterBox(tab, QStringLiteral("variantFilterText"), tr("search IDs"), false);
+    connect(typingPause(tab, {variantMin_, variantMax_, variantMinAbs_, variantRegion_, variantSearch_}),
+            &QTimer::timeout, this, &ResultsPanel::applyVariantFilter);
     connect(variantScore_, &QComboBox::currentIndexChanged, this, &ResultsPanel::applyVariantFilter);
 
     auto* bar = new QHBoxLayout;
@@ -312,12 +303,7 @@ QWidget* ResultsPanel::buildVariantsTab() {
         emit message(LogLevel::error, m);
     });
     connect(variants_, &VariantsModel::loaded, this, [this] {
-        const qint64 total = variants_->totalCount();
-        const int rows = variants_->rowCount();
-        variantCount_->setText(total < 0      ? tr("loading…")
-                               : rows < total ? tr("%1 variants match; %2 loaded (scroll for more)")
-                                                    .arg(QLocale().toString(total), QLocale().toString(rows))
-                                              : tr("%n variant(s) match", nullptr, int(total)));
+        variantCount_->setText(matchCount(variants_->totalCount(), variants_->rowCount(), "variant", "variants"));
         // The score choices are the run's score names.
         const QStringList names = variants_->scoreNames();
         QStringList have;
