@@ -1,5 +1,6 @@
 #include "ui/run_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -117,6 +118,9 @@ RunDialog::RunDialog(const AppSettings& settings, const RunRequest& start, QWidg
     strand_->addItem(tr("Forward strand"), QStringLiteral("fwd"));
     strand_->addItem(tr("Both strands (mean of the two)"), QStringLiteral("both"));
     form_->addRow(tr("Strand:"), strand_);
+    embeddings_ = new QCheckBox(tr("Also store each item's embedding (one pass for both)"), this);
+    embeddings_->setObjectName(QStringLiteral("runEmbeddings"));
+    form_->addRow(QString(), embeddings_);
 
     db_ = fileRow(tr("Results database:"), QStringLiteral("runDb"), tr("MambaScope results (*.db);;All files (*)"), true);
 
@@ -210,7 +214,8 @@ void RunDialog::updateRows() {
     showEdit(reads_, readsIn);
     showEdit(vcf_, t == RunTask::variants);
     showEdit(vcfOut_, t == RunTask::variants);
-    showEdit(window_, (t == RunTask::classify || t == RunTask::embed) && !readsIn);
+    showEdit(window_, t == RunTask::classify || t == RunTask::embed);  // windows of reads too
+    form_->setRowVisible(embeddings_, t == RunTask::classify);
     form_->setRowVisible(strand_, t == RunTask::score || t == RunTask::variants);
     adjustSize();
 }
@@ -230,6 +235,7 @@ void RunDialog::setRequest(const RunRequest& r) {
     window_->setValue(int(r.window));
     stride_->setValue(int(r.stride));
     strand_->setCurrentIndex(qMax(0, strand_->findData(r.strand)));
+    embeddings_->setChecked(r.withEmbeddings);
     device_->setCurrentIndex(qMax(0, device_->findData(r.device)));
     precision_->setCurrentIndex(qMax(0, precision_->findData(r.precision)));
     chunk_ = r.chunk;
@@ -250,6 +256,7 @@ RunRequest RunDialog::request() const {
     r.db = db_->text().trimmed();
     r.window = window_->value();
     r.stride = stride_->value();
+    r.withEmbeddings = embeddings_->isChecked();
     r.strand = strand_->currentData().toString();
     r.device = device_->currentData().toString();
     r.precision = precision_->currentData().toString();

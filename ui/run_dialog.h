@@ -9,6 +9,7 @@
 #include "ui/app_settings.h"
 #include "ui/run_request.h"
 
+class QCheckBox;
 class QComboBox;
 class QFormLayout;
 class QLabel;
@@ -50,6 +51,7 @@ private:
     QSpinBox* window_ = nullptr;
     QSpinBox* stride_ = nullptr;
     QComboBox* strand_ = nullptr;
+    QCheckBox* embeddings_ = nullptr;
     QComboBox* device_ = nullptr;
     QComboBox* precision_ = nullptr;
     QLabel* problem_ = nullptr;

@@ -127,14 +127,19 @@ MadeJob makeJob(const RunRequest& r) {
                     cmd << QStringLiteral("--region") << r.locus.trimmed();
                     spec.title += QStringLiteral(" (%1)").arg(r.locus.trimmed());
                 }
-                if (r.window > 0) {
-                    o.window = r.window;
-                    o.stride = r.stride;
-                    cmd << QStringLiteral("--window") << QString::number(r.window);
-                    if (r.stride > 0) cmd << QStringLiteral("--stride") << QString::number(r.stride);
-                }
             } else {
                 return {{}, QObject::tr("%1 reads the genome (or a locus of it), or the reads of a BAM, CRAM or FASTQ file.").arg(task)};
+            }
+            // Windows of records or of reads (long reads cut as the CLI's --reads --window cuts them).
+            if (r.window > 0) {
+                o.window = r.window;
+                o.stride = r.stride;
+                cmd << QStringLiteral("--window") << QString::number(r.window);
+                if (r.stride > 0) cmd << QStringLiteral("--stride") << QString::number(r.stride);
+            }
+            if (r.task == RunTask::classify && r.withEmbeddings) {
+                o.with_embeddings = true;  // one pass for both (docs/performance.md)
+                cmd << QStringLiteral("--embeddings");
             }
             cmd << QStringLiteral("--db") << r.db;
             engineOptions(o, r, cmd);

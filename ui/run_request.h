@@ -27,7 +27,8 @@ struct RunRequest {
     QString vcf, vcfOut; // variants: input VCF and the annotated copy to write
     QString device = QStringLiteral("auto"), precision = QStringLiteral("auto");
     int chunk = 65536;
-    qint64 window = 0, stride = 0;   // classify/embed over a genome: 0 = whole records
+    qint64 window = 0, stride = 0;  // classify/embed over a genome or reads: 0 = whole records / reads
+    bool withEmbeddings = false;    // classify: store each item's embedding too (classify --embeddings)
     QString strand = QStringLiteral("fwd");
 };
 

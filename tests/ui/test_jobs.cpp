@@ -3,6 +3,7 @@
 // stops on cancel with its run marked interrupted and the database consistent; a failing job is
 // reported in words; the export dialog writes files the CLI's own readers accept.
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
@@ -11,6 +12,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -129,6 +131,34 @@ private slots:
         const MadeJob made = makeJob(m);
         QVERIFY(!made.job);
         QVERIFY(made.problem.contains(QStringLiteral("locus")));
+    }
+
+    // The dialog asks for what the CLI does: classify --embeddings (one pass for both) and windows of
+    // reads (the window box was hidden for reads; found in review).
+    void runDialogOffersEmbeddingsAndReadWindows() {
+        AppSettings settings;
+        RunRequest start;
+        start.model = test::kModel;
+        start.task = RunTask::classify;
+        start.input = ms::ui::RunInput::reads;
+        start.reads = test::kFasta;  // any existing file: the job is only made here, not run
+        start.db = dir_.filePath(QStringLiteral("w.db"));
+        start.window = 500;
+        start.withEmbeddings = true;
+        RunDialog dialog(settings, start);
+        dialog.show();
+        auto* window = dialog.findChild<QSpinBox*>(QStringLiteral("runWindow"));
+        auto* embeddings = dialog.findChild<QCheckBox*>(QStringLiteral("runEmbeddings"));
+        QVERIFY(window && window->isVisible() && embeddings && embeddings->isVisible());
+        const RunRequest r = dialog.request();
+        QCOMPARE(r.window, 500);
+        QVERIFY(r.withEmbeddings);
+        const MadeJob made = makeJob(r);
+        QVERIFY2(made.job, qPrintable(made.problem));
+        QVERIFY2(made.job->command.contains(QStringLiteral("--reads")) &&
+                     made.job->command.contains(QStringLiteral("--window 500")) &&
+                     made.job->command.contains(QStringLiteral("--embeddings")),
+                 qPrintable(made.job->command));
     }
 
     void jobsQueueAndAFailureIsReportedInWords() {
