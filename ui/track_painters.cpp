@@ -70,6 +70,14 @@ QString formatNumber(double v) {
 
 QString scaleText(double lo, double hi) { return QStringLiteral("[%1 – %2]").arg(formatNumber(lo), formatNumber(hi)); }
 
+// The unit of a stored track's values, for its scale: the model's log-likelihoods, entropies and
+// mutagenesis effects are log2, so bits (scales without units left a reader to guess nats or a
+// probability); nothing for a track MambaScope does not know.
+QString trackUnit(const std::string& name) {
+    if (name == "loglik" || name == "entropy" || name.starts_with("ism_")) return QStringLiteral(" bits");
+    return {};
+}
+
 // The scale in the top-left corner of the data area, as IGV prints it.
 void paintScale(QPainter& p, const QRect& area, const QString& text) {
     QFont f = p.font();
@@ -351,7 +359,7 @@ void paintTrack(QPainter& p, const QRect& lane, const ViewMapping& m, const Trac
     p.setPen(QPen(QColor(150, 150, 150), 1, Qt::DotLine));
     p.drawLine(QLineF(area.left(), base, area.right(), base));
     p.restore();
-    paintScale(p, dataArea(lane, m), scaleText(lo, hi));
+    paintScale(p, dataArea(lane, m), scaleText(lo, hi) + trackUnit(track.name));
 }
 
 namespace {
@@ -492,7 +500,9 @@ void paintVariants(QPainter& p, const QRect& lane, const ViewMapping& m, const V
             break;
         }
     paintLaneName(p, lane, kNamePanelWidth, QString::fromStdString(set.label),
-                  set.from_store && maxAbs > 0 ? QStringLiteral("%1 %2").arg(QString::fromStdString(scoreName), scaleText(-maxAbs, maxAbs))
+                  set.from_store && maxAbs > 0 ? QStringLiteral("%1 %2%3").arg(
+                                                     QString::fromStdString(scoreName), scaleText(-maxAbs, maxAbs),
+                                                     scoreName.starts_with("llr") ? QStringLiteral(" bits") : QString())
                                                : QString());
     p.save();
     p.setClipRect(area);
@@ -573,7 +583,7 @@ void paintCoverage(QPainter& p, const QRect& lane, const ViewMapping& m, const V
         }
     }
     p.restore();
-    paintScale(p, dataArea(lane, m), scaleText(0, hi));
+    paintScale(p, dataArea(lane, m), scaleText(0, hi) + QObject::tr(" reads"));  // depth: reads over a base
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // database written through the store API): opening them in the window, the locus box (loci,
 // sequence and feature names, errors), history and zoom, stale loads dropped, and snapshots whose
 // pixels show the expected tracks (base colours at base zoom, plots, coverage, features).
+#include <QBuffer>
 #include <QCheckBox>
 #include <QHelpEvent>
 #include <QImage>
@@ -9,6 +10,7 @@
 #include <QPainter>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QSvgGenerator>
 #include <QSvgRenderer>
 #include <QTableView>
 #include <QTest>
@@ -586,6 +588,24 @@ private slots:
         const int full = barHeight(a, &shared), quarter = barHeight(c, &shared), alone = barHeight(c, nullptr);
         QVERIFY2(std::abs(quarter * 4 - full) <= 4, qPrintable(QStringLiteral("%1 vs %2").arg(quarter).arg(full)));
         QCOMPARE(alone, full);  // scaled alone it filled the lane too
+        // The scale says its unit: the model's values are log2, bits (scales had no unit; found in
+        // review); a track MambaScope does not know gets none.
+        auto scaleOf = [&](const TrackSeries& t) {
+            QBuffer buffer;
+            buffer.open(QIODevice::WriteOnly);
+            QSvgGenerator svg;
+            svg.setOutputDevice(&buffer);
+            svg.setSize(QSize(kNamePanelWidth + 500, 80));
+            {
+                QPainter p(&svg);
+                paintTrack(p, QRect(0, 0, kNamePanelWidth + 500, 80), m, t);
+            }
+            return buffer.data();
+        };
+        QVERIFY(scaleOf(a).contains("0] bits"));
+        QVERIFY(scaleOf(ll).contains("0] bits"));
+        const TrackSeries other = track("phylop", 1.5f);
+        QVERIFY(!scaleOf(other).contains("bits"));
     }
 
     // An indel's padding base is not drawn as changed: a deletion covers the deleted bases, an
