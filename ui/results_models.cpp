@@ -439,15 +439,21 @@ void VariantsModel::requestPage() {
             if (!store) return fail(store.error().message);
             VariantQuery q;
             q.run_id = run;
-            if (f.minScore || f.maxScore || f.minAbsScore) {
+            const bool bounded = f.minScore || f.maxScore || f.minAbsScore;
+            // The run's score names, read once from one variant: the table's columns (first page)
+            // and the score bounded when none is named.
+            std::vector<std::string> runScores;
+            if (first || (bounded && f.score.isEmpty())) {
+                VariantQuery one{.run_id = run, .limit = 1};
+                auto row = store->query_variants(one);
+                if (!row) return fail(row.error().message);
+                if (!row->empty())
+                    for (const auto& [name, value] : row->front().v.scores) runScores.push_back(name);
+            }
+            if (bounded) {
                 // The filtered score: the one named, else the run's first (llr).
                 std::string name = f.score.toStdString();
-                if (name.empty()) {
-                    VariantQuery one{.run_id = run, .limit = 1};
-                    auto row = store->query_variants(one);
-                    if (!row) return fail(row.error().message);
-                    if (!row->empty() && !row->front().v.scores.empty()) name = row->front().v.scores.front().first;
-                }
+                if (name.empty() && !runScores.empty()) name = runScores.front();
                 if (name.empty()) return fail(cat("run ", run, " has no variant scores to filter by"));
                 q.score_name = name;
                 q.min_score = f.minScore;
@@ -470,12 +476,7 @@ void VariantsModel::requestPage() {
             q.offset = offset;
             q.limit = kPageRows;
             if (first) {
-                // The score columns are the run's, whatever the filter keeps.
-                VariantQuery one{.run_id = run, .limit = 1};
-                auto row = store->query_variants(one);
-                if (!row) return fail(row.error().message);
-                if (!row->empty())
-                    for (const auto& [name, value] : row->front().v.scores) p.names << qs(name);
+                for (const std::string& name : runScores) p.names << qs(name);   // whatever the filter keeps
                 auto n = store->count_variants(q);
                 if (!n) return fail(n.error().message);
                 p.total = *n;
