@@ -266,9 +266,19 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     Result<int64_t> run = int64_t(0);
     int64_t skip = 0;
     std::optional<RunLock> run_lock;  // held while this job writes the run
+    std::optional<std::vector<RunRecord>> runs;
     if (o.resume) {
-        auto runs = store->list_runs();
-        if (!runs) return make_error(runs.error().message);
+        auto listed = store->list_runs();
+        if (!listed) return make_error(listed.error().message);
+        runs = std::move(*listed);
+        // A database its job created but was stopped in before recording a run: nothing to
+        // continue, so the run starts here (as in `score`).
+        if (runs->empty()) {
+            control.note(cat(what, ": '", o.db, "' holds no run yet; starting one"));
+            runs.reset();
+        }
+    }
+    if (runs) {
         const ResumeMatch match = find_resume_match(*runs, info);
         run = match.unfinished;
         // Submitted again after it finished (a workflow retried): nothing to do, as in `score`.

@@ -362,4 +362,29 @@ MS_TEST(embed_resume_after_sigkill) {
     MS_CHECK_EQ(checked, n);
 }
 
+// `embed --resume` where the database holds no run yet (a workflow's first attempt stopped before
+// its run was recorded, or no database at all): it starts the run, as `score --resume` does,
+// instead of failing and leaving an empty database behind.
+MS_TEST(embed_resume_without_a_run_starts_one) {
+    const fs::path dir = fresh_dir("embed_resume_empty_tmp");
+    const std::string fasta = (fs::path(MS_TEST_DATA_DIR) / "fixtures" / "input.fa").string();
+    const fs::path db = dir / "r.db";
+    {   // an empty results database, as its job leaves it when killed before the run is recorded
+        auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_write);
+        MS_CHECK_MSG(store.ok(), store.error().message);
+    }
+    const std::string err = (dir / "embed.err").string();
+    const int rc = wait_exit(start_cli({"embed", "--model", kModel.string(), "--fasta", fasta, "--db", db.string(),
+                                        "--device", "cpu", "--threads", "1", "--resume"},
+                                       err));
+    std::ifstream in(err);
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(rc == 0 && log.find("holds no run yet; starting one") != std::string::npos, "exit " << rc << ": " << log);
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok());
+    auto runs = store->list_runs();
+    MS_CHECK(runs->size() == 1 && (*runs)[0].status == RunStatus::finished);
+    MS_CHECK(*store->count_embeddings((*runs)[0].id) > 0);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
