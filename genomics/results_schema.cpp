@@ -297,6 +297,13 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
     if (version > kSchemaVersion)
         return make_error("results database '", path, "' has schema version ", version,
                           "; this MambaScope reads up to ", kSchemaVersion, " (it was written by a newer MambaScope)");
+    // Versions run 1 … kSchemaVersion, set together with the application id in the first step: a
+    // negative one, or none beside ours, was set by hand or by damage. Refused before any write —
+    // migrating from a negative version ran SQL from outside the steps' table (a crash, and the
+    // file changed).
+    if (version < 0 || (!empty && version == 0))
+        return make_error("results database '", path, "' is damaged: its schema version is ", version,
+                          " (MambaScope writes 1 to ", kSchemaVersion, "), so it cannot be read or upgraded");
     if (mode == Mode::read_only) {
         // A job creating the database has made the file but not yet committed its schema (which a
         // new file gets in one transaction, see migrate): a reader may try again in a moment.
@@ -369,6 +376,7 @@ Result<void> ResultsStore::Impl::migrate(int64_t from_version) {
             return make_error("results database '", path, "' has schema version ", from_version,
                               ", newer than this MambaScope reads (", kSchemaVersion, "); use a newer version");
     }
+    if (from_version < 0) return make_error("results database '", path, "': schema version ", from_version, " is not one MambaScope writes");
     for (int64_t v = from_version; v < kSchemaVersion; ++v) {
         Transaction t(*this);
         if (!fresh) {

@@ -357,6 +357,24 @@ MS_TEST(a_newer_schema_is_refused_with_both_versions) {
     MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion + 1));  // untouched
 }
 
+// A negative schema version (or 0 on a file of ours) is damage or a hand edit: refused in both modes
+// before anything is written. Migrating from it ran SQL from outside the migration table (a crash at
+// INT_MIN, garbage SQL at -5) and rewrote the version.
+MS_TEST(a_negative_schema_version_is_refused_untouched) {
+    for (int64_t bad : {int64_t(-1), int64_t(-5), int64_t(-2147483648LL), int64_t(0)}) {
+        const std::string path = fresh_db(ms::cat("negative", bad < 0 ? -bad : 0).c_str());
+        ok(ResultsStore::open(path));
+        Db(path).exec(ms::cat("PRAGMA user_version = ", bad));
+        for (auto mode : {ResultsStore::Mode::read_write, ResultsStore::Mode::read_only}) {
+            auto r = ResultsStore::open(path, mode);
+            MS_CHECK(!r);
+            MS_CHECK_MSG(contains(r.error().message, ms::cat("is damaged: its schema version is ", bad)),
+                         r.error().message);
+        }
+        MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), bad);   // untouched
+    }
+}
+
 // A job in another process writes in many small transactions while this process opens read-only
 // connections and reads, over and over: no read may fail ("database is locked" or otherwise), and
 // what a reader sees only grows.
