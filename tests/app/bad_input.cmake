@@ -126,6 +126,13 @@ add_test(NAME cli_bad_mutagenesis_table_over_new_db COMMAND "${CMAKE_COMMAND}" "
          "-DABSENT=${bad}/new_mut.db" "-DARGS=mutagenesis;--fasta;${tiny}/q.fa;--region;q:1-10;--db;${bad}/new_mut.db;--out;${bad}/new_mut.db"
          -P "${CMAKE_CURRENT_SOURCE_DIR}/run_cli.cmake")
 set_tests_properties(cli_bad_mutagenesis_table_over_new_db PROPERTIES LABELS unit ENVIRONMENT "CLI=${cli}")
+# A database that cannot be opened (its folder is missing) is refused before the scoring, and the
+# table is not written: it was found only after the work, with the table already there.
+add_test(NAME cli_bad_mutagenesis_db_checked_first COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
+         "-DREGEX=error: [^\n]*no_such_folder/m\\.db"
+         "-DABSENT=${bad}/mut_first.tsv" "-DARGS=mutagenesis;--fasta;${tiny}/q.fa;--region;q:1-10;--db;${bad}/no_such_folder/m.db;--out;${bad}/mut_first.tsv"
+         -P "${CMAKE_CURRENT_SOURCE_DIR}/run_cli.cmake")
+set_tests_properties(cli_bad_mutagenesis_db_checked_first PROPERTIES LABELS unit ENVIRONMENT "CLI=${cli}")
 # A .bcf output name over VCF text (found in review) is refused before anything runs.
 add_test(NAME cli_bad_variants_bcf_output COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=1"
          "-DREGEX=error: --out '[^']*out\\.bcf': variants writes VCF \\(\\.vcf, or \\.vcf\\.gz with a tabix index\\), not BCF"
