@@ -265,7 +265,20 @@ struct TileCodec::Impl {
     struct DDel {
         void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
     };
-    std::unique_ptr<ZSTD_CCtx, CDel> cctx{ZSTD_createCCtx()};
+    // Every frame carries zstd's content checksum (4 bytes): a flipped bit in a stored tile fails to
+    // decode and is named (ResultsStore's damaged_tile) instead of decoding to other values —
+    // SQLite has no page checksums, and without it one bit changed 12,000–27,000 exported values
+    // with `info` saying "integrity ok" (found in review). Tiles written before it decode as before.
+    static ZSTD_CCtx* make_cctx() {
+        ZSTD_CCtx* c = ZSTD_createCCtx();
+        if (c && (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, kZstdLevel)) ||
+                  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)))) {
+            ZSTD_freeCCtx(c);
+            return nullptr;
+        }
+        return c;
+    }
+    std::unique_ptr<ZSTD_CCtx, CDel> cctx{make_cctx()};
     std::unique_ptr<ZSTD_DCtx, DDel> dctx{ZSTD_createDCtx()};
     std::vector<uint8_t> planes, raw;
     std::vector<float> stored;
@@ -279,8 +292,8 @@ TileCodec& TileCodec::operator=(TileCodec&&) noexcept = default;
 Result<std::vector<uint8_t>> TileCodec::compress(const std::vector<uint8_t>& planes) {
     if (!impl_->cctx) return make_error("cannot compress a track tile: zstd could not allocate its context");
     std::vector<uint8_t> out(ZSTD_compressBound(planes.size()));
-    const size_t r =
-        ZSTD_compressCCtx(impl_->cctx.get(), out.data(), out.size(), planes.data(), planes.size(), kZstdLevel);
+    // ZSTD_compress2 applies the context's parameters (ZSTD_compressCCtx would drop the checksum).
+    const size_t r = ZSTD_compress2(impl_->cctx.get(), out.data(), out.size(), planes.data(), planes.size());
     if (ZSTD_isError(r)) return make_error("cannot compress a track tile: zstd says ", ZSTD_getErrorName(r));
     out.resize(r);
     return out;

@@ -387,6 +387,46 @@ MS_TEST(a_damaged_tile_is_named) {
     MS_CHECK_MSG(bad.error().message.rfind(want, 0) == 0, bad.error().message);
 }
 
+// One flipped bit anywhere in a stored tile — values or a zoom level's summary — fails to decode
+// (zstd's content checksum) and is named; it decoded to other values without a word before.
+MS_TEST(a_flipped_bit_in_a_tile_is_found) {
+    const Written w = write_example("bitflip");
+    std::vector<uint8_t> blob;
+    {
+        sqlite3* raw = nullptr;
+        MS_CHECK(sqlite3_open(w.path.c_str(), &raw) == SQLITE_OK);
+        sqlite3_stmt* q = nullptr;
+        MS_CHECK(sqlite3_prepare_v2(raw, "SELECT data FROM track_tiles WHERE zoom = 0 AND tile_index = 1", -1, &q,
+                                    nullptr) == SQLITE_OK);
+        MS_CHECK(sqlite3_step(q) == SQLITE_ROW);
+        const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(q, 0));
+        blob.assign(p, p + sqlite3_column_bytes(q, 0));
+        sqlite3_finalize(q);
+        sqlite3_close(raw);
+    }
+    MS_CHECK(blob.size() > 40);
+    // Bits in the frame's body and near its end (the block data and the checksum itself).
+    for (size_t at : {blob.size() / 3, blob.size() / 2, blob.size() - 6, blob.size() - 2}) {
+        std::vector<uint8_t> flipped = blob;
+        flipped[at] ^= 0x01;
+        sqlite3* raw = nullptr;
+        MS_CHECK(sqlite3_open(w.path.c_str(), &raw) == SQLITE_OK);
+        sqlite3_stmt* u = nullptr;
+        MS_CHECK(sqlite3_prepare_v2(raw, "UPDATE track_tiles SET data = ? WHERE zoom = 0 AND tile_index = 1", -1, &u,
+                                    nullptr) == SQLITE_OK);
+        sqlite3_bind_blob(u, 1, flipped.data(), int(flipped.size()), SQLITE_TRANSIENT);
+        MS_CHECK(sqlite3_step(u) == SQLITE_DONE);
+        sqlite3_finalize(u);
+        sqlite3_close(raw);
+        auto store = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+        auto got = store.read_values(w.track, w.seq, 0, w.length);
+        MS_CHECK_MSG(!got, "byte " << at << " of " << blob.size() << " flipped: read without an error");
+        if (!got)
+            MS_CHECK_MSG(got.error().message.find("zoom 0 tile 1 does not decode") != std::string::npos,
+                         got.error().message);
+    }
+}
+
 // A database in a folder the reader cannot write (a shared lab folder): SQLite cannot create the
 // -shm a WAL reader needs, and the store refused to open it (found in review). Root writes any
 // folder, so the reader drops to nobody in a child process when the test runs as root (as CI does).
