@@ -93,7 +93,8 @@ std::string fold_log_note(ResultsStore& store, const std::string& db) {
     if (folded) return {};
     return cat("; warning: ", folded.error().message, ". The run is complete, but its last commits are in '", db,
                "-wal' beside the database: keep the two files together (SQLite folds the log in the next time the ",
-               "database is opened with room on the disk); a copy of '", db, "' alone lacks them");
+               "database is opened with room on the disk); a copy of '", db, "' alone is missing them, and can be ",
+               "unreadable as a whole");
 }
 
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause) {

@@ -422,6 +422,21 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     } else {
         struct statvfs vfs {};
         read_only_fs = ::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+        // Commits still in the write-ahead log (a job stopped before folding it in, or a checkpoint
+        // that failed on a full disk) must be read with the file: opened as immutable, SQLite reads
+        // the file alone and those runs were missing without a word, or the file read as damaged
+        // (found in review). With the -shm file there, a plain read-only open reads the log even on
+        // read-only media; without it, no open can, so that is said.
+        std::error_code wec;
+        const auto wal_bytes = fs::file_size(path + "-wal", wec);
+        if (read_only_fs && !wec && wal_bytes > 0) {
+            if (!fs::exists(path + "-shm", wec))
+                return make_error("cannot read results database '", path, "': its last commits are in '", path,
+                                  "-wal' beside it, and on this read-only file system SQLite can read them only ",
+                                  "with its '-shm' file, which is missing; copy '", path, "' and '", path,
+                                  "-wal' together to a writable folder and open the copy");
+            read_only_fs = false;
+        }
         // A write-protected folder (a shared lab folder, another user's results) is the same for a
         // reader when no -wal or -shm file is there: SQLite cannot create its -shm, and with no -wal
         // no writer is at work, so everything committed is in the file itself.

@@ -158,4 +158,42 @@ MS_TEST(a_read_only_location_is_named_and_still_browsable) {
     MS_CHECK_EQ(ok(r.list_runs()).size(), 1u);
 }
 
+// Commits still in the write-ahead log, on read-only media (a copy taken while a job wrote, or after
+// a checkpoint failed on a full disk): with the -shm file beside it the log is read — its runs were
+// missing without a word when the file was opened as immutable — and without it the error says
+// why and what to do, instead of showing an older state or calling the file damaged.
+MS_TEST(commits_in_the_log_are_read_on_a_read_only_mount) {
+    SmallDisk disk;
+    const std::string live = disk.dir + "/live", with_shm = disk.dir + "/with_shm", no_shm = disk.dir + "/no_shm";
+    for (const std::string& d : {live, with_shm, no_shm}) fs::create_directories(d);
+    std::vector<float> tile(ms::kTilePositions);
+    for (int64_t i = 0; i < ms::kTilePositions; ++i) tile[size_t(i)] = value_at(i);
+    {
+        auto store = ok(ResultsStore::open(live + "/r.db"));
+        store.set_batch_tiles(1);
+        const int64_t run = ok(store.begin_run({"0.1.0", "x", "score"}));
+        const int64_t seq = ok(store.add_sequence(run, {"chr1", ms::kTilePositions}));
+        ok(store.write_track(run, "loglik", seq, 0, tile.data(), ms::kTilePositions));
+        ok(store.finish_run(run, ms::RunStatus::finished));
+        // Copied while the writer still has it open: the commits are in the log, not the file.
+        MS_CHECK(fs::file_size(live + "/r.db-wal") > 0);
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::copy_file(live + "/r.db" + suffix, with_shm + "/r.db" + suffix);
+        for (const char* suffix : {"", "-wal"}) fs::copy_file(live + "/r.db" + suffix, no_shm + "/r.db" + suffix);
+    }
+    MS_CHECK(mount(nullptr, disk.dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, "size=1m") == 0);
+    auto r = ok(ResultsStore::open(with_shm + "/r.db", ResultsStore::Mode::read_only));
+    const auto runs = ok(r.list_runs());
+    MS_CHECK_EQ(runs.size(), 1u);
+    MS_CHECK(runs.at(0).status == ms::RunStatus::finished);
+    const auto values = ok(r.read_values(1, 1, 0, ms::kTilePositions));
+    for (int64_t i = 0; i < ms::kTilePositions; ++i)
+        MS_CHECK_MSG(values[size_t(i)] == ms::round_to_half(value_at(i)), "position " << i);
+    auto refused = ResultsStore::open(no_shm + "/r.db", ResultsStore::Mode::read_only);
+    MS_CHECK(!refused);
+    if (!refused)
+        MS_CHECK_MSG(contains(refused.error().message, no_shm + "/r.db-wal") &&
+                         contains(refused.error().message, "'-shm' file, which is missing"),
+                     refused.error().message);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
