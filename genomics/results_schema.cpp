@@ -1,6 +1,7 @@
 // Opening a results database: what the file is (ours, empty, another application's, garbage, newer),
 // WAL and the pragmas, and the schema with its forward migrations (docs/formats.md). Also the
 // statement cache shared by the store's other source files.
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -180,16 +181,43 @@ CREATE TABLE sequence_parts (
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migration step per schema version");
 
+// A full disk as SQLite reports it: SQLITE_FULL when the database or its log cannot grow, an I/O
+// error with ENOSPC when its -shm file cannot be made or grown.
+bool disk_full(sqlite3* db) {
+    const int primary = sqlite3_extended_errcode(db) & 0xff;
+    return primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+// The database's -wal or -shm file when this user cannot write it (another user's reader or job
+// made it), with its owner; empty when both are writable or absent.
+std::string foreign_log_file(const std::string& path) {
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const std::string f = path + suffix;
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0 || ::access(f.c_str(), W_OK) == 0) continue;
+        const passwd* pw = ::getpwuid(st.st_uid);
+        return cat("'", f, "' belongs to ", pw ? cat("user ", pw->pw_name) : cat("user id ", st.st_uid));
+    }
+    return {};
+}
+
 // SQLite's words for a failed write, turned into what a biologist can act on.
 Error write_failure(const std::string& path, sqlite3* db, std::string_view what) {
     const int ext = sqlite3_extended_errcode(db);
-    if (is_readonly_code(ext))
+    if (is_readonly_code(ext)) {
+        if (const std::string foreign = foreign_log_file(path); !foreign.empty())
+            return make_error("cannot write results database '", path, "': its ", foreign,
+                              ", which this user cannot write (SQLite: ", sqlite3_errmsg(db), "); when nobody has ",
+                              "the database open, that user can remove '", path, "-wal' and '", path,
+                              "-shm' if the -wal file is empty (a non-empty one holds commits: copy the three ",
+                              "files elsewhere and open the copy)");
         return make_error("cannot write results database '", path,
                           "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db),
                           "); open it read-only to browse, or copy it somewhere writable");
-    if ((ext & 0xff) == SQLITE_FULL)
+    }
+    if (disk_full(db))
         return make_error("cannot write results database '", path,
-                          "': the disk is full; the batch in flight was not stored, earlier batches are intact ",
+                          "': the disk is full; what was being written was not stored, earlier commits are intact ",
                           "(free some space and resume the job)");
     return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db));
 }
@@ -439,11 +467,14 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
         }
         // A write-protected folder (a shared lab folder, another user's results) is the same for a
         // reader when no -wal or -shm file is there: SQLite cannot create its -shm, and with no -wal
-        // no writer is at work, so everything committed is in the file itself.
+        // no writer is at work, so everything committed is in the file itself. So is a file this
+        // user cannot write in a folder they can (a colleague's database in a shared folder): a
+        // plain open would leave a -wal and -shm owned by this user, which the owner's next job
+        // could not write (found in review).
         const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
         std::error_code ec;
-        if (!read_only_fs && ::access(folder.c_str(), W_OK) != 0 && !fs::exists(path + "-wal", ec) &&
-            !fs::exists(path + "-shm", ec))
+        if (!read_only_fs && (::access(folder.c_str(), W_OK) != 0 || ::access(path.c_str(), W_OK) != 0) &&
+            !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec))
             read_only_fs = true;
     }
     // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking

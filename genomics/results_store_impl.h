@@ -3,6 +3,8 @@
 // store's state. Private to genomics/.
 #pragma once
 
+#include <cerrno>
+
 #include <sqlite3.h>
 
 #include <concepts>
@@ -158,6 +160,12 @@ struct ResultsStore::Impl {
     int batch_tiles = 32;  // 2 M positions per transaction: commits stay a small share of the time
 
     Error error(std::string_view what) const {
+        // Reading needs room too: a WAL reader makes the database's -shm file.
+        const int primary = sqlite3_extended_errcode(db.get()) & 0xff;
+        if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db.get()) == ENOSPC))
+            return make_error("results database '", path, "': ", what, " failed: the disk is full (SQLite needs ",
+                              "room for the database's '-shm' file even to read it; free some space, or copy the ",
+                              "database to a disk with room)");
         return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db.get()));
     }
     // A stored tile that does not decode, named as `info` names it.

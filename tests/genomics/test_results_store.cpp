@@ -427,6 +427,66 @@ MS_TEST(a_flipped_bit_in_a_tile_is_found) {
     }
 }
 
+// A colleague's database in a shared folder (mode 1777): reading it leaves no -wal or -shm file
+// behind (the owner's next job could not write them), and files another user left anyway are named
+// with their owner when the owner's write fails. Other users are played by forked children that
+// drop to daemon (1) and nobody (65534); needs root, as CI runs.
+MS_TEST(a_shared_folder_keeps_the_owner_able_to_write) {
+    if (::getuid() != 0) throw ms::test::Skip{"needs root to play two users"};
+    Written w = write_example("shared");
+    char tmpl[] = "/tmp/ms-shared-XXXXXX";
+    MS_CHECK(::mkdtemp(tmpl) != nullptr);
+    const std::string folder = tmpl, db = folder + "/lab.db";
+    MS_CHECK(::chmod(folder.c_str(), 01777) == 0);
+    std::filesystem::copy_file(w.path, db);
+    MS_CHECK(::chown(db.c_str(), 65534, 65534) == 0 && ::chmod(db.c_str(), 0644) == 0);
+    // as(uid, body): body's result as the child's exit status.
+    auto as = [](uid_t uid, auto body) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(90);
+            ::_exit(body());
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + status;
+    };
+    // daemon browses nobody's database.
+    const int read = as(1, [&] {
+        auto store = ResultsStore::open(db, ResultsStore::Mode::read_only);
+        if (!store) return 1;
+        auto runs = store->list_runs();
+        auto values = store->read_values(w.track, w.seq, 0, 1000);
+        return runs && runs->size() == 1 && values && values->size() == 1000 ? 0 : 2;
+    });
+    MS_CHECK_EQ(read, 0);
+    MS_CHECK_MSG(!std::filesystem::exists(db + "-wal") && !std::filesystem::exists(db + "-shm"),
+                 "the reader left its -wal or -shm behind");
+    // nobody, the owner, writes after that.
+    const int wrote = as(65534, [&] {
+        auto store = ResultsStore::open(db);
+        return store && store->begin_run({"0.1.0", "x", "score"}) ? 0 : 3;
+    });
+    MS_CHECK_EQ(wrote, 0);
+    // Files another user left (an older MambaScope's reader, sqlite3): named with their owner.
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix);
+    MS_CHECK_EQ(as(1, [&] { return std::ofstream(db + "-wal").good() && std::ofstream(db + "-shm").good() ? 0 : 4; }), 0);
+    const std::string err = folder + "/err.txt";
+    MS_CHECK(::chmod(folder.c_str(), 01777) == 0);
+    const int refused = as(65534, [&] {
+        auto store = ResultsStore::open(db);
+        auto run = store ? store->begin_run({"0.1.0", "x", "score"}) : ms::Result<int64_t>(store.error());
+        std::ofstream(err) << (run ? std::string("written") : run.error().message);
+        return 0;
+    });
+    MS_CHECK_EQ(refused, 0);
+    std::ifstream in(err);
+    const std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(folder);
+    MS_CHECK_MSG(contains(message, "'" + db + "-wal' belongs to user daemon") && contains(message, "-wal file is empty"),
+                 message);
+}
+
 // A database in a folder the reader cannot write (a shared lab folder): SQLite cannot create the
 // -shm a WAL reader needs, and the store refused to open it (found in review). Root writes any
 // folder, so the reader drops to nobody in a child process when the test runs as root (as CI does).
