@@ -7,6 +7,7 @@
 
 #include "app/cli_examples.h"
 #include "app/cli_reference.h"
+#include "app/delete_run_command.h"
 #include "app/export_command.h"
 #include "app/fasta_loader.h"
 #include "app/info_command.h"
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
         "the embeddings of a run most like one of them (cosine similarity): windows like a window, reads like a read");
     ms::add_neighbours_options(neighbours, neighbours_opts);
 
+    ms::DeleteRunOptions delete_run_opts;
+    auto* delete_run = app.add_subcommand(
+        "delete-run", "remove a run and everything it holds from a results database (--vacuum: shrink the file)");
+    ms::add_delete_run_options(delete_run, delete_run_opts);
+
     ms::VariantsOptions variants_opts;
     auto* variants = app.add_subcommand("variants", "variant effects: log2-likelihood ratio of every ALT against REF, into the VCF (INFO/MS_LLR) and optionally a results database");
     ms::add_variants_options(variants, variants_opts);
@@ -93,6 +99,7 @@ int main(int argc, char** argv) {
         if (*bench) return ms::cmd_bench(bench_opts);
         if (*export_cmd) return ms::cmd_export(export_opts);
         if (*neighbours) return ms::cmd_neighbours(neighbours_opts);
+        if (*delete_run) return ms::cmd_delete_run(delete_run_opts);
         if (*merge) return ms::cmd_merge(merge_opts, command_line());
         if (*variants) return ms::cmd_variants(variants_opts, command_line());
         if (*mutagenesis) return ms::cmd_mutagenesis(mutagenesis_opts, command_line());

@@ -1,6 +1,7 @@
 // The three stages of `score`, joined by bounded queues so reading, compute and writing overlap:
-// a reader thread (htslib: bases in blocks of a few Mbp, the record's MD5 first), the engine on the
-// calling thread (one session per sequence, state carried across chunks), and a writer thread
+// a reader thread (htslib: bases in blocks of a few Mbp, the record's MD5 first), a compute thread
+// per lane running its engine session (reset per sequence, state carried across chunks; the
+// calling thread starts the stages and joins them), and a writer thread
 // (the results store: sequences and track tiles). Memory is bounded by the queues, never by the
 // genome. The first error, or Ctrl-C, closes every queue and ends all three.
 #pragma once

@@ -57,10 +57,17 @@ void ResultsStore::set_encode_threads(int threads) { impl_->encode_threads = std
 Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
+    // The id is past every run id any row names, not only past the runs table's: rows of a run
+    // deleted by hand with foreign keys off (SQLite's default) stay behind, and a new run taking
+    // that id inherited them — another region's values in its export (found in review).
     static const char* sql =
-        "INSERT INTO runs (tool_version, git_revision, command, params_json, model_name, model_sha256, device, "
-        "precision, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
-        "'running')";
+        "INSERT INTO runs (id, tool_version, git_revision, command, params_json, model_name, model_sha256, device, "
+        "precision, started_at, status) VALUES ((SELECT 1 + max(ifnull((SELECT max(id) FROM runs), 0), "
+        "ifnull((SELECT max(run_id) FROM sequences), 0), ifnull((SELECT max(run_id) FROM tracks), 0), "
+        "ifnull((SELECT max(run_id) FROM predictions), 0), ifnull((SELECT max(run_id) FROM embeddings), 0), "
+        "ifnull((SELECT max(run_id) FROM variants), 0), ifnull((SELECT max(run_id) FROM run_inputs), 0), "
+        "ifnull((SELECT max(run_id) FROM prediction_classes), 0))), "
+        "?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'running')";
     for (const RunInput& in : info.inputs)
         if (in.path.empty()) return make_error("run input files need a path (command '", info.command, "')");
     Impl::Transaction t(d);
@@ -358,6 +365,38 @@ Result<void> ResultsStore::finish_run(int64_t run_id, RunStatus status) {
     MS_TRY(q->run());
     if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no run ", run_id);
     return {};
+}
+
+Result<void> ResultsStore::delete_run(int64_t run_id) {
+    Impl& d = *impl_;
+    MS_TRY(d.need_writer());
+    std::erase_if(d.buffers, [&](const auto& kv) { return d.track_run[kv.first.track] == run_id; });
+    // One statement: the schema's ON DELETE CASCADE (foreign keys are on in every connection the
+    // store opens) removes the run's sequences, tracks and tiles, parts, predictions and classes,
+    // variants and their scores, embeddings and inputs with it, or nothing.
+    Impl::Transaction t(d);
+    MS_TRY(t.begin());
+    static const char* sql = "DELETE FROM runs WHERE id = ?";
+    auto q = d.prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(run_id));
+    MS_TRY(q->run());
+    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no run ", run_id);
+    MS_TRY(t.commit());
+    // What the store caches of tracks and sequences by id: SQLite may give a deleted row's id to
+    // the next row made.
+    d.track_ids.clear();
+    d.track_run.clear();
+    d.track_encodings.clear();
+    d.sequences.clear();
+    return {};
+}
+
+Result<void> ResultsStore::vacuum() {
+    Impl& d = *impl_;
+    MS_TRY(d.need_writer());
+    MS_TRY(flush());
+    return d.exec("VACUUM");
 }
 
 Result<void> ResultsStore::reopen_run(int64_t run_id) {
@@ -683,6 +722,26 @@ Result<std::string> ResultsStore::integrity_check() const {
             if (!row) break;
             if (count >= kMaxProblems) { stopped = true; break; }
             if (q->text(0) != "ok") note(q->text(0));
+        }
+    }
+    {
+        // Rows whose run, sequence, track or variant is gone: deleted by hand with foreign keys off
+        // (SQLite's default), where the store's own deletion (delete_run) takes them along.
+        static const char* sql =
+            "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2";
+        auto q = d.prepare(sql);
+        if (!q) return q.error();
+        for (;;) {
+            bool row = false;
+            MS_ASSIGN(row, q->step());
+            if (!row) break;
+            if (count >= kMaxProblems) {
+                stopped = true;
+                break;
+            }
+            note(
+                cat(q->i64(2), " row(s) of ", q->text(0), " belong to a missing row of ", q->text(1),
+                    " (deleted without its rows: `mambascope-cli delete-run` removes a run with everything it holds)"));
         }
     }
     // Every tile must have the length its sequence implies and decode to it.

@@ -213,6 +213,13 @@ public:
     // A run that stopped (interrupted, failed, or killed while "running") is running again: a
     // resumed job continues it. Only one process may write a run at a time.
     Result<void> reopen_run(int64_t run_id);
+    // Removes the run and everything it holds (sequences, tracks and tiles, predictions, variants,
+    // embeddings, inputs) in one transaction. The caller makes sure no job writes it (RunLock). The
+    // file keeps its size — SQLite reuses the pages for later runs — until vacuum().
+    Result<void> delete_run(int64_t run_id);
+    // Rewrites the file without its free pages (SQLite's VACUUM): needs about the file's size free
+    // on the disk, and the database to itself while it runs.
+    Result<void> vacuum();
     // Flushes, then records that every tile of the sequence is committed: a resumed job skips it.
     Result<void> mark_sequence_complete(int64_t sequence_id);
     // Flushes, then records that positions [begin, end) of the sequence are committed — a part of

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "app/results_info.h"
+#include "app/run_lock.h"
 #include "common/error.h"
 #include "genomics/results_store.h"
 #include "tests/common/harness.h"
@@ -385,6 +386,50 @@ MS_TEST(embed_resume_without_a_run_starts_one) {
     auto runs = store->list_runs();
     MS_CHECK(runs->size() == 1 && (*runs)[0].status == RunStatus::finished);
     MS_CHECK(*store->count_embeddings((*runs)[0].id) > 0);
+}
+
+// `delete-run`: refuses a run a job is writing (naming the process), removes the run with all it
+// holds and leaves the other runs' values as they were; an unknown run lists the ones there are.
+MS_TEST(delete_run_removes_one_run_and_spares_the_rest) {
+    const fs::path dir = fresh_dir("delete_run_tmp", 1, 51);
+    const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
+    MS_CHECK_EQ(wait_exit(start_score(fasta, db, false)), 0);
+    MS_CHECK_EQ(wait_exit(start_score(fasta, db, false)), 0);  // run 2, the same values
+    auto values_of = [&](int64_t run) {
+        auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+        MS_CHECK(store.ok());
+        const int64_t track = *store->find_track(run, "loglik");
+        const auto seqs = *store->list_sequences(run);
+        return *store->read_values(track, seqs.at(0).id, 0, seqs.at(0).info.length);
+    };
+    const std::vector<float> run2 = values_of(2);
+    const std::string err = (dir / "delete.err").string(), out = (dir / "delete.out").string();
+    {
+        auto lock = ms::RunLock::acquire(db.string(), 1);  // as a job writing run 1 holds it
+        MS_CHECK(lock.ok());
+        MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "1"}, err)), 1);
+        std::ifstream in(err);
+        const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        MS_CHECK_MSG(
+            log.find("is being written by another job (process " + std::to_string(getpid())) != std::string::npos, log);
+    }
+    MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "1", "--vacuum"}, err, out)), 0);
+    std::ifstream in(out);
+    const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(said.find("removed run 1") != std::string::npos && said.find("6 tracks") != std::string::npos &&
+                     said.find("vacuumed") != std::string::npos,
+                 said);
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok());
+    const auto runs = *store->list_runs();
+    MS_CHECK(runs.size() == 1 && runs.at(0).id == 2);
+    MS_CHECK_EQ(*store->integrity_check(), std::string("ok"));
+    const std::vector<float> kept = values_of(2);
+    MS_CHECK(std::memcmp(kept.data(), run2.data(), kept.size() * sizeof(float)) == 0 && kept.size() == run2.size());
+    MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "7"}, err)), 1);
+    std::ifstream in7(err);
+    const std::string log7((std::istreambuf_iterator<char>(in7)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(log7.find("has no run 7; it holds run(s) 2") != std::string::npos, log7);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

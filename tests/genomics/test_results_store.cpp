@@ -487,6 +487,68 @@ MS_TEST(a_shared_folder_keeps_the_owner_able_to_write) {
                  message);
 }
 
+// delete_run removes a run with everything it holds — tiles, predictions, embeddings — and
+// nothing of the others; a run deleted by hand with foreign keys off leaves rows that the integrity
+// check names, and the next run does not take over the id (it inherited those rows before).
+MS_TEST(a_deleted_run_takes_everything_it_holds_and_nothing_else) {
+    const std::string path = fresh_db("delete_run");
+    const int64_t length = ms::kTilePositions + 100;
+    const std::vector<float> a = track_values(length, 3), b = track_values(length, 4);
+    auto store = ok(ResultsStore::open(path));
+    int64_t runs[2] = {}, seqs[2] = {};
+    for (int r = 0; r < 2; ++r) {
+        runs[r] = ok(store.begin_run({"0.1.0", "x", "score"}));
+        seqs[r] = ok(store.add_sequence(runs[r], {"chr1", length}));
+        ok(store.write_track(runs[r], "loglik", seqs[r], 0, (r ? b : a).data(), length));
+        ms::Prediction p;
+        p.item = "w1";
+        p.sequence_id = seqs[r];
+        p.begin = 0;
+        p.end = 100;
+        p.label = "x";
+        ok(store.write_predictions(runs[r], std::span<const ms::Prediction>(&p, 1)));
+        ms::Embedding e;
+        e.item = "w1";
+        e.sequence_id = seqs[r];
+        e.end = 100;
+        e.vector = {1.0f, 2.0f, float(r)};
+        ok(store.write_embeddings(runs[r], std::span<const ms::Embedding>(&e, 1)));
+        ok(store.finish_run(runs[r], ms::RunStatus::finished));
+    }
+    const auto before = ok(store.counts());
+    ok(store.delete_run(runs[0]));
+    const auto after = ok(store.counts());
+    MS_CHECK_EQ(after.runs, int64_t(1));
+    MS_CHECK_EQ(after.sequences, before.sequences / 2);
+    MS_CHECK_EQ(after.tiles, before.tiles / 2);
+    MS_CHECK_EQ(after.predictions, int64_t(1));
+    MS_CHECK_EQ(after.embeddings, int64_t(1));
+    MS_CHECK_EQ(ok(store.integrity_check()), std::string("ok"));
+    const auto kept = ok(store.read_values(ok(store.find_track(runs[1], "loglik")), seqs[1], 0, length));
+    for (int64_t i = 0; i < length; ++i)
+        MS_CHECK(kept[size_t(i)] == ms::round_to_half(b[size_t(i)]) ||
+                 (std::isnan(kept[size_t(i)]) && std::isnan(b[size_t(i)])));
+    auto again = store.delete_run(runs[0]);
+    MS_CHECK(!again && contains(again.error().message, ms::cat("has no run ", runs[0])));
+    ok(store.vacuum());
+
+    // By hand, foreign keys off: run 2's rows stay behind, named by the check; a new run gets a
+    // fresh id and none of them.
+    {
+        sqlite3* raw = nullptr;
+        MS_CHECK(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+        MS_CHECK(sqlite3_exec(raw, ms::cat("DELETE FROM runs WHERE id = ", runs[1]).c_str(), nullptr, nullptr,
+                              nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto reopened = ok(ResultsStore::open(path));
+    const std::string report = ok(reopened.integrity_check());
+    MS_CHECK_MSG(contains(report, "row(s) of sequences belong to a missing row of runs"), report);
+    const int64_t fresh = ok(reopened.begin_run({"0.1.0", "x", "score"}));
+    MS_CHECK_MSG(fresh > runs[1], "run id " << fresh << " reused");
+    MS_CHECK(ok(reopened.list_sequences(fresh)).empty());
+}
+
 // A database in a folder the reader cannot write (a shared lab folder): SQLite cannot create the
 // -shm a WAL reader needs, and the store refused to open it (found in review). Root writes any
 // folder, so the reader drops to nobody in a child process when the test runs as root (as CI does).

@@ -1,0 +1,95 @@
+#include "app/delete_run_command.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <optional>
+
+#include "app/job_common.h"
+#include "app/run_lock.h"
+#include "genomics/results_store.h"
+
+namespace ms {
+
+namespace {
+
+std::string megabytes(int64_t bytes) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%.1f MB", double(bytes) / 1e6);
+    return s;
+}
+
+std::string count(int64_t n, const char* one, const char* many) { return cat(n, " ", n == 1 ? one : many); }
+
+}  // namespace
+
+void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o) {
+    sub->add_option("--db", o.db, "results database")->required()->check(CLI::ExistingFile);
+    sub->add_option("--run", o.run, "the run to remove, with everything it holds (`mambascope-cli info DB` lists them)")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    sub->add_flag("--vacuum", o.vacuum,
+                  "then rewrite the file without the freed pages, so it shrinks (needs about the file's size free "
+                  "on the disk); without it the space is reused by later runs");
+}
+
+Result<std::string> run_delete_run(const DeleteRunOptions& o) {
+    auto store = ResultsStore::open(o.db);
+    if (!store) return store.error();
+    std::vector<RunRecord> runs;
+    MS_ASSIGN(runs, store->list_runs());
+    const RunRecord* run = nullptr;
+    std::string ids;
+    for (const RunRecord& r : runs) {
+        if (r.id == o.run) run = &r;
+        ids += cat(ids.empty() ? "" : ", ", r.id);
+    }
+    if (!run)
+        return make_error("results database '", o.db, "' has no run ", o.run,
+                          runs.empty() ? std::string("; it holds no runs") : cat("; it holds run(s) ", ids));
+    // A job writing the run would go on writing rows of a run that is gone.
+    auto lock = RunLock::acquire(o.db, o.run);
+    if (!lock) return lock.error();
+    StoreCounts before, after;
+    MS_ASSIGN(before, store->counts());
+    MS_TRY(store->delete_run(o.run));
+    MS_ASSIGN(after, store->counts());
+    std::string out =
+        cat("delete-run: removed run ", o.run, " (", to_string(run->status), ", started ", run->started_at, ") of '",
+            o.db, "': ", count(before.sequences - after.sequences, "sequence", "sequences"), ", ",
+            count(before.tracks - after.tracks, "track", "tracks"), " (",
+            count(before.tiles - after.tiles, "tile", "tiles"), "), ",
+            count(before.predictions - after.predictions, "prediction", "predictions"), ", ",
+            count(before.variants - after.variants, "variant", "variants"), ", ",
+            count(before.embeddings - after.embeddings, "embedding", "embeddings"), "\n");
+    // Sizes with the write-ahead log folded in: VACUUM writes the whole new file through the log.
+    std::string folded = fold_log_note(*store, o.db);
+    if (o.vacuum && folded.empty()) {
+        MS_ASSIGN(after, store->counts());
+        if (auto v = store->vacuum(); !v)
+            return make_error(v.error().message, " (run ", o.run,
+                              " is removed; the file keeps its size until a vacuum with room on the disk)");
+        folded = fold_log_note(*store, o.db);
+        StoreCounts now;
+        MS_ASSIGN(now, store->counts());
+        out += cat("delete-run: vacuumed '", o.db, "': ", megabytes(after.file_bytes), " -> ",
+                   megabytes(now.file_bytes), "\n");
+    } else {
+        MS_ASSIGN(after, store->counts());
+        out += cat("delete-run: '", o.db, "' keeps its size (", megabytes(after.file_bytes), "); later runs reuse the ",
+                   "space", o.vacuum ? "" : ", or --vacuum gives it back to the disk", "\n");
+    }
+    if (!folded.empty()) out += cat("delete-run", folded, "\n");
+    return out;
+}
+
+int cmd_delete_run(const DeleteRunOptions& o) {
+    auto r = run_delete_run(o);
+    if (!r) {
+        std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
+        return 1;
+    }
+    std::fputs(r->c_str(), stdout);
+    return 0;
+}
+
+}  // namespace ms
