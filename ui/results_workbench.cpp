@@ -13,8 +13,10 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableView>
+#include <QThread>
 #include <memory>
 
+#include "app/delete_run_command.h"
 #include "common/warnings.h"
 #include "ui/export_dialog.h"
 #include "ui/genome_view.h"
@@ -22,6 +24,7 @@
 #include "ui/job_queue_panel.h"
 #include "ui/log_panel.h"
 #include "ui/main_window.h"
+#include "ui/results_models.h"
 #include "ui/results_panel.h"
 #include "ui/run_dialog.h"
 #include "ui/runs_list.h"
@@ -53,7 +56,9 @@ ResultsWorkbench::ResultsWorkbench(MainWindow* window) : QObject(window), window
     if (RunsList* runs = window_->runsList()) {
         runs->attach(panel_->runsModel(), panel_->runsView()->selectionModel());
         if (GenomeView* v = window_->genomeView()) connect(runs, &RunsList::runFilterChanged, v, &GenomeView::setRunFilter);
+        addRunsContextMenu(runs->view());
     }
+    addRunsContextMenu(panel_->runsView());
     // The genome view's context menu on a selection: score it, mutate it, export it.
     if (GenomeView* v = window_->genomeView()) {
         auto locus = [](const Region& r) { return QString::fromStdString(format_locus(r)); };
@@ -257,6 +262,64 @@ void ResultsWorkbench::databaseChanged(const QString& db, bool finished) {
         else if (window_->genomeView()) window_->genomeView()->reload();
     }
     emit resultsChanged(db);
+}
+
+void ResultsWorkbench::addRunsContextMenu(QTableView* view) {
+    view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(view, &QWidget::customContextMenuRequested, this, [this, view](const QPoint& at) {
+        const QModelIndex index = view->indexAt(at);
+        const RunRecord* run = index.isValid() ? panel_->runsModel()->run(index.row()) : nullptr;
+        if (!run) return;
+        QMenu menu(view);
+        const qint64 id = run->id;
+        QAction* remove = menu.addAction(tr("&Delete Run %1…").arg(id));
+        remove->setObjectName(QStringLiteral("actionDeleteRun"));
+        connect(remove, &QAction::triggered, this, [this, id] { confirmDeleteRun(id); });
+        menu.exec(view->viewport()->mapToGlobal(at));
+    });
+}
+
+void ResultsWorkbench::confirmDeleteRun(qint64 run) {
+    const QString db = panel_->database();
+    if (db.isEmpty()) return;
+    const auto answer = QMessageBox::question(
+        window_, tr("Delete Run"),
+        tr("Delete run %1 of %2 with everything it holds (tracks, predictions, variants, embeddings)?\n\n"
+           "This cannot be undone.")
+            .arg(run)
+            .arg(QFileInfo(db).fileName()),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer == QMessageBox::Yes) deleteRun(run);
+}
+
+void ResultsWorkbench::deleteRun(qint64 run) {
+    const QString db = panel_->database();
+    if (db.isEmpty()) return;
+    struct Outcome {
+        QString summary, error;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    QThread* worker = QThread::create([db, run, outcome] {
+        DeleteRunOptions o;
+        o.db = db.toStdString();
+        o.run = run;
+        const Result<std::string> r = run_delete_run(o);
+        if (r)
+            outcome->summary = QString::fromStdString(*r).trimmed();
+        else
+            outcome->error = QString::fromStdString(r.error().message);
+    });
+    connect(worker, &QThread::finished, this, [this, worker, db, run, outcome] {
+        worker->deleteLater();
+        if (outcome->error.isEmpty()) {
+            for (const QString& line : outcome->summary.split('\n')) log_->append(LogLevel::info, line);
+            databaseChanged(db, true);  // the tables and the view's tracks without the run
+        } else {
+            log_->append(LogLevel::error, tr("Delete run %1: %2").arg(run).arg(outcome->error));
+        }
+        emit runDeleted(run, outcome->error);
+    });
+    worker->start();
 }
 
 void ResultsWorkbench::showRunDialog() {

@@ -15,6 +15,7 @@
 class QDockWidget;
 class QMenu;
 class QSettings;
+class QTableView;
 
 namespace ms::ui {
 
@@ -50,8 +51,18 @@ public slots:
     void showExportDialog();
     void showExportDialogFor(const QString& locus);
     void showSettingsDialog();
+    // Asks, then deletes run `run` of the open results database with everything it holds, as
+    // `mambascope-cli delete-run` does (the runs tables' context menu, Delete Run…).
+    void confirmDeleteRun(qint64 run);
+
+public:
+    // Deletes it without asking, on a worker thread (a large run takes a while); the tables and
+    // the view's tracks reload, the log says what was removed, runDeleted tells when it is done.
+    void deleteRun(qint64 run);
 
 signals:
+    // `error` is empty when the run is gone.
+    void runDeleted(qint64 run, const QString& error);
     // A job wrote to this results database (a run began, rows were committed, a run ended).
     void resultsChanged(const QString& db);
     void sessionRestored(bool ok, const QString& message);
@@ -65,6 +76,8 @@ private:
     void buildMenus();
     void fillRecentMenu();
     void databaseChanged(const QString& db, bool finished);
+    // Delete Run… on a runs table's context menu (the Results dock's and the left panel's).
+    void addRunsContextMenu(QTableView* view);
 
     MainWindow* window_;
     AppSettings settings_;

@@ -12,6 +12,7 @@
 #include <QTableView>
 #include <QtTest>
 
+#include "app/run_lock.h"
 #include "results_fixture.h"
 #include "ui/genome_view.h"
 #include "ui/job_queue.h"
@@ -70,6 +71,39 @@ private slots:
         QCOMPARE(QString::fromStdString(r.contig), QStringLiteral("rec1"));
         QVERIFY(r.begin <= 75 && r.end >= 125);
         if (qEnvironmentVariableIsSet("MS_GUI_SHOTS")) w.grab().save(qEnvironmentVariable("MS_GUI_SHOTS") + QStringLiteral("/main_window.png"));
+    }
+
+    // Delete Run… (the runs tables' context menu, confirmed): the run and its rows go, the tables
+    // reload without it, the log says what was removed; a run a job writes is refused and stays.
+    void deleteRunRemovesTheRunFromTheTables() {
+        const QString db = dir_.filePath(QStringLiteral("delete.db"));
+        const qint64 first = test::classify(db, 50, 25), second = test::embed(db, 50);
+        QVERIFY(first > 0 && second > first);
+        MainWindow w;
+        w.show();
+        QSignalSpy opened(&w, &MainWindow::sourceOpened);
+        w.openSource(SourceKind::Database, db);
+        ResultsPanel* panel = w.workbench()->resultsPanel();
+        QVERIFY(QTest::qWaitFor([&] { return panel->runsModel()->rowCount() == 2; }, 10000));
+        QSignalSpy deleted(w.workbench(), &ResultsWorkbench::runDeleted);
+        {
+            auto lock = ms::RunLock::acquire(db.toStdString(), first);  // as a job writing it holds it
+            QVERIFY(lock.ok());
+            w.workbench()->deleteRun(first);
+            QVERIFY(deleted.wait(10000));
+            QVERIFY2(deleted.last().at(1).toString().contains(QStringLiteral("being written by another job")),
+                     qPrintable(deleted.last().at(1).toString()));
+            QCOMPARE(panel->runsModel()->rowCount(), 2);
+        }
+        w.workbench()->deleteRun(first);
+        QVERIFY(deleted.wait(10000));
+        QCOMPARE(deleted.last().at(1).toString(), QString());
+        QVERIFY(QTest::qWaitFor([&] { return panel->runsModel()->rowCount() == 1; }, 10000));
+        QCOMPARE(panel->runsModel()->run(0)->id, second);
+        auto store = ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only);
+        QVERIFY(store.ok());
+        QCOMPARE(store->list_runs()->size(), size_t(1));
+        QCOMPARE(QString::fromStdString(*store->integrity_check()), QStringLiteral("ok"));
     }
 
     void aJobsNewDatabaseOpensInTheWindow() {
