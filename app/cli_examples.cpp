@@ -76,8 +76,8 @@ const std::map<std::string, std::vector<CliExample>, std::less<>>& all_examples(
            "NC_000913.2:2,337,171-2,337,230 "
            "--db out/gyrA.db --out out/gyrA.ism.tsv"}}},
         {"delete-run",
-         {{"Remove the mutagenesis example's run (run 4 of out/gyrA.db) and shrink the file",
-           "mambascope-cli delete-run --db out/gyrA.db --run 4 --vacuum"}}},
+         {{"Remove the classify example's run (run 3 of out/gyrA.db) with everything it holds, and shrink the file",
+           "mambascope-cli delete-run --db out/gyrA.db --run 3 --vacuum"}}},
         {"bench",
          {{"Engine speed against the BLAS on one small shape",
            "mambascope-cli bench --shape 128x8 --chunk 4096 --seconds 0.5"}}},

@@ -9,17 +9,9 @@
 
 #include "common/error.h"
 #include "genomics/alignments.h"
+#include "genomics/file_kind.h"
 
 namespace ms {
-
-enum class FileKind { fasta, fastq, alignments, variants, annotations };
-const char* to_string(FileKind kind);
-
-// By the name first (.fa, .fq, .bam, .vcf.gz, .gff3 …, with .gz/.bgz), since that is what the
-// person meant and gives the reader whose message fits; else by htslib's look at the content.
-Result<FileKind> guess_file_kind(const std::string& path);
-// The kind the name alone says, if it says one.
-std::optional<FileKind> file_kind_by_name(const std::string& path);
 
 struct InfoOptions {
     std::string region;      // a locus: only that part of the file (through its index)
@@ -37,9 +29,5 @@ struct FileInfo {
 };
 
 Result<FileInfo> describe_file(const std::string& path, const InfoOptions& options);
-
-// htslib writes its own diagnostics to stderr; the CLI's readers turn every failure into one
-// message naming the file and record, so htslib's are switched off (they would double them).
-void silence_htslib_messages();
 
 }  // namespace ms

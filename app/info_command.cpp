@@ -20,8 +20,9 @@ int fail(const std::string& message) {
 
 CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
     auto* info = app.add_subcommand(
-        "info", "describe files: genomes (FASTA), reads (FASTQ, SAM/BAM/CRAM), variants (VCF/BCF), annotations "
-                "(BED/GFF3), a model directory or a results database (.db)");
+        "info",
+        "describe files: genomes (FASTA), reads (FASTQ, SAM/BAM/CRAM), variants (VCF/BCF), annotations "
+        "(BED/GFF3/GTF), a model directory or a results database (.db)");
     info->add_option("paths", o.paths, "files to describe, each as a tab-separated table with a header line")->required();
     info->add_flag(
         "--json", o.json,
@@ -29,9 +30,11 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
     info->add_option("--region", o.info.region,
                      "only this locus, 1-based inclusive: chr1, chr1:1,000-2,000, chr1:1000, {HLA-A*01:01}:1-100 "
                      "(BAM/CRAM/VCF need their index; FASTA its .fai, built when missing)");
-    info->add_option("--reference", o.info.reference,
-                     "reference FASTA: decodes CRAM; checks each VCF REF (a mismatch is an error); checks BED/GFF3 contigs");
-    info->add_option("--find", o.info.find, "BED/GFF3: list features whose Name or ID holds this text (case ignored)");
+    info->add_option(
+        "--reference", o.info.reference,
+        "reference FASTA: decodes CRAM; checks each VCF REF (a mismatch is an error); checks BED/GFF3/GTF contigs");
+    info->add_option("--find", o.info.find,
+                     "BED/GFF3/GTF: list features whose Name or ID holds this text (case ignored)");
     info->add_option("--threads", o.info.threads, "extra threads decompressing bgzip/BAM/CRAM")->check(CLI::Range(0, 64));
     info->add_option("--min-mapq", o.info.filter.min_mapq, "BAM/CRAM: count only reads with MAPQ >= this")
         ->check(CLI::Range(0, 255));
@@ -47,7 +50,7 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
         "Tables are tab-separated, one per file, after a '# FILE: kind ...' line. FASTA: record, length, GC fraction\n"
         "of A/C/G/T, N bases, N runs, soft-masked bases. FASTQ: read count and length statistics. BAM/CRAM: reads per\n"
         "reference (secondary, supplementary, duplicate and QC-fail records left out unless --keep-...). VCF/BCF:\n"
-        "records per contig, samples. BED/GFF3: features per contig, or those in --region or matching --find.\n"
+        "records per contig, samples. BED/GFF3/GTF: features per contig, or those in --region or matching --find.\n"
         "Any error stops with one message naming the file and the record or line.");
     return info;
 }

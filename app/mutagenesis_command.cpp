@@ -92,10 +92,10 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     if (region->length() > kMaxMutagenesisRegion)
         return make_error(cat("--region '", o.region, "' is ", region->length(), " bases; mutagenesis takes at most ",
                         kMaxMutagenesisRegion, " (3 alleles a position, each with its own downstream window)"));
-    // The database first: one that cannot be written (a newer schema, a missing folder) was found
-    // only after the scoring, minutes to half an hour on a CPU, with --out already written.
-    auto store = ResultsStore::open(o.db);
-    if (!store) return make_error(store.error().message);
+    // The database is checked first — one that cannot be written (a newer schema, a missing folder)
+    // was found only after the scoring, minutes to half an hour on a CPU, with --out already
+    // written — but made or changed only after it: a stopped scan leaves no database behind.
+    MS_TRY(ResultsStore::check_writable(o.db));
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
     auto sha = model_sha256(o.model);
@@ -155,6 +155,8 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
 
     // A stop asked for after the last group keeps the database untouched as well.
     if (control.cancelled()) return JobOutcome{0, RunStatus::interrupted, o.db, "mutagenesis: cancelled; nothing written", {}};
+    auto store = ResultsStore::open(o.db);
+    if (!store) return make_error(store.error().message);
     const nlohmann::json params = {{"command", "mutagenesis"},        {"fasta", absolute_path(o.fasta)},
                                    {"region", format_locus(*region)}, {"context", o.context},
                                    {"downstream", o.downstream},      {"log", "log2"}};

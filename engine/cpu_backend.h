@@ -1,5 +1,7 @@
-// The CPU backend: float32, matrix products through OpenBLAS, the scan, conv and norms vectorised
-// and split over channels on a thread pool. Handles every model the loader accepts.
+// The CPU backend: float32, matrix products through OpenBLAS (single-threaded calls, one per pool
+// thread over its rows), the scan, conv and norms vectorised and split over channels on the same
+// thread pool. Handles every model the loader accepts with d_state ≤ 256 (supports() says so for
+// larger ones).
 #pragma once
 
 #include <memory>
@@ -8,7 +10,7 @@
 
 namespace ms {
 
-// threads ≤ 0: all hardware threads (OpenBLAS is told the same).
+// threads ≤ 0: all hardware threads (OpenBLAS itself runs one thread per call).
 std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
 
 // The BLAS in use, e.g. "OpenBLAS 0.3.21 (pthreads, Haswell)", for --version and bench.

@@ -73,8 +73,9 @@ struct SequenceOutputs {
 };
 
 // Runs a sequence through a session. Strand::Reverse runs the reverse complement and maps every
-// output back to forward coordinates (base probabilities complemented: P(A) ← P(T) …); logits and
-// hidden rows are reordered only.
+// output back to forward coordinates (base probabilities complemented: P(A) ← P(T) …); hidden rows
+// are reordered only, logit rows reordered and their A↔T and C↔G columns swapped (forward-strand
+// letters).
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,
                                      const SessionOptions& options, Strand strand = Strand::Forward);
 

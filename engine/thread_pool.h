@@ -1,6 +1,7 @@
-// A fixed pool of worker threads for the CPU backend's element-wise work (scan, conv, norms):
-// parallel_for splits [0, n) into one contiguous range per thread and waits for all of them.
-// Matrix products do not use it: OpenBLAS runs its own threads.
+// A fixed pool of worker threads for all of the CPU backend's work: parallel_for splits [0, n) into
+// one contiguous range per thread and waits for all of them. Matrix products use it too — each
+// thread runs a single-threaded OpenBLAS call on its rows (cpu_backend.cpp, gemm_nt) — so one set
+// of threads serves the whole forward pass.
 #pragma once
 
 #include <condition_variable>

@@ -1,4 +1,4 @@
-// BED region lists: the intervals a run is restricted to (`--regions FILE`), read from plain,
+// BED region lists: the intervals a run is restricted to (`score --bed FILE`), read from plain,
 // gzip or bgzip BED3+ (0-based half-open, as BED always is). Column 4, when present, is a name;
 // column 6 a strand.
 // Comment, `track` and `browser` lines and blank lines are skipped; every other line must be a

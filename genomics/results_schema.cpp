@@ -517,6 +517,24 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     return store;
 }
 
+Result<void> ResultsStore::check_writable(const std::string& path) {
+    if (path.empty()) return make_error("no results database given (the path is empty)");
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        auto store = open(path);
+        if (!store) return store.error();
+        return {};
+    }
+    const fs::path folder = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+    if (!fs::is_directory(folder, ec))
+        return make_error("cannot create results database '", path, "': its folder '", folder.string(),
+                          "' does not exist");
+    if (::access(folder.c_str(), W_OK) != 0)
+        return make_error("cannot create results database '", path, "': its folder '", folder.string(),
+                          "' is read-only (", std::strerror(errno), ")");
+    return {};
+}
+
 Result<ResultsStore> ResultsStore::open_when_ready(const std::string& path, std::chrono::milliseconds wait) {
     const auto until = std::chrono::steady_clock::now() + wait;
     for (auto pause = std::chrono::milliseconds(20);; pause = std::min(pause * 2, std::chrono::milliseconds(500))) {

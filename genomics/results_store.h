@@ -183,6 +183,10 @@ public:
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
     static Result<ResultsStore> open(const std::string& path, Mode mode = Mode::read_write);
+    // Whether open(path) for writing would succeed, creating nothing: an existing database is
+    // opened (its schema checked, upgraded if older) and closed; for a new one, its folder must
+    // exist and be writable. For jobs that write their database only at the end of long work.
+    static Result<void> check_writable(const std::string& path);
     // Read-only open for a browser beside a job: a database whose schema the job has not yet
     // created (an error with `retryable` set from open) is tried again, with growing pauses, for up
     // to `wait`; any other error returns at once.

@@ -1,6 +1,7 @@
 cmake_minimum_required(VERSION 3.25)
-# Fails when a file of a lower layer includes a header of a higher layer, or Qt outside ui/
-# (the build also fails then, since only mambascope_ui links Qt; this names the file and line).
+# Fails when a file of a lower layer includes a header of a higher layer, Qt outside ui/ (the build
+# also fails then, since only mambascope_ui links Qt; this names the file and line), or htslib,
+# SQLite, zstd or libBigWig outside genomics/.
 set(order common kernels engine genomics app ui)
 set(allowed_common common)
 set(allowed_kernels common kernels)
@@ -23,6 +24,10 @@ foreach(layer IN LISTS order)
       endif()
       if(NOT layer STREQUAL "ui" AND line MATCHES "#[ \t]*include[ \t]*<Q[A-Za-z]+")
         string(APPEND failures "${f}: Qt include below ui/: ${line}\n")
+      endif()
+      # The file-format and storage libraries stay behind genomics/'s interfaces.
+      if(NOT layer STREQUAL "genomics" AND line MATCHES "#[ \t]*include[ \t]*[<\"](htslib/|sqlite3\\.h|zstd\\.h|bigWig\\.h)")
+        string(APPEND failures "${f}: htslib, SQLite, zstd or libBigWig outside genomics/: ${line}\n")
       endif()
     endforeach()
   endforeach()

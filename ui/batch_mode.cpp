@@ -38,7 +38,8 @@ std::optional<LaunchOptions> parseLaunchOptions(const QStringList& arguments, in
     const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Results database of mambascope-cli."), QStringLiteral("DB"));
     const QCommandLineOption bam(QStringLiteral("bam"), QStringLiteral("Reads (BAM/CRAM, indexed); repeatable."), QStringLiteral("BAM"));
     const QCommandLineOption vcf(QStringLiteral("vcf"), QStringLiteral("Variants (VCF/BCF); repeatable."), QStringLiteral("VCF"));
-    const QCommandLineOption ann(QStringLiteral("annotations"), QStringLiteral("Annotations (BED/GFF3); repeatable."), QStringLiteral("FILE"));
+    const QCommandLineOption ann(QStringLiteral("annotations"),
+                                 QStringLiteral("Annotations (BED/GFF3/GTF); repeatable."), QStringLiteral("FILE"));
     const QCommandLineOption go(QStringLiteral("goto"), QStringLiteral("Locus: chr:start-end, a sequence or a feature name."), QStringLiteral("LOCUS"));
     const QCommandLineOption snap(QStringLiteral("snapshot"), QStringLiteral("Write the view to this .png or .svg file."), QStringLiteral("FILE"));
     const QCommandLineOption window(QStringLiteral("snapshot-window"),

@@ -227,7 +227,7 @@ void GenomeView::paintView(QPainter& p, const QSize& size) const {
     if (region_.contig.empty()) {
         p.setPen(QColor(110, 110, 110));
         p.drawText(QRect(QPoint(0, 0), size).adjusted(20, 20, -20, -20), Qt::AlignCenter | Qt::TextWordWrap,
-                   tr("Open a genome with File ▸ Open Genome…, or drop FASTA, BAM/CRAM, VCF, BED/GFF3 or results "
+                   tr("Open a genome with File ▸ Open Genome…, or drop FASTA, BAM/CRAM, VCF, BED/GFF3/GTF or results "
                       "database files here."));
         return;
     }

@@ -125,7 +125,7 @@ void MainWindow::buildMenus() {
     open->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &Reads (BAM/CRAM)…"), this, [this] { chooseSource(SourceKind::Reads); });
     file->addAction(tr("Open &Variants (VCF)…"), this, [this] { chooseSource(SourceKind::Variants); });
-    file->addAction(tr("Open &Annotations (BED/GFF3)…"), this, [this] { chooseSource(SourceKind::Annotations); });
+    file->addAction(tr("Open &Annotations (BED/GFF3/GTF)…"), this, [this] { chooseSource(SourceKind::Annotations); });
     file->addAction(tr("Open Results &Database…"), this, [this] { chooseSource(SourceKind::Database); });
     file->addSeparator();
     QAction* snapshot = file->addAction(tr("Save &Snapshot (PNG/SVG)…"), this, &MainWindow::saveSnapshot);
@@ -340,8 +340,9 @@ void MainWindow::openSource(SourceKind kind, const QString& path) {
 bool MainWindow::openFile(const QString& path) {
     const auto kind = sourceKindOf(path);
     if (!kind) {
-        status_->setText(tr("'%1' is not a file MambaScope opens: FASTA, BAM/CRAM, VCF/BCF, BED/GFF3 or a results database")
-                             .arg(path));
+        status_->setText(
+            tr("'%1' is not a file MambaScope opens: FASTA, BAM/CRAM, VCF/BCF, BED/GFF3/GTF or a results database")
+                .arg(path));
         return false;
     }
     openSource(*kind, path);

@@ -1,5 +1,7 @@
 // CudaRunner: one forward pass of a chunk on the GPU, in the order of the CPU backend
-// (engine/cpu_backend.cpp), with the same layouts (rows = positions). fp32 mode is held to the
+// (engine/cpu_backend.cpp). The residual stream is position-major as there; the mixer's activations
+// are channel-major where the device runs the ring scan kernel (the default on Hopper) and
+// position-major otherwise (see Layout below). fp32 mode is held to the
 // CPU's and the reference's numbers; bf16 mode stores activations and the projection weights in
 // bf16 and runs the products on the tensor cores (fp32 accumulation), while the residual stream,
 // the recurrent state, the scan arithmetic, the final norm and the LM head stay fp32.

@@ -12,8 +12,9 @@ done
 commands=$("$cli" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
 [ -n "$commands" ] || { echo "FAIL: no commands in mambascope-cli --help"; exit 1; }
 for c in $commands; do
-    zcat "$1" | grep -qx ".SS $c" || { echo "FAIL: mambascope-cli(1) has no section for '$c'"; failures=$((failures + 1)); }
-    zcat "$1" | grep -q "^\\$ mambascope\\\\-cli $c " || { echo "FAIL: mambascope-cli(1) has no example of '$c'"; failures=$((failures + 1)); }
+    m=${c//-/\\-}   # as roff writes it: delete-run is delete\-run
+    zcat "$1" | grep -qxF ".SS $m" || { echo "FAIL: mambascope-cli(1) has no section for '$c'"; failures=$((failures + 1)); }
+    zcat "$1" | grep -qF "\$ mambascope\\-cli $m " || { echo "FAIL: mambascope-cli(1) has no example of '$c'"; failures=$((failures + 1)); }
 done
 zcat "$2" | grep -q '^\\fB\\-\\-snapshot\\fR' || { echo "FAIL: mambascope(1) lacks --snapshot from the GUI's --help"; failures=$((failures + 1)); }
 zcat "$3" | grep -q '^forward' || { echo "FAIL: mambascope-engine(1) lacks the forward command of its --help"; failures=$((failures + 1)); }
