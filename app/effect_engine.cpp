@@ -17,7 +17,7 @@ Result<EffectEngine> open_effect_engine(const std::string& model_dir, const Engi
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return choice.error();
     e.choice = std::move(*choice);
-    if (!o.quiet && !e.choice.note.empty()) std::fprintf(stderr, "%s\n", e.choice.note.c_str());
+    if (!e.choice.note.empty()) e.notes.push_back(e.choice.note);
     AlleleScorerOptions so;
     so.batch = batch;
     // Suffixes are an allele plus the downstream flank, and the walker stops at every site: chunks
@@ -26,8 +26,8 @@ Result<EffectEngine> open_effect_engine(const std::string& model_dir, const Engi
     so.precision = precision_for(*precision, *e.choice.backend);
     auto scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
     if (!scorer && o.device == "auto" && e.choice.backend->name() != "cpu") {
-        std::fprintf(stderr, "auto: %s cannot run this model: %s; using the CPU\n", e.choice.backend->name().c_str(),
-                     scorer.error().message.c_str());
+        e.notes.push_back(cat("auto: ", e.choice.backend->name(), " cannot run this model: ", scorer.error().message,
+                              "; using the CPU", so.precision != Precision::FP32 ? " (in fp32)" : ""));
         e.choice.backend = make_cpu_backend(o.threads);
         so.precision = Precision::FP32;
         scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);

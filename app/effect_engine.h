@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/job_common.h"
 #include "engine/allele_scorer.h"
@@ -18,6 +19,7 @@ struct EffectEngine {
     std::unique_ptr<AlleleScorer> scorer;
     std::string device;  // the backend's name, for provenance
     Precision precision = Precision::FP32;
+    std::vector<std::string> notes;  // which backend and why, for the job to report (control.note)
 };
 
 // `batch`: allele suffixes per forward call. With --device auto, a GPU that cannot run the model

@@ -238,8 +238,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
-    auto session = open_session(*model, *choice, so, o.device, o.threads);
+    std::string fallback;
+    auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
     if (!session) return make_error(session.error().message);
+    if (!fallback.empty()) control.note(fallback);
 
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);

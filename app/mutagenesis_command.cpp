@@ -98,6 +98,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     MS_TRY(ResultsStore::check_writable(o.db));
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
+    for (const std::string& n : engine->notes) control.note(n);
     auto sha = model_sha256(o.model);
     if (!sha) return make_error(sha.error().message);
     auto bases = fasta->fetch(region->contig, region->begin, region->end);

@@ -179,8 +179,10 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         engines[size_t(i)].choice = std::move(*c);
         SessionOptions lane_so = so;
         lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
-        auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads);
+        std::string fallback;
+        auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads, &fallback);
         if (!s) return make_error(s.error().message);
+        if (!fallback.empty()) control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), fallback));
         // One run, one arithmetic: --precision auto could otherwise mix a GPU lane's bf16 with the
         // fp32 of a lane that fell back to the CPU.
         if (i == 0)

@@ -145,6 +145,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     reader->check_ref_against(&*fasta);
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
+    for (const std::string& n : engine->notes) control.note(n);
     auto sha = model_sha256(o.model);
     if (!sha) return make_error(sha.error().message);
     const bool both = o.strand == "both";

@@ -80,7 +80,7 @@ struct GpuScan {
     std::string problem;   // set when there are no usable devices
 };
 
-GpuScan scan_gpus() {
+GpuScan scan_gpus_now() {
     GpuScan s;
     const CudaModule& m = cuda_module();
     if (!m.plugin) {
@@ -105,6 +105,14 @@ GpuScan scan_gpus() {
         s.devices.push_back(info);
     }
     return s;
+}
+
+// Once per process, as the module is loaded once: each scan runs a self-test kernel on every GPU
+// (hundreds of milliseconds with the CUDA context), and the GUI's run and settings dialogs list the
+// devices each time they open, on the GUI thread.
+const GpuScan& scan_gpus() {
+    static const GpuScan scan = scan_gpus_now();
+    return scan;
 }
 
 std::string device_line(int i, const MsCudaDeviceInfo& d) {
@@ -132,7 +140,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         return c;
     }
     if (device == "auto") {
-        const GpuScan s = scan_gpus();
+        const GpuScan& s = scan_gpus();
         for (size_t i = 0; i < s.devices.size(); ++i) {
             if (!s.devices[i].kernels_run) continue;
             auto b = make_cuda(int(i));
@@ -150,7 +158,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         return c;
     }
     if (device == "cuda:all") {
-        const GpuScan s = scan_gpus();
+        const GpuScan& s = scan_gpus();
         if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
         std::vector<std::unique_ptr<Backend>> parts;
         std::string lines;
@@ -174,7 +182,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
                 return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
             index = std::atoi(num.c_str());
         }
-        const GpuScan s = scan_gpus();
+        const GpuScan& s = scan_gpus();
         if (s.devices.empty()) return make_error("--device ", device, ": ", s.problem);
         if (index >= int(s.devices.size()))
             return make_error("--device ", device, ": this machine has ", s.devices.size(), " CUDA device(s), cuda:0..cuda:",
@@ -192,7 +200,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
 
 Result<std::vector<std::string>> single_devices(const std::string& device) {
     if (device != "cuda:all") return std::vector<std::string>{device};
-    const GpuScan s = scan_gpus();
+    const GpuScan& s = scan_gpus();
     if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
     std::vector<std::string> out;
     for (size_t i = 0; i < s.devices.size(); ++i) {
@@ -204,7 +212,7 @@ Result<std::vector<std::string>> single_devices(const std::string& device) {
 
 std::vector<DeviceEntry> list_devices() {
     std::vector<DeviceEntry> out{{"cpu", cat("CPU (", blas_description(), ")"), 0, true, {}}};
-    const GpuScan s = scan_gpus();
+    const GpuScan& s = scan_gpus();
     for (size_t i = 0; i < s.devices.size(); ++i) {
         const MsCudaDeviceInfo& d = s.devices[i];
         out.push_back({cat("cuda:", i), cat(d.name, ", ", d.total_memory / (1024 * 1024 * 1024), " GiB"),
@@ -224,7 +232,7 @@ std::string backends_report() {
     os << "  cuda    " << m.plugin->build_info << " (module " << m.path << ")\n";
     const int drv = m.plugin->driver_version();
     os << "          driver " << (drv ? cat(drv / 1000, ".", drv % 1000 / 10) : std::string("not found")) << "\n";
-    const GpuScan s = scan_gpus();
+    const GpuScan& s = scan_gpus();
     if (s.devices.empty()) os << "          " << s.problem << "\n";
     for (size_t i = 0; i < s.devices.size(); ++i) os << "          " << device_line(int(i), s.devices[i]) << "\n";
     return os.str();

@@ -1,5 +1,7 @@
 #include "engine/session.h"
 
+#include "engine/cpu_backend.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -136,6 +138,19 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
         }
     }
     return o;
+}
+
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
+                                              const std::string& device, int threads, std::string* fallback) {
+    auto session = Session::create(model, *choice.backend, options);
+    if (session || device != "auto" || choice.backend->name() == "cpu") return session;
+    const std::string why = cat("auto: ", choice.backend->name(), " cannot run this model: ", session.error().message,
+                                "; using the CPU", options.precision != Precision::FP32 ? " (in fp32)" : "");
+    if (fallback) *fallback = why;
+    choice.backend = make_cpu_backend(threads);
+    choice.note = why;
+    options.precision = Precision::FP32;
+    return Session::create(model, *choice.backend, options);
 }
 
 }  // namespace ms

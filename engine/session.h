@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "engine/backend.h"
+#include "engine/backend_registry.h"
 #include "engine/heads.h"
 #include "engine/model.h"
 
@@ -80,5 +81,13 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
                                      const SessionOptions& options, Strand strand = Strand::Forward);
 
 std::string reverse_complement(std::string_view bases);
+
+// A session on the chosen backend. When `device` is "auto" and the GPU it chose cannot run the
+// model at this chunk size (out of memory, a kernel that fails), falls back to the CPU in fp32, as
+// `auto` promises (options.precision then says fp32: what the job records), and says why in
+// `*fallback` for the job to report (stderr in the CLI, the log in the GUI: printed here it never
+// reached the GUI); an explicit device fails with the reason instead.
+Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
+                                              const std::string& device, int threads, std::string* fallback = nullptr);
 
 }  // namespace ms

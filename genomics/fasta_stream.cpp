@@ -108,7 +108,6 @@ struct FastaStream::Impl {
     // current one; -1 before: faidx takes a record's line width in bytes, so a record mixing
     // both cannot be indexed.
     int line_crlf = -1, prev_crlf = -1;
-    int64_t bases = 0;
     std::unordered_map<std::string, int64_t> seen_names;   // name -> header line
     std::string path;
 
@@ -191,7 +190,6 @@ Compression FastaStream::compression() const { return impl_->compression; }
 const std::string& FastaStream::name() const { return impl_->name; }
 const std::string& FastaStream::description() const { return impl_->description; }
 int64_t FastaStream::header_line() const { return impl_->header_line; }
-int64_t FastaStream::bases_read() const { return impl_->bases; }
 
 Result<FastaStream> FastaStream::open(const std::string& path, int threads) {
     struct stat st {};
@@ -290,7 +288,7 @@ Result<bool> FastaStream::next_record() {
     m.at_line_start = true;
     m.width = -1;
     m.line_crlf = m.prev_crlf = m.line_pad = m.prev_pad = -1;
-    m.cur_len = m.short_line = m.short_len = m.bases = 0;
+    m.cur_len = m.short_line = m.short_len = 0;
     return true;
 }
 
@@ -358,7 +356,6 @@ Result<bool> FastaStream::read(std::string& out, size_t max_bases) {
             MS_TRY(m.end_line());
         }
     }
-    m.bases += int64_t(out.size());
     return !out.empty();
 }
 

@@ -44,7 +44,6 @@ public:
     // soft-masking kept, line ends dropped). False when the record has no bases left (`out` is
     // then empty); the record's length is known from then on.
     Result<bool> read(std::string& out, size_t max_bases);
-    int64_t bases_read() const;   // of the current record so far
 
 private:
     FastaStream() = default;

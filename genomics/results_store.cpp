@@ -52,7 +52,6 @@ const char* to_string(RunStatus s) {
 }
 
 void ResultsStore::set_batch_tiles(int tiles) { impl_->batch_tiles = std::max(1, tiles); }
-void ResultsStore::set_encode_threads(int threads) { impl_->encode_threads = std::clamp(threads, 1, 16); }
 
 Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
     Impl& d = *impl_;

@@ -230,8 +230,6 @@ public:
     // a job that cut the sequence (segments): a resumed job skips that part. Idempotent.
     Result<void> mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
     void set_batch_tiles(int tiles);
-    // Tiles of one batch are encoded on this many threads (default: the hardware's, at most 4).
-    void set_encode_threads(int threads);
 
     // Predictions, variants and embeddings: one transaction per call, idempotent by item (a row
     // written again replaces the earlier one: predictions by run/kind/item/sequence/begin/end,

@@ -134,7 +134,7 @@ struct ResultsStore::Impl {
     // Statements composed from literal fragments (filters present, a whitelisted sort), keyed by text.
     std::map<std::string, StmtPtr, std::less<>> composed;
     TileCodec codec;
-    int encode_threads = 2;
+    int encode_threads = 1;                // set by open(): the hardware's threads, at most 4
     std::vector<TileCodec> thread_codecs;  // one per extra encoding thread
 
     // The writer's buffers: one per tile being filled.

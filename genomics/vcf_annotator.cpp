@@ -79,7 +79,6 @@ VcfAnnotator::VcfAnnotator() : impl_(std::make_unique<Impl>()) {}
 VcfAnnotator::~VcfAnnotator() = default;
 VcfAnnotator::VcfAnnotator(VcfAnnotator&&) noexcept = default;
 VcfAnnotator& VcfAnnotator::operator=(VcfAnnotator&&) noexcept = default;
-int64_t VcfAnnotator::records_written() const { return impl_->written; }
 
 Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::string& output,
                                           const std::vector<VcfInfoField>& fields, const std::vector<std::string>& meta,

@@ -56,7 +56,6 @@ public:
     // Checks that every input record was copied, closes and indexes the output, and moves it (and
     // its index) into place.
     Result<void> commit();
-    int64_t records_written() const;
 
 private:
     VcfAnnotator();

@@ -180,11 +180,6 @@ __device__ __forceinline__ void cp_async8(void* smem, const void* gmem, int byte
     for (int i = 0; i < 8; ++i) d[i] = i < bytes ? g[i] : 0;
 #endif
 }
-__device__ __forceinline__ void cp_async_wait_all() {
-#if __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.wait_group 0;\n");
-#endif
-}
 __device__ __forceinline__ void cp_async_commit() {
 #if __CUDA_ARCH__ >= 800
     asm volatile("cp.async.commit_group;\n");

@@ -64,8 +64,6 @@ public:
     void setMessage(const QString& text);
     void setColor(const QColor& c) { color_ = c; update(); }
     const QVector<int>& counts() const { return counts_; }
-    double binStart() const { return lo_; }
-    double binWidth() const { return width_; }
     QSize sizeHint() const override { return {520, 320}; }
 
 protected:

@@ -41,7 +41,6 @@ public:
     HistogramPlot* histogram() const { return histogram_; }
     QTableView* runsView() const { return runsView_; }
     QTableView* predictionsView() const { return predictionsView_; }
-    QTableView* variantsView() const { return variantsView_; }
     void setPlotColors(const QColor& plot, const QColor& highlight);
 
 public slots:

@@ -32,7 +32,6 @@ public:
 
     ResultsPanel* resultsPanel() const { return panel_; }
     JobQueue* jobQueue() const { return queue_; }
-    LogPanel* logPanel() const { return log_; }
     const AppSettings& settings() const { return settings_; }
     void applySettings(const AppSettings& s);   // saves them too
 

@@ -119,7 +119,6 @@ BasePalette g_palette = BasePalette::igv;
 }  // namespace
 
 void setBasePalette(BasePalette palette) { g_palette = palette; }
-BasePalette basePalette() { return g_palette; }
 
 QColor baseColor(char base) {
     const bool cb = g_palette == BasePalette::colorblind;

@@ -33,7 +33,6 @@ QColor baseColor(char base);
 // painting (the GUI thread paints).
 enum class BasePalette { igv, colorblind };
 void setBasePalette(BasePalette palette);
-BasePalette basePalette();
 // The colour of a prediction label: the run's class order picks from a fixed qualitative palette,
 // so a label keeps its colour across views and snapshots.
 QColor labelColor(const std::vector<std::string>& classes, const std::string& label);

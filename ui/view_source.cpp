@@ -208,8 +208,6 @@ Result<void> ViewSource::openDatabase(const std::string& path) {
     return {};
 }
 
-bool ViewSource::hasGenome() const { return bool(impl_->genome); }
-
 ContigList ViewSource::contigs() const {
     if (impl_->genome) return ContigList(impl_->genome->records(), impl_->genome->empty_records());
     if (impl_->store) {

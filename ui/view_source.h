@@ -51,7 +51,6 @@ public:
     // The contigs to navigate: the genome's, else the database's sequences, else the reads' header.
     ContigList contigs() const;
     std::vector<AnnotationsPtr> annotations() const;
-    bool hasGenome() const;
 
     // Reference bases of a region (for "copy sequence").
     Result<std::string> fetchBases(const Region& region) const;

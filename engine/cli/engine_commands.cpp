@@ -44,19 +44,6 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
-Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
-                                              const std::string& device, int threads) {
-    auto session = Session::create(model, *choice.backend, options);
-    if (session || device != "auto" || choice.backend->name() == "cpu") return session;
-    std::fprintf(stderr, "auto: %s cannot run this model: %s; using the CPU\n", choice.backend->name().c_str(),
-                 session.error().message.c_str());
-    choice.backend = make_cpu_backend(threads);
-    choice.note = "auto: fell back to the CPU";
-    if (options.precision != Precision::FP32) std::fprintf(stderr, "auto: the CPU computes in fp32\n");
-    options.precision = Precision::FP32;
-    return Session::create(model, *choice.backend, options);
-}
-
 void add_forward_options(CLI::App* sub, ForwardOptions& o) {
     sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "FASTA file")->required();
@@ -125,7 +112,9 @@ int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     so.logits = !o.logits.empty();
     so.hidden = !o.hidden.empty();
     so.scores = false;
-    auto session = open_session(*model, *choice, so, o.device, o.threads);
+    std::string fallback;
+    auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
+    if (!fallback.empty()) std::fprintf(stderr, "%s\n", fallback.c_str());
     if (!session) return fail(session.error().message);
     const auto t0 = std::chrono::steady_clock::now();
     auto out = run_sequence(**session, *model, rec->sequence, so, o.reverse ? Strand::Reverse : Strand::Forward);

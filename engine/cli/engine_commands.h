@@ -40,13 +40,6 @@ struct BenchOptions {
     int batch = 1;          // independent sequences a forward call
 };
 
-// A session on the chosen backend. When `--device auto` chose a GPU that cannot run the model at
-// this chunk size (out of memory, a kernel that fails), it says why on stderr and falls back to
-// the CPU in fp32, as `auto` promises (options.precision then says fp32: what the job records);
-// an explicit device fails with the reason instead.
-Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
-                                              const std::string& device, int threads);
-
 // --precision's help, the same words in every command.
 inline constexpr char kPrecisionHelp[] = "auto | fp32 | bf16 (auto: bf16 on a GPU, fp32 on the CPU; bf16: GPU only)";
 
