@@ -3,20 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/job_common.h"
 #include "app/results_info.h"
 #include "common/atomic_file.h"
 #include "engine/cli/engine_commands.h"
 
 namespace ms {
-
-namespace {
-
-int fail(const std::string& message) {
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-    return 1;
-}
-
-}  // namespace
 
 CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
     auto* info = app.add_subcommand(

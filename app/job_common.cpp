@@ -16,6 +16,14 @@ int fail(const std::string& message) {
     return 1;
 }
 
+Result<std::pair<int, int>> parse_shard(const std::string& text) {
+    int i = 0, n = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
+        return make_error("'", text, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+    return std::pair{i, n};
+}
+
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
     std::string alphabet;
     for (char c : tokenizer.characters()) alphabet += (alphabet.empty() ? "" : " ") + std::string(1, c);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "app/run_lock.h"
 #include "engine/tokenizer.h"
@@ -18,6 +19,9 @@ namespace ms {
 
 // Prints "error: MESSAGE" on stderr; returns the exit code 1.
 int fail(const std::string& message);
+
+// "I/N" of `score --shard` (and of the shard a run recorded): 1 ≤ I ≤ N, nothing after N.
+Result<std::pair<int, int>> parse_shard(const std::string& text);
 
 // "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
 // its input held letters the model has no token for (X, U, '*', '-').

@@ -104,7 +104,9 @@ Result<Part> open_part(const std::string& path) {
     if (!params["shard"].is_string())
         return make_error("'", path, "': run ", r.id, " has a bad shard ", params["shard"].dump());
     const std::string shard = params["shard"];
-    if (std::sscanf(shard.c_str(), "%d/%d", &p.index, &p.count) != 2) return make_error("'", path, "': bad shard '", shard, "'");
+    auto parsed = parse_shard(shard);
+    if (!parsed) return make_error("'", path, "': run ", r.id, " has a bad shard ", parsed.error().message);
+    std::tie(p.index, p.count) = *parsed;
     std::vector<StoredSequence> seqs;
     MS_ASSIGN(seqs, p.store.list_sequences(r.id));
     MS_ASSIGN(p.held, held_parts(path, params, seqs));

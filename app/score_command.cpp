@@ -123,10 +123,9 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     const int requested_lanes = o.lanes > 0 ? o.lanes : int(devices->size());
     int shard_i = 1, shard_n = 1;
     if (!o.shard.empty()) {
-        char tail = 0;
-        if (std::sscanf(o.shard.c_str(), "%d/%d%c", &shard_i, &shard_n, &tail) != 2 || shard_n < 1 || shard_i < 1 ||
-            shard_i > shard_n)
-            return make_error(cat("--shard '", o.shard, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8"));
+        auto shard = parse_shard(o.shard);
+        if (!shard) return make_error(cat("--shard ", shard.error().message));
+        std::tie(shard_i, shard_n) = *shard;
     }
     auto segment_length = parse_segment_length(o.segment_length);
     if (!segment_length) return make_error(segment_length.error().message);

@@ -1,5 +1,7 @@
 #include "app/score_pipeline.h"
 
+#include "common/bases.h"
+
 #include <algorithm>
 #include <cmath>
 #include <atomic>
@@ -39,22 +41,6 @@ struct ScoreBlock {
     std::vector<int8_t> observed;
     bool end_of_part = false;   // n = 0: the part is done
 };
-
-void complement_in_place(std::string& s) {
-    for (char& c : s) {
-        switch (c) {
-            case 'A': c = 'T'; break;
-            case 'C': c = 'G'; break;
-            case 'G': c = 'C'; break;
-            case 'T': c = 'A'; break;
-            case 'a': c = 't'; break;
-            case 'c': c = 'g'; break;
-            case 'g': c = 'c'; break;
-            case 't': c = 'a'; break;
-            default: break;   // N and ambiguity codes stay what they are for the model (unknown)
-        }
-    }
-}
 
 int8_t base_code(char c) {
     switch (c) {

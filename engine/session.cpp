@@ -59,20 +59,6 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
     return {};
 }
 
-std::string reverse_complement(std::string_view bases) {
-    static const auto table = [] {
-        std::array<char, 256> t{};
-        for (int i = 0; i < 256; ++i) t[i] = char(i);
-        const char* from = "ACGTRYKMBDHVNacgtrykmbdhvn";
-        const char* to = "TGCAYRMKVHDBNtgcayrmkvhdbn";
-        for (int i = 0; from[i]; ++i) t[static_cast<unsigned char>(from[i])] = to[i];
-        return t;
-    }();
-    std::string rc(bases.rbegin(), bases.rend());
-    for (char& c : rc) c = table[static_cast<unsigned char>(c)];
-    return rc;
-}
-
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,
                                      const SessionOptions& options, Strand strand) {
     const std::string rc = strand == Strand::Reverse ? reverse_complement(bases) : std::string();

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bases.h"
 #include "common/error.h"
 #include "engine/backend.h"
 #include "engine/backend_registry.h"
@@ -79,8 +80,6 @@ struct SequenceOutputs {
 // letters).
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,
                                      const SessionOptions& options, Strand strand = Strand::Forward);
-
-std::string reverse_complement(std::string_view bases);
 
 // A session on the chosen backend. When `device` is "auto" and the GPU it chose cannot run the
 // model at this chunk size (out of memory, a kernel that fails), falls back to the CPU in fp32, as

@@ -23,16 +23,6 @@ bool AlignedRead::unmapped() const { return flag & BAM_FUNMAP; }
 
 namespace {
 
-constexpr std::array<char, 256> make_complement() {
-    std::array<char, 256> t{};
-    for (int i = 0; i < 256; ++i) t[size_t(i)] = char(i);
-    const char* from = "ACGTRYKMBVDHNacgtrykmbvdhn";
-    const char* to = "TGCAYRMKVBHDNtgcayrmkvbhdn";
-    for (int i = 0; from[i]; ++i) t[static_cast<unsigned char>(from[i])] = to[i];
-    return t;
-}
-constexpr std::array<char, 256> kComplement = make_complement();
-
 bool g_user_ref_path = false;  // REF_PATH or REF_CACHE was set by the user, not by keep_htslib_offline
 std::string g_user_ref_where;  // for messages: "REF_PATH '…'" and/or "REF_CACHE '…'" as the user set them
 
@@ -113,11 +103,6 @@ void keep_htslib_offline() {
             g_user_ref_where += cat(g_user_ref_where.empty() ? "" : " or ", "REF_CACHE '", c, "'");
         if (!std::getenv("REF_PATH")) ::setenv("REF_PATH", (user_cache_dir() + "/cram-md5/%s").c_str(), 0);
     });
-}
-
-void reverse_complement(std::string& bases) {
-    std::reverse(bases.begin(), bases.end());
-    for (char& c : bases) c = kComplement[static_cast<unsigned char>(c)];
 }
 
 struct AlignmentReader::Impl {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bases.h"
 #include "common/error.h"
 #include "genomics/fasta.h"
 #include "genomics/locus.h"
@@ -102,8 +103,5 @@ struct Coverage {
     std::vector<double> mean_depth;
 };
 Result<Coverage> coverage(AlignmentReader& reader, const Region& region, int bins);
-
-// `bases` reverse-complemented (IUPAC codes map to their complements, case kept).
-void reverse_complement(std::string& bases);
 
 }  // namespace ms

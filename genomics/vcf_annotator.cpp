@@ -3,6 +3,8 @@
 // bcf_update_info and written with bcf_write; the index comes from tbx_index_build3.
 #include "genomics/vcf_annotator.h"
 
+#include <fcntl.h>
+
 #include <htslib/hts.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
@@ -258,6 +260,15 @@ Result<void> VcfAnnotator::commit() {
         return make_error("VCF '", m.input, "' has records after the ", m.written, " that were written; '", m.output,
                           "' was not made");
     if (hts_close(m.out.release()) != 0) return make_error("cannot finish writing '", m.output, "' (disk full?)");
+    // On the disk before it replaces the earlier file under its name, as the other exports do
+    // (BgzipWriter, AtomicFile): a crash right after the rename must not leave an empty VCF.
+    {
+        const int fd = ::open(m.tmp.c_str(), O_RDONLY);
+        const bool synced = fd >= 0 && ::fsync(fd) == 0;
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        if (!synced) return make_error("cannot write '", m.output, "': ", std::strerror(err));
+    }
     std::error_code ec;
     if (m.bgzip) {
         m.tmp_index = m.tmp + (m.csi ? ".csi" : ".tbi");
