@@ -1,5 +1,9 @@
 #include "app/job_common.h"
 
+#include "app/run_match.h"
+
+#include "app/run_lock.h"
+
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +18,17 @@ namespace ms {
 int fail(const std::string& message) {
     std::fprintf(stderr, "error: %s\n", message.c_str());
     return 1;
+}
+
+std::string unfinished_run_note(ResultsStore& store, const std::string& db, const RunInfo& info,
+                                const std::string& what) {
+    auto runs = store.list_runs();
+    if (!runs) return {};
+    const int64_t unfinished = find_resume_match(*runs, info).unfinished;
+    if (!unfinished || RunLock::holder(db, unfinished)) return {};
+    return cat(what, ": run ", unfinished, " of '", db, "' is the same job, left unfinished; this starts a new run ",
+               "(--resume would have continued that one; `mambascope-cli delete-run --db ", db, " --run ", unfinished,
+               "` removes it)");
 }
 
 Result<std::pair<int, int>> parse_shard(const std::string& text) {

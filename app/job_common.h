@@ -23,6 +23,12 @@ int fail(const std::string& message);
 // "I/N" of `score --shard` (and of the shard a run recorded): 1 ≤ I ≤ N, nothing after N.
 Result<std::pair<int, int>> parse_shard(const std::string& text);
 
+// A job starting a new run: when the database holds an unfinished run of the same job (its job
+// was killed, or stopped on a full disk) that no process writes, a note that --resume would
+// continue it — without it the stranded run stayed "running" for good unnoticed; "" otherwise.
+std::string unfinished_run_note(ResultsStore& store, const std::string& db, const RunInfo& info,
+                                const std::string& what);
+
 // "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
 // its input held letters the model has no token for (X, U, '*', '-').
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer);

@@ -190,6 +190,42 @@ MS_TEST(a_run_being_written_is_not_resumed_twice) {
     MS_CHECK(store.ok() && store->list_runs()->at(0).status == RunStatus::finished);
 }
 
+// A new run beside an unfinished one of the same job (its job killed) says so, with the command
+// that resumes or removes it — the stranded run stayed "running" unnoticed before.
+MS_TEST(a_new_run_beside_a_stranded_one_says_so) {
+    const fs::path dir = fresh_dir("stranded_tmp", 12, 43);
+    const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
+    const pid_t writer = start_score(fasta, db, false);
+    bool locked = false;
+    for (int i = 0; i < 400 && !locked; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        locked = fs::exists(dir / "r.db.run-1.lock");
+    }
+    MS_CHECK(locked);
+    kill(writer, SIGKILL);
+    MS_CHECK_EQ(wait_exit(writer), 128 + SIGKILL);
+    const std::string err = (dir / "second.err").string();
+    MS_CHECK_EQ(
+        wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db", db.string(),
+                             "--device", "cpu", "--threads", "1", "--chunk", "4096", "--region", "chr0:1-1000"},
+                            err)),
+        0);
+    std::ifstream in(err);
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // --region makes it another job: no note then.
+    MS_CHECK_MSG(log.find("left unfinished") == std::string::npos, log);
+    MS_CHECK_EQ(wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db",
+                                     db.string(), "--device", "cpu", "--threads", "1", "--chunk", "4096"},
+                                    err)),
+                0);
+    std::ifstream in2(err);
+    const std::string log2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(
+        log2.find("score: run 1 of '" + db.string() + "' is the same job, left unfinished") != std::string::npos &&
+            log2.find("delete-run --db " + db.string() + " --run 1") != std::string::npos,
+        log2);
+}
+
 // A segmented run (four 200 kbp records cut into 50 kbp segments) killed once some segments are
 // committed: --resume skips exactly the segments the store records as finished — not only whole
 // sequences — and the result equals an uninterrupted segmented run bit for bit.
