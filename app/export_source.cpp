@@ -24,16 +24,21 @@ std::string run_summary(const RunRecord& r) {
     return cat(r.id, " (", to_string(r.status), ", started ", r.started_at, ": ", command, ")");
 }
 
-std::string list_runs_text(const std::vector<RunRecord>& runs) {
+// Every run when there are a few; the newest eight and a count otherwise (a database of 150 runs
+// made a 19 KB error line).
+std::string list_runs_text(const std::vector<RunRecord>& runs, const std::string& db) {
+    constexpr size_t kShown = 8;
     std::string s;
-    for (const RunRecord& r : runs) s += (s.empty() ? "" : "; ") + run_summary(r);
+    const size_t first = runs.size() > kShown + 2 ? runs.size() - kShown : 0;
+    for (size_t i = first; i < runs.size(); ++i) s += (s.empty() ? "" : "; ") + run_summary(runs[i]);
+    if (first > 0) s += cat("; and ", first, " older (`mambascope-cli info ", db, "` lists every run)");
     return s;
 }
 
 }  // namespace
 
 Result<ExportSource> open_export_source(const std::string& db_path, std::optional<int64_t> run_id,
-                                        const std::string& region) {
+                                        const std::string& region, const std::string& region_option) {
     auto opened = ResultsStore::open(db_path, ResultsStore::Mode::read_only);
     if (!opened) return opened.error();
     ExportSource src{db_path, std::move(*opened), {}, {}, {}, {}};
@@ -49,12 +54,12 @@ Result<ExportSource> open_export_source(const std::string& db_path, std::optiona
             }
         if (!found)
             return make_error("results database '", db_path, "' has no run ", *run_id,
-                              "; its runs: ", list_runs_text(runs));
+                              "; its runs: ", list_runs_text(runs, db_path));
     } else if (runs.size() == 1) {
         src.run = runs[0];
     } else {
         return make_error("results database '", db_path, "' holds ", runs.size(),
-                          " runs; choose one with --run ID: ", list_runs_text(runs));
+                          " runs; choose one with --run ID: ", list_runs_text(runs, db_path));
     }
     MS_ASSIGN(src.sequences, src.store.list_sequences(src.run.id));
     for (size_t i = 0; i < src.sequences.size(); ++i) src.by_id[src.sequences[i].id] = i;
@@ -62,9 +67,10 @@ Result<ExportSource> open_export_source(const std::string& db_path, std::optiona
         std::vector<SequenceRecord> contigs;
         for (const StoredSequence& s : src.sequences) contigs.push_back({s.info.name, s.info.length});
         if (contigs.empty())
-            return make_error("--region '", region, "': ", src.describe_run(), " holds no sequences to place it on");
+            return make_error(region_option, " '", region, "': ", src.describe_run(),
+                              " holds no sequences to place it on");
         auto r = parse_locus(region, ContigList(std::move(contigs)));
-        if (!r) return make_error("--region for ", src.describe_run(), ": ", r.error().message);
+        if (!r) return make_error(region_option, " for ", src.describe_run(), ": ", r.error().message);
         src.region = *r;
     }
     return src;

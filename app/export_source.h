@@ -32,9 +32,10 @@ struct ExportSource {
 };
 
 // Opens the database, picks the run (--run ID; without it the database must hold exactly one) and
-// parses --region (empty: none) against the run's sequences.
+// parses --region (empty: none) against the run's sequences; errors name the option the user gave
+// the locus with (`neighbours` calls it --locus).
 Result<ExportSource> open_export_source(const std::string& db_path, std::optional<int64_t> run_id,
-                                        const std::string& region);
+                                        const std::string& region, const std::string& region_option = "--region");
 
 // The names of the run's tracks, comma-separated ("none" when it has none).
 Result<std::string> track_names(const ExportSource& src);

@@ -22,7 +22,7 @@ void add_neighbours_options(CLI::App* sub, NeighboursOptions& o) {
 Result<std::string> run_neighbours(const NeighboursOptions& o) {
     if (o.item.empty() == o.locus.empty())
         return make_error("give the query as --item NAME or as --locus LOCUS (one of them)");
-    auto opened = open_export_source(o.db, o.run, o.locus);
+    auto opened = open_export_source(o.db, o.run, o.locus, "--locus");
     if (!opened) return opened.error();
     const ExportSource& src = *opened;
     std::vector<int64_t> ids;
