@@ -28,8 +28,8 @@ void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o) {
         ->required()
         ->check(CLI::PositiveNumber);
     sub->add_flag("--vacuum", o.vacuum,
-                  "then rewrite the file without the freed pages, so it shrinks (needs about the file's size free "
-                  "on the disk); without it the space is reused by later runs");
+                  "then rewrite the file without the freed pages, so it shrinks (needs about twice the file's size "
+                  "free, and no other program using the database); without it later runs reuse the space");
 }
 
 Result<std::string> run_delete_run(const DeleteRunOptions& o) {
@@ -61,35 +61,39 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
             count(before.predictions - after.predictions, "prediction", "predictions"), ", ",
             count(before.variants - after.variants, "variant", "variants"), ", ",
             count(before.embeddings - after.embeddings, "embedding", "embeddings"), "\n");
-    // Sizes with the write-ahead log folded in: VACUUM writes the whole new file through the log.
-    std::string folded = fold_log_note(*store, o.db);
-    if (o.vacuum && folded.empty()) {
+    // Sizes with the write-ahead log folded in: VACUUM writes the whole new file through the log,
+    // and only a log folded in completely (no other program reading the database) leaves the file
+    // at its new size.
+    auto fold = [&]() -> std::string {
+        auto folded = store->checkpoint();
+        if (!folded)
+            return cat("delete-run: warning: ", folded.error().message, "; run ", o.run, " is removed, and the ",
+                       "change is in '", o.db, "-wal' beside the database: keep the two files together\n");
+        if (!*folded)
+            return cat("delete-run: another program has '", o.db, "' open (the desktop application?): the file ",
+                       "keeps its size until it closes", o.vacuum ? "; --vacuum was not run" : "", "\n");
+        return {};
+    };
+    std::string note = fold();
+    if (o.vacuum && note.empty()) {
         MS_ASSIGN(after, store->counts());
         if (auto v = store->vacuum(); !v)
             return make_error(v.error().message, " (run ", o.run,
-                              " is removed; the file keeps its size until a vacuum with room on the disk)");
-        folded = fold_log_note(*store, o.db);
+                              " is removed; the file keeps its size until a vacuum with room on the disk: VACUUM ",
+                              "needs about twice the file's size free)");
+        note = fold();
         StoreCounts now;
         MS_ASSIGN(now, store->counts());
         out += cat("delete-run: vacuumed '", o.db, "': ", megabytes(after.file_bytes), " -> ",
                    megabytes(now.file_bytes), "\n");
-    } else {
+    } else if (note.empty()) {
         MS_ASSIGN(after, store->counts());
         out += cat("delete-run: '", o.db, "' keeps its size (", megabytes(after.file_bytes), "); later runs reuse the ",
                    "space", o.vacuum ? "" : ", or --vacuum gives it back to the disk", "\n");
     }
-    if (!folded.empty()) out += cat("delete-run", folded, "\n");
-    return out;
+    return out + note;
 }
 
-int cmd_delete_run(const DeleteRunOptions& o) {
-    auto r = run_delete_run(o);
-    if (!r) {
-        std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
-        return 1;
-    }
-    std::fputs(r->c_str(), stdout);
-    return 0;
-}
+int cmd_delete_run(const DeleteRunOptions& o) { return print_or_fail(run_delete_run(o)); }
 
 }  // namespace ms

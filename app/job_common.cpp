@@ -31,6 +31,12 @@ std::string unfinished_run_note(ResultsStore& store, const std::string& db, cons
                "` removes it)");
 }
 
+int print_or_fail(const Result<std::string>& text) {
+    if (!text) return fail(text.error().message);
+    std::fputs(text->c_str(), stdout);
+    return 0;
+}
+
 Result<std::pair<int, int>> parse_shard(const std::string& text) {
     int i = 0, n = 0;
     char tail = 0;

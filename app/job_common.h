@@ -19,6 +19,8 @@ namespace ms {
 
 // Prints "error: MESSAGE" on stderr; returns the exit code 1.
 int fail(const std::string& message);
+// A command's text on stdout (exit 0), or its error (exit 1): the end of commands that only report.
+int print_or_fail(const Result<std::string>& text);
 
 // "I/N" of `score --shard` (and of the shard a run recorded): 1 ≤ I ≤ N, nothing after N.
 Result<std::pair<int, int>> parse_shard(const std::string& text);

@@ -9,11 +9,14 @@
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
 #include "app/export_output.h"
+#include "app/job_common.h"
+#include "app/run_lock.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "genomics/locus.h"
@@ -163,7 +166,8 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
                                    {"downstream", o.downstream},      {"log", "log2"}};
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, engine->device,
                                       precision_name(engine->precision), o.fasta, "fasta");
-    auto run = store->begin_run(info);
+    std::optional<RunLock> run_lock;  // held while this job writes the run (delete-run refuses it)
+    auto run = begin_locked_run(*store, o.db, info, run_lock);
     if (!run) return make_error(run.error().message);
     auto failed = [&](const std::string& message) -> Error {
         (void)store->finish_run(*run, RunStatus::failed);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app/export_source.h"
+#include "app/job_common.h"
 #include "common/atomic_file.h"
 #include "genomics/embeddings_knn.h"
 
@@ -84,14 +85,6 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
     return cat("neighbours: wrote ", rank, " to ", o.out, "\n");
 }
 
-int cmd_neighbours(const NeighboursOptions& o) {
-    auto r = run_neighbours(o);
-    if (!r) {
-        std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
-        return 1;
-    }
-    std::fputs(r->c_str(), stdout);
-    return 0;
-}
+int cmd_neighbours(const NeighboursOptions& o) { return print_or_fail(run_neighbours(o)); }
 
 }  // namespace ms

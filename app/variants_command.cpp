@@ -9,13 +9,16 @@
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "app/bundled_model.h"
 #include "app/digests.h"
 #include "app/effect_engine.h"
+#include "app/job_common.h"
 #include "app/read_names.h"
+#include "app/run_lock.h"
 #include "app/variant_effects.h"
 #include "common/atomic_file.h"
 #include "common/version.h"
@@ -170,6 +173,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
 
     std::optional<ResultsStore> store;
     int64_t run = 0;
+    std::optional<RunLock> run_lock;  // held while this job writes the run (delete-run refuses it)
     if (!o.db.empty()) {
         auto s = ResultsStore::open(o.db);
         if (!s) return make_error(s.error().message);
@@ -183,7 +187,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         std::error_code ec;
         const auto fa_bytes = std::filesystem::file_size(o.fasta, ec);
         info.inputs.push_back({absolute_path(o.fasta), "fasta", ec ? -1 : int64_t(fa_bytes)});
-        auto r = store->begin_run(info);
+        auto r = begin_locked_run(*store, o.db, info, run_lock);
         if (!r) return make_error(r.error().message);
         run = *r;
         // The reference's contigs, so the run's variants can be placed: `export --variants

@@ -177,8 +177,23 @@ CREATE TABLE sequence_parts (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema 5: the highest run id ever given, so a deleted run's id is never given again (a saved
+// session or a note naming "run 3" would silently mean another run), and indexes by sequence, so
+// deleting a run's sequences does not scan every other run's tiles, predictions and embeddings
+// (17–33 s for 3,000 contigs, holding the write lock that running jobs then timed out on).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE store_ids (
+  name TEXT PRIMARY KEY,
+  last INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_ids (name, last) SELECT 'runs', ifnull(max(id), 0) FROM runs;
+CREATE INDEX track_tiles_by_sequence ON track_tiles (sequence_id);
+CREATE INDEX predictions_by_sequence ON predictions (sequence_id);
+CREATE INDEX embeddings_by_sequence ON embeddings (sequence_id);
+)sql";
+
 // Step i takes a database from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion, "one migration step per schema version");
 
 // A full disk as SQLite reports it: SQLITE_FULL when the database or its log cannot grow, an I/O
@@ -269,6 +284,15 @@ Result<void> ResultsStore::Impl::exec(const char* sql) {
     if (rc == SQLITE_OK) return {};
     sqlite3_free(msg);  // sqlite3_errmsg says the same, and write_failure words it for people
     return write_failure(path, db.get(), cat("\"", sql, "\""));
+}
+
+Result<void> ResultsStore::Impl::change_run(const char* sql, int64_t run_id) {
+    auto q = prepare(sql);
+    if (!q) return q.error();
+    MS_TRY(q->bind(run_id));
+    MS_TRY(q->run());
+    if (sqlite3_changes(db.get()) != 1) return make_error("results database '", path, "' has no run ", run_id);
+    return {};
 }
 
 Result<bool> Query::step() {
@@ -376,6 +400,10 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
     }
     // NORMAL in WAL mode: commits survive a killed process; only a power cut can lose the last ones.
     MS_TRY(exec("PRAGMA synchronous = NORMAL"));
+    // Debian's SQLite zeroes every freed page (SECURE_DELETE), which made a run's deletion write
+    // its whole size again through the log — on the nearly full disk people delete runs to relieve.
+    // FAST zeroes only what costs no extra I/O.
+    MS_TRY(exec("PRAGMA secure_delete = FAST"));
     return migrate(version);
 }
 
@@ -467,14 +495,14 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
         }
         // A write-protected folder (a shared lab folder, another user's results) is the same for a
         // reader when no -wal or -shm file is there: SQLite cannot create its -shm, and with no -wal
-        // no writer is at work, so everything committed is in the file itself. So is a file this
-        // user cannot write in a folder they can (a colleague's database in a shared folder): a
-        // plain open would leave a -wal and -shm owned by this user, which the owner's next job
-        // could not write (found in review).
+        // no writer is at work, so everything committed is in the file itself. (Not so a file this
+        // user cannot write in a folder they can: read as immutable, a reader kept open — the GUI's —
+        // saw a later job's changes as damage; a plain open may leave a -wal and -shm of this user,
+        // which write_failure names with their owner when the owner's job cannot write them.)
         const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
         std::error_code ec;
-        if (!read_only_fs && (::access(folder.c_str(), W_OK) != 0 || ::access(path.c_str(), W_OK) != 0) &&
-            !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec))
+        if (!read_only_fs && ::access(folder.c_str(), W_OK) != 0 && !fs::exists(path + "-wal", ec) &&
+            !fs::exists(path + "-shm", ec))
             read_only_fs = true;
     }
     // NOMUTEX: a store is used by one thread at a time (see the header), so SQLite's own locking

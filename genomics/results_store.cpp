@@ -56,12 +56,14 @@ void ResultsStore::set_batch_tiles(int tiles) { impl_->batch_tiles = std::max(1,
 Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
-    // The id is past every run id any row names, not only past the runs table's: rows of a run
-    // deleted by hand with foreign keys off (SQLite's default) stay behind, and a new run taking
-    // that id inherited them — another region's values in its export (found in review).
+    // The id is past every run id ever given (store_ids: a deleted run's id is not given again)
+    // and past every run id any row names: rows of a run deleted by hand with foreign keys off
+    // (SQLite's default) stay behind, and a new run taking that id inherited them — another
+    // region's values in its export (found in review).
     static const char* sql =
         "INSERT INTO runs (id, tool_version, git_revision, command, params_json, model_name, model_sha256, device, "
         "precision, started_at, status) VALUES ((SELECT 1 + max(ifnull((SELECT max(id) FROM runs), 0), "
+        "ifnull((SELECT last FROM store_ids WHERE name = 'runs'), 0), "
         "ifnull((SELECT max(run_id) FROM sequences), 0), ifnull((SELECT max(run_id) FROM tracks), 0), "
         "ifnull((SELECT max(run_id) FROM predictions), 0), ifnull((SELECT max(run_id) FROM embeddings), 0), "
         "ifnull((SELECT max(run_id) FROM variants), 0), ifnull((SELECT max(run_id) FROM run_inputs), 0), "
@@ -79,6 +81,15 @@ Result<int64_t> ResultsStore::begin_run(const RunInfo& info) {
                        info.model_sha256, info.device, info.precision));
         MS_TRY(q->run());
         run_id = int64_t(sqlite3_last_insert_rowid(d.db.get()));
+    }
+    {
+        static const char* ids_sql =
+            "INSERT INTO store_ids (name, last) VALUES ('runs', ?) ON CONFLICT (name) DO UPDATE SET last = "
+            "excluded.last";
+        auto q = d.prepare(ids_sql);
+        if (!q) return q.error();
+        MS_TRY(q->bind(run_id));
+        MS_TRY(q->run());
     }
     static const char* input_sql =
         "INSERT OR REPLACE INTO run_inputs (run_id, path, format, bytes) VALUES (?, ?, ?, ?)";
@@ -369,18 +380,13 @@ Result<void> ResultsStore::finish_run(int64_t run_id, RunStatus status) {
 Result<void> ResultsStore::delete_run(int64_t run_id) {
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
-    std::erase_if(d.buffers, [&](const auto& kv) { return d.track_run[kv.first.track] == run_id; });
+    MS_TRY(flush());  // no buffered tile may outlive its track (erasing them left keys in `full`)
     // One statement: the schema's ON DELETE CASCADE (foreign keys are on in every connection the
     // store opens) removes the run's sequences, tracks and tiles, parts, predictions and classes,
     // variants and their scores, embeddings and inputs with it, or nothing.
     Impl::Transaction t(d);
     MS_TRY(t.begin());
-    static const char* sql = "DELETE FROM runs WHERE id = ?";
-    auto q = d.prepare(sql);
-    if (!q) return q.error();
-    MS_TRY(q->bind(run_id));
-    MS_TRY(q->run());
-    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no run ", run_id);
+    MS_TRY(d.change_run("DELETE FROM runs WHERE id = ?", run_id));
     MS_TRY(t.commit());
     // What the store caches of tracks and sequences by id: SQLite may give a deleted row's id to
     // the next row made.
@@ -401,13 +407,7 @@ Result<void> ResultsStore::vacuum() {
 Result<void> ResultsStore::reopen_run(int64_t run_id) {
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
-    static const char* sql = "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?";
-    auto q = d.prepare(sql);
-    if (!q) return q.error();
-    MS_TRY(q->bind(run_id));
-    MS_TRY(q->run());
-    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no run ", run_id);
-    return {};
+    return d.change_run("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", run_id);
 }
 
 Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {

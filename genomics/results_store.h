@@ -177,8 +177,8 @@ public:
     // Version 1: runs, sequences, tracks, tiles, predictions, embeddings. Version 2: run inputs,
     // track encodings, prediction items and classes, variants, idempotency keys. Version 3:
     // sequence completion (resumable jobs). Version 4: finished parts of sequences (resumable
-    // segmented jobs).
-    inline static constexpr int kSchemaVersion = 4;
+    // segmented jobs). Version 5: run ids never reused after a deletion; indexes by sequence.
+    inline static constexpr int kSchemaVersion = 5;
 
     // read_write creates the file (and the schema) when missing; read_only never writes and
     // fails when the file is missing. Errors name the file and say what it is instead.
@@ -221,7 +221,7 @@ public:
     // embeddings, inputs) in one transaction. The caller makes sure no job writes it (RunLock). The
     // file keeps its size — SQLite reuses the pages for later runs — until vacuum().
     Result<void> delete_run(int64_t run_id);
-    // Rewrites the file without its free pages (SQLite's VACUUM): needs about the file's size free
+    // Rewrites the file without its free pages (SQLite's VACUUM): needs about twice the file's size free
     // on the disk, and the database to itself while it runs.
     Result<void> vacuum();
     // Flushes, then records that every tile of the sequence is committed: a resumed job skips it.

@@ -181,6 +181,9 @@ struct ResultsStore::Impl {
     // cached by its text.
     Result<Query> prepare_composed(const std::string& sql);
     Result<void> exec(const char* sql);
+    // Runs `sql` (a literal whose one parameter is the run id) and checks it changed that run's row:
+    // "has no run N" otherwise.
+    Result<void> change_run(const char* sql, int64_t run_id);
 
     Result<void> need_writer() const {
         if (mode == Mode::read_write) return {};

@@ -213,6 +213,13 @@ void ResultsWorkbench::buildMenus() {
 }
 
 bool ResultsWorkbench::eventFilter(QObject* watched, QEvent* event) {
+    // A run's deletion is one transaction: the window waits for it rather than leave the thread
+    // running past the application (a quit mid-way rolled it back without a word).
+    if (watched == window_ && event->type() == QEvent::Close && deleting_) {
+        QApplication::setOverrideCursor(Qt::WaitCursor);
+        deleting_->wait();
+        QApplication::restoreOverrideCursor();
+    }
     if (watched != window_ || event->type() != QEvent::Close || !queue_->busy()) return QObject::eventFilter(watched, event);
     const int queued = queue_->pendingCount();
     const auto answer = QMessageBox::question(
@@ -295,6 +302,13 @@ void ResultsWorkbench::confirmDeleteRun(qint64 run) {
 void ResultsWorkbench::deleteRun(qint64 run) {
     const QString db = panel_->database();
     if (db.isEmpty()) return;
+    if (deleting_) {  // one at a time: a second would find the first's lock and blame "another job"
+        const QString why =
+            tr("Delete run %1: another run's deletion is under way; try again when it is done").arg(run);
+        log_->append(LogLevel::warning, why);
+        emit runDeleted(run, why);
+        return;
+    }
     struct Outcome {
         QString summary, error;
     };
@@ -309,8 +323,10 @@ void ResultsWorkbench::deleteRun(qint64 run) {
         else
             outcome->error = QString::fromStdString(r.error().message);
     });
+    deleting_ = worker;
     connect(worker, &QThread::finished, this, [this, worker, db, run, outcome] {
         worker->deleteLater();
+        deleting_.clear();
         if (outcome->error.isEmpty()) {
             for (const QString& line : outcome->summary.split('\n')) log_->append(LogLevel::info, line);
             databaseChanged(db, true);  // the tables and the view's tracks without the run

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
+#include <QThread>
 
 #include "ui/app_settings.h"
 #include "ui/run_request.h"
@@ -90,6 +92,7 @@ private:
     QMenu* recentMenu_ = nullptr;
     Session open_;        // paths of what the window has open
     QString lastModel_;   // the model of the last job run from the dialog
+    QPointer<QThread> deleting_;  // a run's deletion under way (deleteRun), waited for on close
 };
 
 }  // namespace ms::ui

@@ -111,6 +111,15 @@ fs::path fresh_dir(const char* name, int records = 0, uint32_t seed = 0) {
     return dir;
 }
 
+// Whether run 1 of dir/r.db gets its lock file (a job recorded it and writes it) within 2 s.
+bool run_1_locked(const fs::path& dir) {
+    for (int i = 0; i < 400; ++i) {
+        if (fs::exists(dir / "r.db.run-1.lock")) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
 // Every track of every sequence of `got` bit for bit as in `want` (contents()).
 void check_same_values(const std::map<std::string, std::vector<uint32_t>>& want,
                        const std::map<std::string, std::vector<uint32_t>>& got) {
@@ -162,13 +171,7 @@ MS_TEST(a_run_being_written_is_not_resumed_twice) {
     const fs::path dir = fresh_dir("lock_tmp", 12, 41);
     const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
     const pid_t writer = start_score(fasta, db, false);
-    // Until the run is recorded and locked.
-    bool locked = false;
-    for (int i = 0; i < 400 && !locked; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        locked = fs::exists(dir / "r.db.run-1.lock");
-    }
-    MS_CHECK(locked);
+    MS_CHECK(run_1_locked(dir));  // the run is recorded and locked
     const std::string err = (dir / "second.err").string();
     const int second =
         wait_exit(start_cli({"score", "--model", kModel.string(), "--fasta", fasta.string(), "--db", db.string(),
@@ -196,12 +199,7 @@ MS_TEST(a_new_run_beside_a_stranded_one_says_so) {
     const fs::path dir = fresh_dir("stranded_tmp", 12, 43);
     const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
     const pid_t writer = start_score(fasta, db, false);
-    bool locked = false;
-    for (int i = 0; i < 400 && !locked; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        locked = fs::exists(dir / "r.db.run-1.lock");
-    }
-    MS_CHECK(locked);
+    MS_CHECK(run_1_locked(dir));
     kill(writer, SIGKILL);
     MS_CHECK_EQ(wait_exit(writer), 128 + SIGKILL);
     const std::string err = (dir / "second.err").string();

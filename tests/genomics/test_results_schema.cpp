@@ -189,7 +189,7 @@ void make_v1(const std::string& path) {
 }  // namespace
 
 // Version 2 → 3 (sequence completion for resumable jobs): a version-2 file made from a version-1 one
-// migrated by this build and then stripped of versions 3 and 4 keeps its sequences, which come
+// migrated by this build and then stripped of versions 3 to 5 keeps its sequences, which come
 // back unfinished, and a job can mark them finished.
 MS_TEST(a_version_2_database_gains_sequence_completion) {
     const std::string path = fresh_db("v2");
@@ -197,7 +197,10 @@ MS_TEST(a_version_2_database_gains_sequence_completion) {
     ok(ResultsStore::open(path));   // now the current version
     {
         Db d(path);
-        d.exec("DROP TABLE sequence_parts; ALTER TABLE sequences DROP COLUMN completed_at; PRAGMA user_version = 2;");
+        d.exec(
+            "DROP TABLE store_ids; DROP INDEX track_tiles_by_sequence; DROP INDEX predictions_by_sequence; DROP INDEX "
+            "embeddings_by_sequence; DROP TABLE sequence_parts; ALTER TABLE sequences DROP COLUMN completed_at; PRAGMA "
+            "user_version = 2;");
     }
     auto store = ok(ResultsStore::open(path));   // migrates 2 → 3
     MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
@@ -223,7 +226,9 @@ MS_TEST(a_version_3_database_gains_sequence_parts) {
     }
     {
         Db d(path);
-        d.exec("DROP TABLE sequence_parts; PRAGMA user_version = 3;");
+        d.exec(
+            "DROP TABLE store_ids; DROP INDEX track_tiles_by_sequence; DROP INDEX predictions_by_sequence; DROP INDEX "
+            "embeddings_by_sequence; DROP TABLE sequence_parts; PRAGMA user_version = 3;");
     }
     auto store = ok(ResultsStore::open(path));   // migrates 3 → 4
     MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
@@ -340,6 +345,27 @@ MS_TEST(a_reader_before_the_schema_gets_a_retryable_error) {
     MS_CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(2));
     auto missing = ResultsStore::open_when_ready(fresh_db("never_made"), std::chrono::seconds(10));
     MS_CHECK(!missing && !missing.error().retryable);
+}
+
+// Version 4 → 5: the highest run id is kept from the runs there, so a run deleted afterwards —
+// the newest included — never gives its id to a later run.
+MS_TEST(a_version_4_database_never_reuses_a_run_id) {
+    const std::string path = fresh_db("v4");
+    {
+        auto store = ok(ResultsStore::open(path));
+        for (int i = 0; i < 3; ++i) ok(store.begin_run({"0.1.0", "x", "score"}));
+    }
+    Db(path).exec(
+        "DROP TABLE store_ids; DROP INDEX track_tiles_by_sequence; DROP INDEX predictions_by_sequence; "
+        "DROP INDEX embeddings_by_sequence; PRAGMA user_version = 4;");
+    auto store = ok(ResultsStore::open(path));  // migrates 4 → 5
+    MS_CHECK_EQ(Db(path).value("PRAGMA user_version"), int64_t(ResultsStore::kSchemaVersion));
+    ok(store.delete_run(3));
+    MS_CHECK_EQ(ok(store.begin_run({"0.1.0", "x", "score"})), int64_t(4));
+    ok(store.delete_run(4));
+    ok(store.delete_run(2));
+    MS_CHECK_EQ(ok(store.begin_run({"0.1.0", "x", "score"})), int64_t(5));
+    MS_CHECK_EQ(Db(path).value("SELECT last FROM store_ids WHERE name = 'runs'"), int64_t(5));
 }
 
 MS_TEST(a_newer_schema_is_refused_with_both_versions) {

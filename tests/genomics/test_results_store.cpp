@@ -427,11 +427,12 @@ MS_TEST(a_flipped_bit_in_a_tile_is_found) {
     }
 }
 
-// A colleague's database in a shared folder (mode 1777): reading it leaves no -wal or -shm file
-// behind (the owner's next job could not write them), and files another user left anyway are named
-// with their owner when the owner's write fails. Other users are played by forked children that
-// drop to daemon (1) and nobody (65534); needs root, as CI runs.
-MS_TEST(a_shared_folder_keeps_the_owner_able_to_write) {
+// A colleague's database in a shared folder (mode 1777): the colleague can browse it, and when
+// their reader leaves a -wal or -shm of theirs behind (SQLite cannot fold and remove them from a
+// read-only connection), the owner's write that fails on them names them and their owner — it
+// blamed a "read-only file or folder", which neither was. Other users are played by forked
+// children that drop to daemon (1) and nobody (65534); needs root, as CI runs.
+MS_TEST(a_shared_folder_names_another_users_log_files) {
     if (::getuid() != 0) throw ms::test::Skip{"needs root to play two users"};
     Written w = write_example("shared");
     char tmpl[] = "/tmp/ms-shared-XXXXXX";
@@ -460,15 +461,7 @@ MS_TEST(a_shared_folder_keeps_the_owner_able_to_write) {
         return runs && runs->size() == 1 && values && values->size() == 1000 ? 0 : 2;
     });
     MS_CHECK_EQ(read, 0);
-    MS_CHECK_MSG(!std::filesystem::exists(db + "-wal") && !std::filesystem::exists(db + "-shm"),
-                 "the reader left its -wal or -shm behind");
-    // nobody, the owner, writes after that.
-    const int wrote = as(65534, [&] {
-        auto store = ResultsStore::open(db);
-        return store && store->begin_run({"0.1.0", "x", "score"}) ? 0 : 3;
-    });
-    MS_CHECK_EQ(wrote, 0);
-    // Files another user left (an older MambaScope's reader, sqlite3): named with their owner.
+    // Files another user left (their reader, sqlite3): named with their owner.
     for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix);
     MS_CHECK_EQ(as(1, [&] { return std::ofstream(db + "-wal").good() && std::ofstream(db + "-shm").good() ? 0 : 4; }), 0);
     const std::string err = folder + "/err.txt";
