@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -211,15 +212,24 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     auto flush = [&]() -> Result<void> {
         std::vector<EffectSite> sites;
         std::vector<size_t> site_of(batch.size(), SIZE_MAX);
+        // A site repeated in the VCF (the same REF and ALTs, in any case) is scored once and its
+        // records share the scores: scored in different rows of a batch, they could differ in the
+        // last digit, and a user comparing the records would see two scores for one variant.
+        std::map<std::string, size_t> scored_site;
         for (size_t i = 0; i < batch.size(); ++i) {
             const VariantRecord& r = batch[i];
             if (r.ref_check != RefCheck::match || !scorable_allele(r.ref)) continue;
             EffectSite s{r.pos, r.ref, {}};
+            std::string key = cat(r.pos, ' ', upper(r.ref));
             for (const std::string& alt : r.alts)
-                if (scorable_allele(alt) && upper(alt) != upper(r.ref)) s.alts.push_back(alt);
+                if (scorable_allele(alt) && upper(alt) != upper(r.ref)) {
+                    s.alts.push_back(alt);
+                    key += cat(' ', upper(alt));
+                }
             if (s.alts.empty()) continue;
-            site_of[i] = sites.size();
-            sites.push_back(std::move(s));
+            const auto [it, fresh] = scored_site.emplace(key, sites.size());
+            site_of[i] = it->second;
+            if (fresh) sites.push_back(std::move(s));
         }
         std::vector<std::vector<double>> fwd, rev;
         // A stop is honoured between upstream bins (a batch of 512 sites can take minutes on a CPU,
