@@ -69,6 +69,9 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
         if (!folded)
             return cat("delete-run: warning: ", folded.error().message, "; run ", o.run, " is removed, and the ",
                        "change is in '", o.db, "-wal' beside the database: keep the two files together\n");
+        if (!*folded && o.caller_has_it_open)
+            return cat("delete-run: '", o.db, "' is open here, so the file keeps its size until it is closed; ",
+                       "later runs reuse the space\n");
         if (!*folded)
             return cat("delete-run: another program has '", o.db, "' open (the desktop application?): the file ",
                        "keeps its size until it closes", o.vacuum ? "; --vacuum was not run" : "", "\n");
@@ -89,7 +92,7 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
     } else if (note.empty()) {
         MS_ASSIGN(after, store->counts());
         out += cat("delete-run: '", o.db, "' keeps its size (", megabytes(after.file_bytes), "); later runs reuse the ",
-                   "space", o.vacuum ? "" : ", or --vacuum gives it back to the disk", "\n");
+                   "space", o.vacuum || o.caller_has_it_open ? "" : ", or --vacuum gives it back to the disk", "\n");
     }
     return out + note;
 }

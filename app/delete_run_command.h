@@ -20,6 +20,9 @@ struct DeleteRunOptions {
     std::string db;
     int64_t run = 0;
     bool vacuum = false;
+    // The calling program itself keeps the database open (the desktop application's views): the
+    // file cannot shrink until it closes, and that is no other program's doing.
+    bool caller_has_it_open = false;
 };
 
 void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o);

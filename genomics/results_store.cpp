@@ -711,76 +711,53 @@ Result<std::string> ResultsStore::integrity_check() const {
         ++count;
         problems += line + "\n";
     };
-    {
-        static const char* sql = "PRAGMA integrity_check";
+    // Each row of `sql` to `check`, until the rows end or the report is full.
+    auto each_row = [&](const char* sql, auto&& check) -> Result<void> {
         auto q = d.prepare(sql);
         if (!q) return q.error();
         for (;;) {
             bool row = false;
             MS_ASSIGN(row, q->step());
-            if (!row) break;
-            if (count >= kMaxProblems) { stopped = true; break; }
-            if (q->text(0) != "ok") note(q->text(0));
-        }
-    }
-    {
-        // Rows whose run, sequence, track or variant is gone: deleted by hand with foreign keys off
-        // (SQLite's default), where the store's own deletion (delete_run) takes them along.
-        static const char* sql =
-            "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2";
-        auto q = d.prepare(sql);
-        if (!q) return q.error();
-        for (;;) {
-            bool row = false;
-            MS_ASSIGN(row, q->step());
-            if (!row) break;
+            if (!row) return {};
             if (count >= kMaxProblems) {
                 stopped = true;
-                break;
+                return {};
             }
-            note(
-                cat(q->i64(2), " row(s) of ", q->text(0), " belong to a missing row of ", q->text(1),
-                    " (deleted without its rows: `mambascope-cli delete-run` removes a run with everything it holds)"));
+            check(*q);
         }
-    }
+    };
+    MS_TRY(each_row("PRAGMA integrity_check", [&](Query& q) {
+        if (q.text(0) != "ok") note(q.text(0));
+    }));
+    // Rows whose run, sequence, track or variant is gone: deleted by hand with foreign keys off
+    // (SQLite's default), where the store's own deletion (delete_run) takes them along.
+    MS_TRY(each_row("SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2",
+                    [&](Query& q) {
+                        note(cat(q.i64(2), " row(s) of ", q.text(0), " belong to a missing row of ", q.text(1),
+                                 " (deleted without its rows: `mambascope-cli delete-run` removes a run with "
+                                 "everything it holds)"));
+                    }));
     // Every tile must have the length its sequence implies and decode to it.
-    static const char* sql =
+    MS_TRY(each_row(
         "SELECT t.track_id, t.sequence_id, t.zoom, t.tile_index, t.n, t.data, s.length "
-        "FROM track_tiles AS t JOIN sequences AS s ON s.id = t.sequence_id";
-    auto q = d.prepare(sql);
-    if (!q) return q.error();
-    for (;;) {
-        bool row = false;
-        MS_ASSIGN(row, q->step());
-        if (!row) break;
-        if (count >= kMaxProblems) { stopped = true; break; }
-        const int64_t track = q->i64(0), zoom = q->i64(2), tile = q->i64(3), n = q->i64(4), length = q->i64(6);
-        const std::string where = cat("track ", track, " sequence ", q->i64(1), " zoom ", zoom, " tile ", tile);
-        // Checked before any arithmetic on them: a hostile file may hold any integers here.
-        if (zoom < 0 || zoom > kMaxZoom) {
-            note(cat(where, ": zoom level out of range 0..", kMaxZoom));
-            continue;
-        }
-        if (length < 0 || tile < 0 || tile > length / kTilePositions) {
-            note(cat(where, ": tile index beyond the sequence's ", length, " positions"));
-            continue;
-        }
-        const int64_t expect = std::min(kTilePositions, length - tile * kTilePositions);
-        if (n != expect) {
-            note(cat(where, ": holds ", n, " positions, expected ", expect));
-            continue;
-        }
-        const Blob b = q->blob(5);
-        auto enc = d.track_encoding(track);
-        if (!enc) {
-            note(cat(where, ": ", enc.error().message));
-            continue;
-        }
-        const Result<void> ok = zoom == 0
-                                    ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
-                                    : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
-        if (!ok) note(cat(where, ": does not decode (", ok.error().message, ")"));
-    }
+        "FROM track_tiles AS t JOIN sequences AS s ON s.id = t.sequence_id",
+        [&](Query& q) {
+            const int64_t track = q.i64(0), zoom = q.i64(2), tile = q.i64(3), n = q.i64(4), length = q.i64(6);
+            const std::string where = cat("track ", track, " sequence ", q.i64(1), " zoom ", zoom, " tile ", tile);
+            // Checked before any arithmetic on them: a hostile file may hold any integers here.
+            if (zoom < 0 || zoom > kMaxZoom) return note(cat(where, ": zoom level out of range 0..", kMaxZoom));
+            if (length < 0 || tile < 0 || tile > length / kTilePositions)
+                return note(cat(where, ": tile index beyond the sequence's ", length, " positions"));
+            const int64_t expect = std::min(kTilePositions, length - tile * kTilePositions);
+            if (n != expect) return note(cat(where, ": holds ", n, " positions, expected ", expect));
+            const Blob b = q.blob(5);
+            auto enc = d.track_encoding(track);
+            if (!enc) return note(cat(where, ": ", enc.error().message));
+            const Result<void> ok =
+                zoom == 0 ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
+                          : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
+            if (!ok) note(cat(where, ": does not decode (", ok.error().message, ")"));
+        }));
     if (stopped) problems += cat("(stopped after ", kMaxProblems, " problems)\n");
     if (problems.empty()) return std::string("ok");
     problems.pop_back();

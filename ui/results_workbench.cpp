@@ -317,6 +317,7 @@ void ResultsWorkbench::deleteRun(qint64 run) {
         DeleteRunOptions o;
         o.db = db.toStdString();
         o.run = run;
+        o.caller_has_it_open = true;  // the views' own connections
         const Result<std::string> r = run_delete_run(o);
         if (r)
             outcome->summary = QString::fromStdString(*r).trimmed();

@@ -16,6 +16,7 @@
 #include "results_fixture.h"
 #include "ui/genome_view.h"
 #include "ui/job_queue.h"
+#include "ui/log_panel.h"
 #include "ui/main_window.h"
 #include "ui/results_models.h"
 #include "ui/results_panel.h"
@@ -100,6 +101,12 @@ private slots:
         QCOMPARE(deleted.last().at(1).toString(), QString());
         QVERIFY(QTest::qWaitFor([&] { return panel->runsModel()->rowCount() == 1; }, 10000));
         QCOMPARE(panel->runsModel()->run(0)->id, second);
+        // Its note speaks of this window's own connections, not of "another program", nor of a
+        // command-line option.
+        const QString log = w.findChild<LogPanel*>()->plainText();
+        QVERIFY2(log.contains(QStringLiteral("removed run %1").arg(first)), qPrintable(log));
+        QVERIFY2(!log.contains(QStringLiteral("another program")) && !log.contains(QStringLiteral("--vacuum")),
+                 qPrintable(log));
         auto store = ResultsStore::open(db.toStdString(), ResultsStore::Mode::read_only);
         QVERIFY(store.ok());
         QCOMPARE(store->list_runs()->size(), size_t(1));
