@@ -45,11 +45,14 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
         MS_ASSIGN(first, src.store.read_embedding(ids.front()));
         dim = int64_t(first.e.vector.size());
     }
-    // The index is written in full before the array is moved into place and committed right
-    // after it, so the pair is replaced together unless the last rename fails.
+    // The index is written to the disk in full (flushed and synced: stdio had kept it in memory,
+    // so a full disk failed it only after the array was in place, leaving the new array beside the
+    // old index) before the array is written and moved into place, and renamed right after it:
+    // the pair is replaced together unless the last rename fails.
     auto index_file = AtomicFile::create(out + ".index.tsv");
     if (!index_file) return index_file.error();
     MS_TRY(index_file->write(index.data(), index.size()));
+    MS_TRY(index_file->finish_writing());
     MS_TRY(write_npy(out, data.data(), {rows, dim}));
     MS_TRY(index_file->commit());
     return cat(rows, rows == 1 ? " embedding of " : " embeddings of ", dim, " dimensions (index: ", out, ".index.tsv)");

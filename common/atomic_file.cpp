@@ -106,7 +106,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& requested) {
 }
 
 AtomicFile::AtomicFile(AtomicFile&& o) noexcept
-    : path_(std::move(o.path_)), tmp_(std::move(o.tmp_)), f_(o.f_), committed_(o.committed_) {
+    : path_(std::move(o.path_)), tmp_(std::move(o.tmp_)), f_(o.f_), committed_(o.committed_), closed_ok_(o.closed_ok_) {
     o.f_ = nullptr;
     o.committed_ = true;
 }
@@ -123,14 +123,20 @@ Result<void> AtomicFile::write(const void* data, size_t bytes) {
     return {};
 }
 
-Result<void> AtomicFile::commit() {
-    assert(f_);
+Result<void> AtomicFile::finish_writing() {
+    if (!f_) return closed_ok_ ? Result<void>{} : make_error("cannot write '", path_, "': the file was not finished");
     const bool flushed = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
     const int err = errno;
     const bool closed = std::fclose(f_) == 0;
     f_ = nullptr;
     if (!flushed || !closed)
         return make_error("cannot write '", path_, "': ", std::strerror(flushed ? errno : err), " (disk full?)");
+    closed_ok_ = true;
+    return {};
+}
+
+Result<void> AtomicFile::commit() {
+    MS_TRY(finish_writing());
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
         return make_error("cannot move the finished file into place at '", path_, "': ", std::strerror(errno));
     committed_ = true;

@@ -19,7 +19,11 @@ public:
     ~AtomicFile();   // removes the temporary file unless commit() succeeded
 
     Result<void> write(const void* data, size_t bytes);
-    // Flushes, fsyncs and renames over `path`.
+    // Flushes, fsyncs and closes the temporary: after it, only the rename is left, which needs no
+    // room on the disk. A pair of files (an array and its index) finishes both before renaming
+    // either, so a full disk cannot leave a new one beside an old one.
+    Result<void> finish_writing();
+    // Finishes writing (if not yet) and renames over `path`.
     Result<void> commit();
 
 private:
@@ -27,6 +31,7 @@ private:
     std::string path_, tmp_;
     std::FILE* f_ = nullptr;
     bool committed_ = false;
+    bool closed_ok_ = false;  // finish_writing() succeeded
 };
 
 // Temporaries of `path` that a killed job left (kill -9 gives no chance to remove them), removed
