@@ -216,10 +216,38 @@ std::string foreign_log_file(const std::string& path) {
     return {};
 }
 
+// This user's own -wal or -shm that this user cannot write (left write-protected: see
+// give_back_log_modes), or empty.
+std::string own_protected_log_file(const std::string& path) {
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const std::string f = path + suffix;
+        struct stat st {};
+        if (::stat(f.c_str(), &st) == 0 && st.st_uid == ::geteuid() && ::access(f.c_str(), W_OK) != 0) return f;
+    }
+    return {};
+}
+
+// A reader of the database while its file was write-protected left the -wal and -shm with the
+// file's mode of then (SQLite gives them the database's permissions), so this user's own files
+// refused this user's later writes once the database was writable again (found in review). They
+// are this user's: they get the database's mode now. Best effort; write_failure names what is left.
+void give_back_log_modes(const std::string& path, mode_t db_mode) {
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const std::string f = path + suffix;
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0 || st.st_uid != ::geteuid() || ::access(f.c_str(), W_OK) == 0) continue;
+        ::chmod(f.c_str(), (db_mode & 0666) | S_IWUSR);
+    }
+}
+
 // SQLite's words for a failed write, turned into what a biologist can act on.
 Error write_failure(const std::string& path, sqlite3* db, std::string_view what) {
     const int ext = sqlite3_extended_errcode(db);
     if (is_readonly_code(ext)) {
+        if (const std::string own = own_protected_log_file(path); !own.empty())
+            return make_error("cannot write results database '", path, "': its '", own,
+                              "' is write-protected (SQLite: ", sqlite3_errmsg(db), "); make it writable: chmod u+w '",
+                              path, "-wal' '", path, "-shm'");
         if (const std::string foreign = foreign_log_file(path); !foreign.empty())
             return make_error("cannot write results database '", path, "': its ", foreign,
                               ", which this user cannot write (SQLite: ", sqlite3_errmsg(db), "); when nobody has ",
@@ -475,6 +503,7 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
         if (!writable)
             return make_error("cannot write results database '", path, "': its file or folder is read-only (",
                               std::strerror(errno), "); open it read-only to browse, or copy it somewhere writable");
+        if (exists) give_back_log_modes(path, st.st_mode);
     } else {
         struct statvfs vfs {};
         read_only_fs = ::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY);

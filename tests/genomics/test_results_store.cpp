@@ -427,6 +427,19 @@ MS_TEST(a_flipped_bit_in_a_tile_is_found) {
     }
 }
 
+// body() run as user `uid` in a forked child (as root): its result as the child's exit status.
+template <class Body>
+int as(uid_t uid, Body body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(90);
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + status;
+}
+
 // A colleague's database in a shared folder (mode 1777): the colleague can browse it, and when
 // their reader leaves a -wal or -shm of theirs behind (SQLite cannot fold and remove them from a
 // read-only connection), the owner's write that fails on them names them and their owner — it
@@ -441,17 +454,6 @@ MS_TEST(a_shared_folder_names_another_users_log_files) {
     MS_CHECK(::chmod(folder.c_str(), 01777) == 0);
     std::filesystem::copy_file(w.path, db);
     MS_CHECK(::chown(db.c_str(), 65534, 65534) == 0 && ::chmod(db.c_str(), 0644) == 0);
-    // as(uid, body): body's result as the child's exit status.
-    auto as = [](uid_t uid, auto body) {
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(90);
-            ::_exit(body());
-        }
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + status;
-    };
     // daemon browses nobody's database.
     const int read = as(1, [&] {
         auto store = ResultsStore::open(db, ResultsStore::Mode::read_only);
@@ -478,6 +480,43 @@ MS_TEST(a_shared_folder_names_another_users_log_files) {
     std::filesystem::remove_all(folder);
     MS_CHECK_MSG(contains(message, "'" + db + "-wal' belongs to user daemon") && contains(message, "-wal file is empty"),
                  message);
+}
+
+// Browsing a write-protected database leaves its -wal and -shm write-protected too (SQLite gives
+// them the file's mode); once the file was writable again, its owner's writes failed on those
+// files, blamed on "user nobody" — the owner (found in review). The owner is played by nobody in a
+// forked child; needs root, as CI runs.
+MS_TEST(a_readers_write_protected_log_files_do_not_block_the_owner) {
+    if (::getuid() != 0) throw ms::test::Skip{"needs root to play another user"};
+    Written w = write_example("protected");
+    char tmpl[] = "/tmp/ms-protected-XXXXXX";
+    MS_CHECK(::mkdtemp(tmpl) != nullptr);
+    const std::string folder = tmpl, db = folder + "/own.db";
+    std::filesystem::copy_file(w.path, db);
+    MS_CHECK(::chown(folder.c_str(), 65534, 65534) == 0 && ::chown(db.c_str(), 65534, 65534) == 0);
+    MS_CHECK(::chmod(db.c_str(), 0444) == 0);
+    const int read = as(65534, [&] {
+        {
+            auto store = ResultsStore::open(db, ResultsStore::Mode::read_only);
+            if (!store || !store->list_runs()) return 1;
+        }
+        // What the reader left: the precondition of the case.
+        return ::access((db + "-shm").c_str(), F_OK) == 0 && ::access((db + "-shm").c_str(), W_OK) != 0 ? 0 : 2;
+    });
+    MS_CHECK_EQ(read, 0);
+    MS_CHECK(::chmod(db.c_str(), 0644) == 0);
+    const std::string err = folder + "/err.txt";
+    const int wrote = as(65534, [&] {
+        auto store = ResultsStore::open(db);
+        auto run = store ? store->begin_run({"0.1.0", "x", "score"}) : ms::Result<int64_t>(store.error());
+        std::ofstream(err) << (run ? std::string("written") : run.error().message);
+        return 0;
+    });
+    MS_CHECK_EQ(wrote, 0);
+    std::ifstream in(err);
+    const std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(folder);
+    MS_CHECK_EQ(message, std::string("written"));
 }
 
 // delete_run removes a run with everything it holds — tiles, predictions, embeddings — and
