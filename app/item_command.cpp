@@ -526,7 +526,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         }
         return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
     }
-    if (!fin) return fin.error();
+    if (!fin) return unmarked_finish(*run, o.db, fin.error(), true);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());

@@ -127,10 +127,17 @@ std::string fold_log_note(ResultsStore& store, const std::string& db) {
 }
 
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause) {
-    if (marked) return cat(" (run ", run, " in '", db, "' marked failed)");
+    if (marked) return cat(" (run ", run, " in '", db, "' marked failed; --resume continues it)");
     const std::string why = marked.error().message == cause ? std::string() : cat(": ", marked.error().message);
     return cat(" (run ", run, " could not be marked failed either", why,
                "; it shows as running, and --resume continues it once the cause is fixed)");
+}
+
+Error unmarked_finish(int64_t run, const std::string& db, const Error& e, bool resumable) {
+    return make_error(
+        e.message, " (run ", run, " in '", db,
+        "' holds all its results but could not be marked finished: it shows as running",
+        resumable ? "; --resume marks it finished once the cause is fixed)" : "; its results export as they are)");
 }
 
 Result<int64_t> begin_locked_run(ResultsStore& store, const std::string& db, const RunInfo& info,

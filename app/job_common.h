@@ -49,6 +49,11 @@ Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int6
 // the mark's own error only where it is not `cause`, the job's.
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause);
 
+// The error of a run whose results are all stored but whose "finished" mark could not be (the disk
+// filled at the last commit), with what the database shows: it said only "the disk is full", and
+// the run stayed "running" without a word. `resumable`: the job has --resume, which marks it.
+Error unmarked_finish(int64_t run, const std::string& db, const Error& e, bool resumable);
+
 // After a job's run finished: its database's write-ahead log folded into the file
 // (ResultsStore::checkpoint), so that the .db alone holds the run; where that failed (a full disk),
 // "; warning: …" saying that the -wal file beside it holds the run's last commits and must stay

@@ -306,7 +306,8 @@ Result<std::string> run_merge(const MergeOptions& o, const std::string& command)
         fs::remove(tmp, ec);
         fs::remove(tmp + "-wal", ec);
         fs::remove(tmp + "-shm", ec);
-        return make_error(cat("merge into '", o.out, "': ", r.error().message));
+        return make_error(cat("merge into '", o.out, "' failed, and nothing of it is kept: ", r.error().message,
+                              "; run merge again once the cause is fixed"));
     }
     // merge_into folded the log into the file and closed the store: one file to move into place.
     fs::remove(tmp + "-wal", ec);

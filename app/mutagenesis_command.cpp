@@ -188,7 +188,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
             return failed(w.error().message);
     }
     if (auto r = store->mark_sequence_complete(*seq); !r) return failed(r.error().message);
-    if (auto r = store->finish_run(*run, RunStatus::finished); !r) return r.error();
+    if (auto r = store->finish_run(*run, RunStatus::finished); !r) return unmarked_finish(*run, o.db, r.error(), false);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     JobOutcome outcome{*run, RunStatus::finished, o.db, {}, {}};
     if (!o.quiet) {

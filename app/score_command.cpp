@@ -349,7 +349,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         }
         return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
     }
-    if (!fin) return fin.error();
+    if (!fin) return unmarked_finish(*run, o.db, fin.error(), true);
     const double s = seconds();
     char line[256];
     std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s)", s, s > 0 ? total / s / 1e6 : 0.0);

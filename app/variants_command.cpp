@@ -327,7 +327,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     }
     if (auto r = out->commit(); !r) return failed(r.error().message);
     if (store)
-        if (auto r = store->finish_run(run, RunStatus::finished); !r) return r.error();
+        if (auto r = store->finish_run(run, RunStatus::finished); !r)
+            return unmarked_finish(run, o.db, r.error(), false);
     const double s = seconds();
     if (!o.quiet) {
         char rate[32];

@@ -261,7 +261,7 @@ Error write_failure(const std::string& path, sqlite3* db, std::string_view what)
     if (disk_full(db))
         return make_error("cannot write results database '", path,
                           "': the disk is full; what was being written was not stored, earlier commits are intact ",
-                          "(free some space and resume the job)");
+                          "(free some space)");
     return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db));
 }
 
