@@ -464,6 +464,49 @@ MS_TEST(delete_run_removes_one_run_and_spares_the_rest) {
     std::ifstream in7(err);
     const std::string log7((std::istreambuf_iterator<char>(in7)), std::istreambuf_iterator<char>());
     MS_CHECK_MSG(log7.find("has no run 7; it holds run(s) 2") != std::string::npos, log7);
+    MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "0"}, err)), 1);
+    std::ifstream in0(err);
+    const std::string log0((std::istreambuf_iterator<char>(in0)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(log0.find("has no run 0; it holds run(s) 2") != std::string::npos, log0);
+}
+
+// `delete-run` waits up to a second for a job holding the run's lock; a job that finished in that
+// second had its run deleted right after it reported its results, the message still saying
+// "running" (found in review). A run whose status changed while delete-run waited is left alone.
+MS_TEST(delete_run_leaves_a_run_whose_job_ended_while_it_waited) {
+    const fs::path dir = fresh_dir("delete_wait_tmp", 1, 52);
+    const fs::path fasta = dir / "genome.fa", db = dir / "r.db";
+    MS_CHECK_EQ(wait_exit(start_score(fasta, db, false)), 0);
+    const std::string err = (dir / "delete.err").string();
+    pid_t child = 0;
+    {
+        auto store = ResultsStore::open(db.string());
+        MS_CHECK(store.ok() && store->reopen_run(1).ok());  // as a job writing run 1 shows it
+        auto lock = ms::RunLock::acquire(db.string(), 1);
+        MS_CHECK(lock.ok());
+        child = start_cli({"delete-run", "--db", db.string(), "--run", "1"}, err);
+        // Until the child has the database open, running the CLI (before its exec it holds this
+        // process's descriptors); it lists the runs right then, and tries the lock for a second.
+        const fs::path cli = fs::canonical(std::getenv("CLI")), proc = "/proc/" + std::to_string(child);
+        const fs::path db_file = fs::canonical(db);
+        bool opened = false;
+        for (int i = 0; i < 5000 && !opened; ++i) {
+            std::error_code ec;
+            if (fs::read_symlink(proc / "exe", ec) == cli)
+                for (const auto& fd : fs::directory_iterator(proc / "fd", ec))
+                    if (fs::read_symlink(fd.path(), ec) == db_file) opened = true;
+            if (!opened) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        MS_CHECK_MSG(opened, "delete-run never opened the database");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        MS_CHECK(store->finish_run(1, RunStatus::finished).ok());  // the job ends, and lets go
+    }
+    MS_CHECK_EQ(wait_exit(child), 1);
+    std::ifstream in(err);
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    MS_CHECK_MSG(log.find("was running when asked and is now finished") != std::string::npos, log);
+    auto store = ResultsStore::open(db.string(), ResultsStore::Mode::read_only);
+    MS_CHECK(store.ok() && store->list_runs()->size() == 1);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
