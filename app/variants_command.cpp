@@ -295,11 +295,23 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     JobOutcome outcome{run, RunStatus::finished, o.db, {}, {}};
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     auto interrupted = [&] {
-        // The output VCF is never committed half-written; the stored scores so far stay.
-        if (store) (void)store->finish_run(run, RunStatus::interrupted);
+        // The output VCF is never committed half-written; the scores of the batches written so far
+        // stay in the run. A stop inside a VCF's first batch (up to 512 records: a small VCF's
+        // only one) had left an empty run "interrupted after N records", N the records read, not
+        // scored (found in review); with nothing stored, the run goes too.
+        const int64_t written = counts.records - int64_t(batch.size());
         outcome.status = RunStatus::interrupted;
-        outcome.summary = cat("variants: interrupted after ", counts.records, " records; no output VCF written",
-                              store ? cat(", run ", run, " in '", o.db, "' is marked interrupted") : std::string());
+        std::string db_note;
+        if (store && written == 0 && store->delete_run(run)) {
+            outcome.run_id = 0;
+            db_note = cat("; nothing was stored (run ", run, " removed from '", o.db, "')");
+        } else if (store) {
+            (void)store->finish_run(run, RunStatus::interrupted);
+            db_note = cat("; the scores of the first ", written, " record(s) are stored in run ", run, " of '", o.db,
+                          "', marked interrupted (variants has no --resume: run it again for the rest)");
+        }
+        outcome.summary = cat("variants: interrupted while scoring record(s) ", written + 1, "–", counts.records,
+                              " of the VCF; no output VCF written", db_note);
         return outcome;
     };
     for (;;) {

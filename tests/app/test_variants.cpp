@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "app/variant_effects.h"
+#include "app/variants_command.h"
 #include "engine/allele_scorer.h"
 #include "engine/cpu_backend.h"
 #include "engine/model.h"
@@ -446,6 +447,67 @@ MS_TEST(bad_input_leaves_no_output) {
 // The stepped form a cancellable job uses: with a nil time budget (four sites, then one site a
 // group) the scores equal one call per upstream bin up to float rounding, keep_going sees the
 // count grow, and a "stop" after the first group ends it with nothing.
+// A stop: the batches written so far stay in the run, marked interrupted, and the message counts
+// them; a stop before the first batch was written removes the run. It had said "interrupted after N
+// records" of the records read, with an empty run left behind (found in review).
+template <class T>
+T must(ms::Result<T> r) {
+    if (!r) throw test::Failure{r.error().message};
+    return std::move(*r);
+}
+
+MS_TEST(a_stop_keeps_the_written_batches_and_says_so) {
+    const fs::path d = scratch("variants_stop");
+    fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
+    int64_t scorable = 0;  // of the first batch: REF one of A, C, G, T (not N)
+    {
+        std::ofstream vcf(d / "in.vcf");
+        vcf << "##fileformat=VCFv4.2\n##contig=<ID=rec1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        auto fa = must(FastaFile::open((d / "in.fa").string()));
+        const std::string rec1 = must(fa.fetch("rec1", 0, 600));
+        for (int i = 0; i < 600; ++i) {  // one contig: a first batch of 512, then 88
+            const char ref = char(std::toupper(static_cast<unsigned char>(rec1[size_t(i)])));
+            vcf << "rec1\t" << i + 1 << "\t.\t" << ref << "\t" << (ref == 'A' ? 'C' : 'A') << "\t.\t.\t.\n";
+            if (i < 512 && std::string("ACGT").find(ref) != std::string::npos) ++scorable;
+        }
+    }
+    VariantsOptions o;
+    o.device = "cpu";
+    o.model = kModel.string();
+    o.fasta = (d / "in.fa").string();
+    o.vcf = (d / "in.vcf").string();
+    o.out = (d / "out.vcf").string();
+    o.db = (d / "r.db").string();
+    o.context = 64;
+    o.downstream = 16;
+    std::atomic<bool> stop{false};
+    JobControl control;
+    control.cancel = &stop;
+    control.on_progress = [&](const JobProgress&) { stop = true; };  // after the first batch
+    auto outcome = run_variants(o, "test", control);
+    MS_CHECK_MSG(outcome.ok(), outcome.error().message);
+    if (!outcome.ok()) return;
+    MS_CHECK(outcome->status == RunStatus::interrupted && !fs::exists(o.out));
+    MS_CHECK_MSG(outcome->summary.find("record(s) 513–513 of the VCF") != std::string::npos &&
+                     outcome->summary.find("the first 512 record(s) are stored in run 1") != std::string::npos,
+                 outcome->summary);
+    {
+        auto store = must(ResultsStore::open(o.db, ResultsStore::Mode::read_only));
+        const auto runs = must(store.list_runs());
+        MS_CHECK(runs.size() == 1 && runs[0].status == RunStatus::interrupted);
+        MS_CHECK(scorable > 400);
+        MS_CHECK_EQ(must(store.counts()).variants, scorable);
+    }
+    // Stopped before anything was written: no run left.
+    stop = true;
+    control.on_progress = nullptr;
+    outcome = run_variants(o, "test", control);
+    MS_CHECK_MSG(outcome.ok() && outcome->summary.find("nothing was stored (run 2 removed") != std::string::npos,
+                 outcome.ok() ? outcome->summary : outcome.error().message);
+    auto store = must(ResultsStore::open(o.db, ResultsStore::Mode::read_only));
+    MS_CHECK_EQ(must(store.list_runs()).size(), size_t(1));
+}
+
 MS_TEST(stepped_effects_equal_one_call_and_stop_when_told) {
     const fs::path fa = scratch("stepped") / "in.fa";   // the .fai goes beside it, not into the source tree
     fs::copy_file(kData / "fixtures" / "input.fa", fa);
