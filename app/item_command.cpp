@@ -160,7 +160,9 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
     sub->add_option("--region", o.region, "only this locus of the FASTA, e.g. chr1:1,001-2,000: its windows, or the locus as one item")
         ->excludes(reads);
-    sub->add_flag("--resume", o.resume, "continue the newest unfinished run of this input, model and parameters");
+    sub->add_flag("--resume", o.resume,
+                  "continue the newest unfinished run of this input, model and parameters (a database without any "
+                  "run, or none yet, gets a new one)");
     if (job == ItemJob::classify) {
         sub->add_option("--head", o.head, "which classifier head (config.json mambascope_heads; default: the only one)");
         sub->add_flag("--embeddings", o.with_embeddings,
@@ -243,6 +245,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (!session) return make_error(session.error().message);
     if (!fallback.empty()) control.note(fallback);
 
+    std::error_code exists_ec;
+    const bool new_db = o.resume && !std::filesystem::exists(o.db, exists_ec);
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);
     nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
@@ -276,7 +280,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         // A database its job created but was stopped in before recording a run: nothing to
         // continue, so the run starts here (as in `score`).
         if (runs->empty()) {
-            control.note(cat(what, ": '", o.db, "' holds no run yet; starting one"));
+            control.note(new_db ? cat(what, ": '", o.db, "' does not exist yet; starting a run in a new database")
+                                : cat(what, ": '", o.db, "' holds no run yet; starting one"));
             runs.reset();
         }
     }

@@ -73,7 +73,7 @@ void add_score_options(CLI::App* sub, ScoreOptions& o) {
     sub->add_flag(
         "--resume", o.resume,
         "continue the newest unfinished run of this genome, model and parameters (finished sequences and segments are "
-        "skipped; a database without any run gets a new one)");
+        "skipped; a database without any run, or none yet, gets a new one)");
 }
 
 int cmd_score(const ScoreOptions& o, const std::string& command) {
@@ -198,10 +198,11 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         device_names += (i ? "+" : "") + engines[size_t(i)].choice.backend->name();
     }
 
-    // Opening creates the database: a --resume of a database that is not there would leave an
-    // empty one behind.
-    if (std::error_code ec; o.resume && !std::filesystem::exists(o.db, ec))
-        return make_error(cat("--resume: '", o.db, "' does not exist (run without --resume to start a run)"));
+    // A --resume of a database that is not there starts the run, as embed and classify do (it was
+    // refused, and a workflow had to test for the file first; found in review); the note says so,
+    // in case the name was mistyped.
+    std::error_code exists_ec;
+    const bool new_db = o.resume && !std::filesystem::exists(o.db, exists_ec);
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);
     // Everything that changes the numbers: a resumed run must match it exactly.
@@ -247,7 +248,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         // A database its job created but was stopped in before recording a run (a workflow's first
         // attempt killed early): nothing to continue, so the run starts here.
         if (runs->empty()) {
-            control.note(cat("score: '", o.db, "' holds no run yet; starting one"));
+            control.note(new_db ? cat("score: '", o.db, "' does not exist yet; starting a run in a new database")
+                                : cat("score: '", o.db, "' holds no run yet; starting one"));
             runs.reset();
         }
     }
