@@ -48,6 +48,17 @@ void add_model_option(CLI::App* sub, std::string& model) {
     // reads the same on every machine.
     else opt->description("model directory (config.json + model.safetensors); default: the bundled " +
                           std::string(kDefaultModelName));
+    // A model taken from the environment is named as such when it is no model folder: the error
+    // named only '/path/config.json', which the user never typed (found in review).
+    if (const char* env = model_dir_override())
+        sub->parse_complete_callback([opt, env, &model] {
+            if (opt->count() == 0 && !is_model_dir(model))
+                throw CLI::ValidationError("MAMBASCOPE_MODEL_DIR",
+                                           "'" + std::string(env) +
+                                               "' (the model jobs use without --model) is no model "
+                                               "folder: it has no config.json; set it to one, unset it for the bundled "
+                                               "model, or give --model");
+        });
 }
 
 }  // namespace ms
