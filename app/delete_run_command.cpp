@@ -18,8 +18,6 @@ std::string megabytes(int64_t bytes) {
     return s;
 }
 
-std::string count(int64_t n, const char* one, const char* many) { return cat(n, " ", n == 1 ? one : many); }
-
 }  // namespace
 
 void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o) {
@@ -66,12 +64,11 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
     MS_ASSIGN(after, store->counts());
     std::string out =
         cat("delete-run: removed run ", o.run, " (", to_string(run->status), ", started ", run->started_at, ") of '",
-            o.db, "': ", count(before.sequences - after.sequences, "sequence", "sequences"), ", ",
-            count(before.tracks - after.tracks, "track", "tracks"), " (",
-            count(before.tiles - after.tiles, "tile", "tiles"), "), ",
-            count(before.predictions - after.predictions, "prediction", "predictions"), ", ",
-            count(before.variants - after.variants, "variant", "variants"), ", ",
-            count(before.embeddings - after.embeddings, "embedding", "embeddings"), "\n");
+            o.db, "': ", plural(before.sequences - after.sequences, "sequence"), ", ",
+            plural(before.tracks - after.tracks, "track"), " (", plural(before.tiles - after.tiles, "tile"), "), ",
+            plural(before.predictions - after.predictions, "prediction"), ", ",
+            plural(before.variants - after.variants, "variant"), ", ",
+            plural(before.embeddings - after.embeddings, "embedding"), "\n");
     // Sizes with the write-ahead log folded in: VACUUM writes the whole new file through the log,
     // and only a log folded in completely (no other program reading the database) leaves the file
     // at its new size.

@@ -1,4 +1,5 @@
 #include "app/export_tables.h"
+#include "app/job_common.h"
 
 #include <cctype>
 #include <chrono>
@@ -18,8 +19,6 @@ namespace {
 
 // Rows fetched from the store at a time: pages keep memory flat for millions of rows.
 constexpr int64_t kPage = 10000;
-
-std::string plural(int64_t n, const char* what) { return cat(n, " ", what, n == 1 ? "" : "s"); }
 
 // Joins fields with the syntax's separator and ends the line.
 std::string row(const std::vector<std::string>& fields, TableSyntax syntax) {

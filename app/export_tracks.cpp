@@ -1,4 +1,5 @@
 #include "app/export_tracks.h"
+#include "app/job_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -90,8 +91,6 @@ private:
     int64_t begin_ = 0, end_ = 0, count_ = 0;
     float value_ = 0;
 };
-
-std::string plural(int64_t n, const char* what) { return cat(n, " ", what, n == 1 ? "" : "s"); }
 
 Result<std::string> export_bigwig(const ExportSource& src, int64_t track_id, const std::string& out) {
     std::vector<BigWigChrom> chroms;

@@ -534,15 +534,18 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (!fin) return unmarked_finish(*run, o.db, fin.error(), true);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
-    outcome.summary = cat(what, ": ", items.load(), " items, ", bases.load(), " bases in ", secs, " s on ", choice->backend->name());
-    if (empty_reads) outcome.summary += cat("; ", empty_reads.load(), " reads without A, C, G or T skipped");
+    outcome.summary = cat(what, ": ", plural(items.load(), "item"), ", ", plural(bases.load(), "base"), " in ", secs,
+                          " s on ", choice->backend->name());
+    if (empty_reads) outcome.summary += cat("; ", plural(empty_reads.load(), "read"), " without A, C, G or T skipped");
     if (empty_items)
-        outcome.summary += cat("; ", empty_items.load(), " windows or records without A, C, G or T (only N) skipped");
+        outcome.summary += cat("; ", plural(empty_items.load(), "window or record", "windows or records"),
+                               " without A, C, G or T (only N) skipped");
     if (flagged_reads)
-        outcome.summary += cat("; ", flagged_reads.load(), " records flagged duplicate or QC-fail left out ",
+        outcome.summary += cat("; ", plural(flagged_reads.load(), "record"), " flagged duplicate or QC-fail left out ",
                                "(--keep-duplicates, --keep-qc-fail keep them)");
     if (renamed_reads)
-        outcome.summary += cat("; ", renamed_reads.load(), " reads named as an earlier read stored as NAME#2, #3, …");
+        outcome.summary +=
+            cat("; ", plural(renamed_reads.load(), "read"), " named as an earlier read stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
     int64_t stored = items.load();
@@ -559,10 +562,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 "the file) were stored once, the last of them: give every read a name of its own");
     outcome.summary += fold_log_note(*store, o.db);
     // A resumed run: this call's items and the run's total (the call's alone read as the run's).
+    const std::string kind = head ? (store_embeddings ? "prediction and embedding" : "prediction") : "embedding";
     const std::string kinds = head ? (store_embeddings ? "predictions and embeddings" : "predictions") : "embeddings";
-    outcome.result = o.resume ? cat("results: run ", *run, " in ", o.db, " (", items.load(), " more ", kinds, ", ",
-                                    stored, " in all)")
-                              : cat("results: run ", *run, " in ", o.db, " (", stored, " ", kinds, ")");
+    outcome.result = o.resume ? cat("results: run ", *run, " in ", o.db, " (", items.load(), " more ",
+                                    items.load() == 1 ? kind : kinds, ", ", stored, " in all)")
+                              : cat("results: run ", *run, " in ", o.db, " (", plural(stored, kind, kinds), ")");
     return outcome;
 }
 

@@ -47,6 +47,9 @@ Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int6
 // "(run N in 'DB' marked failed)" after a job's error, or, where that mark could not be written (the
 // disk that failed the job is full), that the run still shows as running and --resume continues it;
 // the mark's own error only where it is not `cause`, the job's.
+// "1 item", "2 items": a count with its noun, `many` for plurals that are not noun + s.
+std::string plural(int64_t n, const std::string& one, const std::string& many = {});
+
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause);
 
 // The error of a run whose results are all stored but whose "finished" mark could not be (the disk

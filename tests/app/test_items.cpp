@@ -304,7 +304,7 @@ MS_TEST(reads_of_one_name_are_all_kept_or_said) {
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
     const std::string& summary = outcome->summary;
-    MS_CHECK_MSG(summary.find("1 reads without A, C, G or T skipped") != std::string::npos, summary);
+    MS_CHECK_MSG(summary.find("1 read without A, C, G or T skipped") != std::string::npos, summary);
     MS_CHECK_MSG(summary.find("3 reads named as an earlier read stored as NAME#2") != std::string::npos, summary);
     MS_CHECK_MSG(summary.find("items named as an earlier one") == std::string::npos, summary);
     MS_CHECK_MSG(outcome->result.find("(8 predictions)") != std::string::npos, outcome->result);
@@ -331,7 +331,7 @@ MS_TEST(flagged_reads_are_counted_or_kept) {
                            << "qcfail\t516\t*\t0\t0\t*\t*\t0\t0\tTTTTGGGGAACC\t*\n";
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
-    MS_CHECK_MSG(outcome->summary.find("1 items") != std::string::npos &&
+    MS_CHECK_MSG(outcome->summary.find("1 item,") != std::string::npos &&
                      outcome->summary.find("2 records flagged duplicate or QC-fail left out") != std::string::npos,
                  outcome->summary);
     o.keep_duplicates = o.keep_qc_fail = true;
@@ -353,7 +353,7 @@ MS_TEST(upper_case_fastq_and_an_empty_run_export) {
     std::ofstream(o.reads) << "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n";
     auto outcome = run_items(o, ItemJob::classify, "test", JobControl{});
     MS_CHECK_MSG(outcome.ok(), outcome.error().message);
-    MS_CHECK_MSG(outcome->summary.find("1 items") != std::string::npos, outcome->summary);
+    MS_CHECK_MSG(outcome->summary.find("1 item,") != std::string::npos, outcome->summary);
     // Only a duplicate-flagged read: a finished run with nothing in it, exported as its header.
     o.reads = (dir / "dup_only.sam").string();
     o.db = (dir / "empty.db").string();
