@@ -95,12 +95,16 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!o.bed.empty()) {
         auto bed = read_bed(o.bed, contigs);
         if (!bed) return make_error(bed.error().message);
-        int64_t minus = 0;
+        int64_t minus = 0, points = 0;
         for (const BedRegion& b : *bed) {
             if (b.region.length() > 0) targets.push_back(b.region);   // insertion points have no bases to score
+            points += b.region.length() == 0;
             minus += b.strand == '-';
         }
         if (targets.empty()) return make_error(cat("--bed '", o.bed, "' has no region with bases to score"));
+        if (points > 0)  // said: they were dropped without a word (found in review)
+            control.note(cat("score: ", points, " zero-length region(s) of --bed '", o.bed,
+                             "' (insertion points) have no bases to score and are left out"));
         // The tracks are per genome position, so a region is scored on the strands --strand names
         // whatever its own strand; a user with '-' genes may expect their reverse complement.
         if (minus > 0 && o.strand != "both")
