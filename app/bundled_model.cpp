@@ -24,8 +24,9 @@ const char* model_dir_override() {
 }
 
 std::string bundled_model_dir() {
-    // Taken as given even when it is no model folder: loading it then says what is missing there,
-    // where falling back to the bundled model ran another model than the one asked for.
+    // Taken as given even when it is no model folder: a job then refuses it, naming the variable
+    // (add_model_option), where falling back to the bundled model ran another model than the one
+    // asked for.
     if (const char* env = model_dir_override()) return env;
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -51,10 +52,10 @@ void add_model_option(CLI::App* sub, std::string& model) {
     // A model taken from the environment is named as such when it is no model folder: the error
     // named only '/path/config.json', which the user never typed (found in review).
     if (const char* env = model_dir_override())
-        sub->parse_complete_callback([opt, env, &model] {
+        sub->parse_complete_callback([opt, dir = std::string(env), &model] {
             if (opt->count() == 0 && !is_model_dir(model))
                 throw CLI::ValidationError("MAMBASCOPE_MODEL_DIR",
-                                           "'" + std::string(env) +
+                                           "'" + dir +
                                                "' (the model jobs use without --model) is no model "
                                                "folder: it has no config.json; set it to one, unset it for the bundled "
                                                "model, or give --model");

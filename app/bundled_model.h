@@ -14,8 +14,8 @@ inline constexpr const char* kDefaultModelName = "mambascope-dna-small";
 // $MAMBASCOPE_MODEL_DIR when set and not empty, else null.
 const char* model_dir_override();
 
-// Where the default model is: $MAMBASCOPE_MODEL_DIR when set (as given: a wrong one fails loudly
-// when loaded); else the first found of the installed layout (<prefix>/bin/… beside
+// Where the default model is: $MAMBASCOPE_MODEL_DIR when set (as given: a job refuses a wrong one,
+// naming the variable); else the first found of the installed layout (<prefix>/bin/… beside
 // <prefix>/share/mambascope/models/NAME) and the source tree this build came from
 // (resources/models/NAME, for running from a build directory). Empty when none has a config.json.
 std::string bundled_model_dir();

@@ -1,6 +1,7 @@
 #include "app/delete_run_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -53,11 +54,12 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
     // the request, so it is left for the user to ask again.
     std::vector<RunRecord> now;
     MS_ASSIGN(now, store->list_runs());
-    for (const RunRecord& r : now)
-        if (r.id == o.run && r.status != run->status)
-            return make_error("run ", o.run, " of '", o.db, "' was ", to_string(run->status), " when asked and is now ",
-                              to_string(r.status),
-                              " (its job ended meanwhile); nothing was deleted: run delete-run again to remove it");
+    const auto still = std::find_if(now.begin(), now.end(), [&](const RunRecord& r) { return r.id == o.run; });
+    if (still == now.end()) return make_error("run ", o.run, " of '", o.db, "' was removed meanwhile");
+    if (still->status != run->status)
+        return make_error("run ", o.run, " of '", o.db, "' was ", to_string(run->status), " when asked and is now ",
+                          to_string(still->status), " (its job ended meanwhile); nothing was deleted: ask again to ",
+                          "remove it");
     StoreCounts before, after;
     MS_ASSIGN(before, store->counts());
     MS_TRY(store->delete_run(o.run));

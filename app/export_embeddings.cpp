@@ -1,6 +1,7 @@
 #include "app/export_embeddings.h"
 
 #include "app/export_output.h"
+#include "app/job_common.h"
 #include "common/atomic_file.h"
 #include "common/npy.h"
 
@@ -55,7 +56,7 @@ Result<std::string> export_embeddings(const ExportSource& src, const std::string
     MS_TRY(index_file->finish_writing());
     MS_TRY(write_npy(out, data.data(), {rows, dim}));
     MS_TRY(index_file->commit());
-    return cat(rows, rows == 1 ? " embedding of " : " embeddings of ", dim, " dimensions (index: ", out, ".index.tsv)");
+    return cat(plural(rows, "embedding"), " of ", dim, " dimensions (index: ", out, ".index.tsv)");
 }
 
 }  // namespace ms

@@ -319,7 +319,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             skip = std::min(skip, *n);
         }
         if (auto r = store->reopen_run(*run); !r) return make_error(r.error().message);
-        control.note(cat(what, ": resuming run ", *run, " after its first ", skip, " items"));
+        control.note(cat(what, ": resuming run ", *run, " after its first ", plural(skip, "item")));
     } else {
         if (const std::string n = unfinished_run_note(*store, o.db, info, what); !n.empty()) control.note(n);
         run = begin_locked_run(*store, o.db, info, run_lock);
@@ -526,7 +526,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     JobOutcome outcome{*run, status, o.db, {}, {}};
     if (!r) {
         if (status == RunStatus::interrupted) {
-            outcome.summary = cat(what, ": interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed items kept");
+            outcome.summary =
+                cat(what, ": interrupted; ", interrupted_run_note(*run, o.db, fin), ", its committed items kept");
             return outcome;
         }
         return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
@@ -558,7 +559,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     }
     if (!o.resume && stored < items.load())
         outcome.summary +=
-            cat("; ", items.load() - stored, " items named as an earlier one (reads of one name apart in ",
+            cat("; ", plural(items.load() - stored, "item"), " named as an earlier one (reads of one name apart in ",
                 "the file) were stored once, the last of them: give every read a name of its own");
     outcome.summary += fold_log_note(*store, o.db);
     // A resumed run: this call's items and the run's total (the call's alone read as the run's).

@@ -130,6 +130,12 @@ std::string plural(int64_t n, const std::string& one, const std::string& many) {
     return cat(n, " ", n == 1 ? one : many.empty() ? one + "s" : many);
 }
 
+std::string interrupted_run_note(int64_t run, const std::string& db, const Result<void>& marked) {
+    if (marked) return cat("run ", run, " in '", db, "' is marked interrupted");
+    return cat("run ", run, " in '", db, "' could not be marked interrupted (", marked.error().message,
+               "): it shows as running, and --resume continues it");
+}
+
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause) {
     if (marked) return cat(" (run ", run, " in '", db, "' marked failed; --resume continues it)");
     const std::string why = marked.error().message == cause ? std::string() : cat(": ", marked.error().message);

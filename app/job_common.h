@@ -44,12 +44,16 @@ Result<int64_t> begin_locked_run(ResultsStore& store, const std::string& db, con
 // meanwhile (between the listing that chose it and the lock), so there is nothing to resume.
 Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int64_t run, std::optional<RunLock>& lock);
 
-// "(run N in 'DB' marked failed)" after a job's error, or, where that mark could not be written (the
-// disk that failed the job is full), that the run still shows as running and --resume continues it;
-// the mark's own error only where it is not `cause`, the job's.
 // "1 item", "2 items": a count with its noun, `many` for plurals that are not noun + s.
 std::string plural(int64_t n, const std::string& one, const std::string& many = {});
 
+// What a stopped job's run shows: "run N in 'DB' is marked interrupted", or, where that mark could
+// not be written (a full disk), that it shows as running and --resume continues it.
+std::string interrupted_run_note(int64_t run, const std::string& db, const Result<void>& marked);
+
+// "(run N in 'DB' marked failed; --resume continues it)" after a job's error, or, where that mark could not be written
+// (the disk that failed the job is full), that the run still shows as running and --resume continues it; the mark's own
+// error only where it is not `cause`, the job's.
 std::string failed_run_note(int64_t run, const std::string& db, const Result<void>& marked, const std::string& cause);
 
 // The error of a run whose results are all stored but whose "finished" mark could not be (the disk

@@ -350,7 +350,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     JobOutcome out{*run, status, o.db, {}, {}};
     if (!r) {
         if (status == RunStatus::interrupted) {
-            out.summary = cat("score: interrupted; run ", *run, " in '", o.db, "' is marked interrupted, its committed tiles kept");
+            out.summary =
+                cat("score: interrupted; ", interrupted_run_note(*run, o.db, fin), ", its committed tiles kept");
             return out;
         }
         return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));

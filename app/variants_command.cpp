@@ -206,6 +206,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
     };
 
     Counts counts;
+    int64_t records_written = 0;  // records of the batches written (scored, stored, in the VCF)
     VariantRepeats repeats;
     std::vector<VariantRecord> batch;
     // Scores a batch of records (one contig) on each strand asked for, then writes them in order.
@@ -287,6 +288,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             MS_TRY(out->write_next(r, info));
         }
         if (store && !stored.empty()) MS_TRY(store->write_variants(run, stored));
+        records_written += int64_t(batch.size());
         batch.clear();
         return {};
     };
@@ -299,18 +301,25 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         // stay in the run. A stop inside a VCF's first batch (up to 512 records: a small VCF's
         // only one) had left an empty run "interrupted after N records", N the records read, not
         // scored (found in review); with nothing stored, the run goes too.
-        const int64_t written = counts.records - int64_t(batch.size());
+        const int64_t written = records_written, pending = int64_t(batch.size());
         outcome.status = RunStatus::interrupted;
         std::string db_note;
         if (store && written == 0 && store->delete_run(run)) {
             outcome.run_id = 0;
             db_note = cat("; nothing was stored (run ", run, " removed from '", o.db, "')");
         } else if (store) {
-            (void)store->finish_run(run, RunStatus::interrupted);
-            db_note = cat("; the scores of the first ", written, " record(s) are stored in run ", run, " of '", o.db,
-                          "', marked interrupted (variants has no --resume: run it again for the rest)");
+            const Result<void> marked = store->finish_run(run, RunStatus::interrupted);
+            db_note = cat("; the scores of the first ", plural(written, "record"), " are stored in run ", run, " of '",
+                          o.db, "', ",
+                          marked ? std::string("marked interrupted")
+                                 : cat("which could not be marked interrupted (", marked.error().message,
+                                       ") and shows as running"),
+                          " (variants has no --resume: run it again for the rest)");
         }
-        outcome.summary = cat("variants: interrupted while scoring record(s) ", written + 1, "–", counts.records,
+        outcome.summary = cat("variants: interrupted ",
+                              pending > 0   ? cat("while scoring record(s) ", written + 1, "–", written + pending)
+                              : written > 0 ? cat("after record ", written)
+                                            : std::string("before its first record"),
                               " of the VCF; no output VCF written", db_note);
         return outcome;
     };
@@ -346,8 +355,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", s > 0 ? counts.scored_alts / s : 0.0);
         outcome.summary =
-            cat("variants: ", counts.records, " records, ", counts.scored_alts, " ALTs scored (", rate, " /s), ",
-                counts.unscorable_alts, " not scorable (symbolic, equal to REF, or N or another ambiguity ",
+            cat("variants: ", plural(counts.records, "record"), ", ", counts.scored_alts, " ALTs scored (", rate,
+                " /s), ", counts.unscorable_alts, " not scorable (symbolic, equal to REF, or N or another ambiguity ",
                 "code in REF or ALT), ", counts.mismatches, " REF mismatches, ", engine->scorer->positions_run(),
                 " positions run, on ", engine->device);
         if (store && counts.duplicates)

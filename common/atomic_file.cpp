@@ -117,7 +117,7 @@ AtomicFile::~AtomicFile() {
 }
 
 Result<void> AtomicFile::write(const void* data, size_t bytes) {
-    assert(f_);
+    if (!f_) return make_error("cannot write '", path_, "': it was already finished");
     if (bytes && std::fwrite(data, 1, bytes, f_) != bytes)
         return make_error("cannot write '", path_, "': ", std::strerror(errno), " (disk full?)");
     return {};

@@ -219,7 +219,7 @@ Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigL
         const TextLines::Status got = lines.next(line);
         if (got == TextLines::Status::end) break;
         if (got == TextLines::Status::read_error)
-            return make_error("cannot read ", kind, " '", path, "' after line ", line_no,
+            return make_error("cannot read ", kind, " '", path, "' ", after_line(line_no),
                               ": the file is truncated or its compression is corrupt");
         ++line_no;
         if (got == TextLines::Status::too_long)

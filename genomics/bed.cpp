@@ -76,7 +76,7 @@ Result<std::vector<BedRegion>> read_bed(const std::string& path, const ContigLis
         const TextLines::Status got = lines.next(line);
         if (got == TextLines::Status::end) break;
         if (got == TextLines::Status::read_error)
-            return make_error("cannot read BED '", path, "' after line ", line_no,
+            return make_error("cannot read BED '", path, "' ", after_line(line_no),
                               ": the file is truncated or its compression is corrupt");
         ++line_no;
         if (got == TextLines::Status::too_long)

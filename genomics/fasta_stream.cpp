@@ -1,6 +1,7 @@
 // A byte-level state machine over large bgzf_read buffers rather than bgzf_getline: a 60 Mbp
 // chromosome is a million short lines, and per-line calls would cost more than the bases.
 #include "genomics/fasta_stream.h"
+#include "genomics/text_lines.h"
 
 #include <algorithm>
 #include <array>
@@ -119,7 +120,7 @@ struct FastaStream::Impl {
         if (eof) return false;
         const ssize_t n = bgzf_read(fp.get(), buf.data(), buf.size());
         if (n < 0 || fp->errcode)
-            return make_error("cannot read FASTA '", path, "' after line ", line_no,
+            return make_error("cannot read FASTA '", path, "' ", after_line(line_no),
                               ": the file is truncated or its compression is corrupt");
         if (n == 0) {
             eof = true;

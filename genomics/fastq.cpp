@@ -1,6 +1,7 @@
 // Line by line through bgzf_getline: FASTQ lines are short (a read), and BGZF reads plain, gzip
 // and bgzip alike.
 #include "genomics/fastq.h"
+#include "genomics/text_lines.h"
 
 #include <cctype>
 #include <cerrno>
@@ -22,7 +23,7 @@ struct FastqReader::Impl {
         const int n = bgzf_getline(fp.get(), '\n', &line.s);
         if (n == -1 && !fp->errcode) return false;
         if (n < -1 || fp->errcode)
-            return make_error("cannot read FASTQ '", path, "' after line ", line_no,
+            return make_error("cannot read FASTQ '", path, "' ", after_line(line_no),
                               ": the file is truncated or its compression is corrupt");
         ++line_no;
         if (line.s.l > 0 && line.s.s[line.s.l - 1] == '\r') line.s.s[--line.s.l] = '\0';

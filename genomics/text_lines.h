@@ -18,6 +18,12 @@ namespace ms {
 // as a FASTA header line.
 inline constexpr size_t kMaxTextLineBytes = size_t(1) << 20;
 
+// Where a read failed, for messages: "after line N", or "at its start" before any line (it said
+// "after line 0").
+inline std::string after_line(int64_t line_no) {
+    return line_no == 0 ? std::string("at its start") : "after line " + std::to_string(line_no);
+}
+
 class TextLines {
 public:
     // `fp` stays owned by the caller and must outlive this reader.

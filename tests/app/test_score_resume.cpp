@@ -3,7 +3,9 @@
 // writes (every value bit for bit, one run, every sequence once), and passes its integrity check.
 // A segmented run killed mid-sequence resumes with exactly its finished segments skipped; Ctrl-C
 // marks a run interrupted; `embed --resume` skips the items already stored.
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -490,21 +492,15 @@ MS_TEST(delete_run_leaves_a_run_whose_job_ended_while_it_waited) {
         MS_CHECK(store.ok() && store->reopen_run(1).ok());  // as a job writing run 1 shows it
         auto lock = ms::RunLock::acquire(db.string(), 1);
         MS_CHECK(lock.ok());
+        // Until the child first opens the lock file to try it (it has listed the runs by then; it
+        // tries for about a second): an inotify watch on the file, made after this process's own
+        // open of it.
+        const int watch = ::inotify_init1(IN_CLOEXEC);
+        MS_CHECK(watch >= 0 && ::inotify_add_watch(watch, (db.string() + ".run-1.lock").c_str(), IN_OPEN) >= 0);
         child = start_cli({"delete-run", "--db", db.string(), "--run", "1"}, err);
-        // Until the child has the database open, running the CLI (before its exec it holds this
-        // process's descriptors); it lists the runs right then, and tries the lock for a second.
-        const fs::path cli = fs::canonical(std::getenv("CLI")), proc = "/proc/" + std::to_string(child);
-        const fs::path db_file = fs::canonical(db);
-        bool opened = false;
-        for (int i = 0; i < 5000 && !opened; ++i) {
-            std::error_code ec;
-            if (fs::read_symlink(proc / "exe", ec) == cli)
-                for (const auto& fd : fs::directory_iterator(proc / "fd", ec))
-                    if (fs::read_symlink(fd.path(), ec) == db_file) opened = true;
-            if (!opened) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        MS_CHECK_MSG(opened, "delete-run never opened the database");
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        pollfd p{watch, POLLIN, 0};
+        MS_CHECK_MSG(::poll(&p, 1, 60000) == 1, "delete-run never tried the lock");
+        ::close(watch);
         MS_CHECK(store->finish_run(1, RunStatus::finished).ok());  // the job ends, and lets go
     }
     MS_CHECK_EQ(wait_exit(child), 1);

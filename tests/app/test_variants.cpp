@@ -444,18 +444,15 @@ MS_TEST(bad_input_leaves_no_output) {
                  missing.text);
 }
 
-// The stepped form a cancellable job uses: with a nil time budget (four sites, then one site a
-// group) the scores equal one call per upstream bin up to float rounding, keep_going sees the
-// count grow, and a "stop" after the first group ends it with nothing.
-// A stop: the batches written so far stay in the run, marked interrupted, and the message counts
-// them; a stop before the first batch was written removes the run. It had said "interrupted after N
-// records" of the records read, with an empty run left behind (found in review).
 template <class T>
 T must(ms::Result<T> r) {
     if (!r) throw test::Failure{r.error().message};
     return std::move(*r);
 }
 
+// A stop: the batches written so far stay in the run, marked interrupted, and the message counts
+// them; a stop before the first batch was written removes the run. It had said "interrupted after N
+// records" of the records read, with an empty run left behind (found in review).
 MS_TEST(a_stop_keeps_the_written_batches_and_says_so) {
     const fs::path d = scratch("variants_stop");
     fs::copy_file(kData / "fixtures" / "input.fa", d / "in.fa");
@@ -489,7 +486,7 @@ MS_TEST(a_stop_keeps_the_written_batches_and_says_so) {
     if (!outcome.ok()) return;
     MS_CHECK(outcome->status == RunStatus::interrupted && !fs::exists(o.out));
     MS_CHECK_MSG(outcome->summary.find("record(s) 513–513 of the VCF") != std::string::npos &&
-                     outcome->summary.find("the first 512 record(s) are stored in run 1") != std::string::npos,
+                     outcome->summary.find("the first 512 records are stored in run 1") != std::string::npos,
                  outcome->summary);
     {
         auto store = must(ResultsStore::open(o.db, ResultsStore::Mode::read_only));
@@ -508,6 +505,9 @@ MS_TEST(a_stop_keeps_the_written_batches_and_says_so) {
     MS_CHECK_EQ(must(store.list_runs()).size(), size_t(1));
 }
 
+// The stepped form a cancellable job uses: with a nil time budget (four sites, then one site a
+// group) the scores equal one call per upstream bin up to float rounding, keep_going sees the
+// count grow, and a "stop" after the first group ends it with nothing.
 MS_TEST(stepped_effects_equal_one_call_and_stop_when_told) {
     const fs::path fa = scratch("stepped") / "in.fa";   // the .fai goes beside it, not into the source tree
     fs::copy_file(kData / "fixtures" / "input.fa", fa);
