@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <vector>
 
 #include "genomics/results_store.h"
 #include "genomics/results_store_impl.h"
@@ -203,28 +204,21 @@ bool disk_full(sqlite3* db) {
     return primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
 }
 
-// The database's -wal or -shm file when this user cannot write it (another user's reader or job
-// made it), with its owner; empty when both are writable or absent.
-std::string foreign_log_file(const std::string& path) {
+// The database's -wal and -shm files that this user cannot write, with their owners: another
+// user's (their reader or job made them), or this user's own left write-protected (see
+// give_back_log_modes).
+struct LogFile {
+    std::string path;
+    uid_t owner = 0;
+};
+std::vector<LogFile> unwritable_log_files(const std::string& path) {
+    std::vector<LogFile> out;
     for (const char* suffix : {"-wal", "-shm"}) {
         const std::string f = path + suffix;
         struct stat st {};
-        if (::stat(f.c_str(), &st) != 0 || ::access(f.c_str(), W_OK) == 0) continue;
-        const passwd* pw = ::getpwuid(st.st_uid);
-        return cat("'", f, "' belongs to ", pw ? cat("user ", pw->pw_name) : cat("user id ", st.st_uid));
+        if (::stat(f.c_str(), &st) == 0 && ::access(f.c_str(), W_OK) != 0) out.push_back({f, st.st_uid});
     }
-    return {};
-}
-
-// This user's own -wal or -shm that this user cannot write (left write-protected: see
-// give_back_log_modes), or empty.
-std::string own_protected_log_file(const std::string& path) {
-    for (const char* suffix : {"-wal", "-shm"}) {
-        const std::string f = path + suffix;
-        struct stat st {};
-        if (::stat(f.c_str(), &st) == 0 && st.st_uid == ::geteuid() && ::access(f.c_str(), W_OK) != 0) return f;
-    }
-    return {};
+    return out;
 }
 
 // A reader of the database while its file was write-protected left the -wal and -shm with the
@@ -232,28 +226,30 @@ std::string own_protected_log_file(const std::string& path) {
 // refused this user's later writes once the database was writable again (found in review). They
 // are this user's: they get the database's mode now. Best effort; write_failure names what is left.
 void give_back_log_modes(const std::string& path, mode_t db_mode) {
-    for (const char* suffix : {"-wal", "-shm"}) {
-        const std::string f = path + suffix;
-        struct stat st {};
-        if (::stat(f.c_str(), &st) != 0 || st.st_uid != ::geteuid() || ::access(f.c_str(), W_OK) == 0) continue;
-        ::chmod(f.c_str(), (db_mode & 0666) | S_IWUSR);
-    }
+    for (const LogFile& f : unwritable_log_files(path))
+        if (f.owner == ::geteuid()) ::chmod(f.path.c_str(), (db_mode & 0666) | S_IWUSR);
 }
 
 // SQLite's words for a failed write, turned into what a biologist can act on.
 Error write_failure(const std::string& path, sqlite3* db, std::string_view what) {
     const int ext = sqlite3_extended_errcode(db);
     if (is_readonly_code(ext)) {
-        if (const std::string own = own_protected_log_file(path); !own.empty())
-            return make_error("cannot write results database '", path, "': its '", own,
+        const std::vector<LogFile> logs = unwritable_log_files(path);
+        const auto own =
+            std::find_if(logs.begin(), logs.end(), [](const LogFile& f) { return f.owner == ::geteuid(); });
+        if (own != logs.end())
+            return make_error("cannot write results database '", path, "': its '", own->path,
                               "' is write-protected (SQLite: ", sqlite3_errmsg(db), "); make it writable: chmod u+w '",
                               path, "-wal' '", path, "-shm'");
-        if (const std::string foreign = foreign_log_file(path); !foreign.empty())
-            return make_error("cannot write results database '", path, "': its ", foreign,
+        if (!logs.empty()) {
+            const passwd* pw = ::getpwuid(logs.front().owner);
+            return make_error("cannot write results database '", path, "': its '", logs.front().path, "' belongs to ",
+                              pw ? cat("user ", pw->pw_name) : cat("user id ", logs.front().owner),
                               ", which this user cannot write (SQLite: ", sqlite3_errmsg(db), "); when nobody has ",
                               "the database open, that user can remove '", path, "-wal' and '", path,
                               "-shm' if the -wal file is empty (a non-empty one holds commits: copy the three ",
                               "files elsewhere and open the copy)");
+        }
         return make_error("cannot write results database '", path,
                           "': its file or folder is read-only (SQLite: ", sqlite3_errmsg(db),
                           "); open it read-only to browse, or copy it somewhere writable");
