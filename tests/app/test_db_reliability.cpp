@@ -4,7 +4,6 @@
 // the file opens, every read succeeds and every value it sees is either not yet written (NaN) or
 // bit for bit the value the finished run holds. docs/reliability.md quotes the counts printed here.
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 
 #include "genomics/results_store.h"
 #include "tests/common/harness.h"
+#include "tests/common/small_disk.h"
 
 using namespace ms;
 namespace fs = std::filesystem;
@@ -232,13 +232,7 @@ MS_TEST(a_reader_browsing_while_the_cli_writes_sees_only_committed_values) {
 MS_TEST(a_disk_full_during_score_is_reported_as_it_is) {
     const fs::path dir = scratch("full_disk"), mnt = dir / "mnt";
     write_random_genome(dir / "g.fa", 3, 200000, 11);
-    fs::create_directories(mnt);
-    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0)
-        MS_SKIP(cat("cannot mount a 1 MiB tmpfs on ", mnt.string(), " (", std::strerror(errno), ")"));
-    struct Unmount {
-        fs::path at;
-        ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
-    } unmount{mnt};
+    const ms::test::SmallDisk disk(mnt, "1m");
     const int rc = wait_exit(start_cli(score_args(dir / "g.fa", mnt / "f.db"), dir / "log"), std::chrono::seconds(300));
     const std::string log = read_file(dir / "log");
     MS_CHECK_MSG(rc == 1, "exit " << rc << ": " << log);

@@ -4,7 +4,6 @@
 // numpy (tests/app/check_export.py), bedtools, tabix and bcftools — and compared with the
 // database's own values. A reader that is missing fails the test (scripts/install-deps installs
 // them all). Errors are checked for what they name, and a failed export for leaving nothing behind.
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include "genomics/bigwig_writer.h"
 #include "genomics/results_store.h"
 #include "tests/common/harness.h"
+#include "tests/common/small_disk.h"
 
 using namespace ms;
 namespace fs = std::filesystem;
@@ -495,13 +495,7 @@ MS_TEST(embeddings_as_npy_with_an_index) {
 // mounting needs root with CAP_SYS_ADMIN, else a skip.
 MS_TEST(embeddings_export_on_a_full_disk_leaves_no_half_pair) {
     const fs::path mnt = database().dir / "small";
-    fs::create_directories(mnt);
-    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0)
-        MS_SKIP(cat("cannot mount a 64 KiB tmpfs on ", mnt.string(), " (", std::strerror(errno), ")"));
-    struct Unmount {
-        fs::path at;
-        ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
-    } unmount{mnt};
+    const ms::test::SmallDisk disk(mnt, "64k");
     struct statvfs v {};
     if (statvfs(mnt.c_str(), &v) != 0 || v.f_bsize != 4096)
         MS_SKIP("the tmpfs's pages are not 4 KiB: the fill below counts in them");

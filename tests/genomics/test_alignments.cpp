@@ -18,6 +18,7 @@
 #include "genomics/alignments.h"
 #include "genomics/read_differences.h"
 #include "tests/common/harness.h"
+#include "tests/common/small_disk.h"
 
 namespace fs = std::filesystem;
 
@@ -139,14 +140,7 @@ MS_TEST(cram_that_embeds_its_reference_or_needs_none_decodes_without_one) {
 // tmpfs stands for the folder; mounting needs CAP_SYS_ADMIN, else the test skips.
 MS_TEST(cram_reference_in_a_read_only_folder) {
     const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "ro_mnt";
-    fs::create_directories(dir);
-    umount2(dir.c_str(), MNT_DETACH);
-    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
-        throw ms::test::Skip{ms::cat("cannot mount a tmpfs on ", dir.string(), " (", std::strerror(errno), ")")};
-    struct Unmount {
-        std::string d;
-        ~Unmount() { umount2(d.c_str(), MNT_DETACH); }
-    } unmount{dir.string()};
+    const ms::test::SmallDisk disk(dir, "1m");
     fs::copy_file(kTiny + "q.fa", dir / "q.fa");
     MS_CHECK(mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
     const fs::path cache = fs::path(MS_TEST_BINARY_DIR) / "alignments" / "cache";

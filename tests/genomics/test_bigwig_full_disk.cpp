@@ -3,7 +3,6 @@
 // the previous one. Now every size of disk gives either the whole file or a clear ENOSPC error with
 // the earlier file as it was and no temporary left. Mounting needs CAP_SYS_ADMIN; without it the
 // test skips (exit 77) and says why.
-#include <sys/mount.h>
 
 #include <bigWig.h>
 
@@ -16,26 +15,15 @@
 
 #include "genomics/bigwig_writer.h"
 #include "tests/common/harness.h"
+#include "tests/common/small_disk.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct SmallDisk {
-    std::string dir;
-    bool mounted = false;
-    explicit SmallDisk(const std::string& size) {
-        dir = (fs::path(MS_TEST_BINARY_DIR) / "bigwig_full_disk_mnt").string();
-        fs::create_directories(dir);
-        umount2(dir.c_str(), MNT_DETACH);  // a mount left by an earlier, killed run
-        if (mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0)
-            throw ms::test::Skip{ms::cat("cannot mount a tmpfs on ", dir, " (", std::strerror(errno),
-                                         "); the full-disk test needs root with CAP_SYS_ADMIN")};
-        mounted = true;
-    }
-    ~SmallDisk() {
-        if (mounted) umount2(dir.c_str(), MNT_DETACH);
-    }
+struct SmallDisk : ms::test::SmallDisk {
+    explicit SmallDisk(const std::string& size)
+        : ms::test::SmallDisk(fs::path(MS_TEST_BINARY_DIR) / "bigwig_full_disk_mnt", size) {}
 };
 
 constexpr int64_t kIntervals = 60000;

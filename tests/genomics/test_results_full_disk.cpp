@@ -15,6 +15,7 @@
 #include "genomics/results_store.h"
 #include "genomics/track_tiles.h"
 #include "tests/common/harness.h"
+#include "tests/common/small_disk.h"
 #include "tests/genomics/store_test_util.h"
 
 namespace fs = std::filesystem;
@@ -25,23 +26,9 @@ namespace {
 using ms::test::contains;
 using ms::test::ok;
 
-
 // A 1 MiB tmpfs for the test's lifetime.
-struct SmallDisk {
-    std::string dir;
-    bool mounted = false;
-    SmallDisk() {
-        dir = (fs::path(MS_TEST_BINARY_DIR) / "results_full_disk_mnt").string();
-        fs::create_directories(dir);
-        umount2(dir.c_str(), MNT_DETACH);  // a mount left by an earlier, killed run
-        if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
-            throw ms::test::Skip{ms::cat("cannot mount a 1 MiB tmpfs on ", dir, " (", std::strerror(errno),
-                                         "); the full-disk test needs root with CAP_SYS_ADMIN")};
-        mounted = true;
-    }
-    ~SmallDisk() {
-        if (mounted) umount2(dir.c_str(), MNT_DETACH);
-    }
+struct SmallDisk : ms::test::SmallDisk {
+    SmallDisk() : ms::test::SmallDisk(fs::path(MS_TEST_BINARY_DIR) / "results_full_disk_mnt", "1m") {}
 };
 
 // Noise, so each float16 tile stays ~100 KiB after zstd and the disk fills within a few tiles.
