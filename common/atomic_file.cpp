@@ -43,6 +43,11 @@ Result<std::string> resolve_output(const std::string& path) {
         return make_error("cannot write '", path,
                           "': it is not a regular file (a device, pipe or socket); results are ",
                           "written whole to a file and moved into place, so name a file");
+    // The rename that puts a result in place replaces a file this user may not write (it only needs
+    // the folder), where `cp` or a shell's `>` would refuse: a write-protected result stays as it is.
+    if (fs::exists(st) && ::access(target.c_str(), W_OK) != 0 && errno == EACCES)
+        return make_error("cannot write '", path, "': ", target != path ? cat("its target '", target, "' ") : "",
+                          "is write-protected; make it writable (`chmod u+w`) or choose another name");
     return target;
 }
 

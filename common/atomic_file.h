@@ -43,7 +43,8 @@ void remove_stale_temporaries(const std::string& path);
 // Where a file written atomically at `path` should go: a symbolic link's target (the link stays a
 // link; it was replaced by a plain file), the path itself otherwise. A folder, device, pipe or
 // socket is refused: a result is written whole to a temporary file and renamed into place, which
-// would replace a device node such as /dev/stdout (it did, as root) rather than write to it.
+// would replace a device node such as /dev/stdout (it did, as root) rather than write to it. So is
+// an existing file this user may not write, as `cp` refuses it (the rename would not ask).
 Result<std::string> resolve_output(const std::string& path);
 // Gives the temporary `tmp` the permission bits of the file it is about to replace, if there is
 // one (a chmod 600 result became world-readable when exported again).

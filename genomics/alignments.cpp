@@ -15,6 +15,7 @@
 #include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_age.h"
+#include "genomics/index_check.h"
 
 namespace ms {
 
@@ -209,58 +210,9 @@ Result<AlignmentReader> AlignmentReader::open(const std::string& path, const Ali
 
 namespace {
 
-// The index file htslib would take for `path` (FILE.csi, FILE.bai or FILE.crai, or the .bai that
-// replaces the .bam), or empty when there is none.
+// The index htslib takes for `path` (FILE.csi before FILE.bai or FILE.crai), or empty.
 std::string index_beside(const std::string& path, int format) {
-    std::vector<std::string> names = {path + ".csi", path + (format == cram ? ".crai" : ".bai")};
-    if (format != cram && path.size() > 4 && path.compare(path.size() - 4, 4, ".bam") == 0)
-        names.push_back(path.substr(0, path.size() - 4) + ".bai");
-    for (const std::string& n : names)
-        if (struct stat st{}; ::stat(n.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return n;
-    return {};
-}
-
-// Whether the .bai at `path` is whole: its counts walked to the end of the file (magic, then per
-// reference its bins with their chunks and its linear index; an optional count of unplaced reads).
-// htslib 1.16 frees garbage pointers on some cut files (a 40-byte .bai crashed the program), so a
-// .bai is checked before it is handed over.
-bool bai_is_whole(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    struct Closer {
-        std::FILE* f;
-        ~Closer() { std::fclose(f); }
-    } closer{f};
-    if (std::fseek(f, 0, SEEK_END) != 0) return false;
-    const long size = std::ftell(f);
-    std::rewind(f);
-    long at = 0;
-    auto read32 = [&](int32_t& v) {
-        if (std::fread(&v, 4, 1, f) != 1) return false;
-        at += 4;
-        return true;
-    };
-    auto skip = [&](int64_t bytes) {
-        if (bytes < 0 || at + bytes > size || std::fseek(f, long(bytes), SEEK_CUR) != 0) return false;
-        at += long(bytes);
-        return true;
-    };
-    char magic[4];
-    if (std::fread(magic, 1, 4, f) != 4 || std::memcmp(magic, "BAI\1", 4) != 0) return false;
-    at = 4;
-    int32_t n_ref = 0;
-    if (!read32(n_ref) || n_ref < 0) return false;
-    for (int32_t r = 0; r < n_ref; ++r) {
-        int32_t n_bin = 0;
-        if (!read32(n_bin) || n_bin < 0) return false;
-        for (int32_t b = 0; b < n_bin; ++b) {
-            int32_t bin = 0, n_chunk = 0;
-            if (!read32(bin) || !read32(n_chunk) || n_chunk < 0 || !skip(int64_t(n_chunk) * 16)) return false;
-        }
-        int32_t n_intv = 0;
-        if (!read32(n_intv) || n_intv < 0 || !skip(int64_t(n_intv) * 8)) return false;
-    }
-    return at == size || at + 8 == size;
+    return find_index(path, {".csi", format == cram ? ".crai" : ".bai"});
 }
 
 }  // namespace
@@ -274,10 +226,10 @@ Result<void> AlignmentReader::query(const Region& region) {
                           "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
     if (!m.idx) {
         warn_of_index_age(path_, {".csi", m.format == cram ? ".crai" : ".bai"}, cat("samtools index ", path_));
-        if (const std::string index = index_beside(path_, m.format);
-            index.size() > 4 && index.compare(index.size() - 4, 4, ".bai") == 0 && !bai_is_whole(index))
-            return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index,
-                              "' is damaged (cut short, or no BAM index); remake it with `samtools index ", path_, "`");
+        if (const std::string index = index_beside(path_, m.format); !index.empty())
+            if (const std::string problem = index_problem(index, path_); !problem.empty())
+                return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index, "' ",
+                                  problem, "; remake it with `samtools index ", path_, "`");
         m.idx.reset(sam_index_load3(m.fp.get(), path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
         if (!m.idx) {
             // A file there that htslib cannot load is damaged, not missing (it was said to be missing).

@@ -10,6 +10,7 @@
 #include "genomics/bed.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_age.h"
+#include "genomics/index_check.h"
 #include "genomics/text_lines.h"
 
 namespace ms {
@@ -263,8 +264,12 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
                           "': it is not bgzip-compressed, so it cannot be ",
                           "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
                           set.format_ != AnnotationFormat::bed ? "gff" : "bed", "`, or load it whole)");
-    warn_of_index_age(path, {".csi", ".tbi"},
-                      cat("tabix -p ", set.format_ != AnnotationFormat::bed ? "gff " : "bed ", path));
+    const std::string remake = cat("tabix -p ", set.format_ != AnnotationFormat::bed ? "gff " : "bed ", path);
+    warn_of_index_age(path, {".csi", ".tbi"}, remake);
+    if (const std::string index = find_index(path, {".csi", ".tbi"}); !index.empty())
+        if (const std::string problem = index_problem(index, path); !problem.empty())
+            return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index, "' ", problem,
+                              "; remake it with `", remake, "`");
     hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
     if (!tbx)
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",

@@ -2,10 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <filesystem>
-
 #include "common/error.h"
 #include "common/warnings.h"
+#include "genomics/index_check.h"
 
 namespace ms {
 
@@ -20,20 +19,14 @@ bool older(const struct stat& a, const struct stat& b) {
 
 void warn_of_index_age(const std::string& path, std::initializer_list<const char*> suffixes,
                        const std::string& remake) {
-    struct stat data {};
+    struct stat data {
+    }, st{};
     if (::stat(path.c_str(), &data) != 0) return;  // a URL or a vanished file: htslib says
-    const std::string stem = std::filesystem::path(path).replace_extension().string();
-    for (const char* suffix : suffixes)
-        for (const std::string& base : {path, stem}) {
-            const std::string index = base + suffix;
-            struct stat st {};
-            if (::stat(index.c_str(), &st) != 0) continue;
-            if (older(st, data))
-                warn(cat("the index '", index, "' is older than '", path, "': if the file was changed after it was ",
-                         "indexed, regions read through it may miss or mix up records; remake it with `", remake,
-                         "` (or, if it is current, `touch` it)"));
-            return;
-        }
+    const std::string index = find_index(path, suffixes);
+    if (index.empty() || ::stat(index.c_str(), &st) != 0 || !older(st, data)) return;
+    warn(cat("the index '", index, "' is older than '", path, "': if the file was changed after it was ",
+             "indexed, regions read through it may miss or mix up records; remake it with `", remake,
+             "` (or, if it is current, `touch` it)"));
 }
 
 }  // namespace ms

@@ -4,6 +4,7 @@
 // its line number and text. BCF goes through bcf_read / bcf_itr_next.
 #include "genomics/vcf.h"
 #include "genomics/index_age.h"
+#include "genomics/index_check.h"
 
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
@@ -135,6 +136,13 @@ Result<VcfReader> VcfReader::open(const std::string& path) {
         std::free(desc);
         return make_error("'", path, "' is not VCF or BCF (htslib reads it as ", seen, ")");
     }
+    // htslib reads a text VCF's index with its header (for contigs the header does not name), so a
+    // damaged one is refused before it can crash the header read (found by fuzz_index).
+    if (const std::string index = fmt->format == vcf ? find_index(path, {".csi", ".tbi"}) : ""; !index.empty())
+        if (const std::string problem = index_problem(index, path); !problem.empty())
+            return make_error("cannot open VCF '", path, "': its index '", index, "' ", problem,
+                              ", and htslib reads it with the header; remake it with `tabix -p vcf ", path,
+                              "` or remove it");
     m.hdr.reset(bcf_hdr_read(m.fp.get()));
     if (!m.hdr)
         return make_error("cannot read the header of VCF '", path, "' (expected ## meta lines and a #CHROM line; ",
@@ -163,9 +171,14 @@ Result<void> VcfReader::load_index(const std::string& what) {
     if (text && hts_get_format(m.fp.get())->compression != bgzf)
         return make_error("cannot ", what, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
                           "be indexed (compress it with `bgzip` and index it with `tabix -p vcf`, or read it whole)");
-    if ((text && !m.tbx) || (!text && !m.idx))
-        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"},
-                          text ? cat("tabix -p vcf ", path_) : cat("bcftools index ", path_));
+    const std::string remake = text ? cat("tabix -p vcf ", path_) : cat("bcftools index ", path_);
+    if ((text && !m.tbx) || (!text && !m.idx)) {
+        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"}, remake);
+        if (const std::string index = find_index(path_, {".csi", text ? ".tbi" : ".csi"}); !index.empty())
+            if (const std::string problem = index_problem(index, path_); !problem.empty())
+                return make_error("cannot ", what, " in ", text ? "VCF" : "BCF", " '", path_, "': its index '", index,
+                                  "' ", problem, "; remake it with `", remake, "`");
+    }
     if (text && !m.tbx) {
         // HTS_IDX_SILENT_FAIL: the missing index is reported here, with a hint, not on stderr.
         m.tbx.reset(tbx_index_load3(path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));

@@ -1,0 +1,76 @@
+// Where atomically written results go (common/atomic_file.h): a write-protected file is refused as
+// `cp` refuses it, instead of replaced by the rename (the rename needs only the folder). Root may
+// write anything, so the writer drops to nobody in a child process when run as root.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "common/atomic_file.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Runs `body` as nobody (when root) in a child; its exit status: 0 when it returned true.
+template <typename F>
+int as_nobody(F body) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+        ::_exit(body() ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+}  // namespace
+
+MS_TEST(a_write_protected_result_is_refused_not_replaced) {
+    char dir_t[] = "/tmp/ms-atomic-XXXXXX";
+    MS_CHECK(::mkdtemp(dir_t));
+    const std::string dir = dir_t, kept = dir + "/kept.tsv", open = dir + "/open.tsv", link = dir + "/link.tsv";
+    std::ofstream(kept) << "old\n";
+    std::ofstream(open) << "old\n";
+    MS_CHECK(::chmod(dir.c_str(), 0777) == 0 && ::chmod(kept.c_str(), 0444) == 0 && ::chmod(open.c_str(), 0666) == 0);
+    fs::create_symlink("kept.tsv", link);
+    const int status = as_nobody([&] {
+        auto refused = ms::AtomicFile::create(kept);
+        if (refused || refused.error().message !=
+                           "cannot write '" + kept +
+                               "': is write-protected; make it writable (`chmod u+w`) or choose another name") {
+            std::fprintf(stderr, "kept: %s\n", refused ? "accepted" : refused.error().message.c_str());
+            return false;
+        }
+        auto through = ms::resolve_output(link);
+        if (through ||
+            through.error().message.find("its target '" + kept + "' is write-protected") == std::string::npos) {
+            std::fprintf(stderr, "link: %s\n", through ? "accepted" : through.error().message.c_str());
+            return false;
+        }
+        auto f = ms::AtomicFile::create(open);  // writable by all: replaced as before
+        return f && f->write("new\n", 4) && f->commit();
+    });
+    MS_CHECK_EQ(status, 0);
+    MS_CHECK_EQ(read(kept), std::string("old\n"));
+    MS_CHECK_EQ(read(open), std::string("new\n"));
+    // Root may write it, as `cp` may: taken.
+    if (::getuid() == 0) MS_CHECK(ms::resolve_output(kept).ok());
+    fs::remove_all(dir);
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

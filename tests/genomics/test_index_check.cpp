@@ -1,0 +1,255 @@
+// Indexes checked before htslib loads them (genomics/index_check.h): every real kind is whole,
+// every cut of one is not, nor are bins htslib mishandles; and the readers refuse a damaged index
+// by name instead of crashing (htslib 1.16 freed garbage pointers on cut .bai and .csi files).
+#include <htslib/bgzf.h>
+#include <htslib/sam.h>
+#include <htslib/tbx.h>
+#include <htslib/vcf.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "genomics/alignments.h"
+#include "genomics/annotations.h"
+#include "genomics/index_check.h"
+#include "genomics/vcf.h"
+#include "tests/common/harness.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kTiny = std::string(MS_TEST_DATA_DIR) + "/genomics/freebayes_tiny/";
+
+fs::path scratch() {
+    const fs::path dir = fs::path(MS_TEST_BINARY_DIR) / "index_check";
+    fs::create_directories(dir);
+    return dir;
+}
+
+fs::path copy(const std::string& from, const std::string& to) {
+    const fs::path p = scratch() / to;
+    fs::copy_file(from, p, fs::copy_options::overwrite_existing);
+    return p;
+}
+
+// An index's bytes as the walker sees them (BGZF decompressed; .bai is stored plain).
+std::string content(const fs::path& p) {
+    BGZF* f = bgzf_open(p.c_str(), "r");
+    std::string out;
+    if (!f) return out;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = bgzf_read(f, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+    bgzf_close(f);
+    return out;
+}
+
+void write_index(const fs::path& p, const std::string& bytes, bool bgzf) {
+    if (!bgzf) {
+        std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+        return;
+    }
+    BGZF* f = bgzf_open(p.c_str(), "w");
+    MS_CHECK(f && (bytes.empty() || bgzf_write(f, bytes.data(), bytes.size()) == ssize_t(bytes.size())));
+    MS_CHECK(f && bgzf_close(f) == 0);
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+struct Case {
+    fs::path index;
+    bool bgzf;
+    fs::path data;
+};
+
+bool whole(const fs::path& index, const fs::path& data) {
+    return ms::check_index(index.string(), fs::file_size(data)) == ms::IndexState::whole;
+}
+
+// The three binary kinds, real files: the test data's .bai and .tbi, and .csi files htslib builds here.
+std::vector<Case> real_indexes() {
+    const fs::path bam = copy(kTiny + "NA12878.chr22.tiny.bam", "r.bam");
+    const fs::path vcf = copy(kTiny + "q.vcf.gz", "c.vcf.gz");
+    const fs::path bcf = copy(kTiny + "q.bcf", "c.bcf");
+    fs::remove(bam.string() + ".csi");
+    MS_CHECK_EQ(sam_index_build3(bam.c_str(), (bam.string() + ".csi").c_str(), 14, 0), 0);
+    MS_CHECK_EQ(tbx_index_build3(vcf.c_str(), (vcf.string() + ".csi").c_str(), 14, 0, &tbx_conf_vcf), 0);
+    MS_CHECK_EQ(bcf_index_build3(bcf.c_str(), (bcf.string() + ".csi").c_str(), 14, 0), 0);
+    return {{kTiny + "NA12878.chr22.tiny.bam.bai", false, bam},
+            {kTiny + "q.vcf.gz.tbi", true, vcf},
+            {bam.string() + ".csi", true, bam},
+            {vcf.string() + ".csi", true, vcf},
+            {bcf.string() + ".csi", true, bcf}};
+}
+
+}  // namespace
+
+MS_TEST(real_indexes_are_whole_and_every_cut_is_not) {
+    for (const Case& c : real_indexes()) {
+        MS_CHECK_MSG(whole(c.index, c.data), c.index);
+        // Its offsets reach into the file it indexes: beside a shorter file it is refused (the BAM's
+        // records start past its first kilobyte; the small VCFs may be a single block).
+        if (c.data.extension() == ".bam")
+            MS_CHECK_MSG(ms::check_index(c.index.string(), 1000) == ms::IndexState::not_this_files, c.index);
+        const std::string bytes = content(c.index);
+        MS_CHECK(bytes.size() > 16);
+        const fs::path cut = scratch() / ("cut" + c.index.extension().string());
+        for (size_t at = 0; at < bytes.size(); ++at) {
+            write_index(cut, bytes.substr(0, at), c.bgzf);
+            // Without its last 8 bytes (the optional count of unplaced records) an index is whole.
+            MS_CHECK_MSG(whole(cut, c.data) == (at + 8 == bytes.size()), c.index << " cut at " << at);
+        }
+        write_index(cut, bytes + "x", c.bgzf);  // a byte past the end
+        MS_CHECK_MSG(!whole(cut, c.data), c.index << " with a byte more");
+    }
+    // A CRAM index is gzip-compressed text: left to htslib.
+    MS_CHECK(whole(kTiny + "NA12878.chr22.tiny.cram.crai", kTiny + "NA12878.chr22.tiny.cram"));
+}
+
+// A bin number outside the index's depth (htslib 1.16 looped forever querying one), and a pseudo-bin
+// without its two count pairs (htslib reads the second unchecked).
+MS_TEST(bins_htslib_mishandles_are_damage) {
+    const std::string bai = content(kTiny + "NA12878.chr22.tiny.bam.bai");
+    // BAI: magic, n_ref = 1, n_bin, then the first bin's number.
+    int32_t n_ref = 0, n_bin = 0;
+    std::memcpy(&n_ref, bai.data() + 4, 4);
+    std::memcpy(&n_bin, bai.data() + 8, 4);
+    MS_CHECK_EQ(n_ref, 1);
+    MS_CHECK(n_bin >= 2);
+    const fs::path p = scratch() / "bins.bai";
+    auto with_bin = [&](uint32_t bin) {
+        std::string b = bai;
+        std::memcpy(b.data() + 12, &bin, 4);
+        write_index(p, b, false);
+        return whole(p, kTiny + "NA12878.chr22.tiny.bam");
+    };
+    uint32_t first = 0;
+    std::memcpy(&first, bai.data() + 12, 4);
+    MS_CHECK(with_bin(first));
+    MS_CHECK(!with_bin(37449 + 100));  // past depth 5's 37,449 bins
+    MS_CHECK(!with_bin(0xffffffffu));
+    // The first bin as the pseudo-bin (37,450): only right with exactly two pairs.
+    int32_t n_chunk = 0;
+    std::memcpy(&n_chunk, bai.data() + 16, 4);
+    MS_CHECK_EQ(with_bin(37450), n_chunk == 2);
+}
+
+MS_TEST(find_index_takes_htslibs_order) {
+    const fs::path dir = scratch() / "find";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string bam = (dir / "x.bam").string();
+    MS_CHECK_EQ(ms::find_index(bam, {".csi", ".bai"}), "");
+    std::ofstream(dir / "x.bai") << "";
+    MS_CHECK_EQ(ms::find_index(bam, {".csi", ".bai"}), (dir / "x.bai").string());
+    std::ofstream(bam + ".bai") << "";
+    MS_CHECK_EQ(ms::find_index(bam, {".csi", ".bai"}), bam + ".bai");
+    std::ofstream(bam + ".csi") << "";
+    MS_CHECK_EQ(ms::find_index(bam, {".csi", ".bai"}), bam + ".csi");
+    fs::create_directories(dir / "y.bam.bai");  // a folder is no index
+    MS_CHECK_EQ(ms::find_index((dir / "y.bam").string(), {".bai"}), "");
+}
+
+// Each reader names the damaged index and what to do, where htslib 1.16 crashed or hung.
+MS_TEST(readers_refuse_a_damaged_index_by_name) {
+    const fs::path dir = scratch();
+    // A BAM with a .csi cut in its first bin (the fuzzer's crash: a free of a garbage pointer).
+    const fs::path bam = copy(kTiny + "NA12878.chr22.tiny.bam", "d.bam");
+    MS_CHECK_EQ(sam_index_build3(bam.c_str(), (bam.string() + ".csi").c_str(), 14, 0), 0);
+    const std::string csi = content(bam.string() + ".csi");
+    write_index(bam.string() + ".csi", csi.substr(0, 40), true);
+    auto reads = ms::AlignmentReader::open(bam.string());
+    MS_CHECK(reads.ok());
+    if (reads.ok()) {
+        auto q = reads->query({"q", 999, 2000});
+        MS_CHECK(!q.ok());
+        if (!q.ok())
+            MS_CHECK_MSG(contains(q.error().message, "its index '" + bam.string() + ".csi' is damaged") &&
+                             contains(q.error().message, "samtools index"),
+                         q.error().message);
+    }
+    // A text VCF: htslib reads its index with the header, so the reader refuses at open.
+    const fs::path vcf = copy(kTiny + "q.vcf.gz", "d.vcf.gz");
+    fs::remove(vcf.string() + ".csi");
+    write_index(vcf.string() + ".tbi", content(kTiny + "q.vcf.gz.tbi").substr(0, 60), true);
+    auto calls = ms::VcfReader::open(vcf.string());
+    MS_CHECK(!calls.ok());
+    if (!calls.ok())
+        MS_CHECK_MSG(contains(calls.error().message, "its index '" + vcf.string() + ".tbi' is damaged") &&
+                         contains(calls.error().message, "tabix -p vcf"),
+                     calls.error().message);
+    fs::copy_file(kTiny + "q.vcf.gz.tbi", vcf.string() + ".tbi", fs::copy_options::overwrite_existing);
+    auto good = ms::VcfReader::open(vcf.string());
+    MS_CHECK(good.ok() && good->query({"q", 0, 12356}).ok());
+    // A BCF: its index is read on the first query.
+    const fs::path bcf = copy(kTiny + "q.bcf", "d.bcf");
+    MS_CHECK_EQ(bcf_index_build3(bcf.c_str(), (bcf.string() + ".csi").c_str(), 14, 0), 0);
+    const std::string bcsi = content(bcf.string() + ".csi");
+    write_index(bcf.string() + ".csi", bcsi.substr(0, bcsi.size() - 20), true);
+    auto bin = ms::VcfReader::open(bcf.string());
+    MS_CHECK(bin.ok());
+    if (bin.ok()) {
+        auto q = bin->query({"q", 0, 12356});
+        MS_CHECK(!q.ok());
+        if (!q.ok())
+            MS_CHECK_MSG(contains(q.error().message, "its index '" + bcf.string() + ".csi' is damaged") &&
+                             contains(q.error().message, "bcftools index"),
+                         q.error().message);
+    }
+    // A bgzipped BED with a cut .tbi.
+    const fs::path bed = dir / "d.bed.gz";
+    {
+        BGZF* f = bgzf_open(bed.c_str(), "w");
+        const std::string text = "q\t100\t200\tfirst\nq\t300\t400\tsecond\n";
+        MS_CHECK(f && bgzf_write(f, text.data(), text.size()) == ssize_t(text.size()));
+        MS_CHECK(f && bgzf_close(f) == 0);
+    }
+    fs::remove(bed.string() + ".csi");
+    MS_CHECK_EQ(tbx_index_build3(bed.c_str(), nullptr, 0, 0, &tbx_conf_bed), 0);
+    write_index(bed.string() + ".tbi", content(bed.string() + ".tbi").substr(0, 50), true);
+    auto features = ms::AnnotationSet::load_region(bed.string(), {"q", 0, 1000});
+    MS_CHECK(!features.ok());
+    if (!features.ok())
+        MS_CHECK_MSG(contains(features.error().message, "its index '" + bed.string() + ".tbi' is damaged") &&
+                         contains(features.error().message, "tabix -p bed"),
+                     features.error().message);
+}
+
+// The three inputs fuzz_index found (tests/fuzz/corpus/fuzz_index/regression_*, less the kind
+// byte): in htslib 1.16 a crash (a .csi cut inside a bin), an endless region query (bins out of
+// range at depth 0) and a leaked file handle (a .bai offset past 2^63, which its seek refused).
+MS_TEST(what_the_fuzzer_found_is_refused) {
+    const std::string corpus = std::string(MS_TEST_DATA_DIR) + "/../fuzz/corpus/fuzz_index/";
+    auto payload = [&](const std::string& name) {
+        std::ifstream in(corpus + name, std::ios::binary);
+        const std::string b((std::istreambuf_iterator<char>(in)), {});
+        return b.empty() ? b : b.substr(1);
+    };
+    const fs::path bcf = copy(kTiny + "q.bcf", "f.bcf"), bam = copy(kTiny + "NA12878.chr22.tiny.bam", "f.bam");
+    const fs::path csi = scratch() / "f.bcf.csi", bai = scratch() / "f.bam.bai";
+    for (const char* name : {"regression_csi_cut_in_bin", "regression_csi_bins_out_of_range"}) {
+        const std::string b = payload(name);
+        MS_CHECK(!b.empty());
+        write_index(csi, b, true);
+        MS_CHECK_MSG(ms::check_index(csi.string(), fs::file_size(bcf)) == ms::IndexState::damaged, name);
+        auto r = ms::VcfReader::open(bcf.string());
+        MS_CHECK(r.ok());
+        if (r.ok()) MS_CHECK_MSG(!r->query({"q", 2000, 4000}).ok(), name);
+    }
+    write_index(bai, payload("regression_bai_offset_past_2e63"), false);
+    MS_CHECK(ms::check_index(bai.string(), fs::file_size(bam)) == ms::IndexState::not_this_files);
+    auto r = ms::AlignmentReader::open(bam.string());
+    MS_CHECK(r.ok());
+    if (r.ok()) {
+        auto q = r->query({"q", 2000, 4000});
+        MS_CHECK(!q.ok() && contains(q.error().message, "is not this file's"));
+    }
+}
+
+int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
