@@ -1,5 +1,6 @@
 #include "common/atomic_file.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cctype>
@@ -45,9 +46,19 @@ Result<std::string> resolve_output(const std::string& path) {
                           "written whole to a file and moved into place, so name a file");
     // The rename that puts a result in place replaces a file this user may not write (it only needs
     // the folder), where `cp` or a shell's `>` would refuse: a write-protected result stays as it is.
-    if (fs::exists(st) && ::access(target.c_str(), W_OK) != 0 && errno == EACCES)
-        return make_error("cannot write '", path, "': ", target != path ? cat("its target '", target, "' ") : "",
-                          "is write-protected; make it writable (`chmod u+w`) or choose another name");
+    if (fs::exists(st) && ::access(target.c_str(), W_OK) != 0 && errno == EACCES) {
+        const std::string what = target != path ? cat("its target '", target, "'") : std::string("it");
+        struct stat own {};
+        if (::stat(target.c_str(), &own) == 0 && own.st_uid != ::geteuid()) {
+            // Another user's file in a shared folder: only its owner may change that.
+            const struct passwd* pw = ::getpwuid(own.st_uid);
+            return make_error("cannot write '", path, "': ", what, " belongs to ",
+                              pw ? std::string(pw->pw_name) : cat("user ", own.st_uid),
+                              ", and you may not write it; choose another name");
+        }
+        return make_error("cannot write '", path, "': ", what, " is write-protected; make it writable (`chmod u+w ",
+                          target, "`) or choose another name");
+    }
     return target;
 }
 

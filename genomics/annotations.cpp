@@ -266,10 +266,11 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
                           set.format_ != AnnotationFormat::bed ? "gff" : "bed", "`, or load it whole)");
     const std::string remake = cat("tabix -p ", set.format_ != AnnotationFormat::bed ? "gff " : "bed ", path);
     warn_of_index_age(path, {".csi", ".tbi"}, remake);
+    const char* preset = set.format_ != AnnotationFormat::bed ? "gff " : "bed ";
     if (const std::string index = find_index(path, {".csi", ".tbi"}); !index.empty())
-        if (const std::string problem = index_problem(index, path); !problem.empty())
-            return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index, "' ", problem,
-                              "; remake it with `", remake, "`");
+        if (const std::string problem = index_problem(index, path, {cat("tabix -f -C -p ", preset, path), remake});
+            !problem.empty())
+            return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index, "' ", problem);
     hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
     if (!tbx)
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",

@@ -3,10 +3,13 @@
 #include <htslib/bgzf.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <vector>
+
+#include "common/error.h"
 
 namespace ms {
 
@@ -14,16 +17,20 @@ std::string find_index(const std::string& path, std::initializer_list<const char
     const std::string stem = std::filesystem::path(path).replace_extension().string();
     for (const char* suffix : suffixes)
         for (const std::string& base : {path, stem})
-            if (struct stat st{}; ::stat((base + suffix).c_str(), &st) == 0 && S_ISREG(st.st_mode))
-                return base + suffix;
+            if (struct stat st{}; ::stat((base + suffix).c_str(), &st) == 0)
+                return base + suffix;  // any kind, as htslib
     return {};
 }
 
 namespace {
 
 // The index's bytes as htslib sees them: through BGZF (which passes an uncompressed file through).
-bool read_whole(const std::string& path, std::vector<uint8_t>& out) {
+// `opened` tells a file this user cannot open (htslib passes over it) from a damaged one.
+bool read_whole(const std::string& path, std::vector<uint8_t>& out, bool& opened, int& error) {
+    errno = 0;
     BGZF* f = bgzf_open(path.c_str(), "r");
+    opened = f != nullptr;
+    error = errno ? errno : EIO;
     if (!f) return false;
     uint8_t buf[65536];
     ssize_t n = 0;
@@ -71,8 +78,6 @@ public:
         return true;
     }
     bool past_end() const { return past_end_; }
-    // The end of the format: nothing left, or only the 8-byte count of unplaced records.
-    bool at_end() const { return at_ == d_.size() || at_ + 8 == d_.size(); }
 
 private:
     const std::vector<uint8_t>& d_;
@@ -104,15 +109,20 @@ bool references_whole(Walker& w, int32_t n_ref, int depth, bool csi, uint64_t da
         int32_t n_intv = 0;
         if (!w.count(n_intv) || !w.offsets(n_intv, data_bytes)) return false;
     }
-    return w.at_end();
+    return true;  // what follows (the optional count of unplaced records, or more) htslib ignores
 }
 
 }  // namespace
 
-IndexState check_index(const std::string& path, uint64_t data_bytes) {
+IndexState check_index(const std::string& path, uint64_t data_bytes, int* error) {
     if (path.size() > 5 && path.compare(path.size() - 5, 5, ".crai") == 0) return IndexState::whole;  // text: htslib's
     std::vector<uint8_t> d;
-    if (!read_whole(path, d)) return IndexState::damaged;
+    bool opened = false;
+    int e = 0;
+    if (!read_whole(path, d, opened, e)) {
+        if (error) *error = e;
+        return opened ? IndexState::damaged : IndexState::unreadable;
+    }
     Walker w(d);
     int32_t n_ref = 0;
     bool whole = false;
@@ -123,7 +133,7 @@ IndexState check_index(const std::string& path, uint64_t data_bytes) {
         // turns min_shift and depth into bin counts with shifts of up to min_shift + 3·depth bits.
         int32_t min_shift = 0, depth = 0, l_aux = 0;
         whole = w.count(min_shift) && w.count(depth) && w.count(l_aux) && w.bytes(l_aux) && min_shift >= 1 &&
-                depth <= 9 && min_shift + 3 * depth <= 62 && w.count(n_ref) &&
+                depth <= 10 && min_shift + 3 * depth <= 62 && w.count(n_ref) &&
                 references_whole(w, n_ref, depth, true, data_bytes);
     } else if (w.magic("TBI\1")) {
         // n_ref, then format, col_seq, col_beg, col_end, meta, skip, and l_nm bytes of names.
@@ -135,16 +145,28 @@ IndexState check_index(const std::string& path, uint64_t data_bytes) {
     return w.past_end() ? IndexState::not_this_files : IndexState::whole;
 }
 
-std::string index_problem(const std::string& index, const std::string& data_path) {
+std::string index_problem(const std::string& index, const std::string& data_path, const IndexRemake& remake,
+                          bool only_damage) {
     struct stat st {};
     if (::stat(data_path.c_str(), &st) != 0) return {};  // a URL: htslib reads both
-    switch (check_index(index, uint64_t(st.st_size))) {
+    int error = 0;
+    const IndexState state = check_index(index, uint64_t(st.st_size), &error);
+    // A .csi is found before a .bai or .tbi: the command that remakes it must make a .csi again.
+    const bool csi = index.size() > 4 && index.compare(index.size() - 4, 4, ".csi") == 0;
+    const std::string& cmd = csi ? remake.csi : remake.other;
+    switch (state) {
         case IndexState::whole:
             return {};
         case IndexState::damaged:
-            return "is damaged (cut short, or not an index)";
+            return cat("is damaged (cut short, or not an index); remake it with `", cmd, "`, or remove it");
+        case IndexState::unreadable:
+            if (only_damage) return {};  // htslib passes over it
+            return cat("cannot be read (", std::strerror(error), ")");
         case IndexState::not_this_files:
-            return "is not this file's (it points past the file's end)";
+            if (only_damage) return {};
+            return cat("points past the end of '", data_path, "', which is shorter than the file it was made for ",
+                       "(changed, or cut short, since it was indexed); if '", data_path,
+                       "' is whole, remake the index with `", cmd, "`");
     }
     return {};
 }

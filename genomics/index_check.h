@@ -3,8 +3,8 @@
 // Why the check: htslib 1.16 (Debian 12) frees uninitialised pointers when an index ends inside a
 // record or holds a count larger than what follows it. A 40-byte .bai and a .csi cut in its first
 // bin both crashed the program instead of failing the load (tests/fuzz/fuzz_index found the latter).
-// Walking the counts to the end of the file first costs one read of the index, which htslib reads
-// in full anyway.
+// Walking the counts first costs one more read of the index (held in memory while it is walked, as
+// htslib holds what it loads).
 #pragma once
 
 #include <cstdint>
@@ -19,16 +19,26 @@ namespace ms {
 std::string find_index(const std::string& path, std::initializer_list<const char*> suffixes);
 
 // Whether the index at `path` is a BAM index (.bai), a coordinate-sorted index (.csi) or a tabix
-// index (.tbi) whose counts account for every byte of it, ending where the format ends (an optional
-// count of unplaced records last); and whether every file offset in it lies inside the `data_bytes`
-// of the file it indexes (else it was made for another, longer file). BGZF-compressed kinds are
-// decompressed first. A .crai (gzip-compressed text) is taken as it is, for htslib to judge; any
-// other file that is none of the three kinds is damaged.
-enum class IndexState { whole, damaged, not_this_files };
-IndexState check_index(const std::string& path, uint64_t data_bytes);
+// index (.tbi) whose counts account for the bytes that follow them (what comes after its last
+// reference htslib ignores), with bins inside its depth; and whether every file offset in it lies
+// inside the `data_bytes` of the file it indexes (else the file is shorter than the one it was made
+// for). BGZF-compressed kinds are decompressed first. A .crai (gzip-compressed text) is taken as it
+// is, for htslib to judge; any other file that is none of the three kinds is damaged, and one this
+// user cannot open is unreadable (`error`: its errno).
+enum class IndexState { whole, damaged, unreadable, not_this_files };
+IndexState check_index(const std::string& path, uint64_t data_bytes, int* error = nullptr);
+
+// The commands that remake an index: of a .csi (found before a .bai or .tbi, so it must be made
+// again as a .csi), and of the other kind.
+struct IndexRemake {
+    std::string csi, other;
+};
 
 // What is wrong with `index` as the index of the file at `data_path`, to follow "its index 'X' " in
-// a message ("is damaged (…)", "is not this file's (…)"); empty when nothing is.
-std::string index_problem(const std::string& index, const std::string& data_path);
+// a message with what to do ("is damaged (…); remake it with `…`, or remove it", "cannot be read
+// (…)", "points past the end of …"); empty when nothing is. `only_damage`: only what would crash
+// htslib (not an unreadable index, which htslib passes over, nor one made for a longer file).
+std::string index_problem(const std::string& index, const std::string& data_path, const IndexRemake& remake,
+                          bool only_damage = false);
 
 }  // namespace ms

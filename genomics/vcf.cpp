@@ -115,6 +115,16 @@ void VcfReader::check_ref_against(const FastaFile* reference) {
     impl_->window.clear();
 }
 
+namespace {
+
+// The commands that remake a VCF's (tabix; a .csi with -C) or a BCF's (bcftools) index.
+IndexRemake vcf_remake(const std::string& path, bool text) {
+    if (text) return {cat("tabix -f -C -p vcf ", path), cat("tabix -f -p vcf ", path)};
+    return {cat("bcftools index -f ", path), cat("bcftools index -f ", path)};
+}
+
+}  // namespace
+
 Result<VcfReader> VcfReader::open(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return make_error("cannot open VCF '", path, "': ", std::strerror(errno));
@@ -137,12 +147,12 @@ Result<VcfReader> VcfReader::open(const std::string& path) {
         return make_error("'", path, "' is not VCF or BCF (htslib reads it as ", seen, ")");
     }
     // htslib reads a text VCF's index with its header (for contigs the header does not name), so a
-    // damaged one is refused before it can crash the header read (found by fuzz_index).
+    // damaged one is refused before it can crash the header read (found by fuzz_index). One made for
+    // a longer file, or one this user cannot read, is no harm there: only a query needs it.
     if (const std::string index = fmt->format == vcf ? find_index(path, {".csi", ".tbi"}) : ""; !index.empty())
-        if (const std::string problem = index_problem(index, path); !problem.empty())
-            return make_error("cannot open VCF '", path, "': its index '", index, "' ", problem,
-                              ", and htslib reads it with the header; remake it with `tabix -p vcf ", path,
-                              "` or remove it");
+        if (const std::string problem = index_problem(index, path, vcf_remake(path, true), true); !problem.empty())
+            return make_error("cannot open VCF '", path, "': htslib reads its index with the header, and its index '",
+                              index, "' ", problem);
     m.hdr.reset(bcf_hdr_read(m.fp.get()));
     if (!m.hdr)
         return make_error("cannot read the header of VCF '", path, "' (expected ## meta lines and a #CHROM line; ",
@@ -171,13 +181,13 @@ Result<void> VcfReader::load_index(const std::string& what) {
     if (text && hts_get_format(m.fp.get())->compression != bgzf)
         return make_error("cannot ", what, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
                           "be indexed (compress it with `bgzip` and index it with `tabix -p vcf`, or read it whole)");
-    const std::string remake = text ? cat("tabix -p vcf ", path_) : cat("bcftools index ", path_);
+    const IndexRemake remake = vcf_remake(path_, text);
     if ((text && !m.tbx) || (!text && !m.idx)) {
-        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"}, remake);
+        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"}, remake.other);
         if (const std::string index = find_index(path_, {".csi", text ? ".tbi" : ".csi"}); !index.empty())
-            if (const std::string problem = index_problem(index, path_); !problem.empty())
+            if (const std::string problem = index_problem(index, path_, remake); !problem.empty())
                 return make_error("cannot ", what, " in ", text ? "VCF" : "BCF", " '", path_, "': its index '", index,
-                                  "' ", problem, "; remake it with `", remake, "`");
+                                  "' ", problem);
     }
     if (text && !m.tbx) {
         // HTS_IDX_SILENT_FAIL: the missing index is reported here, with a hint, not on stderr.
