@@ -14,7 +14,6 @@
 
 #include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
-#include "genomics/index_age.h"
 #include "genomics/index_check.h"
 
 namespace ms {
@@ -225,13 +224,11 @@ Result<void> AlignmentReader::query(const Region& region) {
         return make_error("cannot query ", locus, " in SAM '", path_, "': plain SAM cannot be indexed; convert it with ",
                           "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
     if (!m.idx) {
-        warn_of_index_age(path_, {".csi", m.format == cram ? ".crai" : ".bai"}, cat("samtools index ", path_));
-        if (const std::string index = index_beside(path_, m.format); !index.empty())
-            if (const std::string problem =
-                    index_problem(index, path_, {cat("samtools index -c ", path_), cat("samtools index ", path_)});
-                !problem.empty())
-                return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index, "' ",
-                                  problem);
+        if (const IndexBeside index = inspect_index(path_, {".csi", m.format == cram ? ".crai" : ".bai"},
+                                                    {cat("samtools index -c ", path_), cat("samtools index ", path_)});
+            !index.problem.empty())
+            return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index.path, "' ",
+                              index.problem);
         m.idx.reset(sam_index_load3(m.fp.get(), path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
         if (!m.idx) {
             // A file there that htslib cannot load is damaged, not missing (it was said to be missing).

@@ -9,7 +9,6 @@
 
 #include "genomics/bed.h"
 #include "genomics/hts_handles.h"
-#include "genomics/index_age.h"
 #include "genomics/index_check.h"
 #include "genomics/text_lines.h"
 
@@ -264,13 +263,12 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
                           "': it is not bgzip-compressed, so it cannot be ",
                           "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
                           set.format_ != AnnotationFormat::bed ? "gff" : "bed", "`, or load it whole)");
-    const std::string remake = cat("tabix -p ", set.format_ != AnnotationFormat::bed ? "gff " : "bed ", path);
-    warn_of_index_age(path, {".csi", ".tbi"}, remake);
     const char* preset = set.format_ != AnnotationFormat::bed ? "gff " : "bed ";
-    if (const std::string index = find_index(path, {".csi", ".tbi"}); !index.empty())
-        if (const std::string problem = index_problem(index, path, {cat("tabix -f -C -p ", preset, path), remake});
-            !problem.empty())
-            return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index, "' ", problem);
+    if (const IndexBeside index = inspect_index(path, {".csi", ".tbi"},
+                                                {cat("tabix -f -C -p ", preset, path), cat("tabix -p ", preset, path)});
+        !index.problem.empty())
+        return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index.path, "' ",
+                          index.problem);
     hts::Tabix tbx(tbx_index_load3(path.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
     if (!tbx)
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': no index (", path, ".tbi or .csi) was ",

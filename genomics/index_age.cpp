@@ -4,7 +4,6 @@
 
 #include "common/error.h"
 #include "common/warnings.h"
-#include "genomics/index_check.h"
 
 namespace ms {
 
@@ -17,12 +16,10 @@ bool older(const struct stat& a, const struct stat& b) {
 
 }  // namespace
 
-void warn_of_index_age(const std::string& path, std::initializer_list<const char*> suffixes,
-                       const std::string& remake) {
+void warn_of_index_age(const std::string& path, const std::string& index, const std::string& remake) {
     struct stat data {
     }, st{};
     if (::stat(path.c_str(), &data) != 0) return;  // a URL or a vanished file: htslib says
-    const std::string index = find_index(path, suffixes);
     if (index.empty() || ::stat(index.c_str(), &st) != 0 || !older(st, data)) return;
     warn(cat("the index '", index, "' is older than '", path, "': if the file was changed after it was ",
              "indexed, regions read through it may miss or mix up records; remake it with `", remake,

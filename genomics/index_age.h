@@ -3,18 +3,15 @@
 // none, without an error (`info --region` counted 0 reads of a contig the BAM holds). MambaScope
 // loads indexes with htslib's own warnings off, to give its own messages, so it warns here (ms::warn)
 // as samtools does, rather than refuse: a copy without `cp -p` that wrote the index first makes the
-// same dates with a current index. The candidates are checked in htslib's order (FILE.csi before
-// FILE.bai/.tbi/.crai, and each as FILE's name with its extension replaced); the first that exists
-// is the one htslib loads.
+// same dates with a current index. The index is the one htslib loads (index_check.h's find_index).
 #pragma once
 
-#include <initializer_list>
 #include <string>
 
 namespace ms {
 
-// `suffixes`: the index kinds of the format, in htslib's order (".csi", ".bai"); `remake`: the
-// command that rebuilds it, for the warning.
-void warn_of_index_age(const std::string& path, std::initializer_list<const char*> suffixes, const std::string& remake);
+// `index`: the index of the file at `path` (empty: none); `remake`: the command that rebuilds it,
+// for the warning.
+void warn_of_index_age(const std::string& path, const std::string& index, const std::string& remake);
 
 }  // namespace ms

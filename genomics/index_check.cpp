@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "genomics/index_age.h"
 
 namespace ms {
 
@@ -169,6 +170,14 @@ std::string index_problem(const std::string& index, const std::string& data_path
                        "' is whole, remake the index with `", cmd, "`");
     }
     return {};
+}
+
+IndexBeside inspect_index(const std::string& data_path, std::initializer_list<const char*> suffixes,
+                          const IndexRemake& remake, bool only_damage) {
+    IndexBeside found{find_index(data_path, suffixes), {}};
+    if (!only_damage) warn_of_index_age(data_path, found.path, remake.other);
+    if (!found.path.empty()) found.problem = index_problem(found.path, data_path, remake, only_damage);
+    return found;
 }
 
 }  // namespace ms

@@ -41,4 +41,13 @@ struct IndexRemake {
 std::string index_problem(const std::string& index, const std::string& data_path, const IndexRemake& remake,
                           bool only_damage = false);
 
+// The index beside `data_path` (find_index; an empty path when there is none) and what is wrong with
+// it (index_problem). Unless `only_damage`, also a warning when it is older than the file
+// (index_age.h, with `remake.other`): what a reader does before a query loads an index.
+struct IndexBeside {
+    std::string path, problem;
+};
+IndexBeside inspect_index(const std::string& data_path, std::initializer_list<const char*> suffixes,
+                          const IndexRemake& remake, bool only_damage = false);
+
 }  // namespace ms

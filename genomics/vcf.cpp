@@ -3,7 +3,6 @@
 // is kept because vcf_parse cuts it into fields in place, and a malformed record is reported with
 // its line number and text. BCF goes through bcf_read / bcf_itr_next.
 #include "genomics/vcf.h"
-#include "genomics/index_age.h"
 #include "genomics/index_check.h"
 
 #include <htslib/bgzf.h>
@@ -149,10 +148,11 @@ Result<VcfReader> VcfReader::open(const std::string& path) {
     // htslib reads a text VCF's index with its header (for contigs the header does not name), so a
     // damaged one is refused before it can crash the header read (found by fuzz_index). One made for
     // a longer file, or one this user cannot read, is no harm there: only a query needs it.
-    if (const std::string index = fmt->format == vcf ? find_index(path, {".csi", ".tbi"}) : ""; !index.empty())
-        if (const std::string problem = index_problem(index, path, vcf_remake(path, true), true); !problem.empty())
+    if (fmt->format == vcf)
+        if (const IndexBeside index = inspect_index(path, {".csi", ".tbi"}, vcf_remake(path, true), true);
+            !index.problem.empty())
             return make_error("cannot open VCF '", path, "': htslib reads its index with the header, and its index '",
-                              index, "' ", problem);
+                              index.path, "' ", index.problem);
     m.hdr.reset(bcf_hdr_read(m.fp.get()));
     if (!m.hdr)
         return make_error("cannot read the header of VCF '", path, "' (expected ## meta lines and a #CHROM line; ",
@@ -181,14 +181,11 @@ Result<void> VcfReader::load_index(const std::string& what) {
     if (text && hts_get_format(m.fp.get())->compression != bgzf)
         return make_error("cannot ", what, " in VCF '", path_, "': the file is not bgzip-compressed, so it cannot ",
                           "be indexed (compress it with `bgzip` and index it with `tabix -p vcf`, or read it whole)");
-    const IndexRemake remake = vcf_remake(path_, text);
-    if ((text && !m.tbx) || (!text && !m.idx)) {
-        warn_of_index_age(path_, {".csi", text ? ".tbi" : ".csi"}, remake.other);
-        if (const std::string index = find_index(path_, {".csi", text ? ".tbi" : ".csi"}); !index.empty())
-            if (const std::string problem = index_problem(index, path_, remake); !problem.empty())
-                return make_error("cannot ", what, " in ", text ? "VCF" : "BCF", " '", path_, "': its index '", index,
-                                  "' ", problem);
-    }
+    if ((text && !m.tbx) || (!text && !m.idx))
+        if (const IndexBeside index = inspect_index(path_, {".csi", text ? ".tbi" : ".csi"}, vcf_remake(path_, text));
+            !index.problem.empty())
+            return make_error("cannot ", what, " in ", text ? "VCF" : "BCF", " '", path_, "': its index '", index.path,
+                              "' ", index.problem);
     if (text && !m.tbx) {
         // HTS_IDX_SILENT_FAIL: the missing index is reported here, with a hint, not on stderr.
         m.tbx.reset(tbx_index_load3(path_.c_str(), nullptr, HTS_IDX_SILENT_FAIL));
