@@ -8,11 +8,14 @@
 //
 //  - A block owns kCH = 4 channels of one sequence; the sequence is cut into tiles of 32
 //    positions and warp w takes tiles w, w + kW, w + 2 kW, … for all four channels. Lane
-//    (c, q, j) = (lane bits 3-4, 1-2, 0) walks run j (16 positions) of channel c for states
+//    (c, q, j) = (lane bits 4 and 0, 1-2, 3) walks run j (16 positions) of channel c for states
 //    4q … 4q + 3, keeping E_i = C_i·Π a and the local output C·H in registers (as version 9).
 //  - The lanes of a warp that read a position's B and C are the four channels' lanes of the same
-//    (q, j): one shared-memory wavefront serves them, and B and C arrive as fp32 (converted once
-//    per sequence into the workspace by a small kernel), so nothing is unpacked per state-step.
+//    (q, j), and B and C arrive as fp32 (converted once per sequence into the workspace by a small
+//    kernel), so nothing is unpacked per state-step. Channel bit 0 is lane bit 0 because Hopper
+//    serves a 16-byte shared load in two wavefronts instead of four when lanes n and n ^ 1 read
+//    the same address: 1.2 % faster on the long rows than channel in lane bits 3-4 (the layout
+//    until the fifteenth session, docs/performance.md).
 //  - Each warp copies its own next tile (cp.async, a tile ahead) into its own buffers: no
 //    block-wide barrier inside the loop. The only coupling between warps is the carried state,
 //    passed through shared memory with mbarriers (see Chain): a warp publishes its tile's map,
@@ -41,7 +44,8 @@ constexpr int kTP = 2 * kK;            // positions a tile: two runs
 constexpr int kThreads = 32 * kW;
 constexpr int kBCRow = 32;             // floats a position in the workspace and in shared memory: B[16], C[16]
 constexpr int kRunFloats = kK * kBCRow + 16;   // a run of B/C rows plus 16 floats of padding (the two runs' lanes hit different banks)
-constexpr int kStageRow = kTP + 4;     // floats of a staged Δ' or Δ'·u row (padding: the four channels' rows hit different banks)
+constexpr int kStageRow =
+    kTP + 16;  // floats of a staged Δ' or Δ'·u row (padding: a quarter-warp's two channels' rows hit different banks)
 constexpr unsigned kFull = 0xffffffffu;
 constexpr int kMaps = 3 * kW;          // slots of published tile maps (see Chain)
 constexpr int kLB = MS_RING_LOOKBACK;  // tile k starts from tile k − kLB's end state (see Chain)
@@ -139,7 +143,7 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     Chain& chain = *reinterpret_cast<Chain*>(smem);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     WarpTiles<T>& wt = reinterpret_cast<WarpTiles<T>*>(smem + sizeof(Chain))[warp];
-    const int j = lane & 1, q = (lane >> 1) & 3, c = lane >> 3;
+    const int j = (lane >> 3) & 1, q = (lane >> 1) & 3, c = (lane & 1) | ((lane >> 3) & 2);
     const int b = blockIdx.y, c0 = blockIdx.x * kCH, ch = c0 + c, S = p.d_state;
     const bool live = ch < p.d_inner;
     const int nt = int((int64_t(p.T) + kTP - 1) / kTP);
@@ -276,7 +280,7 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         float eP[4], eH[4], tP[4], tH[4];
 #pragma unroll
         for (int s = 0; s < 4; ++s) {
-            const float pP = __shfl_xor_sync(kFull, P[s], 1), pH = __shfl_xor_sync(kFull, H[s], 1);
+            const float pP = __shfl_xor_sync(kFull, P[s], 8), pH = __shfl_xor_sync(kFull, H[s], 8);
             eP[s] = j ? pP : 1.0f;
             eH[s] = j ? pH : 0.0f;
             tP[s] = P[s] * pP;
