@@ -214,6 +214,11 @@ std::string index_beside(const std::string& path, int format) {
     return find_index(path, {".csi", format == cram ? ".crai" : ".bai"});
 }
 
+// The commands that remake the index of `path`: a .csi as a .csi (htslib finds it before a .bai).
+IndexRemake samtools_remake(const std::string& path) {
+    return {cat("samtools index -c ", path), cat("samtools index ", path)};
+}
+
 }  // namespace
 
 Result<void> AlignmentReader::query(const Region& region) {
@@ -224,8 +229,8 @@ Result<void> AlignmentReader::query(const Region& region) {
         return make_error("cannot query ", locus, " in SAM '", path_, "': plain SAM cannot be indexed; convert it with ",
                           "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
     if (!m.idx) {
-        if (const IndexBeside index = inspect_index(path_, {".csi", m.format == cram ? ".crai" : ".bai"},
-                                                    {cat("samtools index -c ", path_), cat("samtools index ", path_)});
+        if (const IndexBeside index =
+                inspect_index(path_, {".csi", m.format == cram ? ".crai" : ".bai"}, samtools_remake(path_));
             !index.problem.empty())
             return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index.path, "' ",
                               index.problem);
@@ -234,8 +239,8 @@ Result<void> AlignmentReader::query(const Region& region) {
             // A file there that htslib cannot load is damaged, not missing (it was said to be missing).
             if (const std::string index = index_beside(path_, m.format); !index.empty())
                 return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index,
-                                  "' cannot be read (damaged, or no index); remake it with `samtools index ", path_,
-                                  "`");
+                                  "' cannot be read (damaged, or no index); remake it with `",
+                                  samtools_remake(path_).for_index(index), "`");
             return make_error("cannot query ", locus, " in ", kind, " '", path_, "': no index (", path_,
                               m.format == cram ? ".crai" : ".bai or .csi",
                               ") was found beside it; make one with `samtools index ", path_, "`");
@@ -283,10 +288,9 @@ Result<bool> AlignmentReader::next(AlignedRead& out) {
             return make_error("cannot read ", format_name(), " '", path_, "' ", where, ": ",
                               m.format == sam ? "a malformed line (expected 11 tab-separated SAM columns)"
                                               : "the file is truncated or corrupt",
-                              index.empty()
-                                  ? std::string()
-                                  : cat(", or its index '", index,
-                                        "' is not this file's (remake it: ", "`samtools index ", path_, "`)"));
+                              index.empty() ? std::string()
+                                            : cat(", or its index '", index, "' is not this file's (remake it: `",
+                                                  samtools_remake(path_).for_index(index), "`)"));
         }
         ++m.read;
         if (!m.keep(b)) {

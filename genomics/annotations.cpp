@@ -264,8 +264,8 @@ Result<AnnotationSet> AnnotationSet::load_region(const std::string& path, const 
                           "indexed (sort it, compress it with `bgzip` and index it with `tabix -p ",
                           set.format_ != AnnotationFormat::bed ? "gff" : "bed", "`, or load it whole)");
     const char* preset = set.format_ != AnnotationFormat::bed ? "gff " : "bed ";
-    if (const IndexBeside index = inspect_index(path, {".csi", ".tbi"},
-                                                {cat("tabix -f -C -p ", preset, path), cat("tabix -p ", preset, path)});
+    if (const IndexBeside index = inspect_index(
+            path, {".csi", ".tbi"}, {cat("tabix -f -C -p ", preset, path), cat("tabix -f -p ", preset, path)});
         !index.problem.empty())
         return make_error("cannot query ", locus, " in ", kind, " '", path, "': its index '", index.path, "' ",
                           index.problem);

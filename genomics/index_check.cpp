@@ -146,6 +146,11 @@ IndexState check_index(const std::string& path, uint64_t data_bytes, int* error)
     return w.past_end() ? IndexState::not_this_files : IndexState::whole;
 }
 
+const std::string& IndexRemake::for_index(const std::string& index) const {
+    const bool is_csi = index.size() > 4 && index.compare(index.size() - 4, 4, ".csi") == 0;
+    return is_csi ? csi : other;
+}
+
 std::string index_problem(const std::string& index, const std::string& data_path, const IndexRemake& remake,
                           bool only_damage) {
     struct stat st {};
@@ -153,8 +158,7 @@ std::string index_problem(const std::string& index, const std::string& data_path
     int error = 0;
     const IndexState state = check_index(index, uint64_t(st.st_size), &error);
     // A .csi is found before a .bai or .tbi: the command that remakes it must make a .csi again.
-    const bool csi = index.size() > 4 && index.compare(index.size() - 4, 4, ".csi") == 0;
-    const std::string& cmd = csi ? remake.csi : remake.other;
+    const std::string& cmd = remake.for_index(index);
     switch (state) {
         case IndexState::whole:
             return {};
@@ -175,7 +179,7 @@ std::string index_problem(const std::string& index, const std::string& data_path
 IndexBeside inspect_index(const std::string& data_path, std::initializer_list<const char*> suffixes,
                           const IndexRemake& remake, bool only_damage) {
     IndexBeside found{find_index(data_path, suffixes), {}};
-    if (!only_damage) warn_of_index_age(data_path, found.path, remake.other);
+    if (!only_damage) warn_of_index_age(data_path, found.path, remake.for_index(found.path));
     if (!found.path.empty()) found.problem = index_problem(found.path, data_path, remake, only_damage);
     return found;
 }

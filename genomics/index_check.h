@@ -32,6 +32,8 @@ IndexState check_index(const std::string& path, uint64_t data_bytes, int* error 
 // again as a .csi), and of the other kind.
 struct IndexRemake {
     std::string csi, other;
+    // The one that remakes `index`, by its suffix.
+    const std::string& for_index(const std::string& index) const;
 };
 
 // What is wrong with `index` as the index of the file at `data_path`, to follow "its index 'X' " in

@@ -183,11 +183,20 @@ MS_TEST(an_index_older_than_its_bam_is_warned_of) {
     MS_CHECK(::utimensat(AT_FDCWD, (dir / "s.bam.bai").c_str(), older, 0) == 0);
     auto stale = ms::AlignmentReader::open((dir / "s.bam").string());
     MS_CHECK(stale->query({"q", 0, 100}).ok());
+    // A stale .csi: remade as a .csi, or htslib would go on taking it before the new .bai.
+    MS_CHECK_EQ(std::system(("samtools index -c '" + (dir / "s.bam").string() + "'").c_str()), 0);
+    MS_CHECK(::utimensat(AT_FDCWD, (dir / "s.bam.csi").c_str(), older, 0) == 0);
+    auto stale_csi = ms::AlignmentReader::open((dir / "s.bam").string());
+    MS_CHECK(stale_csi->query({"q", 0, 100}).ok());
     ms::set_warning_handler(nullptr);
-    MS_CHECK_EQ(said.size(), size_t(1));
+    MS_CHECK_EQ(said.size(), size_t(2));
     MS_CHECK_MSG(!said.empty() && said[0].find("is older than") != std::string::npos &&
                      said[0].find("samtools index " + (dir / "s.bam").string()) != std::string::npos,
                  (said.empty() ? std::string() : said[0]));
+    MS_CHECK_MSG(said.size() == 2 && said[1].find("the index '" + (dir / "s.bam.csi").string()) != std::string::npos &&
+                     said[1].find("samtools index -c " + (dir / "s.bam").string()) != std::string::npos,
+                 (said.size() < 2 ? std::string() : said[1]));
+    fs::remove(dir / "s.bam.csi");
 }
 
 MS_TEST(flags_mapq_and_original_orientation) {
@@ -348,11 +357,27 @@ MS_TEST(a_damaged_or_foreign_index_is_named) {
                              kTiny + "NA12878.chr22.tiny.bam' 2>/dev/null")
                                 .c_str()),
                 0);
+    fs::remove(twice.string() + ".csi");  // left by an earlier run of this test, htslib would take it
     fs::copy_file(kTiny + "NA12878.chr22.tiny.bam.bai", twice.string() + ".bai", fs::copy_options::overwrite_existing);
     fs::last_write_time(twice.string() + ".bai", fs::last_write_time(twice) + std::chrono::seconds(5));
     error = first_error_reading(twice.string(), {"q", 0, 12356});
-    MS_CHECK_MSG(error.find("or its index '" + twice.string() + ".bai' is not this file's") != std::string::npos,
-                 error);
+    MS_CHECK_MSG(
+        error.find("or its index '" + twice.string() + ".bai' is not this file's (remake it: `samtools index " +
+                   twice.string() + "`)") != std::string::npos,
+        error);
+    // The same with a .csi: the remedy remakes a .csi (a .bai made beside it would not be read,
+    // htslib takes the .csi first).
+    const fs::path csi_src = dir / "csi_src.bam";
+    fs::copy_file(kTiny + "NA12878.chr22.tiny.bam", csi_src, fs::copy_options::overwrite_existing);
+    MS_CHECK_EQ(std::system(("samtools index -c '" + csi_src.string() + "'").c_str()), 0);
+    fs::remove(twice.string() + ".bai");
+    fs::copy_file(csi_src.string() + ".csi", twice.string() + ".csi", fs::copy_options::overwrite_existing);
+    fs::last_write_time(twice.string() + ".csi", fs::last_write_time(twice) + std::chrono::seconds(5));
+    error = first_error_reading(twice.string(), {"q", 0, 12356});
+    MS_CHECK_MSG(
+        error.find("or its index '" + twice.string() + ".csi' is not this file's (remake it: `samtools index -c " +
+                   twice.string() + "`)") != std::string::npos,
+        error);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

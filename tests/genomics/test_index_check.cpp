@@ -207,7 +207,7 @@ MS_TEST(readers_refuse_a_damaged_index_by_name) {
     MS_CHECK_EQ(tbx_index_build3(bed.c_str(), nullptr, 0, 0, &tbx_conf_bed), 0);
     write_index(bed.string() + ".tbi", content(bed.string() + ".tbi").substr(0, 50), true);
     expect_damaged(error_of(ms::AnnotationSet::load_region(bed.string(), {"q", 0, 1000})), bed.string() + ".tbi",
-                   "tabix -p bed");
+                   "tabix -f -p bed");
 }
 
 // The three inputs fuzz_index found (tests/fuzz/corpus/fuzz_index/regression_*, less the kind
