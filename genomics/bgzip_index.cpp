@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "common/atomic_file.h"
 #include "genomics/hts_handles.h"
@@ -34,6 +35,13 @@ Result<BgzipWriter> BgzipWriter::create(const std::string& path) {
     BgzipWriter w;
     Impl& d = *w.impl_;
     MS_ASSIGN(d.path, resolve_output(path));
+    // commit() replaces the index of an earlier file here, of either kind: refused as the file
+    // itself would be (a write-protected .tbi was replaced without a word), before any work.
+    for (const char* ext : {".tbi", ".csi"}) {
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::symlink_status(d.path + ext, ec)))
+            MS_TRY(resolve_output(d.path + ext));
+    }
     remove_stale_temporaries(d.path);
     d.tmp = cat(d.path, ".tmp-", ::getpid());
     d.file.reset(bgzf_open(d.tmp.c_str(), "w"));

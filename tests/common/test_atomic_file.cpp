@@ -1,10 +1,8 @@
 // Where atomically written results go (common/atomic_file.h): a write-protected file is refused as
 // `cp` refuses it, instead of replaced by the rename (the rename needs only the folder). Root may
 // write anything, so the writer drops to nobody in a child process when run as root.
-#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include <string>
 
 #include "common/atomic_file.h"
+#include "tests/common/as_nobody.h"
 #include "tests/common/harness.h"
 
 namespace fs = std::filesystem;
@@ -24,23 +23,6 @@ namespace {
 std::string read(const std::string& path) {
     std::ifstream in(path);
     return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-// Runs `body` as nobody (when root) in a child; its exit status: 0 when it returned true.
-template <typename F>
-int as_nobody(F body) {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // Without root's supplementary groups (gid 0 among them); where uid 65534 is not mapped (a
-        // user namespace), the test is skipped.
-        if (::getuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
-            ::_exit(77);
-        ::_exit(body() ? 0 : 1);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
 }
 
 }  // namespace
@@ -55,7 +37,7 @@ MS_TEST(a_write_protected_result_is_refused_not_replaced) {
     fs::create_symlink("kept.tsv", link);
     const struct passwd* pw = ::getpwuid(::getuid());
     const std::string owner = pw ? pw->pw_name : "root";
-    const int status = as_nobody([&] {
+    const int status = ms::test::as_nobody([&] {
         auto refused = ms::AtomicFile::create(kept);
         if (refused || refused.error().message != "cannot write '" + kept + "': it belongs to " + owner +
                                                       ", and you may not write it; choose another name") {
