@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "engine/cpu_backend.h"
-#include "engine/split_backend.h"
 #include "engine/cuda/plugin_abi.h"
+#include "engine/retry_cache.h"
+#include "engine/split_backend.h"
 
 namespace ms {
 
@@ -107,12 +108,23 @@ GpuScan scan_gpus_now() {
     return s;
 }
 
-// Once per process, as the module is loaded once: each scan runs a self-test kernel on every GPU
-// (hundreds of milliseconds with the CUDA context), and the GUI's run and settings dialogs list the
-// devices each time they open, on the GUI thread.
-const GpuScan& scan_gpus() {
-    static const GpuScan scan = scan_gpus_now();
-    return scan;
+// Kept for the process once every device passed its self-test (a scan takes hundreds of
+// milliseconds with the CUDA context, and the GUI's run and settings dialogs list the devices each
+// time they open, on the GUI thread); scanned again, at most every 30 s, while one failed or the
+// devices could not be counted, since that may pass (memory another program held, a GPU busy in
+// exclusive mode). Without the module there is nothing to retry.
+GpuScan scan_gpus() {
+    static RetryCache<GpuScan> cache(
+        scan_gpus_now,
+        [](const GpuScan& s) {
+            if (!cuda_module().plugin) return true;
+            if (s.devices.empty()) return false;
+            for (const MsCudaDeviceInfo& d : s.devices)
+                if (!d.kernels_run) return false;
+            return true;
+        },
+        std::chrono::seconds(30));
+    return cache.get();
 }
 
 std::string device_line(int i, const MsCudaDeviceInfo& d) {
@@ -140,7 +152,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         return c;
     }
     if (device == "auto") {
-        const GpuScan& s = scan_gpus();
+        const GpuScan s = scan_gpus();
         for (size_t i = 0; i < s.devices.size(); ++i) {
             if (!s.devices[i].kernels_run) continue;
             auto b = make_cuda(int(i));
@@ -158,7 +170,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         return c;
     }
     if (device == "cuda:all") {
-        const GpuScan& s = scan_gpus();
+        const GpuScan s = scan_gpus();
         if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
         std::vector<std::unique_ptr<Backend>> parts;
         std::string lines;
@@ -182,7 +194,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
                 return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
             index = std::atoi(num.c_str());
         }
-        const GpuScan& s = scan_gpus();
+        const GpuScan s = scan_gpus();
         if (s.devices.empty()) return make_error("--device ", device, ": ", s.problem);
         if (index >= int(s.devices.size()))
             return make_error("--device ", device, ": this machine has ", s.devices.size(), " CUDA device(s), cuda:0..cuda:",
@@ -200,7 +212,7 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
 
 Result<std::vector<std::string>> single_devices(const std::string& device) {
     if (device != "cuda:all") return std::vector<std::string>{device};
-    const GpuScan& s = scan_gpus();
+    const GpuScan s = scan_gpus();
     if (s.devices.empty()) return make_error("--device cuda:all: ", s.problem);
     std::vector<std::string> out;
     for (size_t i = 0; i < s.devices.size(); ++i) {
@@ -212,7 +224,7 @@ Result<std::vector<std::string>> single_devices(const std::string& device) {
 
 std::vector<DeviceEntry> list_devices() {
     std::vector<DeviceEntry> out{{"cpu", cat("CPU (", blas_description(), ")"), 0, true, {}}};
-    const GpuScan& s = scan_gpus();
+    const GpuScan s = scan_gpus();
     for (size_t i = 0; i < s.devices.size(); ++i) {
         const MsCudaDeviceInfo& d = s.devices[i];
         out.push_back({cat("cuda:", i), cat(d.name, ", ", d.total_memory / (1024 * 1024 * 1024), " GiB"),
@@ -232,7 +244,7 @@ std::string backends_report() {
     os << "  cuda    " << m.plugin->build_info << " (module " << m.path << ")\n";
     const int drv = m.plugin->driver_version();
     os << "          driver " << (drv ? cat(drv / 1000, ".", drv % 1000 / 10) : std::string("not found")) << "\n";
-    const GpuScan& s = scan_gpus();
+    const GpuScan s = scan_gpus();
     if (s.devices.empty()) os << "          " << s.problem << "\n";
     for (size_t i = 0; i < s.devices.size(); ++i) os << "          " << device_line(int(i), s.devices[i]) << "\n";
     return os.str();
