@@ -412,8 +412,9 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::showAbout() {
-    // The backend probe (GPU self-test) may take a moment on machines with a GPU; it runs once per
-    // process (cached in the engine), so later About boxes open at once.
+    // The backend probe (GPU self-test) may take a moment on machines with a GPU; the engine keeps
+    // it once every GPU passed (a failed one is tried again at most every 30 s), so later About
+    // boxes open at once.
     const QString facts = QString::fromStdString(version_report("MambaScope", qVersion()));
     QMessageBox box(this);
     box.setObjectName(QStringLiteral("aboutBox"));
