@@ -95,10 +95,10 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
                               " is removed; the file keeps its size until a vacuum with room on the disk: VACUUM ",
                               "needs about twice the file's size free)");
         note = fold();
-        StoreCounts now;
-        MS_ASSIGN(now, store->counts());
+        StoreCounts vacuumed;
+        MS_ASSIGN(vacuumed, store->counts());
         out += cat("delete-run: vacuumed '", o.db, "': ", megabytes(after.file_bytes), " -> ",
-                   megabytes(now.file_bytes), "\n");
+                   megabytes(vacuumed.file_bytes), "\n");
     } else if (note.empty()) {
         MS_ASSIGN(after, store->counts());
         out += cat("delete-run: '", o.db, "' keeps its size (", megabytes(after.file_bytes), "); later runs reuse the ",

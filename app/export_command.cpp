@@ -13,6 +13,7 @@
 #include "app/export_tables.h"
 #include "app/export_tracks.h"
 #include "app/interrupt.h"
+#include "app/job_common.h"
 #include "common/atomic_file.h"
 
 namespace ms {
@@ -31,7 +32,7 @@ void add_export_options(CLI::App* sub, ExportOptions& o) {
                     "bigwig, bedgraph or bed (a track), tsv or csv (predictions, variants), npy (embeddings), vcf "
                     "(variants); default: from --out's extension");
     sub->add_option("--out", o.out, "file to write (.gz: bgzip, indexed for bedGraph, BED and VCF)")->required();
-    sub->add_option("--region", o.region, "only this locus (chr1:1,000-2,000, 1-based inclusive)");
+    refuse_empty_locus(sub->add_option("--region", o.region, "only this locus (chr1:1,000-2,000, 1-based inclusive)"));
     sub->add_flag("--merge", o.merge, "bedGraph: one line per run of equal neighbouring values");
     sub->add_flag("--bgzip", o.bgzip, "bedGraph/BED: compress with bgzip and write a tabix index");
     auto* above = sub->add_option("--above", o.above, "BED: call regions where the track is >= this");

@@ -19,9 +19,10 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
     info->add_flag(
         "--json", o.json,
         "one JSON array with an object per file, for programs (genomics files; not model directories or databases)");
-    info->add_option("--region", o.info.region,
-                     "only this locus, 1-based inclusive: chr1, chr1:1,000-2,000, chr1:1000, {HLA-A*01:01}:1-100 "
-                     "(BAM/CRAM/VCF need their index; FASTA its .fai, built when missing)");
+    refuse_empty_locus(info->add_option("--region", o.info.region,
+                                        "only this locus, 1-based inclusive: chr1, chr1:1,000-2,000, chr1:1000, "
+                                        "{HLA-A*01:01}:1-100 (BAM/CRAM/VCF need their index; FASTA its .fai, built "
+                                        "when missing)"));
     info->add_option(
         "--reference", o.info.reference,
         "reference FASTA: decodes CRAM; checks each VCF REF (a mismatch is an error); checks BED/GFF3/GTF contigs");

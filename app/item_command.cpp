@@ -158,7 +158,9 @@ void add_item_options(CLI::App* sub, ItemJobOptions& o, ItemJob job) {
     sub->add_option("--stride", o.stride, "bases from one window's start to the next (default: the window)")
         ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     sub->add_flag("--per-record", o.per_record, "one item per FASTA record (the default without --window)");
-    sub->add_option("--region", o.region, "only this locus of the FASTA, e.g. chr1:1,001-2,000: its windows, or the locus as one item")
+    refuse_empty_locus(sub->add_option("--region", o.region,
+                                       "only this locus of the FASTA, e.g. chr1:1,001-2,000: its windows, or the locus "
+                                       "as one item"))
         ->excludes(reads);
     sub->add_flag("--resume", o.resume,
                   "continue the newest unfinished run of this input, model and parameters (a database without any "

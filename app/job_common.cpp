@@ -51,6 +51,14 @@ std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
     return cat("; ", n, " base(s) not in the model's alphabet (", alphabet, ") were read as [UNK]");
 }
 
+CLI::Option* refuse_empty_locus(CLI::Option* opt) {
+    return opt->check(CLI::Validator(
+        [](std::string& v) {
+            return v.empty() ? std::string("empty locus (expected NAME, NAME:START-END or NAME:POS)") : std::string();
+        },
+        ""));
+}
+
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();

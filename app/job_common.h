@@ -13,6 +13,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace ms {
@@ -75,6 +76,11 @@ struct EngineOptions {
     bool quiet = false;
 };
 void add_engine_options(CLI::App* sub, EngineOptions& o);
+
+// Makes a single-locus option (--region of export, info, embed, classify) refuse an empty value:
+// `--region "$REGION"` with REGION unset was taken as no --region, and the whole genome was
+// exported, embedded or described without a word (found in review). Returns `opt`.
+CLI::Option* refuse_empty_locus(CLI::Option* opt);
 
 // A job's progress on stderr: one line rewritten in place on a terminal (every 0.5 s), a plain
 // line every 10 s in a log, nothing with --quiet.

@@ -603,6 +603,17 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     p.out = o.out;
     p.format = "tsv";
     expect_error(p, "run 1 of results database '" + database().path.string() + "' holds no predictions");
+    // An empty --region (`--region "$REGION"`, REGION unset) is an error, not the whole genome
+    // (export, info and embed took it as no --region; found in review).
+    const std::string cli = std::getenv("CLI");
+    const std::string fa = q(database().dir / "in.fa"), empty_locus = "error: --region: empty locus (expected NAME";
+    for (const std::string& args :
+         {"export --db " + q(database().path) + " --run 1 --track loglik --region '' --out " + q(o.out),
+          "info --region '' " + fa, "embed --region '' --fasta " + fa + " --db " + q(database().dir / "e.db")}) {
+        const std::string said = run(cli + " " + args, false);
+        MS_CHECK_MSG(said.find(empty_locus) != std::string::npos, args << ": " << said);
+    }
+    MS_CHECK(!fs::exists(database().dir / "e.db"));
     MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier file"));
     MS_CHECK(no_temporaries(database().dir));
 }
