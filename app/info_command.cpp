@@ -67,6 +67,11 @@ int cmd_info(InfoCommandOptions o) {
         std::error_code ec;
         const bool model_dir = std::filesystem::is_directory(path, ec) &&
                                std::filesystem::exists(std::filesystem::path(path) / "config.json", ec);
+        // A folder named like a database is neither: "a model directory needs a config.json" was
+        // all it said.
+        if (!model_dir && is_results_database_path(path) && std::filesystem::is_directory(path, ec))
+            return fail(cat("'", path, "' is a folder: not a results database (a file), nor a model directory (it ",
+                            "has no config.json)"));
         // A folder is a model directory unless its name says it should have been a genomics file.
         if (model_dir || (std::filesystem::is_directory(path, ec) && !file_kind_by_name(path)) ||
             (is_results_database_path(path) && !std::filesystem::is_directory(path, ec))) {

@@ -488,6 +488,10 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     const bool exists = ::stat(path.c_str(), &st) == 0;
     if (mode == Mode::read_only && !exists)
         return make_error("cannot open results database '", path, "': ", std::strerror(errno));
+    // SQLite said "disk I/O error" of a folder, and the message asked whether its folder was there.
+    if (exists && S_ISDIR(st.st_mode))
+        return make_error("results database '", path, "' is a folder; a results database is a file (a job ",
+                          "creates it when missing): name another path");
     bool read_only_fs = false;
     if (mode == Mode::read_write) {
         // SQLite would silently open a write-protected file read-only and fail later with "unable to
