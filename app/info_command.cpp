@@ -65,21 +65,20 @@ int cmd_info(InfoCommandOptions o) {
     for (size_t i = 0; i < paths.size(); ++i) {
         const std::string& path = paths[i];
         std::error_code ec;
-        const bool model_dir = std::filesystem::is_directory(path, ec) &&
-                               std::filesystem::exists(std::filesystem::path(path) / "config.json", ec);
+        const bool folder = std::filesystem::is_directory(path, ec);
+        const bool model_dir = folder && std::filesystem::exists(std::filesystem::path(path) / "config.json", ec);
         // A folder named like a database is neither: "a model directory needs a config.json" was
         // all it said.
-        if (!model_dir && is_results_database_path(path) && std::filesystem::is_directory(path, ec))
+        if (folder && !model_dir && is_results_database_path(path))
             return fail(cat("'", path, "' is a folder: not a results database (a file), nor a model directory (it ",
                             "has no config.json)"));
         // A folder is a model directory unless its name says it should have been a genomics file.
-        if (model_dir || (std::filesystem::is_directory(path, ec) && !file_kind_by_name(path)) ||
-            (is_results_database_path(path) && !std::filesystem::is_directory(path, ec))) {
+        if (model_dir || (folder && !file_kind_by_name(path)) || (is_results_database_path(path) && !folder)) {
             if (buffered) return fail(cat("'", path, "': --json and --output are for genomics files; describe ",
                                                "model directories and results databases without them"));
             if (i > 0) std::fputs("\n", stdout);
             std::fflush(stdout);
-            if (std::filesystem::is_directory(path, ec)) {
+            if (folder) {
                 if (const int rc = cmd_model_info(path); rc != 0) return rc;
                 continue;
             }

@@ -357,27 +357,22 @@ MS_TEST(a_damaged_or_foreign_index_is_named) {
                              kTiny + "NA12878.chr22.tiny.bam' 2>/dev/null")
                                 .c_str()),
                 0);
-    fs::remove(twice.string() + ".csi");  // left by an earlier run of this test, htslib would take it
-    fs::copy_file(kTiny + "NA12878.chr22.tiny.bam.bai", twice.string() + ".bai", fs::copy_options::overwrite_existing);
-    fs::last_write_time(twice.string() + ".bai", fs::last_write_time(twice) + std::chrono::seconds(5));
-    error = first_error_reading(twice.string(), {"q", 0, 12356});
-    MS_CHECK_MSG(
-        error.find("or its index '" + twice.string() + ".bai' is not this file's (remake it: `samtools index " +
-                   twice.string() + "`)") != std::string::npos,
-        error);
-    // The same with a .csi: the remedy remakes a .csi (a .bai made beside it would not be read,
-    // htslib takes the .csi first).
+    // `index` (the first file's, newer than `twice`) as twice's only index, of the kind `suffix`;
+    // the remedy named must remake that kind (htslib takes a .csi before a .bai).
+    auto expect_foreign = [&](const std::string& index, const std::string& suffix, const std::string& remake) {
+        for (const char* other : {".bai", ".csi"}) fs::remove(twice.string() + other);
+        fs::copy_file(index, twice.string() + suffix, fs::copy_options::overwrite_existing);
+        fs::last_write_time(twice.string() + suffix, fs::last_write_time(twice) + std::chrono::seconds(5));
+        const std::string said = first_error_reading(twice.string(), {"q", 0, 12356});
+        MS_CHECK_MSG(said.find("or its index '" + twice.string() + suffix + "' is not this file's (remake it: `" +
+                               remake + twice.string() + "`)") != std::string::npos,
+                     said);
+    };
+    expect_foreign(kTiny + "NA12878.chr22.tiny.bam.bai", ".bai", "samtools index ");
     const fs::path csi_src = dir / "csi_src.bam";
     fs::copy_file(kTiny + "NA12878.chr22.tiny.bam", csi_src, fs::copy_options::overwrite_existing);
     MS_CHECK_EQ(std::system(("samtools index -c '" + csi_src.string() + "'").c_str()), 0);
-    fs::remove(twice.string() + ".bai");
-    fs::copy_file(csi_src.string() + ".csi", twice.string() + ".csi", fs::copy_options::overwrite_existing);
-    fs::last_write_time(twice.string() + ".csi", fs::last_write_time(twice) + std::chrono::seconds(5));
-    error = first_error_reading(twice.string(), {"q", 0, 12356});
-    MS_CHECK_MSG(
-        error.find("or its index '" + twice.string() + ".csi' is not this file's (remake it: `samtools index -c " +
-                   twice.string() + "`)") != std::string::npos,
-        error);
+    expect_foreign(csi_src.string() + ".csi", ".csi", "samtools index -c ");
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
