@@ -266,9 +266,20 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // Whole records and reads are cut as version 2 cut them: only windows changed in 3, so a run of
     // whole items begun by the previous version still resumes.
     params["items"] = o.window > 0 ? 3 : 2;
+    // The input by content, as `score` records its genome: a FASTA or BAM rewritten in place between
+    // a run and its --resume (same path) was continued, one run holding items of two inputs. A CRAM's
+    // bases come from its reference too.
+    const std::string input = o.fasta.empty() ? o.reads : o.fasta;
+    auto input_sha = files_sha256({input});
+    if (!input_sha) return make_error(input_sha.error().message);
+    params["input_sha256"] = *input_sha;
+    if (!o.reference.empty()) {
+        auto ref_sha = files_sha256({o.reference});
+        if (!ref_sha) return make_error(ref_sha.error().message);
+        params["reference_sha256"] = *ref_sha;
+    }
     const RunInfo info = job_run_info(command, params.dump(), o.model, *sha, choice->backend->name(),
-                                      precision_name(so.precision), o.fasta.empty() ? o.reads : o.fasta,
-                                      o.fasta.empty() ? "reads" : "fasta");
+                                      precision_name(so.precision), input, o.fasta.empty() ? "reads" : "fasta");
     // --resume: the newest unfinished run of the same job. Items are written in input order, a
     // batch per transaction, so what it holds is a prefix of the input: skip that many items.
     Result<int64_t> run = int64_t(0);

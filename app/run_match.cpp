@@ -14,6 +14,16 @@ nlohmann::json params_of(const RunInfo& r) {  // an object, whatever the text (a
     return j.is_object() ? j : nlohmann::json::object();
 }
 
+// A parameter's value as a message shows it: a file's digest by its first 12 digits, as the model's
+// (two 64-digit numbers side by side hid which parameter differed).
+std::string shown(const nlohmann::json& p, const std::string& key) {
+    const auto it = p.find(key);
+    if (it == p.end()) return "(none)";
+    if (key.ends_with("_sha256") && it->is_string() && it->get<std::string>().size() > 12)
+        return cat("SHA-256 ", it->get<std::string>().substr(0, 12), "…");
+    return it->dump();
+}
+
 std::string input_of(const RunInfo& r) { return r.inputs.empty() ? std::string() : r.inputs[0].path; }
 
 // Jobs record their input as an absolute path. A run recorded with a relative one (before
@@ -51,8 +61,10 @@ std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<
     std::string out;
     for (const std::string& k : keys) {
         if (ignored.count(k)) continue;
-        const std::string va = pa.contains(k) ? pa[k].dump() : "(none)", vb = pb.contains(k) ? pb[k].dump() : "(none)";
-        if (va != vb) out += cat(out.empty() ? "" : "; ", k, ": ", va, " vs ", vb);
+        const std::string va = shown(pa, k), vb = shown(pb, k);
+        if (va == vb) continue;
+        out += cat(out.empty() ? "" : "; ", k, ": ", va, " vs ", vb);
+        if (k.ends_with("_sha256") && pa.contains(k) && pb.contains(k)) out += " (the file's content changed)";
     }
     if (a.precision != b.precision && !ignored.count("precision"))
         out += cat(out.empty() ? "" : "; ", "precision: ", a.precision, " vs ", b.precision);

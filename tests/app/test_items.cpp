@@ -434,4 +434,35 @@ MS_TEST(options_that_change_nothing_are_refused) {
     MS_CHECK(run_items(o, ItemJob::embed, "test", JobControl{}).ok());  // the same reads without them
 }
 
+// --resume compares the input by content, as `score` does its genome: a FASTA rewritten in place
+// (same path, same size) between a run and its resume was continued, one run holding the items of
+// two inputs (found in review). With the content back, the run resumes.
+MS_TEST(resume_refuses_an_input_changed_in_place) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.window = 200;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "test"), 0);
+    {
+        auto db = ResultsStore::open(o.db);
+        MS_CHECK(db.ok() && db->finish_run(1, RunStatus::interrupted).ok());
+    }
+    std::string text;
+    {
+        std::ifstream in(o.fasta);
+        text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::string edited = text;
+    const size_t base = edited.find('\n') + 5;  // a base of the first record
+    edited[base] = edited[base] == 'A' ? 'C' : 'A';
+    std::ofstream(o.fasta, std::ios::trunc | std::ios::binary) << edited;
+    o.resume = true;
+    auto refused = run_items(o, ItemJob::embed, "test", JobControl{});
+    MS_CHECK_MSG(!refused.ok() && refused.error().message.find("input_sha256: SHA-256 ") != std::string::npos &&
+                     refused.error().message.find("(the file's content changed)") != std::string::npos,
+                 (refused.ok() ? refused->result : refused.error().message));
+    std::ofstream(o.fasta, std::ios::trunc | std::ios::binary) << text;
+    auto resumed = run_items(o, ItemJob::embed, "test", JobControl{});
+    MS_CHECK_MSG(resumed.ok() && resumed->run_id == 1, (resumed.ok() ? resumed->result : resumed.error().message));
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
