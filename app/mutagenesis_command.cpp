@@ -99,6 +99,14 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     // was found only after the scoring, minutes to half an hour on a CPU, with --out already
     // written — but made or changed only after it: a stopped scan leaves no database behind.
     MS_TRY(ResultsStore::check_writable(o.db));
+    // --out likewise, opened now (its temporary beside it; nothing replaced until the commit): a
+    // missing or read-only folder was found only after the scoring, and the scan lost.
+    std::optional<AtomicFile> tsv;
+    if (!o.tsv.empty()) {
+        auto f = AtomicFile::create(o.tsv);
+        if (!f) return make_error(f.error().message);
+        tsv.emplace(std::move(*f));
+    }
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
     for (const std::string& n : engine->notes) control.note(n);
@@ -143,9 +151,7 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
         for (size_t j = 0; j < 3; ++j) matrix[size_t(base_index(sites[k].alts[j][0]))][i] = float((*llr)[k][j]);
     }
 
-    if (!o.tsv.empty()) {
-        auto f = AtomicFile::create(o.tsv);
-        if (!f) return make_error(f.error().message);
+    if (tsv) {
         std::string text = "sequence\tpos\tref\talt\tdelta_ll\n";
         // Full precision (the shortest text that reads back as the same double), as documented:
         // %.6g lost digits the database's float16 tracks keep.
@@ -153,8 +159,8 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
             for (size_t j = 0; j < 3; ++j)
                 text += cat(region->contig, '\t', sites[k].pos + 1, '\t', sites[k].ref[0], '\t', sites[k].alts[j][0],
                             '\t', format_number(double((*llr)[k][j])), '\n');
-        if (auto w = f->write(text.data(), text.size()); !w) return make_error(w.error().message);
-        if (auto c = f->commit(); !c) return make_error(c.error().message);
+        if (auto w = tsv->write(text.data(), text.size()); !w) return make_error(w.error().message);
+        if (auto c = tsv->commit(); !c) return make_error(c.error().message);
     }
 
     // A stop asked for after the last group keeps the database untouched as well.

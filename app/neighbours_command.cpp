@@ -1,6 +1,7 @@
 #include "app/neighbours_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "app/export_source.h"
@@ -14,9 +15,13 @@ void add_neighbours_options(CLI::App* sub, NeighboursOptions& o) {
     sub->add_option("--db", o.db, "results database")->required()->check(CLI::ExistingFile);
     sub->add_option("--run", o.run, "the run whose embeddings are searched (needed when the database holds several)");
     sub->add_option("--item", o.item, "the query: an item with one embedding (a read, or a record embedded whole)");
-    sub->add_option("--locus", o.locus,
-                    "the query: the window of the run that holds the locus's first base (chr:start-end)");
-    sub->add_option("--k", o.k, "neighbours to list, the query itself not counted")->check(CLI::Range(1, 10000));
+    sub->add_option(
+        "--locus", o.locus,
+        "the query: the window of the run whose span is the locus, else the one window that holds its first base "
+        "(chr:start-end, 1-based)");
+    sub->add_option("--k", o.k, "neighbours to list, the query itself not counted")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
     sub->add_option("--out", o.out, "write the table to this file instead of the terminal");
 }
 
@@ -47,13 +52,32 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
                           src.region ? cat("that holds ",
                                            format_locus({src.region->contig, src.region->begin, src.region->begin + 1}))
                                      : cat("of an item named '", o.item, "'"));
-    if (matches.size() > 1)
+    // Overlapping windows all hold the locus's first base: the one whose span the locus names exactly
+    // is the query (a window could not be named at all where every base of it had two windows).
+    if (matches.size() > 1 && src.region) {
+        const auto exact = std::find_if(matches.begin(), matches.end(), [&](const StoredEmbedding& se) {
+            return se.e.begin == src.region->begin && se.e.end == src.region->end;
+        });
+        if (exact != matches.end()) matches = {std::move(*exact)};
+    }
+    if (matches.size() > 1) {
+        std::string spans;
+        for (size_t i = 0; i < matches.size() && i < 5; ++i) {
+            const Embedding& e = matches[i].e;
+            spans += cat(i ? ", " : "", e.sequence_id ? format_locus({src.sequence(e.sequence_id)->info.name, e.begin,
+                                                                      std::max(e.end, e.begin + 1)})
+                                                      : e.item);
+        }
+        if (matches.size() > 5) spans += ", …";
         return make_error(
             src.describe_run(), ": ", matches.size(), " embeddings ",
             src.region ? "hold that base (overlapping windows)" : cat("are of item '", o.item, "' (its windows)"),
-            "; choose one with --locus ", src.region ? "at a base only one window holds" : "CONTIG:START-END");
+            "; choose one with --locus naming its window exactly (", spans, ")");
+    }
     const StoredEmbedding& query = matches.front();
 
+    // Before the search, as every job checks its output first.
+    if (!o.out.empty()) MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
     auto index = src.store.load_embedding_index(src.run.id);
     if (!index) return index.error();
     std::vector<Neighbour> near;
@@ -77,7 +101,6 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
                      '\t', se.e.begin >= 0 ? std::to_string(se.e.end) : "NA", '\n');
     }
     if (o.out.empty()) return table;
-    MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
     auto file = AtomicFile::create(o.out);
     if (!file) return file.error();
     MS_TRY(file->write(table.data(), table.size()));

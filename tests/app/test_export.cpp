@@ -550,6 +550,48 @@ MS_TEST(neighbours_rank_by_cosine) {
     MS_CHECK(!r.ok() && r.error().message.find("--item NAME or as --locus LOCUS") != std::string::npos);
 }
 
+// Windows at stride < width overlap: every base of [100, 200) is in two windows, so a window there
+// could not be named as the query at all (found in review). The locus naming a window's span
+// exactly picks it; a base two windows hold is refused, listing their spans.
+MS_TEST(neighbours_query_by_an_overlapping_windows_span) {
+    const fs::path dir = fs::current_path() / "neighbours_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string db = (dir / "w.db").string();
+    {
+        auto store = ResultsStore::open(db);
+        MS_CHECK(store.ok());
+        RunInfo info;
+        info.command = "embed";
+        auto r = store->begin_run(info);
+        auto s = store->add_sequence(*r, {"chr1", 400, "", "in.fa"});
+        const std::vector<Embedding> embs = {
+            {ItemKind::window, "chr1", *s, 0, 200, {1.0f, 0.0f, 0.0f}},
+            {ItemKind::window, "chr1", *s, 100, 300, {0.0f, 1.0f, 0.0f}},
+            {ItemKind::window, "chr1", *s, 200, 400, {0.0f, 1.0f, 1.0f}},
+        };
+        MS_CHECK(store->write_embeddings(*r, embs).ok() && store->finish_run(*r, RunStatus::finished).ok());
+    }
+    NeighboursOptions o;
+    o.db = db;
+    o.k = 1;
+    o.locus = "chr1:101-300";
+    auto r = run_neighbours(o);
+    MS_CHECK_MSG(r.ok() && r->find("neighbours of chr1 chr1:101-300 (window)") != std::string::npos &&
+                     r->find("\n1\t0.707") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+    o.locus = "chr1:150";
+    r = run_neighbours(o);
+    MS_CHECK_MSG(!r.ok() && r.error().message.find("2 embeddings hold that base (overlapping windows); choose one "
+                                                   "with --locus naming its window exactly (chr1:1-200, "
+                                                   "chr1:101-300)") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+    o.locus = "chr1:50";  // one window holds it
+    r = run_neighbours(o);
+    MS_CHECK_MSG(r.ok() && r->find("neighbours of chr1 chr1:1-200 (window)") != std::string::npos,
+                 (r.ok() ? *r : r.error().message));
+}
+
 MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     ExportOptions o = options(1);
     o.run.reset();

@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "app/mutagenesis_command.h"
 #include "app/variant_effects.h"
 #include "app/variants_command.h"
 #include "engine/allele_scorer.h"
@@ -632,6 +633,25 @@ MS_TEST(mutagenesis_matrix_equals_naive_windows) {
     const Output big = run(cli() + " mutagenesis --quiet --device cpu --model " + q(kModel) + " --fasta " +
                            q(d / "q.fa") + " --region q:1-10001 --db " + q(d / "no.db"));
     MS_CHECK_MSG(big.rc == 1 && big.text.find("at most 10000") != std::string::npos, big.text);
+    MS_CHECK(!fs::exists(d / "no.db"));
+    // So is an --out that cannot be made (its folder missing): it was found only after the scan,
+    // which was then lost with its database run (found in review). No site is scored first.
+    MutagenesisOptions m;
+    m.model = kModel.string();
+    m.fasta = (d / "in.fa").string();
+    m.region = "rec2:101-150";
+    m.context = 50;
+    m.downstream = 30;
+    m.db = (d / "no.db").string();
+    m.tsv = (d / "missing" / "ism.tsv").string();
+    m.device = "cpu";
+    int64_t scored = 0;
+    JobControl control;
+    control.on_progress = [&](const JobProgress& p) { scored = std::max(scored, p.done + 1); };
+    auto refused = run_mutagenesis(m, "mutagenesis", control);
+    MS_CHECK_MSG(!refused.ok() && refused.error().message.find("missing") != std::string::npos,
+                 (refused.ok() ? refused->result : refused.error().message));
+    MS_CHECK_EQ(scored, int64_t(0));
     MS_CHECK(!fs::exists(d / "no.db"));
 }
 
