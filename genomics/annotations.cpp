@@ -238,8 +238,7 @@ Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigL
         if (!contigs.empty()) {
             const SequenceRecord* c = contigs.find(feature.region.contig);
             if (!c)
-                return make_error(kind, " '", path, "' line ", line_no, ": unknown contig '", feature.region.contig,
-                                  "' (not in the reference)");
+                return make_error(kind, " '", path, "' line ", line_no, ": ", contigs.unknown(feature.region.contig));
             if (feature.region.end > c->length)
                 return make_error(kind, " '", path, "' line ", line_no, ": end ", feature.region.end,
                                   " is past the end of contig '", c->name, "', which has ", c->length, " bases");

@@ -3,6 +3,7 @@
 // NAME:RANGE by asking which reading names a real contig, as htslib's hts_parse_region does.
 #include "genomics/locus.h"
 
+#include <cctype>
 #include <optional>
 
 namespace ms {
@@ -18,11 +19,53 @@ const SequenceRecord* ContigList::find(std::string_view name) const {
     return it == index_.end() ? nullptr : &contigs_[it->second];
 }
 
+namespace {
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+// The other spellings of a contig name references disagree on: UCSC's 'chr1'/'chrM' against
+// Ensembl's and NCBI's '1'/'MT', and the case of the prefix.
+std::vector<std::string> aliases(std::string_view name) {
+    std::vector<std::string> out;
+    const bool chr = name.size() > 3 && same_ignoring_case(name.substr(0, 3), "chr");
+    const std::string_view bare = chr ? name.substr(3) : name;
+    if (chr)
+        out.emplace_back(bare);
+    else
+        out.push_back(cat("chr", name));
+    if (same_ignoring_case(bare, "M")) out.emplace_back("MT");
+    if (same_ignoring_case(bare, "MT")) out.emplace_back("chrM");
+    return out;
+}
+
+}  // namespace
+
 std::string ContigList::unknown(std::string_view name) const {
     for (const std::string& e : without_bases_)
         if (e == name)
             return cat("contig '", name, "' has no bases (its FASTA record is a header line without sequence)");
-    return cat("unknown contig '", name, "'");
+    // What the user most likely meant: the same contig under the reference's naming convention
+    // ("chr1" against a reference that says "1" is the commonest mismatch in practice).
+    for (const std::string& a : aliases(name))
+        for (const SequenceRecord& c : contigs_)
+            if (same_ignoring_case(c.name, a))
+                return cat("unknown contig '", name, "' (the reference names it '", c.name, "')");
+    for (const SequenceRecord& c : contigs_)
+        if (same_ignoring_case(c.name, name))
+            return cat("unknown contig '", name, "' (the reference names it '", c.name, "')");
+    if (contigs_.empty()) return cat("unknown contig '", name, "'");
+    constexpr size_t kListed = 5;
+    std::string listed;
+    for (size_t i = 0; i < contigs_.size() && i < kListed; ++i) listed += cat(i ? ", " : "", contigs_[i].name);
+    if (contigs_.size() > kListed) listed += ", …";
+    return cat("unknown contig '", name, "' (the reference has ", contigs_.size(),
+               contigs_.size() == 1 ? " contig: " : " contigs: ", listed, ")");
 }
 
 namespace {

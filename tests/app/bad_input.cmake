@@ -93,7 +93,7 @@ ms_cli_bad(fastq_without_at_header "FASTQ '.*/fasta_as\\.fq' record 1 \\(line 1\
 file(WRITE "${bad}/end_before_start.bed" "q\t10\t20\tok\nq\t500\t100\tbackwards\n")
 ms_cli_bad(bed_end_before_start "BED '.*/end_before_start\\.bed' line 2: end 100 is before start 500" "${bad}/end_before_start.bed")
 file(WRITE "${bad}/other_genome.bed" "chr7\t10\t20\n")
-ms_cli_bad(bed_contig_not_in_reference "BED '.*/other_genome\\.bed' line 1: unknown contig 'chr7' \\(not in the reference\\)"
+ms_cli_bad(bed_contig_not_in_reference "BED '.*/other_genome\\.bed' line 1: unknown contig 'chr7' \\(the reference has 1 contig: q\\)"
            "${bad}/other_genome.bed" --reference "${tiny}/q.fa")
 file(WRITE "${bad}/seven_columns.gff3" "##gff-version 3\nq\tsrc\tgene\t1\t100\t.\t+\t.\tID=g1\nq\tsrc\tgene\t1\t100\t.\t+\n")
 ms_cli_bad(gff3_too_few_columns "GFF3 '.*/seven_columns\\.gff3' line 3: has 7 columns; expected 9 tab-separated GFF3 columns" "${bad}/seven_columns.gff3")

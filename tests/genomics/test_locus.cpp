@@ -59,7 +59,13 @@ MS_TEST(locus_accepts_the_forms_people_type) {
 MS_TEST(locus_rejects_bad_input_with_a_clear_message) {
     const std::vector<Bad> cases = {
         {"", {"empty locus"}},
-        {"chrZ", {"unknown contig 'chrZ'"}},
+        {"chrZ",
+         {"unknown contig 'chrZ' (the reference has 6 contigs: chr1, chr2, HLA-A*01:01, HLA-DRB1*16:02:01, amb, …)"}},
+        // The naming conventions references disagree on are named (found in review: a bare
+        // "unknown contig" left the user to find out that the reference says '1', not 'chr1').
+        {"2:1-10", {"unknown contig '2' (the reference names it 'chr2')"}},
+        {"CHR2", {"unknown contig 'CHR2' (the reference names it 'chr2')"}},
+        {"Amb", {"unknown contig 'Amb' (the reference names it 'amb')"}},
         {"chrZ:1-100", {"unknown contig 'chrZ'", "chrZ:1-100"}},
         {"chr2:1-1001", {"end (1001) is past the end of contig 'chr2'", "1000 bases"}},
         {"chr2:2000-3000", {"start (2000) is past the end of contig 'chr2'"}},
@@ -73,7 +79,7 @@ MS_TEST(locus_rejects_bad_input_with_a_clear_message) {
         {"chr2:1.5k-2k", {"not a whole number"}},
         {"chr2:", {"nothing follows the ':'"}},
         {"chr2:,100-200", {"not a whole number"}},
-        {"chr2:99999999999999999999-1", {"not a whole number"}},   // overflow is garbage, not a wrap
+        {"chr2:99999999999999999999-1", {"not a whole number"}},  // overflow is garbage, not a wrap
         {"{HLA-A*01:01:1-100", {"never closed"}},
         {"{HLA-A*01:01}1-100", {"expected ':'"}},
         {"{HLA-B*07:02}:1-10", {"unknown contig 'HLA-B*07:02'"}},
