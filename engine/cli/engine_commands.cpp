@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,12 +34,64 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The first option on the command line that the command given does not have, with the nearest
+// one it has. CLI11 checks required options before it reports unknown ones, so `score --fatsa
+// x.fa` said "--fasta is required" and hid the typo (found in review).
+std::string unknown_option(CLI::App& app, int argc, char** argv) {
+    CLI::App* command = &app;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (command == &app && !arg.starts_with("-")) {
+            for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+                if (sub->check_name(arg)) command = sub;
+            continue;
+        }
+        // Options only: not "-" (standard input), a negative number or a value.
+        if (arg.size() < 2 || arg[0] != '-' || std::isdigit(static_cast<unsigned char>(arg[1])) || arg == "--")
+            continue;
+        const std::string name = arg.substr(0, arg.find('='));
+        if (command->get_option_no_throw(name) || app.get_option_no_throw(name)) continue;
+        std::string nearest;
+        size_t best = 3;  // at most two edits away: a typo, not another word
+        for (const CLI::Option* o : command->get_options())
+            for (const std::string& l : o->get_lnames())
+                if (const size_t d = edit_distance(name, "--" + l); d < best) {
+                    best = d;
+                    nearest = "--" + l;
+                }
+        return cat("unknown option '", name, "'", command == &app ? std::string() : cat(" of ", command->get_name()),
+                   nearest.empty() ? std::string() : cat(" (did you mean ", nearest, "?)"));
+    }
+    return {};
+}
+
+}  // namespace
+
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help: printed, success
-        std::fprintf(stderr, "error: %s\nRun with --help for more information.\n", e.what());
+        const std::string unknown = unknown_option(app, argc, argv);
+        std::fprintf(stderr, "error: %s\nRun with --help for more information.\n",
+                     unknown.empty() ? e.what() : unknown.c_str());
         return 1;
     }
     return std::nullopt;
