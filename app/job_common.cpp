@@ -173,7 +173,7 @@ Result<int64_t> begin_locked_run(ResultsStore& store, const std::string& db, con
 
 Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int64_t run, std::optional<RunLock>& lock) {
     auto held = RunLock::acquire(db, run);
-    if (!held) return held.error();
+    if (!held) return make_error(held.error().message, ", then resume it");
     lock.emplace(std::move(*held));
     std::vector<RunRecord> runs;
     MS_ASSIGN(runs, store.list_runs());

@@ -75,7 +75,7 @@ Result<RunLock> RunLock::acquire(const std::string& db, int64_t run) {
         if (err != EWOULDBLOCK) return RunLock(std::string(), -1);   // a file system without flock
         if (attempt >= 50)
             return make_error("run ", run, " of '", db, "' is being written by another job (process ",
-                              pid > 0 ? cat(pid) : std::string("unknown"), "); wait for it to end, or stop it, then resume");
+                              pid > 0 ? cat(pid) : std::string("unknown"), "); wait for it to end, or stop it");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }

@@ -181,8 +181,8 @@ MS_TEST(a_run_being_written_is_not_resumed_twice) {
                             err));
     std::ifstream in(err);
     const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    MS_CHECK_MSG(second == 1 && log.find("is being written by another job (process " + std::to_string(writer)) !=
-                                    std::string::npos,
+    MS_CHECK_MSG(second == 1 && log.find("is being written by another job (process " + std::to_string(writer) +
+                                         "); wait for it to end, or stop it, then resume it") != std::string::npos,
                  "exit " << second << ": " << log);
     MS_CHECK(describe_results_database(db.string())
                  ->find("running (a job is writing it: process " + std::to_string(writer) + ")") != std::string::npos);
@@ -452,8 +452,10 @@ MS_TEST(delete_run_removes_one_run_and_spares_the_rest) {
         MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "1"}, err)), 1);
         std::ifstream in(err);
         const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        MS_CHECK_MSG(
-            log.find("is being written by another job (process " + std::to_string(getpid())) != std::string::npos, log);
+        // Deleting is not resuming: the advice is to wait or stop the job (it said "then resume").
+        MS_CHECK_MSG(log.find("is being written by another job (process " + std::to_string(getpid()) +
+                              "); wait for it to end, or stop it\n") != std::string::npos,
+                     log);
     }
     MS_CHECK_EQ(wait_exit(start_cli({"delete-run", "--db", db.string(), "--run", "1", "--vacuum"}, err, out)), 0);
     std::ifstream in(out);
