@@ -12,6 +12,7 @@
 
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
+#include "genomics/locus.h"
 
 namespace ms {
 
@@ -52,11 +53,8 @@ std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
 }
 
 CLI::Option* refuse_empty_locus(CLI::Option* opt) {
-    return opt->check(CLI::Validator(
-        [](std::string& v) {
-            return v.empty() ? std::string("empty locus (expected NAME, NAME:START-END or NAME:POS)") : std::string();
-        },
-        ""));
+    return opt->check(
+        CLI::Validator([](std::string& v) { return v.empty() ? std::string(kEmptyLocus) : std::string(); }, ""));
 }
 
 void add_engine_options(CLI::App* sub, EngineOptions& o) {

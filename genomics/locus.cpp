@@ -139,7 +139,7 @@ Result<Region> to_region(std::string_view locus, const SequenceRecord& contig, c
 
 Result<Region> parse_locus(std::string_view text, const ContigList& contigs) {
     const std::string_view locus = trim(text);
-    if (locus.empty()) return make_error("empty locus (expected NAME, NAME:START-END or NAME:POS)");
+    if (locus.empty()) return make_error(kEmptyLocus);
 
     if (locus.front() == '{') {
         const size_t close = locus.find('}');

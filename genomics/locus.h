@@ -60,6 +60,8 @@ private:
 // Errors name the locus and say what was expected: unknown contig, start < 1, end < start, a
 // position past the contig's end, text that is not a number.
 Result<Region> parse_locus(std::string_view text, const ContigList& contigs);
+// What parse_locus says of an empty text; option checks that refuse one early say the same.
+inline constexpr const char* kEmptyLocus = "empty locus (expected NAME, NAME:START-END or NAME:POS)";
 
 // The locus text for a region, 1-based inclusive with thousands separators
 // (`chr1:1,000-2,000`), braces around names that hold ':'. parse_locus reads it back unchanged
