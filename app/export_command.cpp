@@ -76,8 +76,15 @@ Result<std::string> resolve_format(const ExportOptions& o) {
     if (!o.format.empty()) {
         // In any case: the formats' own spellings are bigWig and bedGraph.
         const std::string word = lower(o.format);
-        for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"})
-            if (word == f) return word;
+        for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"}) {
+            if (word != f) continue;
+            // A name that says another format misleads every program that opens the file by its
+            // extension (a bedGraph named .bw was written; genome browsers then fail on it).
+            if (const auto named = format_of_name(o.out); named && *named != word)
+                return make_error("--out '", o.out, "' is named as ", *named, " but --format is ", word,
+                                  ": name the file for its format, or leave --format out to write ", *named);
+            return word;
+        }
         return make_error("--format '", o.format, "' is not one of bigwig, bedgraph, bed, tsv, csv, npy, vcf");
     }
     if (const auto named = format_of_name(o.out)) return *named;

@@ -625,6 +625,12 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     ExportOptions m = o;
     m.out = (database().dir / "no-such-folder" / "x.bw").string();
     expect_error(m, "cannot create bigWig '" + m.out + "': No such file or directory");
+    // A --format the name contradicts: a bedGraph named .bw was written (found in review).
+    o.format = "bedgraph";
+    expect_error(o, "--out '" + o.out + "' is named as bigwig but --format is bedgraph: name the file for its format");
+    const std::string kept_bw = o.out;
+    o.out = (database().dir / "kept").string();  // names no format: the checks below are --format's own
+    std::ofstream(o.out) << "an earlier file";
     o.format = "npy";
     expect_error(o, "--format npy does not fit --track; use bigwig, bedgraph or bed");
     o.format = "bed";
@@ -657,6 +663,7 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     }
     MS_CHECK(!fs::exists(database().dir / "e.db"));
     MS_CHECK_EQ(run("cat " + q(o.out)), std::string("an earlier file"));
+    MS_CHECK_EQ(run("cat " + q(kept_bw)), std::string("an earlier file"));
     MS_CHECK(no_temporaries(database().dir));
 }
 
