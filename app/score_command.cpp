@@ -366,7 +366,12 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!fin) return unmarked_finish(*run, o.db, fin.error(), true);
     const double s = seconds();
     char line[256];
-    std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s)", s, s > 0 ? total / s / 1e6 : 0.0);
+    // The genome's bases and their rate: --strand both runs each twice (the summary said 2 × the
+    // bases scored; found in review), and says so.
+    const bool both = o.strand == "both";
+    const int64_t bases = both ? total / 2 : total;
+    std::snprintf(line, sizeof line, "%.2f s (%.3f Mbp/s%s)", s, s > 0 ? bases / s / 1e6 : 0.0,
+                  both ? ", each base on both strands" : "");
     std::string detail;
     if (all_parts > targets.size())
         detail = cat(all_parts, " parts: segments of at most ", *segment_length, " bases after a ", o.warmup,
@@ -374,7 +379,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!o.shard.empty())
         detail += cat(detail.empty() ? "" : "; ", "shard ", o.shard, ": ", parts.size(), " of ", all_parts, " part(s)");
     out.summary = cat("score: ", targets.size(), " target(s)", detail.empty() ? "" : cat(" (", detail, ")"), ", ",
-                      total, " bases in ", line, " on ", device_names);
+                      bases, " bases in ", line, " on ", device_names);
     if (!o.shard.empty() && parts.empty())
         out.summary +=
             cat("; shard ", o.shard, " got nothing to score: its ", all_parts,
