@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/genome_info.h"
+#include "app/job_common.h"
 #include "genomics/annotations.h"
 #include "genomics/fasta.h"
 #include "genomics/fastq.h"
@@ -87,8 +88,8 @@ Result<FileInfo> describe_fasta(const std::string& path, const InfoOptions& o) {
     }
     auto s = summarize_genome(path, o.threads);
     if (!s) return s.error();
-    info.tsv = head_line(path, cat("FASTA (", to_string(s->compression), "), ", s->records.size(), " records, ",
-                                   s->total.length, " bp")) +
+    info.tsv = head_line(path, cat("FASTA (", to_string(s->compression), "), ",
+                                   plural(int64_t(s->records.size()), "record"), ", ", s->total.length, " bp")) +
                format_genome_summary(*s);
     if (s->compression == Compression::gzip)
         info.note = cat("'", path, "' is gzip, not bgzip: it was read from start to end; `zcat FILE | bgzip > FILE.bgz` ",
@@ -164,8 +165,8 @@ Result<FileInfo> describe_alignments(const std::string& path, const InfoOptions&
         mapq_sum[i] += read.unmapped() ? 0 : read.mapq;
     }
     FileInfo info{FileKind::alignments, "", "", ""};
-    info.tsv = head_line(path, cat(r->format_name(), ", ", r->references().size(), " references, ", scope, ", ",
-                                   r->records_read(), " records read, ", r->records_filtered(),
+    info.tsv = head_line(path, cat(r->format_name(), ", ", plural(int64_t(r->references().size()), "reference"), ", ",
+                                   scope, ", ", plural(r->records_read(), "record"), " read, ", r->records_filtered(),
                                    " filtered out (secondary, supplementary, duplicate, QC-fail",
                                    o.filter.keep_unmapped ? "" : ", unmapped",
                                    o.filter.min_mapq > 0 ? cat(", MAPQ < ", o.filter.min_mapq) : std::string(), ")")) +
@@ -261,8 +262,8 @@ Result<FileInfo> describe_variants(const std::string& path, const InfoOptions& o
     std::string samples;
     for (const std::string& s : r->samples()) samples += (samples.empty() ? "" : ",") + s;
     FileInfo info{FileKind::variants, "", "", ""};
-    info.tsv = head_line(path, cat(r->is_bcf() ? "BCF" : "VCF", ", ", r->samples().size(), " samples",
-                                   samples.empty() ? "" : " (" + samples + ")", ", ", total, " records",
+    info.tsv = head_line(path, cat(r->is_bcf() ? "BCF" : "VCF", ", ", plural(int64_t(r->samples().size()), "sample"),
+                                   samples.empty() ? "" : " (" + samples + ")", ", ", plural(total, "record"),
                                    reference ? ", every REF matches " + o.reference : std::string())) +
                "contig\tlength\trecords\tsnvs\tindels\tmultiallelic\n";
     json j = {{"file", path}, {"type", r->is_bcf() ? "BCF" : "VCF"}, {"samples", r->samples()}, {"records", total},
