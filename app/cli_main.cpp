@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <new>
 
+#include "app/bundled_model.h"
 #include "app/cli_examples.h"
 #include "app/cli_reference.h"
 #include "app/delete_run_command.h"
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
 
     ms::ForwardOptions fwd;
     auto* forward = app.add_subcommand("forward", "run a model over one FASTA record; write logits / hidden states as .npy");
-    ms::add_forward_options(forward, fwd);
+    ms::add_model_option(forward, fwd.model);  // the bundled model by default, as every job
+    ms::add_forward_options(forward, fwd, /*with_model=*/false);
 
     ms::ScoreOptions score_opts;
     auto* score = app.add_subcommand("score", "per-base tracks (A/C/G/T probabilities, log-likelihood, entropy) of a genome into a results database");

@@ -88,8 +88,9 @@ Result<std::string> resolve_format(const ExportOptions& o) {
         return make_error("--format '", o.format, "' is not one of bigwig, bedgraph, bed, tsv, csv, npy, vcf");
     }
     if (const auto named = format_of_name(o.out)) return *named;
-    return make_error("--format is needed: '", o.out,
-                      "' has no extension that names one (.bw, .bedgraph/.bg/.bdg, .bed, .tsv, .csv, .npy, .vcf)");
+    return make_error(
+        "--format is needed: '", o.out,
+        "' has no extension that names one (.bw/.bigwig, .bedgraph/.bg/.bdg, .bed, .tsv, .csv, .npy, .vcf)");
 }
 
 }  // namespace

@@ -382,9 +382,10 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                       bases, " bases in ", line, " on ", device_names);
     if (!o.shard.empty() && parts.empty())
         out.summary +=
-            cat("; shard ", o.shard, " got nothing to score: its ", all_parts,
-                " part(s) went to other shards (fewer parts than shards; --segment-length cuts long sequences "
-                "into more), and its empty run still merges");
+            cat("; shard ", o.shard, " got nothing to score: the ", all_parts,
+                " part(s) went to other shards (the whole regions of a contig stay together in one shard, each "
+                "segment goes alone; --segment-length cuts long sequences into more parts), and its empty run "
+                "still merges");
     if (unknown_bases) out.summary += unknown_bases_note(unknown_bases, model->tokenizer);
     out.summary += fold_log_note(*store, o.db);
     out.result = cat("results: run ", *run, " in ", o.db, " (tracks prob_A prob_C prob_G prob_T loglik entropy",

@@ -97,8 +97,9 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
-void add_forward_options(CLI::App* sub, ForwardOptions& o) {
-    sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
+void add_forward_options(CLI::App* sub, ForwardOptions& o, bool with_model) {
+    if (with_model)
+        sub->add_option("--model", o.model, "model directory (config.json + model.safetensors)")->required();
     sub->add_option("--fasta", o.fasta, "FASTA file")->required();
     sub->add_option("--record", o.record, "record name (default: the first record)");
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all (independent sequences spread over every GPU)")->capture_default_str();

@@ -43,7 +43,9 @@ struct BenchOptions {
 // --precision's help, the same words in every command.
 inline constexpr char kPrecisionHelp[] = "auto | fp32 | bf16 (auto: bf16 on a GPU, fp32 on the CPU; bf16: GPU only)";
 
-void add_forward_options(CLI::App* sub, ForwardOptions& o);
+// with_model false: the caller registers --model itself (mambascope-cli's, defaulting to the bundled
+// model, which the engine-only build does not have).
+void add_forward_options(CLI::App* sub, ForwardOptions& o, bool with_model = true);
 void add_bench_options(CLI::App* sub, BenchOptions& o);
 
 // Parses the command line: nullopt to go on, else the exit code — 0 after --help, 1 after a usage
