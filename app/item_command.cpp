@@ -447,6 +447,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (!r && r.error().message != "stopped") set_error(r.error());
         items_q.close();
     });
+    int64_t short_items = 0;  // classified, shorter than the head was trained on (the writer's count)
     std::thread writer([&] {
         constexpr size_t kBatch = 512;
         std::vector<Prediction> predictions;
@@ -469,6 +470,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 const Item& it = res.item;
                 const int64_t seq_id = it.kind == ItemKind::read ? 0 : seq_ids[it.name];
                 if (!res.probs.empty()) {
+                    if (it.end - it.begin < head_cfg->min_length) ++short_items;
                     Prediction p;
                     p.kind = it.kind;
                     p.item = it.name;
@@ -561,6 +563,12 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         outcome.summary +=
             cat("; ", plural(renamed_reads.load(), "read"), " named as an earlier read stored as NAME#2, #3, …");
     if (unknown_bases) outcome.summary += unknown_bases_note(unknown_bases, model->tokenizer);
+    // Said, not refused: a short read is still best classified by the head there is, but a biologist
+    // reading its class should know the head never saw items that short.
+    if (short_items)
+        outcome.summary += cat("; warning: ", plural(short_items, "item"), " shorter than the ", head_cfg->min_length,
+                               " bases head '", head_cfg->name, "' was trained on at the least: ",
+                               short_items == 1 ? "its class is" : "their classes are", " less reliable");
     // Items of one name (reads repeated further apart than neighbours) are one row: said, not hidden.
     int64_t stored = items.load();
     if (head) {

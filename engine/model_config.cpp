@@ -223,7 +223,7 @@ Result<void> read_hugging_face(const KeyReader& top, ModelConfig& c) {
     return {};
 }
 
-// "mambascope_heads": [{"name": "classifier", "labels": ["a", "b"], "pooling": "mean"}]
+// "mambascope_heads": [{"name": "classifier", "labels": ["a", "b"], "pooling": "mean", "min_length": 500}]
 Result<void> read_heads(const KeyReader& top, ModelConfig& c) {
     const json* heads = top.find("mambascope_heads");
     if (!heads) return {};
@@ -240,6 +240,13 @@ Result<void> read_heads(const KeyReader& top, ModelConfig& c) {
         if (head.pooling != "mean")  // what the engine computes: any other word was mean-pooled silently
             return make_error(c.source, ": '", prefix, "pooling' is \"", head.pooling,
                               "\"; only \"mean\" is supported");
+        if (const json* m = r.find("min_length")) {
+            if (!m->is_number_integer() || m->get<int64_t>() < 1)
+                return make_error(
+                    c.source, ": '", prefix, "min_length' is ", m->dump(),
+                    "; expected a whole number of bases >= 1 (the shortest item the head was trained on)");
+            head.min_length = m->get<int64_t>();
+        }
         if (head.name.empty() || !names.insert(head.name).second)
             return make_error(c.source, ": '", prefix, "name' is \"", head.name, "\"; head names must be unique and non-empty");
         const json* labels = r.find("labels");

@@ -19,6 +19,9 @@ struct ClassifierHeadConfig {
     std::string name;                 // tensor prefix, e.g. "classifier" -> classifier.weight/.bias
     std::vector<std::string> labels;  // one per output row
     std::string pooling = "mean";     // how positions are pooled before the head
+    // The shortest item (bases) the head was trained on; 0: not said. Shorter items are still
+    // classified, and a job says how many were (their classes are less reliable).
+    int64_t min_length = 0;
 };
 
 struct ModelConfig {

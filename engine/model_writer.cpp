@@ -49,8 +49,10 @@ Result<void> save_model(const Model& model, const std::string& dir) {
                           {"tie_word_embeddings", c.tie_embeddings}};
     if (!c.classifiers.empty()) {
         cfg["mambascope_heads"] = nlohmann::json::array();
-        for (const ClassifierHeadConfig& h : c.classifiers)
+        for (const ClassifierHeadConfig& h : c.classifiers) {
             cfg["mambascope_heads"].push_back({{"name", h.name}, {"labels", h.labels}, {"pooling", h.pooling}});
+            if (h.min_length > 0) cfg["mambascope_heads"].back()["min_length"] = h.min_length;
+        }
     }
     const int64_t dm = c.d_model, di = c.d_inner, ds = c.d_state, r = c.dt_rank;
     std::vector<Tensor> t;

@@ -28,6 +28,10 @@ from mamba_torch import BASE_IDS, MambaLM, hf_config, hf_state_dict  # noqa: E40
 from packed_data import Corpus  # noqa: E402
 from safetensors_io import save_safetensors  # noqa: E402
 
+# The head's training windows (bases, log-uniform between): config.json's min_length is the first,
+# so classify can say which items are shorter than any the head saw.
+HEAD_MIN_LENGTH, HEAD_MAX_LENGTH = 500, 12000
+
 LOG2E = 1.0 / math.log(2.0)
 
 
@@ -128,7 +132,7 @@ def train_head(model, corpus, val, args, amp, log):
     while time.time() - t0 < budget:
         # Window lengths from 500 bp to 12 kbp, log-uniform: the head serves 1 kbp and 10 kbp
         # windows and whole reads with one set of weights.
-        length = int(round(math.exp(gen.uniform(math.log(500), math.log(12000)))))
+        length = int(round(math.exp(gen.uniform(math.log(HEAD_MIN_LENGTH), math.log(HEAD_MAX_LENGTH)))))
         batch = max(4, min(256, args.head_batch_tokens // length))
         tokens, species = corpus.windows(batch, length, gen)
         with torch.no_grad(), amp():
@@ -244,7 +248,7 @@ def main():
         with torch.no_grad():
             for p in list(model.parameters()) + list(head.parameters()):
                 p.copy_(p.to(torch.bfloat16).float())
-    cfg["mambascope_heads"] = [{"name": "species", "labels": labels, "pooling": "mean",
+    cfg["mambascope_heads"] = [{"name": "species", "labels": labels, "pooling": "mean", "min_length": HEAD_MIN_LENGTH,
                                 "windows": [1000, 10000], "note": "trained on windows of 0.5-12 kbp; also for whole reads"}]
     tensors = hf_state_dict(model)
     tensors["species.weight"] = head.weight.detach().float().cpu()
