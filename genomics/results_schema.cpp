@@ -538,6 +538,20 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     // per call is not needed.
     int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
+    // A reader that may write the file and its folder opens it read-write and is held to reading
+    // by `PRAGMA query_only` (below): SQLite folds and removes the -wal and -shm files when the last
+    // connection closes, which a read-only connection never does — every `info` or `export` left
+    // 'RESULTS.db-wal' and '-shm' beside the database, the first of which the tool's own messages
+    // say must travel with it (found in review). Where this user may not write (another user's
+    // file, a protected folder), the open stays read-only, as the cases above need.
+    bool held_to_reading = false;
+    if (mode == Mode::read_only && !read_only_fs) {
+        const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
+        if (::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0) {
+            flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+            held_to_reading = true;
+        }
+    }
     std::string name = path;
     if (read_only_fs) {
         // A WAL database needs its -shm file, which cannot be created on read-only media (a DVD, a
@@ -570,6 +584,7 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     if (sqlite3_extended_result_codes(d.db.get(), 1) != SQLITE_OK) return d.error("enabling extended result codes");
     if (sqlite3_busy_timeout(d.db.get(), kBusyTimeoutMs) != SQLITE_OK) return d.error("setting the busy timeout");
     MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
+    if (held_to_reading) MS_TRY(d.exec("PRAGMA query_only = ON"));
     MS_TRY(d.identify_and_prepare());
     return store;
 }

@@ -368,6 +368,28 @@ MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
     sqlite3_close(writer);
 }
 
+// A reader leaves no -wal and -shm beside the database when it may write both (every `info` and
+// `export` left them: a read-only connection never folds and removes them; found in review), and
+// still cannot write; one that may not (a write-protected file) still reads.
+MS_TEST(a_reader_leaves_no_log_files_behind) {
+    const Written w = write_example("reader_logs");
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(w.path + suffix);
+    {
+        auto reader = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+        MS_CHECK_EQ(ok(reader.list_runs()).size(), 1u);
+        MS_CHECK(std::filesystem::exists(w.path + "-shm"));  // WAL mode: the reader's shared memory
+        auto refused = reader.begin_run({});
+        MS_CHECK_MSG(!refused, "a reader wrote a run");
+    }
+    MS_CHECK(!std::filesystem::exists(w.path + "-wal") && !std::filesystem::exists(w.path + "-shm"));
+    MS_CHECK(::chmod(w.path.c_str(), 0444) == 0);
+    if (::access(w.path.c_str(), W_OK) != 0) {  // root writes a 0444 file: nothing to check then
+        auto reader = ok(ResultsStore::open(w.path, ResultsStore::Mode::read_only));
+        MS_CHECK_EQ(ok(reader.list_runs()).size(), 1u);
+    }
+    MS_CHECK(::chmod(w.path.c_str(), 0644) == 0);
+}
+
 // A damaged tile is named as `info` names it (track, sequence, zoom, tile), not only as "track tile
 // is not a zstd frame" (found in review).
 MS_TEST(a_damaged_tile_is_named) {
