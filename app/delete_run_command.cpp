@@ -11,16 +11,6 @@
 
 namespace ms {
 
-namespace {
-
-std::string megabytes(int64_t bytes) {
-    char s[32];
-    std::snprintf(s, sizeof s, "%.1f MB", double(bytes) / 1e6);
-    return s;
-}
-
-}  // namespace
-
 void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o) {
     sub->add_option("--db", o.db, "results database")->required()->check(CLI::ExistingFile);
     // No range check here: CLI11's said "Value 0 not in range 0.000000 to 1797…(300 digits)"; a run
@@ -97,12 +87,13 @@ Result<std::string> run_delete_run(const DeleteRunOptions& o) {
         note = fold();
         StoreCounts vacuumed;
         MS_ASSIGN(vacuumed, store->counts());
-        out += cat("delete-run: vacuumed '", o.db, "': ", megabytes(after.file_bytes), " -> ",
-                   megabytes(vacuumed.file_bytes), "\n");
+        out += cat("delete-run: vacuumed '", o.db, "': ", human_bytes(after.file_bytes), " -> ",
+                   human_bytes(vacuumed.file_bytes), "\n");
     } else if (note.empty()) {
         MS_ASSIGN(after, store->counts());
-        out += cat("delete-run: '", o.db, "' keeps its size (", megabytes(after.file_bytes), "); later runs reuse the ",
-                   "space", o.vacuum || o.caller_has_it_open ? "" : ", or --vacuum gives it back to the disk", "\n");
+        out +=
+            cat("delete-run: '", o.db, "' keeps its size (", human_bytes(after.file_bytes), "); later runs reuse the ",
+                "space", o.vacuum || o.caller_has_it_open ? "" : ", or --vacuum gives it back to the disk", "\n");
     }
     return out + note;
 }

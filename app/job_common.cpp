@@ -132,6 +132,19 @@ std::string fold_log_note(ResultsStore& store, const std::string& db) {
                "unreadable as a whole");
 }
 
+std::string human_bytes(int64_t b) {
+    char buf[32];
+    if (b < 1024)
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(b));
+    else if (b < 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
+    else if (b < int64_t(1) << 30)
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1024.0 * 1024));
+    else
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(int64_t(1) << 30));
+    return buf;
+}
+
 std::string plural(int64_t n, const std::string& one, const std::string& many) {
     return cat(n, " ", n == 1 ? one : many.empty() ? one + "s" : many);
 }

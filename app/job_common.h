@@ -47,6 +47,8 @@ Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int6
 
 // "1 item", "2 items": a count with its noun, `many` for plurals that are not noun + s.
 std::string plural(int64_t n, const std::string& one, const std::string& many = {});
+// A size as people read it: "812 B", "35.2 KiB", "4.1 MiB", "1.25 GiB".
+std::string human_bytes(int64_t bytes);
 
 // What a stopped job's run shows: "run N in 'DB' is marked interrupted", or, where that mark could
 // not be written (a full disk), that it shows as running and --resume continues it.

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "app/job_common.h"
 #include "app/run_lock.h"
 #include "app/run_match.h"
 #include "genomics/results_store.h"
@@ -10,19 +11,6 @@
 namespace ms {
 
 namespace {
-
-std::string human_bytes(int64_t b) {
-    char buf[32];
-    if (b < 1024)
-        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(b));
-    else if (b < 1024 * 1024)
-        std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
-    else if (b < int64_t(1) << 30)
-        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1024.0 * 1024));
-    else
-        std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(int64_t(1) << 30));
-    return buf;
-}
 
 // Long lists (a run over a scaffold-level assembly has thousands of sequences) are cut here.
 constexpr size_t kListed = 10;
