@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -384,6 +385,14 @@ Result<void> ResultsStore::Impl::identify_and_prepare() {
         // A job creating the database has made the file but not yet committed its schema (which a
         // new file gets in one transaction, see migrate): a reader may try again in a moment.
         if (empty) {
+            // A job commits a new file's schema within a second of creating it: an empty file older
+            // than a minute is no database in the making (a `touch`, a copy that failed), and
+            // "try again in a moment" sent the user waiting for nothing.
+            struct stat st {};
+            const bool stale = ::stat(path.c_str(), &st) == 0 && st.st_size == 0 && ::time(nullptr) - st.st_mtime > 60;
+            if (stale)
+                return make_error("'", path, "' is an empty file (0 bytes), not a MambaScope results database: ",
+                                  "delete it, or name it as a job's --db, which then creates the database there");
             Error e = make_error("'", path, "' holds no results yet: its schema has not been created (a job may be ",
                                  "creating it; try again in a moment), so it is not yet a MambaScope results database");
             e.retryable = true;

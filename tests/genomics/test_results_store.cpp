@@ -368,6 +368,27 @@ MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
     sqlite3_close(writer);
 }
 
+// An empty file: one a job has just created is "not yet" a database (a reader may try again); one
+// older than a minute is named as an empty file, with what to do (it said "try again in a moment"
+// of a `touch`ed file; found in review). A writer makes a database of it.
+MS_TEST(an_empty_file_is_named_by_its_age) {
+    const std::string path = fresh_db("empty_file");
+    std::ofstream(path).close();
+    auto fresh = ResultsStore::open(path, ResultsStore::Mode::read_only);
+    MS_CHECK(!fresh && fresh.error().retryable && contains(fresh.error().message, "holds no results yet"));
+    const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::minutes(5);
+    std::filesystem::last_write_time(path, old);
+    auto stale = ResultsStore::open(path, ResultsStore::Mode::read_only);
+    MS_CHECK_MSG(!stale && !stale.error().retryable &&
+                     stale.error().message == "'" + path +
+                                                  "' is an empty file (0 bytes), not a MambaScope results "
+                                                  "database: delete it, or name it as a job's --db, which "
+                                                  "then creates the database there",
+                 (stale ? std::string("opened") : stale.error().message));
+    MS_CHECK(ResultsStore::open(path).ok());
+    MS_CHECK(ResultsStore::open(path, ResultsStore::Mode::read_only).ok());
+}
+
 // A reader leaves no -wal and -shm beside the database when it may write both (every `info` and
 // `export` left them: a read-only connection never folds and removes them; found in review), and
 // still cannot write; one that may not (a write-protected file) still reads.
