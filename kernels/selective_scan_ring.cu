@@ -28,6 +28,9 @@
 #ifndef MS_RING_WARPS
 #define MS_RING_WARPS 12
 #endif
+#ifndef MS_RING_PIN
+#define MS_RING_PIN 1
+#endif
 #ifndef MS_RING_LOOKBACK
 #define MS_RING_LOOKBACK 2
 #endif
@@ -170,6 +173,24 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     const float* bcb = bcw + size_t(b) * p.T * kBCRow;
     const int r0 = kK * j + 4 * q;   // the four positions this lane copies, stages and finishes
 
+    // The lane's shared-memory places as byte offsets from `smem`, computed once and made opaque:
+    // at 151 registers the compiler otherwise rebuilt them from threadIdx twice a tile (~100
+    // integer instructions a warp-tile, of 944).
+    using WT = WarpTiles<T>;
+    const unsigned wbase = unsigned(sizeof(Chain) + warp * sizeof(WT));
+    unsigned o_raw = wbase + unsigned(offsetof(WT, raw) + (c * kTP + r0) * sizeof(T));
+    unsigned o_stage = wbase + unsigned(offsetof(WT, dt) + (c * kStageRow + r0) * 4);
+    unsigned o_run = wbase + unsigned(offsetof(WT, dt) + (c * kStageRow + kK * j) * 4);
+    unsigned o_bc = wbase + unsigned(offsetof(WT, bc) + (j * kRunFloats + 4 * q) * 4);
+    unsigned o_bcdst = wbase + unsigned(offsetof(WT, bc) + ((lane >> 3) * kBCRow + 4 * (lane & 7)) * 4);
+    unsigned o_cq = unsigned((c * 16 + 4 * q) * 4);   // [c][4q] in Chain's init, end and map rows
+#if MS_RING_PIN
+    asm volatile("" : "+r"(o_raw), "+r"(o_stage), "+r"(o_run), "+r"(o_bc), "+r"(o_bcdst), "+r"(o_cq));
+#endif
+    constexpr unsigned kRawBuf = unsigned(sizeof(T) * 3 * kCH * kTP), kRawRow = unsigned(sizeof(T) * kCH * kTP);
+    constexpr unsigned kBcBuf = unsigned(2 * kRunFloats * 4), kDuFromDt = unsigned(offsetof(WT, du) - offsetof(WT, dt));
+    auto sm = [&](unsigned off) { return smem + off; };
+
     // Tile k's rows into buffer `buf`: the lane's four positions of u, Δ, z, and eight 16-byte
     // pieces of the tile's B/C rows (lanes 0 … 7 cover one position, so a warp copies 512
     // contiguous bytes an instruction). Piece e of lane l is position r = l / 8 + 4e, floats
@@ -182,13 +203,14 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     // problem's strides every tile, and the compiler rematerialised the 64-bit products: a few
     // hundred integer instructions a tile a lane.
     auto issue_full = [&](int buf, const T* const* src, const float* bsrc) {
-        const int bc_dst = (lane >> 3) * kBCRow + 4 * (lane & 7);
+        const unsigned bc_dst = o_bcdst + unsigned(buf) * kBcBuf;
 #pragma unroll
         for (int e = 0; e < 8; ++e)
-            cp_async16(&wt.bc[buf][bc_dst + (e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow], bsrc + 4 * kBCRow * e, 16);
+            cp_async16(sm(bc_dst + unsigned(((e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow) * 4)), bsrc + 4 * kBCRow * e, 16);
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            if (a < 2 || gated) copy4<kAsync>(&wt.raw[buf][a][c][r0], src[a], 4);
+            if (a < 2 || gated)
+                copy4<kAsync>(reinterpret_cast<T*>(sm(o_raw + unsigned(buf) * kRawBuf + unsigned(a) * kRawRow)), src[a], 4);
     };
     auto issue_tail = [&](int k, int buf) {
         const int t0 = k * kTP, n = p.T - t0;
@@ -235,26 +257,28 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         // Δ' and Δ'·u of the lane's four positions, for the four state lanes of its run.
         {
             float uv[4], dv[4], dt4[4], du4[4];
-            load4(&wt.raw[buf][0][c][r0], uv);
-            load4(&wt.raw[buf][1][c][r0], dv);
+            const T* raw = reinterpret_cast<const T*>(sm(o_raw + unsigned(buf) * kRawBuf));
+            load4(raw, uv);
+            load4(raw + kCH * kTP, dv);
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 const float sp = softplus(dv[e] + bias);   // zero-filled past the end: finite
                 dt4[e] = r0 + e < n ? sp : 0.0f;           // past the end: the state passes through
                 du4[e] = dt4[e] * uv[e];
             }
-            *reinterpret_cast<float4*>(&wt.dt[c][r0]) = make_float4(dt4[0], dt4[1], dt4[2], dt4[3]);
-            *reinterpret_cast<float4*>(&wt.du[c][r0]) = make_float4(du4[0], du4[1], du4[2], du4[3]);
+            *reinterpret_cast<float4*>(sm(o_stage)) = make_float4(dt4[0], dt4[1], dt4[2], dt4[3]);
+            *reinterpret_cast<float4*>(sm(o_stage + kDuFromDt)) = make_float4(du4[0], du4[1], du4[2], du4[3]);
         }
         __syncwarp();
 
         // Phase 1: the run from a zero state.
         float H[4] = {0.f, 0.f, 0.f, 0.f}, P[4] = {1.f, 1.f, 1.f, 1.f}, E[kK][4], yl[kK];
-        const float* bc = &wt.bc[buf][j * kRunFloats + 4 * q];
+        const float* bc = reinterpret_cast<const float*>(sm(o_bc + unsigned(buf) * kBcBuf));
+        const float* dtr = reinterpret_cast<const float*>(sm(o_run));
 #pragma unroll
         for (int i4 = 0; i4 < kK / 4; ++i4) {
-            const float4 dt4 = *reinterpret_cast<const float4*>(&wt.dt[c][kK * j + 4 * i4]);
-            const float4 du4 = *reinterpret_cast<const float4*>(&wt.du[c][kK * j + 4 * i4]);
+            const float4 dt4 = *reinterpret_cast<const float4*>(dtr + 4 * i4);
+            const float4 du4 = *reinterpret_cast<const float4*>(dtr + kDuFromDt / 4 + 4 * i4);
             const float dtv[4] = {dt4.x, dt4.y, dt4.z, dt4.w}, duv[4] = {du4.x, du4.y, du4.z, du4.w};
 #pragma unroll
             for (int ii = 0; ii < 4; ++ii) {
@@ -290,8 +314,9 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         // Publish this tile's map; take tile k − kLB's end state through the maps since; publish
         // this tile's end state.
         if (j) {
-            *reinterpret_cast<float4*>(&chain.map[mk][0][c][4 * q]) = make_float4(tP[0], tP[1], tP[2], tP[3]);
-            *reinterpret_cast<float4*>(&chain.map[mk][1][c][4 * q]) = make_float4(tH[0], tH[1], tH[2], tH[3]);
+            float* m = reinterpret_cast<float*>(sm(unsigned(offsetof(Chain, map) + mk * sizeof(chain.map[0])) + o_cq));
+            *reinterpret_cast<float4*>(m) = make_float4(tP[0], tP[1], tP[2], tP[3]);
+            *reinterpret_cast<float4*>(m + kCH * 16) = make_float4(tH[0], tH[1], tH[2], tH[3]);
         }
         mbar_arrive(&chain.mapped[mk]);
         float hin[4];
@@ -299,22 +324,26 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
             // Tile k − kLB's end state (tiles before kLB: the initial state), through the maps of
             // tiles k − kLB + 1 … k − 1. k ≡ warp (mod kW), so its slots are the warp's constants.
             if (k >= kLB) mbar_wait(&chain.ended[(warp + kW - kLB) % kW], unsigned(it - (warp < kLB)) & 1);
-            const float4 h2 = *reinterpret_cast<const float4*>(k < kLB ? &chain.init[c][4 * q]
-                                                                       : &chain.end[(warp + kEnds - kLB) % kEnds][c][4 * q]);
+            const float4 h2 = *reinterpret_cast<const float4*>(
+                sm((k < kLB ? unsigned(offsetof(Chain, init))
+                            : unsigned(offsetof(Chain, end) + ((warp + kEnds - kLB) % kEnds) * sizeof(chain.end[0]))) +
+                   o_cq));
             hin[0] = h2.x; hin[1] = h2.y; hin[2] = h2.z; hin[3] = h2.w;
 #pragma unroll
             for (int d = kLB - 1; d >= 1; --d) {
                 if (k < d) continue;
                 const int m1 = mk - d < 0 ? mk - d + kMaps : mk - d;   // (k − d) % kMaps, and its phase:
                 mbar_wait(&chain.mapped[m1], mk - d < 0 ? mph ^ 1u : mph);
-                const float4 p1 = *reinterpret_cast<const float4*>(&chain.map[m1][0][c][4 * q]);
-                const float4 q1 = *reinterpret_cast<const float4*>(&chain.map[m1][1][c][4 * q]);
+                const float* m = reinterpret_cast<const float*>(
+                    sm(unsigned(offsetof(Chain, map) + m1 * sizeof(chain.map[0])) + o_cq));
+                const float4 p1 = *reinterpret_cast<const float4*>(m);
+                const float4 q1 = *reinterpret_cast<const float4*>(m + kCH * 16);
                 hin[0] = fmaf(p1.x, hin[0], q1.x); hin[1] = fmaf(p1.y, hin[1], q1.y);
                 hin[2] = fmaf(p1.z, hin[2], q1.z); hin[3] = fmaf(p1.w, hin[3], q1.w);
             }
         }
         if (j)
-            *reinterpret_cast<float4*>(&chain.end[warp % kEnds][c][4 * q]) =
+            *reinterpret_cast<float4*>(sm(unsigned(offsetof(Chain, end) + (warp % kEnds) * sizeof(chain.end[0])) + o_cq)) =
                 make_float4(fmaf(tP[0], hin[0], tH[0]), fmaf(tP[1], hin[1], tH[1]), fmaf(tP[2], hin[2], tH[2]),
                             fmaf(tP[3], hin[3], tH[3]));
         mbar_arrive(&chain.ended[warp]);
@@ -348,8 +377,9 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
         }
         {
             float uv[4], zv[4] = {0.f, 0.f, 0.f, 0.f}, out[4];
-            load4(&wt.raw[buf][0][c][r0], uv);
-            if (gated) load4(&wt.raw[buf][2][c][r0], zv);
+            const T* raw = reinterpret_cast<const T*>(sm(o_raw + unsigned(buf) * kRawBuf));
+            load4(raw, uv);
+            if (gated) load4(raw + 2 * kCH * kTP, zv);
 #pragma unroll
             for (int m = 0; m < 4; ++m) {
                 const float y = fmaf(Dc, uv[m], y4[m]);
