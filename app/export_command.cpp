@@ -78,9 +78,11 @@ Result<std::string> resolve_format(const ExportOptions& o) {
         const std::string word = lower(o.format);
         for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"}) {
             if (word != f) continue;
-            // A name that says another format misleads every program that opens the file by its
-            // extension (a bedGraph named .bw was written; genome browsers then fail on it).
-            if (const auto named = format_of_name(o.out); named && *named != word)
+            // A binary file named as text, or text named as a binary format, misleads every program
+            // that opens it by its extension (a bedGraph named .bw was written; genome browsers then
+            // fail on it). Text named as other text (a bedGraph called .bed) is a common convention.
+            auto binary = [](const std::string& format) { return format == "bigwig" || format == "npy"; };
+            if (const auto named = format_of_name(o.out); named && *named != word && (binary(*named) || binary(word)))
                 return make_error("--out '", o.out, "' is named as ", *named, " but --format is ", word,
                                   ": name the file for its format, or leave --format out to write ", *named);
             return word;

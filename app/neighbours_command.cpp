@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "app/export_source.h"
 #include "app/job_common.h"
@@ -76,8 +77,15 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
     }
     const StoredEmbedding& query = matches.front();
 
-    // Before the search, as every job checks its output first.
-    if (!o.out.empty()) MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
+    // Opened before the search (its temporary beside it, nothing replaced until the commit), as
+    // every job checks its output first: a missing folder was found after the scan.
+    std::optional<AtomicFile> file;
+    if (!o.out.empty()) {
+        MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
+        auto f = AtomicFile::create(o.out);
+        if (!f) return f.error();
+        file.emplace(std::move(*f));
+    }
     auto index = src.store.load_embedding_index(src.run.id);
     if (!index) return index.error();
     std::vector<Neighbour> near;
@@ -100,9 +108,7 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
                      s ? s->info.name : std::string("*"), '\t', se.e.begin >= 0 ? std::to_string(se.e.begin) : "NA",
                      '\t', se.e.begin >= 0 ? std::to_string(se.e.end) : "NA", '\n');
     }
-    if (o.out.empty()) return table;
-    auto file = AtomicFile::create(o.out);
-    if (!file) return file.error();
+    if (!file) return table;
     MS_TRY(file->write(table.data(), table.size()));
     MS_TRY(file->commit());
     return cat("neighbours: wrote ", rank, " to ", o.out, "\n");

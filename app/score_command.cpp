@@ -87,14 +87,10 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!fa) return make_error(fa.error().message);
     const ContigList contigs(fa->records(), fa->empty_records());
     std::vector<Region> targets;
-    // As format_locus writes them: `chr1:1-1,000` and `chr1:1-1000` are one region to --resume and
-    // to merge, which compare the run's parameters as text.
-    std::vector<std::string> loci;
     for (const std::string& r : o.regions) {
         auto region = parse_locus(r, contigs);
         if (!region) return make_error(cat("--region '", r, "': ", region.error().message));
         targets.push_back(*region);
-        loci.push_back(format_locus(*region));
     }
     if (!o.bed.empty()) {
         auto bed = read_bed(o.bed, contigs);
@@ -217,12 +213,9 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
     auto genome_sha = files_sha256({o.fasta});
     if (!genome_sha) return make_error(genome_sha.error().message);
-    nlohmann::json params = {{"command", "score"},
-                             {"fasta", absolute_path(o.fasta)},
-                             {"fasta_sha256", *genome_sha},
-                             {"chunk", o.chunk},
-                             {"regions", loci},
-                             {"strand", o.strand}};
+    nlohmann::json params = {{"command", "score"},          {"fasta", absolute_path(o.fasta)},
+                             {"fasta_sha256", *genome_sha}, {"chunk", o.chunk},
+                             {"regions", o.regions},        {"strand", o.strand}};
     if (!o.bed.empty()) {
         // By content too: a BED edited between shards, or before --resume, mixed two analyses.
         auto bed_sha = files_sha256({o.bed});

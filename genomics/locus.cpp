@@ -51,14 +51,18 @@ std::string ContigList::unknown(std::string_view name) const {
         if (e == name)
             return cat("contig '", name, "' has no bases (its FASTA record is a header line without sequence)");
     // What the user most likely meant: the same contig under the reference's naming convention
-    // ("chr1" against a reference that says "1" is the commonest mismatch in practice).
+    // ("chr1" against a reference that says "1" is the commonest mismatch in practice). Said as a
+    // guess: UCSC's chrM and GRCh37's MT are not the same sequence, nor need a numbered contig be
+    // the same chromosome of the same assembly.
+    auto guess = [&](const std::string& c) {
+        return cat("unknown contig '", name, "' (did you mean '", c, "', as this reference names its contigs? check ",
+                   "that it is the same assembly)");
+    };
+    for (const SequenceRecord& c : contigs_)
+        if (same_ignoring_case(c.name, name)) return guess(c.name);
     for (const std::string& a : aliases(name))
         for (const SequenceRecord& c : contigs_)
-            if (same_ignoring_case(c.name, a))
-                return cat("unknown contig '", name, "' (the reference names it '", c.name, "')");
-    for (const SequenceRecord& c : contigs_)
-        if (same_ignoring_case(c.name, name))
-            return cat("unknown contig '", name, "' (the reference names it '", c.name, "')");
+            if (same_ignoring_case(c.name, a)) return guess(c.name);
     if (contigs_.empty()) return cat("unknown contig '", name, "'");
     constexpr size_t kListed = 5;
     std::string listed;

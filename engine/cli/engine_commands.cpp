@@ -53,21 +53,29 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 // The first option on the command line that the command given does not have, with the nearest
 // one it has. CLI11 checks required options before it reports unknown ones, so `score --fatsa
-// x.fa` said "--fasta is required" and hid the typo (found in review).
+// x.fa` said "--fasta is required" and hid the typo (found in review). Only options are looked at:
+// not a value an option takes (`--item -r1`), a number (`--below -.5`), or anything after `--`.
 std::string unknown_option(CLI::App& app, int argc, char** argv) {
-    CLI::App* command = &app;
+    CLI::App* command = nullptr;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (command == &app && !arg.starts_with("-")) {
+        if (arg == "--") break;
+        if (!command) {
+            if (arg.starts_with("-")) continue;  // the program's own options (--version)
             for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
                 if (sub->check_name(arg)) command = sub;
+            if (!command) return {};  // not a command: CLI11's own message names it
             continue;
         }
-        // Options only: not "-" (standard input), a negative number or a value.
-        if (arg.size() < 2 || arg[0] != '-' || std::isdigit(static_cast<unsigned char>(arg[1])) || arg == "--")
+        if (arg.size() < 2 || arg[0] != '-' || std::isdigit(static_cast<unsigned char>(arg[1])) || arg[1] == '.')
             continue;
         const std::string name = arg.substr(0, arg.find('='));
-        if (command->get_option_no_throw(name) || app.get_option_no_throw(name)) continue;
+        if (const CLI::Option* known = command->get_option_no_throw(name)) {
+            // Its value is the next argument, whatever it looks like.
+            if (name.size() == arg.size() && known->get_items_expected_min() > 0) ++i;
+            continue;
+        }
+        if (app.get_option_no_throw(name)) continue;
         std::string nearest;
         size_t best = 3;  // at most two edits away: a typo, not another word
         for (const CLI::Option* o : command->get_options())
@@ -76,7 +84,7 @@ std::string unknown_option(CLI::App& app, int argc, char** argv) {
                     best = d;
                     nearest = "--" + l;
                 }
-        return cat("unknown option '", name, "'", command == &app ? std::string() : cat(" of ", command->get_name()),
+        return cat("unknown option '", name, "' of ", command->get_name(),
                    nearest.empty() ? std::string() : cat(" (did you mean ", nearest, "?)"));
     }
     return {};
@@ -89,7 +97,8 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help: printed, success
-        const std::string unknown = unknown_option(app, argc, argv);
+        // Only where CLI11 stopped at a missing option: its other messages name the fault themselves.
+        const std::string unknown = dynamic_cast<const CLI::RequiredError*>(&e) ? unknown_option(app, argc, argv) : "";
         std::fprintf(stderr, "error: %s\nRun with --help for more information.\n",
                      unknown.empty() ? e.what() : unknown.c_str());
         return 1;

@@ -628,6 +628,14 @@ MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
     // A --format the name contradicts: a bedGraph named .bw was written (found in review).
     o.format = "bedgraph";
     expect_error(o, "--out '" + o.out + "' is named as bigwig but --format is bedgraph: name the file for its format");
+    {  // text named as other text is a convention (a bedGraph called .bed): written
+        ExportOptions bg = options(1);
+        bg.track = "loglik";
+        bg.format = "bedgraph";
+        bg.out = (database().dir / "as_bed.bed").string();
+        exported(bg);
+        MS_CHECK(fs::file_size(bg.out) > 0);
+    }
     const std::string kept_bw = o.out;
     o.out = (database().dir / "kept").string();  // names no format: the checks below are --format's own
     std::ofstream(o.out) << "an earlier file";

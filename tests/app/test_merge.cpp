@@ -183,9 +183,9 @@ MS_TEST(shards_agree_by_content_not_path) {
         MS_CHECK_MSG(e.path().filename().string().find("mixed.db") == std::string::npos, e.path());
 }
 
-// Loci agree however they are written: `a:1-1240` is the whole of `a`, `1,100` is `1100` (shards
-// given the same regions spelled otherwise were refused as "other parameters", and so was a
-// --resume; found in review). The run records each --region as format_locus writes it.
+// Loci agree whatever their thousands separators: `1,100` is `1100` (shards given the same regions
+// spelled otherwise were refused as "other parameters", and so was a --resume; found in review).
+// The run keeps the text as typed: runs recorded before compare the same way.
 MS_TEST(shards_agree_on_loci_however_written) {
     const fs::path dir = fs::current_path() / "merge_loci_tmp";
     fs::remove_all(dir);
@@ -199,7 +199,7 @@ MS_TEST(shards_agree_on_loci_however_written) {
     }
     ScoreOptions s1 = score_options(dir, "s1.db", "1/2"), s2 = score_options(dir, "s2.db", "2/2");
     s1.regions = {"a:1-1240", "b:101-1100"};  // a is 1,240 bases
-    s2.regions = {"a", "b:101-1,100"};
+    s2.regions = {"a:1-1,240", "b:101-1,100"};
     MS_CHECK_EQ(cmd_score(s1, "score"), 0);
     MS_CHECK_EQ(cmd_score(s2, "score"), 0);
     MergeOptions m;
@@ -207,11 +207,19 @@ MS_TEST(shards_agree_on_loci_however_written) {
     m.shards = {s1.db, s2.db};
     auto r = run_merge(m, "merge");
     MS_CHECK_MSG(r.ok(), r.error().message);
-    auto db = ResultsStore::open(s1.db, ResultsStore::Mode::read_only);
+    auto db = ResultsStore::open(s2.db, ResultsStore::Mode::read_only);
     auto runs = db->list_runs();
     MS_CHECK(runs.ok() && runs->size() == 1);
     const auto params = nlohmann::json::parse((*runs)[0].info.params_json);
     MS_CHECK_EQ(params["regions"].dump(), std::string(R"(["a:1-1,240","b:101-1,100"])"));
+    // Other regions are still other parameters.
+    ScoreOptions s3 = score_options(dir, "s3.db", "2/2");
+    s3.regions = {"a:1-1,200", "b:101-1,100"};
+    MS_CHECK_EQ(cmd_score(s3, "score"), 0);
+    m.out = (dir / "mixed.db").string();
+    m.shards = {s1.db, s3.db};
+    r = run_merge(m, "merge");
+    MS_CHECK(!r.ok() && r.error().message.find("regions: ") != std::string::npos);
 }
 
 // A shard job stopped and run again into the same database without --resume leaves an interrupted

@@ -102,4 +102,27 @@ MS_TEST(differing_params_leaves_out_ignored_keys) {
     MS_CHECK_EQ(differing_params(a, c, {"shard", "fasta"}), std::string("chunk: 1 vs (none); precision: fp32 vs bf16"));
 }
 
+// Runs compare as their jobs mean them: regions whatever their thousands separators, and a run of
+// the previous version (no input digests recorded) resumes by path and size as it did; two runs that
+// both recorded digests must agree on them (found in review: the digests and region text had made
+// every earlier run unresumable, or two spellings of a locus two analyses).
+MS_TEST(runs_compare_as_their_jobs_mean_them) {
+    const std::string typed = R"({"command":"score","regions":["chr1:1-300000"]})";
+    const std::string commas = R"({"command":"score","regions":["chr1:1-300,000"]})";
+    const std::string other = R"({"command":"score","regions":["chr1:1-300,001"]})";
+    const RunInfo job = run(0, RunStatus::running, commas).info;
+    MS_CHECK_EQ(find_resume_match({run(1, RunStatus::interrupted, typed)}, job).unfinished, int64_t(1));
+    MS_CHECK_EQ(find_resume_match({run(1, RunStatus::interrupted, other)}, job).unfinished, int64_t(0));
+    const std::string old = R"({"command":"embed","items":3,"window":1000})";
+    const std::string now = R"({"command":"embed","input_sha256":"0123456789abcdef0123","items":3,"window":1000})";
+    const std::string changed = R"({"command":"embed","input_sha256":"0123456789abcdef9999","items":3,"window":1000})";
+    const RunInfo embed = run(0, RunStatus::running, now).info;
+    MS_CHECK_EQ(find_resume_match({run(2, RunStatus::interrupted, old)}, embed).unfinished, int64_t(2));
+    MS_CHECK_EQ(find_resume_match({run(3, RunStatus::interrupted, changed)}, embed).unfinished, int64_t(0));
+    // Digests that differ past the 12 digits shown still differ.
+    const std::string said = resume_mismatch({run(3, RunStatus::interrupted, changed)}, embed);
+    MS_CHECK_MSG(has(said, "input_sha256: SHA-256 0123456789ab… vs SHA-256 0123456789ab… (the file's content changed)"),
+                 said);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

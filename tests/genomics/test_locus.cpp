@@ -63,9 +63,11 @@ MS_TEST(locus_rejects_bad_input_with_a_clear_message) {
          {"unknown contig 'chrZ' (the reference has 6 contigs: chr1, chr2, HLA-A*01:01, HLA-DRB1*16:02:01, amb, …)"}},
         // The naming conventions references disagree on are named (found in review: a bare
         // "unknown contig" left the user to find out that the reference says '1', not 'chr1').
-        {"2:1-10", {"unknown contig '2' (the reference names it 'chr2')"}},
-        {"CHR2", {"unknown contig 'CHR2' (the reference names it 'chr2')"}},
-        {"Amb", {"unknown contig 'Amb' (the reference names it 'amb')"}},
+        {"2:1-10",
+         {"unknown contig '2' (did you mean 'chr2', as this reference names its contigs? check that it is "
+          "the same assembly)"}},
+        {"CHR2", {"unknown contig 'CHR2' (did you mean 'chr2'"}},
+        {"Amb", {"unknown contig 'Amb' (did you mean 'amb'"}},
         {"chrZ:1-100", {"unknown contig 'chrZ'", "chrZ:1-100"}},
         {"chr2:1-1001", {"end (1001) is past the end of contig 'chr2'", "1000 bases"}},
         {"chr2:2000-3000", {"start (2000) is past the end of contig 'chr2'"}},
