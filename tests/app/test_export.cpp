@@ -590,6 +590,12 @@ MS_TEST(neighbours_query_by_an_overlapping_windows_span) {
     r = run_neighbours(o);
     MS_CHECK_MSG(r.ok() && r->find("neighbours of chr1 chr1:1-200 (window)") != std::string::npos,
                  (r.ok() ? *r : r.error().message));
+    o.out = (dir / "missing" / "n.tsv").string();  // refused as the output is opened, before the search
+    r = run_neighbours(o);
+    MS_CHECK_MSG(!r.ok() && r.error().message.find("n.tsv") != std::string::npos, (r.ok() ? *r : r.error().message));
+    o.out = (dir / "n.tsv").string();
+    r = run_neighbours(o);
+    MS_CHECK_MSG(r.ok() && fs::file_size(o.out) > 0, (r.ok() ? *r : r.error().message));
 }
 
 MS_TEST(errors_name_what_is_wrong_and_leave_no_file) {
