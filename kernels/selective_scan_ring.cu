@@ -28,9 +28,6 @@
 #ifndef MS_RING_WARPS
 #define MS_RING_WARPS 12
 #endif
-#ifndef MS_RING_PIN
-#define MS_RING_PIN 1
-#endif
 #ifndef MS_RING_LOOKBACK
 #define MS_RING_LOOKBACK 2
 #endif
@@ -146,7 +143,9 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     Chain& chain = *reinterpret_cast<Chain*>(smem);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     WarpTiles<T>& wt = reinterpret_cast<WarpTiles<T>*>(smem + sizeof(Chain))[warp];
-    const int j = (lane >> 3) & 1, q = (lane >> 1) & 3, c = (lane & 1) | ((lane >> 3) & 2);
+    // Opaque, as the offsets below (kept in registers, not rebuilt from threadIdx in the loop).
+    int j = (lane >> 3) & 1, q = (lane >> 1) & 3, c = (lane & 1) | ((lane >> 3) & 2);
+    asm volatile("" : "+r"(j), "+r"(q), "+r"(c));
     const int b = blockIdx.y, c0 = blockIdx.x * kCH, ch = c0 + c, S = p.d_state;
     const bool live = ch < p.d_inner;
     const int nt = int((int64_t(p.T) + kTP - 1) / kTP);
@@ -174,8 +173,8 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     const int r0 = kK * j + 4 * q;   // the four positions this lane copies, stages and finishes
 
     // The lane's shared-memory places as byte offsets from `smem`, computed once and made opaque:
-    // at 151 registers the compiler otherwise rebuilt them from threadIdx twice a tile (~100
-    // integer instructions a warp-tile, of 944).
+    // at 151 registers the compiler otherwise rebuilt them from threadIdx twice a tile, 948
+    // instructions a warp-tile against 902 now, 4 % faster (docs/performance.md, sixteenth session).
     using WT = WarpTiles<T>;
     const unsigned wbase = unsigned(sizeof(Chain) + warp * sizeof(WT));
     unsigned o_raw = wbase + unsigned(offsetof(WT, raw) + (c * kTP + r0) * sizeof(T));
@@ -183,10 +182,8 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     unsigned o_run = wbase + unsigned(offsetof(WT, dt) + (c * kStageRow + kK * j) * 4);
     unsigned o_bc = wbase + unsigned(offsetof(WT, bc) + (j * kRunFloats + 4 * q) * 4);
     unsigned o_bcdst = wbase + unsigned(offsetof(WT, bc) + ((lane >> 3) * kBCRow + 4 * (lane & 7)) * 4);
-    unsigned o_cq = unsigned((c * 16 + 4 * q) * 4);   // [c][4q] in Chain's init, end and map rows
-#if MS_RING_PIN
+    unsigned o_cq = unsigned((c * 16 + 4 * q) * 4);  // [c][4q] in Chain's init, end and map rows
     asm volatile("" : "+r"(o_raw), "+r"(o_stage), "+r"(o_run), "+r"(o_bc), "+r"(o_bcdst), "+r"(o_cq));
-#endif
     constexpr unsigned kRawBuf = unsigned(sizeof(T) * 3 * kCH * kTP), kRawRow = unsigned(sizeof(T) * kCH * kTP);
     constexpr unsigned kBcBuf = unsigned(2 * kRunFloats * 4), kDuFromDt = unsigned(offsetof(WT, du) - offsetof(WT, dt));
     auto sm = [&](unsigned off) { return smem + off; };
