@@ -547,19 +547,18 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     // per call is not needed.
     int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
-    // A reader that may write the file and its folder opens it read-write and is held to reading
-    // by `PRAGMA query_only` (below): SQLite folds and removes the -wal and -shm files when the last
-    // connection closes, which a read-only connection never does — every `info` or `export` left
-    // 'RESULTS.db-wal' and '-shm' beside the database, the first of which the tool's own messages
-    // say must travel with it (found in review). Where this user may not write (another user's
-    // file, a protected folder), the open stays read-only, as the cases above need.
+    // A reader that may write the file and its folder reopens it read-write, once it is known to be
+    // a results database (below), and is held to reading by `PRAGMA query_only`: SQLite folds and
+    // removes the -wal and -shm files when the last connection closes, which a read-only connection
+    // never does — every `info` or `export` left 'RESULTS.db-wal' and '-shm' beside the database,
+    // the first of which the tool's own messages say must travel with it (found in review). Another
+    // program's SQLite file given to `info` is only ever opened read-only; where this user may not
+    // write (another user's file, a protected folder), the open stays read-only, as the cases above
+    // need.
     bool held_to_reading = false;
     if (mode == Mode::read_only && !read_only_fs) {
         const std::string folder = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
-        if (::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0) {
-            flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-            held_to_reading = true;
-        }
+        held_to_reading = ::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
     }
     std::string name = path;
     if (read_only_fs) {
@@ -590,11 +589,27 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
                           path, "' (SQLite: ", sqlite3_errmsg(raw), "); is its folder present and ",
                           mode == Mode::read_only ? "readable?" : "writable?");
     }
-    if (sqlite3_extended_result_codes(d.db.get(), 1) != SQLITE_OK) return d.error("enabling extended result codes");
-    if (sqlite3_busy_timeout(d.db.get(), kBusyTimeoutMs) != SQLITE_OK) return d.error("setting the busy timeout");
-    MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
-    if (held_to_reading) MS_TRY(d.exec("PRAGMA query_only = ON"));
-    MS_TRY(d.identify_and_prepare());
+    auto prepare = [&]() -> Result<void> {
+        if (sqlite3_extended_result_codes(d.db.get(), 1) != SQLITE_OK) return d.error("enabling extended result codes");
+        if (sqlite3_busy_timeout(d.db.get(), kBusyTimeoutMs) != SQLITE_OK) return d.error("setting the busy timeout");
+        MS_TRY(d.exec("PRAGMA foreign_keys = ON"));
+        if (mode == Mode::read_only && sqlite3_db_readonly(d.db.get(), "main") == 0)
+            MS_TRY(d.exec("PRAGMA query_only = ON"));
+        return d.identify_and_prepare();
+    };
+    MS_TRY(prepare());
+    if (held_to_reading) {
+        sqlite3* rw = nullptr;
+        if (sqlite3_open_v2(name.c_str(), &rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (flags & SQLITE_OPEN_URI),
+                            nullptr) == SQLITE_OK) {
+            d.stmts.clear();
+            d.composed.clear();
+            d.db.reset(rw);  // the read-only connection closes; the new one keeps the file open
+            MS_TRY(prepare());
+        } else {
+            sqlite3_close(rw);  // the read-only connection serves
+        }
+    }
     return store;
 }
 

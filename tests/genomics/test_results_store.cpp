@@ -391,7 +391,8 @@ MS_TEST(an_empty_file_is_named_by_its_age) {
 
 // A reader leaves no -wal and -shm beside the database when it may write both (every `info` and
 // `export` left them: a read-only connection never folds and removes them; found in review), and
-// still cannot write; one that may not (a write-protected file) still reads.
+// still cannot write (the store's own mode check; PRAGMA query_only holds its connection to reading
+// as well); one that may not (a write-protected file) still reads.
 MS_TEST(a_reader_leaves_no_log_files_behind) {
     const Written w = write_example("reader_logs");
     for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(w.path + suffix);
