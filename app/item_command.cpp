@@ -270,11 +270,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // a run and its --resume (same path) was continued, one run holding items of two inputs. A CRAM's
     // bases come from its reference too.
     const std::string input = o.fasta.empty() ? o.reads : o.fasta;
-    auto input_sha = files_sha256({input});
+    auto input_sha = input_sha256(input, what, control);
     if (!input_sha) return make_error(input_sha.error().message);
     params["input_sha256"] = *input_sha;
     if (!o.reference.empty()) {
-        auto ref_sha = files_sha256({o.reference});
+        auto ref_sha = input_sha256(o.reference, what, control);
         if (!ref_sha) return make_error(ref_sha.error().message);
         params["reference_sha256"] = *ref_sha;
     }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/digests.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "genomics/locus.h"
@@ -130,6 +131,15 @@ std::string fold_log_note(ResultsStore& store, const std::string& db) {
                "-wal' beside the database: keep the two files together (SQLite folds the log in the next time the ",
                "database is opened with room on the disk); a copy of '", db, "' alone is missing them, and can be ",
                "unreadable as a whole");
+}
+
+Result<std::string> input_sha256(const std::string& path, const std::string& job, const JobControl& control) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    if (!ec && bytes >= (uint64_t(1) << 30))
+        control.note(cat(job, ": checksumming '", path, "' (", human_bytes(int64_t(bytes)),
+                         ") to record it with the run, so that a resume or merge can tell an edited file"));
+    return files_sha256({path});
 }
 
 std::string human_bytes(int64_t b) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "app/job_control.h"
 #include "app/run_lock.h"
 #include "engine/tokenizer.h"
 #include "genomics/results_store.h"
@@ -47,6 +48,9 @@ Result<bool> lock_run_to_resume(ResultsStore& store, const std::string& db, int6
 
 // "1 item", "2 items": a count with its noun, `many` for plurals that are not noun + s.
 std::string plural(int64_t n, const std::string& one, const std::string& many = {});
+// The SHA-256 of an input the run records, said first when it is large enough for the wait to
+// show (a whole genome or BAM: seconds to minutes before the job's first progress line).
+Result<std::string> input_sha256(const std::string& path, const std::string& job, const JobControl& control);
 // A size as people read it: "812 B", "35.2 KiB", "4.1 MiB", "1.25 GiB".
 std::string human_bytes(int64_t bytes);
 

@@ -211,7 +211,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     if (!store) return make_error(store.error().message);
     // Everything that changes the numbers: a resumed run must match it exactly.
     // The genome by content too: shards merged, or a run resumed, against an edited file are refused.
-    auto genome_sha = files_sha256({o.fasta});
+    auto genome_sha = input_sha256(o.fasta, "score", control);
     if (!genome_sha) return make_error(genome_sha.error().message);
     nlohmann::json params = {{"command", "score"},          {"fasta", absolute_path(o.fasta)},
                              {"fasta_sha256", *genome_sha}, {"chunk", o.chunk},
