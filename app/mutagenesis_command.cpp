@@ -87,7 +87,7 @@ int cmd_mutagenesis(const MutagenesisOptions& o, const std::string& command) {
 
 Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
-    MS_TRY(refuse_overwriting_inputs(o.tsv, {o.fasta, o.db}));
+    MS_TRY(refuse_overwriting_inputs(o.tsv, {o.fasta, o.db, o.model}));
     auto fasta = FastaFile::open(o.fasta);
     if (!fasta) return make_error(fasta.error().message);
     auto region = parse_locus(o.region, ContigList(fasta->records(), fasta->empty_records()));

@@ -137,7 +137,7 @@ int cmd_variants(const VariantsOptions& o, const std::string& command) {
 
 Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& command, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
-    MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db}));
+    MS_TRY(refuse_overwriting_inputs(o.out, {o.vcf, o.fasta, o.db, o.model}));
     // The output is VCF text (bgzip with .gz); a .bcf name over text would mislead every reader.
     if (o.out.ends_with(".bcf"))
         return make_error("--out '", o.out, "': variants writes VCF (.vcf, or .vcf.gz with a tabix index), not BCF; ",

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace ms {
 
@@ -159,21 +160,76 @@ Result<void> AtomicFile::commit() {
     return {};
 }
 
+namespace {
+
+bool ends_with_any(const std::string& path, std::initializer_list<const char*> suffixes) {
+    for (const char* x : suffixes)
+        if (path.ends_with(x)) return true;
+    return false;
+}
+
+// What a job reads with an input: the file itself, the indexes beside it (htslib's and samtools'
+// names), or, for a model folder, the files of the model. An output that replaced an index or a
+// model's weights broke every later run on that input (found in review).
+std::vector<std::string> read_with(const std::string& input) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(input, ec)) {
+            const std::string name = e.path().filename().string();
+            if (name == "config.json" || name == "tokenizer_config.json" || name.ends_with(".safetensors") ||
+                name.ends_with(".safetensors.index.json") || name.ends_with(".bin"))
+                files.push_back(e.path().string());
+        }
+        return files;
+    }
+    std::vector<std::string> files{input};
+    for (const char* index : {".fai", ".gzi", ".bai", ".csi", ".tbi", ".crai"}) files.push_back(input + index);
+    const fs::path p(input);
+    if (p.has_extension())
+        for (const char* index : {".bai", ".crai", ".csi"})
+            files.push_back(fs::path(p).replace_extension(index).string());
+    return files;
+}
+
+// The files a job writes at `output`: the output, and what is written beside it — a bgzipped
+// file's tabix or CSI index, an .npy's row index.
+std::vector<std::string> written_with(const std::string& output) {
+    std::vector<std::string> files{output};
+    if (ends_with_any(output, {".gz", ".bgz", ".GZ", ".BGZ"}))
+        files.insert(files.end(), {output + ".tbi", output + ".csi"});
+    if (ends_with_any(output, {".npy", ".NPY"})) files.push_back(output + ".index.tsv");
+    return files;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+    // One file by its identity when both exist; else by path, resolved as far as it exists
+    // (`mutagenesis --db NEW --out NEW`: the database was written, then replaced by the table).
+    std::error_code ec, ec_a, ec_b;
+    const bool a_there = std::filesystem::exists(a, ec), b_there = std::filesystem::exists(b, ec);
+    if (a_there && b_there) return std::filesystem::equivalent(a, b, ec) && !ec;
+    if (a_there != b_there) return false;
+    return std::filesystem::weakly_canonical(a, ec_a) == std::filesystem::weakly_canonical(b, ec_b) && !ec_a && !ec_b;
+}
+
+}  // namespace
+
 Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs) {
     if (output.empty()) return {};
     for (const std::string& input : inputs) {
         if (input.empty()) continue;
-        // One file by its identity when both exist; else by path, resolved as far as it exists
-        // (`mutagenesis --db NEW --out NEW`: the database was written, then replaced by the table).
-        std::error_code ec, ec_out, ec_in;
-        const bool same = std::filesystem::exists(output, ec) && std::filesystem::exists(input, ec)
-                              ? std::filesystem::equivalent(output, input, ec) && !ec
-                              : std::filesystem::weakly_canonical(output, ec_out) ==
-                                        std::filesystem::weakly_canonical(input, ec_in) &&
-                                    !ec_out && !ec_in;
-        if (same)
-            return make_error("the output '", output, "' is the input '", input,
-                              "': writing it would replace the input; choose another output path");
+        for (const std::string& read : read_with(input))
+            for (const std::string& written : written_with(output))
+                if (same_file(written, read))
+                    return make_error(written == output
+                                          ? cat("the output '", output, "'")
+                                          : cat("'", written, "', written with the output '", output, "',"),
+                                      read == input     ? cat(" is the input '", input, "'")
+                                      : read == written ? cat(" is read with the input '", input, "'")
+                                                        : cat(" is '", read, "', read with the input '", input, "'"),
+                                      ": writing it would replace the input", read == input ? "" : "'s file",
+                                      "; choose another output path");
     }
     return {};
 }

@@ -156,7 +156,7 @@ int cmd_model_info(const std::string& dir) {
 int cmd_forward(const ForwardOptions& o, const SequenceLoader& load) {
     if (o.logits.empty() && o.hidden.empty()) return fail("forward: nothing to write; give --logits and/or --hidden");
     for (const std::string& out : {o.logits, o.hidden})
-        if (auto r = refuse_overwriting_inputs(out, {o.fasta}); !r) return fail(r.error().message);
+        if (auto r = refuse_overwriting_inputs(out, {o.fasta, o.model}); !r) return fail(r.error().message);
     if (!o.logits.empty() && o.logits == o.hidden)
         return fail("forward: --logits and --hidden name the same file '" + o.logits + "'");
     auto model = Model::load(o.model);

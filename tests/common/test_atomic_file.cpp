@@ -75,4 +75,35 @@ MS_TEST(a_write_protected_result_is_refused_not_replaced) {
     fs::remove_all(dir);
 }
 
+// An output is refused where it, or what is written beside it, would replace an input or a file
+// read with one: a model's weights or configuration given as --out, an input's index given as an
+// output, a database named as an export's row index (each replaced the input, and every later run
+// on it failed; found in review). Files beside an input that are not read with it may be written.
+MS_TEST(outputs_may_not_replace_inputs_or_what_is_read_with_them) {
+    const fs::path dir = fs::current_path() / "overwrite_inputs_tmp";
+    fs::remove_all(dir);
+    fs::create_directories(dir / "model");
+    for (const char* f : {"model/config.json", "model/model.safetensors", "model/README.md", "q.vcf.gz", "q.vcf.gz.tbi",
+                          "r.bam", "r.bai", "keep.db"})
+        std::ofstream(dir / f) << "x";
+    const std::string model = (dir / "model").string(), vcf = (dir / "q.vcf.gz").string();
+    auto refused = [&](const std::string& out, std::initializer_list<std::string> inputs, const std::string& why) {
+        auto r = ms::refuse_overwriting_inputs(out, inputs);
+        MS_CHECK_MSG(!r && r.error().message.find(why) != std::string::npos,
+                     out << ": " << (r ? std::string("accepted") : r.error().message));
+    };
+    refused((dir / "model" / "model.safetensors").string(), {vcf, model},
+            "model.safetensors' is read with the input '" + model + "': writing it would replace the input's file");
+    refused((dir / "model" / "config.json").string(), {model}, "read with the input");
+    refused((dir / "q.vcf.gz.tbi").string(), {vcf}, "read with the input '" + vcf + "'");
+    refused((dir / "r.bai").string(), {(dir / "r.bam").string()}, "read with the input");
+    refused((dir / "new.fa.fai").string(), {(dir / "new.fa").string()}, "read with the input");  // built by the job
+    refused((dir / "x.npy").string(), {(dir / "x.npy.index.tsv").string()}, "', written with the output '");
+    refused((dir / "out.bed.gz").string(), {(dir / "out.bed.gz.tbi").string()}, "written with the output");
+    refused(vcf, {vcf}, "the output '" + vcf + "' is the input '" + vcf + "': writing it would replace the input;");
+    for (const char* fine : {"model/README.md", "model/notes.tsv", "q.tsv", "x.bed"})
+        MS_CHECK_MSG(ms::refuse_overwriting_inputs((dir / fine).string(), {vcf, model, (dir / "keep.db").string()}),
+                     fine);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
