@@ -130,11 +130,14 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     // last line's trailing blanks, and headers of records without bases (htslib leaves those out of
     // its index); a record the index skipped lies there otherwise — samtools faidx indexes only the
     // first of two records with one name, and the second would be silently left out of every job.
+    // `after_name` empty: the gap before the first indexed record, from the file's first byte (a
+    // record without bases at the top of the file was "unknown" once an index existed, though the
+    // run that built the index had named it; found in review).
     auto only_line_ends = [&](int64_t from, int64_t to, const std::string& after_name) -> Result<void> {
         if (from < 0 || to <= from) return {};
         in.seekg(from);
         std::string line, header;
-        bool first = true;  // `from` is inside the last line of the record before
+        bool first = !after_name.empty();  // `from` is inside the last line of the record before
         for (int64_t at = from; at < to && std::getline(in, line);) {
             at += int64_t(line.size()) + 1;
             if (at > to) line.resize(line.size() - size_t(at - to));
@@ -146,8 +149,9 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
             }
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
             return make_error(
-                "FASTA '", fasta, "' holds a record its index '", fai, "' does not list, after record '", after_name,
-                "': \"", (header.empty() ? line : header).substr(0, 60),
+                "FASTA '", fasta, "' holds a record its index '", fai, "' does not list, ",
+                after_name.empty() ? std::string("before its first record") : cat("after record '", after_name, "'"),
+                ": \"", (header.empty() ? line : header).substr(0, 60),
                 "\" (two records with one name? samtools faidx indexes only the first of them, and every ",
                 "record needs a name of its own; rename one, then delete the .fai to rebuild it)");
         }
@@ -201,7 +205,8 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
             return mismatch(f, cat("at byte ", f.offset, " follows the line \"", header.substr(0, 60), "\", not its '>",
                                    f.name, "' header"));
         const int64_t header_start = f.offset - window + (nl == std::string::npos ? 0 : int64_t(nl) + 1);
-        if (nl != std::string::npos || window == f.offset) MS_TRY(only_line_ends(prev_end, header_start, prev_name));
+        if (nl != std::string::npos || window == f.offset)
+            MS_TRY(only_line_ends(prev_name.empty() ? 0 : prev_end, header_start, prev_name));
         prev_end = f.length > 0 ? end : f.offset;
         prev_name = f.name;
     }
