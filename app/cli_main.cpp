@@ -22,9 +22,14 @@
 #include "app/version_report.h"
 #include "engine/cli/engine_commands.h"
 #include "genomics/alignments.h"
+#include "genomics/file_kind.h"
 
 int main(int argc, char** argv) {
     ms::keep_htslib_offline();  // before any thread reads the environment
+    // Every reader turns an htslib failure into one message naming the file and record; htslib's
+    // own lines before it named temporary files ('out.vcf.gz.partial-PID') and the paths of the
+    // machine a CRAM was made on (found in review).
+    ms::silence_htslib_messages();
     CLI::App app{"MambaScope: Mamba DNA language models over genomes", "mambascope-cli"};
     app.require_subcommand(0, 1);
     app.footer("Run 'mambascope-cli COMMAND --help' for a command's options.");

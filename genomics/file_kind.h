@@ -20,8 +20,9 @@ Result<FileKind> guess_file_kind(const std::string& path);
 // The kind the name alone says, if it says one.
 std::optional<FileKind> file_kind_by_name(const std::string& path);
 
-// htslib writes its own diagnostics to stderr; the CLI's readers turn every failure into one
-// message naming the file and record, so htslib's are switched off (they would double them).
+// htslib writes its own diagnostics to stderr; the readers turn every failure into one message
+// naming the file and record, so htslib's are switched off (they would double them): by the CLI
+// and the GUI at start-up, and by `info`.
 void silence_htslib_messages();
 
 }  // namespace ms

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "genomics/alignments.h"
+#include "genomics/file_kind.h"
 #include "ui/app_settings.h"
 #include "ui/batch_mode.h"
 #include "ui/genome_view.h"
@@ -16,6 +17,10 @@
 
 int main(int argc, char** argv) {
     ms::keep_htslib_offline();  // before any thread reads the environment
+    // Every reader turns an htslib failure into one message naming the file and record; htslib's
+    // own lines before it named temporary files ('out.vcf.gz.partial-PID') and the paths of the
+    // machine a CRAM was made on (found in review).
+    ms::silence_htslib_messages();
     if (ms::ui::wantsSnapshot(argc, argv) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
         qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
