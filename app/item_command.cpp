@@ -196,8 +196,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (job == ItemJob::classify) {
         const auto& heads = model->config.classifiers;
         if (heads.empty())
-            return make_error(cat("model '", o.model, "' has no classifier head (config.json has no \"mambascope_heads\"); ",
-                            "use `embed` for its embeddings"));
+            return make_error(cat("model '", o.model,
+                                  "' has no classifier head (config.json lists none under \"mambascope_heads\"); ",
+                                  "use `embed` for its embeddings"));
         for (size_t i = 0; i < heads.size(); ++i)
             if (o.head.empty() ? heads.size() == 1 : heads[i].name == o.head) head = &model->weights.classifiers[i], head_cfg = &heads[i];
         if (!head) {
