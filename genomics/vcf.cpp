@@ -290,6 +290,12 @@ Result<bool> VcfReader::next(VariantRecord& out) {
         if (columns < 8)
             return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: it has ", columns,
                               " column", columns == 1 ? "" : "s", "; expected at least 8 (CHROM POS ID REF ALT QUAL FILTER INFO)");
+        // htslib reads POS up to its first non-digit: `12x` and `186.5` were scored at 12 and 186.
+        const size_t from = m.raw_line.find('\t') + 1, to = m.raw_line.find('\t', from);
+        const std::string_view pos_text = std::string_view(m.raw_line).substr(from, to - from);
+        if (pos_text.empty() || pos_text.find_first_not_of("0123456789") != std::string_view::npos)
+            return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: POS '", pos_text,
+                              "' is not a whole number (POS must be a whole number of at least 1)");
     }
     if (bcf_unpack(rec, BCF_UN_STR) < 0)
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: its ID, REF or ALT cannot be read");
