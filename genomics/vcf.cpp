@@ -274,9 +274,17 @@ Result<bool> VcfReader::next(VariantRecord& out) {
     }
     // A failed block read can still hand back the part of a line read before it: the stream's own
     // error flag tells a truncated file from a malformed line.
-    if (BGZF* bg = hts_get_bgzfp(m.fp.get()); bg && bg->errcode)
+    if (BGZF* bg = hts_get_bgzfp(m.fp.get()); bg && bg->errcode) {
+        // Read through its index, a failure may be the index's: one made for another file sends the
+        // reader to offsets that are no blocks there, and that was blamed on the good file alone
+        // (found in review), as the BAM reader says.
+        const std::string index = m.itr ? find_index(path_, {".csi", text ? ".tbi" : ".csi"}) : std::string();
         return make_error("cannot read VCF '", path_, "' after ", m.records_read, " records: the file is truncated ",
-                          "or its compression is corrupt");
+                          "or its compression is corrupt",
+                          index.empty() ? std::string()
+                                        : cat(", or its index '", index, "' is not this file's (remake it: `",
+                                              vcf_remake(path_, text).for_index(index), "`)"));
+    }
     if (ret == -1) return false;   // end of the file or the region
     if (ret < -1 || (rec->errcode & kFatalErrcode))
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: ",

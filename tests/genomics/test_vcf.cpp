@@ -367,6 +367,57 @@ MS_TEST(vcf_real_contig_name_with_colons) {
     for (const auto& x : v) MS_CHECK(x.ref_check == ms::RefCheck::match);
 }
 
+// Another file's index beside a VCF (a subset's .tbi copied next to the whole file) sends a query to
+// offsets that are no records there: the error names the index as a suspect, as the BAM reader
+// does (it blamed the good file alone: "truncated or its compression is corrupt"; found in review).
+MS_TEST(a_query_through_another_files_index_names_the_index) {
+    std::string text;
+    {
+        BGZF* in = bgzf_open(tiny("q.vcf.gz").c_str(), "r");
+        MS_CHECK(in != nullptr);
+        char buf[4096];
+        ssize_t n;
+        while ((n = bgzf_read(in, buf, sizeof buf)) > 0) text.append(buf, size_t(n));
+        bgzf_close(in);
+    }
+    // The header, then the records up to position 3,000 in a block of their own (as bcftools writes
+    // them): the subset's offsets land inside the whole file's one block.
+    std::string header, records;
+    size_t at = 0;
+    while (at < text.size()) {
+        const size_t end = text.find('\n', at);
+        const std::string line = text.substr(at, end - at + 1);
+        at = end == std::string::npos ? text.size() : end + 1;
+        if (line[0] == '#')
+            header += line;
+        else if (std::stol(line.substr(line.find('\t') + 1)) <= 3000)
+            records += line;
+    }
+    const std::string sub = scratch("subset.vcf.gz"), whole = scratch("whole.vcf.gz");
+    {
+        BGZF* f = bgzf_open(sub.c_str(), "w");
+        MS_CHECK(f != nullptr && bgzf_write(f, header.data(), header.size()) == ssize_t(header.size()) &&
+                 bgzf_flush(f) == 0 && bgzf_write(f, records.data(), records.size()) == ssize_t(records.size()) &&
+                 bgzf_close(f) == 0);
+        fs::remove(sub + ".tbi");
+        MS_CHECK(tbx_index_build(sub.c_str(), 0, &tbx_conf_vcf) == 0);
+    }
+    fs::copy_file(tiny("q.vcf.gz"), whole, fs::copy_options::overwrite_existing);
+    fs::copy_file(sub + ".tbi", whole + ".tbi", fs::copy_options::overwrite_existing);
+    auto r = ms::VcfReader::open(whole);
+    MS_CHECK_MSG(r.ok(), r.error().message);
+    auto q = r->query({"q", 4999, 9000});
+    MS_CHECK_MSG(q.ok(), q.error().message);
+    ms::VariantRecord v;
+    ms::Result<bool> got = true;
+    while (got && *got) got = r->next(v);
+    MS_CHECK_MSG(!got && got.error().message.find("or its index '" + whole +
+                                                  ".tbi' is not this file's (remake it: "
+                                                  "`tabix -f -p vcf " +
+                                                  whole + "`)") != std::string::npos,
+                 (got ? std::string("read without an error") : got.error().message));
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
 
 MS_TEST(vcf_region_contigs_without_contig_lines_or_lengths) {
