@@ -25,10 +25,17 @@ Result<std::string> describe_results_database(const std::string& path) {
     auto opened = ResultsStore::open(path, ResultsStore::Mode::read_only);
     if (!opened) return opened.error();
     ResultsStore& store = *opened;
-    StoreCounts c;
-    MS_ASSIGN(c, store.counts());
-    std::vector<RunRecord> runs;
-    MS_ASSIGN(runs, store.list_runs());
+    // Where the counts or the runs do not read (pages damaged), the integrity check is what the
+    // user asked `info` for: run and reported, rather than the error that stopped the summary.
+    auto c_read = store.counts();
+    auto runs_read = c_read ? store.list_runs() : Result<std::vector<RunRecord>>(c_read.error());
+    if (!runs_read) {
+        auto integrity = store.integrity_check();
+        if (!integrity || *integrity == "ok") return runs_read.error();
+        return make_error(runs_read.error().message, "\nintegrity PROBLEMS:\n", *integrity);
+    }
+    const StoreCounts c = *c_read;
+    const std::vector<RunRecord> runs = std::move(*runs_read);
 
     std::string out = cat("results database '", path, "': ", human_bytes(c.file_bytes), ", schema version ",
                           ResultsStore::kSchemaVersion, "\n");

@@ -259,6 +259,8 @@ Error write_failure(const std::string& path, sqlite3* db, std::string_view what)
         return make_error("cannot write results database '", path,
                           "': the disk is full; what was being written was not stored, earlier commits are intact ",
                           "(free some space)");
+    if (const int primary = sqlite3_extended_errcode(db) & 0xff; primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+        return damaged_database(path, db);
     return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db));
 }
 

@@ -357,38 +357,50 @@ Result<std::string> ResultsStore::integrity_check() const {
             check(*q);
         }
     };
-    MS_TRY(each_row("PRAGMA integrity_check", [&](Query& q) {
-        if (q.text(0) != "ok") note(q.text(0));
-    }));
+    // A step that fails on a damaged page is itself a problem found, and the next steps still run:
+    // the report is what `info` shows of a damaged file (it failed on the first broken read and
+    // showed only that; found in review).
+    auto step = [&](const char* what, Result<void> done) {
+        if (!done)
+            note(cat(what, " stopped: ",
+                     done.error().message.find("' is damaged (SQLite: ") != std::string::npos ? "a damaged page"
+                                                                                              : done.error().message));
+    };
+    step("SQLite's page check", each_row("PRAGMA integrity_check", [&](Query& q) {
+             if (q.text(0) != "ok") note(q.text(0));
+         }));
     // Rows whose run, sequence, track or variant is gone: deleted by hand with foreign keys off
     // (SQLite's default), where the store's own deletion (delete_run) takes them along.
-    MS_TRY(each_row("SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2",
-                    [&](Query& q) {
-                        note(cat(q.i64(2), " row(s) of ", q.text(0), " belong to a missing row of ", q.text(1),
-                                 " (deleted without its rows: `mambascope-cli delete-run` removes a run with "
-                                 "everything it holds)"));
-                    }));
+    step("the check of rows against their runs",
+         each_row("SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2",
+                  [&](Query& q) {
+                      note(cat(q.i64(2), " row(s) of ", q.text(0), " belong to a missing row of ", q.text(1),
+                               " (deleted without its rows: `mambascope-cli delete-run` removes a run with "
+                               "everything it holds)"));
+                  }));
     // Every tile must have the length its sequence implies and decode to it.
-    MS_TRY(each_row(
-        "SELECT t.track_id, t.sequence_id, t.zoom, t.tile_index, t.n, t.data, s.length "
-        "FROM track_tiles AS t JOIN sequences AS s ON s.id = t.sequence_id",
-        [&](Query& q) {
-            const int64_t track = q.i64(0), zoom = q.i64(2), tile = q.i64(3), n = q.i64(4), length = q.i64(6);
-            const std::string where = cat("track ", track, " sequence ", q.i64(1), " zoom ", zoom, " tile ", tile);
-            // Checked before any arithmetic on them: a hostile file may hold any integers here.
-            if (zoom < 0 || zoom > kMaxZoom) return note(cat(where, ": zoom level out of range 0..", kMaxZoom));
-            if (length < 0 || tile < 0 || tile > length / kTilePositions)
-                return note(cat(where, ": tile index beyond the sequence's ", length, " positions"));
-            const int64_t expect = std::min(kTilePositions, length - tile * kTilePositions);
-            if (n != expect) return note(cat(where, ": holds ", n, " positions, expected ", expect));
-            const Blob b = q.blob(5);
-            auto enc = d.track_encoding(track);
-            if (!enc) return note(cat(where, ": ", enc.error().message));
-            const Result<void> ok =
-                zoom == 0 ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
-                          : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
-            if (!ok) note(cat(where, ": does not decode (", ok.error().message, ")"));
-        }));
+    step("the decode of every tile",
+         each_row("SELECT t.track_id, t.sequence_id, t.zoom, t.tile_index, t.n, t.data, s.length "
+                  "FROM track_tiles AS t JOIN sequences AS s ON s.id = t.sequence_id",
+                  [&](Query& q) {
+                      const int64_t track = q.i64(0), zoom = q.i64(2), tile = q.i64(3), n = q.i64(4), length = q.i64(6);
+                      const std::string where =
+                          cat("track ", track, " sequence ", q.i64(1), " zoom ", zoom, " tile ", tile);
+                      // Checked before any arithmetic on them: a hostile file may hold any integers here.
+                      if (zoom < 0 || zoom > kMaxZoom)
+                          return note(cat(where, ": zoom level out of range 0..", kMaxZoom));
+                      if (length < 0 || tile < 0 || tile > length / kTilePositions)
+                          return note(cat(where, ": tile index beyond the sequence's ", length, " positions"));
+                      const int64_t expect = std::min(kTilePositions, length - tile * kTilePositions);
+                      if (n != expect) return note(cat(where, ": holds ", n, " positions, expected ", expect));
+                      const Blob b = q.blob(5);
+                      auto enc = d.track_encoding(track);
+                      if (!enc) return note(cat(where, ": ", enc.error().message));
+                      const Result<void> ok =
+                          zoom == 0 ? as_void(d.codec.decode_values(*enc, b.data, b.bytes, n))
+                                    : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
+                      if (!ok) note(cat(where, ": does not decode (", ok.error().message, ")"));
+                  }));
     if (stopped) problems += cat("(stopped after ", kMaxProblems, " problems)\n");
     if (problems.empty()) return std::string("ok");
     problems.pop_back();

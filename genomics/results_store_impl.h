@@ -126,6 +126,14 @@ private:
     const std::string* path_;  // for messages
 };
 
+// SQLite found the file damaged: said as damage, with what to do, not as the statement that met it
+// (a message quoted a SELECT's SQL; found in review).
+inline Error damaged_database(const std::string& path, sqlite3* db) {
+    return make_error(
+        "results database '", path, "' is damaged (SQLite: ", sqlite3_errmsg(db), "): `mambascope-cli info ", path,
+        "` checks it and names what is damaged; restore the file from a copy, or export what ", "still reads");
+}
+
 struct ResultsStore::Impl {
     std::string path;
     Mode mode = Mode::read_write;
@@ -166,6 +174,9 @@ struct ResultsStore::Impl {
             return make_error("results database '", path, "': ", what, " failed: the disk is full (SQLite needs ",
                               "room for the database's '-shm' file even to read it; free some space, or copy the ",
                               "database to a disk with room)");
+        // Damage is said as damage, with what to do, not as the statement that met it (a message
+        // quoted a SELECT's SQL; found in review).
+        if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return damaged_database(path, db.get());
         return make_error("results database '", path, "': ", what, " failed: ", sqlite3_errmsg(db.get()));
     }
     // A stored tile that does not decode, named as `info` names it.

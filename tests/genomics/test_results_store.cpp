@@ -368,6 +368,32 @@ MS_TEST(a_reader_opens_and_reads_while_a_writer_holds_a_transaction) {
     sqlite3_close(writer);
 }
 
+// Pages overwritten in the middle of the file: reads that meet them say the file is damaged and
+// what to do (a message quoted the SELECT that met the page), and the integrity check reports
+// every step it could run instead of stopping at the first broken read (found in review).
+MS_TEST(damaged_pages_are_named_and_the_check_goes_on) {
+    const Written w = write_example("damaged_pages");
+    const auto size = std::filesystem::file_size(w.path);
+    {
+        std::fstream f(w.path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(std::streamoff(size / 3));
+        const std::string junk(4000, '\xab');
+        f.write(junk.data(), std::streamsize(junk.size()));
+    }
+    auto store = ResultsStore::open(w.path, ResultsStore::Mode::read_only);
+    MS_CHECK_MSG(store.ok(), store.error().message);
+    if (!store) return;
+    auto counts = store->counts();
+    auto values = store->read_values(w.track, w.seq, 0, w.length);
+    const std::string failed = !counts ? counts.error().message : !values ? values.error().message : "";
+    MS_CHECK_MSG(contains(failed, "' is damaged (SQLite: database disk image is malformed): `mambascope-cli info ") ||
+                     contains(failed, "does not decode"),
+                 "read without an error, or: " << failed);
+    MS_CHECK(!contains(failed, "SELECT"));
+    auto report = store->integrity_check();
+    MS_CHECK_MSG(report.ok() && *report != "ok", (report ? *report : report.error().message));
+}
+
 // An empty file: one a job has just created is "not yet" a database (a reader may try again); one
 // older than a minute is named as an empty file, with what to do (it said "try again in a moment"
 // of a `touch`ed file; found in review). A writer makes a database of it.
