@@ -30,9 +30,14 @@ Result<std::string> describe_results_database(const std::string& path) {
     auto c_read = store.counts();
     auto runs_read = c_read ? store.list_runs() : Result<std::vector<RunRecord>>(c_read.error());
     if (!runs_read) {
+        // This is `info`: its own advice to run `info` is left out of the message.
+        std::string said = runs_read.error().message;
+        const std::string hint = cat(" (`mambascope-cli info ", path, "` lists what is damaged)");
+        if (const size_t at = said.find(hint); at != std::string::npos) said.erase(at, hint.size());
         auto integrity = store.integrity_check();
-        if (!integrity || *integrity == "ok") return runs_read.error();
-        return make_error(runs_read.error().message, "\nintegrity PROBLEMS:\n", *integrity);
+        if (!integrity) return make_error(said);
+        if (*integrity == "ok") return make_error(said, "; SQLite's page check finds nothing more to name");
+        return make_error(said, "\nintegrity PROBLEMS:\n", *integrity);
     }
     const StoreCounts c = *c_read;
     const std::vector<RunRecord> runs = std::move(*runs_read);

@@ -194,6 +194,12 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
         if (nl == std::string::npos && window < f.offset) {
             // A header longer than the window: its name is not checked, nor the gap before it; the
             // gap after this record still is, from here (it read this header as an unlisted record).
+            // Before the first record, the records without bases are still read from the file's
+            // start; the last header found there is this record's own.
+            if (prev_name.empty()) {
+                MS_TRY(only_line_ends(0, f.offset, prev_name));
+                if (!empty_records.empty() && empty_records.back() == f.name) empty_records.pop_back();
+            }
             prev_end = f.length > 0 ? end : f.offset;
             prev_name = f.name;
             continue;

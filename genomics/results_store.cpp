@@ -5,6 +5,7 @@
 #include "genomics/results_store.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "genomics/results_store_impl.h"
@@ -360,11 +361,14 @@ Result<std::string> ResultsStore::integrity_check() const {
     // A step that fails on a damaged page is itself a problem found, and the next steps still run:
     // the report is what `info` shows of a damaged file (it failed on the first broken read and
     // showed only that; found in review).
+    // Only damage is a finding; a lock or a full disk is the check's own failure, returned as such.
+    std::optional<Error> failed;
     auto step = [&](const char* what, Result<void> done) {
-        if (!done)
-            note(cat(what, " stopped: ",
-                     done.error().message.find("' is damaged (SQLite: ") != std::string::npos ? "a damaged page"
-                                                                                              : done.error().message));
+        if (done || failed) return;
+        if (done.error().message.find("' is damaged (SQLite: ") == std::string::npos)
+            failed = done.error();
+        else
+            note(cat(what, " stopped: a damaged page"));
     };
     step("SQLite's page check", each_row("PRAGMA integrity_check", [&](Query& q) {
              if (q.text(0) != "ok") note(q.text(0));
@@ -401,6 +405,7 @@ Result<std::string> ResultsStore::integrity_check() const {
                                     : as_void(d.codec.decode_summary(*enc, b.data, b.bytes, zoom_bins(n, int(zoom))));
                       if (!ok) note(cat(where, ": does not decode (", ok.error().message, ")"));
                   }));
+    if (failed) return *failed;
     if (stopped) problems += cat("(stopped after ", kMaxProblems, " problems)\n");
     if (problems.empty()) return std::string("ok");
     problems.pop_back();

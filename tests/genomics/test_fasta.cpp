@@ -165,6 +165,16 @@ MS_TEST(records_without_bases_open_with_and_without_an_index) {
         MS_CHECK_MSG(long_header.ok(), "pass " << pass << ": " << long_header.error().message);
     }
     fs::remove(path + ".fai");
+    // Records without bases before a first record whose header is longer than the window: named
+    // with the index too (found in review).
+    { std::ofstream(path) << ">e0\n>e1\n>a " << std::string(5000, 'd') << "\nACGT\n>b\nAC\n"; }
+    for (int pass = 0; pass < 2; ++pass) {
+        auto first_long = ms::FastaFile::open(path);
+        MS_CHECK_MSG(first_long.ok(), "pass " << pass << ": " << first_long.error().message);
+        if (first_long.ok())
+            MS_CHECK_MSG(first_long->empty_records() == (std::vector<std::string>{"e0", "e1"}), "pass " << pass);
+    }
+    fs::remove(path + ".fai");
     // A base-less header followed by bases is a record the index does not list.
     { std::ofstream(path) << ">a\nACGT\n>e1\n>x\nGG\n>b\nTT\n"; }
     { std::ofstream(path + ".fai") << "a\t4\t3\t4\t5\nb\t2\t21\t2\t3\n"; }

@@ -386,7 +386,9 @@ MS_TEST(damaged_pages_are_named_and_the_check_goes_on) {
     auto counts = store->counts();
     auto values = store->read_values(w.track, w.seq, 0, w.length);
     const std::string failed = !counts ? counts.error().message : !values ? values.error().message : "";
-    MS_CHECK_MSG(contains(failed, "' is damaged (SQLite: database disk image is malformed): `mambascope-cli info ") ||
+    MS_CHECK_MSG(contains(failed,
+                          "' is damaged (SQLite: database disk image is malformed): restore the file from a "
+                          "copy, or export what still reads (`mambascope-cli info ") ||
                      contains(failed, "does not decode"),
                  "read without an error, or: " << failed);
     MS_CHECK(!contains(failed, "SELECT"));
