@@ -1,5 +1,8 @@
 #include "genomics/fasta.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -8,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "genomics/hts_handles.h"
 
@@ -101,8 +102,11 @@ Result<std::vector<FaiLine>> read_fai(const std::string& fai) {
         ++no;
         std::istringstream ls(line);
         FaiLine f;
+        // A record without bases may be listed with no line length: htslib writes `NAME 0 OFFSET 0 2`
+        // for a header followed by a blank CRLF line (the file never opened; found in review).
         if (!std::getline(ls, f.name, '\t') || !(ls >> f.length >> f.offset >> f.line_bases >> f.line_width) ||
-            f.length < 0 || f.offset < 0 || f.line_bases <= 0 || f.line_width < f.line_bases)
+            f.length < 0 || f.offset < 0 || (f.line_bases <= 0 && f.length > 0) || f.line_bases < 0 ||
+            f.line_width < f.line_bases)
             return make_error("FASTA index '", fai, "' line ", no, " is malformed; expected NAME, LENGTH, OFFSET, ",
                               "LINEBASES, LINEWIDTH separated by tabs (delete it to rebuild it)");
         out.push_back(std::move(f));
@@ -164,9 +168,11 @@ Result<void> check_fai_matches(const std::string& fasta, const std::string& fai,
     for (const FaiLine& f : lines) {
         // Just past the last base: a record whose length is a whole number of lines ends before
         // its last line's terminator (which a file without a final newline does not have).
-        const int64_t full = f.length / f.line_bases, rest = f.length % f.line_bases;
-        const int64_t end =
-            rest ? f.offset + full * f.line_width + rest : f.offset + (full - 1) * f.line_width + f.line_bases;
+        const int64_t full = f.length > 0 ? f.length / f.line_bases : 0,
+                      rest = f.length > 0 ? f.length % f.line_bases : 0;
+        const int64_t end = f.length == 0 ? f.offset
+                            : rest        ? f.offset + full * f.line_width + rest
+                                          : f.offset + (full - 1) * f.line_width + f.line_bases;
         if (end > file_size)
             return mismatch(f, cat("would end at byte ", end, ", past the end of the file (", file_size, " bytes)"));
         if (f.length > 0 && end < file_size) {
@@ -302,6 +308,12 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
         if (line.name != name)
             return make_error("FASTA index '", ix.fai, "' line ", i + 1, " names '", line.name, "' where htslib read '",
                               name, "'; delete it to rebuild it");
+        // Listed without bases (see read_fai): a record without bases, as those htslib leaves out.
+        if (line.length == 0) {
+            if (std::find(f.empty_records_.begin(), f.empty_records_.end(), line.name) == f.empty_records_.end())
+                f.empty_records_.push_back(line.name);
+            continue;
+        }
         f.records_.push_back({name, line.length});
     }
     if (f.records_.empty()) return make_error("FASTA '", path, "' holds no records");
