@@ -32,8 +32,8 @@ Result<std::string> describe_results_database(const std::string& path) {
     if (!runs_read) {
         // This is `info`: its own advice to run `info` is left out of the message.
         std::string said = runs_read.error().message;
-        const std::string hint = cat(" (`mambascope-cli info ", path, "` lists what is damaged)");
-        if (const size_t at = said.find(hint); at != std::string::npos) said.erase(at, hint.size());
+        const std::string hint = ResultsStore::damaged_hint(path);
+        if (runs_read.error().damaged && said.ends_with(hint)) said.resize(said.size() - hint.size());
         auto integrity = store.integrity_check();
         if (!integrity) return make_error(said);
         if (*integrity == "ok") return make_error(said, "; SQLite's page check finds nothing more to name");

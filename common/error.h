@@ -16,6 +16,9 @@ struct Error {
     // The same call may succeed shortly without anyone changing anything: something another
     // process is creating is not there yet (a results database whose schema a job is writing).
     bool retryable = false;
+    // The file read is damaged (a results database's pages): a reader that reports damage, such
+    // as an integrity check, takes it as a finding rather than as its own failure.
+    bool damaged = false;
 };
 
 // Concatenates its arguments with operator<<: ms::cat("tensor '", name, "' has shape ", shape).

@@ -330,6 +330,10 @@ Result<StoreCounts> ResultsStore::counts() const {
     return c;
 }
 
+std::string ResultsStore::damaged_hint(const std::string& path) {
+    return cat(" (`mambascope-cli info ", path, "` lists what is damaged)");
+}
+
 Result<std::string> ResultsStore::integrity_check() const {
     Impl& d = *impl_;
     // The report names at most kMaxProblems problems, as SQLite's own integrity_check does: a
@@ -365,7 +369,7 @@ Result<std::string> ResultsStore::integrity_check() const {
     std::optional<Error> failed;
     auto step = [&](const char* what, Result<void> done) {
         if (done || failed) return;
-        if (done.error().message.find("' is damaged (SQLite: ") == std::string::npos)
+        if (!done.error().damaged)
             failed = done.error();
         else
             note(cat(what, " stopped: a damaged page"));

@@ -192,6 +192,9 @@ public:
     // to `wait`; any other error returns at once.
     static Result<ResultsStore> open_when_ready(const std::string& path,
                                                 std::chrono::milliseconds wait = std::chrono::seconds(10));
+    // What an error marked `damaged` ends with: where to see what is damaged (`info` leaves it out
+    // of its own report).
+    static std::string damaged_hint(const std::string& path);
     ~ResultsStore();  // flushes buffered tiles; call flush() first to see its errors
     ResultsStore(ResultsStore&&) noexcept;
     ResultsStore& operator=(ResultsStore&&) noexcept;

@@ -128,12 +128,12 @@ private:
 
 // SQLite found the file damaged: said as damage, with what to do, not as the statement that met it
 // (a message quoted a SELECT's SQL; found in review).
-inline std::string damaged_hint(const std::string& path) {
-    return cat(" (`mambascope-cli info ", path, "` lists what is damaged)");
-}
 inline Error damaged_database(const std::string& path, sqlite3* db) {
-    return make_error("results database '", path, "' is damaged (SQLite: ", sqlite3_errmsg(db),
-                      "): restore the file from a copy, or export what still reads", damaged_hint(path));
+    Error e =
+        make_error("results database '", path, "' is damaged (SQLite: ", sqlite3_errmsg(db),
+                   "): restore the file from a copy, or export what still reads", ResultsStore::damaged_hint(path));
+    e.damaged = true;
+    return e;
 }
 
 struct ResultsStore::Impl {
