@@ -86,6 +86,36 @@ inline bool y_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
     return aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, bytes, esz);
 }
 
+// Host side: whether the current device can start a kernel while the one before it in the stream
+// still runs (programmatic dependent launch, compute capability 9.0+), asked once per device.
+inline bool pdl_supported() {
+    constexpr int kDevs = 64;
+    static std::atomic<int> known[kDevs];  // 0 unknown, 1 no, 2 yes
+    int dev = 0, major = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return false;
+    if (dev < kDevs && known[dev].load(std::memory_order_relaxed) != 0)
+        return known[dev].load(std::memory_order_relaxed) == 2;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
+    if (dev < kDevs) known[dev].store(major >= 9 ? 2 : 1, std::memory_order_relaxed);
+    return major >= 9;
+}
+
+// Programmatic dependent launch, device side (no-ops below sm_90 and for a kernel launched the
+// ordinary way): the earlier kernel lets the next one start (its blocks become resident beside its
+// own and run their set-up), and the later one waits, before it reads the earlier one's output,
+// until that grid has finished and its writes are visible. Everything before the earlier kernel in
+// the stream has finished by then, since that kernel itself started the ordinary way.
+__device__ __forceinline__ void pdl_let_next_start() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_wait_for_previous() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 // Host side: the largest dynamic shared memory a block of the current device may opt in to (0 when
 // the device cannot be asked), asked once per device — selective_scan() consults it on every call.
 inline int smem_optin_limit() {

@@ -28,6 +28,9 @@
 #ifndef MS_RING_WARPS
 #define MS_RING_WARPS 12
 #endif
+#ifndef MS_RING_PDL
+#define MS_RING_PDL 1
+#endif
 #ifndef MS_RING_LOOKBACK
 #define MS_RING_LOOKBACK 2
 #endif
@@ -199,27 +202,35 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
     // pointers carried from tile to tile. Version 11 computed the clamped general form from the
     // problem's strides every tile, and the compiler rematerialised the 64-bit products: a few
     // hundred integer instructions a tile a lane.
-    auto issue_full = [&](int buf, const T* const* src, const float* bsrc) {
+    //
+    // `uvz` and `bc` pick the parts: the first tile's u, Δ, z go before the wait for the B/C
+    // conversion (they are not its output), its B/C after.
+    auto issue_full = [&](int buf, const T* const* src, const float* bsrc, bool uvz, bool bc) {
         const unsigned bc_dst = o_bcdst + unsigned(buf) * kBcBuf;
 #pragma unroll
         for (int e = 0; e < 8; ++e)
-            cp_async16(sm(bc_dst + unsigned(((e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow) * 4)), bsrc + 4 * kBCRow * e, 16);
+            if (bc)
+                cp_async16(sm(bc_dst + unsigned(((e >> 2) * kRunFloats + (e & 3) * 4 * kBCRow) * 4)),
+                           bsrc + 4 * kBCRow * e, 16);
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            if (a < 2 || gated)
+            if (uvz && (a < 2 || gated))
                 copy4<kAsync>(reinterpret_cast<T*>(sm(o_raw + unsigned(buf) * kRawBuf + unsigned(a) * kRawRow)), src[a], 4);
     };
-    auto issue_tail = [&](int k, int buf) {
+    auto issue_tail = [&](int k, int buf, bool uvz, bool bc) {
         const int t0 = k * kTP, n = p.T - t0;
         const int valid = live ? max(0, min(4, n - r0)) : 0;
 #pragma unroll
         for (int a = 0; a < 3; ++a)
-            copy4<kAsync>(&wt.raw[buf][a][c][r0], valid ? rows[a] + t0 + r0 : rows[a], a == 2 && !gated ? 0 : valid);
+            if (uvz)
+                copy4<kAsync>(&wt.raw[buf][a][c][r0], valid ? rows[a] + t0 + r0 : rows[a],
+                              a == 2 && !gated ? 0 : valid);
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
             const int m = lane + 32 * e, r = m >> 3, w = m & 7;
-            cp_async16(&wt.bc[buf][(r >> 4) * kRunFloats + (r & 15) * kBCRow + 4 * w],
-                       bcb + size_t(t0 + min(r, n - 1)) * kBCRow + 4 * w, r < n ? 16 : 0);
+            if (bc)
+                cp_async16(&wt.bc[buf][(r >> 4) * kRunFloats + (r & 15) * kBCRow + 4 * w],
+                           bcb + size_t(t0 + min(r, n - 1)) * kBCRow + 4 * w, r < n ? 16 : 0);
         }
     };
     // The next tile's sources (tile k + kW while tile k runs), advanced a ring turn an iteration.
@@ -228,16 +239,21 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
 #pragma unroll
     for (int a = 0; a < 3; ++a) next[a] = rows[a] + int64_t(warp) * kTP + r0;
     const float* next_bc = bcb + (int64_t(warp) * kTP) * kBCRow + 4 * lane;
-    auto issue = [&](int k, int buf) {
-        if (p.T - k * kTP >= kTP) issue_full(buf, next, next_bc);
-        else issue_tail(k, buf);
+    auto issue = [&](int k, int buf, bool uvz = true, bool bc = true) {
+        if (p.T - k * kTP >= kTP)
+            issue_full(buf, next, next_bc, uvz, bc);
+        else
+            issue_tail(k, buf, uvz, bc);
+        if (uvz)
 #pragma unroll
-        for (int a = 0; a < 3; ++a) next[a] += kTurn;
-        next_bc += int64_t(kTurn) * kBCRow;
+            for (int a = 0; a < 3; ++a) next[a] += kTurn;
+        if (bc) next_bc += int64_t(kTurn) * kBCRow;
     };
 
     __syncthreads();   // the chain's start
-    if (warp < nt) issue(warp, 0);
+    if (warp < nt) issue(warp, 0, true, false);
+    pdl_wait_for_previous();  // bcw is bc_to_f32_kernel's output (run() starts this kernel before that ends)
+    if (warp < nt) issue(warp, 0, false, true);
     cp_async_commit();
     T* yo = static_cast<T*>(p.y) + b * p.y_batch_stride + int64_t(cr) * p.y_chan_stride + int64_t(warp) * kTP + r0;
     int it = 0;
@@ -406,9 +422,14 @@ __global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, c
 // block kBCWarps warps, sequence blockIdx.y. Version 12 took a thread an element of the flat array
 // and paid two 64-bit divisions by T for each (~18 µs a 131K-position call, against ~5 µs of
 // memory time); a warp a position still waited out one load at a time (15 µs).
-constexpr int kBCWarps = 8, kBCRun = 4;
+//
+// Four warps a block: with 28 registers a thread, a block then fits in the 4,096 registers an SM
+// has left beside a scan block (160 × 384), so the scan's blocks can start beside the conversion's
+// (see run()).
+constexpr int kBCWarps = 4, kBCRun = 4;
 template <typename T>
 __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
+    pdl_let_next_start();
     const int t0 = (blockIdx.x * kBCWarps + threadIdx.x / 32) * kBCRun, lane = threadIdx.x % 32, b = blockIdx.y;
     const int s = lane & 15;
     const Act& a = lane < 16 ? p.B : p.C;
@@ -434,9 +455,22 @@ cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     if (e != cudaSuccess) return e;
     constexpr int per_block = kBCWarps * kBCRun;
     bc_to_f32_kernel<T><<<dim3(unsigned((p.T + per_block - 1) / per_block), unsigned(p.batch)), 32 * kBCWarps, 0, stream>>>(p, w);
-    const dim3 grid(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
-    kernel<<<grid, kThreads, smem_bytes<T>(), stream>>>(p, w, vec_y);
-    return cudaGetLastError();
+    if (const cudaError_t le = cudaGetLastError(); le != cudaSuccess) return le;
+    // The scan starts while the conversion runs (programmatic dependent launch, where the device
+    // has it): its set-up — the initial state, A, the chain's barriers — overlaps the conversion,
+    // and the gap between two launches goes. It waits for the conversion's output before its
+    // first B/C copy (docs/performance.md, seventeenth session).
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
+    cfg.blockDim = dim3(kThreads);
+    cfg.dynamicSmemBytes = smem_bytes<T>();
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = MS_RING_PDL && pdl_supported() ? 1 : 0;
+    return cudaLaunchKernelEx(&cfg, kernel, p, static_cast<const float*>(w), vec_y);
 }
 
 size_t smem_needed(ActType t) { return t == ActType::F32 ? smem_bytes<float>() : smem_bytes<__half>(); }
