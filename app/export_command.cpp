@@ -1,7 +1,6 @@
 #include "app/export_command.h"
 
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include "app/export_tracks.h"
 #include "app/interrupt.h"
 #include "app/job_common.h"
+#include "common/ascii.h"
 #include "common/atomic_file.h"
 
 namespace ms {
@@ -47,21 +47,15 @@ void add_export_options(CLI::App* sub, ExportOptions& o) {
 
 namespace {
 
-// The format named by --format, or the one --out's extension implies.
-std::string lower(std::string s) {
-    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // BGZF by its name, in any case (OUT.VCF.GZ was written as plain text): .gz or .bgz, as `variants` reads it.
 bool compressed_name(const std::string& out) {
-    const std::string name = lower(out);
+    const std::string name = ascii_lower(out);
     return name.ends_with(".gz") || name.ends_with(".bgz");
 }
 
 // The format a file name names (after a .gz/.bgz), if any.
 std::optional<std::string> format_of_name(const std::string& out) {
-    std::string name = lower(out);
+    std::string name = ascii_lower(out);
     for (const char* z : {".gz", ".bgz"})
         if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     const std::pair<const char*, const char*> by_ext[] = {
@@ -75,7 +69,7 @@ std::optional<std::string> format_of_name(const std::string& out) {
 Result<std::string> resolve_format(const ExportOptions& o) {
     if (!o.format.empty()) {
         // In any case: the formats' own spellings are bigWig and bedGraph.
-        const std::string word = lower(o.format);
+        const std::string word = ascii_lower(o.format);
         for (const char* f : {"bigwig", "bedgraph", "bed", "tsv", "csv", "npy", "vcf"}) {
             if (word != f) continue;
             // A binary file named as text, or text named as a binary format, misleads every program

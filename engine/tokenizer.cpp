@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "common/ascii.h"
 #include "engine/json_file.h"
 
 namespace ms {
@@ -17,7 +18,6 @@ namespace {
 const std::vector<char> kDefaultCharacters = {'A', 'C', 'G', 'T', 'N'};
 
 char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 // The `characters` list of tokenizer_config.json; the defaults when the key is absent.
 Result<std::vector<char>> read_characters(const std::string& path) {
@@ -91,7 +91,7 @@ Result<Tokenizer> Tokenizer::from_characters(const std::vector<char>& chars, con
         if (t.table_[static_cast<unsigned char>(chars[i])] != kUnk)
             return make_error(source, ": characters hold '", chars[i], "' twice (upper and lower case count as one)");
         t.table_[static_cast<unsigned char>(upper(chars[i]))] = id;
-        t.table_[static_cast<unsigned char>(lower(chars[i]))] = id;
+        t.table_[static_cast<unsigned char>(ascii_lower(chars[i]))] = id;
     }
     const char acgt[4] = {'A', 'C', 'G', 'T'};
     for (int i = 0; i < 4; ++i) {
@@ -105,7 +105,7 @@ Result<Tokenizer> Tokenizer::from_characters(const std::vector<char>& chars, con
         for (char c : std::string("RYSWKMBDHV")) {
             if (t.id_of(c) != kUnk) continue;   // a model with its own token for the code keeps it
             t.table_[static_cast<unsigned char>(c)] = n_id;
-            t.table_[static_cast<unsigned char>(lower(c))] = n_id;
+            t.table_[static_cast<unsigned char>(ascii_lower(c))] = n_id;
         }
     }
     const int needed = kFirstCharacter + static_cast<int>(chars.size());

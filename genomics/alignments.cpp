@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/ascii.h"
 #include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_check.h"
@@ -83,8 +84,7 @@ std::string md5_mismatch(const sam_hdr_t* hdr, const std::string& reference) {
         hts_md5_destroy(ctx);
         char hex[33];
         hts_md5_hex(hex, digest);
-        std::string lower_want = want;
-        for (char& c : lower_want) c = char(std::tolower(static_cast<unsigned char>(c)));
+        const std::string lower_want = ascii_lower(want);
         if (lower_want != hex)
             return cat("contig '", name, "' (MD5 ", lower_want, " in the CRAM's header, ", hex, " in '", reference,
                        "')");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "common/ascii.h"
 #include "genomics/bed.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_check.h"
@@ -44,12 +45,6 @@ std::string percent_decode(std::string_view s) {
             out += s[i];
         }
     }
-    return out;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -181,7 +176,7 @@ const char* annotation_format_name(AnnotationFormat f) {
 }
 
 Result<AnnotationFormat> annotation_format(const std::string& path) {
-    std::string name = lower(path);
+    std::string name = ascii_lower(path);
     for (const char* z : {".gz", ".bgz", ".bgzf"})  // as the file kind is read (a GFF3 .bgz was parsed as BED)
         if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     if (name.ends_with(".bed")) return AnnotationFormat::bed;
@@ -305,11 +300,11 @@ std::vector<const Feature*> AnnotationSet::overlapping(const Region& region) con
 }
 
 std::vector<const Feature*> AnnotationSet::find(std::string_view text, size_t limit) const {
-    const std::string needle = lower(text);
+    const std::string needle = ascii_lower(text);
     std::vector<const Feature*> exact, partial;
     if (needle.empty()) return exact;
     for (const Feature& f : features_) {
-        const std::string name = lower(f.name), id = lower(f.id);
+        const std::string name = ascii_lower(f.name), id = ascii_lower(f.id);
         if (name == needle || id == needle)
             exact.push_back(&f);
         else if (name.find(needle) != std::string::npos || id.find(needle) != std::string::npos)

@@ -2,10 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
+#include "common/ascii.h"
 #include "genomics/annotations.h"
 #include "genomics/hts_handles.h"
 
@@ -28,8 +28,7 @@ const char* to_string(FileKind kind) {
 }
 
 std::optional<FileKind> file_kind_by_name(const std::string& path) {
-    std::string name = path;
-    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    std::string name = ascii_lower(path);
     for (const char* z : {".gz", ".bgz", ".bgzf"})
         if (name.ends_with(z)) name.resize(name.size() - std::strlen(z));
     for (const char* e : {".fa", ".fasta", ".fna", ".fas", ".ffn", ".faa", ".fsa", ".mfa"})

@@ -3,8 +3,9 @@
 // NAME:RANGE by asking which reading names a real contig, as htslib's hts_parse_region does.
 #include "genomics/locus.h"
 
-#include <cctype>
 #include <optional>
+
+#include "common/ascii.h"
 
 namespace ms {
 
@@ -20,14 +21,6 @@ const SequenceRecord* ContigList::find(std::string_view name) const {
 }
 
 namespace {
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 
 // The other spellings of a contig name references disagree on: UCSC's 'chr1'/'chrM' against
 // Ensembl's and NCBI's '1'/'MT', and the case of the prefix.

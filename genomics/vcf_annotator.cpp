@@ -20,6 +20,7 @@
 #include <set>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "common/atomic_file.h"
 #include "genomics/bgzip_index.h"
 
@@ -91,8 +92,7 @@ Result<VcfAnnotator> VcfAnnotator::create(const std::string& input, const std::s
     m.input = input;
     m.output = output;
     m.fields = fields;
-    std::string lower = output;
-    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = ascii_lower(output);
     m.bgzip = lower.ends_with(".gz") || lower.ends_with(".bgz");  // OUT.VCF.GZ was written as plain text
     // The temporary goes beside the file a link points to, and a device or pipe is refused: the
     // rename into place replaced /dev/stdout with a plain file (as root), and wrote nothing to it.

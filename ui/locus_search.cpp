@@ -1,8 +1,9 @@
 #include "ui/locus_search.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
+
+#include "common/ascii.h"
 
 namespace ms::ui {
 
@@ -13,18 +14,13 @@ Result<Region> resolveLocus(std::string_view text, const ContigList& contigs, co
     if (contigs.empty()) return make_error("cannot go to '", text, "': no genome is open (File > Open Genome)");
     auto locus = parse_locus(text, contigs);
     if (locus) return locus;
-    auto lower = [](std::string_view v) {
-        std::string out(v);
-        for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-        return out;
-    };
-    const std::string needle = lower(text);
+    const std::string needle = ascii_lower(text);
     // Features on the open genome whose name or ID is the text (any case), else those that hold it.
     std::vector<const Feature*> exact, partial;
     for (const AnnotationsPtr& set : annotations)
         for (const Feature* f : set->find(text, 50)) {
             if (!contigs.find(f->region.contig)) continue;  // annotations of another assembly
-            (lower(f->name) == needle || lower(f->id) == needle ? exact : partial).push_back(f);
+            (ascii_lower(f->name) == needle || ascii_lower(f->id) == needle ? exact : partial).push_back(f);
         }
     // A part of a name that several features hold is not a choice to make for the user: `--goto rpo`
     // went to rpoE, the first of 18, and a scripted figure showed another gene than meant.
