@@ -58,6 +58,13 @@ CLI::Option* refuse_empty_locus(CLI::Option* opt) {
         CLI::Validator([](std::string& v) { return v.empty() ? std::string(kEmptyLocus) : std::string(); }, ""));
 }
 
+Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
+    if (path.empty()) return std::optional<AtomicFile>();
+    auto f = AtomicFile::create(path);
+    if (!f) return f.error();
+    return std::optional<AtomicFile>(std::move(*f));
+}
+
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();

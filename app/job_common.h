@@ -9,6 +9,7 @@
 
 #include "app/job_control.h"
 #include "app/run_lock.h"
+#include "common/atomic_file.h"
 #include "engine/tokenizer.h"
 #include "genomics/results_store.h"
 
@@ -87,6 +88,11 @@ void add_engine_options(CLI::App* sub, EngineOptions& o);
 // `--region "$REGION"` with REGION unset was taken as no --region, and the whole genome was
 // exported, embedded or described without a word (found in review). Returns `opt`.
 CLI::Option* refuse_empty_locus(CLI::Option* opt);
+
+// A job's --out opened before its long work (the temporary beside it; nothing replaced until the
+// commit), so that a missing or read-only folder is found before the scan, not after it; none for
+// an empty path.
+Result<std::optional<AtomicFile>> open_output_now(const std::string& path);
 
 // A job's progress on stderr: one line rewritten in place on a terminal (every 0.5 s), a plain
 // line every 10 s in a log, nothing with --quiet.

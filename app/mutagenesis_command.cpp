@@ -99,14 +99,11 @@ Result<JobOutcome> run_mutagenesis(const MutagenesisOptions& o, const std::strin
     // was found only after the scoring, minutes to half an hour on a CPU, with --out already
     // written — but made or changed only after it: a stopped scan leaves no database behind.
     MS_TRY(ResultsStore::check_writable(o.db));
-    // --out likewise, opened now (its temporary beside it; nothing replaced until the commit): a
-    // missing or read-only folder was found only after the scoring, and the scan lost.
-    std::optional<AtomicFile> tsv;
-    if (!o.tsv.empty()) {
-        auto f = AtomicFile::create(o.tsv);
-        if (!f) return make_error(f.error().message);
-        tsv.emplace(std::move(*f));
-    }
+    // --out likewise: a missing or read-only folder was found only after the scoring, and the
+    // scan lost.
+    auto opened = open_output_now(o.tsv);
+    if (!opened) return make_error(opened.error().message);
+    std::optional<AtomicFile> tsv = std::move(*opened);
     auto engine = open_effect_engine(o.model, o, o.batch);
     if (!engine) return make_error(engine.error().message);
     for (const std::string& n : engine->notes) control.note(n);

@@ -77,15 +77,11 @@ Result<std::string> run_neighbours(const NeighboursOptions& o) {
     }
     const StoredEmbedding& query = matches.front();
 
-    // Opened before the search (its temporary beside it, nothing replaced until the commit), as
-    // every job checks its output first: a missing folder was found after the scan.
-    std::optional<AtomicFile> file;
-    if (!o.out.empty()) {
-        MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
-        auto f = AtomicFile::create(o.out);
-        if (!f) return f.error();
-        file.emplace(std::move(*f));
-    }
+    // Opened before the search: a missing folder was found after the scan.
+    if (!o.out.empty()) MS_TRY(refuse_overwriting_inputs(o.out, {o.db}));
+    auto out = open_output_now(o.out);
+    if (!out) return out.error();
+    std::optional<AtomicFile> file = std::move(*out);
     auto index = src.store.load_embedding_index(src.run.id);
     if (!index) return index.error();
     std::vector<Neighbour> near;
