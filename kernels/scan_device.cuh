@@ -86,19 +86,24 @@ inline bool y_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
     return aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, bytes, esz);
 }
 
-// Host side: whether the current device can start a kernel while the one before it in the stream
-// still runs (programmatic dependent launch, compute capability 9.0+), asked once per device.
-inline bool pdl_supported() {
+// Host side: an attribute of the current device, asked of the driver once per device: the scan
+// consults these on every call, and a driver call each time was measurable at L = 4,096. 0 when
+// the device cannot be asked.
+template <cudaDeviceAttr Attr>
+inline int cached_device_attribute() {
     constexpr int kDevs = 64;
-    static std::atomic<int> known[kDevs];  // 0 unknown, 1 no, 2 yes
-    int dev = 0, major = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess) return false;
-    if (dev < kDevs && known[dev].load(std::memory_order_relaxed) != 0)
-        return known[dev].load(std::memory_order_relaxed) == 2;
-    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
-    if (dev < kDevs) known[dev].store(major >= 9 ? 2 : 1, std::memory_order_relaxed);
-    return major >= 9;
+    static std::atomic<int> known[kDevs];  // value + 1; 0 not yet asked
+    int dev = 0, value = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+    if (dev < kDevs && (value = known[dev].load(std::memory_order_relaxed)) != 0) return value - 1;
+    if (cudaDeviceGetAttribute(&value, Attr, dev) != cudaSuccess) return 0;
+    if (dev < kDevs) known[dev].store(value + 1, std::memory_order_relaxed);
+    return value;
 }
+
+// Host side: whether the current device can start a kernel while the one before it in the stream
+// still runs (programmatic dependent launch, compute capability 9.0+).
+inline bool pdl_supported() { return cached_device_attribute<cudaDevAttrComputeCapabilityMajor>() >= 9; }
 
 // Programmatic dependent launch, device side (no-ops below sm_90 and for a kernel launched the
 // ordinary way): the earlier kernel lets the next one start (its blocks become resident beside its
@@ -117,17 +122,8 @@ __device__ __forceinline__ void pdl_wait_for_previous() {
 }
 
 // Host side: the largest dynamic shared memory a block of the current device may opt in to (0 when
-// the device cannot be asked), asked once per device — selective_scan() consults it on every call.
-inline int smem_optin_limit() {
-    constexpr int kDevs = 64;
-    static std::atomic<int> limits[kDevs];
-    int dev = 0, limit = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
-    if (dev < kDevs && (limit = limits[dev].load(std::memory_order_relaxed)) != 0) return limit;
-    if (cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess) return 0;
-    if (dev < kDevs) limits[dev].store(limit, std::memory_order_relaxed);
-    return limit;
-}
+// the device cannot be asked) — selective_scan() consults it on every call.
+inline int smem_optin_limit() { return cached_device_attribute<cudaDevAttrMaxSharedMemoryPerBlockOptin>(); }
 
 // Host side: lets `Kernel` take `bytes` of dynamic shared memory (above 48 KiB a kernel must opt
 // in), once per device: cudaFuncSetAttribute is a driver call that every lone short call otherwise
