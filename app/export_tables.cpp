@@ -1,7 +1,6 @@
 #include "app/export_tables.h"
 #include "app/job_common.h"
 
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -11,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "common/version.h"
 
 namespace ms {
@@ -180,8 +180,7 @@ Result<std::string> export_variants_table(const ExportSource& src, TableSyntax s
 std::string vcf_info_key(const std::string& score_name) {
     std::string k = "MS_";
     for (char c : score_name) {
-        const unsigned char u = static_cast<unsigned char>(c);
-        k += std::isalnum(u) || c == '_' || c == '.' ? char(std::toupper(u)) : '_';
+        k += ascii_alnum(c) || c == '_' || c == '.' ? ascii_upper(c) : '_';
     }
     return k;
 }

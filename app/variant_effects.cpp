@@ -1,11 +1,11 @@
 #include "app/variant_effects.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <limits>
 #include <map>
 
+#include "common/ascii.h"
 #include "engine/session.h"
 
 namespace ms {
@@ -17,7 +17,7 @@ int64_t upstream_begin(int64_t pos, int64_t context) {
 
 bool scorable_allele(const std::string& allele) {
     return !allele.empty() && std::all_of(allele.begin(), allele.end(), [](char c) {
-        const char u = char(std::toupper(static_cast<unsigned char>(c)));
+        const char u = ascii_upper(c);
         return u == 'A' || u == 'C' || u == 'G' || u == 'T';
     });
 }

@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "app/read_names.h"
 #include "app/run_lock.h"
 #include "app/variant_effects.h"
+#include "common/ascii.h"
 #include "common/atomic_file.h"
 #include "common/version.h"
 #include "genomics/results_store.h"
@@ -57,7 +57,7 @@ struct Counts {
 };
 
 std::string upper(std::string s) {
-    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : s) c = ascii_upper(c);
     return s;
 }
 

@@ -1,8 +1,6 @@
 // The character tokenizer: a 256-entry table built once, so encoding a chromosome is one lookup per base.
 #include "engine/tokenizer.h"
 
-
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -16,8 +14,6 @@ using nlohmann::json;
 namespace {
 
 const std::vector<char> kDefaultCharacters = {'A', 'C', 'G', 'T', 'N'};
-
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
 
 // The `characters` list of tokenizer_config.json; the defaults when the key is absent.
 Result<std::vector<char>> read_characters(const std::string& path) {
@@ -90,7 +86,7 @@ Result<Tokenizer> Tokenizer::from_characters(const std::vector<char>& chars, con
         const int32_t id = kFirstCharacter + static_cast<int32_t>(i);
         if (t.table_[static_cast<unsigned char>(chars[i])] != kUnk)
             return make_error(source, ": characters hold '", chars[i], "' twice (upper and lower case count as one)");
-        t.table_[static_cast<unsigned char>(upper(chars[i]))] = id;
+        t.table_[static_cast<unsigned char>(ascii_upper(chars[i]))] = id;
         t.table_[static_cast<unsigned char>(ascii_lower(chars[i]))] = id;
     }
     const char acgt[4] = {'A', 'C', 'G', 'T'};

@@ -75,7 +75,7 @@ std::string md5_mismatch(const sam_hdr_t* hdr, const std::string& reference) {
         if (want.empty() || !ref->find(name)) continue;
         auto bases = ref->fetch(name, 0, ref->find(name)->length);
         if (!bases) continue;
-        for (char& c : *bases) c = char(std::toupper(static_cast<unsigned char>(c)));
+        for (char& c : *bases) c = ascii_upper(c);
         hts_md5_context* ctx = hts_md5_init();
         if (!ctx) return {};
         hts_md5_update(ctx, bases->data(), unsigned(bases->size()));

@@ -1,14 +1,13 @@
 #include "genomics/read_differences.h"
+#include "common/ascii.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace ms {
 
 namespace {
 
-char upper(char c) { return char(std::toupper(static_cast<unsigned char>(c))); }
 
 }  // namespace
 
@@ -36,8 +35,8 @@ std::vector<ReadDifference> read_differences(const AlignedRead& read, std::strin
             for (int64_t p = from; p < to; ++p) {
                 const int64_t qi = query + (p - ref);
                 if (qi >= int64_t(bases.size())) break;   // CIGAR longer than SEQ: a broken record, stop
-                const char b = upper(bases[size_t(qi)]);
-                const char r = upper(reference[size_t(p - reference_begin)]);
+                const char b = ascii_upper(bases[size_t(qi)]);
+                const char r = ascii_upper(reference[size_t(p - reference_begin)]);
                 if (b == r || r == 'N') continue;
                 const uint8_t q = qi < int64_t(quals.size()) ? uint8_t(quals[size_t(qi)] - 33) : uint8_t(255);
                 out.push_back({ReadDifference::Kind::mismatch, p, 1, b, q});

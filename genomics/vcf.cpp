@@ -3,6 +3,7 @@
 // is kept because vcf_parse cuts it into fields in place, and a malformed record is reported with
 // its line number and text. BCF goes through bcf_read / bcf_itr_next.
 #include "genomics/vcf.h"
+#include "common/ascii.h"
 #include "genomics/index_check.h"
 
 #include <htslib/bgzf.h>
@@ -11,12 +12,11 @@
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
 
+#include <sys/stat.h>
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
 
 namespace ms {
 
@@ -68,14 +68,9 @@ std::string describe_errcode(int code) {
 // VCF 4.2 allows A, C, G, T and N in REF; callers also write the other IUPAC codes (R, Y, …) where
 // the reference has them. Those are kept (and compared with the reference like any base), and
 // only what is no nucleotide code at all makes the record malformed.
-bool is_ref_base(char c) {
-    return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", std::toupper(static_cast<unsigned char>(c))) != nullptr;
-}
+bool is_ref_base(char c) { return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", ascii_upper(c)) != nullptr; }
 
-bool same_bases(const std::string& a, const std::string& b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::toupper(x) == std::toupper(y); });
-}
+bool same_bases(const std::string& a, const std::string& b) { return same_ignoring_case(a, b); }
 
 }  // namespace
 
@@ -347,7 +342,7 @@ Result<bool> VcfReader::next(VariantRecord& out) {
                 out.ref_check = RefCheck::match;
             } else {
                 out.ref_check = RefCheck::mismatch;
-                std::transform(here.begin(), here.end(), here.begin(), [](char c) { return char(std::toupper(c)); });
+                for (char& c : here) c = ascii_upper(c);
                 out.reference_bases = std::move(here);
             }
         }

@@ -1,8 +1,8 @@
 #include "ui/view_source.h"
+#include "common/ascii.h"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -104,10 +104,10 @@ void trim_padding(VariantMark& v) {
         alts.push_back(v.alt.substr(b, e - b));
         b = e + 1;
     }
-    const char anchor = char(std::toupper(static_cast<unsigned char>(v.ref[0])));
+    const char anchor = ascii_upper(v.ref[0]);
     bool deletion = v.ref.size() > 1, insertion = v.ref.size() == 1;
     for (const std::string& a : alts) {
-        if (!plain(a) || !plain(v.ref) || char(std::toupper(static_cast<unsigned char>(a[0]))) != anchor) return;
+        if (!plain(a) || !plain(v.ref) || ascii_upper(a[0]) != anchor) return;
         deletion = deletion && a.size() == 1;
         insertion = insertion && a.size() > 1;
     }
@@ -569,7 +569,7 @@ void ViewSource::Impl::loadReads(AlignmentReader& reader, const ViewRequest& q, 
         if (other <= kAlleleFraction * double(depth) || *std::max_element(mm.begin(), mm.begin() + 4) < kAlleleMinReads) continue;
         AlleleColumn a;
         a.pos = q.span.begin + i;
-        a.ref = char(std::toupper(static_cast<unsigned char>(out.bases[size_t(i)])));
+        a.ref = ascii_upper(out.bases[size_t(i)]);
         a.depth = int32_t(depth);
         for (int b = 0; b < 4; ++b) a.count[b] = mm[size_t(b)];
         // The rest of the aligned bases read the reference, but for the no-calls (N): they say nothing.
