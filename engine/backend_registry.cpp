@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -187,12 +188,15 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         return c;
     }
     if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+        // "cuda" alone is GPU 0; "cuda:" must carry a number that fits an int (atoi wrapped
+        // cuda:4294967295 to -1, an index before the device list).
         int index = 0;
-        if (device.size() > 5) {
-            const std::string num = device.substr(5);
-            if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos)
+        if (device != "cuda") {
+            const char* first = device.data() + 5;
+            const char* last = device.data() + device.size();
+            const auto [end, ec] = std::from_chars(first, last, index);
+            if (first == last || *first == '-' || ec != std::errc() || end != last)
                 return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
-            index = std::atoi(num.c_str());
         }
         const GpuScan s = scan_gpus();
         if (s.devices.empty()) return make_error("--device ", device, ": ", s.problem);
