@@ -1,5 +1,7 @@
 #include "genomics/alignments.h"
 
+#include <htslib/cram.h>
+#include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <sys/stat.h>
 
@@ -13,6 +15,7 @@
 #include <set>
 
 #include "common/ascii.h"
+#include "genomics/cram_container.h"
 #include "genomics/fasta.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_check.h"
@@ -229,8 +232,8 @@ Result<void> AlignmentReader::query(const Region& region) {
         return make_error("cannot query ", locus, " in SAM '", path_, "': plain SAM cannot be indexed; convert it with ",
                           "`samtools sort -o FILE.bam` and `samtools index FILE.bam`");
     if (!m.idx) {
-        if (const IndexBeside index =
-                inspect_index(path_, {".csi", m.format == cram ? ".crai" : ".bai"}, samtools_remake(path_));
+        if (const IndexBeside index = inspect_index(path_, {".csi", m.format == cram ? ".crai" : ".bai"},
+                                                    samtools_remake(path_), false, sam_hdr_nref(m.hdr.get()));
             !index.problem.empty())
             return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '", index.path, "' ",
                               index.problem);
@@ -252,6 +255,24 @@ Result<void> AlignmentReader::query(const Region& region) {
                           "' is not in its header (is it aligned to another genome?)");
     m.itr.reset(sam_itr_queryi(m.idx.get(), tid, region.begin, region.end));
     if (!m.itr) return make_error("cannot query ", locus, " in ", kind, " '", path_, "': htslib could not make an iterator");
+    if (m.format == cram) {
+        // htslib has seeked to the container the .crai names and will trust the header it finds
+        // there (genomics/cram_container.h): it must be one.
+        cram_fd* cf = m.fp.get()->fp.cram;
+        const off_t at = htell(cram_fd_get_fp(cf));
+        struct stat st {};
+        if (at >= 0 && ::stat(path_.c_str(), &st) == 0 && uint64_t(at) < uint64_t(st.st_size)) {
+            const std::string problem =
+                cram_container_problem(path_, uint64_t(at), uint64_t(st.st_size), cram_major_vers(cf));
+            if (!problem.empty()) {
+                m.itr.reset();
+                return make_error("cannot query ", locus, " in ", kind, " '", path_, "': its index '",
+                                  index_beside(path_, m.format), "' sends the query to byte ", at, ", where ", problem,
+                                  " — it was made for another version of the file, or is damaged; ", "remake it with `",
+                                  samtools_remake(path_).other, "`");
+            }
+        }
+    }
     m.query_locus = locus;
     return {};
 }

@@ -113,10 +113,48 @@ bool references_whole(Walker& w, int32_t n_ref, int depth, bool csi, uint64_t da
     return true;  // what follows (the optional count of unplaced records, or more) htslib ignores
 }
 
+// A .crai: (gzip-compressed) text, a line a slice — reference id, alignment start, span, container
+// offset, slice offset in the container, slice size — as htslib 1.16's cram_index_load reads it:
+// six integers, each after optional blanks, the rest of the line ignored. It checks none of them
+// against a range and sizes an array by the largest reference id: a line whose id had a hundred
+// digits made it ask for 26 GB (tests/fuzz/fuzz_index). Here every number must fit its field,
+// the id lie in -1 … references − 1, starts, spans and sizes be ≥ 0 with start + span inside
+// int32, and the container lie inside the data file.
+IndexState check_crai(const std::vector<uint8_t>& t, uint64_t data_bytes, int64_t references) {
+    constexpr int64_t kInt32Max = 2147483647;
+    if (t.size() < 2) return IndexState::damaged;  // htslib refuses it too
+    size_t at = 0;
+    // The next integer of the line, within [lo, hi]; false when there is none or it is outside.
+    auto number = [&](int64_t lo, int64_t hi, int64_t& v) {
+        while (at < t.size() && (t[at] == ' ' || t[at] == '\t')) ++at;
+        const bool minus = at < t.size() && t[at] == '-';
+        if (minus) ++at;
+        if (at >= t.size() || t[at] < '0' || t[at] > '9') return false;
+        uint64_t u = 0;
+        for (; at < t.size() && t[at] >= '0' && t[at] <= '9'; ++at) {
+            u = u * 10 + uint64_t(t[at] - '0');
+            if (u > (uint64_t(1) << 62)) return false;  // past any field's range, and no overflow
+        }
+        v = minus ? -int64_t(u) : int64_t(u);
+        return v >= lo && v <= hi;
+    };
+    bool past_end = false;
+    while (at < t.size()) {
+        int64_t ref = 0, start = 0, span = 0, offset = 0, slice = 0, size = 0;
+        if (!number(-1, references - 1, ref) || !number(0, kInt32Max, start) || !number(0, kInt32Max, span) ||
+            !number(0, int64_t(1) << 62, offset) || !number(0, kInt32Max, slice) || !number(0, kInt32Max, size) ||
+            start + span - 1 > kInt32Max)
+            return IndexState::damaged;
+        if (uint64_t(offset) >= data_bytes) past_end = true;
+        while (at < t.size() && t[at] != '\n') ++at;
+        ++at;
+    }
+    return past_end ? IndexState::not_this_files : IndexState::whole;
+}
+
 }  // namespace
 
-IndexState check_index(const std::string& path, uint64_t data_bytes, int* error) {
-    if (path.size() > 5 && path.compare(path.size() - 5, 5, ".crai") == 0) return IndexState::whole;  // text: htslib's
+IndexState check_index(const std::string& path, uint64_t data_bytes, int* error, int64_t references) {
     std::vector<uint8_t> d;
     bool opened = false;
     int e = 0;
@@ -124,6 +162,8 @@ IndexState check_index(const std::string& path, uint64_t data_bytes, int* error)
         if (error) *error = e;
         return opened ? IndexState::damaged : IndexState::unreadable;
     }
+    if (path.size() > 5 && path.compare(path.size() - 5, 5, ".crai") == 0)
+        return check_crai(d, data_bytes, references >= 0 ? references : kCraiReferencesUnknown);
     Walker w(d);
     int32_t n_ref = 0;
     bool whole = false;
@@ -152,11 +192,11 @@ const std::string& IndexRemake::for_index(const std::string& index) const {
 }
 
 std::string index_problem(const std::string& index, const std::string& data_path, const IndexRemake& remake,
-                          bool only_damage) {
+                          bool only_damage, int64_t references) {
     struct stat st {};
     if (::stat(data_path.c_str(), &st) != 0) return {};  // a URL: htslib reads both
     int error = 0;
-    const IndexState state = check_index(index, uint64_t(st.st_size), &error);
+    const IndexState state = check_index(index, uint64_t(st.st_size), &error, references);
     // A .csi is found before a .bai or .tbi: the command that remakes it must make a .csi again.
     const std::string& cmd = remake.for_index(index);
     switch (state) {
@@ -177,10 +217,10 @@ std::string index_problem(const std::string& index, const std::string& data_path
 }
 
 IndexBeside inspect_index(const std::string& data_path, std::initializer_list<const char*> suffixes,
-                          const IndexRemake& remake, bool only_damage) {
+                          const IndexRemake& remake, bool only_damage, int64_t references) {
     IndexBeside found{find_index(data_path, suffixes), {}};
     if (!only_damage) warn_of_index_age(data_path, found.path, remake.for_index(found.path));
-    if (!found.path.empty()) found.problem = index_problem(found.path, data_path, remake, only_damage);
+    if (!found.path.empty()) found.problem = index_problem(found.path, data_path, remake, only_damage, references);
     return found;
 }
 

@@ -17,6 +17,7 @@
 
 #include "genomics/alignments.h"
 #include "genomics/annotations.h"
+#include "genomics/cram_container.h"
 #include "genomics/index_check.h"
 #include "genomics/vcf.h"
 #include "tests/common/harness.h"
@@ -109,8 +110,37 @@ MS_TEST(real_indexes_are_whole_and_every_cut_is_not) {
         write_index(cut, bytes + "x", c.bgzf);  // a byte past the end: htslib reads no further
         MS_CHECK_MSG(whole(cut, c.data), c.index << " with a byte more");
     }
-    // A CRAM index is gzip-compressed text: left to htslib.
+    // A CRAM index is gzip-compressed text, one line a slice.
     MS_CHECK(whole(kTiny + "NA12878.chr22.tiny.cram.crai", kTiny + "NA12878.chr22.tiny.cram"));
+}
+
+// A .crai's lines as htslib 1.16 parses them (six integers after optional blanks, the rest of the
+// line ignored), each number within its field's range and the reference id below the CRAM's count:
+// htslib checks none of it and sized an array by a damaged id (26 GB, found by fuzz_index).
+MS_TEST(crai_lines_are_checked_against_their_fields) {
+    const fs::path crai = scratch() / "t.cram.crai";
+    auto state = [&](const std::string& text, int64_t references, uint64_t data_bytes = 155615) {
+        write_index(crai, text, true);
+        return ms::check_index(crai.string(), data_bytes, nullptr, references);
+    };
+    using ms::IndexState;
+    const std::string line = "0\t10\t12292\t645\t175\t154735\n";  // the tiny CRAM's own
+    MS_CHECK(state(line, 1) == IndexState::whole);
+    MS_CHECK(state(line + "-1\t0\t0\t155000\t0\t10\n", 1) == IndexState::whole);        // unmapped reads
+    MS_CHECK(state("  0 10 12292 645 175 154735 and more\n", 1) == IndexState::whole);  // as htslib reads it
+    MS_CHECK(state(line, 0) == IndexState::damaged);                                    // no such reference
+    MS_CHECK(state("7\t10\t12292\t645\t175\t154735\n", 3) == IndexState::damaged);
+    MS_CHECK(state("-2\t10\t12292\t645\t175\t154735\n", 3) == IndexState::damaged);
+    MS_CHECK(state(std::string(120, '4') + "0\t10\t11146\t641\t575\t154735\n", 1) == IndexState::damaged);
+    MS_CHECK(state("0\t2147483647\t2\t645\t175\t154735\n", 1) == IndexState::damaged);  // end past int32
+    MS_CHECK(state("0\t-5\t12292\t645\t175\t154735\n", 1) == IndexState::damaged);
+    MS_CHECK(state("0\t10\t12292\t645\t175\n", 1) == IndexState::damaged);  // a field short
+    MS_CHECK(state(line + "\n", 1) == IndexState::damaged);                 // htslib fails on it
+    MS_CHECK(state("0", 1) == IndexState::damaged);
+    MS_CHECK(state(line, 1, 600) == IndexState::not_this_files);  // container past the end
+    // Without the CRAM's count, ids up to the cap pass and larger ones do not.
+    MS_CHECK(state("4000000\t10\t12292\t645\t175\t154735\n", -1) == IndexState::whole);
+    MS_CHECK(state("5000000\t10\t12292\t645\t175\t154735\n", -1) == IndexState::damaged);
 }
 
 // A bin number outside the index's depth (htslib 1.16 looped forever querying one), and a pseudo-bin
@@ -210,9 +240,10 @@ MS_TEST(readers_refuse_a_damaged_index_by_name) {
                    "tabix -f -p bed");
 }
 
-// The three inputs fuzz_index found (tests/fuzz/corpus/fuzz_index/regression_*, less the kind
+// The four inputs fuzz_index found (tests/fuzz/corpus/fuzz_index/regression_*, less the kind
 // byte): in htslib 1.16 a crash (a .csi cut inside a bin), an endless region query (bins out of
-// range at depth 0) and a leaked file handle (a .bai offset past 2^63, which its seek refused).
+// range at depth 0), a leaked file handle (a .bai offset past 2^63, which its seek refused) and a
+// 26 GB allocation (a .crai reference id of 120 digits).
 MS_TEST(what_the_fuzzer_found_is_refused) {
     const std::string corpus = std::string(MS_TEST_DATA_DIR) + "/../fuzz/corpus/fuzz_index/";
     auto payload = [&](const std::string& name) {
@@ -231,6 +262,18 @@ MS_TEST(what_the_fuzzer_found_is_refused) {
         MS_CHECK(r.ok());
         if (r.ok()) MS_CHECK_MSG(!r->query({"q", 2000, 4000}).ok(), name);
     }
+    // A .crai whose first reference id has 120 digits: htslib asked for 26 GB.
+    const fs::path cram = copy(kTiny + "NA12878.chr22.tiny.cram", "f.cram"), crai = scratch() / "f.cram.crai";
+    write_index(crai, payload("regression_crai_huge_reference_id"), true);
+    MS_CHECK(ms::check_index(crai.string(), fs::file_size(cram), nullptr, 1) == ms::IndexState::damaged);
+    ms::AlignmentOptions with_reference;
+    with_reference.reference = kTiny + "q.fa";
+    auto reads = ms::AlignmentReader::open(cram.string(), with_reference);
+    MS_CHECK(reads.ok());
+    if (reads.ok()) {
+        auto q = reads->query({"q", 2000, 4000});
+        MS_CHECK(!q.ok() && contains(q.error().message, "its index '" + crai.string() + "' is damaged"));
+    }
     write_index(bai, payload("regression_bai_offset_past_2e63"), false);
     MS_CHECK(ms::check_index(bai.string(), fs::file_size(bam)) == ms::IndexState::not_this_files);
     auto r = ms::AlignmentReader::open(bam.string());
@@ -238,6 +281,47 @@ MS_TEST(what_the_fuzzer_found_is_refused) {
     if (r.ok()) {
         auto q = r->query({"q", 2000, 4000});
         MS_CHECK(!q.ok() && contains(q.error().message, "points past the end of '" + bam.string() + "'"));
+    }
+}
+
+// A .crai whose container offsets are numbers but no container starts there (made for another
+// version of the CRAM, or damaged): htslib 1.16 read the bytes at the offset as a container header
+// and asked for 7 GB (fuzz_index, regression_crai_offset_inside_a_container). The query now checks
+// the header it was sent to — a CRAM 3 header's CRC32 — and names the index; the real one still reads.
+MS_TEST(a_crai_pointing_inside_a_container_is_named_at_the_query) {
+    const fs::path cram = copy(kTiny + "NA12878.chr22.tiny.cram", "p.cram"), crai = scratch() / "p.cram.crai";
+    const uint64_t bytes = fs::file_size(cram);
+    MS_CHECK(ms::cram_container_problem(cram.string(), 645, bytes, 3).empty());  // the .crai's own container
+    MS_CHECK(ms::cram_container_problem(cram.string(), 26, bytes, 3)
+                 .empty());  // the SAM header's, after the file definition
+    for (uint64_t at : {uint64_t(27), uint64_t(64), uint64_t(646), bytes - 10})
+        MS_CHECK_MSG(!ms::cram_container_problem(cram.string(), at, bytes, 3).empty(), "offset " << at);
+    ms::AlignmentOptions with_reference;
+    with_reference.reference = kTiny + "q.fa";
+    auto reads_in = [&](const std::string& crai_text, std::string* error) -> int64_t {
+        write_index(crai, crai_text, true);
+        auto r = ms::AlignmentReader::open(cram.string(), with_reference);
+        MS_CHECK(r.ok());
+        if (!r.ok()) return -1;
+        auto q = r->query({"q", 2000, 4000});
+        if (!q.ok()) {
+            *error = q.error().message;
+            return -1;
+        }
+        int64_t n = 0;
+        ms::AlignedRead read;
+        for (auto more = r->next(read); more.ok() && *more; more = r->next(read)) ++n;
+        return n;
+    };
+    std::string error;
+    MS_CHECK(reads_in("0\t10\t12292\t645\t175\t154735\n", &error) > 0);
+    for (const char* offset : {"64", "646"}) {
+        error.clear();
+        MS_CHECK(reads_in(std::string("0\t10\t12292\t") + offset + "\t175\t154735\n", &error) == -1);
+        MS_CHECK_MSG(contains(error, "its index '" + crai.string() + "' sends the query to byte " + offset +
+                                         ", where no container starts") &&
+                         contains(error, "samtools index " + cram.string()),
+                     error);
     }
 }
 
