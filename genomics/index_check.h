@@ -29,8 +29,8 @@ std::string find_index(const std::string& path, std::initializer_list<const char
 // the file. Any other file that is none of these kinds is damaged, and one this user cannot open
 // is unreadable (`error`: its errno).
 enum class IndexState { whole, damaged, unreadable, not_this_files };
-// A bound on a .crai's reference ids without the CRAM's header: htslib allocates ~40 bytes for each
-// id up to the largest, so this caps what a damaged index can make it allocate at ~160 MB.
+// A bound on a .crai's reference ids without the CRAM's header: htslib allocates (and clears) ~48
+// bytes for each id up to the largest, so this caps what a damaged index makes it take at ~200 MB.
 constexpr int64_t kCraiReferencesUnknown = int64_t(1) << 22;
 IndexState check_index(const std::string& path, uint64_t data_bytes, int* error = nullptr, int64_t references = -1);
 
