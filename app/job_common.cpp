@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "app/digests.h"
+#include "common/parse_count.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "genomics/locus.h"
@@ -40,11 +41,10 @@ int print_or_fail(const Result<std::string>& text) {
 }
 
 Result<std::pair<int, int>> parse_shard(const std::string& text) {
-    int i = 0, n = 0;
-    char tail = 0;
-    if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
+    const auto in = parse_count_pair(text, '/');
+    if (!in || in->second < 1 || in->first < 1 || in->first > in->second)
         return make_error("'", text, "': expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
-    return std::pair{i, n};
+    return *in;
 }
 
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {

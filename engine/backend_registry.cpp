@@ -3,13 +3,13 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <vector>
 
+#include "common/parse_count.h"
 #include "engine/cpu_backend.h"
 #include "engine/cuda/plugin_abi.h"
 #include "engine/retry_cache.h"
@@ -192,11 +192,9 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         // cuda:4294967295 to -1, an index before the device list).
         int index = 0;
         if (device != "cuda") {
-            const char* first = device.data() + 5;
-            const char* last = device.data() + device.size();
-            const auto [end, ec] = std::from_chars(first, last, index);
-            if (first == last || *first == '-' || ec != std::errc() || end != last)
-                return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
+            const auto n = parse_count(std::string_view(device).substr(5));
+            if (!n) return make_error("--device '", device, "': expected cuda:N with N a GPU number, e.g. cuda:0");
+            index = *n;
         }
         const GpuScan s = scan_gpus();
         if (s.devices.empty()) return make_error("--device ", device, ": ", s.problem);

@@ -13,6 +13,7 @@
 
 #include "common/atomic_file.h"
 #include "common/npy.h"
+#include "common/parse_count.h"
 #include "engine/backend_registry.h"
 #include "engine/cpu_backend.h"
 #include "engine/model.h"
@@ -258,10 +259,11 @@ int cmd_bench(const BenchOptions& o) {
     std::vector<RandomModelShape> shapes;
     for (const std::string& shape : o.shapes) {
         RandomModelShape rs;
-        char tail = 0;
-        if (std::sscanf(shape.c_str(), "%dx%d%c", &rs.d_model, &rs.n_layer, &tail) != 2 || rs.d_model < 1 ||
-            rs.n_layer < 1)
+        const auto dims = parse_count_pair(shape, 'x');
+        if (!dims || dims->first < 1 || dims->second < 1)
             return fail(cat("--shape '", shape, "': expected D_MODELxLAYERS, e.g. 256x16"));
+        rs.d_model = dims->first;
+        rs.n_layer = dims->second;
         shapes.push_back(rs);
     }
     for (int chunk : o.chunks)
