@@ -56,11 +56,6 @@ struct Counts {
     int64_t records = 0, scored_alts = 0, unscorable_alts = 0, mismatches = 0, duplicates = 0;
 };
 
-std::string upper(std::string s) {
-    for (char& c : s) c = ascii_upper(c);
-    return s;
-}
-
 // Repeated records of one variant (same site, REF and ALT, case aside) are one database row with
 // the first record's ID, wherever the repeats are in the file (an unsorted VCF too: adjacent ones
 // only were found, and the row took the last ID). Every variant is remembered as a 64-bit hash
@@ -221,11 +216,11 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
             const VariantRecord& r = batch[i];
             if (r.ref_check != RefCheck::match || !scorable_allele(r.ref)) continue;
             EffectSite s{r.pos, r.ref, {}};
-            std::string key = cat(r.pos, ' ', upper(r.ref));
+            std::string key = cat(r.pos, ' ', ascii_upper(r.ref));
             for (const std::string& alt : r.alts)
-                if (scorable_allele(alt) && upper(alt) != upper(r.ref)) {
+                if (scorable_allele(alt) && !same_ignoring_case(alt, r.ref)) {
                     s.alts.push_back(alt);
-                    key += cat(' ', upper(alt));
+                    key += cat(' ', ascii_upper(alt));
                 }
             if (s.alts.empty()) continue;
             const auto [it, fresh] = scored_site.emplace(key, sites.size());
@@ -258,7 +253,7 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                 size_t j = 0;  // index among the scorable ALTs
                 for (const std::string& alt : r.alts) {
                     // An ALT equal to REF is no change (it was scored 0 and stored as a variant).
-                    if (site_of[i] == SIZE_MAX || !scorable_allele(alt) || upper(alt) == upper(r.ref)) {
+                    if (site_of[i] == SIZE_MAX || !scorable_allele(alt) || same_ignoring_case(alt, r.ref)) {
                         for (VcfInfoValue* v : {&llr, &f, &b}) v->values.push_back(kNaN);
                         ++counts.unscorable_alts;
                         continue;
@@ -272,7 +267,8 @@ Result<JobOutcome> run_variants(const VariantsOptions& o, const std::string& com
                     ++j;
                     if (!store) continue;  // rows only for the database
                     // Alleles upper-cased: soft-masked (lower-case) and plain spellings are one variant.
-                    Variant v{r.contig, r.pos + 1, upper(r.ref), upper(alt), r.id == "." ? "" : r.id, {{"llr", mean}}};
+                    Variant v{r.contig,       r.pos + 1, ascii_upper(r.ref), ascii_upper(alt), r.id == "." ? "" : r.id,
+                              {{"llr", mean}}};
                     bool repeat = false;
                     MS_ASSIGN(repeat, repeats.seen(v, stored, &*store, run));
                     if (repeat) {

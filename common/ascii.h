@@ -26,6 +26,12 @@ inline std::string ascii_lower(std::string_view s) {
     return out;
 }
 
+inline std::string ascii_upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = ascii_upper(c);
+    return out;
+}
+
 constexpr bool same_ignoring_case(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)

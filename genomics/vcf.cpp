@@ -70,8 +70,6 @@ std::string describe_errcode(int code) {
 // only what is no nucleotide code at all makes the record malformed.
 bool is_ref_base(char c) { return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", ascii_upper(c)) != nullptr; }
 
-bool same_bases(const std::string& a, const std::string& b) { return same_ignoring_case(a, b); }
-
 }  // namespace
 
 struct VcfReader::Impl {
@@ -338,7 +336,7 @@ Result<bool> VcfReader::next(VariantRecord& out) {
                 m.window = std::move(*bases);
             }
             std::string here = m.window.substr(size_t(out.pos - m.window_begin), out.ref.size());
-            if (same_bases(here, out.ref)) {
+            if (same_ignoring_case(here, out.ref)) {
                 out.ref_check = RefCheck::match;
             } else {
                 out.ref_check = RefCheck::mismatch;
