@@ -76,14 +76,17 @@ inline bool aligned(const void* ptr, std::initializer_list<int64_t> strides, siz
         if ((s * int64_t(esz)) % int64_t(bytes) != 0) return false;
     return true;
 }
-// The channel rows of u, Δ and z (z where given), and those of y, by the same test.
+// The channel rows of u, Δ and z (z where given), and those of y, by the same test. A batch
+// stride counts only when there is a second sequence: one sequence of T positions whose rows are
+// padded (the CUDA runner's layout) moves in pieces whatever T is.
 inline bool uz_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
-    return aligned(p.u.data, {p.u.chan_stride, p.u.batch_stride}, bytes, esz) &&
-           aligned(p.delta.data, {p.delta.chan_stride, p.delta.batch_stride}, bytes, esz) &&
-           (!p.z.data || aligned(p.z.data, {p.z.chan_stride, p.z.batch_stride}, bytes, esz));
+    const auto bs = [&](int64_t s) { return p.batch > 1 ? s : 0; };
+    return aligned(p.u.data, {p.u.chan_stride, bs(p.u.batch_stride)}, bytes, esz) &&
+           aligned(p.delta.data, {p.delta.chan_stride, bs(p.delta.batch_stride)}, bytes, esz) &&
+           (!p.z.data || aligned(p.z.data, {p.z.chan_stride, bs(p.z.batch_stride)}, bytes, esz));
 }
 inline bool y_rows_aligned(const ScanProblem& p, size_t bytes, size_t esz) {
-    return aligned(p.y, {p.y_chan_stride, p.y_batch_stride}, bytes, esz);
+    return aligned(p.y, {p.y_chan_stride, p.batch > 1 ? p.y_batch_stride : 0}, bytes, esz);
 }
 
 // Host side: an attribute of the current device, asked of the driver once per device: the scan

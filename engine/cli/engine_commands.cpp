@@ -125,6 +125,20 @@ void add_forward_options(CLI::App* sub, ForwardOptions& o, bool with_model) {
     sub->add_flag("--reverse", o.reverse, "run the reverse-complement strand, outputs in forward coordinates");
 }
 
+// A real number in [lo, hi]. CLI::Range lets NaN through (every comparison with it is false),
+// and an infinite --seconds never ends.
+static CLI::Validator real_in(double lo, double hi, const std::string& what, const std::string& name) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            return end != text.c_str() && *end == 0 && v >= lo && v <= hi
+                       ? ""
+                       : cat("expected ", what, " from ", lo, " to ", hi);
+        },
+        name);
+}
+
 void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--shape", o.shapes, "model shapes as d_model x layers, e.g. 256x16")->capture_default_str();
     sub->add_option("--chunk", o.chunks, "chunk sizes")->capture_default_str();
@@ -133,17 +147,15 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_option("--seconds", o.seconds, "time per measurement (at least one pass)")
         ->capture_default_str()
-        ->check(CLI::Validator(
-            [](std::string& text) -> std::string {
-                // CLI::Range lets NaN through (every comparison with it is false) and inf never ends.
-                char* end = nullptr;
-                const double v = std::strtod(text.c_str(), &end);
-                return end != text.c_str() && *end == 0 && v >= 0 && v <= 3600 ? "" : "expected seconds from 0 to 3600";
-            },
-            "SECONDS"));
+        ->check(real_in(0, 3600, "seconds", "SECONDS"));
     sub->add_option("--batch", o.batch, "independent sequences run together (cuda:all spreads them over the GPUs)")
         ->capture_default_str()->check(CLI::Range(1, 4096));
     sub->add_option("--length", o.lengths, "sequence lengths streamed chunk by chunk (0: one chunk)")->capture_default_str();
+    sub->add_option("--spread", o.spread,
+                    "each sequence's length drawn at random from [L x (1 - F), L]: sequences ending at many "
+                    "lengths, as a genome's records or a run's reads (0: every sequence L long)")
+        ->capture_default_str()
+        ->check(real_in(0, 1, "a fraction", "F"));
     sub->add_flag("--logits", o.logits, "hand out the full logits too (default: the per-base A/C/G/T probabilities only)");
 }
 
@@ -273,6 +285,7 @@ int cmd_bench(const BenchOptions& o) {
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
                 precision_name(precision), choice->note.c_str());
     std::printf("# batch %d\n", o.batch);
+    if (o.spread > 0) std::printf("# sequence lengths drawn from [L x %.3g, L]\n", 1.0 - o.spread);
     std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
                 "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
     for (size_t si = 0; si < shapes.size(); ++si) {
@@ -292,21 +305,27 @@ int cmd_bench(const BenchOptions& o) {
             ForwardOutputs out;
             out.logits = o.logits ? logits.data() : nullptr;
             out.next_base = next.data();
-            // Warm-up: first-touch allocations, graph capture and clocks stay out of the figure.
+            // Warm-up: first-touch allocations, graph capture (a chunk shape's second run) and
+            // clocks stay out of the figure.
             if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
-            if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
+            for (int i = 0; i < 2; ++i)
+                if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
             for (int64_t length : o.lengths) {
                 const int64_t L = length == 0 ? chunk : length;
+                std::mt19937_64 lengths_rng{uint64_t(L)};
+                std::uniform_int_distribution<int64_t> draw(std::max<int64_t>(1, int64_t(double(L) * (1.0 - o.spread))),
+                                                            L);
                 int64_t bases = 0;
                 const auto t0 = std::chrono::steady_clock::now();
                 do {
                     if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
-                    for (int64_t done = 0; done < L;) {   // one sequence, chunk by chunk, state carried
-                        const int T = int(std::min<int64_t>(chunk, L - done));
+                    const int64_t n = o.spread > 0 ? draw(lengths_rng) : L;
+                    for (int64_t done = 0; done < n;) {  // one sequence, chunk by chunk, state carried
+                        const int T = int(std::min<int64_t>(chunk, n - done));
                         if (auto r = (*runner)->forward(tokens.data(), T, out); !r) return fail(r.error().message);
                         done += T;
                     }
-                    bases += L * B;
+                    bases += n * B;
                 } while (seconds_since(t0) < o.seconds);
                 const double secs = seconds_since(t0);
                 const double bps = double(bases) / secs;

@@ -38,6 +38,7 @@ struct BenchOptions {
     int threads = 0;
     double seconds = 1.5;   // per measurement
     int batch = 1;          // independent sequences a forward call
+    double spread = 0;      // each sequence's length drawn from [L·(1 − spread), L]
 };
 
 // --precision's help, the same words in every command.

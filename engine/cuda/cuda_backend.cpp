@@ -21,6 +21,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_memory.h"
+#include "engine/cuda/graph_cache.h"
 #include "engine/cuda/lt_gemm.h"
 #include "kernels/head_ops_cuda.h"
 #include "kernels/mixer_ops_cuda.h"
@@ -113,7 +114,7 @@ public:
     }
     ~CudaRunner() override {
         if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
-        graph_.reset();
+        graphs_kept_.clear();
         if (blas_) cublasDestroy(blas_);
         if (stream_) cudaStreamDestroy(stream_);
     }
@@ -165,22 +166,29 @@ public:
             MS_TRY(d.out_proj.upload(s.out_proj, bf16_));
             MS_TRY(d.out_proj_b.upload(s.out_proj_b));
         }
-        // Activations of the largest chunk: memory is set by the chunk, never by the sequence.
-        const size_t N = size_t(lim_.max_batch) * lim_.max_chunk;
+        // Activations of the largest chunk: memory is set by the chunk, never by the sequence. The
+        // mixer's rows are pitch(N) long in the channel-major layout, and the products run over
+        // pitch(N) rows of xn, x_dbl and h (see products()).
+        const size_t N = size_t(lim_.max_batch) * lim_.max_chunk, NP = size_t(pitch(int64_t(N)));
         const int R = c_.dt_rank + 2 * c_.d_state;
         MS_TRY(tokens_.allocate(N));
         MS_TRY(next_.allocate(N * 4));
         MS_TRY(host_tokens_.allocate(N));
         MS_TRY(host_next_.allocate(N * 4));
-        MS_TRY(h_.allocate(N * c_.d_model));
+        MS_TRY(h_.allocate(NP * c_.d_model));
         MS_TRY(final_.allocate(N * c_.d_model));
-        MS_TRY(xn_.allocate(N * c_.d_model * esz_));
-        MS_TRY(xz_.allocate(N * 2 * c_.d_inner * esz_));
-        MS_TRY(u_.allocate(N * c_.d_inner * esz_));
-        MS_TRY(xdbl_.allocate(N * R * esz_));
-        MS_TRY(dt_.allocate(N * c_.d_inner * esz_));
-        MS_TRY(y_.allocate(N * c_.d_inner * esz_));
+        MS_TRY(xn_.allocate(NP * c_.d_model * esz_));
+        MS_TRY(xz_.allocate(NP * 2 * c_.d_inner * esz_));
+        MS_TRY(u_.allocate(NP * c_.d_inner * esz_));
+        MS_TRY(xdbl_.allocate(NP * R * esz_));
+        MS_TRY(dt_.allocate(NP * c_.d_inner * esz_));
+        MS_TRY(y_.allocate(NP * c_.d_inner * esz_));
         MS_TRY(logits_.allocate(N * c_.vocab_size));
+        // Zeros first: the rows past a chunk's positions are read by the products (see products())
+        // and never written by the kernels between them, so they would hold whatever the memory held.
+        for (const DeviceArray<uint8_t>* b : {&xn_, &xz_, &u_, &xdbl_, &dt_, &y_})
+            MS_CU(cudaMemsetAsync(b->get(), 0, b->bytes(), stream_));
+        MS_CU(cudaMemsetAsync(h_.get(), 0, h_.bytes(), stream_));
         if (lt_products_ && tune_) {  // the products' inputs, and out_proj's output it accumulates into
             for (const DeviceArray<uint8_t>* b : {&xn_, &xz_, &u_, &xdbl_, &y_})
                 MS_TRY(fill_for_timing(b->get(), b->bytes(), stream_));
@@ -269,17 +277,19 @@ public:
         if (want.hidden && !host_hidden_.get()) MS_TRY(host_hidden_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * dm));
         if (want.logits && !host_logits_.get()) MS_TRY(host_logits_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * V));
         std::memcpy(host_tokens_.get(), tokens, sizeof(int32_t) * size_t(N));
-        if (lt_products_ && tune_ && N >= kTuneMinPositions && tuned_sizes_.size() < kMaxTunedSizes &&
-            tuned_sizes_.insert(N).second)
+        // A chunk shape seen before is worth tuning and capturing: it is a sequence's full chunk,
+        // not one sequence's tail (engine/cuda/graph_cache.h).
+        const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
+                             uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
+        const auto plan = graphs_kept_.plan(key);
+        if (plan != GraphCache<cudaGraphExec_t>::Plan::Launch && lt_products_ && tune_ && N >= kTuneMinPositions &&
+            tuned_sizes_.size() < kMaxTunedSizes && tuned_sizes_.insert(N).second)
             tune_products(N);
-        if (graphs_) {
-            const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
-                                 uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
-            if (!graph_.matches(key)) MS_TRY(capture(T, want, key));
-            MS_CU(cudaGraphLaunch(graph_.exec(), stream_));
-        } else {
+        if (graphs_ && plan == GraphCache<cudaGraphExec_t>::Plan::Capture) MS_TRY(capture(T, want, key));
+        if (graphs_ && plan != GraphCache<cudaGraphExec_t>::Plan::Launch)
+            MS_CU(cudaGraphLaunch(graphs_kept_.exec(), stream_));
+        else
             MS_TRY(enqueue(T, want));
-        }
         MS_CU(cudaStreamSynchronize(stream_));
         if (want.next_base) std::memcpy(out.next_base, host_next_.get(), sizeof(float) * size_t(N) * 4);
         if (want.hidden) std::memcpy(out.hidden, host_hidden_.get(), sizeof(float) * size_t(N) * dm);
@@ -347,7 +357,6 @@ private:
 
     // Records the chunk's whole forward pass (copies included) as a graph and keeps it for replay.
     Result<void> capture(int T, const Wanted& want, uint64_t key) {
-        graph_.reset();
         MS_CU(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
         const Result<void> r = enqueue(T, want);
         cudaGraph_t g = nullptr;
@@ -361,7 +370,7 @@ private:
         const cudaError_t ei = cudaGraphInstantiate(&exec, g, 0);
         cudaGraphDestroy(g);
         if (ei != cudaSuccess) return cuda_error("cudaGraphInstantiate", ei);
-        graph_.set(exec, key);
+        graphs_kept_.add(key, exec);
         return {};
     }
 
@@ -399,14 +408,20 @@ private:
 
     // The mixer's activations (xz, u, Δ, y) in one of two layouts, picked once in init:
     // - position-major: token n = b·T + t is a row, channels contiguous ([N, width]);
-    // - channel-major: channel c is a row, positions contiguous ([width, N], N = batch·T) — what the
-    //   ring scan kernel reads; cuBLAS writes the transposed products through its operand flags.
+    // - channel-major: channel c is a row, positions contiguous ([width, pitch(N)], N = batch·T) —
+    //   what the ring scan kernel reads; cuBLAS writes the transposed products through its operand
+    //   flags.
     // x_dbl (dt | B | C) is position-major [N, dt_rank + 2·d_state] in both.
     enum class Layout { Auto, Position, Channel };
     bool chan() const { return layout_ == Layout::Channel; }
+    // A channel-major row's length: N rounded up to 8 elements, so that every row starts on 16
+    // bytes. With rows of N elements an N that was not a multiple of 8 (a sequence's last chunk,
+    // most reads) put the four products on cuBLAS's unaligned kernels, 3–5× slower, and the scan on
+    // its element-by-element copies (docs/performance.md). The padding is never read or written.
+    static int64_t pitch(int64_t N) { return (N + 7) / 8 * 8; }
     // Channels [first, first + ·) of a buffer `width` channels wide, as the kernels' strided view.
     cuda::Act view(const DeviceArray<uint8_t>& buf, int first, int width, int T, int64_t N) const {
-        if (chan()) return {at(buf, size_t(first) * size_t(N)), T, 1, N};
+        if (chan()) return {at(buf, size_t(first) * size_t(pitch(N))), T, 1, pitch(N)};
         return {at(buf, size_t(first)), int64_t(T) * width, width};
     }
 
@@ -440,23 +455,29 @@ private:
         const cudaDataType t = act_type();
         const cublasOperation_t OP_N = CUBLAS_OP_N, OP_T = CUBLAS_OP_T;
         const bool cm = chan();
+        // Channel-major, every product runs over the P = pitch(N) positions of a row: cuBLAS takes
+        // its unaligned kernels (align1, 4–9× slower) when the positions' extent is not a multiple
+        // of 8, even with aligned rows. The rows past N (padding, and rows of xn, x_dbl and h past
+        // N, allocated for them) compute values that nothing reads; each row of a product depends
+        // on its own inputs only, so the first N are unchanged.
+        const int P = int(pitch(N)), M = cm ? P : N;
         std::array<GemmOp, 4> g;
         // xz = xn [N, d_model] · in_projᵀ (x | z). Position-major: column-major 2·d_inner × N =
         // in_proj · xnᵀ; channel-major: column-major N × 2·d_inner = xn · in_projᵀ.
         g[kInProj] =
-            cm ? gemm_op(OP_T, OP_N, N, 2 * di, dm, xn_.get(), dm, L.in_proj.data.get(), dm, t, xz_.get(), N, t, 0.0f)
+            cm ? gemm_op(OP_T, OP_N, P, 2 * di, dm, xn_.get(), dm, L.in_proj.data.get(), dm, t, xz_.get(), P, t, 0.0f)
                : gemm_op(OP_T, OP_N, 2 * di, N, dm, L.in_proj.data.get(), dm, xn_.get(), dm, t, xz_.get(), 2 * di, t,
                          0.0f);
         // x_dbl [N, R] (dt | B | C) = u · x_projᵀ: column-major R × N = x_proj · uᵀ, u read as stored.
-        g[kXProj] = gemm_op(OP_T, cm ? OP_T : OP_N, R, N, di, L.x_proj.data.get(), di, u_.get(), cm ? N : di, t,
+        g[kXProj] = gemm_op(OP_T, cm ? OP_T : OP_N, R, M, di, L.x_proj.data.get(), di, u_.get(), cm ? P : di, t,
                             xdbl_.get(), R, t, 0.0f);
         // Δ = x_dbl[:, :dt_rank] · dt_projᵀ (bias + softplus happen in the scan).
         g[kDtProj] =
-            cm ? gemm_op(OP_T, OP_N, N, di, dtr, xdbl_.get(), R, L.dt_proj.data.get(), dtr, t, dt_.get(), N, t, 0.0f)
+            cm ? gemm_op(OP_T, OP_N, P, di, dtr, xdbl_.get(), R, L.dt_proj.data.get(), dtr, t, dt_.get(), P, t, 0.0f)
                : gemm_op(OP_T, OP_N, di, N, dtr, L.dt_proj.data.get(), dtr, xdbl_.get(), R, t, dt_.get(), di, t, 0.0f);
         // Residual (position-major, fp32: bf16 operands, fp32 output): h [N, d_model] += y · out_projᵀ,
         // column-major d_model × N += out_proj · yᵀ, y read as stored.
-        g[kOutProj] = gemm_op(OP_T, cm ? OP_T : OP_N, dm, N, di, L.out_proj.data.get(), di, y_.get(), cm ? N : di, t,
+        g[kOutProj] = gemm_op(OP_T, cm ? OP_T : OP_N, dm, M, di, L.out_proj.data.get(), di, y_.get(), cm ? P : di, t,
                               h_.get(), dm, CUDA_R_32F, 1.0f);
         return g;
     }
@@ -469,7 +490,8 @@ private:
         MS_CU(cuda::rmsnorm_residual(N, dm, act_, nullptr, h_.get(), L.norm.get(), c_.norm_eps, xn_.get(), stream_));
         MS_TRY(gemm_cm(g[kInProj]));
         if (L.in_proj_b.size())
-            MS_CU(cuda::add_bias(N, 2 * di, cm ? 1 : 2 * di, cm ? N : 1, L.in_proj_b.get(), act_, xz_.get(), stream_));
+            MS_CU(cuda::add_bias(N, 2 * di, cm ? 1 : 2 * di, cm ? pitch(N) : 1, L.in_proj_b.get(), act_, xz_.get(),
+                                 stream_));
         cuda::ConvProblem cp;
         cp.batch = batch_; cp.T = T; cp.d_inner = di; cp.d_conv = c_.d_conv; cp.act = act_;
         cp.x = view(xz_, 0, 2 * di, T, N);
@@ -502,7 +524,8 @@ private:
     bool tune_ = true, tune_verbose_ = false, lt_products_ = false;
     std::set<int> tuned_sizes_;  // chunk sizes (batch · positions) whose products are tuned
     Layout layout_ = Layout::Auto;
-    ChunkGraph graph_;   // destroyed before the stream and the buffers it uses
+    // Destroyed before the stream and the buffers the graphs use.
+    GraphCache<cudaGraphExec_t> graphs_kept_{[](cudaGraphExec_t e) { cudaGraphExecDestroy(e); }};
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
     LtGemm lt_;  // the bf16 products: cuBLASLt handle, each shape's plan

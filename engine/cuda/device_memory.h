@@ -79,31 +79,4 @@ private:
     T* ptr_ = nullptr;
 };
 
-// A captured CUDA graph of one chunk's whole forward pass, replayed while the chunk's shape and
-// the outputs asked for stay the same (the 200-odd kernel and cuBLAS launches of a chunk cost
-// more than short chunks' work; a replay is one launch).
-class ChunkGraph {
-public:
-    ChunkGraph() = default;
-    ChunkGraph(const ChunkGraph&) = delete;
-    ChunkGraph& operator=(const ChunkGraph&) = delete;
-    ~ChunkGraph() { reset(); }
-    void reset() {
-        if (exec_) cudaGraphExecDestroy(exec_);
-        exec_ = nullptr;
-        key_ = 0;
-    }
-    bool matches(uint64_t key) const { return exec_ && key_ == key; }
-    void set(cudaGraphExec_t exec, uint64_t key) {
-        reset();
-        exec_ = exec;
-        key_ = key;
-    }
-    cudaGraphExec_t exec() const { return exec_; }
-
-private:
-    cudaGraphExec_t exec_ = nullptr;
-    uint64_t key_ = 0;
-};
-
 }  // namespace ms

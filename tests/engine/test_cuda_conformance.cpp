@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/npy.h"
 #include "engine/backend_registry.h"
@@ -263,16 +264,65 @@ MS_TEST(cuda_batch_equals_streams_alone) {
     }
 }
 
-// bf16 products are tuned per chunk size of ≥ 16,384 rows (engine/cuda/lt_gemm.h): a tuned runner
-// must give the same bits as runners held to cuBLASLt's first and last candidates, over chunks of
-// 18,000, 20,000 and 18,000 positions — the second size is tuned between chunks, with the carried
-// state live, and the third replays the first's graph.
+// A chunk shape runs kernel by kernel the first time, from a captured graph after (engine/cuda/
+// graph_cache.h), and the graphs are kept by last use: over a stream of chunks whose shapes are
+// launched, captured, replayed and dropped, with the carried state running through, the logits
+// are the bits of a runner that launches every chunk (MAMBASCOPE_CUDA_GRAPHS=0).
+MS_TEST(cuda_graphs_replay_the_bits_of_launches) {
+    auto cuda = gpu();
+    RandomModelShape s;
+    s.d_model = 64;
+    s.n_layer = 2;
+    const Model m = make_random_model(s);
+    // 300 and 77 alternate (a tail between full chunks); 11 more shapes, each twice, push 300 and
+    // 77 out of the eight kept graphs before they come back.
+    std::vector<int> sizes{300, 300, 77, 300, 77, 300, 1};
+    for (int k = 0; k < 11; ++k) sizes.insert(sizes.end(), {100 + k, 100 + k});
+    sizes.insert(sizes.end(), {300, 77, 300, 300});
+    size_t total = 0;
+    for (int T : sizes) total += size_t(T);
+    const int V = m.config.vocab_size;
+    std::vector<int32_t> tokens(total);
+    std::mt19937 rng(12);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    RunnerLimits lim{1, 300};
+    lim.acgt_ids = m.tokenizer.acgt_ids();
+    for (const char* precision : {"bf16", "fp32"})
+        for (const char* act_layout : kLayouts) {
+            const LayoutScope scope(act_layout);
+            lim.precision = std::strcmp(precision, "bf16") == 0 ? Precision::BF16 : Precision::FP32;
+            std::vector<float> out[2];
+            for (int graphs = 0; graphs < 2; ++graphs) {
+                const EnvScope env("MAMBASCOPE_CUDA_GRAPHS", graphs ? "1" : "0");
+                auto runner = cuda->create_runner(m.config, m.weights, lim);
+                MS_CHECK_MSG(runner.ok(), runner.error().message);
+                out[graphs].resize(total * V);
+                size_t at = 0;
+                for (int T : sizes) {
+                    ForwardOutputs o;
+                    o.logits = &out[graphs][at * V];
+                    const Result<void> r = (*runner)->forward(&tokens[at], T, o);
+                    MS_CHECK_MSG(r.ok(), r.error().message);
+                    at += size_t(T);
+                }
+            }
+            for (float v : out[0]) MS_CHECK(std::isfinite(v));
+            MS_CHECK_MSG(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)) == 0,
+                         precision << ", " << act_layout << "-major: replayed graphs changed the logits");
+        }
+}
+
+// bf16 products are tuned per chunk size of ≥ 16,384 rows (engine/cuda/lt_gemm.h), when the size
+// comes a second time (engine/cuda/graph_cache.h): a tuned runner must give the same bits as
+// runners held to cuBLASLt's first and last candidates, over chunks of 18,000, 20,000, 18,000 and
+// 20,000 positions — each size is tuned between chunks, with the carried state live, at its
+// second chunk.
 MS_TEST(cuda_tuned_products_change_no_bits) {
     auto cuda = gpu();
     RandomModelShape s;
     s.n_layer = 2;  // d_model 256: the bundled models' and the benchmark's shapes
     const Model m = make_random_model(s);
-    const int sizes[] = {18000, 20000, 18000}, V = m.config.vocab_size;
+    const int sizes[] = {18000, 20000, 18000, 20000}, V = m.config.vocab_size;
     size_t total = 0;
     for (int T : sizes) total += size_t(T);
     std::vector<int32_t> tokens(total);
