@@ -27,6 +27,7 @@ struct BaseBlock {
     std::string bases;
     std::optional<SequenceInfo> info;
     bool reverse = false, first_reverse = false;
+    bool last = false;          // the strand's last block: the state after it is not needed
     bool end_of_part = false;   // no bases: every block of the part went before
 };
 
@@ -129,6 +130,7 @@ Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic
             block.begin = b;
             MS_ASSIGN(block.bases, fasta.fetch(t.contig, b, std::min(t.end, b + job.read_block)));
             if (b == run_begin) block.info = SequenceInfo{rec->name, rec->length, md5, fasta.path()};
+            block.last = b + job.read_block >= t.end;
             if (!out.push(std::move(block))) return {};   // closed downstream: its error is the one to report
         }
         if (job.both_strands) {
@@ -142,6 +144,7 @@ Result<void> read_stage(const ScoreJob& job, const FastaFile& fasta, std::atomic
                 complement_in_place(block.bases);
                 block.reverse = true;
                 block.first_reverse = e == run_end;
+                block.last = block.begin == t.begin;
                 if (!out.push(std::move(block))) return {};
             }
         }
@@ -228,7 +231,7 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
             if (job.interrupted && *job.interrupted) return make_error("interrupted");
             return {};
         };
-        MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink));
+        MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink, block->last));
     }
     return {};
 }

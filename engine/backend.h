@@ -69,6 +69,12 @@ public:
     // Bytes this runner holds in device memory (weights, activations of the largest chunk, state,
     // workspaces); 0 on the CPU. The CUDA context itself comes on top.
     virtual int64_t device_bytes() const { return 0; }
+    // How many positions to run for a sequence's last chunk of T positions, when the state after it
+    // is not needed: T, or more where running a few fixed lengths is cheaper than running every
+    // length (the CUDA runner replays a captured graph per chunk length). The caller pads the
+    // tokens to it and drops the padding's outputs: a position's outputs depend on the positions
+    // before it only.
+    virtual int final_chunk_length(int T) const { return T; }
 };
 
 // Arithmetic of a runner: fp32 everywhere, or bf16 activations and matrix products (fp32

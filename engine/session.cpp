@@ -30,18 +30,29 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& ba
 
 Result<void> Session::reset() {
     position_ = 0;
+    ended_ = false;
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
     return runner_->reset(1);
 }
 
-Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink) {
+Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends) {
+    if (ended_ && n > 0) return make_error("the session's sequence has ended; reset() starts the next one");
     for (int64_t done = 0; done < n;) {
         const int T = int(std::min<int64_t>(options_.chunk, n - done));
         ForwardOutputs out;
         out.logits = logits_.empty() ? nullptr : logits_.data();
         out.hidden = hidden_.empty() ? nullptr : hidden_.data();
         out.next_base = next_base_.empty() ? nullptr : next_base_.data();
-        MS_TRY(runner_->forward(tokens + done, T, out));
+        // The last chunk, padded with copies of the last token where the runner asks for more
+        // positions (≤ the chunk, so the buffers above hold them).
+        const int run = ends && done + T == n ? std::min(runner_->final_chunk_length(T), options_.chunk) : T;
+        if (run > T) {
+            padded_.assign(tokens + done, tokens + done + T);
+            padded_.resize(size_t(run), tokens[done + T - 1]);
+            MS_TRY(runner_->forward(padded_.data(), run, out));
+        } else {
+            MS_TRY(runner_->forward(tokens + done, T, out));
+        }
         ChunkView v;
         v.start = position_;
         v.T = T;
@@ -56,6 +67,7 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
         position_ += T;
         done += T;
     }
+    ended_ = ends && n > 0;  // whether or not the last chunk was padded: the contract is the same
     return {};
 }
 
@@ -77,18 +89,23 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
     const int64_t windows = options.pool_window < 0 ? 0 : (o.length + window - 1) / window;
     std::vector<double> sums(size_t(windows) * dm);
     MS_TRY(session.reset());
-    MS_TRY(session.feed(tokens.data(), o.length, [&](const ChunkView& v) -> Result<void> {
-        // The session may hand out hidden states only for pooling: copy what was asked for.
-        if (v.logits && options.logits) std::memcpy(&o.logits[size_t(v.start) * V], v.logits, sizeof(float) * size_t(v.T) * V);
-        if (v.hidden && options.hidden) std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
-        if (v.scores) std::copy(v.scores, v.scores + v.T, o.scores.begin() + v.start);
-        for (int64_t p = v.start; windows && p < v.start + v.T;) {   // split the chunk at window edges
-            const int64_t w = p / window, end = std::min(v.start + v.T, (w + 1) * window);
-            add_rows(v.hidden + (p - v.start) * dm, end - p, dm, &sums[size_t(w) * dm]);
-            p = end;
-        }
-        return {};
-    }));
+    MS_TRY(session.feed(
+        tokens.data(), o.length,
+        [&](const ChunkView& v) -> Result<void> {
+            // The session may hand out hidden states only for pooling: copy what was asked for.
+            if (v.logits && options.logits)
+                std::memcpy(&o.logits[size_t(v.start) * V], v.logits, sizeof(float) * size_t(v.T) * V);
+            if (v.hidden && options.hidden)
+                std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
+            if (v.scores) std::copy(v.scores, v.scores + v.T, o.scores.begin() + v.start);
+            for (int64_t p = v.start; windows && p < v.start + v.T;) {  // split the chunk at window edges
+                const int64_t w = p / window, end = std::min(v.start + v.T, (w + 1) * window);
+                add_rows(v.hidden + (p - v.start) * dm, end - p, dm, &sums[size_t(w) * dm]);
+                p = end;
+            }
+            return {};
+        },
+        /*ends=*/true));
     o.embeddings.resize(sums.size());
     for (int64_t w = 0; w < windows; ++w) {
         const int64_t n = std::min(o.length, (w + 1) * window) - w * window;

@@ -46,8 +46,11 @@ public:
 
     // Starts a new sequence (zero state).
     Result<void> reset();
-    // Runs `n` tokens, continuing the current sequence; the sink sees each chunk in order.
-    Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink);
+    // Runs `n` tokens, continuing the current sequence; the sink sees each chunk in order. `ends`:
+    // these are the sequence's last tokens, so its last chunk may run padded to the runner's
+    // final_chunk_length() (the sink sees the real positions only); the session must then be
+    // reset before it is fed again.
+    Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends = false);
     int64_t position() const { return position_; }
 
 private:
@@ -56,6 +59,8 @@ private:
     std::unique_ptr<ModelRunner> runner_;
     SessionOptions options_;
     int64_t position_ = 0;
+    bool ended_ = false;  // fed with `ends`: the state may be a padded chunk's, not the sequence's
+    std::vector<int32_t> padded_;
     std::array<float, 4> carried_{};
     std::vector<float> logits_, hidden_, next_base_;
     std::vector<BaseScores> scores_;

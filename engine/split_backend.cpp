@@ -68,6 +68,8 @@ public:
         for (const auto& p : parts_) n += p->device_bytes();
         return n;
     }
+    // The parts are runners of one kind (one per GPU): the first one's lengths are all of theirs.
+    int final_chunk_length(int T) const override { return parts_.empty() ? T : parts_[0]->final_chunk_length(T); }
 
 private:
     // The part that runs stream `stream` (0 ≤ stream < batch_).

@@ -322,7 +322,10 @@ int cmd_bench(const BenchOptions& o) {
                     const int64_t n = o.spread > 0 ? draw(lengths_rng) : L;
                     for (int64_t done = 0; done < n;) {  // one sequence, chunk by chunk, state carried
                         const int T = int(std::min<int64_t>(chunk, n - done));
-                        if (auto r = (*runner)->forward(tokens.data(), T, out); !r) return fail(r.error().message);
+                        // The last chunk at the runner's length for it, as a session runs a whole
+                        // sequence (the padding's bases are not counted).
+                        const int run = done + T == n ? std::min((*runner)->final_chunk_length(T), chunk) : T;
+                        if (auto r = (*runner)->forward(tokens.data(), run, out); !r) return fail(r.error().message);
                         done += T;
                     }
                     bases += n * B;

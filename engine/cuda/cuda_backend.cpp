@@ -219,6 +219,17 @@ public:
 
     int batch() const override { return batch_; }
 
+    // A sequence's last chunk runs at one of eight lengths an octave (multiples of a power of two
+    // ≥ 8, at most 1/8 more than T), so that sequences ending anywhere — reads, records, the
+    // windows' tails — share a few captured graphs instead of launching every kernel from the host
+    // (~1.5–2 ms a chunk, docs/performance.md). Without graphs there is nothing to share.
+    int final_chunk_length(int T) const override {
+        if (!graphs_ || T >= lim_.max_chunk) return T;
+        int step = 8;
+        while (step * 16 <= T) step *= 2;
+        return std::min((T + step - 1) / step * step, lim_.max_chunk);
+    }
+
     // A stream's state is one row per layer in each state buffer (layer l's block holds the
     // current batch's streams side by side), so a pitched 2D copy moves all layers at once:
     // width = one stream's state of one layer, source pitch = one layer's block, height = n_layer.

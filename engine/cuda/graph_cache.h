@@ -5,9 +5,10 @@
 // chunk. A single kept graph was recaptured whenever the chunk's length changed: every sequence's
 // last chunk has a length of its own, so a record of 5,000 positions at 4,096-position chunks
 // paid two captures and ran at a quarter of the steady rate (docs/performance.md). Here a shape
-// is captured only when it comes a second time — one-off lengths (each read's, each record's
-// last chunk, the variant walker's cuts) launch their kernels one by one — and the last few
-// graphs are kept, so a sequence's tail no longer evicts the full chunks' graph.
+// is captured only when it comes a second time — one-off lengths (the variant walker's cuts)
+// launch their kernels one by one — and the last kGraphs graphs are kept, so a sequence's tail no
+// longer evicts the full chunks' graph. Sequences' last chunks run at a few lengths
+// (CudaRunner::final_chunk_length), so those repeat too.
 //
 // Host-only logic with the graph handle as a template parameter, so it is tested without a GPU
 // (tests/engine/test_graph_cache.cpp).
@@ -30,8 +31,10 @@ public:
         Capture,  // seen before and not kept: capture a graph, add() it, replay it
         Replay,   // kept: replay exec()
     };
-    static constexpr size_t kGraphs = 8;  // graphs kept (a long sequence's chunks, its tail, a few more)
-    static constexpr size_t kSeen = 64;   // shapes remembered as launched once
+    // Graphs kept: a long sequence's chunks and the last-chunk lengths of sequences ending
+    // anywhere (CudaRunner::final_chunk_length: eight an octave, ~50 between 1 kbp and 64 kbp).
+    static constexpr size_t kGraphs = 64;
+    static constexpr size_t kSeen = 128;  // shapes remembered as launched once
 
     explicit GraphCache(std::function<void(Exec)> destroy) : destroy_(std::move(destroy)) {}
     GraphCache(const GraphCache&) = delete;

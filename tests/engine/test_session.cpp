@@ -1,7 +1,10 @@
 // Streaming with carried state: chunked output equals one-shot output (chunk sizes 1, 7, 4096),
 // a batch of streams equals the streams run alone, and the reverse strand maps back correctly.
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "engine/cpu_backend.h"
 #include "engine/random_model.h"
@@ -267,6 +270,86 @@ MS_TEST(precision_auto_resolves_per_backend) {
     auto bad = parse_precision("fp16");
     MS_CHECK(!bad.ok());
     MS_CHECK(bad.error().message.find("auto, fp32, bf16") != std::string::npos);
+}
+
+namespace {
+
+// Runners that ask for a sequence's last chunk rounded up to a multiple of 512, as the CUDA runner
+// rounds it to the lengths of its kept graphs, and record every length they run.
+class PaddingBackend final : public Backend {
+public:
+    explicit PaddingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
+    std::string name() const override { return "padding"; }
+    std::string description() const override { return "the CPU, last chunks padded"; }
+    Result<void> supports(const ModelConfig& c) const override { return inner_->supports(c); }
+    Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& c, const ModelWeights& w,
+                                                       const RunnerLimits& lim) override {
+        auto r = inner_->create_runner(c, w, lim);
+        if (!r) return r.error();
+        return std::unique_ptr<ModelRunner>(new Runner(std::move(*r), lim.max_chunk, lengths));
+    }
+    std::vector<int> lengths;
+
+private:
+    struct Runner final : ModelRunner {
+        Runner(std::unique_ptr<ModelRunner> r, int max, std::vector<int>& seen)
+            : inner(std::move(r)), max_chunk(max), lengths(seen) {}
+        Result<void> reset(int batch) override { return inner->reset(batch); }
+        Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
+            lengths.push_back(T);
+            return inner->forward(tokens, T, out);
+        }
+        int batch() const override { return inner->batch(); }
+        Result<void> save_state(int stream, RunnerState& out) override { return inner->save_state(stream, out); }
+        Result<void> load_state(int stream, const RunnerState& s) override { return inner->load_state(stream, s); }
+        int final_chunk_length(int T) const override { return std::min(max_chunk, (T + 511) / 512 * 512); }
+        std::unique_ptr<ModelRunner> inner;
+        int max_chunk;
+        std::vector<int>& lengths;
+    };
+    std::unique_ptr<Backend> inner_;
+};
+
+}  // namespace
+
+// A whole sequence's last chunk may run padded (Session::feed with `ends`): every output of the
+// real positions — logits, hidden states, scores, window means — is the unpadded run's, and the
+// padding's are dropped; the session then refuses to continue the sequence until it is reset.
+MS_TEST(padded_last_chunk_changes_no_output) {
+    const std::string seq = random_dna(5000, 3);
+    for (int chunk : {4096, 8192}) {
+        auto cpu = make_cpu_backend(2);
+        PaddingBackend padding(make_cpu_backend(2));
+        SessionOptions o;
+        o.chunk = chunk;
+        o.logits = o.hidden = o.scores = true;
+        o.pool_window = 1000;
+        auto plain = Session::create(small_model(), *cpu, o);
+        auto padded = Session::create(small_model(), padding, o);
+        MS_CHECK(plain.ok() && padded.ok());
+        auto a = run_sequence(**plain, small_model(), seq, o);
+        auto b = run_sequence(**padded, small_model(), seq, o);
+        MS_CHECK(a.ok() && b.ok());
+        const std::vector<int> expect = chunk == 4096 ? std::vector<int>{4096, 1024} : std::vector<int>{5120};
+        MS_CHECK_MSG(padding.lengths == expect, "chunk " << chunk << ": ran " << padding.lengths.size() << " chunks");
+        MS_CHECK_EQ(b->scores.size(), seq.size());
+        MS_CHECK_EQ(b->logits.size(), a->logits.size());
+        // The same operations on each real row; BLAS may block a padded chunk's rows differently.
+        MS_CHECK(test::rel_error(b->logits.data(), a->logits.data(), a->logits.size()) < 1e-5);
+        MS_CHECK(test::rel_error(b->hidden.data(), a->hidden.data(), a->hidden.size()) < 1e-5);
+        MS_CHECK(test::rel_error(b->embeddings.data(), a->embeddings.data(), a->embeddings.size()) < 1e-5);
+        for (size_t i = 0; i < seq.size(); ++i)
+            MS_CHECK_MSG(std::abs(b->scores[i].log2_lik - a->scores[i].log2_lik) < 1e-4 ||
+                             (std::isnan(b->scores[i].log2_lik) && std::isnan(a->scores[i].log2_lik)),
+                         "chunk " << chunk << " pos " << i);
+        // The state is a padded chunk's: continuing the sequence is refused until a reset.
+        std::vector<int32_t> more(10, small_model().tokenizer.acgt_ids()[0]);
+        const auto sink = [](const ChunkView&) -> Result<void> { return {}; };
+        const Result<void> cont = (*padded)->feed(more.data(), 10, sink);
+        MS_CHECK(!cont.ok() && cont.error().message.find("reset()") != std::string::npos);
+        MS_CHECK((*padded)->reset().ok());
+        MS_CHECK((*padded)->feed(more.data(), 10, sink).ok());
+    }
 }
 
 MS_TEST(runner_rejects_bad_tokens_and_chunks) {
