@@ -149,23 +149,27 @@ Result<void> AlleleScorer::run_rows(std::vector<Row>& rows, std::vector<std::vec
         std::vector<float> next;
         for (size_t t0 = 0; t0 < longest; t0 += size_t(options_.chunk)) {
             const size_t T = std::min(size_t(options_.chunk), longest - t0);
-            tokens.assign(size_t(n) * T, acgt[0]);  // padding: any valid token
-            next.resize(size_t(n) * T * 4);
+            // The last chunk at the runner's length for it (more padding): no state is kept after it.
+            const size_t run =
+                t0 + T == longest ? size_t(std::min(rows_->final_chunk_length(int(T)), options_.chunk)) : T;
+            tokens.assign(size_t(n) * run, acgt[0]);  // padding: any valid token
+            next.resize(size_t(n) * run * 4);
             for (int i = 0; i < n; ++i) {
                 const std::vector<int32_t>& tk = rows[size_t(i)].tokens;
-                for (size_t t = t0; t < std::min(t0 + T, tk.size() - 1); ++t) tokens[size_t(i) * T + (t - t0)] = tk[t];
+                for (size_t t = t0; t < std::min(t0 + T, tk.size() - 1); ++t)
+                    tokens[size_t(i) * run + (t - t0)] = tk[t];
             }
             ForwardOutputs out;
             out.next_base = next.data();
-            MS_TRY(rows_->forward(tokens.data(), int(T), out));  // [n, T] => next_base [n, T, 4]
-            positions_run_ += int64_t(n) * int64_t(T);
+            MS_TRY(rows_->forward(tokens.data(), int(run), out));  // [n, run] => next_base [n, run, 4]
+            positions_run_ += int64_t(n) * int64_t(run);
             for (int i = 0; i < n; ++i) {
                 const Row& r = rows[size_t(i)];
                 // The prediction at position t scores token t + 1.
                 for (size_t t = t0; t + 1 < r.tokens.size() && t < t0 + T; ++t)
                     if (t + 1 >= r.score_from)
                         result[r.site][r.allele] +=
-                            log2_of(&next[(size_t(i) * T + (t - t0)) * 4], r.tokens[t + 1], acgt);
+                            log2_of(&next[(size_t(i) * run + (t - t0)) * 4], r.tokens[t + 1], acgt);
             }
         }
     }

@@ -11,6 +11,7 @@
 #include "engine/random_model.h"
 #include "engine/session.h"
 #include "tests/common/harness.h"
+#include "tests/engine/padding_backend.h"
 
 using namespace ms;
 
@@ -82,25 +83,39 @@ MS_TEST(prefix_reuse_equals_naive_windows) {
             const size_t from = size_t(sites[k].offset);
             want[k].push_back(naive(*b, ref.substr(0, from) + a + sites[k].downstream, from));
         }
-    for (bool reuse : {true, false})
-        for (int batch : {1, 3, 16})
-            for (int chunk : {13, 4096}) {
-                AlleleScorerOptions o;
-                o.batch = batch;
-                o.chunk = chunk;
-                o.reuse_prefix = reuse;
-                auto scorer = AlleleScorer::create(small_model(), *b, o);
-                MS_CHECK_MSG(scorer.ok(), scorer.error().message);
-                auto got = (*scorer)->score(ref, sites);
-                MS_CHECK_MSG(got.ok(), got.error().message);
-                for (size_t k = 0; k < sites.size(); ++k)
-                    for (size_t j = 0; j < sites[k].alleles.size(); ++j)
-                        // Sums of a few hundred float32 log-probabilities, computed in other
-                        // chunk and batch groupings: rounding-level differences only.
-                        MS_CHECK_MSG(std::abs((*got)[k][j] - want[k][j]) < 1e-4,
-                                     "reuse " << reuse << " batch " << batch << " chunk " << chunk << " site " << k
-                                              << " allele " << j << ": " << (*got)[k][j] << " vs " << want[k][j]);
-            }
+    // The same through runners that pad the rows' last chunk (as the CUDA runner does).
+    test::PaddingBackend padding(make_cpu_backend(2), 8);
+    for (Backend* backend : {static_cast<Backend*>(b.get()), static_cast<Backend*>(&padding)})
+        for (bool reuse : {true, false})
+            for (int batch : {1, 3, 16})
+                for (int chunk : {13, 4096}) {
+                    AlleleScorerOptions o;
+                    o.batch = batch;
+                    o.chunk = chunk;
+                    o.reuse_prefix = reuse;
+                    auto scorer = AlleleScorer::create(small_model(), *backend, o);
+                    MS_CHECK_MSG(scorer.ok(), scorer.error().message);
+                    auto got = (*scorer)->score(ref, sites);
+                    MS_CHECK_MSG(got.ok(), got.error().message);
+                    for (size_t k = 0; k < sites.size(); ++k)
+                        for (size_t j = 0; j < sites[k].alleles.size(); ++j)
+                            // Sums of a few hundred float32 log-probabilities, computed in other
+                            // chunk and batch groupings: rounding-level differences only.
+                            MS_CHECK_MSG(std::abs((*got)[k][j] - want[k][j]) < 1e-4,
+                                         backend->name() << " reuse " << reuse << " batch " << batch << " chunk "
+                                                         << chunk << " site " << k << " allele " << j << ": "
+                                                         << (*got)[k][j] << " vs " << want[k][j]);
+                }
+    // The padded runners did run longer last chunks than the rows needed.
+    int64_t cost[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+        AlleleScorerOptions o;
+        o.batch = 3;
+        auto scorer = AlleleScorer::create(small_model(), k ? static_cast<Backend&>(padding) : *b, o);
+        MS_CHECK(scorer.ok() && (*scorer)->score(ref, sites).ok());
+        cost[k] = (*scorer)->positions_run();
+    }
+    MS_CHECK_MSG(cost[1] > cost[0], "padded " << cost[1] << " positions against " << cost[0]);
     // Scores that differ between alleles: the check above is not comparing zeros.
     MS_CHECK(std::abs(want[1][0] - want[1][1]) > 1e-3 && std::abs(want[3][0] - want[3][1]) > 1e-3);
 }

@@ -11,6 +11,7 @@
 #include "engine/session.h"
 #include "engine/split_backend.h"
 #include "tests/common/harness.h"
+#include "tests/engine/padding_backend.h"
 #include "tests/engine/small_model.h"
 
 using namespace ms;
@@ -272,46 +273,6 @@ MS_TEST(precision_auto_resolves_per_backend) {
     MS_CHECK(bad.error().message.find("auto, fp32, bf16") != std::string::npos);
 }
 
-namespace {
-
-// Runners that ask for a sequence's last chunk rounded up to a multiple of 512, as the CUDA runner
-// rounds it to the lengths of its kept graphs, and record every length they run.
-class PaddingBackend final : public Backend {
-public:
-    explicit PaddingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
-    std::string name() const override { return "padding"; }
-    std::string description() const override { return "the CPU, last chunks padded"; }
-    Result<void> supports(const ModelConfig& c) const override { return inner_->supports(c); }
-    Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& c, const ModelWeights& w,
-                                                       const RunnerLimits& lim) override {
-        auto r = inner_->create_runner(c, w, lim);
-        if (!r) return r.error();
-        return std::unique_ptr<ModelRunner>(new Runner(std::move(*r), lim.max_chunk, lengths));
-    }
-    std::vector<int> lengths;
-
-private:
-    struct Runner final : ModelRunner {
-        Runner(std::unique_ptr<ModelRunner> r, int max, std::vector<int>& seen)
-            : inner(std::move(r)), max_chunk(max), lengths(seen) {}
-        Result<void> reset(int batch) override { return inner->reset(batch); }
-        Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
-            lengths.push_back(T);
-            return inner->forward(tokens, T, out);
-        }
-        int batch() const override { return inner->batch(); }
-        Result<void> save_state(int stream, RunnerState& out) override { return inner->save_state(stream, out); }
-        Result<void> load_state(int stream, const RunnerState& s) override { return inner->load_state(stream, s); }
-        int final_chunk_length(int T) const override { return std::min(max_chunk, (T + 511) / 512 * 512); }
-        std::unique_ptr<ModelRunner> inner;
-        int max_chunk;
-        std::vector<int>& lengths;
-    };
-    std::unique_ptr<Backend> inner_;
-};
-
-}  // namespace
-
 // A whole sequence's last chunk may run padded (Session::feed with `ends`): every output of the
 // real positions — logits, hidden states, scores, window means — is the unpadded run's, and the
 // padding's are dropped; the session then refuses to continue the sequence until it is reset.
@@ -319,7 +280,7 @@ MS_TEST(padded_last_chunk_changes_no_output) {
     const std::string seq = random_dna(5000, 3);
     for (int chunk : {4096, 8192}) {
         auto cpu = make_cpu_backend(2);
-        PaddingBackend padding(make_cpu_backend(2));
+        test::PaddingBackend padding(make_cpu_backend(2), 512);
         SessionOptions o;
         o.chunk = chunk;
         o.logits = o.hidden = o.scores = true;
