@@ -59,6 +59,33 @@ struct LayoutScope : EnvScope {
     explicit LayoutScope(const char* layout) : EnvScope("MAMBASCOPE_CUDA_LAYOUT", layout) {}
 };
 
+// Random ids 7 … 10 (the test models' A/C/G/T), as many as chunks of `sizes` hold together.
+std::vector<int32_t> tokens_for(const std::vector<int>& sizes, uint32_t seed) {
+    size_t total = 0;
+    for (int T : sizes) total += size_t(T);
+    std::vector<int32_t> tokens(total);
+    std::mt19937 rng(seed);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    return tokens;
+}
+
+// The logits [Σ sizes, vocab] of `tokens` run through a new runner as chunks of `sizes`, the state
+// carried from chunk to chunk (runners read their environment switches when created).
+std::vector<float> logits_of_chunks(Backend& backend, const Model& m, const RunnerLimits& lim,
+                                    const std::vector<int32_t>& tokens, const std::vector<int>& sizes) {
+    auto runner = backend.create_runner(m.config, m.weights, lim);
+    if (!runner) throw test::Failure{runner.error().message};
+    std::vector<float> out(tokens.size() * size_t(m.config.vocab_size));
+    size_t at = 0;
+    for (int T : sizes) {
+        ForwardOutputs o;
+        o.logits = &out[at * size_t(m.config.vocab_size)];
+        if (const Result<void> r = (*runner)->forward(&tokens[at], T, o); !r) throw test::Failure{r.error().message};
+        at += size_t(T);
+    }
+    return out;
+}
+
 NpyArray load(const fs::path& p) {
     auto a = read_npy(p.string());
     if (!a) throw test::Failure{a.error().message};
@@ -279,12 +306,7 @@ MS_TEST(cuda_graphs_replay_the_bits_of_launches) {
     std::vector<int> sizes{300, 300, 77, 300, 77, 300, 1};
     for (int k = 0; k < 11; ++k) sizes.insert(sizes.end(), {100 + k, 100 + k});
     sizes.insert(sizes.end(), {300, 77, 300, 300});
-    size_t total = 0;
-    for (int T : sizes) total += size_t(T);
-    const int V = m.config.vocab_size;
-    std::vector<int32_t> tokens(total);
-    std::mt19937 rng(12);
-    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    const std::vector<int32_t> tokens = tokens_for(sizes, 12);
     RunnerLimits lim{1, 300};
     lim.acgt_ids = m.tokenizer.acgt_ids();
     for (const char* precision : {"bf16", "fp32"})
@@ -294,17 +316,7 @@ MS_TEST(cuda_graphs_replay_the_bits_of_launches) {
             std::vector<float> out[2];
             for (int graphs = 0; graphs < 2; ++graphs) {
                 const EnvScope env("MAMBASCOPE_CUDA_GRAPHS", graphs ? "1" : "0");
-                auto runner = cuda->create_runner(m.config, m.weights, lim);
-                MS_CHECK_MSG(runner.ok(), runner.error().message);
-                out[graphs].resize(total * V);
-                size_t at = 0;
-                for (int T : sizes) {
-                    ForwardOutputs o;
-                    o.logits = &out[graphs][at * V];
-                    const Result<void> r = (*runner)->forward(&tokens[at], T, o);
-                    MS_CHECK_MSG(r.ok(), r.error().message);
-                    at += size_t(T);
-                }
+                out[graphs] = logits_of_chunks(*cuda, m, lim, tokens, sizes);
             }
             for (float v : out[0]) MS_CHECK(std::isfinite(v));
             MS_CHECK_MSG(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)) == 0,
@@ -322,12 +334,8 @@ MS_TEST(cuda_tuned_products_change_no_bits) {
     RandomModelShape s;
     s.n_layer = 2;  // d_model 256: the bundled models' and the benchmark's shapes
     const Model m = make_random_model(s);
-    const int sizes[] = {18000, 20000, 18000, 20000}, V = m.config.vocab_size;
-    size_t total = 0;
-    for (int T : sizes) total += size_t(T);
-    std::vector<int32_t> tokens(total);
-    std::mt19937 rng(11);
-    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    const std::vector<int> sizes{18000, 20000, 18000, 20000};
+    const std::vector<int32_t> tokens = tokens_for(sizes, 11);
     RunnerLimits lim{1, 20000};
     lim.precision = Precision::BF16;
     const char* modes[] = {"first", "last", "tuned"};
@@ -336,17 +344,7 @@ MS_TEST(cuda_tuned_products_change_no_bits) {
         std::vector<float> out[3];
         for (int mode = 0; mode < 3; ++mode) {
             const EnvScope gemm("MAMBASCOPE_CUDA_GEMM", modes[mode]);
-            auto runner = cuda->create_runner(m.config, m.weights, lim);
-            MS_CHECK_MSG(runner.ok(), runner.error().message);
-            out[mode].resize(total * V);
-            size_t at = 0;
-            for (int T : sizes) {
-                ForwardOutputs o;
-                o.logits = &out[mode][at * V];
-                const Result<void> r = (*runner)->forward(&tokens[at], T, o);
-                MS_CHECK_MSG(r.ok(), r.error().message);
-                at += size_t(T);
-            }
+            out[mode] = logits_of_chunks(*cuda, m, lim, tokens, sizes);
         }
         for (float v : out[0]) MS_CHECK(std::isfinite(v));
         for (int mode = 1; mode < 3; ++mode)
