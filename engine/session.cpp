@@ -67,7 +67,7 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
         position_ += T;
         done += T;
     }
-    ended_ = ends && n > 0;  // whether or not the last chunk was padded: the contract is the same
+    if (ends && n > 0) ended_ = true;  // padded or not, the contract is the same; only reset() clears it
     return {};
 }
 

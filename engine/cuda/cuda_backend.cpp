@@ -427,8 +427,9 @@ private:
     bool chan() const { return layout_ == Layout::Channel; }
     // A channel-major row's length: N rounded up to 8 elements, so that every row starts on 16
     // bytes. With rows of N elements an N that was not a multiple of 8 (a sequence's last chunk,
-    // most reads) put the four products on cuBLAS's unaligned kernels, 3–5× slower, and the scan on
-    // its element-by-element copies (docs/performance.md). The padding is never read or written.
+    // most reads) put the four products on cuBLAS's unaligned kernels, 4–9× slower, and the scan on
+    // its element-by-element copies (docs/performance.md). The products run over the padding too
+    // (see products()); the conv and the scan never touch it.
     static int64_t pitch(int64_t N) { return (N + 7) / 8 * 8; }
     // Channels [first, first + ·) of a buffer `width` channels wide, as the kernels' strided view.
     cuda::Act view(const DeviceArray<uint8_t>& buf, int first, int width, int T, int64_t N) const {
@@ -535,7 +536,7 @@ private:
     bool tune_ = true, tune_verbose_ = false, lt_products_ = false;
     std::set<int> tuned_sizes_;  // chunk sizes (batch · positions) whose products are tuned
     Layout layout_ = Layout::Auto;
-    // Destroyed before the stream and the buffers the graphs use.
+    // Cleared in ~CudaRunner, before the stream and the buffers its graphs use are released.
     GraphCache<cudaGraphExec_t> graphs_kept_{[](cudaGraphExec_t e) { cudaGraphExecDestroy(e); }};
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;

@@ -306,6 +306,7 @@ MS_TEST(padded_last_chunk_changes_no_output) {
         // The state is a padded chunk's: continuing the sequence is refused until a reset.
         std::vector<int32_t> more(10, small_model().tokenizer.acgt_ids()[0]);
         const auto sink = [](const ChunkView&) -> Result<void> { return {}; };
+        MS_CHECK((*padded)->feed(more.data(), 0, sink).ok());  // nothing to run: no error, and no reopening
         const Result<void> cont = (*padded)->feed(more.data(), 10, sink);
         MS_CHECK(!cont.ok() && cont.error().message.find("reset()") != std::string::npos);
         MS_CHECK((*padded)->reset().ok());
