@@ -4,6 +4,9 @@
 // first so the job loads it as a user's model; the genome is random bases.
 //
 //   bench_score_pipeline [--shape 128x8] [--mbp 4] [--records 4] [--chunk 65536] [--device cpu]
+//                        [--precision auto]
+// Both sides compute in the same precision: --precision as the job resolves it on the device
+// (auto: bf16 on a GPU, fp32 on the CPU).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,7 +25,7 @@ using namespace ms;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
-    std::string shape = "128x8", device = "cpu";
+    std::string shape = "128x8", device = "cpu", precision = "auto";
     double mbp = 4;
     int records = 4, chunk = 65536;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -32,6 +35,8 @@ int main(int argc, char** argv) {
         else if (k == "--records") records = std::atoi(v.c_str());
         else if (k == "--chunk") chunk = std::atoi(v.c_str());
         else if (k == "--device") device = v;
+        else if (k == "--precision")
+            precision = v;
         else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
     }
     RandomModelShape rs;
@@ -58,9 +63,12 @@ int main(int argc, char** argv) {
     if (!model) return std::fprintf(stderr, "%s\n", model.error().message.c_str()), 1;
     auto choice = open_backend(device);
     if (!choice) return std::fprintf(stderr, "%s\n", choice.error().message.c_str()), 1;
+    const auto asked = parse_precision(precision);
+    if (!asked) return std::fprintf(stderr, "%s\n", asked.error().message.c_str()), 2;
     SessionOptions so;
     so.chunk = chunk;
     so.scores = true;
+    so.precision = precision_for(*asked, *choice->backend);
     auto session = open_session(*model, *choice, so, device, 0);
     if (!session) return std::fprintf(stderr, "%s\n", session.error().message.c_str()), 1;
 
@@ -70,7 +78,10 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     for (const auto& t : tokens) {
         (void)(*session)->reset();
-        if (auto r = (*session)->feed(t.data(), int64_t(t.size()), [](const ChunkView&) -> Result<void> { return {}; }); !r)
+        // Each record is a whole sequence, as the job feeds it (its last chunk at the runner's length).
+        if (auto r = (*session)->feed(
+                t.data(), int64_t(t.size()), [](const ChunkView&) -> Result<void> { return {}; }, true);
+            !r)
             return std::fprintf(stderr, "%s\n", r.error().message.c_str()), 1;
     }
     const double engine_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -82,14 +93,15 @@ int main(int argc, char** argv) {
     o.fasta = (dir / "genome.fa").string();
     o.db = (dir / "results.db").string();
     o.device = device;
+    o.precision = precision;
     o.chunk = chunk;
     o.quiet = true;
     const auto t1 = std::chrono::steady_clock::now();
     if (cmd_score(o, "bench") != 0) return 1;
     const double job_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     const double bases = double(per) * records;
-    std::printf("# score pipeline vs engine alone: %s, %s, chunk %d\n", choice->backend->description().c_str(),
-                shape.c_str(), chunk);
+    std::printf("# score pipeline vs engine alone: %s, %s, %s, chunk %d\n", choice->backend->description().c_str(),
+                precision_name(so.precision), shape.c_str(), chunk);
     std::printf("%-10s %8s %14s %16s %8s\n", "shape", "Mbp", "engine Mbp/s", "pipeline Mbp/s", "ratio");
     std::printf("%-10s %8.2f %14.4f %16.4f %8.2f\n", shape.c_str(), bases / 1e6, bases / engine_s / 1e6,
                 bases / job_s / 1e6, engine_s / job_s);
