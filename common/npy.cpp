@@ -1,9 +1,13 @@
 #include "common/npy.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "common/atomic_file.h"
 
@@ -93,20 +97,31 @@ Result<NpyArray> read_npy(const std::string& path) {
 
     NpyArray arr;
     std::string shape = dict_value(header, "shape");
+    const size_t elem = f4 ? 4 : 8;
+    const size_t data_at = offset + header_len;
+    // Each dimension as a whole int64 and the element count without wrapping: stoll threw on a
+    // dimension past int64, and a product that wrapped to 0 made an empty data section "fit".
     size_t count = 1;
+    bool too_large = false;
     for (size_t i = 0; i < shape.size();) {
         if (std::isdigit(static_cast<unsigned char>(shape[i]))) {
             size_t j = i;
             while (j < shape.size() && std::isdigit(static_cast<unsigned char>(shape[j]))) ++j;
-            arr.shape.push_back(std::stoll(shape.substr(i, j - i)));
-            count *= size_t(arr.shape.back());
+            int64_t d = 0;
+            const auto [end, ec] = std::from_chars(shape.data() + i, shape.data() + j, d);
+            if (ec != std::errc() || end != shape.data() + j)
+                return make_error("'", path, "': shape ", shape, " has a dimension past 64 bits");
+            arr.shape.push_back(d);
+            if (d != 0 && count > (std::numeric_limits<size_t>::max() / elem) / size_t(d)) too_large = true;
+            count *= size_t(d);
             i = j;
         } else {
             ++i;
         }
     }
-    const size_t elem = f4 ? 4 : 8;
-    const size_t data_at = offset + header_len;
+    // A zero dimension makes the array empty whatever the others are.
+    if (too_large && std::find(arr.shape.begin(), arr.shape.end(), 0) == arr.shape.end())
+        return make_error("'", path, "': shape ", shape, " holds more elements than any file can");
     if (bytes.size() - data_at != count * elem)
         return make_error("'", path, "': data holds ", bytes.size() - data_at, " bytes; shape ", shape, " needs ",
                           count * elem);

@@ -1,6 +1,7 @@
 // .npy round trips and the atomic-write guarantee (a failed write keeps the old file).
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include "common/npy.h"
 #include "tests/common/harness.h"
@@ -37,6 +38,38 @@ MS_TEST(npy_rejects_bad_files) {
     MS_CHECK(!a.ok());
     MS_CHECK(a.error().message.find("bad.npy") != std::string::npos);
     MS_CHECK(!ms::read_npy(path + ".missing").ok());
+}
+
+// A header written by hand (version 1.0) with the given shape tuple, and `data_bytes` zero bytes.
+static void write_raw(const std::string& path, const std::string& shape, size_t data_bytes) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header.push_back('\n');
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    out.put(char(header.size() & 0xff));
+    out.put(char(header.size() >> 8));
+    out << header << std::string(data_bytes, '\0');
+}
+
+// Hostile shapes (found in review): a dimension past 64 bits threw out of std::stoll, and a shape
+// whose element count wraps to 0 made an empty data section "fit" a 2^64-element array.
+MS_TEST(npy_rejects_impossible_shapes) {
+    const std::string path = std::string(MS_TEST_BINARY_DIR) + "/hostile.npy";
+    write_raw(path, "(99999999999999999999999,)", 0);
+    auto a = ms::read_npy(path);
+    MS_CHECK(!a.ok() && a.error().message.find("past 64 bits") != std::string::npos);
+    write_raw(path, "(4294967296, 4294967296)", 0);
+    auto b = ms::read_npy(path);
+    MS_CHECK(!b.ok() && b.error().message.find("more elements than any file can") != std::string::npos);
+    // A zero dimension beside huge ones is an empty array, as numpy reads it.
+    write_raw(path, "(0, 4294967296, 4294967296)", 0);
+    auto c = ms::read_npy(path);
+    MS_CHECK_MSG(c.ok(), c.error().message);
+    MS_CHECK(c.ok() && c->data.empty() && c->shape.size() == 3);
+    write_raw(path, "(2, 3)", 24);
+    auto d = ms::read_npy(path);
+    MS_CHECK(d.ok() && d->data.size() == 6);
 }
 
 MS_TEST(npy_failed_write_keeps_old_file) {
