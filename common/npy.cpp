@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
 
 #include "common/atomic_file.h"
+#include "common/parse_count.h"
 
 namespace ms {
 
@@ -97,31 +97,32 @@ Result<NpyArray> read_npy(const std::string& path) {
 
     NpyArray arr;
     std::string shape = dict_value(header, "shape");
-    const size_t elem = f4 ? 4 : 8;
-    const size_t data_at = offset + header_len;
-    // Each dimension as a whole int64 and the element count without wrapping: stoll threw on a
-    // dimension past int64, and a product that wrapped to 0 made an empty data section "fit".
-    size_t count = 1;
-    bool too_large = false;
     for (size_t i = 0; i < shape.size();) {
         if (std::isdigit(static_cast<unsigned char>(shape[i]))) {
             size_t j = i;
             while (j < shape.size() && std::isdigit(static_cast<unsigned char>(shape[j]))) ++j;
-            int64_t d = 0;
-            const auto [end, ec] = std::from_chars(shape.data() + i, shape.data() + j, d);
-            if (ec != std::errc() || end != shape.data() + j)
-                return make_error("'", path, "': shape ", shape, " has a dimension past 64 bits");
-            arr.shape.push_back(d);
-            if (d != 0 && count > (std::numeric_limits<size_t>::max() / elem) / size_t(d)) too_large = true;
-            count *= size_t(d);
+            // A whole int64: std::stoll threw on a dimension past it.
+            const auto d = parse_count<int64_t>(std::string_view(shape).substr(i, j - i));
+            if (!d) return make_error("'", path, "': shape ", shape, " has a dimension past 64 bits");
+            arr.shape.push_back(*d);
             i = j;
         } else {
             ++i;
         }
     }
-    // A zero dimension makes the array empty whatever the others are.
-    if (too_large && std::find(arr.shape.begin(), arr.shape.end(), 0) == arr.shape.end())
-        return make_error("'", path, "': shape ", shape, " holds more elements than any file can");
+    const size_t elem = f4 ? 4 : 8;
+    const size_t data_at = offset + header_len;
+    // The element count without wrapping: (2^32, 2^32) wrapped to 0, and an empty data section
+    // "fit" it. A zero dimension makes the array empty whatever the others are.
+    size_t count = 1;
+    if (std::find(arr.shape.begin(), arr.shape.end(), 0) != arr.shape.end())
+        count = 0;
+    else
+        for (int64_t d : arr.shape) {
+            if (count > std::numeric_limits<size_t>::max() / elem / size_t(d))
+                return make_error("'", path, "': shape ", shape, " holds more elements than any file can");
+            count *= size_t(d);
+        }
     if (bytes.size() - data_at != count * elem)
         return make_error("'", path, "': data holds ", bytes.size() - data_at, " bytes; shape ", shape, " needs ",
                           count * elem);

@@ -1,7 +1,7 @@
 // A whole string of decimal digits as an int, or nothing: for the numbers inside options like
-// `--shard I/N`, `--shape 256x16` and `--device cuda:N`. sscanf's %d and atoi wrapped
-// 4294967297 to 1 (undefined behaviour besides), so `--shard 4294967297/4294967298` ran shard 1 of
-// 2 under another name.
+// `--shard I/N`, `--shape 256x16` and `--device cuda:N`, and a .npy header's dimensions (int64). sscanf's %d and atoi
+// wrapped 4294967297 to 1 (undefined behaviour besides), so `--shard 4294967297/4294967298` ran shard 1 of 2 under
+// another name.
 #pragma once
 
 #include <charconv>
@@ -12,9 +12,10 @@
 
 namespace ms {
 
-// Digits only (no sign, blank or suffix), and within int.
-inline std::optional<int> parse_count(std::string_view s) {
-    int v = 0;
+// Digits only (no sign, blank or suffix), and within Int.
+template <typename Int = int>
+std::optional<Int> parse_count(std::string_view s) {
+    Int v = 0;
     if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
