@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,57 @@ public:
     // tokens to it and drops the padding's outputs: a position's outputs depend on the positions
     // before it only.
     virtual int final_chunk_length(int T) const { return T; }
+
+    // The pipelined form of forward(): start() hands a chunk over and may return before it has run;
+    // finish() waits for the oldest started chunk and writes its outputs. A caller starts chunk
+    // k + 1 before it finishes chunk k, so that its own work on chunk k's outputs (scoring, the
+    // sink) runs while the device computes chunk k + 1: the CUDA runner's is ~2–6 ms a 131K chunk
+    // against ~18 ms of GPU work, which a synchronous loop adds on top (docs/performance.md).
+    //  - `want`: which outputs the chunk makes (the non-null members), as the buffers finish() is
+    //    normally given; start() writes nothing, but a runner that drains a chunk after an error
+    //    may finish it into them. finish() must be given buffers for exactly those outputs.
+    //  - At most kMaxInFlight chunks started and not finished; the state advances in start order.
+    //  - A caller finishes every chunk it starts (Session does, on errors too) before reset(),
+    //    save_state, load_state or forward(); the CUDA runner refuses those that would race.
+    // The default runs the chunk inside finish(): on the CPU there is nothing to overlap with.
+    static constexpr int kMaxInFlight = 2;
+    virtual Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want) {
+        if (deferred_.size() >= size_t(kMaxInFlight))
+            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
+        if (T < 1) return make_error("start(): a chunk of ", T, " positions");
+        Deferred d;
+        d.tokens.assign(tokens, tokens + size_t(batch()) * size_t(T));
+        d.T = T;
+        d.want = want;
+        deferred_.push_back(std::move(d));
+        return {};
+    }
+    virtual Result<void> finish(const ForwardOutputs& out) {
+        if (deferred_.empty()) return make_error("finish(): no chunk was started");
+        const Deferred d = std::move(deferred_.front());
+        deferred_.pop_front();
+        MS_TRY(check_finish(d.want, out));
+        return forward(d.tokens.data(), d.T, out);
+    }
+    virtual int in_flight() const { return int(deferred_.size()); }
+
+protected:
+    // finish()'s buffers against start()'s `want`.
+    static Result<void> check_finish(const ForwardOutputs& want, const ForwardOutputs& out) {
+        if ((want.logits != nullptr) != (out.logits != nullptr) ||
+            (want.hidden != nullptr) != (out.hidden != nullptr) ||
+            (want.next_base != nullptr) != (out.next_base != nullptr))
+            return make_error("finish(): the outputs given differ from those the chunk was started with");
+        return {};
+    }
+
+private:
+    struct Deferred {
+        std::vector<int32_t> tokens;
+        int T = 0;
+        ForwardOutputs want;
+    };
+    std::deque<Deferred> deferred_;
 };
 
 // Arithmetic of a runner: fp32 everywhere, or bf16 activations and matrix products (fp32

@@ -31,28 +31,43 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& ba
 Result<void> Session::reset() {
     position_ = 0;
     ended_ = false;
+    failed_ = false;
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
     return runner_->reset(1);
 }
 
 Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends) {
+    if (failed_) return make_error("an earlier feed of this sequence failed; reset() starts the next one");
     if (ended_ && n > 0) return make_error("the session's sequence has ended; reset() starts the next one");
-    for (int64_t done = 0; done < n;) {
-        const int T = int(std::min<int64_t>(options_.chunk, n - done));
-        ForwardOutputs out;
-        out.logits = logits_.empty() ? nullptr : logits_.data();
-        out.hidden = hidden_.empty() ? nullptr : hidden_.data();
-        out.next_base = next_base_.empty() ? nullptr : next_base_.data();
-        // The last chunk, padded with copies of the last token where the runner asks for more
-        // positions (≤ the chunk, so the buffers above hold them).
-        const int run = ends && done + T == n ? std::min(runner_->final_chunk_length(T), options_.chunk) : T;
-        if (run > T) {
-            padded_.assign(tokens + done, tokens + done + T);
-            padded_.resize(size_t(run), tokens[done + T - 1]);
-            MS_TRY(runner_->forward(padded_.data(), run, out));
-        } else {
-            MS_TRY(runner_->forward(tokens + done, T, out));
+    ForwardOutputs out;
+    out.logits = logits_.empty() ? nullptr : logits_.data();
+    out.hidden = hidden_.empty() ? nullptr : hidden_.data();
+    out.next_base = next_base_.empty() ? nullptr : next_base_.data();
+    const auto length = [&](int64_t at) { return int(std::min<int64_t>(options_.chunk, n - at)); };
+    // Hands the chunk at `at` to the runner. The last one is padded with copies of the last token
+    // where the runner asks for more positions (≤ the chunk, so the buffers above hold them);
+    // start() copies the tokens, so padded_ is free again when it returns.
+    const auto start = [&](int64_t at) -> Result<void> {
+        const int T = length(at);
+        const int run = ends && at + T == n ? std::min(runner_->final_chunk_length(T), options_.chunk) : T;
+        if (run <= T) return runner_->start(tokens + at, T, out);
+        padded_.assign(tokens + at, tokens + at + T);
+        padded_.resize(size_t(run), tokens[at + T - 1]);
+        return runner_->start(padded_.data(), run, out);
+    };
+    // Chunk k + 1 is started before chunk k is finished, scored and sunk: the device computes one
+    // while this thread handles the other (ModelRunner::start).
+    int started = 0;
+    Result<void> r = n > 0 ? start(0) : Result<void>{};
+    if (r && n > 0) started = 1;
+    for (int64_t done = 0; r && done < n;) {
+        const int T = length(done);
+        if (done + T < n) {
+            if (r = start(done + T); !r) break;
+            ++started;
         }
+        --started;
+        if (r = runner_->finish(out); !r) break;
         ChunkView v;
         v.start = position_;
         v.T = T;
@@ -63,9 +78,16 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
             score_chunk(tokens + done, next_base_.data(), T, model_.tokenizer.acgt_ids(), carried_, scores_.data());
             v.scores = scores_.data();
         }
-        MS_TRY(sink(v));
+        if (r = sink(v); !r) break;
         position_ += T;
         done += T;
+    }
+    if (!r) {
+        // The runner's state is past position_ now (a chunk ran but was not sunk, or the next one was
+        // started): finish what is in flight and refuse to continue until reset().
+        for (; started > 0; --started) (void)runner_->finish(out);
+        failed_ = true;
+        return r;
     }
     if (ends && n > 0) ended_ = true;  // padded or not, the contract is the same; only reset() clears it
     return {};

@@ -49,7 +49,8 @@ public:
     // Runs `n` tokens, continuing the current sequence; the sink sees each chunk in order. `ends`:
     // these are the sequence's last tokens, so its last chunk may run padded to the runner's
     // final_chunk_length() (the sink sees the real positions only); the session must then be
-    // reset before it is fed again.
+    // reset before it is fed again. After a failed feed (the runner's, or the sink's error) the
+    // session must be reset too: chunks past the failure may have run.
     Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends = false);
     int64_t position() const { return position_; }
 
@@ -60,6 +61,7 @@ private:
     SessionOptions options_;
     int64_t position_ = 0;
     bool ended_ = false;  // fed with `ends`: the state may be a padded chunk's, not the sequence's
+    bool failed_ = false;  // a feed failed: the runner's state may be past position_
     std::vector<int32_t> padded_;
     std::array<float, 4> carried_{};
     std::vector<float> logits_, hidden_, next_base_;

@@ -1,5 +1,6 @@
 #include "engine/split_backend.h"
 
+#include <deque>
 #include <future>
 
 namespace ms {
@@ -44,24 +45,45 @@ public:
 
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
-        auto slice = [&](size_t i) {
-            const size_t rows = size_t(first_[i]) * size_t(T);
-            ForwardOutputs o;
-            if (out.logits) o.logits = out.logits + rows * size_t(c_.vocab_size);
-            if (out.hidden) o.hidden = out.hidden + rows * size_t(c_.d_model);
-            if (out.next_base) o.next_base = out.next_base + rows * 4;
-            return parts_[i]->forward(tokens + rows, T, o);
+        auto run = [&](size_t i) {
+            return parts_[i]->forward(tokens + size_t(first_[i]) * size_t(T), T, slice(out, i, T));
         };
         std::vector<std::future<Result<void>>> running;
         for (size_t i = 1; i < parts_.size(); ++i)
-            if (count_[i] > 0) running.push_back(std::async(std::launch::async, slice, i));
-        Result<void> first = slice(0);  // the calling thread runs part 0
+            if (count_[i] > 0) running.push_back(std::async(std::launch::async, run, i));
+        Result<void> first = run(0);  // the calling thread runs part 0
         for (auto& f : running) {
             Result<void> r = f.get();
             if (!r && first) first = r;
         }
         return first;
     }
+
+    // Each used part starts its rows of the chunk (on the GPU, start() returns at once, so the GPUs
+    // run side by side) and finishes them in the same order.
+    Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want) override {
+        if (batch_ == 0) return make_error("the runner was not reset before start()");
+        if (started_.size() >= size_t(kMaxInFlight))
+            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
+        // Parts started before a failing one are finished here, so every part holds the same chunks.
+        for (size_t i = 0; i < parts_.size() && count_[i] > 0; ++i)
+            if (Result<void> r = parts_[i]->start(tokens + size_t(first_[i]) * size_t(T), T, slice(want, i, T)); !r) {
+                for (size_t k = 0; k < i; ++k) (void)parts_[k]->finish(slice(want, k, T));  // the buffers: a mask only
+                return r;
+            }
+        started_.push_back(T);
+        return {};
+    }
+    Result<void> finish(const ForwardOutputs& out) override {
+        if (started_.empty()) return make_error("finish(): no chunk was started");
+        const int T = started_.front();
+        started_.pop_front();
+        Result<void> first;
+        for (size_t i = 0; i < parts_.size() && count_[i] > 0; ++i)  // every part, even after an error
+            if (Result<void> r = parts_[i]->finish(slice(out, i, T)); !r && first) first = r;
+        return first;
+    }
+    int in_flight() const override { return int(started_.size()); }
 
     int64_t device_bytes() const override {
         int64_t n = 0;
@@ -72,6 +94,16 @@ public:
     int final_chunk_length(int T) const override { return parts_.empty() ? T : parts_[0]->final_chunk_length(T); }
 
 private:
+    // Part i's rows of a chunk's outputs.
+    ForwardOutputs slice(const ForwardOutputs& out, size_t i, int T) const {
+        const size_t rows = size_t(first_[i]) * size_t(T);
+        ForwardOutputs o;
+        if (out.logits) o.logits = out.logits + rows * size_t(c_.vocab_size);
+        if (out.hidden) o.hidden = out.hidden + rows * size_t(c_.d_model);
+        if (out.next_base) o.next_base = out.next_base + rows * 4;
+        return o;
+    }
+
     // The part that runs stream `stream` (0 ≤ stream < batch_).
     size_t part_of(int stream) const {
         size_t i = 0;
@@ -84,6 +116,7 @@ private:
     const int max_batch_;
     int batch_ = 0;
     std::vector<int> first_, count_;
+    std::deque<int> started_;  // T of each started, unfinished chunk
 };
 
 class SplitBackend final : public Backend {

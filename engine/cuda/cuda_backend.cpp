@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <set>
 #include <string>
 #include <vector>
@@ -114,6 +115,8 @@ public:
     }
     ~CudaRunner() override {
         if (stream_) cudaStreamSynchronize(stream_);   // nothing in flight when the buffers go
+        for (Slot& s : slots_)
+            if (s.done) cudaEventDestroy(s.done);
         graphs_kept_.clear();
         if (blas_) cublasDestroy(blas_);
         if (stream_) cudaStreamDestroy(stream_);
@@ -173,8 +176,6 @@ public:
         const int R = c_.dt_rank + 2 * c_.d_state;
         MS_TRY(tokens_.allocate(N));
         MS_TRY(next_.allocate(N * 4));
-        MS_TRY(host_tokens_.allocate(N));
-        MS_TRY(host_next_.allocate(N * 4));
         MS_TRY(h_.allocate(NP * c_.d_model));
         MS_TRY(final_.allocate(N * c_.d_model));
         MS_TRY(xn_.allocate(NP * c_.d_model * esz_));
@@ -211,6 +212,10 @@ public:
         MS_CU(cudaSetDevice(device_));   // callers may be on any thread (cuda:all runs one per GPU)
         if (batch < 1 || batch > lim_.max_batch)
             return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        // Chunks a caller started and never finished are dropped: their copies out are waited for,
+        // so that no later chunk's slot is written under them.
+        if (!in_flight_.empty()) MS_CU(cudaStreamSynchronize(stream_));
+        in_flight_.clear();
         batch_ = batch;
         if (conv_state_.size()) MS_CU(cudaMemsetAsync(conv_state_.get(), 0, conv_state_.size() * sizeof(float), stream_));
         MS_CU(cudaMemsetAsync(ssm_state_.get(), 0, ssm_state_.size() * sizeof(float), stream_));
@@ -235,6 +240,9 @@ public:
     // width = one stream's state of one layer, source pitch = one layer's block, height = n_layer.
     // The copies go on the runner's stream, after any reset or forward still in flight.
     Result<void> save_state(int stream, RunnerState& out) override {
+        if (!in_flight_.empty())
+            return make_error("the runner's state was accessed while ", in_flight_.size(),
+                              " started chunks are unfinished");
         MS_TRY(check_state_access(c_, stream, batch_, nullptr));
         MS_CU(cudaSetDevice(device_));
         out.values.resize(runner_state_floats(c_));
@@ -251,6 +259,9 @@ public:
     }
 
     Result<void> load_state(int stream, const RunnerState& state) override {
+        if (!in_flight_.empty())
+            return make_error("the runner's state was accessed while ", in_flight_.size(),
+                              " started chunks are unfinished");
         MS_TRY(check_state_access(c_, stream, batch_, &state));
         MS_CU(cudaSetDevice(device_));
         const size_t conv = conv_floats(), ssm = ssm_floats(), layers = size_t(c_.n_layer);
@@ -276,18 +287,41 @@ public:
     }
 
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
+        if (!in_flight_.empty())
+            return make_error("forward() while ", in_flight_.size(), " started chunks are unfinished");
+        MS_TRY(start(tokens, T, out));
+        return finish(out);
+    }
+
+    // A chunk runs from its own host slot (tokens in, outputs out, an event behind them), so the
+    // host can fill one slot and read the other while the GPU works (ModelRunner::start). The GPU
+    // work itself is stream-ordered: chunk k + 1's kernels reuse the device buffers after chunk
+    // k's copies out.
+    Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want_out) override {
         if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        if (in_flight_.size() >= size_t(kMaxInFlight))
+            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
         const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
         for (int i = 0; i < N; ++i)
             if (tokens[i] < 0 || tokens[i] >= V)
                 return make_error("token id ", tokens[i], " at position ", i, " is outside the vocabulary (", V, ")");
         MS_CU(cudaSetDevice(device_));
-        if (out.next_base && !w4_.get()) return make_error("next-base probabilities asked for without the A/C/G/T token ids");
-        const Wanted want{out.logits != nullptr, out.hidden != nullptr, out.next_base != nullptr};
-        // Outputs leave through page-locked buffers, allocated the first time they are asked for.
-        if (want.hidden && !host_hidden_.get()) MS_TRY(host_hidden_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * dm));
-        if (want.logits && !host_logits_.get()) MS_TRY(host_logits_.allocate(size_t(lim_.max_batch) * lim_.max_chunk * V));
-        std::memcpy(host_tokens_.get(), tokens, sizeof(int32_t) * size_t(N));
+        if (want_out.next_base && !w4_.get())
+            return make_error("next-base probabilities asked for without the A/C/G/T token ids");
+        const Wanted want{want_out.logits != nullptr, want_out.hidden != nullptr, want_out.next_base != nullptr};
+        // The slot not in flight; its page-locked buffers are allocated the first time they are
+        // needed, so a caller that never pipelines pins one set only.
+        const int si = in_flight_.empty() || in_flight_.front() != 0 ? 0 : 1;
+        Slot& slot = slots_[size_t(si)];
+        const size_t rows = size_t(lim_.max_batch) * size_t(lim_.max_chunk);
+        if (!slot.done) MS_CU(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
+        if (!slot.tokens.get()) MS_TRY(slot.tokens.allocate(rows));
+        if (want.next_base && !slot.next.get()) MS_TRY(slot.next.allocate(rows * 4));
+        if (want.hidden && !slot.hidden.get()) MS_TRY(slot.hidden.allocate(rows * dm));
+        if (want.logits && !slot.logits.get()) MS_TRY(slot.logits.allocate(rows * V));
+        std::memcpy(slot.tokens.get(), tokens, sizeof(int32_t) * size_t(N));
+        MS_CU(cudaMemcpyAsync(tokens_.get(), slot.tokens.get(), sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice,
+                              stream_));
         // A chunk shape seen before is worth tuning and capturing: it is a sequence's full chunk,
         // not one sequence's tail (engine/cuda/graph_cache.h).
         const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
@@ -301,12 +335,37 @@ public:
             MS_CU(cudaGraphLaunch(graphs_kept_.exec(), stream_));
         else
             MS_TRY(enqueue(T, want));
-        MS_CU(cudaStreamSynchronize(stream_));
-        if (want.next_base) std::memcpy(out.next_base, host_next_.get(), sizeof(float) * size_t(N) * 4);
-        if (want.hidden) std::memcpy(out.hidden, host_hidden_.get(), sizeof(float) * size_t(N) * dm);
-        if (want.logits) std::memcpy(out.logits, host_logits_.get(), sizeof(float) * size_t(N) * V);
+        if (want.next_base)
+            MS_CU(cudaMemcpyAsync(slot.next.get(), next_.get(), sizeof(float) * size_t(N) * 4, cudaMemcpyDeviceToHost,
+                                  stream_));
+        if (want.hidden)
+            MS_CU(cudaMemcpyAsync(slot.hidden.get(), final_.get(), sizeof(float) * size_t(N) * dm,
+                                  cudaMemcpyDeviceToHost, stream_));
+        if (want.logits)
+            MS_CU(cudaMemcpyAsync(slot.logits.get(), logits_.get(), sizeof(float) * size_t(N) * V,
+                                  cudaMemcpyDeviceToHost, stream_));
+        MS_CU(cudaEventRecord(slot.done, stream_));
+        slot.N = N;
+        slot.want = want_out;
+        in_flight_.push_back(si);
         return {};
     }
+
+    Result<void> finish(const ForwardOutputs& out) override {
+        if (in_flight_.empty()) return make_error("finish(): no chunk was started");
+        Slot& slot = slots_[size_t(in_flight_.front())];
+        in_flight_.pop_front();
+        MS_TRY(check_finish(slot.want, out));
+        MS_CU(cudaSetDevice(device_));
+        MS_CU(cudaEventSynchronize(slot.done));
+        const size_t N = size_t(slot.N);
+        if (out.next_base) std::memcpy(out.next_base, slot.next.get(), sizeof(float) * N * 4);
+        if (out.hidden) std::memcpy(out.hidden, slot.hidden.get(), sizeof(float) * N * size_t(c_.d_model));
+        if (out.logits) std::memcpy(out.logits, slot.logits.get(), sizeof(float) * N * size_t(c_.vocab_size));
+        return {};
+    }
+
+    int in_flight() const override { return int(in_flight_.size()); }
 
 private:
     // cuBLAS's column-major C = op(A) · op(B) + beta·C. bf16 operands go through cuBLASLt with the
@@ -366,7 +425,7 @@ private:
         bool logits, hidden, next_base;
     };
 
-    // Records the chunk's whole forward pass (copies included) as a graph and keeps it for replay.
+    // Records the chunk's GPU work (enqueue) as a graph and keeps it for replay.
     Result<void> capture(int T, const Wanted& want, uint64_t key) {
         MS_CU(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
         const Result<void> r = enqueue(T, want);
@@ -385,10 +444,10 @@ private:
         return {};
     }
 
-    // Everything one chunk does on the GPU, in stream order: tokens in, layers, head, outputs out.
+    // Everything one chunk does on the GPU between its copies (start() makes those, outside the
+    // captured graph, from and to the chunk's own host slot): embedding, layers, heads.
     Result<void> enqueue(int T, const Wanted& want) {
         const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
-        MS_CU(cudaMemcpyAsync(tokens_.get(), host_tokens_.get(), sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice, stream_));
         MS_CU(cuda::embed_rows(N, dm, tokens_.get(), embedding_.get(), h_.get(), stream_));
         for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
         // The final norm and the heads in fp32 in both modes: they are a sliver of the work. The
@@ -397,19 +456,13 @@ private:
         if (want.next_base) {
             MS_CU(cuda::acgt_head(N, dm, h_.get(), norm_f_.get(), c_.norm_eps, w4_.get(), next_.get(),
                                   need_final ? final_.get() : nullptr, stream_));
-            MS_CU(cudaMemcpyAsync(host_next_.get(), next_.get(), sizeof(float) * size_t(N) * 4, cudaMemcpyDeviceToHost, stream_));
         } else if (need_final) {
             MS_CU(cuda::rmsnorm_residual(N, dm, cuda::ActType::F32, nullptr, h_.get(), norm_f_.get(), c_.norm_eps,
                                          final_.get(), stream_));
         }
-        if (want.hidden)
-            MS_CU(cudaMemcpyAsync(host_hidden_.get(), final_.get(), sizeof(float) * size_t(N) * dm, cudaMemcpyDeviceToHost, stream_));
-        if (want.logits) {
-            // [N, d_model] x [d_model, vocab] => [N, vocab]
+        if (want.logits)  // [N, d_model] x [d_model, vocab] => [N, vocab]
             MS_TRY(gemm_cm(gemm_op(CUBLAS_OP_T, CUBLAS_OP_N, V, N, dm, lm_head_.get(), dm, final_.get(), dm, CUDA_R_32F,
                                    logits_.get(), V, CUDA_R_32F, 0.0f)));
-            MS_CU(cudaMemcpyAsync(host_logits_.get(), logits_.get(), sizeof(float) * size_t(N) * V, cudaMemcpyDeviceToHost, stream_));
-        }
         return {};
     }
 
@@ -546,8 +599,17 @@ private:
     DeviceArray<int32_t> tokens_;
     DeviceArray<float> h_, final_, logits_, next_, scan_ws_, conv_state_, ssm_state_;   // fp32 in both modes
     DeviceArray<uint8_t> blas_ws_;
-    PinnedArray<int32_t> host_tokens_;
-    PinnedArray<float> host_next_, host_hidden_, host_logits_;
+    // A chunk's host side (see start()): tokens in, the outputs it was started with, an event after
+    // its copies out.
+    struct Slot {
+        PinnedArray<int32_t> tokens;
+        PinnedArray<float> next, hidden, logits;
+        cudaEvent_t done = nullptr;
+        int N = 0;
+        ForwardOutputs want;
+    };
+    std::array<Slot, kMaxInFlight> slots_;
+    std::deque<int> in_flight_;  // slots of started, unfinished chunks, oldest first
     DeviceArray<uint8_t> xn_, xz_, u_, xdbl_, dt_, y_;                            // activations (fp32 or bf16)
 };
 

@@ -12,7 +12,8 @@ class Backend;
 extern "C" {
 
 // 2: ModelRunner gained save_state/load_state (a new vtable: a module of ABI 1 would crash).
-inline constexpr int kMsCudaPluginAbi = 2;
+// 3: final_chunk_length, start/finish/in_flight (the pipelined forward) and its default's members.
+inline constexpr int kMsCudaPluginAbi = 3;
 
 struct MsCudaDeviceInfo {
     char name[256];

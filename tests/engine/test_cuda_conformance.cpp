@@ -412,4 +412,83 @@ MS_TEST(cuda_state_snapshots_continue_runs) {
     MS_CHECK(!(*batched)->save_state(3, wrong).ok());
 }
 
+// The pipelined forward (ModelRunner::start/finish, what Session runs): chunk k + 1 started before
+// chunk k is finished — captured, tuned-for and replayed shapes among them, graphs on and off —
+// gives forward()'s bits, logits and base probabilities both; the runner refuses what would race
+// with a started chunk, and reset() drops started chunks.
+MS_TEST(cuda_pipelined_chunks_give_the_bits_of_forward) {
+    auto cuda = gpu();
+    RandomModelShape s;
+    s.d_model = 64;
+    s.n_layer = 2;
+    const Model m = make_random_model(s);
+    const int V = m.config.vocab_size;
+    const std::vector<int> sizes{300, 300, 77, 300, 300, 300, 120, 300};
+    const std::vector<int32_t> tokens = tokens_for(sizes, 21);
+    RunnerLimits lim{1, 300};
+    lim.acgt_ids = m.tokenizer.acgt_ids();
+    const size_t n = tokens.size();
+    // Every chunk's outputs into its own rows: `pipelined` starts the next chunk before finishing one.
+    const auto run = [&](bool pipelined, std::vector<float>& logits, std::vector<float>& next) {
+        auto r = cuda->create_runner(m.config, m.weights, lim);
+        if (!r) throw test::Failure{r.error().message};
+        logits.assign(n * size_t(V), 0.0f);
+        next.assign(n * 4, 0.0f);
+        std::vector<size_t> at{0};
+        for (int T : sizes) at.push_back(at.back() + size_t(T));
+        const auto out = [&](size_t k) {
+            ForwardOutputs o;
+            o.logits = &logits[at[k] * size_t(V)];
+            o.next_base = &next[at[k] * 4];
+            return o;
+        };
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            if (!pipelined) {
+                MS_CHECK((*r)->forward(&tokens[at[k]], sizes[k], out(k)).ok());
+                continue;
+            }
+            if (k == 0) MS_CHECK((*r)->start(&tokens[0], sizes[0], out(0)).ok());
+            if (k + 1 < sizes.size()) MS_CHECK((*r)->start(&tokens[at[k + 1]], sizes[k + 1], out(k + 1)).ok());
+            MS_CHECK((*r)->finish(out(k)).ok());
+        }
+        MS_CHECK_EQ((*r)->in_flight(), 0);
+    };
+    for (const char* precision : {"bf16", "fp32"})
+        for (const char* act_layout : kLayouts)
+            for (const char* graphs : {"1", "0"}) {
+                const LayoutScope scope(act_layout);
+                const EnvScope env("MAMBASCOPE_CUDA_GRAPHS", graphs);
+                lim.precision = std::strcmp(precision, "bf16") == 0 ? Precision::BF16 : Precision::FP32;
+                std::vector<float> l0, n0, l1, n1;
+                run(false, l0, n0);
+                run(true, l1, n1);
+                for (float v : l0) MS_CHECK(std::isfinite(v));
+                MS_CHECK_MSG(std::memcmp(l0.data(), l1.data(), l0.size() * sizeof(float)) == 0 &&
+                                 std::memcmp(n0.data(), n1.data(), n0.size() * sizeof(float)) == 0,
+                             precision << ", " << act_layout << "-major, graphs " << graphs
+                                       << ": pipelined chunks changed the outputs");
+            }
+    // What would race with a started chunk is refused; reset() drops started chunks.
+    auto r = cuda->create_runner(m.config, m.weights, lim);
+    MS_CHECK(r.ok());
+    std::vector<float> a(size_t(300) * V), b(a.size()), c(a.size());
+    ForwardOutputs oa, ob, oc;
+    oa.logits = a.data(), ob.logits = b.data(), oc.logits = c.data();
+    MS_CHECK((*r)->forward(&tokens[0], 300, oa).ok());
+    MS_CHECK((*r)->reset(1).ok());
+    MS_CHECK((*r)->start(&tokens[0], 300, ob).ok() && (*r)->start(&tokens[300], 300, oc).ok());
+    const Result<void> third = (*r)->start(&tokens[0], 300, oc);
+    MS_CHECK(!third.ok() && third.error().message.find("already started") != std::string::npos);
+    RunnerState st;
+    const Result<void> saved = (*r)->save_state(0, st);
+    MS_CHECK(!saved.ok() && saved.error().message.find("unfinished") != std::string::npos);
+    const Result<void> fw = (*r)->forward(&tokens[0], 300, oa);
+    MS_CHECK(!fw.ok() && fw.error().message.find("unfinished") != std::string::npos);
+    MS_CHECK((*r)->reset(1).ok() && (*r)->in_flight() == 0);
+    const Result<void> none = (*r)->finish(ob);
+    MS_CHECK(!none.ok() && none.error().message.find("no chunk") != std::string::npos);
+    MS_CHECK((*r)->forward(&tokens[0], 300, oc).ok());  // from a zero state again
+    MS_CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) == 0);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

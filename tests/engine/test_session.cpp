@@ -142,7 +142,17 @@ MS_TEST(split_backend_equals_streams_alone) {
         out.logits = logits.data();
         out.next_base = next.data();
         MS_CHECK((*runner)->forward(tokens.data(), T, out).ok());
+        const std::vector<float> first = logits;
         MS_CHECK((*runner)->forward(tokens.data(), T, out).ok());
+        // The same two chunks pipelined (each part starts its rows, then finishes them).
+        std::vector<float> p1(logits.size()), p2(logits.size()), m1(next.size()), m2(next.size());
+        ForwardOutputs q1, q2;
+        q1.logits = p1.data(), q1.next_base = m1.data(), q2.logits = p2.data(), q2.next_base = m2.data();
+        MS_CHECK((*runner)->reset(B).ok());
+        MS_CHECK((*runner)->start(tokens.data(), T, q1).ok() && (*runner)->start(tokens.data(), T, q2).ok());
+        MS_CHECK_EQ((*runner)->in_flight(), 2);
+        MS_CHECK((*runner)->finish(q1).ok() && (*runner)->finish(q2).ok());
+        MS_CHECK_MSG(p1 == first && p2 == logits && m2 == next, "batch " << B << ": pipelined chunks differ");
         for (int b = 0; b < B; ++b) {
             auto single = alone->create_runner(m.config, m.weights, lim);
             std::vector<float> l1(size_t(T) * V), n1(size_t(T) * 4);
@@ -312,6 +322,130 @@ MS_TEST(padded_last_chunk_changes_no_output) {
         MS_CHECK((*padded)->reset().ok());
         MS_CHECK((*padded)->feed(more.data(), 10, sink).ok());
     }
+}
+
+// The session hands chunk k + 1 to the runner before it scores and sinks chunk k (so a GPU
+// computes while the host works), and the outputs are those of a plain run.
+MS_TEST(session_starts_the_next_chunk_before_sinking_this_one) {
+    const std::string seq = random_dna(3500, 5);
+    auto cpu = make_cpu_backend(2);
+    test::PaddingBackend logged(make_cpu_backend(2), 1);
+    SessionOptions o;
+    o.chunk = 1000;
+    o.logits = o.scores = true;
+    auto plain = Session::create(small_model(), *cpu, o);
+    auto piped = Session::create(small_model(), logged, o);
+    MS_CHECK(plain.ok() && piped.ok());
+    auto a = run_sequence(**plain, small_model(), seq, o);
+    MS_CHECK(a.ok());
+    std::vector<int32_t> tokens;
+    small_model().tokenizer.encode(seq, tokens);
+    std::vector<float> logits;
+    std::vector<BaseScores> scores;
+    MS_CHECK((*piped)->reset().ok());
+    const Result<void> fed =
+        (*piped)->feed(tokens.data(), int64_t(tokens.size()), [&](const ChunkView& v) -> Result<void> {
+            logged.calls.push_back("sink");
+            MS_CHECK_EQ(v.start, int64_t(logits.size() / size_t(small_model().config.vocab_size)));
+            logits.insert(logits.end(), v.logits, v.logits + size_t(v.T) * size_t(small_model().config.vocab_size));
+            scores.insert(scores.end(), v.scores, v.scores + v.T);
+            return {};
+        });
+    MS_CHECK_MSG(fed.ok(), fed.error().message);
+    const std::vector<std::string> expect = {"start", "start", "finish", "sink", "start",  "finish",
+                                             "sink",  "start", "finish", "sink", "finish", "sink"};
+    MS_CHECK(logged.calls == expect);
+    MS_CHECK(logged.lengths == (std::vector<int>{1000, 1000, 1000, 500}));
+    MS_CHECK_EQ(logits.size(), a->logits.size());
+    MS_CHECK(test::rel_error(logits.data(), a->logits.data(), a->logits.size()) < 1e-6);
+    for (size_t i = 0; i < seq.size(); ++i)
+        MS_CHECK_MSG(std::abs(scores[i].entropy - a->scores[i].entropy) < 1e-5 ||
+                         (std::isnan(scores[i].entropy) && std::isnan(a->scores[i].entropy)),
+                     "pos " << i);
+}
+
+// A feed that fails — in the sink or in the runner — finishes the chunk it had started ahead
+// (none stays in the runner), and the session refuses to go on until reset(): its runner's state
+// is past the last chunk sunk. After the reset the sequence runs as on a fresh session.
+MS_TEST(failed_feed_finishes_what_it_started_and_needs_a_reset) {
+    const std::string seq = random_dna(3500, 6);
+    test::PaddingBackend logged(make_cpu_backend(2), 1);
+    SessionOptions o;
+    o.chunk = 1000;
+    o.scores = true;
+    auto fresh = Session::create(small_model(), logged, o);
+    auto s = Session::create(small_model(), logged, o);
+    MS_CHECK(fresh.ok() && s.ok());
+    std::vector<int32_t> tokens;
+    small_model().tokenizer.encode(seq, tokens);
+    const auto balanced = [&] {
+        return std::count(logged.calls.begin(), logged.calls.end(), "start") ==
+               std::count(logged.calls.begin(), logged.calls.end(), "finish");
+    };
+    std::vector<float> want, got;
+    const auto keep = [](std::vector<float>& into) {
+        return [&into](const ChunkView& v) -> Result<void> {
+            for (int i = 0; i < v.T; ++i) into.push_back(v.scores[i].log2_lik);
+            return {};
+        };
+    };
+    MS_CHECK((*fresh)->reset().ok() && (*fresh)->feed(tokens.data(), int64_t(tokens.size()), keep(want)).ok());
+
+    int sunk = 0;
+    MS_CHECK((*s)->reset().ok());
+    const Result<void> e = (*s)->feed(tokens.data(), int64_t(tokens.size()), [&](const ChunkView&) -> Result<void> {
+        return ++sunk == 2 ? make_error("disk full") : Result<void>{};
+    });
+    MS_CHECK(!e.ok() && e.error().message == "disk full");
+    MS_CHECK(balanced());
+    const Result<void> again = (*s)->feed(tokens.data(), 10, keep(got));
+    MS_CHECK(!again.ok() && again.error().message.find("reset()") != std::string::npos);
+
+    // The runner's error: a token outside the vocabulary in the third chunk.
+    std::vector<int32_t> bad = tokens;
+    bad[2500] = 9999;
+    MS_CHECK((*s)->reset().ok());
+    const Result<void> r = (*s)->feed(bad.data(), int64_t(bad.size()), keep(got));
+    MS_CHECK(!r.ok() && r.error().message.find("9999") != std::string::npos);
+    MS_CHECK(balanced());
+    MS_CHECK_EQ(got.size(), size_t(2000));  // the two chunks before it were sunk
+
+    got.clear();
+    MS_CHECK((*s)->reset().ok() && (*s)->feed(tokens.data(), int64_t(tokens.size()), keep(got)).ok());
+    MS_CHECK_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+        MS_CHECK_MSG(got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])), "pos " << i);
+}
+
+// ModelRunner's pipeline contract on the CPU runner (the default: the chunk runs in finish()).
+MS_TEST(runner_start_and_finish_keep_their_contract) {
+    auto backend = make_cpu_backend(1);
+    const Model& m = small_model();
+    const int T = 9, V = m.config.vocab_size;
+    auto r = backend->create_runner(m.config, m.weights, RunnerLimits{1, T});
+    MS_CHECK(r.ok() && (*r)->reset(1).ok());
+    std::vector<int32_t> tokens(T);
+    std::mt19937 rng(8);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 5);
+    std::vector<float> l1(size_t(T) * V), l2(size_t(T) * V), p1(l1.size()), p2(l1.size());
+    ForwardOutputs o1, o2, q1, q2, none;
+    o1.logits = l1.data(), o2.logits = l2.data(), q1.logits = p1.data(), q2.logits = p2.data();
+    MS_CHECK((*r)->forward(tokens.data(), T, o1).ok() && (*r)->forward(tokens.data(), T, o2).ok());
+    MS_CHECK((*r)->reset(1).ok());
+    const Result<void> early = (*r)->finish(q1);
+    MS_CHECK(!early.ok() && early.error().message.find("no chunk") != std::string::npos);
+    MS_CHECK((*r)->start(tokens.data(), T, q1).ok() && (*r)->start(tokens.data(), T, q2).ok());
+    MS_CHECK_EQ((*r)->in_flight(), 2);
+    const Result<void> third = (*r)->start(tokens.data(), T, q1);
+    MS_CHECK(!third.ok() && third.error().message.find("already started") != std::string::npos);
+    const Result<void> other = (*r)->finish(none);  // started with logits, finished without
+    MS_CHECK(!other.ok() && other.error().message.find("differ") != std::string::npos);
+    // That chunk is gone, the next is still there: a fresh pipelined pair gives forward()'s outputs.
+    MS_CHECK((*r)->finish(q2).ok() && (*r)->in_flight() == 0);
+    MS_CHECK((*r)->reset(1).ok());
+    MS_CHECK((*r)->start(tokens.data(), T, q1).ok() && (*r)->start(tokens.data(), T, q2).ok());
+    MS_CHECK((*r)->finish(q1).ok() && (*r)->finish(q2).ok());
+    MS_CHECK(p1 == l1 && p2 == l2);
 }
 
 MS_TEST(runner_rejects_bad_tokens_and_chunks) {
