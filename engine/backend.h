@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "engine/model_config.h"
 #include "engine/model_weights.h"
+#include "kernels/mamba_ops.h"
 
 namespace ms {
 
@@ -26,7 +27,24 @@ struct ForwardOutputs {
     // base logits, softmax over them). Needs RunnerLimits::acgt_ids; with no logits asked for, the
     // rest of the vocabulary is never computed.
     float* next_base = nullptr;
+    // [batch, segment_count(segments), d_model]: each stream's final hidden rows (as `hidden`)
+    // summed over the windows the chunk touches — pooled embeddings without every row leaving the
+    // runner (on a GPU, 134 MB a 131K chunk of a 256-wide model). `segments` says where the rows
+    // are cut and how many count (kernels/mamba_ops.h); finish() takes the chunk's from start().
+    float* row_sums = nullptr;
+    kernels::RowSegments segments;
 };
+
+// out.segments against a chunk of T positions, when row sums are asked for.
+inline Result<void> check_segments(const ForwardOutputs& out, int T) {
+    if (!out.row_sums) return {};
+    const kernels::RowSegments& s = out.segments;
+    if (s.rows < 1 || s.rows > T) return make_error("row sums over ", s.rows, " rows of a chunk of ", T);
+    if (s.window < 0 || s.offset < 0 || (s.window > 0 ? s.offset >= s.window : s.offset != 0))
+        return make_error("row sums cut every ", s.window, " rows from offset ", s.offset,
+                          ": expected 0 ≤ offset < window");
+    return {};
+}
 
 // One stream's recurrent state copied out of a runner, so a shared prefix runs once and several
 // continuations start from it (variant effects, in-silico mutagenesis). The layout is the same on
@@ -94,6 +112,7 @@ public:
         if (deferred_.size() >= size_t(kMaxInFlight))
             return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
         if (T < 1) return make_error("start(): a chunk of ", T, " positions");
+        MS_TRY(check_segments(want, T));
         Deferred d;
         d.tokens.assign(tokens, tokens + size_t(batch()) * size_t(T));
         d.T = T;
@@ -106,7 +125,9 @@ public:
         const Deferred d = std::move(deferred_.front());
         deferred_.pop_front();
         MS_TRY(check_finish(d.want, out));
-        return forward(d.tokens.data(), d.T, out);
+        ForwardOutputs o = out;
+        o.segments = d.want.segments;
+        return forward(d.tokens.data(), d.T, o);
     }
     virtual int in_flight() const { return int(deferred_.size()); }
 
@@ -115,7 +136,8 @@ protected:
     static Result<void> check_finish(const ForwardOutputs& want, const ForwardOutputs& out) {
         if ((want.logits != nullptr) != (out.logits != nullptr) ||
             (want.hidden != nullptr) != (out.hidden != nullptr) ||
-            (want.next_base != nullptr) != (out.next_base != nullptr))
+            (want.next_base != nullptr) != (out.next_base != nullptr) ||
+            (want.row_sums != nullptr) != (out.row_sums != nullptr))
             return make_error("finish(): the outputs given differ from those the chunk was started with");
         return {};
     }

@@ -87,6 +87,7 @@ public:
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
         if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        MS_TRY(check_segments(out, T));
         const int N = batch_ * T, dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
         for (int i = 0; i < N; ++i) {
             if (tokens[i] < 0 || tokens[i] >= c_.vocab_size)
@@ -97,6 +98,12 @@ public:
         // The final norm, then the heads.   [N, d_model]
         pool_.parallel_for(N, 16, [&](int b, int e) { cpu::rmsnorm(h_.data(), w_.norm_f.data(), xn_.data(), dm, c_.norm_eps, b, e); });
         if (out.hidden) std::memcpy(out.hidden, xn_.data(), sizeof(float) * size_t(N) * dm);
+        if (out.row_sums) {
+            const size_t per = size_t(kernels::segment_count(out.segments)) * size_t(dm);
+            for (int b = 0; b < batch_; ++b)
+                kernels::segment_sums_ref(&xn_[size_t(b) * size_t(T) * dm], dm, out.segments,
+                                          out.row_sums + size_t(b) * per);
+        }
         // [N, d_model] x [d_model, vocab] => [N, vocab]
         if (out.logits) gemm_nt(pool_, N, c_.vocab_size, dm, xn_.data(), dm, w_.lm_head.data(), out.logits, c_.vocab_size);
         if (out.next_base) {

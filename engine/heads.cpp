@@ -77,11 +77,6 @@ void score_chunk(const int32_t* tokens, const float* next_base, int T, const std
     if (T > 0) std::memcpy(carried.data(), next_base + size_t(T - 1) * 4, 16);
 }
 
-void add_rows(const float* x, int64_t rows, int width, double* sum) {
-    for (int64_t r = 0; r < rows; ++r)
-        for (int i = 0; i < width; ++i) sum[i] += x[r * width + i];
-}
-
 std::vector<float> classify(const ClassifierWeights& head, const float* pooled, int d_model) {
     const size_t n = head.bias.size();
     std::vector<double> z(n);

@@ -26,10 +26,6 @@ std::array<float, 4> acgt_probabilities(const float* logits, const std::array<in
 void score_chunk(const int32_t* tokens, const float* next_base, int T, const std::array<int32_t, 4>& acgt_ids,
                  std::array<float, 4>& carried, BaseScores* out);
 
-// Adds the rows of x [rows, width] to sum [width]; the pooled embedding of a window or record is
-// sum / rows once all of its chunks have been added.
-void add_rows(const float* x, int64_t rows, int width, double* sum);
-
 // Class probabilities of one of the model's classifier heads on a pooled embedding [d_model]:
 // softmax(W · x + b) over the head's labels.
 std::vector<float> classify(const ClassifierWeights& head, const float* pooled, int d_model);

@@ -14,7 +14,9 @@ Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOp
     const size_t T = size_t(o.chunk);
     if (o.logits) logits_.resize(T * m.config.vocab_size);
     if (o.scores) next_base_.resize(T * 4);
-    if (o.hidden || o.pool_window >= 0) hidden_.resize(T * m.config.d_model);
+    if (o.hidden) hidden_.resize(T * m.config.d_model);
+    if (o.pool_window >= 0)
+        row_sums_.resize(size_t(kernels::max_segment_count(o.pool_window, o.chunk)) * m.config.d_model);
     if (o.scores) scores_.resize(T);
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
 }
@@ -43,12 +45,24 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
     out.logits = logits_.empty() ? nullptr : logits_.data();
     out.hidden = hidden_.empty() ? nullptr : hidden_.data();
     out.next_base = next_base_.empty() ? nullptr : next_base_.data();
+    out.row_sums = row_sums_.empty() ? nullptr : row_sums_.data();
     const auto length = [&](int64_t at) { return int(std::min<int64_t>(options_.chunk, n - at)); };
+    // The chunk at `at` cut at the pooling windows' edges (the stream's position counts, not the
+    // feed's): pool_window 0 is one window, the whole sequence.
+    const int64_t base = position_, window = std::max<int64_t>(options_.pool_window, 0);
+    const auto segments_at = [&](int64_t at) {
+        kernels::RowSegments seg;
+        seg.window = window;
+        seg.offset = window ? (base + at) % window : 0;
+        seg.rows = length(at);
+        return seg;
+    };
     // Hands the chunk at `at` to the runner. The last one is padded with copies of the last token
     // where the runner asks for more positions (≤ the chunk, so the buffers above hold them);
     // start() copies the tokens, so padded_ is free again when it returns.
     const auto start = [&](int64_t at) -> Result<void> {
         const int T = length(at);
+        out.segments = segments_at(at);
         const int run = ends && at + T == n ? std::min(runner_->final_chunk_length(T), options_.chunk) : T;
         if (run <= T) return runner_->start(tokens + at, T, out);
         padded_.assign(tokens + at, tokens + at + T);
@@ -74,6 +88,8 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
         v.tokens = tokens + done;
         v.logits = out.logits;
         v.hidden = out.hidden;
+        v.row_sums = out.row_sums;
+        v.segments = out.row_sums ? kernels::segment_count(segments_at(done)) : 0;
         if (options_.scores) {
             score_chunk(tokens + done, next_base_.data(), T, model_.tokenizer.acgt_ids(), carried_, scores_.data());
             v.scores = scores_.data();
@@ -120,11 +136,14 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
             if (v.hidden && options.hidden)
                 std::memcpy(&o.hidden[size_t(v.start) * dm], v.hidden, sizeof(float) * size_t(v.T) * dm);
             if (v.scores) std::copy(v.scores, v.scores + v.T, o.scores.begin() + v.start);
-            for (int64_t p = v.start; windows && p < v.start + v.T;) {  // split the chunk at window edges
-                const int64_t w = p / window, end = std::min(v.start + v.T, (w + 1) * window);
-                add_rows(v.hidden + (p - v.start) * dm, end - p, dm, &sums[size_t(w) * dm]);
-                p = end;
-            }
+            // The runner summed the chunk's rows per window (ChunkView::row_sums); the first is the
+            // window of the chunk's first position.
+            if (windows)
+                for (int64_t k = 0; k < v.segments; ++k) {
+                    double* into = &sums[size_t(v.start / window + k) * dm];
+                    const float* from = v.row_sums + k * dm;
+                    for (int i = 0; i < dm; ++i) into[i] += from[i];
+                }
             return {};
         },
         /*ends=*/true));

@@ -23,8 +23,9 @@ struct SessionOptions {
     bool logits = false;   // hand out the raw logits [T, vocab]
     bool hidden = false;   // hand out the final hidden states [T, d_model]
     bool scores = true;    // hand out per-base probabilities, log2-likelihood and entropy
-    // run_sequence only: mean of the final hidden states over windows of this many bases
-    // (0: one embedding for the whole record; -1: none). The last window may be shorter.
+    // Mean of the final hidden states over windows of this many bases, in run_sequence (0: one
+    // embedding for the whole record; -1: none); the last window may be shorter. The runner sums
+    // each chunk's rows per window (ChunkView::row_sums), so the rows themselves never leave it.
     int64_t pool_window = -1;
 };
 
@@ -36,6 +37,10 @@ struct ChunkView {
     const float* logits = nullptr;      // [T, vocab] or null
     const float* hidden = nullptr;      // [T, d_model] or null
     const BaseScores* scores = nullptr; // [T] or null
+    // With SessionOptions::pool_window ≥ 0: the chunk's final hidden rows summed per pooling window
+    // it touches [segments, d_model], the first being the window of position `start`.
+    const float* row_sums = nullptr;
+    int64_t segments = 0;
 };
 
 using ChunkSink = std::function<Result<void>(const ChunkView&)>;
@@ -64,7 +69,7 @@ private:
     bool failed_ = false;  // a feed failed: the runner's state may be past position_
     std::vector<int32_t> padded_;
     std::array<float, 4> carried_{};
-    std::vector<float> logits_, hidden_, next_base_;
+    std::vector<float> logits_, hidden_, next_base_, row_sums_;
     std::vector<BaseScores> scores_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <future>
+#include <utility>
 
 namespace ms {
 
@@ -71,16 +72,18 @@ public:
                 for (size_t k = 0; k < i; ++k) (void)parts_[k]->finish(slice(want, k, T));  // the buffers: a mask only
                 return r;
             }
-        started_.push_back(T);
+        started_.push_back({T, want.segments});
         return {};
     }
     Result<void> finish(const ForwardOutputs& out) override {
         if (started_.empty()) return make_error("finish(): no chunk was started");
-        const int T = started_.front();
+        const auto [T, segments] = started_.front();
         started_.pop_front();
+        ForwardOutputs o = out;
+        o.segments = segments;  // the chunk's, as start() was given them
         Result<void> first;
         for (size_t i = 0; i < parts_.size() && count_[i] > 0; ++i)  // every part, even after an error
-            if (Result<void> r = parts_[i]->finish(slice(out, i, T)); !r && first) first = r;
+            if (Result<void> r = parts_[i]->finish(slice(o, i, T)); !r && first) first = r;
         return first;
     }
     int in_flight() const override { return int(started_.size()); }
@@ -101,6 +104,10 @@ private:
         if (out.logits) o.logits = out.logits + rows * size_t(c_.vocab_size);
         if (out.hidden) o.hidden = out.hidden + rows * size_t(c_.d_model);
         if (out.next_base) o.next_base = out.next_base + rows * 4;
+        if (out.row_sums)
+            o.row_sums =
+                out.row_sums + size_t(first_[i]) * size_t(kernels::segment_count(out.segments)) * size_t(c_.d_model);
+        o.segments = out.segments;
         return o;
     }
 
@@ -116,7 +123,7 @@ private:
     const int max_batch_;
     int batch_ = 0;
     std::vector<int> first_, count_;
-    std::deque<int> started_;  // T of each started, unfinished chunk
+    std::deque<std::pair<int, kernels::RowSegments>> started_;  // T and row segments of each started, unfinished chunk
 };
 
 class SplitBackend final : public Backend {

@@ -14,9 +14,12 @@
 //   RMSNorm:  out = x / sqrt(mean(x²) + eps) * weight
 //   ACGT head: p[r, :] = softmax over the four bases of (w4 · rmsnorm(x[r]))   — the LM head's
 //              next-base prediction renormalised over A/C/G/T, without the rest of the vocabulary
+//   segment sums: sums[j, :] = Σ x[i, :] over a chunk's rows i in segment j (see RowSegments) —
+//              pooled embeddings of windows without handing every row out
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace ms::kernels {
 
@@ -54,5 +57,24 @@ void rmsnorm_ref(const float* x, const float* weight, float* out, int rows, int 
 // x [rows, n] (before the final norm); norm_weight [n]; w4 [4, n] (the LM head rows of A, C, G, T);
 // probs [rows, 4].
 void acgt_head_ref(const float* x, const float* norm_weight, float eps, const float* w4, float* probs, int rows, int n);
+
+// A chunk's rows cut at a sequence's window edges: row i is position offset + i of its window
+// sequence, so segment j holds the rows of the j-th window the chunk touches; only rows [0, rows)
+// count (a padded chunk's padding does not). window 0: one segment of all rows (a whole record).
+// offset < window.
+struct RowSegments {
+    int64_t window = 0;
+    int64_t offset = 0;
+    int64_t rows = 0;
+};
+inline int64_t segment_count(const RowSegments& s) {
+    return s.rows <= 0 ? 0 : s.window == 0 ? 1 : (s.offset + s.rows + s.window - 1) / s.window;
+}
+// The most segments `rows` rows can touch at any offset.
+inline int64_t max_segment_count(int64_t window, int64_t rows) {
+    return rows <= 0 ? 0 : window == 0 ? 1 : (window - 1 + rows + window - 1) / window;
+}
+// sums [segment_count(s), n] of x [≥ s.rows, n], accumulated in double.
+void segment_sums_ref(const float* x, int n, const RowSegments& s, float* sums);
 
 }  // namespace ms::kernels

@@ -77,4 +77,14 @@ void acgt_head_ref(const float* x, const float* norm_weight, float eps, const fl
     }
 }
 
+void segment_sums_ref(const float* x, int n, const RowSegments& s, float* sums) {
+    const int64_t segments = segment_count(s);
+    std::vector<double> acc(size_t(segments) * size_t(n), 0.0);
+    for (int64_t i = 0; i < s.rows; ++i) {
+        const int64_t j = s.window == 0 ? 0 : (s.offset + i) / s.window;
+        for (int c = 0; c < n; ++c) acc[size_t(j) * size_t(n) + size_t(c)] += x[size_t(i) * size_t(n) + size_t(c)];
+    }
+    for (size_t k = 0; k < acc.size(); ++k) sums[k] = float(acc[k]);
+}
+
 }  // namespace ms::kernels

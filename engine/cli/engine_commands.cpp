@@ -157,6 +157,9 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
         ->capture_default_str()
         ->check(real_in(0, 1, "a fraction", "F"));
     sub->add_flag("--logits", o.logits, "hand out the full logits too (default: the per-base A/C/G/T probabilities only)");
+    sub->add_flag("--in-turn", o.in_turn,
+                  "run each chunk to the end before the next (default: the next chunk started before the last one's "
+                  "outputs are taken, as a session runs)");
 }
 
 int cmd_model_info(const std::string& dir) {
@@ -286,6 +289,9 @@ int cmd_bench(const BenchOptions& o) {
                 precision_name(precision), choice->note.c_str());
     std::printf("# batch %d\n", o.batch);
     if (o.spread > 0) std::printf("# sequence lengths drawn from [L x %.3g, L]\n", 1.0 - o.spread);
+    std::printf("# %s\n", o.in_turn
+                              ? "each chunk run to the end before the next (--in-turn)"
+                              : "the next chunk started before the last one's outputs are taken, as a session runs");
     std::printf("%-10s %7s %11s %10s %12s %10s %10s %14s %8s\n", "shape", "chunk", "length", "Mbp/s", "FLOP/base",
                 "GFLOP/s", "dev MiB", "BLAS GFLOP/s", "ratio");
     for (size_t si = 0; si < shapes.size(); ++si) {
@@ -325,9 +331,18 @@ int cmd_bench(const BenchOptions& o) {
                         // The last chunk at the runner's length for it, as a session runs a whole
                         // sequence (the padding's bases are not counted).
                         const int run = done + T == n ? std::min((*runner)->final_chunk_length(T), chunk) : T;
-                        if (auto r = (*runner)->forward(tokens.data(), run, out); !r) return fail(r.error().message);
+                        if (o.in_turn) {
+                            if (auto r = (*runner)->forward(tokens.data(), run, out); !r)
+                                return fail(r.error().message);
+                        } else {  // one chunk ahead, as Session::feed runs them
+                            if (auto r = (*runner)->start(tokens.data(), run, out); !r) return fail(r.error().message);
+                            if ((*runner)->in_flight() == ModelRunner::kMaxInFlight)
+                                if (auto r = (*runner)->finish(out); !r) return fail(r.error().message);
+                        }
                         done += T;
                     }
+                    while ((*runner)->in_flight() > 0)
+                        if (auto r = (*runner)->finish(out); !r) return fail(r.error().message);
                     bases += n * B;
                 } while (seconds_since(t0) < o.seconds);
                 const double secs = seconds_since(t0);

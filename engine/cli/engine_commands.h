@@ -39,6 +39,7 @@ struct BenchOptions {
     double seconds = 1.5;   // per measurement
     int batch = 1;          // independent sequences a forward call
     double spread = 0;      // each sequence's length drawn from [L·(1 − spread), L]
+    bool in_turn = false;   // forward() chunk after chunk, instead of the next chunk started ahead as a session runs
 };
 
 // --precision's help, the same words in every command.

@@ -26,6 +26,7 @@
 #include "engine/cuda/lt_gemm.h"
 #include "kernels/head_ops_cuda.h"
 #include "kernels/mixer_ops_cuda.h"
+#include "kernels/pool_ops_cuda.h"
 #include "kernels/selective_scan_cuda.h"
 
 namespace ms {
@@ -278,10 +279,10 @@ public:
     }
 
     int64_t device_bytes() const override {
-        size_t n = embedding_.bytes() + norm_f_.bytes() + lm_head_.bytes() + w4_.bytes() + tokens_.bytes() + next_.bytes() +
-                   h_.bytes() + final_.bytes() + logits_.bytes() + scan_ws_.bytes() + conv_state_.bytes() +
-                   ssm_state_.bytes() + xn_.bytes() + xz_.bytes() + u_.bytes() + xdbl_.bytes() + dt_.bytes() + y_.bytes() +
-                   blas_ws_.bytes();
+        size_t n = embedding_.bytes() + norm_f_.bytes() + lm_head_.bytes() + w4_.bytes() + tokens_.bytes() +
+                   next_.bytes() + h_.bytes() + final_.bytes() + logits_.bytes() + scan_ws_.bytes() +
+                   conv_state_.bytes() + ssm_state_.bytes() + sums_.bytes() + sums_ws_.bytes() + xn_.bytes() +
+                   xz_.bytes() + u_.bytes() + xdbl_.bytes() + dt_.bytes() + y_.bytes() + blas_ws_.bytes();
         for (const LayerOnDevice& L : layers_) n += L.bytes();
         return int64_t(n);
     }
@@ -308,7 +309,11 @@ public:
         MS_CU(cudaSetDevice(device_));
         if (want_out.next_base && !w4_.get())
             return make_error("next-base probabilities asked for without the A/C/G/T token ids");
-        const Wanted want{want_out.logits != nullptr, want_out.hidden != nullptr, want_out.next_base != nullptr};
+        MS_TRY(check_segments(want_out, T));
+        const Wanted want{want_out.logits != nullptr, want_out.hidden != nullptr, want_out.next_base != nullptr,
+                          want_out.row_sums != nullptr};
+        if (want.row_sums) MS_TRY(prepare_row_sums(want_out.segments.window));
+        const int64_t segments = want.row_sums ? kernels::segment_count(want_out.segments) : 0;
         // The slot not in flight; its page-locked buffers are allocated the first time they are
         // needed, so a caller that never pipelines pins one set only.
         const int si = in_flight_.empty() || in_flight_.front() != 0 ? 0 : 1;
@@ -319,13 +324,25 @@ public:
         if (want.next_base && !slot.next.get()) MS_TRY(slot.next.allocate(rows * 4));
         if (want.hidden && !slot.hidden.get()) MS_TRY(slot.hidden.allocate(rows * dm));
         if (want.logits && !slot.logits.get()) MS_TRY(slot.logits.allocate(rows * V));
+        if (want.row_sums && !slot.segments.get()) MS_TRY(slot.segments.allocate(1));
+        const size_t sums = size_t(batch_) * size_t(segments) * size_t(dm);
+        if (sums > slot.sums_capacity) {
+            MS_TRY(slot.sums.allocate(sums));
+            slot.sums_capacity = sums;
+        }
         std::memcpy(slot.tokens.get(), tokens, sizeof(int32_t) * size_t(N));
         MS_CU(cudaMemcpyAsync(tokens_.get(), slot.tokens.get(), sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice,
                               stream_));
+        if (want.row_sums) {  // read by the kernels, so one graph serves every offset and row count
+            slot.segments.get()[0] = want_out.segments;
+            MS_CU(cudaMemcpyAsync(segments_.get(), slot.segments.get(), sizeof(kernels::RowSegments),
+                                  cudaMemcpyHostToDevice, stream_));
+        }
         // A chunk shape seen before is worth tuning and capturing: it is a sequence's full chunk,
         // not one sequence's tail (engine/cuda/graph_cache.h).
         const uint64_t key = uint64_t(T) | uint64_t(batch_) << 24 | uint64_t(want.logits) << 56 |
-                             uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58;
+                             uint64_t(want.hidden) << 57 | uint64_t(want.next_base) << 58 |
+                             uint64_t(want.row_sums) << 59;
         const auto plan = graphs_kept_.plan(key);
         if (plan != GraphCache<cudaGraphExec_t>::Plan::Launch && lt_products_ && tune_ && N >= kTuneMinPositions &&
             tuned_sizes_.size() < kMaxTunedSizes && tuned_sizes_.insert(N).second)
@@ -344,8 +361,11 @@ public:
         if (want.logits)
             MS_CU(cudaMemcpyAsync(slot.logits.get(), logits_.get(), sizeof(float) * size_t(N) * V,
                                   cudaMemcpyDeviceToHost, stream_));
+        if (want.row_sums)
+            MS_CU(cudaMemcpyAsync(slot.sums.get(), sums_.get(), sizeof(float) * sums, cudaMemcpyDeviceToHost, stream_));
         MS_CU(cudaEventRecord(slot.done, stream_));
         slot.N = N;
+        slot.sums_floats = sums;
         slot.want = want_out;
         in_flight_.push_back(si);
         return {};
@@ -362,6 +382,7 @@ public:
         if (out.next_base) std::memcpy(out.next_base, slot.next.get(), sizeof(float) * N * 4);
         if (out.hidden) std::memcpy(out.hidden, slot.hidden.get(), sizeof(float) * N * size_t(c_.d_model));
         if (out.logits) std::memcpy(out.logits, slot.logits.get(), sizeof(float) * N * size_t(c_.vocab_size));
+        if (out.row_sums) std::memcpy(out.row_sums, slot.sums.get(), sizeof(float) * slot.sums_floats);
         return {};
     }
 
@@ -422,8 +443,24 @@ private:
     }
 
     struct Wanted {
-        bool logits, hidden, next_base;
+        bool logits, hidden, next_base, row_sums;
     };
+
+    // Row sums' device buffers for windows of `window` rows (0: one segment a chunk), sized for the
+    // largest chunk. The segment count a graph's kernels are launched for depends on the window,
+    // so a new window drops the kept graphs (a job keeps one window: this happens once).
+    Result<void> prepare_row_sums(int64_t window) {
+        if (window == sums_window_) return {};
+        if (!in_flight_.empty()) MS_CU(cudaStreamSynchronize(stream_));  // started chunks use the buffers
+        graphs_kept_.clear();
+        const int64_t bound = kernels::max_segment_count(window, lim_.max_chunk);
+        const size_t B = size_t(lim_.max_batch), dm = size_t(c_.d_model);
+        if (!segments_.get()) MS_TRY(segments_.allocate(1));
+        MS_TRY(sums_.allocate(B * size_t(bound) * dm));
+        MS_TRY(sums_ws_.allocate(cuda::segment_sums_workspace(lim_.max_batch, lim_.max_chunk, c_.d_model, bound)));
+        sums_window_ = window;
+        return {};
+    }
 
     // Records the chunk's GPU work (enqueue) as a graph and keeps it for replay.
     Result<void> capture(int T, const Wanted& want, uint64_t key) {
@@ -452,7 +489,7 @@ private:
         for (int l = 0; l < c_.n_layer; ++l) MS_TRY(layer(l, T, N));
         // The final norm and the heads in fp32 in both modes: they are a sliver of the work. The
         // ACGT head normalises its rows itself; the normalised rows are stored only when needed.
-        const bool need_final = want.hidden || want.logits;
+        const bool need_final = want.hidden || want.logits || want.row_sums;
         if (want.next_base) {
             MS_CU(cuda::acgt_head(N, dm, h_.get(), norm_f_.get(), c_.norm_eps, w4_.get(), next_.get(),
                                   need_final ? final_.get() : nullptr, stream_));
@@ -463,6 +500,10 @@ private:
         if (want.logits)  // [N, d_model] x [d_model, vocab] => [N, vocab]
             MS_TRY(gemm_cm(gemm_op(CUBLAS_OP_T, CUBLAS_OP_N, V, N, dm, lm_head_.get(), dm, final_.get(), dm, CUDA_R_32F,
                                    logits_.get(), V, CUDA_R_32F, 0.0f)));
+        if (want.row_sums)
+            MS_CU(cuda::segment_sums(batch_, T, dm, final_.get(), segments_.get(),
+                                     kernels::max_segment_count(sums_window_, T), sums_ws_.get(), sums_.get(),
+                                     stream_));
         return {};
     }
 
@@ -603,13 +644,18 @@ private:
     // its copies out.
     struct Slot {
         PinnedArray<int32_t> tokens;
-        PinnedArray<float> next, hidden, logits;
+        PinnedArray<float> next, hidden, logits, sums;
+        PinnedArray<kernels::RowSegments> segments;
+        size_t sums_capacity = 0, sums_floats = 0;
         cudaEvent_t done = nullptr;
         int N = 0;
         ForwardOutputs want;
     };
     std::array<Slot, kMaxInFlight> slots_;
     std::deque<int> in_flight_;  // slots of started, unfinished chunks, oldest first
+    DeviceArray<float> sums_, sums_ws_;           // row sums [batch, segments, d_model] and their partials
+    DeviceArray<kernels::RowSegments> segments_;  // the running chunk's, copied in before its kernels
+    int64_t sums_window_ = -1;                    // the window sums_ and the kept graphs serve
     DeviceArray<uint8_t> xn_, xz_, u_, xdbl_, dt_, y_;                            // activations (fp32 or bf16)
 };
 

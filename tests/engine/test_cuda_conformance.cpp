@@ -491,4 +491,86 @@ MS_TEST(cuda_pipelined_chunks_give_the_bits_of_forward) {
     MS_CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) == 0);
 }
 
+// Pooled embeddings summed on the GPU (ChunkView::row_sums) against the CPU's, fp32: whole records
+// and windows of 1, 333 and 1,000 bases and one longer than the sequence, chunk edges inside
+// windows, padded last chunks, both strands; and against the GPU's own hidden rows when those are
+// asked for too.
+MS_TEST(cuda_pooled_embeddings_match_cpu) {
+    auto cuda = gpu();
+    auto cpu = make_cpu_backend(0);
+    RandomModelShape s;
+    s.d_model = 64;
+    s.n_layer = 2;
+    const Model m = make_random_model(s);
+    const int dm = m.config.d_model;
+    std::string seq(2500, 'A');
+    std::mt19937 rng(31);
+    for (char& c : seq) c = "ACGT"[rng() % 4];
+    for (Strand strand : {Strand::Forward, Strand::Reverse})
+        for (int64_t window : {int64_t(0), int64_t(1), int64_t(333), int64_t(1000), int64_t(100000)}) {
+            SessionOptions o;
+            o.scores = false;
+            o.pool_window = window;
+            o.chunk = 4096;
+            auto cpu_session = Session::create(m, *cpu, o);
+            auto ref = run_sequence(**cpu_session, m, seq, o, strand);
+            MS_CHECK(ref.ok());
+            for (int chunk : {7, 300, 4096})
+                for (bool hidden : {false, true}) {
+                    o.chunk = chunk;
+                    o.hidden = hidden;
+                    auto session = Session::create(m, *cuda, o);
+                    MS_CHECK_MSG(session.ok(), session.error().message);
+                    auto out = run_sequence(**session, m, seq, o, strand);
+                    MS_CHECK_MSG(out.ok(), out.error().message);
+                    MS_CHECK(out->window_starts == ref->window_starts);
+                    MS_CHECK_EQ(out->embeddings.size(), ref->embeddings.size());
+                    for (float v : out->embeddings) MS_CHECK(std::isfinite(v));
+                    const double e =
+                        test::rel_error(out->embeddings.data(), ref->embeddings.data(), ref->embeddings.size());
+                    MS_CHECK_MSG(e < 1e-5, "window " << window << ", chunk " << chunk << (hidden ? " +hidden" : "")
+                                                     << ": embeddings " << e << " from the CPU's");
+                    if (!hidden) continue;
+                    for (size_t w = 0; w < out->window_starts.size(); ++w) {  // the means of its own rows
+                        const int64_t b = out->window_starts[w];
+                        const int64_t end =
+                            w + 1 < out->window_starts.size() ? out->window_starts[w + 1] : int64_t(seq.size());
+                        for (int i = 0; i < dm; ++i) {
+                            double mean = 0;
+                            for (int64_t p = b; p < end; ++p) mean += out->hidden[size_t(p) * dm + size_t(i)];
+                            mean /= double(end - b);
+                            MS_CHECK_MSG(
+                                std::abs(out->embeddings[w * size_t(dm) + size_t(i)] - mean) <
+                                    1e-5 * (1 + std::abs(mean)),
+                                "window " << window << " chunk " << chunk << ": embedding " << w << " dim " << i);
+                        }
+                    }
+                }
+        }
+    // One runner cut at one window, then another, then the first again, each shape three times
+    // (launched, captured, replayed): a new window drops the graphs made for the last one.
+    RunnerLimits lim{1, 300};
+    auto gr = cuda->create_runner(m.config, m.weights, lim);
+    auto cr = cpu->create_runner(m.config, m.weights, lim);
+    MS_CHECK(gr.ok() && cr.ok() && (*gr)->reset(1).ok() && (*cr)->reset(1).ok());
+    std::vector<int32_t> tokens(300);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 4);
+    int64_t at = 0;
+    for (int64_t window : {int64_t(70), int64_t(0), int64_t(70), int64_t(1)})
+        for (int k = 0; k < 3; ++k, at += 300) {
+            ForwardOutputs o;
+            o.segments.window = window;
+            o.segments.offset = window ? at % window : 0;
+            o.segments.rows = 290;
+            const size_t n = size_t(kernels::segment_count(o.segments)) * size_t(dm);
+            std::vector<float> g(n), c(n);
+            o.row_sums = g.data();
+            MS_CHECK((*gr)->forward(tokens.data(), 300, o).ok());
+            o.row_sums = c.data();
+            MS_CHECK((*cr)->forward(tokens.data(), 300, o).ok());
+            const double e = test::rel_error(g.data(), c.data(), n);
+            MS_CHECK_MSG(e < 1e-5, "window " << window << ", chunk " << k << ": row sums " << e << " from the CPU's");
+        }
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

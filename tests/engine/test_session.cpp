@@ -203,7 +203,7 @@ MS_TEST(pooled_embeddings_are_window_means_of_hidden_states) {
     const int dm = m.config.d_model;
     const std::string seq = random_dna(250, 3);
     for (Strand strand : {Strand::Forward, Strand::Reverse})
-        for (int64_t window : {int64_t(0), int64_t(100)}) {
+        for (int64_t window : {int64_t(0), int64_t(1), int64_t(7), int64_t(100), int64_t(1000)}) {
             SessionOptions o;
             o.chunk = 37;   // chunk edges fall inside windows
             o.hidden = true;
@@ -214,7 +214,9 @@ MS_TEST(pooled_embeddings_are_window_means_of_hidden_states) {
             MS_CHECK(out.ok());
             const std::vector<int64_t> starts = window ? std::vector<int64_t>{0, 100, 200} : std::vector<int64_t>{0};
             const std::vector<int64_t> rev_starts = window ? std::vector<int64_t>{0, 50, 150} : std::vector<int64_t>{0};
-            MS_CHECK(out->window_starts == (strand == Strand::Forward ? starts : rev_starts));
+            if (window == 0 || window == 100)
+                MS_CHECK(out->window_starts == (strand == Strand::Forward ? starts : rev_starts));
+            MS_CHECK_EQ(out->window_starts.size(), size_t(window == 0 ? 1 : (250 + window - 1) / window));
             MS_CHECK_EQ(out->embeddings.size(), out->window_starts.size() * size_t(dm));
             for (size_t w = 0; w < out->window_starts.size(); ++w) {
                 const int64_t b = out->window_starts[w];
@@ -446,6 +448,47 @@ MS_TEST(runner_start_and_finish_keep_their_contract) {
     MS_CHECK((*r)->start(tokens.data(), T, q1).ok() && (*r)->start(tokens.data(), T, q2).ok());
     MS_CHECK((*r)->finish(q1).ok() && (*r)->finish(q2).ok());
     MS_CHECK(p1 == l1 && p2 == l2);
+}
+
+// Row sums (pooled embeddings in the runner) against the hidden rows of the same chunk, and the
+// cuts a runner refuses.
+MS_TEST(runner_row_sums_are_window_sums_of_hidden_rows) {
+    auto backend = make_cpu_backend(1);
+    const Model& m = small_model();
+    const int T = 50, dm = m.config.d_model;
+    auto r = backend->create_runner(m.config, m.weights, RunnerLimits{2, T});
+    MS_CHECK(r.ok() && (*r)->reset(2).ok());
+    std::vector<int32_t> tokens(size_t(2) * T);
+    std::mt19937 rng(9);
+    for (int32_t& t : tokens) t = 7 + int32_t(rng() % 5);
+    std::vector<float> hidden(size_t(2) * T * dm), sums(size_t(2) * 3 * dm);
+    ForwardOutputs out;
+    out.hidden = hidden.data();
+    out.row_sums = sums.data();
+    out.segments.window = 30;
+    out.segments.offset = 20;  // rows 0-9 end a window, 10-39 are one, 40-44 start one; 45-49 are padding
+    out.segments.rows = 45;
+    MS_CHECK(kernels::segment_count(out.segments) == 3);
+    MS_CHECK((*r)->forward(tokens.data(), T, out).ok());
+    const int edges[4] = {0, 10, 40, 45};
+    for (int b = 0; b < 2; ++b)
+        for (int j = 0; j < 3; ++j)
+            for (int i = 0; i < dm; ++i) {
+                double want = 0;
+                for (int p = edges[j]; p < edges[j + 1]; ++p)
+                    want += hidden[(size_t(b) * T + size_t(p)) * dm + size_t(i)];
+                MS_CHECK_MSG(
+                    std::abs(sums[(size_t(b) * 3 + size_t(j)) * dm + size_t(i)] - want) < 1e-4 * (1 + std::abs(want)),
+                    "stream " << b << " segment " << j << " dim " << i);
+            }
+    out.segments.rows = 51;
+    const Result<void> long_ = (*r)->forward(tokens.data(), T, out);
+    MS_CHECK(!long_.ok() && long_.error().message.find("51 rows") != std::string::npos);
+    out.segments.rows = 45;
+    out.segments.offset = 30;
+    const Result<void> off = (*r)->forward(tokens.data(), T, out);
+    MS_CHECK(!off.ok() && off.error().message.find("offset 30") != std::string::npos);
+    MS_CHECK(!(*r)->start(tokens.data(), T, out).ok());  // start() checks the cut too
 }
 
 MS_TEST(runner_rejects_bad_tokens_and_chunks) {
