@@ -40,6 +40,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Items of one length run side by side at most (Session::pool_items): enough for windows of
+// 256 bases to fill a 65,536-position chunk; tinier windows run at a fraction of a chunk.
+constexpr int64_t kMaxItemBatch = 256;
+
 // One unit of work: bases and what they are (a window of a stored sequence, a record, a read).
 struct Item {
     ItemKind kind = ItemKind::window;
@@ -243,6 +247,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
+    // Items of one length (windows) run side by side, as many as --chunk positions hold: a window
+    // of a few kbp alone leaves a GPU mostly idle between its launches (docs/performance.md).
+    // Memory stays that of one --chunk. Reads and records differ in length and mostly run alone.
+    so.batch = int(std::clamp<int64_t>(o.chunk / std::max(so.chunk, 1), 1, kMaxItemBatch));
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
     if (!session) return make_error(session.error().message);
@@ -506,30 +514,46 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (!r) set_error(r.error());
     });
     Result<void> r;
-    while (auto it = items_q.pop()) {
+    std::vector<Item> group;
+    std::optional<Item> next = items_q.pop();
+    while (next) {
         if (control.cancelled()) {
             r = make_error("interrupted");
             break;
         }
-        auto out = run_sequence(**session, *model, it->bases, so);
+        // The next items of the first one's length, in input order (the writer stores them so).
+        group.clear();
+        group.push_back(std::move(*next));
+        next.reset();
+        while (int(group.size()) < so.batch && (next = items_q.pop()) && next->bases.size() == group[0].bases.size()) {
+            group.push_back(std::move(*next));
+            next.reset();
+        }
+        std::vector<std::string_view> views;
+        for (const Item& it : group) views.emplace_back(it.bases);
+        auto out = (*session)->pool_items(views);
         if (!out) {
             r = out.error();
             break;
         }
-        if (out->embeddings.size() < size_t(dm)) {  // empty reads are skipped above, FASTA records are never empty
-            r = make_error("item '", it->name, "' has no bases to pool");
-            break;
+        bool stopped = false;
+        for (size_t i = 0; i < group.size() && !stopped; ++i) {
+            Item& it = group[i];
+            const float* pooled = &out->embeddings[i * size_t(dm)];
+            std::vector<float> probs = head ? classify(*head, pooled, dm) : std::vector<float>();
+            std::vector<float> embedding =
+                store_embeddings ? std::vector<float>(pooled, pooled + dm) : std::vector<float>();
+            ++items;
+            bases += int64_t(it.bases.size());
+            unknown_bases += int64_t(out->unknown_bases[i]);
+            it.bases.clear();
+            JobProgress p{what, it.name, items.load(), total_items, "items", seconds(), false};
+            stopped =
+                !out_q.push(ToWriter{std::nullopt, Result1{std::move(it), std::move(probs), std::move(embedding)}});
+            if (!stopped) control.progress(p);
         }
-        std::vector<float> probs = head ? classify(*head, out->embeddings.data(), dm) : std::vector<float>();
-        std::vector<float> embedding =
-            store_embeddings ? std::vector<float>(out->embeddings.begin(), out->embeddings.begin() + dm) : std::vector<float>();
-        ++items;
-        bases += int64_t(it->bases.size());
-        unknown_bases += int64_t(out->unknown_bases);
-        it->bases.clear();
-        JobProgress p{what, it->name, items.load(), total_items, "items", seconds(), false};
-        if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(*it), std::move(probs), std::move(embedding)}})) break;
-        control.progress(p);
+        if (stopped) break;
+        if (!next) next = items_q.pop();
     }
     if (!r) set_error(r.error());
     items_q.close();

@@ -18,12 +18,18 @@ Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOp
     if (o.pool_window >= 0)
         row_sums_.resize(size_t(kernels::max_segment_count(o.pool_window, o.chunk)) * m.config.d_model);
     if (o.scores) scores_.resize(T);
+    pooled_.resize(size_t(std::max(o.batch, 1)) * m.config.d_model);
+    out_.logits = logits_.empty() ? nullptr : logits_.data();
+    out_.hidden = hidden_.empty() ? nullptr : hidden_.data();
+    out_.next_base = next_base_.empty() ? nullptr : next_base_.data();
+    out_.row_sums = row_sums_.empty() ? nullptr : row_sums_.data();
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
 }
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& backend, const SessionOptions& options) {
     if (options.chunk < 1) return make_error("chunk size must be at least 1; got ", options.chunk);
-    RunnerLimits lim{1, options.chunk, options.precision};
+    if (options.batch < 1) return make_error("batch must be at least 1; got ", options.batch);
+    RunnerLimits lim{options.batch, options.chunk, options.precision};
     lim.acgt_ids = model.tokenizer.acgt_ids();
     auto runner = backend.create_runner(model.config, model.weights, lim);
     if (!runner) return runner.error();
@@ -38,75 +44,130 @@ Result<void> Session::reset() {
     return runner_->reset(1);
 }
 
-Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends) {
-    if (failed_) return make_error("an earlier feed of this sequence failed; reset() starts the next one");
-    if (ended_ && n > 0) return make_error("the session's sequence has ended; reset() starts the next one");
-    ForwardOutputs out;
-    out.logits = logits_.empty() ? nullptr : logits_.data();
-    out.hidden = hidden_.empty() ? nullptr : hidden_.data();
-    out.next_base = next_base_.empty() ? nullptr : next_base_.data();
-    out.row_sums = row_sums_.empty() ? nullptr : row_sums_.data();
-    const auto length = [&](int64_t at) { return int(std::min<int64_t>(options_.chunk, n - at)); };
-    // The chunk at `at` cut at the pooling windows' edges (the stream's position counts, not the
-    // feed's): pool_window 0 is one window, the whole sequence.
-    const int64_t base = position_, window = std::max<int64_t>(options_.pool_window, 0);
-    const auto segments_at = [&](int64_t at) {
-        kernels::RowSegments seg;
-        seg.window = window;
-        seg.offset = window ? (base + at) % window : 0;
-        seg.rows = length(at);
-        return seg;
-    };
-    // Hands the chunk at `at` to the runner. The last one is padded with copies of the last token
-    // where the runner asks for more positions (≤ the chunk, so the buffers above hold them);
-    // start() copies the tokens, so padded_ is free again when it returns.
-    const auto start = [&](int64_t at) -> Result<void> {
-        const int T = length(at);
-        out.segments = segments_at(at);
-        const int run = ends && at + T == n ? std::min(runner_->final_chunk_length(T), options_.chunk) : T;
-        if (run <= T) return runner_->start(tokens + at, T, out);
-        padded_.assign(tokens + at, tokens + at + T);
-        padded_.resize(size_t(run), tokens[at + T - 1]);
-        return runner_->start(padded_.data(), run, out);
-    };
-    // Chunk k + 1 is started before chunk k is finished, scored and sunk: the device computes one
-    // while this thread handles the other (ModelRunner::start).
+// Chunk k + 1 is started before chunk k is finished and handled: the device computes one while
+// this thread works on the other (ModelRunner::start). On an error the chunk started ahead is
+// finished too, and the session refuses to continue until reset(): its runner's state is past
+// what was handled.
+Result<void> Session::pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
+                               const std::function<Result<void>(int64_t)>& handle) {
     int started = 0;
-    Result<void> r = n > 0 ? start(0) : Result<void>{};
-    if (r && n > 0) started = 1;
-    for (int64_t done = 0; r && done < n;) {
-        const int T = length(done);
-        if (done + T < n) {
-            if (r = start(done + T); !r) break;
+    Result<void> r;
+    for (int64_t k = 0; r && k < chunks; ++k) {
+        if (k == 0) {
+            if (r = start(0); !r) break;
+            ++started;
+        }
+        if (k + 1 < chunks) {
+            if (r = start(k + 1); !r) break;
             ++started;
         }
         --started;
-        if (r = runner_->finish(out); !r) break;
-        ChunkView v;
-        v.start = position_;
-        v.T = T;
-        v.tokens = tokens + done;
-        v.logits = out.logits;
-        v.hidden = out.hidden;
-        v.row_sums = out.row_sums;
-        v.segments = out.row_sums ? kernels::segment_count(segments_at(done)) : 0;
-        if (options_.scores) {
-            score_chunk(tokens + done, next_base_.data(), T, model_.tokenizer.acgt_ids(), carried_, scores_.data());
-            v.scores = scores_.data();
-        }
-        if (r = sink(v); !r) break;
-        position_ += T;
-        done += T;
+        if (r = runner_->finish(out_); !r) break;
+        r = handle(k);
     }
     if (!r) {
-        // The runner's state is past position_ now (a chunk ran but was not sunk, or the next one was
-        // started): finish what is in flight and refuse to continue until reset().
-        for (; started > 0; --started) (void)runner_->finish(out);
+        for (; started > 0; --started) (void)runner_->finish(out_);
         failed_ = true;
-        return r;
     }
+    return r;
+}
+
+Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends) {
+    if (failed_) return make_error("an earlier feed of this sequence failed; reset() starts the next one");
+    if (ended_ && n > 0) return make_error("the session's sequence has ended; reset() starts the next one");
+    const int C = options_.chunk;
+    const auto at = [&](int64_t k) { return k * C; };
+    const auto length = [&](int64_t k) { return int(std::min<int64_t>(C, n - at(k))); };
+    // Chunk k cut at the pooling windows' edges (the stream's position counts, not the feed's):
+    // pool_window 0 is one window, the whole sequence.
+    const int64_t base = position_, window = std::max<int64_t>(options_.pool_window, 0);
+    const auto segments_of = [&](int64_t k) {
+        kernels::RowSegments seg;
+        seg.window = window;
+        seg.offset = window ? (base + at(k)) % window : 0;
+        seg.rows = length(k);
+        return seg;
+    };
+    // The last chunk is padded with copies of the last token where the runner asks for more
+    // positions (≤ the chunk, so the buffers hold them); start() copies the tokens, so padded_ is
+    // free again when it returns.
+    const auto start = [&](int64_t k) -> Result<void> {
+        const int T = length(k);
+        out_.segments = segments_of(k);
+        const int run = ends && at(k) + T == n ? std::min(runner_->final_chunk_length(T), C) : T;
+        if (run <= T) return runner_->start(tokens + at(k), T, out_);
+        padded_.assign(tokens + at(k), tokens + at(k) + T);
+        padded_.resize(size_t(run), tokens[at(k) + T - 1]);
+        return runner_->start(padded_.data(), run, out_);
+    };
+    const auto handle = [&](int64_t k) -> Result<void> {
+        ChunkView v;
+        v.start = position_;
+        v.T = length(k);
+        v.tokens = tokens + at(k);
+        v.logits = out_.logits;
+        v.hidden = out_.hidden;
+        v.row_sums = out_.row_sums;
+        v.segments = out_.row_sums ? kernels::segment_count(segments_of(k)) : 0;
+        if (options_.scores) {
+            score_chunk(v.tokens, next_base_.data(), v.T, model_.tokenizer.acgt_ids(), carried_, scores_.data());
+            v.scores = scores_.data();
+        }
+        MS_TRY(sink(v));
+        position_ += v.T;
+        return {};
+    };
+    MS_TRY(pipeline((n + C - 1) / C, start, handle));
     if (ends && n > 0) ended_ = true;  // padded or not, the contract is the same; only reset() clears it
     return {};
+}
+
+Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& items) {
+    PooledItems p;
+    const int64_t n = int64_t(items.size());
+    if (n == 0) return p;
+    if (n > options_.batch)
+        return make_error("pool_items: ", n, " items, but the session runs at most ", options_.batch, " side by side");
+    const int64_t L = int64_t(items[0].size());
+    if (L == 0) return make_error("pool_items: an item without bases has nothing to pool");
+    for (std::string_view it : items)
+        if (int64_t(it.size()) != L)
+            return make_error("pool_items: items of ", L, " and ", it.size(),
+                              " bases; a batch holds items of one length");
+    const int dm = model_.config.d_model, C = options_.chunk;
+    std::vector<std::vector<int32_t>> tokens(items.size());
+    for (size_t i = 0; i < items.size(); ++i) p.unknown_bases.push_back(model_.tokenizer.encode(items[i], tokens[i]));
+    MS_TRY(reset());
+    MS_TRY(runner_->reset(int(n)));
+    ended_ = true;  // the runner holds n streams now: reset() before the next feed
+    const ForwardOutputs saved = out_;
+    out_ = ForwardOutputs{};
+    out_.row_sums = pooled_.data();
+    std::vector<double> sums(size_t(n) * size_t(dm), 0.0);
+    const auto length = [&](int64_t k) { return int(std::min<int64_t>(C, L - k * C)); };
+    const auto start = [&](int64_t k) -> Result<void> {
+        const int T = length(k);
+        const int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
+        padded_.resize(size_t(n) * size_t(run));
+        for (int64_t i = 0; i < n; ++i) {  // stream i's rows; its padding repeats its last token
+            const int32_t* from = tokens[size_t(i)].data() + k * C;
+            int32_t* to = padded_.data() + i * run;
+            std::copy(from, from + T, to);
+            std::fill(to + T, to + run, from[T - 1]);
+        }
+        out_.segments = kernels::RowSegments{0, 0, T};
+        return runner_->start(padded_.data(), run, out_);
+    };
+    const auto handle = [&](int64_t) -> Result<void> {
+        for (size_t i = 0; i < sums.size(); ++i) sums[i] += pooled_[i];
+        return {};
+    };
+    const Result<void> r = pipeline((L + C - 1) / C, start, handle);
+    out_ = saved;
+    MS_TRY(r);
+    p.embeddings.resize(sums.size());
+    for (size_t i = 0; i < sums.size(); ++i) p.embeddings[i] = float(sums[i] / double(L));
+    return p;
 }
 
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,

@@ -27,6 +27,15 @@ struct SessionOptions {
     // embedding for the whole record; -1: none); the last window may be shorter. The runner sums
     // each chunk's rows per window (ChunkView::row_sums), so the rows themselves never leave it.
     int64_t pool_window = -1;
+    // Items Session::pool_items runs side by side at most (sizes the runner: its memory is
+    // batch · chunk positions).
+    int batch = 1;
+};
+
+// Whole-item pooled embeddings of a batch (Session::pool_items).
+struct PooledItems {
+    std::vector<float> embeddings;      // [items, d_model]: the mean of each item's final hidden states
+    std::vector<size_t> unknown_bases;  // per item: bases that became [UNK]
 };
 
 // One chunk's outputs; pointers are valid during the sink call only.
@@ -58,9 +67,16 @@ public:
     // session must be reset too: chunks past the failure may have run.
     Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends = false);
     int64_t position() const { return position_; }
+    // Items of one length run side by side as a batch of streams (at most SessionOptions::batch),
+    // each from a zero state: a GPU then sees items · length positions a call instead of one short
+    // item's (windows of a few kbp), at the speed of long chunks. The session must be reset before
+    // it is fed again.
+    Result<PooledItems> pool_items(const std::vector<std::string_view>& items);
 
 private:
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
+    Result<void> pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
+                          const std::function<Result<void>(int64_t)>& handle);
     const Model& model_;
     std::unique_ptr<ModelRunner> runner_;
     SessionOptions options_;
@@ -69,7 +85,8 @@ private:
     bool failed_ = false;  // a feed failed: the runner's state may be past position_
     std::vector<int32_t> padded_;
     std::array<float, 4> carried_{};
-    std::vector<float> logits_, hidden_, next_base_, row_sums_;
+    std::vector<float> logits_, hidden_, next_base_, row_sums_, pooled_;
+    ForwardOutputs out_;  // the buffers above, as the runner's chunks write them
     std::vector<BaseScores> scores_;
 };
 

@@ -547,6 +547,28 @@ MS_TEST(cuda_pooled_embeddings_match_cpu) {
                     }
                 }
         }
+    // Items of one length side by side (Session::pool_items, classify's windows): each item's
+    // embedding as the CPU gives it alone, over chunks, the last one padded.
+    {
+        std::vector<std::string> seqs;
+        for (int i = 0; i < 3; ++i) seqs.push_back(seq.substr(size_t(i) * 700, 700));
+        SessionOptions o;
+        o.scores = false;
+        o.pool_window = 0;
+        o.chunk = 300;
+        o.batch = 3;
+        auto gs = Session::create(m, *cuda, o);
+        MS_CHECK_MSG(gs.ok(), gs.error().message);
+        auto got = (*gs)->pool_items({seqs[0], seqs[1], seqs[2]});
+        MS_CHECK_MSG(got.ok(), got.error().message);
+        auto cs = Session::create(m, *cpu, o);
+        for (size_t i = 0; i < seqs.size(); ++i) {
+            auto ref = run_sequence(**cs, m, seqs[i], o);
+            MS_CHECK(ref.ok());
+            const double e = test::rel_error(&got->embeddings[i * size_t(dm)], ref->embeddings.data(), size_t(dm));
+            MS_CHECK_MSG(e < 1e-5, "item " << i << " of a batch: " << e << " from the CPU's alone");
+        }
+    }
     // One runner cut at one window, then another, then the first again, each shape three times
     // (launched, captured, replayed): a new window drops the graphs made for the last one.
     RunnerLimits lim{1, 300};

@@ -450,6 +450,57 @@ MS_TEST(runner_start_and_finish_keep_their_contract) {
     MS_CHECK(p1 == l1 && p2 == l2);
 }
 
+// Items of one length pooled side by side (classify/embed windows) give each item's embedding as
+// it has run alone, over several chunks, with the last chunk padded; what a batch cannot hold is
+// refused, and the session is fed again only after a reset.
+MS_TEST(pooled_items_side_by_side_equal_items_alone) {
+    const Model& m = small_model();
+    const int dm = m.config.d_model;
+    auto cpu = make_cpu_backend(1);
+    test::PaddingBackend padding(make_cpu_backend(1), 64);
+    std::vector<std::string> seqs;
+    for (uint32_t i = 0; i < 5; ++i) seqs.push_back(random_dna(230, 40 + i));
+    const std::vector<std::string_view> items(seqs.begin(), seqs.end());
+    SessionOptions alone;
+    alone.scores = false;
+    alone.pool_window = 0;
+    alone.chunk = 100;
+    auto one = Session::create(m, *cpu, alone);
+    MS_CHECK(one.ok());
+    SessionOptions o = alone;
+    o.batch = 5;
+    auto batched = Session::create(m, padding, o);
+    MS_CHECK(batched.ok());
+    auto got = (*batched)->pool_items(items);
+    MS_CHECK_MSG(got.ok(), got.error().message);
+    MS_CHECK(padding.lengths == (std::vector<int>{100, 100, 64}));  // 30 positions padded to 64
+    MS_CHECK_EQ(got->embeddings.size(), size_t(5) * dm);
+    for (size_t i = 0; i < seqs.size(); ++i) {
+        auto ref = run_sequence(**one, m, seqs[i], alone);
+        MS_CHECK(ref.ok());
+        MS_CHECK_MSG(test::rel_error(&got->embeddings[i * size_t(dm)], ref->embeddings.data(), size_t(dm)) < 1e-5,
+                     "item " << i);
+        MS_CHECK_EQ(got->unknown_bases[i], ref->unknown_bases);
+    }
+    // A batch of one and a partial batch give the same vectors as the full one.
+    auto single = (*batched)->pool_items({items[2]});
+    auto pair = (*batched)->pool_items({items[3], items[4]});
+    MS_CHECK(single.ok() && pair.ok());
+    MS_CHECK(test::rel_error(single->embeddings.data(), &got->embeddings[2 * size_t(dm)], size_t(dm)) < 1e-5);
+    MS_CHECK(test::rel_error(pair->embeddings.data(), &got->embeddings[3 * size_t(dm)], 2 * size_t(dm)) < 1e-5);
+    const std::string shorter = seqs[0].substr(0, 200);
+    auto mixed = (*batched)->pool_items({items[0], shorter});
+    MS_CHECK(!mixed.ok() && mixed.error().message.find("one length") != std::string::npos);
+    const std::vector<std::string_view> six(6, items[0]);
+    auto many = (*batched)->pool_items(six);
+    MS_CHECK(!many.ok() && many.error().message.find("at most 5") != std::string::npos);
+    std::vector<int32_t> tokens;
+    m.tokenizer.encode(seqs[0], tokens);
+    const auto sink = [](const ChunkView&) -> Result<void> { return {}; };
+    MS_CHECK(!(*batched)->feed(tokens.data(), int64_t(tokens.size()), sink).ok());
+    MS_CHECK((*batched)->reset().ok() && (*batched)->feed(tokens.data(), int64_t(tokens.size()), sink).ok());
+}
+
 // Row sums (pooled embeddings in the runner) against the hidden rows of the same chunk, and the
 // cuts a runner refuses.
 MS_TEST(runner_row_sums_are_window_sums_of_hidden_rows) {
