@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run on the GPU machine from the repository root (carry: [".deps/debs"], and the base's tarball):
+# builds the headless CLI of the working tree and, with BASE=path/to/base.tgz (here:
+# `git archive <commit> $(git ls-tree --name-only <commit> | grep -vx -e resources -e tests -e docs)
+# resources/CMakeLists.txt resources/mambascope.qrc resources/icons tests/CMakeLists.txt | gzip >
+# .deps/probe/base.tgz`), that commit beside it; then times whole CLI jobs on the demo genome with
+# the bundled 256 × 16 model on cuda:0, the builds alternately, REPS times (seconds from process
+# start to end: what a user waits). docs/performance.md, twentieth session.
+set -uo pipefail
+out=${OUT:-/tmp/out}
+deps=/tmp/deps
+mkdir -p "$out" "$deps"
+for f in .deps/debs/*.deb; do dpkg -x "$f" "$deps"; done
+export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu/openblas-pthread:$deps/usr/lib/x86_64-linux-gnu:$deps/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export PATH=$deps/usr/bin:$PATH CMAKE_PREFIX_PATH=$deps/usr
+export PKG_CONFIG_SYSROOT_DIR=$deps PKG_CONFIG_LIBDIR=$deps/usr/lib/x86_64-linux-gnu/pkgconfig:$deps/usr/share/pkgconfig
+build() {   # source dir, build dir
+  cmake -S "$1" -B "$2" -G Ninja -DMAMBASCOPE_GUI=OFF -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" -DPKG_CONFIG_EXECUTABLE=$deps/usr/bin/pkgconf \
+        -DSQLite3_INCLUDE_DIR=$deps/usr/include -DSQLite3_LIBRARY=$deps/usr/lib/x86_64-linux-gnu/libsqlite3.so \
+        > "$out/configure_$(basename "$2").log" 2>&1 &&
+    cmake --build "$2" -j "$(nproc)" --target mambascope-cli mambascope_cuda > "$out/build_$(basename "$2").log" 2>&1 ||
+    { echo "building $1 failed (logs in \$OUT)"; exit 1; }
+}
+builds=("after:$PWD/build-jobs-timing")
+build "$PWD" "$PWD/build-jobs-timing" &
+if [ -n "${BASE:-}" ]; then
+  mkdir -p /tmp/jobs-base && tar -xzf "$BASE" -C /tmp/jobs-base
+  build /tmp/jobs-base /tmp/jobs-base-build &
+  builds=("before:/tmp/jobs-base-build" "${builds[@]}")
+fi
+wait
+d=$PWD/resources/demo; m=$PWD/resources/models/mambascope-dna-large; fa=$d/ecoli_k12_mg1655.fa; w=/tmp/jobs-timing
+for rep in $(seq "${REPS:-2}"); do
+  for b in "${builds[@]}"; do
+    name=${b%%:*}; cli=${b#*:}/app/mambascope-cli
+    run() {
+      local what=$1; shift; rm -rf $w; mkdir -p $w
+      local s; s=$(date +%s.%N)
+      "$cli" "$@" --device cuda:0 --quiet > $w/log 2>&1 || { echo "$what failed:"; tail -3 $w/log; }
+      awk -v a="$s" -v b="$(date +%s.%N)" -v r="$rep" -v n="$name" -v j="$what" 'BEGIN { printf "%s %-7s %-24s %.2f s\n", r, n, j, b - a }'
+    }
+    run "start-up (1 kbp)" classify --fasta $fa --model $m --region NC_000913.2:1-1000 --db $w/z.db
+    run "score --chunk 131072" score --fasta $fa --model $m --db $w/s.db --chunk 131072
+    run "score" score --fasta $fa --model $m --db $w/s.db
+    run "classify record" classify --fasta $fa --model $m --db $w/c.db
+    run "embed --window 20000" embed --fasta $fa --model $m --window 20000 --db $w/e.db
+    run "classify --window 2000" classify --fasta $fa --model $m --window 2000 --db $w/w.db
+    run "classify --window 500" classify --fasta $fa --model $m --window 500 --db $w/w.db
+    run "classify reads" classify --reads $d/ecoli_nanopore.bam --model $m --db $w/r.db
+  done
+done
