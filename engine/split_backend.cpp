@@ -16,6 +16,8 @@ public:
     Result<void> reset(int batch) override {
         if (batch < 1 || batch > max_batch_)
             return make_error("batch ", batch, " is outside 1..", max_batch_, " set when the runner was created");
+        // The parts would keep their started chunks (the CPU's default does): the caller finishes them first.
+        if (!started_.empty()) return make_error("reset() while ", started_.size(), " started chunks are unfinished");
         // Streams [first_[i], first_[i] + count_[i]) run on part i; the sizes differ by at most one.
         const int n = int(parts_.size()), used = std::min(n, batch);
         first_.assign(size_t(n), 0);
@@ -69,7 +71,7 @@ public:
         // Parts started before a failing one are finished here, so every part holds the same chunks.
         for (size_t i = 0; i < parts_.size() && count_[i] > 0; ++i)
             if (Result<void> r = parts_[i]->start(tokens + size_t(first_[i]) * size_t(T), T, slice(want, i, T)); !r) {
-                for (size_t k = 0; k < i; ++k) (void)parts_[k]->finish(slice(want, k, T));  // the buffers: a mask only
+                for (size_t k = 0; k < i; ++k) (void)parts_[k]->finish(slice(want, k, T));  // into start()'s buffers
                 return r;
             }
         started_.push_back({T, want.segments});

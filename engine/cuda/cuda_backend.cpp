@@ -375,9 +375,10 @@ public:
         if (in_flight_.empty()) return make_error("finish(): no chunk was started");
         Slot& slot = slots_[size_t(in_flight_.front())];
         in_flight_.pop_front();
-        MS_TRY(check_finish(slot.want, out));
+        // Waited for before anything is refused: the slot is free for the next start() after this.
         MS_CU(cudaSetDevice(device_));
         MS_CU(cudaEventSynchronize(slot.done));
+        MS_TRY(check_finish(slot.want, out));
         const size_t N = size_t(slot.N);
         if (out.next_base) std::memcpy(out.next_base, slot.next.get(), sizeof(float) * N * 4);
         if (out.hidden) std::memcpy(out.hidden, slot.hidden.get(), sizeof(float) * N * size_t(c_.d_model));
