@@ -86,6 +86,14 @@ std::vector<float> logits_of_chunks(Backend& backend, const Model& m, const Runn
     return out;
 }
 
+// A random model of 64 × 2, the size of the runner tests that need no fixture.
+Model small_random_model() {
+    RandomModelShape s;
+    s.d_model = 64;
+    s.n_layer = 2;
+    return make_random_model(s);
+}
+
 NpyArray load(const fs::path& p) {
     auto a = read_npy(p.string());
     if (!a) throw test::Failure{a.error().message};
@@ -262,10 +270,7 @@ MS_TEST(cuda_batch_equals_streams_alone) {
         auto choice = open_backend(device);
         MS_CHECK_MSG(choice.ok(), choice.error().message);
         std::printf("%s: %s\n", device, choice->backend->description().c_str());
-        RandomModelShape s;
-        s.d_model = 64;
-        s.n_layer = 2;
-        const Model m = make_random_model(s);
+        const Model m = small_random_model();
         const int B = 3, T = 300, V = m.config.vocab_size;
         std::vector<int32_t> tokens(size_t(B) * T);
         std::mt19937 rng(5);
@@ -297,10 +302,7 @@ MS_TEST(cuda_batch_equals_streams_alone) {
 // are the bits of a runner that launches every chunk (MAMBASCOPE_CUDA_GRAPHS=0).
 MS_TEST(cuda_graphs_replay_the_bits_of_launches) {
     auto cuda = gpu();
-    RandomModelShape s;
-    s.d_model = 64;
-    s.n_layer = 2;
-    const Model m = make_random_model(s);
+    const Model m = small_random_model();
     // 300 and 77 alternate (a tail between full chunks); 11 more shapes, each twice, push 300 and
     // 77 out of the eight kept graphs before they come back.
     std::vector<int> sizes{300, 300, 77, 300, 77, 300, 1};
@@ -363,10 +365,7 @@ MS_TEST(cuda_tuned_products_change_no_bits) {
 MS_TEST(cuda_state_snapshots_continue_runs) {
     auto cuda = gpu();
     auto cpu = make_cpu_backend(0);
-    RandomModelShape s;
-    s.d_model = 64;
-    s.n_layer = 2;
-    const Model m = make_random_model(s);
+    const Model m = small_random_model();
     const int T = 200, V = m.config.vocab_size;
     RunnerLimits lim{3, T};
     lim.acgt_ids = m.tokenizer.acgt_ids();
@@ -418,10 +417,7 @@ MS_TEST(cuda_state_snapshots_continue_runs) {
 // with a started chunk, and reset() drops started chunks.
 MS_TEST(cuda_pipelined_chunks_give_the_bits_of_forward) {
     auto cuda = gpu();
-    RandomModelShape s;
-    s.d_model = 64;
-    s.n_layer = 2;
-    const Model m = make_random_model(s);
+    const Model m = small_random_model();
     const int V = m.config.vocab_size;
     const std::vector<int> sizes{300, 300, 77, 300, 300, 300, 120, 300};
     const std::vector<int32_t> tokens = tokens_for(sizes, 21);
@@ -498,10 +494,7 @@ MS_TEST(cuda_pipelined_chunks_give_the_bits_of_forward) {
 MS_TEST(cuda_pooled_embeddings_match_cpu) {
     auto cuda = gpu();
     auto cpu = make_cpu_backend(0);
-    RandomModelShape s;
-    s.d_model = 64;
-    s.n_layer = 2;
-    const Model m = make_random_model(s);
+    const Model m = small_random_model();
     const int dm = m.config.d_model;
     std::string seq(2500, 'A');
     std::mt19937 rng(31);

@@ -4,15 +4,7 @@
 # sm_90, runs its tests and then whatever is given as arguments (e.g. a GPU `score` run). Logs go
 # to $OUT.
 set -uo pipefail
-out=${OUT:-/tmp/out}
-deps=/tmp/deps
-mkdir -p "$out" "$deps"
-for f in .deps/debs/*.deb; do dpkg -x "$f" "$deps"; done
-export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu/openblas-pthread:$deps/usr/lib/x86_64-linux-gnu:$deps/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export PATH=$deps/usr/bin:$PATH
-export CMAKE_PREFIX_PATH=$deps/usr
-# The .pc files say prefix=/usr: the sysroot puts the unpacked tree in front of every path.
-export PKG_CONFIG_SYSROOT_DIR=$deps PKG_CONFIG_LIBDIR=$deps/usr/lib/x86_64-linux-gnu/pkgconfig:$deps/usr/share/pkgconfig
+. "$(dirname "$0")/headless-env.sh"
 build=${BUILD_DIR:-/tmp/build-headless}
 cmake -S . -B "$build" -G Ninja -DMAMBASCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" -DPKG_CONFIG_EXECUTABLE=$deps/usr/bin/pkgconf \

@@ -7,13 +7,7 @@
 # the bundled 256 × 16 model on cuda:0, the builds alternately, REPS times (seconds from process
 # start to end: what a user waits). docs/performance.md, twentieth session.
 set -uo pipefail
-out=${OUT:-/tmp/out}
-deps=/tmp/deps
-mkdir -p "$out" "$deps"
-for f in .deps/debs/*.deb; do dpkg -x "$f" "$deps"; done
-export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu/openblas-pthread:$deps/usr/lib/x86_64-linux-gnu:$deps/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export PATH=$deps/usr/bin:$PATH CMAKE_PREFIX_PATH=$deps/usr
-export PKG_CONFIG_SYSROOT_DIR=$deps PKG_CONFIG_LIBDIR=$deps/usr/lib/x86_64-linux-gnu/pkgconfig:$deps/usr/share/pkgconfig
+. "$(dirname "$0")/headless-env.sh"
 build() {   # source dir, build dir
   cmake -S "$1" -B "$2" -G Ninja -DMAMBASCOPE_GUI=OFF -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" -DPKG_CONFIG_EXECUTABLE=$deps/usr/bin/pkgconf \
