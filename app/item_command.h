@@ -29,6 +29,9 @@ struct ItemJobOptions : EngineOptions {
     // BAM/CRAM: records flagged as duplicates (0x400) or failing QC (0x200) are left out, and
     // counted, unless kept.
     bool keep_duplicates = false, keep_qc_fail = false;
+    // Items of one length run side by side at most (Session::pool_items); 0: as the device suits
+    // (a GPU: as many as --chunk positions hold; the CPU: one). Not a command-line option.
+    int item_batch = 0;
 };
 
 enum class ItemJob { embed, classify };
