@@ -36,12 +36,14 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& ba
     return std::unique_ptr<Session>(new Session(model, std::move(*runner), options));
 }
 
-Result<void> Session::reset() {
+Result<void> Session::reset() { return restart(1); }
+
+Result<void> Session::restart(int streams) {
     position_ = 0;
     ended_ = false;
     failed_ = false;
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
-    return runner_->reset(1);
+    return runner_->reset(streams);
 }
 
 // Chunk k + 1 is started before chunk k is finished and handled: the device computes one while
@@ -137,8 +139,7 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     const int dm = model_.config.d_model, C = options_.chunk;
     std::vector<std::vector<int32_t>> tokens(items.size());
     for (size_t i = 0; i < items.size(); ++i) p.unknown_bases.push_back(model_.tokenizer.encode(items[i], tokens[i]));
-    MS_TRY(reset());
-    MS_TRY(runner_->reset(int(n)));
+    MS_TRY(restart(int(n)));
     ended_ = true;  // the runner holds n streams now: reset() before the next feed
     const ForwardOutputs saved = out_;
     out_ = ForwardOutputs{};

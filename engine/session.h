@@ -75,6 +75,8 @@ public:
 
 private:
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
+    // reset() for `streams` streams side by side (pool_items): one runner reset, not two.
+    Result<void> restart(int streams);
     Result<void> pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
                           const std::function<Result<void>(int64_t)>& handle);
     const Model& model_;
