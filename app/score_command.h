@@ -36,6 +36,9 @@ struct ScoreOptions : EngineOptions {
     // shards × lanes; or a length ("5M"): cut sequences longer than it.
     std::string segment_length;
     int64_t warmup = kDefaultWarmup;   // bases run before each segment, outputs dropped
+    // Short parts side by side at most (ScoreJob::short_part); 0: as the device suits (a GPU: as
+    // many as --chunk positions hold; the CPU: one). Not a command-line option.
+    int item_batch = 0;
 };
 
 void add_score_options(CLI::App* sub, ScoreOptions& o);

@@ -159,80 +159,156 @@ struct SharedProgress {
     int64_t done = 0, total = 0;
 };
 
+// Chunk view v of `block` as the writer's ScoreBlock (its positions past the warm-up only), sent;
+// progress and Ctrl-C per chunk, not per block: a block of a few Mbp takes seconds on the CPU.
+// A part's sequence facts and its first reverse block go with its first block that stores values.
+Result<void> send_chunk(const ScoreJob& job, const BaseBlock& block, const ChunkView& v,
+                        std::optional<SequenceInfo>& pending_info, bool& pending_first_reverse,
+                        SharedProgress& progress, BoundedQueue<ScoreBlock>& out) {
+    const ScorePart& part = job.parts[block.part];
+    const Region& t = part.region;
+    // The session counts positions from the first base it ran: the first warm-up base. Those
+    // positions are run for their state only; the outputs kept start after them.
+    const int64_t warmup = block.reverse ? part.warmup_after : part.warmup_before;
+    const int64_t run_end = t.end + part.warmup_after;  // the reverse stream's position 0 is base run_end - 1
+    const int skip = int(std::clamp<int64_t>(warmup - v.start, 0, v.T));
+    if (skip < v.T) {
+        ScoreBlock s;
+        s.part = block.part;
+        const int n = v.T - skip;
+        s.n = n;
+        s.reverse = block.reverse;
+        s.first_reverse = pending_first_reverse;
+        pending_first_reverse = false;
+        s.values.resize(size_t(kScoreTracks) * size_t(n));
+        // Forward: stream position p is record base t.begin - warmup + p. Reverse: stream
+        // position p is record base run_end - 1 - p; the chunk is stored reversed, its
+        // probabilities complemented (P(A) of a forward base = P(T) on the other strand).
+        s.begin = block.reverse ? run_end - v.start - v.T : t.begin + (v.start + skip - warmup);
+        if (block.reverse) s.observed.resize(size_t(n));
+        // The block's first base is stream position run_end - block.begin - size (reverse).
+        const int64_t block_start = run_end - block.begin - int64_t(block.bases.size());
+        for (int i = skip; i < v.T; ++i) {
+            const BaseScores& b = v.scores[i];
+            const size_t at = block.reverse ? size_t(v.T - 1 - i) : size_t(i - skip);
+            for (int k = 0; k < 4; ++k) s.values[size_t(k) * size_t(n) + at] = b.p[size_t(block.reverse ? 3 - k : k)];
+            s.values[size_t(4) * size_t(n) + at] = b.log2_lik;
+            s.values[size_t(5) * size_t(n) + at] = b.entropy;
+            if (block.reverse) {
+                const int8_t c = base_code(block.bases[size_t(v.start + i - block_start)]);
+                s.observed[at] = c < 0 ? int8_t(-1) : int8_t(3 - c);  // the forward strand's base
+            }
+        }
+        s.info = std::move(pending_info);
+        pending_info.reset();
+        if (!out.push(std::move(s))) return make_error("the writer stopped");
+    }
+    {
+        std::lock_guard lock(progress.m);
+        progress.done += v.T;
+        if (job.progress) job.progress(t.contig, progress.done, progress.total);
+    }
+    if (job.interrupted && *job.interrupted) return make_error("interrupted");
+    return {};
+}
+
+Result<void> send_end_of_part(size_t part, BoundedQueue<ScoreBlock>& out) {
+    ScoreBlock s;
+    s.part = part;
+    s.end_of_part = true;
+    if (!out.push(std::move(s))) return make_error("the writer stopped");
+    return {};
+}
+
+// Whole short parts gathered to run side by side (ScoreJob::short_part): their blocks, each one
+// strand of one part, and the end markers that came between them, in arrival order.
+struct ShortParts {
+    std::vector<BaseBlock> entries;
+    int64_t items = 0, longest = 0, bases = 0;
+};
+
 Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
                            BoundedQueue<ScoreBlock>& out) {
     std::vector<int32_t> tokens;
-    // A part's sequence facts and its first reverse block go with the first block that stores
-    // values, which a long warm-up may put several read blocks later.
     std::optional<SequenceInfo> pending_info;
     bool pending_first_reverse = false;
+    // A strand of a part is short when it is one block with no warm-up and at most short_part
+    // bases; on a session that runs several streams, short ones wait here and run side by side.
+    const int64_t rows = session.rows();
+    const int max_items = session.options().batch;
+    const auto is_short = [&](const BaseBlock& b) {
+        const ScorePart& part = job.parts[b.part];
+        return max_items > 1 && (b.info || b.first_reverse) && b.last && part.warmup_before == 0 &&
+               part.warmup_after == 0 && !b.bases.empty() && int64_t(b.bases.size()) <= job.short_part;
+    };
+    const auto count_unknown = [&](const BaseBlock& block, const int32_t* toks, int64_t n) {
+        if (!job.unknown_bases || block.reverse) return;
+        const int64_t first = std::clamp<int64_t>(job.parts[block.part].region.begin - block.begin, 0, n);
+        *job.unknown_bases += std::count(toks + first, toks + n, Tokenizer::kUnk);
+    };
+    ShortParts waiting;
+    const auto run_waiting = [&]() -> Result<void> {
+        std::vector<std::string_view> items;
+        std::vector<size_t> entry_of;  // item i is waiting.entries[entry_of[i]]
+        for (size_t e = 0; e < waiting.entries.size(); ++e)
+            if (!waiting.entries[e].end_of_part) {
+                items.push_back(waiting.entries[e].bases);
+                entry_of.push_back(e);
+            }
+        size_t sent = 0;  // entries handed on: an item's output goes after the end markers before it
+        const auto markers_before = [&](size_t e) -> Result<void> {
+            for (; sent < e; ++sent)
+                if (waiting.entries[sent].end_of_part) MS_TRY(send_end_of_part(waiting.entries[sent].part, out));
+            return {};
+        };
+        Result<void> r = session.run_items(items, [&](size_t i, const ChunkView& v) -> Result<void> {
+            MS_TRY(markers_before(entry_of[i]));
+            BaseBlock& b = waiting.entries[entry_of[i]];
+            ++sent;
+            count_unknown(b, v.tokens, v.T);
+            pending_info = std::move(b.info);
+            pending_first_reverse = b.first_reverse;
+            return send_chunk(job, b, v, pending_info, pending_first_reverse, progress, out);
+        });
+        if (r) r = markers_before(waiting.entries.size());
+        waiting = ShortParts{};
+        return r;
+    };
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
+        // A part's end marker follows its blocks: with them when they wait, else on its way.
         if (block->end_of_part) {
-            ScoreBlock s;
-            s.part = block->part;
-            s.end_of_part = true;
-            if (!out.push(std::move(s))) return make_error("the writer stopped");
+            if (!waiting.entries.empty())
+                waiting.entries.push_back(std::move(*block));
+            else
+                MS_TRY(send_end_of_part(block->part, out));
             continue;
         }
-        const ScorePart& part = job.parts[block->part];
-        const Region& t = part.region;
+        if (is_short(*block)) {
+            // Items run padded to the longest of them: one that would at least double the batch's
+            // work (a short one after long ones, or the other way) starts the next batch.
+            const int64_t len = int64_t(block->bases.size()), longest = std::max(waiting.longest, len),
+                          n = waiting.items + 1;
+            if (n > max_items || n * longest > rows || n * longest > 2 * (waiting.bases + len)) MS_TRY(run_waiting());
+            waiting.items += 1;
+            waiting.longest = std::max(waiting.longest, len);
+            waiting.bases += len;
+            waiting.entries.push_back(std::move(*block));
+            continue;
+        }
+        if (!waiting.entries.empty()) MS_TRY(run_waiting());
         if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
         if (block->info) pending_info = std::move(block->info);
         if (block->first_reverse) pending_first_reverse = true;
         tokens.clear();
-        if (job.model->tokenizer.encode(block->bases, tokens) && job.unknown_bases && !block->reverse) {
-            const size_t first = size_t(std::clamp<int64_t>(t.begin - block->begin, 0, int64_t(tokens.size())));
-            *job.unknown_bases += std::count(tokens.begin() + std::ptrdiff_t(first), tokens.end(), Tokenizer::kUnk);
-        }
-        // The session counts positions from the first base it ran: the first warm-up base. Those
-        // positions are run for their state only; the outputs kept start after them.
-        const int64_t warmup = block->reverse ? part.warmup_after : part.warmup_before;
-        const int64_t run_end = t.end + part.warmup_after;   // the reverse stream's position 0 is base run_end - 1
-        const auto sink = [&](const ChunkView& v) -> Result<void> {
-            const int skip = int(std::clamp<int64_t>(warmup - v.start, 0, v.T));
-            if (skip < v.T) {
-                ScoreBlock s;
-                s.part = block->part;
-                const int n = v.T - skip;
-                s.n = n;
-                s.reverse = block->reverse;
-                s.first_reverse = pending_first_reverse;
-                pending_first_reverse = false;
-                s.values.resize(size_t(kScoreTracks) * size_t(n));
-                // Forward: stream position p is record base t.begin - warmup + p. Reverse: stream
-                // position p is record base run_end - 1 - p; the chunk is stored reversed, its
-                // probabilities complemented (P(A) of a forward base = P(T) on the other strand).
-                s.begin = block->reverse ? run_end - v.start - v.T : t.begin + (v.start + skip - warmup);
-                if (block->reverse) s.observed.resize(size_t(n));
-                // The block's first base is stream position run_end - block->begin - size (reverse).
-                const int64_t block_start = run_end - block->begin - int64_t(block->bases.size());
-                for (int i = skip; i < v.T; ++i) {
-                    const BaseScores& b = v.scores[i];
-                    const size_t at = block->reverse ? size_t(v.T - 1 - i) : size_t(i - skip);
-                    for (int k = 0; k < 4; ++k) s.values[size_t(k) * size_t(n) + at] = b.p[size_t(block->reverse ? 3 - k : k)];
-                    s.values[size_t(4) * size_t(n) + at] = b.log2_lik;
-                    s.values[size_t(5) * size_t(n) + at] = b.entropy;
-                    if (block->reverse) {
-                        const int8_t c = base_code(block->bases[size_t(v.start + i - block_start)]);
-                        s.observed[at] = c < 0 ? int8_t(-1) : int8_t(3 - c);   // the forward strand's base
-                    }
-                }
-                s.info = std::move(pending_info);
-                pending_info.reset();
-                if (!out.push(std::move(s))) return make_error("the writer stopped");
-            }
-            // Progress and Ctrl-C per chunk, not per block: a block of a few Mbp takes seconds on the CPU.
-            {
-                std::lock_guard lock(progress.m);
-                progress.done += v.T;
-                if (job.progress) job.progress(t.contig, progress.done, progress.total);
-            }
-            if (job.interrupted && *job.interrupted) return make_error("interrupted");
-            return {};
+        if (job.model->tokenizer.encode(block->bases, tokens))
+            count_unknown(*block, tokens.data(), int64_t(tokens.size()));
+        const auto sink = [&](const ChunkView& v) {
+            return send_chunk(job, *block, v, pending_info, pending_first_reverse, progress, out);
         };
         MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink, block->last));
     }
+    if (!waiting.entries.empty()) MS_TRY(run_waiting());
     return {};
 }
 

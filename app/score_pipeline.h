@@ -52,6 +52,10 @@ struct ScoreJob {
     // prob_* = mean of the two strands' predictions for the base (the reverse strand's complemented
     // back), loglik and entropy of that mean; loglik_fwd and loglik_rev keep each strand's own.
     bool both_strands = false;
+    // A strand of a part at most this long, without warm-up, runs side by side with others of its
+    // lane when the lane's session runs several streams (Session::run_items): a GPU given a few
+    // kbp at a time runs at half speed or less (docs/performance.md). 0: every part alone.
+    int64_t short_part = 0;
     const std::atomic<bool>* interrupted = nullptr;
     // Counts the bases of the parts (forward strand, warm-ups left out) that are outside the
     // model's alphabet and run as [UNK] (X, U, '*', '-'), when set.

@@ -4,6 +4,7 @@
 // layer), so a sequence of any length runs chunk after chunk with constant memory.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -76,7 +77,8 @@ public:
     // Starts `batch` independent streams with zero state (batch ≤ the max given at creation).
     virtual Result<void> reset(int batch) = 0;
     // Runs tokens [batch, T] (row-major) through the model, continuing from each stream's state.
-    // T may be anything from 1 to the max chunk given at creation.
+    // T may be anything from 1 to the max chunk given at creation, batch · T up to its rows
+    // (runner_rows).
     virtual Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) = 0;
     virtual int batch() const = 0;
     // Copies stream `stream`'s state (0 ≤ stream < batch()) out to the host.
@@ -172,7 +174,26 @@ struct RunnerLimits {
     Precision precision = Precision::FP32;
     // Token ids (= LM-head rows) of A, C, G, T, from the tokenizer; −1: next_base unavailable.
     std::array<int32_t, 4> acgt_ids{-1, -1, -1, -1};
+    // Positions of all streams of one chunk (batch · T) at most, which sizes the activations; 0:
+    // max_batch · max_chunk. Less lets one runner take a long stream's chunks of max_chunk and
+    // many short streams side by side in the memory of one chunk (score's short records).
+    int64_t max_rows = 0;
 };
+
+// The positions a chunk of the runner may hold over all its streams (RunnerLimits::max_rows).
+inline int64_t runner_rows(const RunnerLimits& lim) {
+    const int64_t all = int64_t(lim.max_batch) * int64_t(lim.max_chunk);
+    return lim.max_rows > 0 ? std::min(lim.max_rows, all) : all;
+}
+
+// The checks every runner makes on a chunk's length before it runs it.
+inline Result<void> check_chunk(const RunnerLimits& lim, int batch, int T) {
+    if (T < 1 || T > lim.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim.max_chunk);
+    if (int64_t(batch) * T > runner_rows(lim))
+        return make_error(batch, " streams of ", T, " positions are more than the ", runner_rows(lim),
+                          " the runner was created for");
+    return {};
+}
 
 // Whether `ids` are usable LM-head rows for ForwardOutputs::next_base.
 inline bool valid_acgt_ids(const std::array<int32_t, 4>& ids, int vocab) {

@@ -36,7 +36,7 @@ class CpuRunner final : public ModelRunner {
 public:
     CpuRunner(const ModelConfig& cfg, const ModelWeights& w, const RunnerLimits& lim, ThreadPool& pool)
         : c_(cfg), w_(w), lim_(lim), pool_(pool) {
-        const size_t N = size_t(lim.max_batch) * lim.max_chunk;
+        const size_t N = size_t(runner_rows(lim));
         const int R = c_.dt_rank + 2 * c_.d_state;
         h_.resize(N * c_.d_model);
         xn_.resize(N * c_.d_model);
@@ -86,7 +86,7 @@ public:
 
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
-        if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        MS_TRY(check_chunk(lim_, batch_, T));
         MS_TRY(check_segments(out, T));
         const int N = batch_ * T, dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
         for (int i = 0; i < N; ++i) {
@@ -207,7 +207,8 @@ public:
     Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
                                                        const RunnerLimits& limits) override {
         MS_TRY(supports(config));
-        if (limits.max_batch < 1 || limits.max_chunk < 1) return make_error("runner limits must be positive");
+        if (limits.max_batch < 1 || limits.max_chunk < 1 || limits.max_rows < 0)
+            return make_error("runner limits must be positive");
         if (limits.precision != Precision::FP32)
             return make_error("the CPU backend computes in fp32 only; --precision bf16 needs a CUDA GPU");
         std::unique_ptr<ModelRunner> r = std::make_unique<CpuRunner>(config, weights, limits, pool_);

@@ -9,9 +9,19 @@
 
 namespace ms {
 
+namespace {
+
+int64_t session_rows(const SessionOptions& o) {
+    RunnerLimits lim{std::max(o.batch, 1), std::max(o.chunk, 1)};
+    lim.max_rows = o.rows;
+    return runner_rows(lim);
+}
+
+}  // namespace
+
 Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o)
     : model_(m), runner_(std::move(r)), options_(o) {
-    const size_t T = size_t(o.chunk);
+    const size_t T = size_t(session_rows(o));  // a chunk of one stream, or items side by side
     if (o.logits) logits_.resize(T * m.config.vocab_size);
     if (o.scores) next_base_.resize(T * 4);
     if (o.hidden) hidden_.resize(T * m.config.d_model);
@@ -29,12 +39,16 @@ Session::Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOp
 Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& backend, const SessionOptions& options) {
     if (options.chunk < 1) return make_error("chunk size must be at least 1; got ", options.chunk);
     if (options.batch < 1) return make_error("batch must be at least 1; got ", options.batch);
+    if (options.rows < 0) return make_error("rows must not be negative; got ", options.rows);
     RunnerLimits lim{options.batch, options.chunk, options.precision};
+    lim.max_rows = options.rows;
     lim.acgt_ids = model.tokenizer.acgt_ids();
     auto runner = backend.create_runner(model.config, model.weights, lim);
     if (!runner) return runner.error();
     return std::unique_ptr<Session>(new Session(model, std::move(*runner), options));
 }
+
+int64_t Session::rows() const { return session_rows(options_); }
 
 Result<void> Session::reset() { return restart(1); }
 
@@ -169,6 +183,64 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     p.embeddings.resize(sums.size());
     for (size_t i = 0; i < sums.size(); ++i) p.embeddings[i] = float(sums[i] / double(L));
     return p;
+}
+
+Result<void> Session::run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink) {
+    const int64_t n = int64_t(items.size());
+    if (n == 0) return {};
+    if (n > options_.batch)
+        return make_error("run_items: ", n, " items, but the session runs at most ", options_.batch, " side by side");
+    int64_t longest = 0;
+    for (std::string_view it : items) {
+        if (it.empty()) return make_error("run_items: an item without bases");
+        longest = std::max<int64_t>(longest, int64_t(it.size()));
+    }
+    const int64_t rows = session_rows(options_);
+    if (longest > options_.chunk || n * longest > rows)
+        return make_error("run_items: ", n, " items of up to ", longest, " bases are more than the session's chunk (",
+                          options_.chunk, ") or rows (", rows, ") hold");
+    // The runner's length for the longest item where the rows hold it (a captured graph's), else
+    // the item's own.
+    const int L = int(longest);
+    int run = std::min(runner_->final_chunk_length(L), options_.chunk);
+    if (run < L || n * run > rows) run = L;
+    std::vector<std::vector<int32_t>> tokens(items.size());
+    for (size_t i = 0; i < items.size(); ++i) model_.tokenizer.encode(items[i], tokens[i]);
+    MS_TRY(restart(int(n)));
+    ended_ = true;  // the runner holds n streams now: reset() before the next feed
+    padded_.resize(size_t(n) * size_t(run));
+    for (int64_t i = 0; i < n; ++i) {  // stream i's rows; its padding repeats its last token
+        const std::vector<int32_t>& t = tokens[size_t(i)];
+        int32_t* to = padded_.data() + i * run;
+        std::copy(t.begin(), t.end(), to);
+        std::fill(to + t.size(), to + run, t.back());
+    }
+    ForwardOutputs o = out_;
+    o.row_sums = nullptr;
+    o.segments = kernels::RowSegments{};
+    const Result<void> r = pipeline(
+        1, [&](int64_t) { return runner_->start(padded_.data(), run, o); },
+        [&](int64_t) -> Result<void> {
+            const int V = model_.config.vocab_size, dm = model_.config.d_model;
+            for (int64_t i = 0; i < n; ++i) {
+                const size_t at = size_t(i) * size_t(run);
+                ChunkView v;
+                v.T = int(tokens[size_t(i)].size());
+                v.tokens = tokens[size_t(i)].data();
+                if (o.logits) v.logits = o.logits + at * size_t(V);
+                if (o.hidden) v.hidden = o.hidden + at * size_t(dm);
+                if (options_.scores) {
+                    std::array<float, 4> none;
+                    none.fill(std::numeric_limits<float>::quiet_NaN());  // a zero state: no base before the first
+                    score_chunk(v.tokens, next_base_.data() + at * 4, v.T, model_.tokenizer.acgt_ids(), none,
+                                scores_.data() + at);
+                    v.scores = scores_.data() + at;
+                }
+                MS_TRY(sink(size_t(i), v));
+            }
+            return {};
+        });
+    return r;
 }
 
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,

@@ -27,9 +27,13 @@ struct SessionOptions {
     // embedding for the whole record; -1: none); the last window may be shorter. The runner sums
     // each chunk's rows per window (ChunkView::row_sums), so the rows themselves never leave it.
     int64_t pool_window = -1;
-    // Items Session::pool_items runs side by side at most (sizes the runner: its memory is
-    // batch · chunk positions).
+    // Items Session::pool_items and run_items run side by side at most (sizes the runner: its
+    // memory is `rows` positions).
     int batch = 1;
+    // Positions of one runner call over all its streams (0: batch · chunk). Less lets a session
+    // take one long sequence in chunks of `chunk` and short items side by side (run_items) in the
+    // memory of one chunk.
+    int64_t rows = 0;
 };
 
 // Whole-item pooled embeddings of a batch (Session::pool_items).
@@ -53,6 +57,8 @@ struct ChunkView {
 };
 
 using ChunkSink = std::function<Result<void>(const ChunkView&)>;
+// Item `item`'s outputs, all its positions in one view (Session::run_items).
+using ItemChunkSink = std::function<Result<void>(size_t item, const ChunkView&)>;
 
 class Session {
 public:
@@ -72,6 +78,15 @@ public:
     // item's (windows of a few kbp), at the speed of long chunks. The session must be reset before
     // it is fed again.
     Result<PooledItems> pool_items(const std::vector<std::string_view>& items);
+    // Whole short items of any lengths side by side in one runner call, each from a zero state and
+    // padded to the longest: at most SessionOptions::batch of them, none longer than the chunk,
+    // items · the longest ≤ rows. The sink sees each item's outputs in item order, as feed() with
+    // `ends` would give them for that item alone (scores, logits, hidden; no row sums). The session
+    // must be reset before it is fed again.
+    Result<void> run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink);
+    const SessionOptions& options() const { return options_; }
+    // Positions of one runner call over all streams (SessionOptions::rows, or batch · chunk).
+    int64_t rows() const;
 
 private:
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);

@@ -10,12 +10,12 @@ namespace {
 
 class SplitRunner final : public ModelRunner {
 public:
-    SplitRunner(std::vector<std::unique_ptr<ModelRunner>> parts, const ModelConfig& c, int max_batch)
-        : parts_(std::move(parts)), c_(c), max_batch_(max_batch) {}
+    SplitRunner(std::vector<std::unique_ptr<ModelRunner>> parts, const ModelConfig& c, const RunnerLimits& lim)
+        : parts_(std::move(parts)), c_(c), lim_(lim) {}
 
     Result<void> reset(int batch) override {
-        if (batch < 1 || batch > max_batch_)
-            return make_error("batch ", batch, " is outside 1..", max_batch_, " set when the runner was created");
+        if (batch < 1 || batch > lim_.max_batch)
+            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
         // The parts would keep their started chunks (the CPU's default does): the caller finishes them first.
         if (!started_.empty()) return make_error("reset() while ", started_.size(), " started chunks are unfinished");
         // Streams [first_[i], first_[i] + count_[i]) run on part i; the sizes differ by at most one.
@@ -48,6 +48,7 @@ public:
 
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
+        MS_TRY(check_chunk(lim_, batch_, T));  // the whole chunk: each part sees its share only
         auto run = [&](size_t i) {
             return parts_[i]->forward(tokens + size_t(first_[i]) * size_t(T), T, slice(out, i, T));
         };
@@ -66,6 +67,7 @@ public:
     // run side by side) and finishes them in the same order.
     Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want) override {
         if (batch_ == 0) return make_error("the runner was not reset before start()");
+        MS_TRY(check_chunk(lim_, batch_, T));
         if (started_.size() >= size_t(kMaxInFlight))
             return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
         // Parts started before a failing one are finished here, so every part holds the same chunks.
@@ -122,7 +124,7 @@ private:
 
     std::vector<std::unique_ptr<ModelRunner>> parts_;
     const ModelConfig c_;
-    const int max_batch_;
+    const RunnerLimits lim_;
     int batch_ = 0;
     std::vector<int> first_, count_;
     std::deque<std::pair<int, kernels::RowSegments>> started_;  // T and row segments of each started, unfinished chunk
@@ -147,18 +149,19 @@ public:
     }
     Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
                                                        const RunnerLimits& limits) override {
-        if (limits.max_batch < 1) return make_error("runner limits must be positive");
+        if (limits.max_batch < 1 || limits.max_chunk < 1 || limits.max_rows < 0)
+            return make_error("runner limits must be positive");
         // Only as many parts as the largest batch can use; each holds its share of it.
         const int n = std::min<int>(int(parts_.size()), limits.max_batch);
         RunnerLimits part = limits;
-        part.max_batch = (limits.max_batch + n - 1) / n;
+        part.max_batch = (limits.max_batch + n - 1) / n;  // rows: a part's streams never hold more than all of them
         std::vector<std::unique_ptr<ModelRunner>> runners;
         for (int i = 0; i < n; ++i) {
             auto r = parts_[size_t(i)]->create_runner(config, weights, part);
             if (!r) return make_error(parts_[size_t(i)]->name(), ": ", r.error().message);
             runners.push_back(std::move(*r));
         }
-        auto split = std::make_unique<SplitRunner>(std::move(runners), config, limits.max_batch);
+        auto split = std::make_unique<SplitRunner>(std::move(runners), config, limits);
         MS_TRY(split->reset(1));
         return std::unique_ptr<ModelRunner>(std::move(split));
     }

@@ -173,7 +173,7 @@ public:
         // Activations of the largest chunk: memory is set by the chunk, never by the sequence. The
         // mixer's rows are pitch(N) long in the channel-major layout, and the products run over
         // pitch(N) rows of xn, x_dbl and h (see products()).
-        const size_t N = size_t(lim_.max_batch) * lim_.max_chunk, NP = size_t(pitch(int64_t(N)));
+        const size_t N = size_t(runner_rows(lim_)), NP = size_t(pitch(int64_t(N)));
         const int R = c_.dt_rank + 2 * c_.d_state;
         MS_TRY(tokens_.allocate(N));
         MS_TRY(next_.allocate(N * 4));
@@ -201,8 +201,11 @@ public:
             if (cuda::selective_scan_kernel(scan_problem(0, lim_.max_batch, lim_.max_chunk)) != cuda::ScanKernel::Ring)
                 layout_ = Layout::Position;
         }
-        cuda::ScanProblem probe = scan_problem(0, lim_.max_batch, lim_.max_chunk);
-        MS_TRY(scan_ws_.allocate(cuda::selective_scan_workspace(probe) / sizeof(float) + 1));
+        // The scan's workspace for the largest chunk of any batch the rows allow.
+        size_t scan_ws = 0;
+        for_each_shape(
+            [&](int b, int T) { scan_ws = std::max(scan_ws, cuda::selective_scan_workspace(scan_problem(0, b, T))); });
+        MS_TRY(scan_ws_.allocate(scan_ws / sizeof(float) + 1));
         // State for the largest batch, allocated once: a captured graph keeps these addresses.
         MS_TRY(conv_state_.allocate(size_t(lim_.max_batch) * c_.n_layer * (c_.d_conv - 1) * c_.d_inner));
         MS_TRY(ssm_state_.allocate(size_t(lim_.max_batch) * c_.n_layer * c_.d_inner * c_.d_state));
@@ -299,7 +302,7 @@ public:
     // work itself is stream-ordered: chunk k + 1's kernels reuse the device buffers after chunk
     // k's copies out.
     Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want_out) override {
-        if (T < 1 || T > lim_.max_chunk) return make_error("chunk of ", T, " positions is outside 1..", lim_.max_chunk);
+        MS_TRY(check_chunk(lim_, batch_, T));
         if (in_flight_.size() >= size_t(kMaxInFlight))
             return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
         const int N = batch_ * T, dm = c_.d_model, V = c_.vocab_size;
@@ -318,7 +321,7 @@ public:
         // needed, so a caller that never pipelines pins one set only.
         const int si = in_flight_.empty() || in_flight_.front() != 0 ? 0 : 1;
         Slot& slot = slots_[size_t(si)];
-        const size_t rows = size_t(lim_.max_batch) * size_t(lim_.max_chunk);
+        const size_t rows = size_t(runner_rows(lim_));
         if (!slot.done) MS_CU(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
         if (!slot.tokens.get()) MS_TRY(slot.tokens.allocate(rows));
         if (want.next_base && !slot.next.get()) MS_TRY(slot.next.allocate(rows * 4));
@@ -390,6 +393,14 @@ public:
     int in_flight() const override { return int(in_flight_.size()); }
 
 private:
+    // Calls f(b, T) for every batch b the runner takes and its longest chunk T at b: a workspace
+    // sized for the largest of these holds any chunk (RunnerLimits::max_rows).
+    template <typename F>
+    void for_each_shape(F&& f) const {
+        const int64_t rows = runner_rows(lim_);
+        for (int b = 1; b <= lim_.max_batch && b <= rows; ++b) f(b, int(std::min<int64_t>(lim_.max_chunk, rows / b)));
+    }
+
     // cuBLAS's column-major C = op(A) · op(B) + beta·C. bf16 operands go through cuBLASLt with the
     // shape's tuned algorithm (tensor cores, fp32 accumulation) where it has one, else through
     // cublasGemmEx; fp32 operands through cublasGemmEx with the pedantic fp32 compute type (no TF32).
@@ -458,7 +469,9 @@ private:
         const size_t B = size_t(lim_.max_batch), dm = size_t(c_.d_model);
         if (!segments_.get()) MS_TRY(segments_.allocate(1));
         MS_TRY(sums_.allocate(B * size_t(bound) * dm));
-        MS_TRY(sums_ws_.allocate(cuda::segment_sums_workspace(lim_.max_batch, lim_.max_chunk, c_.d_model, bound)));
+        size_t ws = 0;
+        for_each_shape([&](int b, int T) { ws = std::max(ws, cuda::segment_sums_workspace(b, T, c_.d_model, bound)); });
+        MS_TRY(sums_ws_.allocate(ws));
         sums_window_ = window;
         return {};
     }
@@ -674,7 +687,8 @@ public:
     Result<std::unique_ptr<ModelRunner>> create_runner(const ModelConfig& config, const ModelWeights& weights,
                                                        const RunnerLimits& limits) override {
         MS_TRY(supports(config));
-        if (limits.max_batch < 1 || limits.max_chunk < 1) return make_error("runner limits must be positive");
+        if (limits.max_batch < 1 || limits.max_chunk < 1 || limits.max_rows < 0)
+            return make_error("runner limits must be positive");
         auto r = std::make_unique<CudaRunner>(config, limits, device_);
         MS_TRY(r->init(weights));
         return std::unique_ptr<ModelRunner>(std::move(r));

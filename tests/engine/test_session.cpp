@@ -501,6 +501,113 @@ MS_TEST(pooled_items_side_by_side_equal_items_alone) {
     MS_CHECK((*batched)->reset().ok() && (*batched)->feed(tokens.data(), int64_t(tokens.size()), sink).ok());
 }
 
+// Scores of one base against another's: equal within `tol`, NaN where the other is NaN.
+bool same_scores(const BaseScores& a, const BaseScores& b, float tol) {
+    const auto near = [&](float x, float y) {
+        return std::isnan(x) ? std::isnan(y) : std::abs(x - y) <= tol * (1 + std::abs(y));
+    };
+    for (int k = 0; k < 4; ++k)
+        if (!near(a.p[size_t(k)], b.p[size_t(k)])) return false;
+    return near(a.log2_lik, b.log2_lik) && near(a.entropy, b.entropy);
+}
+
+// A runner's rows (RunnerLimits::max_rows) bound batch · T, not the chunk alone: one stream takes
+// the whole chunk, several share it, and what is more is refused, on one runner and on a split one.
+MS_TEST(runner_rows_bound_streams_times_positions) {
+    const Model& m = small_model();
+    auto cpu = make_cpu_backend(1);
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    auto split = make_split_backend("split", std::move(parts));
+    for (Backend* b : {cpu.get(), split.get()}) {
+        RunnerLimits lim{4, 64};
+        lim.max_rows = 128;
+        lim.acgt_ids = m.tokenizer.acgt_ids();
+        auto r = b->create_runner(m.config, m.weights, lim);
+        MS_CHECK_MSG(r.ok(), r.error().message);
+        std::vector<int32_t> tokens(256, m.tokenizer.id_of('A'));
+        std::vector<float> next(256 * 4);
+        ForwardOutputs o;
+        o.next_base = next.data();
+        MS_CHECK((*r)->reset(1).ok() && (*r)->forward(tokens.data(), 64, o).ok());
+        MS_CHECK((*r)->reset(4).ok() && (*r)->forward(tokens.data(), 32, o).ok());
+        const Result<void> over = (*r)->forward(tokens.data(), 33, o);
+        MS_CHECK_MSG(!over.ok() && over.error().message.find("4 streams of 33 positions are more than the 128") !=
+                                       std::string::npos,
+                     b->name() << ": " << (over.ok() ? std::string("accepted") : over.error().message));
+        MS_CHECK((*r)->reset(2).ok() && (*r)->forward(tokens.data(), 64, o).ok());
+        MS_CHECK(!(*r)->forward(tokens.data(), 65, o).ok());  // past the chunk
+        lim.max_rows = -1;
+        MS_CHECK(!b->create_runner(m.config, m.weights, lim).ok());
+    }
+}
+
+// Short items of different lengths side by side (score's short records) give each item's scores
+// and logits as it gives them run alone; the padding to the longest (a captured length where the
+// rows hold it) changes nothing; what the session cannot hold is refused.
+MS_TEST(items_of_any_length_side_by_side_equal_items_alone) {
+    const Model& m = small_model();
+    const int V = m.config.vocab_size;
+    auto cpu = make_cpu_backend(1);
+    test::PaddingBackend padding(make_cpu_backend(1), 64);
+    std::vector<std::string> seqs = {random_dna(230, 50), random_dna(100, 51), random_dna(57, 52), random_dna(1, 53)};
+    seqs[1][40] = 'N';
+    const std::vector<std::string_view> items(seqs.begin(), seqs.end());
+    SessionOptions alone;
+    alone.logits = true;
+    alone.chunk = 256;
+    auto one = Session::create(m, *cpu, alone);
+    MS_CHECK(one.ok());
+    for (int64_t rows : {int64_t(920), int64_t(1024)}) {  // 4 × 230: unpadded; 4 × 256: the padded length
+        SessionOptions o = alone;
+        o.batch = 4;
+        o.rows = rows;
+        auto batched = Session::create(m, padding, o);
+        MS_CHECK(batched.ok());
+        padding.lengths.clear();
+        std::vector<size_t> seen;
+        auto r = (*batched)->run_items(items, [&](size_t i, const ChunkView& v) -> Result<void> {
+            seen.push_back(i);
+            auto ref = run_sequence(**one, m, seqs[i], alone);
+            MS_CHECK(ref.ok());
+            MS_CHECK_EQ(v.start, 0);
+            MS_CHECK_EQ(v.T, int(seqs[i].size()));
+            for (int t = 0; t < v.T; ++t) {
+                MS_CHECK_MSG(same_scores(v.scores[t], ref->scores[size_t(t)], 1e-5f), "item " << i << " base " << t);
+                MS_CHECK(test::rel_error(v.logits + size_t(t) * V, &ref->logits[size_t(t) * V], size_t(V)) < 1e-5);
+            }
+            return {};
+        });
+        MS_CHECK_MSG(r.ok(), r.error().message);
+        MS_CHECK(seen == (std::vector<size_t>{0, 1, 2, 3}));
+        MS_CHECK(padding.lengths == (std::vector<int>{rows == 1024 ? 256 : 230}));
+        // A sink's error ends the call with it.
+        auto stop = (*batched)->run_items(items, [](size_t i, const ChunkView&) -> Result<void> {
+            if (i == 1) return make_error("sink full");
+            return {};
+        });
+        MS_CHECK(!stop.ok() && stop.error().message == "sink full");
+        const auto none = [](size_t, const ChunkView&) -> Result<void> { return {}; };
+        const std::vector<std::string_view> five(5, items[2]);
+        auto many = (*batched)->run_items(five, none);
+        MS_CHECK(!many.ok() && many.error().message.find("at most 4") != std::string::npos);
+        const std::string too_long = random_dna(257, 54);
+        auto longer = (*batched)->run_items({too_long}, none);
+        MS_CHECK(!longer.ok() && longer.error().message.find("chunk (256)") != std::string::npos);
+        const std::string wide = random_dna(240, 55);
+        auto over = (*batched)->run_items(std::vector<std::string_view>(4, wide), none);  // 960 rows
+        MS_CHECK(rows == 1024 ? over.ok() : !over.ok() && over.error().message.find("rows (920)") != std::string::npos);
+        auto empty = (*batched)->run_items({std::string_view()}, none);
+        MS_CHECK(!empty.ok() && empty.error().message.find("without bases") != std::string::npos);
+        std::vector<int32_t> tokens;
+        m.tokenizer.encode(seqs[0], tokens);
+        const auto sink = [](const ChunkView&) -> Result<void> { return {}; };
+        MS_CHECK(!(*batched)->feed(tokens.data(), int64_t(tokens.size()), sink).ok());
+        MS_CHECK((*batched)->reset().ok() && (*batched)->feed(tokens.data(), int64_t(tokens.size()), sink).ok());
+    }
+}
+
 // Row sums (pooled embeddings in the runner) against the hidden rows of the same chunk, and the
 // cuts a runner refuses.
 MS_TEST(runner_row_sums_are_window_sums_of_hidden_rows) {
