@@ -50,6 +50,17 @@ public:
         return item;
     }
 
+    // An item if one is queued now; never waits.
+    std::optional<T> try_pop() {
+        std::lock_guard lock(mutex_);
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front().item);
+        bytes_ -= items_.front().bytes;
+        items_.pop_front();
+        not_full_.notify_all();
+        return item;
+    }
+
     // Bytes held now (0 without a size function): for tests and progress.
     size_t bytes() const {
         std::lock_guard lock(mutex_);

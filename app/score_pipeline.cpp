@@ -337,18 +337,28 @@ Result<void> merge_strands(const ScoreJob& job, int64_t seq_id, ScoreBlock& s, c
     return {};
 }
 
+constexpr size_t kCompletionBatch = 256;  // parts recorded complete at a time at most
+
 Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
     std::vector<int64_t> seq_ids(job.parts.size(), 0);
     std::vector<int64_t> track_ids;
     std::map<std::string, int> unfinished;   // parts not yet done, per contig
     for (const ScorePart& p : job.parts) ++unfinished[p.region.contig];
-    while (auto s = in.pop()) {
+    // Parts done are recorded together (one flush, one transaction) once the queue runs dry or
+    // enough wait: short records arrive faster than one flush and two commits each allow.
+    std::vector<CompletedPart> done;
+    while (true) {
+        std::optional<ScoreBlock> s = in.try_pop();
+        if (!s || done.size() >= kCompletionBatch) {
+            MS_TRY(job.store->mark_complete(done));
+            done.clear();
+            if (!s && !(s = in.pop())) break;
+        }
         if (s->info) MS_ASSIGN(seq_ids[s->part], job.store->add_sequence(job.run_id, *s->info));
         const int64_t seq = seq_ids[s->part];
         if (s->end_of_part) {
             const Region& r = job.parts[s->part].region;
-            MS_TRY(job.store->mark_part_complete(seq, r.begin, r.end));
-            if (--unfinished[r.contig] == 0) MS_TRY(job.store->mark_sequence_complete(seq));
+            done.push_back({seq, r.begin, r.end, --unfinished[r.contig] == 0});
             continue;
         }
         if (s->reverse) {

@@ -317,6 +317,7 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
         f.records_.push_back({name, line.length});
     }
     if (f.records_.empty()) return make_error("FASTA '", path, "' holds no records");
+    for (size_t i = 0; i < f.records_.size(); ++i) f.by_name_.emplace(f.records_[i].name, i);
     if (compression_kind == Compression::bgzip && f.records_.back().length > 0) {
         // For bgzip the byte offsets cannot be checked against the file cheaply; reading the last
         // base exercises the .gzi and the end of the data.
@@ -330,9 +331,8 @@ Result<FastaFile> FastaFile::open(const std::string& path) {
 }
 
 const SequenceRecord* FastaFile::find(const std::string& name) const {
-    for (const SequenceRecord& r : records_)
-        if (r.name == name) return &r;
-    return nullptr;
+    const auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : &records_[it->second];
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.h"
@@ -53,6 +54,7 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::vector<SequenceRecord> records_;
+    std::unordered_map<std::string, size_t> by_name_;  // find() a record among 100,000s (transcriptomes)
     std::vector<std::string> empty_records_;
 };
 

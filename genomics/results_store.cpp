@@ -200,34 +200,56 @@ Result<void> ResultsStore::reopen_run(int64_t run_id) {
     return d.change_run("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", run_id);
 }
 
-Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {
-    Impl& d = *impl_;
-    MS_TRY(flush());   // completion must never be recorded before the tiles it vouches for
+// The completion rows themselves; callers flush first: completion must never be recorded before
+// the tiles it vouches for.
+Result<void> ResultsStore::Impl::record_sequence_complete(int64_t sequence_id) {
     static const char* sql =
         "UPDATE sequences SET completed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
-    auto q = d.prepare(sql);
+    auto q = prepare(sql);
     if (!q) return q.error();
     MS_TRY(q->bind(sequence_id));
     MS_TRY(q->run());
-    if (sqlite3_changes(d.db.get()) != 1) return make_error("results database '", d.path, "' has no sequence ", sequence_id);
+    if (sqlite3_changes(db.get()) != 1)
+        return make_error("results database '", path, "' has no sequence ", sequence_id);
     return {};
 }
 
-Result<void> ResultsStore::mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end) {
-    Impl& d = *impl_;
-    MS_TRY(flush());   // as for a sequence: never before the tiles it vouches for
-    const Impl::SequenceFacts* seq = nullptr;
-    MS_ASSIGN(seq, d.sequence(sequence_id));
+Result<void> ResultsStore::Impl::record_part_complete(int64_t sequence_id, int64_t begin, int64_t end) {
+    const SequenceFacts* seq = nullptr;
+    MS_ASSIGN(seq, sequence(sequence_id));
     if (begin < 0 || end <= begin || end > seq->length)
-        return make_error("results database '", d.path, "': part ", begin, "-", end, " is outside sequence '", seq->name,
+        return make_error("results database '", path, "': part ", begin, "-", end, " is outside sequence '", seq->name,
                           "' (0-", seq->length, ")");
     static const char* sql =
         "INSERT OR REPLACE INTO sequence_parts (sequence_id, begin, end, completed_at) "
         "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
-    auto q = d.prepare(sql);
+    auto q = prepare(sql);
     if (!q) return q.error();
     MS_TRY(q->bind(sequence_id, begin, end));
     return q->run();
+}
+
+Result<void> ResultsStore::mark_sequence_complete(int64_t sequence_id) {
+    MS_TRY(flush());
+    return impl_->record_sequence_complete(sequence_id);
+}
+
+Result<void> ResultsStore::mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end) {
+    MS_TRY(flush());
+    return impl_->record_part_complete(sequence_id, begin, end);
+}
+
+Result<void> ResultsStore::mark_complete(std::span<const CompletedPart> parts) {
+    if (parts.empty()) return {};
+    Impl& d = *impl_;
+    MS_TRY(flush());
+    Impl::Transaction t(d);
+    MS_TRY(t.begin());
+    for (const CompletedPart& p : parts) {
+        MS_TRY(d.record_part_complete(p.sequence_id, p.begin, p.end));
+        if (p.sequence_done) MS_TRY(d.record_sequence_complete(p.sequence_id));
+    }
+    return t.commit();
 }
 
 Result<std::vector<StoredPart>> ResultsStore::list_complete_parts(int64_t run_id) const {

@@ -65,6 +65,12 @@ struct StoredSequence {
     bool complete = false;   // the job marked it finished (mark_sequence_complete)
 };
 
+// A part of a sequence a job finished, for mark_complete; `sequence_done`: the sequence's last.
+struct CompletedPart {
+    int64_t sequence_id = 0, begin = 0, end = 0;
+    bool sequence_done = false;
+};
+
 // A finished part [begin, end) of a stored sequence (mark_part_complete).
 struct StoredPart {
     int64_t sequence_id = 0, begin = 0, end = 0;
@@ -232,6 +238,10 @@ public:
     // Flushes, then records that positions [begin, end) of the sequence are committed — a part of
     // a job that cut the sequence (segments): a resumed job skips that part. Idempotent.
     Result<void> mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
+    // Flushes once, then records every part complete, and the sequences they finish, in one
+    // transaction: a job of many short sequences paid a flush and two commits each (score of 8,000
+    // records of 2 kbp: ~1 ms a record, more than the GPU's work on it).
+    Result<void> mark_complete(std::span<const CompletedPart> parts);
     void set_batch_tiles(int tiles);
 
     // Predictions, variants and embeddings: one transaction per call, idempotent by item (a row

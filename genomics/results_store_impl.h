@@ -233,6 +233,8 @@ struct ResultsStore::Impl {
     Result<int64_t> track_id(int64_t run_id, std::string_view name);
     Result<TrackEncoding> track_encoding(int64_t track_id);
     Result<const SequenceFacts*> sequence(int64_t sequence_id);
+    Result<void> record_sequence_complete(int64_t sequence_id);
+    Result<void> record_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
     Result<void> store_tiles(const std::vector<TileKey>& keys);
     Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
 };

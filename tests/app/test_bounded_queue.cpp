@@ -78,3 +78,23 @@ MS_TEST(queue_bounded_by_count) {
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
+
+// try_pop takes what is queued without waiting (the score writer records completed parts when its
+// queue runs dry), frees room for a waiting producer, and gives nothing on an empty queue, open or
+// closed.
+MS_TEST(try_pop_never_waits_and_frees_room) {
+    BoundedQueue<int> q(1);
+    MS_CHECK(!q.try_pop());
+    MS_CHECK(q.push(1));
+    std::atomic<int> pushed{0};
+    std::thread producer([&] {
+        if (q.push(2)) ++pushed;
+    });
+    MS_CHECK_EQ(settled(pushed), 0);  // full: the second push waits
+    MS_CHECK_EQ(q.try_pop().value_or(-1), 1);
+    producer.join();
+    MS_CHECK_EQ(pushed.load(), 1);
+    MS_CHECK_EQ(q.try_pop().value_or(-1), 2);
+    q.close();
+    MS_CHECK(!q.try_pop() && !q.pop());
+}

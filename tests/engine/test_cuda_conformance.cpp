@@ -188,7 +188,8 @@ MS_TEST(cuda_base_scores_match_cpu) {
 }
 
 // Short items of different lengths side by side (score's short records, Session::run_items) on the
-// GPU, padded to a captured length and not: each item's scores as the CPU gives them alone.
+// GPU, padded to a captured length and not: each item's scores as the GPU gives them alone, and
+// near the CPU's.
 MS_TEST(cuda_short_items_side_by_side_match_cpu) {
     auto cuda = gpu();
     auto cpu = make_cpu_backend(0);
@@ -204,7 +205,8 @@ MS_TEST(cuda_short_items_side_by_side_match_cpu) {
     o.scores = true;
     o.chunk = 700;
     auto cpu_session = Session::create(*model, *cpu, o);
-    MS_CHECK(cpu_session.ok());
+    auto gpu_alone = Session::create(*model, *cuda, o);
+    MS_CHECK(cpu_session.ok() && gpu_alone.ok());
     o.batch = 4;
     for (int64_t rows : {int64_t(2800), int64_t(2816)}) {  // 4 × 700; 4 × 704, the graph length of 700
         o.rows = rows;
@@ -215,18 +217,24 @@ MS_TEST(cuda_short_items_side_by_side_match_cpu) {
             auto r = (*session)->run_items(items, [&](size_t i, const ChunkView& v) -> Result<void> {
                 ++seen;
                 auto ref = run_sequence(**cpu_session, *model, items[i], o);
-                MS_CHECK(ref.ok());
+                auto alone = run_sequence(**gpu_alone, *model, items[i], o);
+                MS_CHECK(ref.ok() && alone.ok());
                 MS_CHECK_EQ(v.T, int(items[i].size()));
                 MS_CHECK(std::isnan(v.scores[0].p[0]));
-                double worst = 0;
+                double worst = 0, worst_alone = 0;
                 for (int t = 1; t < v.T; ++t)
                     for (int b = 0; b < 4; ++b) {
                         const float p = v.scores[t].p[size_t(b)];
                         MS_CHECK_MSG(std::isfinite(p), "item " << i << " pos " << t << ": probability not finite");
                         worst = std::max(worst, double(std::abs(p - ref->scores[size_t(t)].p[size_t(b)])));
+                        worst_alone =
+                            std::max(worst_alone, double(std::abs(p - alone->scores[size_t(t)].p[size_t(b)])));
                     }
-                MS_CHECK_MSG(worst <= 1e-5, "rows " << rows << " item " << i
-                                                    << ": largest probability difference to the CPU " << worst);
+                // In fp32 over 700 positions the CPU's order of additions moves a probability by
+                // ~1e-5 (1.4e-5 measured); the GPU alone runs the same kernels over fewer rows.
+                MS_CHECK_MSG(worst <= 5e-5 && worst_alone <= 1e-5,
+                             "rows " << rows << " item " << i << ": largest probability difference to the CPU " << worst
+                                     << ", to the GPU alone " << worst_alone);
                 return {};
             });
             MS_CHECK_MSG(r.ok(), r.error().message);

@@ -302,6 +302,31 @@ MS_TEST(writes_outside_the_sequence_or_run_are_refused) {
     MS_CHECK(!store.finish_run(12345, ms::RunStatus::failed));
 }
 
+// Parts recorded complete together (score's many short records): one call stores every buffered
+// tile first, then the parts and the sequences they finish; a bad part in the batch records none
+// of the batch, and the tiles stay stored.
+MS_TEST(parts_marked_complete_together_after_their_tiles) {
+    const std::string path = fresh_db("complete");
+    auto store = ok(ResultsStore::open(path));
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t a = ok(store.add_sequence(run, {"a", 300})), b = ok(store.add_sequence(run, {"b", 50}));
+    const std::vector<float> v(300, 0.25f);
+    ok(store.write_track(run, "loglik", a, 0, v.data(), 300));  // partial tiles: buffered
+    ok(store.write_track(run, "loglik", b, 0, v.data(), 50));
+    ok(store.mark_complete(std::vector<ms::CompletedPart>{}));  // nothing to record
+    const std::vector<ms::CompletedPart> bad = {{a, 0, 150, false}, {b, 0, 51, true}};
+    MS_CHECK(!store.mark_complete(bad));
+    auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    MS_CHECK(ok(reader.list_complete_parts(run)).empty());
+    const int64_t track = ok(reader.find_track(run, "loglik"));
+    MS_CHECK(ok(reader.read_values(track, b, 0, 50)) == std::vector<float>(50, 0.25f));  // flushed before
+    const std::vector<ms::CompletedPart> good = {{a, 0, 150, false}, {b, 0, 50, true}, {a, 150, 300, true}};
+    ok(store.mark_complete(good));
+    MS_CHECK(ok(reader.list_complete_parts(run)) ==
+             (std::vector<ms::StoredPart>{{a, 0, 150}, {a, 150, 300}, {b, 0, 50}}));
+    for (const ms::StoredSequence& s : ok(reader.list_sequences(run))) MS_CHECK_MSG(s.complete, s.info.name);
+}
+
 MS_TEST(garbage_and_foreign_files_are_named_in_clear_errors) {
     const std::string garbage = fresh_db("garbage");
     {
