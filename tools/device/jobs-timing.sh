@@ -5,7 +5,8 @@
 # resources/CMakeLists.txt resources/mambascope.qrc resources/icons tests/CMakeLists.txt | gzip >
 # .deps/probe/base.tgz`), that commit beside it; then times whole CLI jobs on the demo genome with
 # the bundled 256 × 16 model on cuda:0, the builds alternately, REPS times (seconds from process
-# start to end: what a user waits). docs/performance.md, twentieth session.
+# start to end: what a user waits); RECORDS=1 times genomes of many short records instead.
+# docs/performance.md, twentieth and twenty-first sessions.
 set -uo pipefail
 . "$(dirname "$0")/headless-env.sh"
 build() {   # source dir, build dir
@@ -25,6 +26,26 @@ if [ -n "${BASE:-}" ]; then
 fi
 wait
 d=$PWD/resources/demo; m=$PWD/resources/models/mambascope-dna-large; fa=$d/ecoli_k12_mg1655.fa; w=/tmp/jobs-timing
+# RECORDS=1: `score` of 16 Mbp of random bases as one record, as 8,000 of 2 kbp and as ~5,800 of
+# 0.5-5 kbp (a draft assembly's contigs, a transcriptome), instead of the demo's jobs.
+g=/tmp/jobs-timing-genomes
+if [ "${RECORDS:-0}" = 1 ]; then
+  mkdir -p $g
+  python3 - "$g" <<'PY'
+import random, sys
+random.seed(7)
+def write(name, lengths):
+    with open(f"{sys.argv[1]}/{name}.fa", "w") as f:
+        for i, n in enumerate(lengths):
+            s = "".join(random.choices("ACGT", k=n))
+            f.write(f">r{i}\n" + "\n".join(s[k:k + 80] for k in range(0, n, 80)) + "\n")
+write("one", [16_000_000])
+write("2kbp", [2_000] * 8_000)
+mixed = []
+while sum(mixed) < 16_000_000: mixed.append(random.randint(500, 5_000))
+write("mixed", mixed)
+PY
+fi
 for rep in $(seq "${REPS:-2}"); do
   for b in "${builds[@]}"; do
     name=${b%%:*}; cli=${b#*:}/app/mambascope-cli
@@ -35,6 +56,11 @@ for rep in $(seq "${REPS:-2}"); do
       awk -v a="$s" -v b="$(date +%s.%N)" -v r="$rep" -v n="$name" -v j="$what" 'BEGIN { printf "%s %-7s %-24s %.2f s\n", r, n, j, b - a }'
     }
     run "start-up (1 kbp)" classify --fasta $fa --model $m --region NC_000913.2:1-1000 --db $w/z.db
+    if [ "${RECORDS:-0}" = 1 ]; then
+      for set in one 2kbp mixed; do run "score 16 Mbp as $set" score --fasta $g/$set.fa --model $m --db $w/s.db; done
+      run "score 2kbp --strand both" score --fasta $g/2kbp.fa --model $m --db $w/s.db --strand both
+      continue
+    fi
     run "score --chunk 131072" score --fasta $fa --model $m --db $w/s.db --chunk 131072
     run "score" score --fasta $fa --model $m --db $w/s.db
     run "classify record" classify --fasta $fa --model $m --db $w/c.db
