@@ -3,6 +3,7 @@
 // and close() ends the job from either side (end of input, an error, Ctrl-C).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -27,9 +28,14 @@ public:
     bool push(T item) {
         const size_t w = bytes_of_ ? bytes_of_(item) : 0;
         std::unique_lock lock(mutex_);
-        not_full_.wait(lock, [&] {
+        const auto room = [&] {
             return closed_ || (items_.size() < capacity_ && (items_.empty() || bytes_ + w <= max_bytes_));
-        });
+        };
+        if (!room()) {
+            const auto t0 = std::chrono::steady_clock::now();
+            not_full_.wait(lock, room);
+            push_wait_ += std::chrono::steady_clock::now() - t0;
+        }
         if (closed_) return false;
         items_.push_back({std::move(item), w});
         bytes_ += w;
@@ -40,7 +46,12 @@ public:
     // Waits for an item; nothing once the queue is closed and drained.
     std::optional<T> pop() {
         std::unique_lock lock(mutex_);
-        not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+        const auto ready = [&] { return closed_ || !items_.empty(); };
+        if (!ready()) {
+            const auto t0 = std::chrono::steady_clock::now();
+            not_empty_.wait(lock, ready);
+            pop_wait_ += std::chrono::steady_clock::now() - t0;
+        }
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front().item);
         bytes_ -= items_.front().bytes;
@@ -67,6 +78,17 @@ public:
         return bytes_;
     }
 
+    // Seconds producers have waited for room and consumers for items, all of them together: a
+    // stage that waits on neither side sets the job's pace (`score`'s stage times).
+    double push_wait_seconds() const {
+        std::lock_guard lock(mutex_);
+        return std::chrono::duration<double>(push_wait_).count();
+    }
+    double pop_wait_seconds() const {
+        std::lock_guard lock(mutex_);
+        return std::chrono::duration<double>(pop_wait_).count();
+    }
+
     // No more pushes; consumers drain what is queued, producers waiting for room give up.
     void close() {
         std::lock_guard lock(mutex_);
@@ -88,6 +110,7 @@ private:
     std::deque<Entry> items_;
     size_t bytes_ = 0;
     bool closed_ = false;
+    std::chrono::steady_clock::duration push_wait_{}, pop_wait_{};
 };
 
 }  // namespace ms

@@ -238,20 +238,24 @@ std::string render_man(const std::vector<CommandInfo>& commands, const std::stri
         out += man_examples(cli_examples(c.name), data_dir);
     }
     out += ".SH EXAMPLES\n" + man_examples(cli_examples(""), data_dir, false);
-    out += cat(".PP\nEach command above lists examples of its own; they run in this order on the demo data.\n",
-               ".SH ENVIRONMENT\n.TP\n.B MAMBASCOPE_MODEL_DIR\n",
-               "the model jobs use when \\fB\\-\\-model\\fR is not given, instead of the bundled one\n",
-               ".TP\n.B MAMBASCOPE_BACKEND_DIR\n",
-               "a folder searched first for the CUDA backend module, libmambascope_cuda.so\n",
-               ".SH FILES\n.TP\n.I ", roff_code(data_dir), "/models/mambascope\\-dna\\-small\n",
-               "the bundled model, the default of \\fB\\-\\-model\\fR (an unpacked tarball has it in "
-               "share/mambascope/models beside its bin/)\n",
-               ".TP\n.I ", roff_code(data_dir), "/demo\n",
-               "the demo data of the examples: E. coli K\\-12 genome, annotation, nanopore reads and known "
-               "alleles; the lambda phage genome and simulated long reads\n",
-               ".TP\n.I /usr/lib/mambascope/libmambascope_cuda.so\n",
-               "the CUDA backend module (package mambascope\\-cuda); without it jobs run on the CPU\n",
-               ".SH SEE ALSO\n\\fBmambascope\\fR(1), \\fBsamtools\\fR(1), \\fBbcftools\\fR(1)\n");
+    out +=
+        cat(".PP\nEach command above lists examples of its own; they run in this order on the demo data.\n",
+            ".SH ENVIRONMENT\n.TP\n.B MAMBASCOPE_MODEL_DIR\n",
+            "the model jobs use when \\fB\\-\\-model\\fR is not given, instead of the bundled one\n",
+            ".TP\n.B MAMBASCOPE_BACKEND_DIR\n",
+            "a folder searched first for the CUDA backend module, libmambascope_cuda.so\n",
+            ".TP\n.B MAMBASCOPE_STAGE_TIMES\n",
+            "when set (not 0), \\fBscore\\fR says how long its reading, engine and writing stages worked rather than "
+            "waited: the one near the job's time sets its pace\n",
+            ".SH FILES\n.TP\n.I ", roff_code(data_dir), "/models/mambascope\\-dna\\-small\n",
+            "the bundled model, the default of \\fB\\-\\-model\\fR (an unpacked tarball has it in "
+            "share/mambascope/models beside its bin/)\n",
+            ".TP\n.I ", roff_code(data_dir), "/demo\n",
+            "the demo data of the examples: E. coli K\\-12 genome, annotation, nanopore reads and known "
+            "alleles; the lambda phage genome and simulated long reads\n",
+            ".TP\n.I /usr/lib/mambascope/libmambascope_cuda.so\n",
+            "the CUDA backend module (package mambascope\\-cuda); without it jobs run on the CPU\n",
+            ".SH SEE ALSO\n\\fBmambascope\\fR(1), \\fBsamtools\\fR(1), \\fBbcftools\\fR(1)\n");
     return out;
 }
 
@@ -326,9 +330,12 @@ std::string render_markdown(const std::vector<CommandInfo>& commands, const std:
         if (!c.footer.empty()) out += md(c.footer) + "\n\n";
         out += md_examples(cli_examples(c.name), data_dir);
     }
-    out += "## Environment\n\n"
-           "- `MAMBASCOPE_MODEL_DIR`: the model jobs use when `--model` is not given, instead of the bundled one.\n"
-           "- `MAMBASCOPE_BACKEND_DIR`: a folder searched first for the CUDA backend module `libmambascope_cuda.so`.\n";
+    out +=
+        "## Environment\n\n"
+        "- `MAMBASCOPE_MODEL_DIR`: the model jobs use when `--model` is not given, instead of the bundled one.\n"
+        "- `MAMBASCOPE_BACKEND_DIR`: a folder searched first for the CUDA backend module `libmambascope_cuda.so`.\n"
+        "- `MAMBASCOPE_STAGE_TIMES`: when set (not `0`), `score` says how long its reading, engine and writing "
+        "stages worked rather than waited: the one near the job's time sets its pace.\n";
     while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
     return out;
 }

@@ -369,7 +369,19 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     job.progress = [&](const std::string& seq, int64_t done, int64_t all) {
         control.progress(JobProgress{"score", seq, done, all, "bases", seconds(), done >= all});
     };
+    // MAMBASCOPE_STAGE_TIMES=1: say which stage set the pace (docs/cli.md, Environment).
+    StageTimes stage_times;
+    const char* want_times = std::getenv("MAMBASCOPE_STAGE_TIMES");
+    if (want_times && *want_times && std::string(want_times) != "0") job.stage_times = &stage_times;
     const Result<void> r = run_score_pipeline(job);
+    if (job.stage_times) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "score: %.2f s; busy: reading %.2f s, engine %.2f s (%d lane%s), writing %.2f s",
+                      stage_times.wall, stage_times.reading, stage_times.computing, stage_times.lanes,
+                      stage_times.lanes == 1 ? "" : "s", stage_times.writing);
+        control.note(line);
+    }
     const RunStatus status = r ? RunStatus::finished : control.cancelled() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);
     JobOutcome out{*run, status, o.db, {}, {}};

@@ -3,8 +3,9 @@
 #include "common/bases.h"
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -401,24 +402,46 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     // Each stage closes its queues when it ends, however it ends, so no other stage waits forever;
     // the writer's input closes when the last compute lane is done.
     std::atomic<size_t> computing{n};
+    // How long each stage's thread lived (reader i, compute i, then the writer), for stage_times.
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<double> lived(2 * n + 1, 0.0);
+    const auto ended = [&](size_t k) {
+        lived[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     std::vector<std::thread> threads;
     threads.emplace_back([&] {
         if (auto r = write_stage(job, scores); !r) first.set(r.error()), close_inputs();
         scores.close();
+        ended(2 * n);
     });
     for (size_t i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
             if (auto r = read_stage(job, *job.lanes[i].fasta, next_part, md5s, *bases[i]); !r)
                 first.set(r.error()), close_inputs();   // every lane drains what was read, then stops
             bases[i]->close();
+            ended(2 * i);
         });
         threads.emplace_back([&, i] {
             if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores); !r)
                 first.set(r.error()), close_inputs();
             if (--computing == 0) scores.close();
+            ended(2 * i + 1);
         });
     }
     for (std::thread& t : threads) t.join();
+    if (job.stage_times) {
+        // What a stage's thread did not spend waiting on a queue, it worked.
+        StageTimes& st = *job.stage_times;
+        st = StageTimes{};
+        st.lanes = int(n);
+        st.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (size_t i = 0; i < n; ++i) {
+            st.reading += lived[2 * i] - bases[i]->push_wait_seconds();
+            st.computing += lived[2 * i + 1] - bases[i]->pop_wait_seconds();
+        }
+        st.computing -= scores.push_wait_seconds();
+        st.writing = lived[2 * n] - scores.pop_wait_seconds();
+    }
     if (auto e = first.get()) return *e;
     return {};
 }

@@ -63,6 +63,15 @@ struct ScoreJob {
     // Called from the compute stages (several threads with several lanes, never at once) after
     // each block: sequence name, bases done in all, in total.
     std::function<void(const std::string&, int64_t, int64_t)> progress;
+    // Filled when set: where the job's time went (score's note under MAMBASCOPE_STAGE_TIMES).
+    struct StageTimes* stage_times = nullptr;
+};
+
+// Seconds each stage worked rather than waited on its queues, summed over lanes (reading and
+// computing), against the job's wall time: the stage near the wall time sets the pace.
+struct StageTimes {
+    double wall = 0, reading = 0, computing = 0, writing = 0;
+    int lanes = 0;
 };
 
 // Runs the job; an error names the stage's file or store. On Ctrl-C it returns an error saying so

@@ -3,6 +3,8 @@
 // run carries its provenance (model SHA-256, sequence MD5s as SAM M5) and ends finished.
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -273,6 +275,56 @@ MS_TEST(score_short_records_side_by_side_equal_records_alone) {
         MS_CHECK(seqs.ok() && seqs->size() == 16);
         for (size_t r = 0; r < seqs->size(); ++r) MS_CHECK_EQ((*seqs)[r].info.name, "c" + std::to_string(r));
     }
+}
+
+// MAMBASCOPE_STAGE_TIMES: score says how long each stage worked, each within the job's time (the
+// engine summed over lanes), and says nothing of it otherwise.
+MS_TEST(score_stage_times_on_request) {
+    const fs::path dir = scratch();
+    {
+        std::ofstream f(dir / "long.fa");  // ~0.2 s of work on this model: times of two decimals
+        uint32_t x = 5;
+        for (int r = 0; r < 4; ++r) {
+            f << ">s" << r << "\n";
+            for (int i = 0; i < 50000; ++i) f << "ACGT"[(x = x * 1664525u + 1013904223u) >> 30];
+            f << "\n";
+        }
+    }
+    ScoreOptions o;
+    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
+    o.fasta = (dir / "long.fa").string();
+    o.device = "cpu";
+    o.chunk = 4096;
+    o.quiet = true;
+    o.lanes = 2;
+    o.threads = 2;
+    for (const bool want : {true, false}) {
+        if (want)
+            ::setenv("MAMBASCOPE_STAGE_TIMES", "1", 1);
+        else
+            ::setenv("MAMBASCOPE_STAGE_TIMES", "0", 1);
+        o.db = (dir / (want ? "times.db" : "quiet.db")).string();
+        std::vector<std::string> notes;
+        JobControl control;
+        control.on_note = [&](const std::string& n) { notes.push_back(n); };
+        MS_CHECK(run_score(o, "stage times", control).ok());
+        std::string line;
+        for (const std::string& n : notes)
+            if (n.find("busy:") != std::string::npos) line = n;
+        MS_CHECK_MSG(line.empty() != want, "note: '" << line << "'");
+        if (!want) continue;
+        double wall = -1, reading = -1, engine = -1, writing = -1;
+        int lanes = 0;
+        MS_CHECK_MSG(
+            std::sscanf(line.c_str(), "score: %lf s; busy: reading %lf s, engine %lf s (%d lanes), writing %lf s",
+                        &wall, &reading, &engine, &lanes, &writing) == 5,
+            line);
+        MS_CHECK_EQ(lanes, 2);
+        MS_CHECK_MSG(wall > 0 && reading >= 0 && reading <= 2 * wall && engine > 0 && engine <= 2 * wall &&
+                         writing > 0 && writing <= wall,
+                     line);
+    }
+    ::unsetenv("MAMBASCOPE_STAGE_TIMES");
 }
 
 // --bed: the file's regions (0-based half-open) scored as --region would score them.
