@@ -52,24 +52,13 @@ public:
             not_empty_.wait(lock, ready);
             pop_wait_ += std::chrono::steady_clock::now() - t0;
         }
-        if (items_.empty()) return std::nullopt;
-        T item = std::move(items_.front().item);
-        bytes_ -= items_.front().bytes;
-        items_.pop_front();
-        // Several small items may fit where one large one left: wake every waiting producer.
-        not_full_.notify_all();
-        return item;
+        return take_front();
     }
 
     // An item if one is queued now; never waits.
     std::optional<T> try_pop() {
         std::lock_guard lock(mutex_);
-        if (items_.empty()) return std::nullopt;
-        T item = std::move(items_.front().item);
-        bytes_ -= items_.front().bytes;
-        items_.pop_front();
-        not_full_.notify_all();
-        return item;
+        return take_front();
     }
 
     // Bytes held now (0 without a size function): for tests and progress.
@@ -98,6 +87,17 @@ public:
     }
 
 private:
+    // The first item, or nothing when there is none; the caller holds the lock.
+    std::optional<T> take_front() {
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front().item);
+        bytes_ -= items_.front().bytes;
+        items_.pop_front();
+        // Several small items may fit where one large one left: wake every waiting producer.
+        not_full_.notify_all();
+        return item;
+    }
+
     struct Entry {
         T item;
         size_t bytes;
