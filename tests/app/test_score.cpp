@@ -1,6 +1,7 @@
 // `score` end to end on a fixture model: the tracks in the database are the session's per-base
 // scores (to float16 precision) at record coordinates, for whole records and for a region; the
 // run carries its provenance (model SHA-256, sequence MD5s as SAM M5) and ends finished.
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -88,6 +89,39 @@ void check_track(const ResultsStore& db, int64_t run, const StoredSequence& seq,
                 MS_CHECK_MSG(std::abs(g - w) <= 1e-3f * std::max(1.0f, std::abs(w)),
                              names[k] << " at " << begin + int64_t(i) << ": stored " << g << ", session " << w);
             }
+        }
+    }
+}
+
+// 16 short records of 1-700 bases (one with an N), for the tests of short records side by side.
+void write_short_records(const fs::path& fasta) {
+    std::ofstream f(fasta);
+    uint32_t x = 99;
+    const std::vector<int> lengths = {60, 1, 33, 100, 7, 250, 90, 90, 12, 101, 48, 64, 3, 700, 20, 55};
+    for (size_t r = 0; r < lengths.size(); ++r) {
+        f << ">c" << r << "\n";
+        for (int i = 0; i < lengths[r]; ++i) {
+            x = x * 1664525u + 1013904223u;
+            f << (i == 5 && r == 3 ? 'N' : "ACGT"[(x >> 24) & 3]);
+        }
+        f << "\n";
+    }
+}
+
+// Every stored value of `got` as in `want`, within one float16 step: side by side the products run
+// over more rows, which may move a value by an fp32 rounding, and that may move its step.
+void check_within_a_step(const test::StoreContents& want, const test::StoreContents& got, const std::string& what) {
+    MS_CHECK(want.sequences == got.sequences);
+    for (const auto& [name, bits] : want.values) {
+        MS_CHECK_MSG(got.values.count(name), what << ": " << name << " missing");
+        const std::vector<uint32_t>& g = got.values.at(name);
+        MS_CHECK_EQ(g.size(), bits.size());
+        for (size_t i = 0; i < bits.size(); ++i) {
+            float a, b;
+            std::memcpy(&a, &bits[i], 4);
+            std::memcpy(&b, &g[i], 4);
+            MS_CHECK_MSG(std::isnan(a) ? std::isnan(b) : std::abs(a - b) <= 1e-3f * std::max(1.0f, std::abs(a)),
+                         what << ": " << name << " at " << i << ": " << b << " against " << a);
         }
     }
 }
@@ -224,19 +258,7 @@ MS_TEST(score_lanes_equal_one_lane) {
 MS_TEST(score_short_records_side_by_side_equal_records_alone) {
     const fs::path dir = scratch();
     const fs::path fasta = dir / "many.fa";
-    {
-        std::ofstream f(fasta);
-        uint32_t x = 99;
-        const std::vector<int> lengths = {60, 1, 33, 100, 7, 250, 90, 90, 12, 101, 48, 64, 3, 700, 20, 55};
-        for (size_t r = 0; r < lengths.size(); ++r) {
-            f << ">c" << r << "\n";
-            for (int i = 0; i < lengths[r]; ++i) {
-                x = x * 1664525u + 1013904223u;
-                f << (i == 5 && r == 3 ? 'N' : "ACGT"[(x >> 24) & 3]);
-            }
-            f << "\n";
-        }
-    }
+    write_short_records(fasta);
     ScoreOptions o;
     o.model = (kFixtures / "tied_k4_s16" / "hf").string();
     o.fasta = fasta.string();
@@ -257,24 +279,65 @@ MS_TEST(score_short_records_side_by_side_equal_records_alone) {
         MS_CHECK_EQ(side.sequences.size(), size_t(16));
         MS_CHECK(alone.sequences == side.sequences);
         MS_CHECK(alone.encodings == side.encodings);
-        // Side by side the products run over more rows, which may move a value by an fp32 rounding,
-        // and that may move its float16 step: equal within one step.
-        for (const auto& [name, bits] : alone.values) {
-            const std::vector<uint32_t>& got = side.values.at(name);
-            MS_CHECK_EQ(got.size(), bits.size());
-            for (size_t i = 0; i < bits.size(); ++i) {
-                float a, b;
-                std::memcpy(&a, &bits[i], 4);
-                std::memcpy(&b, &got[i], 4);
-                MS_CHECK_MSG(std::isnan(a) ? std::isnan(b) : std::abs(a - b) <= 1e-3f * std::max(1.0f, std::abs(a)),
-                             strand << ": " << name << " at " << i << ": " << b << " side by side, " << a << " alone");
-            }
-        }
+        check_within_a_step(alone, side, strand);
         auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
         auto seqs = db->list_sequences(db->list_runs()->at(0).id);
         MS_CHECK(seqs.ok() && seqs->size() == 16);
         for (size_t r = 0; r < seqs->size(); ++r) MS_CHECK_EQ((*seqs)[r].info.name, "c" + std::to_string(r));
     }
+}
+
+// Short records side by side, stopped part-way (Ctrl-C) and resumed: the parts recorded finished
+// when it stopped hold all their values, and the resumed run ends as one run alone would.
+MS_TEST(score_short_records_side_by_side_resume_after_a_stop) {
+    const fs::path dir = scratch();
+    const fs::path fasta = dir / "many.fa";
+    write_short_records(fasta);
+    ScoreOptions o;
+    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
+    o.fasta = fasta.string();
+    o.device = "cpu";
+    o.chunk = 400;
+    o.quiet = true;
+    o.threads = 1;
+    o.item_batch = 1;
+    o.db = (dir / "alone.db").string();
+    MS_CHECK_EQ(cmd_score(o, "alone"), 0);
+    const auto alone = test::store_contents(dir / "alone.db");
+    o.item_batch = 3;
+    o.db = (dir / "stopped.db").string();
+    std::atomic<bool> stop{false};
+    JobControl control;
+    control.cancel = &stop;
+    control.on_progress = [&](const JobProgress& p) {
+        if (p.done >= 600) stop = true;  // of 1,634 bases
+    };
+    auto outcome = run_score(o, "stopped", control);
+    MS_CHECK(outcome.ok() && outcome->status == RunStatus::interrupted);
+    {
+        auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+        const int64_t run = db->list_runs()->at(0).id;
+        size_t complete = 0;
+        const auto seqs = db->list_sequences(run);
+        MS_CHECK(seqs.ok());
+        for (const StoredSequence& s : *seqs) {
+            if (!s.complete) continue;
+            ++complete;
+            auto track = db->find_track(run, "loglik");
+            auto got = db->read_values(*track, s.id, 0, s.info.length);
+            MS_CHECK(got.ok());
+            std::vector<uint32_t> bits(got->size());
+            std::memcpy(bits.data(), got->data(), got->size() * 4);
+            test::StoreContents one, want;
+            one.values[s.info.name] = bits;
+            want.values[s.info.name] = alone.values.at(s.info.name + "/loglik");
+            check_within_a_step(want, one, "finished when stopped");
+        }
+        MS_CHECK_MSG(complete > 0 && complete < 16, complete << " of 16 records finished when stopped");
+    }
+    o.resume = true;
+    MS_CHECK_EQ(cmd_score(o, "resumed"), 0);
+    check_within_a_step(alone, test::store_contents(dir / "stopped.db"), "resumed");
 }
 
 // MAMBASCOPE_STAGE_TIMES: score says how long each stage worked, each within the job's time (the
