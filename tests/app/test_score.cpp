@@ -93,8 +93,11 @@ void check_track(const ResultsStore& db, int64_t run, const StoredSequence& seq,
     }
 }
 
-// 16 short records of 1-700 bases (one with an N), for the tests of short records side by side.
-void write_short_records(const fs::path& fasta) {
+// A score job on the CPU over 16 short records of 1-700 bases (one with an N) in dir/many.fa, for
+// the tests of short records side by side: with --chunk 400 a record is short up to 100 bases, and
+// the 700-base one runs in two chunks alone.
+ScoreOptions short_records_job(const fs::path& dir) {
+    const fs::path fasta = dir / "many.fa";
     std::ofstream f(fasta);
     uint32_t x = 99;
     const std::vector<int> lengths = {60, 1, 33, 100, 7, 250, 90, 90, 12, 101, 48, 64, 3, 700, 20, 55};
@@ -106,6 +109,14 @@ void write_short_records(const fs::path& fasta) {
         }
         f << "\n";
     }
+    ScoreOptions o;
+    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
+    o.fasta = fasta.string();
+    o.device = "cpu";
+    o.chunk = 400;
+    o.quiet = true;
+    o.threads = 1;
+    return o;
 }
 
 // Every stored value of `got` as in `want`, within one float16 step: side by side the products run
@@ -257,15 +268,7 @@ MS_TEST(score_lanes_equal_one_lane) {
 // strand and on both, with long records, a record cut into chunks and end markers between them.
 MS_TEST(score_short_records_side_by_side_equal_records_alone) {
     const fs::path dir = scratch();
-    const fs::path fasta = dir / "many.fa";
-    write_short_records(fasta);
-    ScoreOptions o;
-    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
-    o.fasta = fasta.string();
-    o.device = "cpu";
-    o.chunk = 400;  // short: at most 100 bases; c13 runs in two chunks alone
-    o.quiet = true;
-    o.threads = 1;
+    ScoreOptions o = short_records_job(dir);
     for (const std::string strand : {"fwd", "both"}) {
         o.strand = strand;
         o.item_batch = 1;
@@ -291,15 +294,7 @@ MS_TEST(score_short_records_side_by_side_equal_records_alone) {
 // when it stopped hold all their values, and the resumed run ends as one run alone would.
 MS_TEST(score_short_records_side_by_side_resume_after_a_stop) {
     const fs::path dir = scratch();
-    const fs::path fasta = dir / "many.fa";
-    write_short_records(fasta);
-    ScoreOptions o;
-    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
-    o.fasta = fasta.string();
-    o.device = "cpu";
-    o.chunk = 400;
-    o.quiet = true;
-    o.threads = 1;
+    ScoreOptions o = short_records_job(dir);
     o.item_batch = 1;
     o.db = (dir / "alone.db").string();
     MS_CHECK_EQ(cmd_score(o, "alone"), 0);
