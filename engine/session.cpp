@@ -163,13 +163,7 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     const auto start = [&](int64_t k) -> Result<void> {
         const int T = length(k);
         const int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
-        padded_.resize(size_t(n) * size_t(run));
-        for (int64_t i = 0; i < n; ++i) {  // stream i's rows; its padding repeats its last token
-            const int32_t* from = tokens[size_t(i)].data() + k * C;
-            int32_t* to = padded_.data() + i * run;
-            std::copy(from, from + T, to);
-            std::fill(to + T, to + run, from[T - 1]);
-        }
+        lay_streams(tokens, k * C, run);
         out_.segments = kernels::RowSegments{0, 0, T};
         return runner_->start(padded_.data(), run, out_);
     };
@@ -208,17 +202,11 @@ Result<void> Session::run_items(const std::vector<std::string_view>& items, cons
     for (size_t i = 0; i < items.size(); ++i) model_.tokenizer.encode(items[i], tokens[i]);
     MS_TRY(restart(int(n)));
     ended_ = true;  // the runner holds n streams now: reset() before the next feed
-    padded_.resize(size_t(n) * size_t(run));
-    for (int64_t i = 0; i < n; ++i) {  // stream i's rows; its padding repeats its last token
-        const std::vector<int32_t>& t = tokens[size_t(i)];
-        int32_t* to = padded_.data() + i * run;
-        std::copy(t.begin(), t.end(), to);
-        std::fill(to + t.size(), to + run, t.back());
-    }
+    lay_streams(tokens, 0, run);
     ForwardOutputs o = out_;
     o.row_sums = nullptr;
     o.segments = kernels::RowSegments{};
-    const Result<void> r = pipeline(
+    return pipeline(
         1, [&](int64_t) { return runner_->start(padded_.data(), run, o); },
         [&](int64_t) -> Result<void> {
             const int V = model_.config.vocab_size, dm = model_.config.d_model;
@@ -240,7 +228,17 @@ Result<void> Session::run_items(const std::vector<std::string_view>& items, cons
             }
             return {};
         });
-    return r;
+}
+
+void Session::lay_streams(const std::vector<std::vector<int32_t>>& tokens, int64_t from, int run) {
+    padded_.resize(tokens.size() * size_t(run));
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::vector<int32_t>& t = tokens[i];
+        const int64_t T = std::min<int64_t>(run, int64_t(t.size()) - from);
+        int32_t* to = padded_.data() + i * size_t(run);
+        std::copy(t.begin() + from, t.begin() + from + T, to);
+        std::fill(to + T, to + run, t[size_t(from + T - 1)]);
+    }
 }
 
 Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::string_view bases,

@@ -90,8 +90,11 @@ public:
 
 private:
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
-    // reset() for `streams` streams side by side (pool_items): one runner reset, not two.
+    // reset() for `streams` streams side by side (pool_items, run_items): one runner reset, not two.
     Result<void> restart(int streams);
+    // Positions [from, from + run) of each stream's tokens into padded_, stream after stream; a
+    // stream shorter than that repeats its last token (outputs past it are dropped).
+    void lay_streams(const std::vector<std::vector<int32_t>>& tokens, int64_t from, int run);
     Result<void> pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
                           const std::function<Result<void>(int64_t)>& handle);
     const Model& model_;
