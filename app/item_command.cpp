@@ -40,10 +40,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Items of one length run side by side at most (Session::pool_items): enough for windows of
-// 256 bases to fill a 65,536-position chunk; tinier windows run at a fraction of a chunk.
-constexpr int64_t kMaxItemBatch = 256;
-
 // One unit of work: bases and what they are (a window of a stored sequence, a record, a read).
 struct Item {
     ItemKind kind = ItemKind::window;
@@ -254,17 +250,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
-    // On a GPU, items of one length (windows) run side by side, as many as --chunk positions hold:
-    // a window of a few kbp alone leaves the GPU mostly idle between its launches
-    // (docs/performance.md). Memory stays within that of one --chunk, and a job of a few items
-    // sizes the runner for those only. The CPU's cost a position does not fall with the batch
-    // (classify of 2 kbp windows: 10.6 s side by side against 9.8 s alone, 918 MB against 82 MB),
-    // so there items run alone. Reads and records differ in length and mostly run alone anyway.
-    if (o.item_batch > 0)
-        so.batch = o.item_batch;
-    else if (choice->backend->name() != "cpu")
-        so.batch =
-            int(std::clamp<int64_t>(std::min<int64_t>(o.chunk / std::max(so.chunk, 1), fasta_items), 1, kMaxItemBatch));
+    // Items of one length (windows) side by side on a GPU, within the memory of one --chunk; reads
+    // and records differ in length and mostly run alone anyway.
+    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, so.chunk, fasta_items);
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
     if (!session) return make_error(session.error().message);

@@ -5,6 +5,7 @@
 #include "app/run_lock.h"
 
 #include <unistd.h>
+#include <algorithm>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -63,6 +64,12 @@ Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
     auto f = AtomicFile::create(path);
     if (!f) return f.error();
     return std::optional<AtomicFile>(std::move(*f));
+}
+
+int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items) {
+    if (forced > 0) return forced;
+    if (backend.name() == "cpu") return 1;
+    return int(std::clamp<int64_t>(std::min(chunk / std::max<int64_t>(item_length, 1), items), 1, 256));
 }
 
 void add_engine_options(CLI::App* sub, EngineOptions& o) {

@@ -33,10 +33,6 @@ namespace ms {
 
 namespace {
 
-// Short parts side by side at most: 256 of 256 bases fill a 65,536-position chunk; each stream
-// holds its state in the runner (~0.6 MB for 256 x 16).
-constexpr int64_t kMaxShortParts = 256;
-
 // Probabilities as float16: relative precision (2^-11) matters more than absolute, because small
 // probabilities feed log-likelihoods (the strand mean reads them back; 16-bit steps over [0, 1]
 // turned p = 1e-5 into 1.5e-5). Entropy has a fixed range: 16-bit steps over [0, 2] bits.
@@ -173,8 +169,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // Short parts (records of a few kbp: contigs, transcripts) run side by side on a GPU, up to
     // --chunk positions a call: alone, a 2 kbp record leaves the GPU at 3.1 Mbp/s against 6.2 for
     // 64 of them together (docs/performance.md). The runner's memory stays that of one --chunk,
-    // and a job with few short parts sizes it for those only. The CPU's cost a position does not
-    // fall with the batch (as for embed's windows), so there parts run alone.
+    // and a job with few short parts sizes it for those only.
     const int64_t short_part = o.chunk / 4, strands = o.strand == "both" ? 2 : 1;
     int64_t short_items = 0, short_bases = 0, shortest = o.chunk;
     for (const ScorePart& p : parts)
@@ -183,11 +178,6 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
             short_bases += strands * p.region.length();
             shortest = std::min(shortest, std::max<int64_t>(p.region.length(), 1));
         }
-    const auto side_by_side = [&](const Backend& b) {
-        if (o.item_batch > 0) return o.item_batch;
-        if (b.name() == "cpu" || short_items < 2) return 1;
-        return int(std::clamp<int64_t>(std::min(short_items, o.chunk / shortest), 1, kMaxShortParts));
-    };
     struct LaneEngine {
         BackendChoice choice;
         std::unique_ptr<Session> session;
@@ -204,7 +194,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         engines[size_t(i)].choice = std::move(*c);
         SessionOptions lane_so = so;
         lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
-        lane_so.batch = side_by_side(*engines[size_t(i)].choice.backend);
+        lane_so.batch = side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, o.chunk, shortest, short_items);
         if (lane_so.batch > 1) lane_so.rows = std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, short_bases));
         std::string fallback;
         auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads, &fallback);
