@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -157,6 +158,11 @@ void add_bench_options(CLI::App* sub, BenchOptions& o) {
         ->capture_default_str()
         ->check(real_in(0, 1, "a fraction", "F"));
     sub->add_flag("--logits", o.logits, "hand out the full logits too (default: the per-base A/C/G/T probabilities only)");
+    sub->add_option("--runners", o.runners,
+                    "runners working side by side on the device, each its own sequences (on a GPU each its own "
+                    "stream, so one's kernels can fill the SMs another's leave idle); Mbp/s is their sum")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 16));
     sub->add_flag("--in-turn", o.in_turn,
                   "run each chunk to the end before the next (default: the next chunk started before the last one's "
                   "outputs are taken, as a session runs)");
@@ -288,6 +294,7 @@ int cmd_bench(const BenchOptions& o) {
     std::printf("# MambaScope engine benchmark: %s, %s\n# %s\n", choice->backend->description().c_str(),
                 precision_name(precision), choice->note.c_str());
     std::printf("# batch %d\n", o.batch);
+    if (o.runners > 1) std::printf("# %d runners side by side, each on a thread of its own\n", o.runners);
     if (o.spread > 0) std::printf("# sequence lengths drawn from [L x %.3g, L]\n", 1.0 - o.spread);
     std::printf("# %s\n", o.in_turn
                               ? "each chunk run to the end before the next (--in-turn)"
@@ -302,54 +309,80 @@ int cmd_bench(const BenchOptions& o) {
             const int B = o.batch;
             RunnerLimits lim{B, chunk, precision};
             lim.acgt_ids = model.tokenizer.acgt_ids();
-            auto runner = choice->backend->create_runner(model.config, model.weights, lim);
-            if (!runner) return fail(runner.error().message);
+            std::vector<std::unique_ptr<ModelRunner>> runners;
+            for (int k = 0; k < o.runners; ++k) {
+                auto runner = choice->backend->create_runner(model.config, model.weights, lim);
+                if (!runner) return fail(runner.error().message);
+                runners.push_back(std::move(*runner));
+            }
             std::vector<int32_t> tokens(size_t(B) * chunk);
             std::mt19937 rng(3);
             for (int32_t& t : tokens) t = lim.acgt_ids[rng() % 4];
-            std::vector<float> logits(o.logits ? size_t(B) * chunk * V : 0), next(size_t(B) * chunk * 4);
-            ForwardOutputs out;
-            out.logits = o.logits ? logits.data() : nullptr;
-            out.next_base = next.data();
+            // Each runner its own outputs: they run at once.
+            std::vector<std::vector<float>> logits(runners.size()), next(runners.size());
+            std::vector<ForwardOutputs> outs(runners.size());
+            for (size_t k = 0; k < runners.size(); ++k) {
+                logits[k].resize(o.logits ? size_t(B) * chunk * V : 0);
+                next[k].resize(size_t(B) * chunk * 4);
+                outs[k].logits = o.logits ? logits[k].data() : nullptr;
+                outs[k].next_base = next[k].data();
+            }
             // Warm-up: first-touch allocations, graph capture (a chunk shape's second run) and
             // clocks stay out of the figure.
-            if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
-            for (int i = 0; i < 2; ++i)
-                if (auto r = (*runner)->forward(tokens.data(), chunk, out); !r) return fail(r.error().message);
+            for (size_t k = 0; k < runners.size(); ++k) {
+                if (auto r = runners[k]->reset(B); !r) return fail(r.error().message);
+                for (int i = 0; i < 2; ++i)
+                    if (auto r = runners[k]->forward(tokens.data(), chunk, outs[k]); !r) return fail(r.error().message);
+            }
             for (int64_t length : o.lengths) {
                 const int64_t L = length == 0 ? chunk : length;
-                std::mt19937_64 lengths_rng{uint64_t(L)};
-                std::uniform_int_distribution<int64_t> draw(std::max<int64_t>(1, int64_t(double(L) * (1.0 - o.spread))),
-                                                            L);
-                int64_t bases = 0;
-                const auto t0 = std::chrono::steady_clock::now();
-                do {
-                    if (auto r = (*runner)->reset(B); !r) return fail(r.error().message);
-                    const int64_t n = o.spread > 0 ? draw(lengths_rng) : L;
-                    for (int64_t done = 0; done < n;) {  // one sequence, chunk by chunk, state carried
-                        const int T = int(std::min<int64_t>(chunk, n - done));
-                        // The last chunk at the runner's length for it, as a session runs a whole
-                        // sequence (the padding's bases are not counted).
-                        const int run = done + T == n ? std::min((*runner)->final_chunk_length(T), chunk) : T;
-                        if (o.in_turn) {
-                            if (auto r = (*runner)->forward(tokens.data(), run, out); !r)
-                                return fail(r.error().message);
-                        } else {  // one chunk ahead, as Session::feed runs them
-                            if (auto r = (*runner)->start(tokens.data(), run, out); !r) return fail(r.error().message);
-                            if ((*runner)->in_flight() == ModelRunner::kMaxInFlight)
-                                if (auto r = (*runner)->finish(out); !r) return fail(r.error().message);
+                // Whole sequences, one after another, until the time is up; the bases they held.
+                auto sequences = [&](ModelRunner& runner, ForwardOutputs& out, uint64_t seed,
+                                     std::chrono::steady_clock::time_point t0) -> Result<int64_t> {
+                    std::mt19937_64 lengths_rng{uint64_t(L) + seed};
+                    std::uniform_int_distribution<int64_t> draw(
+                        std::max<int64_t>(1, int64_t(double(L) * (1.0 - o.spread))), L);
+                    int64_t bases = 0;
+                    do {
+                        MS_TRY(runner.reset(B));
+                        const int64_t n = o.spread > 0 ? draw(lengths_rng) : L;
+                        for (int64_t done = 0; done < n;) {  // one sequence, chunk by chunk, state carried
+                            const int T = int(std::min<int64_t>(chunk, n - done));
+                            // The last chunk at the runner's length for it, as a session runs a whole
+                            // sequence (the padding's bases are not counted).
+                            const int run = done + T == n ? std::min(runner.final_chunk_length(T), chunk) : T;
+                            if (o.in_turn) {
+                                MS_TRY(runner.forward(tokens.data(), run, out));
+                            } else {  // one chunk ahead, as Session::feed runs them
+                                MS_TRY(runner.start(tokens.data(), run, out));
+                                if (runner.in_flight() == ModelRunner::kMaxInFlight) MS_TRY(runner.finish(out));
+                            }
+                            done += T;
                         }
-                        done += T;
-                    }
-                    while ((*runner)->in_flight() > 0)
-                        if (auto r = (*runner)->finish(out); !r) return fail(r.error().message);
-                    bases += n * B;
-                } while (seconds_since(t0) < o.seconds);
+                        while (runner.in_flight() > 0) MS_TRY(runner.finish(out));
+                        bases += n * B;
+                    } while (seconds_since(t0) < o.seconds);
+                    return bases;
+                };
+                const auto t0 = std::chrono::steady_clock::now();
+                std::vector<Result<int64_t>> done(runners.size(), int64_t(0));
+                {
+                    std::vector<std::jthread> threads;
+                    for (size_t k = 1; k < runners.size(); ++k)
+                        threads.emplace_back([&, k] { done[k] = sequences(*runners[k], outs[k], k, t0); });
+                    done[0] = sequences(*runners[0], outs[0], 0, t0);
+                }
+                int64_t bases = 0;
+                for (const Result<int64_t>& d : done) {
+                    if (!d) return fail(d.error().message);
+                    bases += *d;
+                }
                 const double secs = seconds_since(t0);
                 const double bps = double(bases) / secs;
                 const double fpb = model.flops_per_base(o.logits);
                 const double gflops = bps * fpb / 1e9;
-                const double mib = double((*runner)->device_bytes()) / (1024.0 * 1024.0);
+                double mib = 0;
+                for (const auto& runner : runners) mib += double(runner->device_bytes()) / (1024.0 * 1024.0);
                 if (choice->backend->name() != "cpu") {
                     // The BLAS yardstick is the CPU's; a GPU run is compared in docs/performance.md
                     // with the reference figures of the same card instead.

@@ -40,6 +40,7 @@ struct BenchOptions {
     int batch = 1;          // independent sequences a forward call
     double spread = 0;      // each sequence's length drawn from [L·(1 − spread), L]
     bool in_turn = false;   // forward() chunk after chunk, instead of the next chunk started ahead as a session runs
+    int runners = 1;        // runners side by side on the device, each on a thread (and a GPU stream) of its own
 };
 
 // --precision's help, the same words in every command.
