@@ -24,6 +24,7 @@
 #include "app/read_names.h"
 #include "app/run_lock.h"
 #include "app/run_match.h"
+#include "common/thread_name.h"
 #include "common/version.h"
 #include "engine/cli/engine_commands.h"
 #include "engine/heads.h"
@@ -387,6 +388,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     std::thread reader([&] {
+        name_this_thread("ms-reader");
         const int64_t stride = o.stride ? o.stride : o.window;
         int64_t seen = 0;
         const ItemSink send = [&](Item&& it) -> Result<void> {
@@ -407,7 +409,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             for (const SequenceRecord& rec : fa->records()) {
                 if (region && rec.name != region->contig) continue;
                 auto seq = fa->fetch_all(rec.name);
-                if (!seq) { r = seq.error(); break; }
+                if (!seq) {
+                    r = seq.error();
+                    break;
+                }
                 SequenceMd5 md5;   // of the whole record, as the store's sequences always are
                 md5.update(*seq);
                 if (!out_q.push(ToWriter{SequenceInfo{rec.name, rec.length, md5.hex(), o.fasta}, std::nullopt})) break;
@@ -449,6 +454,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     });
     int64_t short_items = 0;  // classified, shorter than the head was trained on (the writer's count)
     std::thread writer([&] {
+        name_this_thread("ms-writer");
         constexpr size_t kBatch = 512;
         std::vector<Prediction> predictions;
         std::vector<Embedding> embeddings;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/thread_name.h"
+
 namespace ms {
 
 namespace {
@@ -15,7 +17,11 @@ std::pair<int, int> slice(int n, int grain, int parts, int i) {
 
 ThreadPool::ThreadPool(int threads) {
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int i = 1; i < threads; ++i)
+        workers_.emplace_back([this, i] {
+            name_this_thread("ms-pool");
+            worker_loop(i);
+        });
 }
 
 ThreadPool::~ThreadPool() {

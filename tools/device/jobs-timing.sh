@@ -49,11 +49,14 @@ fi
 for rep in $(seq "${REPS:-2}"); do
   for b in "${builds[@]}"; do
     name=${b%%:*}; cli=${b#*:}/app/mambascope-cli
+    quiet=--quiet; [ -n "${MAMBASCOPE_STAGE_TIMES:-}" ] && quiet=
     run() {
       local what=$1; shift; rm -rf $w; mkdir -p $w
       local s; s=$(date +%s.%N)
-      "$cli" "$@" --device cuda:0 --quiet > $w/log 2>&1 || { echo "$what failed:"; tail -3 $w/log; }
+      # --quiet hides notes, the stage times among them
+      "$cli" "$@" --device cuda:0 $quiet > $w/log 2>&1 || { echo "$what failed:"; tail -3 $w/log; }
       awk -v a="$s" -v b="$(date +%s.%N)" -v r="$rep" -v n="$name" -v j="$what" 'BEGIN { printf "%s %-7s %-24s %.2f s\n", r, n, j, b - a }'
+      grep -h 'busy:' $w/log || true   # MAMBASCOPE_STAGE_TIMES=1: where score's time went
     }
     run "start-up (1 kbp)" classify --fasta $fa --model $m --region NC_000913.2:1-1000 --db $w/z.db
     if [ "${RECORDS:-0}" = 1 ]; then
