@@ -1,6 +1,7 @@
 #include "app/score_pipeline.h"
 
 #include "common/bases.h"
+#include "common/thread_name.h"
 
 #include <algorithm>
 #include <atomic>
@@ -39,7 +40,7 @@ struct ScoreBlock {
     int64_t begin = 0, n = 0;
     std::vector<float> values;   // [kScoreTracks, n]
     std::optional<SequenceInfo> info;
-    bool reverse = false, first_reverse = false;
+    bool reverse = false;
     std::vector<int8_t> observed;
     bool end_of_part = false;   // n = 0: the part is done
 };
@@ -162,10 +163,10 @@ struct SharedProgress {
 
 // Chunk view v of `block` as the writer's ScoreBlock (its positions past the warm-up only), sent;
 // progress and Ctrl-C per chunk, not per block: a block of a few Mbp takes seconds on the CPU.
-// A part's sequence facts and its first reverse block go with its first block that stores values.
+// A part's sequence facts go with its first block that stores values.
 Result<void> send_chunk(const ScoreJob& job, const BaseBlock& block, const ChunkView& v,
-                        std::optional<SequenceInfo>& pending_info, bool& pending_first_reverse,
-                        SharedProgress& progress, BoundedQueue<ScoreBlock>& out) {
+                        std::optional<SequenceInfo>& pending_info, SharedProgress& progress,
+                        BoundedQueue<ScoreBlock>& out) {
     const ScorePart& part = job.parts[block.part];
     const Region& t = part.region;
     // The session counts positions from the first base it ran: the first warm-up base. Those
@@ -179,8 +180,6 @@ Result<void> send_chunk(const ScoreJob& job, const BaseBlock& block, const Chunk
         const int n = v.T - skip;
         s.n = n;
         s.reverse = block.reverse;
-        s.first_reverse = pending_first_reverse;
-        pending_first_reverse = false;
         s.values.resize(size_t(kScoreTracks) * size_t(n));
         // Forward: stream position p is record base t.begin - warmup + p. Reverse: stream
         // position p is record base run_end - 1 - p; the chunk is stored reversed, its
@@ -232,7 +231,6 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
                            BoundedQueue<ScoreBlock>& out) {
     std::vector<int32_t> tokens;
     std::optional<SequenceInfo> pending_info;
-    bool pending_first_reverse = false;
     // A strand of a part is short when it is one block with no warm-up and at most short_part
     // bases; on a session that runs several streams, short ones wait here and run side by side.
     const int64_t rows = session.rows();
@@ -268,8 +266,7 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
             ++sent;
             count_unknown(b, v.tokens, v.T);
             pending_info = std::move(b.info);
-            pending_first_reverse = b.first_reverse;
-            return send_chunk(job, b, v, pending_info, pending_first_reverse, progress, out);
+            return send_chunk(job, b, v, pending_info, progress, out);
         });
         if (r) r = markers_before(waiting.entries.size());
         waiting = ShortParts{};
@@ -300,13 +297,10 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         if (!waiting.entries.empty()) MS_TRY(run_waiting());
         if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
         if (block->info) pending_info = std::move(block->info);
-        if (block->first_reverse) pending_first_reverse = true;
         tokens.clear();
         if (job.model->tokenizer.encode(block->bases, tokens))
             count_unknown(*block, tokens.data(), int64_t(tokens.size()));
-        const auto sink = [&](const ChunkView& v) {
-            return send_chunk(job, *block, v, pending_info, pending_first_reverse, progress, out);
-        };
+        const auto sink = [&](const ChunkView& v) { return send_chunk(job, *block, v, pending_info, progress, out); };
         MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink, block->last));
     }
     if (!waiting.entries.empty()) MS_TRY(run_waiting());
@@ -363,14 +357,11 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
             continue;
         }
         if (s->reverse) {
-            if (s->first_reverse) {
-                MS_TRY(job.store->flush());   // the forward tiles of this part are read back
-                track_ids.clear();
-                for (int k = 0; k < 4; ++k) {
-                    int64_t id = 0;
-                    MS_ASSIGN(id, job.store->find_track(job.run_id, kScoreTrackNames[k]));
-                    track_ids.push_back(id);
-                }
+            // The forward values are read back from the store (its write buffers included).
+            for (int k = int(track_ids.size()); k < 4; ++k) {
+                int64_t id = 0;
+                MS_ASSIGN(id, job.store->find_track(job.run_id, kScoreTrackNames[k]));
+                track_ids.push_back(id);
             }
             MS_TRY(merge_strands(job, seq, *s, track_ids));
         } else if (job.both_strands) {
@@ -410,18 +401,21 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     };
     std::vector<std::thread> threads;
     threads.emplace_back([&] {
+        name_this_thread("ms-writer");
         if (auto r = write_stage(job, scores); !r) first.set(r.error()), close_inputs();
         scores.close();
         ended(2 * n);
     });
     for (size_t i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
+            name_this_thread(cat("ms-reader-", i));
             if (auto r = read_stage(job, *job.lanes[i].fasta, next_part, md5s, *bases[i]); !r)
                 first.set(r.error()), close_inputs();   // every lane drains what was read, then stops
             bases[i]->close();
             ended(2 * i);
         });
         threads.emplace_back([&, i] {
+            name_this_thread(cat("ms-engine-", i));
             if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores); !r)
                 first.set(r.error()), close_inputs();
             if (--computing == 0) scores.close();

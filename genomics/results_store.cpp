@@ -114,6 +114,12 @@ Result<int64_t> ResultsStore::add_sequence(int64_t run_id, const SequenceInfo& s
                                   "' to");
             return r.error();
         }
+        if (sqlite3_changes(d.db.get()) == 1) {  // a new row: its facts are known, it holds no tiles
+            const int64_t id = sqlite3_last_insert_rowid(d.db.get());
+            d.sequences.insert_or_assign(id, Impl::SequenceFacts{run_id, seq.length, seq.name});
+            d.fresh_sequences.insert(id);
+            return id;
+        }
     }
     static const char* sql = "SELECT id, length FROM sequences WHERE run_id = ? AND name = ?";
     auto q = d.prepare(sql);
@@ -133,13 +139,8 @@ Result<int64_t> ResultsStore::add_sequence(int64_t run_id, const SequenceInfo& s
 Result<void> ResultsStore::flush() {
     Impl& d = *impl_;
     MS_TRY(d.need_writer());
-    std::vector<Impl::TileKey> keys;
-    keys.reserve(d.buffers.size());
-    for (const auto& [k, b] : d.buffers) keys.push_back(k);
-    MS_TRY(d.store_tiles(keys));
-    // Complete tiles are done; partial ones stay buffered for the writes that complete them.
-    for (const Impl::TileKey& k : d.full) d.buffers.erase(k);
-    d.full.clear();
+    MS_TRY(d.store_tiles(d.buffered_keys()));
+    d.forget_stored_full_tiles();
     return {};
 }
 
@@ -184,6 +185,7 @@ Result<void> ResultsStore::delete_run(int64_t run_id) {
     d.track_run.clear();
     d.track_encodings.clear();
     d.sequences.clear();
+    d.fresh_sequences.clear();
     return {};
 }
 
@@ -200,8 +202,8 @@ Result<void> ResultsStore::reopen_run(int64_t run_id) {
     return d.change_run("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", run_id);
 }
 
-// The completion rows themselves; callers flush first: completion must never be recorded before
-// the tiles it vouches for.
+// The completion rows themselves; callers store the tiles first (a flush, or earlier in the same
+// transaction): completion must never be recorded before the tiles it vouches for.
 Result<void> ResultsStore::Impl::record_sequence_complete(int64_t sequence_id) {
     static const char* sql =
         "UPDATE sequences SET completed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
@@ -242,14 +244,19 @@ Result<void> ResultsStore::mark_part_complete(int64_t sequence_id, int64_t begin
 Result<void> ResultsStore::mark_complete(std::span<const CompletedPart> parts) {
     if (parts.empty()) return {};
     Impl& d = *impl_;
-    MS_TRY(flush());
+    MS_TRY(d.need_writer());
+    // The buffered tiles and the completions in one transaction: a part is never recorded without
+    // its tiles, and a batch of short records costs one commit, not two.
     Impl::Transaction t(d);
     MS_TRY(t.begin());
+    MS_TRY(d.insert_tiles(d.buffered_keys()));
     for (const CompletedPart& p : parts) {
         MS_TRY(d.record_part_complete(p.sequence_id, p.begin, p.end));
         if (p.sequence_done) MS_TRY(d.record_sequence_complete(p.sequence_id));
     }
-    return t.commit();
+    MS_TRY(t.commit());
+    d.forget_stored_full_tiles();
+    return {};
 }
 
 Result<std::vector<StoredPart>> ResultsStore::list_complete_parts(int64_t run_id) const {

@@ -215,7 +215,8 @@ public:
     Result<int64_t> create_track(int64_t run_id, std::string_view name, const TrackEncoding& encoding);
     // Stores values[0..n) at positions [begin, begin + n) of a sequence in the track `name` of the
     // run (created on first use). Values are buffered per tile; full tiles are written in batches
-    // of `batch_tiles` tiles per transaction, the rest at flush(). Writing positions again replaces
+    // of `batch_tiles` · 65,536 positions per transaction (tiles of short sequences hold fewer),
+    // the rest at flush(). Writing positions again replaces
     // them (a resumed job never duplicates rows). Values are stored as float16.
     Result<void> write_track(int64_t run_id, std::string_view name, int64_t sequence_id, int64_t begin,
                              const float* values, int64_t n);
@@ -238,9 +239,9 @@ public:
     // Flushes, then records that positions [begin, end) of the sequence are committed — a part of
     // a job that cut the sequence (segments): a resumed job skips that part. Idempotent.
     Result<void> mark_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
-    // Flushes once, then records every part complete, and the sequences they finish, in one
-    // transaction: a job of many short sequences paid a flush and two commits each (4,000 of 2 kbp:
-    // 2,612 a second alone against 4,789 together, bench_results_store).
+    // Stores every buffered tile and records every part complete, and the sequences they finish,
+    // in one transaction: a job of many short sequences paid a flush and two commits each (4,000
+    // of 2 kbp: 2,612 a second alone against 4,789 together, bench_results_store).
     Result<void> mark_complete(std::span<const CompletedPart> parts);
     void set_batch_tiles(int tiles);
 
@@ -264,7 +265,8 @@ public:
     // coarsest zoom that still has at least max_bins bins over the window.
     Result<std::vector<TrackBin>> read_track(int64_t track_id, int64_t sequence_id, int64_t begin, int64_t end,
                                              int max_bins) const;
-    // The stored float16 values of [begin, end), NaN where nothing was written.
+    // The stored values of [begin, end) as their encoding gives them back, NaN where nothing was
+    // written; a writer also sees its own tiles not yet stored (as they will read once stored).
     Result<std::vector<float>> read_values(int64_t track_id, int64_t sequence_id, int64_t begin, int64_t end) const;
     Result<std::vector<std::string>> prediction_classes(int64_t run_id) const;
     Result<std::vector<StoredPrediction>> query_predictions(const PredictionQuery& q) const;

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -163,11 +164,19 @@ struct ResultsStore::Impl {
     };
     std::map<TileKey, TileBuffer> buffers;
     std::vector<TileKey> full;  // buffers complete and waiting for the next batch
+    int64_t full_positions = 0;  // the positions they hold
     std::map<std::pair<int64_t, std::string>, int64_t, std::less<>> track_ids;
     std::map<int64_t, int64_t> track_run;
     std::map<int64_t, TrackEncoding> track_encodings;
     std::map<int64_t, SequenceFacts> sequences;
-    int batch_tiles = 32;  // 2 M positions per transaction: commits stay a small share of the time
+    // Sequences this connection made (add_sequence inserted their row) none of whose tiles it has
+    // stored yet: no tile of theirs can be in the file, so a tile started for one is not looked
+    // for there (six queries a record of a genome of short records, a third of the writer's time).
+    std::unordered_set<int64_t> fresh_sequences;
+    // Full tiles are stored once they hold batch_tiles · kTilePositions positions (2 M: commits stay
+    // a small share of the time), so a batch of short sequences' tiles is as large as one of long
+    // ones' (counted in tiles, 2 kbp records committed every ~5 records).
+    int batch_tiles = 32;
 
     Error error(std::string_view what) const {
         // Reading needs room too: a WAL reader makes the database's -shm file.
@@ -235,7 +244,14 @@ struct ResultsStore::Impl {
     Result<const SequenceFacts*> sequence(int64_t sequence_id);
     Result<void> record_sequence_complete(int64_t sequence_id);
     Result<void> record_part_complete(int64_t sequence_id, int64_t begin, int64_t end);
+    // Encodes the tiles and stores them in one transaction of their own.
     Result<void> store_tiles(const std::vector<TileKey>& keys);
+    // The same inside a transaction the caller holds.
+    Result<void> insert_tiles(const std::vector<TileKey>& keys);
+    // Every buffered tile, partial ones included, stored inside the caller's transaction; forget()
+    // the complete ones once it commits.
+    std::vector<TileKey> buffered_keys() const;
+    void forget_stored_full_tiles();
     Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
 };
 

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/thread_name.h"
 #include "genomics/results_store.h"
 #include "genomics/results_store_impl.h"
 #include "genomics/track_tiles.h"
@@ -120,6 +121,7 @@ Result<const ResultsStore::Impl::SequenceFacts*> ResultsStore::Impl::sequence(in
 }
 
 Result<std::vector<float>> ResultsStore::Impl::load_tile(int64_t track, int64_t seq, int64_t tile, int64_t n) {
+    if (fresh_sequences.contains(seq)) return std::vector<float>(size_t(n), std::numeric_limits<float>::quiet_NaN());
     static const char* sql =
         "SELECT n, data FROM track_tiles WHERE track_id = ? AND sequence_id = ? AND zoom = 0 AND tile_index = ?";
     auto q = prepare(sql);
@@ -142,6 +144,28 @@ Result<std::vector<float>> ResultsStore::Impl::load_tile(int64_t track, int64_t 
 
 Result<void> ResultsStore::Impl::store_tiles(const std::vector<TileKey>& keys) {
     if (keys.empty()) return {};
+    Transaction t(*this);
+    MS_TRY(t.begin());
+    MS_TRY(insert_tiles(keys));
+    return t.commit();
+}
+
+std::vector<ResultsStore::Impl::TileKey> ResultsStore::Impl::buffered_keys() const {
+    std::vector<TileKey> keys;
+    keys.reserve(buffers.size());
+    for (const auto& [k, b] : buffers) keys.push_back(k);
+    return keys;
+}
+
+void ResultsStore::Impl::forget_stored_full_tiles() {
+    // Complete tiles are done; partial ones stay buffered for the writes that complete them.
+    for (const TileKey& k : full) buffers.erase(k);
+    full.clear();
+    full_positions = 0;
+}
+
+Result<void> ResultsStore::Impl::insert_tiles(const std::vector<TileKey>& keys) {
+    if (keys.empty()) return {};
     // Encoding (quantise, summarise, zstd) is most of a write's time and each tile is independent:
     // the batch is split over threads, each with its own codec; SQLite then stores the blobs on
     // this thread, in one transaction.
@@ -151,6 +175,7 @@ Result<void> ResultsStore::Impl::store_tiles(const std::vector<TileKey>& keys) {
     const int threads = int(std::min<size_t>(size_t(encode_threads), keys.size()));
     if (int(thread_codecs.size()) < threads - 1) thread_codecs.resize(size_t(threads - 1));
     auto encode = [&](int t) {
+        if (t > 0) name_this_thread("ms-encoder");
         TileCodec& c = t == 0 ? codec : thread_codecs[size_t(t - 1)];
         for (size_t i = size_t(t); i < keys.size(); i += size_t(threads)) {
             const TileBuffer& buf = buffers.at(keys[i]);
@@ -165,11 +190,10 @@ Result<void> ResultsStore::Impl::store_tiles(const std::vector<TileKey>& keys) {
     static const char* sql =
         "INSERT OR REPLACE INTO track_tiles (track_id, sequence_id, zoom, tile_index, n, data) VALUES (?, ?, ?, ?, ?, "
         "?)";
-    Transaction t(*this);
-    MS_TRY(t.begin());
     for (size_t i = 0; i < keys.size(); ++i) {
         const TileKey& k = keys[i];
         if (!blobs[i]) return blobs[i].error();
+        fresh_sequences.erase(k.sequence);  // its later tiles are looked for (this one may be written again)
         const int64_t n = int64_t(buffers.at(k).values.size());
         for (int zoom = 0; zoom <= kMaxZoom; ++zoom) {
             const std::vector<uint8_t>& blob = (*blobs[i])[size_t(zoom)];
@@ -179,7 +203,7 @@ Result<void> ResultsStore::Impl::store_tiles(const std::vector<TileKey>& keys) {
             MS_TRY(q->run());
         }
     }
-    return t.commit();
+    return {};
 }
 
 Result<void> ResultsStore::write_track(int64_t run_id, std::string_view name, int64_t sequence_id, int64_t begin,
@@ -214,13 +238,13 @@ Result<void> ResultsStore::write_track(int64_t run_id, std::string_view name, in
         if (buf.written >= tile_n && !buf.queued) {
             buf.queued = true;
             d.full.push_back(key);
+            d.full_positions += tile_n;
         }
         pos = stop;
     }
-    if (int64_t(d.full.size()) >= d.batch_tiles) {
+    if (d.full_positions >= int64_t(d.batch_tiles) * kTilePositions) {
         MS_TRY(d.store_tiles(d.full));
-        for (const Impl::TileKey& k : d.full) d.buffers.erase(k);
-        d.full.clear();
+        d.forget_stored_full_tiles();
     }
     return {};
 }
@@ -281,6 +305,18 @@ Result<std::vector<float>> ResultsStore::read_values(int64_t track_id, int64_t s
         if (!v) return d.damaged_tile(track_id, sequence_id, 0, tile, v.error());
         for (int64_t p = std::max(begin, tile_begin), e = std::min(end, tile_begin + n); p < e; ++p)
             out[size_t(p - begin)] = (*v)[size_t(p - tile_begin)];
+    }
+    // This writer's tiles not yet stored: each began as its stored tile, so it holds all of that
+    // and the positions written since, read as they will be stored (score reads a part's forward
+    // strand back this way instead of flushing before each reverse strand: a commit a record in a
+    // genome of short records).
+    for (auto it = d.buffers.lower_bound({track_id, sequence_id, begin / kTilePositions});
+         it != d.buffers.end() && it->first.track == track_id && it->first.sequence == sequence_id &&
+         it->first.tile <= (end - 1) / kTilePositions;
+         ++it) {
+        const int64_t tile_begin = it->first.tile * kTilePositions, n = int64_t(it->second.values.size());
+        for (int64_t p = std::max(begin, tile_begin), e = std::min(end, tile_begin + n); p < e; ++p)
+            out[size_t(p - begin)] = round_trip(enc, it->second.values[size_t(p - tile_begin)]);
     }
     return out;
 }

@@ -150,6 +150,33 @@ int main(int argc, char** argv) {
         row("4,000 sequences of 2 kbp, each completed alone", rate[0], "seq/s", "-", true);
         row("same, completions recorded together", rate[1], "seq/s", "> alone", rate[1] > rate[0]);
     }
+    // As `score` writes a genome of short records: six f16 tracks a sequence (the four
+    // probabilities, log-likelihood and entropy), completions recorded 256 at a time.
+    {
+        const int n_short = 8000;
+        const int64_t short_len = 2000;
+        const std::string p = dir + "/short6.db";
+        for (const char* x : {"", "-wal", "-shm"}) fs::remove(p + x);
+        auto store = ok(ms::ResultsStore::open(p));
+        const auto t0 = Clock::now();
+        const int64_t r =
+            ok(store.begin_run({"bench", "-", "bench_results_store", "{}", "synthetic", "", "cpu", "fp32", {}}));
+        const char* six[6] = {"prob_A", "prob_C", "prob_G", "prob_T", "loglik", "entropy"};
+        for (const char* n : six) ok(store.create_track(r, n, ms::TrackEncoding::float16()));
+        std::vector<ms::CompletedPart> done;
+        for (int i = 0; i < n_short; ++i) {
+            std::string name = "c";
+            name += std::to_string(i);
+            const int64_t id = ok(store.add_sequence(r, {name, short_len, "", "synthetic"}));
+            const int64_t at = (int64_t(i) * 1'000'003) % pool;
+            for (int c = 0; c < 6; ++c)
+                ok(store.write_track(r, six[c], id, 0, probs[size_t(c % 4)].data() + at + c, short_len));
+            done.push_back({id, 0, short_len, true});
+            if (done.size() == 256 || i + 1 == n_short) ok(store.mark_complete(done)), done.clear();
+        }
+        ok(store.finish_run(r, ms::RunStatus::finished));
+        row("8,000 sequences of 2 kbp as score writes them", n_short / seconds_since(t0), "seq/s", "-", true);
+    }
     {
         auto store = ok(ms::ResultsStore::open(path, ms::ResultsStore::Mode::read_only));
         const ms::StoreCounts c = ok(store.counts());

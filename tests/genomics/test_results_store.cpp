@@ -314,17 +314,95 @@ MS_TEST(parts_marked_complete_together_after_their_tiles) {
     ok(store.write_track(run, "loglik", a, 0, v.data(), 300));  // partial tiles: buffered
     ok(store.write_track(run, "loglik", b, 0, v.data(), 50));
     ok(store.mark_complete(std::vector<ms::CompletedPart>{}));  // nothing to record
+    // The tiles and the completions go in one transaction: a call that fails stores neither, and
+    // the tiles stay with the writer for the next call.
     const std::vector<ms::CompletedPart> bad = {{a, 0, 150, false}, {b, 0, 51, true}};
     MS_CHECK(!store.mark_complete(bad));
     auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
     MS_CHECK(ok(reader.list_complete_parts(run)).empty());
     const int64_t track = ok(reader.find_track(run, "loglik"));
-    MS_CHECK(ok(reader.read_values(track, b, 0, 50)) == std::vector<float>(50, 0.25f));  // flushed before
+    for (float x : ok(reader.read_values(track, b, 0, 50))) MS_CHECK(std::isnan(x));
+    MS_CHECK(ok(store.read_values(track, b, 0, 50)) == std::vector<float>(50, 0.25f));  // the writer's own
     const std::vector<ms::CompletedPart> good = {{a, 0, 150, false}, {b, 0, 50, true}, {a, 150, 300, true}};
     ok(store.mark_complete(good));
     MS_CHECK(ok(reader.list_complete_parts(run)) ==
              (std::vector<ms::StoredPart>{{a, 0, 150}, {a, 150, 300}, {b, 0, 50}}));
+    MS_CHECK(ok(reader.read_values(track, a, 0, 300)) == std::vector<float>(300, 0.25f));
+    MS_CHECK(ok(reader.read_values(track, b, 0, 50)) == std::vector<float>(50, 0.25f));
     for (const ms::StoredSequence& s : ok(reader.list_sequences(run))) MS_CHECK_MSG(s.complete, s.info.name);
+}
+
+// A writer reads its own tiles not yet stored as they will read once stored (score merges a
+// part's strands this way), and never as the raw floats it was given.
+MS_TEST(writer_reads_its_unstored_tiles_as_stored) {
+    const std::string path = fresh_db("own_tiles");
+    auto store = ok(ResultsStore::open(path));
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t seq = ok(store.add_sequence(run, {"s", 1000}));
+    ok(store.create_track(run, "q", ms::TrackEncoding::quantized8(0, 1)));
+    const std::vector<float> v = track_values(1000, 5);
+    for (const char* name : {"f", "q"}) ok(store.write_track(run, name, seq, 100, v.data(), 600));
+    const int64_t f = ok(store.find_track(run, "f")), q = ok(store.find_track(run, "q"));
+    const std::vector<float> mine_f = ok(store.read_values(f, seq, 50, 800)),
+                             mine_q = ok(store.read_values(q, seq, 50, 800));
+    auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    for (float x : ok(reader.read_values(f, seq, 50, 800))) MS_CHECK(std::isnan(x));  // nothing stored yet
+    for (int64_t i = 50; i < 800; ++i) {
+        const bool written = i >= 100 && i < 700;
+        const float want_f = written ? ms::round_to_half(v[size_t(i - 100)]) : kNaN;
+        const float want_q = written ? ms::round_trip(ms::TrackEncoding::quantized8(0, 1), v[size_t(i - 100)]) : kNaN;
+        const float got_f = mine_f[size_t(i - 50)], got_q = mine_q[size_t(i - 50)];
+        MS_CHECK_MSG(std::isnan(want_f) ? std::isnan(got_f) : got_f == want_f, "f16 position " << i << ": " << got_f);
+        MS_CHECK_MSG(std::isnan(want_q) ? std::isnan(got_q) : got_q == want_q, "q8 position " << i << ": " << got_q);
+    }
+    ok(store.flush());
+    const std::vector<float> stored_f = ok(reader.read_values(f, seq, 50, 800)),
+                             stored_q = ok(reader.read_values(q, seq, 50, 800));
+    for (size_t i = 0; i < stored_f.size(); ++i) {
+        MS_CHECK(std::isnan(stored_f[i]) ? std::isnan(mine_f[i]) : stored_f[i] == mine_f[i]);
+        MS_CHECK(std::isnan(stored_q[i]) ? std::isnan(mine_q[i]) : stored_q[i] == mine_q[i]);
+    }
+}
+
+// A sequence the writer just added holds no tiles, so its first tiles are not looked for; once
+// one of its tiles is stored, writing part of that tile again keeps the rest.
+MS_TEST(rewriting_part_of_a_stored_tile_of_a_new_sequence_keeps_the_rest) {
+    const std::string path = fresh_db("new_sequence_rewrite");
+    auto store = ok(ResultsStore::open(path));
+    store.set_batch_tiles(1);
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t seq = ok(store.add_sequence(run, {"s", 70000}));
+    const std::vector<float> ones(ms::kTilePositions, 1.0f), twos(10, 2.0f);
+    ok(store.write_track(run, "t", seq, 0, ones.data(), ms::kTilePositions));  // tile 0 full: stored
+    auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    const int64_t t = ok(reader.find_track(run, "t"));
+    MS_CHECK(ok(reader.read_values(t, seq, 0, ms::kTilePositions)) == ones);
+    ok(store.write_track(run, "t", seq, 0, twos.data(), 10));
+    ok(store.flush());
+    const std::vector<float> got = ok(reader.read_values(t, seq, 0, ms::kTilePositions));
+    MS_CHECK_EQ(got.size(), size_t(ms::kTilePositions));
+    for (size_t i = 0; i < got.size(); ++i) MS_CHECK_MSG(got[i] == (i < 10 ? 2.0f : 1.0f), "position " << i);
+}
+
+// Batches are counted in positions, not tiles: the tiles of short sequences wait until they hold
+// as many positions as full tiles would.
+MS_TEST(short_sequences_tiles_batched_by_positions) {
+    const std::string path = fresh_db("batched_by_positions");
+    auto store = ok(ResultsStore::open(path));
+    store.set_batch_tiles(1);  // 65,536 positions a batch
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const std::vector<float> v(30000, 0.5f);
+    std::vector<int64_t> seqs;
+    auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    for (int i = 0; i < 3; ++i) {
+        seqs.push_back(ok(store.add_sequence(run, {ms::cat("s", i), 30000})));
+        ok(store.write_track(run, "t", seqs.back(), 0, v.data(), 30000));
+        const int64_t t = ok(reader.find_track(run, "t"));
+        for (int64_t s : seqs) {  // two tiles of 30,000 wait; the third makes 90,000 and all go
+            const std::vector<float> got = ok(reader.read_values(t, s, 0, 30000));
+            MS_CHECK_MSG(i < 2 ? std::isnan(got[0]) : got == v, "after sequence " << i << ", sequence " << s);
+        }
+    }
 }
 
 MS_TEST(garbage_and_foreign_files_are_named_in_clear_errors) {
