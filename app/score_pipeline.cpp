@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -246,40 +247,68 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         *job.unknown_bases += std::count(toks + first, toks + n, Tokenizer::kUnk);
     };
     ShortParts waiting;
+    // Batches started on the session and not yet all handed on, oldest first. The session hands a
+    // batch's items over while the device computes the next batch (Session::start_items); each
+    // item goes on after the end markers before it, and a batch's last markers once its items
+    // have all gone.
+    struct Started {
+        ShortParts parts;
+        std::vector<size_t> entry_of;  // item i is parts.entries[entry_of[i]]
+        size_t sent = 0;               // entries handed on
+        size_t delivered = 0;          // items handed on
+    };
+    std::deque<std::unique_ptr<Started>> started;
+    const auto markers_before = [&](Started& s, size_t e) -> Result<void> {
+        for (; s.sent < e; ++s.sent)
+            if (s.parts.entries[s.sent].end_of_part) MS_TRY(send_end_of_part(s.parts.entries[s.sent].part, out));
+        return {};
+    };
+    const auto settle = [&]() -> Result<void> {
+        while (!started.empty() && started.front()->delivered == started.front()->entry_of.size()) {
+            MS_TRY(markers_before(*started.front(), started.front()->parts.entries.size()));
+            started.pop_front();
+        }
+        return {};
+    };
     const auto run_waiting = [&]() -> Result<void> {
+        auto batch = std::make_unique<Started>();
+        batch->parts = std::move(waiting);
+        waiting = ShortParts{};
         std::vector<std::string_view> items;
-        std::vector<size_t> entry_of;  // item i is waiting.entries[entry_of[i]]
-        for (size_t e = 0; e < waiting.entries.size(); ++e)
-            if (!waiting.entries[e].end_of_part) {
-                items.push_back(waiting.entries[e].bases);
-                entry_of.push_back(e);
+        for (size_t e = 0; e < batch->parts.entries.size(); ++e)
+            if (!batch->parts.entries[e].end_of_part) {
+                items.push_back(batch->parts.entries[e].bases);
+                batch->entry_of.push_back(e);
             }
-        size_t sent = 0;  // entries handed on: an item's output goes after the end markers before it
-        const auto markers_before = [&](size_t e) -> Result<void> {
-            for (; sent < e; ++sent)
-                if (waiting.entries[sent].end_of_part) MS_TRY(send_end_of_part(waiting.entries[sent].part, out));
-            return {};
-        };
-        Result<void> r = session.run_items(items, [&](size_t i, const ChunkView& v) -> Result<void> {
-            MS_TRY(markers_before(entry_of[i]));
-            BaseBlock& b = waiting.entries[entry_of[i]];
-            ++sent;
+        Started* s = batch.get();
+        started.push_back(std::move(batch));
+        ItemChunkSink sink = [&, s](size_t i, const ChunkView& v) -> Result<void> {
+            MS_TRY(markers_before(*s, s->entry_of[i]));
+            BaseBlock& b = s->parts.entries[s->entry_of[i]];
+            ++s->sent;
+            ++s->delivered;
             count_unknown(b, v.tokens, v.T);
             pending_info = std::move(b.info);
             return send_chunk(job, b, v, pending_info, progress, out);
-        });
-        if (r) r = markers_before(waiting.entries.size());
-        waiting = ShortParts{};
-        return r;
+        };
+        MS_TRY(session.start_items(items, std::move(sink)));
+        return settle();
+    };
+    // Every batch started handed on, before anything else goes out.
+    const auto drain = [&]() -> Result<void> {
+        MS_TRY(session.finish_items());
+        return settle();
     };
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
         // A part's end marker follows its blocks: with them when they wait, else on its way.
         if (block->end_of_part) {
-            if (!waiting.entries.empty())
+            if (!waiting.entries.empty()) {
                 waiting.entries.push_back(std::move(*block));
-            else
+            } else {
+                MS_TRY(drain());
                 MS_TRY(send_end_of_part(block->part, out));
+            }
             continue;
         }
         if (is_short(*block)) {
@@ -295,6 +324,7 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
             continue;
         }
         if (!waiting.entries.empty()) MS_TRY(run_waiting());
+        MS_TRY(drain());
         if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
         if (block->info) pending_info = std::move(block->info);
         tokens.clear();
@@ -304,7 +334,7 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink, block->last));
     }
     if (!waiting.entries.empty()) MS_TRY(run_waiting());
-    return {};
+    return drain();
 }
 
 // A reverse block against the stored forward values of the same bases: the strand means replace

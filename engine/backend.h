@@ -111,27 +111,43 @@ public:
     // The default runs the chunk inside finish(): on the CPU there is nothing to overlap with.
     static constexpr int kMaxInFlight = 2;
     virtual Result<void> start(const int32_t* tokens, int T, const ForwardOutputs& want) {
-        if (deferred_.size() >= size_t(kMaxInFlight))
-            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
-        if (T < 1) return make_error("start(): a chunk of ", T, " positions");
-        MS_TRY(check_segments(want, T));
-        Deferred d;
-        d.tokens.assign(tokens, tokens + size_t(batch()) * size_t(T));
-        d.T = T;
-        d.want = want;
-        deferred_.push_back(std::move(d));
-        return {};
+        // Behind a fresh start still deferred, the streams are the ones it begins.
+        int streams = batch();
+        for (const Deferred& e : deferred_)
+            if (e.fresh_batch > 0) streams = e.fresh_batch;
+        return defer(tokens, streams, T, want, 0);
     }
     virtual Result<void> finish(const ForwardOutputs& out) {
         if (deferred_.empty()) return make_error("finish(): no chunk was started");
         const Deferred d = std::move(deferred_.front());
         deferred_.pop_front();
         MS_TRY(check_finish(d.want, out));
+        if (d.fresh_batch > 0) MS_TRY(reset(d.fresh_batch));
         ForwardOutputs o = out;
         o.segments = d.want.segments;
         return forward(d.tokens.data(), d.T, o);
     }
     virtual int in_flight() const { return int(deferred_.size()); }
+    // start() of a chunk that begins `batch` streams from zero state, as reset(batch) and then
+    // start() — except that where starts_fresh_behind(), chunks already started stay in flight and
+    // finish as they would have: a caller hands over the next batch of short items before it takes
+    // the last one's outputs, so that its work on them overlaps the device's on the next batch
+    // (Session::start_items). The default (a chunk computed inside finish()) defers the reset
+    // with its chunk; a runner with its own start() says whether it can (the CUDA runner zeroes
+    // the state on its stream, behind the chunks in flight), and refuses while chunks are in
+    // flight otherwise.
+    virtual bool starts_fresh_behind() const { return false; }
+    virtual Result<void> start_fresh(const int32_t* tokens, int batch, int T, const ForwardOutputs& want) {
+        if (batch < 1) return make_error("start_fresh(): a batch of ", batch, " streams");
+        if (in_flight() == 0) {
+            MS_TRY(reset(batch));
+            return start(tokens, T, want);
+        }
+        if (in_flight() > int(deferred_.size()))
+            return make_error("start_fresh(): ", in_flight(), " started chunks are unfinished, and this runner cannot ",
+                              "start new streams behind them");
+        return defer(tokens, batch, T, want, batch);
+    }
 
 protected:
     // finish()'s buffers against start()'s `want`.
@@ -145,10 +161,24 @@ protected:
     }
 
 private:
+    Result<void> defer(const int32_t* tokens, int streams, int T, const ForwardOutputs& want, int fresh_batch) {
+        if (deferred_.size() >= size_t(kMaxInFlight))
+            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
+        if (T < 1) return make_error("start(): a chunk of ", T, " positions");
+        MS_TRY(check_segments(want, T));
+        Deferred d;
+        d.tokens.assign(tokens, tokens + size_t(streams) * size_t(T));
+        d.T = T;
+        d.want = want;
+        d.fresh_batch = fresh_batch;
+        deferred_.push_back(std::move(d));
+        return {};
+    }
     struct Deferred {
         std::vector<int32_t> tokens;
         int T = 0;
         ForwardOutputs want;
+        int fresh_batch = 0;  // > 0: reset(fresh_batch) before it runs (start_fresh)
     };
     std::deque<Deferred> deferred_;
 };

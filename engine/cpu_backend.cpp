@@ -66,6 +66,9 @@ public:
     }
 
     int batch() const override { return batch_; }
+    // Its chunks run inside finish(), the reset before them (ModelRunner::start_fresh): the same
+    // order as on a GPU, for the tests of Session::start_items, with nothing to overlap here.
+    bool starts_fresh_behind() const override { return true; }
 
     Result<void> save_state(int stream, RunnerState& out) override {
         MS_TRY(check_state_access(c_, stream, batch_, nullptr));

@@ -53,6 +53,7 @@ int64_t Session::rows() const { return session_rows(options_); }
 Result<void> Session::reset() { return restart(1); }
 
 Result<void> Session::restart(int streams) {
+    MS_TRY(no_items_in_flight());
     position_ = 0;
     ended_ = false;
     failed_ = false;
@@ -89,6 +90,7 @@ Result<void> Session::pipeline(int64_t chunks, const std::function<Result<void>(
 }
 
 Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends) {
+    MS_TRY(no_items_in_flight());
     if (failed_) return make_error("an earlier feed of this sequence failed; reset() starts the next one");
     if (ended_ && n > 0) return make_error("the session's sequence has ended; reset() starts the next one");
     const int C = options_.chunk;
@@ -179,9 +181,10 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     return p;
 }
 
-Result<void> Session::run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink) {
+Result<Session::ItemBatch> Session::prepare_items(const std::vector<std::string_view>& items) const {
+    ItemBatch b;
     const int64_t n = int64_t(items.size());
-    if (n == 0) return {};
+    if (n == 0) return b;
     if (n > options_.batch)
         return make_error("run_items: ", n, " items, but the session runs at most ", options_.batch, " side by side");
     int64_t longest = 0;
@@ -196,38 +199,100 @@ Result<void> Session::run_items(const std::vector<std::string_view>& items, cons
     // The runner's length for the longest item where the rows hold it (a captured graph's), else
     // the item's own.
     const int L = int(longest);
-    int run = std::min(runner_->final_chunk_length(L), options_.chunk);
-    if (run < L || n * run > rows) run = L;
-    std::vector<std::vector<int32_t>> tokens(items.size());
-    for (size_t i = 0; i < items.size(); ++i) model_.tokenizer.encode(items[i], tokens[i]);
-    MS_TRY(restart(int(n)));
-    ended_ = true;  // the runner holds n streams now: reset() before the next feed
-    lay_streams(tokens, 0, run);
+    b.run = std::min(runner_->final_chunk_length(L), options_.chunk);
+    if (b.run < L || n * b.run > rows) b.run = L;
+    b.tokens.resize(items.size());
+    for (size_t i = 0; i < items.size(); ++i) model_.tokenizer.encode(items[i], b.tokens[i]);
+    return b;
+}
+
+ForwardOutputs Session::item_outputs() const {
     ForwardOutputs o = out_;
     o.row_sums = nullptr;
     o.segments = kernels::RowSegments{};
+    return o;
+}
+
+Result<void> Session::hand_over(const ItemBatch& b, const ItemChunkSink& sink) {
+    const ForwardOutputs o = item_outputs();
+    const int V = model_.config.vocab_size, dm = model_.config.d_model;
+    for (size_t i = 0; i < b.tokens.size(); ++i) {
+        const size_t at = i * size_t(b.run);
+        ChunkView v;
+        v.T = int(b.tokens[i].size());
+        v.tokens = b.tokens[i].data();
+        if (o.logits) v.logits = o.logits + at * size_t(V);
+        if (o.hidden) v.hidden = o.hidden + at * size_t(dm);
+        if (options_.scores) {
+            std::array<float, 4> none;
+            none.fill(std::numeric_limits<float>::quiet_NaN());  // a zero state: no base before the first
+            score_chunk(v.tokens, next_base_.data() + at * 4, v.T, model_.tokenizer.acgt_ids(), none,
+                        scores_.data() + at);
+            v.scores = scores_.data() + at;
+        }
+        MS_TRY(sink(i, v));
+    }
+    return {};
+}
+
+Result<void> Session::no_items_in_flight() const {
+    if (items_in_flight_) return make_error("a batch of items is still in flight: finish_items() first");
+    return {};
+}
+
+Result<void> Session::run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink) {
+    MS_TRY(no_items_in_flight());
+    ItemBatch b;
+    MS_ASSIGN(b, prepare_items(items));
+    if (b.tokens.empty()) return {};
+    MS_TRY(restart(int(b.tokens.size())));
+    ended_ = true;  // the runner holds n streams now: reset() before the next feed
+    lay_streams(b.tokens, 0, b.run);
+    const ForwardOutputs o = item_outputs();
     return pipeline(
-        1, [&](int64_t) { return runner_->start(padded_.data(), run, o); },
-        [&](int64_t) -> Result<void> {
-            const int V = model_.config.vocab_size, dm = model_.config.d_model;
-            for (int64_t i = 0; i < n; ++i) {
-                const size_t at = size_t(i) * size_t(run);
-                ChunkView v;
-                v.T = int(tokens[size_t(i)].size());
-                v.tokens = tokens[size_t(i)].data();
-                if (o.logits) v.logits = o.logits + at * size_t(V);
-                if (o.hidden) v.hidden = o.hidden + at * size_t(dm);
-                if (options_.scores) {
-                    std::array<float, 4> none;
-                    none.fill(std::numeric_limits<float>::quiet_NaN());  // a zero state: no base before the first
-                    score_chunk(v.tokens, next_base_.data() + at * 4, v.T, model_.tokenizer.acgt_ids(), none,
-                                scores_.data() + at);
-                    v.scores = scores_.data() + at;
-                }
-                MS_TRY(sink(size_t(i), v));
-            }
-            return {};
-        });
+        1, [&](int64_t) { return runner_->start(padded_.data(), b.run, o); },
+        [&](int64_t) { return hand_over(b, sink); });
+}
+
+Result<void> Session::start_items(const std::vector<std::string_view>& items, ItemChunkSink sink) {
+    if (!runner_->starts_fresh_behind()) return run_items(items, sink);
+    ItemBatch b;
+    MS_ASSIGN(b, prepare_items(items));
+    if (b.tokens.empty()) return {};
+    b.sink = std::move(sink);
+    // restart()'s bookkeeping; the runner's reset goes with the chunk, behind the batch before.
+    position_ = 0;
+    ended_ = true;
+    failed_ = false;
+    carried_.fill(std::numeric_limits<float>::quiet_NaN());
+    lay_streams(b.tokens, 0, b.run);
+    if (Result<void> r = runner_->start_fresh(padded_.data(), int(b.tokens.size()), b.run, item_outputs()); !r) {
+        if (items_in_flight_) (void)runner_->finish(item_outputs());  // the runner holds nothing after an error
+        items_in_flight_.reset();
+        failed_ = true;
+        return r;
+    }
+    std::optional<ItemBatch> before = std::move(items_in_flight_);
+    items_in_flight_ = std::move(b);
+    return before ? finish_oldest(*before) : Result<void>{};
+}
+
+Result<void> Session::finish_items() {
+    if (!items_in_flight_) return {};
+    const ItemBatch b = std::move(*items_in_flight_);
+    items_in_flight_.reset();
+    return finish_oldest(b);
+}
+
+Result<void> Session::finish_oldest(const ItemBatch& b) {
+    Result<void> r = runner_->finish(item_outputs());
+    if (r) r = hand_over(b, b.sink);
+    if (!r) {
+        if (items_in_flight_) (void)runner_->finish(item_outputs());
+        items_in_flight_.reset();
+        failed_ = true;
+    }
+    return r;
 }
 
 void Session::lay_streams(const std::vector<std::vector<int32_t>>& tokens, int64_t from, int run) {

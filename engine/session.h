@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -84,12 +85,35 @@ public:
     // `ends` would give them for that item alone (scores, logits, hidden; no row sums). The session
     // must be reset before it is fed again.
     Result<void> run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink);
+    // run_items with the device kept busy from one batch to the next: starts `items` behind the
+    // batch the call before started, then hands that batch's outputs to its sink, so that the
+    // caller's work on them runs while the device computes this batch. The last batch's outputs
+    // come at finish_items(), which must be called before the session is used otherwise; `sink`
+    // must stay callable until then (the items' bases need not). Where the runner cannot start
+    // streams behind a chunk in flight (ModelRunner::starts_fresh_behind), this is run_items.
+    // After an error every batch in flight is dropped.
+    Result<void> start_items(const std::vector<std::string_view>& items, ItemChunkSink sink);
+    Result<void> finish_items();
     const SessionOptions& options() const { return options_; }
     // Positions of one runner call over all streams (SessionOptions::rows, or batch · chunk).
     int64_t rows() const;
 
 private:
+    // A batch of run_items/start_items: each item's tokens and the length all run at.
+    struct ItemBatch {
+        std::vector<std::vector<int32_t>> tokens;
+        int run = 0;
+        ItemChunkSink sink;  // start_items' batch in flight
+    };
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
+    Result<ItemBatch> prepare_items(const std::vector<std::string_view>& items) const;
+    // The runner's outputs for item batches (no row sums).
+    ForwardOutputs item_outputs() const;
+    // A finished batch's outputs (in the session's buffers) to `sink`, item after item.
+    Result<void> hand_over(const ItemBatch& b, const ItemChunkSink& sink);
+    // Finishes the oldest batch in flight and hands it over; on an error drops the rest.
+    Result<void> finish_oldest(const ItemBatch& b);
+    Result<void> no_items_in_flight() const;
     // reset() for `streams` streams side by side (pool_items, run_items): one runner reset, not two.
     Result<void> restart(int streams);
     // Positions [from, from + run) of each stream's tokens into padded_, stream after stream; a
@@ -108,6 +132,7 @@ private:
     std::vector<float> logits_, hidden_, next_base_, row_sums_, pooled_;
     ForwardOutputs out_;  // the buffers above, as the runner's chunks write them
     std::vector<BaseScores> scores_;
+    std::optional<ItemBatch> items_in_flight_;  // start_items' last batch, not yet handed over
 };
 
 enum class Strand { Forward, Reverse };

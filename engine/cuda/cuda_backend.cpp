@@ -220,10 +220,21 @@ public:
         // so that no later chunk's slot is written under them.
         if (!in_flight_.empty()) MS_CU(cudaStreamSynchronize(stream_));
         in_flight_.clear();
-        batch_ = batch;
-        if (conv_state_.size()) MS_CU(cudaMemsetAsync(conv_state_.get(), 0, conv_state_.size() * sizeof(float), stream_));
-        MS_CU(cudaMemsetAsync(ssm_state_.get(), 0, ssm_state_.size() * sizeof(float), stream_));
-        return {};
+        return zero_state(batch);
+    }
+
+    // The state is zeroed on the runner's stream, so behind the chunks in flight, whose slots hold
+    // their own sizes: they finish as they would have (Session::start_items).
+    bool starts_fresh_behind() const override { return true; }
+    Result<void> start_fresh(const int32_t* tokens, int batch, int T, const ForwardOutputs& want) override {
+        MS_CU(cudaSetDevice(device_));
+        if (batch < 1 || batch > lim_.max_batch)
+            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        MS_TRY(check_chunk(lim_, batch, T));
+        if (in_flight_.size() >= size_t(kMaxInFlight))
+            return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
+        MS_TRY(zero_state(batch));
+        return start(tokens, T, want);
     }
 
     int batch() const override { return batch_; }
@@ -393,6 +404,14 @@ public:
     int in_flight() const override { return int(in_flight_.size()); }
 
 private:
+    Result<void> zero_state(int batch) {
+        batch_ = batch;
+        if (conv_state_.size())
+            MS_CU(cudaMemsetAsync(conv_state_.get(), 0, conv_state_.size() * sizeof(float), stream_));
+        MS_CU(cudaMemsetAsync(ssm_state_.get(), 0, ssm_state_.size() * sizeof(float), stream_));
+        return {};
+    }
+
     // Calls f(b, T) for every batch b the runner takes and its longest chunk T at b: a workspace
     // sized for the largest of these holds any chunk (RunnerLimits::max_rows).
     template <typename F>

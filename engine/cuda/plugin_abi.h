@@ -14,7 +14,8 @@ extern "C" {
 // 2: ModelRunner gained save_state/load_state (a new vtable: a module of ABI 1 would crash).
 // 3: final_chunk_length, start/finish/in_flight (the pipelined forward) and its default's members.
 // 4: RunnerLimits::max_rows (a longer struct handed to create_runner).
-inline constexpr int kMsCudaPluginAbi = 4;
+// 5: ModelRunner::starts_fresh_behind/start_fresh (new streams behind a chunk in flight).
+inline constexpr int kMsCudaPluginAbi = 5;
 
 struct MsCudaDeviceInfo {
     char name[256];

@@ -3,6 +3,7 @@
 // batch of streams against the streams alone — each with the runner's activations position-major
 // and channel-major (MAMBASCOPE_CUDA_LAYOUT; the device picks one, the other must stay right too).
 // Skips (77) where no GPU can be used.
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -240,6 +241,59 @@ MS_TEST(cuda_short_items_side_by_side_match_cpu) {
             MS_CHECK_MSG(r.ok(), r.error().message);
             MS_CHECK_EQ(seen, items.size());
         }
+    }
+}
+
+// Batches of items started behind the batch before (Session::start_items: the runner zeroes the
+// state on its stream behind the chunk in flight) give exactly what each batch gives run alone,
+// batch sizes changing from one to the next, each batch of a new size launched, then captured.
+MS_TEST(cuda_items_started_behind_the_batch_before_equal_batches_alone) {
+    auto cuda = gpu();
+    auto model = Model::load((kFixtures / "tied_k4_s16" / "hf").string());
+    MS_CHECK_MSG(model.ok(), model.error().message);
+    std::string seq(3000, 'A');
+    std::mt19937 rng(29);
+    for (char& c : seq) c = "ACGT"[rng() % 4];
+    const std::string_view s(seq);
+    const std::vector<std::vector<std::string_view>> batches = {
+        {s.substr(0, 700), s.substr(700, 333)},
+        {s.substr(1033, 64), s.substr(1097, 1), s.substr(1098, 512), s.substr(1610, 700)},
+        {s.substr(2310, 690)},
+        {s.substr(0, 700), s.substr(700, 333)}};
+    SessionOptions o;
+    o.scores = true;
+    o.chunk = 700;
+    o.batch = 4;
+    o.rows = 2816;
+    auto ahead = Session::create(*model, *cuda, o), alone = Session::create(*model, *cuda, o);
+    MS_CHECK(ahead.ok() && alone.ok());
+    using Probs = std::vector<std::array<float, 4>>;
+    for (int pass = 0; pass < 3; ++pass) {  // launched, captured, replayed
+        std::vector<std::vector<Probs>> want(batches.size());
+        for (size_t k = 0; k < batches.size(); ++k) {
+            auto r = (*alone)->run_items(batches[k], [&](size_t, const ChunkView& v) -> Result<void> {
+                Probs p(size_t(v.T));
+                for (int t = 0; t < v.T; ++t) p[size_t(t)] = v.scores[t].p;
+                want[k].push_back(std::move(p));
+                return {};
+            });
+            MS_CHECK_MSG(r.ok(), r.error().message);
+        }
+        size_t seen = 0;
+        for (size_t k = 0; k < batches.size(); ++k) {
+            auto r = (*ahead)->start_items(batches[k], [&, k](size_t i, const ChunkView& v) -> Result<void> {
+                ++seen;
+                MS_CHECK_EQ(v.T, int(batches[k][i].size()));
+                for (int t = 1; t < v.T; ++t)
+                    MS_CHECK_MSG(v.scores[t].p == want[k][i][size_t(t)],
+                                 "pass " << pass << " batch " << k << " item " << i << " position " << t);
+                return {};
+            });
+            MS_CHECK_MSG(r.ok(), r.error().message);
+        }
+        MS_CHECK_EQ(seen, size_t(7));  // the last batch is still in flight
+        MS_CHECK((*ahead)->finish_items().ok());
+        MS_CHECK_EQ(seen, size_t(9));
     }
 }
 

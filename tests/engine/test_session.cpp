@@ -546,6 +546,77 @@ MS_TEST(runner_rows_bound_streams_times_positions) {
 // Short items of different lengths side by side (score's short records) give each item's scores
 // and logits as it gives them run alone; the padding to the longest (a captured length where the
 // rows hold it) changes nothing; what the session cannot hold is refused.
+// Batches started behind the batch before (start_items: a batch's outputs come at the next call)
+// give exactly what each gives run alone; the session refuses other work while one is in flight,
+// and after a sink's error it holds nothing and runs the next batch right.
+MS_TEST(items_started_behind_the_batch_before_equal_batches_run_alone) {
+    const Model& m = small_model();
+    const int V = m.config.vocab_size;
+    auto cpu = make_cpu_backend(1);
+    SessionOptions o;
+    o.logits = true;
+    o.chunk = 256;
+    o.batch = 4;
+    o.rows = 1024;
+    auto ahead = Session::create(m, *cpu, o), alone = Session::create(m, *cpu, o);
+    MS_CHECK(ahead.ok() && alone.ok());
+    std::vector<std::vector<std::string>> batches = {
+        {random_dna(230, 60), random_dna(100, 61)},
+        {random_dna(57, 62), random_dna(1, 63), random_dna(200, 64), random_dna(256, 65)},
+        {random_dna(3, 66)}};
+    batches[1][2][17] = 'N';
+    std::vector<std::vector<std::vector<float>>> want(batches.size());  // [batch][item] logits
+    for (size_t k = 0; k < batches.size(); ++k) {
+        const std::vector<std::string_view> items(batches[k].begin(), batches[k].end());
+        auto r = (*alone)->run_items(items, [&](size_t, const ChunkView& v) -> Result<void> {
+            want[k].emplace_back(v.logits, v.logits + size_t(v.T) * V);
+            return {};
+        });
+        MS_CHECK_MSG(r.ok(), r.error().message);
+    }
+    std::vector<std::pair<size_t, size_t>> seen;  // (batch, item) as handed over
+    const auto sink_of = [&](size_t k) {
+        return [&, k](size_t i, const ChunkView& v) -> Result<void> {
+            seen.emplace_back(k, i);
+            MS_CHECK_EQ(v.T, int(batches[k][i].size()));
+            MS_CHECK(want[k][i].size() == size_t(v.T) * V &&
+                     std::equal(want[k][i].begin(), want[k][i].end(), v.logits));
+            return {};
+        };
+    };
+    std::vector<std::vector<std::string_view>> items;
+    for (const auto& b : batches) items.emplace_back(b.begin(), b.end());
+    MS_CHECK((*ahead)->start_items(items[0], sink_of(0)).ok());
+    MS_CHECK(seen.empty());  // batch 0 comes at the next call
+    std::vector<int32_t> tokens;
+    m.tokenizer.encode(batches[0][0], tokens);
+    const auto chunk_sink = [](const ChunkView&) -> Result<void> { return {}; };
+    for (const Result<void>& busy : {(*ahead)->feed(tokens.data(), int64_t(tokens.size()), chunk_sink),
+                                     (*ahead)->reset(), (*ahead)->run_items(items[2], sink_of(2))})
+        MS_CHECK_MSG(!busy.ok() && busy.error().message.find("finish_items()") != std::string::npos,
+                     (busy.ok() ? "ran" : busy.error().message));
+    MS_CHECK((*ahead)->start_items(items[1], sink_of(1)).ok());
+    MS_CHECK(seen == (std::vector<std::pair<size_t, size_t>>{{0, 0}, {0, 1}}));
+    MS_CHECK((*ahead)->start_items(items[2], sink_of(2)).ok());
+    MS_CHECK_EQ(seen.size(), size_t(6));
+    MS_CHECK((*ahead)->finish_items().ok());
+    MS_CHECK((*ahead)->finish_items().ok());  // nothing in flight: nothing to do
+    MS_CHECK(seen == (std::vector<std::pair<size_t, size_t>>{{0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 2}, {1, 3}, {2, 0}}));
+    // A sink's error comes from the call that hands its batch over; the batch behind is dropped.
+    const auto failing = [](size_t i, const ChunkView&) -> Result<void> {
+        if (i == 1) return make_error("sink full");
+        return {};
+    };
+    MS_CHECK((*ahead)->start_items(items[0], failing).ok());
+    auto stop = (*ahead)->start_items(items[1], sink_of(1));
+    MS_CHECK(!stop.ok() && stop.error().message == "sink full");
+    seen.clear();
+    MS_CHECK((*ahead)->finish_items().ok() && seen.empty());
+    MS_CHECK((*ahead)->start_items(items[1], sink_of(1)).ok() && (*ahead)->finish_items().ok());
+    MS_CHECK_EQ(seen.size(), size_t(4));
+    MS_CHECK((*ahead)->reset().ok() && (*ahead)->feed(tokens.data(), int64_t(tokens.size()), chunk_sink).ok());
+}
+
 MS_TEST(items_of_any_length_side_by_side_equal_items_alone) {
     const Model& m = small_model();
     const int V = m.config.vocab_size;
