@@ -171,7 +171,7 @@ struct ResultsStore::Impl {
     std::map<int64_t, SequenceFacts> sequences;
     // Sequences this connection made (add_sequence inserted their row) none of whose tiles it has
     // stored yet: no tile of theirs can be in the file, so a tile started for one is not looked
-    // for there (six queries a record of a genome of short records, a third of the writer's time).
+    // for there (six queries a record in a genome of short records).
     std::unordered_set<int64_t> fresh_sequences;
     // Full tiles are stored once they hold batch_tiles · kTilePositions positions (2 M: commits stay
     // a small share of the time), so a batch of short sequences' tiles is as large as one of long
@@ -248,9 +248,10 @@ struct ResultsStore::Impl {
     Result<void> store_tiles(const std::vector<TileKey>& keys);
     // The same inside a transaction the caller holds.
     Result<void> insert_tiles(const std::vector<TileKey>& keys);
-    // Every buffered tile, partial ones included, stored inside the caller's transaction; forget()
-    // the complete ones once it commits.
+    // Every buffered tile, partial ones included (what flush() and mark_complete store).
     std::vector<TileKey> buffered_keys() const;
+    // Once the transaction that stored them has committed: the complete tiles leave the buffers
+    // (partial ones stay for the writes that complete them).
     void forget_stored_full_tiles();
     Result<std::vector<float>> load_tile(int64_t track, int64_t sequence, int64_t tile, int64_t n);
 };

@@ -384,6 +384,28 @@ MS_TEST(rewriting_part_of_a_stored_tile_of_a_new_sequence_keeps_the_rest) {
     for (size_t i = 0; i < got.size(); ++i) MS_CHECK_MSG(got[i] == (i < 10 ? 2.0f : 1.0f), "position " << i);
 }
 
+// A complete tile written again before its batch is stored: the later values are stored, the
+// rest kept (a writer that encodes complete tiles ahead of their batch must encode them again).
+MS_TEST(a_complete_tile_written_again_before_it_is_stored_stores_the_later_values) {
+    const std::string path = fresh_db("complete_tile_rewritten");
+    auto store = ok(ResultsStore::open(path));
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t seq = ok(store.add_sequence(run, {"s", 70000}));
+    const std::vector<float> ones(ms::kTilePositions, 1.0f), twos(10, 2.0f), threes(5, 3.0f);
+    ok(store.write_track(run, "t", seq, 0, ones.data(), ms::kTilePositions));  // complete, not yet stored
+    ok(store.write_track(run, "t", seq, 100, twos.data(), 10));
+    ok(store.write_track(run, "t", seq, 65000, threes.data(), 5));
+    ok(store.flush());
+    auto reader = ok(ResultsStore::open(path, ResultsStore::Mode::read_only));
+    const int64_t t = ok(reader.find_track(run, "t"));
+    const std::vector<float> got = ok(reader.read_values(t, seq, 0, ms::kTilePositions));
+    MS_CHECK_EQ(got.size(), size_t(ms::kTilePositions));
+    for (size_t i = 0; i < got.size(); ++i) {
+        const float want = i >= 100 && i < 110 ? 2.0f : i >= 65000 && i < 65005 ? 3.0f : 1.0f;
+        MS_CHECK_MSG(got[i] == want, "position " << i << ": " << got[i]);
+    }
+}
+
 // Batches are counted in positions, not tiles: the tiles of short sequences wait until they hold
 // as many positions as full tiles would.
 MS_TEST(short_sequences_tiles_batched_by_positions) {
