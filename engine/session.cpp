@@ -52,12 +52,16 @@ int64_t Session::rows() const { return session_rows(options_); }
 
 Result<void> Session::reset() { return restart(1); }
 
-Result<void> Session::restart(int streams) {
-    MS_TRY(no_items_in_flight());
+void Session::begin_streams() {
     position_ = 0;
     ended_ = false;
     failed_ = false;
     carried_.fill(std::numeric_limits<float>::quiet_NaN());
+}
+
+Result<void> Session::restart(int streams) {
+    MS_TRY(no_items_in_flight());
+    begin_streams();
     return runner_->reset(streams);
 }
 
@@ -261,15 +265,11 @@ Result<void> Session::start_items(const std::vector<std::string_view>& items, It
     if (b.tokens.empty()) return {};
     b.sink = std::move(sink);
     // restart()'s bookkeeping; the runner's reset goes with the chunk, behind the batch before.
-    position_ = 0;
+    begin_streams();
     ended_ = true;
-    failed_ = false;
-    carried_.fill(std::numeric_limits<float>::quiet_NaN());
     lay_streams(b.tokens, 0, b.run);
     if (Result<void> r = runner_->start_fresh(padded_.data(), int(b.tokens.size()), b.run, item_outputs()); !r) {
-        if (items_in_flight_) (void)runner_->finish(item_outputs());  // the runner holds nothing after an error
-        items_in_flight_.reset();
-        failed_ = true;
+        drop_items_in_flight();
         return r;
     }
     std::optional<ItemBatch> before = std::move(items_in_flight_);
@@ -287,12 +287,14 @@ Result<void> Session::finish_items() {
 Result<void> Session::finish_oldest(const ItemBatch& b) {
     Result<void> r = runner_->finish(item_outputs());
     if (r) r = hand_over(b, b.sink);
-    if (!r) {
-        if (items_in_flight_) (void)runner_->finish(item_outputs());
-        items_in_flight_.reset();
-        failed_ = true;
-    }
+    if (!r) drop_items_in_flight();
     return r;
+}
+
+void Session::drop_items_in_flight() {
+    if (items_in_flight_) (void)runner_->finish(item_outputs());  // the runner holds nothing after an error
+    items_in_flight_.reset();
+    failed_ = true;
 }
 
 void Session::lay_streams(const std::vector<std::vector<int32_t>>& tokens, int64_t from, int run) {

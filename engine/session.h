@@ -114,6 +114,10 @@ private:
     // Finishes the oldest batch in flight and hands it over; on an error drops the rest.
     Result<void> finish_oldest(const ItemBatch& b);
     Result<void> no_items_in_flight() const;
+    // After an error: the batch in flight finished into the buffers and dropped, unhanded.
+    void drop_items_in_flight();
+    // A new set of streams from zero state: position 0, nothing carried, no failure.
+    void begin_streams();
     // reset() for `streams` streams side by side (pool_items, run_items): one runner reset, not two.
     Result<void> restart(int streams);
     // Positions [from, from + run) of each stream's tokens into padded_, stream after stream; a

@@ -214,8 +214,7 @@ public:
 
     Result<void> reset(int batch) override {
         MS_CU(cudaSetDevice(device_));   // callers may be on any thread (cuda:all runs one per GPU)
-        if (batch < 1 || batch > lim_.max_batch)
-            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        MS_TRY(check_batch(batch));
         // Chunks a caller started and never finished are dropped: their copies out are waited for,
         // so that no later chunk's slot is written under them.
         if (!in_flight_.empty()) MS_CU(cudaStreamSynchronize(stream_));
@@ -228,8 +227,7 @@ public:
     bool starts_fresh_behind() const override { return true; }
     Result<void> start_fresh(const int32_t* tokens, int batch, int T, const ForwardOutputs& want) override {
         MS_CU(cudaSetDevice(device_));
-        if (batch < 1 || batch > lim_.max_batch)
-            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        MS_TRY(check_batch(batch));
         MS_TRY(check_chunk(lim_, batch, T));
         if (in_flight_.size() >= size_t(kMaxInFlight))
             return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
@@ -404,6 +402,11 @@ public:
     int in_flight() const override { return int(in_flight_.size()); }
 
 private:
+    Result<void> check_batch(int batch) const {
+        if (batch < 1 || batch > lim_.max_batch)
+            return make_error("batch ", batch, " is outside 1..", lim_.max_batch, " set when the runner was created");
+        return {};
+    }
     Result<void> zero_state(int batch) {
         batch_ = batch;
         if (conv_state_.size())
