@@ -246,7 +246,8 @@ std::string render_man(const std::vector<CommandInfo>& commands, const std::stri
             "a folder searched first for the CUDA backend module, libmambascope_cuda.so\n",
             ".TP\n.B MAMBASCOPE_STAGE_TIMES\n",
             "when set (not 0), \\fBscore\\fR says how long its reading, engine and writing stages worked rather than "
-            "waited: the one near the job's time sets its pace\n",
+            "waited: the one near the job's time sets its pace; with short records run side by side, also their "
+            "batches and the positions those held, padding included\n",
             ".SH FILES\n.TP\n.I ", roff_code(data_dir), "/models/mambascope\\-dna\\-small\n",
             "the bundled model, the default of \\fB\\-\\-model\\fR (an unpacked tarball has it in "
             "share/mambascope/models beside its bin/)\n",
@@ -335,7 +336,8 @@ std::string render_markdown(const std::vector<CommandInfo>& commands, const std:
         "- `MAMBASCOPE_MODEL_DIR`: the model jobs use when `--model` is not given, instead of the bundled one.\n"
         "- `MAMBASCOPE_BACKEND_DIR`: a folder searched first for the CUDA backend module `libmambascope_cuda.so`.\n"
         "- `MAMBASCOPE_STAGE_TIMES`: when set (not `0`), `score` says how long its reading, engine and writing "
-        "stages worked rather than waited: the one near the job's time sets its pace.\n";
+        "stages worked rather than waited: the one near the job's time sets its pace; with short records run side by "
+        "side, also their batches and the positions those held, padding included.\n";
     while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
     return out;
 }

@@ -370,7 +370,11 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                       "score: %.2f s; busy: reading %.2f s, engine %.2f s (%d lane%s), writing %.2f s",
                       stage_times.wall, stage_times.reading, stage_times.computing, stage_times.lanes,
                       stage_times.lanes == 1 ? "" : "s", stage_times.writing);
-        control.note(line);
+        std::string note = line;
+        if (const ShortPartStats& sp = stage_times.short_parts; sp.batches > 0)
+            note += cat("; short parts: ", sp.items, " strand(s) in ", sp.batches, " batch(es), ", sp.bases,
+                        " bases in ", sp.positions, " positions");
+        control.note(note);
     }
     const RunStatus status = r ? RunStatus::finished : control.cancelled() ? RunStatus::interrupted : RunStatus::failed;
     auto fin = store->finish_run(*run, status);

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "app/bounded_queue.h"
 #include "app/digests.h"
@@ -44,6 +45,8 @@ struct ScoreBlock {
     bool reverse = false;
     std::vector<int8_t> observed;
     bool end_of_part = false;   // n = 0: the part is done
+    // n = 0: the facts of parts' sequences, ahead of their values (short parts, send_sequences).
+    std::vector<std::pair<size_t, SequenceInfo>> sequences;
 };
 
 int8_t base_code(char c) {
@@ -74,6 +77,7 @@ private:
 };
 
 constexpr size_t kQueueDepth = 4;   // blocks in flight between two stages
+constexpr size_t kMaxQueuedBlocks = 1 << 16;  // reader → compute: what bounds a queue of short records
 
 // Records' MD5s, computed once each: many targets on one contig (a BED of regions on chr1) would
 // otherwise read the whole contig again for every target. Shared by the lanes' readers.
@@ -222,14 +226,33 @@ Result<void> send_end_of_part(size_t part, BoundedQueue<ScoreBlock>& out) {
 }
 
 // Whole short parts gathered to run side by side (ScoreJob::short_part): their blocks, each one
-// strand of one part, and the end markers that came between them, in arrival order.
+// strand of one part, and the end markers that came between them, in the order they run.
 struct ShortParts {
     std::vector<BaseBlock> entries;
     int64_t items = 0, longest = 0, bases = 0;
 };
 
+// Short parts wait in a window of the genome's order, this many batches' worth (by positions and
+// by items), and run sorted by length: a batch's items run padded to its longest, and records of
+// 0.5–5 kbp taken in the genome's order ran ~40 % padding (docs/performance.md). Long parts run
+// as they come and the window waits for them, so a draft assembly's long contigs between its
+// short ones do not cut it short.
+constexpr int64_t kWindowBatches = 16;
+
+// The writer numbers sequences in the order their facts arrive: short parts hand theirs over as
+// they join the window, in the genome's order, so the store lists records as the FASTA does; the
+// writer adds them in one transaction.
+Result<void> send_sequences(std::vector<std::pair<size_t, SequenceInfo>>& seqs, BoundedQueue<ScoreBlock>& out) {
+    if (seqs.empty()) return {};
+    ScoreBlock s;
+    s.sequences = std::move(seqs);
+    seqs.clear();
+    if (!out.push(std::move(s))) return make_error("the writer stopped");
+    return {};
+}
+
 Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
-                           BoundedQueue<ScoreBlock>& out) {
+                           BoundedQueue<ScoreBlock>& out, ShortPartStats& stats) {
     std::vector<int32_t> tokens;
     std::optional<SequenceInfo> pending_info;
     // A strand of a part is short when it is one block with no warm-up and at most short_part
@@ -246,6 +269,9 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         const int64_t first = std::clamp<int64_t>(job.parts[block.part].region.begin - block.begin, 0, n);
         *job.unknown_bases += std::count(toks + first, toks + n, Tokenizer::kUnk);
     };
+    std::vector<BaseBlock> window;  // short parts' entries in arrival order, each part's together
+    int64_t window_bases = 0, window_items = 0;
+    std::vector<std::pair<size_t, SequenceInfo>> unsent;  // the window's sequence facts not yet sent
     ShortParts waiting;
     // Batches started on the session and not yet all handed on, oldest first. The session hands a
     // batch's items over while the device computes the next batch (Session::start_items); each
@@ -280,6 +306,12 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
                 items.push_back(batch->parts.entries[e].bases);
                 batch->entry_of.push_back(e);
             }
+        if (!items.empty()) {
+            ++stats.batches;
+            stats.items += int64_t(items.size());
+            stats.bases += batch->parts.bases;
+            stats.positions += int64_t(items.size()) * batch->parts.longest;
+        }
         Started* s = batch.get();
         started.push_back(std::move(batch));
         ItemChunkSink sink = [&, s](size_t i, const ChunkView& v) -> Result<void> {
@@ -294,36 +326,70 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         MS_TRY(session.start_items(items, std::move(sink)));
         return settle();
     };
-    // Every batch started handed on, before anything else goes out.
+    // Items run padded to the longest of them: one that would at least double the batch's work
+    // starts the next batch (the window's order makes that rare).
+    const auto add_waiting = [&](BaseBlock&& b) -> Result<void> {
+        if (!b.end_of_part) {
+            const int64_t len = int64_t(b.bases.size()), longest = std::max(waiting.longest, len),
+                          n = waiting.items + 1;
+            if (n > max_items || n * longest > rows || n * longest > 2 * (waiting.bases + len)) MS_TRY(run_waiting());
+            waiting.items += 1;
+            waiting.longest = std::max(waiting.longest, len);
+            waiting.bases += len;
+        }
+        waiting.entries.push_back(std::move(b));
+        return {};
+    };
+    // The window's parts run shortest first. A part's entries stay together and in order, so a
+    // reverse strand still comes after its forward one.
+    const auto run_window = [&]() -> Result<void> {
+        MS_TRY(send_sequences(unsent, out));
+        std::vector<std::pair<size_t, size_t>> parts;  // [first, end) entries of each part
+        for (size_t e = 0; e < window.size();) {
+            const size_t first = e;
+            while (e < window.size() && window[e].part == window[first].part) ++e;
+            parts.emplace_back(first, e);
+        }
+        std::stable_sort(parts.begin(), parts.end(), [&](const auto& a, const auto& b) {
+            return window[a.first].bases.size() < window[b.first].bases.size();
+        });
+        for (const auto& [first, end] : parts)
+            for (size_t e = first; e < end; ++e) MS_TRY(add_waiting(std::move(window[e])));
+        window.clear();
+        window_bases = window_items = 0;
+        return waiting.entries.empty() ? Result<void>{} : run_waiting();
+    };
+    // Every batch started handed on.
     const auto drain = [&]() -> Result<void> {
         MS_TRY(session.finish_items());
         return settle();
     };
     while (auto block = in.pop()) {
         if (job.interrupted && *job.interrupted) return make_error("interrupted");
-        // A part's end marker follows its blocks: with them when they wait, else on its way.
+        // A part's end marker follows its blocks: with them when they wait, else on its way (its
+        // blocks have all gone, fed below).
         if (block->end_of_part) {
-            if (!waiting.entries.empty()) {
-                waiting.entries.push_back(std::move(*block));
-            } else {
-                MS_TRY(drain());
+            if (!window.empty() && window.back().part == block->part)
+                window.push_back(std::move(*block));
+            else
                 MS_TRY(send_end_of_part(block->part, out));
-            }
             continue;
         }
         if (is_short(*block)) {
-            // Items run padded to the longest of them: one that would at least double the batch's
-            // work (a short one after long ones, or the other way) starts the next batch.
-            const int64_t len = int64_t(block->bases.size()), longest = std::max(waiting.longest, len),
-                          n = waiting.items + 1;
-            if (n > max_items || n * longest > rows || n * longest > 2 * (waiting.bases + len)) MS_TRY(run_waiting());
-            waiting.items += 1;
-            waiting.longest = std::max(waiting.longest, len);
-            waiting.bases += len;
-            waiting.entries.push_back(std::move(*block));
+            const int64_t len = int64_t(block->bases.size());
+            const bool new_part = window.empty() || window.back().part != block->part;
+            if (new_part &&
+                (window_bases + len > kWindowBatches * rows || window_items + 1 > kWindowBatches * max_items))
+                MS_TRY(run_window());
+            if (block->info) unsent.emplace_back(block->part, *std::exchange(block->info, std::nullopt));
+            window_bases += len;
+            window_items += 1;
+            window.push_back(std::move(*block));
             continue;
         }
-        if (!waiting.entries.empty()) MS_TRY(run_waiting());
+        // A long part runs alone, state carried from chunk to chunk; the window waits (the facts of
+        // its sequences go first: the store's order is the genome's).
+        MS_TRY(send_sequences(unsent, out));
         MS_TRY(drain());
         if (block->info || block->first_reverse) MS_TRY(session.reset());   // a new sequence: zero state
         if (block->info) pending_info = std::move(block->info);
@@ -333,7 +399,7 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         const auto sink = [&](const ChunkView& v) { return send_chunk(job, *block, v, pending_info, progress, out); };
         MS_TRY(session.feed(tokens.data(), int64_t(tokens.size()), sink, block->last));
     }
-    if (!waiting.entries.empty()) MS_TRY(run_waiting());
+    if (!window.empty()) MS_TRY(run_window());
     return drain();
 }
 
@@ -379,6 +445,14 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
             done.clear();
             if (!s && !(s = in.pop())) break;
         }
+        if (!s->sequences.empty()) {
+            std::vector<SequenceInfo> infos;
+            for (auto& [part, info] : s->sequences) infos.push_back(std::move(info));
+            std::vector<int64_t> ids;
+            MS_ASSIGN(ids, job.store->add_sequences(job.run_id, infos));
+            for (size_t i = 0; i < ids.size(); ++i) seq_ids[s->sequences[i].first] = ids[i];
+            continue;
+        }
         if (s->info) MS_ASSIGN(seq_ids[s->part], job.store->add_sequence(job.run_id, *s->info));
         const int64_t seq = seq_ids[s->part];
         if (s->end_of_part) {
@@ -408,8 +482,14 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
 Result<void> run_score_pipeline(const ScoreJob& job) {
     if (job.lanes.empty()) return make_error("score: no engine session to run");
     const size_t n = job.lanes.size();
+    // Reader → compute holds kQueueDepth read blocks' bases, however many records they are: records
+    // of a few kbp are a block each, and a lane's window of short parts (kWindowBatches) fills
+    // from what the reader read while the batches before ran.
     std::vector<std::unique_ptr<BoundedQueue<BaseBlock>>> bases;
-    for (size_t i = 0; i < n; ++i) bases.push_back(std::make_unique<BoundedQueue<BaseBlock>>(kQueueDepth));
+    for (size_t i = 0; i < n; ++i)
+        bases.push_back(
+            std::make_unique<BoundedQueue<BaseBlock>>(kMaxQueuedBlocks, kQueueDepth * size_t(job.read_block),
+                                                      [](const BaseBlock& b) { return b.bases.size() + 1; }));
     BoundedQueue<ScoreBlock> scores(kQueueDepth * 8 * n);   // several chunks make one read block
     FirstError first;
     std::atomic<size_t> next_part{0};
@@ -426,6 +506,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     // How long each stage's thread lived (reader i, compute i, then the writer), for stage_times.
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<double> lived(2 * n + 1, 0.0);
+    std::vector<ShortPartStats> short_stats(n);
     const auto ended = [&](size_t k) {
         lived[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
@@ -446,7 +527,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
         });
         threads.emplace_back([&, i] {
             name_this_thread(cat("ms-engine-", i));
-            if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores); !r)
+            if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores, short_stats[i]); !r)
                 first.set(r.error()), close_inputs();
             if (--computing == 0) scores.close();
             ended(2 * i + 1);
@@ -462,6 +543,10 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
         for (size_t i = 0; i < n; ++i) {
             st.reading += lived[2 * i] - bases[i]->push_wait_seconds();
             st.computing += lived[2 * i + 1] - bases[i]->pop_wait_seconds();
+            st.short_parts.batches += short_stats[i].batches;
+            st.short_parts.items += short_stats[i].items;
+            st.short_parts.bases += short_stats[i].bases;
+            st.short_parts.positions += short_stats[i].positions;
         }
         st.computing -= scores.push_wait_seconds();
         st.writing = lived[2 * n] - scores.pop_wait_seconds();

@@ -210,6 +210,8 @@ public:
     // --- writing (Mode::read_write) ---
     Result<int64_t> begin_run(const RunInfo& info);
     Result<int64_t> add_sequence(int64_t run_id, const SequenceInfo& seq);
+    // Several at once, in one transaction (all or none), ids in their order: as add_sequence.
+    Result<std::vector<int64_t>> add_sequences(int64_t run_id, std::span<const SequenceInfo> seqs);
     // Declares a track and how its values are stored (idempotent; a different encoding for an
     // existing track is an error). write_track on an undeclared track creates it as f16.
     Result<int64_t> create_track(int64_t run_id, std::string_view name, const TrackEncoding& encoding);

@@ -335,6 +335,68 @@ MS_TEST(score_short_records_side_by_side_resume_after_a_stop) {
     check_within_a_step(alone, test::store_contents(dir / "stopped.db"), "resumed");
 }
 
+// Short records of two lengths in turn run in batches of one length each (a window of the
+// genome's order sorted by length), so no position runs padding, and a long record between them
+// does not cut the window; the store still lists the records in the FASTA's order, with what
+// records run alone store. In the FASTA's order, batches of four held 360 positions for 200 bases.
+MS_TEST(score_short_records_batched_by_length) {
+    const fs::path dir = scratch();
+    const fs::path fasta = dir / "turns.fa";
+    {
+        std::ofstream f(fasta);
+        uint32_t x = 7;
+        for (int r = 0; r < 9; ++r) {  // t4 is long (short parts: at most --chunk / 4 = 100 bases)
+            f << ">t" << r << "\n";
+            for (int i = 0; i < (r == 4 ? 150 : r % 2 == r / 5 ? 10 : 90); ++i)
+                f << "ACGT"[(x = x * 1664525u + 1013904223u) >> 30];
+            f << "\n";
+        }
+    }
+    ScoreOptions o;
+    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
+    o.fasta = fasta.string();
+    o.device = "cpu";
+    o.chunk = 400;
+    o.quiet = true;
+    o.threads = 1;
+    ::setenv("MAMBASCOPE_STAGE_TIMES", "1", 1);
+    for (const std::string strand : {"fwd", "both"}) {
+        o.strand = strand;
+        o.item_batch = 1;
+        o.db = (dir / ("alone_" + strand + ".db")).string();
+        MS_CHECK_EQ(cmd_score(o, "alone"), 0);
+        o.item_batch = 4;
+        o.db = (dir / ("side_" + strand + ".db")).string();
+        std::vector<std::string> notes;
+        JobControl control;
+        control.on_note = [&](const std::string& n) { notes.push_back(n); };
+        MS_CHECK(run_score(o, "side by side", control).ok());
+        std::string line;
+        for (const std::string& n : notes)
+            if (n.find("short parts:") != std::string::npos) line = n.substr(n.find("short parts:"));
+        const int strands = strand == "both" ? 2 : 1;
+        long items = 0, batches = 0, bases = 0, positions = 0;
+        MS_CHECK_MSG(
+            std::sscanf(line.c_str(), "short parts: %ld strand(s) in %ld batch(es), %ld bases in %ld positions", &items,
+                        &batches, &bases, &positions) == 4,
+            "note: '" << line << "'");
+        MS_CHECK_EQ(items, 8L * strands);
+        MS_CHECK_EQ(batches, 2L * strands);
+        MS_CHECK_EQ(bases, 400L * strands);
+        MS_CHECK_EQ(positions, bases);
+        check_within_a_step(test::store_contents(dir / ("alone_" + strand + ".db")),
+                            test::store_contents(dir / ("side_" + strand + ".db")), strand);
+        auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+        auto seqs = db->list_sequences(db->list_runs()->at(0).id);
+        MS_CHECK(seqs.ok() && seqs->size() == 9);
+        for (size_t r = 0; r < seqs->size(); ++r) {
+            MS_CHECK_EQ((*seqs)[r].info.name, "t" + std::to_string(r));
+            MS_CHECK((*seqs)[r].complete);
+        }
+    }
+    ::unsetenv("MAMBASCOPE_STAGE_TIMES");
+}
+
 // MAMBASCOPE_STAGE_TIMES: score says how long each stage worked, each within the job's time (the
 // engine summed over lanes), and says nothing of it otherwise.
 MS_TEST(score_stage_times_on_request) {

@@ -127,10 +127,21 @@ int main(int argc, char** argv) {
             ok(store.begin_run({"bench", "-", "bench_results_store", "{}", "synthetic", "", "cpu", "fp32", {}}));
         for (const char* n : tracks) ok(store.create_track(r, n, encoding));
         std::vector<ms::CompletedPart> done;
-        for (int i = 0; i < n_short; ++i) {
-            std::string name = "c";
+        // Together, sequences are added as score's window of short records adds them: ~1,000 at once.
+        constexpr int kWindow = 1024;
+        std::vector<int64_t> ids;
+        const auto info = [&](int i) {
+            std::string name = "c";  // not "c" + to_string: GCC 12 warns falsely (-Wrestrict)
             name += std::to_string(i);
-            const int64_t id = ok(store.add_sequence(r, {name, short_len, "", "synthetic"}));
+            return ms::SequenceInfo{name, short_len, "", "synthetic"};
+        };
+        for (int i = 0; i < n_short; ++i) {
+            if (!alone && i % kWindow == 0) {
+                std::vector<ms::SequenceInfo> infos;
+                for (int k = i; k < std::min(n_short, i + kWindow); ++k) infos.push_back(info(k));
+                ids = ok(store.add_sequences(r, infos));
+            }
+            const int64_t id = alone ? ok(store.add_sequence(r, info(i))) : ids[size_t(i % kWindow)];
             const int64_t at = (int64_t(i) * 1'000'003) % pool;
             for (size_t c = 0; c < tracks.size(); ++c)  // tracks past the fourth: shifted copies
                 ok(store.write_track(r, tracks[c], id, 0, probs[c % 4].data() + at + int64_t(c / 4), short_len));

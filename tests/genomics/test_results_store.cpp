@@ -302,6 +302,39 @@ MS_TEST(writes_outside_the_sequence_or_run_are_refused) {
     MS_CHECK(!store.finish_run(12345, ms::RunStatus::failed));
 }
 
+// Sequences added together (score's window of short records): ids in their order, listed in it,
+// an existing one reused as add_sequence reuses it; one bad sequence adds none of the batch, and
+// the writer still knows the added ones as empty (their tiles are written without a lookup).
+MS_TEST(sequences_added_together_all_or_none) {
+    const std::string kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+    const std::string path = fresh_db("together");
+    auto store = ok(ResultsStore::open(path));
+    const int64_t run = ok(store.begin_run({"0.1.0", "abc", "test"}));
+    const int64_t old = ok(store.add_sequence(run, {"b", 20}));
+    const std::vector<ms::SequenceInfo> bad = {{"x", 10}, {"b", 21}};
+    auto r = store.add_sequences(run, bad);
+    MS_CHECK(!r);
+    MS_CHECK_MSG(contains(r.error().message, "already has sequence 'b' with length 20, not 21"), r.error().message);
+    MS_CHECK_EQ(ok(store.list_sequences(run)).size(), size_t(1));  // not x either
+    std::vector<ms::SequenceInfo> good = {{"c", 30}, {"a", 10}, {"b", 20}};
+    good[1].md5 = kEmptyMd5;
+    const std::vector<int64_t> ids = ok(store.add_sequences(run, good));
+    MS_CHECK_EQ(ids.size(), size_t(3));
+    MS_CHECK_EQ(ids[2], old);
+    MS_CHECK(ids[0] < ids[1] && ids[0] != old && ids[1] != old);
+    const std::vector<ms::StoredSequence> listed = ok(store.list_sequences(run));
+    MS_CHECK_EQ(listed.size(), size_t(3));
+    MS_CHECK(listed[0].info.name == "b" && listed[1].info.name == "c" && listed[2].info.name == "a");
+    MS_CHECK_EQ(listed[2].info.md5, kEmptyMd5);
+    const std::vector<float> v(30, 0.5f);
+    ok(store.write_track(run, "loglik", ids[0], 0, v.data(), 30));
+    ok(store.flush());
+    const int64_t track = ok(store.find_track(run, "loglik"));
+    MS_CHECK(ok(store.read_values(track, ids[0], 0, 30)) == v);
+    MS_CHECK(!store.add_sequences(12345, good));
+    MS_CHECK(ok(store.add_sequences(run, {})).empty());
+}
+
 // Parts recorded complete together (score's many short records): one call stores every buffered
 // tile first, then the parts and the sequences they finish; a bad part in the batch records none
 // of the batch, and the tiles stay stored.

@@ -26,8 +26,9 @@ if [ -n "${BASE:-}" ]; then
 fi
 wait
 d=$PWD/resources/demo; m=$PWD/resources/models/mambascope-dna-large; fa=$d/ecoli_k12_mg1655.fa; w=/tmp/jobs-timing
-# RECORDS=1: `score` of 16 Mbp of random bases as one record, as 8,000 of 2 kbp and as ~5,800 of
-# 0.5-5 kbp (a draft assembly's contigs, a transcriptome), instead of the demo's jobs.
+# RECORDS=1: `score` of 16 Mbp of random bases as one record, as 8,000 of 2 kbp, as ~5,800 of
+# 0.5-5 kbp (a transcriptome) and as ~2,400 log-normal contigs of 0.2-540 kbp (a draft assembly),
+# instead of the demo's jobs.
 g=/tmp/jobs-timing-genomes
 if [ "${RECORDS:-0}" = 1 ]; then
   mkdir -p $g
@@ -44,6 +45,9 @@ write("2kbp", [2_000] * 8_000)
 mixed = []
 while sum(mixed) < 16_000_000: mixed.append(random.randint(500, 5_000))
 write("mixed", mixed)
+contigs = []   # a draft assembly's: log-normal, a few long ones among many short
+while sum(contigs) < 16_000_000: contigs.append(min(2_000_000, max(200, int(random.lognormvariate(8.0, 1.3)))))
+write("contigs", contigs)
 PY
 fi
 for rep in $(seq "${REPS:-2}"); do
@@ -60,7 +64,7 @@ for rep in $(seq "${REPS:-2}"); do
     }
     run "start-up (1 kbp)" classify --fasta $fa --model $m --region NC_000913.2:1-1000 --db $w/z.db
     if [ "${RECORDS:-0}" = 1 ]; then
-      for set in one 2kbp mixed; do run "score 16 Mbp as $set" score --fasta $g/$set.fa --model $m --db $w/s.db; done
+      for set in one 2kbp mixed contigs; do run "score 16 Mbp as $set" score --fasta $g/$set.fa --model $m --db $w/s.db; done
       run "score 2kbp --strand both" score --fasta $g/2kbp.fa --model $m --db $w/s.db --strand both
       continue
     fi
