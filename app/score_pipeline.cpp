@@ -482,13 +482,14 @@ Result<void> write_stage(const ScoreJob& job, BoundedQueue<ScoreBlock>& in) {
 Result<void> run_score_pipeline(const ScoreJob& job) {
     if (job.lanes.empty()) return make_error("score: no engine session to run");
     const size_t n = job.lanes.size();
-    // Reader → compute holds kQueueDepth read blocks' bases, however many records they are: records
-    // of a few kbp are a block each, and a lane's window of short parts (kWindowBatches) fills
-    // from what the reader read while the batches before ran.
+    // Reader → compute holds kQueueDepth read blocks' bases (a block counts one more, so that end
+    // markers count), however many records they are: records of a few kbp are a block each, and a
+    // lane's window of short parts (kWindowBatches) fills from what the reader read while the
+    // batches before ran.
     std::vector<std::unique_ptr<BoundedQueue<BaseBlock>>> bases;
     for (size_t i = 0; i < n; ++i)
         bases.push_back(
-            std::make_unique<BoundedQueue<BaseBlock>>(kMaxQueuedBlocks, kQueueDepth * size_t(job.read_block),
+            std::make_unique<BoundedQueue<BaseBlock>>(kMaxQueuedBlocks, kQueueDepth * size_t(job.read_block + 1),
                                                       [](const BaseBlock& b) { return b.bases.size() + 1; }));
     BoundedQueue<ScoreBlock> scores(kQueueDepth * 8 * n);   // several chunks make one read block
     FirstError first;
