@@ -96,16 +96,18 @@ void check_track(const ResultsStore& db, int64_t run, const StoredSequence& seq,
 // A score job on the CPU over 16 short records of 1-700 bases (one with an N) in dir/many.fa, for
 // the tests of short records side by side: with --chunk 400 a record is short up to 100 bases, and
 // the 700-base one runs in two chunks alone.
-ScoreOptions short_records_job(const fs::path& dir) {
-    const fs::path fasta = dir / "many.fa";
+// A CPU score job on the fixture model with 400-position chunks (short parts: at most 100 bases)
+// over a FASTA of random records `prefix`0, `prefix`1, … of the given lengths; record `n_record`
+// has an N at its sixth base.
+ScoreOptions records_job(const fs::path& fasta, const std::string& prefix, const std::vector<int>& lengths,
+                         size_t n_record = SIZE_MAX) {
     std::ofstream f(fasta);
     uint32_t x = 99;
-    const std::vector<int> lengths = {60, 1, 33, 100, 7, 250, 90, 90, 12, 101, 48, 64, 3, 700, 20, 55};
     for (size_t r = 0; r < lengths.size(); ++r) {
-        f << ">c" << r << "\n";
+        f << ">" << prefix << r << "\n";
         for (int i = 0; i < lengths[r]; ++i) {
             x = x * 1664525u + 1013904223u;
-            f << (i == 5 && r == 3 ? 'N' : "ACGT"[(x >> 24) & 3]);
+            f << (i == 5 && r == n_record ? 'N' : "ACGT"[(x >> 24) & 3]);
         }
         f << "\n";
     }
@@ -117,6 +119,10 @@ ScoreOptions short_records_job(const fs::path& dir) {
     o.quiet = true;
     o.threads = 1;
     return o;
+}
+
+ScoreOptions short_records_job(const fs::path& dir) {
+    return records_job(dir / "many.fa", "c", {60, 1, 33, 100, 7, 250, 90, 90, 12, 101, 48, 64, 3, 700, 20, 55}, 3);
 }
 
 // Every stored value of `got` as in `want`, within one float16 step: side by side the products run
@@ -341,24 +347,8 @@ MS_TEST(score_short_records_side_by_side_resume_after_a_stop) {
 // records run alone store. In the FASTA's order, batches of four held 360 positions for 200 bases.
 MS_TEST(score_short_records_batched_by_length) {
     const fs::path dir = scratch();
-    const fs::path fasta = dir / "turns.fa";
-    {
-        std::ofstream f(fasta);
-        uint32_t x = 7;
-        for (int r = 0; r < 9; ++r) {  // t4 is long (short parts: at most --chunk / 4 = 100 bases)
-            f << ">t" << r << "\n";
-            for (int i = 0; i < (r == 4 ? 150 : r % 2 == r / 5 ? 10 : 90); ++i)
-                f << "ACGT"[(x = x * 1664525u + 1013904223u) >> 30];
-            f << "\n";
-        }
-    }
-    ScoreOptions o;
-    o.model = (kFixtures / "tied_k4_s16" / "hf").string();
-    o.fasta = fasta.string();
-    o.device = "cpu";
-    o.chunk = 400;
-    o.quiet = true;
-    o.threads = 1;
+    // t4 is long (short parts: at most --chunk / 4 = 100 bases)
+    ScoreOptions o = records_job(dir / "turns.fa", "t", {10, 90, 10, 90, 150, 10, 90, 10, 90});
     ::setenv("MAMBASCOPE_STAGE_TIMES", "1", 1);
     for (const std::string strand : {"fwd", "both"}) {
         o.strand = strand;
