@@ -344,7 +344,8 @@ MS_TEST(score_short_records_side_by_side_resume_after_a_stop) {
 // Short records of two lengths in turn run in batches of one length each (a window of the
 // genome's order sorted by length), so no position runs padding, and a long record between them
 // does not cut the window; the store still lists the records in the FASTA's order, with what
-// records run alone store. In the FASTA's order, batches of four held 360 positions for 200 bases.
+// records run alone store. In the FASTA's order they ran as 4 batches of 10 + 90 bases a strand:
+// 720 positions for 400 bases.
 MS_TEST(score_short_records_batched_by_length) {
     const fs::path dir = scratch();
     // t4 is long (short parts: at most --chunk / 4 = 100 bases)
