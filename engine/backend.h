@@ -34,17 +34,37 @@ struct ForwardOutputs {
     // are cut and how many count (kernels/mamba_ops.h); finish() takes the chunk's from start().
     float* row_sums = nullptr;
     kernels::RowSegments segments;
+    // [batch] or null: with row sums over one segment a chunk (window 0), stream b's sum covers its
+    // first stream_rows[b] rows only (1 ≤ stream_rows[b] ≤ segments.rows) — items of different
+    // lengths pooled side by side, each without the padding after its end. Null: segments.rows
+    // for every stream. Read by start(); finish() takes the chunk's, as for `segments`.
+    const int32_t* stream_rows = nullptr;
 };
 
-// out.segments against a chunk of T positions, when row sums are asked for.
-inline Result<void> check_segments(const ForwardOutputs& out, int T) {
+// out.segments (and out.stream_rows) against a chunk of `batch` streams of T positions, when row
+// sums are asked for.
+inline Result<void> check_segments(const ForwardOutputs& out, int batch, int T) {
     if (!out.row_sums) return {};
     const kernels::RowSegments& s = out.segments;
     if (s.rows < 1 || s.rows > T) return make_error("row sums over ", s.rows, " rows of a chunk of ", T);
     if (s.window < 0 || s.offset < 0 || (s.window > 0 ? s.offset >= s.window : s.offset != 0))
         return make_error("row sums cut every ", s.window, " rows from offset ", s.offset,
                           ": expected 0 ≤ offset < window");
+    if (out.stream_rows) {
+        if (s.window != 0) return make_error("row sums of each stream's own rows need one segment a chunk (window 0)");
+        for (int b = 0; b < batch; ++b)
+            if (out.stream_rows[b] < 1 || out.stream_rows[b] > s.rows)
+                return make_error("row sums over ", out.stream_rows[b], " rows of stream ", b, ": expected 1 to ",
+                                  s.rows);
+    }
     return {};
+}
+
+// Stream b's row segments: out.segments with its own rows where out.stream_rows gives them.
+inline kernels::RowSegments stream_segments(const ForwardOutputs& out, int b) {
+    kernels::RowSegments s = out.segments;
+    if (out.stream_rows) s.rows = out.stream_rows[b];
+    return s;
 }
 
 // One stream's recurrent state copied out of a runner, so a shared prefix runs once and several
@@ -125,6 +145,7 @@ public:
         if (d.fresh_batch > 0) MS_TRY(reset(d.fresh_batch));
         ForwardOutputs o = out;
         o.segments = d.want.segments;
+        o.stream_rows = d.stream_rows.empty() ? nullptr : d.stream_rows.data();
         return forward(d.tokens.data(), d.T, o);
     }
     virtual int in_flight() const { return int(deferred_.size()); }
@@ -165,11 +186,12 @@ private:
         if (deferred_.size() >= size_t(kMaxInFlight))
             return make_error("start(): ", kMaxInFlight, " chunks are already started and not finished");
         if (T < 1) return make_error("start(): a chunk of ", T, " positions");
-        MS_TRY(check_segments(want, T));
+        MS_TRY(check_segments(want, streams, T));
         Deferred d;
         d.tokens.assign(tokens, tokens + size_t(streams) * size_t(T));
         d.T = T;
         d.want = want;
+        if (want.row_sums && want.stream_rows) d.stream_rows.assign(want.stream_rows, want.stream_rows + streams);
         d.fresh_batch = fresh_batch;
         deferred_.push_back(std::move(d));
         return {};
@@ -178,6 +200,7 @@ private:
         std::vector<int32_t> tokens;
         int T = 0;
         ForwardOutputs want;
+        std::vector<int32_t> stream_rows;  // want.stream_rows' values: the caller's buffer may change
         int fresh_batch = 0;  // > 0: reset(fresh_batch) before it runs (start_fresh)
     };
     std::deque<Deferred> deferred_;

@@ -90,7 +90,7 @@ public:
     Result<void> forward(const int32_t* tokens, int T, const ForwardOutputs& out) override {
         if (batch_ == 0) return make_error("the runner was not reset before forward()");
         MS_TRY(check_chunk(lim_, batch_, T));
-        MS_TRY(check_segments(out, T));
+        MS_TRY(check_segments(out, batch_, T));
         const int N = batch_ * T, dm = c_.d_model, di = c_.d_inner, S = c_.d_state, R = c_.dt_rank + 2 * S;
         for (int i = 0; i < N; ++i) {
             if (tokens[i] < 0 || tokens[i] >= c_.vocab_size)
@@ -104,7 +104,7 @@ public:
         if (out.row_sums) {
             const size_t per = size_t(kernels::segment_count(out.segments)) * size_t(dm);
             for (int b = 0; b < batch_; ++b)
-                kernels::segment_sums_ref(&xn_[size_t(b) * size_t(T) * dm], dm, out.segments,
+                kernels::segment_sums_ref(&xn_[size_t(b) * size_t(T) * dm], dm, stream_segments(out, b),
                                           out.row_sums + size_t(b) * per);
         }
         // [N, d_model] x [d_model, vocab] => [N, vocab]

@@ -150,13 +150,17 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     if (n == 0) return p;
     if (n > options_.batch)
         return make_error("pool_items: ", n, " items, but the session runs at most ", options_.batch, " side by side");
-    const int64_t L = int64_t(items[0].size());
-    if (L == 0) return make_error("pool_items: an item without bases has nothing to pool");
-    for (std::string_view it : items)
-        if (int64_t(it.size()) != L)
-            return make_error("pool_items: items of ", L, " and ", it.size(),
-                              " bases; a batch holds items of one length");
     const int dm = model_.config.d_model, C = options_.chunk;
+    // Items of different lengths run padded to the longest, each pooled over its own positions; they
+    // take the same number of chunks, so every stream has positions of its own in every chunk.
+    int64_t L = 0;
+    for (std::string_view it : items) L = std::max<int64_t>(L, int64_t(it.size()));
+    for (std::string_view it : items) {
+        if (it.empty()) return make_error("pool_items: an item without bases has nothing to pool");
+        if ((int64_t(it.size()) + C - 1) / C != (L + C - 1) / C)
+            return make_error("pool_items: items of ", it.size(), " and ", L, " bases take different numbers of ", C,
+                              "-position chunks; a batch holds items of one number of chunks");
+    }
     std::vector<std::vector<int32_t>> tokens(items.size());
     for (size_t i = 0; i < items.size(); ++i) p.unknown_bases.push_back(model_.tokenizer.encode(items[i], tokens[i]));
     MS_TRY(restart(int(n)));
@@ -166,11 +170,18 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     out_.row_sums = pooled_.data();
     std::vector<double> sums(size_t(n) * size_t(dm), 0.0);
     const auto length = [&](int64_t k) { return int(std::min<int64_t>(C, L - k * C)); };
+    std::vector<int32_t> rows(items.size());
     const auto start = [&](int64_t k) -> Result<void> {
         const int T = length(k);
         const int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
         lay_streams(tokens, k * C, run);
         out_.segments = kernels::RowSegments{0, 0, T};
+        bool uneven = false;  // rows is read by start(): it may change once start() returns
+        for (size_t i = 0; i < items.size(); ++i) {
+            rows[i] = int32_t(std::min<int64_t>(T, int64_t(items[i].size()) - k * C));
+            uneven |= rows[i] != T;
+        }
+        out_.stream_rows = uneven ? rows.data() : nullptr;
         return runner_->start(padded_.data(), run, out_);
     };
     const auto handle = [&](int64_t) -> Result<void> {
@@ -181,7 +192,7 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     out_ = saved;
     MS_TRY(r);
     p.embeddings.resize(sums.size());
-    for (size_t i = 0; i < sums.size(); ++i) p.embeddings[i] = float(sums[i] / double(L));
+    for (size_t i = 0; i < sums.size(); ++i) p.embeddings[i] = float(sums[i] / double(items[i / size_t(dm)].size()));
     return p;
 }
 

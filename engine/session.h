@@ -74,10 +74,11 @@ public:
     // session must be reset too: chunks past the failure may have run.
     Result<void> feed(const int32_t* tokens, int64_t n, const ChunkSink& sink, bool ends = false);
     int64_t position() const { return position_; }
-    // Items of one length run side by side as a batch of streams (at most SessionOptions::batch),
-    // each from a zero state: a GPU then sees items · length positions a call instead of one short
-    // item's (windows of a few kbp), at the speed of long chunks. The session must be reset before
-    // it is fed again.
+    // Items run side by side as a batch of streams (at most SessionOptions::batch), each from a zero
+    // state: a GPU then sees items · length positions a call instead of one short item's (windows
+    // of a few kbp), at the speed of long chunks. Items of different lengths (reads) run padded to
+    // the longest and each is pooled over its own positions (ForwardOutputs::stream_rows); they
+    // must take the same number of chunks. The session must be reset before it is fed again.
     Result<PooledItems> pool_items(const std::vector<std::string_view>& items);
     // Whole short items of any lengths side by side in one runner call, each from a zero state and
     // padded to the longest: at most SessionOptions::batch of them, none longer than the chunk,

@@ -112,6 +112,7 @@ private:
             o.row_sums =
                 out.row_sums + size_t(first_[i]) * size_t(kernels::segment_count(out.segments)) * size_t(c_.d_model);
         o.segments = out.segments;
+        if (out.stream_rows) o.stream_rows = out.stream_rows + first_[i];
         return o;
     }
 

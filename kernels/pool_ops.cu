@@ -16,8 +16,8 @@ int64_t row_blocks(int T) { return (int64_t(T) + kRows - 1) / kRows; }
 // contiguous k + j over its blocks), so every (block, segment) part has its own slot.
 __global__ void segment_partials_kernel(int T, int n, const float* __restrict__ x, const kernels::RowSegments* seg,
                                         int64_t slots, float* __restrict__ part) {
-    const kernels::RowSegments s = *seg;
     const int64_t k = blockIdx.x, b = blockIdx.y, r0 = k * kRows;
+    const kernels::RowSegments s = seg[b];
     if (r0 >= s.rows) return;
     const int64_t r1 = min(r0 + kRows, s.rows);
     const int64_t j0 = s.window ? (s.offset + r0) / s.window : 0;
@@ -43,8 +43,8 @@ __global__ void segment_partials_kernel(int T, int n, const float* __restrict__ 
 // Pass 2: block (j, b) adds segment j's parts, in block order, in double.
 __global__ void segment_totals_kernel(int n, const kernels::RowSegments* seg, int64_t slots,
                                       const float* __restrict__ part, float* __restrict__ sums) {
-    const kernels::RowSegments s = *seg;
     const int64_t j = blockIdx.x, b = blockIdx.y;
+    const kernels::RowSegments s = seg[b];
     const int64_t segments = s.rows <= 0 ? 0 : s.window == 0 ? 1 : (s.offset + s.rows + s.window - 1) / s.window;
     if (j >= segments) return;
     const int64_t first = j == 0 ? 0 : j * s.window - s.offset;

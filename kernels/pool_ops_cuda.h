@@ -17,9 +17,10 @@ namespace ms::cuda {
 // max_segments segments each.
 size_t segment_sums_workspace(int batch, int T, int n, int64_t max_segments);
 
-// x [batch, T, n] fp32 (stream b's rows at b·T); seg: one RowSegments in device memory, read when
-// the kernels run — so a captured graph serves every offset and row count — with seg->rows ≤ T and
-// segment_count(*seg) ≤ max_segments; sums [batch, segment_count(*seg), n]. Each segment's rows
+// x [batch, T, n] fp32 (stream b's rows at b·T); seg: `batch` RowSegments in device memory, stream
+// b's in seg[b] (one window, offset and segment count for all: only their rows may differ, as for
+// items of different lengths), read when the kernels run — so a captured graph serves every offset
+// and row count — with rows ≤ T and segment_count ≤ max_segments; sums [batch, segment_count, n]. Each segment's rows
 // are summed in blocks of 64 in fp32, the blocks in a fixed order in double: the same bits on
 // every run.
 cudaError_t segment_sums(int batch, int T, int n, const float* x, const kernels::RowSegments* seg, int64_t max_segments,

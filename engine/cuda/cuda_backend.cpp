@@ -321,7 +321,7 @@ public:
         MS_CU(cudaSetDevice(device_));
         if (want_out.next_base && !w4_.get())
             return make_error("next-base probabilities asked for without the A/C/G/T token ids");
-        MS_TRY(check_segments(want_out, T));
+        MS_TRY(check_segments(want_out, batch_, T));
         const Wanted want{want_out.logits != nullptr, want_out.hidden != nullptr, want_out.next_base != nullptr,
                           want_out.row_sums != nullptr};
         if (want.row_sums) MS_TRY(prepare_row_sums(want_out.segments.window));
@@ -336,7 +336,7 @@ public:
         if (want.next_base && !slot.next.get()) MS_TRY(slot.next.allocate(rows * 4));
         if (want.hidden && !slot.hidden.get()) MS_TRY(slot.hidden.allocate(rows * dm));
         if (want.logits && !slot.logits.get()) MS_TRY(slot.logits.allocate(rows * V));
-        if (want.row_sums && !slot.segments.get()) MS_TRY(slot.segments.allocate(1));
+        if (want.row_sums && !slot.segments.get()) MS_TRY(slot.segments.allocate(size_t(lim_.max_batch)));
         const size_t sums = size_t(batch_) * size_t(segments) * size_t(dm);
         if (sums > slot.sums_capacity) {
             MS_TRY(slot.sums.allocate(sums));
@@ -346,8 +346,8 @@ public:
         MS_CU(cudaMemcpyAsync(tokens_.get(), slot.tokens.get(), sizeof(int32_t) * size_t(N), cudaMemcpyHostToDevice,
                               stream_));
         if (want.row_sums) {  // read by the kernels, so one graph serves every offset and row count
-            slot.segments.get()[0] = want_out.segments;
-            MS_CU(cudaMemcpyAsync(segments_.get(), slot.segments.get(), sizeof(kernels::RowSegments),
+            for (int b = 0; b < batch_; ++b) slot.segments.get()[b] = stream_segments(want_out, b);
+            MS_CU(cudaMemcpyAsync(segments_.get(), slot.segments.get(), sizeof(kernels::RowSegments) * size_t(batch_),
                                   cudaMemcpyHostToDevice, stream_));
         }
         // A chunk shape seen before is worth tuning and capturing: it is a sequence's full chunk,
@@ -489,7 +489,7 @@ private:
         graphs_kept_.clear();
         const int64_t bound = kernels::max_segment_count(window, lim_.max_chunk);
         const size_t B = size_t(lim_.max_batch), dm = size_t(c_.d_model);
-        if (!segments_.get()) MS_TRY(segments_.allocate(1));
+        if (!segments_.get()) MS_TRY(segments_.allocate(B));
         MS_TRY(sums_.allocate(B * size_t(bound) * dm));
         size_t ws = 0;
         for_each_shape([&](int b, int T) { ws = std::max(ws, cuda::segment_sums_workspace(b, T, c_.d_model, bound)); });
@@ -690,7 +690,7 @@ private:
     std::array<Slot, kMaxInFlight> slots_;
     std::deque<int> in_flight_;  // slots of started, unfinished chunks, oldest first
     DeviceArray<float> sums_, sums_ws_;           // row sums [batch, segments, d_model] and their partials
-    DeviceArray<kernels::RowSegments> segments_;  // the running chunk's, copied in before its kernels
+    DeviceArray<kernels::RowSegments> segments_;  // the running chunk's, one a stream, copied in before its kernels
     int64_t sums_window_ = -1;                    // the window sums_ and the kept graphs serve
     DeviceArray<uint8_t> xn_, xz_, u_, xdbl_, dt_, y_;                            // activations (fp32 or bf16)
 };

@@ -15,7 +15,8 @@ extern "C" {
 // 3: final_chunk_length, start/finish/in_flight (the pipelined forward) and its default's members.
 // 4: RunnerLimits::max_rows (a longer struct handed to create_runner).
 // 5: ModelRunner::starts_fresh_behind/start_fresh (new streams behind a chunk in flight).
-inline constexpr int kMsCudaPluginAbi = 5;
+// 6: ForwardOutputs::stream_rows (a longer struct; row sums of each stream's own rows).
+inline constexpr int kMsCudaPluginAbi = 6;
 
 struct MsCudaDeviceInfo {
     char name[256];

@@ -671,6 +671,21 @@ MS_TEST(cuda_pooled_embeddings_match_cpu) {
             const double e = test::rel_error(&got->embeddings[i * size_t(dm)], ref->embeddings.data(), size_t(dm));
             MS_CHECK_MSG(e < 1e-5, "item " << i << " of a batch: " << e << " from the CPU's alone");
         }
+        // Items of different lengths (reads), each pooled over its own positions, twice (launched,
+        // then captured: the rows of each stream are read by the graph's kernels, not baked in).
+        const std::vector<std::string> reads = {seq.substr(0, 700), seq.substr(700, 613), seq.substr(1400, 601)};
+        for (int run = 0; run < 3; ++run) {
+            auto uneven = (*gs)->pool_items({reads[0], reads[1], reads[2]});
+            MS_CHECK_MSG(uneven.ok(), uneven.error().message);
+            for (size_t i = 0; i < reads.size(); ++i) {
+                auto ref = run_sequence(**cs, m, reads[i], o);
+                MS_CHECK(ref.ok());
+                const double e =
+                    test::rel_error(&uneven->embeddings[i * size_t(dm)], ref->embeddings.data(), size_t(dm));
+                MS_CHECK_MSG(e < 1e-5, "run " << run << ", read " << i << " of " << reads[i].size()
+                                              << " bases beside longer ones: " << e << " from the CPU's alone");
+            }
+        }
     }
     // One runner cut at one window, then another, then the first again, each shape three times
     // (launched, captured, replayed): a new window drops the graphs made for the last one.

@@ -488,9 +488,11 @@ MS_TEST(pooled_items_side_by_side_equal_items_alone) {
     MS_CHECK(single.ok() && pair.ok());
     MS_CHECK(test::rel_error(single->embeddings.data(), &got->embeddings[2 * size_t(dm)], size_t(dm)) < 1e-5);
     MS_CHECK(test::rel_error(pair->embeddings.data(), &got->embeddings[3 * size_t(dm)], 2 * size_t(dm)) < 1e-5);
-    const std::string shorter = seqs[0].substr(0, 200);
+    const std::string shorter = seqs[0].substr(0, 200);  // two chunks of 100 against three
     auto mixed = (*batched)->pool_items({items[0], shorter});
-    MS_CHECK(!mixed.ok() && mixed.error().message.find("one length") != std::string::npos);
+    MS_CHECK_MSG(
+        !mixed.ok() && mixed.error().message.find("different numbers of 100-position chunks") != std::string::npos,
+        (mixed.ok() ? std::string("accepted") : mixed.error().message));
     const std::vector<std::string_view> six(6, items[0]);
     auto many = (*batched)->pool_items(six);
     MS_CHECK(!many.ok() && many.error().message.find("at most 5") != std::string::npos);
@@ -509,6 +511,68 @@ bool same_scores(const BaseScores& a, const BaseScores& b, float tol) {
     for (int k = 0; k < 4; ++k)
         if (!near(a.p[size_t(k)], b.p[size_t(k)])) return false;
     return near(a.log2_lik, b.log2_lik) && near(a.entropy, b.entropy);
+}
+
+// Items of different lengths pooled side by side (classify/embed of reads) give each item's
+// embedding as it has run alone, over its own positions only: on a runner whose last chunks are
+// padded, on two runners splitting the streams, and on the plain CPU runner. The chunks' row counts
+// per stream reach the runner at start(), and a pipelined runner keeps them until finish().
+MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
+    const Model& m = small_model();
+    const int dm = m.config.d_model;
+    auto cpu = make_cpu_backend(1);
+    test::PaddingBackend padding(make_cpu_backend(1), 64);
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    auto split = make_split_backend("split", std::move(parts));
+    std::vector<std::string> seqs;
+    const int lengths[] = {230, 201, 277, 299, 210};  // three chunks of 100 each; their ends differ
+    for (uint32_t i = 0; i < 5; ++i) seqs.push_back(random_dna(lengths[i], 70 + i));
+    const std::vector<std::string_view> items(seqs.begin(), seqs.end());
+    SessionOptions alone;
+    alone.scores = false;
+    alone.pool_window = 0;
+    alone.chunk = 100;
+    auto one = Session::create(m, *cpu, alone);
+    MS_CHECK(one.ok());
+    SessionOptions o = alone;
+    o.batch = 5;
+    for (Backend* b : {static_cast<Backend*>(&padding), split.get(), cpu.get()}) {
+        auto batched = Session::create(m, *b, o);
+        MS_CHECK(batched.ok());
+        auto got = (*batched)->pool_items(items);
+        MS_CHECK_MSG(got.ok(), got.error().message);
+        MS_CHECK_EQ(got->embeddings.size(), size_t(5) * dm);
+        for (size_t i = 0; i < seqs.size(); ++i) {
+            auto ref = run_sequence(**one, m, seqs[i], alone);
+            MS_CHECK(ref.ok());
+            MS_CHECK_MSG(test::rel_error(&got->embeddings[i * size_t(dm)], ref->embeddings.data(), size_t(dm)) < 1e-5,
+                         b->name() << ": item " << i << " of " << seqs[i].size() << " bases");
+        }
+    }
+    MS_CHECK(padding.lengths == (std::vector<int>{100, 100, 100}));  // the last chunk: 99 positions padded
+    // A runner refuses a stream's rows outside 1 … the chunk's, and with windows of rows.
+    RunnerLimits lim{2, 16};
+    auto r = cpu->create_runner(m.config, m.weights, lim);
+    MS_CHECK(r.ok() && (*r)->reset(2).ok());
+    std::vector<int32_t> tokens(32, m.tokenizer.id_of('A'));
+    std::vector<float> sums(2 * size_t(dm));
+    ForwardOutputs out;
+    out.row_sums = sums.data();
+    out.segments.rows = 16;
+    const int32_t good[2] = {16, 3}, zero[2] = {16, 0}, past[2] = {17, 3};
+    out.stream_rows = good;
+    MS_CHECK((*r)->forward(tokens.data(), 16, out).ok());
+    for (const int32_t* bad : {zero, past}) {
+        out.stream_rows = bad;
+        const Result<void> e = (*r)->forward(tokens.data(), 16, out);
+        MS_CHECK(!e.ok() && e.error().message.find("expected 1 to 16") != std::string::npos);
+    }
+    out.stream_rows = good;
+    out.segments.window = 8;
+    const Result<void> w = (*r)->forward(tokens.data(), 16, out);
+    MS_CHECK(!w.ok() && w.error().message.find("window 0") != std::string::npos);
 }
 
 // A runner's rows (RunnerLimits::max_rows) bound batch · T, not the chunk alone: one stream takes

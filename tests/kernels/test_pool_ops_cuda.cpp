@@ -1,8 +1,8 @@
 // Segment sums of rows (pooled embeddings on the GPU) against the double-precision reference:
 // whole-chunk segments, windows of 1 row, windows that start before the chunk (offsets), windows
 // longer than the chunk, edges on and off the kernel's 64-row blocks, padding rows left out,
-// widths that are not warp multiples, batches. Outputs are poisoned first (an unwritten segment
-// fails as NaN), and a second run must give the same bits. Skips (77) without a GPU.
+// widths that are not warp multiples, batches, streams of their own row counts. Outputs are poisoned first (an
+// unwritten segment fails as NaN), and a second run must give the same bits. Skips (77) without a GPU.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -16,20 +16,24 @@ using namespace ms;
 
 namespace {
 
-void check_sums(int batch, int T, int n, kernels::RowSegments seg, uint32_t seed) {
+// `rows`: each stream's own row count (items of different lengths), else seg.rows for all.
+void check_sums(int batch, int T, int n, kernels::RowSegments seg, uint32_t seed, std::vector<int64_t> rows = {}) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> nd(0, 1);
     std::vector<float> x(size_t(batch) * T * n);
     for (float& v : x) v = nd(rng);
     const int64_t segments = kernels::segment_count(seg), bound = kernels::max_segment_count(seg.window, T);
     MS_CHECK(segments >= 1 && segments <= bound);
+    std::vector<kernels::RowSegments> segs(size_t(batch), seg);
+    for (size_t b = 0; b < rows.size(); ++b) segs[b].rows = rows[b];
     std::vector<float> ref(size_t(batch) * segments * n);
     for (int b = 0; b < batch; ++b)
-        kernels::segment_sums_ref(&x[size_t(b) * T * n], n, seg, &ref[size_t(b) * segments * n]);
+        kernels::segment_sums_ref(&x[size_t(b) * T * n], n, segs[size_t(b)], &ref[size_t(b) * segments * n]);
     test::DeviceBuffer<float> dx(x.size()), ds(ref.size()), dw(cuda::segment_sums_workspace(batch, T, n, bound));
-    test::DeviceBuffer<kernels::RowSegments> dseg(1);
+    test::DeviceBuffer<kernels::RowSegments> dseg(segs.size());
     dx.upload(x);
-    MS_CUDA_CHECK(cudaMemcpy(dseg.ptr, &seg, sizeof seg, cudaMemcpyHostToDevice));
+    MS_CUDA_CHECK(
+        cudaMemcpy(dseg.ptr, segs.data(), sizeof(kernels::RowSegments) * segs.size(), cudaMemcpyHostToDevice));
     std::vector<float> runs[2];
     for (auto& out : runs) {
         MS_CUDA_CHECK(cudaMemset(ds.ptr, 0xff, ds.n * sizeof(float)));
@@ -69,6 +73,9 @@ MS_TEST(segment_sums_match_reference) {
     check_sums(1, 2000, 256, seg(100000, 99000, 2000), 10);  // ... across its end
     check_sums(3, 777, 33, seg(250, 17, 700), 11);           // a batch of streams
     check_sums(2, 65536, 256, seg(20000, 12345, 65536), 12);
+    // Each stream its own rows (items of different lengths): on and off the 64-row blocks, one row.
+    check_sums(4, 5000, 256, seg(0, 0, 5000), 13, {5000, 1, 4321, 64});
+    check_sums(3, 130, 33, seg(0, 0, 129), 14, {65, 129, 63});
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
