@@ -450,6 +450,15 @@ MS_TEST(runner_start_and_finish_keep_their_contract) {
     MS_CHECK(p1 == l1 && p2 == l2);
 }
 
+// The options of a session that pools whole items in chunks of 100 positions, one at a time.
+SessionOptions pooled_in_chunks_of_100() {
+    SessionOptions o;
+    o.scores = false;
+    o.pool_window = 0;
+    o.chunk = 100;
+    return o;
+}
+
 // Items of one length pooled side by side (classify/embed windows) give each item's embedding as
 // it has run alone, over several chunks, with the last chunk padded; what a batch cannot hold is
 // refused, and the session is fed again only after a reset.
@@ -461,10 +470,7 @@ MS_TEST(pooled_items_side_by_side_equal_items_alone) {
     std::vector<std::string> seqs;
     for (uint32_t i = 0; i < 5; ++i) seqs.push_back(random_dna(230, 40 + i));
     const std::vector<std::string_view> items(seqs.begin(), seqs.end());
-    SessionOptions alone;
-    alone.scores = false;
-    alone.pool_window = 0;
-    alone.chunk = 100;
+    const SessionOptions alone = pooled_in_chunks_of_100();
     auto one = Session::create(m, *cpu, alone);
     MS_CHECK(one.ok());
     SessionOptions o = alone;
@@ -530,10 +536,7 @@ MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
     const int lengths[] = {230, 201, 277, 299, 210};  // three chunks of 100 each; their ends differ
     for (uint32_t i = 0; i < 5; ++i) seqs.push_back(random_dna(lengths[i], 70 + i));
     const std::vector<std::string_view> items(seqs.begin(), seqs.end());
-    SessionOptions alone;
-    alone.scores = false;
-    alone.pool_window = 0;
-    alone.chunk = 100;
+    const SessionOptions alone = pooled_in_chunks_of_100();
     auto one = Session::create(m, *cpu, alone);
     MS_CHECK(one.ok());
     SessionOptions o = alone;
