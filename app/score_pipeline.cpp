@@ -544,10 +544,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
         for (size_t i = 0; i < n; ++i) {
             st.reading += lived[2 * i] - bases[i]->push_wait_seconds();
             st.computing += lived[2 * i + 1] - bases[i]->pop_wait_seconds();
-            st.short_parts.batches += short_stats[i].batches;
-            st.short_parts.items += short_stats[i].items;
-            st.short_parts.bases += short_stats[i].bases;
-            st.short_parts.positions += short_stats[i].positions;
+            st.short_parts += short_stats[i];
         }
         st.computing -= scores.push_wait_seconds();
         st.writing = lived[2 * n] - scores.pop_wait_seconds();

@@ -71,6 +71,10 @@ struct ScoreJob {
 // (each batch's items padded to its longest).
 struct ShortPartStats {
     int64_t batches = 0, items = 0, bases = 0, positions = 0;
+    ShortPartStats& operator+=(const ShortPartStats& o) {
+        batches += o.batches, items += o.items, bases += o.bases, positions += o.positions;
+        return *this;
+    }
 };
 
 // Seconds each stage worked rather than waited on its queues, summed over lanes (reading and

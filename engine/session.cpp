@@ -176,12 +176,10 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
         const int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
         lay_streams(tokens, k * C, run);
         out_.segments = kernels::RowSegments{0, 0, T};
-        bool uneven = false;  // rows is read by start(): it may change once start() returns
-        for (size_t i = 0; i < items.size(); ++i) {
+        // Read by start(): the next chunk may overwrite them once it returns.
+        for (size_t i = 0; i < items.size(); ++i)
             rows[i] = int32_t(std::min<int64_t>(T, int64_t(items[i].size()) - k * C));
-            uneven |= rows[i] != T;
-        }
-        out_.stream_rows = uneven ? rows.data() : nullptr;
+        out_.stream_rows = rows.data();
         return runner_->start(padded_.data(), run, out_);
     };
     const auto handle = [&](int64_t) -> Result<void> {
