@@ -39,22 +39,25 @@ namespace ms::cuda {
 
 namespace {
 
-constexpr int kW = MS_RING_WARPS;      // warps a block, the ring over the tiles (12: 16 left 128 registers and
-                                       // the addresses were rematerialised, 8 hid too little latency)
+// Warps a block, the ring over a sequence's tiles (a template argument of the kernel, kW in it):
+// 12 for long sequences (16 left 128 registers and the addresses were rematerialised, 8 hid too
+// little latency); 4 for many short ones side by side (reads), where a block of 12 warps had only
+// a few tiles to share and its shared memory held an SM to one block: 256 streams of 152
+// positions took 27 ns a position against 4.9 for one long stream (docs/performance.md,
+// twenty-fourth session). Registers are budgeted alike (__launch_bounds__).
+constexpr int kLongWarps = MS_RING_WARPS;
+constexpr int kShortWarps = 4;
 constexpr int kCH = 4;                 // channels a block
 constexpr int kK = 16;                 // positions a lane walks (one run)
 constexpr int kTP = 2 * kK;            // positions a tile: two runs
-constexpr int kThreads = 32 * kW;
 constexpr int kBCRow = 32;             // floats a position in the workspace and in shared memory: B[16], C[16]
 constexpr int kRunFloats = kK * kBCRow + 16;   // a run of B/C rows plus 16 floats of padding (the two runs' lanes hit different banks)
 constexpr int kStageRow =
     kTP + 16;  // floats of a staged Δ' or Δ'·u row (padding: a quarter-warp's two channels' rows hit different banks)
 constexpr unsigned kFull = 0xffffffffu;
-constexpr int kMaps = 3 * kW;          // slots of published tile maps (see Chain)
 constexpr int kLB = MS_RING_LOOKBACK;  // tile k starts from tile k − kLB's end state (see Chain)
 constexpr int kEnds = 2 * kLB;         // end-state slots
-static_assert(kLB >= 2 && kW % kEnds == 0, "tile k's end slot k % kEnds is then the warp's constant");
-static_assert(kW % kLB == 0 && kMaps >= 2 * kW + kLB + 2, "no barrier completes twice under a waiting warp (see Chain)");
+static_assert(kLB >= 2, "the chain's hops advance kLB tiles");
 
 template <typename T>
 struct WarpTiles {
@@ -70,7 +73,11 @@ struct WarpTiles {
 // phase 1 ends — that needs no other warp — and tile k starts from tile k − kLB's end state
 // mapped through the maps of tiles k − kLB + 1 … k − 1: kLB interleaved chains, each hop
 // advancing kLB tiles.
-struct Chain {
+template <int kW>
+struct RingChain {
+    static constexpr int kMaps = 3 * kW;  // slots of published tile maps
+    static_assert(kW % kEnds == 0, "tile k's end slot k % kEnds is then the warp's constant");
+    static_assert(kW % kLB == 0 && kMaps >= 2 * kW + kLB + 2, "no barrier completes twice under a waiting warp");
     float init[kCH][16];               // the initial state: tiles 0 … kLB − 1 start from it
     float end[kEnds][kCH][16];         // tile k's end state in end[k % kEnds], read only by tile k + kLB;
                                        // tile k + kEnds (same chain) writes the slot after tile k + kLB
@@ -92,8 +99,10 @@ struct Chain {
     uint64_t mapped[kMaps];            // tile k's map is written: phase k / kMaps of mapped[k % kMaps]
 };
 
-template <typename T>
-constexpr size_t smem_bytes() { return sizeof(Chain) + kW * sizeof(WarpTiles<T>); }
+template <typename T, int kW>
+constexpr size_t smem_bytes() {
+    return sizeof(RingChain<kW>) + kW * sizeof(WarpTiles<T>);
+}
 
 // The chain's signals are mbarriers rather than a counter with release/acquire: a release store
 // compiled to MEMBAR.ALL.CTA, which also waits for the warp's outstanding copies of its next tile
@@ -140,8 +149,11 @@ __device__ __forceinline__ void copy4(T* dst, const T* src, int valid) {
 
 // kAsync: every u, Δ, z row keeps a lane's four positions aligned for one copy; vec_y: the same
 // for y's four-output stores.
-template <typename T, bool kAsync>
-__global__ void __launch_bounds__(kThreads, 1) scan_ring_kernel(ScanProblem p, const float* __restrict__ bcw, bool vec_y) {
+template <typename T, bool kAsync, int kW>
+__global__ void __launch_bounds__(32 * kW, kLongWarps / kW)
+    scan_ring_kernel(ScanProblem p, const float* __restrict__ bcw, bool vec_y) {
+    using Chain = RingChain<kW>;
+    constexpr int kThreads = 32 * kW, kMaps = Chain::kMaps;
     extern __shared__ __align__(16) uint8_t smem[];
     Chain& chain = *reinterpret_cast<Chain*>(smem);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -445,13 +457,14 @@ __global__ void bc_to_f32_kernel(ScanProblem p, float* __restrict__ w) {
 // The host's work first, then the two launches back to back: a single call at L = 4,096 (GPU idle
 // before it) otherwise left the GPU waiting between the conversion and the scan while the host
 // checked alignment and set the kernel's shared-memory limit.
-template <typename T>
+template <typename T, int kW>
 cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     const size_t v = 4 * sizeof(T);   // a lane's four positions
     const bool chan = uz_rows_aligned(p, v, sizeof(T)), vec_y = y_rows_aligned(p, v, sizeof(T));
-    auto* kernel = chan ? &scan_ring_kernel<T, true> : &scan_ring_kernel<T, false>;
-    const cudaError_t e = chan ? allow_smem<&scan_ring_kernel<T, true>>(int(smem_bytes<T>()))
-                               : allow_smem<&scan_ring_kernel<T, false>>(int(smem_bytes<T>()));
+    auto* kernel = chan ? &scan_ring_kernel<T, true, kW> : &scan_ring_kernel<T, false, kW>;
+    constexpr int smem = int(smem_bytes<T, kW>());
+    const cudaError_t e =
+        chan ? allow_smem<&scan_ring_kernel<T, true, kW>>(smem) : allow_smem<&scan_ring_kernel<T, false, kW>>(smem);
     if (e != cudaSuccess) return e;
     constexpr int per_block = kBCWarps * kBCRun;
     bc_to_f32_kernel<T><<<dim3(unsigned((p.T + per_block - 1) / per_block), unsigned(p.batch)), 32 * kBCWarps, 0, stream>>>(p, w);
@@ -462,8 +475,8 @@ cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     // first B/C copy (docs/performance.md, seventeenth session).
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(unsigned((p.d_inner + kCH - 1) / kCH), unsigned(p.batch));
-    cfg.blockDim = dim3(kThreads);
-    cfg.dynamicSmemBytes = smem_bytes<T>();
+    cfg.blockDim = dim3(32 * kW);
+    cfg.dynamicSmemBytes = size_t(smem);
     cfg.stream = stream;
     cudaLaunchAttribute attr[1];
     attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -473,7 +486,28 @@ cudaError_t run(const ScanProblem& p, float* w, cudaStream_t stream) {
     return cudaLaunchKernelEx(&cfg, kernel, p, static_cast<const float*>(w), vec_y);
 }
 
-size_t smem_needed(ActType t) { return t == ActType::F32 ? smem_bytes<float>() : smem_bytes<__half>(); }
+template <int kW>
+cudaError_t run_as(const ScanProblem& p, float* w, cudaStream_t stream) {
+    switch (p.act) {
+        case ActType::F32:
+            return run<float, kW>(p, w, stream);
+        case ActType::BF16:
+            return run<__nv_bfloat16, kW>(p, w, stream);
+        case ActType::F16:
+            return run<__half, kW>(p, w, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+// The long form's: a device that gives a block that much runs either form.
+size_t smem_needed(ActType t) {
+    return t == ActType::F32 ? smem_bytes<float, kLongWarps>() : smem_bytes<__half, kLongWarps>();
+}
+
+// Streams this long at most, when there are enough of them, run on the short form (see kShortWarps):
+// 16 streams of 4,096 positions took 5.18 ns a position on it against 5.64 on the long form, of
+// 16,384 positions 5.00 against 4.93 (H200, bench_selective_scan).
+constexpr int64_t kShortStreamPositions = 8192;
 
 }  // namespace
 
@@ -486,18 +520,26 @@ bool scan_ring_takes(const ScanProblem& p) {
     return smem_needed(p.act) <= size_t(smem_optin_limit());
 }
 
+int scan_ring_warps(const ScanProblem& p) {
+    // Enough blocks of the short form for four on every SM (its shared memory allows four).
+    const int64_t blocks = int64_t((p.d_inner + kCH - 1) / kCH) * p.batch;
+    const int sms = cached_device_attribute<cudaDevAttrMultiProcessorCount>();
+    return p.T <= kShortStreamPositions && sms > 0 && blocks >= 4 * int64_t(sms) ? kShortWarps : kLongWarps;
+}
+
 size_t scan_ring_workspace(const ScanProblem& p) { return sizeof(float) * kBCRow * size_t(p.batch) * size_t(p.T); }
 
-cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream) {
+cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream, int warps) {
     if (p.T == 0) return cudaSuccess;
     if (!workspace || reinterpret_cast<uintptr_t>(workspace) % 16 != 0) return cudaErrorInvalidValue;   // 16-byte copies
     float* w = static_cast<float*>(workspace);
-    switch (p.act) {
-        case ActType::F32: return run<float>(p, w, stream);
-        case ActType::BF16: return run<__nv_bfloat16>(p, w, stream);
-        case ActType::F16: return run<__half>(p, w, stream);
-    }
+    if (warps == kShortWarps) return run_as<kShortWarps>(p, w, stream);
+    if (warps == kLongWarps) return run_as<kLongWarps>(p, w, stream);
     return cudaErrorInvalidValue;
+}
+
+cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream) {
+    return scan_ring(p, workspace, stream, scan_ring_warps(p));
 }
 
 }  // namespace detail

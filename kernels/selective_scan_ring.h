@@ -15,6 +15,14 @@ bool scan_ring_takes(const ScanProblem& p);
 // Workspace bytes: B and C as fp32, 32 floats a position (B's states, then C's, zero-padded).
 size_t scan_ring_workspace(const ScanProblem& p);
 
+// Warps a block of the ring takes for this problem: 12 for long sequences, 4 where many short ones
+// run side by side (enough blocks to fill every SM several times over, sequences of at most
+// 8,192 positions).
+int scan_ring_warps(const ScanProblem& p);
+
+// The scan with the warp count scan_ring_warps() picks.
 cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream);
+// The scan with `warps` a block (4 or 12; anything else is refused): tests and the benchmark.
+cudaError_t scan_ring(const ScanProblem& p, void* workspace, cudaStream_t stream, int warps);
 
 }  // namespace ms::cuda::detail

@@ -26,6 +26,7 @@
 #include "kernels/mamba_ops.h"
 #include "kernels/selective_scan_chan.h"
 #include "kernels/selective_scan_cuda.h"
+#include "kernels/selective_scan_ring.h"
 #include "tests/common/harness.h"
 #include "tests/kernels/cuda_test_util.h"
 
@@ -119,14 +120,19 @@ void release(Inputs& in) {
     for (float* p : {in.A, in.D, in.bias, in.state}) cudaFree(p);
 }
 
-enum class Kernel { Ring, OnePass, Segmented };
-const char* kKernelNames[] = {"ring, channel-major", "one-pass, channel-major", "segmented, position-major"};
+enum class Kernel { Ring, OnePass, Segmented, Ring4, Ring12 };
+const char* kKernelNames[] = {"ring, channel-major", "one-pass, channel-major", "segmented, position-major",
+                              "ring of 4 warps", "ring of 12 warps"};
 
 cudaError_t scan(const Inputs& in, Kernel k) {
     switch (k) {
         case Kernel::Ring: return cuda::selective_scan(in.pc, in.ws, nullptr);
         case Kernel::OnePass: return cuda::detail::scan_chan(in.pc, nullptr);
         case Kernel::Segmented: return cuda::selective_scan(in.p, in.ws, nullptr);
+        case Kernel::Ring4:
+            return cuda::detail::scan_ring(in.pc, in.ws, nullptr, 4);
+        case Kernel::Ring12:
+            return cuda::detail::scan_ring(in.pc, in.ws, nullptr, 12);
     }
     return cudaErrorInvalidValue;
 }
@@ -187,8 +193,9 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
     std::printf("# selective scan forward, %s activations, %s\n", fp32 ? "fp32" : "bf16", prop.name);
-    if (!check_first_row(fp32, Kernel::Ring) || !check_first_row(fp32, Kernel::OnePass) ||
-        !check_first_row(fp32, Kernel::Segmented)) {
+    bool checked = true;
+    for (int k = 0; k < 5; ++k) checked = check_first_row(fp32, Kernel(k)) && checked;
+    if (!checked) {
         std::printf("# FAILED the reference check: not timing a wrong kernel\n");
         return 1;
     }
@@ -262,6 +269,29 @@ int main(int argc, char** argv) {
         std::printf("%6d %8d %8d %10d %10.3f %10.1f %10.3f %10.3f %12.3f %13.3f %10.3f %8.2fx %8.2fx %8.2fx\n", r.batch,
                     r.d_inner, r.d_state, r.L, ms, bytes / ms / 1e6, b2b, cold, one_ms, seg_ms, r.ref_ms,
                     fp32 ? 0.0 : r.ref_ms / ms, fp32 ? 0.0 : r.ref_ms / b2b, fp32 ? 0.0 : r.ref_ms / cold);
+        std::fflush(stdout);
+        release(in);
+    }
+    // Many short streams side by side (reads, short records: classify/embed and score run up to 256
+    // of them in one call), against fewer, longer streams: each kernel's time a call back to back,
+    // in ns a position, so a kernel whose cost rises with the streams shows. The ring in both its
+    // forms; `ring` is the one selective_scan() picks.
+    std::printf("\n# streams side by side: ns a position, calls back to back\n");
+    std::printf("%6s %8s %8s %10s %10s %10s %10s %10s %10s\n", "batch", "d_inner", "d_state", "L", "ring", "4 warps",
+                "12 warps", "one-pass", "segmented");
+    const Row kStreams[] = {{256, 512, 16, 152, 0}, {128, 512, 16, 304, 0},  {64, 512, 16, 608, 0},
+                            {32, 512, 16, 2048, 0}, {16, 512, 16, 4096, 0},  {8, 512, 16, 4096, 0},
+                            {4, 512, 16, 4096, 0},  {16, 512, 16, 16384, 0}, {4, 512, 16, 16384, 0},
+                            {1, 512, 16, 38912, 0}, {256, 1536, 16, 152, 0}, {2, 1536, 16, 4096, 0},
+                            {1, 1536, 16, 38912, 0}};
+    for (const Row& r : kStreams) {
+        Inputs in = make(r, fp32, rng);
+        const double n = double(r.batch) * r.L / 1e6;  // ms → ns a position
+        double t[5];
+        for (int k = 0; k < 5; ++k) t[k] = back_to_back_ms(in, Kernel(k), median_ms(in, Kernel(k))) / n;
+        std::printf("%6d %8d %8d %10d %10.3f %10.3f %10.3f %10.3f %10.3f\n", r.batch, r.d_inner, r.d_state, r.L,
+                    t[int(Kernel::Ring)], t[int(Kernel::Ring4)], t[int(Kernel::Ring12)], t[int(Kernel::OnePass)],
+                    t[int(Kernel::Segmented)]);
         std::fflush(stdout);
         release(in);
     }

@@ -34,12 +34,14 @@ struct Case {
     bool one_pass = false;     // channel-major through the one-pass kernel even where the ring takes it
     bool padded = false;       // channel-major rows batch · T rounded up to 8 elements long, as the
                                // CUDA runner lays them out; the padding holds NaN and must stay unwritten
+    int ring_warps = 0;        // channel-major through the ring kernel with this many warps a block (4, 12)
 };
 
 std::string name(const Case& c) {
     return cat("batch ", c.batch, " T ", c.T, " d_inner ", c.d_inner, " d_state ", c.d_state,
                c.bf16 ? " bf16" : " fp32", c.gate ? " gated" : "", " chunks ", c.chunks,
-               c.chan_major ? " channel-major" : "", c.one_pass ? " one-pass" : "", c.padded ? " padded rows" : "");
+               c.chan_major ? " channel-major" : "", c.one_pass ? " one-pass" : "", c.padded ? " padded rows" : "",
+               c.ring_warps ? cat(" ring ", c.ring_warps, " warps") : std::string());
 }
 
 void run_case(const Case& k, uint32_t seed) {
@@ -143,6 +145,9 @@ void run_case(const Case& k, uint32_t seed) {
         if (k.one_pass) {
             MS_CHECK(cuda::detail::scan_chan_takes(p));
             MS_CUDA_CHECK(cuda::detail::scan_chan(p, nullptr));
+        } else if (k.ring_warps) {
+            MS_CHECK(cuda::detail::scan_ring_takes(p));
+            MS_CUDA_CHECK(cuda::detail::scan_ring(p, ws.ptr, nullptr, k.ring_warps));
         } else {
             MS_CUDA_CHECK(cuda::selective_scan(p, ws.ptr, nullptr));
         }
@@ -238,6 +243,47 @@ MS_TEST(scan_one_pass_matches_reference) {
           Case{1, 1001, 33, 4, false, true, 1, true, true, true},
           Case{1, 4095, 64, 16, true, true, 2, true, true, true}})
         run_case(c, seed++);
+}
+
+// The ring's two forms, each forced on the same shapes: 4 warps a block (many short streams side by
+// side, a batch of reads) and 12 (long streams). Many streams of a few tiles, fewer positions than
+// a tile, more tiles than either form has warps, chunks chaining through the state, padded rows,
+// fp32 and bf16. selective_scan() picks the short form for a batch of reads and the long one for a
+// long sequence; a warp count other than the two is refused.
+MS_TEST(scan_ring_forms_match_reference) {
+    if (!test::cuda_available()) MS_SKIP("no GPU");
+    cuda::ScanProblem p;
+    p.batch = 256;
+    p.T = 152;
+    p.d_inner = 512;
+    p.d_state = 16;
+    p.act = cuda::ActType::BF16;
+    p.u = p.delta = p.z = cuda::Act{nullptr, 152, 1, 256 * 152};
+    p.y_batch_stride = 152;
+    p.y_row_stride = 1;
+    p.y_chan_stride = 256 * 152;
+    p.B = p.C = cuda::Act{nullptr, 152 * 16, 16};
+    if (!cuda::detail::scan_ring_takes(p))
+        MS_SKIP("the ring kernel needs more shared memory than this GPU gives a block");
+    int sms = 0;
+    MS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    if (sms <= 128 * 256 / 4) MS_CHECK_EQ(cuda::detail::scan_ring_warps(p), 4);
+    p.batch = 1;
+    p.T = 131072;
+    MS_CHECK_EQ(cuda::detail::scan_ring_warps(p), 12);
+    p.batch = 256;
+    p.T = 20000;
+    MS_CHECK_EQ(cuda::detail::scan_ring_warps(p), 12);
+    MS_CHECK(cuda::detail::scan_ring(p, reinterpret_cast<void*>(uintptr_t(256)), nullptr, 8) == cudaErrorInvalidValue);
+    uint32_t seed = 500;
+    for (int warps : {4, 12})
+        for (Case c :
+             {Case{64, 152, 64, 16, true, true, 1, true}, Case{33, 37, 20, 16, false, true, 1, true},
+              Case{8, 1, 8, 16, false, true, 1, true}, Case{5, 300, 24, 8, true, true, 2, true, false, true},
+              Case{3, 1000, 40, 16, false, false, 3, true}, Case{2, 4099, 16, 4, true, true, 1, true, false, true}}) {
+            c.ring_warps = warps;
+            run_case(c, seed++);
+        }
 }
 
 // selective_scan() picks the ring kernel for channel-major d_state ≤ 16 on a part with the shared
