@@ -247,7 +247,8 @@ std::string render_man(const std::vector<CommandInfo>& commands, const std::stri
             ".TP\n.B MAMBASCOPE_STAGE_TIMES\n",
             "when set (not 0), \\fBscore\\fR says how long its reading, engine and writing stages worked rather than "
             "waited: the one near the job's time sets its pace; with short records run side by side, also their "
-            "batches and the positions those held, padding included\n",
+            "batches and the positions those held, padding included; \\fBclassify\\fR and \\fBembed\\fR say how "
+            "long their engine and writer worked, and their items' batches and positions\n",
             ".SH FILES\n.TP\n.I ", roff_code(data_dir), "/models/mambascope\\-dna\\-small\n",
             "the bundled model, the default of \\fB\\-\\-model\\fR (an unpacked tarball has it in "
             "share/mambascope/models beside its bin/)\n",
@@ -337,7 +338,8 @@ std::string render_markdown(const std::vector<CommandInfo>& commands, const std:
         "- `MAMBASCOPE_BACKEND_DIR`: a folder searched first for the CUDA backend module `libmambascope_cuda.so`.\n"
         "- `MAMBASCOPE_STAGE_TIMES`: when set (not `0`), `score` says how long its reading, engine and writing "
         "stages worked rather than waited: the one near the job's time sets its pace; with short records run side by "
-        "side, also their batches and the positions those held, padding included.\n";
+        "side, also their batches and the positions those held, padding included; `classify` and `embed` say how "
+        "long their engine and writer worked, and their items' batches and positions.\n";
     while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
     return out;
 }

@@ -21,6 +21,7 @@
 #include "app/digests.h"
 #include "app/file_info.h"
 #include "app/interrupt.h"
+#include "app/item_batches.h"
 #include "app/read_names.h"
 #include "app/run_lock.h"
 #include "app/run_match.h"
@@ -235,25 +236,31 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     so.chunk = o.chunk;
     // A FASTA's items can be counted from the record lengths (progress with an ETA, and how many
     // can run side by side); reads cannot without reading the file through once more.
-    int64_t fasta_items = 0;
+    int64_t fasta_items = 0, shortest = 1, item_bases = 0;
     if (fa) {  // no item is longer than a window or a record: a larger chunk only sizes unused buffers
         int64_t longest = 1;
+        shortest = INT64_MAX;
         const int64_t stride = o.stride ? o.stride : o.window;
         for (const SequenceRecord& rec : fa->records()) {
             if (region && rec.name != region->contig) continue;
             const int64_t L = region ? region->length() : rec.length;
-            longest = std::max(longest, L);
-            fasta_items += o.window <= 0 || L <= o.window ? 1 : (L - o.window + stride - 1) / stride + 1;
+            const int64_t n = o.window <= 0 || L <= o.window ? 1 : (L - o.window + stride - 1) / stride + 1;
+            const int64_t item = n == 1 ? L : o.window;
+            longest = std::max(longest, item);
+            shortest = std::min(shortest, std::max<int64_t>(item, 1));
+            fasta_items += n;
+            item_bases += n * item;
         }
-        if (o.window > 0) longest = std::min(longest, o.window);
         so.chunk = int(std::min<int64_t>(o.chunk, longest));
     }
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
-    // Items of one length (windows) side by side on a GPU, within the memory of one --chunk; reads
-    // and records differ in length and mostly run alone anyway.
-    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, so.chunk, fasta_items);
+    // Items side by side on a GPU (reads, records and windows of a few kbp alone leave it at a
+    // fraction of its speed), within the memory of one --chunk: as many streams as items of the
+    // shortest length fill it (reads: as many as a session takes, their lengths unknown yet).
+    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, shortest, fa ? fasta_items : INT64_MAX);
+    if (so.batch > 1) so.rows = fa ? std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, item_bases)) : o.chunk;
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
     if (!session) return make_error(session.error().message);
@@ -453,6 +460,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         items_q.close();
     });
     int64_t short_items = 0;  // classified, shorter than the head was trained on (the writer's count)
+    double writing_seconds = 0;  // the writer's, in the store (read once it has stopped)
     std::thread writer([&] {
         name_this_thread("ms-writer");
         constexpr size_t kBatch = 512;
@@ -460,8 +468,10 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         std::vector<Embedding> embeddings;
         std::map<std::string, int64_t> seq_ids;
         auto flush = [&]() -> Result<void> {
+            const auto t = std::chrono::steady_clock::now();
             if (!predictions.empty()) MS_TRY(store->write_predictions(*run, predictions));
             if (!embeddings.empty()) MS_TRY(store->write_embeddings(*run, embeddings));
+            writing_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
             predictions.clear();
             embeddings.clear();
             return {};
@@ -510,48 +520,83 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (auto f = flush(); r && !f) r = f;
         if (!r) set_error(r.error());
     });
+    // Items wait in a window of the input's order and run sorted by length, side by side where the
+    // session runs several streams (plan_batches): reads and records of many lengths then run with
+    // little padding. Their results go to the writer in input order: --resume relies on what a run
+    // holds being a prefix of the input.
+    const BatchLimits limits{so.batch, (*session)->rows(), so.chunk};
+    const int64_t window_items = limits.max_items > 1 ? kWindowBatches * limits.max_items : 1;
+    const int64_t window_bases = kWindowBatches * limits.rows;
+    std::vector<Item> window;
+    int64_t waiting_bases = 0;
+    BatchStats batch_stats;
+    double engine_seconds = 0;  // in pool_items
+    std::vector<float> pooled;
+    std::vector<size_t> unknown;
+    // false: the writer stopped (its error is the job's).
+    const auto run_window = [&]() -> Result<bool> {
+        std::vector<int64_t> lengths;
+        for (const Item& it : window) lengths.push_back(int64_t(it.bases.size()));
+        pooled.assign(window.size() * size_t(dm), 0.0f);
+        unknown.assign(window.size(), 0);
+        for (const std::vector<size_t>& batch : plan_batches(lengths, limits)) {
+            if (control.cancelled()) return make_error("interrupted");
+            std::vector<std::string_view> views;
+            int64_t longest = 0;
+            for (size_t i : batch) {
+                views.emplace_back(window[i].bases);
+                longest = std::max(longest, lengths[i]);
+                batch_stats.bases += lengths[i];
+            }
+            PooledItems out;
+            const auto t = std::chrono::steady_clock::now();
+            MS_ASSIGN(out, (*session)->pool_items(views));
+            engine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+            for (size_t k = 0; k < batch.size(); ++k) {
+                std::copy_n(&out.embeddings[k * size_t(dm)], dm, &pooled[batch[k] * size_t(dm)]);
+                unknown[batch[k]] = out.unknown_bases[k];
+            }
+            batch_stats.batches += 1;
+            batch_stats.items += int64_t(batch.size());
+            batch_stats.positions += int64_t(batch.size()) * longest;
+        }
+        for (size_t i = 0; i < window.size(); ++i) {
+            Item& it = window[i];
+            const float* v = &pooled[i * size_t(dm)];
+            std::vector<float> probs = head ? classify(*head, v, dm) : std::vector<float>();
+            std::vector<float> embedding = store_embeddings ? std::vector<float>(v, v + dm) : std::vector<float>();
+            ++items;
+            bases += int64_t(it.bases.size());
+            unknown_bases += int64_t(unknown[i]);
+            it.bases.clear();
+            JobProgress p{what, it.name, items.load(), total_items, "items", seconds(), false};
+            if (!out_q.push(ToWriter{std::nullopt, Result1{std::move(it), std::move(probs), std::move(embedding)}}))
+                return false;
+            control.progress(p);
+        }
+        window.clear();
+        waiting_bases = 0;
+        return true;
+    };
     Result<void> r;
-    std::vector<Item> group;
-    std::optional<Item> next = items_q.pop();
-    while (next) {
+    while (auto next = items_q.pop()) {
         if (control.cancelled()) {
             r = make_error("interrupted");
             break;
         }
-        // The next items of the first one's length, in input order (the writer stores them so).
-        group.clear();
-        group.push_back(std::move(*next));
-        next.reset();
-        while (int(group.size()) < so.batch && (next = items_q.pop()) && next->bases.size() == group[0].bases.size()) {
-            group.push_back(std::move(*next));
-            next.reset();
-        }
-        std::vector<std::string_view> views;
-        for (const Item& it : group) views.emplace_back(it.bases);
-        auto out = (*session)->pool_items(views);
-        if (!out) {
-            r = out.error();
-            break;
-        }
-        bool stopped = false;
-        for (size_t i = 0; i < group.size() && !stopped; ++i) {
-            Item& it = group[i];
-            const float* pooled = &out->embeddings[i * size_t(dm)];
-            std::vector<float> probs = head ? classify(*head, pooled, dm) : std::vector<float>();
-            std::vector<float> embedding =
-                store_embeddings ? std::vector<float>(pooled, pooled + dm) : std::vector<float>();
-            ++items;
-            bases += int64_t(it.bases.size());
-            unknown_bases += int64_t(out->unknown_bases[i]);
-            it.bases.clear();
-            JobProgress p{what, it.name, items.load(), total_items, "items", seconds(), false};
-            stopped =
-                !out_q.push(ToWriter{std::nullopt, Result1{std::move(it), std::move(probs), std::move(embedding)}});
-            if (!stopped) control.progress(p);
-        }
-        if (stopped) break;
-        if (!next) next = items_q.pop();
+        waiting_bases += int64_t(next->bases.size());
+        window.push_back(std::move(*next));
+        if (int64_t(window.size()) < window_items && waiting_bases < window_bases) continue;
+        auto sent = run_window();
+        if (!sent) r = sent.error();
+        if (!sent || !*sent) break;
     }
+    const bool stopped = control.cancelled() || [&] {
+        std::lock_guard lock(err_m);
+        return first_error.has_value();
+    }();
+    if (r && !window.empty() && !stopped)
+        if (auto sent = run_window(); !sent) r = sent.error();
     if (!r) set_error(r.error());
     items_q.close();
     out_q.close();
@@ -570,6 +615,14 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         return make_error(r.error().message, failed_run_note(*run, o.db, fin, r.error().message));
     }
     if (!fin) return unmarked_finish(*run, o.db, fin.error(), true);
+    if (stage_times_wanted()) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%s: %.2f s; busy: engine %.2f s, writing %.2f s", what, seconds(),
+                      engine_seconds, writing_seconds);
+        control.note(cat(line, "; ", plural(batch_stats.items, "item"), " in ",
+                         plural(batch_stats.batches, "batch", "batches"), ", ", batch_stats.bases, " bases in ",
+                         batch_stats.positions, " positions"));
+    }
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", plural(items.load(), "item"), ", ", plural(bases.load(), "base"), " in ", secs,

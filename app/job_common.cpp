@@ -9,7 +9,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "app/digests.h"
 #include "common/parse_count.h"
@@ -70,6 +72,11 @@ int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item
     if (forced > 0) return forced;
     if (backend.name() == "cpu") return 1;
     return int(std::clamp<int64_t>(std::min(chunk / std::max<int64_t>(item_length, 1), items), 1, 256));
+}
+
+bool stage_times_wanted() {
+    const char* v = std::getenv("MAMBASCOPE_STAGE_TIMES");
+    return v && *v && std::string_view(v) != "0";
 }
 
 void add_engine_options(CLI::App* sub, EngineOptions& o) {

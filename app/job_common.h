@@ -93,6 +93,10 @@ void add_engine_options(CLI::App* sub, EngineOptions& o);
 // position chunk).
 int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items);
 
+// MAMBASCOPE_STAGE_TIMES set (not empty, not "0"): jobs say where their time went (docs/cli.md,
+// Environment).
+bool stage_times_wanted();
+
 // Makes a single-locus option (--region of export, info, embed, classify) refuse an empty value:
 // `--region "$REGION"` with REGION unset was taken as no --region, and the whole genome was
 // exported, embedded or described without a word (found in review). Returns `opt`.

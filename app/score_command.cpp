@@ -361,8 +361,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     };
     // MAMBASCOPE_STAGE_TIMES=1: say which stage set the pace (docs/cli.md, Environment).
     StageTimes stage_times;
-    const char* want_times = std::getenv("MAMBASCOPE_STAGE_TIMES");
-    if (want_times && *want_times && std::string(want_times) != "0") job.stage_times = &stage_times;
+    if (stage_times_wanted()) job.stage_times = &stage_times;
     const Result<void> r = run_score_pipeline(job);
     if (job.stage_times) {
         char line[200];
@@ -371,7 +370,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
                       stage_times.wall, stage_times.reading, stage_times.computing, stage_times.lanes,
                       stage_times.lanes == 1 ? "" : "s", stage_times.writing);
         std::string note = line;
-        if (const ShortPartStats& sp = stage_times.short_parts; sp.batches > 0)
+        if (const BatchStats& sp = stage_times.short_parts; sp.batches > 0)
             note += cat("; short parts: ", sp.items, " strand(s) in ", sp.batches, " batch(es), ", sp.bases,
                         " bases in ", sp.positions, " positions");
         control.note(note);

@@ -17,6 +17,7 @@
 
 #include "app/bounded_queue.h"
 #include "app/digests.h"
+#include "app/item_batches.h"
 
 namespace ms {
 
@@ -232,12 +233,9 @@ struct ShortParts {
     int64_t items = 0, longest = 0, bases = 0;
 };
 
-// Short parts wait in a window of the genome's order, this many batches' worth (by positions and
-// by items), and run sorted by length: a batch's items run padded to its longest, and records of
-// 0.5–5 kbp taken in the genome's order ran ~40 % padding (docs/performance.md). Long parts run
-// as they come and the window waits for them, so a draft assembly's long contigs between its
-// short ones do not cut it short.
-constexpr int64_t kWindowBatches = 16;
+// Short parts wait in a window of the genome's order (kWindowBatches) and run sorted by length.
+// Long parts run as they come and the window waits for them, so a draft assembly's long contigs
+// between its short ones do not cut it short.
 
 // The writer numbers sequences in the order their facts arrive: short parts hand theirs over as
 // they join the window, in the genome's order, so the store lists records as the FASTA does; the
@@ -252,13 +250,14 @@ Result<void> send_sequences(std::vector<std::pair<size_t, SequenceInfo>>& seqs, 
 }
 
 Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
-                           BoundedQueue<ScoreBlock>& out, ShortPartStats& stats) {
+                           BoundedQueue<ScoreBlock>& out, BatchStats& stats) {
     std::vector<int32_t> tokens;
     std::optional<SequenceInfo> pending_info;
     // A strand of a part is short when it is one block with no warm-up and at most short_part
     // bases; on a session that runs several streams, short ones wait here and run side by side.
-    const int64_t rows = session.rows();
-    const int max_items = session.options().batch;
+    const BatchLimits limits{session.options().batch, session.rows(), session.options().chunk};
+    const int64_t rows = limits.rows;
+    const int max_items = limits.max_items;
     const auto is_short = [&](const BaseBlock& b) {
         const ScorePart& part = job.parts[b.part];
         return max_items > 1 && (b.info || b.first_reverse) && b.last && part.warmup_before == 0 &&
@@ -326,13 +325,11 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         MS_TRY(session.start_items(items, std::move(sink)));
         return settle();
     };
-    // Items run padded to the longest of them: one that would at least double the batch's work
-    // starts the next batch (the window's order makes that rare).
+    // Items run padded to the longest of them (joins_batch; the window's order makes padding rare).
     const auto add_waiting = [&](BaseBlock&& b) -> Result<void> {
         if (!b.end_of_part) {
-            const int64_t len = int64_t(b.bases.size()), longest = std::max(waiting.longest, len),
-                          n = waiting.items + 1;
-            if (n > max_items || n * longest > rows || n * longest > 2 * (waiting.bases + len)) MS_TRY(run_waiting());
+            const int64_t len = int64_t(b.bases.size());
+            if (!joins_batch(limits, waiting.items, waiting.longest, waiting.bases, len)) MS_TRY(run_waiting());
             waiting.items += 1;
             waiting.longest = std::max(waiting.longest, len);
             waiting.bases += len;
@@ -507,7 +504,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
     // How long each stage's thread lived (reader i, compute i, then the writer), for stage_times.
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<double> lived(2 * n + 1, 0.0);
-    std::vector<ShortPartStats> short_stats(n);
+    std::vector<BatchStats> short_stats(n);
     const auto ended = [&](size_t k) {
         lived[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };

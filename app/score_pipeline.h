@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "app/item_batches.h"
 #include "app/score_segments.h"
 #include "common/error.h"
 #include "engine/model.h"
@@ -67,22 +68,12 @@ struct ScoreJob {
     struct StageTimes* stage_times = nullptr;
 };
 
-// Short parts run side by side: batches, strands, their bases and the positions the batches held
-// (each batch's items padded to its longest).
-struct ShortPartStats {
-    int64_t batches = 0, items = 0, bases = 0, positions = 0;
-    ShortPartStats& operator+=(const ShortPartStats& o) {
-        batches += o.batches, items += o.items, bases += o.bases, positions += o.positions;
-        return *this;
-    }
-};
-
 // Seconds each stage worked rather than waited on its queues, summed over lanes (reading and
 // computing), against the job's wall time: the stage near the wall time sets the pace.
 struct StageTimes {
     double wall = 0, reading = 0, computing = 0, writing = 0;
     int lanes = 0;
-    ShortPartStats short_parts;  // summed over lanes
+    BatchStats short_parts;  // short parts run side by side, summed over lanes
 };
 
 // Runs the job; an error names the stage's file or store. On Ctrl-C it returns an error saying so

@@ -161,6 +161,10 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
             return make_error("pool_items: items of ", it.size(), " and ", L, " bases take different numbers of ", C,
                               "-position chunks; a batch holds items of one number of chunks");
     }
+    const int64_t session_limit = session_rows(options_);
+    if (n * std::min<int64_t>(L, C) > session_limit)
+        return make_error("pool_items: ", n, " items of up to ", L, " bases are more than the session's rows (",
+                          session_limit, ") hold in a ", C, "-position chunk");
     std::vector<std::vector<int32_t>> tokens(items.size());
     for (size_t i = 0; i < items.size(); ++i) p.unknown_bases.push_back(model_.tokenizer.encode(items[i], tokens[i]));
     MS_TRY(restart(int(n)));
@@ -173,7 +177,9 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     std::vector<int32_t> rows(items.size());
     const auto start = [&](int64_t k) -> Result<void> {
         const int T = length(k);
-        const int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
+        // The runner's length for the last chunk where the rows hold it (a captured graph's).
+        int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
+        if (n * run > session_limit) run = T;
         lay_streams(tokens, k * C, run);
         out_.segments = kernels::RowSegments{0, 0, T};
         // Read by start(): the next chunk may overwrite them once it returns.

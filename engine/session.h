@@ -78,7 +78,9 @@ public:
     // state: a GPU then sees items · length positions a call instead of one short item's (windows
     // of a few kbp), at the speed of long chunks. Items of different lengths (reads) run padded to
     // the longest and each is pooled over its own positions (ForwardOutputs::stream_rows); they
-    // must take the same number of chunks. The session must be reset before it is fed again.
+    // must take the same number of chunks, and items · the positions a chunk gives each (the
+    // longest, at most the chunk) must fit the rows. The session must be reset before it is fed
+    // again.
     Result<PooledItems> pool_items(const std::vector<std::string_view>& items);
     // Whole short items of any lengths side by side in one runner call, each from a zero state and
     // padded to the longest: at most SessionOptions::batch of them, none longer than the chunk,

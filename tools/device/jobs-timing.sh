@@ -26,11 +26,13 @@ if [ -n "${BASE:-}" ]; then
 fi
 wait
 d=$PWD/resources/demo; m=$PWD/resources/models/mambascope-dna-large; fa=$d/ecoli_k12_mg1655.fa; w=/tmp/jobs-timing
+# READS=1: `classify`/`embed` of reads and records of many lengths (100,000 reads of 150 bases,
+# ~16 Mbp of log-normal long reads of 0.2-100 kbp, ~5,800 records of 0.5-5 kbp, the demo's BAM).
 # RECORDS=1: `score` of 16 Mbp of random bases as one record, as 8,000 of 2 kbp, as ~5,800 of
 # 0.5-5 kbp (a transcriptome) and as ~2,400 log-normal contigs of 0.2-540 kbp (a draft assembly),
 # instead of the demo's jobs.
 g=/tmp/jobs-timing-genomes
-if [ "${RECORDS:-0}" = 1 ]; then
+if [ "${RECORDS:-0}" = 1 ] || [ "${READS:-0}" = 1 ]; then
   mkdir -p $g
   python3 - "$g" <<'PY'
 import random, sys
@@ -48,6 +50,14 @@ write("mixed", mixed)
 contigs = []   # a draft assembly's: log-normal, a few long ones among many short
 while sum(contigs) < 16_000_000: contigs.append(min(2_000_000, max(200, int(random.lognormvariate(8.0, 1.3)))))
 write("contigs", contigs)
+def fastq(name, lengths):
+    with open(f"{sys.argv[1]}/{name}.fq", "w") as f:
+        for i, n in enumerate(lengths):
+            f.write(f"@q{i}\n" + "".join(random.choices("ACGT", k=n)) + "\n+\n" + "I" * n + "\n")
+fastq("short", [150] * 100_000)
+long_reads = []
+while sum(long_reads) < 16_000_000: long_reads.append(min(100_000, max(200, int(random.lognormvariate(8.3, 0.9)))))
+fastq("long", long_reads)
 PY
 fi
 for rep in $(seq "${REPS:-2}"); do
@@ -60,9 +70,16 @@ for rep in $(seq "${REPS:-2}"); do
       # --quiet hides notes, the stage times among them
       "$cli" "$@" --device cuda:0 $quiet > $w/log 2>&1 || { echo "$what failed:"; tail -3 $w/log; }
       awk -v a="$s" -v b="$(date +%s.%N)" -v r="$rep" -v n="$name" -v j="$what" 'BEGIN { printf "%s %-7s %-24s %.2f s\n", r, n, j, b - a }'
-      grep -h 'busy:' $w/log || true   # MAMBASCOPE_STAGE_TIMES=1: where score's time went
+      grep -h 'busy:' $w/log || true   # MAMBASCOPE_STAGE_TIMES=1: where the job's time went
     }
     run "start-up (1 kbp)" classify --fasta $fa --model $m --region NC_000913.2:1-1000 --db $w/z.db
+    if [ "${READS:-0}" = 1 ]; then
+      run "classify 100k × 150 b reads" classify --reads $g/short.fq --model $m --db $w/q.db
+      run "embed 16 Mbp long reads" embed --reads $g/long.fq --model $m --db $w/l.db
+      run "classify 0.5-5 kbp records" classify --fasta $g/mixed.fa --model $m --db $w/m.db
+      run "classify demo reads" classify --reads $d/ecoli_nanopore.bam --model $m --db $w/r.db
+      continue
+    fi
     if [ "${RECORDS:-0}" = 1 ]; then
       for set in one 2kbp mixed contigs; do run "score 16 Mbp as $set" score --fasta $g/$set.fa --model $m --db $w/s.db; done
       run "score 2kbp --strand both" score --fasta $g/2kbp.fa --model $m --db $w/s.db --strand both
