@@ -539,8 +539,12 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         for (const Item& it : window) lengths.push_back(int64_t(it.bases.size()));
         pooled.assign(window.size() * size_t(dm), 0.0f);
         unknown.assign(window.size(), 0);
+        const auto t = std::chrono::steady_clock::now();
         for (const std::vector<size_t>& batch : plan_batches(lengths, limits)) {
-            if (control.cancelled()) return make_error("interrupted");
+            if (control.cancelled()) {
+                (void)(*session)->finish_items();
+                return make_error("interrupted");
+            }
             std::vector<std::string_view> views;
             int64_t longest = 0;
             for (size_t i : batch) {
@@ -548,18 +552,32 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 longest = std::max(longest, lengths[i]);
                 batch_stats.bases += lengths[i];
             }
+            batch_stats.batches += 1;
+            batch_stats.items += int64_t(batch.size());
+            batch_stats.positions += int64_t(batch.size()) * longest;
+            if (longest <= so.chunk) {
+                // One chunk: started behind the batch before, whose sums are taken while the device
+                // computes this one (Session::start_items; the window's batches mostly are such).
+                MS_TRY((*session)->start_items(views, [&, batch](size_t k, const ChunkView& v) -> Result<void> {
+                    const size_t i = batch[k];
+                    for (int c = 0; c < dm; ++c)
+                        pooled[i * size_t(dm) + size_t(c)] = float(double(v.row_sums[c]) / double(v.T));
+                    unknown[i] = size_t(std::count(v.tokens, v.tokens + v.T, Tokenizer::kUnk));
+                    return {};
+                }));
+                continue;
+            }
+            // Longer than a chunk: state carried from chunk to chunk, the batch alone.
+            MS_TRY((*session)->finish_items());
             PooledItems out;
-            const auto t = std::chrono::steady_clock::now();
             MS_ASSIGN(out, (*session)->pool_items(views));
-            engine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
             for (size_t k = 0; k < batch.size(); ++k) {
                 std::copy_n(&out.embeddings[k * size_t(dm)], dm, &pooled[batch[k] * size_t(dm)]);
                 unknown[batch[k]] = out.unknown_bases[k];
             }
-            batch_stats.batches += 1;
-            batch_stats.items += int64_t(batch.size());
-            batch_stats.positions += int64_t(batch.size()) * longest;
         }
+        MS_TRY((*session)->finish_items());
+        engine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         for (size_t i = 0; i < window.size(); ++i) {
             Item& it = window[i];
             const float* v = &pooled[i * size_t(dm)];

@@ -69,7 +69,8 @@ Result<void> Session::restart(int streams) {
 // this thread works on the other (ModelRunner::start). On an error the chunk started ahead is
 // finished too, and the session refuses to continue until reset(): its runner's state is past
 // what was handled.
-Result<void> Session::pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
+Result<void> Session::pipeline(int64_t chunks, const ForwardOutputs& outs,
+                               const std::function<Result<void>(int64_t)>& start,
                                const std::function<Result<void>(int64_t)>& handle) {
     int started = 0;
     Result<void> r;
@@ -83,11 +84,11 @@ Result<void> Session::pipeline(int64_t chunks, const std::function<Result<void>(
             ++started;
         }
         --started;
-        if (r = runner_->finish(out_); !r) break;
+        if (r = runner_->finish(outs); !r) break;
         r = handle(k);
     }
     if (!r) {
-        for (; started > 0; --started) (void)runner_->finish(out_);
+        for (; started > 0; --started) (void)runner_->finish(outs);
         failed_ = true;
     }
     return r;
@@ -139,7 +140,7 @@ Result<void> Session::feed(const int32_t* tokens, int64_t n, const ChunkSink& si
         position_ += v.T;
         return {};
     };
-    MS_TRY(pipeline((n + C - 1) / C, start, handle));
+    MS_TRY(pipeline((n + C - 1) / C, out_, start, handle));
     if (ends && n > 0) ended_ = true;  // padded or not, the contract is the same; only reset() clears it
     return {};
 }
@@ -169,9 +170,9 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     for (size_t i = 0; i < items.size(); ++i) p.unknown_bases.push_back(model_.tokenizer.encode(items[i], tokens[i]));
     MS_TRY(restart(int(n)));
     ended_ = true;  // the runner holds n streams now: reset() before the next feed
-    const ForwardOutputs saved = out_;
-    out_ = ForwardOutputs{};
-    out_.row_sums = pooled_.data();
+    // Only the sums, each stream's own (its rows, set a chunk at a time).
+    ForwardOutputs outs;
+    outs.row_sums = pooled_.data();
     std::vector<double> sums(size_t(n) * size_t(dm), 0.0);
     const auto length = [&](int64_t k) { return int(std::min<int64_t>(C, L - k * C)); };
     std::vector<int32_t> rows(items.size());
@@ -181,20 +182,18 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
         int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
         if (n * run > session_limit) run = T;
         lay_streams(tokens, k * C, run);
-        out_.segments = kernels::RowSegments{0, 0, T};
+        outs.segments = kernels::RowSegments{0, 0, T};
         // Read by start(): the next chunk may overwrite them once it returns.
         for (size_t i = 0; i < items.size(); ++i)
             rows[i] = int32_t(std::min<int64_t>(T, int64_t(items[i].size()) - k * C));
-        out_.stream_rows = rows.data();
-        return runner_->start(padded_.data(), run, out_);
+        outs.stream_rows = rows.data();
+        return runner_->start(padded_.data(), run, outs);
     };
     const auto handle = [&](int64_t) -> Result<void> {
         for (size_t i = 0; i < sums.size(); ++i) sums[i] += pooled_[i];
         return {};
     };
-    const Result<void> r = pipeline((L + C - 1) / C, start, handle);
-    out_ = saved;
-    MS_TRY(r);
+    MS_TRY(pipeline((L + C - 1) / C, outs, start, handle));
     p.embeddings.resize(sums.size());
     for (size_t i = 0; i < sums.size(); ++i) p.embeddings[i] = float(sums[i] / double(items[i / size_t(dm)].size()));
     return p;
@@ -221,19 +220,29 @@ Result<Session::ItemBatch> Session::prepare_items(const std::vector<std::string_
     b.run = std::min(runner_->final_chunk_length(L), options_.chunk);
     if (b.run < L || n * b.run > rows) b.run = L;
     b.tokens.resize(items.size());
-    for (size_t i = 0; i < items.size(); ++i) model_.tokenizer.encode(items[i], b.tokens[i]);
+    for (size_t i = 0; i < items.size(); ++i) {
+        model_.tokenizer.encode(items[i], b.tokens[i]);
+        b.rows.push_back(int32_t(b.tokens[i].size()));
+    }
     return b;
 }
 
-ForwardOutputs Session::item_outputs() const {
+ForwardOutputs Session::item_outputs(const ItemBatch& b) {
     ForwardOutputs o = out_;
     o.row_sums = nullptr;
     o.segments = kernels::RowSegments{};
+    o.stream_rows = nullptr;
+    // Whole-item embeddings: the runner sums each stream's own rows (its padding left out).
+    if (options_.pool_window == 0) {
+        o.row_sums = pooled_.data();
+        o.segments = kernels::RowSegments{0, 0, b.run};
+        o.stream_rows = b.rows.data();
+    }
     return o;
 }
 
 Result<void> Session::hand_over(const ItemBatch& b, const ItemChunkSink& sink) {
-    const ForwardOutputs o = item_outputs();
+    const ForwardOutputs o = item_outputs(b);
     const int V = model_.config.vocab_size, dm = model_.config.d_model;
     for (size_t i = 0; i < b.tokens.size(); ++i) {
         const size_t at = i * size_t(b.run);
@@ -242,6 +251,10 @@ Result<void> Session::hand_over(const ItemBatch& b, const ItemChunkSink& sink) {
         v.tokens = b.tokens[i].data();
         if (o.logits) v.logits = o.logits + at * size_t(V);
         if (o.hidden) v.hidden = o.hidden + at * size_t(dm);
+        if (o.row_sums) {
+            v.row_sums = o.row_sums + i * size_t(dm);
+            v.segments = 1;
+        }
         if (options_.scores) {
             std::array<float, 4> none;
             none.fill(std::numeric_limits<float>::quiet_NaN());  // a zero state: no base before the first
@@ -267,9 +280,9 @@ Result<void> Session::run_items(const std::vector<std::string_view>& items, cons
     MS_TRY(restart(int(b.tokens.size())));
     ended_ = true;  // the runner holds n streams now: reset() before the next feed
     lay_streams(b.tokens, 0, b.run);
-    const ForwardOutputs o = item_outputs();
+    const ForwardOutputs o = item_outputs(b);
     return pipeline(
-        1, [&](int64_t) { return runner_->start(padded_.data(), b.run, o); },
+        1, o, [&](int64_t) { return runner_->start(padded_.data(), b.run, o); },
         [&](int64_t) { return hand_over(b, sink); });
 }
 
@@ -283,7 +296,7 @@ Result<void> Session::start_items(const std::vector<std::string_view>& items, It
     begin_streams();
     ended_ = true;
     lay_streams(b.tokens, 0, b.run);
-    if (Result<void> r = runner_->start_fresh(padded_.data(), int(b.tokens.size()), b.run, item_outputs()); !r) {
+    if (Result<void> r = runner_->start_fresh(padded_.data(), int(b.tokens.size()), b.run, item_outputs(b)); !r) {
         drop_items_in_flight();
         return r;
     }
@@ -300,14 +313,15 @@ Result<void> Session::finish_items() {
 }
 
 Result<void> Session::finish_oldest(const ItemBatch& b) {
-    Result<void> r = runner_->finish(item_outputs());
+    Result<void> r = runner_->finish(item_outputs(b));
     if (r) r = hand_over(b, b.sink);
     if (!r) drop_items_in_flight();
     return r;
 }
 
 void Session::drop_items_in_flight() {
-    if (items_in_flight_) (void)runner_->finish(item_outputs());  // the runner holds nothing after an error
+    if (items_in_flight_)
+        (void)runner_->finish(item_outputs(*items_in_flight_));  // the runner holds nothing after an error
     items_in_flight_.reset();
     failed_ = true;
 }

@@ -85,8 +85,10 @@ public:
     // Whole short items of any lengths side by side in one runner call, each from a zero state and
     // padded to the longest: at most SessionOptions::batch of them, none longer than the chunk,
     // items · the longest ≤ rows. The sink sees each item's outputs in item order, as feed() with
-    // `ends` would give them for that item alone (scores, logits, hidden; no row sums). The session
-    // must be reset before it is fed again.
+    // `ends` would give them for that item alone (scores, logits, hidden; with
+    // SessionOptions::pool_window 0 the sum of the item's final hidden rows, ChunkView::row_sums,
+    // one segment: what pool_items divides by its length). The session must be reset before it is
+    // fed again.
     Result<void> run_items(const std::vector<std::string_view>& items, const ItemChunkSink& sink);
     // run_items with the device kept busy from one batch to the next: starts `items` behind the
     // batch the call before started, then hands that batch's outputs to its sink, so that the
@@ -105,13 +107,14 @@ private:
     // A batch of run_items/start_items: each item's tokens and the length all run at.
     struct ItemBatch {
         std::vector<std::vector<int32_t>> tokens;
+        std::vector<int32_t> rows;  // each item's positions: its stream's rows when they are summed
         int run = 0;
         ItemChunkSink sink;  // start_items' batch in flight
     };
     Session(const Model& m, std::unique_ptr<ModelRunner> r, const SessionOptions& o);
     Result<ItemBatch> prepare_items(const std::vector<std::string_view>& items) const;
-    // The runner's outputs for item batches (no row sums).
-    ForwardOutputs item_outputs() const;
+    // The runner's outputs for an item batch (row sums: each item's, with pool_window 0).
+    ForwardOutputs item_outputs(const ItemBatch& b);
     // A finished batch's outputs (in the session's buffers) to `sink`, item after item.
     Result<void> hand_over(const ItemBatch& b, const ItemChunkSink& sink);
     // Finishes the oldest batch in flight and hands it over; on an error drops the rest.
@@ -126,7 +129,8 @@ private:
     // Positions [from, from + run) of each stream's tokens into padded_, stream after stream; a
     // stream shorter than that repeats its last token (outputs past it are dropped).
     void lay_streams(const std::vector<std::vector<int32_t>>& tokens, int64_t from, int run);
-    Result<void> pipeline(int64_t chunks, const std::function<Result<void>(int64_t)>& start,
+    // `outs`: what the chunks were started with, for finish().
+    Result<void> pipeline(int64_t chunks, const ForwardOutputs& outs, const std::function<Result<void>(int64_t)>& start,
                           const std::function<Result<void>(int64_t)>& handle);
     const Model& model_;
     std::unique_ptr<ModelRunner> runner_;

@@ -686,6 +686,38 @@ MS_TEST(cuda_pooled_embeddings_match_cpu) {
                                               << " bases beside longer ones: " << e << " from the CPU's alone");
             }
         }
+        // Reads started behind the batch before (Session::start_items, classify/embed of reads):
+        // each item's summed rows handed over with its batch, batches of other sizes and lengths
+        // in flight behind it, three passes (launched, captured, replayed).
+        SessionOptions so = o;
+        so.chunk = 700;
+        so.rows = 2100;
+        auto ahead = Session::create(m, *cuda, so);
+        MS_CHECK_MSG(ahead.ok(), ahead.error().message);
+        const std::vector<std::vector<std::string>> batches = {
+            reads,
+            {seq.substr(100, 37), seq.substr(200, 1)},
+            {seq.substr(900, 512), seq.substr(1500, 480), seq.substr(2000, 499)}};
+        for (int pass = 0; pass < 3; ++pass) {
+            size_t seen = 0;
+            for (size_t k = 0; k < batches.size(); ++k) {
+                const std::vector<std::string_view> views(batches[k].begin(), batches[k].end());
+                auto r = (*ahead)->start_items(views, [&, k, pass](size_t i, const ChunkView& v) -> Result<void> {
+                    ++seen;
+                    auto ref = run_sequence(**cs, m, batches[k][i], o);
+                    MS_CHECK(ref.ok() && v.row_sums && v.segments == 1);
+                    std::vector<float> mean(v.row_sums, v.row_sums + dm);
+                    for (float& x : mean) x = float(double(x) / double(v.T));
+                    const double e = test::rel_error(mean.data(), ref->embeddings.data(), size_t(dm));
+                    MS_CHECK_MSG(e < 1e-5, "pass " << pass << ", batch " << k << ", read " << i << " of " << v.T
+                                                   << " bases started behind: " << e << " from the CPU's alone");
+                    return {};
+                });
+                MS_CHECK_MSG(r.ok(), r.error().message);
+            }
+            MS_CHECK((*ahead)->finish_items().ok());
+            MS_CHECK_EQ(seen, size_t(8));
+        }
     }
     // One runner cut at one window, then another, then the first again, each shape three times
     // (launched, captured, replayed): a new window drops the graphs made for the last one.

@@ -578,6 +578,56 @@ MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
     MS_CHECK(!w.ok() && w.error().message.find("window 0") != std::string::npos);
 }
 
+// Whole short items started behind the batch before (Session::start_items, classify/embed of
+// reads on a GPU) hand over each item's summed rows with pool_window 0: divided by its length, its
+// embedding as it has run alone, on a runner whose calls are padded, on a split runner and on the
+// plain CPU runner; the batch in flight holds its rows until it is handed over.
+MS_TEST(pooled_items_started_behind_equal_items_alone) {
+    const Model& m = small_model();
+    const int dm = m.config.d_model;
+    auto cpu = make_cpu_backend(1);
+    test::PaddingBackend padding(make_cpu_backend(1), 64);
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    auto split = make_split_backend("split", std::move(parts));
+    const std::vector<std::vector<std::string>> batches = {
+        {random_dna(37, 90), random_dna(100, 91), random_dna(1, 92)},
+        {random_dna(64, 93), random_dna(99, 94)},
+        {random_dna(5, 95), random_dna(70, 96), random_dna(71, 97), random_dna(12, 98)}};
+    const SessionOptions alone = pooled_in_chunks_of_100();
+    auto one = Session::create(m, *cpu, alone);
+    MS_CHECK(one.ok());
+    SessionOptions o = alone;
+    o.batch = 4;
+    o.rows = 400;
+    for (Backend* b : {static_cast<Backend*>(&padding), split.get(), cpu.get()}) {
+        auto ahead = Session::create(m, *b, o);
+        MS_CHECK(ahead.ok());
+        size_t seen = 0;
+        for (size_t k = 0; k < batches.size(); ++k) {
+            const std::vector<std::string_view> items(batches[k].begin(), batches[k].end());
+            auto r = (*ahead)->start_items(items, [&, k](size_t i, const ChunkView& v) -> Result<void> {
+                ++seen;
+                MS_CHECK(v.row_sums != nullptr && v.segments == 1);
+                auto ref = run_sequence(**one, m, batches[k][i], alone);
+                MS_CHECK(ref.ok());
+                std::vector<float> mean(v.row_sums, v.row_sums + dm);
+                for (float& x : mean) x /= float(v.T);
+                MS_CHECK_MSG(test::rel_error(mean.data(), ref->embeddings.data(), size_t(dm)) < 1e-5,
+                             b->name() << ": batch " << k << " item " << i << " of " << v.T << " bases");
+                return {};
+            });
+            MS_CHECK_MSG(r.ok(), r.error().message);
+        }
+        MS_CHECK((*ahead)->finish_items().ok());
+        MS_CHECK_EQ(seen, size_t(9));
+    }
+    // The padded runner ran every batch at 100 positions (its longest, 100, 99 and 71 bases, rounded
+    // up to 64 and held to the chunk): the padding was left out of the sums.
+    MS_CHECK(padding.lengths == (std::vector<int>{100, 100, 100}));
+}
+
 // A runner's rows (RunnerLimits::max_rows) bound batch · T, not the chunk alone: one stream takes
 // the whole chunk, several share it, and what is more is refused, on one runner and on a split one.
 MS_TEST(runner_rows_bound_streams_times_positions) {
