@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace ms {
@@ -13,6 +14,11 @@ struct BatchLimits {
     int max_items = 1;  // streams side by side (SessionOptions::batch)
     int64_t rows = 0;   // positions of one call over all its streams (Session::rows)
     int64_t chunk = 0;  // positions of one stream in one call (SessionOptions::chunk)
+    // The positions a call runs for a batch whose longest item gives it this many (at most the
+    // chunk): a length a GPU runner keeps a captured graph for (Session::call_length). Batches
+    // filled to the rows by their items' own lengths did not fit at the rounded one and ran at a
+    // length of their own, launched kernel by kernel. Empty: the length itself.
+    std::function<int64_t(int64_t)> call_length;
 };
 
 // Items side by side: batches, items, their bases and the positions the batches held (each

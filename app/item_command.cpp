@@ -524,7 +524,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // session runs several streams (plan_batches): reads and records of many lengths then run with
     // little padding. Their results go to the writer in input order: --resume relies on what a run
     // holds being a prefix of the input.
-    const BatchLimits limits{so.batch, (*session)->rows(), so.chunk};
+    BatchLimits limits{so.batch, (*session)->rows(), so.chunk, {}};
+    limits.call_length = [s = session->get()](int64_t n) { return int64_t(s->call_length(int(n))); };
     const int64_t window_items = limits.max_items > 1 ? kWindowBatches * limits.max_items : 1;
     const int64_t window_bases = kWindowBatches * limits.rows;
     std::vector<Item> window;

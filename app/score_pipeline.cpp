@@ -255,7 +255,8 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
     std::optional<SequenceInfo> pending_info;
     // A strand of a part is short when it is one block with no warm-up and at most short_part
     // bases; on a session that runs several streams, short ones wait here and run side by side.
-    const BatchLimits limits{session.options().batch, session.rows(), session.options().chunk};
+    BatchLimits limits{session.options().batch, session.rows(), session.options().chunk, {}};
+    limits.call_length = [&session](int64_t n) { return int64_t(session.call_length(int(n))); };
     const int64_t rows = limits.rows;
     const int max_items = limits.max_items;
     const auto is_short = [&](const BaseBlock& b) {

@@ -50,6 +50,8 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, Backend& ba
 
 int64_t Session::rows() const { return session_rows(options_); }
 
+int Session::call_length(int longest) const { return std::min(runner_->final_chunk_length(longest), options_.chunk); }
+
 Result<void> Session::reset() { return restart(1); }
 
 void Session::begin_streams() {
@@ -179,7 +181,7 @@ Result<PooledItems> Session::pool_items(const std::vector<std::string_view>& ite
     const auto start = [&](int64_t k) -> Result<void> {
         const int T = length(k);
         // The runner's length for the last chunk where the rows hold it (a captured graph's).
-        int run = k * C + T == L ? std::min(runner_->final_chunk_length(T), C) : T;
+        int run = k * C + T == L ? call_length(T) : T;
         if (n * run > session_limit) run = T;
         lay_streams(tokens, k * C, run);
         outs.segments = kernels::RowSegments{0, 0, T};
@@ -217,7 +219,7 @@ Result<Session::ItemBatch> Session::prepare_items(const std::vector<std::string_
     // The runner's length for the longest item where the rows hold it (a captured graph's), else
     // the item's own.
     const int L = int(longest);
-    b.run = std::min(runner_->final_chunk_length(L), options_.chunk);
+    b.run = call_length(L);
     if (b.run < L || n * b.run > rows) b.run = L;
     b.tokens.resize(items.size());
     for (size_t i = 0; i < items.size(); ++i) {

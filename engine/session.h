@@ -99,6 +99,10 @@ public:
     // After an error every batch in flight is dropped.
     Result<void> start_items(const std::vector<std::string_view>& items, ItemChunkSink sink);
     Result<void> finish_items();
+    // The positions a call of run_items/start_items runs for items of at most `longest` bases (≤ the
+    // chunk): the runner's length for a last chunk (a captured graph's), where items · that fit the
+    // rows; batches planned with it replay the runner's graphs (app/item_batches.h).
+    int call_length(int longest) const;
     const SessionOptions& options() const { return options_; }
     // Positions of one runner call over all streams (SessionOptions::rows, or batch · chunk).
     int64_t rows() const;

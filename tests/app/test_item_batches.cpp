@@ -88,6 +88,21 @@ MS_TEST(padding_never_doubles_a_batch) {
     MS_CHECK(!joins_batch(BatchLimits{64, 100000, 100000}, 9, 10, 90, 1000));  // 10 × 1000 > 2 × 1090
 }
 
+// A runner that runs a batch's call at its longest rounded up (the CUDA runner's captured lengths):
+// batches are filled by the rounded length, so that they fit the rows at it.
+MS_TEST(batches_fit_the_rows_at_the_length_the_call_runs) {
+    BatchLimits lim{64, 300, 300, {}};
+    const std::vector<int64_t> lengths(6, 100);
+    MS_CHECK_EQ(plan_batches(lengths, lim).size(), size_t(2));  // 3 × 100 rows
+    lim.call_length = [](int64_t n) { return (n + 63) / 64 * 64; };
+    const auto plan = plan_batches(lengths, lim);
+    MS_CHECK_EQ(plan.size(), size_t(3));  // 2 × 128 rows
+    for (const auto& batch : plan) MS_CHECK(int64_t(batch.size()) * 128 <= lim.rows);
+    // Never below the length itself, and the chunk bounds an item longer than it.
+    lim.call_length = [](int64_t) { return int64_t(1); };
+    MS_CHECK_EQ(plan_batches(lengths, lim).size(), size_t(2));
+}
+
 MS_TEST(random_lengths_keep_every_limit) {
     std::mt19937 rng(5);
     std::lognormal_distribution<double> len(6.0, 1.5);
