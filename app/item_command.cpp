@@ -531,7 +531,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     std::vector<Item> window;
     int64_t waiting_bases = 0;
     BatchStats batch_stats;
-    double engine_seconds = 0;  // in pool_items
+    double engine_seconds = 0;  // running the windows' batches
     std::vector<float> pooled;
     std::vector<size_t> unknown;
     // false: the writer stopped (its error is the job's).

@@ -233,10 +233,6 @@ struct ShortParts {
     int64_t items = 0, longest = 0, bases = 0;
 };
 
-// Short parts wait in a window of the genome's order (kWindowBatches) and run sorted by length.
-// Long parts run as they come and the window waits for them, so a draft assembly's long contigs
-// between its short ones do not cut it short.
-
 // The writer numbers sequences in the order their facts arrive: short parts hand theirs over as
 // they join the window, in the genome's order, so the store lists records as the FASTA does; the
 // writer adds them in one transaction.
@@ -269,6 +265,9 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         const int64_t first = std::clamp<int64_t>(job.parts[block.part].region.begin - block.begin, 0, n);
         *job.unknown_bases += std::count(toks + first, toks + n, Tokenizer::kUnk);
     };
+    // Short parts wait in a window of the genome's order (kWindowBatches) and run sorted by length.
+    // Long parts run as they come and the window waits for them, so a draft assembly's long contigs
+    // between its short ones do not cut it short.
     std::vector<BaseBlock> window;  // short parts' entries in arrival order, each part's together
     int64_t window_bases = 0, window_items = 0;
     std::vector<std::pair<size_t, SequenceInfo>> unsent;  // the window's sequence facts not yet sent

@@ -39,6 +39,23 @@ SequenceOutputs run(Backend& backend, const std::string& seq, int chunk, Strand 
     return std::move(*out);
 }
 
+// cuda:all's mechanism on the CPU: a backend whose batches are cut into two parts that run at once.
+std::unique_ptr<Backend> split_of_two_cpus(const std::string& name = "split") {
+    std::vector<std::unique_ptr<Backend>> parts;
+    parts.push_back(make_cpu_backend(1));
+    parts.push_back(make_cpu_backend(1));
+    return make_split_backend(name, std::move(parts));
+}
+
+// The runners items side by side must give the same on: one whose calls are padded (as the CUDA
+// runner's last chunks), cuda:all's split, and the plain CPU runner.
+struct ItemBackends {
+    std::unique_ptr<Backend> cpu = make_cpu_backend(1);
+    test::PaddingBackend padding{make_cpu_backend(1), 64};
+    std::unique_ptr<Backend> split = split_of_two_cpus();
+    std::vector<Backend*> all() { return {&padding, split.get(), cpu.get()}; }
+};
+
 }  // namespace
 
 MS_TEST(chunked_output_equals_one_shot) {
@@ -123,10 +140,7 @@ MS_TEST(batch_of_streams_equals_streams_alone) {
 MS_TEST(split_backend_equals_streams_alone) {
     const Model& m = small_model();
     const int T = 17, V = m.config.vocab_size;
-    std::vector<std::unique_ptr<Backend>> parts;
-    parts.push_back(make_cpu_backend(1));
-    parts.push_back(make_cpu_backend(1));
-    auto split = make_split_backend("split", std::move(parts));
+    auto split = split_of_two_cpus();
     auto alone = make_cpu_backend(1);
     RunnerLimits lim{5, T};
     lim.acgt_ids = m.tokenizer.acgt_ids();
@@ -275,10 +289,7 @@ MS_TEST(precision_auto_resolves_per_backend) {
     MS_CHECK(precision_for(*auto_, *cpu) == Precision::FP32);
     MS_CHECK(precision_for(*fp32, *cpu) == Precision::FP32);
     MS_CHECK(precision_for(*bf16, *cpu) == Precision::BF16);  // asked for: the runner then refuses it
-    std::vector<std::unique_ptr<Backend>> parts;
-    parts.push_back(make_cpu_backend(1));
-    parts.push_back(make_cpu_backend(1));
-    auto split = make_split_backend("cpu+cpu", std::move(parts));
+    auto split = split_of_two_cpus("cpu+cpu");
     MS_CHECK(precision_for(*auto_, *split) == Precision::FP32);
     auto bad = parse_precision("fp16");
     MS_CHECK(!bad.ok());
@@ -526,22 +537,18 @@ bool same_scores(const BaseScores& a, const BaseScores& b, float tol) {
 MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
     const Model& m = small_model();
     const int dm = m.config.d_model;
-    auto cpu = make_cpu_backend(1);
-    test::PaddingBackend padding(make_cpu_backend(1), 64);
-    std::vector<std::unique_ptr<Backend>> parts;
-    parts.push_back(make_cpu_backend(1));
-    parts.push_back(make_cpu_backend(1));
-    auto split = make_split_backend("split", std::move(parts));
+    ItemBackends backends;
+    Backend& cpu = *backends.cpu;
     std::vector<std::string> seqs;
     const int lengths[] = {230, 201, 277, 299, 210};  // three chunks of 100 each; their ends differ
     for (uint32_t i = 0; i < 5; ++i) seqs.push_back(random_dna(lengths[i], 70 + i));
     const std::vector<std::string_view> items(seqs.begin(), seqs.end());
     const SessionOptions alone = pooled_in_chunks_of_100();
-    auto one = Session::create(m, *cpu, alone);
+    auto one = Session::create(m, cpu, alone);
     MS_CHECK(one.ok());
     SessionOptions o = alone;
     o.batch = 5;
-    for (Backend* b : {static_cast<Backend*>(&padding), split.get(), cpu.get()}) {
+    for (Backend* b : backends.all()) {
         auto batched = Session::create(m, *b, o);
         MS_CHECK(batched.ok());
         auto got = (*batched)->pool_items(items);
@@ -554,10 +561,10 @@ MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
                          b->name() << ": item " << i << " of " << seqs[i].size() << " bases");
         }
     }
-    MS_CHECK(padding.lengths == (std::vector<int>{100, 100, 100}));  // the last chunk: 99 positions padded
+    MS_CHECK(backends.padding.lengths == (std::vector<int>{100, 100, 100}));  // the last chunk: 99 positions padded
     // A runner refuses a stream's rows outside 1 … the chunk's, and with windows of rows.
     RunnerLimits lim{2, 16};
-    auto r = cpu->create_runner(m.config, m.weights, lim);
+    auto r = cpu.create_runner(m.config, m.weights, lim);
     MS_CHECK(r.ok() && (*r)->reset(2).ok());
     std::vector<int32_t> tokens(32, m.tokenizer.id_of('A'));
     std::vector<float> sums(2 * size_t(dm));
@@ -585,23 +592,19 @@ MS_TEST(pooled_items_of_different_lengths_equal_items_alone) {
 MS_TEST(pooled_items_started_behind_equal_items_alone) {
     const Model& m = small_model();
     const int dm = m.config.d_model;
-    auto cpu = make_cpu_backend(1);
-    test::PaddingBackend padding(make_cpu_backend(1), 64);
-    std::vector<std::unique_ptr<Backend>> parts;
-    parts.push_back(make_cpu_backend(1));
-    parts.push_back(make_cpu_backend(1));
-    auto split = make_split_backend("split", std::move(parts));
+    ItemBackends backends;
+    Backend& cpu = *backends.cpu;
     const std::vector<std::vector<std::string>> batches = {
         {random_dna(37, 90), random_dna(100, 91), random_dna(1, 92)},
         {random_dna(64, 93), random_dna(99, 94)},
         {random_dna(5, 95), random_dna(70, 96), random_dna(71, 97), random_dna(12, 98)}};
     const SessionOptions alone = pooled_in_chunks_of_100();
-    auto one = Session::create(m, *cpu, alone);
+    auto one = Session::create(m, cpu, alone);
     MS_CHECK(one.ok());
     SessionOptions o = alone;
     o.batch = 4;
     o.rows = 400;
-    for (Backend* b : {static_cast<Backend*>(&padding), split.get(), cpu.get()}) {
+    for (Backend* b : backends.all()) {
         auto ahead = Session::create(m, *b, o);
         MS_CHECK(ahead.ok());
         size_t seen = 0;
@@ -625,7 +628,7 @@ MS_TEST(pooled_items_started_behind_equal_items_alone) {
     }
     // The padded runner ran every batch at 100 positions (its longest, 100, 99 and 71 bases, rounded
     // up to 64 and held to the chunk): the padding was left out of the sums.
-    MS_CHECK(padding.lengths == (std::vector<int>{100, 100, 100}));
+    MS_CHECK(backends.padding.lengths == (std::vector<int>{100, 100, 100}));
 }
 
 // A runner's rows (RunnerLimits::max_rows) bound batch · T, not the chunk alone: one stream takes
@@ -633,10 +636,7 @@ MS_TEST(pooled_items_started_behind_equal_items_alone) {
 MS_TEST(runner_rows_bound_streams_times_positions) {
     const Model& m = small_model();
     auto cpu = make_cpu_backend(1);
-    std::vector<std::unique_ptr<Backend>> parts;
-    parts.push_back(make_cpu_backend(1));
-    parts.push_back(make_cpu_backend(1));
-    auto split = make_split_backend("split", std::move(parts));
+    auto split = split_of_two_cpus();
     for (Backend* b : {cpu.get(), split.get()}) {
         RunnerLimits lim{4, 64};
         lim.max_rows = 128;
