@@ -16,7 +16,7 @@ bool joins_batch(const BatchLimits& lim, int64_t items, int64_t longest, int64_t
     const int64_t n = items + 1, L = std::max(longest, length);
     int64_t per_call = lim.chunk > 0 ? std::min(L, lim.chunk) : L;
     if (lim.call_length) per_call = std::max(per_call, lim.call_length(per_call));
-    return n <= lim.max_items && n * per_call <= lim.rows &&
+    return n <= lim.max_items && n * per_call <= lim.batch_positions() &&
            chunks_of(length, lim.chunk) == chunks_of(longest, lim.chunk) && n * L <= 2 * (bases + length);
 }
 

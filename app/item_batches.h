@@ -3,6 +3,7 @@
 // sorted by length. Shared by `score` (short records) and `classify`/`embed` (reads, records).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,11 @@ struct BatchLimits {
     // filled to the rows by their items' own lengths did not fit at the rounded one and ran at a
     // length of their own, launched kernel by kernel. Empty: the length itself.
     std::function<int64_t(int64_t)> call_length;
+    // Positions a batch is filled to at most, below the rows (0: the rows): on the CPU a call of
+    // ~2,000 positions runs fastest (kCpuItemPositions), while the rows hold a long item's chunk.
+    int64_t fill = 0;
+    // The positions a batch holds at most: the fill, within the rows.
+    int64_t batch_positions() const { return fill > 0 ? std::min(fill, rows) : rows; }
 };
 
 // Items side by side: batches, items, their bases and the positions the batches held (each
@@ -38,7 +44,7 @@ constexpr int64_t kWindowBatches = 16;
 
 // Whether an item of `length` bases joins a batch of `items` items (0: none yet) whose longest has
 // `longest` bases and which holds `bases` in all. It does not when the batch is full (streams, or
-// streams · the positions a call gives each stream against the rows), when it takes another number
+// streams · the positions a call gives each stream against batch_positions()), when it takes another number
 // of chunks than the batch's items (a batch runs its chunks together), or when it would at least
 // double the batch's work in padding.
 bool joins_batch(const BatchLimits& lim, int64_t items, int64_t longest, int64_t bases, int64_t length);

@@ -48,6 +48,10 @@ struct Item {
     std::string name;
     int64_t sequence_id = 0, begin = 0, end = 0;
     std::string bases;
+    // --resume: already in the run. It still joins its window, so that the window's batches are
+    // those of the run that stored it: an item's float rounding depends on its batch (the products
+    // over its rows and the others'), and a resumed run must store what an uninterrupted one does.
+    bool stored = false;
 };
 
 using ItemSink = std::function<Result<void>(Item&&)>;
@@ -256,10 +260,12 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
     so.pool_window = 0;   // one embedding for the whole item
-    // Items side by side on a GPU (reads, records and windows of a few kbp alone leave it at a
-    // fraction of its speed), within the memory of one --chunk: as many streams as items of the
-    // shortest length fill it (reads: as many as a session takes, their lengths unknown yet).
-    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, shortest, fa ? fasta_items : INT64_MAX);
+    // Items side by side (reads, records and windows of a few kbp alone leave a GPU at a fraction
+    // of its speed, short reads alone the CPU at half), within the memory of one --chunk: as many
+    // streams as items of the shortest length fill a call (reads: as many as a session takes,
+    // their lengths unknown yet).
+    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, shortest, fa ? fasta_items : INT64_MAX,
+                            kCpuItemPositions);
     if (so.batch > 1) so.rows = fa ? std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, item_bases)) : o.chunk;
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
@@ -407,7 +413,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
                 ++empty_items;
                 return {};
             }
-            if (seen++ < skip) return {};
+            it.stored = seen++ < skip;
             if (!items_q.push(std::move(it))) return make_error("stopped");
             return {};
         };
@@ -526,8 +532,9 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // holds being a prefix of the input.
     BatchLimits limits{so.batch, (*session)->rows(), so.chunk, {}};
     limits.call_length = [s = session->get()](int64_t n) { return int64_t(s->call_length(int(n))); };
+    if (choice->backend->name() == "cpu") limits.fill = kCpuItemPositions;  // an `auto` fallback too
     const int64_t window_items = limits.max_items > 1 ? kWindowBatches * limits.max_items : 1;
-    const int64_t window_bases = kWindowBatches * limits.rows;
+    const int64_t window_bases = kWindowBatches * limits.batch_positions();
     std::vector<Item> window;
     int64_t waiting_bases = 0;
     BatchStats batch_stats;
@@ -536,6 +543,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     std::vector<size_t> unknown;
     // false: the writer stopped (its error is the job's).
     const auto run_window = [&]() -> Result<bool> {
+        if (std::all_of(window.begin(), window.end(), [](const Item& it) { return it.stored; })) {
+            window.clear();  // stored whole before an interruption: nothing to run
+            waiting_bases = 0;
+            return true;
+        }
         std::vector<int64_t> lengths;
         for (const Item& it : window) lengths.push_back(int64_t(it.bases.size()));
         pooled.assign(window.size() * size_t(dm), 0.0f);
@@ -581,6 +593,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         engine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         for (size_t i = 0; i < window.size(); ++i) {
             Item& it = window[i];
+            if (it.stored) continue;
             const float* v = &pooled[i * size_t(dm)];
             std::vector<float> probs = head ? classify(*head, v, dm) : std::vector<float>();
             std::vector<float> embedding = store_embeddings ? std::vector<float>(v, v + dm) : std::vector<float>();

@@ -68,10 +68,11 @@ Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
     return std::optional<AtomicFile>(std::move(*f));
 }
 
-int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items) {
+int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items,
+                 int64_t cpu_positions) {
     if (forced > 0) return forced;
-    if (backend.name() == "cpu") return 1;
-    return int(std::clamp<int64_t>(std::min(chunk / std::max<int64_t>(item_length, 1), items), 1, 256));
+    const int64_t positions = backend.name() == "cpu" ? cpu_positions : chunk;
+    return int(std::clamp<int64_t>(std::min(positions / std::max<int64_t>(item_length, 1), items), 1, 256));
 }
 
 bool stage_times_wanted() {

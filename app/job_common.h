@@ -86,12 +86,19 @@ struct EngineOptions {
 void add_engine_options(CLI::App* sub, EngineOptions& o);
 
 // How many items a job runs side by side (Session::pool_items, run_items): `forced` when above 0
-// (tests); on the CPU one, whose cost a position does not fall with the batch (classify of 2 kbp
-// windows: 10.6 s side by side against 9.8 s alone, 918 MB against 82 MB); on a GPU as many items
-// of `item_length` as `chunk` positions hold (a few kbp alone leave it at half speed or less,
-// docs/performance.md), no more than the job's `items`, at most 256 (256 bases fill a 65,536-
-// position chunk).
-int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items);
+// (tests); on a GPU as many items of `item_length` as `chunk` positions hold (a few kbp alone leave
+// it at half speed or less, docs/performance.md), no more than the job's `items`, at most 256 (256
+// bases fill a 65,536-position chunk). On the CPU as many as `cpu_positions` hold (0: one): a call
+// of a few positions there is mostly overhead, and one of many thousands slower a position than
+// one of ~2,000 (classify of 2 kbp windows: 10.6 s side by side in 65,536-position calls against
+// 9.8 s alone, 918 MB against 82 MB; embed of 150-base reads: 5.2–5.8 s in calls of ~2,000
+// positions against 12.2 s alone).
+int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items,
+                 int64_t cpu_positions = 0);
+
+// Positions a CPU call of classify/embed items side by side is filled to (side_by_side,
+// BatchLimits::fill): calls of 2,048 ran fastest of 2,048 to 65,536, with 40 MB of buffers.
+constexpr int64_t kCpuItemPositions = 2048;
 
 // MAMBASCOPE_STAGE_TIMES set (not empty, not "0"): jobs say where their time went (docs/cli.md,
 // Environment).

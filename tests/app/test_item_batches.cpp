@@ -31,6 +31,7 @@ void check_plan(const std::vector<int64_t>& lengths, const BatchLimits& lim,
         const int64_t chunks = (longest + lim.chunk - 1) / lim.chunk;
         MS_CHECK_EQ((shortest + lim.chunk - 1) / lim.chunk, chunks);
         MS_CHECK(int64_t(batch.size()) * std::min(longest, lim.chunk) <= lim.rows);
+        if (batch.size() > 1) MS_CHECK(int64_t(batch.size()) * std::min(longest, lim.chunk) <= lim.batch_positions());
     }
     std::sort(seen.begin(), seen.end());
     std::vector<size_t> all(lengths.size());
@@ -103,6 +104,21 @@ MS_TEST(batches_fit_the_rows_at_the_length_the_call_runs) {
     MS_CHECK_EQ(plan_batches(lengths, lim).size(), size_t(2));
 }
 
+// On the CPU a batch is filled to ~2,000 positions (BatchLimits::fill) while the rows hold a long
+// item's chunk: 150-base reads 13 a batch, a read longer than the fill alone.
+MS_TEST(batches_stop_at_the_fill_below_the_rows) {
+    BatchLimits lim{256, 65536, 65536, {}, 2048};
+    MS_CHECK_EQ(lim.batch_positions(), int64_t(2048));
+    std::vector<int64_t> lengths(40, 150);
+    lengths.push_back(5000);
+    const auto plan = plan_batches(lengths, lim);
+    MS_CHECK_EQ(plan.size(), size_t(5));  // 13, 13, 13, 1 reads of 150; the long one
+    MS_CHECK_EQ(plan[0].size(), size_t(13));
+    MS_CHECK((plan.back() == std::vector<size_t>{40}));
+    lim.fill = 0;
+    MS_CHECK_EQ(plan_batches(lengths, lim).size(), size_t(2));  // all 40 in one batch, then the long one
+}
+
 MS_TEST(random_lengths_keep_every_limit) {
     std::mt19937 rng(5);
     std::lognormal_distribution<double> len(6.0, 1.5);
@@ -112,6 +128,7 @@ MS_TEST(random_lengths_keep_every_limit) {
         const BatchLimits lim{int(1 + rng() % 256), int64_t(2000 + rng() % 70000), int64_t(500 + rng() % 4000)};
         BatchLimits fixed = lim;
         fixed.rows = std::max(lim.rows, lim.chunk);
+        if (round % 2) fixed.fill = int64_t(500 + rng() % 4000);
         const auto plan = plan_batches(lengths, fixed);
         check_plan(lengths, fixed, plan);
         int64_t bases = 0, positions = 0;

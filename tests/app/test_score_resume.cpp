@@ -338,7 +338,10 @@ MS_TEST(ctrl_c_marks_the_run_interrupted) {
 }
 
 // embed over reads, killed mid-run and resumed: the items already stored are skipped, none is
-// duplicated, and every vector equals an uninterrupted run's.
+// duplicated, and every vector equals an uninterrupted run's, to the bit. The reads run side by
+// side (a window of them sorted by length), and the kill lands inside a window: the resumed run
+// runs that window again whole, so each read runs in the batch it ran in before (another batch
+// rounds it otherwise).
 MS_TEST(embed_resume_after_sigkill) {
     const fs::path dir = fresh_dir("embed_resume_tmp");
     const std::string bam = (fs::path(MS_TEST_DATA_DIR) / "genomics" / "freebayes_tiny" / "NA12878.chr22.tiny.bam").string();
