@@ -266,7 +266,13 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // their lengths unknown yet).
     so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, shortest, fa ? fasta_items : INT64_MAX,
                             kCpuItemPositions);
-    if (so.batch > 1) so.rows = fa ? std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, item_bases)) : o.chunk;
+    if (so.batch > 1) {
+        so.rows = fa ? std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, item_bases)) : o.chunk;
+        // On the CPU no call holds more than its fill (BatchLimits::fill) but a long item's chunk:
+        // windows of 500 bases side by side there take buffers of 2,048 positions, not 65,536.
+        if (choice->backend->name() == "cpu")
+            so.rows = std::min<int64_t>(so.rows, std::max<int64_t>(so.chunk, kCpuItemPositions));
+    }
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
     if (!session) return make_error(session.error().message);
