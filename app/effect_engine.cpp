@@ -22,7 +22,7 @@ Result<EffectEngine> open_effect_engine(const std::string& model_dir, const Engi
     so.batch = batch;
     // Suffixes are an allele plus the downstream flank, and the walker stops at every site: chunks
     // longer than a few thousand positions would only grow the batch's buffers (batch × chunk).
-    so.chunk = std::min(o.chunk, 4096);
+    so.chunk = std::min(job_chunk(o, e.choice.backend->name() != "cpu", false, {}, {}, {}), 4096);
     so.precision = precision_for(*precision, *e.choice.backend);
     auto scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
     if (!scorer && o.device == "auto" && e.choice.backend->name() != "cpu") {

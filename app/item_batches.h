@@ -21,7 +21,7 @@ struct BatchLimits {
     // length of their own, launched kernel by kernel. Empty: the length itself.
     std::function<int64_t(int64_t)> call_length;
     // Positions a batch is filled to at most, below the rows (0: the rows): on the CPU a call of
-    // ~2,000 positions runs fastest (kCpuItemPositions), while the rows hold a long item's chunk.
+    // ~2,000 positions runs fastest (kCpuChunk), while the rows hold a long item's chunk.
     int64_t fill = 0;
     // The positions a batch holds at most: the fill, within the rows.
     int64_t batch_positions() const { return fill > 0 ? std::min(fill, rows) : rows; }

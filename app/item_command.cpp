@@ -236,8 +236,11 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     auto choice = open_backend(o.device, o.threads);
     if (!choice) return make_error(choice.error().message);
     control.note(choice->note);
+    const std::string input = o.fasta.empty() ? o.reads : o.fasta;
+    const bool cpu = choice->backend->name() == "cpu";
+    const int chunk = job_chunk(o, !cpu, o.resume, o.db, what, input);
     SessionOptions so;
-    so.chunk = o.chunk;
+    so.chunk = chunk;
     // A FASTA's items can be counted from the record lengths (progress with an ETA, and how many
     // can run side by side); reads cannot without reading the file through once more.
     int64_t fasta_items = 0, shortest = 1, item_bases = 0;
@@ -255,7 +258,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
             fasta_items += n;
             item_bases += n * item;
         }
-        so.chunk = int(std::min<int64_t>(o.chunk, longest));
+        so.chunk = int(std::min<int64_t>(chunk, longest));
     }
     so.precision = precision_for(*precision, *choice->backend);
     so.scores = false;
@@ -264,14 +267,12 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // of its speed, short reads alone the CPU at half), within the memory of one --chunk: as many
     // streams as items of the shortest length fill a call (reads: as many as a session takes,
     // their lengths unknown yet).
-    so.batch = side_by_side(*choice->backend, o.item_batch, o.chunk, shortest, fa ? fasta_items : INT64_MAX,
-                            kCpuItemPositions);
+    so.batch = side_by_side(*choice->backend, o.item_batch, chunk, shortest, fa ? fasta_items : INT64_MAX, kCpuChunk);
     if (so.batch > 1) {
-        so.rows = fa ? std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, item_bases)) : o.chunk;
-        // On the CPU no call holds more than its fill (BatchLimits::fill) but a long item's chunk:
-        // windows of 500 bases side by side there take buffers of 2,048 positions, not 65,536.
-        if (choice->backend->name() == "cpu")
-            so.rows = std::min<int64_t>(so.rows, std::max<int64_t>(so.chunk, kCpuItemPositions));
+        so.rows = fa ? std::min<int64_t>(chunk, std::max<int64_t>(so.chunk, item_bases)) : chunk;
+        // On the CPU no call holds more than its fill (BatchLimits::fill) but a long item's chunk,
+        // whatever --chunk: windows of 500 bases side by side there take buffers of 2,016 positions.
+        if (cpu) so.rows = std::min<int64_t>(so.rows, std::max<int64_t>(so.chunk, kCpuChunk));
     }
     std::string fallback;
     auto session = open_session(*model, *choice, so, o.device, o.threads, &fallback);
@@ -282,8 +283,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     const bool new_db = o.resume && !std::filesystem::exists(o.db, exists_ec);
     auto store = ResultsStore::open(o.db);
     if (!store) return make_error(store.error().message);
-    nlohmann::json params = {{"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window},
-                             {"chunk", o.chunk}};
+    nlohmann::json params = {
+        {"command", what}, {"window", o.window}, {"stride", o.stride ? o.stride : o.window}, {"chunk", chunk}};
     if (head_cfg) params["head"] = head_cfg->name;
     const bool store_embeddings = !head || o.with_embeddings;
     if (head && o.with_embeddings) params["embeddings"] = true;
@@ -300,7 +301,6 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // The input by content, as `score` records its genome: a FASTA or BAM rewritten in place between
     // a run and its --resume (same path) was continued, one run holding items of two inputs. A CRAM's
     // bases come from its reference too.
-    const std::string input = o.fasta.empty() ? o.reads : o.fasta;
     auto input_sha = input_sha256(input, what, control);
     if (!input_sha) return make_error(input_sha.error().message);
     params["input_sha256"] = *input_sha;
@@ -538,7 +538,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // holds being a prefix of the input.
     BatchLimits limits{so.batch, (*session)->rows(), so.chunk, {}};
     limits.call_length = [s = session->get()](int64_t n) { return int64_t(s->call_length(int(n))); };
-    if (choice->backend->name() == "cpu") limits.fill = kCpuItemPositions;  // an `auto` fallback too
+    if (choice->backend->name() == "cpu") limits.fill = kCpuChunk;  // an `auto` fallback too
     const int64_t window_items = limits.max_items > 1 ? kWindowBatches * limits.max_items : 1;
     const int64_t window_bases = kWindowBatches * limits.batch_positions();
     std::vector<Item> window;

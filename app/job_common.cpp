@@ -75,6 +75,21 @@ int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item
     return int(std::clamp<int64_t>(std::min(positions / std::max<int64_t>(item_length, 1), items), 1, 256));
 }
 
+int job_chunk(const EngineOptions& o, bool any_gpu, bool resume, const std::string& db, const std::string& what,
+              const std::string& input) {
+    if (o.chunk > 0) return o.chunk;
+    std::error_code ec;
+    if (resume && std::filesystem::exists(db, ec)) {
+        RunInfo probe = job_run_info({}, cat(R"({"command":")", what, R"("})"), {}, {}, {}, {}, input, {});
+        // Unreadable here, the job's own open of the database says why.
+        if (auto store = ResultsStore::open(db, ResultsStore::Mode::read_only))
+            if (auto runs = store->list_runs())
+                if (const int64_t recorded = unfinished_run_chunk(*runs, probe); recorded > 0 && recorded <= (1 << 22))
+                    return int(recorded);
+    }
+    return any_gpu ? kGpuChunk : kCpuChunk;
+}
+
 bool stage_times_wanted() {
     const char* v = std::getenv("MAMBASCOPE_STAGE_TIMES");
     return v && *v && std::string_view(v) != "0";
@@ -83,11 +98,23 @@ bool stage_times_wanted() {
 void add_engine_options(CLI::App* sub, EngineOptions& o) {
     sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N | cuda:all")->capture_default_str();
     sub->add_option("--precision", o.precision, kPrecisionHelp)->capture_default_str();
-    sub->add_option(
-           "--chunk", o.chunk,
-           "positions per forward call (state carried across; another size changes outputs by float rounding only)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--chunk", o.chunk,
+                    "positions per forward call (state carried across; another size changes outputs by float rounding "
+                    "only); auto: 65536 on a GPU, 2016 on the CPU, and under --resume the resumed run's own")
+        ->type_name("INT in [1 - 4194304] or auto")
+        ->default_str("auto")
+        ->transform(CLI::Validator(
+            [](std::string& v) -> std::string {
+                if (v == "auto") {
+                    v = "0";
+                    return {};
+                }
+                const auto n = parse_count<int64_t>(v);
+                if (!n || *n < 1 || *n > (1 << 22))
+                    return cat("'", v, "' is neither auto nor a whole number of 1 to 4194304");
+                return {};
+            },
+            ""));
     sub->add_option("--threads", o.threads, "CPU threads (0: all)")->capture_default_str()->check(CLI::Range(0, 1024));
     sub->add_flag("--quiet", o.quiet, "no progress lines");
 }

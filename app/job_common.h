@@ -79,11 +79,28 @@ std::string fold_log_note(ResultsStore& store, const std::string& db);
 // --device, --precision, --chunk, --threads, --quiet with the same words in every job.
 struct EngineOptions {
     std::string device = "auto", precision = "auto";
-    int chunk = 65536;
+    int chunk = 0;  // 0: auto (job_chunk)
     int threads = 0;
     bool quiet = false;
 };
 void add_engine_options(CLI::App* sub, EngineOptions& o);
+
+// --chunk's default ("auto"): the positions a call runs best at on the device. A GPU: 65,536 (a
+// 256 × 16 model at 6.9–7.2 Mbp/s, ~550 MB). The CPU: ~2,000, where a chunk's activations stay in
+// the caches: `score` of 1 Mbp with the bundled 128 × 8 model on 2 cores took 14.6–16.2 s and 63 MB
+// at 2,048 against 19.5–21.1 s and 491 MB at 65,536 (docs/performance.md, twenty-fifth session);
+// 2,016 since it is a whole number of the CPU products' row blocks (42 × 48, cpu_backend.cpp), so
+// a full chunk needs no padded block. Calls of reads side by side on the CPU are filled to the same
+// size (BatchLimits::fill).
+constexpr int kGpuChunk = 65536;
+constexpr int kCpuChunk = 2016;
+
+// The chunk a job runs: --chunk where given; else, under --resume, the chunk of the unfinished run
+// it continues (unfinished_run_chunk: a run begun with another default resumes with its own, so
+// that it ends as it would have run whole), else kGpuChunk when any of the job's engines is a GPU,
+// kCpuChunk when all run on the CPU. `what`: the job ("score", "embed", …), `input` its input file.
+int job_chunk(const EngineOptions& o, bool any_gpu, bool resume, const std::string& db, const std::string& what,
+              const std::string& input);
 
 // How many items a job runs side by side (Session::pool_items, run_items): `forced` when above 0
 // (tests); on a GPU as many items of `item_length` as `chunk` positions hold (a few kbp alone leave
@@ -95,10 +112,6 @@ void add_engine_options(CLI::App* sub, EngineOptions& o);
 // positions against 12.2 s alone).
 int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items,
                  int64_t cpu_positions = 0);
-
-// Positions a CPU call of classify/embed items side by side is filled to (side_by_side,
-// BatchLimits::fill): calls of 2,048 ran fastest of 2,048 to 65,536, with 40 MB of buffers.
-constexpr int64_t kCpuItemPositions = 2048;
 
 // MAMBASCOPE_STAGE_TIMES set (not empty, not "0"): jobs say where their time went (docs/cli.md,
 // Environment).

@@ -97,6 +97,18 @@ ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo&
     return m;
 }
 
+int64_t unfinished_run_chunk(const std::vector<RunRecord>& runs, const RunInfo& info) {
+    const std::string command = run_command(info);
+    int64_t chunk = 0;
+    for (const RunRecord& r : runs)  // oldest first: the newest one's chunk stays
+        if (r.status != RunStatus::finished && run_command(r.info) == command && same_input(r.info, info)) {
+            const nlohmann::json p = params_of(r.info);
+            const auto it = p.find("chunk");
+            chunk = it != p.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+        }
+    return chunk;
+}
+
 std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& info) {
     // The newest unfinished run of the command, else its newest run (a database of another
     // analysis, e.g. a workflow's shard left from an earlier configuration).
@@ -118,6 +130,8 @@ std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& i
                           " differs (run ", newest->id, " vs this job): ", diff);
     if (diff == cat("precision: ", r.precision, " vs ", info.precision))
         out += cat(" — give --precision ", r.precision, " to resume it");
+    else if (diff.starts_with("chunk: ") && diff.find(';') == std::string::npos)  // an explicit --chunk
+        out += cat(" — give --chunk ", shown(params_of(r), "chunk"), ", or no --chunk, to resume it");
     return out;
 }
 

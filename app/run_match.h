@@ -27,10 +27,17 @@ struct ResumeMatch {
 };
 ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info);
 
+// The chunk (params "chunk") recorded by the newest unfinished run of `info`'s command on its input,
+// whatever its other parameters; 0 when there is none. --resume without --chunk continues a run
+// with the chunk it began with (job_chunk): runs begun on the CPU before 2026-12-02 ran chunks of
+// 65,536 positions, the CPU's default is 2,016 since.
+int64_t unfinished_run_chunk(const std::vector<RunRecord>& runs, const RunInfo& info);
+
 // Why no run matched, for the refusal: what the newest unfinished run of the same command (else its
 // newest finished one) differs in, as "; unfinished run N differs (run N vs this job): …", with the
 // option that resumes it where only the precision differs (--precision auto computes in bf16 on a
-// GPU since 2026-11-30, where fp32 was the default); "" when there is no run of the command.
+// GPU since 2026-11-30, where fp32 was the default) or only the chunk; "" when there is no run of
+// the command.
 std::string resume_mismatch(const std::vector<RunRecord>& runs, const RunInfo& info);
 
 }  // namespace ms

@@ -158,44 +158,49 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         control.note(cat("score: ", parts.size(), " part(s) to score, so ", n_lanes, " lane(s) of the ",
                          requested_lanes, " asked for"));
     const int cores = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    // A chunk longer than every part would only size buffers nothing fills (--chunk 4Mi over a
-    // 2 kbp region took 24 GB); each feed runs min(chunk, what is left) either way, so the numbers
-    // do not change.
-    int64_t longest = 1;
-    for (const ScorePart& p : parts) longest = std::max(longest, p.region.length() + p.warmup_before + p.warmup_after);
-    SessionOptions so;
-    so.chunk = int(std::min<int64_t>(o.chunk, longest));
-    so.scores = true;
-    // Short parts (records of a few kbp: contigs, transcripts) run side by side on a GPU, up to
-    // --chunk positions a call: alone, a 2 kbp record leaves the GPU at 3.1 Mbp/s against 6.2 for
-    // 64 of them together (docs/performance.md). The runner's memory stays that of one --chunk,
-    // and a job with few short parts sizes it for those only.
-    const int64_t short_part = o.chunk / 4, strands = o.strand == "both" ? 2 : 1;
-    int64_t short_items = 0, short_bases = 0, shortest = o.chunk;
-    for (const ScorePart& p : parts)
-        if (p.warmup_before == 0 && p.warmup_after == 0 && p.region.length() <= short_part) {
-            short_items += strands;
-            short_bases += strands * p.region.length();
-            shortest = std::min(shortest, std::max<int64_t>(p.region.length(), 1));
-        }
+    const int threads = std::max(1, cores / n_lanes);
     struct LaneEngine {
         BackendChoice choice;
         std::unique_ptr<Session> session;
         std::optional<FastaFile> fasta;
     };
     std::vector<LaneEngine> engines(static_cast<size_t>(n_lanes));
+    bool any_gpu = false;
+    for (int i = 0; i < n_lanes; ++i) {
+        auto c = open_backend((*devices)[size_t(i) % devices->size()], threads);
+        if (!c) return make_error(c.error().message);
+        control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), c->note));
+        any_gpu = any_gpu || c->backend->name() != "cpu";
+        engines[size_t(i)].choice = std::move(*c);
+    }
+    const int chunk = job_chunk(o, any_gpu, o.resume, o.db, "score", o.fasta);
+    // A chunk longer than every part would only size buffers nothing fills (--chunk 4Mi over a
+    // 2 kbp region took 24 GB); each feed runs min(chunk, what is left) either way, so the numbers
+    // do not change.
+    int64_t longest = 1;
+    for (const ScorePart& p : parts) longest = std::max(longest, p.region.length() + p.warmup_before + p.warmup_after);
+    SessionOptions so;
+    so.chunk = int(std::min<int64_t>(chunk, longest));
+    so.scores = true;
+    // Short parts (records of a few kbp: contigs, transcripts) run side by side on a GPU, up to
+    // --chunk positions a call: alone, a 2 kbp record leaves the GPU at 3.1 Mbp/s against 6.2 for
+    // 64 of them together (docs/performance.md). The runner's memory stays that of one --chunk,
+    // and a job with few short parts sizes it for those only.
+    const int64_t short_part = chunk / 4, strands = o.strand == "both" ? 2 : 1;
+    int64_t short_items = 0, short_bases = 0, shortest = chunk;
+    for (const ScorePart& p : parts)
+        if (p.warmup_before == 0 && p.warmup_after == 0 && p.region.length() <= short_part) {
+            short_items += strands;
+            short_bases += strands * p.region.length();
+            shortest = std::min(shortest, std::max<int64_t>(p.region.length(), 1));
+        }
     std::string device_names;
     for (int i = 0; i < n_lanes; ++i) {
         const std::string& dev = (*devices)[size_t(i) % devices->size()];
-        const int threads = std::max(1, cores / n_lanes);
-        auto c = open_backend(dev, threads);
-        if (!c) return make_error(c.error().message);
-        control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), c->note));
-        engines[size_t(i)].choice = std::move(*c);
         SessionOptions lane_so = so;
         lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
-        lane_so.batch = side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, o.chunk, shortest, short_items);
-        if (lane_so.batch > 1) lane_so.rows = std::min<int64_t>(o.chunk, std::max<int64_t>(so.chunk, short_bases));
+        lane_so.batch = side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, chunk, shortest, short_items);
+        if (lane_so.batch > 1) lane_so.rows = std::min<int64_t>(chunk, std::max<int64_t>(so.chunk, short_bases));
         std::string fallback;
         auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads, &fallback);
         if (!s) return make_error(s.error().message);
@@ -228,7 +233,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     auto genome_sha = input_sha256(o.fasta, "score", control);
     if (!genome_sha) return make_error(genome_sha.error().message);
     nlohmann::json params = {{"command", "score"},          {"fasta", absolute_path(o.fasta)},
-                             {"fasta_sha256", *genome_sha}, {"chunk", o.chunk},
+                             {"fasta_sha256", *genome_sha}, {"chunk", chunk},
                              {"regions", o.regions},        {"strand", o.strand}};
     if (!o.bed.empty()) {
         // By content too: a BED edited between shards, or before --resume, mixed two analyses.

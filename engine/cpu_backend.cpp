@@ -14,16 +14,45 @@ namespace ms {
 
 namespace {
 
+// OpenBLAS computes a product's last rows, those past a multiple of its kernel's unroll (12 rows
+// with the Haswell kernels), with edge kernels that round otherwise, so a row's bits depended on
+// where its call ended: the last rows of a sequence's last chunk, or of a thread's share, differed
+// from the same rows inside a longer call, and a segment scored after a warm-up from its
+// sequence's start was not the whole run's bit for bit (docs/cluster.md). Every call's rows are
+// a multiple of this (of the unrolls OpenBLAS's sgemm kernels have here: 4, 6, 8, 12, 16, 24), the
+// rest run through a block of that many rows, so that every row takes the kernels' main path.
+constexpr int kGemmRowBlock = 48;
+
+// Rows [r0, r1) of C = A · Bᵀ + beta · C (see gemm_nt): the whole blocks in place, the rest copied
+// into a zero-padded block of kGemmRowBlock rows and back.
+void gemm_rows(int r0, int r1, int N, int K, const float* A, int lda, const float* B, float* C, int ldc, float beta) {
+    const int whole = (r1 - r0) / kGemmRowBlock * kGemmRowBlock, rest = r1 - r0 - whole;
+    if (whole > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, whole, N, K, 1.0f, A + size_t(r0) * lda, lda, B, K, beta,
+                    C + size_t(r0) * ldc, ldc);
+    if (rest == 0) return;
+    thread_local std::vector<float> a, c;  // a thread's own: the pool's threads run this at once
+    a.assign(size_t(kGemmRowBlock) * K, 0.0f);
+    c.assign(size_t(kGemmRowBlock) * N, 0.0f);
+    const int t0 = r0 + whole;
+    for (int r = 0; r < rest; ++r) {
+        std::memcpy(&a[size_t(r) * K], A + size_t(t0 + r) * lda, sizeof(float) * K);
+        if (beta != 0.0f) std::memcpy(&c[size_t(r) * N], C + size_t(t0 + r) * ldc, sizeof(float) * N);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kGemmRowBlock, N, K, 1.0f, a.data(), K, B, K, beta, c.data(),
+                N);
+    for (int r = 0; r < rest; ++r) std::memcpy(C + size_t(t0 + r) * ldc, &c[size_t(r) * N], sizeof(float) * N);
+}
+
 // C[M, N] = A[M, K] · B[N, K]ᵀ + beta · C — every projection of the model has this shape (PyTorch
 // Linear weights are [out, in]). The rows are split over the pool and each thread runs a
 // single-threaded OpenBLAS call: one set of threads for the whole forward, instead of OpenBLAS's
 // own threads spinning (sched_yield) while the pool runs the scan, which cost ~8% of the time.
+// Shares are whole row blocks but the last, so a row's bits depend neither on the thread count nor
+// on the rows after it.
 void gemm_nt(ThreadPool& pool, int M, int N, int K, const float* A, int lda, const float* B, float* C, int ldc,
              float beta = 0.0f) {
-    pool.parallel_for(M, 64, [&](int r0, int r1) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, N, K, 1.0f, A + size_t(r0) * lda, lda, B, K, beta,
-                    C + size_t(r0) * ldc, ldc);
-    });
+    pool.parallel_for(M, kGemmRowBlock, [&](int r0, int r1) { gemm_rows(r0, r1, N, K, A, lda, B, C, ldc, beta); });
 }
 
 void add_bias(float* x, const std::vector<float>& bias, int rows, int ld) {

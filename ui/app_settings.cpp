@@ -27,7 +27,10 @@ AppSettings AppSettings::load(QSettings& s) {
     if (kPrecisions.contains(precision)) a.precision = precision;
     bool ok = false;
     const int chunk = s.value(QStringLiteral("jobs/chunk"), a.chunk).toInt(&ok);
-    if (ok && chunk >= 1 && chunk <= (1 << 22)) a.chunk = chunk;   // the engine's --chunk range
+    // The engine's --chunk range, or 0 (automatic). 65,536, the fixed default until 2026-12-02, was
+    // saved with every other setting, chosen or not: it reads as automatic, which is 65,536 on a GPU
+    // still and 2,016 on the CPU (4× less time and memory there, docs/performance.md).
+    if (ok && chunk >= 0 && chunk <= (1 << 22)) a.chunk = chunk == 65536 ? 0 : chunk;
     const QColor plot(s.value(QStringLiteral("colors/plot"), a.plotColor.name()).toString());
     if (plot.isValid()) a.plotColor = plot;
     const QColor hi(s.value(QStringLiteral("colors/highlight"), a.highlightColor.name()).toString());

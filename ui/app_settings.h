@@ -15,7 +15,7 @@ struct AppSettings {
     QString modelDir;                // empty: the bundled model, when the build has one
     QString device = QStringLiteral("auto");
     QString precision = QStringLiteral("auto");
-    int chunk = 65536;
+    int chunk = 0;  // 0: automatic (the jobs' --chunk auto: 65,536 on a GPU, 2,016 on the CPU)
     QColor plotColor = QColor(0x1f, 0x77, 0xb4);       // histogram bars, single-series scatter
     QColor highlightColor = QColor(0xd6, 0x27, 0x28);  // the selected / hovered item
     bool colorBlindBases = false;                      // Okabe–Ito base colours instead of IGV's

@@ -55,7 +55,7 @@ private:
     QComboBox* device_ = nullptr;
     QComboBox* precision_ = nullptr;
     QLabel* problem_ = nullptr;
-    int chunk_ = 65536;
+    int chunk_ = 0;
     std::optional<JobSpec> job_;
 };
 

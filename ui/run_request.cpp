@@ -53,7 +53,7 @@ void engineOptions(Options& o, const RunRequest& r, QStringList& cmd) {
     o.chunk = r.chunk;
     o.quiet = true;
     cmd << QStringLiteral("--device") << r.device << QStringLiteral("--precision") << r.precision;
-    if (r.task == RunTask::score || r.task == RunTask::classify || r.task == RunTask::embed)
+    if (r.chunk > 0 && (r.task == RunTask::score || r.task == RunTask::classify || r.task == RunTask::embed))
         cmd << QStringLiteral("--chunk") << QString::number(r.chunk);
 }
 

@@ -26,7 +26,7 @@ struct RunRequest {
     QString reads;       // RunInput::reads: BAM, CRAM or FASTQ
     QString vcf, vcfOut; // variants: input VCF and the annotated copy to write
     QString device = QStringLiteral("auto"), precision = QStringLiteral("auto");
-    int chunk = 65536;
+    int chunk = 0;                  // 0: the jobs' own (--chunk auto)
     qint64 window = 0, stride = 0;  // classify/embed over a genome or reads: 0 = whole records / reads
     bool withEmbeddings = false;    // classify: store each item's embedding too (classify --embeddings)
     QString strand = QStringLiteral("fwd");

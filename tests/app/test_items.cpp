@@ -612,10 +612,29 @@ MS_TEST(reads_side_by_side_resume_where_they_stopped) {
         for (size_t i = 0; i < ids.size(); ++i) MS_CHECK_EQ(db->read_embedding(ids[i])->e.item, cat("r", i));
     }
     o.resume = true;
+    o.chunk = 0;  // not given: the run's own 150 (job_chunk), not the CPU's default, which the resume refused
     auto resumed = run_items(o, ItemJob::classify, "resumed", JobControl{});
     MS_CHECK_MSG(resumed.ok() && resumed->status == RunStatus::finished,
                  (resumed.ok() ? resumed->summary : resumed.error().message));
+    MS_CHECK_EQ(resumed->run_id, int64_t(1));
     check_same_items(dir / "whole.db", o.db, 60, "resumed", 0.0);
+}
+
+// Without --chunk the CPU runs chunks of 2,016 (job_chunk), and the run records it.
+MS_TEST(the_cpu_runs_its_own_chunk_unless_told) {
+    const fs::path dir = scratch();
+    ItemJobOptions o = base_options(dir, kFixture);
+    o.fasta.clear();
+    o.reads = mixed_reads(dir, 3).string();
+    auto chunk_of = [&](int64_t run) {
+        auto db = ResultsStore::open(o.db, ResultsStore::Mode::read_only);
+        return nlohmann::json::parse((*db->list_runs())[size_t(run - 1)].info.params_json).value("chunk", 0);
+    };
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "auto"), 0);
+    MS_CHECK_EQ(chunk_of(1), kCpuChunk);
+    o.chunk = 300;
+    MS_CHECK_EQ(cmd_items(o, ItemJob::embed, "given"), 0);
+    MS_CHECK_EQ(chunk_of(2), 300);
 }
 
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

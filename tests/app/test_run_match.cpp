@@ -125,4 +125,33 @@ MS_TEST(runs_compare_as_their_jobs_mean_them) {
                  said);
 }
 
+// --resume without --chunk continues a run with its own chunk (job_chunk): CPU runs begun before the
+// CPU's default went from 65,536 to 2,016 resume as they began.
+MS_TEST(resume_without_chunk_takes_the_unfinished_runs_own) {
+    const std::string embed = R"({"chunk":150,"command":"embed"})";
+    const RunInfo job = run(0, RunStatus::running, R"({"command":"score"})").info;
+    MS_CHECK_EQ(unfinished_run_chunk({}, job), int64_t(0));
+    // The newest unfinished run of the command on the input, whatever else it differs in.
+    MS_CHECK_EQ(
+        unfinished_run_chunk({run(1, RunStatus::interrupted, kScore),
+                              run(2, RunStatus::failed, R"({"chunk":65536,"command":"score","strand":"both"})", "bf16"),
+                              run(3, RunStatus::finished, R"({"chunk":100,"command":"score"})")},
+                             job),
+        int64_t(65536));
+    // Finished runs, other commands and other inputs are not continued.
+    MS_CHECK_EQ(unfinished_run_chunk({run(1, RunStatus::finished, kScore), run(2, RunStatus::interrupted, embed),
+                                      run(3, RunStatus::interrupted, kScore, "fp32", "other.fa")},
+                                     job),
+                int64_t(0));
+    // A chunk that is not a whole number (a damaged database) is none.
+    MS_CHECK_EQ(unfinished_run_chunk({run(1, RunStatus::interrupted, R"({"chunk":"4096","command":"score"})")}, job),
+                int64_t(0));
+    MS_CHECK_EQ(unfinished_run_chunk({run(1, RunStatus::interrupted, "[1, 2]")}, job), int64_t(0));
+    // An explicit --chunk that differs is refused with the one that resumes.
+    const std::string said =
+        resume_mismatch({run(1, RunStatus::interrupted, kScore)},
+                        run(0, RunStatus::running, R"({"chunk":2048,"command":"score","strand":"fwd"})").info);
+    MS_CHECK_MSG(has(said, "chunk: 4096 vs 2048 — give --chunk 4096, or no --chunk, to resume it"), said);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }

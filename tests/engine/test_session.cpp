@@ -74,6 +74,27 @@ MS_TEST(chunked_output_equals_one_shot) {
     }
 }
 
+// A row's bits depend neither on where its call ends nor on the thread count: a sequence cut short
+// gives the whole one's rows bit for bit (a segment scored after a warm-up from its sequence's
+// start is the whole run's, docs/cluster.md). OpenBLAS rounded a product's last rows, past a
+// multiple of its kernel's unroll, otherwise: before the CPU runner's row blocks (gemm_rows), the
+// last 1–11 rows of a short last chunk differed.
+MS_TEST(a_rows_bits_do_not_depend_on_where_its_call_ends) {
+    auto one = make_cpu_backend(1), two = make_cpu_backend(2);
+    const std::string seq = random_dna(1100, 5);
+    const SequenceOutputs whole = run(*one, seq, 512);
+    const SequenceOutputs whole2 = run(*two, seq, 512);
+    MS_CHECK(whole2.logits == whole.logits && whole2.hidden == whole.hidden);
+    const size_t V = whole.logits.size() / seq.size(), D = whole.hidden.size() / seq.size();
+    for (size_t n : {1, 2, 11, 12, 13, 47, 48, 100, 513, 524, 560, 1023}) {
+        const SequenceOutputs part = run(n % 2 ? *one : *two, seq.substr(0, n), 512);
+        MS_CHECK_MSG(
+            std::equal(part.logits.begin(), part.logits.end(), whole.logits.begin()) && part.logits.size() == n * V &&
+                std::equal(part.hidden.begin(), part.hidden.end(), whole.hidden.begin()) && part.hidden.size() == n * D,
+            "the first " << n << " positions differ from the whole sequence's");
+    }
+}
+
 MS_TEST(scores_are_probabilities_aligned_to_bases) {
     auto backend = make_cpu_backend(1);
     const std::string seq = "ACGTNACGTTTGCA";

@@ -87,6 +87,14 @@ private slots:
         QVERIFY(job);
         QVERIFY(job->command.startsWith(QStringLiteral("mambascope-cli score --model ")));
         QVERIFY(job->command.contains(QStringLiteral("--chunk 100")));
+        // An automatic chunk (the default) is left to the job: --chunk auto picks it by device.
+        {
+            RunRequest automatic = dialog.request();
+            automatic.chunk = 0;
+            const MadeJob made = makeJob(automatic);
+            QVERIFY(made.job);
+            QVERIFY(!made.job->command.contains(QStringLiteral("--chunk")));
+        }
 
         JobQueue queue;
         JobQueuePanel jobs(&queue);

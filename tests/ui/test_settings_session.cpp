@@ -53,6 +53,21 @@ private slots:
         QCOMPARE(a, AppSettings{});
     }
 
+    // 65,536, the fixed default until 2026-12-02, was saved with every other setting: it reads as
+    // automatic (2,048 on the CPU, 65,536 on a GPU still); any other number is the user's.
+    void theOldDefaultChunkReadsAsAutomatic() {
+        QSettings s(dir_.filePath(QStringLiteral("old.ini")), QSettings::IniFormat);
+        s.setValue(QStringLiteral("jobs/chunk"), 65536);
+        QCOMPARE(AppSettings::load(s).chunk, 0);
+        s.setValue(QStringLiteral("jobs/chunk"), 8192);
+        QCOMPARE(AppSettings::load(s).chunk, 8192);
+        QCOMPARE(AppSettings{}.chunk, 0);
+        SettingsDialog d(AppSettings{});
+        auto* chunk = d.findChild<QSpinBox*>(QStringLiteral("settingsChunk"));
+        QCOMPARE(chunk->text(), QStringLiteral("Automatic"));
+        QCOMPARE(d.settings().chunk, 0);
+    }
+
     void settingsDialogShowsAndReturnsTheSettings() {
         AppSettings a;
         a.modelDir = QStringLiteral("/models/x");
