@@ -24,24 +24,25 @@ namespace {
 constexpr int kGemmRowBlock = 48;
 
 // Rows [r0, r1) of C = A · Bᵀ + beta · C (see gemm_nt): the whole blocks in place, the rest copied
-// into a zero-padded block of kGemmRowBlock rows and back.
-void gemm_rows(int r0, int r1, int N, int K, const float* A, int lda, const float* B, float* C, int ldc, float beta) {
+// into `scratch` (kGemmRowBlock rows of A, then of C), zero-padded, and back.
+void gemm_rows(int r0, int r1, int N, int K, const float* A, int lda, const float* B, float* C, int ldc, float beta,
+               float* scratch) {
     const int whole = (r1 - r0) / kGemmRowBlock * kGemmRowBlock, rest = r1 - r0 - whole;
     if (whole > 0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, whole, N, K, 1.0f, A + size_t(r0) * lda, lda, B, K, beta,
                     C + size_t(r0) * ldc, ldc);
     if (rest == 0) return;
-    thread_local std::vector<float> a, c;  // a thread's own: the pool's threads run this at once
-    a.assign(size_t(kGemmRowBlock) * K, 0.0f);
-    c.assign(size_t(kGemmRowBlock) * N, 0.0f);
+    float* a = scratch;
+    float* c = scratch + size_t(kGemmRowBlock) * K;
+    std::fill_n(a, size_t(kGemmRowBlock) * K, 0.0f);
+    std::fill_n(c, size_t(kGemmRowBlock) * N, 0.0f);
     const int t0 = r0 + whole;
     for (int r = 0; r < rest; ++r) {
-        std::memcpy(&a[size_t(r) * K], A + size_t(t0 + r) * lda, sizeof(float) * K);
-        if (beta != 0.0f) std::memcpy(&c[size_t(r) * N], C + size_t(t0 + r) * ldc, sizeof(float) * N);
+        std::memcpy(a + size_t(r) * K, A + size_t(t0 + r) * lda, sizeof(float) * K);
+        if (beta != 0.0f) std::memcpy(c + size_t(r) * N, C + size_t(t0 + r) * ldc, sizeof(float) * N);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kGemmRowBlock, N, K, 1.0f, a.data(), K, B, K, beta, c.data(),
-                N);
-    for (int r = 0; r < rest; ++r) std::memcpy(C + size_t(t0 + r) * ldc, &c[size_t(r) * N], sizeof(float) * N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kGemmRowBlock, N, K, 1.0f, a, K, B, K, beta, c, N);
+    for (int r = 0; r < rest; ++r) std::memcpy(C + size_t(t0 + r) * ldc, c + size_t(r) * N, sizeof(float) * N);
 }
 
 // C[M, N] = A[M, K] · B[N, K]ᵀ + beta · C — every projection of the model has this shape (PyTorch
@@ -49,10 +50,15 @@ void gemm_rows(int r0, int r1, int N, int K, const float* A, int lda, const floa
 // single-threaded OpenBLAS call: one set of threads for the whole forward, instead of OpenBLAS's
 // own threads spinning (sched_yield) while the pool runs the scan, which cost ~8% of the time.
 // Shares are whole row blocks but the last, so a row's bits depend neither on the thread count nor
-// on the rows after it.
+// on the rows after it, and only the last share uses `scratch` (gemm_scratch_floats, the
+// runner's: allocated with it, not in the pool's threads, whose first allocations each reserved
+// an arena of their own and took a 16-thread job past a 3 GB address-space limit).
 void gemm_nt(ThreadPool& pool, int M, int N, int K, const float* A, int lda, const float* B, float* C, int ldc,
-             float beta = 0.0f) {
-    pool.parallel_for(M, kGemmRowBlock, [&](int r0, int r1) { gemm_rows(r0, r1, N, K, A, lda, B, C, ldc, beta); });
+             std::vector<float>& scratch, float beta = 0.0f) {
+    pool.parallel_for(M, kGemmRowBlock, [&](int r0, int r1) {
+        // Shares start at multiples of the grain: only the last one has rows past a whole block.
+        gemm_rows(r0, r1, N, K, A, lda, B, C, ldc, beta, r1 == M ? scratch.data() : nullptr);
+    });
 }
 
 void add_bias(float* x, const std::vector<float>& bias, int rows, int ld) {
@@ -74,6 +80,9 @@ public:
         xdbl_.resize(N * R);
         dt_.resize(N * c_.d_inner);
         y_.resize(N * c_.d_inner);
+        // The products' padded row block (gemm_rows): rows of the widest A and C of the model's products.
+        const int widest = std::max({c_.d_model, 2 * c_.d_inner, c_.dt_rank, R, c_.vocab_size});
+        scratch_.resize(size_t(kGemmRowBlock) * size_t(2 * widest));
         for (const LayerWeights& L : w_.layers) conv_w_t_.push_back(cpu::transpose(L.conv_w, c_.d_inner, c_.d_conv));
         // The LM head's rows of A, C, G, T: the per-base outputs need only these four.
         if (valid_acgt_ids(lim.acgt_ids, c_.vocab_size)) {
@@ -137,7 +146,9 @@ public:
                                           out.row_sums + size_t(b) * per);
         }
         // [N, d_model] x [d_model, vocab] => [N, vocab]
-        if (out.logits) gemm_nt(pool_, N, c_.vocab_size, dm, xn_.data(), dm, w_.lm_head.data(), out.logits, c_.vocab_size);
+        if (out.logits)
+            gemm_nt(pool_, N, c_.vocab_size, dm, xn_.data(), dm, w_.lm_head.data(), out.logits, c_.vocab_size,
+                    scratch_);
         if (out.next_base) {
             if (w4_.empty()) return make_error("next-base probabilities asked for without the A/C/G/T token ids");
             // [N, d_model] x [d_model, 4] => [N, 4], unless the full logits are there already.
@@ -145,7 +156,7 @@ public:
             int ld = c_.vocab_size;
             std::array<int32_t, 4> ids = lim_.acgt_ids;
             if (!rows) {
-                gemm_nt(pool_, N, 4, dm, xn_.data(), dm, w4_.data(), logit4_.data(), 4);
+                gemm_nt(pool_, N, 4, dm, xn_.data(), dm, w4_.data(), logit4_.data(), 4, scratch_);
                 rows = logit4_.data();
                 ld = 4;
                 ids = {0, 1, 2, 3};
@@ -163,7 +174,7 @@ private:
         const LayerWeights& L = w_.layers[size_t(l)];
         pool_.parallel_for(N, 16, [&](int b, int e) { cpu::rmsnorm(h_.data(), L.norm.data(), xn_.data(), dm, c_.norm_eps, b, e); });
         // [N, d_model] x [d_model, 2·d_inner] => [N, 2·d_inner]   (x | z)
-        gemm_nt(pool_, N, 2 * di, dm, xn_.data(), dm, L.in_proj.data(), xz_.data(), 2 * di);
+        gemm_nt(pool_, N, 2 * di, dm, xn_.data(), dm, L.in_proj.data(), xz_.data(), 2 * di, scratch_);
         add_bias(xz_.data(), L.in_proj_b, N, 2 * di);
         // Causal depthwise conv + SiLU over x, per stream with its carried state; channels split
         // over the pool in wide ranges (the loop is cheap per channel, so narrow ranges cost more
@@ -181,9 +192,9 @@ private:
         });
         const int blocks = (di + cpu::kLanes - 1) / cpu::kLanes;
         // [N, d_inner] x [d_inner, dt_rank + 2·d_state] => [N, dt_rank + 2·d_state]   (dt | B | C)
-        gemm_nt(pool_, N, R, di, u_.data(), di, L.x_proj.data(), xdbl_.data(), R);
+        gemm_nt(pool_, N, R, di, u_.data(), di, L.x_proj.data(), xdbl_.data(), R, scratch_);
         // [N, dt_rank] x [dt_rank, d_inner] => [N, d_inner]   (bias + softplus happen in the scan)
-        gemm_nt(pool_, N, di, c_.dt_rank, xdbl_.data(), R, L.dt_proj.data(), dt_.data(), di);
+        gemm_nt(pool_, N, di, c_.dt_rank, xdbl_.data(), R, L.dt_proj.data(), dt_.data(), di, scratch_);
         pool_.parallel_for(batch_ * blocks, 1, [&](int b, int e) {
             for (int i = b; i < e; ++i) {
                 const int s = i / blocks, c0 = (i % blocks) * cpu::kLanes, c1 = std::min(di, c0 + cpu::kLanes);
@@ -204,7 +215,7 @@ private:
             }
         });
         // Residual: h += y · out_projᵀ.   [N, d_inner] x [d_inner, d_model] => [N, d_model]
-        gemm_nt(pool_, N, dm, di, y_.data(), di, L.out_proj.data(), h_.data(), dm, 1.0f);
+        gemm_nt(pool_, N, dm, di, y_.data(), di, L.out_proj.data(), h_.data(), dm, scratch_, 1.0f);
         add_bias(h_.data(), L.out_proj_b, N, dm);
     }
 
@@ -219,6 +230,7 @@ private:
     ThreadPool& pool_;
     int batch_ = 0;
     std::vector<float> h_, xn_, xz_, u_, xdbl_, dt_, y_;
+    std::vector<float> scratch_;  // the products' padded row block (gemm_nt)
     std::vector<float> conv_state_, ssm_state_;
     std::vector<std::vector<float>> conv_w_t_;   // per layer [d_conv, d_inner]
     std::vector<float> w4_, logit4_;             // LM-head rows of A, C, G, T [4, d_model]; their logits [N, 4]

@@ -1,6 +1,7 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "common/thread_name.h"
 
@@ -49,10 +50,22 @@ void ThreadPool::parallel_for(int n, int grain, const std::function<void(int, in
     }
     wake_.notify_all();
     auto [b, e] = slice(n, grain, size(), 0);
-    if (b < e) fn(b, e);
+    std::exception_ptr mine;
+    try {
+        if (b < e) fn(b, e);
+    } catch (...) {
+        mine = std::current_exception();
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return pending_ == 0; });
     job_ = nullptr;
+    // The first error of any share, once every share is done (fn and what it uses live in the
+    // caller's frame): before, a worker's exception ended the process and the caller's returned
+    // while the workers still ran fn.
+    std::exception_ptr error = mine ? mine : error_;
+    error_ = nullptr;
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::worker_loop(int index) {
@@ -70,9 +83,15 @@ void ThreadPool::worker_loop(int index) {
             grain = job_grain_;
         }
         auto [b, e] = slice(n, grain, size(), index);
-        if (b < e) (*job)(b, e);
+        std::exception_ptr error;
+        try {
+            if (b < e) (*job)(b, e);
+        } catch (...) {
+            error = std::current_exception();
+        }
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            if (error && !error_) error_ = error;
             if (--pending_ == 0) done_.notify_one();
         }
     }

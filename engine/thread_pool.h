@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,7 @@ public:
 
     int size() const { return int(workers_.size()) + 1; }   // the caller works too
     // fn(begin, end) over contiguous ranges of [0, n) whose boundaries are multiples of `grain`.
+    // An exception of any range (std::bad_alloc) is rethrown here once all ranges are done.
     void parallel_for(int n, int grain, const std::function<void(int, int)>& fn);
 
 private:
@@ -31,6 +33,7 @@ private:
     const std::function<void(int, int)>* job_ = nullptr;
     int job_n_ = 0, job_grain_ = 1, pending_ = 0;
     unsigned generation_ = 0;
+    std::exception_ptr error_;  // the first exception of a worker's range in this job
     bool stop_ = false;
 };
 
