@@ -185,7 +185,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     // Short parts (records of a few kbp: contigs, transcripts) run side by side on a GPU, up to
     // --chunk positions a call: alone, a 2 kbp record leaves the GPU at 3.1 Mbp/s against 6.2 for
     // 64 of them together (docs/performance.md). The runner's memory stays that of one --chunk,
-    // and a job with few short parts sizes it for those only.
+    // and a job with few short parts sizes it for those only. On the CPU, calls of up to ~2,000
+    // positions (kCpuChunk): 3,000 records of 100–500 bases took 19–22 s against 26–38 s alone.
     const int64_t short_part = chunk / 4, strands = o.strand == "both" ? 2 : 1;
     int64_t short_items = 0, short_bases = 0, shortest = chunk;
     for (const ScorePart& p : parts)
@@ -199,8 +200,14 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         const std::string& dev = (*devices)[size_t(i) % devices->size()];
         SessionOptions lane_so = so;
         lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
-        lane_so.batch = side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, chunk, shortest, short_items);
-        if (lane_so.batch > 1) lane_so.rows = std::min<int64_t>(chunk, std::max<int64_t>(so.chunk, short_bases));
+        const bool cpu = engines[size_t(i)].choice.backend->name() == "cpu";
+        lane_so.batch =
+            side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, chunk, shortest, short_items, kCpuChunk);
+        if (lane_so.batch > 1) {
+            lane_so.rows = std::min<int64_t>(chunk, std::max<int64_t>(so.chunk, short_bases));
+            // On the CPU a call of short parts holds no more than ~2,000 positions (as classify's).
+            if (cpu) lane_so.rows = std::min<int64_t>(lane_so.rows, std::max<int64_t>(so.chunk, kCpuChunk));
+        }
         std::string fallback;
         auto s = open_session(*model, engines[size_t(i)].choice, lane_so, dev, threads, &fallback);
         if (!s) return make_error(s.error().message);
@@ -351,7 +358,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     ScoreJob job;
-    for (LaneEngine& e : engines) job.lanes.push_back({&*e.fasta, e.session.get()});
+    for (LaneEngine& e : engines)  // a lane that fell back to the CPU too
+        job.lanes.push_back({&*e.fasta, e.session.get(), e.choice.backend->name() == "cpu" ? kCpuChunk : 0});
     job.parts = todo;
     job.short_part = short_part;
     job.model = &*model;

@@ -245,15 +245,15 @@ Result<void> send_sequences(std::vector<std::pair<size_t, SequenceInfo>>& seqs, 
     return {};
 }
 
-Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress& progress, BoundedQueue<BaseBlock>& in,
-                           BoundedQueue<ScoreBlock>& out, BatchStats& stats) {
+Result<void> compute_stage(const ScoreJob& job, const ScoreLane& lane, SharedProgress& progress,
+                           BoundedQueue<BaseBlock>& in, BoundedQueue<ScoreBlock>& out, BatchStats& stats) {
     std::vector<int32_t> tokens;
     std::optional<SequenceInfo> pending_info;
     // A strand of a part is short when it is one block with no warm-up and at most short_part
     // bases; on a session that runs several streams, short ones wait here and run side by side.
-    BatchLimits limits{session.options().batch, session.rows(), session.options().chunk, {}};
+    Session& session = *lane.session;
+    BatchLimits limits{session.options().batch, session.rows(), session.options().chunk, {}, lane.fill};
     limits.call_length = [&session](int64_t n) { return int64_t(session.call_length(int(n))); };
-    const int64_t rows = limits.rows;
     const int max_items = limits.max_items;
     const auto is_short = [&](const BaseBlock& b) {
         const ScorePart& part = job.parts[b.part];
@@ -375,8 +375,8 @@ Result<void> compute_stage(const ScoreJob& job, Session& session, SharedProgress
         if (is_short(*block)) {
             const int64_t len = int64_t(block->bases.size());
             const bool new_part = window.empty() || window.back().part != block->part;
-            if (new_part &&
-                (window_bases + len > kWindowBatches * rows || window_items + 1 > kWindowBatches * max_items))
+            if (new_part && (window_bases + len > kWindowBatches * limits.batch_positions() ||
+                             window_items + 1 > kWindowBatches * max_items))
                 MS_TRY(run_window());
             if (block->info) unsent.emplace_back(block->part, *std::exchange(block->info, std::nullopt));
             window_bases += len;
@@ -525,7 +525,7 @@ Result<void> run_score_pipeline(const ScoreJob& job) {
         });
         threads.emplace_back([&, i] {
             name_this_thread(cat("ms-engine-", i));
-            if (auto r = compute_stage(job, *job.lanes[i].session, progress, *bases[i], scores, short_stats[i]); !r)
+            if (auto r = compute_stage(job, job.lanes[i], progress, *bases[i], scores, short_stats[i]); !r)
                 first.set(r.error()), close_inputs();
             if (--computing == 0) scores.close();
             ended(2 * i + 1);

@@ -37,6 +37,7 @@ inline constexpr const char* kReverseLoglik = "loglik_rev";
 struct ScoreLane {
     const FastaFile* fasta = nullptr;   // htslib's faidx handles are not shared between threads
     Session* session = nullptr;
+    int64_t fill = 0;  // short parts side by side: a call's positions at most (BatchLimits::fill; a CPU lane's)
 };
 
 struct ScoreJob {
@@ -55,7 +56,8 @@ struct ScoreJob {
     bool both_strands = false;
     // A strand of a part at most this long, without warm-up, runs side by side with others of its
     // lane when the lane's session runs several streams (Session::run_items): a GPU given a few
-    // kbp at a time runs at half speed or less (docs/performance.md). 0: every part alone.
+    // kbp at a time runs at half speed or less, a CPU given a few hundred bases at 0.7× or less
+    // (docs/performance.md). 0: every part alone.
     int64_t short_part = 0;
     const std::atomic<bool>* interrupted = nullptr;
     // Counts the bases of the parts (forward strand, warm-ups left out) that are outside the
