@@ -365,7 +365,8 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
         if (auto r = store->reopen_run(*run); !r) return make_error(r.error().message);
         control.note(cat(what, ": resuming run ", *run, " after its first ", plural(skip, "item")));
     } else {
-        if (const std::string n = unfinished_run_note(*store, o.db, info, what); !n.empty()) control.note(n);
+        if (const std::string n = unfinished_run_note(*store, o.db, info, what, o.chunk == 0); !n.empty())
+            control.note(n);
         run = begin_locked_run(*store, o.db, info, run_lock);
     }
     if (!run) return make_error(run.error().message);

@@ -27,10 +27,12 @@ int fail(const std::string& message) {
 }
 
 std::string unfinished_run_note(ResultsStore& store, const std::string& db, const RunInfo& info,
-                                const std::string& what) {
+                                const std::string& what, bool chunk_auto) {
     auto runs = store.list_runs();
     if (!runs) return {};
-    const int64_t unfinished = find_resume_match(*runs, info).unfinished;
+    const int64_t unfinished =
+        find_resume_match(*runs, info, chunk_auto ? std::set<std::string>{"chunk"} : std::set<std::string>{})
+            .unfinished;
     if (!unfinished || RunLock::holder(db, unfinished)) return {};
     return cat(what, ": run ", unfinished, " of '", db, "' is the same job, left unfinished; this starts a new run ",
                "(--resume would have continued that one; `mambascope-cli delete-run --db ", db, " --run ", unfinished,

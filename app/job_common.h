@@ -32,8 +32,9 @@ Result<std::pair<int, int>> parse_shard(const std::string& text);
 // A job starting a new run: when the database holds an unfinished run of the same job (its job
 // was killed, or stopped on a full disk) that no process writes, a note that --resume would
 // continue it — without it the stranded run stayed "running" for good unnoticed; "" otherwise.
+// `chunk_auto`: --chunk was not given, so --resume would take a run of another chunk (job_chunk).
 std::string unfinished_run_note(ResultsStore& store, const std::string& db, const RunInfo& info,
-                                const std::string& what);
+                                const std::string& what, bool chunk_auto);
 
 // "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
 // its input held letters the model has no token for (X, U, '*', '-').

@@ -56,9 +56,9 @@ void make_comparable(nlohmann::json& pa, nlohmann::json& pb) {
         if (pa.contains(key) != pb.contains(key)) pa.erase(key), pb.erase(key);
 }
 
-bool same_job(const RunInfo& a, const RunInfo& b) {
+bool same_job(const RunInfo& a, const RunInfo& b, const std::set<std::string>& ignored) {
     return a.model_sha256 == b.model_sha256 && a.precision == b.precision && same_input(a, b) &&
-           (a.params_json == b.params_json || differing_params(a, b).empty());
+           (a.params_json == b.params_json || differing_params(a, b, ignored).empty());
 }
 
 }  // namespace
@@ -87,10 +87,11 @@ std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<
     return out;
 }
 
-ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info) {
+ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info,
+                              const std::set<std::string>& ignored) {
     ResumeMatch m;
     for (const RunRecord& r : runs)
-        if (same_job(r.info, info)) (r.status == RunStatus::finished ? m.finished : m.unfinished) = r.id;
+        if (same_job(r.info, info, ignored)) (r.status == RunStatus::finished ? m.finished : m.unfinished) = r.id;
     // A run finished after the unfinished one (the job run again without --resume) is the answer:
     // reviving the older would leave two finished runs of one job (a shard merge refuses that).
     if (m.finished > m.unfinished) m.unfinished = 0;

@@ -21,11 +21,12 @@ std::string differing_params(const RunInfo& a, const RunInfo& b, const std::set<
 
 // The newest unfinished run with `info`'s parameters, model, precision and input file (0: none, or
 // when a finished one of the same job is newer), and the newest finished one (a job submitted again
-// after it finished has nothing to do).
+// after it finished has nothing to do). Parameters in `ignored` may differ.
 struct ResumeMatch {
     int64_t unfinished = 0, finished = 0;
 };
-ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info);
+ResumeMatch find_resume_match(const std::vector<RunRecord>& runs, const RunInfo& info,
+                              const std::set<std::string>& ignored = {});
 
 // The chunk (params "chunk") recorded by the newest unfinished run of `info`'s command on its input,
 // whatever its other parameters; 0 when there is none. --resume without --chunk continues a run

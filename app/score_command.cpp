@@ -333,7 +333,8 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         control.note(cat("score: resuming run ", found, ", ", std::count(skip.begin(), skip.end(), true), " of ",
                          parts.size(), " part(s) already finished"));
     } else {
-        if (const std::string n = unfinished_run_note(*store, o.db, info, "score"); !n.empty()) control.note(n);
+        if (const std::string n = unfinished_run_note(*store, o.db, info, "score", o.chunk == 0); !n.empty())
+            control.note(n);
         run = begin_locked_run(*store, o.db, info, run_lock);
     }
     if (!run) return make_error(run.error().message);

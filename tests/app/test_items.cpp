@@ -611,8 +611,23 @@ MS_TEST(reads_side_by_side_resume_where_they_stopped) {
         const auto ids = *db->list_embedding_ids(1);
         for (size_t i = 0; i < ids.size(); ++i) MS_CHECK_EQ(db->read_embedding(ids[i])->e.item, cat("r", i));
     }
-    o.resume = true;
     o.chunk = 0;  // not given: the run's own 150 (job_chunk), not the CPU's default, which the resume refused
+    {             // a new run in a copy of the database names the stranded one, which --resume would continue
+        const fs::path copy = dir / "copy.db";
+        fs::copy_file(o.db, copy);
+        ItemJobOptions fresh = o;
+        fresh.db = copy.string();
+        bool named = false;
+        JobControl noted;
+        noted.on_note = [&](const std::string& n) {
+            named |= n.find("--resume would have continued") != std::string::npos;
+        };
+        std::atomic<bool> at_once{true};
+        noted.cancel = &at_once;
+        (void)run_items(fresh, ItemJob::classify, "fresh", noted);
+        MS_CHECK(named);
+    }
+    o.resume = true;
     auto resumed = run_items(o, ItemJob::classify, "resumed", JobControl{});
     MS_CHECK_MSG(resumed.ok() && resumed->status == RunStatus::finished,
                  (resumed.ok() ? resumed->summary : resumed.error().message));

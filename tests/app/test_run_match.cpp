@@ -147,6 +147,11 @@ MS_TEST(resume_without_chunk_takes_the_unfinished_runs_own) {
     MS_CHECK_EQ(unfinished_run_chunk({run(1, RunStatus::interrupted, R"({"chunk":"4096","command":"score"})")}, job),
                 int64_t(0));
     MS_CHECK_EQ(unfinished_run_chunk({run(1, RunStatus::interrupted, "[1, 2]")}, job), int64_t(0));
+    // find_resume_match takes a run of another chunk where the job leaves it to the run (--chunk auto).
+    const RunInfo auto_job = run(0, RunStatus::running, R"({"chunk":2016,"command":"score","strand":"fwd"})").info;
+    MS_CHECK_EQ(find_resume_match({run(1, RunStatus::interrupted, kScore)}, auto_job).unfinished, int64_t(0));
+    MS_CHECK_EQ(find_resume_match({run(1, RunStatus::interrupted, kScore)}, auto_job, {"chunk"}).unfinished,
+                int64_t(1));
     // An explicit --chunk that differs is refused with the one that resumes.
     const std::string said =
         resume_mismatch({run(1, RunStatus::interrupted, kScore)},
