@@ -7,7 +7,7 @@
 #             (the windows with --embeddings: their pooled embeddings from the same forward pass)
 #   variants  log-likelihood ratio of each allele of the demo VCF
 # and exports the loglik track (bigWig), predictions (TSV), embeddings (.npy), scored VCF, and a
-# picture of the genome view at gyrA (PNG), then prints a short summary. About 6½ minutes on 2 cores (after the build).
+# picture of the genome view at gyrA (PNG), then prints a short summary. About 4 minutes on 2 cores (after the build).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps
