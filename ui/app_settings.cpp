@@ -29,7 +29,7 @@ AppSettings AppSettings::load(QSettings& s) {
     const int chunk = s.value(QStringLiteral("jobs/chunk"), a.chunk).toInt(&ok);
     // The engine's --chunk range, or 0 (automatic). 65,536, the fixed default until 2026-12-02, was
     // saved with every other setting, chosen or not: it reads as automatic, which is 65,536 on a GPU
-    // still and 2,016 on the CPU (4× less time and memory there, docs/performance.md).
+    // still and 2,016 on the CPU (a quarter less time and a tenth of the memory there, docs/performance.md).
     if (ok && chunk >= 0 && chunk <= (1 << 22)) a.chunk = chunk == 65536 ? 0 : chunk;
     const QColor plot(s.value(QStringLiteral("colors/plot"), a.plotColor.name()).toString());
     if (plot.isValid()) a.plotColor = plot;
