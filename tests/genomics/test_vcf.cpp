@@ -418,6 +418,20 @@ MS_TEST(a_query_through_another_files_index_names_the_index) {
                  (got ? std::string("read without an error") : got.error().message));
 }
 
+// A header whose ##contig lines number themselves (IDX=) with a gap is refused: htslib's
+// bcf_hdr_seqnames failed an assertion on it and aborted the process (found by fuzz_vcf).
+MS_TEST(vcf_contig_numbers_with_a_gap_are_refused) {
+    const std::string path = write_text("idx_gap.vcf",
+                                        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n"
+                                        "##contig=<ID=chr2,length=100,IDX=5>\n"
+                                        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
+    auto r = ms::VcfReader::open(path);
+    MS_CHECK(!r.ok());
+    if (!r.ok())
+        MS_CHECK_MSG(r.error().message.find("with a gap: no contig has number 1") != std::string::npos,
+                     r.error().message);
+}
+
 int main(int argc, char** argv) { return ms::test::run_all(argc, argv); }
 
 MS_TEST(vcf_region_contigs_without_contig_lines_or_lengths) {
