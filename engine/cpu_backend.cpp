@@ -50,9 +50,8 @@ void gemm_rows(int r0, int r1, int N, int K, const float* A, int lda, const floa
 // single-threaded OpenBLAS call: one set of threads for the whole forward, instead of OpenBLAS's
 // own threads spinning (sched_yield) while the pool runs the scan, which cost ~8% of the time.
 // Shares are whole row blocks but the last, so a row's bits depend neither on the thread count nor
-// on the rows after it, and only the last share uses `scratch` (gemm_scratch_floats, the
-// runner's: allocated with it, not in the pool's threads, whose first allocations each reserved
-// an arena of their own and took a 16-thread job past a 3 GB address-space limit).
+// on the rows after it, and only the last share uses `scratch` (the runner's, allocated with it:
+// no allocation in the pool's threads or per call).
 void gemm_nt(ThreadPool& pool, int M, int N, int K, const float* A, int lda, const float* B, float* C, int ldc,
              std::vector<float>& scratch, float beta = 0.0f) {
     pool.parallel_for(M, kGemmRowBlock, [&](int r0, int r1) {
