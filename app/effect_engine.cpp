@@ -28,7 +28,9 @@ Result<EffectEngine> open_effect_engine(const std::string& model_dir, const Engi
     if (!scorer && o.device == "auto" && e.choice.backend->name() != "cpu") {
         e.notes.push_back(cat("auto: ", e.choice.backend->name(), " cannot run this model: ", scorer.error().message,
                               "; using the CPU", so.precision != Precision::FP32 ? " (in fp32)" : ""));
-        e.choice.backend = make_cpu_backend(o.threads);
+        std::string fewer;
+        e.choice.backend = make_cpu_backend(o.threads, &fewer);
+        if (!fewer.empty()) e.notes.push_back(fewer);
         so.precision = Precision::FP32;
         scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
     }

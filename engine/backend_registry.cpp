@@ -147,9 +147,11 @@ Result<std::unique_ptr<Backend>> make_cuda(int device) {
 
 Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
     BackendChoice c;
+    std::string fewer;
+    const auto with_fewer = [&](std::string note) { return fewer.empty() ? note : cat(note, "; ", fewer); };
     if (device == "cpu") {
-        c.backend = make_cpu_backend(cpu_threads);
-        c.note = "using the CPU";
+        c.backend = make_cpu_backend(cpu_threads, &fewer);
+        c.note = with_fewer("using the CPU");
         return c;
     }
     if (device == "auto") {
@@ -167,7 +169,8 @@ Result<BackendChoice> open_backend(const std::string& device, int cpu_threads) {
         if (c.note.empty())
             c.note = cat("auto: no usable GPU (", s.problem.empty() ? "no device passed its self-test" : s.problem,
                          "); using the CPU");
-        c.backend = make_cpu_backend(cpu_threads);
+        c.backend = make_cpu_backend(cpu_threads, &fewer);
+        c.note = with_fewer(c.note);
         return c;
     }
     if (device == "cuda:all") {

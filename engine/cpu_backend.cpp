@@ -8,6 +8,7 @@
 
 #include "engine/cpu_ops.h"
 #include "engine/heads.h"
+#include "engine/thread_budget.h"
 #include "engine/thread_pool.h"
 
 namespace ms {
@@ -237,11 +238,13 @@ private:
 
 class CpuBackend final : public Backend {
 public:
-    explicit CpuBackend(int threads) : pool_(threads) { openblas_set_num_threads(1); }
+    explicit CpuBackend(int threads) : grant_(threads), pool_(grant_.threads()) { openblas_set_num_threads(1); }
     std::string name() const override { return "cpu"; }
     std::string description() const override {
-        return cat("CPU, ", pool_.size(), " threads, ", blas_description());
+        return cat("CPU, ", pool_.size(), " threads",
+                   grant_.shortfall().empty() ? "" : cat(" (", grant_.shortfall(), ")"), ", ", blas_description());
     }
+    const std::string& fewer_threads() const { return grant_.shortfall(); }
     Result<void> supports(const ModelConfig& config) const override {
         if (config.d_state > cpu::kMaxState)
             return make_error("the CPU backend handles d_state up to ", cpu::kMaxState, "; the model has ", config.d_state);
@@ -260,12 +263,17 @@ public:
     }
 
 private:
+    CpuThreadGrant grant_;  // before pool_, which it sizes
     mutable ThreadPool pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+std::unique_ptr<Backend> make_cpu_backend(int threads, std::string* fewer_threads) {
+    auto b = std::make_unique<CpuBackend>(threads);
+    if (fewer_threads) *fewer_threads = b->fewer_threads();
+    return b;
+}
 
 std::string blas_description() {
     std::string cfg = openblas_get_config();

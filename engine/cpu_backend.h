@@ -5,13 +5,15 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "engine/backend.h"
 
 namespace ms {
 
-// threads ≤ 0: all hardware threads (OpenBLAS itself runs one thread per call).
-std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+// threads ≤ 0: all hardware threads (OpenBLAS itself runs one thread per call); fewer under an
+// address-space limit that cannot hold them (thread_budget.h), and then `fewer_threads` says why.
+std::unique_ptr<Backend> make_cpu_backend(int threads = 0, std::string* fewer_threads = nullptr);
 
 // The BLAS in use, e.g. "OpenBLAS 0.3.21 (pthreads, Haswell)", for --version and bench.
 std::string blas_description();

@@ -420,9 +420,10 @@ Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice&
     if (session || device != "auto" || choice.backend->name() == "cpu") return session;
     const std::string why = cat("auto: ", choice.backend->name(), " cannot run this model: ", session.error().message,
                                 "; using the CPU", options.precision != Precision::FP32 ? " (in fp32)" : "");
-    if (fallback) *fallback = why;
-    choice.backend = make_cpu_backend(threads);
-    choice.note = why;
+    std::string fewer;
+    choice.backend = make_cpu_backend(threads, &fewer);
+    choice.note = fewer.empty() ? why : cat(why, "; ", fewer);
+    if (fallback) *fallback = choice.note;
     options.precision = Precision::FP32;
     return Session::create(model, *choice.backend, options);
 }
