@@ -2,7 +2,8 @@
 // terminal of an ssh session gone; it ended the job with the run left "running") for long jobs and
 // exports: while an InterruptScope lives, each sets a flag the job's stages poll, so
 // the job stops between blocks, commits what it has and marks its run interrupted, and an export
-// removes its unfinished temporary file, instead of dying half-way through a write.
+// removes its unfinished temporary file, instead of dying half-way through a write. The same
+// signal a second time ends the process at once, for a job stuck inside a block.
 #pragma once
 
 #include <atomic>
