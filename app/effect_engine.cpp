@@ -22,10 +22,10 @@ Result<EffectEngine> open_effect_engine(const std::string& model_dir, const Engi
     so.batch = batch;
     // Suffixes are an allele plus the downstream flank, and the walker stops at every site: chunks
     // longer than a few thousand positions would only grow the batch's buffers (batch × chunk).
-    so.chunk = std::min(job_chunk(o, e.choice.backend->name() != "cpu", false, {}, {}, {}), 4096);
+    so.chunk = std::min(job_chunk(o, !e.choice.backend->on_cpu(), false, {}, {}, {}), 4096);
     so.precision = precision_for(*precision, *e.choice.backend);
     auto scorer = AlleleScorer::create(*e.model, *e.choice.backend, so);
-    if (!scorer && o.device == "auto" && e.choice.backend->name() != "cpu") {
+    if (!scorer && o.device == "auto" && !e.choice.backend->on_cpu()) {
         e.notes.push_back(cat("auto: ", e.choice.backend->name(), " cannot run this model: ", scorer.error().message,
                               "; using the CPU", so.precision != Precision::FP32 ? " (in fp32)" : ""));
         std::string fewer;

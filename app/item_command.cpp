@@ -237,7 +237,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     if (!choice) return make_error(choice.error().message);
     control.note(choice->note);
     const std::string input = o.fasta.empty() ? o.reads : o.fasta;
-    const bool cpu = choice->backend->name() == "cpu";
+    const bool cpu = choice->backend->on_cpu();
     const int chunk = job_chunk(o, !cpu, o.resume, o.db, what, input);
     SessionOptions so;
     so.chunk = chunk;
@@ -539,7 +539,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     // holds being a prefix of the input.
     BatchLimits limits{so.batch, (*session)->rows(), so.chunk, {}};
     limits.call_length = [s = session->get()](int64_t n) { return int64_t(s->call_length(int(n))); };
-    if (choice->backend->name() == "cpu") limits.fill = kCpuChunk;  // an `auto` fallback too
+    if (choice->backend->on_cpu()) limits.fill = kCpuChunk;  // an `auto` fallback too
     const int64_t window_items = limits.max_items > 1 ? kWindowBatches * limits.max_items : 1;
     const int64_t window_bases = kWindowBatches * limits.batch_positions();
     std::vector<Item> window;

@@ -73,7 +73,7 @@ Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
 int side_by_side(const Backend& backend, int forced, int64_t chunk, int64_t item_length, int64_t items,
                  int64_t cpu_positions) {
     if (forced > 0) return forced;
-    const int64_t positions = backend.name() == "cpu" ? cpu_positions : chunk;
+    const int64_t positions = backend.on_cpu() ? cpu_positions : chunk;
     return int(std::clamp<int64_t>(std::min(positions / std::max<int64_t>(item_length, 1), items), 1, 256));
 }
 

@@ -170,7 +170,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         auto c = open_backend((*devices)[size_t(i) % devices->size()], threads);
         if (!c) return make_error(c.error().message);
         control.note(cat(n_lanes > 1 ? cat("lane ", i + 1, ": ") : std::string(), c->note));
-        any_gpu = any_gpu || c->backend->name() != "cpu";
+        any_gpu = any_gpu || !c->backend->on_cpu();
         engines[size_t(i)].choice = std::move(*c);
     }
     const int chunk = job_chunk(o, any_gpu, o.resume, o.db, "score", o.fasta);
@@ -200,7 +200,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         const std::string& dev = (*devices)[size_t(i) % devices->size()];
         SessionOptions lane_so = so;
         lane_so.precision = precision_for(*precision, *engines[size_t(i)].choice.backend);
-        const bool cpu = engines[size_t(i)].choice.backend->name() == "cpu";
+        const bool cpu = engines[size_t(i)].choice.backend->on_cpu();
         lane_so.batch =
             side_by_side(*engines[size_t(i)].choice.backend, o.item_batch, chunk, shortest, short_items, kCpuChunk);
         if (lane_so.batch > 1) {
@@ -360,7 +360,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     ScoreJob job;
     for (LaneEngine& e : engines)  // a lane that fell back to the CPU too
-        job.lanes.push_back({&*e.fasta, e.session.get(), e.choice.backend->name() == "cpu" ? kCpuChunk : 0});
+        job.lanes.push_back({&*e.fasta, e.session.get(), e.choice.backend->on_cpu() ? kCpuChunk : 0});
     job.parts = todo;
     job.short_part = short_part;
     job.model = &*model;

@@ -259,6 +259,8 @@ class Backend {
 public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;          // "cpu", "cuda:0"
+    // The CPU backend: the jobs give it its own chunk and batch sizes (app/job_common.h).
+    bool on_cpu() const { return name() == "cpu"; }
     virtual std::string description() const = 0;   // one line for logs: library, threads, device
     // Ok, or why this backend cannot run the model (e.g. a d_state the kernels do not handle).
     virtual Result<void> supports(const ModelConfig& config) const = 0;

@@ -417,7 +417,7 @@ Result<SequenceOutputs> run_sequence(Session& session, const Model& model, std::
 Result<std::unique_ptr<Session>> open_session(const Model& model, BackendChoice& choice, SessionOptions& options,
                                               const std::string& device, int threads, std::string* fallback) {
     auto session = Session::create(model, *choice.backend, options);
-    if (session || device != "auto" || choice.backend->name() == "cpu") return session;
+    if (session || device != "auto" || choice.backend->on_cpu()) return session;
     const std::string why = cat("auto: ", choice.backend->name(), " cannot run this model: ", session.error().message,
                                 "; using the CPU", options.precision != Precision::FP32 ? " (in fp32)" : "");
     std::string fewer;

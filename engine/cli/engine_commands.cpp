@@ -383,7 +383,7 @@ int cmd_bench(const BenchOptions& o) {
                 const double gflops = bps * fpb / 1e9;
                 double mib = 0;
                 for (const auto& runner : runners) mib += double(runner->device_bytes()) / (1024.0 * 1024.0);
-                if (choice->backend->name() != "cpu") {
+                if (!choice->backend->on_cpu()) {
                     // The BLAS yardstick is the CPU's; a GPU run is compared in docs/performance.md
                     // with the reference figures of the same card instead.
                     std::printf("%-10s %7d %11lld %10.4f %12.0f %10.2f %10.0f %14s %8s\n", shape.c_str(), chunk,
