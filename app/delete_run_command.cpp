@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "app/job_common.h"
@@ -23,6 +24,13 @@ void add_delete_run_options(CLI::App* sub, DeleteRunOptions& o) {
 }
 
 Result<std::string> run_delete_run(const DeleteRunOptions& o) {
+    // Read first: opened for writing, an empty file (or one another job has just created) was given
+    // the schema of a new database, and then the error said it held no runs (found in review). Other
+    // refusals of the reader (an older schema, which the writer upgrades) are left to the writer.
+    if (auto r = ResultsStore::open(o.db, ResultsStore::Mode::read_only); !r) {
+        std::error_code ec;
+        if (r.error().retryable || std::filesystem::file_size(o.db, ec) == 0) return r.error();
+    }
     auto store = ResultsStore::open(o.db);
     if (!store) return store.error();
     std::vector<RunRecord> runs;

@@ -31,7 +31,8 @@ void add_export_options(CLI::App* sub, ExportOptions& o) {
     sub->add_option("--format", o.format,
                     "bigwig, bedgraph or bed (a track), tsv or csv (predictions, variants), npy (embeddings), vcf "
                     "(variants); default: from --out's extension");
-    sub->add_option("--out", o.out, "file to write (.gz: bgzip, indexed for bedGraph, BED and VCF)")->required();
+    refuse_empty_path(
+        sub->add_option("--out", o.out, "file to write (.gz: bgzip, indexed for bedGraph, BED and VCF)")->required());
     refuse_empty_locus(sub->add_option("--region", o.region, "only this locus (chr1:1,000-2,000, 1-based inclusive)"));
     sub->add_flag("--merge", o.merge, "bedGraph: one line per run of equal neighbouring values");
     sub->add_flag("--bgzip", o.bgzip, "bedGraph/BED: compress with bgzip and write a tabix index");

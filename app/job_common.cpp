@@ -63,6 +63,11 @@ CLI::Option* refuse_empty_locus(CLI::Option* opt) {
         CLI::Validator([](std::string& v) { return v.empty() ? std::string(kEmptyLocus) : std::string(); }, ""));
 }
 
+CLI::Option* refuse_empty_path(CLI::Option* opt) {
+    return opt->check(CLI::Validator(
+        [](std::string& v) { return v.empty() ? std::string("the path is empty: name a file") : std::string(); }, ""));
+}
+
 Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
     if (path.empty()) return std::optional<AtomicFile>();
     auto f = AtomicFile::create(path);

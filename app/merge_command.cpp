@@ -245,7 +245,7 @@ Result<void> merge_into(const std::string& tmp, std::vector<Part>& parts, const 
 }  // namespace
 
 void add_merge_options(CLI::App* sub, MergeOptions& o) {
-    sub->add_option("--out", o.out, "the merged results database (must not exist)")->required();
+    refuse_empty_path(sub->add_option("--out", o.out, "the merged results database (must not exist)")->required());
     sub->add_option("shards", o.shards, "the shards' results databases (score --shard I/N)")->required();
 }
 

@@ -68,7 +68,8 @@ void add_mutagenesis_options(CLI::App* sub, MutagenesisOptions& o) {
     sub->add_option("--db", o.db,
                     "results database: the matrix becomes the tracks ism_A ism_C ism_G ism_T of a new run")
         ->required();
-    sub->add_option("--out", o.tsv, "also write the matrix as TSV (sequence, pos (1-based), ref, alt, delta_ll)");
+    refuse_empty_path(
+        sub->add_option("--out", o.tsv, "also write the matrix as TSV (sequence, pos (1-based), ref, alt, delta_ll)"));
     sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
         ->capture_default_str()
         ->check(CLI::Range(int64_t(1), int64_t(1) << 20));

@@ -23,7 +23,7 @@ void add_neighbours_options(CLI::App* sub, NeighboursOptions& o) {
     sub->add_option("--k", o.k, "neighbours to list, the query itself not counted")
         ->capture_default_str()
         ->check(CLI::Range(1, 10000));
-    sub->add_option("--out", o.out, "write the table to this file instead of the terminal");
+    refuse_empty_path(sub->add_option("--out", o.out, "write the table to this file instead of the terminal"));
 }
 
 Result<std::string> run_neighbours(const NeighboursOptions& o) {

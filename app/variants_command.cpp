@@ -108,8 +108,9 @@ void add_variants_options(CLI::App* sub, VariantsOptions& o) {
     add_model_option(sub, o.model);
     sub->add_option("--fasta", o.fasta, "reference FASTA the VCF was called against")->required();
     sub->add_option("--vcf", o.vcf, "input VCF/BCF (plain, bgzip or BCF), read in file order")->required();
-    sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")
-        ->required();
+    refuse_empty_path(
+        sub->add_option("--out", o.out, "output VCF: the input with INFO/MS_LLR added; .gz: bgzip + tabix index")
+            ->required());
     sub->add_option("--db", o.db, "also store the scores as a run of this results database");
     sub->add_option("--context", o.context, "upstream bases (at least; up to 2x, by position bins) before each site")
         ->capture_default_str()

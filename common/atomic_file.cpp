@@ -186,6 +186,10 @@ std::vector<std::string> read_with(const std::string& input) {
     }
     std::vector<std::string> files{input};
     for (const char* index : {".fai", ".gzi", ".bai", ".csi", ".tbi", ".crai"}) files.push_back(input + index);
+    // A results database's rollback journal, WAL and shared-memory files: an output written there
+    // was taken for a hot journal (the database then failed to open, "readonly database") or was
+    // deleted when the database closed (found in review).
+    for (const char* sqlite : {"-journal", "-wal", "-shm"}) files.push_back(input + sqlite);
     const fs::path p(input);
     if (p.has_extension())
         for (const char* index : {".bai", ".crai", ".csi"})

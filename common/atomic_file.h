@@ -56,7 +56,8 @@ void keep_mode(const std::string& target, const std::string& tmp);
 // to create), the paths are compared with symbolic links and `..` resolved. Empty paths never match.
 // Both sides include their companions: what is written beside the output (a bgzipped file's
 // .tbi/.csi, an .npy's .index.tsv) against what is read with an input (its .fai/.gzi/.bai/.csi/
-// .tbi/.crai; for a model folder, its config.json, tokenizer_config.json and weight files).
+// .tbi/.crai, a database's -journal/-wal/-shm; for a model folder, its config.json,
+// tokenizer_config.json and weight files).
 Result<void> refuse_overwriting_inputs(const std::string& output, std::initializer_list<std::string> inputs);
 
 }  // namespace ms

@@ -503,6 +503,10 @@ Result<ResultsStore> ResultsStore::open(const std::string& path, Mode mode) {
     if (exists && S_ISDIR(st.st_mode))
         return make_error("results database '", path, "' is a folder; a results database is a file (a job ",
                           "creates it when missing): name another path");
+    // SQLite said "disk I/O error" of /dev/null and of a named pipe, and asked about the folder.
+    if (exists && !S_ISREG(st.st_mode))
+        return make_error("results database '", path, "' is not a regular file (a device, pipe or socket); a ",
+                          "results database is a file (a job creates it when missing): name another path");
     bool read_only_fs = false;
     if (mode == Mode::read_write) {
         // SQLite would silently open a write-protected file read-only and fail later with "unable to

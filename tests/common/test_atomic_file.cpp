@@ -100,6 +100,10 @@ MS_TEST(outputs_may_not_replace_inputs_or_what_is_read_with_them) {
     refused((dir / "new.fa.fai").string(), {(dir / "new.fa").string()}, "read with the input");  // built by the job
     refused((dir / "x.npy").string(), {(dir / "x.npy.index.tsv").string()}, "', written with the output '");
     refused((dir / "out.bed.gz").string(), {(dir / "out.bed.gz.tbi").string()}, "written with the output");
+    // A database's journal, WAL or shared-memory file: taken for a hot journal next time, or deleted on close.
+    const std::string db = (dir / "keep.db").string();
+    for (const char* sqlite : {"-journal", "-wal", "-shm"})
+        refused(db + sqlite, {db}, "'" + db + sqlite + "' is read with the input '" + db + "'");
     refused(vcf, {vcf}, "the output '" + vcf + "' is the input '" + vcf + "': writing it would replace the input;");
     for (const char* fine : {"model/README.md", "model/notes.tsv", "q.tsv", "x.bed"})
         MS_CHECK_MSG(ms::refuse_overwriting_inputs((dir / fine).string(), {vcf, model, (dir / "keep.db").string()}),
