@@ -253,9 +253,15 @@ Result<void> read_heads(const KeyReader& top, ModelConfig& c) {
         if (!labels) return r.missing("labels");
         if (!labels->is_array() || labels->empty())
             return make_error(c.source, ": '", prefix, "labels' must be a non-empty list of strings");
+        std::set<std::string> seen;  // a repeated label made two columns of one name, and its stored classes ambiguous
         for (const json& l : *labels) {
             if (!l.is_string()) return make_error(c.source, ": '", prefix, "labels' holds ", type_phrase(l), "; expected strings");
             head.labels.push_back(l.get<std::string>());
+            if (head.labels.back().empty() || !seen.insert(head.labels.back()).second)
+                return make_error(c.source, ": '", prefix, "labels' holds \"", head.labels.back(), "\" ",
+                                  head.labels.back().empty() ? "" : "twice",
+                                  head.labels.back().empty() ? "(empty)" : "",
+                                  "; class labels must be unique and non-empty");
         }
         c.classifiers.push_back(std::move(head));
     }

@@ -185,6 +185,13 @@ MS_TEST(model_config_rejects_bad_configs) {
         {"head_duplicate", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
                                "mambascope_heads": [{"name": "c", "labels": ["a"]}, {"name": "c", "labels": ["b"]}]})",
          "'mambascope_heads[1].name' is \"c\"; head names must be unique"},
+        // Two columns of one name in the predictions export, and stored classes that could be either.
+        {"label_twice", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
+                            "mambascope_heads": [{"name": "c", "labels": ["a", "b", "a"]}]})",
+         "'mambascope_heads[0].labels' holds \"a\" twice; class labels must be unique and non-empty"},
+        {"label_empty", R"({"hidden_size": 16, "num_hidden_layers": 1, "vocab_size": 12,
+                            "mambascope_heads": [{"name": "c", "labels": ["a", ""]}]})",
+         "'mambascope_heads[0].labels' holds \"\" (empty); class labels must be unique and non-empty"},
     };
     for (const Case& k : cases) {
         const std::string dir = write_config(std::string("bad_") + k.name, k.json);
