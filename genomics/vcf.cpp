@@ -70,6 +70,18 @@ std::string describe_errcode(int code) {
 // only what is no nucleotide code at all makes the record malformed.
 bool is_ref_base(char c) { return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", ascii_upper(c)) != nullptr; }
 
+// An ALT the VCF specification allows: bases, '*' (a deletion spanning the site), a symbolic
+// allele (<DEL>, <*>, <NON_REF>), a breakend (t[p[, ]p]t) or a single breakend (.t, t.).
+bool is_alt_allele(std::string_view alt) {
+    const auto bases = [](std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_ref_base); };
+    if (bases(alt) || alt == "*") return true;
+    if (alt.size() >= 3 && alt.front() == '<' && alt.back() == '>') return true;
+    if (alt.find_first_of("[]") != std::string_view::npos) return true;
+    if (alt.size() >= 2 && alt.front() == '.') return bases(alt.substr(1));
+    if (alt.size() >= 2 && alt.back() == '.') return bases(alt.substr(0, alt.size() - 1));
+    return false;
+}
+
 }  // namespace
 
 struct VcfReader::Impl {
@@ -323,6 +335,14 @@ Result<bool> VcfReader::next(VariantRecord& out) {
     if (out.ref.empty() || !std::all_of(out.ref.begin(), out.ref.end(), is_ref_base))
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: REF '", out.ref,
                           "' is not made of nucleotide codes (A, C, G, T, N or IUPAC)");
+
+    // ALT as strictly as REF: `G1A` or `GXT` were counted as "not scorable (symbolic, …)" without
+    // naming the line, while the same letters in REF were an error (found in review).
+    for (const std::string& alt : out.alts)
+        if (!is_alt_allele(alt))
+            return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: ALT '", alt,
+                              "' is not an allele: expected nucleotide codes (A, C, G, T, N or IUPAC), '*', a ",
+                              "symbolic allele <ID> or a breakend");
 
     if (m.reference) {
         const SequenceRecord* chrom = m.reference->find(out.contig);

@@ -75,6 +75,9 @@ ms_cli_bad(vcf_malformed_line "VCF '.*/malformed\\.vcf' line 5 \\(\"q\t200\t\\.\
            "${bad}/malformed.vcf")
 file(WRITE "${bad}/badref.vcf" "${vcf_head}q\t100\t.\tAXZ\tG\t50\tPASS\t.\n")
 ms_cli_bad(vcf_ref_not_bases "VCF '.*/badref\\.vcf' line 4 .* is malformed: REF 'AXZ' is not made of nucleotide codes \\(A, C, G, T, N or IUPAC\\)" "${bad}/badref.vcf")
+# ALT as strictly as REF: 'G1A' was counted as "not scorable (symbolic, …)" without naming the line.
+file(WRITE "${bad}/badalt.vcf" "${vcf_head}q\t100\t.\tA\tG,<DEL>,*,A]q:5],.A,A.\t50\tPASS\t.\nq\t200\t.\tA\tG1A\t50\tPASS\t.\n")
+ms_cli_bad(vcf_alt_not_an_allele "VCF '.*/badalt\\.vcf' line 5 .* is malformed: ALT 'G1A' is not an allele: expected nucleotide codes \\(A, C, G, T, N or IUPAC\\), '\\*', a symbolic allele <ID> or a breakend" "${bad}/badalt.vcf")
 # q.fa holds 'AT' at 1-2 (not 'GG'): a VCF of another genome.
 file(WRITE "${bad}/mismatch.vcf" "${vcf_head}q\t1\t.\tGG\tA\t50\tPASS\t.\n")
 ms_cli_bad(vcf_ref_disagrees_with_fasta "VCF '.*/mismatch\\.vcf' record 1 at q:1-2: REF 'GG' but the reference '.*/q\\.fa' has '[ACGTN]+' there; expected the VCF to be called against this reference"
