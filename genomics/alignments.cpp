@@ -1,4 +1,5 @@
 #include "genomics/alignments.h"
+#include "genomics/file_kind.h"
 
 #include <htslib/cram.h>
 #include <htslib/hfile.h>
@@ -148,9 +149,7 @@ int64_t AlignmentReader::records_read() const { return impl_->read; }
 int64_t AlignmentReader::records_filtered() const { return impl_->filtered; }
 
 Result<AlignmentReader> AlignmentReader::open(const std::string& path, const AlignmentOptions& options) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open alignments '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read alignments '", path, "': it is a folder, not a file");
+    MS_TRY(stat_input(path, "alignments"));
     keep_htslib_offline();
     AlignmentReader r;
     r.path_ = path;

@@ -1,4 +1,5 @@
 #include "genomics/fasta.h"
+#include "genomics/file_kind.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -235,8 +236,7 @@ bool newer_than(const struct stat& a, const struct stat& b) {
 
 Result<FastaFile> FastaFile::open(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open FASTA '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read FASTA '", path, "': it is a folder, not a file");
+    MS_ASSIGN(st, stat_input(path, "FASTA"));
     if (st.st_size == 0) return make_error("FASTA '", path, "' is empty; expected records starting with a '>' header line");
     auto compression_r = detect_compression(path);
     if (!compression_r) return compression_r.error();

@@ -1,6 +1,7 @@
 // A byte-level state machine over large bgzf_read buffers rather than bgzf_getline: a 60 Mbp
 // chromosome is a million short lines, and per-line calls would cost more than the bases.
 #include "genomics/fasta_stream.h"
+#include "genomics/file_kind.h"
 #include "genomics/text_lines.h"
 
 #include <algorithm>
@@ -193,9 +194,7 @@ const std::string& FastaStream::description() const { return impl_->description;
 int64_t FastaStream::header_line() const { return impl_->header_line; }
 
 Result<FastaStream> FastaStream::open(const std::string& path, int threads) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open FASTA '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read FASTA '", path, "': it is a folder, not a file");
+    MS_TRY(stat_input(path, "FASTA"));
     FastaStream s;
     s.path_ = path;
     s.impl_ = std::make_unique<Impl>();

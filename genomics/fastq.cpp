@@ -1,6 +1,7 @@
 // Line by line through bgzf_getline: FASTQ lines are short (a read), and BGZF reads plain, gzip
 // and bgzip alike.
 #include "genomics/fastq.h"
+#include "genomics/file_kind.h"
 #include "genomics/text_lines.h"
 
 #include <cctype>
@@ -40,9 +41,7 @@ Compression FastqReader::compression() const { return impl_->compression; }
 int64_t FastqReader::records_read() const { return impl_->records; }
 
 Result<FastqReader> FastqReader::open(const std::string& path, int threads) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open FASTQ '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read FASTQ '", path, "': it is a folder, not a file");
+    MS_TRY(stat_input(path, "FASTQ"));
     FastqReader r;
     r.path_ = path;
     r.impl_ = std::make_unique<Impl>();

@@ -44,11 +44,24 @@ std::optional<FileKind> file_kind_by_name(const std::string& path) {
     return std::nullopt;
 }
 
-Result<FileKind> guess_file_kind(const std::string& path) {
-    if (auto by_name = file_kind_by_name(path)) return *by_name;
+Result<struct stat> stat_input(const std::string& path, const char* what) {
+    const std::string named = cat(what, *what ? " '" : "'", path, "'");
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read '", path, "': it is a folder, not a file");
+    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open ", named, ": ", std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return make_error("cannot read ", named, ": it is a folder, not a file");
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISBLK(st.st_mode))
+        return make_error(named, " is ",
+                          S_ISFIFO(st.st_mode)   ? "a pipe"
+                          : S_ISSOCK(st.st_mode) ? "a socket"
+                                                 : "a device",
+                          ", not a file: inputs are read more than once (their kind recognised, then read; indexed, ",
+                          "then fetched), so write it to a file first");
+    return st;
+}
+
+Result<FileKind> guess_file_kind(const std::string& path) {
+    if (auto by_name = file_kind_by_name(path)) return *by_name;  // its reader checks the file, naming the kind
+    MS_TRY(stat_input(path, ""));
     errno = 0;
     hts::File f(hts_open(path.c_str(), "r"));
     if (f) {

@@ -4,6 +4,7 @@
 // its line number and text. BCF goes through bcf_read / bcf_itr_next.
 #include "genomics/vcf.h"
 #include "common/ascii.h"
+#include "genomics/file_kind.h"
 #include "genomics/index_check.h"
 
 #include <htslib/bgzf.h>
@@ -130,9 +131,7 @@ IndexRemake vcf_remake(const std::string& path, bool text) {
 }  // namespace
 
 Result<VcfReader> VcfReader::open(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open VCF '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read VCF '", path, "': it is a folder, not a file");
+    MS_TRY(stat_input(path, "VCF"));
     VcfReader r;
     r.path_ = path;
     r.impl_ = std::make_unique<Impl>();

@@ -75,6 +75,8 @@ ms_cli_bad(vcf_malformed_line "VCF '.*/malformed\\.vcf' line 5 \\(\"q\t200\t\\.\
            "${bad}/malformed.vcf")
 file(WRITE "${bad}/badref.vcf" "${vcf_head}q\t100\t.\tAXZ\tG\t50\tPASS\t.\n")
 ms_cli_bad(vcf_ref_not_bases "VCF '.*/badref\\.vcf' line 4 .* is malformed: REF 'AXZ' is not made of nucleotide codes \\(A, C, G, T, N or IUPAC\\)" "${bad}/badref.vcf")
+# A device as input (and a pipe, tests/app/CMakeLists.txt): "not a file MambaScope reads" before.
+ms_cli_bad(input_is_a_device "'/dev/null' is a device, not a file: inputs are read more than once" /dev/null)
 # ALT as strictly as REF: 'G1A' was counted as "not scorable (symbolic, …)" without naming the line.
 file(WRITE "${bad}/badalt.vcf" "${vcf_head}q\t100\t.\tA\tG,<DEL>,*,A]q:5],.A,A.\t50\tPASS\t.\nq\t200\t.\tA\tG1A\t50\tPASS\t.\n")
 ms_cli_bad(vcf_alt_not_an_allele "VCF '.*/badalt\\.vcf' line 5 .* is malformed: ALT 'G1A' is not an allele: expected nucleotide codes \\(A, C, G, T, N or IUPAC\\), '\\*', a symbolic allele <ID> or a breakend" "${bad}/badalt.vcf")
