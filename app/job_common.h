@@ -121,10 +121,11 @@ bool stage_times_wanted();
 // Makes a single-locus option (--region of export, info, embed, classify) refuse an empty value:
 // `--region "$REGION"` with REGION unset was taken as no --region, and the whole genome was
 // exported, embedded or described without a word (found in review). Returns `opt`.
+CLI::Option* refuse_empty_locus(CLI::Option* opt);
+
 // An output option given as "" (a shell variable left unset): refused as the options are read,
 // not after the job's work, when moving the finished file into place failed.
 CLI::Option* refuse_empty_path(CLI::Option* opt);
-CLI::Option* refuse_empty_locus(CLI::Option* opt);
 
 // A job's --out opened before its long work (the temporary beside it; nothing replaced until the
 // commit), so that a missing or read-only folder is found before the scan, not after it; none for
