@@ -666,6 +666,7 @@ Result<JobOutcome> run_items(const ItemJobOptions& o, ItemJob job, const std::st
     std::snprintf(secs, sizeof secs, "%.2f", seconds());
     outcome.summary = cat(what, ": ", plural(items.load(), "item"), ", ", plural(bases.load(), "base"), " in ", secs,
                           " s on ", choice->backend->name());
+    if (fa && !region) outcome.summary += empty_records_note(fa->empty_records());
     if (empty_reads) outcome.summary += cat("; ", plural(empty_reads.load(), "read"), " without A, C, G or T skipped");
     if (empty_items)
         outcome.summary += cat("; ", plural(empty_items.load(), "window or record", "windows or records"),

@@ -52,6 +52,14 @@ Result<std::pair<int, int>> parse_shard(const std::string& text) {
     return *in;
 }
 
+std::string empty_records_note(const std::vector<std::string>& names) {
+    if (names.empty()) return {};
+    std::string listed;
+    for (size_t i = 0; i < names.size() && i < 5; ++i) listed += cat(i ? ", " : "", names[i]);
+    if (names.size() > 5) listed += ", …";
+    return cat("; ", plural(int64_t(names.size()), "FASTA record"), " without bases left out (", listed, ")");
+}
+
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
     std::string alphabet;
     for (char c : tokenizer.characters()) alphabet += (alphabet.empty() ? "" : " ") + std::string(1, c);

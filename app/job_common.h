@@ -36,6 +36,11 @@ Result<std::pair<int, int>> parse_shard(const std::string& text);
 std::string unfinished_run_note(ResultsStore& store, const std::string& db, const RunInfo& info,
                                 const std::string& what, bool chunk_auto);
 
+// What a job over a whole FASTA says of its records without bases (a header and no sequence, which
+// htslib's index leaves out): "; 2 FASTA records without bases left out (e1, e2)", the first five
+// named; "" when there are none. They were dropped without a word (found in review).
+std::string empty_records_note(const std::vector<std::string>& names);
+
 // "; N bases not in the model's alphabet (…) were read as [UNK]": what a job's summary adds when
 // its input held letters the model has no token for (X, U, '*', '-').
 std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer);
