@@ -66,15 +66,15 @@ std::string unknown_bases_note(int64_t n, const Tokenizer& tokenizer) {
     return cat("; ", n, " base(s) not in the model's alphabet (", alphabet, ") were read as [UNK]");
 }
 
-CLI::Option* refuse_empty_locus(CLI::Option* opt) {
-    return opt->check(
-        CLI::Validator([](std::string& v) { return v.empty() ? std::string(kEmptyLocus) : std::string(); }, ""));
+namespace {
+CLI::Option* refuse_empty(CLI::Option* opt, std::string why) {
+    return opt->check(CLI::Validator([why](std::string& v) { return v.empty() ? why : std::string(); }, ""));
 }
+}  // namespace
 
-CLI::Option* refuse_empty_path(CLI::Option* opt) {
-    return opt->check(CLI::Validator(
-        [](std::string& v) { return v.empty() ? std::string("the path is empty: name a file") : std::string(); }, ""));
-}
+CLI::Option* refuse_empty_locus(CLI::Option* opt) { return refuse_empty(opt, kEmptyLocus); }
+
+CLI::Option* refuse_empty_path(CLI::Option* opt) { return refuse_empty(opt, "the path is empty: name a file"); }
 
 Result<std::optional<AtomicFile>> open_output_now(const std::string& path) {
     if (path.empty()) return std::optional<AtomicFile>();

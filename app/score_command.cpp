@@ -86,7 +86,6 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
     auto fa = FastaFile::open(o.fasta);
     if (!fa) return make_error(fa.error().message);
     const ContigList contigs(fa->records(), fa->empty_records());
-    const std::vector<std::string> without_bases = fa->empty_records();
     std::vector<Region> targets;
     for (const std::string& r : o.regions) {
         auto region = parse_locus(r, contigs);
@@ -418,7 +417,7 @@ Result<JobOutcome> run_score(const ScoreOptions& o, const std::string& command, 
         detail += cat(detail.empty() ? "" : "; ", "shard ", o.shard, ": ", parts.size(), " of ", all_parts, " part(s)");
     out.summary = cat("score: ", targets.size(), " target(s)", detail.empty() ? "" : cat(" (", detail, ")"), ", ",
                       bases, " bases in ", line, " on ", device_names);
-    if (o.regions.empty() && o.bed.empty()) out.summary += empty_records_note(without_bases);
+    if (o.regions.empty() && o.bed.empty()) out.summary += empty_records_note(fa->empty_records());
     if (!o.shard.empty() && parts.empty())
         out.summary +=
             cat("; shard ", o.shard, " got nothing to score: the ", all_parts,

@@ -70,16 +70,16 @@ std::string describe_errcode(int code) {
 // the reference has them. Those are kept (and compared with the reference like any base), and
 // only what is no nucleotide code at all makes the record malformed.
 bool is_ref_base(char c) { return c != '\0' && std::strchr("ACGTNRYSWKMBDHV", ascii_upper(c)) != nullptr; }
+bool all_bases(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_ref_base); }
 
 // An ALT the VCF specification allows: bases, '*' (a deletion spanning the site), a symbolic
 // allele (<DEL>, <*>, <NON_REF>), a breakend (t[p[, ]p]t) or a single breakend (.t, t.).
 bool is_alt_allele(std::string_view alt) {
-    const auto bases = [](std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_ref_base); };
-    if (bases(alt) || alt == "*") return true;
+    if (all_bases(alt) || alt == "*") return true;
     if (alt.size() >= 3 && alt.front() == '<' && alt.back() == '>') return true;
     if (alt.find_first_of("[]") != std::string_view::npos) return true;
-    if (alt.size() >= 2 && alt.front() == '.') return bases(alt.substr(1));
-    if (alt.size() >= 2 && alt.back() == '.') return bases(alt.substr(0, alt.size() - 1));
+    if (alt.size() >= 2 && alt.front() == '.') return all_bases(alt.substr(1));
+    if (alt.size() >= 2 && alt.back() == '.') return all_bases(alt.substr(0, alt.size() - 1));
     return false;
 }
 
@@ -331,7 +331,7 @@ Result<bool> VcfReader::next(VariantRecord& out) {
 
     if (out.pos < 0)
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: POS must be a whole number of at least 1");
-    if (out.ref.empty() || !std::all_of(out.ref.begin(), out.ref.end(), is_ref_base))
+    if (!all_bases(out.ref))
         return make_error("VCF '", path_, "' ", where(), line_text(), " is malformed: REF '", out.ref,
                           "' is not made of nucleotide codes (A, C, G, T, N or IUPAC)");
 
