@@ -5,10 +5,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <sys/stat.h>
 
 #include "common/ascii.h"
 #include "genomics/bed.h"
+#include "genomics/file_kind.h"
 #include "genomics/hts_handles.h"
 #include "genomics/index_check.h"
 #include "genomics/text_lines.h"
@@ -197,9 +197,7 @@ Result<AnnotationFormat> annotation_format(const std::string& path) {
 }
 
 Result<AnnotationSet> AnnotationSet::load(const std::string& path, const ContigList& contigs) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return make_error("cannot open annotations '", path, "': ", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return make_error("cannot read annotations '", path, "': it is a folder, not a file");
+    MS_TRY(stat_input(path, "annotations"));  // sniffed for its format, then read
     AnnotationSet set;
     auto format = annotation_format(path);
     if (!format) return format.error();

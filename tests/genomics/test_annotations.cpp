@@ -64,6 +64,11 @@ MS_TEST(bed_features_and_errors) {
     MS_CHECK(!e.ok());
     MS_CHECK_MSG(e.error().message.find("bad.gff3' line 2: end 50 is before start 100") != std::string::npos,
                  e.error().message);
+    // Sniffed for its format, then read: a device or pipe is refused as the other readers refuse it.
+    auto dev = ms::AnnotationSet::load("/dev/null");
+    MS_CHECK(!dev.ok());
+    MS_CHECK_MSG(dev.error().message.find("annotations '/dev/null' is a device, not a file") != std::string::npos,
+                 dev.error().message);
 }
 
 // GFF3 and BED annotation files without line ends stop at the line limit with file and line named.
